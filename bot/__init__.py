@@ -1,0 +1,1 @@
+"""Northca Duty Bot: the core (bot class, config, Northca client, storage, services)."""

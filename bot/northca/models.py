@@ -1,0 +1,156 @@
+"""Pydantic models named after the Northca spec's schemas.
+
+Request bodies are strict: unknown fields are refused and only the fields that
+were set are serialised, so no unknown key and no accidental `null` goes out.
+Responses are lenient: unknown fields are ignored, `null` is accepted, `""` on
+units reads as unset, and date-times are always timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # The API documents UTC date-times; a naive one can only mean UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _iso_utc(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return _aware(value).astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- request bodies ---------------------------------------------------------
+
+
+class CreateLinkRequestBody(_RequestBody):
+    mdt_id: str = Field(min_length=1)
+
+
+class CreateShiftBody(_RequestBody):
+    id: str | None = None
+    officer_name: str | None = None
+    officer_badge: str | None = None
+    status: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    duration_ms: int | None = Field(default=None, ge=0)
+    department: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_null(cls, value: str | None) -> str | None:
+        # `id` is the one field the spec does not allow to be null.
+        if value is None:
+            raise ValueError("id may be omitted but not null")
+        return value
+
+    @field_serializer("start_time", "end_time")
+    def _dt(self, value: datetime | None) -> str | None:
+        return _iso_utc(value)
+
+
+class ActiveUnitUpsert(_RequestBody):
+    id: str = Field(min_length=1)
+    officer_name: str | None = None
+    officer_badge: str | None = None
+    department: str | None = None
+    rank: str | None = None
+    status: str | None = None
+
+
+class UpsertActiveUnitsBody(_RequestBody):
+    units: list[ActiveUnitUpsert]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"units": [unit.to_json() for unit in self.units]}
+
+
+# --- responses --------------------------------------------------------------
+
+
+class LinkRequest(_Response):
+    id: str
+    partner: str | None = None
+    mdt_id: str | None = None
+    guild_id: str | None = None
+    # Kept as text: a status the spec does not list yet must not break parsing.
+    status: str = "pending"
+    requester_discord_id: str | None = None
+    owner_discord_id: str | None = None
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    decided_at: datetime | None = None
+
+    _aware = field_validator("created_at", "expires_at", "decided_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class Shift(_Response):
+    id: str
+    mdt_code: str | None = None
+    officer_name: str | None = None
+    officer_badge: str | None = None
+    status: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    duration_ms: int | None = None
+    department: str | None = None
+    created_by_discord_id: str | None = None
+    updated_at: datetime | None = None
+    created_at: datetime | None = None
+
+    _aware = field_validator("start_time", "end_time", "updated_at", "created_at")(
+        classmethod(lambda cls, v: _aware(v))
+    )
+
+
+class ActiveUnit(_Response):
+    id: str
+    mdt_code: str | None = None
+    officer_name: str | None = None
+    officer_badge: str | None = None
+    department: str | None = None
+    rank: str | None = None
+    status: str | None = None
+    last_seen: datetime | None = None
+    created_by_discord_id: str | None = None
+    updated_at: datetime | None = None
+    created_at: datetime | None = None
+
+    @field_validator("officer_name", "officer_badge", "department", "rank", "status", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # The API may store "" for unset values on upsert.
+        return None if value == "" else value
+
+    _aware = field_validator("last_seen", "updated_at", "created_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class ConfirmResult(_Response):
+    """Answer of `POST /link-requests/{id}/confirm`; only `already` is documented."""
+
+    already: bool = False
+
+
+class LinkedMdt(_Response):
+    """An item of `GET /guilds/{guildId}/mdts`; its schema was not recovered beyond an MDT id."""
+
+    mdt_id: str = Field(validation_alias=AliasChoices("mdt_id", "id", "mdtId"))
