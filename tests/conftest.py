@@ -59,3 +59,78 @@ def client(sandbox: NorthcaSandbox, http: aiohttp.ClientSession) -> NorthcaClien
 def _log_everything(caplog: pytest.LogCaptureFixture) -> None:
     # DEBUG everywhere, so the "key never logged" assertions see every line.
     caplog.set_level(logging.DEBUG)
+
+
+# --- the real bot, driven through the offline Discord harness -----------------
+
+from pathlib import Path  # noqa: E402
+from typing import Any, Awaitable, Callable  # noqa: E402
+
+from bot.bot import EXTENSIONS, NorthcaBot  # noqa: E402
+from bot.config import Config, parse_config  # noqa: E402
+from bot.links import LinkStore  # noqa: E402
+
+MANAGE_GUILD = 1 << 5
+ADMINISTRATOR = 1 << 3
+# What an ordinary member may do in a channel: view, send, embed, read history, use app commands.
+MEMBER_PERMS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 31)
+ADMIN_PERMS = MEMBER_PERMS | MANAGE_GUILD
+
+
+def make_config(sandbox: NorthcaSandbox, db_path: Path, **sections: dict[str, Any]) -> Config:
+    data: dict[str, Any] = {
+        "discord": {"token": "test-bot-token"},
+        "northca": {"base_url": sandbox.base_url, "partner_key": KEY, "timeout_seconds": 2.0, "deadline_seconds": 5.0},
+        "database": {"path": str(db_path)},
+    }
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    return parse_config(data, env={})
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "bot.sqlite3"
+
+
+@pytest.fixture
+async def fake_discord():
+    from tests.harness import FakeDiscord
+
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+BotStarter = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def start_bot(sandbox: NorthcaSandbox, fake_discord, db_path: Path) -> AsyncIterator[BotStarter]:
+    """Start the real NorthcaBot against the fake Discord and the sandbox; returns a Harness.
+
+    Call it again after `await harness.bot.close()` to simulate a restart on the same database.
+    """
+    from tests.harness import Harness
+
+    bots: list[NorthcaBot] = []
+
+    async def start(config: Config | None = None, extensions: tuple[str, ...] = EXTENSIONS, **sections: dict[str, Any]):
+        bot = NorthcaBot(config or make_config(sandbox, db_path, **sections), extensions=extensions)
+        await bot.__aenter__()
+        await bot.login("test-bot-token")
+        bots.append(bot)
+        harness = Harness(bot, fake_discord)
+        harness.add_guild(GUILD, name="Test County RP", owner_id=ADMIN)
+        return harness
+
+    yield start
+    for bot in bots:
+        if not bot.is_closed():
+            await bot.close()
+
+
+async def link_guild(bot: NorthcaBot, sandbox: NorthcaSandbox, guild_id: int = GUILD, mdt_id: str = MDT) -> None:
+    """An approved link, as left by /link and the owner's approval (for tests of other commands)."""
+    sandbox.link(guild_id, mdt_id)
+    store = LinkStore(bot.db)
+    await store.save_request(guild_id, mdt_id, "test-request", "approved", OWNER, ADMIN, None)

@@ -1,0 +1,131 @@
+"""`northca-bot`: run (default), sandbox, sync, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import aiohttp
+import discord
+
+from bot.config import Config, ConfigError, load_config
+
+log = logging.getLogger(__name__)
+
+
+def _load(path: str, *, require_token: bool = True) -> Config:
+    try:
+        return load_config(path, require_token=require_token)
+    except ConfigError as exc:
+        print(f"Configuration problems in {path}:", file=sys.stderr)
+        for line in exc.problems:
+            print(f"  - {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    where = "the LOCAL sandbox (no partner key set)" if config.uses_sandbox else config.northca.base_url
+    print(f"{args.config}: OK. Northca: {where}. Database: {config.database.path}.")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    from bot.bot import NorthcaBot
+
+    discord.utils.setup_logging(level=getattr(logging, args.log_level))
+    bot = NorthcaBot(config)
+    token = config.discord.token.get_secret_value() if config.discord.token else ""
+    try:
+        # log_handler=None: logging is already set up above.
+        bot.run(token, log_handler=None)
+    except discord.LoginFailure:
+        print("Discord refused the bot token. Check [discord] token or DISCORD_TOKEN.", file=sys.stderr)
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        print("Enable the Server Members intent for this bot in the Discord developer portal.", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientConnectionError, OSError) as exc:
+        print(f"Cannot reach Discord ({type(exc).__name__}). Check this machine's network.", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _sync(config: Config, guild_id: int | None) -> int:
+    from bot.bot import NorthcaBot
+
+    bot = NorthcaBot(config)
+    async with bot:
+        await bot.login(config.discord.token.get_secret_value() if config.discord.token else "")
+        if guild_id:
+            guild = discord.Object(guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+            print(f"Published {len(synced)} commands to guild {guild_id} (visible at once).")
+        else:
+            synced = await bot.tree.sync()
+            print(f"Published {len(synced)} commands globally (Discord may take up to an hour to show them).")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    discord.utils.setup_logging(level=logging.WARNING)
+    try:
+        return asyncio.run(_sync(config, args.guild))
+    except discord.LoginFailure:
+        print("Discord refused the bot token. Check [discord] token or DISCORD_TOKEN.", file=sys.stderr)
+        return 1
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.northca import sandbox
+
+    argv = ["--host", args.host, "--port", str(args.port), "--db", args.db]
+    for mdt in args.mdt:
+        argv += ["--mdt", mdt]
+    if args.no_auto_approve:
+        argv.append("--no-auto-approve")
+    sandbox.main(argv)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="northca-bot", description="Northca Duty Bot")
+    sub = parser.add_subparsers(dest="command")
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", "-c", default="config.toml", help="path to the TOML config (default: config.toml)")
+        return p
+
+    run = with_config(sub.add_parser("run", help="run the bot (default)"))
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.set_defaults(func=cmd_run)
+    with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong")).set_defaults(func=cmd_check_config)
+    sync = with_config(sub.add_parser("sync", help="publish the slash commands to Discord"))
+    sync.add_argument("--guild", type=int, help="publish to this guild only (instant); default: globally")
+    sync.set_defaults(func=cmd_sync)
+    sb = sub.add_parser("sandbox", help="run the local Northca sandbox alone")
+    sb.add_argument("--host", default="127.0.0.1")
+    sb.add_argument("--port", type=int, default=8787)
+    sb.add_argument("--db", default=":memory:")
+    sb.add_argument("--mdt", action="append", default=[], metavar="ID[:OWNER_DISCORD_ID]")
+    sb.add_argument("--no-auto-approve", action="store_true")
+    sb.set_defaults(func=cmd_sandbox)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "run")  # `run` is the default command
+    args = parser.parse_args(argv)
+    raise SystemExit(args.func(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Typed configuration: a TOML file read into pydantic models.
+
+Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
+`NORTHCA_PARTNER_KEY`), and the database path from `NORTHCA_BOT_DB`. Every problem is reported as one readable line naming
+the key; values are never echoed, so a secret cannot leak through an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from bot.northca.client import PRODUCTION_BASE_URL
+from bot.northca.sandbox import SandboxMdt
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DiscordConfig(_Section):
+    token: SecretStr | None = None
+    dev_guild_id: int | None = None
+
+
+class NorthcaConfig(_Section):
+    base_url: str = PRODUCTION_BASE_URL
+    partner_key: SecretStr | None = None
+    timeout_seconds: float = Field(default=8.0, gt=0, le=120)
+    deadline_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.northca.dev/v1")
+        return value.rstrip("/")
+
+
+class DatabaseConfig(_Section):
+    path: str = "data/northca-bot.sqlite3"
+
+
+class ShiftConfig(_Section):
+    departments: list[str] = Field(default_factory=lambda: ["Patrol", "Traffic", "Fire", "EMS", "Dispatch"])
+    end_status: str = "completed"
+    max_shift_hours: float = Field(default=12.0, gt=0, le=72)
+    log_channel_id: int | None = None
+    on_duty_role_id: int | None = None
+    supervisor_role_ids: list[int] = Field(default_factory=list)
+    # How often the background sync retries shifts waiting for Northca.
+    sync_interval_seconds: float = Field(default=15.0, gt=0)
+
+
+ButtonStyleName = Literal["primary", "secondary", "success", "danger"]
+
+
+class StatusCode(_Section):
+    code: str = Field(min_length=1, max_length=16)
+    label: str = Field(min_length=1, max_length=40)
+    style: ButtonStyleName = "secondary"
+
+
+def _default_codes() -> list[StatusCode]:
+    return [
+        StatusCode(code="10-8", label="In service", style="success"),
+        StatusCode(code="10-6", label="Busy", style="primary"),
+        StatusCode(code="10-7", label="Out of service", style="danger"),
+        StatusCode(code="10-23", label="On scene", style="primary"),
+        StatusCode(code="10-97", label="En route", style="secondary"),
+    ]
+
+
+class StatusConfig(_Section):
+    codes: list[StatusCode] = Field(default_factory=_default_codes, min_length=1, max_length=25)
+    batch_window_ms: int = Field(default=250, ge=0, le=10_000)
+    # What a click does while its officer is off duty: "prompt" (tell them to /shift start) or "allow".
+    off_duty: Literal["prompt", "allow"] = "prompt"
+    on_duty_code: str = "10-8"
+    off_duty_code: str = "10-7"
+
+    @model_validator(mode="after")
+    def _codes_known(self) -> "StatusConfig":
+        known = {c.code for c in self.codes}
+        if len(known) != len(self.codes):
+            raise ValueError("status codes must be unique")
+        for name in ("on_duty_code", "off_duty_code"):
+            if getattr(self, name) not in known:
+                raise ValueError(f"{name} {getattr(self, name)!r} is not one of the configured codes")
+        return self
+
+
+class SandboxSection(_Section):
+    """The local Northca used when no partner key is configured."""
+
+    port: int = Field(default=0, ge=0, le=65535)
+    auto_approve_after: float | None = 1.0
+    mdts: list[SandboxMdt] = Field(default_factory=lambda: [SandboxMdt(id="demo-mdt", name="Demo MDT")])
+    db_path: str = ":memory:"
+
+
+class Config(_Section):
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    northca: NorthcaConfig = Field(default_factory=NorthcaConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    shifts: ShiftConfig = Field(default_factory=ShiftConfig)
+    status: StatusConfig = Field(default_factory=StatusConfig)
+    sandbox: SandboxSection = Field(default_factory=SandboxSection)
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.northca.partner_key is None
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required"
+        lines.append(f"{where}: {message}")
+    return lines
+
+
+def parse_config(data: dict[str, Any], env: dict[str, str] | None = None, *, require_token: bool = True) -> Config:
+    env = os.environ if env is None else env
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    if env.get("DISCORD_TOKEN"):
+        data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
+    if env.get("NORTHCA_PARTNER_KEY"):
+        data.setdefault("northca", {})["partner_key"] = env["NORTHCA_PARTNER_KEY"]
+    if env.get("NORTHCA_BOT_DB"):
+        # Lets a container keep its SQLite file on a volume whatever the mounted config says.
+        data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc)) from None
+    if require_token and (config.discord.token is None or not config.discord.token.get_secret_value().strip()):
+        raise ConfigError(["discord.token: required (set it in the file or in the DISCORD_TOKEN environment variable)"])
+    return config
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None, *, require_token: bool = True) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file (copy config.example.toml to start)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read ({type(exc).__name__})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # The decoder's message names line and column, never the value.
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    return parse_config(data, env, require_token=require_token)

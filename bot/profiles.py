@@ -1,0 +1,89 @@
+"""Officer profiles: callsign (the unit id on Northca), badge, rank, department, name."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, fields
+
+from bot.errors import Conflict, InvalidInput
+from bot.storage import Database
+from bot.timefmt import to_iso, utcnow
+
+CALLSIGN_MAX = 16
+_CALLSIGN = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
+_TEXT_MAX = {"badge": 16, "rank": 32, "department": 40, "name": 64}
+
+
+@dataclass(frozen=True)
+class OfficerProfile:
+    guild_id: int
+    member_id: int
+    callsign: str | None = None
+    badge: str | None = None
+    rank: str | None = None
+    department: str | None = None
+    name: str | None = None
+
+
+def normalise_callsign(raw: str) -> str:
+    value = raw.strip().upper()
+    if not value:
+        raise InvalidInput("A callsign can't be empty. Use letters, digits and dashes, for example `ADAM-12`.")
+    if len(value) > CALLSIGN_MAX:
+        raise InvalidInput(f"A callsign has at most {CALLSIGN_MAX} characters, for example `ADAM-12`.")
+    if not _CALLSIGN.match(value):
+        raise InvalidInput("A callsign uses letters, digits and single dashes between them, for example `ADAM-12`.")
+    return value
+
+
+def clean_text(field_name: str, raw: str) -> str | None:
+    """Trimmed text, or None to clear the field (an empty value or `-`)."""
+    value = " ".join(raw.split())
+    if value in ("", "-"):
+        return None
+    limit = _TEXT_MAX[field_name]
+    if len(value) > limit:
+        raise InvalidInput(f"{field_name.capitalize()} has at most {limit} characters.")
+    if any(ord(ch) < 32 for ch in value):
+        raise InvalidInput(f"{field_name.capitalize()} can't contain control characters.")
+    return value
+
+
+class ProfileStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, guild_id: int, member_id: int) -> OfficerProfile:
+        row = await self.db.fetchone(
+            "SELECT * FROM officer_profiles WHERE guild_id = ? AND member_id = ?", (guild_id, member_id)
+        )
+        if row is None:
+            return OfficerProfile(guild_id, member_id)
+        return OfficerProfile(**{f.name: row[f.name] for f in fields(OfficerProfile)})
+
+    async def update(self, guild_id: int, member_id: int, **changes: str | None) -> OfficerProfile:
+        """Set the given fields (None clears one); fields not given keep their value."""
+        unknown = set(changes) - {"callsign", "badge", "rank", "department", "name"}
+        if unknown:
+            raise ValueError(f"unknown profile fields {unknown}")
+        current = await self.get(guild_id, member_id)
+        merged = {f.name: getattr(current, f.name) for f in fields(OfficerProfile)} | changes
+        try:
+            await self.db.execute(
+                "INSERT INTO officer_profiles (guild_id, member_id, callsign, badge, rank, department, name, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (guild_id, member_id) DO UPDATE SET callsign=excluded.callsign,"
+                " badge=excluded.badge, rank=excluded.rank, department=excluded.department, name=excluded.name,"
+                " updated_at=excluded.updated_at",
+                (guild_id, member_id, merged["callsign"], merged["badge"], merged["rank"], merged["department"],
+                 merged["name"], to_iso(utcnow())),
+            )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"Callsign `{merged['callsign']}` is already used by another officer in this server.") from None
+        return await self.get(guild_id, member_id)
+
+    async def by_callsign(self, guild_id: int, callsign: str) -> OfficerProfile | None:
+        row = await self.db.fetchone(
+            "SELECT member_id FROM officer_profiles WHERE guild_id = ? AND callsign = ?", (guild_id, callsign)
+        )
+        return None if row is None else await self.get(guild_id, row["member_id"])

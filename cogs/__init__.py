@@ -1,0 +1,1 @@
+"""Slash-command cogs: thin, each parses, checks permission, calls one service and renders."""

@@ -1,0 +1,183 @@
+"""/link, its persistent Approve button, and /unlink."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.interactions import guarded, require_guild, require_manage_guild
+from bot.links import GuildLink, LinkService, LiveCheck, validate_mdt_id
+from bot.timefmt import discord_ts
+
+if TYPE_CHECKING:
+    from bot.bot import NorthcaBot
+
+log = logging.getLogger(__name__)
+
+STATUS_TEXT = {
+    "pending": "⏳ Waiting for the MDT owner to approve",
+    "approved": "✅ Linked",
+    "denied": "⛔ Denied by the MDT owner",
+    "expired": "⌛ Expired before it was approved",
+}
+COLOURS = {"pending": discord.Colour.gold(), "approved": discord.Colour.green(), "denied": discord.Colour.red(), "expired": discord.Colour.dark_grey()}
+
+
+def link_embed(link: GuildLink, live: LiveCheck | None = None) -> discord.Embed:
+    embed = discord.Embed(title="Northca MDT link", colour=COLOURS.get(link.status, discord.Colour.blurple()))
+    embed.add_field(name="MDT", value=f"`{link.mdt_id}`", inline=False)
+    embed.add_field(name="Status", value=STATUS_TEXT.get(link.status, link.status), inline=False)
+    if link.owner_discord_id:
+        embed.add_field(name="MDT owner", value=f"<@{link.owner_discord_id}>", inline=True)
+    if link.requested_by:
+        embed.add_field(name="Requested by", value=f"<@{link.requested_by}> {discord_ts(link.created_at)}", inline=True)
+    if link.status == "pending" and link.expires_at:
+        embed.add_field(name="Expires", value=discord_ts(link.expires_at), inline=True)
+    if live is not None:
+        if live.linked_on_northca is None:
+            text = f"Could not ask Northca just now ({live.error}). The stored status is shown."
+        elif live.linked_on_northca:
+            text = "Northca confirms the link."
+        else:
+            text = "Northca does not list this link (yet)."
+        embed.add_field(name="Checked live", value=text, inline=False)
+    embed.set_footer(text=next_step(link))
+    return embed
+
+
+def next_step(link: GuildLink) -> str:
+    if link.status == "pending":
+        who = "the MDT owner" if link.owner_discord_id else "the MDT's owner on Northca"
+        return f"Next: {who} presses Approve below (or approves on Northca). Check with /link."
+    if link.status == "approved":
+        return "Officers can now use /shift and /status."
+    return "Next: an admin runs /link again to make a new request."
+
+
+class ApproveLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:link:approve:(?P<request_id>[A-Za-z0-9._~-]{1,70})"):
+    """Persistent across restarts: any message carrying it works, however old."""
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(
+            discord.ui.Button(label="Approve link", style=discord.ButtonStyle.success, custom_id=f"northca:link:approve:{request_id}", emoji="✅")
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "ApproveLinkButton":
+        return cls(match["request_id"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        links: LinkService = interaction.client.links  # type: ignore[attr-defined]
+        guild_id = require_guild(interaction)
+        # Who may press it is decided by the service (the MDT owner only), on every press.
+        link = await links.store.get(guild_id)
+        if link is not None and link.owner_discord_id and interaction.user.id != link.owner_discord_id:
+            await interaction.response.send_message(
+                f"Only the MDT owner, <@{link.owner_discord_id}>, can approve this link.", ephemeral=True
+            )
+            return
+        await interaction.response.defer()
+        link, already = await links.approve(guild_id, self.request_id, interaction.user.id)
+        await interaction.edit_original_response(embed=link_embed(link), view=None)
+        text = "This link was already approved." if already else f"Approved: this server is now linked to MDT `{link.mdt_id}`."
+        await interaction.followup.send(text, ephemeral=True)
+
+
+class UnlinkConfirmButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:link:unlink:(?P<choice>confirm|cancel)"):
+    def __init__(self, choice: str) -> None:
+        self.choice = choice
+        confirm = choice == "confirm"
+        super().__init__(
+            discord.ui.Button(
+                label="Unlink" if confirm else "Cancel",
+                style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
+                custom_id=f"northca:link:unlink:{choice}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "UnlinkConfirmButton":
+        return cls(match["choice"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        require_manage_guild(interaction, "unlink this server")
+        if self.choice == "cancel":
+            await interaction.response.edit_message(content="Unlink cancelled; nothing changed.", embed=None, view=None)
+            return
+        await interaction.response.defer()
+        links: LinkService = interaction.client.links  # type: ignore[attr-defined]
+        link, on_northca = await links.unlink(require_guild(interaction), interaction.user.id)
+        text = f"Unlinked MDT `{link.mdt_id}` from this server."
+        if on_northca:
+            text += " Northca removed the link too."
+        elif link.owner_discord_id:
+            text += f" Northca keeps its side until the MDT owner <@{link.owner_discord_id}> unlinks (with /unlink, or on Northca)."
+        await interaction.edit_original_response(content=text, embed=None, view=None)
+
+
+def approve_view(link: GuildLink) -> discord.ui.View | None:
+    if link.status != "pending" or not link.request_id or len(link.request_id) > 70 or not re.fullmatch(r"[A-Za-z0-9._~-]+", link.request_id):
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(ApproveLinkButton(link.request_id))
+    return view
+
+
+class LinkCog(commands.Cog):
+    def __init__(self, bot: NorthcaBot) -> None:
+        self.bot = bot
+
+    @property
+    def links(self) -> LinkService:
+        assert self.bot.links is not None
+        return self.bot.links
+
+    @app_commands.command(name="link", description="Link this server to your Northca MDT, or see the link's status.")
+    @app_commands.describe(mdt_id="The MDT id from your Northca MDT settings. Leave out to see the current link.")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def link(self, interaction: discord.Interaction, mdt_id: app_commands.Range[str, 1, 200] | None = None) -> None:
+        require_manage_guild(interaction, "link this server to an MDT")
+        guild_id = require_guild(interaction)
+        if mdt_id is None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            check = await self.links.live_status(guild_id, interaction.user.id)
+            await interaction.followup.send(embed=link_embed(check.link, check), view=approve_view(check.link) or discord.utils.MISSING, ephemeral=True)
+            return
+        validate_mdt_id(mdt_id)  # bad input is answered at once, before any call
+        # Errors stay private (ephemeral); the request itself is posted for the owner to see.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        link = await self.links.request_link(guild_id, mdt_id, interaction.user.id)
+        await interaction.followup.send(f"Link request sent for MDT `{link.mdt_id}`: {next_step(link)}", ephemeral=True)
+        content = f"<@{link.owner_discord_id}>, please approve this link." if link.owner_discord_id and link.status == "pending" else None
+        await interaction.followup.send(content=content, embed=link_embed(link), view=approve_view(link) or discord.utils.MISSING)
+
+    @app_commands.command(name="unlink", description="Forget this server's Northca MDT link.")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        require_manage_guild(interaction, "unlink this server")
+        link = await self.links.store.get(require_guild(interaction))
+        if link is None:
+            await interaction.response.send_message("This server has no MDT link to remove.", ephemeral=True)
+            return
+        view = discord.ui.View(timeout=None)
+        view.add_item(UnlinkConfirmButton("confirm"))
+        view.add_item(UnlinkConfirmButton("cancel"))
+        await interaction.response.send_message(
+            f"Unlink MDT `{link.mdt_id}` from this server? Shifts and statuses stop syncing until it is linked again.",
+            view=view, ephemeral=True,
+        )
+
+
+async def setup(bot: NorthcaBot) -> None:
+    bot.add_dynamic_items(ApproveLinkButton, UnlinkConfirmButton)
+    await bot.add_cog(LinkCog(bot))

@@ -1,0 +1,70 @@
+"""Offline Discord harness: a fake REST API plus helpers that drive a real discord.py bot.
+
+Typical use::
+
+    async with FakeDiscord() as fake:
+        bot = MyBot()
+        await bot.login("fake-token")            # against the fake, never connect()
+        h = Harness(bot, fake)
+        h.add_guild(GUILD, owner_id=OWNER, roles=[role(DUTY, "On Duty", position=1)])
+        m = member(USER, permissions=SEND_MESSAGES)
+        r = await (await h.slash("shift start", member=m, department="Patrol")).final()
+        assert r.ephemeral and "started" in r.content
+        r2 = await h.click(r.custom_ids[0], member=m, message=r)
+        ...
+        await bot.close()
+"""
+
+from .builders import (
+    DEFAULT_APP_PERMISSIONS,
+    ChannelOption,
+    Opt,
+    RoleOption,
+    UserOption,
+    autocomplete_payload,
+    channel,
+    click_payload,
+    guild_payload,
+    member,
+    message_payload,
+    modal_submit_payload,
+    role,
+    slash_payload,
+    snowflake,
+    user,
+)
+from .fake_discord import (
+    FakeDiscord,
+    FakeTimeout,
+    Harness,
+    InteractionContext,
+    NoResponse,
+    Recorded,
+    Reply,
+)
+
+__all__ = [
+    "DEFAULT_APP_PERMISSIONS",
+    "ChannelOption",
+    "FakeDiscord",
+    "FakeTimeout",
+    "Harness",
+    "InteractionContext",
+    "NoResponse",
+    "Opt",
+    "Recorded",
+    "Reply",
+    "RoleOption",
+    "UserOption",
+    "autocomplete_payload",
+    "channel",
+    "click_payload",
+    "guild_payload",
+    "member",
+    "message_payload",
+    "modal_submit_payload",
+    "role",
+    "slash_payload",
+    "snowflake",
+    "user",
+]
