@@ -324,6 +324,7 @@ class NorthcaSandbox:
     def _api(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def wrapped(request: web.Request) -> web.Response:
             try:
+                self._approve_due_requests()
                 guild, actor = self._authenticate(request)
                 status, data = await handler(request, guild, actor)
             except ApiError as exc:
@@ -354,15 +355,20 @@ class NorthcaSandbox:
 
     # --- link requests -------------------------------------------------------
 
+    def _approve_due_requests(self) -> None:
+        """Demo auto-approval: pending requests whose time has come are approved before any call is served."""
+        due = self.db.execute(
+            "SELECT id FROM link_requests WHERE status = 'pending' AND auto_approve_at IS NOT NULL AND auto_approve_at <= ?",
+            (time.time(),),
+        ).fetchall()
+        for row in due:
+            self.decide(row["id"], "approved")
+
     def _link_request(self, request_id: str) -> sqlite3.Row | None:
         row = self.db.execute("SELECT * FROM link_requests WHERE id = ?", (request_id,)).fetchone()
         if row is None:
             return None
-        now = _now()
-        if row["status"] == "pending" and row["auto_approve_at"] is not None and time.time() >= row["auto_approve_at"]:
-            self.decide(request_id, "approved")
-            return self._link_request(request_id)
-        if row["status"] == "pending" and _parse_dt(row["expires_at"]) <= now:
+        if row["status"] == "pending" and _parse_dt(row["expires_at"]) <= _now():
             self.db.execute("UPDATE link_requests SET status = 'expired' WHERE id = ?", (request_id,))
             return self._link_request(request_id)
         return row

@@ -1,0 +1,219 @@
+"""/link, its Approve button, link status and /unlink, driven as Discord would."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.links import LinkStore
+from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, OWNER
+from tests.harness import builders
+
+pytestmark = pytest.mark.asyncio
+
+ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
+OWNER_M = builders.member(OWNER, permissions=MEMBER_PERMS, username="owner")
+OFFICER = 444444444444444444
+OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer")
+
+
+async def request_link(h, mdt_id: str = MDT):
+    """Run `/link mdt_id` as the admin; returns (private answer, public request message)."""
+    first = await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=mdt_id)
+    assert first.callback_type == 5 and first.ephemeral  # acknowledged before Northca is asked
+    private = await first.final()
+    public = await first.followup()
+    return private, public
+
+
+async def stored(h):
+    return await LinkStore(h.bot.db).get(GUILD)
+
+
+async def test_link_posts_request_for_the_owner(start_bot, sandbox):
+    h = await start_bot()
+    private, public = await request_link(h)
+    assert private.ephemeral and "Link request sent" in private.content
+    assert not public.ephemeral
+    assert f"<@{OWNER}>" in public.content
+    embed = public.embeds[0]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Status"].startswith("⏳") and fields["MDT owner"] == f"<@{OWNER}>"
+    assert fields["Expires"].startswith("<t:") and fields["Expires"].endswith(":R>")
+    request_id = sandbox.link_requests()[0]["id"]
+    assert public.custom_ids == [f"northca:link:approve:{request_id}"]
+    link = await stored(h)
+    assert (link.mdt_id, link.status, link.request_id, link.owner_discord_id, link.requested_by) == (
+        MDT, "pending", request_id, OWNER, ADMIN
+    )
+    assert sandbox.requests[-1].headers["x-discord-actor"] == str(ADMIN)
+
+
+async def test_invalid_id_is_refused_before_any_call(start_bot, sandbox):
+    h = await start_bot()
+    reply = await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id="two words")
+    assert reply.callback_type == 4 and reply.ephemeral
+    assert "no spaces" in reply.content
+    assert len(sandbox.requests) == 0 and await stored(h) is None
+
+
+async def test_unknown_mdt_shows_northca_message(start_bot):
+    h = await start_bot()
+    reply = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id="no-such-mdt")).final()
+    assert reply.ephemeral and reply.content == "Northca refused this: Invalid mdt_id."
+    assert await stored(h) is None
+
+
+async def test_northca_down_is_told_plainly(start_bot, sandbox):
+    h = await start_bot()
+    sandbox.faults.add("500", times=1)
+    reply = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=MDT)).final()
+    assert reply.ephemeral and "Northca is not answering right now" in reply.content
+    assert len(sandbox.requests) == 1 and await stored(h) is None
+
+
+async def test_member_without_manage_server_is_refused(start_bot, sandbox):
+    h = await start_bot()
+    reply = await h.slash("link", member=OFFICER_M, guild_id=GUILD, mdt_id=MDT)
+    assert reply.ephemeral and "Manage Server" in reply.content
+    assert len(sandbox.requests) == 0
+
+
+async def test_link_in_dm_is_refused(start_bot, sandbox):
+    h = await start_bot()
+    reply = await h.slash("link", user=builders.user(ADMIN, "admin"), mdt_id=MDT)
+    assert reply.ephemeral and "in a server only" in reply.content
+    assert len(sandbox.requests) == 0
+
+
+async def test_only_the_owner_can_approve(start_bot, sandbox):
+    h = await start_bot()
+    _, public = await request_link(h)
+    approve = public.custom_ids[0]
+    refused = await h.click(approve, member=ADMIN_M, guild_id=GUILD, message=public)
+    assert refused.ephemeral and f"Only the MDT owner, <@{OWNER}>" in refused.content
+    assert not sandbox.is_linked(GUILD, MDT)
+
+    pressed = await h.click(approve, member=OWNER_M, guild_id=GUILD, message=public)
+    assert pressed.callback_type == 6  # acknowledged before Northca is asked
+    edit = await pressed.final()
+    assert edit.kind == "edit" and edit.components == []
+    assert {f["name"]: f["value"] for f in edit.embeds[0]["fields"]}["Status"] == "✅ Linked"
+    note = await pressed.followup()
+    assert note.ephemeral and f"linked to MDT `{MDT}`" in note.content
+    assert sandbox.is_linked(GUILD, MDT) and (await stored(h)).status == "approved"
+    assert sandbox.requests[-1].headers["x-discord-actor"] == str(OWNER)
+
+
+@pytest.mark.parametrize(
+    ("decision", "message", "status"),
+    [("expired", "has expired", "expired"), ("denied", "was denied", "denied"), ("approved", "already approved", "approved")],
+)
+async def test_approve_after_northca_decided(start_bot, sandbox, decision, message, status):
+    h = await start_bot()
+    _, public = await request_link(h)
+    sandbox.decide(sandbox.link_requests()[0]["id"], decision)
+    pressed = await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)
+    answer = await pressed.final()
+    if decision == "approved":
+        answer = await pressed.followup()
+    assert answer.ephemeral and message in answer.content
+    assert (await stored(h)).status == status
+
+
+async def test_approve_button_survives_restart(start_bot, sandbox):
+    h = await start_bot()
+    _, public = await request_link(h)
+    await h.bot.close()
+    h2 = await start_bot()  # a new process, same database
+    pressed = await h2.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public.message)
+    assert (await pressed.final()).kind == "edit"
+    assert sandbox.is_linked(GUILD, MDT)
+
+
+async def test_link_status_before_and_after_approval(start_bot, sandbox):
+    h = await start_bot()
+    none_yet = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
+    assert none_yet.ephemeral and "not linked to a Northca MDT yet" in none_yet.content
+
+    _, public = await request_link(h)
+    before = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
+    fields = {f["name"]: f["value"] for f in before.embeds[0]["fields"]}
+    assert before.ephemeral and fields["Status"].startswith("⏳")
+    assert fields["Checked live"] == "Northca does not list this link (yet)."
+
+    # Approved on Northca itself (not with the button): the live check notices.
+    sandbox.decide(sandbox.link_requests()[0]["id"], "approved")
+    after = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
+    fields = {f["name"]: f["value"] for f in after.embeds[0]["fields"]}
+    assert fields["Status"] == "✅ Linked" and fields["Checked live"] == "Northca confirms the link."
+    assert (await stored(h)).status == "approved"
+
+
+async def test_link_status_when_northca_is_down_shows_stored(start_bot, sandbox):
+    h = await start_bot()
+    await request_link(h)
+    sandbox.faults.add("html502", times=20)
+    reply = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
+    fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
+    assert fields["Status"].startswith("⏳") and fields["Checked live"].startswith("Could not ask Northca")
+
+
+async def test_unlink_by_admin_forgets_locally(start_bot, sandbox):
+    h = await start_bot()
+    _, public = await request_link(h)
+    await (await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)).final()
+
+    ask = await h.slash("unlink", member=ADMIN_M, guild_id=GUILD)
+    assert ask.ephemeral and ask.custom_ids == ["northca:link:unlink:confirm", "northca:link:unlink:cancel"]
+    # The button re-checks the permission the command checked.
+    refused = await h.click("northca:link:unlink:confirm", member=OFFICER_M, guild_id=GUILD, message=ask)
+    assert refused.ephemeral and "Manage Server" in refused.content and await stored(h) is not None
+
+    done = await (await h.click("northca:link:unlink:confirm", member=ADMIN_M, guild_id=GUILD, message=ask)).final()
+    assert f"Unlinked MDT `{MDT}`" in done.content and f"<@{OWNER}>" in done.content
+    assert await stored(h) is None
+    assert sandbox.is_linked(GUILD, MDT)  # only the owner may unlink on Northca
+
+
+async def test_unlink_by_owner_unlinks_on_northca(start_bot, sandbox):
+    h = await start_bot()
+    _, public = await request_link(h)
+    await (await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)).final()
+    owner_admin = builders.member(OWNER, permissions=ADMIN_PERMS, username="owner")
+    ask = await h.slash("unlink", member=owner_admin, guild_id=GUILD)
+    done = await (await h.click("northca:link:unlink:confirm", member=owner_admin, guild_id=GUILD, message=ask)).final()
+    assert "Northca removed the link too" in done.content
+    assert not sandbox.is_linked(GUILD, MDT) and await stored(h) is None
+
+
+async def test_unlink_cancel_changes_nothing(start_bot, sandbox):
+    h = await start_bot()
+    await request_link(h)
+    ask = await h.slash("unlink", member=ADMIN_M, guild_id=GUILD)
+    cancelled = await h.click("northca:link:unlink:cancel", member=ADMIN_M, guild_id=GUILD, message=ask)
+    assert cancelled.callback_type == 7 and "nothing changed" in cancelled.content
+    assert await stored(h) is not None
+
+
+async def test_unexpected_error_shows_a_trace_id_that_is_logged(start_bot, caplog):
+    h = await start_bot()
+    await h.bot.db.execute("DROP TABLE guild_links")  # a broken database: nothing a user did
+    reply = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
+    assert reply.ephemeral and "Something went wrong on our side (trace `" in reply.content
+    trace = reply.content.split("`")[1]
+    assert any(trace in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_secrets_never_logged_or_shown(start_bot, sandbox, caplog):
+    from tests.conftest import KEY
+
+    h = await start_bot()
+    sandbox.faults.add("500", times=1)
+    replies = [await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=MDT)).final()]
+    _, public = await request_link(h)
+    replies.append(public)
+    replies.append(await (await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)).final())
+    shown = " ".join(str(r.data) for r in replies)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    for secret in (KEY, "test-bot-token"):
+        assert secret not in shown and secret not in logged
