@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-EXTENSIONS: tuple[str, ...] = ("cogs.link",)
+EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status")
 
 
 class BackgroundService(Protocol):
@@ -61,6 +61,8 @@ class NorthcaBot(commands.Bot):
         self.northca: NorthcaClient | None = None
         self.links: LinkService | None = None
         self.profiles: ProfileStore | None = None
+        self.shifts: Any = None  # bot.shifts.ShiftService, set by cogs.shift (before cogs.status, which listens to it)
+        self.unit_status: Any = None  # bot.status.StatusService, set by cogs.status (`status` is discord.py's presence)
         self._services: list[BackgroundService] = []
 
     async def setup_hook(self) -> None:

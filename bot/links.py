@@ -186,9 +186,10 @@ class LinkService:
             due = link.checked_at is None or utcnow() - link.checked_at >= PENDING_RECHECK
             if due:
                 try:
-                    check = await asyncio.wait_for(self.live_status(guild_id), PENDING_RECHECK_BUDGET)
-                    link = check.link
-                except asyncio.TimeoutError:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
+                    async with asyncio.timeout(PENDING_RECHECK_BUDGET):
+                        link = (await self.live_status(guild_id)).link
+                except TimeoutError:
                     pass
             if link.status != "approved":
                 raise NotLinked()

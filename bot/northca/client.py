@@ -9,6 +9,7 @@ only made where repeating the request is safe.
 from __future__ import annotations
 
 import asyncio
+import copy
 import ipaddress
 import json
 import logging
@@ -112,6 +113,15 @@ class NorthcaClient:
 
     def __repr__(self) -> str:
         return f"<NorthcaClient base_url={self.base_url!r}>"
+
+    def single_attempt(self) -> "NorthcaClient":
+        """The same client (session, key, timeouts) trying each request once.
+
+        For callers that run their own retry loop, such as the shift sync, which must
+        look a shift up after an ambiguous failure before it may write it again."""
+        clone = copy.copy(self)
+        clone.max_attempts = 1
+        return clone
 
     # --- endpoints ---------------------------------------------------------
 

@@ -1,0 +1,491 @@
+"""Shifts without Discord: the service and its sync worker on a real SQLite file,
+against the real sandbox over HTTP (every request is checked against the spec)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.config import ShiftConfig
+from bot.errors import Conflict, InvalidInput, NotLinked
+from bot.links import LinkService, LinkStore
+from bot.northca.client import NorthcaClient
+from bot.northca.sandbox import NorthcaSandbox
+from bot.profiles import ProfileStore
+from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, duration_text
+from bot.storage import Database
+from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
+from tests.spec import validate_request
+
+OFFICER = 444444444444444444
+OTHER = 555555555555555555
+T0 = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+MIN = timedelta(minutes=1)
+
+
+def recent() -> datetime:
+    """A start time 3 h ago on a whole second: recent enough for the auto-end to leave alone."""
+    return (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
+
+
+def iso_z(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- helpers ---------------------------------------------------------------------
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> None:
+    """Wait for real state (the sandbox's, typically) to become true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def settled(service: ShiftService, shift_id: str, timeout: float = 10.0) -> ShiftRecord:
+    """The shift once it is synced or failed (each verdict in between is waited on)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    since = 0
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f"shift {shift_id} not synced or failed within {timeout}s: {await service.store.get(shift_id)}")
+        shift = await service.wait_for_sync(shift_id, remaining, since_ms=since)
+        if shift is not None and shift.sync_state in ("synced", "failed"):
+            return shift
+        if shift is not None and shift.last_attempt_ms is not None:
+            since = shift.last_attempt_ms + 1
+
+
+def shift_posts(sandbox: NorthcaSandbox) -> list[Any]:
+    return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith("/shifts")]
+
+
+def shift_gets(sandbox: NorthcaSandbox) -> list[Any]:
+    return [r for r in sandbox.requests if r.method == "GET" and r.path.endswith("/shifts")]
+
+
+def make_service(db: Database, client: NorthcaClient, **config: Any) -> ShiftService:
+    config.setdefault("sync_interval_seconds", 0.05)
+    return ShiftService(db, LinkService(LinkStore(db), client), ProfileStore(db), client, ShiftConfig(**config))
+
+
+@pytest.fixture
+async def db(db_path) -> AsyncIterator[Database]:
+    database = Database(db_path)
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def linked(db: Database, sandbox: NorthcaSandbox) -> None:
+    sandbox.link(GUILD, MDT)
+    await LinkStore(db).save_request(GUILD, MDT, "test-request", "approved", OWNER, ADMIN, None)
+
+
+@pytest.fixture
+async def service(db: Database, client: NorthcaClient, linked: None) -> AsyncIterator[ShiftService]:
+    svc = make_service(db, client)
+    yield svc
+    await svc.drain()
+
+
+@pytest.fixture
+async def worker(service: ShiftService) -> AsyncIterator[ShiftWorker]:
+    w = ShiftWorker(service)
+    await w.start()
+    yield w
+    await w.stop()
+
+
+class RefusingNorthca:
+    """A pass-through in front of the sandbox that can answer shift writes with a 400 of
+    its own (the sandbox has no 400 fault). What it refuses is checked against the spec."""
+
+    def __init__(self, sandbox: NorthcaSandbox) -> None:
+        self.sandbox = sandbox
+        self.refusal: str | None = None
+        self.refused = 0
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.base_url = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._session = aiohttp.ClientSession()
+        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/v1"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if self.refusal and request.method == "POST" and request.path.endswith("/shifts"):
+            validate_request(request.method, request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body)
+            self.refused += 1
+            payload = json.dumps({"ok": False, "error": self.refusal}).encode()
+            return web.Response(status=400, body=payload, content_type="application/json")
+        assert self._session is not None and self.sandbox.base_url
+        target = self.sandbox.base_url[: -len("/v1")] + request.path_qs
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        async with self._session.request(request.method, target, data=body or None, headers=headers) as resp:
+            raw = await resp.read()
+            return web.Response(status=resp.status, body=raw, content_type=resp.content_type)
+
+
+@pytest.fixture
+async def refusing(sandbox: NorthcaSandbox) -> AsyncIterator[RefusingNorthca]:
+    proxy = RefusingNorthca(sandbox)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+# --- lifecycle and maths ----------------------------------------------------------------
+
+
+async def test_start_break_end_duration_and_the_one_complete_write(service, worker, sandbox, db):
+    await ProfileStore(db).update(GUILD, OFFICER, badge="512", callsign="ADAM-12")
+    t0 = recent()
+    shift = await service.start(GUILD, OFFICER, display_name="Bubbleton", department="patrol", at=t0)
+    assert (shift.department, shift.officer_name, shift.officer_badge, shift.callsign) == ("Patrol", "Bubbleton", "512", "ADAM-12")
+    assert (await service.toggle_break(GUILD, OFFICER, at=t0 + 10 * MIN)).on_break
+    assert not (await service.toggle_break(GUILD, OFFICER, at=t0 + 25 * MIN)).on_break
+    assert (await service.toggle_break(GUILD, OFFICER, at=t0 + 60 * MIN)).on_break
+    # Ending on a break closes the break at the end: 70 min - 15 - 10 = 45 min on duty.
+    ended = await service.end(GUILD, OFFICER, at=t0 + 70 * MIN)
+    assert ended.duration_ms == 45 * 60_000 and ended.break_ms == 25 * 60_000 and ended.break_count == 2
+    assert ended.sync_state == "pending" and not ended.on_break
+    assert duration_text(ended.duration_ms) == "45 min"
+
+    done = await settled(service, shift.id)
+    assert done.sync_state == "synced"
+    [stored] = sandbox.shifts(MDT)
+    assert stored["id"] == shift.id
+    assert stored["start_time"] == iso_z(t0) and stored["end_time"] == iso_z(t0 + 70 * MIN)
+    assert stored["duration_ms"] == 45 * 60_000
+    assert (stored["status"], stored["officer_name"], stored["officer_badge"], stored["department"]) == (
+        "completed", "Bubbleton", "512", "Patrol",
+    )
+    assert stored["created_by_discord_id"] == str(OFFICER)
+    assert len(shift_posts(sandbox)) == 1
+
+
+async def test_profile_name_wins_over_display_name_and_end_status_is_configurable(db, client, linked, sandbox):
+    await ProfileStore(db).update(GUILD, OFFICER, name="B. Bubbleton", department="Traffic")
+    svc = make_service(db, client, end_status="closed")
+    w = ShiftWorker(svc)
+    await w.start()
+    try:
+        shift = await svc.start(GUILD, OFFICER, display_name="bubbles99")
+        assert (shift.officer_name, shift.department) == ("B. Bubbleton", "Traffic")
+        await svc.end(GUILD, OFFICER)
+        assert (await settled(svc, shift.id)).synced
+    finally:
+        await w.stop()
+    [stored] = sandbox.shifts(MDT)
+    assert (stored["status"], stored["officer_name"]) == ("closed", "B. Bubbleton")
+    assert "officer_badge" not in json.loads(shift_posts(sandbox)[0].body)  # unset: left out, never null
+
+
+async def test_second_start_refused_even_when_both_race(service):
+    results = await asyncio.gather(
+        service.start(GUILD, OFFICER, display_name="A"), service.start(GUILD, OFFICER, display_name="A"),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, ShiftRecord) for r in results) == 1
+    [refusal] = [r for r in results if isinstance(r, Exception)]
+    assert isinstance(refusal, Conflict) and "You have been on duty since <t:" in refusal.message
+    # Another member, or the same member in another guild, is not affected.
+    await service.start(GUILD, OTHER, display_name="B")
+
+
+async def test_database_itself_refuses_a_second_open_shift(service, db):
+    shift = await service.start(GUILD, OFFICER, display_name="A")
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute(
+            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms) VALUES ('x', ?, ?, ?, 'A', 1)",
+            (GUILD, OFFICER, MDT),
+        )
+    await service.end(GUILD, OFFICER)
+    again = await service.start(GUILD, OFFICER, display_name="A")  # ended shifts do not count
+    assert again.id != shift.id
+
+
+async def test_end_or_break_without_open_shift_and_bad_department(service):
+    with pytest.raises(Conflict, match="not on duty"):
+        await service.end(GUILD, OFFICER)
+    with pytest.raises(Conflict, match="not on duty"):
+        await service.toggle_break(GUILD, OFFICER)
+    with pytest.raises(InvalidInput, match="Pick one of: Patrol"):
+        await service.start(GUILD, OFFICER, display_name="A", department="Mall Cops")
+    assert await service.open_shift(GUILD, OFFICER) is None
+
+
+async def test_not_linked_guild_cannot_start(db, client):
+    svc = make_service(db, client)
+    with pytest.raises(NotLinked):
+        await svc.start(GUILD, OFFICER, display_name="A")
+    assert await svc.open_shift(GUILD, OFFICER) is None
+
+
+async def test_totals_today_and_this_week(service):
+    monday = T0 - timedelta(days=2)
+    await service.start(GUILD, OFFICER, display_name="A", at=monday - 60 * MIN)  # Monday 11:00
+    await service.end(GUILD, OFFICER, at=monday)  # 1 h, this week
+    await service.start(GUILD, OFFICER, display_name="A", at=T0 - timedelta(days=3))  # Sunday: last week
+    await service.end(GUILD, OFFICER, at=T0 - timedelta(days=3) + 120 * MIN)
+    await service.start(GUILD, OFFICER, display_name="A", at=T0 - 240 * MIN)  # today 08:00
+    await service.end(GUILD, OFFICER, at=T0 - 150 * MIN)  # 1.5 h
+    await service.start(GUILD, OFFICER, display_name="A", at=T0 - 60 * MIN)  # open since 11:00
+    totals = await service.totals(GUILD, OFFICER, now=T0)
+    assert totals.today_ms == 150 * 60_000
+    assert totals.week_ms == 210 * 60_000
+    assert totals.week_start == datetime(2025, 1, 13, tzinfo=timezone.utc)
+
+
+# --- every exit path closes the shift, and tells the duty listeners ------------------------
+
+
+async def test_duty_listeners_hear_every_start_and_every_kind_of_end(service, worker, sandbox):
+    heard: list[tuple[int, int, bool]] = []
+
+    async def listener(guild_id: int, member_id: int, on_duty: bool) -> None:
+        heard.append((guild_id, member_id, on_duty))
+
+    service.add_duty_listener(listener)
+    await service.start(GUILD, OFFICER, display_name="A")
+    await service.end(GUILD, OFFICER)
+    await service.start(GUILD, OFFICER, display_name="A")
+    admin_ended = await service.end(GUILD, OFFICER, reason="admin", ended_by=ADMIN, note="forgot to clock off")
+    assert (admin_ended.end_reason, admin_ended.ended_by, admin_ended.end_note) == ("admin", ADMIN, "forgot to clock off")
+    await service.start(GUILD, OFFICER, display_name="A")
+    left = await service.end_if_open(GUILD, OFFICER, reason="left")
+    assert left is not None and left.end_reason == "left"
+    assert await service.end_if_open(GUILD, OFFICER, reason="left") is None
+    await service.start(GUILD, OFFICER, display_name="A")
+    await service.start(GUILD, OTHER, display_name="B")
+    removed = await service.end_all_in_guild(GUILD, "bot_removed")
+    assert {s.member_id for s in removed} == {OFFICER, OTHER} and {s.end_reason for s in removed} == {"bot_removed"}
+    await service.drain()
+    assert heard == [
+        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True), (GUILD, OTHER, True), (GUILD, OFFICER, False), (GUILD, OTHER, False),
+    ]
+    for shift in removed:
+        assert (await settled(service, shift.id)).synced
+    await until(lambda: len(sandbox.shifts(MDT)) == 5, what="all five shifts on Northca")
+
+
+async def test_auto_end_at_the_maximum_length(service, worker, sandbox):
+    shift = await service.start(GUILD, OFFICER, display_name="A", at=datetime.now(timezone.utc) - timedelta(hours=13))
+    [ended] = await service.auto_end_overdue()
+    assert ended.id == shift.id and ended.end_reason == "auto" and "maximum shift length" in (ended.end_note or "")
+    assert ended.ended_ms - ended.started_ms == 12 * 3_600_000 and ended.duration_ms == 12 * 3_600_000
+    assert await service.auto_end_overdue() == []
+    assert (await settled(service, shift.id)).synced
+    [stored] = sandbox.shifts(MDT)
+    assert stored["duration_ms"] == 12 * 3_600_000
+
+
+async def test_worker_ends_overdue_shifts_by_itself(db, client, linked, sandbox):
+    svc = make_service(db, client, max_shift_hours=0.0002)  # 0.72 s
+    ended = asyncio.Event()
+
+    async def listener(guild_id: int, member_id: int, on_duty: bool) -> None:
+        if not on_duty:
+            ended.set()
+
+    svc.add_duty_listener(listener)
+    w = ShiftWorker(svc)
+    await w.start()
+    try:
+        shift = await svc.start(GUILD, OFFICER, display_name="A")
+        await asyncio.wait_for(ended.wait(), 5)
+        done = await settled(svc, shift.id)
+        assert done.end_reason == "auto" and done.duration_ms == 720
+    finally:
+        await w.stop()
+
+
+# --- sync: nothing lost, nothing twice -----------------------------------------------------
+
+
+async def test_northca_down_at_end_then_back_is_synced_exactly_once(service, worker, sandbox):
+    sandbox.faults.add("500", times=10_000, path=r"/shifts$")
+    shift = await service.start(GUILD, OFFICER, display_name="A")
+    await service.end(GUILD, OFFICER)
+    first = await service.wait_for_sync(shift.id, 5)
+    assert first is not None and first.sync_state == "pending" and first.last_error == "Internal server error"
+    assert first.sent_unconfirmed == 1  # a 500 may have been applied: look before writing again
+    assert sandbox.shifts(MDT) == []
+    sandbox.faults.clear()
+    done = await settled(service, shift.id)
+    assert done.synced and done.last_error is None
+    assert [s["id"] for s in sandbox.shifts(MDT)] == [shift.id]
+
+
+async def test_commit_then_500_is_found_not_written_again(service, worker, sandbox):
+    sandbox.faults.add("commit_then_500", times=1, method="POST", path=r"/shifts$")
+    shift = await service.start(GUILD, OFFICER, display_name="A")
+    await service.end(GUILD, OFFICER)
+    done = await settled(service, shift.id)
+    assert done.synced
+    assert [s["id"] for s in sandbox.shifts(MDT)] == [shift.id]
+    assert len(shift_posts(sandbox)) == 1, "no second write after an ambiguous failure"
+    assert len(shift_gets(sandbox)) >= 1, "it was looked up instead"
+
+
+async def test_bot_stopping_while_the_write_is_out_is_looked_up_after_restart(db, client, linked, sandbox):
+    svc = make_service(db, client)
+    w = ShiftWorker(svc)
+    await w.start()
+    sandbox.faults.latency = 0.4  # the write is applied after the bot has gone
+    shift = await svc.start(GUILD, OFFICER, display_name="A")
+    await svc.end(GUILD, OFFICER)
+    await until(lambda: len(shift_posts(sandbox)) == 1, what="the write to reach Northca")
+    await w.stop()  # the bot stops with the write out
+    await until(lambda: len(sandbox.shifts(MDT)) == 1, what="Northca to apply the write")
+    sandbox.faults.latency = 0
+    assert (await svc.store.get(shift.id)).sync_state == "pending"
+
+    restarted = make_service(db, client)
+    w2 = ShiftWorker(restarted)
+    await w2.start()
+    try:
+        assert (await settled(restarted, shift.id)).synced
+    finally:
+        await w2.stop()
+    assert len(shift_posts(sandbox)) == 1 and len(sandbox.shifts(MDT)) == 1
+
+
+async def test_restart_between_start_and_end_keeps_the_real_duration(db_path, client, linked, sandbox):
+    first_db = Database(db_path)
+    await first_db.open()
+    first = make_service(first_db, client)
+    t0 = recent()
+    shift = await first.start(GUILD, OFFICER, display_name="A", at=t0)
+    await first_db.close()  # the bot goes down with the shift open
+
+    second_db = Database(db_path)
+    await second_db.open()
+    try:
+        second = make_service(second_db, client)
+        assert (await second.open_shift(GUILD, OFFICER)).id == shift.id
+        ended = await second.end(GUILD, OFFICER, at=t0 + 150 * MIN)
+        assert ended.id == shift.id and ended.duration_ms == 150 * 60_000
+        w = ShiftWorker(second)
+        await w.start()
+        try:
+            assert (await settled(second, shift.id)).synced
+        finally:
+            await w.stop()
+    finally:
+        await second_db.close()
+    [stored] = sandbox.shifts(MDT)
+    assert stored["duration_ms"] == 150 * 60_000
+
+
+async def test_restart_between_end_and_sync_sends_it_once(db, client, linked, sandbox):
+    sandbox.faults.add("500", times=10_000, path=r"/shifts$")
+    svc = make_service(db, client)
+    w = ShiftWorker(svc)
+    await w.start()
+    shift = await svc.start(GUILD, OFFICER, display_name="A")
+    await svc.end(GUILD, OFFICER)
+    assert (await svc.wait_for_sync(shift.id, 5)).sync_state == "pending"
+    await w.stop()
+    sandbox.faults.clear()
+    restarted = make_service(db, client)
+    w2 = ShiftWorker(restarted)
+    await w2.start()
+    try:
+        assert (await settled(restarted, shift.id)).synced
+    finally:
+        await w2.stop()
+    assert [s["id"] for s in sandbox.shifts(MDT)] == [shift.id]
+
+
+async def test_permanent_refusal_is_kept_failed_listed_and_retry_works(db, sandbox, refusing, http, linked):
+    client = NorthcaClient(http, refusing.base_url, KEY, timeout=2.0, deadline=6.0, backoff_base=0.02, backoff_max=0.2)
+    svc = make_service(db, client)
+    failed_events: list[ShiftRecord] = []
+
+    async def on_shift(event: str, shift: ShiftRecord) -> None:
+        if event == "sync_failed":
+            failed_events.append(shift)
+
+    svc.add_shift_listener(on_shift)
+    w = ShiftWorker(svc)
+    await w.start()
+    try:
+        refusing.refusal = "Invalid department"
+        shift = await svc.start(GUILD, OFFICER, display_name="A")
+        await svc.end(GUILD, OFFICER)
+        failed = await settled(svc, shift.id)
+        assert failed.sync_state == "failed" and failed.last_error == "Invalid department"
+        assert refusing.refused == 1, "a 400 is not retried by itself"
+        assert [s.id for s in await svc.outbox(GUILD)] == [shift.id]
+        await svc.drain()
+        assert [s.id for s in failed_events] == [shift.id]
+        assert sandbox.shifts(MDT) == []
+
+        refusing.refusal = None  # fixed
+        since = (await svc.store.get(shift.id)).last_attempt_ms + 1
+        [retried] = await svc.retry(GUILD)
+        assert retried.id == shift.id and retried.sync_state == "pending"
+        done = await svc.wait_for_sync(shift.id, 5, since_ms=since)
+        assert done is not None and done.synced
+        assert await svc.outbox(GUILD) == []
+    finally:
+        await w.stop()
+    assert [s["id"] for s in sandbox.shifts(MDT)] == [shift.id]
+
+
+async def test_not_linked_on_northca_is_failed_then_retried_after_relink(service, worker, sandbox):
+    shift = await service.start(GUILD, OFFICER, display_name="A")
+    sandbox.unlink(GUILD, MDT)
+    await service.end(GUILD, OFFICER)
+    failed = await settled(service, shift.id)
+    assert failed.sync_state == "failed" and failed.last_error == "MDT not linked to this guild"
+    sandbox.link(GUILD, MDT)
+    await service.retry(GUILD, shift.id)
+    assert (await settled(service, shift.id)).synced
+    assert len(sandbox.shifts(MDT)) == 1
+
+
+async def test_many_ends_at_once_are_each_written_once(service, worker, sandbox):
+    members = [600000000000000000 + i for i in range(60)]
+    for m in members:
+        await service.start(GUILD, m, display_name=f"Officer {m % 100}")
+    sandbox.faults.latency = 0.05
+    ended = await asyncio.gather(*(service.end(GUILD, m) for m in members))
+    for shift in ended:
+        assert (await settled(service, shift.id)).synced
+    ids = [s["id"] for s in sandbox.shifts(MDT)]
+    assert len(ids) == 60 and set(ids) == {s.id for s in ended}
+    assert len(shift_posts(sandbox)) == 60
