@@ -1,0 +1,263 @@
+"""/status show | panel | set, the persistent 10-code buttons, and the off-duty "Start shift" button."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import StatusCode
+from bot.errors import Conflict, InvalidInput, NotLinked
+from bot.interactions import guarded, require_guild, require_manage_guild
+from bot.status import OffDuty, StatusService, UnitCoalescer, UnitStatus
+from bot.timefmt import discord_ts
+
+if TYPE_CHECKING:
+    from bot.bot import NorthcaBot
+
+log = logging.getLogger(__name__)
+
+STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "secondary": discord.ButtonStyle.secondary,
+    "success": discord.ButtonStyle.success,
+    "danger": discord.ButtonStyle.danger,
+}
+EMBED_LIMIT = 5900  # Discord allows 6000 characters per embed; a little is kept spare
+
+
+def service(client: discord.Client) -> StatusService:
+    svc = getattr(client, "unit_status", None)
+    if svc is None:
+        raise Conflict("Unit status is not available right now. Try again in a minute.")
+    return svc
+
+
+# --- rendering ---------------------------------------------------------------------
+
+
+def _unit_list(units: list[UnitStatus], budget: int) -> str:
+    if not units:
+        return "—"
+    parts: list[str] = []
+    used = 0
+    for i, unit in enumerate(units):
+        part = f"`{unit.callsign}`"
+        more = len(units) - i
+        tail = f" … and {more} more"
+        if used + len(part) + 2 + len(tail) > budget:
+            return ", ".join(parts) + tail
+        parts.append(part)
+        used += len(part) + 2
+    return ", ".join(parts)
+
+
+def panel_embed(codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, needs_shift: bool = False) -> discord.Embed:
+    embed = discord.Embed(
+        title="Unit status",
+        description="Press a button to set your status. Northca's active-units board follows within a moment.",
+        colour=discord.Colour.blurple(),
+    )
+    needs = "a callsign (/profile set) and an open shift (/shift start)" if needs_shift else "a callsign (/profile set)"
+    embed.set_footer(text=f"Setting a status needs {needs}.")
+    names = [f"{code.code} · {code.label} ({len(board.get(code.code, []))})" for code in codes]
+    # Discord allows 6000 characters per embed: what the names and texts leave goes to the unit lists.
+    room = EMBED_LIMIT - len(embed.title or "") - len(embed.description or "") - len(embed.footer.text or "") - sum(map(len, names))
+    budget = max(20, min(1024, room // max(1, len(codes))))
+    for code, name in zip(codes, names):
+        embed.add_field(name=name, value=_unit_list(board.get(code.code, []), budget), inline=False)
+    return embed
+
+
+def panel_view(codes: list[StatusCode]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for code in codes:
+        view.add_item(StatusButton(code.code, code.label, code.style))
+    return view
+
+
+# --- buttons -------------------------------------------------------------------------
+
+
+class StatusButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:status:set:(?P<code>.{1,16})"):
+    """One 10-code. Persistent: any panel carrying it works, however old (even after a restart)."""
+
+    def __init__(self, code: str, label: str | None = None, style: str = "secondary") -> None:
+        self.code = code
+        super().__init__(
+            discord.ui.Button(
+                label=f"{code} {label}"[:80] if label else code,
+                style=STYLES.get(style, discord.ButtonStyle.secondary),
+                custom_id=f"northca:status:set:{code}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "StatusButton":
+        return cls(match["code"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await apply_status(interaction, self.code)
+
+
+class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:status:shift-start"):
+    """Offered when an officer off duty presses a status: starts their shift like /shift start."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.Button(label="Start shift", style=discord.ButtonStyle.success, custom_id="northca:status:shift-start")
+        )
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "StartShiftButton":
+        return cls()
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        guild_id = require_guild(interaction)
+        shifts: Any = getattr(interaction.client, "shifts", None)
+        if shifts is None:
+            raise Conflict("Shifts are not available on this bot; ask an admin.")
+        svc = service(interaction.client)
+        link = await svc.links.store.get(guild_id)
+        if link is not None and link.status == "pending":
+            # Starting may check the link live on Northca: acknowledge first, as /shift start does.
+            await interaction.response.defer()
+        # The same service call as /shift start; its listeners set the on-duty status (and roles, logs).
+        shift = await shifts.start(guild_id, interaction.user.id, display_name=interaction.user.display_name)
+        code = svc.codes[svc.config.on_duty_code]
+        text = (
+            f"Shift started {discord_ts(shift.started_at)}: you are on duty, and your unit goes **{code.code}** {code.label}. "
+            "Press a status when it changes; /shift end when you go off duty."
+        )
+        if interaction.response.is_done():
+            await interaction.edit_original_response(content=text, view=None)
+        else:
+            await interaction.response.edit_message(content=text, view=None)
+
+
+async def apply_status(interaction: discord.Interaction, raw_code: str) -> None:
+    """A click or /status set: recorded locally and answered at once; Northca follows in the background."""
+    svc = service(interaction.client)
+    guild_id = require_guild(interaction)
+    user = interaction.user
+    try:
+        change = await svc.set_status(guild_id, user.id, raw_code, display_name=user.display_name, actor_id=user.id)
+    except OffDuty as exc:
+        view = discord.ui.View(timeout=None)
+        view.add_item(StartShiftButton())
+        await interaction.response.send_message(exc.message, view=view, ephemeral=True)
+        return
+    await interaction.response.send_message(change.text, ephemeral=True)
+
+
+# --- the cog --------------------------------------------------------------------------
+
+
+class StatusCog(commands.Cog):
+    status_group = app_commands.Group(name="status", description="Your unit status (10-codes) on Northca.", guild_only=True)
+
+    def __init__(self, bot: NorthcaBot, svc: StatusService) -> None:
+        self.bot = bot
+        self.svc = svc
+
+    @property
+    def codes(self) -> list[StatusCode]:
+        return list(self.svc.codes.values())
+
+    async def render_guild(self, guild_id: int) -> None:
+        """Re-render every remembered panel of a guild (called at most once per window)."""
+        panels = await self.svc.panels(guild_id)
+        if not panels:
+            return
+        embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)
+        view = panel_view(self.codes)
+        for panel in panels:
+            channel = self.bot.get_partial_messageable(panel.channel_id, guild_id=guild_id)
+            try:
+                await channel.get_partial_message(panel.message_id).edit(embed=embed, view=view)
+            except discord.NotFound:
+                log.info("status panel %s in channel %s is gone; forgetting it", panel.message_id, panel.channel_id)
+                await self.svc.forget_panel(panel.message_id)
+            except discord.Forbidden:
+                log.warning("may not edit status panel %s in channel %s (missing permissions)", panel.message_id, panel.channel_id)
+            except discord.HTTPException as exc:
+                log.warning("editing status panel %s failed: %s", panel.message_id, exc)
+
+    async def on_duty_changed(self, guild_id: int, member_id: int, on_duty: bool) -> None:
+        guild = self.bot.get_guild(guild_id)
+        member = guild.get_member(member_id) if guild is not None else None
+        await self.svc.on_duty_changed(guild_id, member_id, on_duty, member.display_name if member is not None else None)
+
+    async def code_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)]
+
+    @status_group.command(name="show", description="See who is in which status, with buttons to set yours.")
+    async def show(self, interaction: discord.Interaction) -> None:
+        guild_id = require_guild(interaction)
+        mine = await self.svc.status_of(guild_id, interaction.user.id)
+        if mine is not None and mine.status in self.svc.codes:
+            code = self.svc.codes[mine.status]
+            content = f"Your status: **{code.code}** {code.label} (unit `{mine.callsign}`)."
+        else:
+            content = "You have no status yet: press one below."
+        embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)
+        await interaction.response.send_message(content, embed=embed, view=panel_view(self.codes), ephemeral=True)
+
+    @status_group.command(name="set", description="Set your status, as a panel button does.")
+    @app_commands.describe(code="The 10-code, for example 10-8")
+    @app_commands.autocomplete(code=code_autocomplete)
+    async def set_(self, interaction: discord.Interaction, code: app_commands.Range[str, 1, 40]) -> None:
+        await apply_status(interaction, code)
+
+    @status_group.command(name="panel", description="Post a permanent status panel for everyone (Manage Server).")
+    @app_commands.describe(channel="Where to post it (default: here)")
+    @app_commands.default_permissions(manage_guild=True)
+    async def panel(self, interaction: discord.Interaction, channel: app_commands.AppCommandChannel | None = None) -> None:
+        require_manage_guild(interaction, "post a status panel")
+        guild_id = require_guild(interaction)
+        channel_id = channel.id if channel is not None else interaction.channel_id
+        if channel is not None and channel.type not in (discord.ChannelType.text, discord.ChannelType.news):
+            raise InvalidInput("Pick a text channel for the panel.")
+        if channel_id is None:
+            raise InvalidInput("Pick a text channel for the panel.")
+        link = await self.svc.links.store.get(guild_id)
+        if link is None or link.status in ("denied", "expired"):
+            raise NotLinked()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)
+        target = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
+        try:
+            message = await target.send(embed=embed, view=panel_view(self.codes))
+        except discord.Forbidden:
+            await interaction.followup.send(
+                f"I can't post in <#{channel_id}>: give me View Channel, Send Messages and Embed Links there.", ephemeral=True
+            )
+            return
+        dropped = await self.svc.add_panel(guild_id, channel_id, message.id, interaction.user.id)
+        text = f"Status panel posted in <#{channel_id}>. It keeps itself up to date and works after restarts."
+        if dropped:
+            text += f" (This server has many panels: the {len(dropped)} oldest no longer update, but their buttons still work.)"
+        await interaction.followup.send(text, ephemeral=True)
+
+
+async def setup(bot: NorthcaBot) -> None:
+    assert bot.northca is not None and bot.links is not None and bot.profiles is not None
+    config = bot.config.status
+    coalescer = UnitCoalescer(bot.northca, config.batch_window_ms / 1000)
+    shifts = getattr(bot, "shifts", None)
+    svc = StatusService(bot.db, bot.links, bot.profiles, config, coalescer, shifts=shifts)
+    bot.unit_status = svc
+    cog = StatusCog(bot, svc)
+    svc.set_panel_renderer(cog.render_guild)
+    if shifts is not None and hasattr(shifts, "add_duty_listener"):
+        shifts.add_duty_listener(cog.on_duty_changed)
+    bot.add_service(coalescer)
+    bot.add_service(svc)
+    bot.add_dynamic_items(StatusButton, StartShiftButton)
+    await bot.add_cog(cog)

@@ -1,0 +1,379 @@
+"""Unit status without Discord: the coalescer against the real sandbox over HTTP, and the
+status service on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import ShiftConfig, StatusConfig
+from bot.errors import InvalidInput, NotLinked
+from bot.links import LinkService, LinkStore
+from bot.northca.client import NorthcaClient
+from bot.northca.models import ActiveUnitUpsert
+from bot.northca.sandbox import NorthcaSandbox
+from bot.profiles import ProfileStore
+from bot.shifts import ShiftService
+from bot.status import CALLSIGN_HINT, OffDuty, StatusService, UnitChange, UnitCoalescer
+from bot.storage import Database
+from tests.conftest import ADMIN, GUILD, MDT, OWNER
+
+OFFICER = 444444444444444444
+OTHER = 555555555555555555
+
+
+def unit_puts(sandbox: NorthcaSandbox) -> list[list[dict]]:
+    """The unit lists of every PUT the sandbox received, in order."""
+    return [json.loads(r.body)["units"] for r in sandbox.requests if r.method == "PUT"]
+
+
+def change(version: int, unit_id: str = "ADAM-12", status: str = "10-8", member: int = OFFICER, guild: int = GUILD) -> UnitChange:
+    unit = ActiveUnitUpsert(id=unit_id, officer_name="B. Bubbleton", officer_badge="512", department="Patrol", rank="PO", status=status)
+    return UnitChange(guild, MDT, member, version, unit, actor_id=member)
+
+
+@pytest.fixture
+async def coalescer(client: NorthcaClient, sandbox: NorthcaSandbox) -> AsyncIterator[UnitCoalescer]:
+    sandbox.link(GUILD, MDT)
+    c = UnitCoalescer(client, 0.05, backoff_base=0.02, backoff_max=0.1)
+    await c.start()
+    yield c
+    await c.stop()
+
+
+# --- the coalescer ------------------------------------------------------------------
+
+
+async def test_changes_in_one_window_become_one_put_with_each_unit_once(coalescer, sandbox):
+    for version, status in enumerate(["10-8", "10-6", "10-23"], start=1):
+        coalescer.submit(change(version, status=status))
+    coalescer.submit(change(4, unit_id="LINCOLN-3", status="10-97", member=OTHER))
+
+    assert await coalescer.flush()
+
+    assert coalescer.puts_sent == 1 and coalescer.largest_put == 2
+    [units] = unit_puts(sandbox)
+    assert sorted(u["id"] for u in units) == ["ADAM-12", "LINCOLN-3"]
+    state = sandbox.units(MDT)
+    assert state["ADAM-12"]["status"] == "10-23" and state["LINCOLN-3"]["status"] == "10-97"
+    assert state["ADAM-12"]["officer_name"] == "B. Bubbleton" and state["ADAM-12"]["rank"] == "PO"
+
+
+async def test_an_older_change_arriving_late_is_ignored(coalescer, sandbox):
+    assert coalescer.submit(change(7, status="10-6"))
+    assert not coalescer.submit(change(6, status="10-8"))
+    assert await coalescer.flush()
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-6"
+    # Also once the newer one has been sent: the late one never goes out.
+    assert not coalescer.submit(change(5, status="10-97"))
+    assert await coalescer.flush()
+    assert [u["status"] for units in unit_puts(sandbox) for u in units] == ["10-6"]
+
+
+async def test_a_change_made_while_a_put_is_out_goes_in_the_next_one(coalescer, sandbox):
+    sandbox.faults.latency = 0.3
+    coalescer.submit(change(1, status="10-8"))
+    assert await coalescer.wait_until(lambda c: c.puts_sent == 1)
+    coalescer.submit(change(2, status="10-6"))  # the first PUT is still out
+
+    assert await coalescer.flush()
+
+    assert [[u["status"] for u in units] for units in unit_puts(sandbox)] == [["10-8"], ["10-6"]]
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-6"
+
+
+async def test_at_most_one_put_per_window(client, sandbox):
+    sandbox.link(GUILD, MDT)
+    coalescer = UnitCoalescer(client, 0.2)
+    await coalescer.start()
+    try:
+        coalescer.submit(change(1))
+        assert await coalescer.wait_until(lambda c: c.puts_sent == 1 and c.pending_units == 0)
+        coalescer.submit(change(2, status="10-6"))  # right after the first PUT: waits for the window
+        assert await coalescer.flush()
+    finally:
+        await coalescer.stop()
+    assert [ids for _, ids in coalescer.sent_log] == [["ADAM-12"], ["ADAM-12"]]
+    (first, _), (second, _) = coalescer.sent_log
+    assert second - first >= 0.2
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-6"
+
+
+async def test_failures_are_retried_with_the_newest_state(coalescer, sandbox):
+    sandbox.faults.latency = 0.2
+    sandbox.faults.add("500", times=2, path="/units/active")
+    coalescer.submit(change(1, status="10-8"))
+    assert await coalescer.wait_until(lambda c: c.puts_sent == 1)
+    coalescer.submit(change(2, status="10-97"))  # made while the request that will fail is out
+
+    assert await coalescer.flush()
+
+    # The failed 10-8 is never sent again once 10-97 exists: every retry carries 10-97.
+    assert [[u["status"] for u in units] for units in unit_puts(sandbox)] == [["10-8"], ["10-97"], ["10-97"]]
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-97"
+    assert coalescer.puts_failed == 2 and coalescer.units_sent == 1
+
+
+async def test_answer_lost_after_commit_is_sent_again(coalescer, sandbox):
+    sandbox.faults.add("commit_then_500", times=1, path="/units/active")
+    coalescer.submit(change(1, status="10-23"))
+    assert await coalescer.flush()
+    assert coalescer.puts_sent == 2 and coalescer.units_sent == 1
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-23"
+
+
+async def test_rate_limit_waits_as_told(coalescer, sandbox):
+    sandbox.faults.add("429", times=1, path="/units/active", retry_after=0.3)
+    coalescer.submit(change(1))
+    assert await coalescer.wait_until(lambda c: c.puts_failed == 1)
+    failed_at = [r for r in sandbox.requests if r.method == "PUT"][0]
+    assert await coalescer.flush()
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-8"
+    assert coalescer.puts_sent == 2 and failed_at.status == 429
+
+
+async def test_a_refusal_is_not_retried(coalescer, sandbox):
+    sandbox.unlink(GUILD, MDT)
+    coalescer.submit(change(1))
+    assert await coalescer.flush()
+    assert coalescer.puts_sent == 1 and coalescer.units_refused == 1
+    assert sandbox.units(MDT) == {}
+
+
+async def test_without_batching_every_change_is_its_own_put_in_order(client, sandbox):
+    sandbox.link(GUILD, MDT)
+    coalescer = UnitCoalescer(client, 0)
+    await coalescer.start()
+    try:
+        sandbox.faults.latency = 0.05
+        coalescer.submit(change(1, status="10-8"))
+        coalescer.submit(change(2, unit_id="LINCOLN-3", member=OTHER, status="10-6"))
+        assert await coalescer.wait_until(lambda c: c.puts_sent == 2)
+        coalescer.submit(change(3, status="10-23"))
+        assert await coalescer.flush()
+    finally:
+        await coalescer.stop()
+    assert coalescer.puts_sent == 3 and coalescer.largest_put == 1
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-23"
+    assert sandbox.units(MDT)["LINCOLN-3"]["status"] == "10-6"
+
+
+# --- the status service ---------------------------------------------------------------
+
+
+class Env:
+    def __init__(self, db: Database, client: NorthcaClient, sandbox: NorthcaSandbox, config: StatusConfig, shifts: ShiftService | None):
+        self.db, self.client, self.sandbox, self.config = db, client, sandbox, config
+        self.links = LinkService(LinkStore(db), client)
+        self.profiles = ProfileStore(db)
+        self.coalescer = UnitCoalescer(client, config.batch_window_ms / 1000, backoff_base=0.02, backoff_max=0.1)
+        self.svc = StatusService(db, self.links, self.profiles, config, self.coalescer, shifts=shifts)
+
+    async def start(self) -> None:
+        await self.coalescer.start()
+        await self.svc.start()
+
+    async def stop(self) -> None:
+        await self.svc.stop()
+        await self.coalescer.stop()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "status.sqlite3")
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def linked(db: Database, sandbox: NorthcaSandbox) -> None:
+    sandbox.link(GUILD, MDT)
+    await LinkStore(db).save_request(GUILD, MDT, "req-1", "approved", OWNER, ADMIN, None)
+
+
+@pytest.fixture
+async def env(db, client, sandbox) -> AsyncIterator[Env]:
+    await linked(db, sandbox)
+    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), None)
+    await e.start()
+    yield e
+    await e.stop()
+
+
+async def test_set_status_records_and_sends_the_officer_unit(env, sandbox):
+    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12", badge="512", rank="PO", department="Patrol", name="B. Bubbleton")
+
+    result = await env.svc.set_status(GUILD, OFFICER, "10-23", display_name="bubbles", actor_id=OFFICER)
+
+    assert result.code.label == "On scene" and "10-23" in result.text
+    stored = await env.svc.status_of(GUILD, OFFICER)
+    assert (stored.status, stored.callsign, stored.synced) == ("10-23", "ADAM-12", False)
+    assert await env.coalescer.flush()
+    unit = sandbox.units(MDT)["ADAM-12"]
+    assert {k: unit[k] for k in ("id", "officer_name", "officer_badge", "department", "rank", "status")} == {
+        "id": "ADAM-12", "officer_name": "B. Bubbleton", "officer_badge": "512", "department": "Patrol", "rank": "PO", "status": "10-23",
+    }
+    assert (await env.svc.status_of(GUILD, OFFICER)).synced
+    put = [r for r in sandbox.requests if r.method == "PUT"][-1]
+    assert put.headers["x-discord-guild"] == str(GUILD) and put.headers["x-discord-actor"] == str(OFFICER)
+
+
+async def test_unset_profile_fields_are_sent_as_unset(env, sandbox):
+    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+    await env.svc.set_status(GUILD, OFFICER, "10-8", display_name="Bubbles")
+    assert await env.coalescer.flush()
+    [units] = unit_puts(sandbox)
+    assert units == [{"id": "ADAM-12", "officer_name": "Bubbles", "officer_badge": "", "department": "", "rank": "", "status": "10-8"}]
+
+
+async def test_no_callsign_says_what_to_do(env, sandbox):
+    with pytest.raises(InvalidInput) as info:
+        await env.svc.set_status(GUILD, OFFICER, "10-8")
+    assert info.value.message == CALLSIGN_HINT
+    assert await env.svc.status_of(GUILD, OFFICER) is None and len(sandbox.requests) == 0
+
+
+async def test_unknown_code_and_unlinked_server_are_refused(env, db):
+    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+    with pytest.raises(InvalidInput, match="Use one of: 10-8, 10-6, 10-7, 10-23, 10-97"):
+        await env.svc.set_status(GUILD, OFFICER, "10-99")
+    await LinkStore(db).delete(GUILD)
+    with pytest.raises(NotLinked):
+        await env.svc.set_status(GUILD, OFFICER, "10-8")
+
+
+async def test_versions_grow_and_the_newest_wins(env, sandbox):
+    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+    first = await env.svc.set_status(GUILD, OFFICER, "10-8")
+    second = await env.svc.set_status(GUILD, OFFICER, "10-6")
+    assert second.status.version > first.status.version and second.previous == "10-8"
+    assert await env.coalescer.flush()
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-6"
+    assert unit_puts(sandbox) == [[{**unit_puts(sandbox)[0][0], "status": "10-6"}]]
+
+
+async def test_unsent_statuses_are_sent_after_a_restart(db, client, sandbox):
+    await linked(db, sandbox)
+    config = StatusConfig(batch_window_ms=30)
+    first = Env(db, client, sandbox, config, None)
+    await first.start()
+    await first.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+    await first.profiles.update(GUILD, OTHER, callsign="LINCOLN-3")
+    sandbox.faults.add("500", times=1000, path="/units/active")  # Northca is down
+    await first.svc.set_status(GUILD, OFFICER, "10-97")
+    await first.svc.set_status(GUILD, OTHER, "10-6")
+    assert await first.coalescer.wait_until(lambda c: c.puts_failed >= 2)
+    await first.stop()
+    assert sandbox.units(MDT) == {}
+    assert not (await first.svc.status_of(GUILD, OFFICER)).synced
+
+    sandbox.faults.clear()  # Northca is back
+    second = Env(db, client, sandbox, config, None)
+    await second.start()
+    try:
+        assert await second.coalescer.flush()
+        assert second.coalescer.puts_sent == 1
+        assert {k: v["status"] for k, v in sandbox.units(MDT).items()} == {"ADAM-12": "10-97", "LINCOLN-3": "10-6"}
+        assert (await second.svc.status_of(GUILD, OTHER)).synced
+    finally:
+        await second.stop()
+
+
+async def test_off_duty_officer_is_asked_to_start_a_shift(db, client, sandbox):
+    await linked(db, sandbox)
+    links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
+    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
+    await e.start()
+    try:
+        await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+        with pytest.raises(OffDuty) as info:
+            await e.svc.set_status(GUILD, OFFICER, "10-23")
+        assert "/shift start" in info.value.message
+        # Out of service needs no shift.
+        await e.svc.set_status(GUILD, OFFICER, "10-7")
+        await shifts.start(GUILD, OFFICER, display_name="Bubbles", department="Traffic")
+        result = await e.svc.set_status(GUILD, OFFICER, "10-23")
+        assert result.status.department == "Traffic"  # the shift's department is the current one
+    finally:
+        await e.stop()
+
+
+async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sandbox):
+    """10-7 needs no shift check, so it is checked faster than the 10-23 made just before it:
+    still 10-7 is the officer's status, locally and on Northca."""
+    await linked(db, sandbox)
+    links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
+    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
+    await e.start()
+    try:
+        await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+        await shifts.start(GUILD, OFFICER, display_name="Bubbles")
+        scene, out = await asyncio.gather(
+            e.svc.set_status(GUILD, OFFICER, "10-23"), e.svc.set_status(GUILD, OFFICER, "10-7")
+        )
+        assert scene.status.version < out.status.version
+        assert (await e.svc.status_of(GUILD, OFFICER)).status == "10-7"
+        assert await e.coalescer.flush()
+        assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-7"
+    finally:
+        await e.stop()
+
+
+async def test_off_duty_rule_can_be_switched_off(db, client, sandbox):
+    await linked(db, sandbox)
+    links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
+    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30, off_duty="allow"), shifts)
+    await e.start()
+    try:
+        await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+        assert (await e.svc.set_status(GUILD, OFFICER, "10-23")).status.status == "10-23"
+    finally:
+        await e.stop()
+
+
+async def test_shift_start_and_end_set_the_duty_codes(env, sandbox):
+    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+    assert await env.svc.on_duty_changed(GUILD, OTHER, True) is None  # no callsign: nothing to set
+    await env.svc.on_duty_changed(GUILD, OFFICER, True, "Bubbles")
+    assert (await env.svc.status_of(GUILD, OFFICER)).status == "10-8"
+    await env.svc.on_duty_changed(GUILD, OFFICER, False)
+    assert (await env.svc.status_of(GUILD, OFFICER)).status == "10-7"
+    assert await env.coalescer.flush()
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-7"
+    assert sandbox.units(MDT)["ADAM-12"]["officer_name"] == "Bubbles"  # kept from the last change
+
+
+async def test_new_callsign_retires_the_old_unit(env, sandbox):
+    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+    await env.svc.set_status(GUILD, OFFICER, "10-8")
+    assert await env.coalescer.flush()
+    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-15", rank="SGT")
+    await env.svc.refresh_profile(GUILD, OFFICER)
+    assert await env.coalescer.flush()
+    units = sandbox.units(MDT)
+    assert units["ADAM-12"]["status"] == "10-7"
+    assert units["ADAM-15"]["status"] == "10-8" and units["ADAM-15"]["rank"] == "SGT"
+    assert (await env.svc.status_of(GUILD, OFFICER)).synced
+
+
+async def test_panels_are_rendered_at_most_once_per_window(env):
+    rendered: list[int] = []
+
+    async def renderer(guild_id: int) -> None:
+        rendered.append(guild_id)
+
+    env.svc.set_panel_renderer(renderer)
+    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+    for code in ["10-8", "10-6", "10-23", "10-97", "10-8"]:
+        await env.svc.set_status(GUILD, OFFICER, code)
+    assert await env.svc.wait_rendered()
+    assert rendered == [GUILD] and env.svc.renders == 1
+    board = await env.svc.board(GUILD)
+    assert [u.callsign for u in board["10-8"]] == ["ADAM-12"] and board["10-6"] == []
