@@ -91,6 +91,8 @@ class StatusConfig(_Section):
     off_duty: Literal["prompt", "allow"] = "prompt"
     on_duty_code: str = "10-8"
     off_duty_code: str = "10-7"
+    # How often statuses Northca has not acknowledged (refused, or lost in an outage) are sent again.
+    resend_interval_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _codes_known(self) -> "StatusConfig":

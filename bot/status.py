@@ -267,8 +267,12 @@ class UnitCoalescer:
                 )
                 return False
             # A refusal that will not change by itself (not linked, bad key): the changes stay
-            # unsynced locally and are sent again at the next start.
+            # unsynced locally (marked on the panels) and are sent again by the periodic resend.
             self.units_refused += len(changes)
+            for change in changes:
+                # Refused, not sent: the same version may be offered again (the periodic resend).
+                if lane.newest.get(change.unit_id) == change.version:
+                    del lane.newest[change.unit_id]
             log.error("Northca refused the unit upsert for guild %s (%d units): %s", lane.guild_id, len(changes), exc)
             return True
         except Exception:  # noqa: BLE001 - a bug must not lose the changes: retried like an outage
@@ -660,6 +664,7 @@ class StatusService:
         self._dirty: set[int] = set()
         self._render_wake = asyncio.Event()
         self._render_task: asyncio.Task[None] | None = None
+        self._resend_task: asyncio.Task[None] | None = None
         self.renders = 0  # panel render rounds done (each round: every dirty guild once)
         self.idle_render = asyncio.Event()
         self.idle_render.set()
@@ -792,12 +797,20 @@ class StatusService:
 
     async def _on_sent(self, changes: list[UnitChange]) -> None:
         await self.store.mark_synced(changes)
+        # Panels show which statuses Northca has not acknowledged yet: clear those marks.
+        for guild_id in {c.guild_id for c in changes}:
+            self.mark_dirty(guild_id)
 
-    async def resend_unsynced(self) -> int:
-        """Queue every change Northca has not acknowledged (after a restart or a refusal)."""
+    async def resend_unsynced(self, older_than_ms: int | None = None) -> int:
+        """Queue every change Northca has not acknowledged (after a restart or a refusal).
+
+        `older_than_ms`: only changes last made before then (the periodic pass leaves
+        fresh ones to the coalescer, which has them already)."""
         count = 0
         links: dict[int, Any] = {}
         for row in await self.store.unsynced():
+            if older_than_ms is not None and row.updated_ms >= older_than_ms:
+                continue
             if row.guild_id not in links:
                 links[row.guild_id] = await self.links.store.get(row.guild_id)
             link = links[row.guild_id]
@@ -864,9 +877,22 @@ class StatusService:
 
     # --- service ---
 
+    async def _resend_loop(self) -> None:
+        # A refusal (e.g. the link was broken and is fixed now) or a lost change is tried again.
+        while True:
+            await asyncio.sleep(self.config.resend_interval_seconds)
+            try:
+                await self.resend_unsynced(older_than_ms=now_ms() - int(self.config.resend_interval_seconds * 1000))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the next pass tries again
+                log.exception("re-sending unsynced unit statuses failed")
+
     async def start(self) -> None:
         if self._render_task is None or self._render_task.done():
             self._render_task = asyncio.get_running_loop().create_task(self._render_loop(), name="status-panels")
+        if self._resend_task is None or self._resend_task.done():
+            self._resend_task = asyncio.get_running_loop().create_task(self._resend_loop(), name="status-resend")
         await self.store.count_versions()
         await self.resend_unsynced()
         # Panels show what is stored now (statuses, and the configured codes).
@@ -874,10 +900,11 @@ class StatusService:
             self.mark_dirty(guild_id)
 
     async def stop(self) -> None:
-        if self._render_task is not None:
-            self._render_task.cancel()
-            await asyncio.gather(self._render_task, return_exceptions=True)
-            self._render_task = None
+        for task in (self._render_task, self._resend_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._render_task = self._resend_task = None
 
 
 def _officer_name(

@@ -46,7 +46,8 @@ def _unit_list(units: list[UnitStatus], budget: int) -> str:
     parts: list[str] = []
     used = 0
     for i, unit in enumerate(units):
-        part = f"`{unit.callsign}`"
+        # ⏳: Northca has not acknowledged this status yet (it is retried automatically).
+        part = f"`{unit.callsign}`" + ("" if unit.synced else "⏳")
         more = len(units) - i
         tail = f" … and {more} more"
         if used + len(part) + 2 + len(tail) > budget:
@@ -63,7 +64,11 @@ def panel_embed(codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, 
         colour=discord.Colour.blurple(),
     )
     needs = "a callsign (/profile set) and an open shift (/shift start)" if needs_shift else "a callsign (/profile set)"
-    embed.set_footer(text=f"Setting a status needs {needs}.")
+    footer = f"Setting a status needs {needs}."
+    waiting = sum(not unit.synced for units in board.values() for unit in units)
+    if waiting:
+        footer += f"\n⏳ {waiting} status{'es' if waiting != 1 else ''} not yet on Northca: retried automatically."
+    embed.set_footer(text=footer)
     names = [f"{code.code} · {code.label} ({len(board.get(code.code, []))})" for code in codes]
     # Discord allows 6000 characters per embed: what the names and texts leave goes to the unit lists.
     room = EMBED_LIMIT - len(embed.title or "") - len(embed.description or "") - len(embed.footer.text or "") - sum(map(len, names))

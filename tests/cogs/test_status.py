@@ -150,10 +150,15 @@ async def test_two_quick_clicks_send_only_the_latest(start_bot, sandbox):
 
     assert [[u["status"] for u in units] for units in unit_puts(sandbox, base)] == [["10-97"]]
     assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-97"
-    # One re-render for both clicks.
-    edit = await wait_panel_edit(h, int(panel["id"]), lambda f: f.get("10-97 · En route (1)") == "`ADAM-12`")
+    # The clicks share one re-render: no panel ever showed the 10-8 in between. (A second
+    # render, a window later, only clears the "not yet on Northca" mark once the PUT is acknowledged.)
+    await wait_panel_edit(h, int(panel["id"]), lambda f: f.get("10-97 · En route (1)") == "`ADAM-12`")
+    assert await h.bot.unit_status.wait_rendered()
     panel_edits = [r for r in h.fake.find("PATCH", rf"/messages/{panel['id']}$")]
-    assert panel_edits == [edit]
+    assert 1 <= len(panel_edits) <= 2
+    assert all(fields(r.json["embeds"][0])["10-8 · In service (0)"] == "—" for r in panel_edits)
+    assert all(b.time - a.time >= 0.9 for a, b in zip(panel_edits, panel_edits[1:]))  # at most one per window
+    assert fields(panel_edits[-1].json["embeds"][0])["10-97 · En route (1)"] == "`ADAM-12`"
 
 
 async def test_a_burst_from_many_officers_becomes_few_puts(start_bot, sandbox):
@@ -332,3 +337,20 @@ async def test_shift_without_callsign_sets_no_status(start_bot, sandbox):
     await h.slash("shift start", member=OFFICER_M, guild_id=GUILD)
     await settle(h)
     assert unit_puts(sandbox) == [] and await h.bot.unit_status.status_of(GUILD, OFFICER) is None
+
+
+async def test_a_refused_status_is_marked_on_the_panel_and_retried(start_bot, sandbox):
+    h = await ready(start_bot, sandbox, resend_interval_seconds=0.3)
+    panel = await post_panel(h)
+    sandbox.unlink(GUILD, MDT)  # Northca now refuses: 403 MDT not linked to this guild
+    since = len(h.fake.requests)
+    await h.click(set_id("10-6"), member=OFFICER_M, guild_id=GUILD, message=panel)
+    marked = await wait_panel_edit(h, int(panel["id"]), lambda f: "`ADAM-12`⏳" in f["10-6 · Busy (1)"], since)
+    assert "1 status not yet on Northca" in marked.json["embeds"][0]["footer"]["text"]
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-8"
+
+    sandbox.link(GUILD, MDT)  # the admin fixed the link on Northca: the periodic pass sends it
+    since = len(h.fake.requests)
+    cleared = await wait_panel_edit(h, int(panel["id"]), lambda f: f["10-6 · Busy (1)"] == "`ADAM-12`", since)
+    assert "not yet on Northca" not in cleared.json["embeds"][0]["footer"]["text"]
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-6"
