@@ -11,7 +11,7 @@ import pytest
 from bot.shifts import ShiftRecord, duration_text
 from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, link_guild
 from tests.harness import builders
-from tests.test_shifts import settled, shift_posts, until
+from tests.bot.test_shifts import settled, shift_posts, until
 
 pytestmark = pytest.mark.asyncio
 
