@@ -47,7 +47,7 @@ from bot.northca.errors import (
 from bot.northca.models import CreateShiftBody, Shift
 from bot.profiles import ProfileStore, clean_text, normalise_callsign
 from bot.storage import Database
-from bot.timefmt import discord_ts
+from bot.timefmt import discord_ts, duration_text
 
 log = logging.getLogger(__name__)
 
@@ -80,20 +80,6 @@ def from_ms(value: int | None) -> datetime | None:
     if value is None:
         return None
     return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-
-
-def duration_text(ms: int) -> str:
-    """`2 h 13 min`, `45 min`, or `40 s` for very short shifts."""
-    ms = max(0, int(ms))
-    if ms < 60_000:
-        return f"{ms // 1000} s"
-    minutes = ms // 60_000
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    if hours:
-        return f"{hours} h"
-    return f"{minutes} min"
 
 
 @dataclass(frozen=True)

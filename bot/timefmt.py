@@ -27,9 +27,12 @@ def discord_ts(value: datetime, style: str = "R") -> str:
     return f"<t:{int(value.timestamp())}:{style}>"
 
 
-def human_duration(ms: int) -> str:
-    minutes = max(0, ms) // 60_000
-    hours, minutes = divmod(minutes, 60)
+def duration_text(ms: int) -> str:
+    """`2 h 13 min`, `45 min`, or `40 s` for very short spans."""
+    ms = max(0, int(ms))
+    if ms < 60_000:
+        return f"{ms // 1000} s"
+    hours, minutes = divmod(ms // 60_000, 60)
     if hours and minutes:
         return f"{hours} h {minutes} min"
     if hours:

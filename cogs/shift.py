@@ -17,7 +17,8 @@ from bot.config import ShiftConfig
 from bot.errors import MissingPermission
 from bot.interactions import guarded, require_guild, require_supervisor
 from bot.northca.models import Shift
-from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, duration_text, from_ms, now_ms
+from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, from_ms, now_ms
+from bot.timefmt import duration_text
 from bot.timefmt import discord_ts
 
 if TYPE_CHECKING:

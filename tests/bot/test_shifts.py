@@ -20,7 +20,8 @@ from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
-from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, duration_text
+from bot.shifts import ShiftRecord, ShiftService, ShiftWorker
+from bot.timefmt import duration_text
 from bot.storage import Database
 from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
 from tests.spec import validate_request

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.shifts import ShiftRecord, duration_text
+from bot.shifts import ShiftRecord
+from bot.timefmt import duration_text
 from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, link_guild
 from tests.harness import builders
 from tests.bot.test_shifts import settled, shift_posts, until
