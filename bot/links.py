@@ -122,8 +122,10 @@ class LinkService:
         log.info("guild %s requested link to MDT %s (request %s, %s)", guild_id, mdt_id, req.id, req.status)
         return await self._get(guild_id)
 
-    async def approve(self, guild_id: int, request_id: str, presser_id: int) -> tuple[GuildLink, bool]:
-        """The MDT owner approves from Discord. Returns the link and whether it was approved already."""
+    async def require_approver(self, guild_id: int, request_id: str, presser_id: int) -> GuildLink:
+        """The guild's current request, if `presser_id` may approve it (the MDT owner only).
+
+        Cheap (local only), so a button can check it before acknowledging."""
         link = await self.store.get(guild_id)
         if link is None or link.request_id != request_id:
             raise Conflict("This link request is no longer the server's current one. An admin can run /link again.")
@@ -131,6 +133,11 @@ class LinkService:
             raise MissingPermission("Northca did not say who owns this MDT, so it can only be approved on Northca.")
         if presser_id != link.owner_discord_id:
             raise MissingPermission(f"Only the MDT owner, <@{link.owner_discord_id}>, can approve this link.")
+        return link
+
+    async def approve(self, guild_id: int, request_id: str, presser_id: int) -> tuple[GuildLink, bool]:
+        """The MDT owner approves from Discord. Returns the link and whether it was approved already."""
+        await self.require_approver(guild_id, request_id, presser_id)
         try:
             result = await self.northca.confirm_link_request(request_id, guild_id, presser_id)
         except NorthcaGone:

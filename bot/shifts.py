@@ -37,13 +37,7 @@ from bot.config import ShiftConfig
 from bot.errors import Conflict, InvalidInput
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
-from bot.northca.errors import (
-    NorthcaBadRequest,
-    NorthcaError,
-    NorthcaForbidden,
-    NorthcaRateLimited,
-    NorthcaUnauthorized,
-)
+from bot.northca.errors import NorthcaError, NorthcaRateLimited
 from bot.northca.models import CreateShiftBody, Shift
 from bot.profiles import ProfileStore, clean_text, normalise_callsign
 from bot.storage import Database
@@ -56,8 +50,6 @@ ShiftEvent = Literal["start", "end", "sync_failed"]
 DutyListener = Callable[[int, int, bool], Awaitable[None]]
 ShiftListener = Callable[[ShiftEvent, "ShiftRecord"], Awaitable[None]]
 
-# Refusals that will not change by themselves: kept as failed until an admin retries.
-PERMANENT_ERRORS = (NorthcaBadRequest, NorthcaForbidden, NorthcaUnauthorized)
 # The spec caps `GET /shifts?limit=` at 200.
 LOOKUP_LIMIT = 200
 MAX_BACKOFF_SECONDS = 600.0
@@ -751,7 +743,8 @@ class ShiftService:
         return done
 
     async def _refused(self, shift: ShiftRecord, exc: NorthcaError, *, maybe_applied: bool) -> ShiftRecord | None:
-        if isinstance(exc, PERMANENT_ERRORS) or not exc.retryable:
+        # Not retryable (400, 401, 403, …): it will not change by itself; kept as failed until retried.
+        if not exc.retryable:
             done = await self.store.mark_failed(shift.id, now_ms(), exc.message, maybe_applied)
             log.warning("shift %s refused by Northca, kept as failed: %s", shift.id, exc)
             self._verdict(done)

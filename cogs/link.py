@@ -76,13 +76,9 @@ class ApproveLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"no
     async def callback(self, interaction: discord.Interaction) -> None:
         links: LinkService = interaction.client.links  # type: ignore[attr-defined]
         guild_id = require_guild(interaction)
-        # Who may press it is decided by the service (the MDT owner only), on every press.
-        link = await links.store.get(guild_id)
-        if link is not None and link.owner_discord_id and interaction.user.id != link.owner_discord_id:
-            await interaction.response.send_message(
-                f"Only the MDT owner, <@{link.owner_discord_id}>, can approve this link.", ephemeral=True
-            )
-            return
+        # Who may press it is decided by the service (the MDT owner only), on every press,
+        # before acknowledging, so a refusal is answered privately at once.
+        await links.require_approver(guild_id, self.request_id, interaction.user.id)
         await interaction.response.defer()
         link, already = await links.approve(guild_id, self.request_id, interaction.user.id)
         await interaction.edit_original_response(embed=link_embed(link), view=None)
