@@ -11,7 +11,12 @@ the id (a UUID) chosen when it started:
   happens; the background worker then sends it;
 - a write that failed ambiguously (timeout, 5xx, dropped connection), or that
   was out when the bot stopped, may have been applied: every later attempt
-  first looks the id up on Northca and only writes when it is not there;
+  first looks the id up on Northca and only writes again when a lookup that
+  provably reaches back past the first write attempt says it is not there (the
+  answer is not full, or its oldest shift is older than that attempt);
+- when the lookup cannot tell (more newer shifts than one answer holds), the
+  shift is held "unconfirmed: check on Northca" and never sent by itself: a
+  supervisor chooses "Send anyway" or "It is on Northca" (both audited);
 - a permanent refusal (400, 401, 403) marks the shift failed with Northca's
   reason, until an admin retries it.
 
@@ -36,9 +41,9 @@ Params = Iterable[Any] | Mapping[str, Any]
 from bot.config import ShiftConfig
 from bot.errors import Conflict, InvalidInput
 from bot.links import LinkService
-from bot.northca.client import NorthcaClient
-from bot.northca.errors import NorthcaError, NorthcaRateLimited
-from bot.northca.models import CreateShiftBody, Shift
+from bot.northca.client import RETRY_AFTER_CAP_SECONDS, NorthcaClient
+from bot.northca.errors import NorthcaAnswerTooLarge, NorthcaError, NorthcaRateLimited
+from bot.northca.models import CreateShiftBody, Shift, ShiftWindow
 from bot.profiles import ProfileStore, clean_text, normalise_callsign
 from bot.storage import Database
 from bot.timefmt import discord_ts, duration_text
@@ -46,13 +51,17 @@ from bot.timefmt import discord_ts, duration_text
 log = logging.getLogger(__name__)
 
 EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
-ShiftEvent = Literal["start", "end", "sync_failed"]
+ShiftEvent = Literal["start", "end", "sync_failed", "sync_unconfirmed"]
+Decision = Literal["send_anyway", "on_northca"]
 DutyListener = Callable[[int, int, bool], Awaitable[None]]
 ShiftListener = Callable[[ShiftEvent, "ShiftRecord"], Awaitable[None]]
 
 # The spec caps `GET /shifts?limit=` at 200.
 LOOKUP_LIMIT = 200
-MAX_BACKOFF_SECONDS = 600.0
+# No shift waits longer than this between attempts, a Retry-After included.
+MAX_BACKOFF_SECONDS = RETRY_AFTER_CAP_SECONDS
+# Northca's clock and ours may differ: a lookup must reach back this much further to prove absence.
+LOOKUP_CLOCK_SKEW_MS = 5 * 60 * 1000
 # A claimed shift is not picked again for this long (only matters if a task dies without a verdict).
 CLAIM_LEASE_MS = 5 * 60 * 1000
 OFFICER_NAME_MAX = 64
@@ -102,6 +111,9 @@ class ShiftRecord:
     sent_unconfirmed: int
     last_error: str | None
     synced_ms: int | None
+    first_attempt_ms: int | None
+    unconfirmed_reason: str | None
+    write_approved_by: int | None
 
     @classmethod
     def from_row(cls, row: Any) -> "ShiftRecord":
@@ -146,6 +158,11 @@ class ShiftRecord:
     def synced(self) -> bool:
         return self.sync_state == "synced"
 
+    @property
+    def unconfirmed(self) -> bool:
+        """Held: it may be on Northca, the bot cannot tell, a supervisor decides."""
+        return self.unconfirmed_reason is not None
+
     def to_northca(self) -> CreateShiftBody:
         """The one complete write: only fields with a value (no accidental nulls)."""
         assert self.ended_ms is not None and self.duration_ms is not None
@@ -162,6 +179,25 @@ class ShiftRecord:
         if self.department:
             values["department"] = self.department
         return CreateShiftBody(**{k: v for k, v in values.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a lookup on Northca says about one shift."""
+
+    present: bool = False
+    # Proven: the lookup reaches back past the first write attempt and the shift is not in it.
+    absent: bool = False
+    # Why neither could be decided.
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteShifts:
+    """Shifts read from Northca, and how many records it sent that could not be read."""
+
+    shifts: list[Shift]
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -294,7 +330,8 @@ class ShiftStore:
         return await self._rows(
             "UPDATE shifts SET"
             " sent_unconfirmed = (CASE WHEN attempt_started_ms IS NOT NULL THEN 1 ELSE sent_unconfirmed END),"
-            " attempt_started_ms = :now, next_attempt_ms = :lease, sync_attempts = sync_attempts + 1"
+            " attempt_started_ms = :now, next_attempt_ms = :lease, sync_attempts = sync_attempts + 1,"
+            " first_attempt_ms = COALESCE(first_attempt_ms, :now)"
             " WHERE id IN (SELECT id FROM shifts WHERE sync_state = 'pending' AND next_attempt_ms <= :now"
             " ORDER BY next_attempt_ms LIMIT :limit) RETURNING *",
             {"now": now, "lease": now + CLAIM_LEASE_MS, "limit": limit},
@@ -333,6 +370,8 @@ class ShiftStore:
             "UPDATE shifts SET sync_state = 'pending', next_attempt_ms = :now, sync_attempts = 0,"
             " mdt_id = (CASE WHEN :mdt IS NOT NULL AND sent_unconfirmed = 0 THEN :mdt ELSE mdt_id END)"
             " WHERE guild_id = :guild AND sync_state IN ('failed', 'pending') AND attempt_started_ms IS NULL"
+            # An unconfirmed shift waits for a supervisor's decision, not for a retry.
+            " AND unconfirmed_reason IS NULL"
         )
         params: dict[str, Any] = {"now": now, "mdt": mdt_id, "guild": guild_id}
         if shift_id is not None:
@@ -341,19 +380,75 @@ class ShiftStore:
         return await self._rows(sql + " RETURNING *", params)
 
     async def outbox(self, guild_id: int, limit: int = 25) -> list[ShiftRecord]:
+        """Unconfirmed first (they need a decision), then failed, then waiting."""
         return await self._rows(
             "SELECT * FROM shifts WHERE guild_id = ? AND sync_state IN ('pending', 'failed')"
-            " ORDER BY sync_state = 'failed' DESC, ended_ms LIMIT ?",
+            " ORDER BY unconfirmed_reason IS NOT NULL DESC, sync_state = 'failed' DESC, ended_ms LIMIT ?",
             (guild_id, limit),
         )
 
-    async def outbox_count(self, guild_id: int) -> tuple[int, int]:
+    async def outbox_count(self, guild_id: int) -> tuple[int, int, int]:
+        """(waiting, failed, unconfirmed) of a guild."""
         row = await self._scalars(
-            "SELECT COALESCE(SUM(sync_state = 'pending'), 0), COALESCE(SUM(sync_state = 'failed'), 0) FROM shifts"
+            "SELECT COALESCE(SUM(sync_state = 'pending'), 0),"
+            " COALESCE(SUM(sync_state = 'failed' AND unconfirmed_reason IS NULL), 0),"
+            " COALESCE(SUM(unconfirmed_reason IS NOT NULL), 0) FROM shifts"
             " WHERE guild_id = ? AND sync_state IN ('pending', 'failed')",
             (guild_id,),
         )
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+    async def mark_unconfirmed(self, shift_id: str, now: int, reason: str, error: str | None) -> ShiftRecord | None:
+        return await self._one(
+            "UPDATE shifts SET sync_state = 'failed', unconfirmed_reason = ?, last_attempt_ms = ?,"
+            " attempt_started_ms = NULL, next_attempt_ms = NULL, last_error = COALESCE(?, last_error),"
+            " sent_unconfirmed = 1 WHERE id = ? AND sync_state = 'pending' RETURNING *",
+            (reason, now, error, shift_id),
+        )
+
+    async def consume_write_approval(self, shift_id: str) -> None:
+        """Committed before the approved write goes out: one "Send anyway" allows one write."""
+        await self.db.execute("UPDATE shifts SET write_approved_by = NULL WHERE id = ?", (shift_id,))
+
+    _DECISIONS: dict[str, str] = {
+        # The supervisor checked Northca and found it: synced, never written again.
+        "on_northca": "UPDATE shifts SET sync_state = 'synced', synced_ms = :now, unconfirmed_reason = NULL,"
+        " next_attempt_ms = NULL, last_error = NULL",
+        # The supervisor checked Northca and it is not there: one write, even if the lookup cannot tell.
+        "send_anyway": "UPDATE shifts SET sync_state = 'pending', next_attempt_ms = :now, sync_attempts = 0,"
+        " unconfirmed_reason = NULL, write_approved_by = :actor",
+    }
+
+    async def decide_unconfirmed(
+        self, guild_id: int, shift_id: str, actor_id: int, decision: Decision, now: int
+    ) -> ShiftRecord | None:
+        """Apply a supervisor's decision to an unconfirmed shift of this guild and audit it, in one
+        transaction. None when the shift is not (or no longer) waiting for a decision."""
+        async with self.db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT unconfirmed_reason FROM shifts WHERE id = ? AND guild_id = ? AND unconfirmed_reason IS NOT NULL",
+                (shift_id, guild_id),
+            )
+            if not rows:
+                return None
+            changed = await conn.execute_fetchall(
+                self._DECISIONS[decision] + " WHERE id = :id AND guild_id = :guild AND unconfirmed_reason IS NOT NULL"
+                " RETURNING *",
+                {"now": now, "actor": actor_id, "id": shift_id, "guild": guild_id},
+            )
+            await conn.execute(
+                "INSERT INTO shift_audit (guild_id, shift_id, actor_id, action, at_ms, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                (guild_id, shift_id, actor_id, decision, now, f"was unconfirmed: {rows[0][0]}"),
+            )
+        return ShiftRecord.from_row(list(changed)[0])
+
+    async def audit_of(self, guild_id: int, shift_id: str) -> list[tuple[int, str, int, str | None]]:
+        """(actor, action, at_ms, detail) of every decision about a shift, oldest first."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT actor_id, action, at_ms, detail FROM shift_audit WHERE guild_id = ? AND shift_id = ? ORDER BY id",
+            (guild_id, shift_id),
+        )
+        return [(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows]
 
 
 # --- the service --------------------------------------------------------------------
@@ -625,19 +720,41 @@ class ShiftService:
         limit: int = 25,
         department: str | None = None,
         member_id: int | None = None,
-    ) -> list[Shift]:
+    ) -> RemoteShifts:
         """The MDT's recent shifts, most recently updated first. Northca cannot filter by
-        member, so for one member the newest 200 are fetched and filtered here."""
+        member, so for one member the newest 200 are fetched and filtered here. Records that
+        do not parse are left out and counted."""
         link = await self.links.require_linked(guild_id)
         dept = self.match_department(department, strict=False)
         fetch = LOOKUP_LIMIT if member_id is not None else max(1, min(LOOKUP_LIMIT, limit))
-        shifts = await self.northca.list_shifts(link.mdt_id, guild_id, actor_id, limit=fetch, department=dept)
+        window = await self.northca.list_shift_window(link.mdt_id, guild_id, actor_id, limit=fetch, department=dept)
+        shifts = window.items
         if member_id is not None:
             shifts = [s for s in shifts if s.created_by_discord_id == str(member_id)]
-        return shifts[:limit]
+        return RemoteShifts(shifts[:limit], window.skipped)
 
     async def outbox(self, guild_id: int, limit: int = 25) -> list[ShiftRecord]:
         return await self.store.outbox(guild_id, limit)
+
+    async def decide(self, guild_id: int, shift_id: str, actor_id: int, decision: Decision) -> ShiftRecord:
+        """A supervisor's decision about an unconfirmed shift: "send_anyway" (one write, even if
+        the lookup cannot tell) or "on_northca" (marked synced, never written). Audited."""
+        done = await self.store.decide_unconfirmed(guild_id, shift_id, actor_id, decision, now_ms())
+        if done is None:
+            raise Conflict(
+                "That shift is no longer waiting for a decision (someone already chose, or it was synced)."
+                " /shift admin pending shows what is left."
+            )
+        log.info(
+            "audit: supervisor %s chose %s for shift %s of member %s in guild %s",
+            actor_id, "Send anyway" if decision == "send_anyway" else "It is on Northca", shift_id, done.member_id,
+            guild_id,
+        )
+        if decision == "send_anyway":
+            self._wake_sync()
+        else:
+            self._verdict(done)
+        return done
 
     async def retry(self, guild_id: int, shift_id: str | None = None) -> list[ShiftRecord]:
         """Send failed (and waiting) shifts again now, e.g. after the link was fixed."""
@@ -699,13 +816,20 @@ class ShiftService:
 
     async def _sync_one(self, shift: ShiftRecord) -> ShiftRecord | None:
         maybe_applied = bool(shift.sent_unconfirmed)
+        approved_by = shift.write_approved_by
         if maybe_applied:
-            # An earlier write may have been applied: look before writing again.
+            # An earlier write may have been applied: write again only when proven absent.
             try:
-                if await self._on_northca(shift):
-                    return await self._synced(shift, "found on Northca")
+                seen = await self._look_up(shift)
             except NorthcaError as exc:
-                return await self._refused(shift, exc, maybe_applied=True)
+                return await self._lookup_failed(shift, exc, None)
+            if seen.present:
+                return await self._synced(shift, "found on Northca")
+            if not seen.absent and approved_by is None:
+                return await self._unconfirmed(shift, seen.reason, None)
+        if approved_by is not None:
+            await self.store.consume_write_approval(shift.id)
+            log.info("shift %s: written as supervisor %s chose Send anyway", shift.id, approved_by)
         try:
             await self.writer.create_shift(shift.mdt_id, shift.to_northca(), shift.guild_id, shift.member_id)
         except NorthcaError as exc:
@@ -713,28 +837,66 @@ class ShiftService:
                 return await self._refused(shift, exc, maybe_applied=maybe_applied)
             log.warning("shift %s: write failed ambiguously (%s); looking it up", shift.id, exc)
             try:
-                if await self._on_northca(shift):
-                    return await self._synced(shift, "found on Northca after an ambiguous failure")
+                seen = await self._look_up(shift)
             except NorthcaError as lookup_exc:
                 log.info("shift %s: lookup failed too (%s)", shift.id, lookup_exc)
-            return await self._retry_later(shift, exc.message, maybe_applied=True, exc=exc)
+                return await self._lookup_failed(shift, lookup_exc, exc)
+            if seen.present:
+                return await self._synced(shift, "found on Northca after an ambiguous failure")
+            if seen.absent:
+                # Not applied. The next attempt looks again before it writes.
+                return await self._refused(shift, exc, maybe_applied=True)
+            return await self._unconfirmed(shift, seen.reason, exc)
         return await self._synced(shift, "written")
 
-    async def _on_northca(self, shift: ShiftRecord) -> bool:
-        """Whether Northca has this shift: the newest shifts with its status, then (if that
-        page is full) those of its department too."""
-        found = await self.northca.list_shifts(
-            shift.mdt_id, shift.guild_id, shift.member_id, limit=LOOKUP_LIMIT, status=shift.status
+    async def _look_up(self, shift: ShiftRecord) -> Lookup:
+        """Whether Northca has this shift: present, proven absent, or undecided (with why).
+
+        One window, the narrowest that holds the shift (its status and department): a wider
+        one is sorted the same way, so it can never reach further back. Absence is proven
+        only when the window provably reaches back past the first write attempt."""
+        window = await self.northca.list_shift_window(
+            shift.mdt_id, shift.guild_id, shift.member_id, limit=LOOKUP_LIMIT, status=shift.status,
+            department=shift.department,
         )
-        if any(s.id == shift.id for s in found):
-            return True
-        if len(found) >= LOOKUP_LIMIT and shift.department:
-            found = await self.northca.list_shifts(
-                shift.mdt_id, shift.guild_id, shift.member_id, limit=LOOKUP_LIMIT, status=shift.status,
-                department=shift.department,
-            )
-            return any(s.id == shift.id for s in found)
-        return False
+        if shift.id in window.ids:
+            return Lookup(present=True)
+        first = shift.first_attempt_ms if shift.first_attempt_ms is not None else shift.ended_ms
+        assert first is not None
+        since = from_ms(first - LOOKUP_CLOCK_SKEW_MS)
+        assert since is not None
+        if window.reaches_back_to(since):
+            return Lookup(absent=True)
+        return Lookup(reason=self._undecided_reason(shift, window, first))
+
+    @staticmethod
+    def _undecided_reason(shift: ShiftRecord, window: ShiftWindow, first_ms: int) -> str:
+        what = f"status “{shift.status}”" + (f", department “{shift.department}”" if shift.department else "")
+        oldest = window.oldest_updated_at
+        if oldest is None:
+            return f"Northca's newest {window.raw_count} shifts ({what}) carry no readable update time"
+        return (
+            f"Northca's newest {window.raw_count} shifts ({what}) only reach back to {discord_ts(oldest, 'f')},"
+            f" not to the first write attempt {discord_ts(from_ms(first_ms), 'f')}"  # type: ignore[arg-type]
+        )
+
+    async def _lookup_failed(
+        self, shift: ShiftRecord, exc: NorthcaError, write_error: NorthcaError | None
+    ) -> ShiftRecord | None:
+        if isinstance(exc, NorthcaAnswerTooLarge):
+            # It will not get smaller by itself: a supervisor decides.
+            return await self._unconfirmed(shift, f"the lookup failed: {exc.message}", write_error)
+        if write_error is not None and exc.retryable:
+            return await self._retry_later(shift, write_error.message, maybe_applied=True, exc=write_error)
+        return await self._refused(shift, exc, maybe_applied=True)
+
+    async def _unconfirmed(self, shift: ShiftRecord, reason: str, exc: NorthcaError | None) -> ShiftRecord | None:
+        done = await self.store.mark_unconfirmed(shift.id, now_ms(), reason[:500], exc.message if exc else None)
+        log.warning("shift %s held as unconfirmed (check on Northca): %s", shift.id, reason)
+        self._verdict(done)
+        if done is not None:
+            self._emit("sync_unconfirmed", done)
+        return done
 
     async def _synced(self, shift: ShiftRecord, how: str) -> ShiftRecord | None:
         done = await self.store.mark_synced(shift.id, now_ms())
@@ -769,8 +931,9 @@ class ShiftService:
         delay = min(cap, base * 2 ** max(0, min(attempts - 1, 30)))
         delay *= random.uniform(0.8, 1.0)
         if isinstance(exc, NorthcaRateLimited) and exc.retry_after:
-            delay = max(delay, exc.retry_after)
-        return delay
+            # The client caps retry_after already; capped again so no caller can schedule past it.
+            delay = max(delay, min(exc.retry_after, RETRY_AFTER_CAP_SECONDS))
+        return min(delay, cap)
 
 
 # --- the background worker ----------------------------------------------------------

@@ -17,7 +17,7 @@ from bot.config import ShiftConfig
 from bot.errors import MissingPermission
 from bot.interactions import guarded, require_guild, require_supervisor
 from bot.northca.models import Shift
-from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, from_ms, now_ms
+from bot.shifts import Decision, RemoteShifts, ShiftRecord, ShiftService, ShiftWorker, from_ms, now_ms
 from bot.timefmt import duration_text
 from bot.timefmt import discord_ts
 
@@ -32,6 +32,8 @@ END_VERDICT_WAIT = 2.0
 RETRY_VERDICT_WAIT = 3.0
 PAGE_SIZE = 10
 PENDING_SHOWN = 15
+# Unconfirmed shifts offered with decision buttons at once (one row each; a message holds 5 rows).
+DECISIONS_SHOWN = 4
 NO_MENTIONS = discord.AllowedMentions.none()
 
 REASON_TEXT = {
@@ -56,6 +58,11 @@ def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Nor
         return "Northca is slow to answer; it will be sent automatically."
     if shift.sync_state == "synced":
         return "Synced to Northca ✅"
+    if shift.unconfirmed:
+        return (
+            "Northca may already have it, but the bot cannot confirm it, so it is not sent again by itself."
+            " A supervisor checks it on Northca from /shift admin pending."
+        )
     if shift.sync_state == "failed":
         return f"Northca refused it ({shift.last_error}). It is kept, and admins see it in /shift admin pending."
     if shift.last_attempt_ms is not None:
@@ -130,7 +137,9 @@ def remote_line(shift: Shift, end_status: str) -> str:
     return " · ".join(parts)
 
 
-def list_embed(shifts: list[Shift], page: int, end_status: str, member_id: int | None, department: str | None) -> discord.Embed:
+def list_embed(
+    shifts: list[Shift], page: int, end_status: str, member_id: int | None, department: str | None, skipped: int = 0
+) -> discord.Embed:
     pages = max(1, -(-len(shifts) // PAGE_SIZE))
     page = max(0, min(page, pages - 1))
     shown = shifts[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -146,34 +155,51 @@ def list_embed(shifts: list[Shift], page: int, end_status: str, member_id: int |
     else:
         head = f"Filter: {', '.join(filters)}\n" if filters else ""
         embed.description = head + "\n".join(remote_line(s, end_status) for s in shown)
-    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(shifts)} shifts, most recently updated first")
+    footer = f"Page {page + 1} of {pages} · {len(shifts)} shifts, most recently updated first"
+    if skipped:
+        footer += f" · {skipped} record(s) from Northca could not be read and are left out"
+    embed.set_footer(text=footer)
     return embed
 
 
-def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int]) -> discord.Embed:
-    waiting, failed = counts
+def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int, int]) -> discord.Embed:
+    waiting, failed, unconfirmed = counts
     if not rows:
         return discord.Embed(
             title="Shifts waiting for Northca", colour=discord.Colour.green(),
             description="Nothing is waiting: every ended shift is on Northca.",
         )
     lines = []
+    number = 0
     for s in rows:
         ended = discord_ts(s.ended_at) if s.ended_at else "?"
         head = f"<@{s.member_id}> · ended {ended} · {duration_text(s.duration_ms or 0)}"
-        if s.sync_state == "failed":
+        if s.unconfirmed:
+            number += 1
+            tag = f"#{number} " if number <= DECISIONS_SHOWN else ""
+            lines.append(
+                f"❓ **{tag}unconfirmed: check on Northca** · {head}\n"
+                f"  {discord.utils.escape_markdown(s.unconfirmed_reason or '')}"
+            )
+        elif s.sync_state == "failed":
             lines.append(f"⛔ **failed** · {head}\n  Northca: {discord.utils.escape_markdown(s.last_error or 'refused')}")
         else:
             retry = f", next try {discord_ts(from_ms(s.next_attempt_ms))}" if s.next_attempt_ms else ""  # type: ignore[arg-type]
             error = f" (last error: {discord.utils.escape_markdown(s.last_error)})" if s.last_error else ""
             lines.append(f"⏳ **waiting** · {head}\n  attempt {s.sync_attempts}{retry}{error}")
     embed = discord.Embed(
-        title="Shifts waiting for Northca", colour=discord.Colour.red() if failed else discord.Colour.gold(),
+        title="Shifts waiting for Northca", colour=discord.Colour.red() if failed or unconfirmed else discord.Colour.gold(),
         description="\n".join(lines)[:4000],
     )
-    more = waiting + failed - len(rows)
-    footer = f"{failed} failed, {waiting} waiting" + (f" ({more} more not shown)" if more > 0 else "")
-    embed.set_footer(text=footer + ". Failed ones wait for you: fix the cause (e.g. /link), then press Retry now.")
+    more = waiting + failed + unconfirmed - len(rows)
+    footer = f"{unconfirmed} unconfirmed, {failed} failed, {waiting} waiting" + (f" ({more} more not shown)" if more > 0 else "")
+    footer += ". Failed ones wait for you: fix the cause (e.g. /link), then press Retry now."
+    if unconfirmed:
+        footer += (
+            " Unconfirmed ones may already be on Northca: look for the shift there, then press"
+            " “It is on Northca” or “Send anyway” for its number."
+        )
+    embed.set_footer(text=footer[:2048])
     return embed
 
 
@@ -223,6 +249,41 @@ class RetrySyncButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nort
         await cog.retry_flow(interaction, None if self.target == "all" else self.target)
 
 
+class UnconfirmedDecisionButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"northca:shift:decide:(?P<decision>send|found):(?P<shift_id>[0-9a-f-]{36})",
+):
+    """On /shift admin pending: a supervisor's decision about one unconfirmed shift."""
+
+    def __init__(self, decision: str, shift_id: str, number: int = 0, row: int | None = None) -> None:
+        self.decision = decision
+        self.shift_id = shift_id
+        prefix = f"#{number}: " if number else ""
+        if decision == "send":
+            label, style, emoji = f"{prefix}Send anyway", discord.ButtonStyle.danger, "📤"
+        else:
+            label, style, emoji = f"{prefix}It is on Northca", discord.ButtonStyle.success, "✅"
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=style, emoji=emoji, row=row, custom_id=f"northca:shift:decide:{decision}:{shift_id}"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> "UnconfirmedDecisionButton":
+        return cls(match["decision"], match["shift_id"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog: ShiftCog = interaction.client.get_cog("ShiftCog")  # type: ignore[assignment]
+        # Re-checked on every press: the message may outlive the presser's role.
+        require_supervisor(interaction, cog.config.supervisor_role_ids, "decide about an unconfirmed shift")
+        decision: Decision = "send_anyway" if self.decision == "send" else "on_northca"
+        await cog.decide_flow(interaction, self.shift_id, decision)
+
+
 class ShiftPageButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"northca:shift:page:(?P<dir>prev|next):(?P<page>\d{1,2}):(?P<limit>\d{1,3}):(?P<member>\d{1,20}|-):(?P<dept>.{0,40})",
@@ -249,10 +310,10 @@ class ShiftPageButton(
         guild_id = require_guild(interaction)
         cog: ShiftCog = interaction.client.get_cog("ShiftCog")  # type: ignore[assignment]
         await interaction.response.defer()
-        shifts = await cog.service.list_remote(
+        remote = await cog.service.list_remote(
             guild_id, interaction.user.id, limit=self.limit, department=self.department, member_id=self.member_id
         )
-        embed, view = cog.list_message(shifts, self.page, self.limit, self.member_id, self.department)
+        embed, view = cog.list_message(remote, self.page, self.limit, self.member_id, self.department)
         await interaction.edit_original_response(embed=embed, view=view)
 
 
@@ -266,6 +327,20 @@ def page_view(page: int, pages: int, limit: int, member_id: int | None, departme
     view = discord.ui.View(timeout=None)
     view.add_item(prev)
     view.add_item(nxt)
+    return view
+
+
+def pending_view(rows: list[ShiftRecord]) -> discord.ui.View | discord.utils._MissingSentinel:
+    """Retry now (when anything but unconfirmed shifts waits), and a decision row per unconfirmed shift."""
+    if not rows:
+        return discord.utils.MISSING
+    view = discord.ui.View(timeout=None)
+    if any(not s.unconfirmed for s in rows):
+        view.add_item(RetrySyncButton("all"))
+    unconfirmed = [s for s in rows if s.unconfirmed][:DECISIONS_SHOWN]
+    for number, shift in enumerate(unconfirmed, start=1):
+        view.add_item(UnconfirmedDecisionButton("found", shift.id, number, row=number))
+        view.add_item(UnconfirmedDecisionButton("send", shift.id, number, row=number))
     return view
 
 
@@ -317,6 +392,30 @@ class ShiftCog(commands.Cog):
         except discord.HTTPException:
             log.warning("could not update the answer to the end of shift %s", shift.id, exc_info=True)
 
+    async def decide_flow(self, interaction: discord.Interaction, shift_id: str, decision: Decision) -> None:
+        guild_id = require_guild(interaction)
+        since = now_ms()
+        shift = await self.service.decide(guild_id, shift_id, interaction.user.id, decision)
+        what = f"<@{shift.member_id}>'s shift (ended {discord_ts(shift.ended_at) if shift.ended_at else '?'}, {duration_text(shift.duration_ms or 0)})"
+        if decision == "on_northca":
+            await send(
+                interaction,
+                content=f"✅ Marked {what} as on Northca: the bot will not send it. Your decision is recorded.",
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        await send(
+            interaction, content=f"📤 Sending {what} to Northca now, as you chose. Your decision is recorded.",
+            allowed_mentions=NO_MENTIONS,
+        )
+        verdict = await self.service.wait_for_sync(shift.id, RETRY_VERDICT_WAIT, since_ms=since)
+        try:
+            await interaction.edit_original_response(
+                content=f"📤 Sent {what} as you chose: {sync_sentence(verdict)}", allowed_mentions=NO_MENTIONS
+            )
+        except discord.HTTPException:
+            log.warning("could not update the answer to Send anyway for shift %s", shift.id, exc_info=True)
+
     async def retry_flow(self, interaction: discord.Interaction, shift_id: str | None) -> None:
         guild_id = require_guild(interaction)
         since = now_ms()
@@ -337,11 +436,12 @@ class ShiftCog(commands.Cog):
             log.warning("could not update the retry answer", exc_info=True)
 
     def list_message(
-        self, shifts: list[Shift], page: int, limit: int, member_id: int | None, department: str | None
+        self, remote: RemoteShifts, page: int, limit: int, member_id: int | None, department: str | None
     ) -> tuple[discord.Embed, discord.ui.View | discord.utils._MissingSentinel]:
+        shifts = remote.shifts
         pages = max(1, -(-len(shifts) // PAGE_SIZE))
         page = max(0, min(page, pages - 1))
-        embed = list_embed(shifts, page, self.config.end_status, member_id, department)
+        embed = list_embed(shifts, page, self.config.end_status, member_id, department, remote.skipped)
         return embed, page_view(page, pages, limit, member_id, department) or discord.utils.MISSING
 
     # --- commands ---
@@ -399,8 +499,8 @@ class ShiftCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         member_id = member.id if member is not None else None
         dept = self.service.match_department(department, strict=False)
-        shifts = await self.service.list_remote(guild_id, interaction.user.id, limit=limit, department=dept, member_id=member_id)
-        embed, view = self.list_message(shifts, 0, limit, member_id, dept)
+        remote = await self.service.list_remote(guild_id, interaction.user.id, limit=limit, department=dept, member_id=member_id)
+        embed, view = self.list_message(remote, 0, limit, member_id, dept)
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)
 
     @list_.autocomplete("department")
@@ -422,11 +522,7 @@ class ShiftCog(commands.Cog):
         guild_id = require_guild(interaction)
         rows = await self.service.outbox(guild_id, PENDING_SHOWN)
         embed = pending_embed(rows, await self.service.store.outbox_count(guild_id))
-        view = discord.utils.MISSING
-        if rows:
-            view = discord.ui.View(timeout=None)
-            view.add_item(RetrySyncButton("all"))
-        await send(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        await send(interaction, embed=embed, view=pending_view(rows), allowed_mentions=NO_MENTIONS)
 
     # --- every exit path closes the shift ---
 
@@ -457,6 +553,12 @@ class ShiftCog(commands.Cog):
             if shift.end_note:
                 how += f": {discord.utils.escape_markdown(shift.end_note)}"
             await self._log(shift.guild_id, f"🔴 <@{shift.member_id}> is off duty after {duration_text(shift.duration_ms or 0)} ({how}).")
+        elif event == "sync_unconfirmed":
+            await self._log(
+                shift.guild_id,
+                f"❓ The shift of <@{shift.member_id}> may already be on Northca, but the bot cannot confirm it:"
+                " it is not sent again by itself. A supervisor checks it on Northca, then decides in /shift admin pending.",
+            )
         elif event == "sync_failed":
             await self._log(
                 shift.guild_id,
@@ -511,5 +613,5 @@ async def setup(bot: NorthcaBot) -> None:
     cog = ShiftCog(bot, service)
     service.add_shift_listener(cog.on_shift_event)
     bot.add_service(ShiftWorker(service))
-    bot.add_dynamic_items(ShiftActionButton, RetrySyncButton, ShiftPageButton)
+    bot.add_dynamic_items(ShiftActionButton, RetrySyncButton, ShiftPageButton, UnconfirmedDecisionButton)
     await bot.add_cog(cog)

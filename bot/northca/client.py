@@ -2,8 +2,14 @@
 
 One `aiohttp.ClientSession` (owned by the bot) carries every call. Each call
 has a deadline covering all its retries, so a caller is never stuck; retries
-are bounded, back off exponentially with jitter, honour `Retry-After`, and are
-only made where repeating the request is safe.
+are bounded, back off exponentially with jitter, honour `Retry-After` (capped at
+`RETRY_AFTER_CAP_SECONDS`, so one odd header cannot freeze anything for a day),
+and are only made where repeating the request is safe.
+
+No answer is read beyond `max_answer_bytes` (the spec caps lists at 200 items; a
+few MiB is plenty): a larger one is refused unread as `NorthcaAnswerTooLarge`.
+Large answers are parsed in a worker thread, so the event loop (and with it every
+Discord interaction) never waits on a JSON parse.
 """
 
 from __future__ import annotations
@@ -15,13 +21,16 @@ import json
 import logging
 import random
 import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Sequence, TypeVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import (
+    NorthcaAnswerTooLarge,
     NorthcaError,
     NorthcaRateLimited,
     NorthcaServerError,
@@ -37,12 +46,22 @@ from .models import (
     LinkedMdt,
     LinkRequest,
     Shift,
+    ShiftWindow,
     UpsertActiveUnitsBody,
 )
 
 log = logging.getLogger(__name__)
 
 PRODUCTION_BASE_URL = "https://api.northca.dev/v1"
+# The longest wait a `Retry-After` is honoured for, by the client and by everyone who reads
+# `NorthcaRateLimited.retry_after` (which is already capped).
+RETRY_AFTER_CAP_SECONDS = 300.0
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+# Above these sizes parsing moves to a worker thread.
+THREAD_PARSE_BYTES = 256 * 1024
+THREAD_PARSE_ITEMS = 256
+_READ_CHUNK = 64 * 1024
+_DATETIME = TypeAdapter(datetime)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -92,6 +111,7 @@ class NorthcaClient:
         max_attempts: int = 4,
         backoff_base: float = 0.25,
         backoff_max: float = 4.0,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -108,6 +128,7 @@ class NorthcaClient:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.max_answer_bytes = max_answer_bytes
         # Counters a person can read in /status of the bot or a benchmark.
         self.requests_sent = 0
 
@@ -164,13 +185,34 @@ class NorthcaClient:
         department: str | None = None,
         status: str | None = None,
     ) -> list[Shift]:
-        params: dict[str, str] = {"limit": str(max(1, min(200, int(limit))))}
+        window = await self.list_shift_window(
+            mdt_id, guild_id, actor_id, limit=limit, department=department, status=status
+        )
+        return window.items
+
+    async def list_shift_window(
+        self,
+        mdt_id: str,
+        guild_id: int | str,
+        actor_id: int | str | None = None,
+        *,
+        limit: int = 50,
+        department: str | None = None,
+        status: str | None = None,
+    ) -> ShiftWindow:
+        """The newest shifts, each item parsed on its own: one that does not parse is skipped
+        (and counted), never the whole answer."""
+        limit = max(1, min(200, int(limit)))
+        params: dict[str, str] = {"limit": str(limit)}
         if department:
             params["department"] = department
         if status:
             params["status"] = status
-        data = await self._call("GET", f"/mdts/{_seg(mdt_id)}/shifts", guild_id, actor_id, params=params, idempotent=True)
-        return self._parse_list(Shift, data)
+        path = f"/mdts/{_seg(mdt_id)}/shifts"
+        data = await self._call("GET", path, guild_id, actor_id, params=params, idempotent=True)
+        if isinstance(data, list) and len(data) > THREAD_PARSE_ITEMS:
+            return await asyncio.to_thread(_shift_window, data, limit, path)
+        return _shift_window(data, limit, path)
 
     async def upsert_active_units(
         self, mdt_id: str, units: Sequence[ActiveUnitUpsert], guild_id: int | str, actor_id: int | str | None = None
@@ -251,10 +293,10 @@ class NorthcaClient:
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
             ) as resp:
-                raw = await resp.read()
                 status = resp.status
                 content_type = resp.content_type
                 retry_after = resp.headers.get("Retry-After")
+                raw = await self._read_capped(resp, method, path)
         except asyncio.TimeoutError:
             raise NorthcaUnavailable(f"Northca timed out after {timeout:g}s on {method} {path}") from None
         except aiohttp.ClientConnectorError as exc:
@@ -263,7 +305,33 @@ class NorthcaClient:
         except aiohttp.ClientError as exc:
             raise NorthcaUnavailable(f"connection to Northca failed on {method} {path} ({type(exc).__name__})") from None
         log.debug("Northca %s %s -> %s in %.0f ms", method, path, status, (time.perf_counter() - started) * 1000)
+        if len(raw) > THREAD_PARSE_BYTES:
+            return await asyncio.to_thread(self._unwrap, status, content_type, raw, retry_after)
         return self._unwrap(status, content_type, raw, retry_after)
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse, method: str, path: str) -> bytes:
+        """The body, or NorthcaAnswerTooLarge as soon as it is known to exceed the cap
+        (from Content-Length before reading anything, else while reading)."""
+        cap = self.max_answer_bytes
+        declared = resp.content_length
+        if declared is not None and declared > cap:
+            resp.close()
+            raise self._too_large(method, path, resp.status, f"{declared} bytes announced")
+        body = bytearray()
+        async for chunk in resp.content.iter_chunked(_READ_CHUNK):
+            body += chunk
+            if len(body) > cap:
+                # Closing drops the connection: the rest is never read.
+                resp.close()
+                raise self._too_large(method, path, resp.status, f"more than {cap} bytes sent")
+        return bytes(body)
+
+    def _too_large(self, method: str, path: str, status: int, what: str) -> NorthcaAnswerTooLarge:
+        log.warning("Northca's answer to %s %s was refused unread: %s (the cap is %d)", method, path, what, self.max_answer_bytes)
+        return NorthcaAnswerTooLarge(
+            f"Northca sent an answer larger than {self.max_answer_bytes // (1024 * 1024)} MiB to {method} {path};"
+            " it was refused unread", status,
+        )
 
     @staticmethod
     def _unwrap(status: int, content_type: str, raw: bytes, retry_after_header: str | None) -> Any:
@@ -304,9 +372,62 @@ class NorthcaClient:
 
 
 def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait, from delta-seconds or an HTTP-date, capped at RETRY_AFTER_CAP_SECONDS."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        return None  # An HTTP-date; rare enough to fall back to our own backoff.
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None  # unreadable: our own backoff applies
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(RETRY_AFTER_CAP_SECONDS, max(0.0, seconds))
+
+
+def _updated_at(item: Any) -> datetime | None:
+    value = item.get("updated_at") if isinstance(item, dict) else None
+    if value is None:
+        return None
+    try:
+        parsed = _DATETIME.validate_python(value)
+    except ValidationError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+def _shift_window(data: Any, limit: int, path: str) -> ShiftWindow:
+    if not isinstance(data, list):
+        raise NorthcaServerError(f"Northca sent {type(data).__name__} where a list of Shift was expected", 200)
+    items: list[Shift] = []
+    ids: set[str] = set()
+    oldest: datetime | None = None
+    skipped = 0
+    first_problem = ""
+    for item in data:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            ids.add(item["id"])
+        try:
+            shift = Shift.model_validate(item)
+        except ValidationError as exc:
+            skipped += 1
+            if not first_problem:
+                where = sorted({".".join(str(p) for p in e["loc"]) or "item" for e in exc.errors()})
+                ident = item.get("id") if isinstance(item, dict) else None
+                first_problem = f"id {str(ident)[:64]!r}: {', '.join(where)[:200]}"
+            stamp = _updated_at(item)
+        else:
+            items.append(shift)
+            stamp = shift.updated_at
+        if stamp is not None and (oldest is None or stamp < oldest):
+            oldest = stamp
+    if skipped:
+        # Once per answer, however many items are bad.
+        log.warning("Northca sent %d of %d shifts on GET %s that do not parse; skipped them (first: %s)",
+                    skipped, len(data), path, first_problem)
+    return ShiftWindow(items, limit, len(data), frozenset(ids), oldest, skipped)

@@ -94,6 +94,17 @@ class NorthcaUnavailable(NorthcaError):
         return self.sent
 
 
+class NorthcaAnswerTooLarge(NorthcaError):
+    """The answer was larger than the client reads: a bad answer, refused unread.
+
+    Not retryable (the same request would likely get the same answer), but a write that got
+    it may have been applied."""
+
+    @property
+    def ambiguous(self) -> bool:
+        return True
+
+
 _BY_STATUS: dict[int, type[NorthcaError]] = {
     400: NorthcaBadRequest,
     401: NorthcaUnauthorized,

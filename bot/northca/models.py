@@ -8,6 +8,7 @@ units reads as unset, and date-times are always timezone-aware.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -154,3 +155,32 @@ class LinkedMdt(_Response):
     """An item of `GET /guilds/{guildId}/mdts`; its schema was not recovered beyond an MDT id."""
 
     mdt_id: str = Field(validation_alias=AliasChoices("mdt_id", "id", "mdtId"))
+
+
+@dataclass(frozen=True)
+class ShiftWindow:
+    """One answer of `GET /mdts/{mdtId}/shifts`: the newest `limit` shifts, most recently updated first.
+
+    `items` are the shifts that parse; `skipped` counts those that do not (a badly typed record
+    must not hide the others). `ids` and `oldest_updated_at` are read from every item, parsed
+    or not, so a lookup can still tell whether a shift is in the window and how far back it reaches.
+    """
+
+    items: list[Shift]
+    limit: int
+    raw_count: int
+    ids: frozenset[str]
+    # The oldest `updated_at` that could be read (None: none could); never newer than the true oldest.
+    oldest_updated_at: datetime | None
+    skipped: int = 0
+
+    @property
+    def full(self) -> bool:
+        """Whether Northca may have more matching shifts than it sent."""
+        return self.raw_count >= self.limit
+
+    def reaches_back_to(self, moment: datetime) -> bool:
+        """Whether every matching shift updated at or after `moment` is in this window."""
+        if not self.full:
+            return True
+        return self.oldest_updated_at is not None and self.oldest_updated_at < moment

@@ -10,6 +10,15 @@ Where the public docs are silent the sandbox makes the smallest choice and says
 so in a comment marked "assumption".
 
 Run alone: `northca-bot sandbox --port 8787` or `python -m bot.northca.sandbox`.
+
+Sandbox-only helpers, for tests and demos (never part of the API):
+
+- `plant_shift(mdt_id, record)` (and `POST /_sandbox/mdts/{mdt_id}/shifts` with the record
+  as JSON) stores a shift record as given, unvalidated: a badly typed one (to see how
+  the bot reads a malformed item) or one with old `updated_at` / `created_at` (a backlog
+  with a history). Missing times default to now.
+- `accept_duplicate_shift_ids()` drops the assumed refusal of a second shift with an id the
+  MDT already has, so a test can prove the bot itself never writes a shift twice.
 """
 
 from __future__ import annotations
@@ -257,6 +266,26 @@ class NorthcaSandbox:
         rows = self.db.execute("SELECT * FROM shifts WHERE mdt_id = ? ORDER BY seq", (mdt_id,)).fetchall()
         return [self._shift_json(r) for r in rows]
 
+    def plant_shift(self, mdt_id: str, record: dict[str, Any]) -> None:
+        """Store a shift record as given, unvalidated (sandbox-only; see the module docstring)."""
+        now = _iso(_now())
+        values = {name: record.get(name) for name in _SHIFT_FIELDS}
+        if values["id"] is None:
+            values["id"] = str(uuid.uuid4())
+        self.db.execute(
+            "INSERT INTO shifts (mdt_id, id, officer_name, officer_badge, status, start_time, end_time, duration_ms,"
+            " department, created_by_discord_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                mdt_id, *(_plain(values[name]) for name in _SHIFT_FIELDS), _plain(record.get("created_by_discord_id")),
+                _plain(record.get("created_at", now)), _plain(record.get("updated_at", record.get("created_at", now))),
+            ),
+        )
+
+    def accept_duplicate_shift_ids(self) -> None:
+        """From now on a second shift with an id the MDT has is stored too (sandbox-only)."""
+        self.db.execute("DROP INDEX IF EXISTS shifts_mdt_id")
+        self.db.execute("CREATE INDEX IF NOT EXISTS shifts_mdt_id_any ON shifts (mdt_id, id)")
+
     def units(self, mdt_id: str) -> dict[str, dict[str, Any]]:
         rows = self.db.execute("SELECT * FROM units WHERE mdt_id = ? ORDER BY id", (mdt_id,)).fetchall()
         return {r["id"]: self._unit_json(r) for r in rows}
@@ -278,6 +307,7 @@ class NorthcaSandbox:
             app.router.add_route(method, path, self._api(handler))
         app.router.add_post("/_sandbox/link-requests/{request_id}/{decision}", self._admin_decide)
         app.router.add_post("/_sandbox/faults", self._admin_faults)
+        app.router.add_post("/_sandbox/mdts/{mdt_id}/shifts", self._admin_plant_shift)
         app.router.add_get("/_sandbox/state", self._admin_state)
         return app
 
@@ -478,7 +508,7 @@ class NorthcaSandbox:
         now = _iso(_now())
         shift_id = body.get("id") or str(uuid.uuid4())
         try:
-            self.db.execute(
+            cursor = self.db.execute(
                 "INSERT INTO shifts (mdt_id, id, officer_name, officer_badge, status, start_time, end_time, duration_ms,"
                 " department, created_by_discord_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -490,7 +520,7 @@ class NorthcaSandbox:
             # assumption: a second shift with an id the MDT already has fails as a unique key
             # would in the real service, with a plain server error; it is never stored twice.
             raise ApiError(500, "Internal server error") from None
-        row = self.db.execute("SELECT * FROM shifts WHERE mdt_id = ? AND id = ?", (mdt_id, shift_id)).fetchone()
+        row = self.db.execute("SELECT * FROM shifts WHERE seq = ?", (cursor.lastrowid,)).fetchone()
         return 201, self._shift_json(row)
 
     async def _list_shifts(self, request: web.Request, guild: str, actor: str | None) -> tuple[int, Any]:
@@ -585,6 +615,16 @@ class NorthcaSandbox:
             return _envelope_error(400, str(exc))
         return _json(200, {"ok": True, "data": {"latency_ms": self.faults.latency * 1000, "queued": len(self.faults.queue)}})
 
+    async def _admin_plant_shift(self, request: web.Request) -> web.Response:
+        try:
+            record = await request.json()
+        except ValueError:
+            return _envelope_error(400, "Invalid JSON")
+        if not isinstance(record, dict):
+            return _envelope_error(400, "Expected a JSON object")
+        self.plant_shift(request.match_info["mdt_id"], record)
+        return _json(201, {"ok": True, "data": {"planted": True}})
+
     async def _admin_state(self, request: web.Request) -> web.Response:
         mdts = [dict(r) for r in self.db.execute("SELECT * FROM mdts ORDER BY id")]
         links = [dict(r) for r in self.db.execute("SELECT guild_id, mdt_id, owner_discord_id FROM links")]
@@ -596,6 +636,11 @@ class NorthcaSandbox:
             "units": {m["id"]: list(self.units(m["id"]).values()) for m in mdts},
         }
         return _json(200, {"ok": True, "data": data})
+
+
+def _plain(value: Any) -> Any:
+    # A planted value SQLite cannot hold as such (a list, an object) is kept as its JSON text.
+    return value if value is None or isinstance(value, (str, int, float)) else json.dumps(value)
 
 
 def _refuse_unknown(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
