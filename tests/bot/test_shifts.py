@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,7 +21,7 @@ from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
-from bot.shifts import ShiftRecord, ShiftService, ShiftWorker
+from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, now_ms
 from bot.timefmt import duration_text
 from bot.storage import Database
 from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
@@ -490,3 +491,145 @@ async def test_many_ends_at_once_are_each_written_once(service, worker, sandbox)
     ids = [s["id"] for s in sandbox.shifts(MDT)]
     assert len(ids) == 60 and set(ids) == {s.id for s in ended}
     assert len(shift_posts(sandbox)) == 60
+
+
+# --- issue 8: a maybe-applied shift is never written twice -----------------------------------
+
+
+def plant_backlog(sandbox: NorthcaSandbox, count: int, *, updated_at: datetime | None = None,
+                  status: str = "completed", department: str = "Patrol") -> None:
+    """Shifts other bots wrote to the MDT (a backlog after an outage), newest by default."""
+    stamp = iso_z(updated_at or datetime.now(timezone.utc))
+    for i in range(count):
+        sandbox.plant_shift(MDT, {
+            "id": str(uuid.uuid4()), "officer_name": f"Backlog {i}", "status": status, "department": department,
+            "start_time": stamp, "end_time": stamp, "duration_ms": 60_000, "created_at": stamp, "updated_at": stamp,
+        })
+
+
+def copies(sandbox: NorthcaSandbox, shift_id: str) -> int:
+    return sum(s["id"] == shift_id for s in sandbox.shifts(MDT))
+
+
+async def first_verdict(service: ShiftService, shift_id: str) -> ShiftRecord:
+    shift = await service.wait_for_sync(shift_id, 10)
+    assert shift is not None, "no verdict on the first attempt"
+    return shift
+
+
+async def test_committed_shift_not_rewritten_when_lookup_window_is_full(db, client, linked, sandbox):
+    # A Northca without the assumed duplicate-id refusal: only the bot can prevent a double.
+    sandbox.accept_duplicate_shift_ids()
+    svc = make_service(db, client)
+    events: list[tuple[str, str]] = []
+
+    async def on_shift(event: str, shift: ShiftRecord) -> None:
+        events.append((event, shift.id))
+
+    svc.add_shift_listener(on_shift)
+    w = ShiftWorker(svc)
+    await w.start()
+    try:
+        sandbox.faults.add("commit_then_500", times=1, method="POST", path=r"/shifts$")
+        sandbox.faults.add("500", times=10_000, method="GET", path=r"/shifts$")  # the lookups fail too
+        shift = await svc.start(GUILD, OFFICER, display_name="A", department="Patrol")
+        await svc.end(GUILD, OFFICER)
+        assert (await first_verdict(svc, shift.id)).sync_state == "pending"
+        assert copies(sandbox, shift.id) == 1  # committed, though the answer said 500
+        plant_backlog(sandbox, 210)  # meanwhile 210 newer shifts, same status and department
+        sandbox.faults.clear()
+        held = await settled(svc, shift.id)
+        assert held.sync_state == "failed" and held.unconfirmed
+        assert "reach back" in (held.unconfirmed_reason or "")
+        assert [s.id for s in await svc.outbox(GUILD)] == [shift.id]
+        assert (await svc.store.outbox_count(GUILD)) == (0, 0, 1)
+        await svc.drain()
+        assert ("sync_unconfirmed", shift.id) in events
+        # Retry now leaves it alone: only a supervisor's decision moves it.
+        assert await svc.retry(GUILD) == []
+    finally:
+        await w.stop()
+    assert copies(sandbox, shift.id) == 1 and len(shift_posts(sandbox)) == 1
+
+    # It stays held across a restart, and is not written by the restarted worker either.
+    restarted = make_service(db, client)
+    w2 = ShiftWorker(restarted)
+    await w2.start()
+    try:
+        await asyncio.wait_for(restarted.sync_idle.wait(), 10)
+        assert (await restarted.store.get(shift.id)).unconfirmed
+    finally:
+        await w2.stop()
+    assert copies(sandbox, shift.id) == 1 and len(shift_posts(sandbox)) == 1
+
+
+async def test_lookup_reaching_back_past_the_first_attempt_proves_absence(service, worker, sandbox):
+    # A full window, but its oldest shift is a day older than the first attempt: a shift written
+    # at that attempt would be in it, so it is provably not on Northca and is written again.
+    plant_backlog(sandbox, 210, updated_at=datetime.now(timezone.utc) - timedelta(days=1))
+    sandbox.faults.add("500", times=1, method="POST", path=r"/shifts$")  # refused, not committed
+    shift = await service.start(GUILD, OFFICER, display_name="A", department="Patrol")
+    await service.end(GUILD, OFFICER)
+    done = await settled(service, shift.id)
+    assert done.synced and not done.unconfirmed
+    assert copies(sandbox, shift.id) == 1 and len(shift_posts(sandbox)) == 2
+
+
+async def test_supervisor_decisions_on_unconfirmed_shifts_are_audited(db, client, linked, sandbox):
+    sandbox.accept_duplicate_shift_ids()
+    svc = make_service(db, client)
+    w = ShiftWorker(svc)
+    await w.start()
+    try:
+        sandbox.faults.add("500", times=10_000, method="GET", path=r"/shifts$")
+        sandbox.faults.add("commit_then_500", times=1, method="POST", path=r"/shifts$")
+        on_northca = await svc.start(GUILD, OFFICER, display_name="A", department="Patrol")
+        await svc.end(GUILD, OFFICER)
+        await first_verdict(svc, on_northca.id)
+        sandbox.faults.add("500", times=1, method="POST", path=r"/shifts$")
+        not_there = await svc.start(GUILD, OTHER, display_name="B", department="Patrol")
+        await svc.end(GUILD, OTHER)
+        await first_verdict(svc, not_there.id)
+        plant_backlog(sandbox, 205)
+        sandbox.faults.clear()
+        assert (await settled(svc, on_northca.id)).unconfirmed and (await settled(svc, not_there.id)).unconfirmed
+
+        found = await svc.decide(GUILD, on_northca.id, ADMIN, "on_northca")
+        assert found.synced and not found.unconfirmed
+        since = now_ms()
+        await svc.decide(GUILD, not_there.id, OWNER, "send_anyway")
+        sent = await svc.wait_for_sync(not_there.id, 10, since_ms=since)
+        assert sent is not None and sent.synced and sent.write_approved_by is None
+        with pytest.raises(Conflict, match="no longer waiting for a decision"):
+            await svc.decide(GUILD, not_there.id, OWNER, "send_anyway")
+        with pytest.raises(Conflict):  # another guild cannot decide about this guild's shift
+            await svc.decide(GUILD + 1, on_northca.id, ADMIN, "send_anyway")
+    finally:
+        await w.stop()
+    assert copies(sandbox, on_northca.id) == 1 and copies(sandbox, not_there.id) == 1
+    [(actor, action, at, detail)] = await svc.store.audit_of(GUILD, on_northca.id)
+    assert (actor, action) == (ADMIN, "on_northca") and at > 0 and "reach back" in detail
+    assert [(a, act) for a, act, _, _ in await svc.store.audit_of(GUILD, not_there.id)] == [(OWNER, "send_anyway")]
+
+
+async def test_one_malformed_item_does_not_block_confirming(service, worker, sandbox):
+    sandbox.faults.add("commit_then_500", times=1, method="POST", path=r"/shifts$")
+    shift = await service.start(GUILD, OFFICER, display_name="A", department="Patrol")
+    # A badly typed record among the newest, with the same status and department.
+    sandbox.plant_shift(MDT, {"id": "bad-1", "status": "completed", "department": "Patrol", "duration_ms": "two hours"})
+    await service.end(GUILD, OFFICER)
+    done = await settled(service, shift.id)
+    assert done.synced
+    assert copies(sandbox, shift.id) == 1 and len(shift_posts(sandbox)) == 1
+
+
+async def test_retry_after_of_a_day_schedules_the_shift_within_the_cap(service, worker, sandbox):
+    sandbox.faults.add("429", times=1, method="POST", path=r"/shifts$", retry_after=86400)
+    shift = await service.start(GUILD, OFFICER, display_name="A")
+    await service.end(GUILD, OFFICER)
+    waiting = await first_verdict(service, shift.id)
+    assert waiting.sync_state == "pending" and waiting.next_attempt_ms is not None
+    assert waiting.next_attempt_ms - waiting.last_attempt_ms <= 5 * 60 * 1000
+    # And once the wait is over (brought forward here) it goes out.
+    await service.retry(GUILD, shift.id)
+    assert (await settled(service, shift.id)).synced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from bot.northca.client import NorthcaClient
 from bot.northca.errors import (
+    NorthcaAnswerTooLarge,
     NorthcaBadRequest,
     NorthcaConflict,
     NorthcaForbidden,
@@ -339,3 +341,102 @@ async def test_path_segments_are_quoted(client, sandbox):
         await client.list_shifts("a/../b c", GUILD)
     # The id stayed one path segment: nothing can reach another route through it.
     assert sandbox.requests[-1].path == "/v1/mdts/a%2F..%2Fb%20c/shifts"
+
+
+# --- issue 8: odd answers do not hide good data, stall the bot, or freeze it ---------------
+
+
+async def test_one_malformed_item_does_not_hide_the_others(client, sandbox, caplog):
+    sandbox.link(GUILD, MDT)
+    good = [completed_shift(), completed_shift()]
+    await client.create_shift(MDT, good[0], GUILD)
+    for i in range(3):  # badly typed records, some with an unreadable time
+        sandbox.plant_shift(MDT, {"id": f"bad-{i}", "duration_ms": "two hours", "start_time": "yesterday"})
+    await client.create_shift(MDT, good[1], GUILD)
+    sandbox.plant_shift(MDT, {"id": "bad-3", "end_time": "soon"})
+    caplog.clear()
+    window = await client.list_shift_window(MDT, GUILD, limit=200)
+    assert [s.id for s in window.items] == [good[1].id, good[0].id]
+    assert window.skipped == 4 and window.raw_count == 6 and not window.full
+    assert {"bad-0", "bad-1", "bad-2"} <= window.ids  # still recognisable by id
+    assert [s.id for s in await client.list_shifts(MDT, GUILD)] == [good[1].id, good[0].id]
+    caplog.clear()
+    await client.list_shifts(MDT, GUILD)
+    warnings = [r.getMessage() for r in caplog.records if "do not parse" in r.getMessage()]
+    assert len(warnings) == 1 and "4 of 6" in warnings[0]  # once per answer, not once per item
+
+
+class HugeAnswer:
+    """A Northca that answers GET shifts with a body of `size` bytes, streamed, and notes how
+    much of it it managed to send."""
+
+    def __init__(self, size: int, *, announce_length: bool) -> None:
+        self.size = size
+        self.announce_length = announce_length
+        self.sent = 0
+        self.finished = asyncio.Event()
+        self.requests = 0
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_get("/v1/mdts/{m}/shifts", self._shifts)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/v1"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _shifts(self, request: web.Request) -> web.StreamResponse:
+        validate_request(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
+        self.requests += 1
+        resp = web.StreamResponse(headers={"content-type": "application/json"})
+        if self.announce_length:
+            resp.content_length = self.size
+        await resp.prepare(request)
+        item = json.dumps({"id": "x" * 40, "officer_name": "y" * 200, "status": "completed"}).encode() + b","
+        head = b'{"ok": true, "data": ['
+        chunk = item * (64 * 1024 // len(item))
+        try:
+            await resp.write(head)
+            self.sent = len(head)
+            while self.sent < self.size - len(chunk):
+                await resp.write(chunk)
+                self.sent += len(chunk)
+            await resp.write(b" " * (self.size - self.sent - 2) + b"]}")
+            self.sent = self.size
+        except (ConnectionError, RuntimeError):
+            pass  # the client hung up: what was sent is noted
+        finally:
+            self.finished.set()
+        return resp
+
+
+@pytest.mark.parametrize("announce_length", [True, False])
+async def test_huge_answer_is_refused_unread(http, announce_length):
+    huge = HugeAnswer(64 * 1024 * 1024, announce_length=announce_length)
+    await huge.start()
+    try:
+        client = NorthcaClient(http, huge.base_url, KEY, timeout=20, deadline=30, backoff_base=0.01)
+        with pytest.raises(NorthcaAnswerTooLarge) as info:
+            await client.list_shifts(MDT, GUILD, limit=200)
+        assert "larger than 4 MiB" in info.value.message and "refused unread" in info.value.message
+        assert not info.value.retryable and huge.requests == 1  # a bad answer, not asked again
+        await asyncio.wait_for(huge.finished.wait(), 30)
+        assert huge.sent < huge.size, "the client read the whole answer"
+    finally:
+        await huge.stop()
+
+
+async def test_retry_after_is_capped(client, sandbox):
+    sandbox.link(GUILD, MDT)
+    sandbox.faults.add("429", times=1, retry_after=86400)
+    with pytest.raises(NorthcaRateLimited) as info:
+        await client.list_shifts(MDT, GUILD)  # a day's wait does not fit the deadline: given up at once
+    assert info.value.retry_after == 300.0  # what every caller honours: at most 5 minutes
+    assert [r.status for r in sandbox.requests] == [429]
