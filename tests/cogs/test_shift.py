@@ -12,7 +12,7 @@ from bot.shifts import ShiftRecord
 from bot.timefmt import duration_text
 from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, link_guild
 from tests.harness import builders
-from tests.bot.test_shifts import settled, shift_posts, until
+from tests.bot.test_shifts import plant_backlog, settled, shift_posts, until
 
 pytestmark = pytest.mark.asyncio
 
@@ -407,3 +407,108 @@ async def test_list_shows_readable_pages_and_filters_by_member(start_bot, sandbo
     none = await (await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD, department="Fire", limit=5)).final()
     assert none.embeds[0]["description"].startswith("No shifts found.")
     assert [r.query.get("department") for r in sandbox.requests if r.method == "GET"][-1] == "Fire"
+
+
+# --- issue 8 ---------------------------------------------------------------------------------
+
+
+async def _unconfirmed(h, sandbox, member_id: int, post_fault: str) -> ShiftRecord:
+    """A shift whose write failed ambiguously, whose lookups failed, and which 200+ newer shifts
+    then pushed out of every lookup: held as unconfirmed."""
+    svc = h.bot.shifts
+    sandbox.faults.add("500", times=10_000, method="GET", path=r"/shifts$")
+    sandbox.faults.add(post_fault, times=1, method="POST", path=r"/shifts$")
+    shift = await svc.start(GUILD, member_id, display_name=f"Officer {member_id % 100}", department="Patrol")
+    await svc.end(GUILD, member_id)
+    assert await svc.wait_for_sync(shift.id, 10) is not None
+    plant_backlog(sandbox, 205)
+    sandbox.faults.clear()
+    held = await settled(svc, shift.id)
+    assert held.unconfirmed, held
+    return held
+
+
+async def test_unconfirmed_shift_is_listed_and_a_supervisor_decides(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    sandbox.accept_duplicate_shift_ids()  # only the bot stands between a shift and its double
+    on_northca = await _unconfirmed(h, sandbox, OFFICER, "commit_then_500")
+    not_there = await _unconfirmed(h, sandbox, OTHER, "500")
+    assert "may already be on Northca" in await log_line(h, "may already be on Northca")
+
+    pending = await h.slash("shift admin pending", member=SUPERVISOR_M, guild_id=GUILD)
+    text = pending.embeds[0]["description"]
+    assert text.count("unconfirmed: check on Northca") == 2 and "#1 unconfirmed" in text and "#2 unconfirmed" in text
+    assert "reach back to" in text  # the reason
+    assert pending.embeds[0]["footer"]["text"].startswith("2 unconfirmed, 0 failed, 0 waiting")
+    assert pending.custom_ids == [
+        f"northca:shift:decide:found:{on_northca.id}", f"northca:shift:decide:send:{on_northca.id}",
+        f"northca:shift:decide:found:{not_there.id}", f"northca:shift:decide:send:{not_there.id}",
+    ]
+    assert [c["label"] for row in pending.components for c in row["components"]] == [
+        "#1: It is on Northca", "#1: Send anyway", "#2: It is on Northca", "#2: Send anyway",
+    ]
+
+    # The permission is checked again on every press.
+    refused = await h.click(f"northca:shift:decide:send:{on_northca.id}", member=OFFICER_M, guild_id=GUILD, message=pending)
+    assert refused.ephemeral and "supervisor role" in refused.content
+    assert (await h.bot.shifts.store.get(on_northca.id)).unconfirmed
+
+    found = await h.click(f"northca:shift:decide:found:{on_northca.id}", member=SUPERVISOR_M, guild_id=GUILD, message=pending)
+    assert found.ephemeral and found.content.startswith(f"✅ Marked <@{OFFICER}>'s shift (ended <t:")
+    assert "the bot will not send it. Your decision is recorded." in found.content
+    assert (await h.bot.shifts.store.get(on_northca.id)).synced
+
+    sent = await h.click(f"northca:shift:decide:send:{not_there.id}", member=ADMIN_M, guild_id=GUILD, message=pending)
+    assert sent.ephemeral and sent.content.startswith(f"📤 Sending <@{OTHER}>'s shift")
+    assert (await sent.followup()).content.endswith("Synced to Northca ✅")
+
+    again = await h.click(f"northca:shift:decide:send:{on_northca.id}", member=ADMIN_M, guild_id=GUILD, message=pending)
+    assert again.ephemeral and "no longer waiting for a decision" in again.content
+
+    # Nothing doubled, nothing dropped; both decisions stored with who and when.
+    assert [s["id"] for s in sandbox.shifts(MDT)].count(on_northca.id) == 1
+    assert [s["id"] for s in sandbox.shifts(MDT)].count(not_there.id) == 1
+    assert len([r for r in shift_posts(sandbox)]) == 3  # the two first attempts and the one approved write
+    store = h.bot.shifts.store
+    assert [(a, act) for a, act, _, _ in await store.audit_of(GUILD, on_northca.id)] == [(SUPERVISOR, "on_northca")]
+    assert [(a, act) for a, act, _, _ in await store.audit_of(GUILD, not_there.id)] == [(ADMIN, "send_anyway")]
+    assert "Nothing is waiting" in (await h.slash("shift admin pending", member=ADMIN_M, guild_id=GUILD)).embeds[0]["description"]
+
+
+async def test_shift_list_shows_the_readable_shifts_when_one_record_is_malformed(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    svc = h.bot.shifts
+    for m in (OFFICER, OTHER):
+        await svc.start(GUILD, m, display_name=f"Officer {m % 100}", department="Patrol")
+        await svc.end(GUILD, m)
+    await until(lambda: len(sandbox.shifts(MDT)) == 2, what="two shifts on Northca")
+    sandbox.plant_shift(MDT, {"id": "bad-1", "officer_name": "Broken", "duration_ms": "two hours"})
+    reply = await (await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD)).final()
+    assert reply.embeds, reply.content
+    assert len(reply.embeds[0]["description"].splitlines()) == 2 and "Broken" not in reply.embeds[0]["description"]
+    assert "1 record(s) from Northca could not be read and are left out" in reply.embeds[0]["footer"]["text"]
+
+
+async def test_huge_answer_does_not_stall_the_bot(start_bot, sandbox, db_path):
+    from tests.conftest import make_config
+    from tests.northca.test_client import HugeAnswer
+
+    huge = HugeAnswer(48 * 1024 * 1024, announce_length=False)
+    await huge.start()
+    try:
+        config = make_config(sandbox, db_path, northca={"base_url": huge.base_url}, shifts=SHIFT_CONFIG)
+        h = await start_bot(config=config)
+        h.add_guild(GUILD, name="Test County RP", owner_id=ADMIN)
+        await link_guild(h.bot, sandbox)
+        # Three huge answers at once, and meanwhile an officer's interaction.
+        lists = [await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD) for _ in range(3)]
+        status = await h.slash("shift", sub="status", member=OFFICER_M, guild_id=GUILD)
+        assert status.callback_type == 4 and status.embeds[0]["title"] == "Off duty"
+        assert status.ack_time < 3.0  # Discord's window for a first answer
+        for first in lists:
+            final = await first.final()
+            assert final.ephemeral and "larger than 4 MiB" in final.content and "refused unread" in final.content
+        await until(lambda: len(huge.sent) == 3, timeout=30, what="the three answers to end")
+        assert huge.requests == 3 and max(huge.sent) < huge.size  # not retried, and never read whole
+    finally:
+        await huge.stop()
