@@ -426,21 +426,25 @@ class ShiftStore:
         transaction. None when the shift is not (or no longer) waiting for a decision."""
         async with self.db.transaction() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT unconfirmed_reason FROM shifts WHERE id = ? AND guild_id = ? AND unconfirmed_reason IS NOT NULL",
+                "SELECT unconfirmed_reason FROM shifts"
+                " WHERE id = ? AND guild_id = ? AND unconfirmed_reason IS NOT NULL",
                 (shift_id, guild_id),
             )
             if not rows:
                 return None
-            changed = await conn.execute_fetchall(
+            changed = list(await conn.execute_fetchall(
                 self._DECISIONS[decision] + " WHERE id = :id AND guild_id = :guild AND unconfirmed_reason IS NOT NULL"
                 " RETURNING *",
                 {"now": now, "actor": actor_id, "id": shift_id, "guild": guild_id},
-            )
+            ))
+            if not changed:
+                return None
             await conn.execute(
-                "INSERT INTO shift_audit (guild_id, shift_id, actor_id, action, at_ms, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO shift_audit (guild_id, shift_id, actor_id, action, at_ms, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (guild_id, shift_id, actor_id, decision, now, f"was unconfirmed: {rows[0][0]}"),
             )
-        return ShiftRecord.from_row(list(changed)[0])
+        return ShiftRecord.from_row(changed[0])
 
     async def audit_of(self, guild_id: int, shift_id: str) -> list[tuple[int, str, int, str | None]]:
         """(actor, action, at_ms, detail) of every decision about a shift, oldest first."""

@@ -188,11 +188,13 @@ def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int, int]) -> disc
             error = f" (last error: {discord.utils.escape_markdown(s.last_error)})" if s.last_error else ""
             lines.append(f"⏳ **waiting** · {head}\n  attempt {s.sync_attempts}{retry}{error}")
     embed = discord.Embed(
-        title="Shifts waiting for Northca", colour=discord.Colour.red() if failed or unconfirmed else discord.Colour.gold(),
+        title="Shifts waiting for Northca",
+        colour=discord.Colour.red() if failed or unconfirmed else discord.Colour.gold(),
         description="\n".join(lines)[:4000],
     )
     more = waiting + failed + unconfirmed - len(rows)
-    footer = f"{unconfirmed} unconfirmed, {failed} failed, {waiting} waiting" + (f" ({more} more not shown)" if more > 0 else "")
+    footer = f"{unconfirmed} unconfirmed, {failed} failed, {waiting} waiting"
+    footer += f" ({more} more not shown)" if more > 0 else ""
     footer += ". Failed ones wait for you: fix the cause (e.g. /link), then press Retry now."
     if unconfirmed:
         footer += (
@@ -396,7 +398,8 @@ class ShiftCog(commands.Cog):
         guild_id = require_guild(interaction)
         since = now_ms()
         shift = await self.service.decide(guild_id, shift_id, interaction.user.id, decision)
-        what = f"<@{shift.member_id}>'s shift (ended {discord_ts(shift.ended_at) if shift.ended_at else '?'}, {duration_text(shift.duration_ms or 0)})"
+        ended = discord_ts(shift.ended_at) if shift.ended_at else "?"
+        what = f"<@{shift.member_id}>'s shift (ended {ended}, {duration_text(shift.duration_ms or 0)})"
         if decision == "on_northca":
             await send(
                 interaction,
@@ -499,7 +502,9 @@ class ShiftCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         member_id = member.id if member is not None else None
         dept = self.service.match_department(department, strict=False)
-        remote = await self.service.list_remote(guild_id, interaction.user.id, limit=limit, department=dept, member_id=member_id)
+        remote = await self.service.list_remote(
+            guild_id, interaction.user.id, limit=limit, department=dept, member_id=member_id
+        )
         embed, view = self.list_message(remote, 0, limit, member_id, dept)
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)
 
@@ -557,7 +562,8 @@ class ShiftCog(commands.Cog):
             await self._log(
                 shift.guild_id,
                 f"❓ The shift of <@{shift.member_id}> may already be on Northca, but the bot cannot confirm it:"
-                " it is not sent again by itself. A supervisor checks it on Northca, then decides in /shift admin pending.",
+                " it is not sent again by itself."
+                " A supervisor checks it on Northca, then decides in /shift admin pending.",
             )
         elif event == "sync_failed":
             await self._log(

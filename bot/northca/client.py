@@ -327,7 +327,9 @@ class NorthcaClient:
         return bytes(body)
 
     def _too_large(self, method: str, path: str, status: int, what: str) -> NorthcaAnswerTooLarge:
-        log.warning("Northca's answer to %s %s was refused unread: %s (the cap is %d)", method, path, what, self.max_answer_bytes)
+        log.warning(
+            "Northca's answer to %s %s was refused unread: %s (the cap is %d)", method, path, what, self.max_answer_bytes
+        )
         return NorthcaAnswerTooLarge(
             f"Northca sent an answer larger than {self.max_answer_bytes // (1024 * 1024)} MiB to {method} {path};"
             " it was refused unread", status,

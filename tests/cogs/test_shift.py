@@ -449,11 +449,13 @@ async def test_unconfirmed_shift_is_listed_and_a_supervisor_decides(start_bot, s
     ]
 
     # The permission is checked again on every press.
-    refused = await h.click(f"northca:shift:decide:send:{on_northca.id}", member=OFFICER_M, guild_id=GUILD, message=pending)
+    send_first = f"northca:shift:decide:send:{on_northca.id}"
+    refused = await h.click(send_first, member=OFFICER_M, guild_id=GUILD, message=pending)
     assert refused.ephemeral and "supervisor role" in refused.content
     assert (await h.bot.shifts.store.get(on_northca.id)).unconfirmed
 
-    found = await h.click(f"northca:shift:decide:found:{on_northca.id}", member=SUPERVISOR_M, guild_id=GUILD, message=pending)
+    found_first = f"northca:shift:decide:found:{on_northca.id}"
+    found = await h.click(found_first, member=SUPERVISOR_M, guild_id=GUILD, message=pending)
     assert found.ephemeral and found.content.startswith(f"✅ Marked <@{OFFICER}>'s shift (ended <t:")
     assert "the bot will not send it. Your decision is recorded." in found.content
     assert (await h.bot.shifts.store.get(on_northca.id)).synced
@@ -462,7 +464,7 @@ async def test_unconfirmed_shift_is_listed_and_a_supervisor_decides(start_bot, s
     assert sent.ephemeral and sent.content.startswith(f"📤 Sending <@{OTHER}>'s shift")
     assert (await sent.followup()).content.endswith("Synced to Northca ✅")
 
-    again = await h.click(f"northca:shift:decide:send:{on_northca.id}", member=ADMIN_M, guild_id=GUILD, message=pending)
+    again = await h.click(send_first, member=ADMIN_M, guild_id=GUILD, message=pending)
     assert again.ephemeral and "no longer waiting for a decision" in again.content
 
     # Nothing doubled, nothing dropped; both decisions stored with who and when.
@@ -472,7 +474,8 @@ async def test_unconfirmed_shift_is_listed_and_a_supervisor_decides(start_bot, s
     store = h.bot.shifts.store
     assert [(a, act) for a, act, _, _ in await store.audit_of(GUILD, on_northca.id)] == [(SUPERVISOR, "on_northca")]
     assert [(a, act) for a, act, _, _ in await store.audit_of(GUILD, not_there.id)] == [(ADMIN, "send_anyway")]
-    assert "Nothing is waiting" in (await h.slash("shift admin pending", member=ADMIN_M, guild_id=GUILD)).embeds[0]["description"]
+    after = await h.slash("shift admin pending", member=ADMIN_M, guild_id=GUILD)
+    assert "Nothing is waiting" in after.embeds[0]["description"]
 
 
 async def test_shift_list_shows_the_readable_shifts_when_one_record_is_malformed(start_bot, sandbox):
