@@ -425,11 +425,11 @@ class ShiftStore:
         """Apply a supervisor's decision to an unconfirmed shift of this guild and audit it, in one
         transaction. None when the shift is not (or no longer) waiting for a decision."""
         async with self.db.transaction() as conn:
-            rows = await conn.execute_fetchall(
+            rows = list(await conn.execute_fetchall(
                 "SELECT unconfirmed_reason FROM shifts"
                 " WHERE id = ? AND guild_id = ? AND unconfirmed_reason IS NOT NULL",
                 (shift_id, guild_id),
-            )
+            ))
             if not rows:
                 return None
             changed = list(await conn.execute_fetchall(

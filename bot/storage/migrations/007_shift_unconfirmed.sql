@@ -18,3 +18,6 @@ CREATE TABLE shift_audit (
     detail TEXT
 );
 CREATE INDEX shift_audit_by_shift ON shift_audit (guild_id, shift_id, at_ms);
+-- Shifts still to be sent when this ran may have been attempted before the column existed: their
+-- end is the earliest moment a write can have happened, a safe stand-in for the first attempt.
+UPDATE shifts SET first_attempt_ms = ended_ms WHERE sync_state IN ('pending', 'failed');
