@@ -344,7 +344,8 @@ class ShiftStore:
     async def mark_synced(self, shift_id: str, now: int) -> ShiftRecord | None:
         return await self._one(
             "UPDATE shifts SET sync_state = 'synced', synced_ms = ?, last_attempt_ms = ?, attempt_started_ms = NULL,"
-            " next_attempt_ms = NULL, last_error = NULL WHERE id = ? AND sync_state = 'pending' RETURNING *",
+            " next_attempt_ms = NULL, last_error = NULL, write_approved_by = NULL"
+            " WHERE id = ? AND sync_state = 'pending' RETURNING *",
             (now, now, shift_id),
         )
 
@@ -856,21 +857,25 @@ class ShiftService:
     async def _look_up(self, shift: ShiftRecord) -> Lookup:
         """Whether Northca has this shift: present, proven absent, or undecided (with why).
 
-        One window, the narrowest that holds the shift (its status and department): a wider
-        one is sorted the same way, so it can never reach further back. Absence is proven
-        only when the window provably reaches back past the first write attempt."""
-        window = await self.northca.list_shift_window(
-            shift.mdt_id, shift.guild_id, shift.member_id, limit=LOOKUP_LIMIT, status=shift.status,
-            department=shift.department,
-        )
-        if shift.id in window.ids:
-            return Lookup(present=True)
+        The newest shifts with its status, then (if that cannot decide) those of its status
+        and department, a narrower window that reaches further back. Absence is proven only
+        by a window that provably reaches back past the first write attempt."""
         first = shift.first_attempt_ms if shift.first_attempt_ms is not None else shift.ended_ms
         assert first is not None
         since = from_ms(first - LOOKUP_CLOCK_SKEW_MS)
         assert since is not None
-        if window.reaches_back_to(since):
-            return Lookup(absent=True)
+        departments = [None, shift.department] if shift.department else [None]
+        window: ShiftWindow | None = None
+        for department in departments:
+            window = await self.northca.list_shift_window(
+                shift.mdt_id, shift.guild_id, shift.member_id, limit=LOOKUP_LIMIT, status=shift.status,
+                department=department,
+            )
+            if shift.id in window.ids:
+                return Lookup(present=True)
+            if window.reaches_back_to(since):
+                return Lookup(absent=True)
+        assert window is not None
         return Lookup(reason=self._undecided_reason(shift, window, first))
 
     @staticmethod
