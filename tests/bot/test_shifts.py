@@ -633,3 +633,27 @@ async def test_retry_after_of_a_day_schedules_the_shift_within_the_cap(service, 
     # And once the wait is over (brought forward here) it goes out.
     await service.retry(GUILD, shift.id)
     assert (await settled(service, shift.id)).synced
+
+
+async def test_send_anyway_allows_one_write_only(db, client, linked, sandbox):
+    svc = make_service(db, client)
+    w = ShiftWorker(svc)
+    await w.start()
+    try:
+        sandbox.faults.add("500", times=10_000, method="GET", path=r"/shifts$")
+        sandbox.faults.add("500", times=1, method="POST", path=r"/shifts$")
+        shift = await svc.start(GUILD, OFFICER, display_name="A", department="Patrol")
+        await svc.end(GUILD, OFFICER)
+        await first_verdict(svc, shift.id)
+        plant_backlog(sandbox, 205)
+        sandbox.faults.clear()
+        assert (await settled(svc, shift.id)).unconfirmed
+        # The approved write fails ambiguously too: the bot cannot tell again, so it asks again.
+        sandbox.faults.add("500", times=1, method="POST", path=r"/shifts$")
+        since = now_ms()
+        await svc.decide(GUILD, shift.id, ADMIN, "send_anyway")
+        again = await svc.wait_for_sync(shift.id, 10, since_ms=since)
+        assert again is not None and again.unconfirmed and again.write_approved_by is None
+    finally:
+        await w.stop()
+    assert len(shift_posts(sandbox)) == 2 and copies(sandbox, shift.id) == 0
