@@ -48,6 +48,12 @@ class Linkage(enum.Enum):
     LINKED = "linked"
 
 
+def stored_status_approved(status: str | None) -> bool:
+    """For code that read the stored status with other data in one query (the status panel's
+    fast path); anything else goes through `LinkService.require_linked`."""
+    return status == APPROVED
+
+
 def clean_status(raw: str | None) -> str:
     """A link request status as stored and shown: short, lower-case, no markup."""
     value = _STATUS_CHARS.sub("_", (raw or "").strip().lower()).strip("_")[:STATUS_MAX]
@@ -69,11 +75,11 @@ class GuildLink:
 
     @property
     def approved(self) -> bool:
-        return self.status == APPROVED
+        return stored_status_approved(self.status)
 
     @property
     def linkage(self) -> Linkage:
-        if self.status == APPROVED:
+        if self.approved:
             return Linkage.LINKED
         if self.status in REFUSED:
             return Linkage.NOT_LINKED

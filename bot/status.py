@@ -33,7 +33,7 @@ from typing import Any, Awaitable, Callable, Hashable, Protocol
 
 from bot.config import StatusCode, StatusConfig
 from bot.errors import Conflict, InvalidInput
-from bot.links import LinkService
+from bot.links import LinkService, stored_status_approved
 from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaError, NorthcaRateLimited
 from bot.northca.models import ActiveUnitUpsert
@@ -705,7 +705,7 @@ class StatusService:
         code = self.code(raw_code)
         ctx = await self.store.context(guild_id, member_id)
         mdt_id = ctx.link_mdt_id
-        if ctx.link_status != "approved":
+        if not stored_status_approved(ctx.link_status):
             # Not linked, or pending (which the link service may re-check with Northca now).
             mdt_id = (await self.links.require_linked(guild_id)).mdt_id
         assert mdt_id is not None
