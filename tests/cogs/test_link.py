@@ -378,3 +378,34 @@ async def test_migration_005_keeps_links_and_accepts_unknown_statuses(tmp_path):
         assert (await LinkStore(db).get(1)).status == "in_review"
     finally:
         await db.close()
+
+
+async def test_new_link_racing_an_approval_does_not_overwrite_the_approved_link(start_bot, sandbox):
+    sandbox.add_mdt(MDT_B, OWNER_B)
+    h = await start_bot()
+    _, public = await request_link(h)  # MDT A, pending
+    held = sandbox.faults.hold(r"/link-requests$", method="POST")
+    asking = await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=MDT_B)  # /link for B is out ...
+    await asyncio.wait_for(held.arrived.wait(), 10)
+    await (await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)).final()  # ... A approved
+    held.release()
+    refused = await asking.final()
+
+    assert refused.ephemeral and f"already linked to MDT `{MDT}`" in refused.content and "/unlink first" in refused.content
+    link = await stored(h)
+    assert (link.mdt_id, link.status) == (MDT, "approved")
+    assert (await officer_start(h)).content.startswith("You are on duty since <t:")
+
+
+async def test_live_check_cut_by_the_budget_still_counts_for_the_next_command(start_bot, sandbox):
+    h = await start_bot()
+    await request_link(h)
+    sandbox.decide(sandbox.link_requests()[0]["id"], "approved")
+    held = sandbox.faults.hold(r"/guilds/\d+/mdts$")  # Northca is slow to answer the live check
+    assert "not linked to a Northca MDT yet" in (await officer_start(h)).content
+    held.release()  # the check goes on after the command was answered, and stores what it learnt
+    async with asyncio.timeout(10):
+        while not (await stored(h)).approved:
+            await asyncio.sleep(0.01)
+    assert (await officer_start(h)).content.startswith("You are on duty since <t:")
+    assert guild_mdt_checks(sandbox) == 1
