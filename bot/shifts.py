@@ -763,8 +763,7 @@ class ShiftService:
 
     async def retry(self, guild_id: int, shift_id: str | None = None) -> list[ShiftRecord]:
         """Send failed (and waiting) shifts again now, e.g. after the link was fixed."""
-        link = await self.links.store.get(guild_id)
-        mdt = link.mdt_id if link is not None and link.approved else None
+        mdt = await self.links.approved_mdt(guild_id)
         rows = await self.store.retry(guild_id, now_ms(), shift_id, mdt)
         if rows:
             log.info("retrying %d shifts of guild %s", len(rows), guild_id)

@@ -33,7 +33,7 @@ from typing import Any, Awaitable, Callable, Hashable, Protocol
 
 from bot.config import StatusCode, StatusConfig
 from bot.errors import Conflict, InvalidInput
-from bot.links import LinkService
+from bot.links import LinkService, stored_status_approved
 from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaError, NorthcaRateLimited
 from bot.northca.models import ActiveUnitUpsert
@@ -705,7 +705,7 @@ class StatusService:
         code = self.code(raw_code)
         ctx = await self.store.context(guild_id, member_id)
         mdt_id = ctx.link_mdt_id
-        if ctx.link_status != "approved":
+        if not stored_status_approved(ctx.link_status):
             # Not linked, or pending (which the link service may re-check with Northca now).
             mdt_id = (await self.links.require_linked(guild_id)).mdt_id
         assert mdt_id is not None
@@ -807,17 +807,17 @@ class StatusService:
         `older_than_ms`: only changes last made before then (the periodic pass leaves
         fresh ones to the coalescer, which has them already)."""
         count = 0
-        links: dict[int, Any] = {}
+        mdts: dict[int, str | None] = {}
         for row in await self.store.unsynced():
             if older_than_ms is not None and row.updated_ms >= older_than_ms:
                 continue
-            if row.guild_id not in links:
-                links[row.guild_id] = await self.links.store.get(row.guild_id)
-            link = links[row.guild_id]
-            if link is None or not link.approved:
+            if row.guild_id not in mdts:
+                mdts[row.guild_id] = await self.links.approved_mdt(row.guild_id)
+            mdt_id = mdts[row.guild_id]
+            if mdt_id is None:
                 log.info("unit %s of guild %s stays unsynced: the server is not linked", row.callsign, row.guild_id)
                 continue
-            if self.coalescer.submit(UnitChange(row.guild_id, link.mdt_id, row.member_id, row.version, row.to_upsert())):
+            if self.coalescer.submit(UnitChange(row.guild_id, mdt_id, row.member_id, row.version, row.to_upsert())):
                 count += 1
         if count:
             log.info("resending %d unit statuses Northca has not acknowledged", count)

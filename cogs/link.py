@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.interactions import guarded, require_guild, require_manage_guild
-from bot.links import GuildLink, LinkService, LiveCheck, validate_mdt_id
+from bot.links import GuildLink, Linkage, LinkService, LiveCheck, validate_mdt_id
 from bot.timefmt import discord_ts
 
 if TYPE_CHECKING:
@@ -31,12 +31,12 @@ COLOURS = {"pending": discord.Colour.gold(), "approved": discord.Colour.green(),
 def link_embed(link: GuildLink, live: LiveCheck | None = None) -> discord.Embed:
     embed = discord.Embed(title="Northca MDT link", colour=COLOURS.get(link.status, discord.Colour.blurple()))
     embed.add_field(name="MDT", value=f"`{link.mdt_id}`", inline=False)
-    embed.add_field(name="Status", value=STATUS_TEXT.get(link.status, link.status), inline=False)
+    embed.add_field(name="Status", value=status_text(link), inline=False)
     if link.owner_discord_id:
         embed.add_field(name="MDT owner", value=f"<@{link.owner_discord_id}>", inline=True)
     if link.requested_by:
         embed.add_field(name="Requested by", value=f"<@{link.requested_by}> {discord_ts(link.created_at)}", inline=True)
-    if link.status == "pending" and link.expires_at:
+    if link.linkage is Linkage.UNDECIDED and link.expires_at:
         embed.add_field(name="Expires", value=discord_ts(link.expires_at), inline=True)
     if live is not None:
         if live.linked_on_northca is None:
@@ -50,11 +50,16 @@ def link_embed(link: GuildLink, live: LiveCheck | None = None) -> discord.Embed:
     return embed
 
 
+def status_text(link: GuildLink) -> str:
+    # A status the spec does not list (Northca may add some, e.g. `in_review`): shown, not approved.
+    return STATUS_TEXT.get(link.status) or f"❔ `{link.status}` on Northca: not approved yet"
+
+
 def next_step(link: GuildLink) -> str:
-    if link.status == "pending":
+    if link.linkage is Linkage.UNDECIDED:
         who = "the MDT owner" if link.owner_discord_id else "the MDT's owner on Northca"
         return f"Next: {who} presses Approve below (or approves on Northca). Check with /link."
-    if link.status == "approved":
+    if link.linkage is Linkage.LINKED:
         return "Officers can now use /shift and /status."
     return "Next: an admin runs /link again to make a new request."
 
@@ -86,21 +91,27 @@ class ApproveLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"no
         await interaction.followup.send(text, ephemeral=True)
 
 
-class UnlinkConfirmButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:link:unlink:(?P<choice>confirm|cancel)"):
-    def __init__(self, choice: str) -> None:
+class UnlinkConfirmButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"northca:link:unlink:(?P<choice>confirm|cancel)(?::(?P<link>[0-9a-f]{16}))?",
+):
+    """Confirm carries the fingerprint of the link it asked about: it never removes another one."""
+
+    def __init__(self, choice: str, link_fingerprint: str | None = None) -> None:
         self.choice = choice
+        self.link_fingerprint = link_fingerprint
         confirm = choice == "confirm"
         super().__init__(
             discord.ui.Button(
                 label="Unlink" if confirm else "Cancel",
                 style=discord.ButtonStyle.danger if confirm else discord.ButtonStyle.secondary,
-                custom_id=f"northca:link:unlink:{choice}",
+                custom_id=f"northca:link:unlink:{choice}" + (f":{link_fingerprint}" if link_fingerprint else ""),
             )
         )
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "UnlinkConfirmButton":
-        return cls(match["choice"])
+        return cls(match["choice"], match["link"])
 
     @guarded
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -110,7 +121,7 @@ class UnlinkConfirmButton(discord.ui.DynamicItem[discord.ui.Button], template=r"
             return
         await interaction.response.defer()
         links: LinkService = interaction.client.links  # type: ignore[attr-defined]
-        link, on_northca = await links.unlink(require_guild(interaction), interaction.user.id)
+        link, on_northca = await links.unlink(require_guild(interaction), interaction.user.id, self.link_fingerprint)
         text = f"Unlinked MDT `{link.mdt_id}` from this server."
         if on_northca:
             text += " Northca removed the link too."
@@ -120,10 +131,11 @@ class UnlinkConfirmButton(discord.ui.DynamicItem[discord.ui.Button], template=r"
 
 
 def approve_view(link: GuildLink) -> discord.ui.View | None:
-    if link.status != "pending" or not link.request_id or len(link.request_id) > 70 or not re.fullmatch(r"[A-Za-z0-9._~-]+", link.request_id):
+    request_id = link.request_id
+    if link.linkage is not Linkage.UNDECIDED or not request_id or not re.fullmatch(r"[A-Za-z0-9._~-]{1,70}", request_id):
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(ApproveLinkButton(link.request_id))
+    view.add_item(ApproveLinkButton(request_id))
     return view
 
 
@@ -153,7 +165,10 @@ class LinkCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         link = await self.links.request_link(guild_id, mdt_id, interaction.user.id)
         await interaction.followup.send(f"Link request sent for MDT `{link.mdt_id}`: {next_step(link)}", ephemeral=True)
-        content = f"<@{link.owner_discord_id}>, please approve this link." if link.owner_discord_id and link.status == "pending" else None
+        undecided = link.linkage is Linkage.UNDECIDED
+        content = (
+            f"<@{link.owner_discord_id}>, please approve this link." if link.owner_discord_id and undecided else None
+        )
         await interaction.followup.send(content=content, embed=link_embed(link), view=approve_view(link) or discord.utils.MISSING)
 
     @app_commands.command(name="unlink", description="Forget this server's Northca MDT link.")
@@ -161,12 +176,12 @@ class LinkCog(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     async def unlink(self, interaction: discord.Interaction) -> None:
         require_manage_guild(interaction, "unlink this server")
-        link = await self.links.store.get(require_guild(interaction))
+        link = await self.links.current(require_guild(interaction))
         if link is None:
             await interaction.response.send_message("This server has no MDT link to remove.", ephemeral=True)
             return
         view = discord.ui.View(timeout=None)
-        view.add_item(UnlinkConfirmButton("confirm"))
+        view.add_item(UnlinkConfirmButton("confirm", link.fingerprint))
         view.add_item(UnlinkConfirmButton("cancel"))
         await interaction.response.send_message(
             f"Unlink MDT `{link.mdt_id}` from this server? Shifts and statuses stop syncing until it is linked again.",
@@ -176,4 +191,6 @@ class LinkCog(commands.Cog):
 
 async def setup(bot: NorthcaBot) -> None:
     bot.add_dynamic_items(ApproveLinkButton, UnlinkConfirmButton)
+    assert bot.links is not None
+    bot.add_service(bot.links)  # stopped on close: cancels live link checks still out
     await bot.add_cog(LinkCog(bot))

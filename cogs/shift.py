@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.config import ShiftConfig
 from bot.errors import MissingPermission
 from bot.interactions import guarded, require_guild, require_supervisor
+from bot.links import Linkage
 from bot.northca.models import Shift
 from bot.shifts import Decision, RemoteShifts, ShiftRecord, ShiftService, ShiftWorker, from_ms, now_ms
 from bot.timefmt import duration_text
@@ -458,8 +459,7 @@ class ShiftCog(commands.Cog):
         callsign: app_commands.Range[str, 1, 16] | None = None,
     ) -> None:
         guild_id = require_guild(interaction)
-        link = await self.bot.links.store.get(guild_id)  # type: ignore[union-attr]
-        if link is not None and link.status == "pending":
+        if await self.bot.links.linkage(guild_id) is Linkage.UNDECIDED:  # type: ignore[union-attr]
             # The link may be checked live on Northca: acknowledge first.
             await interaction.response.defer(ephemeral=True, thinking=True)
         shift = await self.service.start(

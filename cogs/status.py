@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.config import StatusCode
 from bot.errors import Conflict, InvalidInput, NotLinked
 from bot.interactions import guarded, require_guild, require_manage_guild
+from bot.links import Linkage
 from bot.status import OffDuty, StatusService, UnitCoalescer, UnitStatus
 from bot.timefmt import discord_ts
 
@@ -129,8 +130,7 @@ class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nor
         if shifts is None:
             raise Conflict("Shifts are not available on this bot; ask an admin.")
         svc = service(interaction.client)
-        link = await svc.links.store.get(guild_id)
-        if link is not None and link.status == "pending":
+        if await svc.links.linkage(guild_id) is Linkage.UNDECIDED:
             # Starting may check the link live on Northca: acknowledge first, as /shift start does.
             await interaction.response.defer()
         # The same service call as /shift start; its listeners set the on-duty status (and roles, logs).
@@ -231,8 +231,7 @@ class StatusCog(commands.Cog):
             raise InvalidInput("Pick a text channel for the panel.")
         if channel_id is None:
             raise InvalidInput("Pick a text channel for the panel.")
-        link = await self.svc.links.store.get(guild_id)
-        if link is None or link.status in ("denied", "expired"):
+        if await self.svc.links.linkage(guild_id) is Linkage.NOT_LINKED:
             raise NotLinked()
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)

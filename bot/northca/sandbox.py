@@ -89,11 +89,49 @@ class RecordedRequest:
 
 
 @dataclass
+class Hold:
+    """Holds the next matching request(s) before they are served, until released: lets a test
+    interleave a call with others deterministically (sandbox-only, like latency)."""
+
+    path: re.Pattern[str]
+    method: str | None = None
+    times: int = 1
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class Faults:
     """Fault injection, switchable at run time (from Python or `POST /_sandbox/faults`)."""
 
     latency: float = 0.0
     queue: list[Fault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    # Sandbox-only: the status new link requests start with. The spec says `pending`; another
+    # value rehearses a status Northca may add later (e.g. `in_review`).
+    link_request_status: str = "pending"
+
+    def hold(self, path: str, *, method: str | None = None, times: int = 1) -> Hold:
+        held = Hold(re.compile(path), method.upper() if method else None, times)
+        self.holds.append(held)
+        return held
+
+    def release_all(self) -> None:
+        for held in self.holds:
+            held.release()
+        self.holds.clear()
+
+    def take_hold(self, method: str, path: str) -> Hold | None:
+        for held in self.holds:
+            if (held.method is None or held.method == method) and held.path.search(path):
+                held.times -= 1
+                if held.times <= 0:
+                    self.holds.remove(held)
+                return held
+        return None
 
     def add(
         self,
@@ -114,6 +152,8 @@ class Faults:
     def clear(self) -> None:
         self.queue.clear()
         self.latency = 0.0
+        self.release_all()
+        self.link_request_status = "pending"
 
     def take(self, method: str, path: str) -> Fault | None:
         for fault in self.queue:
@@ -324,6 +364,10 @@ class NorthcaSandbox:
             self.requests.append(record)
         if self.faults.latency:
             await asyncio.sleep(self.faults.latency)
+        held = self.faults.take_hold(request.method, request.path)
+        if held is not None:
+            held.arrived.set()
+            await held.released.wait()
         fault = self.faults.take(request.method, request.path)
         response = await self._with_fault(fault, request, handler)
         if record is not None:
@@ -433,9 +477,9 @@ class NorthcaSandbox:
         request_id = str(uuid.uuid4())
         auto = self.config.auto_approve_after
         self.db.execute(
-            "INSERT INTO link_requests VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, NULL, ?)",
+            "INSERT INTO link_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             (
-                request_id, mdt_id, guild, actor, mdt["owner_discord_id"], _iso(now),
+                request_id, mdt_id, guild, self.faults.link_request_status, actor, mdt["owner_discord_id"], _iso(now),
                 _iso(now + timedelta(seconds=self.config.link_request_ttl_seconds)), None if auto is None else time.time() + auto,
             ),
         )
@@ -604,6 +648,8 @@ class NorthcaSandbox:
             body = await request.json()
             if body.get("clear"):
                 self.faults.clear()
+            if "link_request_status" in body:
+                self.faults.link_request_status = str(body["link_request_status"])
             if "latency_ms" in body:
                 self.faults.latency = float(body["latency_ms"]) / 1000
             if "fault" in body:
