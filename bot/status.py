@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 CALLSIGN_HINT = "Set your callsign first: /profile set callsign:ADAM-12"
 MAX_PANELS_PER_GUILD = 10
 OFFICER_NAME_MAX = 64
+# The longest a 429's Retry-After may hold a lane back: Northca's hint is honoured up to this.
+RETRY_AFTER_CAP_SECONDS = 300.0
 
 
 def now_ms() -> int:
@@ -156,6 +158,12 @@ class UnitCoalescer:
     @property
     def pending_units(self) -> int:
         return sum(len(lane.pending) for lane in self._lanes.values())
+
+    def wait_left(self, mdt_id: str) -> float:
+        """Seconds until the next request of any lane of this MDT with changes waiting may go (0: now)."""
+        now = asyncio.get_running_loop().time()
+        return max([lane.not_before - now for lane in self._lanes.values() if lane.mdt_id == mdt_id and lane.pending]
+                   + [0.0])
 
     async def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every change submitted so far has been sent (or refused for good).
@@ -283,12 +291,24 @@ class UnitCoalescer:
             lane.last_error = None
             return False
         self.units_sent += len(changes)
+        self._release_mdt(lane)
         if self.on_sent is not None:
             try:
                 await self.on_sent(changes)
             except Exception:  # noqa: BLE001
                 log.exception("recording %d sent unit changes failed", len(changes))
         return True
+
+    def _release_mdt(self, succeeded: _Lane) -> None:
+        """Northca took a request for this MDT: the lanes of the MDT held back by failures go at once."""
+        now = asyncio.get_running_loop().time()
+        for lane in self._lanes.values():
+            if lane is succeeded or lane.mdt_id != succeeded.mdt_id or lane.failures == 0:
+                continue
+            lane.failures = 0
+            lane.last_error = None
+            lane.not_before = min(lane.not_before, now)
+            lane.wake.set()
 
     @staticmethod
     def _requeue(lane: _Lane, batch: dict[str, UnitChange]) -> None:
@@ -302,7 +322,8 @@ class UnitCoalescer:
         delay = random.uniform(ceiling / 2, ceiling)
         exc = lane.last_error
         if isinstance(exc, NorthcaRateLimited) and exc.retry_after:
-            delay = max(delay, exc.retry_after)
+            # Capped: a hint of a day must not freeze the lane for a day (a success releases it sooner).
+            delay = max(delay, min(exc.retry_after, RETRY_AFTER_CAP_SECONDS))
         return delay
 
 
@@ -559,7 +580,13 @@ class UnitStatusStore:
         return sorted((UnitStatus(*item) for item in json.loads(rows[0][0])), key=lambda u: u.callsign)
 
     async def unsynced(self) -> list[UnitStatus]:
-        rows = await self._rows("SELECT * FROM unit_status WHERE synced_version < version ORDER BY version")
+        """Records Northca has not acknowledged, except those of a unit id (callsign) that has a newer
+        record of another officer: a released callsign's old state must never overwrite its new owner."""
+        rows = await self._rows(
+            "SELECT * FROM unit_status u WHERE u.synced_version < u.version AND NOT EXISTS ("
+            " SELECT 1 FROM unit_status n WHERE n.guild_id = u.guild_id AND n.callsign = u.callsign"
+            " AND n.version > u.version) ORDER BY u.version"
+        )
         return [UnitStatus.from_row(r) for r in rows]
 
     async def mark_synced(self, changes: list[UnitChange]) -> None:
