@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
 ShiftEvent = Literal["start", "end", "sync_failed"]
 DutyListener = Callable[[int, int, bool], Awaitable[None]]
+DutyStamp = Callable[[int, int, bool], None]
 ShiftListener = Callable[[ShiftEvent, "ShiftRecord"], Awaitable[None]]
 
 # The spec caps `GET /shifts?limit=` at 200.
@@ -380,6 +381,7 @@ class ShiftService:
         self.writer = northca.single_attempt()
         self.config = config
         self._duty_listeners: list[DutyListener] = []
+        self._duty_stamps: list[DutyStamp] = []
         self._shift_listeners: list[ShiftListener] = []
         self._member_locks: dict[tuple[int, int], list[Any]] = {}
         self._listener_tasks: set[asyncio.Task[None]] = set()
@@ -397,11 +399,23 @@ class ShiftService:
         (False), whatever ended it. Run in the background, in order per member."""
         self._duty_listeners.append(callback)
 
+    def add_duty_stamp(self, callback: DutyStamp) -> None:
+        """`callback(guild_id, member_id, on_duty)` at the moment of every start and end, before any
+        listener runs (synchronous: it must not wait). Lets a duty listener's work be ordered by the
+        event that caused it rather than by when the listener gets to run."""
+        self._duty_stamps.append(callback)
+
     def add_shift_listener(self, callback: ShiftListener) -> None:
         """`await callback(event, shift)` for "start", "end" and "sync_failed" (same ordering)."""
         self._shift_listeners.append(callback)
 
     def _emit(self, event: ShiftEvent, shift: ShiftRecord) -> None:
+        if event in ("start", "end"):
+            for stamp in self._duty_stamps:
+                try:
+                    stamp(shift.guild_id, shift.member_id, event == "start")
+                except Exception:  # noqa: BLE001 - the shift itself stands
+                    log.exception("duty stamp %r failed for shift %s", stamp, shift.id)
         if not self._duty_listeners and not self._shift_listeners:
             return
         task = asyncio.get_running_loop().create_task(self._run_listeners(event, shift), name=f"shift-{event}-{shift.id}")

@@ -28,6 +28,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Hashable, Protocol
 
@@ -490,6 +491,13 @@ class UnitStatusStore:
         self._version += 1
         return self._version
 
+    def take_version_nowait(self) -> int | None:
+        """Like next_version, without suspending; None while the versions are not counted yet."""
+        if self._version is None:
+            return None
+        self._version += 1
+        return self._version
+
     async def count_versions(self) -> None:
         async with self._version_lock:
             if self._version is None:
@@ -692,6 +700,8 @@ class StatusService:
         self._render_wake = asyncio.Event()
         self._render_task: asyncio.Task[None] | None = None
         self._resend_task: asyncio.Task[None] | None = None
+        # Versions taken when shifts started or ended, per member, in event order (see stamp_duty).
+        self._duty_versions: dict[tuple[int, int], deque[tuple[bool, int]]] = {}
         self.renders = 0  # panel render rounds done (each round: every dirty guild once)
         self.idle_render = asyncio.Event()
         self.idle_render.set()
@@ -725,10 +735,13 @@ class StatusService:
         display_name: str | None = None,
         actor_id: int | None = None,
         check_duty: bool = True,
+        version: int | None = None,
     ) -> StatusChange:
-        """Check, record locally and queue for Northca. Never waits for Northca."""
+        """Check, record locally and queue for Northca. Never waits for Northca.
+        `version`: taken earlier, when the event that caused this change happened."""
         # First, before anything can suspend: the order of arrival is the order of the changes.
-        version = await self.store.next_version()
+        if version is None:
+            version = await self.store.next_version()
         code = self.code(raw_code)
         ctx = await self.store.context(guild_id, member_id)
         mdt_id = ctx.link_mdt_id
@@ -797,16 +810,43 @@ class StatusService:
             log.info("status of %s in guild %s not refreshed: %s", member_id, guild_id, exc)
             return None
 
+    def stamp_duty(self, guild_id: int, member_id: int, on_duty: bool) -> None:
+        """Duty stamp (ShiftService.add_duty_stamp): take the version of the automatic duty code
+        when the shift starts or ends, so a status the officer sets after that, even before the
+        listener runs, is newer and wins."""
+        version = self.store.take_version_nowait()
+        if version is not None:
+            self._duty_versions.setdefault((guild_id, member_id), deque()).append((on_duty, version))
+
+    def _duty_version(self, guild_id: int, member_id: int, on_duty: bool) -> int | None:
+        stamps = self._duty_versions.get((guild_id, member_id))
+        if not stamps:
+            return None
+        stamped_on_duty, version = stamps.popleft()
+        if not stamps:
+            del self._duty_versions[(guild_id, member_id)]
+        return version if stamped_on_duty == on_duty else None
+
     async def on_duty_changed(self, guild_id: int, member_id: int, on_duty: bool, display_name: str | None = None) -> StatusChange | None:
         """Duty listener: a shift start sets the on-duty code, a shift end the off-duty code,
-        when the officer has a callsign and the server is linked."""
+        when the officer has a callsign and the server is linked. Ordered by the shift event
+        (its stamped version): a status set after the event is not overwritten."""
+        version = self._duty_version(guild_id, member_id, on_duty)
         code = self.config.on_duty_code if on_duty else self.config.off_duty_code
+        if version is not None:
+            current = await self.store.get(guild_id, member_id)
+            if current is not None and current.version > version:
+                log.info("shift %s of %s in guild %s: a newer status was set meanwhile, kept",
+                         "start" if on_duty else "end", member_id, guild_id)
+                return None
         profile = await self.profiles.get(guild_id, member_id)
         if not profile.callsign:
             log.debug("member %s in guild %s has no callsign: shift %s sets no status", member_id, guild_id, "start" if on_duty else "end")
             return None
         try:
-            return await self.set_status(guild_id, member_id, code, display_name=display_name, check_duty=False)
+            return await self.set_status(
+                guild_id, member_id, code, display_name=display_name, check_duty=False, version=version
+            )
         except Exception as exc:  # noqa: BLE001 - e.g. not linked any more: the shift itself stands
             log.info("shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc)
             return None

@@ -438,3 +438,38 @@ async def test_a_later_success_on_the_same_mdt_releases_a_rate_limited_lane(clie
         await coalescer.stop()
     assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-97"
     assert sandbox.units(MDT)["LINCOLN-3"]["status"] == "10-6"
+
+
+async def test_officer_click_is_not_overwritten_by_the_automatic_on_duty_code(db, client, sandbox):
+    await linked(db, sandbox)
+    links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
+    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
+    await e.start()
+    listener_may_run = asyncio.Event()
+
+    async def busy_listener(guild_id: int, member_id: int, on_duty: bool) -> None:
+        await listener_may_run.wait()  # the duty listeners run later than the officer's click
+
+    async def status_listener(guild_id: int, member_id: int, on_duty: bool) -> None:
+        await e.svc.on_duty_changed(guild_id, member_id, on_duty, "Bubbles")
+
+    shifts.add_duty_stamp(e.svc.stamp_duty)  # wired as cogs/status.py does
+    shifts.add_duty_listener(busy_listener)
+    shifts.add_duty_listener(status_listener)
+    try:
+        await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+        await shifts.start(GUILD, OFFICER, display_name="Bubbles")
+        click = await e.svc.set_status(GUILD, OFFICER, "10-97", actor_id=OFFICER)
+        assert "10-97" in click.text
+        listener_may_run.set()
+        await shifts.drain()
+        assert (await e.svc.status_of(GUILD, OFFICER)).status == "10-97"
+        assert await e.coalescer.flush()
+        assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-97"
+        # A later end still sets the off-duty code.
+        await shifts.end(GUILD, OFFICER)
+        await shifts.drain()
+        assert (await e.svc.status_of(GUILD, OFFICER)).status == "10-7"
+    finally:
+        await e.stop()
