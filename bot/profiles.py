@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass, fields
 
 from bot.errors import Conflict, InvalidInput
+from bot.sanitize import northca_text
 from bot.storage import Database
 from bot.timefmt import to_iso, utcnow
 
@@ -38,15 +39,14 @@ def normalise_callsign(raw: str) -> str:
 
 
 def clean_text(field_name: str, raw: str) -> str | None:
-    """Trimmed text, or None to clear the field (an empty value or `-`)."""
-    value = " ".join(raw.split())
+    """Trimmed text without invisible characters (see bot.sanitize), or None to clear the field
+    (an empty value or `-`)."""
+    value = northca_text(raw)
     if value in ("", "-"):
         return None
     limit = _TEXT_MAX[field_name]
     if len(value) > limit:
         raise InvalidInput(f"{field_name.capitalize()} has at most {limit} characters.")
-    if any(ord(ch) < 32 for ch in value):
-        raise InvalidInput(f"{field_name.capitalize()} can't contain control characters.")
     return value
 
 

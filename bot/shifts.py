@@ -39,7 +39,8 @@ from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaError, NorthcaRateLimited
 from bot.northca.models import CreateShiftBody, Shift
-from bot.profiles import ProfileStore, clean_text, normalise_callsign
+from bot.departments import Departments
+from bot.profiles import ProfileStore, normalise_callsign
 from bot.storage import Database
 from bot.timefmt import discord_ts, duration_text
 
@@ -455,28 +456,18 @@ class ShiftService:
 
     @property
     def departments(self) -> list[str]:
-        return list(self.config.departments)
+        return self.department_rule.names
+
+    @property
+    def department_rule(self) -> Departments:
+        return Departments(self.config.departments)
 
     def department_choices(self, current: str, limit: int = 25) -> list[str]:
-        text = (current or "").strip().lower()
-        matches = [d for d in self.departments if text in d.lower()]
-        matches.sort(key=lambda d: (not d.lower().startswith(text), d.lower()))
-        return matches[:limit]
+        return self.department_rule.choices(current, limit)
 
     def match_department(self, raw: str | None, *, strict: bool = True) -> str | None:
-        """A configured department (any case), or None for none. Unknown ones are refused
-        when `strict` (starting a shift), kept as typed otherwise (filters)."""
-        if raw is None:
-            return None
-        value = clean_text("department", raw)
-        if value is None:
-            return None
-        for known in self.departments:
-            if known.lower() == value.lower():
-                return known
-        if strict and self.departments:
-            raise InvalidInput(f"Unknown department “{value}”. Pick one of: {', '.join(self.departments)}.")
-        return value
+        """See Departments.match: the one rule, shared with /profile set."""
+        return self.department_rule.match(raw, strict=strict)
 
     @property
     def max_shift_ms(self) -> int:
@@ -512,7 +503,7 @@ class ShiftService:
         try:
             shift = await self.store.insert_open(
                 shift_id=str(uuid.uuid4()), guild_id=guild_id, member_id=member_id, mdt_id=link.mdt_id,
-                officer_name=name, officer_badge=profile.badge, department=dept or profile.department,
+                officer_name=name, officer_badge=profile.badge, department=dept or self.department_rule.known(profile.department),
                 callsign=sign or profile.callsign, started_ms=to_ms(at) if at else now_ms(),
             )
         except sqlite3.IntegrityError:
