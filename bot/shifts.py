@@ -202,15 +202,18 @@ class ShiftStore:
     async def insert_open(
         self, *, shift_id: str, guild_id: int, member_id: int, mdt_id: str, officer_name: str,
         officer_badge: str | None, department: str | None, callsign: str | None, started_ms: int,
-    ) -> ShiftRecord:
-        """Raises sqlite3.IntegrityError when the member already has an open shift here."""
-        row = await self._one(
+    ) -> ShiftRecord | None:
+        """Raises sqlite3.IntegrityError when the member already has an open shift here; None (nothing
+        written) when the callsign is another member's: in a profile or as the unit of an open shift.
+        One statement, so two starts at once cannot both take a callsign."""
+        return await self._one(
             "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,"
-            " started_ms) VALUES (?,?,?,?,?,?,?,?,?) RETURNING *",
+            " started_ms) SELECT ?,?,?,?,?,?,?,?,? WHERE ?8 IS NULL OR ("
+            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = ?2 AND p.callsign = ?8 AND p.member_id != ?3)"
+            " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = ?2 AND o.callsign = ?8 AND o.member_id != ?3"
+            " AND o.ended_ms IS NULL)) RETURNING *",
             (shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms),
         )
-        assert row is not None
-        return row
 
     async def get(self, shift_id: str) -> ShiftRecord | None:
         return await self._one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
@@ -512,6 +515,11 @@ class ShiftService:
             if current is None:
                 raise
             raise self._already_on_duty(current) from None
+        if shift is None:
+            raise Conflict(
+                f"Callsign `{sign or profile.callsign}` is already used by another officer in this server. "
+                "Pick another one with /shift start callsign:"
+            )
         log.info("shift %s started: member %s in guild %s (%s)", shift.id, member_id, guild_id, shift.department)
         self.auto_end_wake.set()
         self._emit("start", shift)

@@ -386,6 +386,8 @@ class OpenShift:
     id: str
     department: str | None
     officer_name: str | None
+    # The unit for this shift (/shift start callsign:, else the profile's callsign at the start).
+    callsign: str | None = None
 
 
 @dataclass(frozen=True)
@@ -519,7 +521,8 @@ class UnitStatusStore:
         rows = await self._rows(
             f"WITH k(i, guild_id, member_id) AS (VALUES {values})"
             " SELECT json_group_array(json_array(k.i, k.guild_id, k.member_id, l.mdt_id, l.status, p.callsign, p.badge,"
-            f" p.rank, p.department, p.name, s.id, s.department, s.officer_name, {unit_cols}))"
+            f" p.rank, p.department, p.name, s.id, s.department, s.officer_name, s.callsign,"
+            f" {unit_cols}))"
             " FROM k"
             " LEFT JOIN guild_links l ON l.guild_id = k.guild_id"
             " LEFT JOIN officer_profiles p ON p.guild_id = k.guild_id AND p.member_id = k.member_id"
@@ -530,10 +533,10 @@ class UnitStatusStore:
         out: list[StatusContext | None] = [None] * len(keys)
         for item in json.loads(rows[0][0]):
             i, guild_id, member_id, link_mdt, link_status, callsign, badge, rank, department, name, *rest = item
-            shift_id, shift_department, shift_name, *unit = rest
+            shift_id, shift_department, shift_name, shift_callsign, *unit = rest
             profile = OfficerProfile(guild_id, member_id, callsign=callsign, badge=badge, rank=rank, department=department, name=name)
             current = UnitStatus(*unit) if unit[_UNIT_COLUMNS.index("version")] is not None else None
-            shift = OpenShift(shift_id, shift_department, shift_name) if shift_id is not None else None
+            shift = OpenShift(shift_id, shift_department, shift_name, shift_callsign) if shift_id is not None else None
             out[i] = StatusContext(link_mdt, link_status, profile, current, shift)
         assert all(c is not None for c in out)
         return out  # type: ignore[return-value]
@@ -750,17 +753,19 @@ class StatusService:
             mdt_id = (await self.links.require_linked(guild_id)).mdt_id
         assert mdt_id is not None
         profile, previous = ctx.profile, ctx.current
-        if not profile.callsign:
-            raise InvalidInput(CALLSIGN_HINT)
         # Read with the rest (one query for many clicks), as ShiftService.open_shift would answer.
         shift = ctx.open_shift
+        # While a shift is open, its callsign is the unit; else the profile's.
+        callsign = (shift.callsign if shift is not None else None) or profile.callsign
+        if not callsign:
+            raise InvalidInput(CALLSIGN_HINT)
         if check_duty and self.duty_check and code.code != self.config.off_duty_code and shift is None:
             raise OffDuty(code)
         officer_name = _officer_name(profile, display_name, previous, shift, member_id)
         # The department chosen at /shift start is the current assignment; else the profile's.
         department = getattr(shift, "department", None) or profile.department
         saved = await self.store.save(
-            guild_id=guild_id, member_id=member_id, mdt_id=mdt_id, callsign=profile.callsign, status=code.code,
+            guild_id=guild_id, member_id=member_id, mdt_id=mdt_id, callsign=callsign, status=code.code,
             officer_name=officer_name, officer_badge=profile.badge, department=department, rank=profile.rank,
             actor_id=actor_id, version=version, synced_version=previous.synced_version if previous is not None else 0,
         )
@@ -769,6 +774,20 @@ class StatusService:
         self.coalescer.submit(UnitChange(guild_id, mdt_id, member_id, saved.version, saved.to_upsert(), actor_id))
         self.mark_dirty(guild_id)
         return StatusChange(saved, code, previous.status if previous is not None else None)
+
+    async def _take_out_of_service(self, current: UnitStatus, version: int, actor_id: int | None) -> None:
+        """Record, and send, the member's last unit as out of service (they have no unit any more)."""
+        off = self.config.off_duty_code
+        if current.status == off:
+            return
+        saved = await self.store.save(
+            guild_id=current.guild_id, member_id=current.member_id, mdt_id=current.mdt_id, callsign=current.callsign,
+            status=off, officer_name=current.officer_name, officer_badge=current.officer_badge,
+            department=current.department, rank=current.rank, actor_id=actor_id, version=version,
+            synced_version=current.synced_version,
+        )
+        self.coalescer.submit(UnitChange(current.guild_id, current.mdt_id, current.member_id, version, saved.to_upsert(), actor_id))
+        self.mark_dirty(current.guild_id)
 
     def _retire(self, previous: UnitStatus, version: int) -> None:
         """An officer's callsign changed: the old unit goes out of service on Northca (best effort,
@@ -786,18 +805,9 @@ class StatusService:
         if current is None:
             return None
         profile = await self.profiles.get(guild_id, member_id)
-        if not profile.callsign:
-            off = self.config.off_duty_code
-            if current.status != off:
-                # No unit any more: its last one is recorded, and sent, as out of service.
-                version = await self.store.next_version()
-                saved = await self.store.save(
-                    guild_id=guild_id, member_id=member_id, mdt_id=current.mdt_id, callsign=current.callsign, status=off,
-                    officer_name=current.officer_name, officer_badge=current.officer_badge, department=current.department,
-                    rank=current.rank, actor_id=member_id, version=version, synced_version=current.synced_version,
-                )
-                self.coalescer.submit(UnitChange(guild_id, current.mdt_id, member_id, version, saved.to_upsert(), member_id))
-                self.mark_dirty(guild_id)
+        if not profile.callsign and (await self.store.context(guild_id, member_id)).open_shift is None:
+            # No unit any more: its last one is recorded, and sent, as out of service.
+            await self._take_out_of_service(current, await self.store.next_version(), member_id)
             return None
         try:
             return await self.set_status(
@@ -833,20 +843,21 @@ class StatusService:
         (its stamped version): a status set after the event is not overwritten."""
         version = self._duty_version(guild_id, member_id, on_duty)
         code = self.config.on_duty_code if on_duty else self.config.off_duty_code
-        if version is not None:
-            current = await self.store.get(guild_id, member_id)
-            if current is not None and current.version > version:
-                log.info("shift %s of %s in guild %s: a newer status was set meanwhile, kept",
-                         "start" if on_duty else "end", member_id, guild_id)
-                return None
-        profile = await self.profiles.get(guild_id, member_id)
-        if not profile.callsign:
-            log.debug("member %s in guild %s has no callsign: shift %s sets no status", member_id, guild_id, "start" if on_duty else "end")
+        current = await self.store.get(guild_id, member_id)
+        if version is not None and current is not None and current.version > version:
+            log.info("shift %s of %s in guild %s: a newer status was set meanwhile, kept",
+                     "start" if on_duty else "end", member_id, guild_id)
             return None
         try:
             return await self.set_status(
                 guild_id, member_id, code, display_name=display_name, check_duty=False, version=version
             )
+        except InvalidInput as exc:
+            # No unit (no callsign): a shift that ended takes the unit it had out of service.
+            if not on_duty and current is not None:
+                await self._take_out_of_service(current, version or await self.store.next_version(), None)
+            log.debug("shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc)
+            return None
         except Exception as exc:  # noqa: BLE001 - e.g. not linked any more: the shift itself stands
             log.info("shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc)
             return None
