@@ -89,7 +89,8 @@ class ProfileStore:
         if callsign != current.callsign:
             # An open shift on the profile's callsign follows it (a shift's own callsign stays).
             await self.db.execute(
-                "UPDATE shifts SET callsign = ? WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL AND callsign IS ?",
+                "UPDATE shifts SET callsign = ? WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL"
+                " AND callsign IS ?",
                 (callsign, guild_id, member_id, current.callsign),
             )
         return await self.get(guild_id, member_id)

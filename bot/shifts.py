@@ -209,7 +209,8 @@ class ShiftStore:
         return await self._one(
             "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,"
             " started_ms) SELECT ?,?,?,?,?,?,?,?,? WHERE ?8 IS NULL OR ("
-            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = ?2 AND p.callsign = ?8 AND p.member_id != ?3)"
+            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = ?2 AND p.callsign = ?8"
+            " AND p.member_id != ?3)"
             " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = ?2 AND o.callsign = ?8 AND o.member_id != ?3"
             " AND o.ended_ms IS NULL)) RETURNING *",
             (shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms),
@@ -506,7 +507,8 @@ class ShiftService:
         try:
             shift = await self.store.insert_open(
                 shift_id=str(uuid.uuid4()), guild_id=guild_id, member_id=member_id, mdt_id=link.mdt_id,
-                officer_name=name, officer_badge=profile.badge, department=dept or self.department_rule.known(profile.department),
+                officer_name=name, officer_badge=profile.badge,
+                department=dept or self.department_rule.known(profile.department),
                 callsign=sign or profile.callsign, started_ms=to_ms(at) if at else now_ms(),
             )
         except sqlite3.IntegrityError:

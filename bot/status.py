@@ -786,7 +786,9 @@ class StatusService:
             department=current.department, rank=current.rank, actor_id=actor_id, version=version,
             synced_version=current.synced_version,
         )
-        self.coalescer.submit(UnitChange(current.guild_id, current.mdt_id, current.member_id, version, saved.to_upsert(), actor_id))
+        self.coalescer.submit(
+            UnitChange(current.guild_id, current.mdt_id, current.member_id, version, saved.to_upsert(), actor_id)
+        )
         self.mark_dirty(current.guild_id)
 
     def _retire(self, previous: UnitStatus, version: int) -> None:
@@ -856,7 +858,9 @@ class StatusService:
             # No unit (no callsign): a shift that ended takes the unit it had out of service.
             if not on_duty and current is not None:
                 await self._take_out_of_service(current, version or await self.store.next_version(), None)
-            log.debug("shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc)
+            log.debug(
+                "shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc
+            )
             return None
         except Exception as exc:  # noqa: BLE001 - e.g. not linked any more: the shift itself stands
             log.info("shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc)

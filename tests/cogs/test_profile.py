@@ -141,7 +141,9 @@ async def test_text_sent_to_northca_is_cleaned_of_invisible_characters(start_bot
     h = await start_bot(status={"batch_window_ms": 50, "off_duty": "allow"})
     await link_guild(h.bot, sandbox)
     sneaky = "B.\u202e Bub\u200bble\u2066ton\u0007"
-    reply = await h.slash("profile set", member=OFFICER_M, guild_id=GUILD, callsign="ADAM-12", name=sneaky, rank="P\u200dO")
+    reply = await h.slash(
+        "profile set", member=OFFICER_M, guild_id=GUILD, callsign="ADAM-12", name=sneaky, rank="P\u200dO"
+    )
     assert fields(reply.embeds[0])["Name"] == "B. Bubbleton"
     await h.slash("status set", member=OFFICER_M, guild_id=GUILD, code="10-8")
     assert await h.bot.unit_status.coalescer.flush()
