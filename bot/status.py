@@ -461,6 +461,13 @@ class _SaveRequest:
     synced_version: int  # as last read: only informative in the returned record
 
 
+# A record is the current state of its unit id (callsign) unless another record of the guild has that
+# callsign at a newer version (the callsign went to another officer since). For queries aliasing unit_status as u.
+_CURRENT_UNIT = (
+    "NOT EXISTS (SELECT 1 FROM unit_status n WHERE n.guild_id = u.guild_id AND n.callsign = u.callsign"
+    " AND n.version > u.version)"
+)
+
 _SAVE_COLUMNS = (
     "guild_id, member_id, mdt_id, callsign, status, officer_name, officer_badge, department, rank, version,"
     " updated_ms, actor_id"
@@ -583,9 +590,12 @@ class UnitStatusStore:
         return UnitStatus.from_row(rows[0]) if rows else None
 
     async def in_guild(self, guild_id: int) -> list[UnitStatus]:
+        """The current state of every unit of the guild (a record whose callsign went to another
+        officer since is left out)."""
         cols = ", ".join(_UNIT_COLUMNS)
         rows = await self._rows(
-            f"SELECT json_group_array(json_array({cols})) FROM (SELECT * FROM unit_status WHERE guild_id = ? ORDER BY callsign)",
+            f"SELECT json_group_array(json_array({cols})) FROM (SELECT * FROM unit_status u WHERE u.guild_id = ?"
+            f" AND {_CURRENT_UNIT} ORDER BY u.callsign)",
             (guild_id,),
         )
         return sorted((UnitStatus(*item) for item in json.loads(rows[0][0])), key=lambda u: u.callsign)
@@ -593,12 +603,17 @@ class UnitStatusStore:
     async def unsynced(self) -> list[UnitStatus]:
         """Records Northca has not acknowledged, except those of a unit id (callsign) that has a newer
         record of another officer: a released callsign's old state must never overwrite its new owner."""
-        rows = await self._rows(
-            "SELECT * FROM unit_status u WHERE u.synced_version < u.version AND NOT EXISTS ("
-            " SELECT 1 FROM unit_status n WHERE n.guild_id = u.guild_id AND n.callsign = u.callsign"
-            " AND n.version > u.version) ORDER BY u.version"
-        )
+        rows = await self._rows(f"SELECT * FROM unit_status u WHERE u.synced_version < u.version AND {_CURRENT_UNIT}"
+                                " ORDER BY u.version")
         return [UnitStatus.from_row(r) for r in rows]
+
+    async def settle_superseded(self) -> int:
+        """Unacknowledged records of a unit id that has a newer record of another officer are never sent
+        (see unsynced): nothing is left to send of them, so they stop counting as waiting for Northca."""
+        return await self.db.execute(
+            "UPDATE unit_status AS u SET synced_version = u.version"
+            f" WHERE u.synced_version < u.version AND NOT {_CURRENT_UNIT}"
+        )
 
     async def mark_synced(self, changes: list[UnitChange]) -> None:
         rows = [(c.guild_id, c.member_id, c.version) for c in changes if c.tracked]
@@ -890,6 +905,9 @@ class StatusService:
         fresh ones to the coalescer, which has them already)."""
         count = 0
         links: dict[int, Any] = {}
+        if await self.store.settle_superseded():
+            for guild_id in await self.store.panel_guilds():
+                self.mark_dirty(guild_id)  # their ⏳ marks go
         for row in await self.store.unsynced():
             if older_than_ms is not None and row.updated_ms >= older_than_ms:
                 continue

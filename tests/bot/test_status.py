@@ -409,6 +409,10 @@ async def test_released_callsign_stale_status_does_not_overwrite_new_owner_after
         assert await second.coalescer.flush()
         await second.svc.resend_unsynced()  # the periodic pass decides the same way
         assert await second.coalescer.flush()
+        # ADAM-12 is Yankee's: X's old record is neither waiting for Northca nor on the board.
+        assert (await second.svc.status_of(GUILD, OFFICER)).synced
+        board = await second.svc.board(GUILD)
+        assert [(u.callsign, u.member_id) for u in board["10-8"]] == [("ADAM-12", OTHER)] and board["10-7"] == []
     finally:
         await second.stop()
     unit = sandbox.units(MDT)["ADAM-12"]
