@@ -41,6 +41,7 @@ from bot.northca.errors import NorthcaError, NorthcaRateLimited
 from bot.northca.models import CreateShiftBody, Shift
 from bot.departments import Departments
 from bot.profiles import ProfileStore, normalise_callsign
+from bot.sanitize import northca_text
 from bot.storage import Database
 from bot.timefmt import discord_ts, duration_text
 
@@ -503,7 +504,7 @@ class ShiftService:
             raise self._already_on_duty(current)
         link = await self.links.require_linked(guild_id)
         profile = await self.profiles.get(guild_id, member_id)
-        name = (profile.name or " ".join((display_name or "").split()) or f"Member {member_id}")[:OFFICER_NAME_MAX]
+        name = (profile.name or northca_text(display_name or "") or f"Member {member_id}")[:OFFICER_NAME_MAX]
         try:
             shift = await self.store.insert_open(
                 shift_id=str(uuid.uuid4()), guild_id=guild_id, member_id=member_id, mdt_id=link.mdt_id,

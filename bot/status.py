@@ -39,6 +39,7 @@ from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaError, NorthcaRateLimited
 from bot.northca.models import ActiveUnitUpsert
 from bot.profiles import OfficerProfile, ProfileStore
+from bot.sanitize import northca_text
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -1016,7 +1017,7 @@ def _officer_name(
         getattr(shift, "officer_name", None),
         previous.officer_name if previous is not None else None,
     ):
-        text = " ".join((candidate or "").split())
+        text = northca_text(candidate or "")  # a name of invisible characters only is no name
         if text:
             return text[:OFFICER_NAME_MAX]
     return f"Member {member_id}"
