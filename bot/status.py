@@ -771,8 +771,7 @@ class StatusService:
         profile, previous = ctx.profile, ctx.current
         # Read with the rest (one query for many clicks), as ShiftService.open_shift would answer.
         shift = ctx.open_shift
-        # While a shift is open, its callsign is the unit; else the profile's.
-        callsign = (shift.callsign if shift is not None else None) or profile.callsign
+        callsign = _unit_callsign(ctx)
         if not callsign:
             raise InvalidInput(CALLSIGN_HINT)
         if check_duty and self.duty_check and code.code != self.config.off_duty_code and shift is None:
@@ -822,8 +821,8 @@ class StatusService:
         current = await self.store.get(guild_id, member_id)
         if current is None:
             return None
-        profile = await self.profiles.get(guild_id, member_id)
-        if not profile.callsign and (await self.store.context(guild_id, member_id)).open_shift is None:
+        ctx = await self.store.context(guild_id, member_id)
+        if not _unit_callsign(ctx):
             # No unit any more: its last one is recorded, and sent, as out of service.
             await self._take_out_of_service(current, await self.store.next_version(), member_id)
             return None
@@ -1006,6 +1005,12 @@ class StatusService:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self._render_task = self._resend_task = None
+
+
+def _unit_callsign(ctx: StatusContext) -> str | None:
+    """The member's unit: while a shift is open, its callsign; else the profile's."""
+    shift_callsign = ctx.open_shift.callsign if ctx.open_shift is not None else None
+    return shift_callsign or ctx.profile.callsign
 
 
 def _officer_name(

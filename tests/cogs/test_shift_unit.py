@@ -79,3 +79,8 @@ async def test_a_shift_on_the_profile_callsign_follows_a_profile_change(start_bo
     units = sandbox.units(MDT)
     assert units["ADAM-15"]["status"] == "10-8" and units["ADAM-12"]["status"] == "10-7"
     assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).callsign == "ADAM-15"
+    # Clearing the callsign during the shift: no unit any more, the last one goes out of service.
+    cleared = await h.slash("profile set", member=OFFICER_M, guild_id=GUILD, callsign="-")
+    assert cleared.content == "Profile updated (callsign)."
+    await settle(h)
+    assert sandbox.units(MDT)["ADAM-15"]["status"] == "10-7"
