@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass, fields
 
 from bot.errors import Conflict, InvalidInput
+from bot.sanitize import northca_text
 from bot.storage import Database
 from bot.timefmt import to_iso, utcnow
 
@@ -38,15 +39,14 @@ def normalise_callsign(raw: str) -> str:
 
 
 def clean_text(field_name: str, raw: str) -> str | None:
-    """Trimmed text, or None to clear the field (an empty value or `-`)."""
-    value = " ".join(raw.split())
+    """Trimmed text without invisible characters (see bot.sanitize), or None to clear the field
+    (an empty value or `-`)."""
+    value = northca_text(raw)
     if value in ("", "-"):
         return None
     limit = _TEXT_MAX[field_name]
     if len(value) > limit:
         raise InvalidInput(f"{field_name.capitalize()} has at most {limit} characters.")
-    if any(ord(ch) < 32 for ch in value):
-        raise InvalidInput(f"{field_name.capitalize()} can't contain control characters.")
     return value
 
 
@@ -69,17 +69,30 @@ class ProfileStore:
             raise ValueError(f"unknown profile fields {unknown}")
         current = await self.get(guild_id, member_id)
         merged = {f.name: getattr(current, f.name) for f in fields(OfficerProfile)} | changes
+        callsign = merged["callsign"]
         try:
-            await self.db.execute(
+            # One statement: a callsign that is the unit of another member's open shift is refused too.
+            written = await self.db.execute(
                 "INSERT INTO officer_profiles (guild_id, member_id, callsign, badge, rank, department, name, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (guild_id, member_id) DO UPDATE SET callsign=excluded.callsign,"
+                " SELECT ?,?,?,?,?,?,?,? WHERE ?3 IS NULL OR NOT EXISTS (SELECT 1 FROM shifts s WHERE s.guild_id = ?1"
+                " AND s.callsign = ?3 AND s.member_id != ?2 AND s.ended_ms IS NULL)"
+                " ON CONFLICT (guild_id, member_id) DO UPDATE SET callsign=excluded.callsign,"
                 " badge=excluded.badge, rank=excluded.rank, department=excluded.department, name=excluded.name,"
                 " updated_at=excluded.updated_at",
-                (guild_id, member_id, merged["callsign"], merged["badge"], merged["rank"], merged["department"],
+                (guild_id, member_id, callsign, merged["badge"], merged["rank"], merged["department"],
                  merged["name"], to_iso(utcnow())),
             )
         except sqlite3.IntegrityError:
-            raise Conflict(f"Callsign `{merged['callsign']}` is already used by another officer in this server.") from None
+            written = 0
+        if written == 0:
+            raise Conflict(f"Callsign `{callsign}` is already used by another officer in this server.")
+        if callsign != current.callsign:
+            # An open shift on the profile's callsign follows it (a shift's own callsign stays).
+            await self.db.execute(
+                "UPDATE shifts SET callsign = ? WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL"
+                " AND callsign IS ?",
+                (callsign, guild_id, member_id, current.callsign),
+            )
         return await self.get(guild_id, member_id)
 
     async def by_callsign(self, guild_id: int, callsign: str) -> OfficerProfile | None:

@@ -41,10 +41,12 @@ Params = Iterable[Any] | Mapping[str, Any]
 from bot.config import ShiftConfig
 from bot.errors import Conflict, InvalidInput
 from bot.links import LinkService
+from bot.departments import Departments
 from bot.northca.client import RETRY_AFTER_CAP_SECONDS, NorthcaClient
 from bot.northca.errors import NorthcaAnswerTooLarge, NorthcaError, NorthcaRateLimited
 from bot.northca.models import CreateShiftBody, Shift, ShiftWindow
-from bot.profiles import ProfileStore, clean_text, normalise_callsign
+from bot.profiles import ProfileStore, normalise_callsign
+from bot.sanitize import northca_text
 from bot.storage import Database
 from bot.timefmt import discord_ts, duration_text
 
@@ -54,6 +56,7 @@ EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
 ShiftEvent = Literal["start", "end", "sync_failed", "sync_unconfirmed"]
 Decision = Literal["send_anyway", "on_northca"]
 DutyListener = Callable[[int, int, bool], Awaitable[None]]
+DutyStamp = Callable[[int, int, bool], None]
 ShiftListener = Callable[[ShiftEvent, "ShiftRecord"], Awaitable[None]]
 
 # The spec caps `GET /shifts?limit=` at 200.
@@ -236,15 +239,19 @@ class ShiftStore:
     async def insert_open(
         self, *, shift_id: str, guild_id: int, member_id: int, mdt_id: str, officer_name: str,
         officer_badge: str | None, department: str | None, callsign: str | None, started_ms: int,
-    ) -> ShiftRecord:
-        """Raises sqlite3.IntegrityError when the member already has an open shift here."""
-        row = await self._one(
+    ) -> ShiftRecord | None:
+        """Raises sqlite3.IntegrityError when the member already has an open shift here; None (nothing
+        written) when the callsign is another member's: in a profile or as the unit of an open shift.
+        One statement, so two starts at once cannot both take a callsign."""
+        return await self._one(
             "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,"
-            " started_ms) VALUES (?,?,?,?,?,?,?,?,?) RETURNING *",
+            " started_ms) SELECT ?,?,?,?,?,?,?,?,? WHERE ?8 IS NULL OR ("
+            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = ?2 AND p.callsign = ?8"
+            " AND p.member_id != ?3)"
+            " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = ?2 AND o.callsign = ?8 AND o.member_id != ?3"
+            " AND o.ended_ms IS NULL)) RETURNING *",
             (shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms),
         )
-        assert row is not None
-        return row
 
     async def get(self, shift_id: str) -> ShiftRecord | None:
         return await self._one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
@@ -480,6 +487,7 @@ class ShiftService:
         self.writer = northca.single_attempt()
         self.config = config
         self._duty_listeners: list[DutyListener] = []
+        self._duty_stamps: list[DutyStamp] = []
         self._shift_listeners: list[ShiftListener] = []
         self._member_locks: dict[tuple[int, int], list[Any]] = {}
         self._listener_tasks: set[asyncio.Task[None]] = set()
@@ -497,11 +505,23 @@ class ShiftService:
         (False), whatever ended it. Run in the background, in order per member."""
         self._duty_listeners.append(callback)
 
+    def add_duty_stamp(self, callback: DutyStamp) -> None:
+        """`callback(guild_id, member_id, on_duty)` at the moment of every start and end, before any
+        listener runs (synchronous: it must not wait). Lets a duty listener's work be ordered by the
+        event that caused it rather than by when the listener gets to run."""
+        self._duty_stamps.append(callback)
+
     def add_shift_listener(self, callback: ShiftListener) -> None:
         """`await callback(event, shift)` for "start", "end" and "sync_failed" (same ordering)."""
         self._shift_listeners.append(callback)
 
     def _emit(self, event: ShiftEvent, shift: ShiftRecord) -> None:
+        if event in ("start", "end"):
+            for stamp in self._duty_stamps:
+                try:
+                    stamp(shift.guild_id, shift.member_id, event == "start")
+                except Exception:  # noqa: BLE001 - the shift itself stands
+                    log.exception("duty stamp %r failed for shift %s", stamp, shift.id)
         if not self._duty_listeners and not self._shift_listeners:
             return
         task = asyncio.get_running_loop().create_task(self._run_listeners(event, shift), name=f"shift-{event}-{shift.id}")
@@ -541,28 +561,18 @@ class ShiftService:
 
     @property
     def departments(self) -> list[str]:
-        return list(self.config.departments)
+        return self.department_rule.names
+
+    @property
+    def department_rule(self) -> Departments:
+        return Departments(self.config.departments)
 
     def department_choices(self, current: str, limit: int = 25) -> list[str]:
-        text = (current or "").strip().lower()
-        matches = [d for d in self.departments if text in d.lower()]
-        matches.sort(key=lambda d: (not d.lower().startswith(text), d.lower()))
-        return matches[:limit]
+        return self.department_rule.choices(current, limit)
 
     def match_department(self, raw: str | None, *, strict: bool = True) -> str | None:
-        """A configured department (any case), or None for none. Unknown ones are refused
-        when `strict` (starting a shift), kept as typed otherwise (filters)."""
-        if raw is None:
-            return None
-        value = clean_text("department", raw)
-        if value is None:
-            return None
-        for known in self.departments:
-            if known.lower() == value.lower():
-                return known
-        if strict and self.departments:
-            raise InvalidInput(f"Unknown department “{value}”. Pick one of: {', '.join(self.departments)}.")
-        return value
+        """See Departments.match: the one rule, shared with /profile set."""
+        return self.department_rule.match(raw, strict=strict)
 
     @property
     def max_shift_ms(self) -> int:
@@ -594,11 +604,12 @@ class ShiftService:
             raise self._already_on_duty(current)
         link = await self.links.require_linked(guild_id)
         profile = await self.profiles.get(guild_id, member_id)
-        name = (profile.name or " ".join((display_name or "").split()) or f"Member {member_id}")[:OFFICER_NAME_MAX]
+        name = (profile.name or northca_text(display_name or "") or f"Member {member_id}")[:OFFICER_NAME_MAX]
         try:
             shift = await self.store.insert_open(
                 shift_id=str(uuid.uuid4()), guild_id=guild_id, member_id=member_id, mdt_id=link.mdt_id,
-                officer_name=name, officer_badge=profile.badge, department=dept or profile.department,
+                officer_name=name, officer_badge=profile.badge,
+                department=dept or self.department_rule.known(profile.department),
                 callsign=sign or profile.callsign, started_ms=to_ms(at) if at else now_ms(),
             )
         except sqlite3.IntegrityError:
@@ -607,6 +618,11 @@ class ShiftService:
             if current is None:
                 raise
             raise self._already_on_duty(current) from None
+        if shift is None:
+            raise Conflict(
+                f"Callsign `{sign or profile.callsign}` is already used by another officer in this server. "
+                "Pick another one with /shift start callsign:"
+            )
         log.info("shift %s started: member %s in guild %s (%s)", shift.id, member_id, guild_id, shift.department)
         self.auto_end_wake.set()
         self._emit("start", shift)

@@ -28,6 +28,7 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Hashable, Protocol
 
@@ -38,6 +39,7 @@ from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaError, NorthcaRateLimited
 from bot.northca.models import ActiveUnitUpsert
 from bot.profiles import OfficerProfile, ProfileStore
+from bot.sanitize import northca_text
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 CALLSIGN_HINT = "Set your callsign first: /profile set callsign:ADAM-12"
 MAX_PANELS_PER_GUILD = 10
 OFFICER_NAME_MAX = 64
+# The longest a 429's Retry-After may hold a lane back: Northca's hint is honoured up to this.
+RETRY_AFTER_CAP_SECONDS = 300.0
 
 
 def now_ms() -> int:
@@ -156,6 +160,12 @@ class UnitCoalescer:
     @property
     def pending_units(self) -> int:
         return sum(len(lane.pending) for lane in self._lanes.values())
+
+    def wait_left(self, mdt_id: str) -> float:
+        """Seconds until the next request of any lane of this MDT with changes waiting may go (0: now)."""
+        now = asyncio.get_running_loop().time()
+        return max([lane.not_before - now for lane in self._lanes.values() if lane.mdt_id == mdt_id and lane.pending]
+                   + [0.0])
 
     async def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every change submitted so far has been sent (or refused for good).
@@ -283,12 +293,24 @@ class UnitCoalescer:
             lane.last_error = None
             return False
         self.units_sent += len(changes)
+        self._release_mdt(lane)
         if self.on_sent is not None:
             try:
                 await self.on_sent(changes)
             except Exception:  # noqa: BLE001
                 log.exception("recording %d sent unit changes failed", len(changes))
         return True
+
+    def _release_mdt(self, succeeded: _Lane) -> None:
+        """Northca took a request for this MDT: the lanes of the MDT held back by failures go at once."""
+        now = asyncio.get_running_loop().time()
+        for lane in self._lanes.values():
+            if lane is succeeded or lane.mdt_id != succeeded.mdt_id or lane.failures == 0:
+                continue
+            lane.failures = 0
+            lane.last_error = None
+            lane.not_before = min(lane.not_before, now)
+            lane.wake.set()
 
     @staticmethod
     def _requeue(lane: _Lane, batch: dict[str, UnitChange]) -> None:
@@ -302,7 +324,8 @@ class UnitCoalescer:
         delay = random.uniform(ceiling / 2, ceiling)
         exc = lane.last_error
         if isinstance(exc, NorthcaRateLimited) and exc.retry_after:
-            delay = max(delay, exc.retry_after)
+            # Capped: a hint of a day must not freeze the lane for a day (a success releases it sooner).
+            delay = max(delay, min(exc.retry_after, RETRY_AFTER_CAP_SECONDS))
         return delay
 
 
@@ -364,6 +387,8 @@ class OpenShift:
     id: str
     department: str | None
     officer_name: str | None
+    # The unit for this shift (/shift start callsign:, else the profile's callsign at the start).
+    callsign: str | None = None
 
 
 @dataclass(frozen=True)
@@ -437,6 +462,13 @@ class _SaveRequest:
     synced_version: int  # as last read: only informative in the returned record
 
 
+# A record is the current state of its unit id (callsign) unless another record of the guild has that
+# callsign at a newer version (the callsign went to another officer since). For queries aliasing unit_status as u.
+_CURRENT_UNIT = (
+    "NOT EXISTS (SELECT 1 FROM unit_status n WHERE n.guild_id = u.guild_id AND n.callsign = u.callsign"
+    " AND n.version > u.version)"
+)
+
 _SAVE_COLUMNS = (
     "guild_id, member_id, mdt_id, callsign, status, officer_name, officer_badge, department, rank, version,"
     " updated_ms, actor_id"
@@ -469,6 +501,13 @@ class UnitStatusStore:
         self._version += 1
         return self._version
 
+    def take_version_nowait(self) -> int | None:
+        """Like next_version, without suspending; None while the versions are not counted yet."""
+        if self._version is None:
+            return None
+        self._version += 1
+        return self._version
+
     async def count_versions(self) -> None:
         async with self._version_lock:
             if self._version is None:
@@ -490,7 +529,8 @@ class UnitStatusStore:
         rows = await self._rows(
             f"WITH k(i, guild_id, member_id) AS (VALUES {values})"
             " SELECT json_group_array(json_array(k.i, k.guild_id, k.member_id, l.mdt_id, l.status, p.callsign, p.badge,"
-            f" p.rank, p.department, p.name, s.id, s.department, s.officer_name, {unit_cols}))"
+            f" p.rank, p.department, p.name, s.id, s.department, s.officer_name, s.callsign,"
+            f" {unit_cols}))"
             " FROM k"
             " LEFT JOIN guild_links l ON l.guild_id = k.guild_id"
             " LEFT JOIN officer_profiles p ON p.guild_id = k.guild_id AND p.member_id = k.member_id"
@@ -501,10 +541,10 @@ class UnitStatusStore:
         out: list[StatusContext | None] = [None] * len(keys)
         for item in json.loads(rows[0][0]):
             i, guild_id, member_id, link_mdt, link_status, callsign, badge, rank, department, name, *rest = item
-            shift_id, shift_department, shift_name, *unit = rest
+            shift_id, shift_department, shift_name, shift_callsign, *unit = rest
             profile = OfficerProfile(guild_id, member_id, callsign=callsign, badge=badge, rank=rank, department=department, name=name)
             current = UnitStatus(*unit) if unit[_UNIT_COLUMNS.index("version")] is not None else None
-            shift = OpenShift(shift_id, shift_department, shift_name) if shift_id is not None else None
+            shift = OpenShift(shift_id, shift_department, shift_name, shift_callsign) if shift_id is not None else None
             out[i] = StatusContext(link_mdt, link_status, profile, current, shift)
         assert all(c is not None for c in out)
         return out  # type: ignore[return-value]
@@ -551,16 +591,30 @@ class UnitStatusStore:
         return UnitStatus.from_row(rows[0]) if rows else None
 
     async def in_guild(self, guild_id: int) -> list[UnitStatus]:
+        """The current state of every unit of the guild (a record whose callsign went to another
+        officer since is left out)."""
         cols = ", ".join(_UNIT_COLUMNS)
         rows = await self._rows(
-            f"SELECT json_group_array(json_array({cols})) FROM (SELECT * FROM unit_status WHERE guild_id = ? ORDER BY callsign)",
+            f"SELECT json_group_array(json_array({cols})) FROM (SELECT * FROM unit_status u WHERE u.guild_id = ?"
+            f" AND {_CURRENT_UNIT} ORDER BY u.callsign)",
             (guild_id,),
         )
         return sorted((UnitStatus(*item) for item in json.loads(rows[0][0])), key=lambda u: u.callsign)
 
     async def unsynced(self) -> list[UnitStatus]:
-        rows = await self._rows("SELECT * FROM unit_status WHERE synced_version < version ORDER BY version")
+        """Records Northca has not acknowledged, except those of a unit id (callsign) that has a newer
+        record of another officer: a released callsign's old state must never overwrite its new owner."""
+        rows = await self._rows(f"SELECT * FROM unit_status u WHERE u.synced_version < u.version AND {_CURRENT_UNIT}"
+                                " ORDER BY u.version")
         return [UnitStatus.from_row(r) for r in rows]
+
+    async def settle_superseded(self) -> int:
+        """Unacknowledged records of a unit id that has a newer record of another officer are never sent
+        (see unsynced): nothing is left to send of them, so they stop counting as waiting for Northca."""
+        return await self.db.execute(
+            "UPDATE unit_status AS u SET synced_version = u.version"
+            f" WHERE u.synced_version < u.version AND NOT {_CURRENT_UNIT}"
+        )
 
     async def mark_synced(self, changes: list[UnitChange]) -> None:
         rows = [(c.guild_id, c.member_id, c.version) for c in changes if c.tracked]
@@ -665,6 +719,8 @@ class StatusService:
         self._render_wake = asyncio.Event()
         self._render_task: asyncio.Task[None] | None = None
         self._resend_task: asyncio.Task[None] | None = None
+        # Versions taken when shifts started or ended, per member, in event order (see stamp_duty).
+        self._duty_versions: dict[tuple[int, int], deque[tuple[bool, int]]] = {}
         self.renders = 0  # panel render rounds done (each round: every dirty guild once)
         self.idle_render = asyncio.Event()
         self.idle_render.set()
@@ -698,10 +754,13 @@ class StatusService:
         display_name: str | None = None,
         actor_id: int | None = None,
         check_duty: bool = True,
+        version: int | None = None,
     ) -> StatusChange:
-        """Check, record locally and queue for Northca. Never waits for Northca."""
+        """Check, record locally and queue for Northca. Never waits for Northca.
+        `version`: taken earlier, when the event that caused this change happened."""
         # First, before anything can suspend: the order of arrival is the order of the changes.
-        version = await self.store.next_version()
+        if version is None:
+            version = await self.store.next_version()
         code = self.code(raw_code)
         ctx = await self.store.context(guild_id, member_id)
         mdt_id = ctx.link_mdt_id
@@ -710,17 +769,18 @@ class StatusService:
             mdt_id = (await self.links.require_linked(guild_id)).mdt_id
         assert mdt_id is not None
         profile, previous = ctx.profile, ctx.current
-        if not profile.callsign:
-            raise InvalidInput(CALLSIGN_HINT)
         # Read with the rest (one query for many clicks), as ShiftService.open_shift would answer.
         shift = ctx.open_shift
+        callsign = _unit_callsign(ctx)
+        if not callsign:
+            raise InvalidInput(CALLSIGN_HINT)
         if check_duty and self.duty_check and code.code != self.config.off_duty_code and shift is None:
             raise OffDuty(code)
         officer_name = _officer_name(profile, display_name, previous, shift, member_id)
         # The department chosen at /shift start is the current assignment; else the profile's.
         department = getattr(shift, "department", None) or profile.department
         saved = await self.store.save(
-            guild_id=guild_id, member_id=member_id, mdt_id=mdt_id, callsign=profile.callsign, status=code.code,
+            guild_id=guild_id, member_id=member_id, mdt_id=mdt_id, callsign=callsign, status=code.code,
             officer_name=officer_name, officer_badge=profile.badge, department=department, rank=profile.rank,
             actor_id=actor_id, version=version, synced_version=previous.synced_version if previous is not None else 0,
         )
@@ -729,6 +789,22 @@ class StatusService:
         self.coalescer.submit(UnitChange(guild_id, mdt_id, member_id, saved.version, saved.to_upsert(), actor_id))
         self.mark_dirty(guild_id)
         return StatusChange(saved, code, previous.status if previous is not None else None)
+
+    async def _take_out_of_service(self, current: UnitStatus, version: int, actor_id: int | None) -> None:
+        """Record, and send, the member's last unit as out of service (they have no unit any more)."""
+        off = self.config.off_duty_code
+        if current.status == off:
+            return
+        saved = await self.store.save(
+            guild_id=current.guild_id, member_id=current.member_id, mdt_id=current.mdt_id, callsign=current.callsign,
+            status=off, officer_name=current.officer_name, officer_badge=current.officer_badge,
+            department=current.department, rank=current.rank, actor_id=actor_id, version=version,
+            synced_version=current.synced_version,
+        )
+        self.coalescer.submit(
+            UnitChange(current.guild_id, current.mdt_id, current.member_id, version, saved.to_upsert(), actor_id)
+        )
+        self.mark_dirty(current.guild_id)
 
     def _retire(self, previous: UnitStatus, version: int) -> None:
         """An officer's callsign changed: the old unit goes out of service on Northca (best effort,
@@ -745,19 +821,10 @@ class StatusService:
         current = await self.store.get(guild_id, member_id)
         if current is None:
             return None
-        profile = await self.profiles.get(guild_id, member_id)
-        if not profile.callsign:
-            off = self.config.off_duty_code
-            if current.status != off:
-                # No unit any more: its last one is recorded, and sent, as out of service.
-                version = await self.store.next_version()
-                saved = await self.store.save(
-                    guild_id=guild_id, member_id=member_id, mdt_id=current.mdt_id, callsign=current.callsign, status=off,
-                    officer_name=current.officer_name, officer_badge=current.officer_badge, department=current.department,
-                    rank=current.rank, actor_id=member_id, version=version, synced_version=current.synced_version,
-                )
-                self.coalescer.submit(UnitChange(guild_id, current.mdt_id, member_id, version, saved.to_upsert(), member_id))
-                self.mark_dirty(guild_id)
+        ctx = await self.store.context(guild_id, member_id)
+        if not _unit_callsign(ctx):
+            # No unit any more: its last one is recorded, and sent, as out of service.
+            await self._take_out_of_service(current, await self.store.next_version(), member_id)
             return None
         try:
             return await self.set_status(
@@ -770,16 +837,46 @@ class StatusService:
             log.info("status of %s in guild %s not refreshed: %s", member_id, guild_id, exc)
             return None
 
+    def stamp_duty(self, guild_id: int, member_id: int, on_duty: bool) -> None:
+        """Duty stamp (ShiftService.add_duty_stamp): take the version of the automatic duty code
+        when the shift starts or ends, so a status the officer sets after that, even before the
+        listener runs, is newer and wins."""
+        version = self.store.take_version_nowait()
+        if version is not None:
+            self._duty_versions.setdefault((guild_id, member_id), deque()).append((on_duty, version))
+
+    def _duty_version(self, guild_id: int, member_id: int, on_duty: bool) -> int | None:
+        stamps = self._duty_versions.get((guild_id, member_id))
+        if not stamps:
+            return None
+        stamped_on_duty, version = stamps.popleft()
+        if not stamps:
+            del self._duty_versions[(guild_id, member_id)]
+        return version if stamped_on_duty == on_duty else None
+
     async def on_duty_changed(self, guild_id: int, member_id: int, on_duty: bool, display_name: str | None = None) -> StatusChange | None:
         """Duty listener: a shift start sets the on-duty code, a shift end the off-duty code,
-        when the officer has a callsign and the server is linked."""
+        when the officer has a callsign and the server is linked. Ordered by the shift event
+        (its stamped version): a status set after the event is not overwritten."""
+        version = self._duty_version(guild_id, member_id, on_duty)
         code = self.config.on_duty_code if on_duty else self.config.off_duty_code
-        profile = await self.profiles.get(guild_id, member_id)
-        if not profile.callsign:
-            log.debug("member %s in guild %s has no callsign: shift %s sets no status", member_id, guild_id, "start" if on_duty else "end")
+        current = await self.store.get(guild_id, member_id)
+        if version is not None and current is not None and current.version > version:
+            log.info("shift %s of %s in guild %s: a newer status was set meanwhile, kept",
+                     "start" if on_duty else "end", member_id, guild_id)
             return None
         try:
-            return await self.set_status(guild_id, member_id, code, display_name=display_name, check_duty=False)
+            return await self.set_status(
+                guild_id, member_id, code, display_name=display_name, check_duty=False, version=version
+            )
+        except InvalidInput as exc:
+            # No unit (no callsign): a shift that ended takes the unit it had out of service.
+            if not on_duty and current is not None:
+                await self._take_out_of_service(current, version or await self.store.next_version(), None)
+            log.debug(
+                "shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc
+            )
+            return None
         except Exception as exc:  # noqa: BLE001 - e.g. not linked any more: the shift itself stands
             log.info("shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc)
             return None
@@ -808,6 +905,9 @@ class StatusService:
         fresh ones to the coalescer, which has them already)."""
         count = 0
         mdts: dict[int, str | None] = {}
+        if await self.store.settle_superseded():
+            for guild_id in await self.store.panel_guilds():
+                self.mark_dirty(guild_id)  # their ⏳ marks go
         for row in await self.store.unsynced():
             if older_than_ms is not None and row.updated_ms >= older_than_ms:
                 continue
@@ -907,6 +1007,12 @@ class StatusService:
         self._render_task = self._resend_task = None
 
 
+def _unit_callsign(ctx: StatusContext) -> str | None:
+    """The member's unit: while a shift is open, its callsign; else the profile's."""
+    shift_callsign = ctx.open_shift.callsign if ctx.open_shift is not None else None
+    return shift_callsign or ctx.profile.callsign
+
+
 def _officer_name(
     profile: OfficerProfile, display_name: str | None, previous: UnitStatus | None, shift: Any, member_id: int
 ) -> str:
@@ -916,7 +1022,7 @@ def _officer_name(
         getattr(shift, "officer_name", None),
         previous.officer_name if previous is not None else None,
     ):
-        text = " ".join((candidate or "").split())
+        text = northca_text(candidate or "")  # a name of invisible characters only is no name
         if text:
             return text[:OFFICER_NAME_MAX]
     return f"Member {member_id}"

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.departments import Departments
 from bot.errors import InvalidInput
 from bot.interactions import require_guild
 from bot.profiles import CALLSIGN_MAX, OfficerProfile, ProfileStore, clean_text, normalise_callsign
@@ -48,15 +49,10 @@ class ProfileCog(commands.Cog):
         assert self.bot.profiles is not None
         return self.bot.profiles
 
-    def _departments(self) -> list[str]:
-        return list(self.bot.config.shifts.departments)
-
-    def _department(self, raw: str) -> str | None:
-        value = clean_text("department", raw)
-        if value is None:
-            return None
-        # A configured department is stored as configured, whatever the case typed.
-        return next((d for d in self._departments() if d.lower() == value.lower()), value)
+    @property
+    def departments(self) -> Departments:
+        # The same rule /shift start uses.
+        return Departments(self.bot.config.shifts.departments)
 
     async def _status_line(self, guild_id: int, member_id: int) -> str | None:
         svc: Any = getattr(self.bot, "unit_status", None)
@@ -70,10 +66,7 @@ class ProfileCog(commands.Cog):
         return f"**{current.status}**{label} (unit `{current.callsign}`)"
 
     async def department_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        text = (current or "").strip().lower()
-        found = [d for d in self._departments() if text in d.lower()]
-        found.sort(key=lambda d: not d.lower().startswith(text))  # what starts with the text first
-        return [app_commands.Choice(name=d, value=d) for d in found][:25]
+        return [app_commands.Choice(name=d, value=d) for d in self.departments.choices(current)]
 
     @profile_group.command(name="set", description="Set your callsign, badge, rank, department or name (give - to clear one).")
     @app_commands.describe(
@@ -101,7 +94,7 @@ class ProfileCog(commands.Cog):
             if raw is not None:
                 changes[field_name] = clean_text(field_name, raw)
         if department is not None:
-            changes["department"] = self._department(department)
+            changes["department"] = self.departments.match(department)
         if not changes:
             raise InvalidInput("Give at least one field to change, for example `/profile set callsign:ADAM-12`. See yours with /profile show.")
         before = await self.profiles.get(guild_id, interaction.user.id)

@@ -260,6 +260,7 @@ async def setup(bot: NorthcaBot) -> None:
     cog = StatusCog(bot, svc)
     svc.set_panel_renderer(cog.render_guild)
     if shifts is not None and hasattr(shifts, "add_duty_listener"):
+        shifts.add_duty_stamp(svc.stamp_duty)
         shifts.add_duty_listener(cog.on_duty_changed)
     bot.add_service(coalescer)
     bot.add_service(svc)

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from bot.sanitize import northca_text
+
 
 def _aware(value: datetime | None) -> datetime | None:
     # The API documents UTC date-times; a naive one can only mean UTC.
@@ -30,6 +32,12 @@ def _iso_utc(value: datetime | None) -> str | None:
 
 class _RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        # Every free text sent to Northca goes through the one cleaner (no bidi, zero-width, control).
+        return northca_text(value) if isinstance(value, str) else value
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_unset=True)

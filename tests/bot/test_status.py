@@ -377,3 +377,103 @@ async def test_panels_are_rendered_at_most_once_per_window(env):
     assert rendered == [GUILD] and env.svc.renders == 1
     board = await env.svc.board(GUILD)
     assert [u.callsign for u in board["10-8"]] == ["ADAM-12"] and board["10-6"] == []
+
+
+# --- issue 8: ordering across restarts, duty codes, rate limits, shift units ---------------
+
+
+async def test_released_callsign_stale_status_does_not_overwrite_new_owner_after_restart(db, client, sandbox):
+    await linked(db, sandbox)
+    config = StatusConfig(batch_window_ms=30)
+    first = Env(db, client, sandbox, config, None)
+    await first.start()
+    await first.profiles.update(GUILD, OFFICER, callsign="ADAM-12", name="X Ray")
+    await first.svc.set_status(GUILD, OFFICER, "10-8")
+    assert await first.coalescer.flush()
+    sandbox.unlink(GUILD, MDT)  # Northca refuses unit updates
+    await first.profiles.update(GUILD, OFFICER, callsign=None)  # X drops ADAM-12: recorded as 10-7, refused
+    await first.svc.refresh_profile(GUILD, OFFICER)
+    assert await first.coalescer.flush()
+    assert not (await first.svc.status_of(GUILD, OFFICER)).synced
+    sandbox.link(GUILD, MDT)
+    await first.profiles.update(GUILD, OTHER, callsign="ADAM-12", name="Yankee")  # Y takes ADAM-12
+    await first.svc.set_status(GUILD, OTHER, "10-8")
+    assert await first.coalescer.flush()
+    assert (await first.svc.status_of(GUILD, OTHER)).synced
+    await first.stop()
+    puts_before_restart = len(unit_puts(sandbox))
+
+    second = Env(db, client, sandbox, config, None)
+    await second.start()
+    try:
+        assert await second.coalescer.flush()
+        await second.svc.resend_unsynced()  # the periodic pass decides the same way
+        assert await second.coalescer.flush()
+        # ADAM-12 is Yankee's: X's old record is neither waiting for Northca nor on the board.
+        assert (await second.svc.status_of(GUILD, OFFICER)).synced
+        board = await second.svc.board(GUILD)
+        assert [(u.callsign, u.member_id) for u in board["10-8"]] == [("ADAM-12", OTHER)] and board["10-7"] == []
+    finally:
+        await second.stop()
+    unit = sandbox.units(MDT)["ADAM-12"]
+    assert (unit["officer_name"], unit["status"]) == ("Yankee", "10-8")
+    assert unit_puts(sandbox)[puts_before_restart:] == []
+
+
+async def test_retry_after_does_not_freeze_the_lane_beyond_the_cap(coalescer, sandbox):
+    sandbox.faults.add("429", times=1, path="/units/active", retry_after=86400)
+    coalescer.submit(change(1))
+    assert await coalescer.wait_until(lambda c: c.puts_failed == 1)
+    assert 0 < coalescer.wait_left(MDT) <= 300
+
+
+async def test_a_later_success_on_the_same_mdt_releases_a_rate_limited_lane(client, sandbox):
+    sandbox.link(GUILD, MDT)
+    coalescer = UnitCoalescer(client, 0)  # one lane per unit: another unit's request can succeed meanwhile
+    await coalescer.start()
+    try:
+        sandbox.faults.add("429", times=1, path="/units/active", retry_after=86400)
+        coalescer.submit(change(1, status="10-97"))
+        assert await coalescer.wait_until(lambda c: c.puts_failed == 1)
+        assert coalescer.wait_left(MDT) > 60  # held back by the (capped) Retry-After
+        coalescer.submit(change(2, unit_id="LINCOLN-3", member=OTHER, status="10-6"))
+        assert await coalescer.flush(timeout=10)  # the success on the MDT released the lane at once
+    finally:
+        await coalescer.stop()
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-97"
+    assert sandbox.units(MDT)["LINCOLN-3"]["status"] == "10-6"
+
+
+async def test_officer_click_is_not_overwritten_by_the_automatic_on_duty_code(db, client, sandbox):
+    await linked(db, sandbox)
+    links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
+    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
+    await e.start()
+    listener_may_run = asyncio.Event()
+
+    async def busy_listener(guild_id: int, member_id: int, on_duty: bool) -> None:
+        await listener_may_run.wait()  # the duty listeners run later than the officer's click
+
+    async def status_listener(guild_id: int, member_id: int, on_duty: bool) -> None:
+        await e.svc.on_duty_changed(guild_id, member_id, on_duty, "Bubbles")
+
+    shifts.add_duty_stamp(e.svc.stamp_duty)  # wired as cogs/status.py does
+    shifts.add_duty_listener(busy_listener)
+    shifts.add_duty_listener(status_listener)
+    try:
+        await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
+        await shifts.start(GUILD, OFFICER, display_name="Bubbles")
+        click = await e.svc.set_status(GUILD, OFFICER, "10-97", actor_id=OFFICER)
+        assert "10-97" in click.text
+        listener_may_run.set()
+        await shifts.drain()
+        assert (await e.svc.status_of(GUILD, OFFICER)).status == "10-97"
+        assert await e.coalescer.flush()
+        assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-97"
+        # A later end still sets the off-duty code.
+        await shifts.end(GUILD, OFFICER)
+        await shifts.drain()
+        assert (await e.svc.status_of(GUILD, OFFICER)).status == "10-7"
+    finally:
+        await e.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import GUILD, MDT, MEMBER_PERMS, link_guild
+from tests.bot.test_shifts import settled
 from tests.harness import UserOption, builders
 
 pytestmark = pytest.mark.asyncio
@@ -107,3 +108,52 @@ async def test_a_profile_change_updates_the_unit_on_northca(start_bot, sandbox):
     assert cleared.content == "Profile updated (callsign)." and fields(cleared.embeds[0])["Callsign"] == "not set"
     assert await coalescer.flush()
     assert sandbox.units(MDT)["ADAM-15"]["status"] == "10-7"  # no callsign, no unit in service
+
+
+# --- issue 8 -----------------------------------------------------------------------------
+
+
+async def test_profile_department_does_not_bypass_the_department_list(start_bot, sandbox):
+    h = await start_bot()
+    await link_guild(h.bot, sandbox)
+    refused = await h.slash("profile set", member=OFFICER_M, guild_id=GUILD, callsign="ADAM-12", department="Mall Cops")
+    assert refused.ephemeral and "Unknown department" in refused.content and "Patrol" in refused.content
+    profile = await h.bot.profiles.get(GUILD, OFFICER)
+    assert (profile.callsign, profile.department) == (None, None)  # nothing of a refused change is kept
+    # The same rule as /shift start: a configured one is stored as configured.
+    await h.slash("profile set", member=OFFICER_M, guild_id=GUILD, department="traffic")
+    assert (await h.bot.profiles.get(GUILD, OFFICER)).department == "Traffic"
+
+    # A department stored before the rule (or removed from the list since) is not written to Northca.
+    await h.bot.db.execute(
+        "UPDATE officer_profiles SET department = 'Mall Cops' WHERE guild_id = ? AND member_id = ?", (GUILD, OFFICER)
+    )
+    await h.slash("shift", sub="start", member=OFFICER_M, guild_id=GUILD)
+    await h.slash("shift", sub="end", member=OFFICER_M, guild_id=GUILD)
+    await h.bot.shifts.drain()
+    shift = await h.bot.shifts.store.get(
+        (await h.bot.db.fetchone("SELECT id FROM shifts WHERE member_id = ?", (OFFICER,)))["id"]
+    )
+    assert shift.department is None
+
+
+async def test_text_sent_to_northca_is_cleaned_of_invisible_characters(start_bot, sandbox):
+    h = await start_bot(status={"batch_window_ms": 50, "off_duty": "allow"})
+    await link_guild(h.bot, sandbox)
+    sneaky = "B.\u202e Bub\u200bble\u2066ton\u0007"
+    reply = await h.slash(
+        "profile set", member=OFFICER_M, guild_id=GUILD, callsign="ADAM-12", name=sneaky, rank="P\u200dO"
+    )
+    assert fields(reply.embeds[0])["Name"] == "B. Bubbleton"
+    await h.slash("status set", member=OFFICER_M, guild_id=GUILD, code="10-8")
+    assert await h.bot.unit_status.coalescer.flush()
+    unit = sandbox.units(MDT)["ADAM-12"]
+    assert (unit["officer_name"], unit["rank"]) == ("B. Bubbleton", "PO")
+    # Also what never passed /profile set: a display name with bidi controls, on the shift written to Northca.
+    other = builders.member(OTHER, permissions=MEMBER_PERMS, username="smith", nick="\u202eS\u200bmith\u2069")
+    await h.slash("shift", sub="start", member=other, guild_id=GUILD, department="Patrol")
+    await h.slash("shift", sub="end", member=other, guild_id=GUILD)
+    row = await h.bot.db.fetchone("SELECT id FROM shifts WHERE member_id = ?", (OTHER,))
+    assert (await settled(h.bot.shifts, row["id"])).synced
+    [written] = sandbox.shifts(MDT)
+    assert written["officer_name"] == "Smith"
