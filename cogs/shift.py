@@ -15,7 +15,8 @@ from discord.ext import commands
 
 from bot.config import ShiftConfig
 from bot.errors import MissingPermission
-from bot.interactions import guarded, require_guild, require_supervisor
+from bot.discord_text import fit_choices
+from bot.interactions import answer, edit_answer, guarded, post, require_guild, require_supervisor
 from bot.northca.models import Shift
 from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, from_ms, now_ms
 from bot.timefmt import duration_text
@@ -253,7 +254,7 @@ class ShiftPageButton(
             guild_id, interaction.user.id, limit=self.limit, department=self.department, member_id=self.member_id
         )
         embed, view = cog.list_message(shifts, self.page, self.limit, self.member_id, self.department)
-        await interaction.edit_original_response(embed=embed, view=view)
+        await edit_answer(interaction, embed=embed, view=view)
 
 
 def page_view(page: int, pages: int, limit: int, member_id: int | None, department: str | None) -> discord.ui.View | None:
@@ -270,11 +271,8 @@ def page_view(page: int, pages: int, limit: int, member_id: int | None, departme
 
 
 async def send(interaction: discord.Interaction, **kwargs: Any) -> None:
-    """The first answer if there was none yet, else a followup; always private."""
-    if interaction.response.is_done():
-        await interaction.followup.send(ephemeral=True, **kwargs)
-    else:
-        await interaction.response.send_message(ephemeral=True, **kwargs)
+    """The first answer if there was none yet, else a followup; always private (fitted to Discord's limits)."""
+    await answer(interaction, ephemeral=True, **kwargs)
 
 
 # --- the cog ------------------------------------------------------------------------------
@@ -310,8 +308,8 @@ class ShiftCog(commands.Cog):
         current = verdict or shift
         sentence = sync_sentence(verdict)
         try:
-            await interaction.edit_original_response(
-                content=f"{lead}: {duration_text(current.duty_ms())}. {sentence}", embed=ended_embed(current, sentence),
+            await edit_answer(
+                interaction, f"{lead}: {duration_text(current.duty_ms())}. {sentence}", embed=ended_embed(current, sentence),
                 allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException:
@@ -332,7 +330,7 @@ class ShiftCog(commands.Cog):
         summary = f"Retried {len(rows)} shift(s): {synced} synced to Northca, {failed} refused again, {waiting} still waiting."
         embed = pending_embed(await self.service.outbox(guild_id, PENDING_SHOWN), await self.service.store.outbox_count(guild_id))
         try:
-            await interaction.edit_original_response(content=summary, embed=embed, allowed_mentions=NO_MENTIONS)
+            await edit_answer(interaction, summary, embed=embed, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("could not update the retry answer", exc_info=True)
 
@@ -369,7 +367,7 @@ class ShiftCog(commands.Cog):
 
     @start.autocomplete("department")
     async def department_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)]
+        return fit_choices([app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)])
 
     @shift.command(name="break", description="Start or end a break (not counted as duty time).")
     async def break_(self, interaction: discord.Interaction) -> None:
@@ -401,11 +399,11 @@ class ShiftCog(commands.Cog):
         dept = self.service.match_department(department, strict=False)
         shifts = await self.service.list_remote(guild_id, interaction.user.id, limit=limit, department=dept, member_id=member_id)
         embed, view = self.list_message(shifts, 0, limit, member_id, dept)
-        await interaction.followup.send(embed=embed, view=view, ephemeral=True)
+        await answer(interaction, embed=embed, view=view)
 
     @list_.autocomplete("department")
     async def list_department_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)]
+        return fit_choices([app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)])
 
     @admin.command(name="end", description="End another member's shift (e.g. one they forgot).")
     @app_commands.describe(member="Whose shift to end", reason="Why (kept with the shift)")
@@ -499,7 +497,7 @@ class ShiftCog(commands.Cog):
         if not isinstance(channel, discord.abc.Messageable) or getattr(getattr(channel, "guild", None), "id", None) != guild_id:
             return  # not a channel of this server
         try:
-            await channel.send(text, allowed_mentions=NO_MENTIONS)
+            await post(channel, text, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("could not post to the shift-log channel %s (%s)", channel_id, exc)
 
