@@ -64,6 +64,15 @@ def fit(text: str, limit: int) -> str:
     return head + ELLIPSIS
 
 
+QUOTED = 400
+
+
+def quoted(text: str) -> str:
+    """Someone else's text (Northca's error) inside one of our sentences: cut short, so the
+    sentence around it, which says what to do, still fits."""
+    return fit(text, QUOTED)
+
+
 def fit_content(text: str | None) -> str | None:
     return None if text is None else fit(text, CONTENT)
 

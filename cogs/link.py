@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_text import quoted
 from bot.interactions import answer, edit_answer, guarded, require_guild, require_manage_guild
 from bot.links import GuildLink, LinkService, LiveCheck, validate_mdt_id
 from bot.timefmt import discord_ts
@@ -40,7 +41,7 @@ def link_embed(link: GuildLink, live: LiveCheck | None = None) -> discord.Embed:
         embed.add_field(name="Expires", value=discord_ts(link.expires_at), inline=True)
     if live is not None:
         if live.linked_on_northca is None:
-            text = f"Could not ask Northca just now ({live.error}). The stored status is shown."
+            text = f"Could not ask Northca just now ({quoted(str(live.error))}). The stored status is shown."
         elif live.linked_on_northca:
             text = "Northca confirms the link."
         else:

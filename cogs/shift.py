@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.config import ShiftConfig
 from bot.errors import MissingPermission
-from bot.discord_text import fit_choices
+from bot.discord_text import fit_choices, quoted
 from bot.interactions import answer, edit_answer, guarded, post, require_guild, require_supervisor
 from bot.northca.models import Shift
 from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, from_ms, now_ms
@@ -58,7 +58,7 @@ def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Nor
     if shift.sync_state == "synced":
         return "Synced to Northca ✅"
     if shift.sync_state == "failed":
-        return f"Northca refused it ({shift.last_error}). It is kept, and admins see it in /shift admin pending."
+        return f"Northca refused it ({quoted(shift.last_error or 'refused')}). It is kept, and admins see it in /shift admin pending."
     if shift.last_attempt_ms is not None:
         return "Northca is unreachable; it will be sent automatically."
     return pending_text
@@ -163,10 +163,10 @@ def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int]) -> discord.E
         ended = discord_ts(s.ended_at) if s.ended_at else "?"
         head = f"<@{s.member_id}> · ended {ended} · {duration_text(s.duration_ms or 0)}"
         if s.sync_state == "failed":
-            lines.append(f"⛔ **failed** · {head}\n  Northca: {discord.utils.escape_markdown(s.last_error or 'refused')}")
+            lines.append(f"⛔ **failed** · {head}\n  Northca: {discord.utils.escape_markdown(quoted(s.last_error or 'refused'))}")
         else:
             retry = f", next try {discord_ts(from_ms(s.next_attempt_ms))}" if s.next_attempt_ms else ""  # type: ignore[arg-type]
-            error = f" (last error: {discord.utils.escape_markdown(s.last_error)})" if s.last_error else ""
+            error = f" (last error: {discord.utils.escape_markdown(quoted(s.last_error))})" if s.last_error else ""
             lines.append(f"⏳ **waiting** · {head}\n  attempt {s.sync_attempts}{retry}{error}")
     embed = discord.Embed(
         title="Shifts waiting for Northca", colour=discord.Colour.red() if failed else discord.Colour.gold(),
@@ -458,7 +458,7 @@ class ShiftCog(commands.Cog):
         elif event == "sync_failed":
             await self._log(
                 shift.guild_id,
-                f"⚠️ The shift of <@{shift.member_id}> could not be sent to Northca: {discord.utils.escape_markdown(shift.last_error or 'refused')}. "
+                f"⚠️ The shift of <@{shift.member_id}> could not be sent to Northca: {discord.utils.escape_markdown(quoted(shift.last_error or 'refused'))}. "
                 "It is kept; a supervisor can retry it from /shift admin pending.",
             )
 
