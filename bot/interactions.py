@@ -24,6 +24,7 @@ from bot.northca.errors import (
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+T = TypeVar("T")
 MISSING: Any = discord.utils.MISSING
 # Discord's "Invalid Form Body": the message itself was refused (a text too long, a bad field).
 INVALID_FORM_BODY = 50035
@@ -109,6 +110,19 @@ def _short(content: Any) -> str:
     return f"{text}\n{REFUSED_NOTE}" if text else REFUSED_NOTE
 
 
+async def _sent_or_short(
+    send: Callable[[dict[str, Any]], Awaitable[T]], full: dict[str, Any], short: dict[str, Any], what: str
+) -> T:
+    """`send(full)`; if Discord refuses it as an invalid form, `send(short)` instead."""
+    try:
+        return await send(full)
+    except discord.HTTPException as exc:
+        if not _refused(exc):
+            raise
+        log.warning("Discord refused %s (%s); sending a short one instead", what, exc.text)
+    return await send(short)
+
+
 async def answer(
     interaction: discord.Interaction,
     content: str | None = None,
@@ -120,18 +134,15 @@ async def answer(
 ) -> None:
     """The first answer if there was none yet, else a followup (private unless told).
     If Discord refuses it, a short plain message goes instead: never left unanswered."""
-    kwargs = _fitted(content, embed, view, sending=True)
-    for attempt in (kwargs, {"content": _short(content)}):
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **attempt)
-            else:
-                await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **attempt)
-            return
-        except discord.HTTPException as exc:
-            if not _refused(exc) or attempt is not kwargs:
-                raise
-            log.warning("Discord refused the answer to %s (%s); sending a short one", _describe(interaction), exc.text)
+
+    async def send(kwargs: dict[str, Any]) -> None:
+        if interaction.response.is_done():
+            await interaction.followup.send(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
+        else:
+            await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
+
+    full = _fitted(content, embed, view, sending=True)
+    await _sent_or_short(send, full, {"content": _short(content)}, f"the answer to {_describe(interaction)}")
 
 
 async def edit_answer(
@@ -144,19 +155,16 @@ async def edit_answer(
 ) -> None:
     """Change this interaction's answer (after an answer or defer), or, for a button not
     answered yet, the message it is on. A refused edit becomes a short plain one."""
-    kwargs = _fitted(content, embed, view, sending=False)
+
+    async def edit(kwargs: dict[str, Any]) -> None:
+        if interaction.response.is_done():
+            await interaction.edit_original_response(allowed_mentions=allowed_mentions, **kwargs)
+        else:
+            await interaction.response.edit_message(allowed_mentions=allowed_mentions, **kwargs)
+
+    full = _fitted(content, embed, view, sending=False)
     short = {"content": _short(content), "embed": None}
-    for attempt in (kwargs, short):
-        try:
-            if interaction.response.is_done():
-                await interaction.edit_original_response(allowed_mentions=allowed_mentions, **attempt)
-            else:
-                await interaction.response.edit_message(allowed_mentions=allowed_mentions, **attempt)
-            return
-        except discord.HTTPException as exc:
-            if not _refused(exc) or attempt is not kwargs:
-                raise
-            log.warning("Discord refused the edit of %s (%s); showing a short one", _describe(interaction), exc.text)
+    await _sent_or_short(edit, full, short, f"the edit of {_describe(interaction)}")
 
 
 async def post(
@@ -168,14 +176,12 @@ async def post(
     allowed_mentions: discord.AllowedMentions = MISSING,
 ) -> discord.Message:
     """A new message in a channel (the shift log, a status panel); a refused one is sent short."""
-    kwargs = _fitted(content, embed, view, sending=True)
-    try:
+
+    async def send(kwargs: dict[str, Any]) -> discord.Message:
         return await channel.send(allowed_mentions=allowed_mentions, **kwargs)
-    except discord.HTTPException as exc:
-        if not _refused(exc):
-            raise
-        log.warning("Discord refused a message for channel %s (%s); sending a short one", _where(channel), exc.text)
-        return await channel.send(_short(content), allowed_mentions=allowed_mentions)
+
+    full = _fitted(content, embed, view, sending=True)
+    return await _sent_or_short(send, full, {"content": _short(content)}, f"a message for channel {_where(channel)}")
 
 
 async def edit_message(
@@ -187,14 +193,13 @@ async def edit_message(
     allowed_mentions: discord.AllowedMentions = MISSING,
 ) -> discord.Message:
     """Edit a message the bot posted (a status panel); a refused edit becomes a short one."""
-    kwargs = _fitted(content, embed, view, sending=False)
-    try:
+
+    async def edit(kwargs: dict[str, Any]) -> discord.Message:
         return await message.edit(allowed_mentions=allowed_mentions, **kwargs)
-    except discord.HTTPException as exc:
-        if not _refused(exc):
-            raise
-        log.warning("Discord refused the edit of message %s (%s); showing a short one", message.id, exc.text)
-        return await message.edit(content=_short(content), embed=None, allowed_mentions=allowed_mentions)
+
+    full = _fitted(content, embed, view, sending=False)
+    short = {"content": _short(content), "embed": None}
+    return await _sent_or_short(edit, full, short, f"the edit of message {message.id}")
 
 
 def _where(channel: discord.abc.Messageable) -> str:

@@ -105,8 +105,8 @@ class Faults:
             raise ValueError(f"unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}")
         self.queue.append(
             Fault(
-                kind, times, re.compile(path) if path else None, method.upper() if method else None, retry_after, hang_seconds,
-                status, message,
+                kind, times, re.compile(path) if path else None, method.upper() if method else None,
+                retry_after, hang_seconds, status, message,
             )
         )
 

@@ -28,7 +28,8 @@ def test_embed_fits_every_part_and_the_total():
     embed.set_footer(text="f" * 3000)
     fitted = fit_embed(embed)
     assert len(fitted.title or "") <= 256 and len(fitted.description or "") <= 4096
-    assert len(fitted.fields) == 25 and all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in fitted.fields)
+    assert len(fitted.fields) == 25
+    assert all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in fitted.fields)
     assert len(fitted.footer.text or "") <= 2048
     assert len(fitted) <= EMBED_TOTAL and fitted.colour == discord.Colour.red()
     assert len(embed.fields) == 30  # the original is left as it was

@@ -37,7 +37,9 @@ async def test_transaction_rolls_back_on_error(tmp_path):
     await db.close()
 
 
-INSERT_LINK = "INSERT INTO guild_links (guild_id, mdt_id, status, created_at, updated_at) VALUES (?, ?, 'pending', 'x', 'x')"
+INSERT_LINK = (
+    "INSERT INTO guild_links (guild_id, mdt_id, status, created_at, updated_at) VALUES (?, ?, 'pending', 'x', 'x')"
+)
 
 
 async def test_rollback_does_not_undo_another_coroutines_write(tmp_path):

@@ -519,17 +519,25 @@ async def test_command_sync_echo(bot: ThrowawayBot, fake: FakeDiscord) -> None:
 # --- Discord's size limits ---------------------------------------------------------------------
 
 
+def too_long(limit: int) -> dict[str, Any]:
+    return {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": f"Must be {limit} or fewer in length."}]}
+
+
+EMBED_TOO_BIG = {"_errors": [{"code": "MAX_EMBED_SIZE_EXCEEDED", "message": "Embed size exceeds maximum size of 6000"}]}
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("where", "errors"),
     [
-        ("callback", {"data": {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}}}),
-        ("embed", {"data": {"embeds": {"_errors": [{"code": "MAX_EMBED_SIZE_EXCEEDED", "message": "Embed size exceeds maximum size of 6000"}]}}}),
-        ("button", {"data": {"components": {"0": {"components": {"0": {"label": {"_errors": [
-            {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 80 or fewer in length."}]}}}}}}}),
+        ("callback", {"data": {"content": too_long(2000)}}),
+        ("embed", {"data": {"embeds": EMBED_TOO_BIG}}),
+        ("button", {"data": {"components": {"0": {"components": {"0": {"label": too_long(80)}}}}}}),
     ],
 )
-async def test_over_limit_callback_is_refused_like_discord(h: Harness, fake: FakeDiscord, where: str, errors: Any) -> None:
+async def test_over_limit_callback_is_refused_like_discord(
+    h: Harness, fake: FakeDiscord, where: str, errors: Any
+) -> None:
     refused = await h.slash("oversize", member=ALICE_M, where=where)
     assert refused.status == 400
     assert refused.request.response == {"code": 50035, "message": "Invalid Form Body", "errors": errors}
@@ -546,14 +554,14 @@ async def test_over_limit_followup_and_edit_are_refused(h: Harness, fake: FakeDi
     reply = await first.followup()
     assert reply.content == "refused 400 50035"
     refused = [r for r in fake.requests if r.status == 400]
-    assert len(refused) == 1 and refused[0].response["errors"] == {
-        "content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}
-    }
+    assert len(refused) == 1 and refused[0].response["errors"] == {"content": too_long(2000)}
     assert all("x" * 2001 != m.get("content") for m in fake.messages.values())
 
 
 @pytest.mark.asyncio
-async def test_over_limit_channel_message_and_edit_are_refused(h: Harness, bot: ThrowawayBot, fake: FakeDiscord) -> None:
+async def test_over_limit_channel_message_and_edit_are_refused(
+    h: Harness, bot: ThrowawayBot, fake: FakeDiscord
+) -> None:
     channel = bot.get_partial_messageable(snowflake(), guild_id=GUILD)
     with pytest.raises(discord.HTTPException) as sent:
         await channel.send("x" * 2001)
@@ -562,9 +570,7 @@ async def test_over_limit_channel_message_and_edit_are_refused(h: Harness, bot: 
     with pytest.raises(discord.HTTPException) as edited:
         await message.edit(embed=discord.Embed(title="t" * 257))
     assert (edited.value.status, edited.value.code) == (400, 50035)
-    assert fake.requests[-1].response["errors"] == {
-        "embeds": {"0": {"title": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 256 or fewer in length."}]}}}
-    }
+    assert fake.requests[-1].response["errors"] == {"embeds": {"0": {"title": too_long(256)}}}
     assert fake.messages[message.id]["embeds"] == []  # the refused edit changed nothing
     await message.edit(content="x" * 2000)  # exactly at the limit is fine
     assert fake.messages[message.id]["content"] == "x" * 2000
