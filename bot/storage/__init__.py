@@ -106,7 +106,9 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error. Statements of other coroutines
-        wait until it ends (see the class docstring); tasks started inside it belong to it."""
+        wait until it ends (see the class docstring); tasks started inside it belong to it.
+        Keep it short, and never wait inside it for database work of a task started before it
+        (e.g. a batching task): that work waits for this transaction to end."""
         if self._open_tx is not None and _CURRENT_TX.get() is self._open_tx:
             raise RuntimeError("a transaction is already open here (nested transactions are not supported)")
         async with self._tx_lock:
