@@ -111,7 +111,7 @@ def _short(content: Any) -> str:
 
 
 async def _sent_or_short(
-    send: Callable[[dict[str, Any]], Awaitable[T]], full: dict[str, Any], short: dict[str, Any], what: str
+    send: Callable[[dict[str, Any]], Awaitable[T]], full: dict[str, Any], short: dict[str, Any], what: Callable[[], str]
 ) -> T:
     """`send(full)`; if Discord refuses it as an invalid form, `send(short)` instead."""
     try:
@@ -119,7 +119,7 @@ async def _sent_or_short(
     except discord.HTTPException as exc:
         if not _refused(exc):
             raise
-        log.warning("Discord refused %s (%s); sending a short one instead", what, exc.text)
+        log.warning("Discord refused %s (%s); sending a short one instead", what(), exc.text)
     return await send(short)
 
 
@@ -142,7 +142,7 @@ async def answer(
             await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=True)
-    await _sent_or_short(send, full, {"content": _short(content)}, f"the answer to {_describe(interaction)}")
+    await _sent_or_short(send, full, {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}")
 
 
 async def edit_answer(
@@ -164,7 +164,7 @@ async def edit_answer(
 
     full = _fitted(content, embed, view, sending=False)
     short = {"content": _short(content), "embed": None}
-    await _sent_or_short(edit, full, short, f"the edit of {_describe(interaction)}")
+    await _sent_or_short(edit, full, short, lambda: f"the edit of {_describe(interaction)}")
 
 
 async def post(
@@ -181,7 +181,8 @@ async def post(
         return await channel.send(allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=True)
-    return await _sent_or_short(send, full, {"content": _short(content)}, f"a message for channel {_where(channel)}")
+    short = {"content": _short(content)}
+    return await _sent_or_short(send, full, short, lambda: f"a message for channel {_where(channel)}")
 
 
 async def edit_message(
@@ -199,7 +200,7 @@ async def edit_message(
 
     full = _fitted(content, embed, view, sending=False)
     short = {"content": _short(content), "embed": None}
-    return await _sent_or_short(edit, full, short, f"the edit of message {message.id}")
+    return await _sent_or_short(edit, full, short, lambda: f"the edit of message {message.id}")
 
 
 def _where(channel: discord.abc.Messageable) -> str:
