@@ -11,6 +11,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 import discord
 from discord import app_commands
 
+from bot.discord_text import fit, fit_content, fit_embed, fit_view, quoted
 from bot.errors import GuildOnly, MissingPermission, UserFacingError
 from bot.northca.errors import (
     NorthcaBadRequest,
@@ -23,23 +24,28 @@ from bot.northca.errors import (
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+T = TypeVar("T")
+MISSING: Any = discord.utils.MISSING
+# Discord's "Invalid Form Body": the message itself was refused (a text too long, a bad field).
+INVALID_FORM_BODY = 50035
+REFUSED_NOTE = "(Discord refused the full answer; the bot's log has the details.)"
 
 
 def northca_message(exc: NorthcaError) -> str:
     if isinstance(exc, NorthcaForbidden) and "not linked" in exc.message.lower():
         return "Northca says this server's MDT is not linked (MDT not linked to this guild). An admin checks it with /link."
     if isinstance(exc, NorthcaForbidden):
-        return f"Northca refused this: {exc.message}."
+        return f"Northca refused this: {quoted(exc.message)}."
     if isinstance(exc, NorthcaUnauthorized):
         return "Northca refused the bot's partner key. Tell the person who runs this bot to check its configuration."
     if isinstance(exc, NorthcaRateLimited):
         wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " in a moment"
         return f"Northca is busy right now. Try again{wait}."
     if isinstance(exc, NorthcaBadRequest):
-        return f"Northca refused this: {exc.message}."
+        return f"Northca refused this: {quoted(exc.message)}."
     if exc.retryable:
         return "Northca is not answering right now. Nothing was lost; try again in a minute."
-    return f"Northca answered with an error: {exc.message}."
+    return f"Northca answered with an error: {quoted(exc.message)}."
 
 
 def user_message(error: BaseException) -> tuple[str, bool]:
@@ -73,12 +79,132 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     else:
         log.info("told %s: %s", _describe(interaction), message)
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
+        await answer(interaction, message, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not deliver an error message for %s", _describe(interaction), exc_info=True)
+
+
+# --- sending: every text to Discord goes through these, fitted to Discord's limits -------
+
+
+def _fitted(content: Any, embed: Any, view: Any, *, sending: bool) -> dict[str, Any]:
+    """Keyword arguments for discord.py, each text fitted. For a new message, None means
+    "not given"; for an edit it means "remove"."""
+    kwargs: dict[str, Any] = {}
+    if content is not MISSING and (content is not None or not sending):
+        kwargs["content"] = fit_content(str(content)) if content is not None else None
+    if embed is not MISSING and (embed is not None or not sending):
+        kwargs["embed"] = fit_embed(embed) if embed is not None else None
+    if view is not MISSING and (view is not None or not sending):
+        kwargs["view"] = fit_view(view) if view is not None else None
+    return kwargs
+
+
+def _refused(exc: discord.HTTPException) -> bool:
+    return exc.status == 400 and exc.code == INVALID_FORM_BODY
+
+
+def _short(content: Any) -> str:
+    """The plain message sent when Discord refuses the fitted one."""
+    text = fit(str(content), 1500) if content not in (None, MISSING) else ""
+    return f"{text}\n{REFUSED_NOTE}" if text else REFUSED_NOTE
+
+
+async def _sent_or_short(
+    send: Callable[[dict[str, Any]], Awaitable[T]], full: dict[str, Any], short: dict[str, Any], what: Callable[[], str]
+) -> T:
+    """`send(full)`; if Discord refuses it as an invalid form, `send(short)` instead."""
+    try:
+        return await send(full)
+    except discord.HTTPException as exc:
+        if not _refused(exc):
+            raise
+        log.warning("Discord refused %s (%s); sending a short one instead", what(), exc.text)
+    return await send(short)
+
+
+async def answer(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+    ephemeral: bool = True,
+    allowed_mentions: discord.AllowedMentions = MISSING,
+) -> None:
+    """The first answer if there was none yet, else a followup (private unless told).
+    If Discord refuses it, a short plain message goes instead: never left unanswered."""
+
+    async def send(kwargs: dict[str, Any]) -> None:
+        if interaction.response.is_done():
+            await interaction.followup.send(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
+        else:
+            await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
+
+    full = _fitted(content, embed, view, sending=True)
+    await _sent_or_short(send, full, {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}")
+
+
+async def edit_answer(
+    interaction: discord.Interaction,
+    content: str | None = MISSING,
+    *,
+    embed: discord.Embed | None = MISSING,
+    view: discord.ui.View | None = MISSING,
+    allowed_mentions: discord.AllowedMentions = MISSING,
+) -> None:
+    """Change this interaction's answer (after an answer or defer), or, for a button not
+    answered yet, the message it is on. A refused edit becomes a short plain one."""
+
+    async def edit(kwargs: dict[str, Any]) -> None:
+        if interaction.response.is_done():
+            await interaction.edit_original_response(allowed_mentions=allowed_mentions, **kwargs)
+        else:
+            await interaction.response.edit_message(allowed_mentions=allowed_mentions, **kwargs)
+
+    full = _fitted(content, embed, view, sending=False)
+    short = {"content": _short(content), "embed": None}
+    await _sent_or_short(edit, full, short, lambda: f"the edit of {_describe(interaction)}")
+
+
+async def post(
+    channel: discord.abc.Messageable,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+    allowed_mentions: discord.AllowedMentions = MISSING,
+) -> discord.Message:
+    """A new message in a channel (the shift log, a status panel); a refused one is sent short."""
+
+    async def send(kwargs: dict[str, Any]) -> discord.Message:
+        return await channel.send(allowed_mentions=allowed_mentions, **kwargs)
+
+    full = _fitted(content, embed, view, sending=True)
+    short = {"content": _short(content)}
+    return await _sent_or_short(send, full, short, lambda: f"a message for channel {_where(channel)}")
+
+
+async def edit_message(
+    message: discord.PartialMessage | discord.Message,
+    content: str | None = MISSING,
+    *,
+    embed: discord.Embed | None = MISSING,
+    view: discord.ui.View | None = MISSING,
+    allowed_mentions: discord.AllowedMentions = MISSING,
+) -> discord.Message:
+    """Edit a message the bot posted (a status panel); a refused edit becomes a short one."""
+
+    async def edit(kwargs: dict[str, Any]) -> discord.Message:
+        return await message.edit(allowed_mentions=allowed_mentions, **kwargs)
+
+    full = _fitted(content, embed, view, sending=False)
+    short = {"content": _short(content), "embed": None}
+    return await _sent_or_short(edit, full, short, lambda: f"the edit of message {message.id}")
+
+
+def _where(channel: discord.abc.Messageable) -> str:
+    return str(getattr(channel, "id", "?"))
 
 
 def _describe(interaction: discord.Interaction) -> str:

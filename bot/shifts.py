@@ -225,11 +225,11 @@ class ShiftStore:
     async def _rows(self, sql: str, params: Params = ()) -> list[ShiftRecord]:
         # execute_fetchall: one hop to the database thread; the statement (and with it an
         # UPDATE ... RETURNING) is finished, hence committed, before it returns.
-        rows = await self.db.conn.execute_fetchall(sql, params if isinstance(params, Mapping) else tuple(params))
+        rows = await self.db.execute_fetchall(sql, params)
         return [ShiftRecord.from_row(r) for r in rows]
 
     async def _scalars(self, sql: str, params: Iterable[Any] = ()) -> tuple[Any, ...]:
-        rows = await self.db.conn.execute_fetchall(sql, tuple(params))
+        rows = await self.db.execute_fetchall(sql, params)
         return tuple(rows[0]) if rows else ()
 
     async def _one(self, sql: str, params: Params = ()) -> ShiftRecord | None:
@@ -325,7 +325,7 @@ class ShiftStore:
 
     async def release_claims(self, now: int) -> int:
         """After a restart: shifts whose write was out are due now (and will be looked up first)."""
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.execute_fetchall(
             "UPDATE shifts SET next_attempt_ms = ? WHERE sync_state = 'pending' AND attempt_started_ms IS NOT NULL"
             " RETURNING id", (now,),
         )
@@ -456,7 +456,7 @@ class ShiftStore:
 
     async def audit_of(self, guild_id: int, shift_id: str) -> list[tuple[int, str, int, str | None]]:
         """(actor, action, at_ms, detail) of every decision about a shift, oldest first."""
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.execute_fetchall(
             "SELECT actor_id, action, at_ms, detail FROM shift_audit WHERE guild_id = ? AND shift_id = ? ORDER BY id",
             (guild_id, shift_id),
         )

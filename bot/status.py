@@ -488,7 +488,7 @@ class UnitStatusStore:
         self._saves = _GroupRunner(self._save_group, 400)
 
     async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        return list(await self.db.conn.execute_fetchall(sql, params))
+        return await self.db.execute_fetchall(sql, params)
 
     async def next_version(self) -> int:
         """The version of a change about to be made. Taken when the change arrives, so that

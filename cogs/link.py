@@ -10,7 +10,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions import guarded, require_guild, require_manage_guild
+from bot.discord_text import quoted
+from bot.interactions import answer, edit_answer, guarded, require_guild, require_manage_guild
 from bot.links import GuildLink, Linkage, LinkService, LiveCheck, validate_mdt_id
 from bot.timefmt import discord_ts
 
@@ -40,7 +41,7 @@ def link_embed(link: GuildLink, live: LiveCheck | None = None) -> discord.Embed:
         embed.add_field(name="Expires", value=discord_ts(link.expires_at), inline=True)
     if live is not None:
         if live.linked_on_northca is None:
-            text = f"Could not ask Northca just now ({live.error}). The stored status is shown."
+            text = f"Could not ask Northca just now ({quoted(str(live.error))}). The stored status is shown."
         elif live.linked_on_northca:
             text = "Northca confirms the link."
         else:
@@ -86,9 +87,9 @@ class ApproveLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"no
         await links.require_approver(guild_id, self.request_id, interaction.user.id)
         await interaction.response.defer()
         link, already = await links.approve(guild_id, self.request_id, interaction.user.id)
-        await interaction.edit_original_response(embed=link_embed(link), view=None)
+        await edit_answer(interaction, embed=link_embed(link), view=None)
         text = "This link was already approved." if already else f"Approved: this server is now linked to MDT `{link.mdt_id}`."
-        await interaction.followup.send(text, ephemeral=True)
+        await answer(interaction, text)
 
 
 class UnlinkConfirmButton(
@@ -117,7 +118,7 @@ class UnlinkConfirmButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         require_manage_guild(interaction, "unlink this server")
         if self.choice == "cancel":
-            await interaction.response.edit_message(content="Unlink cancelled; nothing changed.", embed=None, view=None)
+            await edit_answer(interaction, "Unlink cancelled; nothing changed.", embed=None, view=None)
             return
         await interaction.response.defer()
         links: LinkService = interaction.client.links  # type: ignore[attr-defined]
@@ -127,7 +128,7 @@ class UnlinkConfirmButton(
             text += " Northca removed the link too."
         elif link.owner_discord_id:
             text += f" Northca keeps its side until the MDT owner <@{link.owner_discord_id}> unlinks (with /unlink, or on Northca)."
-        await interaction.edit_original_response(content=text, embed=None, view=None)
+        await edit_answer(interaction, text, embed=None, view=None)
 
 
 def approve_view(link: GuildLink) -> discord.ui.View | None:
@@ -158,18 +159,18 @@ class LinkCog(commands.Cog):
         if mdt_id is None:
             await interaction.response.defer(ephemeral=True, thinking=True)
             check = await self.links.live_status(guild_id, interaction.user.id)
-            await interaction.followup.send(embed=link_embed(check.link, check), view=approve_view(check.link) or discord.utils.MISSING, ephemeral=True)
+            await answer(interaction, embed=link_embed(check.link, check), view=approve_view(check.link))
             return
         validate_mdt_id(mdt_id)  # bad input is answered at once, before any call
         # Errors stay private (ephemeral); the request itself is posted for the owner to see.
         await interaction.response.defer(ephemeral=True, thinking=True)
         link = await self.links.request_link(guild_id, mdt_id, interaction.user.id)
-        await interaction.followup.send(f"Link request sent for MDT `{link.mdt_id}`: {next_step(link)}", ephemeral=True)
+        await answer(interaction, f"Link request sent for MDT `{link.mdt_id}`: {next_step(link)}")
         undecided = link.linkage is Linkage.UNDECIDED
         content = (
             f"<@{link.owner_discord_id}>, please approve this link." if link.owner_discord_id and undecided else None
         )
-        await interaction.followup.send(content=content, embed=link_embed(link), view=approve_view(link) or discord.utils.MISSING)
+        await answer(interaction, content, embed=link_embed(link), view=approve_view(link), ephemeral=False)
 
     @app_commands.command(name="unlink", description="Forget this server's Northca MDT link.")
     @app_commands.guild_only()
@@ -178,14 +179,15 @@ class LinkCog(commands.Cog):
         require_manage_guild(interaction, "unlink this server")
         link = await self.links.current(require_guild(interaction))
         if link is None:
-            await interaction.response.send_message("This server has no MDT link to remove.", ephemeral=True)
+            await answer(interaction, "This server has no MDT link to remove.")
             return
         view = discord.ui.View(timeout=None)
         view.add_item(UnlinkConfirmButton("confirm", link.fingerprint))
         view.add_item(UnlinkConfirmButton("cancel"))
-        await interaction.response.send_message(
+        await answer(
+            interaction,
             f"Unlink MDT `{link.mdt_id}` from this server? Shifts and statuses stop syncing until it is linked again.",
-            view=view, ephemeral=True,
+            view=view,
         )
 
 

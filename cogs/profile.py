@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot.departments import Departments
 from bot.errors import InvalidInput
-from bot.interactions import require_guild
+from bot.discord_text import fit_choices
+from bot.interactions import answer, require_guild
 from bot.profiles import CALLSIGN_MAX, OfficerProfile, ProfileStore, clean_text, normalise_callsign
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class ProfileCog(commands.Cog):
         return f"**{current.status}**{label} (unit `{current.callsign}`)"
 
     async def department_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=d, value=d) for d in self.departments.choices(current)]
+        return fit_choices([app_commands.Choice(name=d, value=d) for d in self.departments.choices(current)])
 
     @profile_group.command(name="set", description="Set your callsign, badge, rank, department or name (give - to clear one).")
     @app_commands.describe(
@@ -106,9 +107,9 @@ class ProfileCog(commands.Cog):
             # (local work only; Northca follows in the background).
             await svc.refresh_profile(guild_id, interaction.user.id, interaction.user.display_name)
         text = f"Profile updated ({', '.join(changed)})." if changed else "Nothing changed: your profile already says that."
-        await interaction.response.send_message(
-            text, embed=profile_embed(profile, interaction.user.mention, await self._status_line(guild_id, interaction.user.id)),
-            ephemeral=True,
+        await answer(
+            interaction, text,
+            embed=profile_embed(profile, interaction.user.mention, await self._status_line(guild_id, interaction.user.id)),
         )
 
     @profile_group.command(name="show", description="See your officer profile, or another member's.")
@@ -120,7 +121,7 @@ class ProfileCog(commands.Cog):
         embed = profile_embed(profile, target.mention, await self._status_line(guild_id, target.id))
         if target.id != interaction.user.id and not profile.callsign:
             embed.set_footer(text="This member has no callsign yet.")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await answer(interaction, embed=embed)
 
 
 async def setup(bot: NorthcaBot) -> None:

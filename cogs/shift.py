@@ -15,7 +15,8 @@ from discord.ext import commands
 
 from bot.config import ShiftConfig
 from bot.errors import MissingPermission
-from bot.interactions import guarded, require_guild, require_supervisor
+from bot.discord_text import fit_choices, quoted
+from bot.interactions import answer, edit_answer, guarded, post, require_guild, require_supervisor
 from bot.links import Linkage
 from bot.northca.models import Shift
 from bot.shifts import Decision, RemoteShifts, ShiftRecord, ShiftService, ShiftWorker, from_ms, now_ms
@@ -65,7 +66,7 @@ def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Nor
             " A supervisor checks it on Northca from /shift admin pending."
         )
     if shift.sync_state == "failed":
-        return f"Northca refused it ({shift.last_error}). It is kept, and admins see it in /shift admin pending."
+        return f"Northca refused it ({quoted(shift.last_error or 'refused')}). It is kept, and admins see it in /shift admin pending."
     if shift.last_attempt_ms is not None:
         return "Northca is unreachable; it will be sent automatically."
     return pending_text
@@ -180,13 +181,13 @@ def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int, int]) -> disc
             tag = f"#{number} " if number <= DECISIONS_SHOWN else ""
             lines.append(
                 f"❓ **{tag}unconfirmed: check on Northca** · {head}\n"
-                f"  {discord.utils.escape_markdown(s.unconfirmed_reason or '')}"
+                f"  {discord.utils.escape_markdown(quoted(s.unconfirmed_reason or ''))}"
             )
         elif s.sync_state == "failed":
-            lines.append(f"⛔ **failed** · {head}\n  Northca: {discord.utils.escape_markdown(s.last_error or 'refused')}")
+            lines.append(f"⛔ **failed** · {head}\n  Northca: {discord.utils.escape_markdown(quoted(s.last_error or 'refused'))}")
         else:
             retry = f", next try {discord_ts(from_ms(s.next_attempt_ms))}" if s.next_attempt_ms else ""  # type: ignore[arg-type]
-            error = f" (last error: {discord.utils.escape_markdown(s.last_error)})" if s.last_error else ""
+            error = f" (last error: {discord.utils.escape_markdown(quoted(s.last_error))})" if s.last_error else ""
             lines.append(f"⏳ **waiting** · {head}\n  attempt {s.sync_attempts}{retry}{error}")
     embed = discord.Embed(
         title="Shifts waiting for Northca",
@@ -317,7 +318,7 @@ class ShiftPageButton(
             guild_id, interaction.user.id, limit=self.limit, department=self.department, member_id=self.member_id
         )
         embed, view = cog.list_message(remote, self.page, self.limit, self.member_id, self.department)
-        await interaction.edit_original_response(embed=embed, view=view)
+        await edit_answer(interaction, embed=embed, view=view)
 
 
 def page_view(page: int, pages: int, limit: int, member_id: int | None, department: str | None) -> discord.ui.View | None:
@@ -348,11 +349,8 @@ def pending_view(rows: list[ShiftRecord]) -> discord.ui.View | discord.utils._Mi
 
 
 async def send(interaction: discord.Interaction, **kwargs: Any) -> None:
-    """The first answer if there was none yet, else a followup; always private."""
-    if interaction.response.is_done():
-        await interaction.followup.send(ephemeral=True, **kwargs)
-    else:
-        await interaction.response.send_message(ephemeral=True, **kwargs)
+    """The first answer if there was none yet, else a followup; always private (fitted to Discord's limits)."""
+    await answer(interaction, ephemeral=True, **kwargs)
 
 
 # --- the cog ------------------------------------------------------------------------------
@@ -388,8 +386,8 @@ class ShiftCog(commands.Cog):
         current = verdict or shift
         sentence = sync_sentence(verdict)
         try:
-            await interaction.edit_original_response(
-                content=f"{lead}: {duration_text(current.duty_ms())}. {sentence}", embed=ended_embed(current, sentence),
+            await edit_answer(
+                interaction, f"{lead}: {duration_text(current.duty_ms())}. {sentence}", embed=ended_embed(current, sentence),
                 allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException:
@@ -414,8 +412,8 @@ class ShiftCog(commands.Cog):
         )
         verdict = await self.service.wait_for_sync(shift.id, RETRY_VERDICT_WAIT, since_ms=since)
         try:
-            await interaction.edit_original_response(
-                content=f"📤 Sent {what} as you chose: {sync_sentence(verdict)}", allowed_mentions=NO_MENTIONS
+            await edit_answer(
+                interaction, f"📤 Sent {what} as you chose: {sync_sentence(verdict)}", allowed_mentions=NO_MENTIONS
             )
         except discord.HTTPException:
             log.warning("could not update the answer to Send anyway for shift %s", shift.id, exc_info=True)
@@ -435,7 +433,7 @@ class ShiftCog(commands.Cog):
         summary = f"Retried {len(rows)} shift(s): {synced} synced to Northca, {failed} refused again, {waiting} still waiting."
         embed = pending_embed(await self.service.outbox(guild_id, PENDING_SHOWN), await self.service.store.outbox_count(guild_id))
         try:
-            await interaction.edit_original_response(content=summary, embed=embed, allowed_mentions=NO_MENTIONS)
+            await edit_answer(interaction, summary, embed=embed, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("could not update the retry answer", exc_info=True)
 
@@ -472,7 +470,7 @@ class ShiftCog(commands.Cog):
 
     @start.autocomplete("department")
     async def department_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)]
+        return fit_choices([app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)])
 
     @shift.command(name="break", description="Start or end a break (not counted as duty time).")
     async def break_(self, interaction: discord.Interaction) -> None:
@@ -506,11 +504,11 @@ class ShiftCog(commands.Cog):
             guild_id, interaction.user.id, limit=limit, department=dept, member_id=member_id
         )
         embed, view = self.list_message(remote, 0, limit, member_id, dept)
-        await interaction.followup.send(embed=embed, view=view, ephemeral=True)
+        await answer(interaction, embed=embed, view=view)
 
     @list_.autocomplete("department")
     async def list_department_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)]
+        return fit_choices([app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)])
 
     @admin.command(name="end", description="End another member's shift (e.g. one they forgot).")
     @app_commands.describe(member="Whose shift to end", reason="Why (kept with the shift)")
@@ -568,7 +566,7 @@ class ShiftCog(commands.Cog):
         elif event == "sync_failed":
             await self._log(
                 shift.guild_id,
-                f"⚠️ The shift of <@{shift.member_id}> could not be sent to Northca: {discord.utils.escape_markdown(shift.last_error or 'refused')}. "
+                f"⚠️ The shift of <@{shift.member_id}> could not be sent to Northca: {discord.utils.escape_markdown(quoted(shift.last_error or 'refused'))}. "
                 "It is kept; a supervisor can retry it from /shift admin pending.",
             )
 
@@ -607,7 +605,7 @@ class ShiftCog(commands.Cog):
         if not isinstance(channel, discord.abc.Messageable) or getattr(getattr(channel, "guild", None), "id", None) != guild_id:
             return  # not a channel of this server
         try:
-            await channel.send(text, allowed_mentions=NO_MENTIONS)
+            await post(channel, text, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.warning("could not post to the shift-log channel %s (%s)", channel_id, exc)
 

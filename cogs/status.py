@@ -12,7 +12,8 @@ from discord.ext import commands
 
 from bot.config import StatusCode
 from bot.errors import Conflict, InvalidInput, NotLinked
-from bot.interactions import guarded, require_guild, require_manage_guild
+from bot.discord_text import fit_choices
+from bot.interactions import answer, edit_answer, edit_message, guarded, post, require_guild, require_manage_guild
 from bot.links import Linkage
 from bot.status import OffDuty, StatusService, UnitCoalescer, UnitStatus
 from bot.timefmt import discord_ts
@@ -140,10 +141,7 @@ class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nor
             f"Shift started {discord_ts(shift.started_at)}: you are on duty, and your unit goes **{code.code}** {code.label}. "
             "Press a status when it changes; /shift end when you go off duty."
         )
-        if interaction.response.is_done():
-            await interaction.edit_original_response(content=text, view=None)
-        else:
-            await interaction.response.edit_message(content=text, view=None)
+        await edit_answer(interaction, text, view=None)
 
 
 async def apply_status(interaction: discord.Interaction, raw_code: str) -> None:
@@ -156,9 +154,9 @@ async def apply_status(interaction: discord.Interaction, raw_code: str) -> None:
     except OffDuty as exc:
         view = discord.ui.View(timeout=None)
         view.add_item(StartShiftButton())
-        await interaction.response.send_message(exc.message, view=view, ephemeral=True)
+        await answer(interaction, exc.message, view=view)
         return
-    await interaction.response.send_message(change.text, ephemeral=True)
+    await answer(interaction, change.text)
 
 
 # --- the cog --------------------------------------------------------------------------
@@ -185,7 +183,7 @@ class StatusCog(commands.Cog):
         for panel in panels:
             channel = self.bot.get_partial_messageable(panel.channel_id, guild_id=guild_id)
             try:
-                await channel.get_partial_message(panel.message_id).edit(embed=embed, view=view)
+                await edit_message(channel.get_partial_message(panel.message_id), embed=embed, view=view)
             except discord.NotFound:
                 log.info("status panel %s in channel %s is gone; forgetting it", panel.message_id, panel.channel_id)
                 await self.svc.forget_panel(panel.message_id)
@@ -200,7 +198,7 @@ class StatusCog(commands.Cog):
         await self.svc.on_duty_changed(guild_id, member_id, on_duty, member.display_name if member is not None else None)
 
     async def code_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)]
+        return fit_choices([app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)])
 
     @status_group.command(name="show", description="See who is in which status, with buttons to set yours.")
     async def show(self, interaction: discord.Interaction) -> None:
@@ -212,7 +210,7 @@ class StatusCog(commands.Cog):
         else:
             content = "You have no status yet: press one below."
         embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)
-        await interaction.response.send_message(content, embed=embed, view=panel_view(self.codes), ephemeral=True)
+        await answer(interaction, content, embed=embed, view=panel_view(self.codes))
 
     @status_group.command(name="set", description="Set your status, as a panel button does.")
     @app_commands.describe(code="The 10-code, for example 10-8")
@@ -237,17 +235,15 @@ class StatusCog(commands.Cog):
         embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)
         target = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
         try:
-            message = await target.send(embed=embed, view=panel_view(self.codes))
+            message = await post(target, embed=embed, view=panel_view(self.codes))
         except discord.Forbidden:
-            await interaction.followup.send(
-                f"I can't post in <#{channel_id}>: give me View Channel, Send Messages and Embed Links there.", ephemeral=True
-            )
+            await answer(interaction, f"I can't post in <#{channel_id}>: give me View Channel, Send Messages and Embed Links there.")
             return
         dropped = await self.svc.add_panel(guild_id, channel_id, message.id, interaction.user.id)
         text = f"Status panel posted in <#{channel_id}>. It keeps itself up to date and works after restarts."
         if dropped:
             text += f" (This server has many panels: the {len(dropped)} oldest no longer update, but their buttons still work.)"
-        await interaction.followup.send(text, ephemeral=True)
+        await answer(interaction, text)
 
 
 async def setup(bot: NorthcaBot) -> None:

@@ -60,7 +60,8 @@ class SandboxConfig(BaseModel):
     record_requests: bool = True
 
 
-FAULT_KINDS = ("500", "429", "html502", "hang", "commit_then_500", "empty200")
+# "error": answers `status` with `message` as the error text (e.g. a very long one).
+FAULT_KINDS = ("500", "429", "html502", "hang", "commit_then_500", "empty200", "error")
 
 
 @dataclass
@@ -71,6 +72,8 @@ class Fault:
     method: str | None = None
     retry_after: float = 1.0
     hang_seconds: float = 60.0
+    status: int = 400
+    message: str = "Refused"
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method != method:
@@ -142,11 +145,16 @@ class Faults:
         method: str | None = None,
         retry_after: float = 1.0,
         hang_seconds: float = 60.0,
+        status: int = 400,
+        message: str = "Refused",
     ) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}")
         self.queue.append(
-            Fault(kind, times, re.compile(path) if path else None, method.upper() if method else None, retry_after, hang_seconds)
+            Fault(
+                kind, times, re.compile(path) if path else None, method.upper() if method else None,
+                retry_after, hang_seconds, status, message,
+            )
         )
 
     def clear(self) -> None:
@@ -386,6 +394,8 @@ class NorthcaSandbox:
             return resp
         if fault.kind == "html502":
             return web.Response(status=502, text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html")
+        if fault.kind == "error":
+            return _envelope_error(fault.status, fault.message)
         if fault.kind == "empty200":
             return web.Response(status=200, body=b"")
         if fault.kind == "hang":
@@ -656,6 +666,7 @@ class NorthcaSandbox:
                 self.faults.add(
                     body["fault"], int(body.get("times", 1)), path=body.get("path"), method=body.get("method"),
                     retry_after=float(body.get("retry_after", 1.0)), hang_seconds=float(body.get("hang_seconds", 60.0)),
+                    status=int(body.get("status", 400)), message=str(body.get("message", "Refused")),
                 )
         except (ValueError, TypeError, AttributeError) as exc:
             return _envelope_error(400, str(exc))

@@ -7,12 +7,13 @@ cogs never write SQL.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncIterator, Iterable, Mapping
 
 import aiosqlite
 
@@ -21,15 +22,40 @@ log = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
+# The transaction the running code belongs to (inherited by tasks it starts meanwhile).
+_CURRENT_TX: contextvars.ContextVar[object | None] = contextvars.ContextVar("northca_db_tx", default=None)
+Params = Iterable[Any] | Mapping[str, Any]
+
+
 class Database:
+    """One aiosqlite connection shared by every coroutine, behind one gate.
+
+    SQLite has one transaction per connection: a statement another coroutine ran while a
+    transaction was open would join it, and a rollback would silently undo that write. So
+    every statement (read or write) passes the gate: while a transaction is open, only code
+    of that transaction runs statements; the rest wait until it ends (readers never see
+    uncommitted rows either). With no transaction open, statements go straight to the
+    database thread in arrival order, so the gate costs nothing under a burst.
+    """
+
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
-        # One connection is shared by every coroutine: only one explicit transaction at a time.
-        self._tx_lock = asyncio.Lock()
+        self._tx_lock = asyncio.Lock()  # one transaction at a time
+        self._open_tx: object | None = None
+        self._tx_closed = asyncio.Event()
+        self._tx_closed.set()
 
     @property
     def conn(self) -> aiosqlite.Connection:
+        """The raw connection, for the code of an open transaction only (anything else would
+        bypass the gate: use execute / execute_fetchall / fetchone / fetchall)."""
+        if self._open_tx is None or _CURRENT_TX.get() is not self._open_tx:
+            raise RuntimeError("Database.conn is for use inside Database.transaction(); use the Database methods")
+        return self._raw
+
+    @property
+    def _raw(self) -> aiosqlite.Connection:
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
@@ -51,7 +77,7 @@ class Database:
             self._conn = None
 
     async def migrate(self) -> list[int]:
-        await self.conn.execute(
+        await self.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
             " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
         )
@@ -60,45 +86,84 @@ class Database:
         for version, name, sql in _migrations():
             if version in done:
                 continue
-            async with self.transaction():
+            async with self.transaction() as conn:
                 # executescript would commit on its own; run statement by statement inside our transaction.
                 for statement in _statements(sql):
-                    await self.conn.execute(statement)
-                await self.conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name))
+                    await conn.execute(statement)
+                await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name))
             log.info("applied migration %03d %s", version, name)
             applied.append(version)
         return applied
 
+    async def _gate(self) -> aiosqlite.Connection:
+        """Wait until this code may run a statement. The caller hands its statement to the
+        connection right after, without suspending in between, so it is queued before any
+        transaction that starts later."""
+        while self._open_tx is not None and _CURRENT_TX.get() is not self._open_tx:
+            await self._tx_closed.wait()
+        return self._raw
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
-
-        Statements other coroutines run meanwhile on the shared connection would join it,
-        so services keep transactions to short runs of statements (most writes are one
-        statement, which SQLite makes its own transaction)."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error. Statements of other coroutines
+        wait until it ends (see the class docstring); tasks started inside it belong to it.
+        Keep it short, and never wait inside it for database work of a task started before it
+        (e.g. a batching task): that work waits for this transaction to end."""
+        if self._open_tx is not None and _CURRENT_TX.get() is self._open_tx:
+            raise RuntimeError("a transaction is already open here (nested transactions are not supported)")
         async with self._tx_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._gate()
+            tx = object()
+            self._open_tx = tx
+            self._tx_closed.clear()
+            token = _CURRENT_TX.set(tx)
             try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
+                conn = self._raw
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
+                await conn.execute("COMMIT")
+            finally:
+                _CURRENT_TX.reset(token)
+                self._open_tx = None
+                self._tx_closed.set()
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        cursor = await self.conn.execute(sql, tuple(params))
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """One statement; returns the rows it changed."""
+        conn = await self._gate()
+        cursor = await conn.execute(sql, _params(params))
         try:
             return cursor.rowcount
         finally:
             await cursor.close()
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        conn = await self._gate()
+        cursor = await conn.executemany(sql, [_params(row) for row in rows])
+        try:
+            return cursor.rowcount
+        finally:
+            await cursor.close()
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        """One statement, its rows in the same trip to the database thread (a read, or a
+        write with RETURNING: finished, hence committed, when it returns)."""
+        conn = await self._gate()
+        return list(await conn.execute_fetchall(sql, _params(params)))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        rows = await self.execute_fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        return await self.execute_fetchall(sql, params)
+
+
+def _params(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
+    return params if isinstance(params, Mapping) else tuple(params)
 
 
 def _migrations() -> list[tuple[int, str, str]]:

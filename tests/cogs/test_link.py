@@ -74,6 +74,26 @@ async def test_northca_down_is_told_plainly(start_bot, sandbox):
     assert len(sandbox.requests) == 1 and await stored(h) is None
 
 
+async def test_link_answers_when_northca_sends_a_2500_character_error(start_bot, sandbox):
+    # Discord refuses a message over 2,000 characters: the answer must be fitted, not left "thinking".
+    h = await start_bot()
+    sandbox.faults.add("error", times=1, method="POST", path=r"/link-requests$", status=400, message="E" * 2500)
+    reply = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=MDT)).final()
+    assert reply.ephemeral and reply.content.startswith("Northca refused this: EEEE")
+    assert len(reply.content) <= 2000 and reply.content.endswith("….")
+    assert await stored(h) is None
+
+
+async def test_answer_discord_refuses_falls_back_to_a_short_message(start_bot, sandbox):
+    h = await start_bot()
+    # Discord refuses the first followup (the private answer) as an invalid form body, once.
+    h.fake.fail_next(r"^/webhooks/\d+/[^/]+$", 400, method="POST", code=50035)
+    private = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=MDT)).final()
+    assert private.ephemeral and private.content.startswith(f"Link request sent for MDT `{MDT}`")
+    assert private.content.endswith("(Discord refused the full answer; the bot's log has the details.)")
+    assert (await stored(h)).status == "pending"
+
+
 async def test_member_without_manage_server_is_refused(start_bot, sandbox):
     h = await start_bot()
     reply = await h.slash("link", member=OFFICER_M, guild_id=GUILD, mdt_id=MDT)

@@ -351,6 +351,35 @@ async def test_start_with_a_pending_link_acknowledges_before_asking_northca(star
     assert (await LinkStore(h.bot.db).get(GUILD)).status == "approved"
 
 
+LONG_ERROR = "E" * 2500  # Northca's error text; a message carrying it whole is over Discord's 2,000
+
+
+async def test_end_verdict_shows_a_2500_character_northca_refusal(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    await start_shift(h)
+    sandbox.faults.add("error", times=1, method="POST", path=r"/shifts$", status=400, message=LONG_ERROR)
+    first, verdict = await end_shift(h)
+    assert first.content.endswith("Sending to Northca…")
+    assert verdict.kind == "edit" and "Northca refused it (EEEE" in verdict.content
+    assert len(verdict.content) <= 2000 and "It is kept, and admins see it in /shift admin pending." in verdict.content
+    assert fields(verdict)["Northca"].startswith("Northca refused it (EEEE")
+    assert h.bot.db and (await only_shift(h)).last_error == LONG_ERROR  # kept whole for the admins
+
+
+async def test_shift_log_line_is_posted_with_a_2500_character_northca_refusal(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    await start_shift(h)
+    sandbox.faults.add("error", times=1, method="POST", path=r"/shifts$", status=400, message=LONG_ERROR)
+    await end_shift(h)
+    rec = await h.fake.wait_for(
+        lambda r: "could not be sent" in (r.json or {}).get("content", "") and r.ok,
+        method="POST", path=rf"^/channels/{LOG_CH}/messages$",
+    )
+    line = h.fake.messages[int(rec.response["id"])]["content"]
+    assert line.startswith(f"⚠️ The shift of <@{OFFICER}> could not be sent to Northca: EEEE") and len(line) <= 2000
+    assert line.endswith("a supervisor can retry it from /shift admin pending.")
+
+
 async def test_restart_between_end_and_sync_sends_it_once(start_bot, sandbox):
     h = await boot(start_bot, sandbox)
     await start_shift(h)

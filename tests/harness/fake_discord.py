@@ -3,7 +3,8 @@
 ``FakeDiscord`` is an aiohttp server on 127.0.0.1 that discord.py talks to once
 ``discord.http.Route.BASE`` points at it. It records every request and answers
 like Discord would (interaction callbacks with ``?with_response=1``, followups,
-message CRUD, role changes, command sync).
+message CRUD, role changes, command sync). Like Discord, it refuses a message,
+callback or edit with a text over Discord's limits (400, code 50035; see limits.py).
 
 ``Harness`` injects INTERACTION_CREATE payloads through the gateway's own
 parser (``ConnectionState.parse_interaction_create``), so the real
@@ -36,6 +37,7 @@ from aiohttp import BodyPartReader, web
 from discord import app_commands
 
 from . import builders
+from .limits import callback_errors, message_errors
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,14 @@ MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
 
 _API_PREFIX = re.compile(r"^/api/v\d+")
+# Requests that carry a message (or an interaction callback): Discord checks their size limits.
+_CALLBACK_PATH = re.compile(r"^/interactions/\d+/[^/]+/callback$")
+_MESSAGE_PATHS = (
+    ("POST", re.compile(r"^/webhooks/\d+/[^/]+$")),
+    ("PATCH", re.compile(r"^/webhooks/\d+/[^/]+/messages/(@original|\d+)$")),
+    ("POST", re.compile(r"^/channels/\d+/messages$")),
+    ("PATCH", re.compile(r"^/channels/\d+/messages/\d+$")),
+)
 
 # Error bodies Discord sends for common statuses (status -> (message, JSON error code)).
 _ERRORS: dict[int, tuple[str, int]] = {
@@ -451,6 +461,11 @@ class FakeDiscord:
                 failure.remaining -= 1
                 self._failures = [f for f in self._failures if f.remaining > 0]
                 return failure.status, copy.deepcopy(failure.body)
+        refused = self._limit_errors(rec)
+        if refused:
+            # Like Discord: nothing is sent, acknowledged or edited; the bot gets an HTTPException.
+            log.debug("FakeDiscord refused %s %s: over Discord's limits %s", rec.method, rec.path, refused)
+            return 400, {"code": 50035, "message": "Invalid Form Body", "errors": refused}
         for route in (*self._custom_routes, *self._routes):
             if route.method not in (None, rec.method):
                 continue
@@ -463,6 +478,15 @@ class FakeDiscord:
             if result is not None:
                 return result
         return 200, {}  # catch-all: recorded, answered with an empty object
+
+    @staticmethod
+    def _limit_errors(rec: Recorded) -> dict[str, Any]:
+        """Discord's size limits on what a request would send (empty: within them)."""
+        if rec.method == "POST" and _CALLBACK_PATH.search(rec.path):
+            return callback_errors(rec.json)
+        if any(rec.method == method and pattern.search(rec.path) for method, pattern in _MESSAGE_PATHS):
+            return message_errors(rec.json)
+        return {}
 
     def _record(self, rec: Recorded) -> None:
         rec.seq = len(self.requests)
@@ -1106,6 +1130,8 @@ class Harness:
         reply = await self._inject(payload, f"autocomplete /{name} {focused}", timeout)
         if reply.callback_type != 8:
             raise AssertionError(f"expected an autocomplete answer (type 8), got {reply!r}")
+        if reply.status != 200:
+            raise AssertionError(f"Discord refused the autocomplete answer: {reply.request.response}")
         return reply.choices
 
     async def click(

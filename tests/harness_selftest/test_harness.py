@@ -172,6 +172,40 @@ class ThrowawayBot(commands.Bot):
         async def admin_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
             await interaction.response.send_message(f"denied: {type(error).__name__}", ephemeral=True)
 
+        @self.tree.command(description="Over Discord's limits")
+        async def oversize(interaction: discord.Interaction, where: str) -> None:
+            long_text = "x" * 2001
+            try:
+                if where == "callback":
+                    await interaction.response.send_message(long_text)
+                elif where == "embed":
+                    embed = discord.Embed(description="d" * 4000)
+                    for i in range(3):
+                        embed.add_field(name=f"f{i}", value="v" * 1000)  # each within 1,024, 7,000 in all
+                    await interaction.response.send_message(embed=embed)
+                elif where == "button":
+                    view = discord.ui.View()
+                    view.add_item(discord.ui.Button(label="b" * 81, custom_id="long:label"))
+                    await interaction.response.send_message("a button", view=view)
+                elif where == "followup":
+                    await interaction.response.defer(thinking=True)
+                    await interaction.followup.send(long_text)
+                elif where == "edit":
+                    await interaction.response.send_message("short")
+                    await interaction.edit_original_response(content=long_text)
+            except discord.HTTPException as exc:
+                text = f"refused {exc.status} {exc.code}"
+                if interaction.response.is_done():
+                    await interaction.followup.send(text)
+                else:  # a refused callback acknowledges nothing: the interaction can still be answered
+                    await interaction.response.send_message(text)
+
+        @oversize.autocomplete("where")
+        async def oversize_ac(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            if current == "many":
+                return [app_commands.Choice(name=f"c{i}", value=f"c{i}") for i in range(26)]
+            return [app_commands.Choice(name="n" * 101, value="long")]
+
         @self.tree.command(description="Silent")
         async def silent(interaction: discord.Interaction) -> None:
             pass
@@ -480,3 +514,74 @@ async def test_command_sync_echo(bot: ThrowawayBot, fake: FakeDiscord) -> None:
     assert all(c.id for c in synced)
     synced_guild = await bot.tree.sync(guild=discord.Object(GUILD))
     assert synced_guild == []
+
+
+# --- Discord's size limits ---------------------------------------------------------------------
+
+
+def too_long(limit: int) -> dict[str, Any]:
+    return {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": f"Must be {limit} or fewer in length."}]}
+
+
+EMBED_TOO_BIG = {"_errors": [{"code": "MAX_EMBED_SIZE_EXCEEDED", "message": "Embed size exceeds maximum size of 6000"}]}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("where", "errors"),
+    [
+        ("callback", {"data": {"content": too_long(2000)}}),
+        ("embed", {"data": {"embeds": EMBED_TOO_BIG}}),
+        ("button", {"data": {"components": {"0": {"components": {"0": {"label": too_long(80)}}}}}}),
+    ],
+)
+async def test_over_limit_callback_is_refused_like_discord(
+    h: Harness, fake: FakeDiscord, where: str, errors: Any
+) -> None:
+    refused = await h.slash("oversize", member=ALICE_M, where=where)
+    assert refused.status == 400
+    assert refused.request.response == {"code": 50035, "message": "Invalid Form Body", "errors": errors}
+    # nothing was acknowledged: the bot's next callback is accepted
+    retry = await h.fake.wait_for(lambda r: r.path.endswith("/callback") and r.ok, since=refused.request.seq + 1)
+    assert retry.json["data"]["content"] == "refused 400 50035"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("where", ["followup", "edit"])
+async def test_over_limit_followup_and_edit_are_refused(h: Harness, fake: FakeDiscord, where: str) -> None:
+    first = await h.slash("oversize", member=ALICE_M, where=where)
+    assert first.status == 200
+    reply = await first.followup()
+    assert reply.content == "refused 400 50035"
+    refused = [r for r in fake.requests if r.status == 400]
+    assert len(refused) == 1 and refused[0].response["errors"] == {"content": too_long(2000)}
+    assert all("x" * 2001 != m.get("content") for m in fake.messages.values())
+
+
+@pytest.mark.asyncio
+async def test_over_limit_channel_message_and_edit_are_refused(
+    h: Harness, bot: ThrowawayBot, fake: FakeDiscord
+) -> None:
+    channel = bot.get_partial_messageable(snowflake(), guild_id=GUILD)
+    with pytest.raises(discord.HTTPException) as sent:
+        await channel.send("x" * 2001)
+    assert (sent.value.status, sent.value.code) == (400, 50035)
+    message = await channel.send("fits")
+    with pytest.raises(discord.HTTPException) as edited:
+        await message.edit(embed=discord.Embed(title="t" * 257))
+    assert (edited.value.status, edited.value.code) == (400, 50035)
+    assert fake.requests[-1].response["errors"] == {"embeds": {"0": {"title": too_long(256)}}}
+    assert fake.messages[message.id]["embeds"] == []  # the refused edit changed nothing
+    await message.edit(content="x" * 2000)  # exactly at the limit is fine
+    assert fake.messages[message.id]["content"] == "x" * 2000
+
+
+@pytest.mark.asyncio
+async def test_over_limit_autocomplete_is_refused(h: Harness, fake: FakeDiscord) -> None:
+    for typed, error_path in (("many", ("choices", "_errors")), ("long", ("choices", "0", "name"))):
+        with pytest.raises(AssertionError, match="Discord refused the autocomplete answer"):
+            await h.autocomplete("oversize", member=ALICE_M, where=typed)
+        errors = fake.requests[-1].response["errors"]["data"]
+        for key in error_path:
+            errors = errors[key]
+        assert errors

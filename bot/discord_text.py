@@ -1,0 +1,160 @@
+"""Discord's size limits, and fitting every text the bot sends to them.
+
+Discord refuses a whole message (HTTP 400, code 50035) when one text in it is too
+long, so a long error text from Northca would leave an interaction unanswered.
+Everything sent goes through bot.interactions, which fits it here first; texts are
+cut with an ellipsis. Lengths are counted in UTF-16 code units, which is never less
+than the code points Discord may count, so a fitted text is accepted either way.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import discord
+from discord import app_commands
+
+CONTENT = 2000
+EMBED_TITLE = 256
+EMBED_DESCRIPTION = 4096
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+FOOTER = 2048
+AUTHOR = 256
+FIELDS = 25
+EMBED_TOTAL = 6000
+BUTTON_LABEL = 80
+SELECT_PLACEHOLDER = 150
+OPTION_LABEL = 100
+OPTION_DESCRIPTION = 100
+OPTIONS = 25
+MODAL_TITLE = 45
+TEXT_INPUT_LABEL = 45
+TEXT_INPUT_PLACEHOLDER = 100
+CHOICE_NAME = 100
+CHOICE_VALUE = 100
+CHOICES = 25
+
+ELLIPSIS = "…"
+# A mention, channel, emoji or timestamp token (<@1>, <#1>, <:a:1>, <t:1:R>) cut in half shows as junk.
+_OPEN_TOKEN = re.compile(r"<[@#:at][^<>\s]{0,80}$")
+
+V = TypeVar("V", bound=discord.ui.View)
+
+
+def length(text: str) -> int:
+    """Discord-safe length: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` if it fits in `limit`, else its start cut at a clean point, with an ellipsis."""
+    if length(text) <= limit:
+        return text
+    room = limit - length(ELLIPSIS)
+    cut, used = 0, 0
+    for ch in text:
+        size = 2 if ord(ch) > 0xFFFF else 1
+        if used + size > room:
+            break
+        used += size
+        cut += 1
+    head = _OPEN_TOKEN.sub("", text[:cut]).rstrip()
+    return head + ELLIPSIS
+
+
+QUOTED = 400
+
+
+def quoted(text: str) -> str:
+    """Someone else's text (Northca's error) inside one of our sentences: cut short, so the
+    sentence around it, which says what to do, still fits."""
+    return fit(text, QUOTED)
+
+
+def fit_content(text: str | None) -> str | None:
+    return None if text is None else fit(text, CONTENT)
+
+
+def fit_embed(embed: discord.Embed) -> discord.Embed:
+    """A copy of `embed` within every per-part limit and the 6,000 total."""
+    data: dict[str, Any] = embed.to_dict()  # type: ignore[assignment]
+    _fit_key(data, "title", EMBED_TITLE)
+    _fit_key(data, "description", EMBED_DESCRIPTION)
+    fields = list(data.get("fields") or [])[:FIELDS]
+    for item in fields:
+        _fit_key(item, "name", FIELD_NAME)
+        _fit_key(item, "value", FIELD_VALUE)
+    if fields:
+        data["fields"] = fields
+    if isinstance(data.get("footer"), dict):
+        _fit_key(data["footer"], "text", FOOTER)
+    if isinstance(data.get("author"), dict):
+        _fit_key(data["author"], "name", AUTHOR)
+    _fit_total(data, fields)
+    return discord.Embed.from_dict(data)
+
+
+def _fit_key(data: dict[str, Any], key: str, limit: int) -> None:
+    value = data.get(key)
+    if isinstance(value, str):
+        data[key] = fit(value, limit)
+
+
+def _fit_total(data: dict[str, Any], fields: list[dict[str, Any]]) -> None:
+    """Shorten the longest texts first until the embed's texts add up to at most 6,000."""
+    parts: list[tuple[dict[str, Any], str]] = [(data, "title"), (data, "description")]
+    parts += [(item, key) for item in fields for key in ("name", "value")]
+    if isinstance(data.get("footer"), dict):
+        parts.append((data["footer"], "text"))
+    if isinstance(data.get("author"), dict):
+        parts.append((data["author"], "name"))
+    parts = [(owner, key) for owner, key in parts if isinstance(owner.get(key), str)]
+
+    def total() -> int:
+        return sum(length(owner[key]) for owner, key in parts)
+
+    excess = total() - EMBED_TOTAL
+    while excess > 0:
+        owner, key = max(parts, key=lambda p: length(p[0][p[1]]))
+        current = length(owner[key])
+        owner[key] = fit(owner[key], max(2, current - excess))
+        if length(owner[key]) >= current:
+            break  # nothing left to cut (cannot happen with 6,000 over at most 54 parts)
+        excess = total() - EMBED_TOTAL
+
+
+def fit_view(view: V) -> V:
+    """Fits the labels, placeholders and options of `view`'s items, in place."""
+    for child in view.children:
+        item: Any = getattr(child, "item", child)  # a DynamicItem wraps its button or select
+        if isinstance(item, discord.ui.Button) and item.label:
+            item.label = fit(item.label, BUTTON_LABEL)
+        if isinstance(item, discord.ui.Select):
+            if item.placeholder:
+                item.placeholder = fit(item.placeholder, SELECT_PLACEHOLDER)
+            options = item.options[:OPTIONS]
+            for option in options:
+                option.label = fit(option.label, OPTION_LABEL)
+                if option.description:
+                    option.description = fit(option.description, OPTION_DESCRIPTION)
+            item.options = options
+        if isinstance(item, discord.ui.TextInput):
+            item.label = fit(item.label, TEXT_INPUT_LABEL)
+            if item.placeholder:
+                item.placeholder = fit(item.placeholder, TEXT_INPUT_PLACEHOLDER)
+    if isinstance(view, discord.ui.Modal):
+        view.title = fit(view.title, MODAL_TITLE)
+    return view
+
+
+def fit_choices(choices: list[app_commands.Choice[str]]) -> list[app_commands.Choice[str]]:
+    """At most 25 autocomplete choices, names fitted; a value too long to send is left out
+    (cutting it would pick something else)."""
+    fitted = [
+        app_commands.Choice(name=fit(c.name, CHOICE_NAME), value=c.value)
+        for c in choices
+        if not isinstance(c.value, str) or length(c.value) <= CHOICE_VALUE
+    ]
+    return fitted[:CHOICES]

@@ -1,0 +1,45 @@
+"""Fitting texts to Discord's limits (bot/discord_text.py), without Discord."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.discord_text import EMBED_TOTAL, fit, fit_choices, fit_embed, fit_view, length
+
+
+def test_text_over_the_limit_is_cut_with_an_ellipsis():
+    assert fit("short", 10) == "short"
+    assert fit("x" * 2500, 2000) == "x" * 1999 + "…"
+    # an emoji outside the BMP counts two (UTF-16), and is never split
+    cut = fit("😀" * 1500, 2000)
+    assert length(cut) <= 2000 and cut.endswith("…") and set(cut[:-1]) == {"😀"}
+
+
+def test_a_mention_or_timestamp_is_not_cut_in_half():
+    text = "a" * 1990 + " <t:1700000000:R> tail"
+    assert fit(text, 2000) == "a" * 1990 + "…"
+
+
+def test_embed_fits_every_part_and_the_total():
+    embed = discord.Embed(title="t" * 300, description="d" * 5000, colour=discord.Colour.red())
+    for i in range(30):
+        embed.add_field(name=f"n{i}" * 100, value="v" * 2000)
+    embed.set_footer(text="f" * 3000)
+    fitted = fit_embed(embed)
+    assert len(fitted.title or "") <= 256 and len(fitted.description or "") <= 4096
+    assert len(fitted.fields) == 25
+    assert all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in fitted.fields)
+    assert len(fitted.footer.text or "") <= 2048
+    assert len(fitted) <= EMBED_TOTAL and fitted.colour == discord.Colour.red()
+    assert len(embed.fields) == 30  # the original is left as it was
+
+
+def test_choices_and_button_labels_fit():
+    choices = fit_choices([app_commands.Choice(name="n" * 150, value=f"v{i}") for i in range(30)])
+    assert len(choices) == 25 and all(len(c.name) <= 100 for c in choices)
+    assert fit_choices([app_commands.Choice(name="x", value="v" * 101)]) == []  # a cut value would pick something else
+    view = discord.ui.View()
+    view.add_item(discord.ui.Button(label="b" * 120, custom_id="b"))
+    button = fit_view(view).children[0]
+    assert isinstance(button, discord.ui.Button) and len(button.label or "") == 80
