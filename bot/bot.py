@@ -4,7 +4,7 @@ services, and their background tasks; loads the cogs."""
 from __future__ import annotations
 
 import logging
-import secrets
+import sqlite3
 from typing import Any, Protocol
 
 import aiohttp
@@ -16,8 +16,9 @@ from bot.config import Config
 from bot.interactions import report_error
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
-from bot.northca.sandbox import NorthcaSandbox, SandboxConfig
+from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
 from bot.profiles import ProfileStore
+from bot.startup import StartupError, explain_port_error, open_database, sandbox_state_path
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,26 @@ class NorthcaBot(commands.Bot):
         self.shifts: Any = None  # bot.shifts.ShiftService, set by cogs.shift (before cogs.status, which listens to it)
         self.unit_status: Any = None  # bot.status.StatusService, set by cogs.status (`status` is discord.py's presence)
         self._services: list[BackgroundService] = []
+        self._northca_endpoint: tuple[str, str] | None = None
+        self._shutting_down = False
+
+    async def open_local(self) -> None:
+        """Open the database and the sandbox port; raises StartupError (one line) on a local problem.
+        Called before logging in to Discord, so a local problem never looks like a network one."""
+        if self._northca_endpoint is not None:
+            return
+        await open_database(self.db)
+        self._northca_endpoint = await self._open_northca_endpoint()
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        await self.open_local()
+        await super().start(token, reconnect=reconnect)
 
     async def setup_hook(self) -> None:
-        await self.db.open()
+        await self.open_local()
+        assert self._northca_endpoint is not None
         self.session = aiohttp.ClientSession()
-        base_url, key = await self._northca_endpoint()
+        base_url, key = self._northca_endpoint
         self.northca = NorthcaClient(
             self.session, base_url, key,
             timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,
@@ -85,29 +101,43 @@ class NorthcaBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to the dev guild %s", len(synced), guild.id)
 
-    async def _northca_endpoint(self) -> tuple[str, str]:
+    async def _open_northca_endpoint(self) -> tuple[str, str]:
         key = self.config.northca.partner_key
         if key is not None:
             return self.config.northca.base_url, key.get_secret_value()
-        # No partner key: run against the local sandbox, in-process, on loopback.
-        sandbox_key = secrets.token_urlsafe(24)
+        # No partner key: run against the local sandbox, in-process, on loopback, with the documented
+        # sandbox key (loopback only; README shows how to curl it).
         section = self.config.sandbox
-        self.sandbox = NorthcaSandbox(
-            SandboxConfig(partner_key=sandbox_key, auto_approve_after=section.auto_approve_after, mdts=section.mdts, db_path=section.db_path)
-        )
-        base_url = await self.sandbox.start("127.0.0.1", section.port)
+        state_path = section.db_path if section.db_path is not None else sandbox_state_path(self.config.database.path)
+        try:
+            self.sandbox = NorthcaSandbox(
+                SandboxConfig(partner_key=DEFAULT_SANDBOX_KEY, auto_approve_after=section.auto_approve_after,
+                              mdts=section.mdts, db_path=state_path)
+            )
+        except sqlite3.Error as exc:
+            raise StartupError(
+                f"The sandbox state file {state_path} cannot be used ({exc}): move it away, "
+                "or set [sandbox] db_path to another file (\":memory:\" forgets links at exit)."
+            ) from None
+        try:
+            base_url = await self.sandbox.start("127.0.0.1", section.port)
+        except OSError as exc:
+            raise explain_port_error("127.0.0.1", section.port, exc) from None
         log.warning(
             "No Northca partner key configured: running against the LOCAL Northca sandbox at %s, NOT Northca. "
             "Nothing reaches a real MDT. Seeded MDTs: %s",
             base_url, ", ".join(m.id for m in section.mdts) or "none",
         )
-        return base_url, sandbox_key
+        return base_url, DEFAULT_SANDBOX_KEY
 
     def add_service(self, service: BackgroundService) -> None:
         """Cogs register their background services here; started after loading, stopped on close."""
         self._services.append(service)
 
     async def close(self) -> None:
+        if self._shutting_down:
+            return
+        self._shutting_down = True
         for service in reversed(self._services):
             try:
                 await service.stop()

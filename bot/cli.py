@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 import aiohttp
@@ -32,16 +33,52 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    from bot.bot import NorthcaBot
+# Test-only: point discord.py's REST calls at a local fake Discord (tests/harness). Never set it in production.
+TEST_DISCORD_API_ENV = "NORTHCA_BOT_TEST_DISCORD_API"
+LOG_LEVEL_ENV = "NORTHCA_BOT_LOG_LEVEL"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Libraries that flood at DEBUG (every gateway frame, every SQL statement): kept at INFO or above.
+_CHATTY_LIBRARIES = ("discord", "aiohttp", "aiosqlite", "asyncio")
 
-    discord.utils.setup_logging(level=getattr(logging, args.log_level))
+
+def setup_logging(level_name: str) -> None:
+    level = getattr(logging, level_name)
+    if sys.stderr.isatty():
+        discord.utils.setup_logging(level=level)  # colours on a terminal
+    else:
+        # Plain lines for journald, docker logs and files.
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
+
+
+def _use_test_discord() -> None:
+    base = os.environ.get(TEST_DISCORD_API_ENV)
+    if base:
+        discord.http.Route.BASE = base
+
+
+async def _run(config: Config) -> None:
+    from bot.bot import NorthcaBot
+    from bot.shutdown import run_until_signalled
+
     bot = NorthcaBot(config)
     token = config.discord.token.get_secret_value() if config.discord.token else ""
+    async with bot:
+        await run_until_signalled(bot, token)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    from bot.startup import StartupError
+
+    setup_logging(args.log_level)
+    _use_test_discord()
     try:
-        # log_handler=None: logging is already set up above.
-        bot.run(token, log_handler=None)
+        asyncio.run(_run(config))
+    except StartupError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 1
     except discord.LoginFailure:
         print("Discord refused the bot token. Check [discord] token or DISCORD_TOKEN.", file=sys.stderr)
         return 1
@@ -93,6 +130,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_log_level() -> str:
+    value = os.environ.get(LOG_LEVEL_ENV, "INFO").strip().upper()
+    return value if value in LOG_LEVELS else "INFO"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="northca-bot", description="Northca Duty Bot")
     sub = parser.add_subparsers(dest="command")
@@ -102,7 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     run = with_config(sub.add_parser("run", help="run the bot (default)"))
-    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.add_argument(
+        "--log-level", default=_default_log_level(), type=str.upper, choices=LOG_LEVELS,
+        help=f"default: ${LOG_LEVEL_ENV} or INFO",
+    )
     run.set_defaults(func=cmd_run)
     with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong")).set_defaults(func=cmd_check_config)
     sync = with_config(sub.add_parser("sync", help="publish the slash commands to Discord"))

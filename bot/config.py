@@ -49,6 +49,13 @@ class NorthcaConfig(_Section):
             raise ValueError("must be an http(s) URL such as https://api.northca.dev/v1")
         return value.rstrip("/")
 
+    @field_validator("partner_key")
+    @classmethod
+    def _key_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty: paste your Northca partner key, or remove the line to run against the LOCAL sandbox")
+        return value
+
 
 class DatabaseConfig(_Section):
     path: str = "data/northca-bot.sqlite3"
@@ -111,7 +118,8 @@ class SandboxSection(_Section):
     port: int = Field(default=0, ge=0, le=65535)
     auto_approve_after: float | None = 1.0
     mdts: list[SandboxMdt] = Field(default_factory=lambda: [SandboxMdt(id="demo-mdt", name="Demo MDT")])
-    db_path: str = ":memory:"
+    # None: a file beside the bot's database (<database stem>.sandbox.sqlite3), so a restart keeps links.
+    db_path: str | None = None
 
 
 class Config(_Section):
@@ -136,6 +144,7 @@ def _problems(exc: ValidationError) -> list[str]:
             message = "unknown key"
         elif err["type"] == "missing":
             message = "required"
+        message = message.removeprefix("Value error, ")
         lines.append(f"{where}: {message}")
     return lines
 

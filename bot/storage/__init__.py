@@ -45,6 +45,15 @@ class Database:
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self.migrate()
 
+    async def check_writable(self) -> None:
+        """Raise sqlite3.OperationalError ("attempt to write a readonly database") when writes would fail."""
+        async with self._tx_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self.conn.execute("INSERT OR REPLACE INTO schema_migrations (version, name) VALUES (-1, 'probe')")
+            finally:
+                await self.conn.execute("ROLLBACK")
+
     async def close(self) -> None:
         if self._conn is not None:
             await self._conn.close()

@@ -41,7 +41,7 @@ def test_example_documents_every_key():
         ("[discord]\ntoken='x'\n[northca]\ntimeout_seconds='soon'", "northca.timeout_seconds:"),
         ("[discord]\ndev_guild_id=1", "discord.token: required"),
         ("[discord]\ntoken='x'\n[status]\non_duty_code='10-99'", "on_duty_code '10-99' is not one of the configured codes"),
-        ("[discord]\ntoken='x'\n[northca]\nbase_url='ftp://x'", "northca.base_url: Value error, must be an http(s) URL"),
+        ("[discord]\ntoken='x'\n[northca]\nbase_url='ftp://x'", "northca.base_url: must be an http(s) URL"),
     ],
 )
 def test_bad_files_exit_nonzero_with_one_line_per_problem(tmp_path, content, expected):
