@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Config
+from bot.demo import enable_demo_mark
 from bot.interactions import report_error
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
@@ -85,6 +86,8 @@ class NorthcaBot(commands.Bot):
         assert self._northca_endpoint is not None
         self.session = aiohttp.ClientSession()
         base_url, key = self._northca_endpoint
+        if self.sandbox is not None:
+            enable_demo_mark(self)
         self.northca = NorthcaClient(
             self.session, base_url, key,
             timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,3 +79,9 @@ def test_environment_supplies_secrets(tmp_path):
 def test_missing_file_is_a_clear_line(tmp_path):
     result = run_cli("check-config", "--config", str(tmp_path / "nope.toml"))
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_empty_partner_key_is_a_config_error():
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"discord": {"token": "t"}, "northca": {"partner_key": ""}}, env={})
+    assert caught.value.problems[0].startswith("northca.partner_key: is empty")
