@@ -98,6 +98,7 @@ class NorthcaBot(commands.Bot):
             await self.load_extension(name)
         for service in self._services:
             await service.start()
+        log.info("started: database %s open, %d background services running", self.db.path, len(self._services))
         if self.config.discord.dev_guild_id:
             guild = discord.Object(self.config.discord.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
