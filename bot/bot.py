@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.commands_sync import publish_if_changed
 from bot.config import Config
 from bot.demo import enable_demo_mark
 from bot.interactions import report_error
@@ -68,6 +69,8 @@ class NorthcaBot(commands.Bot):
         self._services: list[BackgroundService] = []
         self._northca_endpoint: tuple[str, str] | None = None
         self._shutting_down = False
+        # True for `northca-bot sync`: log in and build the command tree, nothing else.
+        self.publish_only = False
 
     async def open_local(self) -> None:
         """Open the database and the sandbox port; raises StartupError (one line) on a local problem.
@@ -82,12 +85,23 @@ class NorthcaBot(commands.Bot):
         await super().start(token, reconnect=reconnect)
 
     async def setup_hook(self) -> None:
+        if self.publish_only:
+            # `northca-bot sync`: the command tree only; no database, no sandbox, no background work.
+            await self._load_commands(self.config.northca.base_url, "unused: sync never calls Northca")
+            return
         await self.open_local()
         assert self._northca_endpoint is not None
-        self.session = aiohttp.ClientSession()
         base_url, key = self._northca_endpoint
         if self.sandbox is not None:
             enable_demo_mark(self)
+        await self._load_commands(base_url, key)
+        for service in self._services:
+            await service.start()
+        log.info("started: database %s open, %d background services running", self.db.path, len(self._services))
+        await publish_if_changed(self.tree, self.db, self.config.discord.dev_guild_id)
+
+    async def _load_commands(self, base_url: str, key: str) -> None:
+        self.session = aiohttp.ClientSession()
         self.northca = NorthcaClient(
             self.session, base_url, key,
             timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,
@@ -96,14 +110,6 @@ class NorthcaBot(commands.Bot):
         self.profiles = ProfileStore(self.db)
         for name in self.extension_names:
             await self.load_extension(name)
-        for service in self._services:
-            await service.start()
-        log.info("started: database %s open, %d background services running", self.db.path, len(self._services))
-        if self.config.discord.dev_guild_id:
-            guild = discord.Object(self.config.discord.dev_guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to the dev guild %s", len(synced), guild.id)
 
     async def _open_northca_endpoint(self) -> tuple[str, str]:
         key = self.config.northca.partner_key

@@ -91,31 +91,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _sync(config: Config, guild_id: int | None) -> int:
+async def _sync(config: Config, guild_id: int | None, clear: bool) -> str:
     from bot.bot import NorthcaBot
+    from bot.commands_sync import publish, remove
 
     bot = NorthcaBot(config)
+    bot.publish_only = True  # only publishes: no database migration, no sandbox, no background work
     async with bot:
         await bot.login(config.discord.token.get_secret_value() if config.discord.token else "")
-        if guild_id:
-            guild = discord.Object(guild_id)
-            bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
-            print(f"Published {len(synced)} commands to guild {guild_id} (visible at once).")
-        else:
-            synced = await bot.tree.sync()
-            print(f"Published {len(synced)} commands globally (Discord may take up to an hour to show them).")
-    return 0
+        where = "globally" if guild_id is None else f"from guild {guild_id}"
+        if clear:
+            await remove(bot.tree, guild_id)
+            return f"Removed the bot's commands {where}."
+        count = await publish(bot.tree, guild_id)
+    if guild_id is None:
+        return f"Published {count} commands globally (Discord may take up to an hour to show them)."
+    return f"Published {count} commands to guild {guild_id} (visible at once)."
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     config = _load(args.config)
-    discord.utils.setup_logging(level=logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _use_test_discord()
     try:
-        return asyncio.run(_sync(config, args.guild))
+        print(asyncio.run(_sync(config, args.guild, args.clear)))
     except discord.LoginFailure:
         print("Discord refused the bot token. Check [discord] token or DISCORD_TOKEN.", file=sys.stderr)
         return 1
+    except discord.Forbidden:
+        print("Discord refused: invite the bot to that server with the applications.commands scope "
+              "(see the invite link in the README).", file=sys.stderr)
+        return 1
+    except discord.HTTPException as exc:
+        print(f"Discord answered HTTP {exc.status} ({exc.text[:200]}). Try again later.", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientError, OSError) as exc:
+        print(f"Cannot reach Discord ({type(exc).__name__}). Check this machine's network and try again.",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -152,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong")).set_defaults(func=cmd_check_config)
     sync = with_config(sub.add_parser("sync", help="publish the slash commands to Discord"))
     sync.add_argument("--guild", type=int, help="publish to this guild only (instant); default: globally")
+    sync.add_argument(
+        "--clear", "--remove", action="store_true", dest="clear",
+        help="remove the published commands from --guild (or the global ones), e.g. after testing in one server",
+    )
     sync.set_defaults(func=cmd_sync)
     sb = sub.add_parser("sandbox", help="run the local Northca sandbox alone")
     sb.add_argument("--host", default="127.0.0.1")
