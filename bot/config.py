@@ -116,8 +116,18 @@ class SandboxSection(_Section):
     """The local Northca used when no partner key is configured."""
 
     port: int = Field(default=0, ge=0, le=65535)
-    auto_approve_after: float | None = 1.0
+    # Seconds before a link request approves itself; false (TOML has no null): approve by hand.
+    auto_approve_after: float | None = Field(default=1.0, ge=0)
     mdts: list[SandboxMdt] = Field(default_factory=lambda: [SandboxMdt(id="demo-mdt", name="Demo MDT")])
+    @field_validator("auto_approve_after", mode="before")
+    @classmethod
+    def _false_is_by_hand(cls, value: Any) -> Any:
+        if value is False:
+            return None
+        if value is True:
+            raise ValueError("must be a number of seconds, or false to approve by hand")
+        return value
+
     # None: a file beside the bot's database (<database stem>.sandbox.sqlite3), so a restart keeps links.
     db_path: str | None = None
 
