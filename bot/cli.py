@@ -30,7 +30,15 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
     where = "the LOCAL sandbox (no partner key set)" if config.uses_sandbox else config.northca.base_url
     print(f"{args.config}: OK. Northca: {where}. Database: {config.database.path}.")
-    return 0
+    if not args.online:
+        return 0
+    from bot.checks import check_online
+
+    _use_test_discord()
+    results = asyncio.run(check_online(config))
+    for _, line in results:
+        print(line)
+    return 0 if all(ok for ok, _ in results) else 1
 
 
 # Test-only: point discord.py's REST calls at a local fake Discord (tests/harness). Never set it in production.
@@ -163,7 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"default: ${LOG_LEVEL_ENV} or INFO",
     )
     run.set_defaults(func=cmd_run)
-    with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong")).set_defaults(func=cmd_check_config)
+    check = with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong"))
+    check.add_argument("--online", action="store_true",
+                       help="also check the token with Discord, the partner key with Northca, and the database path")
+    check.set_defaults(func=cmd_check_config)
     sync = with_config(sub.add_parser("sync", help="publish the slash commands to Discord"))
     sync.add_argument("--guild", type=int, help="publish to this guild only (instant); default: globally")
     sync.add_argument(
