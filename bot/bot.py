@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot.commands_sync import publish_if_changed
 from bot.config import Config
 from bot.demo import enable_demo_mark
+from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
@@ -71,6 +72,8 @@ class NorthcaBot(commands.Bot):
         self._shutting_down = False
         # True for `northca-bot sync`: log in and build the command tree, nothing else.
         self.publish_only = False
+        self.northca_clock: NorthcaSuccessClock | None = None
+        self.health: HealthMonitor | None = None
 
     async def open_local(self) -> None:
         """Open the database and the sandbox port; raises StartupError (one line) on a local problem.
@@ -95,13 +98,21 @@ class NorthcaBot(commands.Bot):
         if self.sandbox is not None:
             enable_demo_mark(self)
         await self._load_commands(base_url, key)
+        health = self.config.health
+        assert self.northca_clock is not None
+        self.health = HealthMonitor(
+            self.db, gateway_connected=lambda: self.is_ready() and not self.is_closed(), northca=self.northca_clock,
+            host=health.host, port=health.port, outbox_warn_after=health.outbox_warn_after_seconds,
+        )
+        self.add_service(self.health)
         for service in self._services:
             await service.start()
         log.info("started: database %s open, %d background services running", self.db.path, len(self._services))
         await publish_if_changed(self.tree, self.db, self.config.discord.dev_guild_id)
 
     async def _load_commands(self, base_url: str, key: str) -> None:
-        self.session = aiohttp.ClientSession()
+        self.northca_clock = NorthcaSuccessClock(base_url)
+        self.session = aiohttp.ClientSession(trace_configs=[self.northca_clock.trace_config()])
         self.northca = NorthcaClient(
             self.session, base_url, key,
             timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,

@@ -140,6 +140,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.health import probe
+
+    url = args.url or f"http://127.0.0.1:{os.environ.get('NORTHCA_BOT_HEALTH_PORT') or 8788}/health"
+    healthy, line = asyncio.run(probe(url))
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.northca import sandbox
 
@@ -182,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove the published commands from --guild (or the global ones), e.g. after testing in one server",
     )
     sync.set_defaults(func=cmd_sync)
+    health = sub.add_parser("health", help="ask the running bot's health endpoint; exit 0 when healthy, 1 if not")
+    health.add_argument("--url", help="default: http://127.0.0.1:$NORTHCA_BOT_HEALTH_PORT/health (port 8788)")
+    health.set_defaults(func=cmd_health)
     sb = sub.add_parser("sandbox", help="run the local Northca sandbox alone")
     sb.add_argument("--host", default="127.0.0.1")
     sb.add_argument("--port", type=int, default=8787)

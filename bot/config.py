@@ -132,6 +132,16 @@ class SandboxSection(_Section):
     db_path: str | None = None
 
 
+class HealthSection(_Section):
+    """The loopback health endpoint (GET /health) and the old-outbox warning."""
+
+    host: str = "127.0.0.1"
+    # None: no endpoint (the warning still runs); 0 picks a free port. NORTHCA_BOT_HEALTH_PORT overrides it.
+    port: int | None = Field(default=None, ge=0, le=65535)
+    # A warning is logged (and /health reports unhealthy) while a shift has waited for Northca this long.
+    outbox_warn_after_seconds: float = Field(default=900.0, gt=0)
+
+
 class Config(_Section):
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     northca: NorthcaConfig = Field(default_factory=NorthcaConfig)
@@ -139,6 +149,7 @@ class Config(_Section):
     shifts: ShiftConfig = Field(default_factory=ShiftConfig)
     status: StatusConfig = Field(default_factory=StatusConfig)
     sandbox: SandboxSection = Field(default_factory=SandboxSection)
+    health: HealthSection = Field(default_factory=HealthSection)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -169,6 +180,8 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None, *, req
     if env.get("NORTHCA_BOT_DB"):
         # Lets a container keep its SQLite file on a volume whatever the mounted config says.
         data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]
+    if env.get("NORTHCA_BOT_HEALTH_PORT"):
+        data.setdefault("health", {})["port"] = env["NORTHCA_BOT_HEALTH_PORT"]
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
