@@ -17,6 +17,7 @@ from bot.config import Config
 from bot.demo import enable_demo_mark
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
+from bot.invite import invite_url
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
@@ -109,6 +110,8 @@ class NorthcaBot(commands.Bot):
             await service.start()
         log.info("started: database %s open, %d background services running", self.db.path, len(self._services))
         await publish_if_changed(self.tree, self.db, self.config.discord.dev_guild_id)
+        if self.application_id is not None:
+            log.info("invite the bot with: %s", invite_url(self.application_id))
 
     async def _load_commands(self, base_url: str, key: str) -> None:
         self.northca_clock = NorthcaSuccessClock(base_url)

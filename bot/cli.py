@@ -149,6 +149,19 @@ def cmd_health(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup_database
+
+    config = _load(args.config, require_token=False)
+    try:
+        pages = backup_database(config.database.path, args.path)
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up {config.database.path} to {args.path} ({pages} pages), consistent while the bot runs.")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.northca import sandbox
 
@@ -161,6 +174,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("northca-duty-bot")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "unknown"
+
+
 def _default_log_level() -> str:
     value = os.environ.get(LOG_LEVEL_ENV, "INFO").strip().upper()
     return value if value in LOG_LEVELS else "INFO"
@@ -168,6 +190,7 @@ def _default_log_level() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="northca-bot", description="Northca Duty Bot")
+    parser.add_argument("--version", action="version", version=f"northca-bot {_version()}")
     sub = parser.add_subparsers(dest="command")
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -191,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove the published commands from --guild (or the global ones), e.g. after testing in one server",
     )
     sync.set_defaults(func=cmd_sync)
+    backup = with_config(sub.add_parser("backup", help="copy the database safely while the bot runs"))
+    backup.add_argument("path", help="the backup file to write (or a directory)")
+    backup.set_defaults(func=cmd_backup)
     health = sub.add_parser("health", help="ask the running bot's health endpoint; exit 0 when healthy, 1 if not")
     health.add_argument("--url", help="default: http://127.0.0.1:$NORTHCA_BOT_HEALTH_PORT/health (port 8788)")
     health.set_defaults(func=cmd_health)
@@ -207,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")  # `run` is the default command
     args = parser.parse_args(argv)
     raise SystemExit(args.func(args))

@@ -1,7 +1,9 @@
 """Typed configuration: a TOML file read into pydantic models.
 
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
-`NORTHCA_PARTNER_KEY`), and the database path from `NORTHCA_BOT_DB`. Every problem is reported as one readable line naming
+`NORTHCA_PARTNER_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`), the database path
+from `NORTHCA_BOT_DB` and the health port from `NORTHCA_BOT_HEALTH_PORT`; with the token in the environment the
+file is optional. Every problem is reported as one readable line naming
 the key; values are never echoed, so a secret cannot leak through an error.
 """
 
@@ -11,7 +13,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -170,8 +172,32 @@ def _problems(exc: ValidationError) -> list[str]:
     return lines
 
 
-def parse_config(data: dict[str, Any], env: dict[str, str] | None = None, *, require_token: bool = True) -> Config:
-    env = os.environ if env is None else env
+# Secrets that may also come from a file named by NAME_FILE (Docker and Kubernetes secrets).
+_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY")
+
+
+def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment with each NAME_FILE read into NAME (an explicit NAME wins)."""
+    merged = dict(env)
+    for name in _SECRET_ENV:
+        file_name = env.get(f"{name}_FILE")
+        if not file_name or env.get(name):
+            continue
+        try:
+            merged[name] = Path(file_name).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{name}_FILE: cannot read {file_name} ({type(exc).__name__})"]) from None
+        if not merged[name]:
+            raise ConfigError([f"{name}_FILE: {file_name} is empty"])
+    return merged
+
+
+def has_env_token(env: Mapping[str, str]) -> bool:
+    return bool(env.get("DISCORD_TOKEN") or env.get("DISCORD_TOKEN_FILE"))
+
+
+def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
+    env = _secrets_from_files(os.environ if env is None else env)
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     if env.get("DISCORD_TOKEN"):
         data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
@@ -191,11 +217,14 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None, *, req
     return config
 
 
-def load_config(path: str | Path, env: dict[str, str] | None = None, *, require_token: bool = True) -> Config:
+def load_config(path: str | Path, env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if has_env_token(os.environ if env is None else env):
+            # Everything from the environment (e.g. a container): the file is optional, defaults for the rest.
+            return parse_config({}, env, require_token=require_token)
         raise ConfigError([f"{path}: no such file (copy config.example.toml to start)"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read ({type(exc).__name__})"]) from None

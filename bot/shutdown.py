@@ -14,8 +14,8 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-# Upper bound for the whole shutdown; the services' own drains are shorter (a few seconds each).
-SHUTDOWN_GRACE_SECONDS = 15.0
+# Upper bound for the whole shutdown, inside `docker stop`'s default 10 s; the services' own drains are shorter.
+SHUTDOWN_GRACE_SECONDS = 9.0
 
 
 class Closable(Protocol):

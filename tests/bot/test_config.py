@@ -85,3 +85,23 @@ def test_empty_partner_key_is_a_config_error():
     with pytest.raises(ConfigError) as caught:
         parse_config({"discord": {"token": "t"}, "northca": {"partner_key": ""}}, env={})
     assert caught.value.problems[0].startswith("northca.partner_key: is empty")
+
+
+def test_secrets_come_from_files_named_by_env(tmp_path):
+    (tmp_path / "token").write_text("token-from-file\n")
+    (tmp_path / "key").write_text("key-from-file")
+    env = {"DISCORD_TOKEN_FILE": str(tmp_path / "token"), "NORTHCA_PARTNER_KEY_FILE": str(tmp_path / "key")}
+    config = parse_config({}, env=env)
+    assert config.discord.token.get_secret_value() == "token-from-file"
+    assert config.northca.partner_key.get_secret_value() == "key-from-file"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({}, env={"DISCORD_TOKEN_FILE": str(tmp_path / "missing")})
+    assert caught.value.problems == [f"DISCORD_TOKEN_FILE: cannot read {tmp_path / 'missing'} (FileNotFoundError)"]
+
+
+def test_config_file_is_optional_when_the_environment_has_the_token(tmp_path):
+    config = load_config(tmp_path / "absent.toml", env={"DISCORD_TOKEN": "t", "NORTHCA_BOT_DB": "/data/x.sqlite3"})
+    assert config.discord.token.get_secret_value() == "t" and config.database.path == "/data/x.sqlite3"
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "absent.toml", env={})
+    assert "no such file" in caught.value.problems[0]

@@ -35,17 +35,20 @@ def write_config(path: Path, db_path: Path | str, **sections: dict[str, Any]) ->
     return path
 
 
-def bot_env(discord_api: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "NORTHCA_BOT_DB")}
+def bot_env(discord_api: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "NORTHCA_"))}
+    env.update(extra or {})
     env["PYTHONPATH"] = str(REPO)
     if discord_api:
         env[TEST_DISCORD_API_ENV] = discord_api
     return env
 
 
-async def spawn(*args: str, discord_api: str | None = None) -> asyncio.subprocess.Process:
+async def spawn(
+    *args: str, discord_api: str | None = None, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=str(REPO), env=bot_env(discord_api),
+        sys.executable, "-m", "bot", *args, cwd=str(REPO), env=bot_env(discord_api, env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
 
@@ -61,5 +64,7 @@ async def finish(proc: asyncio.subprocess.Process, timeout: float = DEADLINE) ->
     return Finished(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
 
 
-async def run_bot(*args: str, discord_api: str | None = None, timeout: float = DEADLINE) -> Finished:
-    return await finish(await spawn(*args, discord_api=discord_api), timeout)
+async def run_bot(
+    *args: str, discord_api: str | None = None, env: dict[str, str] | None = None, timeout: float = DEADLINE
+) -> Finished:
+    return await finish(await spawn(*args, discord_api=discord_api, env=env), timeout)

@@ -73,3 +73,15 @@ def test_sandbox_restarted_with_db_but_without_mdt_keeps_the_owner(tmp_path: Pat
     finally:
         again.db.close()
     assert owners == {"m1": "42"}
+
+
+def test_readme_configuration_table_names_every_key():
+    from bot.config import Config
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`[]"): line for line in readme.splitlines() if line.startswith("| `[")}
+    for section, field in Config.model_fields.items():
+        assert section in rows, f"[{section}] is missing from the README's configuration table"
+        model = field.annotation
+        for key in model.model_fields:  # type: ignore[union-attr]
+            assert f"`{key}`" in rows[section], f"[{section}] {key} is missing from the README's configuration table"
