@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -46,13 +47,11 @@ class Database:
         await self.migrate()
 
     async def check_writable(self) -> None:
-        """Raise sqlite3.OperationalError ("attempt to write a readonly database") when writes would fail."""
-        async with self._tx_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                await self.conn.execute("INSERT OR REPLACE INTO schema_migrations (version, name) VALUES (-1, 'probe')")
-            finally:
-                await self.conn.execute("ROLLBACK")
+        """Raise sqlite3.Error ("attempt to write a readonly database", ...) when a write would fail.
+        Uses its own short-lived connection: a transaction on the shared one would take in, and roll back,
+        statements other coroutines run meanwhile."""
+        if self.path != ":memory:":
+            await asyncio.to_thread(_probe_write, self.path)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -108,6 +107,18 @@ class Database:
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         async with self.conn.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
+
+
+def _probe_write(path: str) -> None:
+    conn = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT OR REPLACE INTO schema_migrations (version, name) VALUES (-1, 'write probe')")
+        finally:
+            conn.execute("ROLLBACK")
+    finally:
+        conn.close()
 
 
 def _migrations() -> list[tuple[int, str, str]]:

@@ -13,8 +13,10 @@ import asyncio
 
 import pytest
 
+from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.links import LinkStore
 from bot.shifts import ShiftStore, now_ms
+from bot.storage import Database
 from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, OWNER
 from tests.harness import builders
 from tests.ops.botproc import run_bot
@@ -77,3 +79,24 @@ async def test_health_command_without_a_running_bot_says_so_in_one_line():
     assert result.returncode == 1
     assert result.stderr.strip().startswith("unhealthy: no answer from the bot's health endpoint")
     assert len(result.stderr_lines) == 1
+
+
+async def test_health_probe_never_rolls_back_a_concurrent_write(db_path):
+    db = Database(db_path)
+    await db.open()
+    try:
+        monitor = HealthMonitor(db, gateway_connected=lambda: True, northca=NorthcaSuccessClock("http://127.0.0.1:1"))
+        store = LinkStore(db)
+        writes = [store.save_request(GUILD + i, MDT, f"req-{i}", "approved", OWNER, ADMIN, None) for i in range(40)]
+        reports = [monitor.report() for _ in range(10)]
+        results = await asyncio.gather(*[x for pair in zip(reports, writes[:10]) for x in pair], *writes[10:])
+        assert all(r.database_writable for r in results if r is not None)
+    finally:
+        await db.close()
+    check = Database(db_path)
+    await check.open()
+    try:
+        rows = await check.fetchall("SELECT guild_id FROM guild_links")
+    finally:
+        await check.close()
+    assert len(rows) == 40, "a health probe rolled back another coroutine's write"
