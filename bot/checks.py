@@ -3,6 +3,8 @@ the database path by opening it; one line each."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import discord
 
@@ -17,7 +19,7 @@ Check = tuple[bool, str]
 
 async def check_discord(config: Config) -> Check:
     token = config.discord.token.get_secret_value() if config.discord.token else ""
-    http = discord.http.HTTPClient(aiohttp.TCPConnector(limit=1))
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
     try:
         user = await http.static_login(token)
     except discord.LoginFailure:
@@ -45,7 +47,8 @@ async def check_northca(config: Config) -> Check:
             return False, "Northca: the partner key was refused. Check [northca] partner_key or NORTHCA_PARTNER_KEY."
         except NorthcaError as exc:
             if exc.status is None or exc.retryable:
-                return False, f"Northca: no usable answer from {config.northca.base_url}. Check base_url and the network."
+                return False, (f"Northca: no usable answer from {config.northca.base_url}. "
+                               "Check base_url and the network.")
             # Any other refusal (403, 404, 400) came after the key was accepted.
     return True, f"Northca: OK, {config.northca.base_url} accepts the partner key."
 

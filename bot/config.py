@@ -55,7 +55,9 @@ class NorthcaConfig(_Section):
     @classmethod
     def _key_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
-            raise ValueError("is empty: paste your Northca partner key, or remove the line to run against the LOCAL sandbox")
+            raise ValueError(
+                "is empty: paste your Northca partner key, or remove the line to run against the LOCAL sandbox"
+            )
         return value
 
 

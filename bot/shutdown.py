@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ async def run_until_signalled(bot: Closable, token: str, *, grace: float = SHUTD
             pass
     running = loop.create_task(bot.start(token), name="bot")
     try:
-        await asyncio.wait({running, received}, return_when=asyncio.FIRST_COMPLETED)
+        either: set[asyncio.Future[Any]] = {running, received}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if received.done():
             log.info("%s received: shutting down (finishing in-flight work, at most %.0f s)",
                      received.result().name, grace)

@@ -675,7 +675,9 @@ def config_from_args(db: str, mdt_specs: list[str], *, auto_approve: bool) -> Sa
     state file that already exists keeps its MDTs and their owners (only a new one gets the demo MDT)."""
     config = SandboxConfig(db_path=db, auto_approve_after=1.0 if auto_approve else None)
     if mdt_specs:
-        config.mdts = [SandboxMdt(id=s.split(":", 1)[0], owner_discord_id=(s.split(":", 1) + [None])[1]) for s in mdt_specs]
+        config.mdts = [
+            SandboxMdt(id=s.split(":", 1)[0], owner_discord_id=(s.split(":", 1) + [None])[1]) for s in mdt_specs
+        ]
     elif db != ":memory:" and Path(db).exists() and Path(db).stat().st_size > 0:
         config.mdts = []
     return config

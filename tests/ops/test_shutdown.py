@@ -31,8 +31,9 @@ async def seed_ended_shift(db_path: Path) -> str:
         store = ShiftStore(db)
         shift_id = str(uuid.uuid4())
         start = now_ms() - 3_600_000
-        await store.insert_open(shift_id=shift_id, guild_id=GUILD, member_id=OFFICER, mdt_id=MDT, officer_name="Officer",
-                                officer_badge=None, department="Patrol", callsign=None, started_ms=start)
+        await store.insert_open(shift_id=shift_id, guild_id=GUILD, member_id=OFFICER, mdt_id=MDT,
+                                officer_name="Officer", officer_badge=None, department="Patrol", callsign=None,
+                                started_ms=start)
         await store.end_open(GUILD, OFFICER, end_ms=start + 1_800_000, reason="member", ended_by=OFFICER, note=None,
                              status="completed", now=now_ms())
     finally:
