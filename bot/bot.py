@@ -3,6 +3,7 @@ services, and their background tasks; loads the cogs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from typing import Any, Protocol
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # A duty bot never joins voice: no warning about missing voice libraries.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
+
+RESTARTING = "The bot is restarting. Try again in a minute; nothing you did before is lost."
 
 EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status")
 
@@ -75,6 +78,8 @@ class NorthcaBot(commands.Bot):
         self.publish_only = False
         self.northca_clock: NorthcaSuccessClock | None = None
         self.health: HealthMonitor | None = None
+        self._refusals: set[asyncio.Task[None]] = set()
+        self._refuse_interactions_while_shutting_down()
 
     async def open_local(self) -> None:
         """Open the database and the sandbox port; raises StartupError (one line) on a local problem.
@@ -157,6 +162,37 @@ class NorthcaBot(commands.Bot):
     def add_service(self, service: BackgroundService) -> None:
         """Cogs register their background services here; started after loading, stopped on close."""
         self._services.append(service)
+
+    @property
+    def shutting_down(self) -> bool:
+        return self._shutting_down
+
+    def _refuse_interactions_while_shutting_down(self) -> None:
+        """While shutting down, new commands and clicks get "restarting" instead of starting new work.
+        Wraps the gateway's INTERACTION_CREATE parser (the one entry of every interaction)."""
+        state = self._connection
+        parse_interaction = state.parse_interaction_create
+
+        def parse(data: Any) -> None:
+            if not self._shutting_down:
+                return parse_interaction(data)
+            interaction: discord.Interaction = discord.Interaction(data=data, state=state)
+            if interaction.type is discord.InteractionType.autocomplete:
+                return None
+            task = asyncio.get_running_loop().create_task(self._answer_restarting(interaction))
+            self._refusals.add(task)
+            task.add_done_callback(self._refusals.discard)
+            return None
+
+        state.parse_interaction_create = parse  # type: ignore[method-assign]
+        state.parsers["INTERACTION_CREATE"] = parse
+
+    async def _answer_restarting(self, interaction: discord.Interaction) -> None:
+        log.info("refused interaction %s by %s during shutdown", interaction.id, interaction.user.id)
+        try:
+            await interaction.response.send_message(RESTARTING, ephemeral=True)
+        except discord.HTTPException:
+            log.debug("could not answer interaction %s during shutdown", interaction.id)
 
     async def close(self) -> None:
         if self._shutting_down:

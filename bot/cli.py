@@ -10,6 +10,8 @@ import sys
 
 import aiohttp
 import discord
+import discord.gateway
+import yarl
 
 from bot.config import Config, ConfigError, load_config
 
@@ -64,6 +66,8 @@ def _use_test_discord() -> None:
     base = os.environ.get(TEST_DISCORD_API_ENV)
     if base:
         discord.http.Route.BASE = base
+        # The gateway too, so a test bot never resolves Discord's host names (the fake has no gateway).
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(base.replace("http", "ws", 1))
 
 
 async def _run(config: Config) -> None:

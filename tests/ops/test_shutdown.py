@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.bot import RESTARTING
 from bot.links import LinkStore
 from bot.northca.sandbox import NorthcaSandbox
 from bot.shifts import ShiftStore, now_ms
 from bot.storage import Database
-from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
+from tests.conftest import ADMIN, GUILD, KEY, MDT, MEMBER_PERMS, OWNER
+from tests.harness import builders
 from tests.ops.botproc import DEADLINE, finish, spawn, write_config
 
 pytestmark = pytest.mark.asyncio
@@ -87,3 +89,44 @@ async def test_signal_lets_in_flight_northca_write_finish_and_closes_database(
     finally:
         await db.close()
     assert stored is not None and stored.synced_ms is not None
+
+
+async def test_commands_during_shutdown_are_told_to_retry_instead_of_starting_work(start_bot, sandbox, db_path):
+    h = await start_bot()
+    await seed_link_and_pending_write(h.bot.db, sandbox)
+    sandbox.faults.latency = 2.0  # the write is out while the bot shuts down
+    h.bot.shifts.sync_wake.set()
+    await wait_in_process(lambda: any(r.method == "POST" and r.path.endswith("/shifts") for r in sandbox.requests))
+    closing = asyncio.create_task(h.bot.close())
+    await wait_in_process(lambda: h.bot.shutting_down)
+    member = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer")
+    reply = await h.slash("shift", sub="start", member=member, guild_id=GUILD)
+    assert reply.content == RESTARTING and reply.ephemeral
+    await closing
+    assert [s["officer_name"] for s in sandbox.shifts(MDT)] == ["Officer"]  # the write in flight finished
+    db = Database(db_path)
+    await db.open()
+    try:
+        assert await ShiftStore(db).open_for(GUILD, OFFICER) is None  # no shift was started
+    finally:
+        await db.close()
+
+
+async def seed_link_and_pending_write(db: Database, sandbox: NorthcaSandbox) -> None:
+    sandbox.link(GUILD, MDT)
+    await LinkStore(db).save_request(GUILD, MDT, "req-1", "approved", OWNER, ADMIN, None)
+    store = ShiftStore(db)
+    start = now_ms() - 3_600_000
+    await store.insert_open(shift_id=str(uuid.uuid4()), guild_id=GUILD, member_id=OFFICER, mdt_id=MDT,
+                            officer_name="Officer", officer_badge=None, department="Patrol", callsign=None,
+                            started_ms=start)
+    await store.end_open(GUILD, OFFICER, end_ms=start + 1_800_000, reason="member", ended_by=OFFICER, note=None,
+                         status="completed", now=now_ms())
+
+
+async def wait_in_process(condition) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
