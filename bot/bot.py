@@ -87,7 +87,19 @@ class NorthcaBot(commands.Bot):
         if self._northca_endpoint is not None:
             return
         await open_database(self.db)
-        self._northca_endpoint = await self._open_northca_endpoint()
+        endpoint = await self._open_northca_endpoint()
+        self.northca_clock = NorthcaSuccessClock(endpoint[0])
+        section = self.config.health
+        self.health = HealthMonitor(
+            self.db, gateway_connected=lambda: self.is_ready() and not self.is_closed(), northca=self.northca_clock,
+            host=section.host, port=section.port, outbox_warn_after=section.outbox_warn_after_seconds,
+        )
+        try:
+            await self.health.listen()
+        except OSError as exc:
+            raise explain_port_error("The health endpoint", "[health] port (or NORTHCA_BOT_HEALTH_PORT)",
+                                     section.host, section.port or 0, exc) from None
+        self._northca_endpoint = endpoint
 
     async def start(self, token: str, *, reconnect: bool = True) -> None:
         await self.open_local()
@@ -104,12 +116,7 @@ class NorthcaBot(commands.Bot):
         if self.sandbox is not None:
             enable_demo_mark(self)
         await self._load_commands(base_url, key)
-        health = self.config.health
-        assert self.northca_clock is not None
-        self.health = HealthMonitor(
-            self.db, gateway_connected=lambda: self.is_ready() and not self.is_closed(), northca=self.northca_clock,
-            host=health.host, port=health.port, outbox_warn_after=health.outbox_warn_after_seconds,
-        )
+        assert self.health is not None
         self.add_service(self.health)
         for service in self._services:
             await service.start()
@@ -119,8 +126,8 @@ class NorthcaBot(commands.Bot):
             log.info("invite the bot with: %s", invite_url(self.application_id))
 
     async def _load_commands(self, base_url: str, key: str) -> None:
-        self.northca_clock = NorthcaSuccessClock(base_url)
-        self.session = aiohttp.ClientSession(trace_configs=[self.northca_clock.trace_config()])
+        clock = self.northca_clock or NorthcaSuccessClock(base_url)
+        self.session = aiohttp.ClientSession(trace_configs=[clock.trace_config()])
         self.northca = NorthcaClient(
             self.session, base_url, key,
             timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,
@@ -151,7 +158,7 @@ class NorthcaBot(commands.Bot):
         try:
             base_url = await self.sandbox.start("127.0.0.1", section.port)
         except OSError as exc:
-            raise explain_port_error("127.0.0.1", section.port, exc) from None
+            raise explain_port_error("The sandbox", "[sandbox] port", "127.0.0.1", section.port, exc) from None
         log.warning(
             "No Northca partner key configured: running against the LOCAL Northca sandbox at %s, NOT Northca. "
             "Nothing reaches a real MDT. Seeded MDTs: %s",
@@ -203,6 +210,8 @@ class NorthcaBot(commands.Bot):
                 await service.stop()
             except Exception:  # noqa: BLE001 - one failing service must not keep the rest open
                 log.exception("stopping %r failed", service)
+        if self.health is not None:  # listening since before login, even when the start failed later
+            await self.health.stop()
         await super().close()
         if self.session is not None:
             await self.session.close()

@@ -124,8 +124,12 @@ class HealthMonitor:
             await asyncio.sleep(self.check_interval)
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._watch(), name="health-outbox-watch")
-        if self.port is None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._watch(), name="health-outbox-watch")
+
+    async def listen(self) -> None:
+        """Bind the endpoint (when a port is configured); before logging in, so a taken port is named at once."""
+        if self.port is None or self._runner is not None:
             return
         app = web.Application()
         app.router.add_get("/health", self._handle)

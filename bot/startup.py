@@ -79,17 +79,18 @@ async def open_database(db: Database) -> None:
                            f"Fix that {_database_hint()}.") from None
 
 
-def explain_port_error(host: str, port: int, exc: OSError) -> StartupError:
+def explain_port_error(what: str, setting: str, host: str, port: int, exc: OSError) -> StartupError:
+    """E.g. what="The sandbox", setting="[sandbox] port"."""
     if exc.errno == errno.EADDRINUSE:
         return StartupError(
-            f"The sandbox port {port} on {host} is already in use (another bot or sandbox running?): "
-            "stop that program, or set [sandbox] port to another port (0 picks a free one)."
+            f"{what} port {port} on {host} is already in use (another bot or sandbox running?): "
+            f"stop that program, or set {setting} to another port (0 picks a free one)."
         )
     if exc.errno == errno.EACCES:
-        return StartupError(f"The sandbox may not listen on port {port} on {host} (permission denied): "
-                            "set [sandbox] port to a port above 1024, or 0 to pick a free one.")
-    return StartupError(f"The sandbox cannot listen on {host}:{port} ({exc.strerror or exc}): "
-                        "set [sandbox] port to another port, or 0 to pick a free one.")
+        return StartupError(f"{what} may not listen on port {port} on {host} (permission denied): "
+                            f"set {setting} to a port above 1024, or 0 to pick a free one.")
+    return StartupError(f"{what} cannot listen on {host}:{port} ({exc.strerror or exc}): "
+                        f"set {setting} to another port, or 0 to pick a free one.")
 
 
 def sandbox_state_path(database_path: str) -> str:

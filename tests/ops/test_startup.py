@@ -61,3 +61,14 @@ async def test_sandbox_port_in_use_is_named_before_login(tmp_path: Path, fake_di
         config = write_config(tmp_path / "config.toml", tmp_path / "bot.sqlite3", sandbox={"port": port})
         result = await run_bot("run", "--config", str(config), discord_api=fake_discord.base_url)
     assert_one_line_before_login(result, fake_discord, f"port {port}", "already in use", "[sandbox] port")
+
+
+async def test_health_port_in_use_is_named_before_login(tmp_path: Path, fake_discord):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path / "config.toml", tmp_path / "bot.sqlite3", health={"port": port})
+        result = await run_bot("run", "--config", str(config), discord_api=fake_discord.base_url)
+    assert_one_line_before_login(result, fake_discord, f"health endpoint port {port}", "already in use",
+                                 "[health] port")
