@@ -53,22 +53,22 @@ async def test_corrupted_database_file_is_named_before_login(tmp_path: Path, fak
     assert db_file.read_bytes() == b"this is not SQLite " * 500  # left as it was, for recovery
 
 
-async def test_sandbox_port_in_use_is_named_before_login(tmp_path: Path, fake_discord):
+async def run_with_port_taken(tmp_path: Path, fake_discord, section: str) -> tuple[Finished, int]:
+    """Start the bot with [section] port set to a port another program listens on."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        config = write_config(tmp_path / "config.toml", tmp_path / "bot.sqlite3", sandbox={"port": port})
-        result = await run_bot("run", "--config", str(config), discord_api=fake_discord.base_url)
+        config = write_config(tmp_path / "config.toml", tmp_path / "bot.sqlite3", **{section: {"port": port}})
+        return await run_bot("run", "--config", str(config), discord_api=fake_discord.base_url), port
+
+
+async def test_sandbox_port_in_use_is_named_before_login(tmp_path: Path, fake_discord):
+    result, port = await run_with_port_taken(tmp_path, fake_discord, "sandbox")
     assert_one_line_before_login(result, fake_discord, f"port {port}", "already in use", "[sandbox] port")
 
 
 async def test_health_port_in_use_is_named_before_login(tmp_path: Path, fake_discord):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        config = write_config(tmp_path / "config.toml", tmp_path / "bot.sqlite3", health={"port": port})
-        result = await run_bot("run", "--config", str(config), discord_api=fake_discord.base_url)
+    result, port = await run_with_port_taken(tmp_path, fake_discord, "health")
     assert_one_line_before_login(result, fake_discord, f"health endpoint port {port}", "already in use",
                                  "[health] port")
