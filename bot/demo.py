@@ -22,6 +22,7 @@ from discord.webhook.async_ import AsyncWebhookAdapter
 DEMO_MARK = "🧪 demo: local sandbox, not Northca"
 CONTENT_LIMIT = 2000
 FOOTER_LIMIT = 2048
+EMBEDS_TOTAL_LIMIT = 6000  # Discord's limit on all text of a message's embeds together
 # Interaction callback types that carry a message: CHANNEL_MESSAGE_WITH_SOURCE, UPDATE_MESSAGE.
 _MESSAGE_CALLBACKS = (4, 7)
 
@@ -34,22 +35,31 @@ def mark_message(body: dict[str, Any], *, new: bool) -> dict[str, Any]:
     (trimmed to fit 2000), else (a new message with neither) as the content. Component-only edits stay as they are."""
     body = dict(body)
     embeds = body.get("embeds")
-    if embeds:
+    if embeds and _embed_chars(embeds) + len(DEMO_MARK) + 3 <= EMBEDS_TOTAL_LIMIT:
         embeds = [dict(e) for e in embeds]
         footer = dict(embeds[-1].get("footer") or {})
         old = footer.get("text")
         footer["text"] = (f"{DEMO_MARK} · {old}" if old else DEMO_MARK)[:FOOTER_LIMIT]
         embeds[-1]["footer"] = footer
         body["embeds"] = embeds
-    elif isinstance(body.get("content"), str) and body["content"]:
+    elif isinstance(body.get("content"), str) and body["content"] or embeds:
         room = CONTENT_LIMIT - len(DEMO_MARK) - 1
-        content: str = body["content"]
+        content: str = body.get("content") or ""
         if len(content) > room:
             content = content[: room - 1] + "…"
-        body["content"] = f"{content}\n{DEMO_MARK}"
+        body["content"] = f"{content}\n{DEMO_MARK}" if content else DEMO_MARK
     elif new:
         body["content"] = DEMO_MARK
     return body
+
+
+def _embed_chars(embeds: list[dict[str, Any]]) -> int:
+    total = 0
+    for embed in embeds:
+        total += len(embed.get("title") or "") + len(embed.get("description") or "")
+        total += len((embed.get("footer") or {}).get("text") or "") + len((embed.get("author") or {}).get("name") or "")
+        total += sum(len(f.get("name") or "") + len(f.get("value") or "") for f in embed.get("fields") or [])
+    return total
 
 
 def _mark_payload(payload: dict[str, Any] | None, path: str, method: str) -> dict[str, Any] | None:

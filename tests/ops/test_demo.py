@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from bot.config import parse_config
 from bot.demo import DEMO_MARK
 from tests.conftest import ADMIN, ADMIN_PERMS, GUILD
 from tests.harness import builders
-
-pytestmark = pytest.mark.asyncio
 
 ADMIN_MEMBER = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 
@@ -63,3 +60,21 @@ async def test_demo_sandbox_keeps_links_across_a_restart(start_bot, db_path):
     assert fields["Checked live"] == "Northca confirms the link."
     assert (db_path.parent / f"{db_path.stem}.sandbox{db_path.suffix}").exists()
 
+
+
+def test_demo_mark_keeps_every_message_within_discord_limits():
+    from bot.demo import mark_message
+
+    long = mark_message({"content": "x" * 2000}, new=True)
+    assert len(long["content"]) <= 2000 and long["content"].endswith(DEMO_MARK)
+
+    full_embed = {"title": "t", "description": "d" * 5990}
+    crowded = mark_message({"embeds": [full_embed]}, new=True)
+    assert crowded["content"] == DEMO_MARK and "footer" not in crowded["embeds"][0]
+
+    footer = mark_message({"embeds": [{"description": "d", "footer": {"text": "f" * 2048}}]}, new=False)
+    text = footer["embeds"][0]["footer"]["text"]
+    assert len(text) <= 2048 and text.startswith(DEMO_MARK)
+
+    only_buttons = {"components": [{"type": 1, "components": []}]}
+    assert mark_message(only_buttons, new=False) == only_buttons  # an edit of buttons keeps the content it had
