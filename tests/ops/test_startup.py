@@ -3,12 +3,16 @@ before the bot logs in to Discord; the process exits non-zero."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.storage import Database
 from tests.ops.botproc import Finished, run_bot, write_config
 
 pytestmark = pytest.mark.asyncio
@@ -72,3 +76,30 @@ async def test_health_port_in_use_is_named_before_login(tmp_path: Path, fake_dis
     result, port = await run_with_port_taken(tmp_path, fake_discord, "health")
     assert_one_line_before_login(result, fake_discord, f"health endpoint port {port}", "already in use",
                                  "[health] port")
+
+
+def make_read_only(path: Path) -> Callable[[], None]:
+    """Make a file unwritable even for root (chattr +i), or by mode for other users; returns the undo."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        return lambda: path.chmod(0o644)
+    subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+
+    def undo() -> None:
+        subprocess.run(["chattr", "-i", str(path)], check=True, capture_output=True)
+
+    return undo
+
+
+async def test_read_only_database_file_is_named_before_login(tmp_path: Path, fake_discord):
+    db_file = tmp_path / "bot.sqlite3"
+    existing = Database(db_file)
+    await existing.open()
+    await existing.close()
+    undo = make_read_only(db_file)
+    try:
+        config = write_config(tmp_path / "config.toml", db_file)
+        result = await run_bot("run", "--config", str(config), discord_api=fake_discord.base_url)
+    finally:
+        undo()
+    assert_one_line_before_login(result, fake_discord, str(db_file), "is read-only", "write access")
