@@ -79,10 +79,11 @@ async def test_health_port_in_use_is_named_before_login(tmp_path: Path, fake_dis
 
 
 def make_read_only(path: Path) -> Callable[[], None]:
-    """Make a file unwritable even for root (chattr +i), or by mode for other users; returns the undo."""
+    """Make a file or directory unwritable, even for root (chattr +i; by mode for other users); returns the undo."""
     if os.geteuid() != 0:
-        path.chmod(0o444)
-        return lambda: path.chmod(0o644)
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        return lambda: path.chmod(mode)
     subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
 
     def undo() -> None:
@@ -103,3 +104,15 @@ async def test_read_only_database_file_is_named_before_login(tmp_path: Path, fak
     finally:
         undo()
     assert_one_line_before_login(result, fake_discord, str(db_file), "is read-only", "write access")
+
+
+async def test_database_directory_that_cannot_be_created_is_named_before_login(tmp_path: Path, fake_discord):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    undo = make_read_only(locked)
+    try:
+        config = write_config(tmp_path / "config.toml", locked / "data" / "bot.sqlite3")
+        result = await run_bot("run", "--config", str(config), discord_api=fake_discord.base_url)
+    finally:
+        undo()
+    assert_one_line_before_login(result, fake_discord, str(locked / "data"), "permission denied", "write access")
