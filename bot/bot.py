@@ -3,8 +3,9 @@ services, and their background tasks; loads the cogs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import secrets
+import sqlite3
 from typing import Any, Protocol
 
 import aiohttp
@@ -12,12 +13,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.commands_sync import publish_if_changed
 from bot.config import Config
+from bot.demo import enable_demo_mark
+from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
+from bot.invite import invite_url
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
-from bot.northca.sandbox import NorthcaSandbox, SandboxConfig
+from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
 from bot.profiles import ProfileStore
+from bot.startup import StartupError, explain_port_error, open_database, sandbox_state_path
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -25,6 +31,8 @@ log = logging.getLogger(__name__)
 # A duty bot never joins voice: no warning about missing voice libraries.
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
+
+RESTARTING = "The bot is restarting. Try again in a minute; nothing you did before is lost."
 
 EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status")
 
@@ -64,11 +72,62 @@ class NorthcaBot(commands.Bot):
         self.shifts: Any = None  # bot.shifts.ShiftService, set by cogs.shift (before cogs.status, which listens to it)
         self.unit_status: Any = None  # bot.status.StatusService, set by cogs.status (`status` is discord.py's presence)
         self._services: list[BackgroundService] = []
+        self._northca_endpoint: tuple[str, str] | None = None
+        self._shutting_down = False
+        # True for `northca-bot sync`: log in and build the command tree, nothing else.
+        self.publish_only = False
+        self.northca_clock: NorthcaSuccessClock | None = None
+        self.health: HealthMonitor | None = None
+        self._refusals: set[asyncio.Task[None]] = set()
+        self._refuse_interactions_while_shutting_down()
+
+    async def open_local(self) -> None:
+        """Open the database and the sandbox port; raises StartupError (one line) on a local problem.
+        Called before logging in to Discord, so a local problem never looks like a network one."""
+        if self._northca_endpoint is not None:
+            return
+        await open_database(self.db)
+        endpoint = await self._open_northca_endpoint()
+        self.northca_clock = NorthcaSuccessClock(endpoint[0])
+        section = self.config.health
+        self.health = HealthMonitor(
+            self.db, gateway_connected=lambda: self.is_ready() and not self.is_closed(), northca=self.northca_clock,
+            host=section.host, port=section.port, outbox_warn_after=section.outbox_warn_after_seconds,
+        )
+        try:
+            await self.health.listen()
+        except OSError as exc:
+            raise explain_port_error("The health endpoint", "[health] port (or NORTHCA_BOT_HEALTH_PORT)",
+                                     section.host, section.port or 0, exc) from None
+        self._northca_endpoint = endpoint
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        await self.open_local()
+        await super().start(token, reconnect=reconnect)
 
     async def setup_hook(self) -> None:
-        await self.db.open()
-        self.session = aiohttp.ClientSession()
-        base_url, key = await self._northca_endpoint()
+        if self.publish_only:
+            # `northca-bot sync`: the command tree only; no database, no sandbox, no background work.
+            await self._load_commands(self.config.northca.base_url, "unused: sync never calls Northca")
+            return
+        await self.open_local()
+        assert self._northca_endpoint is not None
+        base_url, key = self._northca_endpoint
+        if self.sandbox is not None:
+            enable_demo_mark(self)
+        await self._load_commands(base_url, key)
+        assert self.health is not None
+        self.add_service(self.health)
+        for service in self._services:
+            await service.start()
+        log.info("started: database %s open, %d background services running", self.db.path, len(self._services))
+        await publish_if_changed(self.tree, self.db, self.config.discord.dev_guild_id)
+        if self.application_id is not None:
+            log.info("invite the bot with: %s", invite_url(self.application_id))
+
+    async def _load_commands(self, base_url: str, key: str) -> None:
+        clock = self.northca_clock or NorthcaSuccessClock(base_url)
+        self.session = aiohttp.ClientSession(trace_configs=[clock.trace_config()])
         self.northca = NorthcaClient(
             self.session, base_url, key,
             timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,
@@ -77,42 +136,82 @@ class NorthcaBot(commands.Bot):
         self.profiles = ProfileStore(self.db)
         for name in self.extension_names:
             await self.load_extension(name)
-        for service in self._services:
-            await service.start()
-        if self.config.discord.dev_guild_id:
-            guild = discord.Object(self.config.discord.dev_guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to the dev guild %s", len(synced), guild.id)
 
-    async def _northca_endpoint(self) -> tuple[str, str]:
+    async def _open_northca_endpoint(self) -> tuple[str, str]:
         key = self.config.northca.partner_key
         if key is not None:
             return self.config.northca.base_url, key.get_secret_value()
-        # No partner key: run against the local sandbox, in-process, on loopback.
-        sandbox_key = secrets.token_urlsafe(24)
+        # No partner key: run against the local sandbox, in-process, on loopback, with the documented
+        # sandbox key (loopback only; README shows how to curl it).
         section = self.config.sandbox
-        self.sandbox = NorthcaSandbox(
-            SandboxConfig(partner_key=sandbox_key, auto_approve_after=section.auto_approve_after, mdts=section.mdts, db_path=section.db_path)
-        )
-        base_url = await self.sandbox.start("127.0.0.1", section.port)
+        state_path = section.db_path if section.db_path is not None else sandbox_state_path(self.config.database.path)
+        try:
+            self.sandbox = NorthcaSandbox(
+                SandboxConfig(partner_key=DEFAULT_SANDBOX_KEY, auto_approve_after=section.auto_approve_after,
+                              mdts=section.mdts, db_path=state_path)
+            )
+        except sqlite3.Error as exc:
+            raise StartupError(
+                f"The sandbox state file {state_path} cannot be used ({exc}): move it away, "
+                "or set [sandbox] db_path to another file (\":memory:\" forgets links at exit)."
+            ) from None
+        try:
+            base_url = await self.sandbox.start("127.0.0.1", section.port)
+        except OSError as exc:
+            raise explain_port_error("The sandbox", "[sandbox] port", "127.0.0.1", section.port, exc) from None
         log.warning(
             "No Northca partner key configured: running against the LOCAL Northca sandbox at %s, NOT Northca. "
             "Nothing reaches a real MDT. Seeded MDTs: %s",
             base_url, ", ".join(m.id for m in section.mdts) or "none",
         )
-        return base_url, sandbox_key
+        return base_url, DEFAULT_SANDBOX_KEY
 
     def add_service(self, service: BackgroundService) -> None:
         """Cogs register their background services here; started after loading, stopped on close."""
         self._services.append(service)
 
+    @property
+    def shutting_down(self) -> bool:
+        return self._shutting_down
+
+    def _refuse_interactions_while_shutting_down(self) -> None:
+        """While shutting down, new commands and clicks get "restarting" instead of starting new work.
+        Wraps the gateway's INTERACTION_CREATE parser (the one entry of every interaction)."""
+        state = self._connection
+        parse_interaction = state.parse_interaction_create
+
+        def parse(data: Any) -> None:
+            if not self._shutting_down:
+                return parse_interaction(data)
+            interaction: discord.Interaction = discord.Interaction(data=data, state=state)
+            if interaction.type is discord.InteractionType.autocomplete:
+                return None
+            task = asyncio.get_running_loop().create_task(self._answer_restarting(interaction))
+            self._refusals.add(task)
+            task.add_done_callback(self._refusals.discard)
+            return None
+
+        state.parse_interaction_create = parse  # type: ignore[method-assign]
+        state.parsers["INTERACTION_CREATE"] = parse
+
+    async def _answer_restarting(self, interaction: discord.Interaction) -> None:
+        log.info("refused interaction %s by %s during shutdown", interaction.id, interaction.user.id)
+        try:
+            await interaction.response.send_message(RESTARTING, ephemeral=True)
+        except discord.HTTPException:
+            log.debug("could not answer interaction %s during shutdown", interaction.id)
+
     async def close(self) -> None:
+        if self._shutting_down:
+            return
+        self._shutting_down = True
         for service in reversed(self._services):
             try:
                 await service.stop()
             except Exception:  # noqa: BLE001 - one failing service must not keep the rest open
                 log.exception("stopping %r failed", service)
+        if self.health is not None:  # listening since before login, even when the start failed later
+            await self.health.stop()
         await super().close()
         if self.session is not None:
             await self.session.close()

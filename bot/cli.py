@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 import aiohttp
 import discord
+import discord.gateway
+import yarl
 
 from bot.config import Config, ConfigError, load_config
 
@@ -29,19 +32,65 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
     where = "the LOCAL sandbox (no partner key set)" if config.uses_sandbox else config.northca.base_url
     print(f"{args.config}: OK. Northca: {where}. Database: {config.database.path}.")
-    return 0
+    if not args.online:
+        return 0
+    from bot.checks import check_online
+
+    _use_test_discord()
+    results = asyncio.run(check_online(config))
+    for _, line in results:
+        print(line)
+    return 0 if all(ok for ok, _ in results) else 1
+
+
+# Test-only: point discord.py's REST calls at a local fake Discord (tests/harness). Never set it in production.
+TEST_DISCORD_API_ENV = "NORTHCA_BOT_TEST_DISCORD_API"
+LOG_LEVEL_ENV = "NORTHCA_BOT_LOG_LEVEL"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Libraries that flood at DEBUG (every gateway frame, every SQL statement): kept at INFO or above.
+_CHATTY_LIBRARIES = ("discord", "aiohttp", "aiosqlite", "asyncio")
+
+
+def setup_logging(level_name: str) -> None:
+    level = getattr(logging, level_name)
+    if sys.stderr.isatty():
+        discord.utils.setup_logging(level=level)  # colours on a terminal
+    else:
+        # Plain lines for journald, docker logs and files.
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
+
+
+def _use_test_discord() -> None:
+    base = os.environ.get(TEST_DISCORD_API_ENV)
+    if base:
+        discord.http.Route.BASE = base
+        # The gateway too, so a test bot never resolves Discord's host names (the fake has no gateway).
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(base.replace("http", "ws", 1))
+
+
+async def _run(config: Config) -> None:
+    from bot.bot import NorthcaBot
+    from bot.shutdown import run_until_signalled
+
+    bot = NorthcaBot(config)
+    token = config.discord.token.get_secret_value() if config.discord.token else ""
+    async with bot:
+        await run_until_signalled(bot, token)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args.config)
-    from bot.bot import NorthcaBot
+    from bot.startup import StartupError
 
-    discord.utils.setup_logging(level=getattr(logging, args.log_level))
-    bot = NorthcaBot(config)
-    token = config.discord.token.get_secret_value() if config.discord.token else ""
+    setup_logging(args.log_level)
+    _use_test_discord()
     try:
-        # log_handler=None: logging is already set up above.
-        bot.run(token, log_handler=None)
+        asyncio.run(_run(config))
+    except StartupError as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 1
     except discord.LoginFailure:
         print("Discord refused the bot token. Check [discord] token or DISCORD_TOKEN.", file=sys.stderr)
         return 1
@@ -54,31 +103,67 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _sync(config: Config, guild_id: int | None) -> int:
+async def _sync(config: Config, guild_id: int | None, clear: bool) -> str:
     from bot.bot import NorthcaBot
+    from bot.commands_sync import publish, remove
 
     bot = NorthcaBot(config)
+    bot.publish_only = True  # only publishes: no database migration, no sandbox, no background work
     async with bot:
         await bot.login(config.discord.token.get_secret_value() if config.discord.token else "")
-        if guild_id:
-            guild = discord.Object(guild_id)
-            bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
-            print(f"Published {len(synced)} commands to guild {guild_id} (visible at once).")
-        else:
-            synced = await bot.tree.sync()
-            print(f"Published {len(synced)} commands globally (Discord may take up to an hour to show them).")
-    return 0
+        where = "globally" if guild_id is None else f"from guild {guild_id}"
+        if clear:
+            await remove(bot.tree, guild_id)
+            return f"Removed the bot's commands {where}."
+        count = await publish(bot.tree, guild_id)
+    if guild_id is None:
+        return f"Published {count} commands globally (Discord may take up to an hour to show them)."
+    return f"Published {count} commands to guild {guild_id} (visible at once)."
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     config = _load(args.config)
-    discord.utils.setup_logging(level=logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _use_test_discord()
     try:
-        return asyncio.run(_sync(config, args.guild))
+        print(asyncio.run(_sync(config, args.guild, args.clear)))
     except discord.LoginFailure:
         print("Discord refused the bot token. Check [discord] token or DISCORD_TOKEN.", file=sys.stderr)
         return 1
+    except discord.Forbidden:
+        print("Discord refused: invite the bot to that server with the applications.commands scope "
+              "(see the invite link in the README).", file=sys.stderr)
+        return 1
+    except discord.HTTPException as exc:
+        print(f"Discord answered HTTP {exc.status} ({exc.text[:200]}). Try again later.", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientError, OSError) as exc:
+        print(f"Cannot reach Discord ({type(exc).__name__}). Check this machine's network and try again.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.health import probe
+
+    url = args.url or f"http://127.0.0.1:{os.environ.get('NORTHCA_BOT_HEALTH_PORT') or 8788}/health"
+    healthy, line = asyncio.run(probe(url))
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup_database
+
+    config = _load(args.config, require_token=False)
+    try:
+        pages = backup_database(config.database.path, args.path)
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up {config.database.path} to {args.path} ({pages} pages), consistent while the bot runs.")
+    return 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -93,8 +178,23 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("northca-duty-bot")
+    except PackageNotFoundError:  # running from a source tree that was not installed
+        return "unknown"
+
+
+def _default_log_level() -> str:
+    value = os.environ.get(LOG_LEVEL_ENV, "INFO").strip().upper()
+    return value if value in LOG_LEVELS else "INFO"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="northca-bot", description="Northca Duty Bot")
+    parser.add_argument("--version", action="version", version=f"northca-bot {_version()}")
     sub = parser.add_subparsers(dest="command")
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -102,12 +202,28 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     run = with_config(sub.add_parser("run", help="run the bot (default)"))
-    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.add_argument(
+        "--log-level", default=_default_log_level(), type=str.upper, choices=LOG_LEVELS,
+        help=f"default: ${LOG_LEVEL_ENV} or INFO",
+    )
     run.set_defaults(func=cmd_run)
-    with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong")).set_defaults(func=cmd_check_config)
+    check = with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong"))
+    check.add_argument("--online", action="store_true",
+                       help="also check the token with Discord, the partner key with Northca, and the database path")
+    check.set_defaults(func=cmd_check_config)
     sync = with_config(sub.add_parser("sync", help="publish the slash commands to Discord"))
     sync.add_argument("--guild", type=int, help="publish to this guild only (instant); default: globally")
+    sync.add_argument(
+        "--clear", "--remove", action="store_true", dest="clear",
+        help="remove the published commands from --guild (or the global ones), e.g. after testing in one server",
+    )
     sync.set_defaults(func=cmd_sync)
+    backup = with_config(sub.add_parser("backup", help="copy the database safely while the bot runs"))
+    backup.add_argument("path", help="the backup file to write (or a directory)")
+    backup.set_defaults(func=cmd_backup)
+    health = sub.add_parser("health", help="ask the running bot's health endpoint; exit 0 when healthy, 1 if not")
+    health.add_argument("--url", help="default: http://127.0.0.1:$NORTHCA_BOT_HEALTH_PORT/health (port 8788)")
+    health.set_defaults(func=cmd_health)
     sb = sub.add_parser("sandbox", help="run the local Northca sandbox alone")
     sb.add_argument("--host", default="127.0.0.1")
     sb.add_argument("--port", type=int, default=8787)
@@ -121,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")  # `run` is the default command
     args = parser.parse_args(argv)
     raise SystemExit(args.func(args))

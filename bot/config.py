@@ -1,7 +1,9 @@
 """Typed configuration: a TOML file read into pydantic models.
 
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
-`NORTHCA_PARTNER_KEY`), and the database path from `NORTHCA_BOT_DB`. Every problem is reported as one readable line naming
+`NORTHCA_PARTNER_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`), the database path
+from `NORTHCA_BOT_DB` and the health port from `NORTHCA_BOT_HEALTH_PORT`; with the token in the environment the
+file is optional. Every problem is reported as one readable line naming
 the key; values are never echoed, so a secret cannot leak through an error.
 """
 
@@ -11,7 +13,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -48,6 +50,15 @@ class NorthcaConfig(_Section):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL such as https://api.northca.dev/v1")
         return value.rstrip("/")
+
+    @field_validator("partner_key")
+    @classmethod
+    def _key_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError(
+                "is empty: paste your Northca partner key, or remove the line to run against the LOCAL sandbox"
+            )
+        return value
 
 
 class DatabaseConfig(_Section):
@@ -109,9 +120,30 @@ class SandboxSection(_Section):
     """The local Northca used when no partner key is configured."""
 
     port: int = Field(default=0, ge=0, le=65535)
-    auto_approve_after: float | None = 1.0
+    # Seconds before a link request approves itself; false (TOML has no null): approve by hand.
+    auto_approve_after: float | None = Field(default=1.0, ge=0)
     mdts: list[SandboxMdt] = Field(default_factory=lambda: [SandboxMdt(id="demo-mdt", name="Demo MDT")])
-    db_path: str = ":memory:"
+    @field_validator("auto_approve_after", mode="before")
+    @classmethod
+    def _false_is_by_hand(cls, value: Any) -> Any:
+        if value is False:
+            return None
+        if value is True:
+            raise ValueError("must be a number of seconds, or false to approve by hand")
+        return value
+
+    # None: a file beside the bot's database (<database stem>.sandbox.sqlite3), so a restart keeps links.
+    db_path: str | None = None
+
+
+class HealthSection(_Section):
+    """The loopback health endpoint (GET /health) and the old-outbox warning."""
+
+    host: str = "127.0.0.1"
+    # None: no endpoint (the warning still runs); 0 picks a free port. NORTHCA_BOT_HEALTH_PORT overrides it.
+    port: int | None = Field(default=None, ge=0, le=65535)
+    # A warning is logged (and /health reports unhealthy) while a shift has waited for Northca this long.
+    outbox_warn_after_seconds: float = Field(default=900.0, gt=0)
 
 
 class Config(_Section):
@@ -121,6 +153,7 @@ class Config(_Section):
     shifts: ShiftConfig = Field(default_factory=ShiftConfig)
     status: StatusConfig = Field(default_factory=StatusConfig)
     sandbox: SandboxSection = Field(default_factory=SandboxSection)
+    health: HealthSection = Field(default_factory=HealthSection)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -136,12 +169,37 @@ def _problems(exc: ValidationError) -> list[str]:
             message = "unknown key"
         elif err["type"] == "missing":
             message = "required"
+        message = message.removeprefix("Value error, ")
         lines.append(f"{where}: {message}")
     return lines
 
 
-def parse_config(data: dict[str, Any], env: dict[str, str] | None = None, *, require_token: bool = True) -> Config:
-    env = os.environ if env is None else env
+# Secrets that may also come from a file named by NAME_FILE (Docker and Kubernetes secrets).
+_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY")
+
+
+def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment with each NAME_FILE read into NAME (an explicit NAME wins)."""
+    merged = dict(env)
+    for name in _SECRET_ENV:
+        file_name = env.get(f"{name}_FILE")
+        if not file_name or env.get(name):
+            continue
+        try:
+            merged[name] = Path(file_name).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{name}_FILE: cannot read {file_name} ({type(exc).__name__})"]) from None
+        if not merged[name]:
+            raise ConfigError([f"{name}_FILE: {file_name} is empty"])
+    return merged
+
+
+def has_env_token(env: Mapping[str, str]) -> bool:
+    return bool(env.get("DISCORD_TOKEN") or env.get("DISCORD_TOKEN_FILE"))
+
+
+def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
+    env = _secrets_from_files(os.environ if env is None else env)
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     if env.get("DISCORD_TOKEN"):
         data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
@@ -150,6 +208,8 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None, *, req
     if env.get("NORTHCA_BOT_DB"):
         # Lets a container keep its SQLite file on a volume whatever the mounted config says.
         data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]
+    if env.get("NORTHCA_BOT_HEALTH_PORT"):
+        data.setdefault("health", {})["port"] = env["NORTHCA_BOT_HEALTH_PORT"]
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -159,11 +219,14 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None, *, req
     return config
 
 
-def load_config(path: str | Path, env: dict[str, str] | None = None, *, require_token: bool = True) -> Config:
+def load_config(path: str | Path, env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if has_env_token(os.environ if env is None else env):
+            # Everything from the environment (e.g. a container): the file is optional, defaults for the rest.
+            return parse_config({}, env, require_token=require_token)
         raise ConfigError([f"{path}: no such file (copy config.example.toml to start)"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read ({type(exc).__name__})"]) from None

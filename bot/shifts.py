@@ -1003,13 +1003,22 @@ class ShiftWorker:
             loop.create_task(self._auto_end_loop(), name="shift-auto-end"),
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 5.0) -> None:
         self._stopping = True
-        tasks = [*self._tasks, *self._inflight.values()]
-        for task in tasks:
+        for task in self._tasks:  # no new claims
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        # Writes already sent may finish within `grace`; the rest are parked (claims released, looked up at start).
+        inflight = list(self._inflight.values())
+        if inflight:
+            _, unfinished = await asyncio.wait(inflight, timeout=grace)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+            if unfinished:
+                log.warning("%d shift writes unfinished at shutdown: looked up on Northca at the next start",
+                            len(unfinished))
         self._inflight.clear()
         await self.service.drain(timeout=5.0)
 

@@ -34,6 +34,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -150,6 +151,8 @@ class Faults:
     ) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}")
+        if times < 1:
+            raise ValueError("times must be 1 or more (a fault with times 0 would never be wanted)")
         self.queue.append(
             Fault(
                 kind, times, re.compile(path) if path else None, method.upper() if method else None,
@@ -171,6 +174,10 @@ class Faults:
                     self.queue.remove(fault)
                 return fault
         return None
+
+
+class DecisionRefused(Exception):
+    """A link request that is no longer pending cannot be decided otherwise (e.g. expiring an approved one)."""
 
 
 class ApiError(Exception):
@@ -295,6 +302,8 @@ class NorthcaSandbox:
         row = self._link_request(request_id)
         if row is None:
             raise KeyError(request_id)
+        if row["status"] != "pending" and row["status"] != status:
+            raise DecisionRefused(f"Link request already {row['status']}")
         self.db.execute(
             "UPDATE link_requests SET status = ?, decided_at = ?, auto_approve_at = NULL WHERE id = ?",
             (status, _iso(_now()), request_id),
@@ -652,24 +661,37 @@ class NorthcaSandbox:
             return _json(200, {"ok": True, "data": self.decide(request.match_info["request_id"], decision)})
         except KeyError:
             return _envelope_error(404, "Link request not found")
+        except DecisionRefused as exc:
+            return _envelope_error(409, str(exc))
 
     async def _admin_faults(self, request: web.Request) -> web.Response:
         try:
             body = await request.json()
+        except ValueError:
+            return _envelope_error(400, f"Malformed fault request: send a JSON object. {_FAULTS_USAGE}")
+        if not isinstance(body, dict):
+            return _envelope_error(400, f"Malformed fault request: send a JSON object. {_FAULTS_USAGE}")
+        try:
+            options = _fault_options(body)
+        except (ValueError, TypeError):
+            return _envelope_error(400, f"Malformed fault request: wrong value types. {_FAULTS_USAGE}")
+        try:
             if body.get("clear"):
                 self.faults.clear()
             if "link_request_status" in body:
                 self.faults.link_request_status = str(body["link_request_status"])
             if "latency_ms" in body:
-                self.faults.latency = float(body["latency_ms"]) / 1000
+                self.faults.latency = options["latency_ms"] / 1000
             if "fault" in body:
                 self.faults.add(
-                    body["fault"], int(body.get("times", 1)), path=body.get("path"), method=body.get("method"),
-                    retry_after=float(body.get("retry_after", 1.0)), hang_seconds=float(body.get("hang_seconds", 60.0)),
+                    str(body["fault"]), int(options["times"]), path=body.get("path"), method=body.get("method"),
+                    retry_after=options["retry_after"], hang_seconds=options["hang_seconds"],
                     status=int(body.get("status", 400)), message=str(body.get("message", "Refused")),
                 )
-        except (ValueError, TypeError, AttributeError) as exc:
+        except ValueError as exc:  # our own messages (unknown fault, times < 1)
             return _envelope_error(400, str(exc))
+        except re.error:
+            return _envelope_error(400, "Malformed fault request: path is not a valid regular expression.")
         return _json(200, {"ok": True, "data": {"latency_ms": self.faults.latency * 1000, "queued": len(self.faults.queue)}})
 
     async def _admin_plant_shift(self, request: web.Request) -> web.Response:
@@ -700,6 +722,30 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, (str, int, float)) else json.dumps(value)
 
 
+_FAULTS_USAGE = (
+    'Example: {"fault": "500", "times": 2, "path": "/shifts$", "method": "POST"} or {"latency_ms": 150} '
+    'or {"clear": true}. Faults: ' + ", ".join(FAULT_KINDS) + "."
+)
+
+
+def _fault_options(body: dict[str, Any]) -> dict[str, float]:
+    """The numeric options of a fault request; ValueError/TypeError when one is not a number."""
+    def number(name: str, default: float) -> float:
+        value = body.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(name)
+        return float(value)
+
+    for name in ("path", "method"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise TypeError(name)
+    times = number("times", 1)
+    if times != int(times):
+        raise ValueError("times")
+    return {"latency_ms": number("latency_ms", 0), "times": times,
+            "retry_after": number("retry_after", 1.0), "hang_seconds": number("hang_seconds", 60.0)}
+
+
 def _refuse_unknown(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(body) - set(allowed))
     if unknown:
@@ -718,11 +764,25 @@ def _envelope_error(status: int, message: str) -> web.Response:
 async def serve(config: SandboxConfig, host: str, port: int) -> None:
     sandbox = NorthcaSandbox(config)
     base_url = await sandbox.start(host, port)
-    print(f"Northca sandbox on {base_url}  (partner key: the sandbox's own, see config)", flush=True)
+    print(f"Northca sandbox on {base_url}  (send the headers x-partner-key: {config.partner_key}, "
+          "x-discord-guild: <server id>, and x-discord-actor: <user id> where an actor is needed)", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
         await sandbox.stop()
+
+
+def config_from_args(db: str, mdt_specs: list[str], *, auto_approve: bool) -> SandboxConfig:
+    """The sandbox's configuration from its command line. MDTs given with --mdt are seeded; without --mdt a
+    state file that already exists keeps its MDTs and their owners (only a new one gets the demo MDT)."""
+    config = SandboxConfig(db_path=db, auto_approve_after=1.0 if auto_approve else None)
+    if mdt_specs:
+        config.mdts = [
+            SandboxMdt(id=s.split(":", 1)[0], owner_discord_id=(s.split(":", 1) + [None])[1]) for s in mdt_specs
+        ]
+    elif db != ":memory:" and Path(db).exists() and Path(db).stat().st_size > 0:
+        config.mdts = []
+    return config
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -733,9 +793,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mdt", action="append", default=[], metavar="ID[:OWNER_DISCORD_ID]", help="seed an MDT")
     parser.add_argument("--no-auto-approve", action="store_true", help="leave link requests pending")
     args = parser.parse_args(argv)
-    config = SandboxConfig(db_path=args.db, auto_approve_after=None if args.no_auto_approve else 1.0)
-    if args.mdt:
-        config.mdts = [SandboxMdt(id=s.split(":", 1)[0], owner_discord_id=(s.split(":", 1) + [None])[1]) for s in args.mdt]
+    config = config_from_args(args.db, args.mdt, auto_approve=not args.no_auto_approve)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(serve(config, args.host, args.port))

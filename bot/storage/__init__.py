@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import logging
 import re
+import sqlite3
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -70,6 +71,13 @@ class Database:
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self.migrate()
+
+    async def check_writable(self) -> None:
+        """Raise sqlite3.Error ("attempt to write a readonly database", ...) when a write would fail.
+        Uses its own short-lived connection: a transaction on the shared one would take in, and roll back,
+        statements other coroutines run meanwhile."""
+        if self.path != ":memory:":
+            await asyncio.to_thread(_probe_write, self.path)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -164,6 +172,18 @@ class Database:
 
 def _params(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
     return params if isinstance(params, Mapping) else tuple(params)
+
+
+def _probe_write(path: str) -> None:
+    conn = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT OR REPLACE INTO schema_migrations (version, name) VALUES (-1, 'write probe')")
+        finally:
+            conn.execute("ROLLBACK")
+    finally:
+        conn.close()
 
 
 def _migrations() -> list[tuple[int, str, str]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def test_example_documents_every_key():
         ("[discord]\ntoken='x'\n[northca]\ntimeout_seconds='soon'", "northca.timeout_seconds:"),
         ("[discord]\ndev_guild_id=1", "discord.token: required"),
         ("[discord]\ntoken='x'\n[status]\non_duty_code='10-99'", "on_duty_code '10-99' is not one of the configured codes"),
-        ("[discord]\ntoken='x'\n[northca]\nbase_url='ftp://x'", "northca.base_url: Value error, must be an http(s) URL"),
+        ("[discord]\ntoken='x'\n[northca]\nbase_url='ftp://x'", "northca.base_url: must be an http(s) URL"),
     ],
 )
 def test_bad_files_exit_nonzero_with_one_line_per_problem(tmp_path, content, expected):
@@ -79,3 +79,29 @@ def test_environment_supplies_secrets(tmp_path):
 def test_missing_file_is_a_clear_line(tmp_path):
     result = run_cli("check-config", "--config", str(tmp_path / "nope.toml"))
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_empty_partner_key_is_a_config_error():
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"discord": {"token": "t"}, "northca": {"partner_key": ""}}, env={})
+    assert caught.value.problems[0].startswith("northca.partner_key: is empty")
+
+
+def test_secrets_come_from_files_named_by_env(tmp_path):
+    (tmp_path / "token").write_text("token-from-file\n")
+    (tmp_path / "key").write_text("key-from-file")
+    env = {"DISCORD_TOKEN_FILE": str(tmp_path / "token"), "NORTHCA_PARTNER_KEY_FILE": str(tmp_path / "key")}
+    config = parse_config({}, env=env)
+    assert config.discord.token.get_secret_value() == "token-from-file"
+    assert config.northca.partner_key.get_secret_value() == "key-from-file"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({}, env={"DISCORD_TOKEN_FILE": str(tmp_path / "missing")})
+    assert caught.value.problems == [f"DISCORD_TOKEN_FILE: cannot read {tmp_path / 'missing'} (FileNotFoundError)"]
+
+
+def test_config_file_is_optional_when_the_environment_has_the_token(tmp_path):
+    config = load_config(tmp_path / "absent.toml", env={"DISCORD_TOKEN": "t", "NORTHCA_BOT_DB": "/data/x.sqlite3"})
+    assert config.discord.token.get_secret_value() == "t" and config.database.path == "/data/x.sqlite3"
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "absent.toml", env={})
+    assert "no such file" in caught.value.problems[0]

@@ -370,7 +370,7 @@ async def test_bot_stopping_while_the_write_is_out_is_looked_up_after_restart(db
     shift = await svc.start(GUILD, OFFICER, display_name="A")
     await svc.end(GUILD, OFFICER)
     await until(lambda: len(shift_posts(sandbox)) == 1, what="the write to reach Northca")
-    await w.stop()  # the bot stops with the write out
+    await w.stop(grace=0)  # the bot is stopped with the write out and no time to let it finish
     await until(lambda: len(sandbox.shifts(MDT)) == 1, what="Northca to apply the write")
     sandbox.faults.latency = 0
     assert (await svc.store.get(shift.id)).sync_state == "pending"

@@ -1,0 +1,101 @@
+"""Local start-up checks: the database and the sandbox port are opened before logging in to Discord,
+and each local problem is named in one line with its path or port and what to do."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import sqlite3
+from pathlib import Path
+
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """A local problem that stops the bot from starting; the message is one line for the operator."""
+
+
+def _database_hint() -> str:
+    return "or set [database] path (or NORTHCA_BOT_DB) to a writable file path"
+
+
+def check_database_path(path: str) -> None:
+    """Create the database's directory; raise StartupError naming the path when that cannot work."""
+    if path == ":memory:":
+        return
+    file = Path(path)
+    if file.is_dir():
+        raise StartupError(
+            f"Database path {file} is a directory, not a file: set [database] path to a file inside it, "
+            f"e.g. {file / 'northca-bot.sqlite3'}"
+        )
+    directory = file.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StartupError(
+            f"Cannot create the database directory {directory}: part of that path is a file, not a directory. "
+            f"Move that file away {_database_hint()}."
+        ) from None
+    except PermissionError:
+        raise StartupError(
+            f"Cannot create the database directory {directory}: permission denied. Create it with write access "
+            f"for this user {_database_hint()}."
+        ) from None
+    except OSError as exc:
+        raise StartupError(f"Cannot create the database directory {directory}: {exc.strerror}. "
+                           f"Fix that {_database_hint()}.") from None
+
+
+def _explain_sqlite_error(path: str, exc: sqlite3.Error) -> str:
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (f"Database file {path} is not a readable SQLite database (corrupted, or another kind of file): "
+                "restore it from a backup (northca-bot backup makes one) or move it away to start empty.")
+    if "readonly" in text or "read-only" in text:
+        return (f"Database file {path} is read-only: give this user write access to the file and its directory "
+                f"(SQLite writes {Path(path).name}-wal and -shm beside it), {_database_hint()}.")
+    if "unable to open" in text or "disk i/o" in text:
+        return f"Cannot open the database file {path} ({exc}): check the path and its permissions, {_database_hint()}."
+    if "locked" in text or "busy" in text:
+        return f"Database file {path} is locked by another program (another bot running on it?): stop that one first."
+    return f"Cannot use the database file {path} ({type(exc).__name__}: {exc}): {_database_hint()}."
+
+
+async def open_database(db: Database) -> None:
+    """Open, migrate and write-probe the database; any problem becomes a one-line StartupError."""
+    check_database_path(db.path)
+    try:
+        await db.open()
+        await db.check_writable()
+    except sqlite3.Error as exc:
+        await db.close()
+        raise StartupError(_explain_sqlite_error(db.path, exc)) from None
+    except OSError as exc:
+        await db.close()
+        raise StartupError(f"Cannot open the database file {db.path}: {exc.strerror or exc}. "
+                           f"Fix that {_database_hint()}.") from None
+
+
+def explain_port_error(what: str, setting: str, host: str, port: int, exc: OSError) -> StartupError:
+    """E.g. what="The sandbox", setting="[sandbox] port"."""
+    if exc.errno == errno.EADDRINUSE:
+        return StartupError(
+            f"{what} port {port} on {host} is already in use (another bot or sandbox running?): "
+            f"stop that program, or set {setting} to another port (0 picks a free one)."
+        )
+    if exc.errno == errno.EACCES:
+        return StartupError(f"{what} may not listen on port {port} on {host} (permission denied): "
+                            f"set {setting} to a port above 1024, or 0 to pick a free one.")
+    return StartupError(f"{what} cannot listen on {host}:{port} ({exc.strerror or exc}): "
+                        f"set {setting} to another port, or 0 to pick a free one.")
+
+
+def sandbox_state_path(database_path: str) -> str:
+    """Where the sandbox keeps its state by default: a file beside the bot's database, so a restart keeps links."""
+    if database_path == ":memory:":
+        return ":memory:"
+    file = Path(database_path)
+    return str(file.with_name(f"{file.stem}.sandbox{file.suffix or '.sqlite3'}"))

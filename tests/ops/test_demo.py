@@ -1,0 +1,80 @@
+"""Issue 12.1: demo mode is impossible to miss, and the demo sandbox remembers links across restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+from bot.config import parse_config
+from bot.demo import DEMO_MARK
+from tests.conftest import ADMIN, ADMIN_PERMS, GUILD
+from tests.harness import builders
+
+ADMIN_MEMBER = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
+
+
+def demo_config(db_path: Path, **sandbox: Any):
+    return parse_config(
+        {
+            "discord": {"token": "test-bot-token"},
+            "database": {"path": str(db_path)},
+            "sandbox": {"auto_approve_after": 0, "mdts": [{"id": "demo-mdt"}], **sandbox},
+        },
+        env={},
+    )
+
+
+def shows_demo_mark(reply) -> bool:
+    footers = [(e.get("footer") or {}).get("text", "") for e in reply.embeds]
+    return DEMO_MARK in (reply.content or "") or any(DEMO_MARK in f for f in footers)
+
+
+async def test_every_answer_in_sandbox_mode_carries_the_demo_mark(start_bot, db_path):
+    h = await start_bot(config=demo_config(db_path))
+    asked = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD, mdt_id="demo-mdt")).final()
+    assert "Link request sent" in asked.content and shows_demo_mark(asked)
+    status = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    assert status.embeds and shows_demo_mark(status)
+    refused = await (await h.slash("shift", sub="status", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    assert shows_demo_mark(refused)
+
+
+async def test_answers_against_northca_carry_no_demo_mark(start_bot):
+    h = await start_bot()
+    reply = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    assert not shows_demo_mark(reply)
+
+
+async def test_demo_sandbox_keeps_links_across_a_restart(start_bot, db_path):
+    h = await start_bot(config=demo_config(db_path))
+    await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD, mdt_id="demo-mdt")).final()
+    first = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    assert {f["name"]: f["value"] for f in first.embeds[0]["fields"]}["Status"] == "✅ Linked"
+    await h.bot.close()
+
+    h = await start_bot(config=demo_config(db_path))
+    again = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    fields = {f["name"]: f["value"] for f in again.embeds[0]["fields"]}
+    assert fields["Status"] == "✅ Linked"
+    assert fields["Checked live"] == "Northca confirms the link."
+    assert (db_path.parent / f"{db_path.stem}.sandbox{db_path.suffix}").exists()
+
+
+
+def test_demo_mark_keeps_every_message_within_discord_limits():
+    from bot.demo import mark_message
+
+    long = mark_message({"content": "x" * 2000}, new=True)
+    assert len(long["content"]) <= 2000 and long["content"].endswith(DEMO_MARK)
+
+    full_embed = {"title": "t", "description": "d" * 5990}
+    crowded = mark_message({"embeds": [full_embed]}, new=True)
+    assert crowded["content"] == DEMO_MARK and "footer" not in crowded["embeds"][0]
+
+    footer = mark_message({"embeds": [{"description": "d", "footer": {"text": "f" * 2048}}]}, new=False)
+    text = footer["embeds"][0]["footer"]["text"]
+    assert len(text) <= 2048 and text.startswith(DEMO_MARK)
+
+    only_buttons = {"components": [{"type": 1, "components": []}]}
+    assert mark_message(only_buttons, new=False) == only_buttons  # an edit of buttons keeps the content it had
