@@ -224,7 +224,8 @@ _UNIT_TEXT = _UNIT_FIELDS[1:]
 # Every field is optional and nullable; only `units_assigned` (string array) and the panic `address`
 # (string|null) have documented types. assumption: the other fields are texts (strings).
 _CALL_FIELDS = (
-    "id", "classification", "description", "location", "status", "call_type", "priority", "units_assigned", "created_by",
+    "id", "classification", "description", "location", "status", "call_type", "priority", "units_assigned",
+    "created_by",
 )
 # Only these are applied by PATCH /mdts/{mdtId}/calls/{callId} (documented).
 _CALL_PATCHABLE = ("classification", "description", "location", "status", "call_type", "priority", "units_assigned")
@@ -232,7 +233,9 @@ _SCENE_REPORT_FIELDS = (
     "id", "title", "description", "location", "date", "time", "officer_name", "officer_badge", "status",
     "dispatch_call_id",
 )
-_TICKET_FIELDS = ("id", "title", "description", "officer_name", "officer_badge", "officer_callsign", "status", "priority")
+_TICKET_FIELDS = (
+    "id", "title", "description", "officer_name", "officer_badge", "officer_callsign", "status", "priority",
+)
 # table -> (fields, documented default status)
 _DISPATCH_RECORDS = {
     "calls": (_CALL_FIELDS, "open"),
@@ -711,7 +714,9 @@ class NorthcaSandbox:
                 for r in rows]
 
     def _dispatch_state(self, mdt_ids: list[str]) -> dict[str, Any]:
-        state: dict[str, Any] = {table: {m: self.dispatch_records(table, m) for m in mdt_ids} for table in _DISPATCH_RECORDS}
+        state: dict[str, Any] = {
+            table: {m: self.dispatch_records(table, m) for m in mdt_ids} for table in _DISPATCH_RECORDS
+        }
         state["panics"] = {m: self.panics(m) for m in mdt_ids}
         return state
 
