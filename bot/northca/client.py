@@ -285,10 +285,10 @@ class NorthcaClient:
         actor_id: int | str | None,
     ) -> Any:
         # As for shifts: with a client-chosen id a repeat can be recognised, so it may be retried;
-        # without one (or with a null one, which lets the server choose) a repeat could write twice.
+        # without one (or with a null or empty one, which lets the server choose) a repeat could write twice.
         return await self._call(
             "POST", f"/mdts/{_seg(mdt_id)}/{collection}", guild_id, actor_id, body=body.to_json(),
-            idempotent=record_id is not None,
+            idempotent=bool(record_id),
         )
 
     # --- machinery ---------------------------------------------------------

@@ -123,11 +123,13 @@ async def test_call_retried_after_commit_then_500_is_stored_once(client, sandbox
     assert [c["id"] for c in sandbox.calls(MDT)] == [body.id]
 
 
-async def test_call_without_id_is_not_retried_after_commit_then_500(client, sandbox):
+@pytest.mark.parametrize("body", [{}, {"id": None}, {"id": " \u200b "}], ids=["unset", "null", "blank"])
+async def test_call_without_id_is_not_retried_after_commit_then_500(client, sandbox, body):
+    # A null or (once cleaned) empty id lets the server choose one: a repeat would be a second call.
     sandbox.link(GUILD, MDT)
     sandbox.faults.add("commit_then_500", times=1, method="POST", path="/calls$")
     with pytest.raises(NorthcaServerError):
-        await client.create_call(MDT, CreateCallBody(description="Robbery"), GUILD)
+        await client.create_call(MDT, CreateCallBody(description="Robbery", **body), GUILD)
     assert len(sandbox.requests) == 1 and len(sandbox.calls(MDT)) == 1
 
 
