@@ -12,9 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 
 from bot.sanitize import northca_text
+
+_DATETIME = TypeAdapter(datetime)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -36,7 +48,10 @@ class _RequestBody(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _clean_text(cls, value: Any) -> Any:
-        # Every free text sent to Northca goes through the one cleaner (no bidi, zero-width, control).
+        # Every free text sent to Northca goes through the one cleaner (no bidi, zero-width, control),
+        # the texts of a list of texts (a call's `units_assigned`) too.
+        if isinstance(value, list):
+            return [northca_text(item) if isinstance(item, str) else item for item in value]
         return northca_text(value) if isinstance(value, str) else value
 
     def to_json(self) -> dict[str, Any]:
@@ -91,6 +106,67 @@ class UpsertActiveUnitsBody(_RequestBody):
 
     def to_json(self) -> dict[str, Any]:
         return {"units": [unit.to_json() for unit in self.units]}
+
+
+# Dispatch (recovered endpoints, see `openapi-extra.yaml`): every field is optional and nullable;
+# only `units_assigned` (string array) and the panic `address` (string|null) have documented types,
+# the other fields are texts the bot types in.
+
+
+class PanicBody(_RequestBody):
+    """`POST /mdts/{mdtId}/units/active/{unitId}/panic`: the optional location of the 10-33."""
+
+    address: str | None = None
+
+
+class CreateCallBody(_RequestBody):
+    # With `id` set, a repeat of the create can be recognised (see NorthcaClient.create_call).
+    id: str | None = None
+    classification: str | None = None
+    description: str | None = None
+    location: str | None = None
+    status: str | None = None
+    call_type: str | None = None
+    priority: str | None = None
+    units_assigned: list[str] | None = None
+    created_by: str | None = None
+
+
+class UpdateCallBody(_RequestBody):
+    """`PATCH /mdts/{mdtId}/calls/{callId}`: only these fields are applied by Northca; the unset ones
+    are left alone. `units_assigned` replaces the whole list, so send the full, newest list."""
+
+    classification: str | None = None
+    description: str | None = None
+    location: str | None = None
+    status: str | None = None
+    call_type: str | None = None
+    priority: str | None = None
+    units_assigned: list[str] | None = None
+
+
+class CreateSceneReportBody(_RequestBody):
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    location: str | None = None
+    date: str | None = None
+    time: str | None = None
+    officer_name: str | None = None
+    officer_badge: str | None = None
+    status: str | None = None
+    dispatch_call_id: str | None = None
+
+
+class CreateTicketBody(_RequestBody):
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    officer_name: str | None = None
+    officer_badge: str | None = None
+    officer_callsign: str | None = None
+    status: str | None = None
+    priority: str | None = None
 
 
 # --- responses --------------------------------------------------------------
@@ -163,6 +239,98 @@ class LinkedMdt(_Response):
     """An item of `GET /guilds/{guildId}/mdts`; its schema was not recovered beyond an MDT id."""
 
     mdt_id: str = Field(validation_alias=AliasChoices("mdt_id", "id", "mdtId"))
+
+
+# --- dispatch answers (their schemas were not recovered: every field optional, odd types read as unset)
+
+
+def _lenient_text(value: Any) -> str | None:
+    # A number where a text was expected (a numeric priority, say) is kept as its text; anything
+    # else that is not a text reads as unset rather than failing the whole answer.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _lenient_texts(value: Any) -> list[str] | None:
+    if not isinstance(value, list):
+        return None
+    return [text for text in map(_lenient_text, value) if text is not None]
+
+
+class _DispatchRecord(_Response):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _lenient(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name == "units_assigned":
+            return _lenient_texts(value)
+        if cls.model_fields[info.field_name or ""].annotation == (str | None):
+            return _lenient_text(value)
+        return value
+
+
+class PanicResult(_DispatchRecord):
+    """Answer of the panic endpoint; documented example: `{panicked, unit_id, ts}`."""
+
+    panicked: bool | None = None
+    unit_id: str | None = None
+    ts: datetime | None = None
+
+    @field_validator("panicked", mode="before")
+    @classmethod
+    def _readable_flag(cls, value: Any) -> Any:
+        return value if isinstance(value, bool) else None
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _readable_ts(cls, value: Any) -> Any:
+        try:
+            return _DATETIME.validate_python(value) if value is not None else None
+        except ValidationError:
+            return None
+
+    @field_validator("ts")
+    @classmethod
+    def _aware_ts(cls, value: datetime | None) -> datetime | None:
+        return _aware(value)
+
+
+class Call(_DispatchRecord):
+    id: str | None = None
+    classification: str | None = None
+    description: str | None = None
+    location: str | None = None
+    status: str | None = None
+    call_type: str | None = None
+    priority: str | None = None
+    units_assigned: list[str] | None = None
+    created_by: str | None = None
+
+
+class SceneReport(_DispatchRecord):
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    location: str | None = None
+    date: str | None = None
+    time: str | None = None
+    officer_name: str | None = None
+    officer_badge: str | None = None
+    status: str | None = None
+    dispatch_call_id: str | None = None
+
+
+class Ticket(_DispatchRecord):
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    officer_name: str | None = None
+    officer_badge: str | None = None
+    officer_callsign: str | None = None
+    status: str | None = None
+    priority: str | None = None
 
 
 @dataclass(frozen=True)

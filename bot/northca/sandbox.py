@@ -227,6 +227,48 @@ _SHIFT_FIELDS = ("id", "officer_name", "officer_badge", "status", "start_time", 
 _UNIT_FIELDS = ("id", "officer_name", "officer_badge", "department", "rank", "status")
 _UNIT_TEXT = _UNIT_FIELDS[1:]
 
+# --- dispatch (the recovered endpoints of `northca-more-endpoints.md`, "Known, for later") ---------
+# Every field is optional and nullable; only `units_assigned` (string array) and the panic `address`
+# (string|null) have documented types. assumption: the other fields are texts (strings).
+_CALL_FIELDS = (
+    "id", "classification", "description", "location", "status", "call_type", "priority", "units_assigned",
+    "created_by",
+)
+# Only these are applied by PATCH /mdts/{mdtId}/calls/{callId} (documented).
+_CALL_PATCHABLE = ("classification", "description", "location", "status", "call_type", "priority", "units_assigned")
+_SCENE_REPORT_FIELDS = (
+    "id", "title", "description", "location", "date", "time", "officer_name", "officer_badge", "status",
+    "dispatch_call_id",
+)
+_TICKET_FIELDS = (
+    "id", "title", "description", "officer_name", "officer_badge", "officer_callsign", "status", "priority",
+)
+# table -> (fields, documented default status)
+_DISPATCH_RECORDS = {
+    "calls": (_CALL_FIELDS, "open"),
+    "scene_reports": (_SCENE_REPORT_FIELDS, "DRAFT"),
+    "tickets": (_TICKET_FIELDS, "open"),
+}
+_LIST_FIELDS = frozenset({"units_assigned"})
+
+
+def _dispatch_schema() -> str:
+    # One table per record kind; `units_assigned` is kept as JSON text. The unique (mdt_id, id) index makes
+    # a repeated id fail as for shifts (see _create_dispatch_record).
+    tables = []
+    for table, (fields, _default) in _DISPATCH_RECORDS.items():
+        columns = ", ".join(f"{name} TEXT" for name in fields if name != "id")
+        tables.append(
+            f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY AUTOINCREMENT, mdt_id TEXT NOT NULL,"
+            f" id TEXT NOT NULL, {columns}, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+            f" CREATE UNIQUE INDEX IF NOT EXISTS {table}_mdt_id ON {table} (mdt_id, id);"
+        )
+    tables.append(
+        "CREATE TABLE IF NOT EXISTS panics (mdt_id TEXT NOT NULL, unit_id TEXT NOT NULL, address TEXT,"
+        " actor_discord_id TEXT, ts TEXT NOT NULL, PRIMARY KEY (mdt_id, unit_id));"
+    )
+    return "\n".join(tables)
+
 Handler = Callable[[web.Request, str, str | None], Awaitable[Any]]
 
 
@@ -240,6 +282,7 @@ class NorthcaSandbox:
         self.db = sqlite3.connect(self.config.db_path, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.executescript(_SCHEMA)
+        self.db.executescript(_dispatch_schema())
         for mdt in self.config.mdts:
             self.add_mdt(mdt.id, mdt.owner_discord_id, mdt.name)
         self.app = self._build_app()
@@ -362,6 +405,7 @@ class NorthcaSandbox:
         ]
         for method, path, handler in v1:
             app.router.add_route(method, path, self._api(handler))
+        self._add_dispatch_routes(app)
         app.router.add_post("/_sandbox/link-requests/{request_id}/{decision}", self._admin_decide)
         app.router.add_post("/_sandbox/faults", self._admin_faults)
         app.router.add_post("/_sandbox/mdts/{mdt_id}/shifts", self._admin_plant_shift)
@@ -651,6 +695,118 @@ class NorthcaSandbox:
             out.append(self._unit_json(row))
         return 200, out
 
+    # --- dispatch: panic, calls, scene reports, tickets ---------------------
+
+    def _add_dispatch_routes(self, app: web.Application) -> None:
+        routes: list[tuple[str, str, Handler]] = [
+            ("POST", "/v1/mdts/{mdt_id}/units/active/{unit_id}/panic", self._panic),
+            ("POST", "/v1/mdts/{mdt_id}/calls", self._create_call),
+            ("PATCH", "/v1/mdts/{mdt_id}/calls/{call_id}", self._update_call),
+            ("POST", "/v1/mdts/{mdt_id}/scene-reports", self._create_scene_report),
+            ("POST", "/v1/mdts/{mdt_id}/tickets", self._create_ticket),
+        ]
+        for method, path, handler in routes:
+            app.router.add_route(method, path, self._api(handler))
+
+    def dispatch_records(self, table: str, mdt_id: str) -> list[dict[str, Any]]:
+        """The calls, scene_reports or tickets an MDT holds, oldest first."""
+        fields = _DISPATCH_RECORDS[table][0]
+        rows = self.db.execute(f"SELECT * FROM {table} WHERE mdt_id = ? ORDER BY seq", (mdt_id,)).fetchall()
+        return [_dispatch_json(row, fields) for row in rows]
+
+    def calls(self, mdt_id: str) -> list[dict[str, Any]]:
+        return self.dispatch_records("calls", mdt_id)
+
+    def panics(self, mdt_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM panics WHERE mdt_id = ? ORDER BY unit_id", (mdt_id,)).fetchall()
+        return [dict(unit_id=r["unit_id"], address=r["address"], actor_discord_id=r["actor_discord_id"], ts=r["ts"])
+                for r in rows]
+
+    def _dispatch_state(self, mdt_ids: list[str]) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            table: {m: self.dispatch_records(table, m) for m in mdt_ids} for table in _DISPATCH_RECORDS
+        }
+        state["panics"] = {m: self.panics(m) for m in mdt_ids}
+        return state
+
+    async def _panic(self, request: web.Request, guild: str, actor: str | None) -> tuple[int, Any]:
+        mdt_id, unit_id = request.match_info["mdt_id"], request.match_info["unit_id"]
+        self._require_link(guild, mdt_id)
+        body = await self._body(request)
+        # assumption: no body reads as `{}` (the address is optional).
+        body = {} if body is None else body
+        if not isinstance(body, dict):
+            raise ApiError(400, "Invalid JSON")
+        _refuse_unknown(body, ("address",))
+        _check_texts(body, ("address",))
+        ts = _iso(_now())
+        # assumption: a unit is in panic or not; a repeat refreshes its panic (address, time) and never
+        # adds a second one. The unit need not be an active unit (not documented either way).
+        self.db.execute(
+            "INSERT INTO panics (mdt_id, unit_id, address, actor_discord_id, ts) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (mdt_id, unit_id) DO UPDATE SET address=excluded.address,"
+            " actor_discord_id=excluded.actor_discord_id, ts=excluded.ts",
+            (mdt_id, unit_id, body.get("address"), actor, ts),
+        )
+        return 200, {"panicked": True, "unit_id": unit_id, "ts": ts}
+
+    async def _create_call(self, request: web.Request, guild: str, actor: str | None) -> tuple[int, Any]:
+        return await self._create_dispatch_record(request, guild, "calls")
+
+    async def _create_scene_report(self, request: web.Request, guild: str, actor: str | None) -> tuple[int, Any]:
+        return await self._create_dispatch_record(request, guild, "scene_reports")
+
+    async def _create_ticket(self, request: web.Request, guild: str, actor: str | None) -> tuple[int, Any]:
+        return await self._create_dispatch_record(request, guild, "tickets")
+
+    async def _create_dispatch_record(self, request: web.Request, guild: str, table: str) -> tuple[int, Any]:
+        mdt_id = request.match_info["mdt_id"]
+        self._require_link(guild, mdt_id)
+        fields, default_status = _DISPATCH_RECORDS[table]
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "Invalid JSON")
+        _refuse_unknown(body, fields)
+        _check_texts(body, fields)
+        values = {name: body.get(name) for name in fields}
+        values["id"] = values["id"] or str(uuid.uuid4())  # documented: the server generates one
+        values["status"] = values["status"] or default_status
+        now = _iso(_now())
+        try:
+            cursor = self.db.execute(
+                f"INSERT INTO {table} (mdt_id, {', '.join(fields)}, created_at, updated_at)"
+                f" VALUES ({', '.join('?' * (len(fields) + 3))})",
+                (mdt_id, *(_dispatch_column(name, values[name]) for name in fields), now, now),
+            )
+        except sqlite3.IntegrityError:
+            # assumption: as for shifts, a second record with an id the MDT already has fails as a unique
+            # key would in the real service, with a plain server error; it is never stored twice.
+            raise ApiError(500, "Internal server error") from None
+        row = self.db.execute(f"SELECT * FROM {table} WHERE seq = ?", (cursor.lastrowid,)).fetchone()
+        return 201, _dispatch_json(row, fields)
+
+    async def _update_call(self, request: web.Request, guild: str, actor: str | None) -> tuple[int, Any]:
+        mdt_id, call_id = request.match_info["mdt_id"], request.match_info["call_id"]
+        self._require_link(guild, mdt_id)
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, "Invalid JSON")
+        # Documented: only these fields are applied; any other field is left out, not refused.
+        changes = {name: body[name] for name in _CALL_PATCHABLE if name in body}
+        _check_texts(changes, _CALL_PATCHABLE)
+        row = self.db.execute("SELECT seq FROM calls WHERE mdt_id = ? AND id = ?", (mdt_id, call_id)).fetchone()
+        if row is None:
+            # assumption: an unknown call id answers 404.
+            raise ApiError(404, "Call not found")
+        if changes:
+            assignments = ", ".join(f"{name} = ?" for name in changes)
+            self.db.execute(
+                f"UPDATE calls SET {assignments}, updated_at = ? WHERE seq = ?",
+                (*(_dispatch_column(n, v) for n, v in changes.items()), _iso(_now()), row["seq"]),
+            )
+        updated = self.db.execute("SELECT * FROM calls WHERE seq = ?", (row["seq"],)).fetchone()
+        return 200, _dispatch_json(updated, _CALL_FIELDS)
+
     # --- sandbox-only admin routes -----------------------------------------
 
     async def _admin_decide(self, request: web.Request) -> web.Response:
@@ -714,6 +870,7 @@ class NorthcaSandbox:
             "shifts": {m["id"]: self.shifts(m["id"]) for m in mdts},
             "units": {m["id"]: list(self.units(m["id"]).values()) for m in mdts},
         }
+        data.update(self._dispatch_state([m["id"] for m in mdts]))
         return _json(200, {"ok": True, "data": data})
 
 
@@ -744,6 +901,33 @@ def _fault_options(body: dict[str, Any]) -> dict[str, float]:
         raise ValueError("times")
     return {"latency_ms": number("latency_ms", 0), "times": times,
             "retry_after": number("retry_after", 1.0), "hang_seconds": number("hang_seconds", 60.0)}
+
+
+def _check_texts(body: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """400 for a dispatch field of the wrong type: texts are strings, `units_assigned` an array of strings;
+    every one may be null (documented for calls; assumption for scene reports and tickets)."""
+    for name in fields:
+        value = body.get(name)
+        if value is None:
+            continue
+        if name in _LIST_FIELDS:
+            ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            raise ApiError(400, f"Invalid {name}")
+
+
+def _dispatch_column(name: str, value: Any) -> Any:
+    return json.dumps(value) if name in _LIST_FIELDS and value is not None else value
+
+
+def _dispatch_json(row: sqlite3.Row, fields: tuple[str, ...]) -> dict[str, Any]:
+    # assumption: the answer's schema was not recovered; the sandbox echoes the documented fields only.
+    return {
+        name: (json.loads(row[name]) if name in _LIST_FIELDS and row[name] is not None else row[name])
+        for name in fields
+    }
 
 
 def _refuse_unknown(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
