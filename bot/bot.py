@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import discord
@@ -14,11 +14,15 @@ from discord.ext import commands
 
 from bot.config import Config
 from bot.interactions import report_error
-from bot.links import LinkService, LinkStore
+from bot.events import EventHub
+from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig
 from bot.profiles import ProfileStore
+from bot.services import BackgroundService, Services, build_services
+from bot.shifts import ShiftService
 from bot.storage import Database
+from bot.unit_status import StatusService
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +33,8 @@ discord.VoiceClient.warn_dave = False
 EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status")
 
 
-class BackgroundService(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-
-
-class NorthcaTree(app_commands.CommandTree):
-    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
+    async def on_error(self, interaction: discord.Interaction[NorthcaBot], error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)
 
 
@@ -59,10 +58,7 @@ class NorthcaBot(commands.Bot):
         self.session: aiohttp.ClientSession | None = None
         self.sandbox: NorthcaSandbox | None = None
         self.northca: NorthcaClient | None = None
-        self.links: LinkService | None = None
-        self.profiles: ProfileStore | None = None
-        self.shifts: Any = None  # bot.shifts.ShiftService, set by cogs.shift (before cogs.status, which listens to it)
-        self.unit_status: Any = None  # bot.status.StatusService, set by cogs.status (`status` is discord.py's presence)
+        self._built: Services | None = None  # by setup_hook, through bot.services.build_services
         self._services: list[BackgroundService] = []
 
     async def setup_hook(self) -> None:
@@ -73,8 +69,8 @@ class NorthcaBot(commands.Bot):
             self.session, base_url, key,
             timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,
         )
-        self.links = LinkService(LinkStore(self.db), self.northca)
-        self.profiles = ProfileStore(self.db)
+        self._built = build_services(self.config, self.db, self.northca)
+        self._services.extend(self._built.background)
         for name in self.extension_names:
             await self.load_extension(name)
         for service in self._services:
@@ -104,8 +100,37 @@ class NorthcaBot(commands.Bot):
         return base_url, sandbox_key
 
     def add_service(self, service: BackgroundService) -> None:
-        """Cogs register their background services here; started after loading, stopped on close."""
+        """A further background service: started after loading, stopped on close."""
         self._services.append(service)
+
+    # --- the services (built once, in setup_hook) ---
+
+    @property
+    def services(self) -> Services:
+        if self._built is None:
+            raise RuntimeError("the bot's services are built in setup_hook; it has not run yet")
+        return self._built
+
+    @property
+    def events(self) -> EventHub:
+        return self.services.events
+
+    @property
+    def links(self) -> LinkService:
+        return self.services.links
+
+    @property
+    def profiles(self) -> ProfileStore:
+        return self.services.profiles
+
+    @property
+    def shifts(self) -> ShiftService:
+        return self.services.shifts
+
+    @property
+    def unit_status(self) -> StatusService:
+        """`status` is discord.py's presence."""
+        return self.services.unit_status
 
     async def close(self) -> None:
         for service in reversed(self._services):

@@ -1,8 +1,37 @@
-"""Time helpers: UTC everywhere, ISO text in SQLite, Discord timestamps for people."""
+"""Time helpers, the one module for them: UTC everywhere, Discord timestamps for people.
+
+Stored times: epoch milliseconds (`now_ms`, `to_ms`, `from_ms`) in every table made since the
+shifts table, and in every new one. The two oldest tables (guild_links, officer_profiles) keep
+ISO text (`to_iso`, `from_iso`) until a migration converts them.
+"""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
+from typing import overload
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def to_ms(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp() * 1000)
+
+
+@overload
+def from_ms(value: int) -> datetime: ...
+@overload
+def from_ms(value: None) -> None: ...
+@overload
+def from_ms(value: int | None) -> datetime | None: ...
+def from_ms(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
 
 
 def utcnow() -> datetime:

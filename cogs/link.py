@@ -75,12 +75,12 @@ class ApproveLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"no
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "ApproveLinkButton":
+    async def from_custom_id(cls, interaction: discord.Interaction[NorthcaBot], item: discord.ui.Button, match: re.Match[str]) -> "ApproveLinkButton":
         return cls(match["request_id"])
 
     @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        links: LinkService = interaction.client.links  # type: ignore[attr-defined]
+    async def callback(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        links = interaction.client.links
         guild_id = require_guild(interaction)
         # Who may press it is decided by the service (the MDT owner only), on every press,
         # before acknowledging, so a refusal is answered privately at once.
@@ -111,17 +111,17 @@ class UnlinkConfirmButton(
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "UnlinkConfirmButton":
+    async def from_custom_id(cls, interaction: discord.Interaction[NorthcaBot], item: discord.ui.Button, match: re.Match[str]) -> "UnlinkConfirmButton":
         return cls(match["choice"], match["link"])
 
     @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         require_manage_guild(interaction, "unlink this server")
         if self.choice == "cancel":
             await edit_answer(interaction, "Unlink cancelled; nothing changed.", embed=None, view=None)
             return
         await interaction.response.defer()
-        links: LinkService = interaction.client.links  # type: ignore[attr-defined]
+        links = interaction.client.links
         link, on_northca = await links.unlink(require_guild(interaction), interaction.user.id, self.link_fingerprint)
         text = f"Unlinked MDT `{link.mdt_id}` from this server."
         if on_northca:
@@ -153,7 +153,7 @@ class LinkCog(commands.Cog):
     @app_commands.describe(mdt_id="The MDT id from your Northca MDT settings. Leave out to see the current link.")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    async def link(self, interaction: discord.Interaction, mdt_id: app_commands.Range[str, 1, 200] | None = None) -> None:
+    async def link(self, interaction: discord.Interaction[NorthcaBot], mdt_id: app_commands.Range[str, 1, 200] | None = None) -> None:
         require_manage_guild(interaction, "link this server to an MDT")
         guild_id = require_guild(interaction)
         if mdt_id is None:
@@ -175,7 +175,7 @@ class LinkCog(commands.Cog):
     @app_commands.command(name="unlink", description="Forget this server's Northca MDT link.")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    async def unlink(self, interaction: discord.Interaction) -> None:
+    async def unlink(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         require_manage_guild(interaction, "unlink this server")
         link = await self.links.current(require_guild(interaction))
         if link is None:
@@ -193,6 +193,4 @@ class LinkCog(commands.Cog):
 
 async def setup(bot: NorthcaBot) -> None:
     bot.add_dynamic_items(ApproveLinkButton, UnlinkConfirmButton)
-    assert bot.links is not None
-    bot.add_service(bot.links)  # stopped on close: cancels live link checks still out
     await bot.add_cog(LinkCog(bot))

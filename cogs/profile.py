@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -47,18 +47,15 @@ class ProfileCog(commands.Cog):
 
     @property
     def profiles(self) -> ProfileStore:
-        assert self.bot.profiles is not None
         return self.bot.profiles
 
     @property
     def departments(self) -> Departments:
         # The same rule /shift start uses.
-        return Departments(self.bot.config.shifts.departments)
+        return self.bot.shifts.department_rule
 
     async def _status_line(self, guild_id: int, member_id: int) -> str | None:
-        svc: Any = getattr(self.bot, "unit_status", None)
-        if svc is None:
-            return None
+        svc = self.bot.unit_status
         current = await svc.status_of(guild_id, member_id)
         if current is None:
             return None
@@ -66,7 +63,7 @@ class ProfileCog(commands.Cog):
         label = f" {code.label}" if code is not None else ""
         return f"**{current.status}**{label} (unit `{current.callsign}`)"
 
-    async def department_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def department_autocomplete(self, interaction: discord.Interaction[NorthcaBot], current: str) -> list[app_commands.Choice[str]]:
         return fit_choices([app_commands.Choice(name=d, value=d) for d in self.departments.choices(current)])
 
     @profile_group.command(name="set", description="Set your callsign, badge, rank, department or name (give - to clear one).")
@@ -80,7 +77,7 @@ class ProfileCog(commands.Cog):
     @app_commands.autocomplete(department=department_autocomplete)
     async def set_(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[NorthcaBot],
         callsign: app_commands.Range[str, 1, 40] | None = None,
         badge: app_commands.Range[str, 1, 40] | None = None,
         rank: app_commands.Range[str, 1, 60] | None = None,
@@ -101,8 +98,8 @@ class ProfileCog(commands.Cog):
         before = await self.profiles.get(guild_id, interaction.user.id)
         profile = await self.profiles.update(guild_id, interaction.user.id, **changes)
         changed = [f for f in FIELDS if getattr(before, f) != getattr(profile, f)]
-        svc: Any = getattr(self.bot, "unit_status", None)
-        if changed and svc is not None:
+        svc = self.bot.unit_status
+        if changed:
             # The unit on Northca carries these details: queue the current status again with them
             # (local work only; Northca follows in the background).
             await svc.refresh_profile(guild_id, interaction.user.id, interaction.user.display_name)
@@ -114,7 +111,7 @@ class ProfileCog(commands.Cog):
 
     @profile_group.command(name="show", description="See your officer profile, or another member's.")
     @app_commands.describe(member="Whose profile (default: yours)")
-    async def show(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+    async def show(self, interaction: discord.Interaction[NorthcaBot], member: discord.Member | None = None) -> None:
         guild_id = require_guild(interaction)
         target: discord.abc.User = member or interaction.user
         profile = await self.profiles.get(guild_id, target.id)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.config import StatusCode
-from bot.errors import Conflict, InvalidInput, NotLinked
+from bot.errors import InvalidInput, NotLinked
 from bot.discord_text import fit_choices
 from bot.interactions import answer, edit_answer, edit_message, guarded, post, require_guild, require_manage_guild
 from bot.links import Linkage
-from bot.status import OffDuty, StatusService, UnitCoalescer, UnitStatus
+from bot.shifts import DutyChanged
+from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
 from bot.timefmt import discord_ts
 
 if TYPE_CHECKING:
@@ -30,13 +31,6 @@ STYLES = {
     "danger": discord.ButtonStyle.danger,
 }
 EMBED_LIMIT = 5900  # Discord allows 6000 characters per embed; a little is kept spare
-
-
-def service(client: discord.Client) -> StatusService:
-    svc = getattr(client, "unit_status", None)
-    if svc is None:
-        raise Conflict("Unit status is not available right now. Try again in a minute.")
-    return svc
 
 
 # --- rendering ---------------------------------------------------------------------
@@ -104,11 +98,11 @@ class StatusButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "StatusButton":
+    async def from_custom_id(cls, interaction: discord.Interaction[NorthcaBot], item: discord.ui.Button, match: re.Match[str]) -> "StatusButton":
         return cls(match["code"])
 
     @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         await apply_status(interaction, self.code)
 
 
@@ -121,16 +115,14 @@ class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nor
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "StartShiftButton":
+    async def from_custom_id(cls, interaction: discord.Interaction[NorthcaBot], item: discord.ui.Button, match: re.Match[str]) -> "StartShiftButton":
         return cls()
 
     @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = require_guild(interaction)
-        shifts: Any = getattr(interaction.client, "shifts", None)
-        if shifts is None:
-            raise Conflict("Shifts are not available on this bot; ask an admin.")
-        svc = service(interaction.client)
+        shifts = interaction.client.shifts
+        svc = interaction.client.unit_status
         if await svc.links.linkage(guild_id) is Linkage.UNDECIDED:
             # Starting may check the link live on Northca: acknowledge first, as /shift start does.
             await interaction.response.defer()
@@ -144,9 +136,9 @@ class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nor
         await edit_answer(interaction, text, view=None)
 
 
-async def apply_status(interaction: discord.Interaction, raw_code: str) -> None:
+async def apply_status(interaction: discord.Interaction[NorthcaBot], raw_code: str) -> None:
     """A click or /status set: recorded locally and answered at once; Northca follows in the background."""
-    svc = service(interaction.client)
+    svc = interaction.client.unit_status
     guild_id = require_guild(interaction)
     user = interaction.user
     try:
@@ -165,9 +157,20 @@ async def apply_status(interaction: discord.Interaction, raw_code: str) -> None:
 class StatusCog(commands.Cog):
     status_group = app_commands.Group(name="status", description="Your unit status (10-codes) on Northca.", guild_only=True)
 
-    def __init__(self, bot: NorthcaBot, svc: StatusService) -> None:
+    def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
-        self.svc = svc
+        self.svc: StatusService = bot.unit_status
+
+    async def cog_load(self) -> None:
+        self.bot.events.panels.subscribe(self.on_panels_stale)
+        self.bot.events.duty.subscribe(self.on_duty_changed)
+
+    async def cog_unload(self) -> None:
+        self.bot.events.panels.unsubscribe(self.on_panels_stale)
+        self.bot.events.duty.unsubscribe(self.on_duty_changed)
+
+    async def on_panels_stale(self, event: PanelsStale) -> None:
+        await self.render_guild(event.guild_id)
 
     @property
     def codes(self) -> list[StatusCode]:
@@ -192,16 +195,18 @@ class StatusCog(commands.Cog):
             except discord.HTTPException as exc:
                 log.warning("editing status panel %s failed: %s", panel.message_id, exc)
 
-    async def on_duty_changed(self, guild_id: int, member_id: int, on_duty: bool) -> None:
-        guild = self.bot.get_guild(guild_id)
-        member = guild.get_member(member_id) if guild is not None else None
-        await self.svc.on_duty_changed(guild_id, member_id, on_duty, member.display_name if member is not None else None)
+    async def on_duty_changed(self, event: DutyChanged) -> None:
+        guild = self.bot.get_guild(event.guild_id)
+        member = guild.get_member(event.member_id) if guild is not None else None
+        await self.svc.on_duty_changed(
+            event.guild_id, event.member_id, event.on_duty, member.display_name if member is not None else None
+        )
 
-    async def code_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def code_autocomplete(self, interaction: discord.Interaction[NorthcaBot], current: str) -> list[app_commands.Choice[str]]:
         return fit_choices([app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)])
 
     @status_group.command(name="show", description="See who is in which status, with buttons to set yours.")
-    async def show(self, interaction: discord.Interaction) -> None:
+    async def show(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = require_guild(interaction)
         mine = await self.svc.status_of(guild_id, interaction.user.id)
         if mine is not None and mine.status in self.svc.codes:
@@ -215,13 +220,13 @@ class StatusCog(commands.Cog):
     @status_group.command(name="set", description="Set your status, as a panel button does.")
     @app_commands.describe(code="The 10-code, for example 10-8")
     @app_commands.autocomplete(code=code_autocomplete)
-    async def set_(self, interaction: discord.Interaction, code: app_commands.Range[str, 1, 40]) -> None:
+    async def set_(self, interaction: discord.Interaction[NorthcaBot], code: app_commands.Range[str, 1, 40]) -> None:
         await apply_status(interaction, code)
 
     @status_group.command(name="panel", description="Post a permanent status panel for everyone (Manage Server).")
     @app_commands.describe(channel="Where to post it (default: here)")
     @app_commands.default_permissions(manage_guild=True)
-    async def panel(self, interaction: discord.Interaction, channel: app_commands.AppCommandChannel | None = None) -> None:
+    async def panel(self, interaction: discord.Interaction[NorthcaBot], channel: app_commands.AppCommandChannel | None = None) -> None:
         require_manage_guild(interaction, "post a status panel")
         guild_id = require_guild(interaction)
         channel_id = channel.id if channel is not None else interaction.channel_id
@@ -247,18 +252,5 @@ class StatusCog(commands.Cog):
 
 
 async def setup(bot: NorthcaBot) -> None:
-    assert bot.northca is not None and bot.links is not None and bot.profiles is not None
-    config = bot.config.status
-    coalescer = UnitCoalescer(bot.northca, config.batch_window_ms / 1000)
-    shifts = getattr(bot, "shifts", None)
-    svc = StatusService(bot.db, bot.links, bot.profiles, config, coalescer, shifts=shifts)
-    bot.unit_status = svc
-    cog = StatusCog(bot, svc)
-    svc.set_panel_renderer(cog.render_guild)
-    if shifts is not None and hasattr(shifts, "add_duty_listener"):
-        shifts.add_duty_stamp(svc.stamp_duty)
-        shifts.add_duty_listener(cog.on_duty_changed)
-    bot.add_service(coalescer)
-    bot.add_service(svc)
     bot.add_dynamic_items(StatusButton, StartShiftButton)
-    await bot.add_cog(cog)
+    await bot.add_cog(StatusCog(bot))
