@@ -13,8 +13,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import Config
-from bot.interactions import report_error
 from bot.events import EventHub
+from bot.interactions import report_error
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig
@@ -147,3 +147,13 @@ class NorthcaBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s), in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+
+
+def bot_of(interaction: discord.Interaction[Any]) -> NorthcaBot:
+    """The bot behind a component interaction, typed. discord.py types `Item.callback` and
+    `DynamicItem.from_custom_id` generically over the client, so a button receives
+    `Interaction[Any]`; this bot only ever dispatches to itself."""
+    client = interaction.client
+    if not isinstance(client, NorthcaBot):
+        raise TypeError(f"interaction {interaction.id} was dispatched by {type(client).__name__}, not NorthcaBot")
+    return client

@@ -36,10 +36,10 @@ class Topic(Generic[E]):
         """`callback(event)` at the moment of every `publish_now` (synchronous: it must not wait)."""
         self._now.append(callback)
 
-    def unsubscribe(self, callback: Callable[[E], Awaitable[None]] | Callable[[E], None]) -> None:
-        for subscribers in (self._later, self._now):
-            if callback in subscribers:
-                subscribers.remove(callback)  # type: ignore[arg-type]  # one of the two lists holds it
+    def unsubscribe(self, callback: Callable[[E], object]) -> None:
+        # By equality: a bound method subscribed earlier equals the same method of the same object.
+        self._later = [c for c in self._later if c != callback]
+        self._now = [c for c in self._now if c != callback]
 
     @property
     def has_subscribers(self) -> bool:

@@ -10,8 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.departments import Departments
-from bot.errors import InvalidInput
 from bot.discord_text import fit_choices
+from bot.errors import InvalidInput
 from bot.interactions import answer, require_guild
 from bot.profiles import CALLSIGN_MAX, OfficerProfile, ProfileStore, clean_text, normalise_callsign
 
@@ -40,7 +40,9 @@ def profile_embed(profile: OfficerProfile, who: str, status_line: str | None = N
 
 
 class ProfileCog(commands.Cog):
-    profile_group = app_commands.Group(name="profile", description="Your officer profile: callsign, badge, rank, department, name.", guild_only=True)
+    profile_group = app_commands.Group(
+        name="profile", description="Your officer profile: callsign, badge, rank, department, name.", guild_only=True
+    )
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
@@ -63,10 +65,14 @@ class ProfileCog(commands.Cog):
         label = f" {code.label}" if code is not None else ""
         return f"**{current.status}**{label} (unit `{current.callsign}`)"
 
-    async def department_autocomplete(self, interaction: discord.Interaction[NorthcaBot], current: str) -> list[app_commands.Choice[str]]:
+    async def department_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         return fit_choices([app_commands.Choice(name=d, value=d) for d in self.departments.choices(current)])
 
-    @profile_group.command(name="set", description="Set your callsign, badge, rank, department or name (give - to clear one).")
+    @profile_group.command(
+        name="set", description="Set your callsign, badge, rank, department or name (give - to clear one)."
+    )
     @app_commands.describe(
         callsign=f"Your unit id on Northca, for example ADAM-12 (letters, digits, dashes; at most {CALLSIGN_MAX})",
         badge="Badge number",
@@ -94,7 +100,10 @@ class ProfileCog(commands.Cog):
         if department is not None:
             changes["department"] = self.departments.match(department)
         if not changes:
-            raise InvalidInput("Give at least one field to change, for example `/profile set callsign:ADAM-12`. See yours with /profile show.")
+            raise InvalidInput(
+                "Give at least one field to change, for example `/profile set callsign:ADAM-12`."
+                " See yours with /profile show."
+            )
         before = await self.profiles.get(guild_id, interaction.user.id)
         profile = await self.profiles.update(guild_id, interaction.user.id, **changes)
         changed = [f for f in FIELDS if getattr(before, f) != getattr(profile, f)]
@@ -103,10 +112,17 @@ class ProfileCog(commands.Cog):
             # The unit on Northca carries these details: queue the current status again with them
             # (local work only; Northca follows in the background).
             await svc.refresh_profile(guild_id, interaction.user.id, interaction.user.display_name)
-        text = f"Profile updated ({', '.join(changed)})." if changed else "Nothing changed: your profile already says that."
+        text = (
+            f"Profile updated ({', '.join(changed)})."
+            if changed
+            else "Nothing changed: your profile already says that."
+        )
         await answer(
-            interaction, text,
-            embed=profile_embed(profile, interaction.user.mention, await self._status_line(guild_id, interaction.user.id)),
+            interaction,
+            text,
+            embed=profile_embed(
+                profile, interaction.user.mention, await self._status_line(guild_id, interaction.user.id)
+            ),
         )
 
     @profile_group.command(name="show", description="See your officer profile, or another member's.")

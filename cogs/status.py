@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.bot import NorthcaBot, bot_of
 from bot.config import StatusCode
-from bot.errors import InvalidInput, NotLinked
 from bot.discord_text import fit_choices
+from bot.errors import InvalidInput, NotLinked
 from bot.interactions import answer, edit_answer, edit_message, guarded, post, require_guild, require_manage_guild
 from bot.links import Linkage
 from bot.shifts import DutyChanged
-from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
 from bot.timefmt import discord_ts
-
-if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,9 @@ def _unit_list(units: list[UnitStatus], budget: int) -> str:
     return ", ".join(parts)
 
 
-def panel_embed(codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, needs_shift: bool = False) -> discord.Embed:
+def panel_embed(
+    codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, needs_shift: bool = False
+) -> discord.Embed:
     embed = discord.Embed(
         title="Unit status",
         description="Press a button to set your status. Northca's active-units board follows within a moment.",
@@ -67,9 +67,15 @@ def panel_embed(codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, 
     embed.set_footer(text=footer)
     names = [f"{code.code} · {code.label} ({len(board.get(code.code, []))})" for code in codes]
     # Discord allows 6000 characters per embed: what the names and texts leave goes to the unit lists.
-    room = EMBED_LIMIT - len(embed.title or "") - len(embed.description or "") - len(embed.footer.text or "") - sum(map(len, names))
+    room = (
+        EMBED_LIMIT
+        - len(embed.title or "")
+        - len(embed.description or "")
+        - len(embed.footer.text or "")
+        - sum(map(len, names))
+    )
     budget = max(20, min(1024, room // max(1, len(codes))))
-    for code, name in zip(codes, names):
+    for code, name in zip(codes, names, strict=True):
         embed.add_field(name=name, value=_unit_list(board.get(code.code, []), budget), inline=False)
     return embed
 
@@ -84,7 +90,9 @@ def panel_view(codes: list[StatusCode]) -> discord.ui.View:
 # --- buttons -------------------------------------------------------------------------
 
 
-class StatusButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:status:set:(?P<code>.{1,16})"):
+class StatusButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"northca:status:set:(?P<code>.{1,16})"
+):
     """One 10-code. Persistent: any panel carrying it works, however old (even after a restart)."""
 
     def __init__(self, code: str, label: str | None = None, style: str = "secondary") -> None:
@@ -98,31 +106,39 @@ class StatusButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[NorthcaBot], item: discord.ui.Button, match: re.Match[str]) -> "StatusButton":
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> StatusButton:
         return cls(match["code"])
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await apply_status(interaction, self.code)
 
 
-class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:status:shift-start"):
+class StartShiftButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"northca:status:shift-start"
+):
     """Offered when an officer off duty presses a status: starts their shift like /shift start."""
 
     def __init__(self) -> None:
         super().__init__(
-            discord.ui.Button(label="Start shift", style=discord.ButtonStyle.success, custom_id="northca:status:shift-start")
+            discord.ui.Button(
+                label="Start shift", style=discord.ButtonStyle.success, custom_id="northca:status:shift-start"
+            )
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[NorthcaBot], item: discord.ui.Button, match: re.Match[str]) -> "StartShiftButton":
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> StartShiftButton:
         return cls()
 
     @guarded
-    async def callback(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = require_guild(interaction)
-        shifts = interaction.client.shifts
-        svc = interaction.client.unit_status
+        shifts = bot_of(interaction).shifts
+        svc = bot_of(interaction).unit_status
         if await svc.links.linkage(guild_id) is Linkage.UNDECIDED:
             # Starting may check the link live on Northca: acknowledge first, as /shift start does.
             await interaction.response.defer()
@@ -130,7 +146,8 @@ class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nor
         shift = await shifts.start(guild_id, interaction.user.id, display_name=interaction.user.display_name)
         code = svc.codes[svc.config.on_duty_code]
         text = (
-            f"Shift started {discord_ts(shift.started_at)}: you are on duty, and your unit goes **{code.code}** {code.label}. "
+            f"Shift started {discord_ts(shift.started_at)}: you are on duty,"
+            f" and your unit goes **{code.code}** {code.label}. "
             "Press a status when it changes; /shift end when you go off duty."
         )
         await edit_answer(interaction, text, view=None)
@@ -155,7 +172,9 @@ async def apply_status(interaction: discord.Interaction[NorthcaBot], raw_code: s
 
 
 class StatusCog(commands.Cog):
-    status_group = app_commands.Group(name="status", description="Your unit status (10-codes) on Northca.", guild_only=True)
+    status_group = app_commands.Group(
+        name="status", description="Your unit status (10-codes) on Northca.", guild_only=True
+    )
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
@@ -191,7 +210,11 @@ class StatusCog(commands.Cog):
                 log.info("status panel %s in channel %s is gone; forgetting it", panel.message_id, panel.channel_id)
                 await self.svc.forget_panel(panel.message_id)
             except discord.Forbidden:
-                log.warning("may not edit status panel %s in channel %s (missing permissions)", panel.message_id, panel.channel_id)
+                log.warning(
+                    "may not edit status panel %s in channel %s (missing permissions)",
+                    panel.message_id,
+                    panel.channel_id,
+                )
             except discord.HTTPException as exc:
                 log.warning("editing status panel %s failed: %s", panel.message_id, exc)
 
@@ -202,8 +225,12 @@ class StatusCog(commands.Cog):
             event.guild_id, event.member_id, event.on_duty, member.display_name if member is not None else None
         )
 
-    async def code_autocomplete(self, interaction: discord.Interaction[NorthcaBot], current: str) -> list[app_commands.Choice[str]]:
-        return fit_choices([app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)])
+    async def code_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return fit_choices(
+            [app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)]
+        )
 
     @status_group.command(name="show", description="See who is in which status, with buttons to set yours.")
     async def show(self, interaction: discord.Interaction[NorthcaBot]) -> None:
@@ -226,7 +253,9 @@ class StatusCog(commands.Cog):
     @status_group.command(name="panel", description="Post a permanent status panel for everyone (Manage Server).")
     @app_commands.describe(channel="Where to post it (default: here)")
     @app_commands.default_permissions(manage_guild=True)
-    async def panel(self, interaction: discord.Interaction[NorthcaBot], channel: app_commands.AppCommandChannel | None = None) -> None:
+    async def panel(
+        self, interaction: discord.Interaction[NorthcaBot], channel: app_commands.AppCommandChannel | None = None
+    ) -> None:
         require_manage_guild(interaction, "post a status panel")
         guild_id = require_guild(interaction)
         channel_id = channel.id if channel is not None else interaction.channel_id
@@ -242,12 +271,18 @@ class StatusCog(commands.Cog):
         try:
             message = await post(target, embed=embed, view=panel_view(self.codes))
         except discord.Forbidden:
-            await answer(interaction, f"I can't post in <#{channel_id}>: give me View Channel, Send Messages and Embed Links there.")
+            await answer(
+                interaction,
+                f"I can't post in <#{channel_id}>: give me View Channel, Send Messages and Embed Links there.",
+            )
             return
         dropped = await self.svc.add_panel(guild_id, channel_id, message.id, interaction.user.id)
         text = f"Status panel posted in <#{channel_id}>. It keeps itself up to date and works after restarts."
         if dropped:
-            text += f" (This server has many panels: the {len(dropped)} oldest no longer update, but their buttons still work.)"
+            text += (
+                f" (This server has many panels: the {len(dropped)} oldest no longer update,"
+                " but their buttons still work.)"
+            )
         await answer(interaction, text)
 
 

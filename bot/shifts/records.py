@@ -6,12 +6,12 @@ same instants as aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
 from bot.northca.models import CreateShiftBody, Shift
+from bot.storage.rows import Row
 from bot.timefmt import from_ms, now_ms
 
 EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
@@ -52,7 +52,7 @@ class ShiftRecord:
     write_approved_by: int | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ShiftRecord:
+    def from_row(cls, row: Row) -> ShiftRecord:
         return cls(**{f.name: row[f.name] for f in fields(cls)})
 
     @property
@@ -142,7 +142,6 @@ class DutyTotals:
     week_ms: int
     today_start: datetime
     week_start: datetime
-
 
 
 @dataclass(frozen=True)

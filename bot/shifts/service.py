@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sqlite3
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.config import ShiftConfig
 from bot.departments import Departments
@@ -112,10 +112,15 @@ class ShiftService:
         name = officer_name(member_id, profile.name, display_name)
         try:
             shift = await self.store.insert_open(
-                shift_id=str(uuid.uuid4()), guild_id=guild_id, member_id=member_id, mdt_id=link.mdt_id,
-                officer_name=name, officer_badge=profile.badge,
+                shift_id=str(uuid.uuid4()),
+                guild_id=guild_id,
+                member_id=member_id,
+                mdt_id=link.mdt_id,
+                officer_name=name,
+                officer_badge=profile.badge,
                 department=dept or self.department_rule.known(profile.department),
-                callsign=sign or profile.callsign, started_ms=to_ms(at) if at else now_ms(),
+                callsign=sign or profile.callsign,
+                started_ms=to_ms(at) if at else now_ms(),
             )
         except sqlite3.IntegrityError:
             # Two starts at once: the unique index let one through.
@@ -135,7 +140,9 @@ class ShiftService:
 
     @staticmethod
     def _already_on_duty(shift: ShiftRecord) -> Conflict:
-        return Conflict(f"You have been on duty since {discord_ts(shift.started_at)}. Use /shift end to go off duty first.")
+        return Conflict(
+            f"You have been on duty since {discord_ts(shift.started_at)}. Use /shift end to go off duty first."
+        )
 
     async def toggle_break(self, guild_id: int, member_id: int, *, at: datetime | None = None) -> ShiftRecord:
         shift = await self.store.toggle_break(guild_id, member_id, to_ms(at) if at else now_ms())
@@ -173,8 +180,14 @@ class ShiftService:
     ) -> ShiftRecord | None:
         now = now_ms()
         shift = await self.store.end_open(
-            guild_id, member_id, end_ms=to_ms(at) if at else now, reason=reason, ended_by=ended_by, note=note,
-            status=self.config.end_status, now=now,
+            guild_id,
+            member_id,
+            end_ms=to_ms(at) if at else now,
+            reason=reason,
+            ended_by=ended_by,
+            note=note,
+            status=self.config.end_status,
+            now=now,
         )
         if shift is not None:
             self._ended(shift)
@@ -182,7 +195,9 @@ class ShiftService:
 
     def _ended(self, shift: ShiftRecord) -> None:
         log.info(
-            "shift %s ended (%s%s): %s on duty, awaiting sync", shift.id, shift.end_reason,
+            "shift %s ended (%s%s): %s on duty, awaiting sync",
+            shift.id,
+            shift.end_reason,
             f" by {shift.ended_by}" if shift.ended_by and shift.ended_by != shift.member_id else "",
             duration_text(shift.duration_ms or 0),
         )
@@ -209,9 +224,13 @@ class ShiftService:
         ended = []
         for shift in await self.store.overdue_open(current - limit):
             done = await self.store.end_by_id(
-                shift.id, end_ms=shift.started_ms + limit, reason="auto", ended_by=None,
+                shift.id,
+                end_ms=shift.started_ms + limit,
+                reason="auto",
+                ended_by=None,
                 note=f"reached the maximum shift length ({self.config.max_shift_hours:g} h)",
-                status=self.config.end_status, now=current,
+                status=self.config.end_status,
+                now=current,
             )
             if done is not None:
                 self._ended(done)
@@ -221,9 +240,9 @@ class ShiftService:
     async def totals(self, guild_id: int, member_id: int, *, now: datetime | None = None) -> DutyTotals:
         """On-duty time of shifts started today and this week (UTC, weeks from Monday),
         the open shift counted up to now."""
-        current = now or datetime.now(timezone.utc)
+        current = now or datetime.now(UTC)
         current_ms = to_ms(current)
-        day = current.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = current.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         week = day - timedelta(days=day.weekday())
         today = await self.store.ended_duty_ms(guild_id, member_id, to_ms(day))
         this_week = await self.store.ended_duty_ms(guild_id, member_id, to_ms(week))
@@ -273,7 +292,10 @@ class ShiftService:
             )
         log.info(
             "audit: supervisor %s chose %s for shift %s of member %s in guild %s",
-            actor_id, "Send anyway" if decision == "send_anyway" else "It is on Northca", shift_id, done.member_id,
+            actor_id,
+            "Send anyway" if decision == "send_anyway" else "It is on Northca",
+            shift_id,
+            done.member_id,
             guild_id,
         )
         if decision == "send_anyway":

@@ -8,7 +8,7 @@ writes the decision and its audit row in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.shifts.records import Decision, ShiftRecord
 from bot.storage import Database
@@ -42,8 +42,17 @@ class ShiftStore:
         return rows[0] if rows else None
 
     async def insert_open(
-        self, *, shift_id: str, guild_id: int, member_id: int, mdt_id: str, officer_name: str,
-        officer_badge: str | None, department: str | None, callsign: str | None, started_ms: int,
+        self,
+        *,
+        shift_id: str,
+        guild_id: int,
+        member_id: int,
+        mdt_id: str,
+        officer_name: str,
+        officer_badge: str | None,
+        department: str | None,
+        callsign: str | None,
+        started_ms: int,
     ) -> ShiftRecord | None:
         """Raises sqlite3.IntegrityError when the member already has an open shift here; None (nothing
         written) when the callsign is another member's: in a profile or as the unit of an open shift.
@@ -67,7 +76,9 @@ class ShiftStore:
         )
 
     async def open_in_guild(self, guild_id: int) -> list[ShiftRecord]:
-        return await self._rows("SELECT * FROM shifts WHERE guild_id = ? AND ended_ms IS NULL ORDER BY started_ms", (guild_id,))
+        return await self._rows(
+            "SELECT * FROM shifts WHERE guild_id = ? AND ended_ms IS NULL ORDER BY started_ms", (guild_id,)
+        )
 
     async def toggle_break(self, guild_id: int, member_id: int, at_ms: int) -> ShiftRecord | None:
         return await self._one(
@@ -90,23 +101,54 @@ class ShiftStore:
     ).format(open_break=_OPEN_BREAK.format(end="MAX(:end, started_ms)"))
 
     async def end_open(
-        self, guild_id: int, member_id: int, *, end_ms: int, reason: str, ended_by: int | None, note: str | None,
-        status: str, now: int,
+        self,
+        guild_id: int,
+        member_id: int,
+        *,
+        end_ms: int,
+        reason: str,
+        ended_by: int | None,
+        note: str | None,
+        status: str,
+        now: int,
     ) -> ShiftRecord | None:
         """Close the member's open shift as "ended, awaiting sync", in one statement."""
         return await self._one(
             self._END_SET + " WHERE guild_id = :guild AND member_id = :member AND ended_ms IS NULL RETURNING *",
-            {"end": end_ms, "reason": reason, "ended_by": ended_by, "note": note, "status": status, "now": now,
-             "guild": guild_id, "member": member_id},
+            {
+                "end": end_ms,
+                "reason": reason,
+                "ended_by": ended_by,
+                "note": note,
+                "status": status,
+                "now": now,
+                "guild": guild_id,
+                "member": member_id,
+            },
         )
 
     async def end_by_id(
-        self, shift_id: str, *, end_ms: int, reason: str, ended_by: int | None, note: str | None, status: str, now: int,
+        self,
+        shift_id: str,
+        *,
+        end_ms: int,
+        reason: str,
+        ended_by: int | None,
+        note: str | None,
+        status: str,
+        now: int,
     ) -> ShiftRecord | None:
         return await self._one(
             self._END_SET + " WHERE id = :id AND ended_ms IS NULL RETURNING *",
-            {"end": end_ms, "reason": reason, "ended_by": ended_by, "note": note, "status": status, "now": now,
-             "id": shift_id},
+            {
+                "end": end_ms,
+                "reason": reason,
+                "ended_by": ended_by,
+                "note": note,
+                "status": status,
+                "now": now,
+                "id": shift_id,
+            },
         )
 
     async def overdue_open(self, started_before_ms: int) -> list[ShiftRecord]:
@@ -132,7 +174,8 @@ class ShiftStore:
         """After a restart: shifts whose write was out are due now (and will be looked up first)."""
         rows = await self.db.execute_fetchall(
             "UPDATE shifts SET next_attempt_ms = ? WHERE sync_state = 'pending' AND attempt_started_ms IS NOT NULL"
-            " RETURNING id", (now,),
+            " RETURNING id",
+            (now,),
         )
         return len(rows)
 
@@ -161,7 +204,9 @@ class ShiftStore:
             (now, now, shift_id),
         )
 
-    async def mark_retry(self, shift_id: str, now: int, next_ms: int, error: str, maybe_applied: bool) -> ShiftRecord | None:
+    async def mark_retry(
+        self, shift_id: str, now: int, next_ms: int, error: str, maybe_applied: bool
+    ) -> ShiftRecord | None:
         return await self._one(
             "UPDATE shifts SET last_attempt_ms = ?, attempt_started_ms = NULL, next_attempt_ms = ?, last_error = ?,"
             " sent_unconfirmed = MAX(sent_unconfirmed, ?) WHERE id = ? AND sync_state = 'pending' RETURNING *",
@@ -176,7 +221,9 @@ class ShiftStore:
             (now, error, int(maybe_applied), shift_id),
         )
 
-    async def retry(self, guild_id: int, now: int, shift_id: str | None = None, mdt_id: str | None = None) -> list[ShiftRecord]:
+    async def retry(
+        self, guild_id: int, now: int, shift_id: str | None = None, mdt_id: str | None = None
+    ) -> list[ShiftRecord]:
         """Failed and waiting shifts of a guild become due now, with a fresh backoff. A shift
         that never may have reached Northca follows the guild's current MDT (`mdt_id`)."""
         sql = (
@@ -223,7 +270,7 @@ class ShiftStore:
         """Committed before the approved write goes out: one "Send anyway" allows one write."""
         await self.db.execute("UPDATE shifts SET write_approved_by = NULL WHERE id = ?", (shift_id,))
 
-    _DECISIONS: dict[str, str] = {
+    _DECISIONS: ClassVar[dict[str, str]] = {
         # The supervisor checked Northca and found it: synced, never written again.
         "on_northca": "UPDATE shifts SET sync_state = 'synced', synced_ms = :now, unconfirmed_reason = NULL,"
         " next_attempt_ms = NULL, last_error = NULL",
@@ -238,18 +285,23 @@ class ShiftStore:
         """Apply a supervisor's decision to an unconfirmed shift of this guild and audit it, in one
         transaction. None when the shift is not (or no longer) waiting for a decision."""
         async with self.db.transaction() as conn:
-            rows = list(await conn.execute_fetchall(
-                "SELECT unconfirmed_reason FROM shifts"
-                " WHERE id = ? AND guild_id = ? AND unconfirmed_reason IS NOT NULL",
-                (shift_id, guild_id),
-            ))
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT unconfirmed_reason FROM shifts"
+                    " WHERE id = ? AND guild_id = ? AND unconfirmed_reason IS NOT NULL",
+                    (shift_id, guild_id),
+                )
+            )
             if not rows:
                 return None
-            changed = list(await conn.execute_fetchall(
-                self._DECISIONS[decision] + " WHERE id = :id AND guild_id = :guild AND unconfirmed_reason IS NOT NULL"
-                " RETURNING *",
-                {"now": now, "actor": actor_id, "id": shift_id, "guild": guild_id},
-            ))
+            changed = list(
+                await conn.execute_fetchall(
+                    self._DECISIONS[decision]
+                    + " WHERE id = :id AND guild_id = :guild AND unconfirmed_reason IS NOT NULL"
+                    " RETURNING *",
+                    {"now": now, "actor": actor_id, "id": shift_id, "guild": guild_id},
+                )
+            )
             if not changed:
                 return None
             await conn.execute(

@@ -102,7 +102,9 @@ class ShiftSync:
             return True
         if shift.sync_state is None:
             return False
-        return shift.last_attempt_ms is not None and shift.last_attempt_ms >= since_ms and shift.attempt_started_ms is None
+        return (
+            shift.last_attempt_ms is not None and shift.last_attempt_ms >= since_ms and shift.attempt_started_ms is None
+        )
 
     def verdict(self, shift: ShiftRecord | None) -> None:
         if shift is None:
@@ -169,7 +171,11 @@ class ShiftSync:
         window: ShiftWindow | None = None
         for department in departments:
             window = await self.northca.list_shift_window(
-                shift.mdt_id, shift.guild_id, shift.member_id, limit=LOOKUP_LIMIT, status=shift.status,
+                shift.mdt_id,
+                shift.guild_id,
+                shift.member_id,
+                limit=LOOKUP_LIMIT,
+                status=shift.status,
                 department=department,
             )
             if shift.id in window.ids:
@@ -238,7 +244,7 @@ class ShiftSync:
     def backoff_seconds(self, attempts: int, exc: NorthcaError | None = None) -> float:
         base = self.config.sync_interval_seconds
         cap = max(base, MAX_BACKOFF_SECONDS)
-        delay = min(cap, base * 2 ** max(0, min(attempts - 1, 30)))
+        delay = min(cap, base * 2.0 ** max(0, min(attempts - 1, 30)))
         delay *= random.uniform(0.8, 1.0)
         if isinstance(exc, NorthcaRateLimited) and exc.retry_after:
             # The client caps retry_after already; capped again so no caller can schedule past it.

@@ -138,8 +138,9 @@ class UnitCoalescer:
     def wait_left(self, mdt_id: str) -> float:
         """Seconds until the next request of any lane of this MDT with changes waiting may go (0: now)."""
         now = asyncio.get_running_loop().time()
-        return max([lane.not_before - now for lane in self._lanes.values() if lane.mdt_id == mdt_id and lane.pending]
-                   + [0.0])
+        return max(
+            [lane.not_before - now for lane in self._lanes.values() if lane.mdt_id == mdt_id and lane.pending] + [0.0]
+        )
 
     async def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every change submitted so far has been sent (or refused for good).
@@ -183,7 +184,9 @@ class UnitCoalescer:
         if self._active:
             await self.drain(timeout=3.0)
         if self.pending_units:
-            log.warning("%d unit changes not sent before shutdown; they are resent at the next start", self.pending_units)
+            log.warning(
+                "%d unit changes not sent before shutdown; they are resent at the next start", self.pending_units
+            )
         self._stopped = True
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
         for task in tasks:
@@ -234,7 +237,9 @@ class UnitCoalescer:
         finally:
             await self._notify()
 
-    async def _attempt(self, lane: _Lane, batch: dict[str, UnitChange], changes: list[UnitChange], actor: int | None) -> bool:
+    async def _attempt(
+        self, lane: _Lane, batch: dict[str, UnitChange], changes: list[UnitChange], actor: int | None
+    ) -> bool:
         try:
             await self.client.upsert_active_units(lane.mdt_id, [c.unit for c in changes], lane.guild_id, actor)
         except asyncio.CancelledError:
@@ -247,7 +252,9 @@ class UnitCoalescer:
                 lane.last_error = exc
                 log.info(
                     "unit upsert for guild %s (%d units) failed: %s; retrying with the newest state",
-                    lane.guild_id, len(changes), exc,
+                    lane.guild_id,
+                    len(changes),
+                    exc,
                 )
                 return False
             # A refusal that will not change by itself (not linked, bad key): the changes stay

@@ -3,14 +3,13 @@ a status change needs and answers with."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from bot.config import StatusCode
 from bot.errors import Conflict
 from bot.northca.models import ActiveUnitUpsert
 from bot.profiles import OfficerProfile
+from bot.storage.rows import Row
 
 CALLSIGN_HINT = "Set your callsign first: /profile set callsign:ADAM-12"
 
@@ -32,7 +31,7 @@ class UnitStatus:
     actor_id: int | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> UnitStatus:
+    def from_row(cls, row: Row) -> UnitStatus:
         return cls(**{name: row[name] for name in cls.__dataclass_fields__})
 
     @property
@@ -82,7 +81,6 @@ class StatusContext:
     profile: OfficerProfile
     current: UnitStatus | None
     open_shift: OpenShift | None = None
-
 
 
 class OffDuty(Conflict):

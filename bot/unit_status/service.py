@@ -137,9 +137,18 @@ class StatusService:
         # The department chosen at /shift start is the current assignment; else the profile's.
         department = (shift.department if shift is not None else None) or profile.department
         saved = await self.store.save(
-            guild_id=guild_id, member_id=member_id, mdt_id=mdt_id, callsign=callsign, status=code.code,
-            officer_name=name, officer_badge=profile.badge, department=department, rank=profile.rank,
-            actor_id=actor_id, version=version, synced_version=previous.synced_version if previous is not None else 0,
+            guild_id=guild_id,
+            member_id=member_id,
+            mdt_id=mdt_id,
+            callsign=callsign,
+            status=code.code,
+            officer_name=name,
+            officer_badge=profile.badge,
+            department=department,
+            rank=profile.rank,
+            actor_id=actor_id,
+            version=version,
+            synced_version=previous.synced_version if previous is not None else 0,
         )
         if previous is not None and previous.callsign != saved.callsign and previous.synced_version > 0:
             self._retire(previous, saved.version)
@@ -153,9 +162,17 @@ class StatusService:
         if current.status == off:
             return
         saved = await self.store.save(
-            guild_id=current.guild_id, member_id=current.member_id, mdt_id=current.mdt_id, callsign=current.callsign,
-            status=off, officer_name=current.officer_name, officer_badge=current.officer_badge,
-            department=current.department, rank=current.rank, actor_id=actor_id, version=version,
+            guild_id=current.guild_id,
+            member_id=current.member_id,
+            mdt_id=current.mdt_id,
+            callsign=current.callsign,
+            status=off,
+            officer_name=current.officer_name,
+            officer_badge=current.officer_badge,
+            department=current.department,
+            rank=current.rank,
+            actor_id=actor_id,
+            version=version,
             synced_version=current.synced_version,
         )
         self.coalescer.submit(
@@ -170,9 +187,13 @@ class StatusService:
         if previous.status == off:
             return
         old = ActiveUnitUpsert(id=previous.callsign, status=off)
-        self.coalescer.submit(UnitChange(previous.guild_id, previous.mdt_id, previous.member_id, version, old, tracked=False))
+        self.coalescer.submit(
+            UnitChange(previous.guild_id, previous.mdt_id, previous.member_id, version, old, tracked=False)
+        )
 
-    async def refresh_profile(self, guild_id: int, member_id: int, display_name: str | None = None) -> StatusChange | None:
+    async def refresh_profile(
+        self, guild_id: int, member_id: int, display_name: str | None = None
+    ) -> StatusChange | None:
         """After /profile set: send the officer's current status again with the new details
         (a cleared callsign takes the old unit out of service on Northca)."""
         current = await self.store.get(guild_id, member_id)
@@ -214,7 +235,9 @@ class StatusService:
             del self._duty_versions[(guild_id, member_id)]
         return version if stamped_on_duty == on_duty else None
 
-    async def on_duty_changed(self, guild_id: int, member_id: int, on_duty: bool, display_name: str | None = None) -> StatusChange | None:
+    async def on_duty_changed(
+        self, guild_id: int, member_id: int, on_duty: bool, display_name: str | None = None
+    ) -> StatusChange | None:
         """Duty listener: a shift start sets the on-duty code, a shift end the off-duty code,
         when the officer has a callsign and the server is linked. Ordered by the shift event
         (its stamped version): a status set after the event is not overwritten."""
@@ -222,8 +245,12 @@ class StatusService:
         code = self.config.on_duty_code if on_duty else self.config.off_duty_code
         current = await self.store.get(guild_id, member_id)
         if version is not None and current is not None and current.version > version:
-            log.info("shift %s of %s in guild %s: a newer status was set meanwhile, kept",
-                     "start" if on_duty else "end", member_id, guild_id)
+            log.info(
+                "shift %s of %s in guild %s: a newer status was set meanwhile, kept",
+                "start" if on_duty else "end",
+                member_id,
+                guild_id,
+            )
             return None
         try:
             return await self.set_status(
@@ -238,7 +265,9 @@ class StatusService:
             )
             return None
         except Exception as exc:  # e.g. not linked any more: the shift itself stands
-            log.info("shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc)
+            log.info(
+                "shift %s of %s in guild %s set no status: %s", "start" if on_duty else "end", member_id, guild_id, exc
+            )
             return None
 
     async def status_of(self, guild_id: int, member_id: int) -> UnitStatus | None:
@@ -285,7 +314,9 @@ class StatusService:
 
     # --- panels ---
 
-    async def add_panel(self, guild_id: int, channel_id: int, message_id: int, created_by: int | None) -> list[StatusPanel]:
+    async def add_panel(
+        self, guild_id: int, channel_id: int, message_id: int, created_by: int | None
+    ) -> list[StatusPanel]:
         return await self.store.add_panel(guild_id, channel_id, message_id, created_by)
 
     async def panels(self, guild_id: int) -> list[StatusPanel]:

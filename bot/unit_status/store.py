@@ -59,7 +59,7 @@ class _GroupRunner(Generic[Req, Res]):
                     if isinstance(exc, asyncio.CancelledError):
                         raise
                     continue
-                for (_, future), result in zip(group, results):
+                for (_, future), result in zip(group, results, strict=True):
                     if not future.done():
                         future.set_result(result)
         finally:
@@ -165,7 +165,9 @@ class UnitStatusStore:
         for item in json.loads(rows[0][0]):
             i, guild_id, member_id, link_mdt, link_status, callsign, badge, rank, department, name, *rest = item
             shift_id, shift_department, shift_name, shift_callsign, *unit = rest
-            profile = OfficerProfile(guild_id, member_id, callsign=callsign, badge=badge, rank=rank, department=department, name=name)
+            profile = OfficerProfile(
+                guild_id, member_id, callsign=callsign, badge=badge, rank=rank, department=department, name=name
+            )
             current = UnitStatus(*unit) if unit[_UNIT_COLUMNS.index("version")] is not None else None
             shift = OpenShift(shift_id, shift_department, shift_name, shift_callsign) if shift_id is not None else None
             out[i] = StatusContext(link_mdt, link_status, profile, current, shift)
@@ -174,16 +176,37 @@ class UnitStatusStore:
         return found
 
     async def save(
-        self, *, guild_id: int, member_id: int, mdt_id: str, callsign: str, status: str, officer_name: str,
-        officer_badge: str | None, department: str | None, rank: str | None, actor_id: int | None,
-        version: int, synced_version: int = 0,
+        self,
+        *,
+        guild_id: int,
+        member_id: int,
+        mdt_id: str,
+        callsign: str,
+        status: str,
+        officer_name: str,
+        officer_badge: str | None,
+        department: str | None,
+        rank: str | None,
+        actor_id: int | None,
+        version: int,
+        synced_version: int = 0,
     ) -> UnitStatus:
         """Record a change made at `version` (from next_version). A change older than the
         stored one is not written: of two changes of one officer the newer is kept, whichever
         is saved last."""
         request = _SaveRequest(
-            guild_id, member_id, mdt_id, callsign, status, officer_name, officer_badge, department, rank, actor_id,
-            version, synced_version,
+            guild_id,
+            member_id,
+            mdt_id,
+            callsign,
+            status,
+            officer_name,
+            officer_badge,
+            department,
+            rank,
+            actor_id,
+            version,
+            synced_version,
         )
         return await self._saves(request)
 
@@ -191,8 +214,20 @@ class UnitStatusStore:
         now = now_ms()
         params: list[Any] = []
         for r in requests:
-            params += [r.guild_id, r.member_id, r.mdt_id, r.callsign, r.status, r.officer_name, r.officer_badge,
-                       r.department, r.rank, r.version, now, r.actor_id]
+            params += [
+                r.guild_id,
+                r.member_id,
+                r.mdt_id,
+                r.callsign,
+                r.status,
+                r.officer_name,
+                r.officer_badge,
+                r.department,
+                r.rank,
+                r.version,
+                now,
+                r.actor_id,
+            ]
         values = ", ".join("(?,?,?,?,?,?,?,?,?,?,?,?)" for _ in requests)
         # One statement: one transaction, one commit, however many officers clicked.
         await self._rows(
@@ -205,8 +240,21 @@ class UnitStatusStore:
             tuple(params),
         )
         return [
-            UnitStatus(r.guild_id, r.member_id, r.mdt_id, r.callsign, r.status, r.officer_name, r.officer_badge, r.department,
-                       r.rank, r.version, r.synced_version, now, r.actor_id)
+            UnitStatus(
+                r.guild_id,
+                r.member_id,
+                r.mdt_id,
+                r.callsign,
+                r.status,
+                r.officer_name,
+                r.officer_badge,
+                r.department,
+                r.rank,
+                r.version,
+                r.synced_version,
+                now,
+                r.actor_id,
+            )
             for r in requests
         ]
 
@@ -228,8 +276,9 @@ class UnitStatusStore:
     async def unsynced(self) -> list[UnitStatus]:
         """Records Northca has not acknowledged, except those of a unit id (callsign) that has a newer
         record of another officer: a released callsign's old state must never overwrite its new owner."""
-        rows = await self._rows(f"SELECT * FROM unit_status u WHERE u.synced_version < u.version AND {_CURRENT_UNIT}"
-                                " ORDER BY u.version")
+        rows = await self._rows(
+            f"SELECT * FROM unit_status u WHERE u.synced_version < u.version AND {_CURRENT_UNIT} ORDER BY u.version"
+        )
         return [UnitStatus.from_row(r) for r in rows]
 
     async def settle_superseded(self) -> int:
@@ -251,7 +300,8 @@ class UnitStatusStore:
         # One statement for the whole request (executemany would hand over row by row).
         await self._rows(
             "UPDATE unit_status SET synced_version = MAX(unit_status.synced_version, s.v)"
-            f" FROM (SELECT column1 AS g, column2 AS m, MAX(column3) AS v FROM (VALUES {', '.join('(?,?,?)' for _ in rows)})"
+            " FROM (SELECT column1 AS g, column2 AS m, MAX(column3) AS v"
+            f" FROM (VALUES {', '.join('(?,?,?)' for _ in rows)})"
             " GROUP BY column1, column2) AS s"
             " WHERE unit_status.guild_id = s.g AND unit_status.member_id = s.m",
             tuple(x for row in rows for x in row),
@@ -259,10 +309,13 @@ class UnitStatusStore:
 
     # --- panels ---
 
-    async def add_panel(self, guild_id: int, channel_id: int, message_id: int, created_by: int | None) -> list[StatusPanel]:
+    async def add_panel(
+        self, guild_id: int, channel_id: int, message_id: int, created_by: int | None
+    ) -> list[StatusPanel]:
         """Remember a panel; returns the panels forgotten to stay within the per-guild limit."""
         await self.db.execute(
-            "INSERT OR REPLACE INTO status_panels (message_id, guild_id, channel_id, created_by, created_ms) VALUES (?,?,?,?,?)",
+            "INSERT OR REPLACE INTO status_panels (message_id, guild_id, channel_id, created_by, created_ms)"
+            " VALUES (?,?,?,?,?)",
             (message_id, guild_id, channel_id, created_by, now_ms()),
         )
         panels = await self.panels(guild_id)
@@ -272,7 +325,9 @@ class UnitStatusStore:
         return dropped
 
     async def panels(self, guild_id: int) -> list[StatusPanel]:
-        rows = await self._rows("SELECT * FROM status_panels WHERE guild_id = ? ORDER BY created_ms, message_id", (guild_id,))
+        rows = await self._rows(
+            "SELECT * FROM status_panels WHERE guild_id = ? ORDER BY created_ms, message_id", (guild_id,)
+        )
         return [StatusPanel(**dict(r)) for r in rows]
 
     async def panel_guilds(self) -> list[int]:

@@ -27,8 +27,12 @@ log = logging.getLogger(__name__)
 
 
 class ShiftCog(commands.Cog):
-    shift = app_commands.Group(name="shift", description="Go on and off duty, take breaks, see shifts.", guild_only=True)
-    admin = app_commands.Group(name="admin", description="Supervisors: end someone's shift, see what waits for Northca.", parent=shift)
+    shift = app_commands.Group(
+        name="shift", description="Go on and off duty, take breaks, see shifts.", guild_only=True
+    )
+    admin = app_commands.Group(
+        name="admin", description="Supervisors: end someone's shift, see what waits for Northca.", parent=shift
+    )
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
@@ -46,7 +50,10 @@ class ShiftCog(commands.Cog):
     # --- commands ---
 
     @shift.command(name="start", description="Go on duty: start your shift.")
-    @app_commands.describe(department="Department for this shift (default: your profile's)", callsign="Your unit for this shift, e.g. ADAM-12 (default: your profile's)")
+    @app_commands.describe(
+        department="Department for this shift (default: your profile's)",
+        callsign="Your unit for this shift, e.g. ADAM-12 (default: your profile's)",
+    )
     async def start(
         self,
         interaction: discord.Interaction[NorthcaBot],
@@ -58,15 +65,26 @@ class ShiftCog(commands.Cog):
             # The link may be checked live on Northca: acknowledge first.
             await interaction.response.defer(ephemeral=True, thinking=True)
         shift = await self.service.start(
-            guild_id, interaction.user.id, display_name=interaction.user.display_name, department=department, callsign=callsign
+            guild_id,
+            interaction.user.id,
+            display_name=interaction.user.display_name,
+            department=department,
+            callsign=callsign,
         )
         view = discord.ui.View(timeout=None)
         view.add_item(ShiftActionButton("break", interaction.user.id))
         view.add_item(ShiftActionButton("end", interaction.user.id))
-        await send(interaction, content=f"You are on duty since {discord_ts(shift.started_at)}.", embed=started_embed(shift), view=view)
+        await send(
+            interaction,
+            content=f"You are on duty since {discord_ts(shift.started_at)}.",
+            embed=started_embed(shift),
+            view=view,
+        )
 
     @start.autocomplete("department")
-    async def department_autocomplete(self, interaction: discord.Interaction[NorthcaBot], current: str) -> list[app_commands.Choice[str]]:
+    async def department_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         return fit_choices([app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)])
 
     @shift.command(name="break", description="Start or end a break (not counted as duty time).")
@@ -85,7 +103,11 @@ class ShiftCog(commands.Cog):
         await send(interaction, embed=status_embed(shift, totals.today_ms, totals.week_ms))
 
     @shift.command(name="list", description="Recent shifts on this server's Northca MDT.")
-    @app_commands.describe(member="Only this member's shifts", department="Only this department", limit="How many shifts (1–100, default 25)")
+    @app_commands.describe(
+        member="Only this member's shifts",
+        department="Only this department",
+        limit="How many shifts (1–100, default 25)",
+    )
     async def list_(
         self,
         interaction: discord.Interaction[NorthcaBot],
@@ -101,16 +123,21 @@ class ShiftCog(commands.Cog):
             guild_id, interaction.user.id, limit=limit, department=dept, member_id=member_id
         )
         embed, view = list_message(remote, self.config.end_status, 0, limit, member_id, dept)
-        await answer(interaction, embed=embed, view=view)
+        await answer(interaction, embed=embed, view=view or discord.utils.MISSING)
 
     @list_.autocomplete("department")
-    async def list_department_autocomplete(self, interaction: discord.Interaction[NorthcaBot], current: str) -> list[app_commands.Choice[str]]:
+    async def list_department_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         return fit_choices([app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)])
 
     @admin.command(name="end", description="End another member's shift (e.g. one they forgot).")
     @app_commands.describe(member="Whose shift to end", reason="Why (kept with the shift)")
     async def admin_end(
-        self, interaction: discord.Interaction[NorthcaBot], member: discord.User, reason: app_commands.Range[str, 1, 200] | None = None
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        member: discord.User,
+        reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         require_supervisor(interaction, self.config.supervisor_role_ids, "end someone else's shift")
         note = " ".join(reason.split()) if reason else None
@@ -122,7 +149,8 @@ class ShiftCog(commands.Cog):
         guild_id = require_guild(interaction)
         rows = await self.service.outbox(guild_id, PENDING_SHOWN)
         embed = pending_embed(rows, await self.service.store.outbox_count(guild_id))
-        await send(interaction, embed=embed, view=pending_view(rows), allowed_mentions=NO_MENTIONS)
+        view = pending_view(rows) or discord.utils.MISSING
+        await send(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
     # --- every exit path closes the shift ---
 
@@ -144,7 +172,12 @@ class ShiftCog(commands.Cog):
         event, shift = notice.kind, notice.shift
         if event == "start":
             await self._set_duty_role(shift, True)
-            await self._log(shift.guild_id, f"🟢 <@{shift.member_id}> is on duty ({discord.utils.escape_markdown(shift.department or 'no department')}) since {discord_ts(shift.started_at)}.")
+            await self._log(
+                shift.guild_id,
+                f"🟢 <@{shift.member_id}> is on duty"
+                f" ({discord.utils.escape_markdown(shift.department or 'no department')})"
+                f" since {discord_ts(shift.started_at)}.",
+            )
         elif event == "end":
             if shift.end_reason not in ("left", "bot_removed"):
                 await self._set_duty_role(shift, False)
@@ -153,7 +186,10 @@ class ShiftCog(commands.Cog):
                 how = f"ended by <@{shift.ended_by}>"
             if shift.end_note:
                 how += f": {discord.utils.escape_markdown(shift.end_note)}"
-            await self._log(shift.guild_id, f"🔴 <@{shift.member_id}> is off duty after {duration_text(shift.duration_ms or 0)} ({how}).")
+            await self._log(
+                shift.guild_id,
+                f"🔴 <@{shift.member_id}> is off duty after {duration_text(shift.duration_ms or 0)} ({how}).",
+            )
         elif event == "sync_unconfirmed":
             await self._log(
                 shift.guild_id,
@@ -164,7 +200,8 @@ class ShiftCog(commands.Cog):
         elif event == "sync_failed":
             await self._log(
                 shift.guild_id,
-                f"⚠️ The shift of <@{shift.member_id}> could not be sent to Northca: {discord.utils.escape_markdown(quoted(shift.last_error or 'refused'))}. "
+                f"⚠️ The shift of <@{shift.member_id}> could not be sent to Northca:"
+                f" {discord.utils.escape_markdown(quoted(shift.last_error or 'refused'))}. "
                 "It is kept; a supervisor can retry it from /shift admin pending.",
             )
 
@@ -178,7 +215,11 @@ class ShiftCog(commands.Cog):
             return  # the configured role belongs to another server
         me = guild.me
         if me is None or not me.guild_permissions.manage_roles:
-            log.warning("guild %s: cannot %s the On Duty role: the bot lacks Manage Roles", guild.id, "give" if on_duty else "remove")
+            log.warning(
+                "guild %s: cannot %s the On Duty role: the bot lacks Manage Roles",
+                guild.id,
+                "give" if on_duty else "remove",
+            )
             return
         if role >= me.top_role:
             log.warning("guild %s: the On Duty role %s is not below the bot's highest role; skipped", guild.id, role.id)
@@ -193,14 +234,23 @@ class ShiftCog(commands.Cog):
             else:
                 await self.bot.http.remove_role(guild.id, shift.member_id, role.id, reason="Shift ended")
         except discord.HTTPException as exc:
-            log.warning("guild %s: could not %s the On Duty role of %s (%s)", guild.id, "give" if on_duty else "remove", shift.member_id, exc)
+            log.warning(
+                "guild %s: could not %s the On Duty role of %s (%s)",
+                guild.id,
+                "give" if on_duty else "remove",
+                shift.member_id,
+                exc,
+            )
 
     async def _log(self, guild_id: int, text: str) -> None:
         channel_id = self.config.log_channel_id
         if channel_id is None:
             return
         channel = self.bot.get_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable) or getattr(getattr(channel, "guild", None), "id", None) != guild_id:
+        if (
+            not isinstance(channel, discord.abc.Messageable)
+            or getattr(getattr(channel, "guild", None), "id", None) != guild_id
+        ):
             return  # not a channel of this server
         try:
             await post(channel, text, allowed_mentions=NO_MENTIONS)

@@ -23,7 +23,6 @@ REASON_TEXT = {
 }
 
 
-
 def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Northca…") -> str:
     """What the officer reads about Northca, from the shift after its first attempt (or None)."""
     if shift is None:
@@ -36,16 +35,19 @@ def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Nor
             " A supervisor checks it on Northca from /shift admin pending."
         )
     if shift.sync_state == "failed":
-        return f"Northca refused it ({quoted(shift.last_error or 'refused')}). It is kept, and admins see it in /shift admin pending."
+        return (
+            f"Northca refused it ({quoted(shift.last_error or 'refused')})."
+            " It is kept, and admins see it in /shift admin pending."
+        )
     if shift.last_attempt_ms is not None:
         return "Northca is unreachable; it will be sent automatically."
     return pending_text
 
 
-
-
 def started_embed(shift: ShiftRecord) -> discord.Embed:
-    embed = discord.Embed(title="On duty", colour=discord.Colour.green(), description=f"Shift started {discord_ts(shift.started_at)}.")
+    embed = discord.Embed(
+        title="On duty", colour=discord.Colour.green(), description=f"Shift started {discord_ts(shift.started_at)}."
+    )
     embed.add_field(name="Started", value=discord_ts(shift.started_at, "f"), inline=True)
     embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
     officer = discord.utils.escape_markdown(shift.officer_name)
@@ -60,12 +62,16 @@ def started_embed(shift: ShiftRecord) -> discord.Embed:
 
 def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
     colour = discord.Colour.red() if shift.sync_state == "failed" else discord.Colour.dark_grey()
-    embed = discord.Embed(title="Off duty", colour=colour, description=f"On duty for **{duration_text(shift.duty_ms())}**.")
+    embed = discord.Embed(
+        title="Off duty", colour=colour, description=f"On duty for **{duration_text(shift.duty_ms())}**."
+    )
     embed.add_field(name="Started", value=discord_ts(shift.started_at, "f"), inline=True)
     if shift.ended_at is not None:
         embed.add_field(name="Ended", value=discord_ts(shift.ended_at, "f"), inline=True)
     if shift.break_count:
-        embed.add_field(name="Breaks", value=f"{shift.break_count} ({duration_text(shift.break_ms)}, not counted)", inline=True)
+        embed.add_field(
+            name="Breaks", value=f"{shift.break_count} ({duration_text(shift.break_ms)}, not counted)", inline=True
+        )
     if shift.department:
         embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department), inline=True)
     how = REASON_TEXT.get(shift.end_reason or "", shift.end_reason or "")
@@ -80,11 +86,21 @@ def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
 
 def status_embed(shift: ShiftRecord | None, today_ms: int, week_ms: int) -> discord.Embed:
     if shift is None:
-        embed = discord.Embed(title="Off duty", colour=discord.Colour.dark_grey(), description="You have no open shift. /shift start puts you on duty.")
+        embed = discord.Embed(
+            title="Off duty",
+            colour=discord.Colour.dark_grey(),
+            description="You have no open shift. /shift start puts you on duty.",
+        )
     else:
-        embed = discord.Embed(title="On duty", colour=discord.Colour.green(), description=f"On duty since {discord_ts(shift.started_at)}.")
+        embed = discord.Embed(
+            title="On duty", colour=discord.Colour.green(), description=f"On duty since {discord_ts(shift.started_at)}."
+        )
         embed.add_field(name="Elapsed on duty", value=duration_text(shift.duty_ms()), inline=True)
-        embed.add_field(name="On break", value=f"Yes, since {discord_ts(shift.break_started_at)}" if shift.break_started_at else "No", inline=True)
+        embed.add_field(
+            name="On break",
+            value=f"Yes, since {discord_ts(shift.break_started_at)}" if shift.break_started_at else "No",
+            inline=True,
+        )
         embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
     embed.add_field(name="Today (UTC)", value=duration_text(today_ms), inline=True)
     embed.add_field(name="This week (UTC, from Monday)", value=duration_text(week_ms), inline=True)
@@ -137,7 +153,8 @@ def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int, int]) -> disc
     waiting, failed, unconfirmed = counts
     if not rows:
         return discord.Embed(
-            title="Shifts waiting for Northca", colour=discord.Colour.green(),
+            title="Shifts waiting for Northca",
+            colour=discord.Colour.green(),
             description="Nothing is waiting: every ended shift is on Northca.",
         )
     lines = []
@@ -153,7 +170,9 @@ def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int, int]) -> disc
                 f"  {discord.utils.escape_markdown(quoted(s.unconfirmed_reason or ''))}"
             )
         elif s.sync_state == "failed":
-            lines.append(f"⛔ **failed** · {head}\n  Northca: {discord.utils.escape_markdown(quoted(s.last_error or 'refused'))}")
+            lines.append(
+                f"⛔ **failed** · {head}\n  Northca: {discord.utils.escape_markdown(quoted(s.last_error or 'refused'))}"
+            )
         else:
             retry = f", next try {discord_ts(from_ms(s.next_attempt_ms))}" if s.next_attempt_ms else ""
             error = f" (last error: {discord.utils.escape_markdown(quoted(s.last_error))})" if s.last_error else ""

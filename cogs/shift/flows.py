@@ -32,14 +32,22 @@ async def send(interaction: discord.Interaction[NorthcaBot], **kwargs: Any) -> N
 
 async def break_flow(interaction: discord.Interaction[NorthcaBot]) -> None:
     shift = await interaction.client.shifts.toggle_break(require_guild(interaction), interaction.user.id)
-    if shift.on_break:
-        text = f"☕ On break since {discord_ts(shift.break_started_at)}. Breaks are not counted as duty time. Use /shift break again when you are back."
+    if shift.break_started_at is not None:
+        text = (
+            f"☕ On break since {discord_ts(shift.break_started_at)}. Breaks are not counted as duty time."
+            " Use /shift break again when you are back."
+        )
     else:
-        text = f"Back on duty. Breaks this shift: {shift.break_count} ({duration_text(shift.break_ms)}). On duty so far: {duration_text(shift.duty_ms())}."
+        text = (
+            f"Back on duty. Breaks this shift: {shift.break_count} ({duration_text(shift.break_ms)})."
+            f" On duty so far: {duration_text(shift.duty_ms())}."
+        )
     await send(interaction, content=text)
 
 
-async def end_flow(interaction: discord.Interaction[NorthcaBot], member_id: int, *, reason: EndReason, note: str | None = None) -> None:
+async def end_flow(
+    interaction: discord.Interaction[NorthcaBot], member_id: int, *, reason: EndReason, note: str | None = None
+) -> None:
     guild_id = require_guild(interaction)
     # One local transaction, then the answer: Northca is only called after both.
     shift = await interaction.client.shifts.end(
@@ -47,13 +55,20 @@ async def end_flow(interaction: discord.Interaction[NorthcaBot], member_id: int,
     )
     own = member_id == interaction.user.id
     lead = "Shift ended" if own else f"Ended <@{member_id}>'s shift"
-    await send(interaction, content=f"{lead}: {duration_text(shift.duty_ms())}. Sending to Northca…", embed=ended_embed(shift, "Sending to Northca…"), allowed_mentions=NO_MENTIONS)
+    await send(
+        interaction,
+        content=f"{lead}: {duration_text(shift.duty_ms())}. Sending to Northca…",
+        embed=ended_embed(shift, "Sending to Northca…"),
+        allowed_mentions=NO_MENTIONS,
+    )
     verdict = await interaction.client.shifts.wait_for_sync(shift.id, END_VERDICT_WAIT)
     current = verdict or shift
     sentence = sync_sentence(verdict)
     try:
         await edit_answer(
-            interaction, f"{lead}: {duration_text(current.duty_ms())}. {sentence}", embed=ended_embed(current, sentence),
+            interaction,
+            f"{lead}: {duration_text(current.duty_ms())}. {sentence}",
+            embed=ended_embed(current, sentence),
             allowed_mentions=NO_MENTIONS,
         )
     except discord.HTTPException:
@@ -74,7 +89,8 @@ async def decide_flow(interaction: discord.Interaction[NorthcaBot], shift_id: st
         )
         return
     await send(
-        interaction, content=f"📤 Sending {what} to Northca now, as you chose. Your decision is recorded.",
+        interaction,
+        content=f"📤 Sending {what} to Northca now, as you chose. Your decision is recorded.",
         allowed_mentions=NO_MENTIONS,
     )
     verdict = await interaction.client.shifts.wait_for_sync(shift.id, RETRY_VERDICT_WAIT, since_ms=since)
@@ -94,12 +110,19 @@ async def retry_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str
         await send(interaction, content="Nothing to retry: no shift of this server is waiting for Northca.")
         return
     await send(interaction, content=f"🔁 Retrying {len(rows)} shift(s)…")
-    verdicts = await asyncio.gather(*(interaction.client.shifts.wait_for_sync(r.id, RETRY_VERDICT_WAIT, since_ms=since) for r in rows))
+    verdicts = await asyncio.gather(
+        *(interaction.client.shifts.wait_for_sync(r.id, RETRY_VERDICT_WAIT, since_ms=since) for r in rows)
+    )
     synced = sum(1 for v in verdicts if v is not None and v.sync_state == "synced")
     failed = sum(1 for v in verdicts if v is not None and v.sync_state == "failed")
     waiting = len(rows) - synced - failed
-    summary = f"Retried {len(rows)} shift(s): {synced} synced to Northca, {failed} refused again, {waiting} still waiting."
-    embed = pending_embed(await interaction.client.shifts.outbox(guild_id, PENDING_SHOWN), await interaction.client.shifts.store.outbox_count(guild_id))
+    summary = (
+        f"Retried {len(rows)} shift(s): {synced} synced to Northca, {failed} refused again, {waiting} still waiting."
+    )
+    embed = pending_embed(
+        await interaction.client.shifts.outbox(guild_id, PENDING_SHOWN),
+        await interaction.client.shifts.store.outbox_count(guild_id),
+    )
     try:
         await edit_answer(interaction, summary, embed=embed, allowed_mentions=NO_MENTIONS)
     except discord.HTTPException:
