@@ -101,55 +101,28 @@ class ShiftStore:
     ).format(open_break=_OPEN_BREAK.format(end="MAX(:end, started_ms)"))
 
     async def end_open(
-        self,
-        guild_id: int,
-        member_id: int,
-        *,
-        end_ms: int,
-        reason: str,
-        ended_by: int | None,
-        note: str | None,
-        status: str,
-        now: int,
-    ) -> ShiftRecord | None:
+        self, guild_id: int, member_id: int, *, end_ms: int, reason: str, ended_by: int | None, note: str | None,
+        status: str, now: int,
+    ) -> ShiftRecord | None:  # fmt: skip
         """Close the member's open shift as "ended, awaiting sync", in one statement."""
-        return await self._one(
-            self._END_SET + " WHERE guild_id = :guild AND member_id = :member AND ended_ms IS NULL RETURNING *",
-            {
-                "end": end_ms,
-                "reason": reason,
-                "ended_by": ended_by,
-                "note": note,
-                "status": status,
-                "now": now,
-                "guild": guild_id,
-                "member": member_id,
-            },
-        )
+        where = {"guild": guild_id, "member": member_id}
+        return await self._end("guild_id = :guild AND member_id = :member", where, end_ms, reason, ended_by, note,
+                               status, now)  # fmt: skip
 
     async def end_by_id(
-        self,
-        shift_id: str,
-        *,
-        end_ms: int,
-        reason: str,
-        ended_by: int | None,
-        note: str | None,
-        status: str,
-        now: int,
+        self, shift_id: str, *, end_ms: int, reason: str, ended_by: int | None, note: str | None, status: str, now: int
     ) -> ShiftRecord | None:
+        return await self._end("id = :id", {"id": shift_id}, end_ms, reason, ended_by, note, status, now)
+
+    async def _end(
+        self, where: str, where_params: dict[str, Any], end_ms: int, reason: str, ended_by: int | None,
+        note: str | None, status: str, now: int,
+    ) -> ShiftRecord | None:  # fmt: skip
         return await self._one(
-            self._END_SET + " WHERE id = :id AND ended_ms IS NULL RETURNING *",
-            {
-                "end": end_ms,
-                "reason": reason,
-                "ended_by": ended_by,
-                "note": note,
-                "status": status,
-                "now": now,
-                "id": shift_id,
-            },
-        )
+            self._END_SET + f" WHERE {where} AND ended_ms IS NULL RETURNING *",
+            {"end": end_ms, "reason": reason, "ended_by": ended_by, "note": note, "status": status, "now": now,
+             **where_params},
+        )  # fmt: skip
 
     async def overdue_open(self, started_before_ms: int) -> list[ShiftRecord]:
         return await self._rows(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import operator
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -96,6 +97,8 @@ _SAVE_COLUMNS = (
     "guild_id, member_id, mdt_id, callsign, status, officer_name, officer_badge, department, rank, version,"
     " updated_ms, actor_id"
 )
+# The values of those columns, in that order, from a record.
+_SAVED_VALUES = operator.attrgetter(*_SAVE_COLUMNS.split(", "))
 
 
 class UnitStatusStore:
@@ -212,34 +215,7 @@ class UnitStatusStore:
 
     async def _save_group(self, requests: list[_SaveRequest]) -> list[UnitStatus]:
         now = now_ms()
-        params: list[Any] = []
-        for r in requests:
-            params += [
-                r.guild_id,
-                r.member_id,
-                r.mdt_id,
-                r.callsign,
-                r.status,
-                r.officer_name,
-                r.officer_badge,
-                r.department,
-                r.rank,
-                r.version,
-                now,
-                r.actor_id,
-            ]
-        values = ", ".join("(?,?,?,?,?,?,?,?,?,?,?,?)" for _ in requests)
-        # One statement: one transaction, one commit, however many officers clicked.
-        await self._rows(
-            f"INSERT INTO unit_status ({_SAVE_COLUMNS}) VALUES {values}"
-            " ON CONFLICT (guild_id, member_id) DO UPDATE SET mdt_id=excluded.mdt_id, callsign=excluded.callsign,"
-            " status=excluded.status, officer_name=excluded.officer_name, officer_badge=excluded.officer_badge,"
-            " department=excluded.department, rank=excluded.rank, version=excluded.version,"
-            " updated_ms=excluded.updated_ms, actor_id=excluded.actor_id"
-            " WHERE excluded.version > unit_status.version",
-            tuple(params),
-        )
-        return [
+        saved = [
             UnitStatus(
                 r.guild_id,
                 r.member_id,
@@ -257,6 +233,19 @@ class UnitStatusStore:
             )
             for r in requests
         ]
+        params = [value for unit in saved for value in _SAVED_VALUES(unit)]
+        values = ", ".join("(?,?,?,?,?,?,?,?,?,?,?,?)" for _ in requests)
+        # One statement: one transaction, one commit, however many officers clicked.
+        await self._rows(
+            f"INSERT INTO unit_status ({_SAVE_COLUMNS}) VALUES {values}"
+            " ON CONFLICT (guild_id, member_id) DO UPDATE SET mdt_id=excluded.mdt_id, callsign=excluded.callsign,"
+            " status=excluded.status, officer_name=excluded.officer_name, officer_badge=excluded.officer_badge,"
+            " department=excluded.department, rank=excluded.rank, version=excluded.version,"
+            " updated_ms=excluded.updated_ms, actor_id=excluded.actor_id"
+            " WHERE excluded.version > unit_status.version",
+            tuple(params),
+        )
+        return saved
 
     async def get(self, guild_id: int, member_id: int) -> UnitStatus | None:
         rows = await self._rows("SELECT * FROM unit_status WHERE guild_id = ? AND member_id = ?", (guild_id, member_id))
