@@ -25,7 +25,7 @@ from bot.shifts.notices import ShiftNotices
 from bot.shifts.records import Decision, DutyTotals, EndReason, RemoteShifts, ShiftRecord
 from bot.shifts.store import ShiftStore
 from bot.shifts.sync import LOOKUP_LIMIT, ShiftSync
-from bot.timefmt import discord_ts, duration_text, now_ms, to_ms
+from bot.timefmt import discord_ts, duration_text, now_ms, to_ms, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ class ShiftService:
     async def totals(self, guild_id: int, member_id: int, *, now: datetime | None = None) -> DutyTotals:
         """On-duty time of shifts started today and this week (UTC, weeks from Monday),
         the open shift counted up to now."""
-        current = now or datetime.now(UTC)
+        current = now or utcnow()
         current_ms = to_ms(current)
         day = current.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         week = day - timedelta(days=day.weekday())
