@@ -73,7 +73,7 @@ class OpenShift:
 @dataclass(frozen=True)
 class StatusContext:
     """What a status change needs, read in one go: the link, the profile, the current record,
-    and the open shift (the `shifts` table of bot/shifts.py: open while `ended_ms` is NULL,
+    and the open shift (the `shifts` table of bot/shifts/store.py: open while `ended_ms` is NULL,
     at most one per member, as ShiftStore.open_for reads it)."""
 
     link_mdt_id: str | None
