@@ -129,7 +129,7 @@ async def rush(officers: int, latency: float, window: float) -> dict[str, Any]:
                     "unique": len(set(stored_ids)),
                     "matches_local": set(stored_ids) == set(ids),
                     "synced_in_answer": synced_in_answer,
-                    "requests_sent": bot.northca.requests_sent + svc.writer.requests_sent,
+                    "requests_sent": bot.northca.requests_sent + svc.sync.writer.requests_sent,
                 }
             finally:
                 await bot.close()

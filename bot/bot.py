@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import discord
@@ -16,15 +16,19 @@ from discord.ext import commands
 from bot.commands_sync import publish_if_changed
 from bot.config import Config
 from bot.demo import enable_demo_mark
+from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
 from bot.invite import invite_url
-from bot.links import LinkService, LinkStore
+from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
 from bot.profiles import ProfileStore
+from bot.services import BackgroundService, Services, build_services
+from bot.shifts import ShiftService
 from bot.startup import StartupError, explain_port_error, open_database, sandbox_state_path
 from bot.storage import Database
+from bot.unit_status import StatusService
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +41,8 @@ RESTARTING = "The bot is restarting. Try again in a minute; nothing you did befo
 EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status")
 
 
-class BackgroundService(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-
-
-class NorthcaTree(app_commands.CommandTree):
-    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
+    async def on_error(self, interaction: discord.Interaction[NorthcaBot], error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)
 
 
@@ -67,10 +66,7 @@ class NorthcaBot(commands.Bot):
         self.session: aiohttp.ClientSession | None = None
         self.sandbox: NorthcaSandbox | None = None
         self.northca: NorthcaClient | None = None
-        self.links: LinkService | None = None
-        self.profiles: ProfileStore | None = None
-        self.shifts: Any = None  # bot.shifts.ShiftService, set by cogs.shift (before cogs.status, which listens to it)
-        self.unit_status: Any = None  # bot.status.StatusService, set by cogs.status (`status` is discord.py's presence)
+        self._built: Services | None = None  # by setup_hook, through bot.services.build_services
         self._services: list[BackgroundService] = []
         self._northca_endpoint: tuple[str, str] | None = None
         self._shutting_down = False
@@ -132,8 +128,8 @@ class NorthcaBot(commands.Bot):
             self.session, base_url, key,
             timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,
         )
-        self.links = LinkService(LinkStore(self.db), self.northca)
-        self.profiles = ProfileStore(self.db)
+        self._built = build_services(self.config, self.db, self.northca)
+        self._services.extend(self._built.background)
         for name in self.extension_names:
             await self.load_extension(name)
 
@@ -167,7 +163,7 @@ class NorthcaBot(commands.Bot):
         return base_url, DEFAULT_SANDBOX_KEY
 
     def add_service(self, service: BackgroundService) -> None:
-        """Cogs register their background services here; started after loading, stopped on close."""
+        """A further background service: started after loading, stopped on close."""
         self._services.append(service)
 
     @property
@@ -201,6 +197,35 @@ class NorthcaBot(commands.Bot):
         except discord.HTTPException:
             log.debug("could not answer interaction %s during shutdown", interaction.id)
 
+    # --- the services (built once, in setup_hook) ---
+
+    @property
+    def services(self) -> Services:
+        if self._built is None:
+            raise RuntimeError("the bot's services are built in setup_hook; it has not run yet")
+        return self._built
+
+    @property
+    def events(self) -> EventHub:
+        return self.services.events
+
+    @property
+    def links(self) -> LinkService:
+        return self.services.links
+
+    @property
+    def profiles(self) -> ProfileStore:
+        return self.services.profiles
+
+    @property
+    def shifts(self) -> ShiftService:
+        return self.services.shifts
+
+    @property
+    def unit_status(self) -> StatusService:
+        """`status` is discord.py's presence."""
+        return self.services.unit_status
+
     async def close(self) -> None:
         if self._shutting_down:
             return
@@ -221,3 +246,13 @@ class NorthcaBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s), in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+
+
+def bot_of(interaction: discord.Interaction[Any]) -> NorthcaBot:
+    """The bot behind a component interaction, typed. discord.py types `Item.callback` and
+    `DynamicItem.from_custom_id` generically over the client, so a button receives
+    `Interaction[Any]`; this bot only ever dispatches to itself."""
+    client = interaction.client
+    if not isinstance(client, NorthcaBot):
+        raise TypeError(f"interaction {interaction.id} was dispatched by {type(client).__name__}, not NorthcaBot")
+    return client

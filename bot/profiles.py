@@ -14,6 +14,18 @@ from bot.timefmt import to_iso, utcnow
 CALLSIGN_MAX = 16
 _CALLSIGN = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 _TEXT_MAX = {"badge": 16, "rank": 32, "department": 40, "name": 64}
+OFFICER_NAME_MAX = 64
+
+
+def officer_name(member_id: int, *candidates: str | None) -> str:
+    """The name Northca shows for an officer: the first candidate with visible text (a name of
+    invisible characters only is no name), else `Member <id>`. The one fallback rule, shared by
+    shifts and unit status."""
+    for candidate in candidates:
+        text = northca_text(candidate or "")
+        if text:
+            return text[:OFFICER_NAME_MAX]
+    return f"Member {member_id}"
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,54 @@
-"""Time helpers: UTC everywhere, ISO text in SQLite, Discord timestamps for people."""
+"""Time helpers, the one module for them: UTC everywhere, Discord timestamps for people.
+
+Stored times: epoch milliseconds (`now_ms`, `to_ms`, `from_ms`) in every table made since the
+shifts table, and in every new one. The two oldest tables (guild_links, officer_profiles) keep
+ISO text (`to_iso`, `from_iso`) until a migration converts them.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
+from datetime import UTC, datetime
+from typing import overload
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def to_ms(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+@overload
+def from_ms(value: int) -> datetime: ...
+@overload
+def from_ms(value: None) -> None: ...
+@overload
+def from_ms(value: int | None) -> datetime | None: ...
+def from_ms(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_iso(value: datetime) -> str:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def from_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def discord_ts(value: datetime, style: str = "R") -> str:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.bot import NorthcaBot, bot_of
 from bot.discord_text import quoted
 from bot.interactions import answer, edit_answer, guarded, require_guild, require_manage_guild
 from bot.links import GuildLink, Linkage, LinkService, LiveCheck, validate_mdt_id
 from bot.timefmt import discord_ts
-
-if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +24,12 @@ STATUS_TEXT = {
     "denied": "⛔ Denied by the MDT owner",
     "expired": "⌛ Expired before it was approved",
 }
-COLOURS = {"pending": discord.Colour.gold(), "approved": discord.Colour.green(), "denied": discord.Colour.red(), "expired": discord.Colour.dark_grey()}
+COLOURS = {
+    "pending": discord.Colour.gold(),
+    "approved": discord.Colour.green(),
+    "denied": discord.Colour.red(),
+    "expired": discord.Colour.dark_grey(),
+}
 
 
 def link_embed(link: GuildLink, live: LiveCheck | None = None) -> discord.Embed:
@@ -65,22 +68,32 @@ def next_step(link: GuildLink) -> str:
     return "Next: an admin runs /link again to make a new request."
 
 
-class ApproveLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:link:approve:(?P<request_id>[A-Za-z0-9._~-]{1,70})"):
+class ApproveLinkButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"northca:link:approve:(?P<request_id>[A-Za-z0-9._~-]{1,70})",
+):
     """Persistent across restarts: any message carrying it works, however old."""
 
     def __init__(self, request_id: str) -> None:
         self.request_id = request_id
         super().__init__(
-            discord.ui.Button(label="Approve link", style=discord.ButtonStyle.success, custom_id=f"northca:link:approve:{request_id}", emoji="✅")
+            discord.ui.Button(
+                label="Approve link",
+                style=discord.ButtonStyle.success,
+                custom_id=f"northca:link:approve:{request_id}",
+                emoji="✅",
+            )
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "ApproveLinkButton":
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ApproveLinkButton:
         return cls(match["request_id"])
 
     @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
-        links: LinkService = interaction.client.links  # type: ignore[attr-defined]
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        links = bot_of(interaction).links
         guild_id = require_guild(interaction)
         # Who may press it is decided by the service (the MDT owner only), on every press,
         # before acknowledging, so a refusal is answered privately at once.
@@ -88,12 +101,16 @@ class ApproveLinkButton(discord.ui.DynamicItem[discord.ui.Button], template=r"no
         await interaction.response.defer()
         link, already = await links.approve(guild_id, self.request_id, interaction.user.id)
         await edit_answer(interaction, embed=link_embed(link), view=None)
-        text = "This link was already approved." if already else f"Approved: this server is now linked to MDT `{link.mdt_id}`."
+        text = (
+            "This link was already approved."
+            if already
+            else f"Approved: this server is now linked to MDT `{link.mdt_id}`."
+        )
         await answer(interaction, text)
 
 
 class UnlinkConfirmButton(
-    discord.ui.DynamicItem[discord.ui.Button],
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"northca:link:unlink:(?P<choice>confirm|cancel)(?::(?P<link>[0-9a-f]{16}))?",
 ):
     """Confirm carries the fingerprint of the link it asked about: it never removes another one."""
@@ -111,29 +128,38 @@ class UnlinkConfirmButton(
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "UnlinkConfirmButton":
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> UnlinkConfirmButton:
         return cls(match["choice"], match["link"])
 
     @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         require_manage_guild(interaction, "unlink this server")
         if self.choice == "cancel":
             await edit_answer(interaction, "Unlink cancelled; nothing changed.", embed=None, view=None)
             return
         await interaction.response.defer()
-        links: LinkService = interaction.client.links  # type: ignore[attr-defined]
+        links = bot_of(interaction).links
         link, on_northca = await links.unlink(require_guild(interaction), interaction.user.id, self.link_fingerprint)
         text = f"Unlinked MDT `{link.mdt_id}` from this server."
         if on_northca:
             text += " Northca removed the link too."
         elif link.owner_discord_id:
-            text += f" Northca keeps its side until the MDT owner <@{link.owner_discord_id}> unlinks (with /unlink, or on Northca)."
+            text += (
+                f" Northca keeps its side until the MDT owner <@{link.owner_discord_id}> unlinks"
+                " (with /unlink, or on Northca)."
+            )
         await edit_answer(interaction, text, embed=None, view=None)
 
 
 def approve_view(link: GuildLink) -> discord.ui.View | None:
     request_id = link.request_id
-    if link.linkage is not Linkage.UNDECIDED or not request_id or not re.fullmatch(r"[A-Za-z0-9._~-]{1,70}", request_id):
+    if (
+        link.linkage is not Linkage.UNDECIDED
+        or not request_id
+        or not re.fullmatch(r"[A-Za-z0-9._~-]{1,70}", request_id)
+    ):
         return None
     view = discord.ui.View(timeout=None)
     view.add_item(ApproveLinkButton(request_id))
@@ -153,7 +179,9 @@ class LinkCog(commands.Cog):
     @app_commands.describe(mdt_id="The MDT id from your Northca MDT settings. Leave out to see the current link.")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    async def link(self, interaction: discord.Interaction, mdt_id: app_commands.Range[str, 1, 200] | None = None) -> None:
+    async def link(
+        self, interaction: discord.Interaction[NorthcaBot], mdt_id: app_commands.Range[str, 1, 200] | None = None
+    ) -> None:
         require_manage_guild(interaction, "link this server to an MDT")
         guild_id = require_guild(interaction)
         if mdt_id is None:
@@ -175,7 +203,7 @@ class LinkCog(commands.Cog):
     @app_commands.command(name="unlink", description="Forget this server's Northca MDT link.")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
-    async def unlink(self, interaction: discord.Interaction) -> None:
+    async def unlink(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         require_manage_guild(interaction, "unlink this server")
         link = await self.links.current(require_guild(interaction))
         if link is None:
@@ -193,6 +221,4 @@ class LinkCog(commands.Cog):
 
 async def setup(bot: NorthcaBot) -> None:
     bot.add_dynamic_items(ApproveLinkButton, UnlinkConfirmButton)
-    assert bot.links is not None
-    bot.add_service(bot.links)  # stopped on close: cancels live link checks still out
     await bot.add_cog(LinkCog(bot))

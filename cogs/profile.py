@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.departments import Departments
-from bot.errors import InvalidInput
 from bot.discord_text import fit_choices
+from bot.errors import InvalidInput
 from bot.interactions import answer, require_guild
 from bot.profiles import CALLSIGN_MAX, OfficerProfile, ProfileStore, clean_text, normalise_callsign
 
@@ -40,25 +40,24 @@ def profile_embed(profile: OfficerProfile, who: str, status_line: str | None = N
 
 
 class ProfileCog(commands.Cog):
-    profile_group = app_commands.Group(name="profile", description="Your officer profile: callsign, badge, rank, department, name.", guild_only=True)
+    profile_group = app_commands.Group(
+        name="profile", description="Your officer profile: callsign, badge, rank, department, name.", guild_only=True
+    )
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
 
     @property
     def profiles(self) -> ProfileStore:
-        assert self.bot.profiles is not None
         return self.bot.profiles
 
     @property
     def departments(self) -> Departments:
         # The same rule /shift start uses.
-        return Departments(self.bot.config.shifts.departments)
+        return self.bot.shifts.department_rule
 
     async def _status_line(self, guild_id: int, member_id: int) -> str | None:
-        svc: Any = getattr(self.bot, "unit_status", None)
-        if svc is None:
-            return None
+        svc = self.bot.unit_status
         current = await svc.status_of(guild_id, member_id)
         if current is None:
             return None
@@ -66,10 +65,14 @@ class ProfileCog(commands.Cog):
         label = f" {code.label}" if code is not None else ""
         return f"**{current.status}**{label} (unit `{current.callsign}`)"
 
-    async def department_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def department_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         return fit_choices([app_commands.Choice(name=d, value=d) for d in self.departments.choices(current)])
 
-    @profile_group.command(name="set", description="Set your callsign, badge, rank, department or name (give - to clear one).")
+    @profile_group.command(
+        name="set", description="Set your callsign, badge, rank, department or name (give - to clear one)."
+    )
     @app_commands.describe(
         callsign=f"Your unit id on Northca, for example ADAM-12 (letters, digits, dashes; at most {CALLSIGN_MAX})",
         badge="Badge number",
@@ -80,7 +83,7 @@ class ProfileCog(commands.Cog):
     @app_commands.autocomplete(department=department_autocomplete)
     async def set_(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[NorthcaBot],
         callsign: app_commands.Range[str, 1, 40] | None = None,
         badge: app_commands.Range[str, 1, 40] | None = None,
         rank: app_commands.Range[str, 1, 60] | None = None,
@@ -97,24 +100,34 @@ class ProfileCog(commands.Cog):
         if department is not None:
             changes["department"] = self.departments.match(department)
         if not changes:
-            raise InvalidInput("Give at least one field to change, for example `/profile set callsign:ADAM-12`. See yours with /profile show.")
+            raise InvalidInput(
+                "Give at least one field to change, for example `/profile set callsign:ADAM-12`."
+                " See yours with /profile show."
+            )
         before = await self.profiles.get(guild_id, interaction.user.id)
         profile = await self.profiles.update(guild_id, interaction.user.id, **changes)
         changed = [f for f in FIELDS if getattr(before, f) != getattr(profile, f)]
-        svc: Any = getattr(self.bot, "unit_status", None)
-        if changed and svc is not None:
+        svc = self.bot.unit_status
+        if changed:
             # The unit on Northca carries these details: queue the current status again with them
             # (local work only; Northca follows in the background).
             await svc.refresh_profile(guild_id, interaction.user.id, interaction.user.display_name)
-        text = f"Profile updated ({', '.join(changed)})." if changed else "Nothing changed: your profile already says that."
+        text = (
+            f"Profile updated ({', '.join(changed)})."
+            if changed
+            else "Nothing changed: your profile already says that."
+        )
         await answer(
-            interaction, text,
-            embed=profile_embed(profile, interaction.user.mention, await self._status_line(guild_id, interaction.user.id)),
+            interaction,
+            text,
+            embed=profile_embed(
+                profile, interaction.user.mention, await self._status_line(guild_id, interaction.user.id)
+            ),
         )
 
     @profile_group.command(name="show", description="See your officer profile, or another member's.")
     @app_commands.describe(member="Whose profile (default: yours)")
-    async def show(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+    async def show(self, interaction: discord.Interaction[NorthcaBot], member: discord.Member | None = None) -> None:
         guild_id = require_guild(interaction)
         target: discord.abc.User = member or interaction.user
         profile = await self.profiles.get(guild_id, target.id)

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.bot import NorthcaBot, bot_of
 from bot.config import StatusCode
-from bot.errors import Conflict, InvalidInput, NotLinked
 from bot.discord_text import fit_choices
+from bot.errors import InvalidInput, NotLinked
 from bot.interactions import answer, edit_answer, edit_message, guarded, post, require_guild, require_manage_guild
 from bot.links import Linkage
-from bot.status import OffDuty, StatusService, UnitCoalescer, UnitStatus
+from bot.shifts import DutyChanged
 from bot.timefmt import discord_ts
-
-if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +29,6 @@ STYLES = {
     "danger": discord.ButtonStyle.danger,
 }
 EMBED_LIMIT = 5900  # Discord allows 6000 characters per embed; a little is kept spare
-
-
-def service(client: discord.Client) -> StatusService:
-    svc = getattr(client, "unit_status", None)
-    if svc is None:
-        raise Conflict("Unit status is not available right now. Try again in a minute.")
-    return svc
 
 
 # --- rendering ---------------------------------------------------------------------
@@ -59,7 +51,9 @@ def _unit_list(units: list[UnitStatus], budget: int) -> str:
     return ", ".join(parts)
 
 
-def panel_embed(codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, needs_shift: bool = False) -> discord.Embed:
+def panel_embed(
+    codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, needs_shift: bool = False
+) -> discord.Embed:
     embed = discord.Embed(
         title="Unit status",
         description="Press a button to set your status. Northca's active-units board follows within a moment.",
@@ -73,9 +67,15 @@ def panel_embed(codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, 
     embed.set_footer(text=footer)
     names = [f"{code.code} · {code.label} ({len(board.get(code.code, []))})" for code in codes]
     # Discord allows 6000 characters per embed: what the names and texts leave goes to the unit lists.
-    room = EMBED_LIMIT - len(embed.title or "") - len(embed.description or "") - len(embed.footer.text or "") - sum(map(len, names))
+    room = (
+        EMBED_LIMIT
+        - len(embed.title or "")
+        - len(embed.description or "")
+        - len(embed.footer.text or "")
+        - sum(map(len, names))
+    )
     budget = max(20, min(1024, room // max(1, len(codes))))
-    for code, name in zip(codes, names):
+    for code, name in zip(codes, names, strict=True):
         embed.add_field(name=name, value=_unit_list(board.get(code.code, []), budget), inline=False)
     return embed
 
@@ -90,7 +90,9 @@ def panel_view(codes: list[StatusCode]) -> discord.ui.View:
 # --- buttons -------------------------------------------------------------------------
 
 
-class StatusButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:status:set:(?P<code>.{1,16})"):
+class StatusButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"northca:status:set:(?P<code>.{1,16})"
+):
     """One 10-code. Persistent: any panel carrying it works, however old (even after a restart)."""
 
     def __init__(self, code: str, label: str | None = None, style: str = "secondary") -> None:
@@ -104,33 +106,39 @@ class StatusButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "StatusButton":
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> StatusButton:
         return cls(match["code"])
 
     @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await apply_status(interaction, self.code)
 
 
-class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"northca:status:shift-start"):
+class StartShiftButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"northca:status:shift-start"
+):
     """Offered when an officer off duty presses a status: starts their shift like /shift start."""
 
     def __init__(self) -> None:
         super().__init__(
-            discord.ui.Button(label="Start shift", style=discord.ButtonStyle.success, custom_id="northca:status:shift-start")
+            discord.ui.Button(
+                label="Start shift", style=discord.ButtonStyle.success, custom_id="northca:status:shift-start"
+            )
         )
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]) -> "StartShiftButton":
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> StartShiftButton:
         return cls()
 
     @guarded
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = require_guild(interaction)
-        shifts: Any = getattr(interaction.client, "shifts", None)
-        if shifts is None:
-            raise Conflict("Shifts are not available on this bot; ask an admin.")
-        svc = service(interaction.client)
+        shifts = bot_of(interaction).shifts
+        svc = bot_of(interaction).unit_status
         if await svc.links.linkage(guild_id) is Linkage.UNDECIDED:
             # Starting may check the link live on Northca: acknowledge first, as /shift start does.
             await interaction.response.defer()
@@ -138,15 +146,16 @@ class StartShiftButton(discord.ui.DynamicItem[discord.ui.Button], template=r"nor
         shift = await shifts.start(guild_id, interaction.user.id, display_name=interaction.user.display_name)
         code = svc.codes[svc.config.on_duty_code]
         text = (
-            f"Shift started {discord_ts(shift.started_at)}: you are on duty, and your unit goes **{code.code}** {code.label}. "
+            f"Shift started {discord_ts(shift.started_at)}: you are on duty,"
+            f" and your unit goes **{code.code}** {code.label}. "
             "Press a status when it changes; /shift end when you go off duty."
         )
         await edit_answer(interaction, text, view=None)
 
 
-async def apply_status(interaction: discord.Interaction, raw_code: str) -> None:
+async def apply_status(interaction: discord.Interaction[NorthcaBot], raw_code: str) -> None:
     """A click or /status set: recorded locally and answered at once; Northca follows in the background."""
-    svc = service(interaction.client)
+    svc = interaction.client.unit_status
     guild_id = require_guild(interaction)
     user = interaction.user
     try:
@@ -163,11 +172,24 @@ async def apply_status(interaction: discord.Interaction, raw_code: str) -> None:
 
 
 class StatusCog(commands.Cog):
-    status_group = app_commands.Group(name="status", description="Your unit status (10-codes) on Northca.", guild_only=True)
+    status_group = app_commands.Group(
+        name="status", description="Your unit status (10-codes) on Northca.", guild_only=True
+    )
 
-    def __init__(self, bot: NorthcaBot, svc: StatusService) -> None:
+    def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
-        self.svc = svc
+        self.svc: StatusService = bot.unit_status
+
+    async def cog_load(self) -> None:
+        self.bot.events.panels.subscribe(self.on_panels_stale)
+        self.bot.events.duty.subscribe(self.on_duty_changed)
+
+    async def cog_unload(self) -> None:
+        self.bot.events.panels.unsubscribe(self.on_panels_stale)
+        self.bot.events.duty.unsubscribe(self.on_duty_changed)
+
+    async def on_panels_stale(self, event: PanelsStale) -> None:
+        await self.render_guild(event.guild_id)
 
     @property
     def codes(self) -> list[StatusCode]:
@@ -188,20 +210,30 @@ class StatusCog(commands.Cog):
                 log.info("status panel %s in channel %s is gone; forgetting it", panel.message_id, panel.channel_id)
                 await self.svc.forget_panel(panel.message_id)
             except discord.Forbidden:
-                log.warning("may not edit status panel %s in channel %s (missing permissions)", panel.message_id, panel.channel_id)
+                log.warning(
+                    "may not edit status panel %s in channel %s (missing permissions)",
+                    panel.message_id,
+                    panel.channel_id,
+                )
             except discord.HTTPException as exc:
                 log.warning("editing status panel %s failed: %s", panel.message_id, exc)
 
-    async def on_duty_changed(self, guild_id: int, member_id: int, on_duty: bool) -> None:
-        guild = self.bot.get_guild(guild_id)
-        member = guild.get_member(member_id) if guild is not None else None
-        await self.svc.on_duty_changed(guild_id, member_id, on_duty, member.display_name if member is not None else None)
+    async def on_duty_changed(self, event: DutyChanged) -> None:
+        guild = self.bot.get_guild(event.guild_id)
+        member = guild.get_member(event.member_id) if guild is not None else None
+        await self.svc.on_duty_changed(
+            event.guild_id, event.member_id, event.on_duty, member.display_name if member is not None else None
+        )
 
-    async def code_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return fit_choices([app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)])
+    async def code_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return fit_choices(
+            [app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)]
+        )
 
     @status_group.command(name="show", description="See who is in which status, with buttons to set yours.")
-    async def show(self, interaction: discord.Interaction) -> None:
+    async def show(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = require_guild(interaction)
         mine = await self.svc.status_of(guild_id, interaction.user.id)
         if mine is not None and mine.status in self.svc.codes:
@@ -215,13 +247,15 @@ class StatusCog(commands.Cog):
     @status_group.command(name="set", description="Set your status, as a panel button does.")
     @app_commands.describe(code="The 10-code, for example 10-8")
     @app_commands.autocomplete(code=code_autocomplete)
-    async def set_(self, interaction: discord.Interaction, code: app_commands.Range[str, 1, 40]) -> None:
+    async def set_(self, interaction: discord.Interaction[NorthcaBot], code: app_commands.Range[str, 1, 40]) -> None:
         await apply_status(interaction, code)
 
     @status_group.command(name="panel", description="Post a permanent status panel for everyone (Manage Server).")
     @app_commands.describe(channel="Where to post it (default: here)")
     @app_commands.default_permissions(manage_guild=True)
-    async def panel(self, interaction: discord.Interaction, channel: app_commands.AppCommandChannel | None = None) -> None:
+    async def panel(
+        self, interaction: discord.Interaction[NorthcaBot], channel: app_commands.AppCommandChannel | None = None
+    ) -> None:
         require_manage_guild(interaction, "post a status panel")
         guild_id = require_guild(interaction)
         channel_id = channel.id if channel is not None else interaction.channel_id
@@ -237,28 +271,21 @@ class StatusCog(commands.Cog):
         try:
             message = await post(target, embed=embed, view=panel_view(self.codes))
         except discord.Forbidden:
-            await answer(interaction, f"I can't post in <#{channel_id}>: give me View Channel, Send Messages and Embed Links there.")
+            await answer(
+                interaction,
+                f"I can't post in <#{channel_id}>: give me View Channel, Send Messages and Embed Links there.",
+            )
             return
         dropped = await self.svc.add_panel(guild_id, channel_id, message.id, interaction.user.id)
         text = f"Status panel posted in <#{channel_id}>. It keeps itself up to date and works after restarts."
         if dropped:
-            text += f" (This server has many panels: the {len(dropped)} oldest no longer update, but their buttons still work.)"
+            text += (
+                f" (This server has many panels: the {len(dropped)} oldest no longer update,"
+                " but their buttons still work.)"
+            )
         await answer(interaction, text)
 
 
 async def setup(bot: NorthcaBot) -> None:
-    assert bot.northca is not None and bot.links is not None and bot.profiles is not None
-    config = bot.config.status
-    coalescer = UnitCoalescer(bot.northca, config.batch_window_ms / 1000)
-    shifts = getattr(bot, "shifts", None)
-    svc = StatusService(bot.db, bot.links, bot.profiles, config, coalescer, shifts=shifts)
-    bot.unit_status = svc
-    cog = StatusCog(bot, svc)
-    svc.set_panel_renderer(cog.render_guild)
-    if shifts is not None and hasattr(shifts, "add_duty_listener"):
-        shifts.add_duty_stamp(svc.stamp_duty)
-        shifts.add_duty_listener(cog.on_duty_changed)
-    bot.add_service(coalescer)
-    bot.add_service(svc)
     bot.add_dynamic_items(StatusButton, StartShiftButton)
-    await bot.add_cog(cog)
+    await bot.add_cog(StatusCog(bot))

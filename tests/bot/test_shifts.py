@@ -21,7 +21,8 @@ from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
-from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, now_ms
+from bot.services import build_shift_service
+from bot.shifts import DutyChanged, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
 from bot.timefmt import duration_text
 from bot.storage import Database
 from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
@@ -81,7 +82,7 @@ def shift_gets(sandbox: NorthcaSandbox) -> list[Any]:
 
 def make_service(db: Database, client: NorthcaClient, **config: Any) -> ShiftService:
     config.setdefault("sync_interval_seconds", 0.05)
-    return ShiftService(db, LinkService(LinkStore(db), client), ProfileStore(db), client, ShiftConfig(**config))
+    return build_shift_service(db, LinkService(LinkStore(db), client), ProfileStore(db), client, ShiftConfig(**config))
 
 
 @pytest.fixture
@@ -274,10 +275,10 @@ async def test_totals_today_and_this_week(service):
 async def test_duty_listeners_hear_every_start_and_every_kind_of_end(service, worker, sandbox):
     heard: list[tuple[int, int, bool]] = []
 
-    async def listener(guild_id: int, member_id: int, on_duty: bool) -> None:
-        heard.append((guild_id, member_id, on_duty))
+    async def listener(event: DutyChanged) -> None:
+        heard.append((event.guild_id, event.member_id, event.on_duty))
 
-    service.add_duty_listener(listener)
+    service.events.duty.subscribe(listener)
     await service.start(GUILD, OFFICER, display_name="A")
     await service.end(GUILD, OFFICER)
     await service.start(GUILD, OFFICER, display_name="A")
@@ -318,11 +319,11 @@ async def test_worker_ends_overdue_shifts_by_itself(db, client, linked, sandbox)
     svc = make_service(db, client, max_shift_hours=0.0002)  # 0.72 s
     ended = asyncio.Event()
 
-    async def listener(guild_id: int, member_id: int, on_duty: bool) -> None:
-        if not on_duty:
+    async def listener(event: DutyChanged) -> None:
+        if not event.on_duty:
             ended.set()
 
-    svc.add_duty_listener(listener)
+    svc.events.duty.subscribe(listener)
     w = ShiftWorker(svc)
     await w.start()
     try:
@@ -437,11 +438,11 @@ async def test_permanent_refusal_is_kept_failed_listed_and_retry_works(db, sandb
     svc = make_service(db, client)
     failed_events: list[ShiftRecord] = []
 
-    async def on_shift(event: str, shift: ShiftRecord) -> None:
-        if event == "sync_failed":
-            failed_events.append(shift)
+    async def on_shift(event: ShiftEvent) -> None:
+        if event.kind == "sync_failed":
+            failed_events.append(event.shift)
 
-    svc.add_shift_listener(on_shift)
+    svc.events.shifts.subscribe(on_shift)
     w = ShiftWorker(svc)
     await w.start()
     try:
@@ -523,10 +524,10 @@ async def test_committed_shift_not_rewritten_when_lookup_window_is_full(db, clie
     svc = make_service(db, client)
     events: list[tuple[str, str]] = []
 
-    async def on_shift(event: str, shift: ShiftRecord) -> None:
-        events.append((event, shift.id))
+    async def on_shift(event: ShiftEvent) -> None:
+        events.append((event.kind, event.shift.id))
 
-    svc.add_shift_listener(on_shift)
+    svc.events.shifts.subscribe(on_shift)
     w = ShiftWorker(svc)
     await w.start()
     try:
@@ -556,7 +557,7 @@ async def test_committed_shift_not_rewritten_when_lookup_window_is_full(db, clie
     w2 = ShiftWorker(restarted)
     await w2.start()
     try:
-        await asyncio.wait_for(restarted.sync_idle.wait(), 10)
+        await asyncio.wait_for(restarted.sync.idle.wait(), 10)
         assert (await restarted.store.get(shift.id)).unconfirmed
     finally:
         await w2.stop()

@@ -17,8 +17,9 @@ from bot.northca.client import NorthcaClient
 from bot.northca.models import ActiveUnitUpsert
 from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
-from bot.shifts import ShiftService
-from bot.status import CALLSIGN_HINT, OffDuty, StatusService, UnitChange, UnitCoalescer
+from bot.services import build_shift_service, build_status_service
+from bot.shifts import DutyChanged, ShiftService
+from bot.unit_status import CALLSIGN_HINT, OffDuty, PanelsStale, UnitChange, UnitCoalescer
 from bot.storage import Database
 from tests.conftest import ADMIN, GUILD, MDT, OWNER
 
@@ -171,7 +172,7 @@ class Env:
         self.links = LinkService(LinkStore(db), client)
         self.profiles = ProfileStore(db)
         self.coalescer = UnitCoalescer(client, config.batch_window_ms / 1000, backoff_base=0.02, backoff_max=0.1)
-        self.svc = StatusService(db, self.links, self.profiles, config, self.coalescer, shifts=shifts)
+        self.svc = build_status_service(db, self.links, self.profiles, config, self.coalescer, shifts=shifts)
 
     async def start(self) -> None:
         await self.coalescer.start()
@@ -286,7 +287,7 @@ async def test_unsent_statuses_are_sent_after_a_restart(db, client, sandbox):
 async def test_off_duty_officer_is_asked_to_start_a_shift(db, client, sandbox):
     await linked(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
-    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
     await e.start()
     try:
@@ -308,7 +309,7 @@ async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sa
     still 10-7 is the officer's status, locally and on Northca."""
     await linked(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
-    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
     await e.start()
     try:
@@ -328,7 +329,7 @@ async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sa
 async def test_off_duty_rule_can_be_switched_off(db, client, sandbox):
     await linked(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
-    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30, off_duty="allow"), shifts)
     await e.start()
     try:
@@ -366,10 +367,10 @@ async def test_new_callsign_retires_the_old_unit(env, sandbox):
 async def test_panels_are_rendered_at_most_once_per_window(env):
     rendered: list[int] = []
 
-    async def renderer(guild_id: int) -> None:
-        rendered.append(guild_id)
+    async def renderer(event: PanelsStale) -> None:
+        rendered.append(event.guild_id)
 
-    env.svc.set_panel_renderer(renderer)
+    env.svc.events.panels.subscribe(renderer)
     await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
     for code in ["10-8", "10-6", "10-23", "10-97", "10-8"]:
         await env.svc.set_status(GUILD, OFFICER, code)
@@ -447,20 +448,20 @@ async def test_a_later_success_on_the_same_mdt_releases_a_rate_limited_lane(clie
 async def test_officer_click_is_not_overwritten_by_the_automatic_on_duty_code(db, client, sandbox):
     await linked(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
-    shifts = ShiftService(db, links, profiles, client, ShiftConfig())
+    shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
     await e.start()
     listener_may_run = asyncio.Event()
 
-    async def busy_listener(guild_id: int, member_id: int, on_duty: bool) -> None:
+    async def busy_listener(event: DutyChanged) -> None:
         await listener_may_run.wait()  # the duty listeners run later than the officer's click
 
-    async def status_listener(guild_id: int, member_id: int, on_duty: bool) -> None:
-        await e.svc.on_duty_changed(guild_id, member_id, on_duty, "Bubbles")
+    async def status_listener(event: DutyChanged) -> None:
+        await e.svc.on_duty_changed(event.guild_id, event.member_id, event.on_duty, "Bubbles")
 
-    shifts.add_duty_stamp(e.svc.stamp_duty)  # wired as cogs/status.py does
-    shifts.add_duty_listener(busy_listener)
-    shifts.add_duty_listener(status_listener)
+    # The status service stamps the duty events itself (subscribed when built, as build_services does).
+    shifts.events.duty.subscribe(busy_listener)
+    shifts.events.duty.subscribe(status_listener)
     try:
         await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
         await shifts.start(GUILD, OFFICER, display_name="Bubbles")

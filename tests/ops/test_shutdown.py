@@ -95,7 +95,7 @@ async def test_commands_during_shutdown_are_told_to_retry_instead_of_starting_wo
     h = await start_bot()
     await seed_link_and_pending_write(h.bot.db, sandbox)
     sandbox.faults.latency = 2.0  # the write is out while the bot shuts down
-    h.bot.shifts.sync_wake.set()
+    h.bot.shifts.sync.wake.set()
     await wait_in_process(lambda: any(r.method == "POST" and r.path.endswith("/shifts") for r in sandbox.requests))
     closing = asyncio.create_task(h.bot.close())
     await wait_in_process(lambda: h.bot.shutting_down)

@@ -1,0 +1,91 @@
+"""The one place that builds every service of the bot, and the order they start and stop in.
+
+NorthcaBot.setup_hook calls `build_services`; the tests build the same graph through the same
+functions. Cogs only reach the services (typed attributes of the bot); they never build one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.config import Config, ShiftConfig, StatusConfig
+from bot.events import EventHub
+from bot.links import LinkService, LinkStore
+from bot.northca.client import NorthcaClient
+from bot.profiles import ProfileStore
+from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
+from bot.shifts.notices import ShiftNotices
+from bot.storage import Database
+from bot.unit_status import StatusService, UnitCoalescer, UnitStatusStore
+
+
+class BackgroundService(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    events: EventHub
+    links: LinkService
+    profiles: ProfileStore
+    shifts: ShiftService
+    shift_worker: ShiftWorker
+    coalescer: UnitCoalescer
+    unit_status: StatusService
+    # Started in this order, stopped in the reverse order.
+    background: list[BackgroundService] = field(default_factory=list)
+
+
+def build_shift_service(
+    db: Database,
+    links: LinkService,
+    profiles: ProfileStore,
+    northca: NorthcaClient,
+    config: ShiftConfig,
+    events: EventHub | None = None,
+) -> ShiftService:
+    """The shift lifecycle with its store, sync engine and notices (a fresh hub unless given)."""
+    store = ShiftStore(db)
+    notices = ShiftNotices(events if events is not None else EventHub())
+    sync = ShiftSync(store, northca, config, notices)
+    return ShiftService(store, links, profiles, northca, config, sync, notices)
+
+
+def build_status_service(
+    db: Database,
+    links: LinkService,
+    profiles: ProfileStore,
+    config: StatusConfig,
+    coalescer: UnitCoalescer,
+    events: EventHub | None = None,
+    *,
+    shifts: ShiftService | None = None,
+) -> StatusService:
+    """The unit status service. Given `shifts`, it shares their hub (it stamps their duty events)."""
+    if events is None:
+        events = shifts.notices.events if shifts is not None else EventHub()
+    return StatusService(UnitStatusStore(db), links, profiles, config, coalescer, events, shifts=shifts)
+
+
+def build_services(config: Config, db: Database, northca: NorthcaClient) -> Services:
+    events = EventHub()
+    links = LinkService(LinkStore(db), northca)
+    profiles = ProfileStore(db)
+    shifts = build_shift_service(db, links, profiles, northca, config.shifts, events)
+    worker = ShiftWorker(shifts)
+    coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
+    unit_status = build_status_service(db, links, profiles, config.status, coalescer, events, shifts=shifts)
+    return Services(
+        events=events,
+        links=links,
+        profiles=profiles,
+        shifts=shifts,
+        shift_worker=worker,
+        coalescer=coalescer,
+        unit_status=unit_status,
+        # Links first (stopped last: cancels live link checks still out); the status service after
+        # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
+        background=[links, worker, coalescer, unit_status],
+    )

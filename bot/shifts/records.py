@@ -1,0 +1,161 @@
+"""What a shift is: the local record of one shift, and what the service answers with.
+
+A shift's times are epoch milliseconds (see bot/timefmt.py); `started_at` and friends are the
+same instants as aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.northca.models import CreateShiftBody, Shift
+from bot.storage.rows import Row
+from bot.timefmt import from_ms, now_ms
+
+EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
+ShiftEventKind = Literal["start", "end", "sync_failed", "sync_unconfirmed"]
+Decision = Literal["send_anyway", "on_northca"]
+
+
+@dataclass(frozen=True)
+class ShiftRecord:
+    id: str
+    guild_id: int
+    member_id: int
+    mdt_id: str
+    officer_name: str
+    officer_badge: str | None
+    department: str | None
+    callsign: str | None
+    started_ms: int
+    break_started_ms: int | None
+    break_ms: int
+    break_count: int
+    ended_ms: int | None
+    duration_ms: int | None
+    end_reason: str | None
+    ended_by: int | None
+    end_note: str | None
+    status: str | None
+    sync_state: str | None
+    sync_attempts: int
+    next_attempt_ms: int | None
+    attempt_started_ms: int | None
+    last_attempt_ms: int | None
+    sent_unconfirmed: int
+    last_error: str | None
+    synced_ms: int | None
+    first_attempt_ms: int | None
+    unconfirmed_reason: str | None
+    write_approved_by: int | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> ShiftRecord:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_ms is None
+
+    @property
+    def on_break(self) -> bool:
+        return self.break_started_ms is not None
+
+    @property
+    def started_at(self) -> datetime:
+        return from_ms(self.started_ms)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return from_ms(self.ended_ms)
+
+    @property
+    def break_started_at(self) -> datetime | None:
+        return from_ms(self.break_started_ms)
+
+    def break_total_ms(self, at_ms: int | None = None) -> int:
+        """Break time so far, an open break counted up to `at_ms` (or the end)."""
+        total = self.break_ms
+        if self.break_started_ms is not None:
+            until = self.ended_ms if self.ended_ms is not None else (at_ms if at_ms is not None else now_ms())
+            total += max(0, until - self.break_started_ms)
+        return total
+
+    def duty_ms(self, at_ms: int | None = None) -> int:
+        """On-duty time: the stored duration once ended, else elapsed minus breaks so far."""
+        if self.duration_ms is not None:
+            return self.duration_ms
+        at = at_ms if at_ms is not None else now_ms()
+        return max(0, at - self.started_ms - self.break_total_ms(at))
+
+    @property
+    def synced(self) -> bool:
+        return self.sync_state == "synced"
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Held: it may be on Northca, the bot cannot tell, a supervisor decides."""
+        return self.unconfirmed_reason is not None
+
+    def to_northca(self) -> CreateShiftBody:
+        """The one complete write: only fields with a value (no accidental nulls)."""
+        assert self.ended_ms is not None and self.duration_ms is not None
+        values: dict[str, Any] = {
+            "id": self.id,
+            "officer_name": self.officer_name,
+            "status": self.status,
+            "start_time": self.started_at,
+            "end_time": self.ended_at,
+            "duration_ms": self.duration_ms,
+        }
+        if self.officer_badge:
+            values["officer_badge"] = self.officer_badge
+        if self.department:
+            values["department"] = self.department
+        return CreateShiftBody(**{k: v for k, v in values.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a lookup on Northca says about one shift."""
+
+    present: bool = False
+    # Proven: the lookup reaches back past the first write attempt and the shift is not in it.
+    absent: bool = False
+    # Why neither could be decided.
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteShifts:
+    """Shifts read from Northca, and how many records it sent that could not be read."""
+
+    shifts: list[Shift]
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class DutyTotals:
+    today_ms: int
+    week_ms: int
+    today_start: datetime
+    week_start: datetime
+
+
+@dataclass(frozen=True)
+class DutyChanged:
+    """A shift started (on_duty) or ended, whatever ended it."""
+
+    guild_id: int
+    member_id: int
+    on_duty: bool
+
+
+@dataclass(frozen=True)
+class ShiftEvent:
+    """Something happened to a shift: it started, ended, or its sync failed or is unconfirmed."""
+
+    kind: ShiftEventKind
+    shift: ShiftRecord

@@ -1,0 +1,314 @@
+"""The shift lifecycle: start, break, end (by the officer, a supervisor, the maximum length, a
+member leaving, the bot removed), totals, the list on Northca, and the supervisor's outbox.
+
+Ending a shift commits it as "ended, awaiting sync" before anything else happens; the sync
+engine (bot/shifts/sync.py) then sends it. Nothing here knows about Discord: events go out
+through the hub (bot/events.py) to whoever subscribed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from bot.config import ShiftConfig
+from bot.departments import Departments
+from bot.errors import Conflict
+from bot.events import EventHub
+from bot.links import LinkService
+from bot.northca.client import NorthcaClient
+from bot.profiles import ProfileStore, normalise_callsign, officer_name
+from bot.shifts.notices import ShiftNotices
+from bot.shifts.records import Decision, DutyTotals, EndReason, RemoteShifts, ShiftRecord
+from bot.shifts.store import ShiftStore
+from bot.shifts.sync import LOOKUP_LIMIT, ShiftSync
+from bot.timefmt import discord_ts, duration_text, now_ms, to_ms, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class ShiftService:
+    """The rules behind /shift. Times can be given (`at=`) so the maths can be tested exactly."""
+
+    def __init__(
+        self,
+        store: ShiftStore,
+        links: LinkService,
+        profiles: ProfileStore,
+        northca: NorthcaClient,
+        config: ShiftConfig,
+        sync: ShiftSync,
+        notices: ShiftNotices,
+    ) -> None:
+        self.store = store
+        self.links = links
+        self.profiles = profiles
+        self.northca = northca
+        self.config = config
+        self.sync = sync
+        self.notices = notices
+        # Signal for the worker's auto-end loop (see ShiftWorker).
+        self.auto_end_wake = asyncio.Event()
+
+    @property
+    def events(self) -> EventHub:
+        """Where this service publishes (start, end: the duty topic; every event: the shifts topic)."""
+        return self.notices.events
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for the event deliveries already started (tests, shutdown)."""
+        await self.notices.drain(timeout)
+
+    async def wait_for_sync(self, shift_id: str, timeout: float, *, since_ms: int = 0) -> ShiftRecord | None:
+        """See ShiftSync.wait_for_sync."""
+        return await self.sync.wait_for_sync(shift_id, timeout, since_ms=since_ms)
+
+    # --- helpers ---
+
+    @property
+    def departments(self) -> list[str]:
+        return self.department_rule.names
+
+    @property
+    def department_rule(self) -> Departments:
+        return Departments(self.config.departments)
+
+    def department_choices(self, current: str, limit: int = 25) -> list[str]:
+        return self.department_rule.choices(current, limit)
+
+    def match_department(self, raw: str | None, *, strict: bool = True) -> str | None:
+        """See Departments.match: the one rule, shared with /profile set."""
+        return self.department_rule.match(raw, strict=strict)
+
+    @property
+    def max_shift_ms(self) -> int:
+        return int(self.config.max_shift_hours * 3_600_000)
+
+    # --- lifecycle ---
+
+    async def open_shift(self, guild_id: int, member_id: int) -> ShiftRecord | None:
+        return await self.store.open_for(guild_id, member_id)
+
+    async def start(
+        self,
+        guild_id: int,
+        member_id: int,
+        *,
+        display_name: str,
+        department: str | None = None,
+        callsign: str | None = None,
+        at: datetime | None = None,
+    ) -> ShiftRecord:
+        dept = self.match_department(department)
+        sign = normalise_callsign(callsign) if callsign is not None else None
+        current = await self.store.open_for(guild_id, member_id)
+        if current is not None:
+            raise self._already_on_duty(current)
+        link = await self.links.require_linked(guild_id)
+        profile = await self.profiles.get(guild_id, member_id)
+        name = officer_name(member_id, profile.name, display_name)
+        try:
+            shift = await self.store.insert_open(
+                shift_id=str(uuid.uuid4()),
+                guild_id=guild_id,
+                member_id=member_id,
+                mdt_id=link.mdt_id,
+                officer_name=name,
+                officer_badge=profile.badge,
+                department=dept or self.department_rule.known(profile.department),
+                callsign=sign or profile.callsign,
+                started_ms=to_ms(at) if at else now_ms(),
+            )
+        except sqlite3.IntegrityError:
+            # Two starts at once: the unique index let one through.
+            current = await self.store.open_for(guild_id, member_id)
+            if current is None:
+                raise
+            raise self._already_on_duty(current) from None
+        if shift is None:
+            raise Conflict(
+                f"Callsign `{sign or profile.callsign}` is already used by another officer in this server. "
+                "Pick another one with /shift start callsign:"
+            )
+        log.info("shift %s started: member %s in guild %s (%s)", shift.id, member_id, guild_id, shift.department)
+        self.auto_end_wake.set()
+        self.notices.emit("start", shift)
+        return shift
+
+    @staticmethod
+    def _already_on_duty(shift: ShiftRecord) -> Conflict:
+        return Conflict(
+            f"You have been on duty since {discord_ts(shift.started_at)}. Use /shift end to go off duty first."
+        )
+
+    async def toggle_break(self, guild_id: int, member_id: int, *, at: datetime | None = None) -> ShiftRecord:
+        shift = await self.store.toggle_break(guild_id, member_id, to_ms(at) if at else now_ms())
+        if shift is None:
+            raise Conflict("You are not on duty, so there is no break to take. Use /shift start first.")
+        log.info("shift %s: break %s", shift.id, "started" if shift.on_break else "ended")
+        return shift
+
+    async def end(
+        self,
+        guild_id: int,
+        member_id: int,
+        *,
+        reason: EndReason = "member",
+        ended_by: int | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> ShiftRecord:
+        shift = await self.end_if_open(guild_id, member_id, reason=reason, ended_by=ended_by, note=note, at=at)
+        if shift is None:
+            if ended_by is not None and ended_by != member_id:
+                raise Conflict(f"<@{member_id}> is not on duty: there is no open shift to end.")
+            raise Conflict("You are not on duty: there is no open shift to end. Use /shift start to go on duty.")
+        return shift
+
+    async def end_if_open(
+        self,
+        guild_id: int,
+        member_id: int,
+        *,
+        reason: EndReason = "member",
+        ended_by: int | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> ShiftRecord | None:
+        now = now_ms()
+        shift = await self.store.end_open(
+            guild_id,
+            member_id,
+            end_ms=to_ms(at) if at else now,
+            reason=reason,
+            ended_by=ended_by,
+            note=note,
+            status=self.config.end_status,
+            now=now,
+        )
+        if shift is not None:
+            self._ended(shift)
+        return shift
+
+    def _ended(self, shift: ShiftRecord) -> None:
+        log.info(
+            "shift %s ended (%s%s): %s on duty, awaiting sync",
+            shift.id,
+            shift.end_reason,
+            f" by {shift.ended_by}" if shift.ended_by and shift.ended_by != shift.member_id else "",
+            duration_text(shift.duration_ms or 0),
+        )
+        self.sync.request()
+        self.auto_end_wake.set()
+        self.notices.emit("end", shift)
+
+    async def end_all_in_guild(self, guild_id: int, reason: EndReason, note: str | None = None) -> list[ShiftRecord]:
+        ended = []
+        for shift in await self.store.open_in_guild(guild_id):
+            now = now_ms()
+            done = await self.store.end_by_id(
+                shift.id, end_ms=now, reason=reason, ended_by=None, note=note, status=self.config.end_status, now=now
+            )
+            if done is not None:
+                self._ended(done)
+                ended.append(done)
+        return ended
+
+    async def auto_end_overdue(self, *, now: datetime | None = None) -> list[ShiftRecord]:
+        """End every shift that reached the maximum length, at exactly that length."""
+        current = to_ms(now) if now else now_ms()
+        limit = self.max_shift_ms
+        ended = []
+        for shift in await self.store.overdue_open(current - limit):
+            done = await self.store.end_by_id(
+                shift.id,
+                end_ms=shift.started_ms + limit,
+                reason="auto",
+                ended_by=None,
+                note=f"reached the maximum shift length ({self.config.max_shift_hours:g} h)",
+                status=self.config.end_status,
+                now=current,
+            )
+            if done is not None:
+                self._ended(done)
+                ended.append(done)
+        return ended
+
+    async def totals(self, guild_id: int, member_id: int, *, now: datetime | None = None) -> DutyTotals:
+        """On-duty time of shifts started today and this week (UTC, weeks from Monday),
+        the open shift counted up to now."""
+        current = now or utcnow()
+        current_ms = to_ms(current)
+        day = current.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        week = day - timedelta(days=day.weekday())
+        today = await self.store.ended_duty_ms(guild_id, member_id, to_ms(day))
+        this_week = await self.store.ended_duty_ms(guild_id, member_id, to_ms(week))
+        open_shift = await self.store.open_for(guild_id, member_id)
+        if open_shift is not None:
+            running = open_shift.duty_ms(current_ms)
+            if open_shift.started_ms >= to_ms(day):
+                today += running
+            if open_shift.started_ms >= to_ms(week):
+                this_week += running
+        return DutyTotals(today, this_week, day, week)
+
+    # --- Northca ---
+
+    async def list_remote(
+        self,
+        guild_id: int,
+        actor_id: int | None,
+        *,
+        limit: int = 25,
+        department: str | None = None,
+        member_id: int | None = None,
+    ) -> RemoteShifts:
+        """The MDT's recent shifts, most recently updated first. Northca cannot filter by
+        member, so for one member the newest 200 are fetched and filtered here. Records that
+        do not parse are left out and counted."""
+        link = await self.links.require_linked(guild_id)
+        dept = self.match_department(department, strict=False)
+        fetch = LOOKUP_LIMIT if member_id is not None else max(1, min(LOOKUP_LIMIT, limit))
+        window = await self.northca.list_shift_window(link.mdt_id, guild_id, actor_id, limit=fetch, department=dept)
+        shifts = window.items
+        if member_id is not None:
+            shifts = [s for s in shifts if s.created_by_discord_id == str(member_id)]
+        return RemoteShifts(shifts[:limit], window.skipped)
+
+    async def outbox(self, guild_id: int, limit: int = 25) -> list[ShiftRecord]:
+        return await self.store.outbox(guild_id, limit)
+
+    async def decide(self, guild_id: int, shift_id: str, actor_id: int, decision: Decision) -> ShiftRecord:
+        """A supervisor's decision about an unconfirmed shift: "send_anyway" (one write, even if
+        the lookup cannot tell) or "on_northca" (marked synced, never written). Audited."""
+        done = await self.store.decide_unconfirmed(guild_id, shift_id, actor_id, decision, now_ms())
+        if done is None:
+            raise Conflict(
+                "That shift is no longer waiting for a decision (someone already chose, or it was synced)."
+                " /shift admin pending shows what is left."
+            )
+        log.info(
+            "audit: supervisor %s chose %s for shift %s of member %s in guild %s",
+            actor_id,
+            "Send anyway" if decision == "send_anyway" else "It is on Northca",
+            shift_id,
+            done.member_id,
+            guild_id,
+        )
+        if decision == "send_anyway":
+            self.sync.request()
+        else:
+            self.sync.verdict(done)
+        return done
+
+    async def retry(self, guild_id: int, shift_id: str | None = None) -> list[ShiftRecord]:
+        """Send failed (and waiting) shifts again now, e.g. after the link was fixed."""
+        mdt = await self.links.approved_mdt(guild_id)
+        rows = await self.store.retry(guild_id, now_ms(), shift_id, mdt)
+        if rows:
+            log.info("retrying %d shifts of guild %s", len(rows), guild_id)
+            self.sync.request()
+        return rows

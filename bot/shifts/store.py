@@ -1,0 +1,293 @@
+"""The shifts table: every SQL statement about shifts, and nothing else.
+
+Every method is one SQL statement (so its own transaction: the connection is shared and
+concurrent interactions never interleave inside one), except `decide_unconfirmed`, which
+writes the decision and its audit row in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from bot.shifts.records import Decision, ShiftRecord
+from bot.storage import Database
+
+Params = Iterable[Any] | Mapping[str, Any]
+
+# A claimed shift is not picked again for this long (only matters if a task dies without a verdict).
+CLAIM_LEASE_MS = 5 * 60 * 1000
+
+_OPEN_BREAK = "(CASE WHEN break_started_ms IS NULL THEN 0 ELSE MAX(0, {end} - break_started_ms) END)"
+
+
+class ShiftStore:
+    """The shifts table. Every method is one SQL statement (its own transaction)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _rows(self, sql: str, params: Params = ()) -> list[ShiftRecord]:
+        # execute_fetchall: one hop to the database thread; the statement (and with it an
+        # UPDATE ... RETURNING) is finished, hence committed, before it returns.
+        rows = await self.db.execute_fetchall(sql, params)
+        return [ShiftRecord.from_row(r) for r in rows]
+
+    async def _scalars(self, sql: str, params: Params = ()) -> tuple[Any, ...]:
+        rows = await self.db.execute_fetchall(sql, params)
+        return tuple(rows[0]) if rows else ()
+
+    async def _one(self, sql: str, params: Params = ()) -> ShiftRecord | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
+    async def insert_open(
+        self,
+        *,
+        shift_id: str,
+        guild_id: int,
+        member_id: int,
+        mdt_id: str,
+        officer_name: str,
+        officer_badge: str | None,
+        department: str | None,
+        callsign: str | None,
+        started_ms: int,
+    ) -> ShiftRecord | None:
+        """Raises sqlite3.IntegrityError when the member already has an open shift here; None (nothing
+        written) when the callsign is another member's: in a profile or as the unit of an open shift.
+        One statement, so two starts at once cannot both take a callsign."""
+        return await self._one(
+            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,"
+            " started_ms) SELECT ?,?,?,?,?,?,?,?,? WHERE ?8 IS NULL OR ("
+            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = ?2 AND p.callsign = ?8"
+            " AND p.member_id != ?3)"
+            " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = ?2 AND o.callsign = ?8 AND o.member_id != ?3"
+            " AND o.ended_ms IS NULL)) RETURNING *",
+            (shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms),
+        )
+
+    async def get(self, shift_id: str) -> ShiftRecord | None:
+        return await self._one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
+
+    async def open_for(self, guild_id: int, member_id: int) -> ShiftRecord | None:
+        return await self._one(
+            "SELECT * FROM shifts WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL", (guild_id, member_id)
+        )
+
+    async def open_in_guild(self, guild_id: int) -> list[ShiftRecord]:
+        return await self._rows(
+            "SELECT * FROM shifts WHERE guild_id = ? AND ended_ms IS NULL ORDER BY started_ms", (guild_id,)
+        )
+
+    async def toggle_break(self, guild_id: int, member_id: int, at_ms: int) -> ShiftRecord | None:
+        return await self._one(
+            "UPDATE shifts SET"
+            f" break_ms = break_ms + {_OPEN_BREAK.format(end=':at')},"
+            " break_count = break_count + (CASE WHEN break_started_ms IS NULL THEN 1 ELSE 0 END),"
+            " break_started_ms = (CASE WHEN break_started_ms IS NULL THEN MAX(:at, started_ms) ELSE NULL END)"
+            " WHERE guild_id = :guild AND member_id = :member AND ended_ms IS NULL RETURNING *",
+            {"at": at_ms, "guild": guild_id, "member": member_id},
+        )
+
+    _END_SET = (
+        "UPDATE shifts SET"
+        " ended_ms = MAX(:end, started_ms),"
+        " break_ms = break_ms + {open_break},"
+        " break_started_ms = NULL,"
+        " duration_ms = MAX(0, MAX(:end, started_ms) - started_ms - break_ms - {open_break}),"
+        " end_reason = :reason, ended_by = :ended_by, end_note = :note, status = :status,"
+        " sync_state = 'pending', next_attempt_ms = :now"
+    ).format(open_break=_OPEN_BREAK.format(end="MAX(:end, started_ms)"))
+
+    async def end_open(
+        self, guild_id: int, member_id: int, *, end_ms: int, reason: str, ended_by: int | None, note: str | None,
+        status: str, now: int,
+    ) -> ShiftRecord | None:  # fmt: skip
+        """Close the member's open shift as "ended, awaiting sync", in one statement."""
+        where = {"guild": guild_id, "member": member_id}
+        return await self._end("guild_id = :guild AND member_id = :member", where, end_ms, reason, ended_by, note,
+                               status, now)  # fmt: skip
+
+    async def end_by_id(
+        self, shift_id: str, *, end_ms: int, reason: str, ended_by: int | None, note: str | None, status: str, now: int
+    ) -> ShiftRecord | None:
+        return await self._end("id = :id", {"id": shift_id}, end_ms, reason, ended_by, note, status, now)
+
+    async def _end(
+        self, where: str, where_params: dict[str, Any], end_ms: int, reason: str, ended_by: int | None,
+        note: str | None, status: str, now: int,
+    ) -> ShiftRecord | None:  # fmt: skip
+        return await self._one(
+            self._END_SET + f" WHERE {where} AND ended_ms IS NULL RETURNING *",
+            {"end": end_ms, "reason": reason, "ended_by": ended_by, "note": note, "status": status, "now": now,
+             **where_params},
+        )  # fmt: skip
+
+    async def overdue_open(self, started_before_ms: int) -> list[ShiftRecord]:
+        return await self._rows(
+            "SELECT * FROM shifts WHERE ended_ms IS NULL AND started_ms <= ? ORDER BY started_ms", (started_before_ms,)
+        )
+
+    async def earliest_open_start(self) -> int | None:
+        row = await self._scalars("SELECT MIN(started_ms) FROM shifts WHERE ended_ms IS NULL")
+        return row[0] if row else None
+
+    async def ended_duty_ms(self, guild_id: int, member_id: int, started_from_ms: int) -> int:
+        row = await self._scalars(
+            "SELECT COALESCE(SUM(duration_ms), 0) FROM shifts WHERE guild_id = ? AND member_id = ?"
+            " AND ended_ms IS NOT NULL AND started_ms >= ?",
+            (guild_id, member_id, started_from_ms),
+        )
+        return int(row[0]) if row else 0
+
+    # --- the outbox ---
+
+    async def release_claims(self, now: int) -> int:
+        """After a restart: shifts whose write was out are due now (and will be looked up first)."""
+        rows = await self.db.execute_fetchall(
+            "UPDATE shifts SET next_attempt_ms = ? WHERE sync_state = 'pending' AND attempt_started_ms IS NOT NULL"
+            " RETURNING id",
+            (now,),
+        )
+        return len(rows)
+
+    async def claim_due(self, now: int, limit: int) -> list[ShiftRecord]:
+        """Take up to `limit` due shifts. A shift whose previous attempt never reported back
+        (the bot stopped while its write was out) becomes `sent_unconfirmed`."""
+        return await self._rows(
+            "UPDATE shifts SET"
+            " sent_unconfirmed = (CASE WHEN attempt_started_ms IS NOT NULL THEN 1 ELSE sent_unconfirmed END),"
+            " attempt_started_ms = :now, next_attempt_ms = :lease, sync_attempts = sync_attempts + 1,"
+            " first_attempt_ms = COALESCE(first_attempt_ms, :now)"
+            " WHERE id IN (SELECT id FROM shifts WHERE sync_state = 'pending' AND next_attempt_ms <= :now"
+            " ORDER BY next_attempt_ms LIMIT :limit) RETURNING *",
+            {"now": now, "lease": now + CLAIM_LEASE_MS, "limit": limit},
+        )
+
+    async def next_due_ms(self) -> int | None:
+        row = await self._scalars("SELECT MIN(next_attempt_ms) FROM shifts WHERE sync_state = 'pending'")
+        return row[0] if row else None
+
+    async def mark_synced(self, shift_id: str, now: int) -> ShiftRecord | None:
+        return await self._one(
+            "UPDATE shifts SET sync_state = 'synced', synced_ms = ?, last_attempt_ms = ?, attempt_started_ms = NULL,"
+            " next_attempt_ms = NULL, last_error = NULL, write_approved_by = NULL"
+            " WHERE id = ? AND sync_state = 'pending' RETURNING *",
+            (now, now, shift_id),
+        )
+
+    async def mark_retry(
+        self, shift_id: str, now: int, next_ms: int, error: str, maybe_applied: bool
+    ) -> ShiftRecord | None:
+        return await self._one(
+            "UPDATE shifts SET last_attempt_ms = ?, attempt_started_ms = NULL, next_attempt_ms = ?, last_error = ?,"
+            " sent_unconfirmed = MAX(sent_unconfirmed, ?) WHERE id = ? AND sync_state = 'pending' RETURNING *",
+            (now, next_ms, error, int(maybe_applied), shift_id),
+        )
+
+    async def mark_failed(self, shift_id: str, now: int, error: str, maybe_applied: bool) -> ShiftRecord | None:
+        return await self._one(
+            "UPDATE shifts SET sync_state = 'failed', last_attempt_ms = ?, attempt_started_ms = NULL,"
+            " next_attempt_ms = NULL, last_error = ?, sent_unconfirmed = MAX(sent_unconfirmed, ?)"
+            " WHERE id = ? AND sync_state = 'pending' RETURNING *",
+            (now, error, int(maybe_applied), shift_id),
+        )
+
+    async def retry(
+        self, guild_id: int, now: int, shift_id: str | None = None, mdt_id: str | None = None
+    ) -> list[ShiftRecord]:
+        """Failed and waiting shifts of a guild become due now, with a fresh backoff. A shift
+        that never may have reached Northca follows the guild's current MDT (`mdt_id`)."""
+        sql = (
+            "UPDATE shifts SET sync_state = 'pending', next_attempt_ms = :now, sync_attempts = 0,"
+            " mdt_id = (CASE WHEN :mdt IS NOT NULL AND sent_unconfirmed = 0 THEN :mdt ELSE mdt_id END)"
+            " WHERE guild_id = :guild AND sync_state IN ('failed', 'pending') AND attempt_started_ms IS NULL"
+            # An unconfirmed shift waits for a supervisor's decision, not for a retry.
+            " AND unconfirmed_reason IS NULL"
+        )
+        params: dict[str, Any] = {"now": now, "mdt": mdt_id, "guild": guild_id}
+        if shift_id is not None:
+            sql += " AND id = :id"
+            params["id"] = shift_id
+        return await self._rows(sql + " RETURNING *", params)
+
+    async def outbox(self, guild_id: int, limit: int = 25) -> list[ShiftRecord]:
+        """Unconfirmed first (they need a decision), then failed, then waiting."""
+        return await self._rows(
+            "SELECT * FROM shifts WHERE guild_id = ? AND sync_state IN ('pending', 'failed')"
+            " ORDER BY unconfirmed_reason IS NOT NULL DESC, sync_state = 'failed' DESC, ended_ms LIMIT ?",
+            (guild_id, limit),
+        )
+
+    async def outbox_count(self, guild_id: int) -> tuple[int, int, int]:
+        """(waiting, failed, unconfirmed) of a guild."""
+        row = await self._scalars(
+            "SELECT COALESCE(SUM(sync_state = 'pending'), 0),"
+            " COALESCE(SUM(sync_state = 'failed' AND unconfirmed_reason IS NULL), 0),"
+            " COALESCE(SUM(unconfirmed_reason IS NOT NULL), 0) FROM shifts"
+            " WHERE guild_id = ? AND sync_state IN ('pending', 'failed')",
+            (guild_id,),
+        )
+        return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+    async def mark_unconfirmed(self, shift_id: str, now: int, reason: str, error: str | None) -> ShiftRecord | None:
+        return await self._one(
+            "UPDATE shifts SET sync_state = 'failed', unconfirmed_reason = ?, last_attempt_ms = ?,"
+            " attempt_started_ms = NULL, next_attempt_ms = NULL, last_error = COALESCE(?, last_error),"
+            " sent_unconfirmed = 1 WHERE id = ? AND sync_state = 'pending' RETURNING *",
+            (reason, now, error, shift_id),
+        )
+
+    async def consume_write_approval(self, shift_id: str) -> None:
+        """Committed before the approved write goes out: one "Send anyway" allows one write."""
+        await self.db.execute("UPDATE shifts SET write_approved_by = NULL WHERE id = ?", (shift_id,))
+
+    _DECISIONS: ClassVar[dict[str, str]] = {
+        # The supervisor checked Northca and found it: synced, never written again.
+        "on_northca": "UPDATE shifts SET sync_state = 'synced', synced_ms = :now, unconfirmed_reason = NULL,"
+        " next_attempt_ms = NULL, last_error = NULL",
+        # The supervisor checked Northca and it is not there: one write, even if the lookup cannot tell.
+        "send_anyway": "UPDATE shifts SET sync_state = 'pending', next_attempt_ms = :now, sync_attempts = 0,"
+        " unconfirmed_reason = NULL, write_approved_by = :actor",
+    }
+
+    async def decide_unconfirmed(
+        self, guild_id: int, shift_id: str, actor_id: int, decision: Decision, now: int
+    ) -> ShiftRecord | None:
+        """Apply a supervisor's decision to an unconfirmed shift of this guild and audit it, in one
+        transaction. None when the shift is not (or no longer) waiting for a decision."""
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT unconfirmed_reason FROM shifts"
+                    " WHERE id = ? AND guild_id = ? AND unconfirmed_reason IS NOT NULL",
+                    (shift_id, guild_id),
+                )
+            )
+            if not rows:
+                return None
+            changed = list(
+                await conn.execute_fetchall(
+                    self._DECISIONS[decision]
+                    + " WHERE id = :id AND guild_id = :guild AND unconfirmed_reason IS NOT NULL"
+                    " RETURNING *",
+                    {"now": now, "actor": actor_id, "id": shift_id, "guild": guild_id},
+                )
+            )
+            if not changed:
+                return None
+            await conn.execute(
+                "INSERT INTO shift_audit (guild_id, shift_id, actor_id, action, at_ms, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (guild_id, shift_id, actor_id, decision, now, f"was unconfirmed: {rows[0][0]}"),
+            )
+        return ShiftRecord.from_row(changed[0])
+
+    async def audit_of(self, guild_id: int, shift_id: str) -> list[tuple[int, str, int, str | None]]:
+        """(actor, action, at_ms, detail) of every decision about a shift, oldest first."""
+        rows = await self.db.execute_fetchall(
+            "SELECT actor_id, action, at_ms, detail FROM shift_audit WHERE guild_id = ? AND shift_id = ? ORDER BY id",
+            (guild_id, shift_id),
+        )
+        return [(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows]

@@ -1,0 +1,326 @@
+"""The unit_status and status_panels tables: every SQL statement about them.
+
+Under a burst, every trip to the database thread counts (each row it hands back waits for the
+GIL while the event loop is busy), so a click costs two grouped queries: one reading its
+context (link, profile, open shift, current status) and one writing the change, each shared
+with every click that arrived meanwhile (see _GroupRunner).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import operator
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from bot.profiles import OfficerProfile
+from bot.storage import Database
+from bot.timefmt import now_ms
+from bot.unit_status.coalescer import UnitChange
+from bot.unit_status.records import OpenShift, StatusContext, StatusPanel, UnitStatus
+
+MAX_PANELS_PER_GUILD = 10
+_UNIT_COLUMNS = tuple(UnitStatus.__dataclass_fields__)
+
+Req = TypeVar("Req")
+Res = TypeVar("Res")
+
+
+class _GroupRunner(Generic[Req, Res]):
+    """Runs requests in groups: the first one at once, those arriving meanwhile together in the
+    next group. Under a burst this turns hundreds of database trips into a few, each one
+    statement (for writes: one transaction, one commit)."""
+
+    def __init__(self, run: Callable[[list[Req]], Awaitable[list[Res]]], max_group: int) -> None:
+        self._run = run
+        self._max = max_group
+        self._queue: list[tuple[Req, asyncio.Future[Res]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __call__(self, request: Req) -> Res:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Res] = loop.create_future()
+        self._queue.append((request, future))
+        if self._task is None:
+            self._task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                group, self._queue = self._queue[: self._max], self._queue[self._max :]
+                try:
+                    results = await self._run([request for request, _ in group])
+                except BaseException as exc:  # each waiting caller gets the error (a cancellation too)
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                for (_, future), result in zip(group, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self._task = None
+            for _, future in self._queue:  # only left when cancelled
+                if not future.done():
+                    future.cancel()
+
+
+@dataclass(frozen=True)
+class _SaveRequest:
+    guild_id: int
+    member_id: int
+    mdt_id: str
+    callsign: str
+    status: str
+    officer_name: str
+    officer_badge: str | None
+    department: str | None
+    rank: str | None
+    actor_id: int | None
+    version: int
+    synced_version: int  # as last read: only informative in the returned record
+
+
+# A record is the current state of its unit id (callsign) unless another record of the guild has that
+# callsign at a newer version (the callsign went to another officer since). For queries aliasing unit_status as u.
+_CURRENT_UNIT = (
+    "NOT EXISTS (SELECT 1 FROM unit_status n WHERE n.guild_id = u.guild_id AND n.callsign = u.callsign"
+    " AND n.version > u.version)"
+)
+
+_SAVE_COLUMNS = (
+    "guild_id, member_id, mdt_id, callsign, status, officer_name, officer_badge, department, rank, version,"
+    " updated_ms, actor_id"
+)
+# The values of those columns, in that order, from a record.
+_SAVED_VALUES = operator.attrgetter(*_SAVE_COLUMNS.split(", "))
+
+
+class UnitStatusStore:
+    """The unit_status and status_panels tables. Every read is one trip to the database
+    thread (execute_fetchall), and the two queries every click makes are grouped (see
+    _GroupRunner), which matters when hundreds of officers click at once."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._version: int | None = None
+        self._version_lock = asyncio.Lock()
+        self._contexts = _GroupRunner(self._context_group, 400)
+        self._saves = _GroupRunner(self._save_group, 400)
+
+    async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        return await self.db.execute_fetchall(sql, params)
+
+    async def next_version(self) -> int:
+        """The version of a change about to be made. Taken when the change arrives, so that
+        the order of arrival decides which change is newest (one check may take longer than
+        another). Once counted, taking one never suspends. Versions come from this store
+        alone (one bot per database): counted from the stored maximum."""
+        if self._version is None:
+            await self.count_versions()
+        assert self._version is not None
+        self._version += 1
+        return self._version
+
+    def take_version_nowait(self) -> int | None:
+        """Like next_version, without suspending; None while the versions are not counted yet."""
+        if self._version is None:
+            return None
+        self._version += 1
+        return self._version
+
+    async def count_versions(self) -> None:
+        async with self._version_lock:
+            if self._version is None:
+                rows = await self._rows("SELECT COALESCE(MAX(version), 0) FROM unit_status")
+                self._version = int(rows[0][0])
+
+    async def context(self, guild_id: int, member_id: int) -> StatusContext:
+        """The guild's link, the member's profile and current record, in one query."""
+        return await self._contexts((guild_id, member_id))
+
+    async def _context_group(self, keys: list[tuple[int, int]]) -> list[StatusContext]:
+        values = ", ".join("(?, ?, ?)" for _ in keys)
+        params: list[Any] = []
+        for i, (guild_id, member_id) in enumerate(keys):
+            params += [i, guild_id, member_id]
+        unit_cols = ", ".join(f"u.{c}" for c in _UNIT_COLUMNS)
+        # One row for the whole group (a JSON array): the database thread hands rows over one
+        # at a time, each costing a wait for the GIL while the event loop is busy.
+        rows = await self._rows(
+            f"WITH k(i, guild_id, member_id) AS (VALUES {values})"
+            " SELECT json_group_array(json_array(k.i, k.guild_id, k.member_id, l.mdt_id, l.status, p.callsign, p.badge,"
+            f" p.rank, p.department, p.name, s.id, s.department, s.officer_name, s.callsign,"
+            f" {unit_cols}))"
+            " FROM k"
+            " LEFT JOIN guild_links l ON l.guild_id = k.guild_id"
+            " LEFT JOIN officer_profiles p ON p.guild_id = k.guild_id AND p.member_id = k.member_id"
+            " LEFT JOIN shifts s ON s.guild_id = k.guild_id AND s.member_id = k.member_id AND s.ended_ms IS NULL"
+            " LEFT JOIN unit_status u ON u.guild_id = k.guild_id AND u.member_id = k.member_id",
+            tuple(params),
+        )
+        out: list[StatusContext | None] = [None] * len(keys)
+        for item in json.loads(rows[0][0]):
+            i, guild_id, member_id, link_mdt, link_status, callsign, badge, rank, department, name, *rest = item
+            shift_id, shift_department, shift_name, shift_callsign, *unit = rest
+            profile = OfficerProfile(
+                guild_id, member_id, callsign=callsign, badge=badge, rank=rank, department=department, name=name
+            )
+            current = UnitStatus(*unit) if unit[_UNIT_COLUMNS.index("version")] is not None else None
+            shift = OpenShift(shift_id, shift_department, shift_name, shift_callsign) if shift_id is not None else None
+            out[i] = StatusContext(link_mdt, link_status, profile, current, shift)
+        found = [c for c in out if c is not None]
+        assert len(found) == len(keys)
+        return found
+
+    async def save(
+        self,
+        *,
+        guild_id: int,
+        member_id: int,
+        mdt_id: str,
+        callsign: str,
+        status: str,
+        officer_name: str,
+        officer_badge: str | None,
+        department: str | None,
+        rank: str | None,
+        actor_id: int | None,
+        version: int,
+        synced_version: int = 0,
+    ) -> UnitStatus:
+        """Record a change made at `version` (from next_version). A change older than the
+        stored one is not written: of two changes of one officer the newer is kept, whichever
+        is saved last."""
+        request = _SaveRequest(
+            guild_id,
+            member_id,
+            mdt_id,
+            callsign,
+            status,
+            officer_name,
+            officer_badge,
+            department,
+            rank,
+            actor_id,
+            version,
+            synced_version,
+        )
+        return await self._saves(request)
+
+    async def _save_group(self, requests: list[_SaveRequest]) -> list[UnitStatus]:
+        now = now_ms()
+        saved = [
+            UnitStatus(
+                r.guild_id,
+                r.member_id,
+                r.mdt_id,
+                r.callsign,
+                r.status,
+                r.officer_name,
+                r.officer_badge,
+                r.department,
+                r.rank,
+                r.version,
+                r.synced_version,
+                now,
+                r.actor_id,
+            )
+            for r in requests
+        ]
+        params = [value for unit in saved for value in _SAVED_VALUES(unit)]
+        values = ", ".join("(?,?,?,?,?,?,?,?,?,?,?,?)" for _ in requests)
+        # One statement: one transaction, one commit, however many officers clicked.
+        await self._rows(
+            f"INSERT INTO unit_status ({_SAVE_COLUMNS}) VALUES {values}"
+            " ON CONFLICT (guild_id, member_id) DO UPDATE SET mdt_id=excluded.mdt_id, callsign=excluded.callsign,"
+            " status=excluded.status, officer_name=excluded.officer_name, officer_badge=excluded.officer_badge,"
+            " department=excluded.department, rank=excluded.rank, version=excluded.version,"
+            " updated_ms=excluded.updated_ms, actor_id=excluded.actor_id"
+            " WHERE excluded.version > unit_status.version",
+            tuple(params),
+        )
+        return saved
+
+    async def get(self, guild_id: int, member_id: int) -> UnitStatus | None:
+        rows = await self._rows("SELECT * FROM unit_status WHERE guild_id = ? AND member_id = ?", (guild_id, member_id))
+        return UnitStatus.from_row(rows[0]) if rows else None
+
+    async def in_guild(self, guild_id: int) -> list[UnitStatus]:
+        """The current state of every unit of the guild (a record whose callsign went to another
+        officer since is left out)."""
+        cols = ", ".join(_UNIT_COLUMNS)
+        rows = await self._rows(
+            f"SELECT json_group_array(json_array({cols})) FROM (SELECT * FROM unit_status u WHERE u.guild_id = ?"
+            f" AND {_CURRENT_UNIT} ORDER BY u.callsign)",
+            (guild_id,),
+        )
+        return sorted((UnitStatus(*item) for item in json.loads(rows[0][0])), key=lambda u: u.callsign)
+
+    async def unsynced(self) -> list[UnitStatus]:
+        """Records Northca has not acknowledged, except those of a unit id (callsign) that has a newer
+        record of another officer: a released callsign's old state must never overwrite its new owner."""
+        rows = await self._rows(
+            f"SELECT * FROM unit_status u WHERE u.synced_version < u.version AND {_CURRENT_UNIT} ORDER BY u.version"
+        )
+        return [UnitStatus.from_row(r) for r in rows]
+
+    async def settle_superseded(self) -> int:
+        """Unacknowledged records of a unit id that has a newer record of another officer are never sent
+        (see unsynced): nothing is left to send of them, so they stop counting as waiting for Northca."""
+        return await self.db.execute(
+            "UPDATE unit_status AS u SET synced_version = u.version"
+            f" WHERE u.synced_version < u.version AND NOT {_CURRENT_UNIT}"
+        )
+
+    async def mark_synced(self, changes: list[UnitChange]) -> None:
+        rows = [(c.guild_id, c.member_id, c.version) for c in changes if c.tracked]
+        for start in range(0, len(rows), 3000):
+            await self._mark_synced([row for row in rows[start : start + 3000]])
+
+    async def _mark_synced(self, rows: list[tuple[int, int, int]]) -> None:
+        if not rows:
+            return
+        # One statement for the whole request (executemany would hand over row by row).
+        await self._rows(
+            "UPDATE unit_status SET synced_version = MAX(unit_status.synced_version, s.v)"
+            " FROM (SELECT column1 AS g, column2 AS m, MAX(column3) AS v"
+            f" FROM (VALUES {', '.join('(?,?,?)' for _ in rows)})"
+            " GROUP BY column1, column2) AS s"
+            " WHERE unit_status.guild_id = s.g AND unit_status.member_id = s.m",
+            tuple(x for row in rows for x in row),
+        )
+
+    # --- panels ---
+
+    async def add_panel(
+        self, guild_id: int, channel_id: int, message_id: int, created_by: int | None
+    ) -> list[StatusPanel]:
+        """Remember a panel; returns the panels forgotten to stay within the per-guild limit."""
+        await self.db.execute(
+            "INSERT OR REPLACE INTO status_panels (message_id, guild_id, channel_id, created_by, created_ms)"
+            " VALUES (?,?,?,?,?)",
+            (message_id, guild_id, channel_id, created_by, now_ms()),
+        )
+        panels = await self.panels(guild_id)
+        dropped = panels[:-MAX_PANELS_PER_GUILD] if len(panels) > MAX_PANELS_PER_GUILD else []
+        for panel in dropped:
+            await self.remove_panel(panel.message_id)
+        return dropped
+
+    async def panels(self, guild_id: int) -> list[StatusPanel]:
+        rows = await self._rows(
+            "SELECT * FROM status_panels WHERE guild_id = ? ORDER BY created_ms, message_id", (guild_id,)
+        )
+        return [StatusPanel(**dict(r)) for r in rows]
+
+    async def panel_guilds(self) -> list[int]:
+        return [r[0] for r in await self._rows("SELECT DISTINCT guild_id FROM status_panels")]
+
+    async def remove_panel(self, message_id: int) -> None:
+        await self.db.execute("DELETE FROM status_panels WHERE message_id = ?", (message_id,))

@@ -1,0 +1,23 @@
+"""/shift start | break | end | status | list, /shift admin end | pending, and their persistent
+buttons. The rules live in bot/shifts/; this is the Discord side:
+
+- cog.py: the commands and listeners (the On Duty role, the shift-log channel);
+- flows.py: what a command or button does (shared by both);
+- buttons.py: the persistent buttons;
+- embeds.py: the wording.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.shift.buttons import RetrySyncButton, ShiftActionButton, ShiftPageButton, UnconfirmedDecisionButton
+from cogs.shift.cog import ShiftCog
+
+if TYPE_CHECKING:
+    from bot.bot import NorthcaBot
+
+
+async def setup(bot: NorthcaBot) -> None:
+    bot.add_dynamic_items(ShiftActionButton, RetrySyncButton, ShiftPageButton, UnconfirmedDecisionButton)
+    await bot.add_cog(ShiftCog(bot))

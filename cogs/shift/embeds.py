@@ -1,0 +1,195 @@
+"""What /shift says: the embeds and sentences, in one place for whoever changes the wording."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.discord_text import quoted
+from bot.northca.models import Shift
+from bot.shifts import ShiftRecord
+from bot.timefmt import discord_ts, duration_text, from_ms
+
+PAGE_SIZE = 10
+PENDING_SHOWN = 15
+# Unconfirmed shifts offered with decision buttons at once (one row each; a message holds 5 rows).
+DECISIONS_SHOWN = 4
+
+REASON_TEXT = {
+    "member": "ended by the officer",
+    "admin": "ended by a supervisor",
+    "auto": "auto-ended at the maximum shift length",
+    "left": "ended because the member left the server",
+    "bot_removed": "ended because the bot was removed from the server",
+}
+
+
+def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Northca…") -> str:
+    """What the officer reads about Northca, from the shift after its first attempt (or None)."""
+    if shift is None:
+        return "Northca is slow to answer; it will be sent automatically."
+    if shift.sync_state == "synced":
+        return "Synced to Northca ✅"
+    if shift.unconfirmed:
+        return (
+            "Northca may already have it, but the bot cannot confirm it, so it is not sent again by itself."
+            " A supervisor checks it on Northca from /shift admin pending."
+        )
+    if shift.sync_state == "failed":
+        return (
+            f"Northca refused it ({quoted(shift.last_error or 'refused')})."
+            " It is kept, and admins see it in /shift admin pending."
+        )
+    if shift.last_attempt_ms is not None:
+        return "Northca is unreachable; it will be sent automatically."
+    return pending_text
+
+
+def started_embed(shift: ShiftRecord) -> discord.Embed:
+    embed = discord.Embed(
+        title="On duty", colour=discord.Colour.green(), description=f"Shift started {discord_ts(shift.started_at)}."
+    )
+    embed.add_field(name="Started", value=discord_ts(shift.started_at, "f"), inline=True)
+    embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
+    officer = discord.utils.escape_markdown(shift.officer_name)
+    if shift.officer_badge:
+        officer += f" (badge {discord.utils.escape_markdown(shift.officer_badge)})"
+    embed.add_field(name="Officer", value=officer, inline=True)
+    if shift.callsign:
+        embed.add_field(name="Callsign", value=f"`{shift.callsign}`", inline=True)
+    embed.set_footer(text="Use /shift break for a break, /shift end to go off duty.")
+    return embed
+
+
+def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
+    colour = discord.Colour.red() if shift.sync_state == "failed" else discord.Colour.dark_grey()
+    embed = discord.Embed(
+        title="Off duty", colour=colour, description=f"On duty for **{duration_text(shift.duty_ms())}**."
+    )
+    embed.add_field(name="Started", value=discord_ts(shift.started_at, "f"), inline=True)
+    if shift.ended_at is not None:
+        embed.add_field(name="Ended", value=discord_ts(shift.ended_at, "f"), inline=True)
+    if shift.break_count:
+        embed.add_field(
+            name="Breaks", value=f"{shift.break_count} ({duration_text(shift.break_ms)}, not counted)", inline=True
+        )
+    if shift.department:
+        embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department), inline=True)
+    how = REASON_TEXT.get(shift.end_reason or "", shift.end_reason or "")
+    if shift.end_reason == "admin" and shift.ended_by:
+        how = f"ended by <@{shift.ended_by}>"
+    if shift.end_note:
+        how += f": {discord.utils.escape_markdown(shift.end_note)}"
+    embed.add_field(name="How", value=how[:1024], inline=False)
+    embed.add_field(name="Northca", value=sync[:1024], inline=False)
+    return embed
+
+
+def status_embed(shift: ShiftRecord | None, today_ms: int, week_ms: int) -> discord.Embed:
+    if shift is None:
+        embed = discord.Embed(
+            title="Off duty",
+            colour=discord.Colour.dark_grey(),
+            description="You have no open shift. /shift start puts you on duty.",
+        )
+    else:
+        embed = discord.Embed(
+            title="On duty", colour=discord.Colour.green(), description=f"On duty since {discord_ts(shift.started_at)}."
+        )
+        embed.add_field(name="Elapsed on duty", value=duration_text(shift.duty_ms()), inline=True)
+        embed.add_field(
+            name="On break",
+            value=f"Yes, since {discord_ts(shift.break_started_at)}" if shift.break_started_at else "No",
+            inline=True,
+        )
+        embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
+    embed.add_field(name="Today (UTC)", value=duration_text(today_ms), inline=True)
+    embed.add_field(name="This week (UTC, from Monday)", value=duration_text(week_ms), inline=True)
+    return embed
+
+
+def remote_line(shift: Shift, end_status: str) -> str:
+    name = discord.utils.escape_markdown((shift.officer_name or "Unknown officer")[:40])
+    if shift.officer_badge:
+        name += f" ({discord.utils.escape_markdown(shift.officer_badge[:16])})"
+    parts = [f"**{name}**", discord.utils.escape_markdown((shift.department or "no department")[:40])]
+    parts.append(discord_ts(shift.start_time, "f") if shift.start_time else "start unknown")
+    if shift.duration_ms is not None:
+        parts.append(duration_text(shift.duration_ms))
+    elif shift.start_time and shift.end_time:
+        parts.append(duration_text(int((shift.end_time - shift.start_time).total_seconds() * 1000)))
+    else:
+        parts.append("in progress")
+    if shift.status and shift.status != end_status:
+        parts.append(discord.utils.escape_markdown(shift.status[:20]))
+    return " · ".join(parts)
+
+
+def list_embed(
+    shifts: list[Shift], page: int, end_status: str, member_id: int | None, department: str | None, skipped: int = 0
+) -> discord.Embed:
+    pages = max(1, -(-len(shifts) // PAGE_SIZE))
+    page = max(0, min(page, pages - 1))
+    shown = shifts[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    filters = []
+    if member_id:
+        filters.append(f"<@{member_id}>")
+    if department:
+        filters.append(discord.utils.escape_markdown(department))
+    title = "Recent shifts on Northca" + (f" ({', '.join(filters)})" if filters and not member_id else "")
+    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    if not shown:
+        embed.description = "No shifts found." + (f" Filter: {', '.join(filters)}." if filters else "")
+    else:
+        head = f"Filter: {', '.join(filters)}\n" if filters else ""
+        embed.description = head + "\n".join(remote_line(s, end_status) for s in shown)
+    footer = f"Page {page + 1} of {pages} · {len(shifts)} shifts, most recently updated first"
+    if skipped:
+        footer += f" · {skipped} record(s) from Northca could not be read and are left out"
+    embed.set_footer(text=footer)
+    return embed
+
+
+def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int, int]) -> discord.Embed:
+    waiting, failed, unconfirmed = counts
+    if not rows:
+        return discord.Embed(
+            title="Shifts waiting for Northca",
+            colour=discord.Colour.green(),
+            description="Nothing is waiting: every ended shift is on Northca.",
+        )
+    lines = []
+    number = 0
+    for s in rows:
+        ended = discord_ts(s.ended_at) if s.ended_at else "?"
+        head = f"<@{s.member_id}> · ended {ended} · {duration_text(s.duration_ms or 0)}"
+        if s.unconfirmed:
+            number += 1
+            tag = f"#{number} " if number <= DECISIONS_SHOWN else ""
+            lines.append(
+                f"❓ **{tag}unconfirmed: check on Northca** · {head}\n"
+                f"  {discord.utils.escape_markdown(quoted(s.unconfirmed_reason or ''))}"
+            )
+        elif s.sync_state == "failed":
+            lines.append(
+                f"⛔ **failed** · {head}\n  Northca: {discord.utils.escape_markdown(quoted(s.last_error or 'refused'))}"
+            )
+        else:
+            retry = f", next try {discord_ts(from_ms(s.next_attempt_ms))}" if s.next_attempt_ms else ""
+            error = f" (last error: {discord.utils.escape_markdown(quoted(s.last_error))})" if s.last_error else ""
+            lines.append(f"⏳ **waiting** · {head}\n  attempt {s.sync_attempts}{retry}{error}")
+    embed = discord.Embed(
+        title="Shifts waiting for Northca",
+        colour=discord.Colour.red() if failed or unconfirmed else discord.Colour.gold(),
+        description="\n".join(lines)[:4000],
+    )
+    more = waiting + failed + unconfirmed - len(rows)
+    footer = f"{unconfirmed} unconfirmed, {failed} failed, {waiting} waiting"
+    footer += f" ({more} more not shown)" if more > 0 else ""
+    footer += ". Failed ones wait for you: fix the cause (e.g. /link), then press Retry now."
+    if unconfirmed:
+        footer += (
+            " Unconfirmed ones may already be on Northca: look for the shift there, then press"
+            " “It is on Northca” or “Send anyway” for its number."
+        )
+    embed.set_footer(text=footer[:2048])
+    return embed

@@ -1,0 +1,129 @@
+"""The /shift flows shared by commands and buttons: parse, call one service function, answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.interactions import answer, edit_answer, require_guild
+from bot.shifts import Decision, EndReason
+from bot.timefmt import discord_ts, duration_text, now_ms
+from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, sync_sentence
+
+if TYPE_CHECKING:
+    from bot.bot import NorthcaBot
+
+log = logging.getLogger(__name__)
+
+# How long /shift end waits for Northca before it says "it will be sent automatically".
+# The answer itself never waits: it goes out first, and is edited when the verdict comes.
+END_VERDICT_WAIT = 2.0
+RETRY_VERDICT_WAIT = 3.0
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def send(interaction: discord.Interaction[NorthcaBot], **kwargs: Any) -> None:
+    """The first answer if there was none yet, else a followup; always private (fitted to Discord's limits)."""
+    await answer(interaction, ephemeral=True, **kwargs)
+
+
+async def break_flow(interaction: discord.Interaction[NorthcaBot]) -> None:
+    shift = await interaction.client.shifts.toggle_break(require_guild(interaction), interaction.user.id)
+    if shift.break_started_at is not None:
+        text = (
+            f"☕ On break since {discord_ts(shift.break_started_at)}. Breaks are not counted as duty time."
+            " Use /shift break again when you are back."
+        )
+    else:
+        text = (
+            f"Back on duty. Breaks this shift: {shift.break_count} ({duration_text(shift.break_ms)})."
+            f" On duty so far: {duration_text(shift.duty_ms())}."
+        )
+    await send(interaction, content=text)
+
+
+async def end_flow(
+    interaction: discord.Interaction[NorthcaBot], member_id: int, *, reason: EndReason, note: str | None = None
+) -> None:
+    guild_id = require_guild(interaction)
+    # One local transaction, then the answer: Northca is only called after both.
+    shift = await interaction.client.shifts.end(
+        guild_id, member_id, reason=reason, ended_by=interaction.user.id, note=note
+    )
+    own = member_id == interaction.user.id
+    lead = "Shift ended" if own else f"Ended <@{member_id}>'s shift"
+    await send(
+        interaction,
+        content=f"{lead}: {duration_text(shift.duty_ms())}. Sending to Northca…",
+        embed=ended_embed(shift, "Sending to Northca…"),
+        allowed_mentions=NO_MENTIONS,
+    )
+    verdict = await interaction.client.shifts.wait_for_sync(shift.id, END_VERDICT_WAIT)
+    current = verdict or shift
+    sentence = sync_sentence(verdict)
+    try:
+        await edit_answer(
+            interaction,
+            f"{lead}: {duration_text(current.duty_ms())}. {sentence}",
+            embed=ended_embed(current, sentence),
+            allowed_mentions=NO_MENTIONS,
+        )
+    except discord.HTTPException:
+        log.warning("could not update the answer to the end of shift %s", shift.id, exc_info=True)
+
+
+async def decide_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str, decision: Decision) -> None:
+    guild_id = require_guild(interaction)
+    since = now_ms()
+    shift = await interaction.client.shifts.decide(guild_id, shift_id, interaction.user.id, decision)
+    ended = discord_ts(shift.ended_at) if shift.ended_at else "?"
+    what = f"<@{shift.member_id}>'s shift (ended {ended}, {duration_text(shift.duration_ms or 0)})"
+    if decision == "on_northca":
+        await send(
+            interaction,
+            content=f"✅ Marked {what} as on Northca: the bot will not send it. Your decision is recorded.",
+            allowed_mentions=NO_MENTIONS,
+        )
+        return
+    await send(
+        interaction,
+        content=f"📤 Sending {what} to Northca now, as you chose. Your decision is recorded.",
+        allowed_mentions=NO_MENTIONS,
+    )
+    verdict = await interaction.client.shifts.wait_for_sync(shift.id, RETRY_VERDICT_WAIT, since_ms=since)
+    try:
+        await edit_answer(
+            interaction, f"📤 Sent {what} as you chose: {sync_sentence(verdict)}", allowed_mentions=NO_MENTIONS
+        )
+    except discord.HTTPException:
+        log.warning("could not update the answer to Send anyway for shift %s", shift.id, exc_info=True)
+
+
+async def retry_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str | None) -> None:
+    guild_id = require_guild(interaction)
+    since = now_ms()
+    rows = await interaction.client.shifts.retry(guild_id, shift_id)
+    if not rows:
+        await send(interaction, content="Nothing to retry: no shift of this server is waiting for Northca.")
+        return
+    await send(interaction, content=f"🔁 Retrying {len(rows)} shift(s)…")
+    verdicts = await asyncio.gather(
+        *(interaction.client.shifts.wait_for_sync(r.id, RETRY_VERDICT_WAIT, since_ms=since) for r in rows)
+    )
+    synced = sum(1 for v in verdicts if v is not None and v.sync_state == "synced")
+    failed = sum(1 for v in verdicts if v is not None and v.sync_state == "failed")
+    waiting = len(rows) - synced - failed
+    summary = (
+        f"Retried {len(rows)} shift(s): {synced} synced to Northca, {failed} refused again, {waiting} still waiting."
+    )
+    embed = pending_embed(
+        await interaction.client.shifts.outbox(guild_id, PENDING_SHOWN),
+        await interaction.client.shifts.store.outbox_count(guild_id),
+    )
+    try:
+        await edit_answer(interaction, summary, embed=embed, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        log.warning("could not update the retry answer", exc_info=True)
