@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 
 from bot.config import parse_config
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD
 from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_PERMS, GUILD
 
 pytestmark = pytest.mark.asyncio
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -22,13 +21,25 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
 from bot.shifts import ShiftRecord, ShiftService, ShiftWorker, now_ms
-from bot.timefmt import duration_text
 from bot.storage import Database
-from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
+from bot.timefmt import duration_text
+from tests.helpers import (
+    ADMIN,
+    GUILD,
+    KEY,
+    MDT,
+    OFFICER,
+    OTHER,
+    OWNER,
+    iso_z,
+    plant_backlog,
+    settled,
+    shift_gets,
+    shift_posts,
+    until,
+)
 from tests.spec import validate_request
 
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
 T0 = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)  # a Wednesday
 MIN = timedelta(minutes=1)
 
@@ -38,64 +49,12 @@ def recent() -> datetime:
     return (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
 
 
-def iso_z(value: datetime) -> str:
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 # --- helpers ---------------------------------------------------------------------
-
-
-async def until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> None:
-    """Wait for real state (the sandbox's, typically) to become true."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-async def settled(service: ShiftService, shift_id: str, timeout: float = 10.0) -> ShiftRecord:
-    """The shift once it is synced or failed (each verdict in between is waited on)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    since = 0
-    while True:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise AssertionError(f"shift {shift_id} not synced or failed within {timeout}s: {await service.store.get(shift_id)}")
-        shift = await service.wait_for_sync(shift_id, remaining, since_ms=since)
-        if shift is not None and shift.sync_state in ("synced", "failed"):
-            return shift
-        if shift is not None and shift.last_attempt_ms is not None:
-            since = shift.last_attempt_ms + 1
-
-
-def shift_posts(sandbox: NorthcaSandbox) -> list[Any]:
-    return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith("/shifts")]
-
-
-def shift_gets(sandbox: NorthcaSandbox) -> list[Any]:
-    return [r for r in sandbox.requests if r.method == "GET" and r.path.endswith("/shifts")]
 
 
 def make_service(db: Database, client: NorthcaClient, **config: Any) -> ShiftService:
     config.setdefault("sync_interval_seconds", 0.05)
     return ShiftService(db, LinkService(LinkStore(db), client), ProfileStore(db), client, ShiftConfig(**config))
-
-
-@pytest.fixture
-async def db(db_path) -> AsyncIterator[Database]:
-    database = Database(db_path)
-    await database.open()
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-async def linked(db: Database, sandbox: NorthcaSandbox) -> None:
-    sandbox.link(GUILD, MDT)
-    await LinkStore(db).save_request(GUILD, MDT, "test-request", "approved", OWNER, ADMIN, None)
 
 
 @pytest.fixture
@@ -494,17 +453,6 @@ async def test_many_ends_at_once_are_each_written_once(service, worker, sandbox)
 
 
 # --- issue 8: a maybe-applied shift is never written twice -----------------------------------
-
-
-def plant_backlog(sandbox: NorthcaSandbox, count: int, *, updated_at: datetime | None = None,
-                  status: str = "completed", department: str = "Patrol") -> None:
-    """Shifts other bots wrote to the MDT (a backlog after an outage), newest by default."""
-    stamp = iso_z(updated_at or datetime.now(timezone.utc))
-    for i in range(count):
-        sandbox.plant_shift(MDT, {
-            "id": str(uuid.uuid4()), "officer_name": f"Backlog {i}", "status": status, "department": department,
-            "start_time": stamp, "end_time": stamp, "duration_ms": 60_000, "created_at": stamp, "updated_at": stamp,
-        })
 
 
 def copies(sandbox: NorthcaSandbox, shift_id: str) -> int:

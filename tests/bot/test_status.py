@@ -4,9 +4,7 @@ status service on a real SQLite file."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -20,15 +18,7 @@ from bot.profiles import ProfileStore
 from bot.shifts import ShiftService
 from bot.status import CALLSIGN_HINT, OffDuty, StatusService, UnitChange, UnitCoalescer
 from bot.storage import Database
-from tests.conftest import ADMIN, GUILD, MDT, OWNER
-
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
-
-
-def unit_puts(sandbox: NorthcaSandbox) -> list[list[dict]]:
-    """The unit lists of every PUT the sandbox received, in order."""
-    return [json.loads(r.body)["units"] for r in sandbox.requests if r.method == "PUT"]
+from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, unit_puts
 
 
 def change(version: int, unit_id: str = "ADAM-12", status: str = "10-8", member: int = OFFICER, guild: int = GUILD) -> UnitChange:
@@ -183,21 +173,7 @@ class Env:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "status.sqlite3")
-    await database.open()
-    yield database
-    await database.close()
-
-
-async def linked(db: Database, sandbox: NorthcaSandbox) -> None:
-    sandbox.link(GUILD, MDT)
-    await LinkStore(db).save_request(GUILD, MDT, "req-1", "approved", OWNER, ADMIN, None)
-
-
-@pytest.fixture
-async def env(db, client, sandbox) -> AsyncIterator[Env]:
-    await linked(db, sandbox)
+async def env(db, client, sandbox, linked) -> AsyncIterator[Env]:
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), None)
     await e.start()
     yield e
@@ -257,7 +233,7 @@ async def test_versions_grow_and_the_newest_wins(env, sandbox):
 
 
 async def test_unsent_statuses_are_sent_after_a_restart(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     config = StatusConfig(batch_window_ms=30)
     first = Env(db, client, sandbox, config, None)
     await first.start()
@@ -284,7 +260,7 @@ async def test_unsent_statuses_are_sent_after_a_restart(db, client, sandbox):
 
 
 async def test_off_duty_officer_is_asked_to_start_a_shift(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = ShiftService(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
@@ -306,7 +282,7 @@ async def test_off_duty_officer_is_asked_to_start_a_shift(db, client, sandbox):
 async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sandbox):
     """10-7 needs no shift check, so it is checked faster than the 10-23 made just before it:
     still 10-7 is the officer's status, locally and on Northca."""
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = ShiftService(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
@@ -326,7 +302,7 @@ async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sa
 
 
 async def test_off_duty_rule_can_be_switched_off(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = ShiftService(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30, off_duty="allow"), shifts)
@@ -383,7 +359,7 @@ async def test_panels_are_rendered_at_most_once_per_window(env):
 
 
 async def test_released_callsign_stale_status_does_not_overwrite_new_owner_after_restart(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     config = StatusConfig(batch_window_ms=30)
     first = Env(db, client, sandbox, config, None)
     await first.start()
@@ -445,7 +421,7 @@ async def test_a_later_success_on_the_same_mdt_releases_a_rate_limited_lane(clie
 
 
 async def test_officer_click_is_not_overwritten_by_the_automatic_on_duty_code(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = ShiftService(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)

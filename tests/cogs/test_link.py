@@ -8,14 +8,12 @@ import sqlite3
 import pytest
 
 from bot.links import LinkStore
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, OWNER
 from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_M, ADMIN_PERMS, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
 
 pytestmark = pytest.mark.asyncio
 
-ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 OWNER_M = builders.member(OWNER, permissions=MEMBER_PERMS, username="owner")
-OFFICER = 444444444444444444
 OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer")
 
 
@@ -229,7 +227,6 @@ async def test_unexpected_error_shows_a_trace_id_that_is_logged(start_bot, caplo
 
 
 async def test_secrets_never_logged_or_shown(start_bot, sandbox, caplog):
-    from tests.conftest import KEY
 
     h = await start_bot()
     sandbox.faults.add("500", times=1)

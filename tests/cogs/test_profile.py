@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import GUILD, MDT, MEMBER_PERMS, link_guild
-from tests.bot.test_shifts import settled
 from tests.harness import UserOption, builders
+from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild, settled
 
 pytestmark = pytest.mark.asyncio
 
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
-OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="smith")
 
 

@@ -10,23 +10,35 @@ import pytest
 
 from bot.shifts import ShiftRecord
 from bot.timefmt import duration_text
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, link_guild
 from tests.harness import builders
-from tests.bot.test_shifts import plant_backlog, settled, shift_posts, until
+from tests.helpers import (
+    ADMIN,
+    ADMIN_M,
+    GUILD,
+    MDT,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    OWNER,
+    HugeAnswer,
+    link_guild,
+    make_config,
+    plant_backlog,
+    settled,
+    shift_posts,
+    until,
+)
 
 pytestmark = pytest.mark.asyncio
 
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
 SUPERVISOR = 666666666666666666
 DUTY_ROLE = 700000000000000001
 SUP_ROLE = 700000000000000002
 LOG_CH = 710000000000000001
 GENERAL_CH = 710000000000000002
 
-OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
-ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 SUPERVISOR_M = builders.member(SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUP_ROLE])
 
 SHIFT_CONFIG = {
@@ -336,7 +348,6 @@ async def test_buttons_of_an_old_answer_work_after_a_restart(start_bot, sandbox)
 
 async def test_start_with_a_pending_link_acknowledges_before_asking_northca(start_bot, sandbox):
     from bot.links import LinkStore
-    from tests.conftest import OWNER
 
     h = await boot(start_bot, sandbox, linked=False)
     await LinkStore(h.bot.db).save_request(GUILD, MDT, "pending-request", "pending", OWNER, ADMIN, None)
@@ -522,9 +533,6 @@ async def test_shift_list_shows_the_readable_shifts_when_one_record_is_malformed
 
 
 async def test_huge_answer_does_not_stall_the_bot(start_bot, sandbox, db_path):
-    from tests.conftest import make_config
-    from tests.northca.test_client import HugeAnswer
-
     huge = HugeAnswer(48 * 1024 * 1024, announce_length=False)
     await huge.start()
     try:

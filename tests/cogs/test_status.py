@@ -3,39 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, link_guild
 from tests.harness import ChannelOption, builders
+from tests.helpers import (
+    ADMIN_M,
+    GUILD,
+    MDT,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    fields,
+    link_guild,
+    post_panel,
+    set_id,
+    settle,
+    unit_puts,
+    wait_panel_edit,
+)
 
 pytestmark = pytest.mark.asyncio
 
-ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
-OFFICER = 444444444444444444
-OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
 CODES = ["10-8", "10-6", "10-7", "10-23", "10-97"]
-
-
-def set_id(code: str) -> str:
-    return f"northca:status:set:{code}"
-
-
-def unit_puts(sandbox, since: int = 0) -> list[list[dict]]:
-    """The unit lists of the PUTs the sandbox received (from the `since`-th on)."""
-    return [json.loads(r.body)["units"] for r in sandbox.requests if r.method == "PUT"][since:]
-
-
-def fields(embed: dict) -> dict[str, str]:
-    return {f["name"]: f["value"] for f in embed["fields"]}
-
-
-async def settle(h) -> None:
-    """Wait until shift listeners, Northca updates and panel renders have all run."""
-    await h.bot.shifts.drain()
-    assert await h.bot.unit_status.coalescer.flush()
-    assert await h.bot.unit_status.wait_rendered()
 
 
 async def ready(start_bot, sandbox, officers=(OFFICER,), **status):
@@ -49,26 +39,6 @@ async def ready(start_bot, sandbox, officers=(OFFICER,), **status):
         await h.bot.shifts.start(GUILD, member_id, display_name="Ofc. Bubbleton" if member_id == OFFICER else f"Officer {i}")
     await settle(h)
     return h
-
-
-async def post_panel(h):
-    """/status panel as the admin; returns the panel message (as the fake holds it)."""
-    first = await h.slash("status panel", member=ADMIN_M, guild_id=GUILD)
-    assert first.callback_type == 5 and first.ephemeral
-    done = await first.final()
-    assert done.ephemeral and "Status panel posted" in done.content
-    [panel] = await h.bot.unit_status.panels(GUILD)
-    return h.fake.messages[panel.message_id]
-
-
-async def wait_panel_edit(h, message_id: int, predicate, since: int = 0):
-    def matches(rec) -> bool:
-        return (
-            rec.method == "PATCH" and rec.path.endswith(f"/messages/{message_id}") and rec.ok
-            and predicate(fields((rec.json.get("embeds") or [{"fields": []}])[0]))
-        )
-
-    return await h.fake.wait_for(matches, timeout=10, since=since)
 
 
 async def test_panel_lists_codes_with_one_button_each(start_bot, sandbox):

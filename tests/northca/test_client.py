@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -26,8 +24,7 @@ from bot.northca.errors import (
     NorthcaUnavailable,
 )
 from bot.northca.models import ActiveUnitUpsert, CreateShiftBody
-from bot.northca.sandbox import NorthcaSandbox
-from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
+from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, HugeAnswer
 from tests.spec import validate_request
 
 pytestmark = pytest.mark.asyncio
@@ -364,59 +361,6 @@ async def test_one_malformed_item_does_not_hide_the_others(client, sandbox, capl
     await client.list_shifts(MDT, GUILD)
     warnings = [r.getMessage() for r in caplog.records if "do not parse" in r.getMessage()]
     assert len(warnings) == 1 and "4 of 6" in warnings[0]  # once per answer, not once per item
-
-
-class HugeAnswer:
-    """A Northca that answers GET shifts with a body of `size` bytes, streamed, and notes how
-    much of it it managed to send."""
-
-    def __init__(self, size: int, *, announce_length: bool) -> None:
-        self.size = size
-        self.announce_length = announce_length
-        self.sent: list[int] = []  # bytes sent, per answer
-        self.finished = asyncio.Event()
-        self.requests = 0
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
-
-    async def start(self) -> str:
-        app = web.Application()
-        app.router.add_get("/v1/mdts/{m}/shifts", self._shifts)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/v1"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _shifts(self, request: web.Request) -> web.StreamResponse:
-        validate_request(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
-        self.requests += 1
-        resp = web.StreamResponse(headers={"content-type": "application/json"})
-        if self.announce_length:
-            resp.content_length = self.size
-        await resp.prepare(request)
-        item = json.dumps({"id": "x" * 40, "officer_name": "y" * 200, "status": "completed"}).encode() + b","
-        head = b'{"ok": true, "data": ['
-        chunk = item * (64 * 1024 // len(item))
-        sent = 0
-        try:
-            await resp.write(head)
-            sent = len(head)
-            while sent < self.size - len(chunk):
-                await resp.write(chunk)
-                sent += len(chunk)
-            await resp.write(b" " * (self.size - sent - 2) + b"]}")
-            sent = self.size
-        except (ConnectionError, RuntimeError):
-            pass  # the client hung up: what was sent is noted
-        finally:
-            self.sent.append(sent)
-            self.finished.set()
-        return resp
 
 
 @pytest.mark.parametrize("announce_length", [True, False])
