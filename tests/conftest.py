@@ -88,9 +88,7 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def start_bot(
-    sandbox: NorthcaSandbox, fake_discord: FakeDiscord, db_path: Path
-) -> AsyncIterator[BotStarter]:
+async def start_bot(sandbox: NorthcaSandbox, fake_discord: FakeDiscord, db_path: Path) -> AsyncIterator[BotStarter]:
     """Start the real NorthcaBot against the fake Discord and the sandbox; returns a Harness.
 
     Call it again after `await harness.bot.close()` to simulate a restart on the same database.

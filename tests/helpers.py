@@ -61,9 +61,7 @@ def make_config(sandbox: NorthcaSandbox, db_path: Path, **sections: dict[str, An
     return parse_config(data, env={})
 
 
-async def link_guild_in(
-    db: Database, sandbox: NorthcaSandbox, guild_id: int = GUILD, mdt_id: str = MDT
-) -> None:
+async def link_guild_in(db: Database, sandbox: NorthcaSandbox, guild_id: int = GUILD, mdt_id: str = MDT) -> None:
     """An approved link, as left by /link and the owner's approval (for tests of other commands)."""
     sandbox.link(guild_id, mdt_id)
     await LinkStore(db).save_request(guild_id, mdt_id, "test-request", "approved", OWNER, ADMIN, None)

@@ -3,7 +3,7 @@
 Everything here returns plain dicts (JSON-compatible: snowflakes and permission
 bitfields are strings, as on the wire) and has no side effects apart from
 drawing fresh snowflakes. The shapes follow the facts in
-``/work/shared/discord-offline-notes.md``: every interaction carries ``id``,
+README.md (in this folder): every interaction carries ``id``,
 ``application_id``, ``token``, ``version: 1`` and ``attachment_size_limit``;
 a message created by an interaction response carries ``interaction_metadata``.
 """
