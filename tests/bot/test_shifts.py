@@ -7,7 +7,7 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -40,13 +40,13 @@ from tests.helpers import (
 )
 from tests.spec import validate_request
 
-T0 = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)  # a Wednesday
 MIN = timedelta(minutes=1)
 
 
 def recent() -> datetime:
     """A start time 3 h ago on a whole second: recent enough for the auto-end to leave alone."""
-    return (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
+    return (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
 
 
 # --- helpers ---------------------------------------------------------------------
@@ -104,7 +104,13 @@ class RefusingNorthca:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         if self.refusal and request.method == "POST" and request.path.endswith("/shifts"):
-            validate_request(request.method, request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body)
+            validate_request(
+                request.method,
+                request.path,
+                dict(request.query),
+                {k.lower(): v for k, v in request.headers.items()},
+                body,
+            )
             self.refused += 1
             payload = json.dumps({"ok": False, "error": self.refusal}).encode()
             return web.Response(status=400, body=payload, content_type="application/json")
@@ -131,7 +137,12 @@ async def test_start_break_end_duration_and_the_one_complete_write(service, work
     await ProfileStore(db).update(GUILD, OFFICER, badge="512", callsign="ADAM-12")
     t0 = recent()
     shift = await service.start(GUILD, OFFICER, display_name="Bubbleton", department="patrol", at=t0)
-    assert (shift.department, shift.officer_name, shift.officer_badge, shift.callsign) == ("Patrol", "Bubbleton", "512", "ADAM-12")
+    assert (shift.department, shift.officer_name, shift.officer_badge, shift.callsign) == (
+        "Patrol",
+        "Bubbleton",
+        "512",
+        "ADAM-12",
+    )
     assert (await service.toggle_break(GUILD, OFFICER, at=t0 + 10 * MIN)).on_break
     assert not (await service.toggle_break(GUILD, OFFICER, at=t0 + 25 * MIN)).on_break
     assert (await service.toggle_break(GUILD, OFFICER, at=t0 + 60 * MIN)).on_break
@@ -187,7 +198,8 @@ async def test_database_itself_refuses_a_second_open_shift(service, db):
     shift = await service.start(GUILD, OFFICER, display_name="A")
     with pytest.raises(sqlite3.IntegrityError):
         await db.execute(
-            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms) VALUES ('x', ?, ?, ?, 'A', 1)",
+            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms)"
+            " VALUES ('x', ?, ?, ?, 'A', 1)",
             (GUILD, OFFICER, MDT),
         )
     await service.end(GUILD, OFFICER)
@@ -224,7 +236,7 @@ async def test_totals_today_and_this_week(service):
     totals = await service.totals(GUILD, OFFICER, now=T0)
     assert totals.today_ms == 150 * 60_000
     assert totals.week_ms == 210 * 60_000
-    assert totals.week_start == datetime(2025, 1, 13, tzinfo=timezone.utc)
+    assert totals.week_start == datetime(2025, 1, 13, tzinfo=UTC)
 
 
 # --- every exit path closes the shift, and tells the duty listeners ------------------------
@@ -241,7 +253,11 @@ async def test_duty_listeners_hear_every_start_and_every_kind_of_end(service, wo
     await service.end(GUILD, OFFICER)
     await service.start(GUILD, OFFICER, display_name="A")
     admin_ended = await service.end(GUILD, OFFICER, reason="admin", ended_by=ADMIN, note="forgot to clock off")
-    assert (admin_ended.end_reason, admin_ended.ended_by, admin_ended.end_note) == ("admin", ADMIN, "forgot to clock off")
+    assert (admin_ended.end_reason, admin_ended.ended_by, admin_ended.end_note) == (
+        "admin",
+        ADMIN,
+        "forgot to clock off",
+    )
     await service.start(GUILD, OFFICER, display_name="A")
     left = await service.end_if_open(GUILD, OFFICER, reason="left")
     assert left is not None and left.end_reason == "left"
@@ -263,7 +279,7 @@ async def test_duty_listeners_hear_every_start_and_every_kind_of_end(service, wo
 
 
 async def test_auto_end_at_the_maximum_length(service, worker, sandbox):
-    shift = await service.start(GUILD, OFFICER, display_name="A", at=datetime.now(timezone.utc) - timedelta(hours=13))
+    shift = await service.start(GUILD, OFFICER, display_name="A", at=datetime.now(UTC) - timedelta(hours=13))
     [ended] = await service.auto_end_overdue()
     assert ended.id == shift.id and ended.end_reason == "auto" and "maximum shift length" in (ended.end_note or "")
     assert ended.ended_ms - ended.started_ms == 12 * 3_600_000 and ended.duration_ms == 12 * 3_600_000
@@ -514,7 +530,7 @@ async def test_committed_shift_not_rewritten_when_lookup_window_is_full(db, clie
 async def test_lookup_reaching_back_past_the_first_attempt_proves_absence(service, worker, sandbox):
     # A full window, but its oldest shift is a day older than the first attempt: a shift written
     # at that attempt would be in it, so it is provably not on Northca and is written again.
-    plant_backlog(sandbox, 210, updated_at=datetime.now(timezone.utc) - timedelta(days=1))
+    plant_backlog(sandbox, 210, updated_at=datetime.now(UTC) - timedelta(days=1))
     sandbox.faults.add("500", times=1, method="POST", path=r"/shifts$")  # refused, not committed
     shift = await service.start(GUILD, OFFICER, display_name="A", department="Patrol")
     await service.end(GUILD, OFFICER)

@@ -21,8 +21,12 @@ from bot.storage import Database
 from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, unit_puts
 
 
-def change(version: int, unit_id: str = "ADAM-12", status: str = "10-8", member: int = OFFICER, guild: int = GUILD) -> UnitChange:
-    unit = ActiveUnitUpsert(id=unit_id, officer_name="B. Bubbleton", officer_badge="512", department="Patrol", rank="PO", status=status)
+def change(
+    version: int, unit_id: str = "ADAM-12", status: str = "10-8", member: int = OFFICER, guild: int = GUILD
+) -> UnitChange:
+    unit = ActiveUnitUpsert(
+        id=unit_id, officer_name="B. Bubbleton", officer_badge="512", department="Patrol", rank="PO", status=status
+    )
     return UnitChange(guild, MDT, member, version, unit, actor_id=member)
 
 
@@ -120,7 +124,7 @@ async def test_rate_limit_waits_as_told(coalescer, sandbox):
     sandbox.faults.add("429", times=1, path="/units/active", retry_after=0.3)
     coalescer.submit(change(1))
     assert await coalescer.wait_until(lambda c: c.puts_failed == 1)
-    failed_at = [r for r in sandbox.requests if r.method == "PUT"][0]
+    failed_at = next(r for r in sandbox.requests if r.method == "PUT")
     assert await coalescer.flush()
     assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-8"
     assert coalescer.puts_sent == 2 and failed_at.status == 429
@@ -156,7 +160,14 @@ async def test_without_batching_every_change_is_its_own_put_in_order(client, san
 
 
 class Env:
-    def __init__(self, db: Database, client: NorthcaClient, sandbox: NorthcaSandbox, config: StatusConfig, shifts: ShiftService | None):
+    def __init__(
+        self,
+        db: Database,
+        client: NorthcaClient,
+        sandbox: NorthcaSandbox,
+        config: StatusConfig,
+        shifts: ShiftService | None,
+    ):
         self.db, self.client, self.sandbox, self.config = db, client, sandbox, config
         self.links = LinkService(LinkStore(db), client)
         self.profiles = ProfileStore(db)
@@ -181,7 +192,9 @@ async def env(db, client, sandbox, linked) -> AsyncIterator[Env]:
 
 
 async def test_set_status_records_and_sends_the_officer_unit(env, sandbox):
-    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12", badge="512", rank="PO", department="Patrol", name="B. Bubbleton")
+    await env.profiles.update(
+        GUILD, OFFICER, callsign="ADAM-12", badge="512", rank="PO", department="Patrol", name="B. Bubbleton"
+    )
 
     result = await env.svc.set_status(GUILD, OFFICER, "10-23", display_name="bubbles", actor_id=OFFICER)
 
@@ -191,7 +204,12 @@ async def test_set_status_records_and_sends_the_officer_unit(env, sandbox):
     assert await env.coalescer.flush()
     unit = sandbox.units(MDT)["ADAM-12"]
     assert {k: unit[k] for k in ("id", "officer_name", "officer_badge", "department", "rank", "status")} == {
-        "id": "ADAM-12", "officer_name": "B. Bubbleton", "officer_badge": "512", "department": "Patrol", "rank": "PO", "status": "10-23",
+        "id": "ADAM-12",
+        "officer_name": "B. Bubbleton",
+        "officer_badge": "512",
+        "department": "Patrol",
+        "rank": "PO",
+        "status": "10-23",
     }
     assert (await env.svc.status_of(GUILD, OFFICER)).synced
     put = [r for r in sandbox.requests if r.method == "PUT"][-1]
@@ -203,7 +221,16 @@ async def test_unset_profile_fields_are_sent_as_unset(env, sandbox):
     await env.svc.set_status(GUILD, OFFICER, "10-8", display_name="Bubbles")
     assert await env.coalescer.flush()
     [units] = unit_puts(sandbox)
-    assert units == [{"id": "ADAM-12", "officer_name": "Bubbles", "officer_badge": "", "department": "", "rank": "", "status": "10-8"}]
+    assert units == [
+        {
+            "id": "ADAM-12",
+            "officer_name": "Bubbles",
+            "officer_badge": "",
+            "department": "",
+            "rank": "",
+            "status": "10-8",
+        }
+    ]
 
 
 async def test_no_callsign_says_what_to_do(env, sandbox):

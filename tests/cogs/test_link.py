@@ -127,7 +127,11 @@ async def test_only_the_owner_can_approve(start_bot, sandbox):
 
 @pytest.mark.parametrize(
     ("decision", "message", "status"),
-    [("expired", "has expired", "expired"), ("denied", "was denied", "denied"), ("approved", "already approved", "approved")],
+    [
+        ("expired", "has expired", "expired"),
+        ("denied", "was denied", "denied"),
+        ("approved", "already approved", "approved"),
+    ],
 )
 async def test_approve_after_northca_decided(start_bot, sandbox, decision, message, status):
     h = await start_bot()
@@ -156,7 +160,7 @@ async def test_link_status_before_and_after_approval(start_bot, sandbox):
     none_yet = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
     assert none_yet.ephemeral and "not linked to a Northca MDT yet" in none_yet.content
 
-    _, public = await request_link(h)
+    _, _public = await request_link(h)
     before = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
     fields = {f["name"]: f["value"] for f in before.embeds[0]["fields"]}
     assert before.ephemeral and fields["Status"].startswith("⏳")
@@ -404,11 +408,15 @@ async def test_new_link_racing_an_approval_does_not_overwrite_the_approved_link(
     held = sandbox.faults.hold(r"/link-requests$", method="POST")
     asking = await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=MDT_B)  # /link for B is out ...
     await asyncio.wait_for(held.arrived.wait(), 10)
-    await (await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)).final()  # ... A approved
+    await (
+        await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)
+    ).final()  # ... A approved
     held.release()
     refused = await asking.final()
 
-    assert refused.ephemeral and f"already linked to MDT `{MDT}`" in refused.content and "/unlink first" in refused.content
+    assert (
+        refused.ephemeral and f"already linked to MDT `{MDT}`" in refused.content and "/unlink first" in refused.content
+    )
     link = await stored(h)
     assert (link.mdt_id, link.status) == (MDT, "approved")
     assert (await officer_start(h)).content.startswith("You are on duty since <t:")

@@ -53,9 +53,14 @@ async def boot(start_bot, sandbox, *, linked: bool = True, me_permissions: int |
     h = await start_bot(shifts={**SHIFT_CONFIG, **shifts})
     extra = {} if me_permissions is None else {"me_permissions": me_permissions}
     h.add_guild(
-        GUILD, name="Test County RP", owner_id=ADMIN,
+        GUILD,
+        name="Test County RP",
+        owner_id=ADMIN,
         roles=[builders.role(DUTY_ROLE, "On Duty", position=1), builders.role(SUP_ROLE, "Sergeant", position=2)],
-        channels=[builders.channel(GENERAL_CH, guild_id=GUILD, name="general"), builders.channel(LOG_CH, guild_id=GUILD, name="shift-log")],
+        channels=[
+            builders.channel(GENERAL_CH, guild_id=GUILD, name="general"),
+            builders.channel(LOG_CH, guild_id=GUILD, name="shift-log"),
+        ],
         **extra,
     )
     if linked:
@@ -159,7 +164,10 @@ async def test_second_start_is_refused_with_the_time_on_duty(start_bot, sandbox)
 async def test_end_break_and_status_without_an_open_shift(start_bot, sandbox):
     h = await boot(start_bot, sandbox)
     end = await h.slash("shift", sub="end", member=OFFICER_M, guild_id=GUILD)
-    assert end.ephemeral and end.content == "You are not on duty: there is no open shift to end. Use /shift start to go on duty."
+    assert (
+        end.ephemeral
+        and end.content == "You are not on duty: there is no open shift to end. Use /shift start to go on duty."
+    )
     brk = await h.slash("shift", sub="break", member=OFFICER_M, guild_id=GUILD)
     assert brk.ephemeral and "not on duty" in brk.content
     status = await h.slash("shift", sub="status", member=OFFICER_M, guild_id=GUILD)
@@ -181,7 +189,9 @@ async def test_another_member_cannot_end_your_shift(start_bot, sandbox):
     assert refused.ephemeral and f"This button belongs to <@{OFFICER}>'s shift" in refused.content
     own = await h.slash("shift", sub="end", member=OTHER_M, guild_id=GUILD)
     assert "You are not on duty" in own.content
-    not_admin = await h.slash("shift admin end", member=OTHER_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M)})
+    not_admin = await h.slash(
+        "shift admin end", member=OTHER_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M)}
+    )
     assert not_admin.ephemeral and "Manage Server permission or a supervisor role" in not_admin.content
     assert await h.bot.shifts.open_shift(GUILD, OFFICER) is not None
     # The officer's own button works.
@@ -194,7 +204,12 @@ async def test_admin_end_by_manage_server_or_supervisor_role(start_bot, sandbox)
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     await start_shift(h, member=OTHER_M)
-    first = await h.slash("shift admin end", member=ADMIN_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M), "reason": "forgot to clock off"})
+    first = await h.slash(
+        "shift admin end",
+        member=ADMIN_M,
+        guild_id=GUILD,
+        options={"member": builders.UserOption(OFFICER_M), "reason": "forgot to clock off"},
+    )
     assert first.ephemeral and first.content.startswith(f"Ended <@{OFFICER}>'s shift: ")
     verdict = await first.followup()
     assert verdict.content.endswith("Synced to Northca ✅")
@@ -203,9 +218,13 @@ async def test_admin_end_by_manage_server_or_supervisor_role(start_bot, sandbox)
     assert (shift.end_reason, shift.ended_by, shift.end_note) == ("admin", ADMIN, "forgot to clock off")
     assert f"ended by <@{ADMIN}>: forgot to clock off" in await log_line(h, "off duty")
     # A supervisor role is enough, without Manage Server.
-    by_sergeant = await h.slash("shift admin end", member=SUPERVISOR_M, guild_id=GUILD, options={"member": builders.UserOption(OTHER_M)})
+    by_sergeant = await h.slash(
+        "shift admin end", member=SUPERVISOR_M, guild_id=GUILD, options={"member": builders.UserOption(OTHER_M)}
+    )
     assert by_sergeant.content.startswith(f"Ended <@{OTHER}>'s shift")
-    nothing = await h.slash("shift admin end", member=ADMIN_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M)})
+    nothing = await h.slash(
+        "shift admin end", member=ADMIN_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M)}
+    )
     assert nothing.ephemeral and nothing.content == f"<@{OFFICER}> is not on duty: there is no open shift to end."
     await settled(h.bot.shifts, (await only_shift(h, OTHER)).id)
     assert len(sandbox.shifts(MDT)) == 2 and len(shift_posts(sandbox)) == 2
@@ -270,8 +289,10 @@ async def test_northca_down_at_end_then_back_synced_exactly_once(start_bot, sand
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     sandbox.faults.add("500", times=10_000, path=r"/shifts$")
-    first, verdict = await end_shift(h)
-    assert re.fullmatch(r"Shift ended: \d+ s\. Northca is unreachable; it will be sent automatically\.", verdict.content)
+    _first, verdict = await end_shift(h)
+    assert re.fullmatch(
+        r"Shift ended: \d+ s\. Northca is unreachable; it will be sent automatically\.", verdict.content
+    )
     assert sandbox.shifts(MDT) == []
     sandbox.faults.clear()
     shift = await settled(h.bot.shifts, (await only_shift(h)).id)
@@ -283,7 +304,7 @@ async def test_commit_then_500_is_synced_exactly_once(start_bot, sandbox):
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     sandbox.faults.add("commit_then_500", times=1, method="POST", path=r"/shifts$")
-    first, verdict = await end_shift(h)
+    _first, verdict = await end_shift(h)
     assert verdict.content.endswith("Synced to Northca ✅")  # found by the lookup
     assert len(sandbox.shifts(MDT)) == 1 and len(shift_posts(sandbox)) == 1
 
@@ -292,7 +313,7 @@ async def test_refused_shift_is_kept_listed_and_retried_by_a_supervisor(start_bo
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     sandbox.unlink(GUILD, MDT)  # 403 MDT not linked to this guild
-    first, verdict = await end_shift(h)
+    _first, verdict = await end_shift(h)
     assert "Northca refused it (MDT not linked to this guild)" in verdict.content
     assert "could not be sent to Northca: MDT not linked to this guild" in await log_line(h, "could not be sent")
 
@@ -323,7 +344,7 @@ async def test_restart_between_start_and_end_counts_the_real_duration(start_bot,
     await h.bot.close()
     h.close()
     h2 = await boot(start_bot, sandbox)
-    first, verdict = await end_shift(h2)
+    _first, verdict = await end_shift(h2)
     assert verdict.content.endswith("Synced to Northca ✅")
     shift = await only_shift(h2)
     assert shift.id == started.id and shift.duration_ms == shift.ended_ms - started.started_ms
@@ -352,7 +373,9 @@ async def test_start_with_a_pending_link_acknowledges_before_asking_northca(star
     h = await boot(start_bot, sandbox, linked=False)
     await LinkStore(h.bot.db).save_request(GUILD, MDT, "pending-request", "pending", OWNER, ADMIN, None)
     # Requested a while ago, last checked then; approved on Northca meanwhile.
-    await h.bot.db.execute("UPDATE guild_links SET checked_at = '2020-01-01T00:00:00.000+00:00' WHERE guild_id = ?", (GUILD,))
+    await h.bot.db.execute(
+        "UPDATE guild_links SET checked_at = '2020-01-01T00:00:00.000+00:00' WHERE guild_id = ?", (GUILD,)
+    )
     sandbox.link(GUILD, MDT)
     sandbox.faults.latency = 0.5
     first = await h.slash("shift", sub="start", member=OFFICER_M, guild_id=GUILD)
@@ -395,7 +418,7 @@ async def test_restart_between_end_and_sync_sends_it_once(start_bot, sandbox):
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     sandbox.faults.add("500", times=10_000, path=r"/shifts$")
-    first, verdict = await end_shift(h)
+    _first, verdict = await end_shift(h)
     assert "it will be sent automatically" in verdict.content
     shift_id = (await only_shift(h)).id
     await h.bot.close()
@@ -436,15 +459,25 @@ async def test_list_shows_readable_pages_and_filters_by_member(start_bot, sandbo
     assert len(lines) == 10 and page1.embeds[0]["footer"]["text"].startswith("Page 1 of 2 · 12 shifts")
     assert re.fullmatch(r"\*\*Officer \\\*\d+\\\*\*\* · Patrol · <t:\d+:f> · \d+ s", lines[0]), lines[0]
     assert [c["disabled"] for c in page1.components[0]["components"]] == [True, False]
-    nxt = [cid for cid in page1.custom_ids if ":next:" in cid][0]
+    nxt = next(cid for cid in page1.custom_ids if ":next:" in cid)
     page2 = await (await h.click(nxt, member=OFFICER_M, guild_id=GUILD, message=page1)).final()
     assert len(page2.embeds[0]["description"].splitlines()) == 2
     assert page2.embeds[0]["footer"]["text"].startswith("Page 2 of 2")
 
-    one = await (await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD, options={"member": builders.UserOption(builders.member(members[3], permissions=MEMBER_PERMS))})).final()
+    one = await (
+        await h.slash(
+            "shift",
+            sub="list",
+            member=OFFICER_M,
+            guild_id=GUILD,
+            options={"member": builders.UserOption(builders.member(members[3], permissions=MEMBER_PERMS))},
+        )
+    ).final()
     assert one.embeds[0]["description"].count("\n") == 1  # the filter line and one shift
     assert "Officer \\*3\\*" in one.embeds[0]["description"] and one.custom_ids == []
-    none = await (await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD, department="Fire", limit=5)).final()
+    none = await (
+        await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD, department="Fire", limit=5)
+    ).final()
     assert none.embeds[0]["description"].startswith("No shifts found.")
     assert [r.query.get("department") for r in sandbox.requests if r.method == "GET"][-1] == "Fire"
 

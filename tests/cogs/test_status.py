@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -36,7 +37,9 @@ async def ready(start_bot, sandbox, officers=(OFFICER,), **status):
     for i, member_id in enumerate(officers):
         callsign = "ADAM-12" if member_id == OFFICER else f"UNIT-{i}"
         await h.bot.profiles.update(GUILD, member_id, callsign=callsign, badge="512", rank="PO", department="Patrol")
-        await h.bot.shifts.start(GUILD, member_id, display_name="Ofc. Bubbleton" if member_id == OFFICER else f"Officer {i}")
+        await h.bot.shifts.start(
+            GUILD, member_id, display_name="Ofc. Bubbleton" if member_id == OFFICER else f"Officer {i}"
+        )
     await settle(h)
     return h
 
@@ -102,7 +105,11 @@ async def test_click_answers_at_once_then_updates_northca_and_the_panel(start_bo
     assert await h.bot.unit_status.coalescer.flush()
     unit = sandbox.units(MDT)["ADAM-12"]
     assert {k: unit[k] for k in ("officer_name", "officer_badge", "department", "rank", "status")} == {
-        "officer_name": "Ofc. Bubbleton", "officer_badge": "512", "department": "Patrol", "rank": "PO", "status": "10-23",
+        "officer_name": "Ofc. Bubbleton",
+        "officer_badge": "512",
+        "department": "Patrol",
+        "rank": "PO",
+        "status": "10-23",
     }
     edit = await wait_panel_edit(h, int(panel["id"]), lambda f: f.get("10-23 · On scene (1)") == "`ADAM-12`")
     assert fields(edit.json["embeds"][0])["10-8 · In service (0)"] == "—"
@@ -127,7 +134,7 @@ async def test_two_quick_clicks_send_only_the_latest(start_bot, sandbox):
     panel_edits = [r for r in h.fake.find("PATCH", rf"/messages/{panel['id']}$")]
     assert 1 <= len(panel_edits) <= 2
     assert all(fields(r.json["embeds"][0])["10-8 · In service (0)"] == "—" for r in panel_edits)
-    assert all(b.time - a.time >= 0.9 for a, b in zip(panel_edits, panel_edits[1:]))  # at most one per window
+    assert all(b.time - a.time >= 0.9 for a, b in itertools.pairwise(panel_edits))  # at most one per window
     assert fields(panel_edits[-1].json["embeds"][0])["10-97 · En route (1)"] == "`ADAM-12`"
 
 
@@ -235,7 +242,9 @@ async def test_a_panel_deleted_in_discord_is_forgotten(start_bot, sandbox):
     panel = await post_panel(h)
     h.fake.fail_next(rf"/messages/{panel['id']}$", 404, method="PATCH", code=10008, message="Unknown Message")
     await h.click(set_id("10-8"), member=OFFICER_M, message=panel)
-    await h.fake.wait_for(lambda r: r.method == "PATCH" and r.path.endswith(f"/messages/{panel['id']}") and r.status == 404)
+    await h.fake.wait_for(
+        lambda r: r.method == "PATCH" and r.path.endswith(f"/messages/{panel['id']}") and r.status == 404
+    )
     assert await h.bot.unit_status.wait_rendered()
     assert await h.bot.unit_status.panels(GUILD) == []
 

@@ -15,7 +15,7 @@ from .recorded import MESSAGE_FLAG_EPHEMERAL, MESSAGE_FLAG_LOADING, InteractionC
 
 #: What a route handler returns: (HTTP status, JSON body or None for an empty body).
 Answer = tuple[int, Any]
-RouteHandler = Callable[[Recorded, "re.Match[str]"], "Answer | None | Awaitable[Answer | None]"]
+RouteHandler = Callable[[Recorded, "re.Match[str]"], "Answer | Awaitable[Answer | None] | None"]
 
 # Error bodies Discord sends for common statuses (status -> (message, JSON error code)).
 _ERRORS: dict[int, tuple[str, int]] = {
@@ -224,10 +224,7 @@ class DiscordRoutes:
 
     def _on_webhook_message(self, rec: Recorded, m: re.Match[str]) -> Answer:
         ctx = self._context(m["token"])
-        if m["mid"] == "@original":
-            mid = ctx.original_message_id if ctx else None
-        else:
-            mid = int(m["mid"])
+        mid = (ctx.original_message_id if ctx else None) if m["mid"] == "@original" else int(m["mid"])
         if mid is None or mid not in self.messages:
             return discord_error(404, "Unknown Message", 10008)
         if rec.method == "GET":

@@ -136,7 +136,7 @@ class FakeDiscord(DiscordRoutes):
     async def stop(self) -> None:
         if self._runner is None:
             return
-        if self._old_base is not None and discord.http.Route.BASE == self.base_url:
+        if self._old_base is not None and self.base_url == discord.http.Route.BASE:
             discord.http.Route.BASE = self._old_base
         self._old_base = None
         runner, self._runner = self._runner, None

@@ -5,6 +5,7 @@ registered, and interactions injected through ``ConnectionState.parse_interactio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import re
@@ -147,7 +148,7 @@ class GatewayMirror:
                 if denied is not None:
                     return denied
             roles = new
-        nick = body["nick"] if "nick" in body else ...
+        nick = body.get("nick", ...)
         self._member_update(guild, member, roles, nick=nick)
         updated = guild.get_member(member.id)
         assert updated is not None
@@ -200,10 +201,8 @@ class GatewayMirror:
                 log.debug("no view/modal ready to dispatch after %.1fs; injecting anyway", timeout)
                 return
             self._store_changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._store_changed.wait(), remaining)
-            except TimeoutError:
-                pass
 
     def _error_summary(self) -> str:
         if not self._errors.records:

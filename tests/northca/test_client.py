@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.asyncio
 
 
 def completed_shift(**overrides) -> CreateShiftBody:
-    start = datetime(2026, 11, 21, 20, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
     fields = dict(
         id=str(uuid.uuid4()), officer_name="B. Bubbleton", officer_badge="512", department="Patrol",
         status="completed", start_time=start, end_time=start + timedelta(hours=2), duration_ms=7_200_000,
@@ -149,7 +149,9 @@ async def test_list_most_recent_first_with_filters_and_cap(client, sandbox):
 async def test_upsert_units_and_empty_strings_read_as_unset(client, sandbox):
     sandbox.link(GUILD, MDT)
     units = await client.upsert_active_units(
-        MDT, [ActiveUnitUpsert(id="ADAM-12", officer_name="B. Bubbleton", status="10-8"), ActiveUnitUpsert(id="LINCOLN-3")], GUILD
+        MDT,
+        [ActiveUnitUpsert(id="ADAM-12", officer_name="B. Bubbleton", status="10-8"), ActiveUnitUpsert(id="LINCOLN-3")],
+        GUILD,
     )
     by_id = {u.id: u for u in units}
     assert by_id["ADAM-12"].status == "10-8"
@@ -183,7 +185,12 @@ async def test_sandbox_auth_and_body_errors(http, sandbox):
         ({"x-partner-key": KEY}, b'{"mdt_id": "x"}', 401, "Unauthorized"),
         ({"x-partner-key": KEY, "x-discord-guild": str(GUILD)}, b"{not json", 400, "Invalid JSON"),
         ({"x-partner-key": KEY, "x-discord-guild": str(GUILD)}, b"{}", 400, "Missing required fields: mdt_id"),
-        ({"x-partner-key": KEY, "x-discord-guild": str(GUILD)}, b'{"mdt_id": "x", "extra": 1}', 400, "Unknown fields: extra"),
+        (
+            {"x-partner-key": KEY, "x-discord-guild": str(GUILD)},
+            b'{"mdt_id": "x", "extra": 1}',
+            400,
+            "Unknown fields: extra",
+        ),
     ]
     for headers, body, status, message in cases:
         async with http.post(url, data=body, headers={**headers, "content-type": "application/json"}) as resp:
@@ -288,7 +295,9 @@ async def test_responses_with_unknown_fields_and_nulls_parse(http):
 
     async def units(request: web.Request) -> web.Response:
         validate_request(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
-        return web.json_response({"ok": True, "data": [{"id": "ADAM-12", "status": "", "officer_badge": "", "rank": None, "zone": "N"}]})
+        return web.json_response(
+            {"ok": True, "data": [{"id": "ADAM-12", "status": "", "officer_badge": "", "rank": None, "zone": "N"}]}
+        )
 
     app = web.Application()
     app.router.add_get("/v1/mdts/{m}/shifts", shifts)
@@ -318,7 +327,7 @@ async def test_key_never_in_logs_errors_or_repr(client, sandbox, caplog):
     for call in (client.list_shifts(MDT, GUILD), client.create_link_request(GUILD, "nope")):
         try:
             await call
-        except Exception as exc:  # noqa: BLE001 - every error's text is inspected
+        except Exception as exc:
             texts += [str(exc), repr(exc)]
     texts += [r.getMessage() for r in caplog.records]
     assert texts and not any(KEY in t for t in texts)
