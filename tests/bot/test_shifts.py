@@ -159,7 +159,10 @@ async def test_start_break_end_duration_and_the_one_complete_write(service, work
     assert stored["start_time"] == iso_z(t0) and stored["end_time"] == iso_z(t0 + 70 * MIN)
     assert stored["duration_ms"] == 45 * 60_000
     assert (stored["status"], stored["officer_name"], stored["officer_badge"], stored["department"]) == (
-        "completed", "Bubbleton", "512", "Patrol",
+        "completed",
+        "Bubbleton",
+        "512",
+        "Patrol",
     )
     assert stored["created_by_discord_id"] == str(OFFICER)
     assert len(shift_posts(sandbox)) == 1
@@ -184,7 +187,8 @@ async def test_profile_name_wins_over_display_name_and_end_status_is_configurabl
 
 async def test_second_start_refused_even_when_both_race(service):
     results = await asyncio.gather(
-        service.start(GUILD, OFFICER, display_name="A"), service.start(GUILD, OFFICER, display_name="A"),
+        service.start(GUILD, OFFICER, display_name="A"),
+        service.start(GUILD, OFFICER, display_name="A"),
         return_exceptions=True,
     )
     assert sum(isinstance(r, ShiftRecord) for r in results) == 1
@@ -268,10 +272,16 @@ async def test_duty_listeners_hear_every_start_and_every_kind_of_end(service, wo
     assert {s.member_id for s in removed} == {OFFICER, OTHER} and {s.end_reason for s in removed} == {"bot_removed"}
     await service.drain()
     assert heard == [
-        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
-        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
-        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
-        (GUILD, OFFICER, True), (GUILD, OTHER, True), (GUILD, OFFICER, False), (GUILD, OTHER, False),
+        (GUILD, OFFICER, True),
+        (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True),
+        (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True),
+        (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True),
+        (GUILD, OTHER, True),
+        (GUILD, OFFICER, False),
+        (GUILD, OTHER, False),
     ]
     for shift in removed:
         assert (await settled(service, shift.id)).synced

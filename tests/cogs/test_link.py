@@ -44,7 +44,11 @@ async def test_link_posts_request_for_the_owner(start_bot, sandbox):
     assert public.custom_ids == [f"northca:link:approve:{request_id}"]
     link = await stored(h)
     assert (link.mdt_id, link.status, link.request_id, link.owner_discord_id, link.requested_by) == (
-        MDT, "pending", request_id, OWNER, ADMIN
+        MDT,
+        "pending",
+        request_id,
+        OWNER,
+        ADMIN,
     )
     assert sandbox.requests[-1].headers["x-discord-actor"] == str(ADMIN)
 

@@ -19,8 +19,14 @@ def fields(embed: dict) -> dict[str, str]:
 async def test_set_stores_a_normalised_profile(start_bot):
     h = await start_bot()
     reply = await h.slash(
-        "profile set", member=OFFICER_M, guild_id=GUILD,
-        callsign="  adam-12 ", badge="512", rank="PO", department="patrol", name="  B.   Bubbleton ",
+        "profile set",
+        member=OFFICER_M,
+        guild_id=GUILD,
+        callsign="  adam-12 ",
+        badge="512",
+        rank="PO",
+        department="patrol",
+        name="  B.   Bubbleton ",
     )
     assert reply.callback_type == 4 and reply.ephemeral
     assert reply.content == "Profile updated (callsign, badge, rank, department, name)."
@@ -28,7 +34,11 @@ async def test_set_stores_a_normalised_profile(start_bot):
     assert shown["Callsign"] == "`ADAM-12`" and shown["Department"] == "Patrol" and shown["Name"] == "B. Bubbleton"
     profile = await h.bot.profiles.get(GUILD, OFFICER)
     assert (profile.callsign, profile.badge, profile.rank, profile.department, profile.name) == (
-        "ADAM-12", "512", "PO", "Patrol", "B. Bubbleton"
+        "ADAM-12",
+        "512",
+        "PO",
+        "Patrol",
+        "B. Bubbleton",
     )
 
 

@@ -88,7 +88,9 @@ def fields(reply) -> dict[str, str]:
 async def log_line(h, pattern: str, since: int = 0) -> str:
     rec = await h.fake.wait_for(
         lambda r: re.search(pattern, (r.json or {}).get("content", "")) is not None,
-        method="POST", path=rf"^/channels/{LOG_CH}/messages$", since=since,
+        method="POST",
+        path=rf"^/channels/{LOG_CH}/messages$",
+        since=since,
     )
     return rec.json["content"]
 
@@ -145,7 +147,10 @@ async def test_break_and_end_count_duty_time_and_sync_once(start_bot, sandbox):
     assert fields(verdict)["Breaks"].startswith("1 (")
     [stored] = sandbox.shifts(MDT)
     assert (stored["id"], stored["duration_ms"], stored["department"], stored["officer_name"]) == (
-        shift.id, shift.duration_ms, "Patrol", "Ofc. Bubbleton",
+        shift.id,
+        shift.duration_ms,
+        "Patrol",
+        "Ofc. Bubbleton",
     )
     assert stored["created_by_discord_id"] == str(OFFICER) and stored["status"] == "completed"
     removed = await h.fake.wait_for(method="DELETE", path=rf"/guilds/{GUILD}/members/{OFFICER}/roles/{DUTY_ROLE}$")
@@ -407,7 +412,8 @@ async def test_shift_log_line_is_posted_with_a_2500_character_northca_refusal(st
     await end_shift(h)
     rec = await h.fake.wait_for(
         lambda r: "could not be sent" in (r.json or {}).get("content", "") and r.ok,
-        method="POST", path=rf"^/channels/{LOG_CH}/messages$",
+        method="POST",
+        path=rf"^/channels/{LOG_CH}/messages$",
     )
     line = h.fake.messages[int(rec.response["id"])]["content"]
     assert line.startswith(f"⚠️ The shift of <@{OFFICER}> could not be sent to Northca: EEEE") and len(line) <= 2000
@@ -514,11 +520,16 @@ async def test_unconfirmed_shift_is_listed_and_a_supervisor_decides(start_bot, s
     assert "reach back to" in text  # the reason
     assert pending.embeds[0]["footer"]["text"].startswith("2 unconfirmed, 0 failed, 0 waiting")
     assert pending.custom_ids == [
-        f"northca:shift:decide:found:{on_northca.id}", f"northca:shift:decide:send:{on_northca.id}",
-        f"northca:shift:decide:found:{not_there.id}", f"northca:shift:decide:send:{not_there.id}",
+        f"northca:shift:decide:found:{on_northca.id}",
+        f"northca:shift:decide:send:{on_northca.id}",
+        f"northca:shift:decide:found:{not_there.id}",
+        f"northca:shift:decide:send:{not_there.id}",
     ]
     assert [c["label"] for row in pending.components for c in row["components"]] == [
-        "#1: It is on Northca", "#1: Send anyway", "#2: It is on Northca", "#2: Send anyway",
+        "#1: It is on Northca",
+        "#1: Send anyway",
+        "#2: It is on Northca",
+        "#2: Send anyway",
     ]
 
     # The permission is checked again on every press.

@@ -53,8 +53,11 @@ async def test_panel_lists_codes_with_one_button_each(start_bot, sandbox):
     assert labels == ["10-8 In service", "10-6 Busy", "10-7 Out of service", "10-23 On scene", "10-97 En route"]
     # The officer went 10-8 when their shift started.
     assert fields(panel["embeds"][0]) == {
-        "10-8 · In service (1)": "`ADAM-12`", "10-6 · Busy (0)": "—", "10-7 · Out of service (0)": "—",
-        "10-23 · On scene (0)": "—", "10-97 · En route (0)": "—",
+        "10-8 · In service (1)": "`ADAM-12`",
+        "10-6 · Busy (0)": "—",
+        "10-7 · Out of service (0)": "—",
+        "10-23 · On scene (0)": "—",
+        "10-97 · En route (0)": "—",
     }
 
 
@@ -145,10 +148,12 @@ async def test_a_burst_from_many_officers_becomes_few_puts(start_bot, sandbox):
     base = len(unit_puts(sandbox))
     picks = {member_id: CODES[i % len(CODES)] for i, member_id in enumerate(officers)}
 
-    replies = await asyncio.gather(*(
-        h.click(set_id(code), member=builders.member(member_id, permissions=MEMBER_PERMS), message=panel)
-        for member_id, code in picks.items()
-    ))
+    replies = await asyncio.gather(
+        *(
+            h.click(set_id(code), member=builders.member(member_id, permissions=MEMBER_PERMS), message=panel)
+            for member_id, code in picks.items()
+        )
+    )
     assert all(r.ephemeral and r.content.startswith("You are now") for r in replies)
     assert await h.bot.unit_status.coalescer.flush()
 

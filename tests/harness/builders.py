@@ -384,9 +384,7 @@ def _encode_option(name: str, value: Any, resolved: dict[str, dict[str, Any]]) -
     raise TypeError(f"option {name!r}: unsupported value {value!r}; wrap it in Opt(value, type)")
 
 
-def _nest(
-    leaves: list[dict[str, Any]], group: str | None, sub: str | None
-) -> list[dict[str, Any]]:
+def _nest(leaves: list[dict[str, Any]], group: str | None, sub: str | None) -> list[dict[str, Any]]:
     """Wrap leaf options into subcommand (type 1) / group (type 2) levels."""
     if sub is None:
         if group is not None:

@@ -33,8 +33,14 @@ pytestmark = pytest.mark.asyncio
 def completed_shift(**overrides) -> CreateShiftBody:
     start = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
     fields = dict(
-        id=str(uuid.uuid4()), officer_name="B. Bubbleton", officer_badge="512", department="Patrol",
-        status="completed", start_time=start, end_time=start + timedelta(hours=2), duration_ms=7_200_000,
+        id=str(uuid.uuid4()),
+        officer_name="B. Bubbleton",
+        officer_badge="512",
+        department="Patrol",
+        status="completed",
+        start_time=start,
+        end_time=start + timedelta(hours=2),
+        duration_ms=7_200_000,
     )
     fields.update(overrides)
     return CreateShiftBody(**fields)
@@ -289,8 +295,17 @@ async def test_responses_with_unknown_fields_and_nulls_parse(http):
     # A server richer than the spec: extra fields, nulls, "" on units.
     async def shifts(request: web.Request) -> web.Response:
         validate_request(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
-        data = [{"id": "s1", "future_field": {"x": 1}, "start_time": "2026-11-21T20:00:00Z", "end_time": None,
-                 "duration_ms": None, "officer_name": None, "updated_at": "2026-11-21T22:00:00.123+00:00"}]
+        data = [
+            {
+                "id": "s1",
+                "future_field": {"x": 1},
+                "start_time": "2026-11-21T20:00:00Z",
+                "end_time": None,
+                "duration_ms": None,
+                "officer_name": None,
+                "updated_at": "2026-11-21T22:00:00.123+00:00",
+            }
+        ]
         return web.json_response({"ok": True, "data": data, "meta": {"page": 1}})
 
     async def units(request: web.Request) -> web.Response:
