@@ -3,7 +3,7 @@
 By role: fake_api.py (the fake REST server) with discord_routes.py (what it answers by itself)
 and limits.py (Discord's message limits it enforces); recorded.py (what a test reads back:
 Recorded, InteractionContext, Reply); harness.py (the user actions: Harness.slash/click/
-autocomplete/submit_modal) with gateway.py (what the gateway would do); builders.py (payloads).
+autocomplete/submit_modal) with gateway.py (what the gateway would do); builders/ (payloads).
 The Discord facts all of it relies on are in README.md.
 
 Typical use::
