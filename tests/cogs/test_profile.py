@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import UserOption, builders
-from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild, settled
+from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, fields, link_guild, settled
 
 pytestmark = pytest.mark.asyncio
 
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="smith")
-
-
-def fields(embed: dict) -> dict[str, str]:
-    return {f["name"]: f["value"] for f in embed["fields"]}
 
 
 async def test_set_stores_a_normalised_profile(start_bot):
