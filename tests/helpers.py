@@ -22,7 +22,7 @@ from bot.links import LinkStore
 from bot.northca.sandbox import NorthcaSandbox
 from bot.shifts import ShiftRecord, ShiftService
 from bot.storage import Database
-from tests.harness import builders
+from tests.harness import Harness, Recorded, builders
 from tests.spec import validate_request
 
 # --- ids and keys ---------------------------------------------------------------------------
@@ -43,7 +43,7 @@ ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
 
 # `start_bot` returns one of these: call it to start the real bot, get a Harness back.
-BotStarter = Callable[..., Awaitable[Any]]
+BotStarter = Callable[..., Awaitable[Harness]]
 
 
 # --- configs and links ----------------------------------------------------------------------
@@ -161,14 +161,14 @@ def fields(embed: dict[str, Any]) -> dict[str, str]:
     return {f["name"]: f["value"] for f in embed["fields"]}
 
 
-async def settle(h: Any) -> None:
+async def settle(h: Harness) -> None:
     """Wait until shift listeners, Northca updates and panel renders have all run."""
     await h.bot.shifts.drain()
     assert await h.bot.unit_status.coalescer.flush()
     assert await h.bot.unit_status.wait_rendered()
 
 
-async def post_panel(h: Any) -> dict[str, Any]:
+async def post_panel(h: Harness) -> dict[str, Any]:
     """/status panel as the admin; returns the panel message (as the fake holds it)."""
     first = await h.slash("status panel", member=ADMIN_M, guild_id=GUILD)
     assert first.callback_type == 5 and first.ephemeral
@@ -179,10 +179,12 @@ async def post_panel(h: Any) -> dict[str, Any]:
     return message
 
 
-async def wait_panel_edit(h: Any, message_id: int, predicate: Callable[[dict[str, str]], bool], since: int = 0) -> Any:
+async def wait_panel_edit(
+    h: Harness, message_id: int, predicate: Callable[[dict[str, str]], bool], since: int = 0
+) -> Recorded:
     """The first successful edit of the panel (from the `since`-th request on) whose fields match."""
 
-    def matches(rec: Any) -> bool:
+    def matches(rec: Recorded) -> bool:
         return (
             rec.method == "PATCH"
             and rec.path.endswith(f"/messages/{message_id}")
