@@ -68,7 +68,16 @@ def operations() -> list[Operation]:
                 op = _denull(_inline(op, spec))
                 body = op.get("requestBody")
                 schema = body["content"]["application/json"]["schema"] if body else None
-                ops.append(Operation(method.upper(), template, pattern, op.get("parameters", []), schema, bool(body and body.get("required"))))
+                ops.append(
+                    Operation(
+                        method.upper(),
+                        template,
+                        pattern,
+                        op.get("parameters", []),
+                        schema,
+                        bool(body and body.get("required")),
+                    )
+                )
     return ops
 
 
@@ -103,5 +112,7 @@ def validate_request(method: str, path: str, query: dict[str, str], headers: dic
     else:
         assert body or not op.body_required, f"{method} {path}: required body missing"
         assert headers.get("content-type", "").startswith("application/json"), "body is not application/json"
-        jsonschema.Draft202012Validator(op.body_schema, format_checker=jsonschema.FormatChecker()).validate(json.loads(body))
+        jsonschema.Draft202012Validator(op.body_schema, format_checker=jsonschema.FormatChecker()).validate(
+            json.loads(body)
+        )
     return f"{op.method} {op.template}"

@@ -1,7 +1,7 @@
 """A local, spec-faithful Northca for tests, benchmarks, demos and development.
 
-It implements the documented endpoints (the four of the spec and the three of
-`northca-more-endpoints.md` the bot uses) with the documented validation and
+It implements the documented endpoints (those of the project's copy of the spec,
+bot/northca/openapi.yaml, that the bot uses) with the documented validation and
 error messages, keeps its state in SQLite (in memory, or a file given on start),
 and can inject faults at run time so the bot's retry and exactly-once logic can
 be proven against real HTTP.

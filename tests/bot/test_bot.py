@@ -10,8 +10,8 @@ import urllib.request
 import pytest
 
 from bot.config import parse_config
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD
 from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_PERMS, GUILD
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,8 +41,16 @@ async def test_without_partner_key_the_bot_uses_the_local_sandbox(start_bot, db_
 
 async def test_sandbox_command_serves_the_api():
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "sandbox", "--port", "0", "--mdt", "m1:42",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        "--port",
+        "0",
+        "--mdt",
+        "m1:42",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()

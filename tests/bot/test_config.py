@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT, env=env or {"PATH": "/usr/bin:/bin"}, timeout=60,
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env or {"PATH": "/usr/bin:/bin"},
+        timeout=60,
     )
 
 
@@ -40,8 +45,14 @@ def test_example_documents_every_key():
         ("[discord]\ntoken='x'\ncolour='blue'", "discord.colour: unknown key"),
         ("[discord]\ntoken='x'\n[northca]\ntimeout_seconds='soon'", "northca.timeout_seconds:"),
         ("[discord]\ndev_guild_id=1", "discord.token: required"),
-        ("[discord]\ntoken='x'\n[status]\non_duty_code='10-99'", "on_duty_code '10-99' is not one of the configured codes"),
-        ("[discord]\ntoken='x'\n[northca]\nbase_url='ftp://x'", "northca.base_url: must be an http(s) URL"),
+        (
+            "[discord]\ntoken='x'\n[status]\non_duty_code='10-99'",
+            "on_duty_code '10-99' is not one of the configured codes",
+        ),
+        (
+            "[discord]\ntoken='x'\n[northca]\nbase_url='ftp://x'",
+            "northca.base_url: must be an http(s) URL",
+        ),
     ],
 )
 def test_bad_files_exit_nonzero_with_one_line_per_problem(tmp_path, content, expected):

@@ -25,9 +25,21 @@ def test_invisible_and_control_characters_are_removed(raw, clean):
 
 
 def test_every_text_field_of_a_request_body_is_cleaned():
-    unit = ActiveUnitUpsert(id="ADAM-12\u200b", officer_name="\u202eX", department="Pa\u2066trol", rank="P\x00O",
-                            officer_badge="5\u200c12", status="10-8\u200e")
-    assert unit.to_json() == {"id": "ADAM-12", "officer_name": "X", "department": "Patrol", "rank": "PO",
-                              "officer_badge": "512", "status": "10-8"}
+    unit = ActiveUnitUpsert(
+        id="ADAM-12\u200b",
+        officer_name="\u202eX",
+        department="Pa\u2066trol",
+        rank="P\x00O",
+        officer_badge="5\u200c12",
+        status="10-8\u200e",
+    )
+    assert unit.to_json() == {
+        "id": "ADAM-12",
+        "officer_name": "X",
+        "department": "Patrol",
+        "rank": "PO",
+        "officer_badge": "512",
+        "status": "10-8",
+    }
     shift = CreateShiftBody(id="s-1", officer_name="Smi\u200bth\u202e", department="\u2067EMS", status="completed\x1b")
     assert shift.to_json() == {"id": "s-1", "officer_name": "Smith", "department": "EMS", "status": "completed"}

@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import uuid
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -23,80 +22,40 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
 from bot.services import build_shift_service
 from bot.shifts import DutyChanged, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
-from bot.timefmt import duration_text
 from bot.storage import Database
-from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
+from bot.timefmt import duration_text
+from tests.helpers import (
+    ADMIN,
+    GUILD,
+    KEY,
+    MDT,
+    OFFICER,
+    OTHER,
+    OWNER,
+    iso_z,
+    plant_backlog,
+    settled,
+    shift_gets,
+    shift_posts,
+    until,
+)
 from tests.spec import validate_request
 
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
-T0 = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)  # a Wednesday
 MIN = timedelta(minutes=1)
 
 
 def recent() -> datetime:
     """A start time 3 h ago on a whole second: recent enough for the auto-end to leave alone."""
-    return (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
-
-
-def iso_z(value: datetime) -> str:
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
 
 
 # --- helpers ---------------------------------------------------------------------
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> None:
-    """Wait for real state (the sandbox's, typically) to become true."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-async def settled(service: ShiftService, shift_id: str, timeout: float = 10.0) -> ShiftRecord:
-    """The shift once it is synced or failed (each verdict in between is waited on)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    since = 0
-    while True:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise AssertionError(f"shift {shift_id} not synced or failed within {timeout}s: {await service.store.get(shift_id)}")
-        shift = await service.wait_for_sync(shift_id, remaining, since_ms=since)
-        if shift is not None and shift.sync_state in ("synced", "failed"):
-            return shift
-        if shift is not None and shift.last_attempt_ms is not None:
-            since = shift.last_attempt_ms + 1
-
-
-def shift_posts(sandbox: NorthcaSandbox) -> list[Any]:
-    return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith("/shifts")]
-
-
-def shift_gets(sandbox: NorthcaSandbox) -> list[Any]:
-    return [r for r in sandbox.requests if r.method == "GET" and r.path.endswith("/shifts")]
-
-
 def make_service(db: Database, client: NorthcaClient, **config: Any) -> ShiftService:
     config.setdefault("sync_interval_seconds", 0.05)
     return build_shift_service(db, LinkService(LinkStore(db), client), ProfileStore(db), client, ShiftConfig(**config))
-
-
-@pytest.fixture
-async def db(db_path) -> AsyncIterator[Database]:
-    database = Database(db_path)
-    await database.open()
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-async def linked(db: Database, sandbox: NorthcaSandbox) -> None:
-    sandbox.link(GUILD, MDT)
-    await LinkStore(db).save_request(GUILD, MDT, "test-request", "approved", OWNER, ADMIN, None)
 
 
 @pytest.fixture
@@ -146,7 +105,13 @@ class RefusingNorthca:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         if self.refusal and request.method == "POST" and request.path.endswith("/shifts"):
-            validate_request(request.method, request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body)
+            validate_request(
+                request.method,
+                request.path,
+                dict(request.query),
+                {k.lower(): v for k, v in request.headers.items()},
+                body,
+            )
             self.refused += 1
             payload = json.dumps({"ok": False, "error": self.refusal}).encode()
             return web.Response(status=400, body=payload, content_type="application/json")
@@ -173,7 +138,12 @@ async def test_start_break_end_duration_and_the_one_complete_write(service, work
     await ProfileStore(db).update(GUILD, OFFICER, badge="512", callsign="ADAM-12")
     t0 = recent()
     shift = await service.start(GUILD, OFFICER, display_name="Bubbleton", department="patrol", at=t0)
-    assert (shift.department, shift.officer_name, shift.officer_badge, shift.callsign) == ("Patrol", "Bubbleton", "512", "ADAM-12")
+    assert (shift.department, shift.officer_name, shift.officer_badge, shift.callsign) == (
+        "Patrol",
+        "Bubbleton",
+        "512",
+        "ADAM-12",
+    )
     assert (await service.toggle_break(GUILD, OFFICER, at=t0 + 10 * MIN)).on_break
     assert not (await service.toggle_break(GUILD, OFFICER, at=t0 + 25 * MIN)).on_break
     assert (await service.toggle_break(GUILD, OFFICER, at=t0 + 60 * MIN)).on_break
@@ -190,7 +160,10 @@ async def test_start_break_end_duration_and_the_one_complete_write(service, work
     assert stored["start_time"] == iso_z(t0) and stored["end_time"] == iso_z(t0 + 70 * MIN)
     assert stored["duration_ms"] == 45 * 60_000
     assert (stored["status"], stored["officer_name"], stored["officer_badge"], stored["department"]) == (
-        "completed", "Bubbleton", "512", "Patrol",
+        "completed",
+        "Bubbleton",
+        "512",
+        "Patrol",
     )
     assert stored["created_by_discord_id"] == str(OFFICER)
     assert len(shift_posts(sandbox)) == 1
@@ -215,7 +188,8 @@ async def test_profile_name_wins_over_display_name_and_end_status_is_configurabl
 
 async def test_second_start_refused_even_when_both_race(service):
     results = await asyncio.gather(
-        service.start(GUILD, OFFICER, display_name="A"), service.start(GUILD, OFFICER, display_name="A"),
+        service.start(GUILD, OFFICER, display_name="A"),
+        service.start(GUILD, OFFICER, display_name="A"),
         return_exceptions=True,
     )
     assert sum(isinstance(r, ShiftRecord) for r in results) == 1
@@ -229,7 +203,8 @@ async def test_database_itself_refuses_a_second_open_shift(service, db):
     shift = await service.start(GUILD, OFFICER, display_name="A")
     with pytest.raises(sqlite3.IntegrityError):
         await db.execute(
-            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms) VALUES ('x', ?, ?, ?, 'A', 1)",
+            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms)"
+            " VALUES ('x', ?, ?, ?, 'A', 1)",
             (GUILD, OFFICER, MDT),
         )
     await service.end(GUILD, OFFICER)
@@ -266,7 +241,7 @@ async def test_totals_today_and_this_week(service):
     totals = await service.totals(GUILD, OFFICER, now=T0)
     assert totals.today_ms == 150 * 60_000
     assert totals.week_ms == 210 * 60_000
-    assert totals.week_start == datetime(2025, 1, 13, tzinfo=timezone.utc)
+    assert totals.week_start == datetime(2025, 1, 13, tzinfo=UTC)
 
 
 # --- every exit path closes the shift, and tells the duty listeners ------------------------
@@ -283,7 +258,11 @@ async def test_duty_listeners_hear_every_start_and_every_kind_of_end(service, wo
     await service.end(GUILD, OFFICER)
     await service.start(GUILD, OFFICER, display_name="A")
     admin_ended = await service.end(GUILD, OFFICER, reason="admin", ended_by=ADMIN, note="forgot to clock off")
-    assert (admin_ended.end_reason, admin_ended.ended_by, admin_ended.end_note) == ("admin", ADMIN, "forgot to clock off")
+    assert (admin_ended.end_reason, admin_ended.ended_by, admin_ended.end_note) == (
+        "admin",
+        ADMIN,
+        "forgot to clock off",
+    )
     await service.start(GUILD, OFFICER, display_name="A")
     left = await service.end_if_open(GUILD, OFFICER, reason="left")
     assert left is not None and left.end_reason == "left"
@@ -294,10 +273,16 @@ async def test_duty_listeners_hear_every_start_and_every_kind_of_end(service, wo
     assert {s.member_id for s in removed} == {OFFICER, OTHER} and {s.end_reason for s in removed} == {"bot_removed"}
     await service.drain()
     assert heard == [
-        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
-        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
-        (GUILD, OFFICER, True), (GUILD, OFFICER, False),
-        (GUILD, OFFICER, True), (GUILD, OTHER, True), (GUILD, OFFICER, False), (GUILD, OTHER, False),
+        (GUILD, OFFICER, True),
+        (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True),
+        (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True),
+        (GUILD, OFFICER, False),
+        (GUILD, OFFICER, True),
+        (GUILD, OTHER, True),
+        (GUILD, OFFICER, False),
+        (GUILD, OTHER, False),
     ]
     for shift in removed:
         assert (await settled(service, shift.id)).synced
@@ -305,7 +290,7 @@ async def test_duty_listeners_hear_every_start_and_every_kind_of_end(service, wo
 
 
 async def test_auto_end_at_the_maximum_length(service, worker, sandbox):
-    shift = await service.start(GUILD, OFFICER, display_name="A", at=datetime.now(timezone.utc) - timedelta(hours=13))
+    shift = await service.start(GUILD, OFFICER, display_name="A", at=datetime.now(UTC) - timedelta(hours=13))
     [ended] = await service.auto_end_overdue()
     assert ended.id == shift.id and ended.end_reason == "auto" and "maximum shift length" in (ended.end_note or "")
     assert ended.ended_ms - ended.started_ms == 12 * 3_600_000 and ended.duration_ms == 12 * 3_600_000
@@ -497,17 +482,6 @@ async def test_many_ends_at_once_are_each_written_once(service, worker, sandbox)
 # --- issue 8: a maybe-applied shift is never written twice -----------------------------------
 
 
-def plant_backlog(sandbox: NorthcaSandbox, count: int, *, updated_at: datetime | None = None,
-                  status: str = "completed", department: str = "Patrol") -> None:
-    """Shifts other bots wrote to the MDT (a backlog after an outage), newest by default."""
-    stamp = iso_z(updated_at or datetime.now(timezone.utc))
-    for i in range(count):
-        sandbox.plant_shift(MDT, {
-            "id": str(uuid.uuid4()), "officer_name": f"Backlog {i}", "status": status, "department": department,
-            "start_time": stamp, "end_time": stamp, "duration_ms": 60_000, "created_at": stamp, "updated_at": stamp,
-        })
-
-
 def copies(sandbox: NorthcaSandbox, shift_id: str) -> int:
     return sum(s["id"] == shift_id for s in sandbox.shifts(MDT))
 
@@ -567,7 +541,7 @@ async def test_committed_shift_not_rewritten_when_lookup_window_is_full(db, clie
 async def test_lookup_reaching_back_past_the_first_attempt_proves_absence(service, worker, sandbox):
     # A full window, but its oldest shift is a day older than the first attempt: a shift written
     # at that attempt would be in it, so it is provably not on Northca and is written again.
-    plant_backlog(sandbox, 210, updated_at=datetime.now(timezone.utc) - timedelta(days=1))
+    plant_backlog(sandbox, 210, updated_at=datetime.now(UTC) - timedelta(days=1))
     sandbox.faults.add("500", times=1, method="POST", path=r"/shifts$")  # refused, not committed
     shift = await service.start(GUILD, OFFICER, display_name="A", department="Patrol")
     await service.end(GUILD, OFFICER)

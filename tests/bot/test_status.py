@@ -4,9 +4,7 @@ status service on a real SQLite file."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -19,21 +17,17 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
 from bot.services import build_shift_service, build_status_service
 from bot.shifts import DutyChanged, ShiftService
-from bot.unit_status import CALLSIGN_HINT, OffDuty, PanelsStale, UnitChange, UnitCoalescer
 from bot.storage import Database
-from tests.conftest import ADMIN, GUILD, MDT, OWNER
-
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
+from bot.unit_status import CALLSIGN_HINT, OffDuty, PanelsStale, UnitChange, UnitCoalescer
+from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, unit_puts
 
 
-def unit_puts(sandbox: NorthcaSandbox) -> list[list[dict]]:
-    """The unit lists of every PUT the sandbox received, in order."""
-    return [json.loads(r.body)["units"] for r in sandbox.requests if r.method == "PUT"]
-
-
-def change(version: int, unit_id: str = "ADAM-12", status: str = "10-8", member: int = OFFICER, guild: int = GUILD) -> UnitChange:
-    unit = ActiveUnitUpsert(id=unit_id, officer_name="B. Bubbleton", officer_badge="512", department="Patrol", rank="PO", status=status)
+def change(
+    version: int, unit_id: str = "ADAM-12", status: str = "10-8", member: int = OFFICER, guild: int = GUILD
+) -> UnitChange:
+    unit = ActiveUnitUpsert(
+        id=unit_id, officer_name="B. Bubbleton", officer_badge="512", department="Patrol", rank="PO", status=status
+    )
     return UnitChange(guild, MDT, member, version, unit, actor_id=member)
 
 
@@ -131,7 +125,7 @@ async def test_rate_limit_waits_as_told(coalescer, sandbox):
     sandbox.faults.add("429", times=1, path="/units/active", retry_after=0.3)
     coalescer.submit(change(1))
     assert await coalescer.wait_until(lambda c: c.puts_failed == 1)
-    failed_at = [r for r in sandbox.requests if r.method == "PUT"][0]
+    failed_at = next(r for r in sandbox.requests if r.method == "PUT")
     assert await coalescer.flush()
     assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-8"
     assert coalescer.puts_sent == 2 and failed_at.status == 429
@@ -167,7 +161,14 @@ async def test_without_batching_every_change_is_its_own_put_in_order(client, san
 
 
 class Env:
-    def __init__(self, db: Database, client: NorthcaClient, sandbox: NorthcaSandbox, config: StatusConfig, shifts: ShiftService | None):
+    def __init__(
+        self,
+        db: Database,
+        client: NorthcaClient,
+        sandbox: NorthcaSandbox,
+        config: StatusConfig,
+        shifts: ShiftService | None,
+    ):
         self.db, self.client, self.sandbox, self.config = db, client, sandbox, config
         self.links = LinkService(LinkStore(db), client)
         self.profiles = ProfileStore(db)
@@ -184,21 +185,7 @@ class Env:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "status.sqlite3")
-    await database.open()
-    yield database
-    await database.close()
-
-
-async def linked(db: Database, sandbox: NorthcaSandbox) -> None:
-    sandbox.link(GUILD, MDT)
-    await LinkStore(db).save_request(GUILD, MDT, "req-1", "approved", OWNER, ADMIN, None)
-
-
-@pytest.fixture
-async def env(db, client, sandbox) -> AsyncIterator[Env]:
-    await linked(db, sandbox)
+async def env(db, client, sandbox, linked) -> AsyncIterator[Env]:
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), None)
     await e.start()
     yield e
@@ -206,7 +193,9 @@ async def env(db, client, sandbox) -> AsyncIterator[Env]:
 
 
 async def test_set_status_records_and_sends_the_officer_unit(env, sandbox):
-    await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12", badge="512", rank="PO", department="Patrol", name="B. Bubbleton")
+    await env.profiles.update(
+        GUILD, OFFICER, callsign="ADAM-12", badge="512", rank="PO", department="Patrol", name="B. Bubbleton"
+    )
 
     result = await env.svc.set_status(GUILD, OFFICER, "10-23", display_name="bubbles", actor_id=OFFICER)
 
@@ -216,7 +205,12 @@ async def test_set_status_records_and_sends_the_officer_unit(env, sandbox):
     assert await env.coalescer.flush()
     unit = sandbox.units(MDT)["ADAM-12"]
     assert {k: unit[k] for k in ("id", "officer_name", "officer_badge", "department", "rank", "status")} == {
-        "id": "ADAM-12", "officer_name": "B. Bubbleton", "officer_badge": "512", "department": "Patrol", "rank": "PO", "status": "10-23",
+        "id": "ADAM-12",
+        "officer_name": "B. Bubbleton",
+        "officer_badge": "512",
+        "department": "Patrol",
+        "rank": "PO",
+        "status": "10-23",
     }
     assert (await env.svc.status_of(GUILD, OFFICER)).synced
     put = [r for r in sandbox.requests if r.method == "PUT"][-1]
@@ -228,7 +222,16 @@ async def test_unset_profile_fields_are_sent_as_unset(env, sandbox):
     await env.svc.set_status(GUILD, OFFICER, "10-8", display_name="Bubbles")
     assert await env.coalescer.flush()
     [units] = unit_puts(sandbox)
-    assert units == [{"id": "ADAM-12", "officer_name": "Bubbles", "officer_badge": "", "department": "", "rank": "", "status": "10-8"}]
+    assert units == [
+        {
+            "id": "ADAM-12",
+            "officer_name": "Bubbles",
+            "officer_badge": "",
+            "department": "",
+            "rank": "",
+            "status": "10-8",
+        }
+    ]
 
 
 async def test_no_callsign_says_what_to_do(env, sandbox):
@@ -258,7 +261,7 @@ async def test_versions_grow_and_the_newest_wins(env, sandbox):
 
 
 async def test_unsent_statuses_are_sent_after_a_restart(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     config = StatusConfig(batch_window_ms=30)
     first = Env(db, client, sandbox, config, None)
     await first.start()
@@ -285,7 +288,7 @@ async def test_unsent_statuses_are_sent_after_a_restart(db, client, sandbox):
 
 
 async def test_off_duty_officer_is_asked_to_start_a_shift(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
@@ -307,7 +310,7 @@ async def test_off_duty_officer_is_asked_to_start_a_shift(db, client, sandbox):
 async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sandbox):
     """10-7 needs no shift check, so it is checked faster than the 10-23 made just before it:
     still 10-7 is the officer's status, locally and on Northca."""
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
@@ -327,7 +330,7 @@ async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sa
 
 
 async def test_off_duty_rule_can_be_switched_off(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30, off_duty="allow"), shifts)
@@ -384,7 +387,7 @@ async def test_panels_are_rendered_at_most_once_per_window(env):
 
 
 async def test_released_callsign_stale_status_does_not_overwrite_new_owner_after_restart(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     config = StatusConfig(batch_window_ms=30)
     first = Env(db, client, sandbox, config, None)
     await first.start()
@@ -446,7 +449,7 @@ async def test_a_later_success_on_the_same_mdt_releases_a_rate_limited_lane(clie
 
 
 async def test_officer_click_is_not_overwritten_by_the_automatic_on_duty_code(db, client, sandbox):
-    await linked(db, sandbox)
+    await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
     e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)

@@ -30,7 +30,8 @@ async def test_transaction_rolls_back_on_error(tmp_path):
     with pytest.raises(RuntimeError):
         async with db.transaction():
             await db.execute(
-                "INSERT INTO guild_links (guild_id, mdt_id, status, created_at, updated_at) VALUES (1, 'm', 'pending', 'x', 'x')"
+                "INSERT INTO guild_links (guild_id, mdt_id, status, created_at, updated_at)"
+                " VALUES (1, 'm', 'pending', 'x', 'x')"
             )
             raise RuntimeError("boom")
     assert await db.fetchone("SELECT * FROM guild_links") is None
@@ -101,6 +102,6 @@ async def test_tasks_started_inside_a_transaction_belong_to_it(tmp_path):
     async with db.transaction():
         await asyncio.gather(db.execute(INSERT_LINK, (1, "a")), db.execute(INSERT_LINK, (2, "b")))
     assert len(await db.fetchall("SELECT * FROM guild_links")) == 2
-    with pytest.raises(RuntimeError, match="inside Database.transaction"):
-        db.conn  # the raw connection would bypass the gate
+    with pytest.raises(RuntimeError, match=r"inside Database\.transaction"):
+        _ = db.conn  # the raw connection would bypass the gate
     await db.close()

@@ -8,14 +8,12 @@ import sqlite3
 import pytest
 
 from bot.links import LinkStore
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, OWNER
 from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_M, ADMIN_PERMS, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
 
 pytestmark = pytest.mark.asyncio
 
-ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 OWNER_M = builders.member(OWNER, permissions=MEMBER_PERMS, username="owner")
-OFFICER = 444444444444444444
 OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer")
 
 
@@ -46,7 +44,11 @@ async def test_link_posts_request_for_the_owner(start_bot, sandbox):
     assert public.custom_ids == [f"northca:link:approve:{request_id}"]
     link = await stored(h)
     assert (link.mdt_id, link.status, link.request_id, link.owner_discord_id, link.requested_by) == (
-        MDT, "pending", request_id, OWNER, ADMIN
+        MDT,
+        "pending",
+        request_id,
+        OWNER,
+        ADMIN,
     )
     assert sandbox.requests[-1].headers["x-discord-actor"] == str(ADMIN)
 
@@ -129,7 +131,11 @@ async def test_only_the_owner_can_approve(start_bot, sandbox):
 
 @pytest.mark.parametrize(
     ("decision", "message", "status"),
-    [("expired", "has expired", "expired"), ("denied", "was denied", "denied"), ("approved", "already approved", "approved")],
+    [
+        ("expired", "has expired", "expired"),
+        ("denied", "was denied", "denied"),
+        ("approved", "already approved", "approved"),
+    ],
 )
 async def test_approve_after_northca_decided(start_bot, sandbox, decision, message, status):
     h = await start_bot()
@@ -158,7 +164,7 @@ async def test_link_status_before_and_after_approval(start_bot, sandbox):
     none_yet = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
     assert none_yet.ephemeral and "not linked to a Northca MDT yet" in none_yet.content
 
-    _, public = await request_link(h)
+    _, _public = await request_link(h)
     before = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
     fields = {f["name"]: f["value"] for f in before.embeds[0]["fields"]}
     assert before.ephemeral and fields["Status"].startswith("⏳")
@@ -229,7 +235,6 @@ async def test_unexpected_error_shows_a_trace_id_that_is_logged(start_bot, caplo
 
 
 async def test_secrets_never_logged_or_shown(start_bot, sandbox, caplog):
-    from tests.conftest import KEY
 
     h = await start_bot()
     sandbox.faults.add("500", times=1)
@@ -407,11 +412,15 @@ async def test_new_link_racing_an_approval_does_not_overwrite_the_approved_link(
     held = sandbox.faults.hold(r"/link-requests$", method="POST")
     asking = await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=MDT_B)  # /link for B is out ...
     await asyncio.wait_for(held.arrived.wait(), 10)
-    await (await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)).final()  # ... A approved
+    await (
+        await h.click(public.custom_ids[0], member=OWNER_M, guild_id=GUILD, message=public)
+    ).final()  # ... A approved
     held.release()
     refused = await asking.final()
 
-    assert refused.ephemeral and f"already linked to MDT `{MDT}`" in refused.content and "/unlink first" in refused.content
+    assert (
+        refused.ephemeral and f"already linked to MDT `{MDT}`" in refused.content and "/unlink first" in refused.content
+    )
     link = await stored(h)
     assert (link.mdt_id, link.status) == (MDT, "approved")
     assert (await officer_start(h)).content.startswith("You are on duty since <t:")

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import GUILD, MDT, MEMBER_PERMS, link_guild
-from tests.bot.test_shifts import settled
 from tests.harness import UserOption, builders
+from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, fields, link_guild, settled
 
 pytestmark = pytest.mark.asyncio
 
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
-OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="smith")
-
-
-def fields(embed: dict) -> dict[str, str]:
-    return {f["name"]: f["value"] for f in embed["fields"]}
 
 
 async def test_set_stores_a_normalised_profile(start_bot):
     h = await start_bot()
     reply = await h.slash(
-        "profile set", member=OFFICER_M, guild_id=GUILD,
-        callsign="  adam-12 ", badge="512", rank="PO", department="patrol", name="  B.   Bubbleton ",
+        "profile set",
+        member=OFFICER_M,
+        guild_id=GUILD,
+        callsign="  adam-12 ",
+        badge="512",
+        rank="PO",
+        department="patrol",
+        name="  B.   Bubbleton ",
     )
     assert reply.callback_type == 4 and reply.ephemeral
     assert reply.content == "Profile updated (callsign, badge, rank, department, name)."
@@ -32,7 +30,11 @@ async def test_set_stores_a_normalised_profile(start_bot):
     assert shown["Callsign"] == "`ADAM-12`" and shown["Department"] == "Patrol" and shown["Name"] == "B. Bubbleton"
     profile = await h.bot.profiles.get(GUILD, OFFICER)
     assert (profile.callsign, profile.badge, profile.rank, profile.department, profile.name) == (
-        "ADAM-12", "512", "PO", "Patrol", "B. Bubbleton"
+        "ADAM-12",
+        "512",
+        "PO",
+        "Patrol",
+        "B. Bubbleton",
     )
 
 

@@ -10,23 +10,35 @@ import pytest
 
 from bot.shifts import ShiftRecord
 from bot.timefmt import duration_text
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, link_guild
 from tests.harness import builders
-from tests.bot.test_shifts import plant_backlog, settled, shift_posts, until
+from tests.helpers import (
+    ADMIN,
+    ADMIN_M,
+    GUILD,
+    MDT,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    OWNER,
+    HugeAnswer,
+    link_guild,
+    make_config,
+    plant_backlog,
+    settled,
+    shift_posts,
+    until,
+)
 
 pytestmark = pytest.mark.asyncio
 
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
 SUPERVISOR = 666666666666666666
 DUTY_ROLE = 700000000000000001
 SUP_ROLE = 700000000000000002
 LOG_CH = 710000000000000001
 GENERAL_CH = 710000000000000002
 
-OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
-ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 SUPERVISOR_M = builders.member(SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUP_ROLE])
 
 SHIFT_CONFIG = {
@@ -41,9 +53,14 @@ async def boot(start_bot, sandbox, *, linked: bool = True, me_permissions: int |
     h = await start_bot(shifts={**SHIFT_CONFIG, **shifts})
     extra = {} if me_permissions is None else {"me_permissions": me_permissions}
     h.add_guild(
-        GUILD, name="Test County RP", owner_id=ADMIN,
+        GUILD,
+        name="Test County RP",
+        owner_id=ADMIN,
         roles=[builders.role(DUTY_ROLE, "On Duty", position=1), builders.role(SUP_ROLE, "Sergeant", position=2)],
-        channels=[builders.channel(GENERAL_CH, guild_id=GUILD, name="general"), builders.channel(LOG_CH, guild_id=GUILD, name="shift-log")],
+        channels=[
+            builders.channel(GENERAL_CH, guild_id=GUILD, name="general"),
+            builders.channel(LOG_CH, guild_id=GUILD, name="shift-log"),
+        ],
         **extra,
     )
     if linked:
@@ -71,7 +88,9 @@ def fields(reply) -> dict[str, str]:
 async def log_line(h, pattern: str, since: int = 0) -> str:
     rec = await h.fake.wait_for(
         lambda r: re.search(pattern, (r.json or {}).get("content", "")) is not None,
-        method="POST", path=rf"^/channels/{LOG_CH}/messages$", since=since,
+        method="POST",
+        path=rf"^/channels/{LOG_CH}/messages$",
+        since=since,
     )
     return rec.json["content"]
 
@@ -128,7 +147,10 @@ async def test_break_and_end_count_duty_time_and_sync_once(start_bot, sandbox):
     assert fields(verdict)["Breaks"].startswith("1 (")
     [stored] = sandbox.shifts(MDT)
     assert (stored["id"], stored["duration_ms"], stored["department"], stored["officer_name"]) == (
-        shift.id, shift.duration_ms, "Patrol", "Ofc. Bubbleton",
+        shift.id,
+        shift.duration_ms,
+        "Patrol",
+        "Ofc. Bubbleton",
     )
     assert stored["created_by_discord_id"] == str(OFFICER) and stored["status"] == "completed"
     removed = await h.fake.wait_for(method="DELETE", path=rf"/guilds/{GUILD}/members/{OFFICER}/roles/{DUTY_ROLE}$")
@@ -147,7 +169,10 @@ async def test_second_start_is_refused_with_the_time_on_duty(start_bot, sandbox)
 async def test_end_break_and_status_without_an_open_shift(start_bot, sandbox):
     h = await boot(start_bot, sandbox)
     end = await h.slash("shift", sub="end", member=OFFICER_M, guild_id=GUILD)
-    assert end.ephemeral and end.content == "You are not on duty: there is no open shift to end. Use /shift start to go on duty."
+    assert (
+        end.ephemeral
+        and end.content == "You are not on duty: there is no open shift to end. Use /shift start to go on duty."
+    )
     brk = await h.slash("shift", sub="break", member=OFFICER_M, guild_id=GUILD)
     assert brk.ephemeral and "not on duty" in brk.content
     status = await h.slash("shift", sub="status", member=OFFICER_M, guild_id=GUILD)
@@ -169,7 +194,9 @@ async def test_another_member_cannot_end_your_shift(start_bot, sandbox):
     assert refused.ephemeral and f"This button belongs to <@{OFFICER}>'s shift" in refused.content
     own = await h.slash("shift", sub="end", member=OTHER_M, guild_id=GUILD)
     assert "You are not on duty" in own.content
-    not_admin = await h.slash("shift admin end", member=OTHER_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M)})
+    not_admin = await h.slash(
+        "shift admin end", member=OTHER_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M)}
+    )
     assert not_admin.ephemeral and "Manage Server permission or a supervisor role" in not_admin.content
     assert await h.bot.shifts.open_shift(GUILD, OFFICER) is not None
     # The officer's own button works.
@@ -182,7 +209,12 @@ async def test_admin_end_by_manage_server_or_supervisor_role(start_bot, sandbox)
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     await start_shift(h, member=OTHER_M)
-    first = await h.slash("shift admin end", member=ADMIN_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M), "reason": "forgot to clock off"})
+    first = await h.slash(
+        "shift admin end",
+        member=ADMIN_M,
+        guild_id=GUILD,
+        options={"member": builders.UserOption(OFFICER_M), "reason": "forgot to clock off"},
+    )
     assert first.ephemeral and first.content.startswith(f"Ended <@{OFFICER}>'s shift: ")
     verdict = await first.followup()
     assert verdict.content.endswith("Synced to Northca ✅")
@@ -191,9 +223,13 @@ async def test_admin_end_by_manage_server_or_supervisor_role(start_bot, sandbox)
     assert (shift.end_reason, shift.ended_by, shift.end_note) == ("admin", ADMIN, "forgot to clock off")
     assert f"ended by <@{ADMIN}>: forgot to clock off" in await log_line(h, "off duty")
     # A supervisor role is enough, without Manage Server.
-    by_sergeant = await h.slash("shift admin end", member=SUPERVISOR_M, guild_id=GUILD, options={"member": builders.UserOption(OTHER_M)})
+    by_sergeant = await h.slash(
+        "shift admin end", member=SUPERVISOR_M, guild_id=GUILD, options={"member": builders.UserOption(OTHER_M)}
+    )
     assert by_sergeant.content.startswith(f"Ended <@{OTHER}>'s shift")
-    nothing = await h.slash("shift admin end", member=ADMIN_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M)})
+    nothing = await h.slash(
+        "shift admin end", member=ADMIN_M, guild_id=GUILD, options={"member": builders.UserOption(OFFICER_M)}
+    )
     assert nothing.ephemeral and nothing.content == f"<@{OFFICER}> is not on duty: there is no open shift to end."
     await settled(h.bot.shifts, (await only_shift(h, OTHER)).id)
     assert len(sandbox.shifts(MDT)) == 2 and len(shift_posts(sandbox)) == 2
@@ -258,8 +294,10 @@ async def test_northca_down_at_end_then_back_synced_exactly_once(start_bot, sand
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     sandbox.faults.add("500", times=10_000, path=r"/shifts$")
-    first, verdict = await end_shift(h)
-    assert re.fullmatch(r"Shift ended: \d+ s\. Northca is unreachable; it will be sent automatically\.", verdict.content)
+    _first, verdict = await end_shift(h)
+    assert re.fullmatch(
+        r"Shift ended: \d+ s\. Northca is unreachable; it will be sent automatically\.", verdict.content
+    )
     assert sandbox.shifts(MDT) == []
     sandbox.faults.clear()
     shift = await settled(h.bot.shifts, (await only_shift(h)).id)
@@ -271,7 +309,7 @@ async def test_commit_then_500_is_synced_exactly_once(start_bot, sandbox):
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     sandbox.faults.add("commit_then_500", times=1, method="POST", path=r"/shifts$")
-    first, verdict = await end_shift(h)
+    _first, verdict = await end_shift(h)
     assert verdict.content.endswith("Synced to Northca ✅")  # found by the lookup
     assert len(sandbox.shifts(MDT)) == 1 and len(shift_posts(sandbox)) == 1
 
@@ -280,7 +318,7 @@ async def test_refused_shift_is_kept_listed_and_retried_by_a_supervisor(start_bo
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     sandbox.unlink(GUILD, MDT)  # 403 MDT not linked to this guild
-    first, verdict = await end_shift(h)
+    _first, verdict = await end_shift(h)
     assert "Northca refused it (MDT not linked to this guild)" in verdict.content
     assert "could not be sent to Northca: MDT not linked to this guild" in await log_line(h, "could not be sent")
 
@@ -311,7 +349,7 @@ async def test_restart_between_start_and_end_counts_the_real_duration(start_bot,
     await h.bot.close()
     h.close()
     h2 = await boot(start_bot, sandbox)
-    first, verdict = await end_shift(h2)
+    _first, verdict = await end_shift(h2)
     assert verdict.content.endswith("Synced to Northca ✅")
     shift = await only_shift(h2)
     assert shift.id == started.id and shift.duration_ms == shift.ended_ms - started.started_ms
@@ -336,12 +374,13 @@ async def test_buttons_of_an_old_answer_work_after_a_restart(start_bot, sandbox)
 
 async def test_start_with_a_pending_link_acknowledges_before_asking_northca(start_bot, sandbox):
     from bot.links import LinkStore
-    from tests.conftest import OWNER
 
     h = await boot(start_bot, sandbox, linked=False)
     await LinkStore(h.bot.db).save_request(GUILD, MDT, "pending-request", "pending", OWNER, ADMIN, None)
     # Requested a while ago, last checked then; approved on Northca meanwhile.
-    await h.bot.db.execute("UPDATE guild_links SET checked_at = '2020-01-01T00:00:00.000+00:00' WHERE guild_id = ?", (GUILD,))
+    await h.bot.db.execute(
+        "UPDATE guild_links SET checked_at = '2020-01-01T00:00:00.000+00:00' WHERE guild_id = ?", (GUILD,)
+    )
     sandbox.link(GUILD, MDT)
     sandbox.faults.latency = 0.5
     first = await h.slash("shift", sub="start", member=OFFICER_M, guild_id=GUILD)
@@ -373,7 +412,8 @@ async def test_shift_log_line_is_posted_with_a_2500_character_northca_refusal(st
     await end_shift(h)
     rec = await h.fake.wait_for(
         lambda r: "could not be sent" in (r.json or {}).get("content", "") and r.ok,
-        method="POST", path=rf"^/channels/{LOG_CH}/messages$",
+        method="POST",
+        path=rf"^/channels/{LOG_CH}/messages$",
     )
     line = h.fake.messages[int(rec.response["id"])]["content"]
     assert line.startswith(f"⚠️ The shift of <@{OFFICER}> could not be sent to Northca: EEEE") and len(line) <= 2000
@@ -384,7 +424,7 @@ async def test_restart_between_end_and_sync_sends_it_once(start_bot, sandbox):
     h = await boot(start_bot, sandbox)
     await start_shift(h)
     sandbox.faults.add("500", times=10_000, path=r"/shifts$")
-    first, verdict = await end_shift(h)
+    _first, verdict = await end_shift(h)
     assert "it will be sent automatically" in verdict.content
     shift_id = (await only_shift(h)).id
     await h.bot.close()
@@ -425,15 +465,25 @@ async def test_list_shows_readable_pages_and_filters_by_member(start_bot, sandbo
     assert len(lines) == 10 and page1.embeds[0]["footer"]["text"].startswith("Page 1 of 2 · 12 shifts")
     assert re.fullmatch(r"\*\*Officer \\\*\d+\\\*\*\* · Patrol · <t:\d+:f> · \d+ s", lines[0]), lines[0]
     assert [c["disabled"] for c in page1.components[0]["components"]] == [True, False]
-    nxt = [cid for cid in page1.custom_ids if ":next:" in cid][0]
+    nxt = next(cid for cid in page1.custom_ids if ":next:" in cid)
     page2 = await (await h.click(nxt, member=OFFICER_M, guild_id=GUILD, message=page1)).final()
     assert len(page2.embeds[0]["description"].splitlines()) == 2
     assert page2.embeds[0]["footer"]["text"].startswith("Page 2 of 2")
 
-    one = await (await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD, options={"member": builders.UserOption(builders.member(members[3], permissions=MEMBER_PERMS))})).final()
+    one = await (
+        await h.slash(
+            "shift",
+            sub="list",
+            member=OFFICER_M,
+            guild_id=GUILD,
+            options={"member": builders.UserOption(builders.member(members[3], permissions=MEMBER_PERMS))},
+        )
+    ).final()
     assert one.embeds[0]["description"].count("\n") == 1  # the filter line and one shift
     assert "Officer \\*3\\*" in one.embeds[0]["description"] and one.custom_ids == []
-    none = await (await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD, department="Fire", limit=5)).final()
+    none = await (
+        await h.slash("shift", sub="list", member=OFFICER_M, guild_id=GUILD, department="Fire", limit=5)
+    ).final()
     assert none.embeds[0]["description"].startswith("No shifts found.")
     assert [r.query.get("department") for r in sandbox.requests if r.method == "GET"][-1] == "Fire"
 
@@ -470,11 +520,16 @@ async def test_unconfirmed_shift_is_listed_and_a_supervisor_decides(start_bot, s
     assert "reach back to" in text  # the reason
     assert pending.embeds[0]["footer"]["text"].startswith("2 unconfirmed, 0 failed, 0 waiting")
     assert pending.custom_ids == [
-        f"northca:shift:decide:found:{on_northca.id}", f"northca:shift:decide:send:{on_northca.id}",
-        f"northca:shift:decide:found:{not_there.id}", f"northca:shift:decide:send:{not_there.id}",
+        f"northca:shift:decide:found:{on_northca.id}",
+        f"northca:shift:decide:send:{on_northca.id}",
+        f"northca:shift:decide:found:{not_there.id}",
+        f"northca:shift:decide:send:{not_there.id}",
     ]
     assert [c["label"] for row in pending.components for c in row["components"]] == [
-        "#1: It is on Northca", "#1: Send anyway", "#2: It is on Northca", "#2: Send anyway",
+        "#1: It is on Northca",
+        "#1: Send anyway",
+        "#2: It is on Northca",
+        "#2: Send anyway",
     ]
 
     # The permission is checked again on every press.
@@ -522,9 +577,6 @@ async def test_shift_list_shows_the_readable_shifts_when_one_record_is_malformed
 
 
 async def test_huge_answer_does_not_stall_the_bot(start_bot, sandbox, db_path):
-    from tests.conftest import make_config
-    from tests.northca.test_client import HugeAnswer
-
     huge = HugeAnswer(48 * 1024 * 1024, announce_length=False)
     await huge.start()
     try:

@@ -6,15 +6,24 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cogs.test_status import fields, post_panel, set_id, settle, wait_panel_edit
-from tests.conftest import GUILD, MDT, MEMBER_PERMS, link_guild
 from tests.harness import builders
+from tests.helpers import (
+    GUILD,
+    MDT,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    fields,
+    link_guild,
+    post_panel,
+    set_id,
+    settle,
+    wait_panel_edit,
+)
 
 pytestmark = pytest.mark.asyncio
 
-OFFICER = 444444444444444444
-OTHER = 555555555555555555
-OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="smith")
 
 

@@ -3,39 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import itertools
 
 import pytest
 
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, MEMBER_PERMS, link_guild
 from tests.harness import ChannelOption, builders
+from tests.helpers import (
+    ADMIN_M,
+    GUILD,
+    MDT,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    fields,
+    link_guild,
+    post_panel,
+    set_id,
+    settle,
+    unit_puts,
+    wait_panel_edit,
+)
 
 pytestmark = pytest.mark.asyncio
 
-ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
-OFFICER = 444444444444444444
-OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
 CODES = ["10-8", "10-6", "10-7", "10-23", "10-97"]
-
-
-def set_id(code: str) -> str:
-    return f"northca:status:set:{code}"
-
-
-def unit_puts(sandbox, since: int = 0) -> list[list[dict]]:
-    """The unit lists of the PUTs the sandbox received (from the `since`-th on)."""
-    return [json.loads(r.body)["units"] for r in sandbox.requests if r.method == "PUT"][since:]
-
-
-def fields(embed: dict) -> dict[str, str]:
-    return {f["name"]: f["value"] for f in embed["fields"]}
-
-
-async def settle(h) -> None:
-    """Wait until shift listeners, Northca updates and panel renders have all run."""
-    await h.bot.shifts.drain()
-    assert await h.bot.unit_status.coalescer.flush()
-    assert await h.bot.unit_status.wait_rendered()
 
 
 async def ready(start_bot, sandbox, officers=(OFFICER,), **status):
@@ -46,29 +37,11 @@ async def ready(start_bot, sandbox, officers=(OFFICER,), **status):
     for i, member_id in enumerate(officers):
         callsign = "ADAM-12" if member_id == OFFICER else f"UNIT-{i}"
         await h.bot.profiles.update(GUILD, member_id, callsign=callsign, badge="512", rank="PO", department="Patrol")
-        await h.bot.shifts.start(GUILD, member_id, display_name="Ofc. Bubbleton" if member_id == OFFICER else f"Officer {i}")
+        await h.bot.shifts.start(
+            GUILD, member_id, display_name="Ofc. Bubbleton" if member_id == OFFICER else f"Officer {i}"
+        )
     await settle(h)
     return h
-
-
-async def post_panel(h):
-    """/status panel as the admin; returns the panel message (as the fake holds it)."""
-    first = await h.slash("status panel", member=ADMIN_M, guild_id=GUILD)
-    assert first.callback_type == 5 and first.ephemeral
-    done = await first.final()
-    assert done.ephemeral and "Status panel posted" in done.content
-    [panel] = await h.bot.unit_status.panels(GUILD)
-    return h.fake.messages[panel.message_id]
-
-
-async def wait_panel_edit(h, message_id: int, predicate, since: int = 0):
-    def matches(rec) -> bool:
-        return (
-            rec.method == "PATCH" and rec.path.endswith(f"/messages/{message_id}") and rec.ok
-            and predicate(fields((rec.json.get("embeds") or [{"fields": []}])[0]))
-        )
-
-    return await h.fake.wait_for(matches, timeout=10, since=since)
 
 
 async def test_panel_lists_codes_with_one_button_each(start_bot, sandbox):
@@ -80,8 +53,11 @@ async def test_panel_lists_codes_with_one_button_each(start_bot, sandbox):
     assert labels == ["10-8 In service", "10-6 Busy", "10-7 Out of service", "10-23 On scene", "10-97 En route"]
     # The officer went 10-8 when their shift started.
     assert fields(panel["embeds"][0]) == {
-        "10-8 · In service (1)": "`ADAM-12`", "10-6 · Busy (0)": "—", "10-7 · Out of service (0)": "—",
-        "10-23 · On scene (0)": "—", "10-97 · En route (0)": "—",
+        "10-8 · In service (1)": "`ADAM-12`",
+        "10-6 · Busy (0)": "—",
+        "10-7 · Out of service (0)": "—",
+        "10-23 · On scene (0)": "—",
+        "10-97 · En route (0)": "—",
     }
 
 
@@ -132,7 +108,11 @@ async def test_click_answers_at_once_then_updates_northca_and_the_panel(start_bo
     assert await h.bot.unit_status.coalescer.flush()
     unit = sandbox.units(MDT)["ADAM-12"]
     assert {k: unit[k] for k in ("officer_name", "officer_badge", "department", "rank", "status")} == {
-        "officer_name": "Ofc. Bubbleton", "officer_badge": "512", "department": "Patrol", "rank": "PO", "status": "10-23",
+        "officer_name": "Ofc. Bubbleton",
+        "officer_badge": "512",
+        "department": "Patrol",
+        "rank": "PO",
+        "status": "10-23",
     }
     edit = await wait_panel_edit(h, int(panel["id"]), lambda f: f.get("10-23 · On scene (1)") == "`ADAM-12`")
     assert fields(edit.json["embeds"][0])["10-8 · In service (0)"] == "—"
@@ -157,7 +137,7 @@ async def test_two_quick_clicks_send_only_the_latest(start_bot, sandbox):
     panel_edits = [r for r in h.fake.find("PATCH", rf"/messages/{panel['id']}$")]
     assert 1 <= len(panel_edits) <= 2
     assert all(fields(r.json["embeds"][0])["10-8 · In service (0)"] == "—" for r in panel_edits)
-    assert all(b.time - a.time >= 0.9 for a, b in zip(panel_edits, panel_edits[1:]))  # at most one per window
+    assert all(b.time - a.time >= 0.9 for a, b in itertools.pairwise(panel_edits))  # at most one per window
     assert fields(panel_edits[-1].json["embeds"][0])["10-97 · En route (1)"] == "`ADAM-12`"
 
 
@@ -168,10 +148,12 @@ async def test_a_burst_from_many_officers_becomes_few_puts(start_bot, sandbox):
     base = len(unit_puts(sandbox))
     picks = {member_id: CODES[i % len(CODES)] for i, member_id in enumerate(officers)}
 
-    replies = await asyncio.gather(*(
-        h.click(set_id(code), member=builders.member(member_id, permissions=MEMBER_PERMS), message=panel)
-        for member_id, code in picks.items()
-    ))
+    replies = await asyncio.gather(
+        *(
+            h.click(set_id(code), member=builders.member(member_id, permissions=MEMBER_PERMS), message=panel)
+            for member_id, code in picks.items()
+        )
+    )
     assert all(r.ephemeral and r.content.startswith("You are now") for r in replies)
     assert await h.bot.unit_status.coalescer.flush()
 
@@ -265,7 +247,9 @@ async def test_a_panel_deleted_in_discord_is_forgotten(start_bot, sandbox):
     panel = await post_panel(h)
     h.fake.fail_next(rf"/messages/{panel['id']}$", 404, method="PATCH", code=10008, message="Unknown Message")
     await h.click(set_id("10-8"), member=OFFICER_M, message=panel)
-    await h.fake.wait_for(lambda r: r.method == "PATCH" and r.path.endswith(f"/messages/{panel['id']}") and r.status == 404)
+    await h.fake.wait_for(
+        lambda r: r.method == "PATCH" and r.path.endswith(f"/messages/{panel['id']}") and r.status == 404
+    )
     assert await h.bot.unit_status.wait_rendered()
     assert await h.bot.unit_status.panels(GUILD) == []
 

@@ -1,5 +1,11 @@
 """Offline Discord harness: a fake REST API plus helpers that drive a real discord.py bot.
 
+By role: fake_api.py (the fake REST server) with discord_routes.py (what it answers by itself)
+and limits.py (Discord's message limits it enforces); recorded.py (what a test reads back:
+Recorded, InteractionContext, Reply); harness.py (the user actions: Harness.slash/click/
+autocomplete/submit_modal) with gateway.py (what the gateway would do); builders/ (payloads).
+The Discord facts all of it relies on are in README.md.
+
 Typical use::
 
     async with FakeDiscord() as fake:
@@ -33,15 +39,9 @@ from .builders import (
     snowflake,
     user,
 )
-from .fake_discord import (
-    FakeDiscord,
-    FakeTimeout,
-    Harness,
-    InteractionContext,
-    NoResponse,
-    Recorded,
-    Reply,
-)
+from .fake_api import FakeDiscord
+from .harness import Harness
+from .recorded import FakeTimeout, InteractionContext, NoResponse, Recorded, Reply
 
 __all__ = [
     "DEFAULT_APP_PERMISSIONS",

@@ -253,7 +253,7 @@ BOB_M = member(BOB, username="bob")
 
 @pytest.mark.asyncio
 async def test_login_and_route_base(fake: FakeDiscord) -> None:
-    assert discord.http.Route.BASE == fake.base_url
+    assert fake.base_url == discord.http.Route.BASE
     b = ThrowawayBot()
     await b.login("t")
     try:
@@ -270,7 +270,7 @@ async def test_route_base_restored() -> None:
     async with FakeDiscord() as f:
         assert discord.http.Route.BASE.startswith("http://127.0.0.1:")
         assert f.port
-    assert discord.http.Route.BASE == before
+    assert before == discord.http.Route.BASE
 
 
 @pytest.mark.asyncio
@@ -359,7 +359,9 @@ async def test_persistent_view_and_dynamic_item(h: Harness, fake: FakeDiscord) -
         snowflake(),
         h._default_channels[GUILD],
         content="Duty panel",
-        components=[{"type": 1, "components": [{"type": 2, "style": 3, "label": "Clock in", "custom_id": "panel:clock-in"}]}],
+        components=[
+            {"type": 1, "components": [{"type": 2, "style": 3, "label": "Clock in", "custom_id": "panel:clock-in"}]}
+        ],
         guild_id=GUILD,
         author=fake.bot_user_payload(),
     )
@@ -370,7 +372,9 @@ async def test_persistent_view_and_dynamic_item(h: Harness, fake: FakeDiscord) -
     dyn_msg = message_payload(
         snowflake(),
         h._default_channels[GUILD],
-        components=[{"type": 1, "components": [{"type": 2, "style": 1, "label": "End", "custom_id": f"shift:end:{BOB}"}]}],
+        components=[
+            {"type": 1, "components": [{"type": 2, "style": 1, "label": "End", "custom_id": f"shift:end:{BOB}"}]}
+        ],
         guild_id=GUILD,
     )
     r2 = await h.click(f"shift:end:{BOB}", member=BOB_M, message=dyn_msg)
@@ -555,7 +559,7 @@ async def test_over_limit_followup_and_edit_are_refused(h: Harness, fake: FakeDi
     assert reply.content == "refused 400 50035"
     refused = [r for r in fake.requests if r.status == 400]
     assert len(refused) == 1 and refused[0].response["errors"] == {"content": too_long(2000)}
-    assert all("x" * 2001 != m.get("content") for m in fake.messages.values())
+    assert all(m.get("content") != "x" * 2001 for m in fake.messages.values())
 
 
 @pytest.mark.asyncio

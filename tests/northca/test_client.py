@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -26,18 +24,23 @@ from bot.northca.errors import (
     NorthcaUnavailable,
 )
 from bot.northca.models import ActiveUnitUpsert, CreateShiftBody
-from bot.northca.sandbox import NorthcaSandbox
-from tests.conftest import ADMIN, GUILD, KEY, MDT, OWNER
+from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, HugeAnswer
 from tests.spec import validate_request
 
 pytestmark = pytest.mark.asyncio
 
 
 def completed_shift(**overrides) -> CreateShiftBody:
-    start = datetime(2026, 11, 21, 20, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
     fields = dict(
-        id=str(uuid.uuid4()), officer_name="B. Bubbleton", officer_badge="512", department="Patrol",
-        status="completed", start_time=start, end_time=start + timedelta(hours=2), duration_ms=7_200_000,
+        id=str(uuid.uuid4()),
+        officer_name="B. Bubbleton",
+        officer_badge="512",
+        department="Patrol",
+        status="completed",
+        start_time=start,
+        end_time=start + timedelta(hours=2),
+        duration_ms=7_200_000,
     )
     fields.update(overrides)
     return CreateShiftBody(**fields)
@@ -152,7 +155,9 @@ async def test_list_most_recent_first_with_filters_and_cap(client, sandbox):
 async def test_upsert_units_and_empty_strings_read_as_unset(client, sandbox):
     sandbox.link(GUILD, MDT)
     units = await client.upsert_active_units(
-        MDT, [ActiveUnitUpsert(id="ADAM-12", officer_name="B. Bubbleton", status="10-8"), ActiveUnitUpsert(id="LINCOLN-3")], GUILD
+        MDT,
+        [ActiveUnitUpsert(id="ADAM-12", officer_name="B. Bubbleton", status="10-8"), ActiveUnitUpsert(id="LINCOLN-3")],
+        GUILD,
     )
     by_id = {u.id: u for u in units}
     assert by_id["ADAM-12"].status == "10-8"
@@ -186,7 +191,12 @@ async def test_sandbox_auth_and_body_errors(http, sandbox):
         ({"x-partner-key": KEY}, b'{"mdt_id": "x"}', 401, "Unauthorized"),
         ({"x-partner-key": KEY, "x-discord-guild": str(GUILD)}, b"{not json", 400, "Invalid JSON"),
         ({"x-partner-key": KEY, "x-discord-guild": str(GUILD)}, b"{}", 400, "Missing required fields: mdt_id"),
-        ({"x-partner-key": KEY, "x-discord-guild": str(GUILD)}, b'{"mdt_id": "x", "extra": 1}', 400, "Unknown fields: extra"),
+        (
+            {"x-partner-key": KEY, "x-discord-guild": str(GUILD)},
+            b'{"mdt_id": "x", "extra": 1}',
+            400,
+            "Unknown fields: extra",
+        ),
     ]
     for headers, body, status, message in cases:
         async with http.post(url, data=body, headers={**headers, "content-type": "application/json"}) as resp:
@@ -285,13 +295,24 @@ async def test_responses_with_unknown_fields_and_nulls_parse(http):
     # A server richer than the spec: extra fields, nulls, "" on units.
     async def shifts(request: web.Request) -> web.Response:
         validate_request(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
-        data = [{"id": "s1", "future_field": {"x": 1}, "start_time": "2026-11-21T20:00:00Z", "end_time": None,
-                 "duration_ms": None, "officer_name": None, "updated_at": "2026-11-21T22:00:00.123+00:00"}]
+        data = [
+            {
+                "id": "s1",
+                "future_field": {"x": 1},
+                "start_time": "2026-11-21T20:00:00Z",
+                "end_time": None,
+                "duration_ms": None,
+                "officer_name": None,
+                "updated_at": "2026-11-21T22:00:00.123+00:00",
+            }
+        ]
         return web.json_response({"ok": True, "data": data, "meta": {"page": 1}})
 
     async def units(request: web.Request) -> web.Response:
         validate_request(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
-        return web.json_response({"ok": True, "data": [{"id": "ADAM-12", "status": "", "officer_badge": "", "rank": None, "zone": "N"}]})
+        return web.json_response(
+            {"ok": True, "data": [{"id": "ADAM-12", "status": "", "officer_badge": "", "rank": None, "zone": "N"}]}
+        )
 
     app = web.Application()
     app.router.add_get("/v1/mdts/{m}/shifts", shifts)
@@ -321,7 +342,7 @@ async def test_key_never_in_logs_errors_or_repr(client, sandbox, caplog):
     for call in (client.list_shifts(MDT, GUILD), client.create_link_request(GUILD, "nope")):
         try:
             await call
-        except Exception as exc:  # noqa: BLE001 - every error's text is inspected
+        except Exception as exc:
             texts += [str(exc), repr(exc)]
     texts += [r.getMessage() for r in caplog.records]
     assert texts and not any(KEY in t for t in texts)
@@ -364,59 +385,6 @@ async def test_one_malformed_item_does_not_hide_the_others(client, sandbox, capl
     await client.list_shifts(MDT, GUILD)
     warnings = [r.getMessage() for r in caplog.records if "do not parse" in r.getMessage()]
     assert len(warnings) == 1 and "4 of 6" in warnings[0]  # once per answer, not once per item
-
-
-class HugeAnswer:
-    """A Northca that answers GET shifts with a body of `size` bytes, streamed, and notes how
-    much of it it managed to send."""
-
-    def __init__(self, size: int, *, announce_length: bool) -> None:
-        self.size = size
-        self.announce_length = announce_length
-        self.sent: list[int] = []  # bytes sent, per answer
-        self.finished = asyncio.Event()
-        self.requests = 0
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
-
-    async def start(self) -> str:
-        app = web.Application()
-        app.router.add_get("/v1/mdts/{m}/shifts", self._shifts)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/v1"
-        return self.base_url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _shifts(self, request: web.Request) -> web.StreamResponse:
-        validate_request(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
-        self.requests += 1
-        resp = web.StreamResponse(headers={"content-type": "application/json"})
-        if self.announce_length:
-            resp.content_length = self.size
-        await resp.prepare(request)
-        item = json.dumps({"id": "x" * 40, "officer_name": "y" * 200, "status": "completed"}).encode() + b","
-        head = b'{"ok": true, "data": ['
-        chunk = item * (64 * 1024 // len(item))
-        sent = 0
-        try:
-            await resp.write(head)
-            sent = len(head)
-            while sent < self.size - len(chunk):
-                await resp.write(chunk)
-                sent += len(chunk)
-            await resp.write(b" " * (self.size - sent - 2) + b"]}")
-            sent = self.size
-        except (ConnectionError, RuntimeError):
-            pass  # the client hung up: what was sent is noted
-        finally:
-            self.sent.append(sent)
-            self.finished.set()
-        return resp
 
 
 @pytest.mark.parametrize("announce_length", [True, False])

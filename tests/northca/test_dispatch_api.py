@@ -21,7 +21,7 @@ from bot.northca.models import (
     UpdateCallBody,
 )
 from bot.northca.sandbox import NorthcaSandbox
-from tests.conftest import GUILD, KEY, MDT, OWNER
+from tests.helpers import GUILD, KEY, MDT, OWNER
 from tests.spec import validate_request
 
 pytestmark = pytest.mark.asyncio
@@ -40,8 +40,14 @@ async def state(http: aiohttp.ClientSession, sandbox: NorthcaSandbox) -> dict[st
     return payload["data"]
 
 
-async def raw(http: aiohttp.ClientSession, sandbox: NorthcaSandbox, method: str, path: str, body: Any,
-              headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+async def raw(
+    http: aiohttp.ClientSession,
+    sandbox: NorthcaSandbox,
+    method: str,
+    path: str,
+    body: Any,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
     """A request the client's strict models could never send (deliberately off-spec)."""
     async with http.request(method, f"{sandbox.base_url}{path}", json=body, headers=headers or HEADERS) as resp:
         return resp.status, await resp.json()
@@ -91,16 +97,28 @@ async def test_call_created_with_bot_id_and_status_defaults_to_open(client, sand
     sandbox.link(GUILD, MDT)
     call_id = new_id()
     body = CreateCallBody(
-        id=call_id, classification="10-50", description="Two vehicles\nblocking lane", location="Route 68",
-        call_type="Traffic", priority="2", units_assigned=["ADAM-12"], created_by="B. Bubbleton",
+        id=call_id,
+        classification="10-50",
+        description="Two vehicles\nblocking lane",
+        location="Route 68",
+        call_type="Traffic",
+        priority="2",
+        units_assigned=["ADAM-12"],
+        created_by="B. Bubbleton",
     )
     call = await client.create_call(MDT, body, GUILD, OWNER)
     assert (call.id, call.status, call.units_assigned) == (call_id, "open", ["ADAM-12"])
     assert call.description == "Two vehicles blocking lane"  # sanitized: the line break became a space
     [held] = (await state(http, sandbox))["calls"][MDT]
     assert held == {
-        "id": call_id, "classification": "10-50", "description": "Two vehicles blocking lane", "location": "Route 68",
-        "status": "open", "call_type": "Traffic", "priority": "2", "units_assigned": ["ADAM-12"],
+        "id": call_id,
+        "classification": "10-50",
+        "description": "Two vehicles blocking lane",
+        "location": "Route 68",
+        "status": "open",
+        "call_type": "Traffic",
+        "priority": "2",
+        "units_assigned": ["ADAM-12"],
         "created_by": "B. Bubbleton",
     }
 
@@ -158,10 +176,13 @@ async def test_patch_retried_after_commit_then_500_applies_once(client, sandbox)
 
 async def test_patch_applies_only_the_documented_fields(http, sandbox):
     sandbox.link(GUILD, MDT)
-    status, created = await raw(http, sandbox, "POST", f"/mdts/{MDT}/calls", {"id": "C-1", "created_by": "Alice"})
+    status, _created = await raw(http, sandbox, "POST", f"/mdts/{MDT}/calls", {"id": "C-1", "created_by": "Alice"})
     assert status == 201
     status, answer = await raw(
-        http, sandbox, "PATCH", f"/mdts/{MDT}/calls/C-1",
+        http,
+        sandbox,
+        "PATCH",
+        f"/mdts/{MDT}/calls/C-1",
         {"id": "C-2", "created_by": "Mallory", "location": "Pier", "future": 1},
     )
     assert status == 200
@@ -202,9 +223,7 @@ async def test_calls_need_the_mdt_linked_to_this_guild(client, sandbox):
 )
 async def test_sandbox_refuses_unknown_fields_and_wrong_types(http, sandbox, method, path, body, message):
     sandbox.link(GUILD, MDT)
-    sandbox.db.execute(
-        "INSERT INTO calls (mdt_id, id, created_at, updated_at) VALUES (?, 'C-1', 'now', 'now')", (MDT,)
-    )
+    sandbox.db.execute("INSERT INTO calls (mdt_id, id, created_at, updated_at) VALUES (?, 'C-1', 'now', 'now')", (MDT,))
     assert await raw(http, sandbox, method, f"/mdts/{MDT}{path}", body) == (400, {"ok": False, "error": message})
     assert sandbox.panics(MDT) == [] and len(sandbox.calls(MDT)) == 1
     assert sandbox.dispatch_records("scene_reports", MDT) == sandbox.dispatch_records("tickets", MDT) == []
@@ -213,11 +232,15 @@ async def test_sandbox_refuses_unknown_fields_and_wrong_types(http, sandbox, met
 
 async def test_dispatch_endpoints_need_the_partner_key_and_guild(http, sandbox):
     sandbox.link(GUILD, MDT)
-    for headers in ({"x-discord-guild": str(GUILD)}, {"x-partner-key": "wrong", "x-discord-guild": str(GUILD)},
-                    {"x-partner-key": KEY}):
+    for headers in (
+        {"x-discord-guild": str(GUILD)},
+        {"x-partner-key": "wrong", "x-discord-guild": str(GUILD)},
+        {"x-partner-key": KEY},
+    ):
         for path in ("/calls", "/tickets", "/scene-reports", "/units/active/A/panic"):
             assert await raw(http, sandbox, "POST", f"/mdts/{MDT}{path}", {}, headers) == (
-                401, {"ok": False, "error": "Unauthorized"}
+                401,
+                {"ok": False, "error": "Unauthorized"},
             )
     sandbox.requests.clear()  # deliberately off-spec (headers missing)
     bad = NorthcaClient(http, sandbox.base_url or "", "not-the-key", timeout=2)
@@ -233,8 +256,15 @@ async def test_scene_report_defaults_to_draft_and_links_a_call(client, sandbox, 
     call = await client.create_call(MDT, CreateCallBody(id=new_id(), description="Robbery"), GUILD)
     report_id = new_id()
     body = CreateSceneReportBody(
-        id=report_id, title="Robbery at 24/7", description="Suspect fled north", location="Route 68",
-        date="2026-03-01", time="01:23", officer_name="B. Bubbleton", officer_badge="512", dispatch_call_id=call.id,
+        id=report_id,
+        title="Robbery at 24/7",
+        description="Suspect fled north",
+        location="Route 68",
+        date="2026-03-01",
+        time="01:23",
+        officer_name="B. Bubbleton",
+        officer_badge="512",
+        dispatch_call_id=call.id,
     )
     report = await client.create_scene_report(MDT, body, GUILD, OWNER)
     assert (report.id, report.status, report.dispatch_call_id) == (report_id, "DRAFT", call.id)
@@ -244,8 +274,14 @@ async def test_scene_report_defaults_to_draft_and_links_a_call(client, sandbox, 
 
 async def test_ticket_defaults_to_open_and_server_id_when_none_given(client, sandbox, http):
     sandbox.link(GUILD, MDT)
-    body = CreateTicketBody(title="Speeding", description="82 in a 45", officer_name="B. Bubbleton",
-                            officer_badge="512", officer_callsign="ADAM-12", priority="low")
+    body = CreateTicketBody(
+        title="Speeding",
+        description="82 in a 45",
+        officer_name="B. Bubbleton",
+        officer_badge="512",
+        officer_callsign="ADAM-12",
+        priority="low",
+    )
     ticket = await client.create_ticket(MDT, body, GUILD, OWNER)
     assert ticket.id and ticket.status == "open" and ticket.officer_callsign == "ADAM-12"
     [held] = (await state(http, sandbox))["tickets"][MDT]
@@ -309,8 +345,13 @@ async def rich_northca(http: aiohttp.ClientSession) -> AsyncIterator[NorthcaClie
         elif path.endswith("/scene-reports"):
             data = None
         else:
-            data = {"id": "C-1", "units_assigned": ["ADAM-12", 7, None], "priority": 1, "zone": {"n": 1},
-                    "description": ["odd"]}
+            data = {
+                "id": "C-1",
+                "units_assigned": ["ADAM-12", 7, None],
+                "priority": 1,
+                "zone": {"n": 1},
+                "description": ["odd"],
+            }
         return web.json_response({"ok": True, "data": data, "meta": {"v": "1.2"}})
 
     app = web.Application()

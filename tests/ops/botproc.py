@@ -48,8 +48,14 @@ async def spawn(
     *args: str, discord_api: str | None = None, env: dict[str, str] | None = None
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=str(REPO), env=bot_env(discord_api, env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=str(REPO),
+        env=bot_env(discord_api, env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 

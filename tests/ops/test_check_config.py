@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.northca.sandbox import NorthcaSandbox
-from tests.conftest import KEY
+from tests.helpers import KEY
 from tests.ops.botproc import run_bot, write_config
 
 pytestmark = pytest.mark.asyncio

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GUILD
+from tests.helpers import GUILD
 from tests.ops.botproc import run_bot, write_config
 
 pytestmark = pytest.mark.asyncio
@@ -16,8 +16,11 @@ pytestmark = pytest.mark.asyncio
 
 def command_puts(fake_discord, guild_id: int | None = None) -> list:
     suffix = "/commands" if guild_id is None else f"/guilds/{guild_id}/commands"
-    return [r for r in fake_discord.requests if r.method == "PUT" and r.path.endswith(suffix)
-            and (guild_id is not None or "/guilds/" not in r.path)]
+    return [
+        r
+        for r in fake_discord.requests
+        if r.method == "PUT" and r.path.endswith(suffix) and (guild_id is not None or "/guilds/" not in r.path)
+    ]
 
 
 def published_names(fake_discord, guild_id: int | None = None) -> set[str]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
 from bot.config import parse_config
 from bot.demo import DEMO_MARK
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD
 from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_PERMS, GUILD
 
 ADMIN_MEMBER = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 
@@ -59,7 +58,6 @@ async def test_demo_sandbox_keeps_links_across_a_restart(start_bot, db_path):
     assert fields["Status"] == "✅ Linked"
     assert fields["Checked live"] == "Northca confirms the link."
     assert (db_path.parent / f"{db_path.stem}.sandbox{db_path.suffix}").exists()
-
 
 
 def test_demo_mark_keeps_every_message_within_discord_limits():

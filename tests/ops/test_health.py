@@ -3,13 +3,13 @@ an old outbox is logged as a warning."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
 import urllib.error
 import urllib.request
 import uuid
-import asyncio
 
 import pytest
 
@@ -17,8 +17,8 @@ from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.links import LinkStore
 from bot.shifts import ShiftStore, now_ms
 from bot.storage import Database
-from tests.conftest import ADMIN, ADMIN_PERMS, GUILD, MDT, OWNER
 from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, MDT, OWNER
 from tests.ops.botproc import run_bot
 
 pytestmark = pytest.mark.asyncio
@@ -45,11 +45,27 @@ async def test_health_reports_old_outbox_database_and_last_northca_success(start
     await LinkStore(h.bot.db).save_request(GUILD, MDT, "req-1", "approved", OWNER, ADMIN, None)
     store = ShiftStore(h.bot.db)
     started = now_ms() - TWO_HOURS_MS
-    await store.insert_open(shift_id=str(uuid.uuid4()), guild_id=GUILD, member_id=OFFICER, mdt_id=MDT,
-                            officer_name="Officer", officer_badge=None, department=None, callsign=None,
-                            started_ms=started)
-    await store.end_open(GUILD, OFFICER, end_ms=started + 60_000, reason="member", ended_by=OFFICER, note=None,
-                         status="completed", now=now_ms())
+    await store.insert_open(
+        shift_id=str(uuid.uuid4()),
+        guild_id=GUILD,
+        member_id=OFFICER,
+        mdt_id=MDT,
+        officer_name="Officer",
+        officer_badge=None,
+        department=None,
+        callsign=None,
+        started_ms=started,
+    )
+    await store.end_open(
+        GUILD,
+        OFFICER,
+        end_ms=started + 60_000,
+        reason="member",
+        ended_by=OFFICER,
+        note=None,
+        status="completed",
+        now=now_ms(),
+    )
     admin = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
     await (await h.slash("link", member=admin, guild_id=GUILD)).final()  # one successful Northca call
 
@@ -89,7 +105,9 @@ async def test_health_probe_never_rolls_back_a_concurrent_write(db_path):
         store = LinkStore(db)
         writes = [store.save_request(GUILD + i, MDT, f"req-{i}", "approved", OWNER, ADMIN, None) for i in range(40)]
         reports = [monitor.report() for _ in range(10)]
-        results = await asyncio.gather(*[x for pair in zip(reports, writes[:10]) for x in pair], *writes[10:])
+        results = await asyncio.gather(
+            *[x for pair in zip(reports, writes[:10], strict=False) for x in pair], *writes[10:]
+        )
         assert all(r.database_writable for r in results if r is not None)
     finally:
         await db.close()

@@ -13,7 +13,7 @@ import pytest
 from bot.invite import required_permissions
 from bot.links import LinkStore
 from bot.storage import Database
-from tests.conftest import ADMIN, GUILD, MDT, OWNER
+from tests.helpers import ADMIN, GUILD, MDT, OWNER
 from tests.ops.botproc import REPO, run_bot, write_config
 
 pytestmark = pytest.mark.asyncio
@@ -68,8 +68,9 @@ async def _run_until_port_error(tmp_path: Path, env: dict[str, str]) -> str:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        config = write_config(tmp_path / "config.toml", tmp_path / "bot.sqlite3",
-                              sandbox={"port": taken.getsockname()[1]})
+        config = write_config(
+            tmp_path / "config.toml", tmp_path / "bot.sqlite3", sandbox={"port": taken.getsockname()[1]}
+        )
         result = await run_bot("run", "--config", str(config), env=env)
     assert result.returncode == 1
     return result.stderr

@@ -15,8 +15,8 @@ from bot.links import LinkStore
 from bot.northca.sandbox import NorthcaSandbox
 from bot.shifts import ShiftStore, now_ms
 from bot.storage import Database
-from tests.conftest import ADMIN, GUILD, KEY, MDT, MEMBER_PERMS, OWNER
 from tests.harness import builders
+from tests.helpers import ADMIN, GUILD, KEY, MDT, MEMBER_PERMS, OWNER
 from tests.ops.botproc import DEADLINE, finish, spawn, write_config
 
 pytestmark = pytest.mark.asyncio
@@ -33,11 +33,27 @@ async def seed_ended_shift(db_path: Path) -> str:
         store = ShiftStore(db)
         shift_id = str(uuid.uuid4())
         start = now_ms() - 3_600_000
-        await store.insert_open(shift_id=shift_id, guild_id=GUILD, member_id=OFFICER, mdt_id=MDT,
-                                officer_name="Officer", officer_badge=None, department="Patrol", callsign=None,
-                                started_ms=start)
-        await store.end_open(GUILD, OFFICER, end_ms=start + 1_800_000, reason="member", ended_by=OFFICER, note=None,
-                             status="completed", now=now_ms())
+        await store.insert_open(
+            shift_id=shift_id,
+            guild_id=GUILD,
+            member_id=OFFICER,
+            mdt_id=MDT,
+            officer_name="Officer",
+            officer_badge=None,
+            department="Patrol",
+            callsign=None,
+            started_ms=start,
+        )
+        await store.end_open(
+            GUILD,
+            OFFICER,
+            end_ms=start + 1_800_000,
+            reason="member",
+            ended_by=OFFICER,
+            note=None,
+            status="completed",
+            now=now_ms(),
+        )
     finally:
         await db.close()
     return shift_id
@@ -63,13 +79,17 @@ async def test_signal_lets_in_flight_northca_write_finish_and_closes_database(
     sandbox.link(GUILD, MDT)
     sandbox.faults.latency = 2.0  # the write is still on its way when the signal arrives
     config = write_config(
-        tmp_path / "config.toml", db_path,
+        tmp_path / "config.toml",
+        db_path,
         northca={"base_url": sandbox.base_url, "partner_key": KEY, "timeout_seconds": 10.0, "deadline_seconds": 20.0},
     )
     proc = await spawn("run", "--config", str(config), discord_api=fake_discord.base_url)
     try:
-        await wait_until(lambda: any(r.method == "POST" and r.path.endswith("/shifts") for r in sandbox.requests),
-                         "the shift write reached Northca", proc)
+        await wait_until(
+            lambda: any(r.method == "POST" and r.path.endswith("/shifts") for r in sandbox.requests),
+            "the shift write reached Northca",
+            proc,
+        )
         proc.send_signal(signum)
         result = await finish(proc)
     finally:
@@ -117,11 +137,27 @@ async def seed_link_and_pending_write(db: Database, sandbox: NorthcaSandbox) -> 
     await LinkStore(db).save_request(GUILD, MDT, "req-1", "approved", OWNER, ADMIN, None)
     store = ShiftStore(db)
     start = now_ms() - 3_600_000
-    await store.insert_open(shift_id=str(uuid.uuid4()), guild_id=GUILD, member_id=OFFICER, mdt_id=MDT,
-                            officer_name="Officer", officer_badge=None, department="Patrol", callsign=None,
-                            started_ms=start)
-    await store.end_open(GUILD, OFFICER, end_ms=start + 1_800_000, reason="member", ended_by=OFFICER, note=None,
-                         status="completed", now=now_ms())
+    await store.insert_open(
+        shift_id=str(uuid.uuid4()),
+        guild_id=GUILD,
+        member_id=OFFICER,
+        mdt_id=MDT,
+        officer_name="Officer",
+        officer_badge=None,
+        department="Patrol",
+        callsign=None,
+        started_ms=start,
+    )
+    await store.end_open(
+        GUILD,
+        OFFICER,
+        end_ms=start + 1_800_000,
+        reason="member",
+        ended_by=OFFICER,
+        note=None,
+        status="completed",
+        now=now_ms(),
+    )
 
 
 async def wait_in_process(condition) -> None:

@@ -10,7 +10,7 @@ import pytest
 from bot.config import parse_config
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import Faults, NorthcaSandbox, config_from_args
-from tests.conftest import GUILD, MDT, OWNER
+from tests.helpers import GUILD, MDT, OWNER
 from tests.ops.botproc import REPO
 
 PYTHON_ERROR_TEXT = ("Expecting value", "object has no attribute", "invalid literal", "could not convert", "Traceback")
@@ -32,8 +32,16 @@ async def _post_faults(sandbox: NorthcaSandbox, http: aiohttp.ClientSession, dat
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("body", ["not json", "[1, 2]", '{"fault": "500", "times": "two"}', '{"latency_ms": "slow"}',
-                                  '{"fault": "500", "path": "("}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[1, 2]",
+        '{"fault": "500", "times": "two"}',
+        '{"latency_ms": "slow"}',
+        '{"fault": "500", "path": "("}',
+    ],
+)
 async def test_malformed_fault_request_answers_without_python_error_text(sandbox, http, body):
     status, error = await _post_faults(sandbox, http, body)
     assert status == 400 and error.startswith("Malformed fault request")

@@ -74,8 +74,9 @@ async def test_sandbox_port_in_use_is_named_before_login(tmp_path: Path, fake_di
 
 async def test_health_port_in_use_is_named_before_login(tmp_path: Path, fake_discord):
     result, port = await run_with_port_taken(tmp_path, fake_discord, "health")
-    assert_one_line_before_login(result, fake_discord, f"health endpoint port {port}", "already in use",
-                                 "[health] port")
+    assert_one_line_before_login(
+        result, fake_discord, f"health endpoint port {port}", "already in use", "[health] port"
+    )
 
 
 def make_read_only(path: Path) -> Callable[[], None]:

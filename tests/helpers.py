@@ -1,0 +1,251 @@
+"""Shared test helpers and constants (fixtures live in conftest.py).
+
+Ids and keys every test agrees on, state-waiting helpers (never fixed sleeps), builders of configs,
+"link the guild", and small fakes more than one test module uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.bot import NorthcaBot
+from bot.config import Config, parse_config
+from bot.links import LinkStore
+from bot.northca.sandbox import NorthcaSandbox
+from bot.shifts import ShiftRecord, ShiftService
+from bot.storage import Database
+from tests.harness import Harness, Recorded, builders
+from tests.spec import validate_request
+
+# --- ids and keys ---------------------------------------------------------------------------
+
+GUILD = 111111111111111111
+OWNER = 222222222222222222
+ADMIN = 333333333333333333
+OFFICER = 444444444444444444
+OTHER = 555555555555555555
+MDT = "0c7f6a0c-2c4f-4f44-b16a-2b6b8d8fe2c2"
+KEY = "test-partner-key-d0n0tl0g"
+
+# What an ordinary member may do in a channel: view, send, embed, read history, use app commands.
+MEMBER_PERMS = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 31)
+ADMIN_PERMS = MEMBER_PERMS | builders.MANAGE_GUILD
+
+ADMIN_M = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
+OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
+
+# `start_bot` returns one of these: call it to start the real bot, get a Harness back.
+BotStarter = Callable[..., Awaitable[Harness]]
+
+
+# --- configs and links ----------------------------------------------------------------------
+
+
+def make_config(sandbox: NorthcaSandbox, db_path: Path, **sections: dict[str, Any]) -> Config:
+    """The bot's config against `sandbox` and a database at `db_path`; `sections` override per section."""
+    data: dict[str, Any] = {
+        "discord": {"token": "test-bot-token"},
+        "northca": {"base_url": sandbox.base_url, "partner_key": KEY, "timeout_seconds": 2.0, "deadline_seconds": 5.0},
+        "database": {"path": str(db_path)},
+    }
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    return parse_config(data, env={})
+
+
+async def link_guild_in(db: Database, sandbox: NorthcaSandbox, guild_id: int = GUILD, mdt_id: str = MDT) -> None:
+    """An approved link, as left by /link and the owner's approval (for tests of other commands)."""
+    sandbox.link(guild_id, mdt_id)
+    await LinkStore(db).save_request(guild_id, mdt_id, "test-request", "approved", OWNER, ADMIN, None)
+
+
+async def link_guild(bot: NorthcaBot, sandbox: NorthcaSandbox, guild_id: int = GUILD, mdt_id: str = MDT) -> None:
+    """`link_guild_in` on a running bot's database."""
+    await link_guild_in(bot.db, sandbox, guild_id, mdt_id)
+
+
+# --- waiting on state -----------------------------------------------------------------------
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> None:
+    """Wait for real state (the sandbox's, typically) to become true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def settled(service: ShiftService, shift_id: str, timeout: float = 10.0) -> ShiftRecord:
+    """The shift once it is synced or failed (each verdict in between is waited on)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    since = 0
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            current = await service.store.get(shift_id)
+            raise AssertionError(f"shift {shift_id} not synced or failed within {timeout}s: {current}")
+        shift = await service.wait_for_sync(shift_id, remaining, since_ms=since)
+        if shift is not None and shift.sync_state in ("synced", "failed"):
+            return shift
+        if shift is not None and shift.last_attempt_ms is not None:
+            since = shift.last_attempt_ms + 1
+
+
+# --- what the sandbox received / holds ------------------------------------------------------
+
+
+def iso_z(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def shift_posts(sandbox: NorthcaSandbox) -> list[Any]:
+    return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith("/shifts")]
+
+
+def shift_gets(sandbox: NorthcaSandbox) -> list[Any]:
+    return [r for r in sandbox.requests if r.method == "GET" and r.path.endswith("/shifts")]
+
+
+def unit_puts(sandbox: NorthcaSandbox, since: int = 0) -> list[list[dict[str, Any]]]:
+    """The unit lists of the PUTs the sandbox received (from the `since`-th on), in order."""
+    return [json.loads(r.body)["units"] for r in sandbox.requests if r.method == "PUT"][since:]
+
+
+def plant_backlog(
+    sandbox: NorthcaSandbox,
+    count: int,
+    *,
+    updated_at: datetime | None = None,
+    status: str = "completed",
+    department: str = "Patrol",
+) -> None:
+    """Shifts other bots wrote to the MDT (a backlog after an outage), newest by default."""
+    stamp = iso_z(updated_at or datetime.now(UTC))
+    for i in range(count):
+        sandbox.plant_shift(
+            MDT,
+            {
+                "id": str(uuid.uuid4()),
+                "officer_name": f"Backlog {i}",
+                "status": status,
+                "department": department,
+                "start_time": stamp,
+                "end_time": stamp,
+                "duration_ms": 60_000,
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        )
+
+
+# --- the status panel, driven through the harness -------------------------------------------
+
+
+def set_id(code: str) -> str:
+    """The custom id of the status panel's button for `code`."""
+    return f"northca:status:set:{code}"
+
+
+def fields(embed: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in embed["fields"]}
+
+
+async def settle(h: Harness) -> None:
+    """Wait until shift listeners, Northca updates and panel renders have all run."""
+    await h.bot.shifts.drain()
+    assert await h.bot.unit_status.coalescer.flush()
+    assert await h.bot.unit_status.wait_rendered()
+
+
+async def post_panel(h: Harness) -> dict[str, Any]:
+    """/status panel as the admin; returns the panel message (as the fake holds it)."""
+    first = await h.slash("status panel", member=ADMIN_M, guild_id=GUILD)
+    assert first.callback_type == 5 and first.ephemeral
+    done = await first.final()
+    assert done.ephemeral and "Status panel posted" in done.content
+    [panel] = await h.bot.unit_status.panels(GUILD)
+    message: dict[str, Any] = h.fake.messages[panel.message_id]
+    return message
+
+
+async def wait_panel_edit(
+    h: Harness, message_id: int, predicate: Callable[[dict[str, str]], bool], since: int = 0
+) -> Recorded:
+    """The first successful edit of the panel (from the `since`-th request on) whose fields match."""
+
+    def matches(rec: Recorded) -> bool:
+        return (
+            rec.method == "PATCH"
+            and rec.path.endswith(f"/messages/{message_id}")
+            and rec.ok
+            and predicate(fields((rec.json.get("embeds") or [{"fields": []}])[0]))
+        )
+
+    return await h.fake.wait_for(matches, timeout=10, since=since)
+
+
+# --- a Northca that answers too much --------------------------------------------------------
+
+
+class HugeAnswer:
+    """A Northca that answers GET shifts with a body of `size` bytes, streamed, and notes how
+    much of it it managed to send."""
+
+    def __init__(self, size: int, *, announce_length: bool) -> None:
+        self.size = size
+        self.announce_length = announce_length
+        self.sent: list[int] = []  # bytes sent, per answer
+        self.finished = asyncio.Event()
+        self.requests = 0
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_get("/v1/mdts/{m}/shifts", self._shifts)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/v1"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _shifts(self, request: web.Request) -> web.StreamResponse:
+        validate_request(request.method, request.path, dict(request.query), dict(request.headers), await request.read())
+        self.requests += 1
+        resp = web.StreamResponse(headers={"content-type": "application/json"})
+        if self.announce_length:
+            resp.content_length = self.size
+        await resp.prepare(request)
+        item = json.dumps({"id": "x" * 40, "officer_name": "y" * 200, "status": "completed"}).encode() + b","
+        head = b'{"ok": true, "data": ['
+        chunk = item * (64 * 1024 // len(item))
+        sent = 0
+        try:
+            await resp.write(head)
+            sent = len(head)
+            while sent < self.size - len(chunk):
+                await resp.write(chunk)
+                sent += len(chunk)
+            await resp.write(b" " * (self.size - sent - 2) + b"]}")
+            sent = self.size
+        except (ConnectionError, RuntimeError):
+            pass  # the client hung up: what was sent is noted
+        finally:
+            self.sent.append(sent)
+            self.finished.set()
+        return resp
