@@ -303,8 +303,8 @@ class ShiftWorker:
         inflight = list(self._inflight.values())
         if inflight:
             _, unfinished = await asyncio.wait(inflight, timeout=grace)
-            for task in unfinished:
-                task.cancel()
+            for write in unfinished:
+                write.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
             if unfinished:
                 log.warning(
