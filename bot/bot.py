@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.commands_sync import publish_if_changed
 from bot.config import Config
 from bot.demo import enable_demo_mark
+from bot.duty import DutyService
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
@@ -220,6 +221,10 @@ class NorthcaBot(commands.Bot):
     @property
     def shifts(self) -> ShiftService:
         return self.services.shifts
+
+    @property
+    def duty(self) -> DutyService:
+        return self.services.duty
 
     @property
     def unit_status(self) -> StatusService:

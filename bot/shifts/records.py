@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
+from bot.duty.rule import duty_ms
 from bot.northca.models import CreateShiftBody, Shift
 from bot.storage.rows import Row
 from bot.timefmt import from_ms, now_ms
@@ -84,11 +85,12 @@ class ShiftRecord:
         return total
 
     def duty_ms(self, at_ms: int | None = None) -> int:
-        """On-duty time: the stored duration once ended, else elapsed minus breaks so far."""
+        """On-duty time (the one rule, bot/duty/rule.py): the stored duration once ended (computed by the
+        same rule when it ended), else elapsed minus breaks so far."""
         if self.duration_ms is not None:
             return self.duration_ms
         at = at_ms if at_ms is not None else now_ms()
-        return max(0, at - self.started_ms - self.break_total_ms(at))
+        return duty_ms(self.started_ms, at, self.break_total_ms(at))
 
     @property
     def synced(self) -> bool:

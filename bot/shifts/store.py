@@ -81,7 +81,7 @@ class ShiftStore:
         )
 
     async def toggle_break(self, guild_id: int, member_id: int, at_ms: int) -> ShiftRecord | None:
-        return await self._one(
+        shift = await self._one(
             "UPDATE shifts SET"
             f" break_ms = break_ms + {_OPEN_BREAK.format(end=':at')},"
             " break_count = break_count + (CASE WHEN break_started_ms IS NULL THEN 1 ELSE 0 END),"
@@ -89,6 +89,20 @@ class ShiftStore:
             " WHERE guild_id = :guild AND member_id = :member AND ended_ms IS NULL RETURNING *",
             {"at": at_ms, "guild": guild_id, "member": member_id},
         )
+        if shift is not None:
+            # Each break's interval, for splitting a shift at a period boundary (bot/duty/rule.py). A crash
+            # between the two statements leaves fewer intervals than break_count: then split proportionally.
+            if shift.break_started_ms is not None:
+                await self.db.execute(
+                    "INSERT OR IGNORE INTO shift_breaks (shift_id, started_ms) VALUES (?, ?)",
+                    (shift.id, shift.break_started_ms),
+                )
+            else:
+                await self.db.execute(
+                    "UPDATE shift_breaks SET ended_ms = MAX(?, started_ms) WHERE shift_id = ? AND ended_ms IS NULL",
+                    (at_ms, shift.id),
+                )
+        return shift
 
     _END_SET = (
         "UPDATE shifts SET"
@@ -136,7 +150,9 @@ class ShiftStore:
     async def ended_duty_ms(self, guild_id: int, member_id: int, started_from_ms: int) -> int:
         row = await self._scalars(
             "SELECT COALESCE(SUM(duration_ms), 0) FROM shifts WHERE guild_id = ? AND member_id = ?"
-            " AND ended_ms IS NOT NULL AND started_ms >= ?",
+            " AND ended_ms IS NOT NULL AND started_ms >= ?"
+            # A voided shift (bot/duty) counts nowhere.
+            " AND NOT EXISTS (SELECT 1 FROM duty_adjustments v WHERE v.shift_id = shifts.id AND v.kind = 'void')",
             (guild_id, member_id, started_from_ms),
         )
         return int(row[0]) if row else 0

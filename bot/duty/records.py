@@ -1,0 +1,113 @@
+"""What the duty package answers with (no Discord here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
+
+from bot.storage.rows import Row
+
+AdjustmentKind = Literal["add", "subtract", "void"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    id: int
+    guild_id: int
+    member_id: int
+    kind: AdjustmentKind
+    amount_ms: int
+    shift_id: str | None
+    reason: str
+    actor_id: int
+    at_ms: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> Adjustment:
+        return cls(
+            row["id"], row["guild_id"], row["member_id"], row["kind"], row["amount_ms"], row["shift_id"],
+            row["reason"], row["actor_id"], row["at_ms"],
+        )  # fmt: skip
+
+    @property
+    def signed_ms(self) -> int:
+        """What it adds to the member's duty time (a void changes totals through its shift instead)."""
+        return {"add": self.amount_ms, "subtract": -self.amount_ms}.get(self.kind, 0)
+
+
+@dataclass(frozen=True)
+class ShiftSpan:
+    """The part of a shift row the duty rule reads."""
+
+    id: str
+    member_id: int
+    department: str | None
+    started_ms: int
+    ended_ms: int | None
+    break_ms: int
+    break_started_ms: int | None
+    break_count: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> ShiftSpan:
+        return cls(
+            row["id"], row["member_id"], row["department"], row["started_ms"], row["ended_ms"], row["break_ms"],
+            row["break_started_ms"], row["break_count"],
+        )  # fmt: skip
+
+    def until_ms(self, now_ms: int) -> int:
+        return self.ended_ms if self.ended_ms is not None else max(now_ms, self.started_ms)
+
+    def break_total_ms(self, now_ms: int) -> int:
+        """Closed breaks, plus the running one up to now (an ended shift has none running)."""
+        running = 0 if self.break_started_ms is None else max(0, self.until_ms(now_ms) - self.break_started_ms)
+        return self.break_ms + running
+
+
+@dataclass(frozen=True)
+class MemberDuty:
+    member_id: int
+    duty_ms: int
+    shifts: int
+    # On duty now: the open shift is counted up to now.
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    member_id: int
+    duty_ms: int
+    quota_ms: int
+    on_leave: bool
+    open: bool
+
+    @property
+    def met(self) -> bool:
+        """Met the quota (members on leave are exempt: they count as met)."""
+        return self.on_leave or self.duty_ms >= self.quota_ms
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    number: int  # 0-based
+    pages: int
+    total: int
+
+
+def page_of(items: list[T], number: int, per_page: int) -> Page[T]:
+    """One page of `items` (the number clamped into range; at least one page, maybe empty)."""
+    if per_page < 1:
+        raise ValueError("per_page must be at least 1")
+    pages = max(1, -(-len(items) // per_page))
+    number = min(max(0, number), pages - 1)
+    return Page(items[number * per_page : (number + 1) * per_page], number, pages, len(items))
+
+
+@dataclass(frozen=True)
+class ReportClaim:
+    guild_id: int
+    period_start_ms: int
+    period_end_ms: int
+    claimed_at_ms: int
