@@ -17,6 +17,7 @@ CREATE TABLE duty_adjustments (
 CREATE INDEX duty_adjustments_by_guild_time ON duty_adjustments (guild_id, at_ms, member_id, kind, amount_ms);
 CREATE INDEX duty_adjustments_by_member ON duty_adjustments (guild_id, member_id, at_ms);
 CREATE UNIQUE INDEX duty_adjustments_one_void ON duty_adjustments (shift_id) WHERE kind = 'void';
+CREATE INDEX duty_adjustments_voids_by_guild ON duty_adjustments (guild_id, shift_id) WHERE kind = 'void';
 -- Each break's interval, written by the break toggle, so a shift split at a period boundary
 -- puts each break on its own side. ended_ms NULL: still on break, or closed by the shift's end.
 -- Shifts from before this table (fewer rows than break_count) are split proportionally.
@@ -29,6 +30,8 @@ CREATE TABLE shift_breaks (
 -- Periods: shifts of a guild by start (covering what the totals read) and by end (crossing shifts).
 CREATE INDEX shifts_by_guild_start ON shifts (guild_id, started_ms, ended_ms, member_id, duration_ms, department);
 CREATE INDEX shifts_by_guild_end ON shifts (guild_id, ended_ms, started_ms);
+-- All time: every ended shift of a guild, already grouped by member (no sort of the whole guild).
+CREATE INDEX shifts_by_guild_member_duty ON shifts (guild_id, member_id, ended_ms, duration_ms, department);
 -- Activity reports: one row per guild and period, claimed before posting so it is posted once
 -- across restarts. posted_at_ms NULL: claimed, not yet posted (claim again after the lease).
 CREATE TABLE activity_reports (

@@ -1,0 +1,169 @@
+"""Duty at community scale: one server, 500 members, 200,000 past shifts (with breaks and their
+intervals, adjustments, voids, a few shifts open now), in a generated SQLite file migrated by the
+bot itself. Prints the bot-side time (service call to answer, through the real DutyService and
+aiosqlite) of the leaderboard and the activity report for each period, and the query plans of the
+period reads (no full-table scan). The goal is under 200 ms each; figures only, no asserts.
+
+    python -m bench.duty_scale [--members 500] [--shifts 200000] [--runs 5] [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.duty import PERIOD_CHOICES, DutyService, DutyStore, period_for
+from bot.storage import Database
+from bot.timefmt import now_ms
+
+GUILD = 1
+HOUR = 3_600_000
+DEPARTMENTS = ["Patrol", "Traffic", "Fire", "EMS", "Dispatch"]
+
+
+def generate(path: Path, members: int, shifts: int, now: int, seed: int = 11) -> None:
+    """Shifts spread over the last two years, 0.5-8 h long, a third with one or two breaks."""
+    rng = random.Random(seed)
+    span = 730 * 24 * HOUR
+    conn = sqlite3.connect(path)
+    shift_rows, break_rows, adjustment_rows = [], [], []
+    for _ in range(shifts):
+        member = 1000 + rng.randrange(members)
+        start = now - rng.randrange(9 * HOUR, span)
+        length = rng.randrange(HOUR // 2, 8 * HOUR)
+        sid = str(uuid.UUID(int=rng.getrandbits(128)))
+        breaks = rng.choice((0, 0, 1, 2))
+        break_ms = 0
+        for i in range(breaks):
+            on = start + length * (i + 1) // (breaks + 1)
+            off = on + rng.randrange(60_000, 20 * 60_000)
+            break_rows.append((sid, on, off))
+            break_ms += off - on
+        duration = max(0, length - break_ms)
+        shift_rows.append(
+            (sid, GUILD, member, "mdt", f"Officer {member}", rng.choice(DEPARTMENTS), start, break_ms, breaks,
+             start + length, duration, "member", "completed", "synced")
+        )  # fmt: skip
+    for member in range(1000, 1000 + min(members, 40)):  # on duty right now
+        shift_rows.append(
+            (str(uuid.uuid4()), GUILD, member, "mdt", f"Officer {member}", "Patrol",
+             now - rng.randrange(HOUR, 6 * HOUR), 0, 0, None, None, None, None, None)
+        )  # fmt: skip
+    for _ in range(shifts // 100):
+        member = 1000 + rng.randrange(members)
+        adjustment_rows.append(
+            (GUILD, member, rng.choice(("add", "subtract")), rng.randrange(60_000, 2 * HOUR), None, "bench", 1,
+             now - rng.randrange(0, span))
+        )  # fmt: skip
+    for sid, *_ in rng.sample(shift_rows[:shifts], shifts // 400):
+        adjustment_rows.append((GUILD, 1000, "void", 0, sid, "bench", 1, now - rng.randrange(0, span)))
+    with conn:
+        conn.executemany(
+            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, department, started_ms, break_ms,"
+            " break_count, ended_ms, duration_ms, end_reason, status, sync_state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            shift_rows,
+        )
+        conn.executemany("INSERT INTO shift_breaks (shift_id, started_ms, ended_ms) VALUES (?,?,?)", break_rows)
+        conn.executemany(
+            "INSERT INTO duty_adjustments (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            adjustment_rows,
+        )
+    conn.execute("ANALYZE")
+    conn.close()
+    print(f"generated {len(shift_rows)} shifts, {len(break_rows)} breaks, {len(adjustment_rows)} adjustments")
+
+
+async def measure(path: Path, members: int, runs: int, now: int) -> None:
+    db = Database(path)
+    await db.open()
+    duty = DutyService(DutyStore(db))
+    tz = ZoneInfo("America/New_York")
+    rng = random.Random(3)
+    roles = {m: [rng.choice((1, 2, 3))] for m in range(1000, 1000 + members)}
+    quotas = {1: 2 * HOUR, 2: 4 * HOUR, 3: 8 * HOUR}
+    on_leave = set(rng.sample(sorted(roles), members // 20))
+    print(f"{'period':<12} {'leaderboard ms (median/max)':>28} {'activity ms (median/max)':>26} {'rows':>6}")
+    try:
+        for choice in PERIOD_CHOICES:
+            period = period_for(choice, now, tz, 6, "biweekly")
+            board_ms, activity_ms = [], []
+            rows = 0
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                board = await duty.leaderboard(GUILD, period, now=now)
+                t1 = time.perf_counter()
+                await duty.activity(GUILD, period, roles, quotas, on_leave, now=now)
+                t2 = time.perf_counter()
+                board_ms.append((t1 - t0) * 1000)
+                activity_ms.append((t2 - t1) * 1000)
+                rows = len(board)
+            dept = await _timed(duty.leaderboard(GUILD, period, department="Traffic", now=now))
+            print(
+                f"{choice:<12} {statistics.median(board_ms):>17.1f} / {max(board_ms):>7.1f}"
+                f" {statistics.median(activity_ms):>15.1f} / {max(activity_ms):>7.1f} {rows:>6}"
+                f"   (department filter: {dept:.1f} ms)"
+            )
+        await explain(db, duty, now, tz)
+    finally:
+        await db.close()
+
+
+async def _timed(call: Awaitable[object]) -> float:
+    t0 = time.perf_counter()
+    await call
+    return (time.perf_counter() - t0) * 1000
+
+
+async def explain(db: Database, duty: DutyService, now: int, tz: ZoneInfo) -> None:
+    """The plan of every statement the leaderboard runs (last week, all time): each on an index of the guild."""
+    statements: list[str] = []
+    async with db.transaction() as conn:  # the trace sees the statements of this transaction only
+        await conn.set_trace_callback(statements.append)
+        for choice in ("last_week", "all_time"):
+            await duty.leaderboard(GUILD, period_for(choice, now, tz, 6), now=now)
+        await conn.set_trace_callback(None)
+    plans = sqlite3.connect(db.path)
+    for sql in statements:
+        if sql.lstrip().upper().startswith("SELECT"):
+            steps = [str(r[3]) for r in plans.execute("EXPLAIN QUERY PLAN " + sql)]
+            flag = "FULL SCAN: " if any(step.startswith("SCAN") for step in steps) else ""
+            print(f"plan: {flag}{'; '.join(steps)}")
+    plans.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--shifts", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="keep the generated database here (default: a temporary one)")
+    args = parser.parse_args()
+    now = now_ms()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.db or Path(tmp) / "duty_scale.sqlite3"
+        path.unlink(missing_ok=True)
+
+        async def migrate() -> None:
+            db = Database(path)
+            await db.open()
+            await db.close()
+
+        asyncio.run(migrate())
+        t0 = time.perf_counter()
+        generate(path, args.members, args.shifts, now)
+        print(f"generation took {time.perf_counter() - t0:.1f} s")
+        asyncio.run(measure(path, args.members, args.runs, now))
+
+
+if __name__ == "__main__":
+    main()
