@@ -35,7 +35,9 @@ def generate(path: Path, members: int, shifts: int, now: int, seed: int = 11) ->
     rng = random.Random(seed)
     span = 730 * 24 * HOUR
     conn = sqlite3.connect(path)
-    shift_rows, break_rows, adjustment_rows = [], [], []
+    shift_rows: list[tuple[object, ...]] = []
+    break_rows: list[tuple[object, ...]] = []
+    adjustment_rows: list[tuple[object, ...]] = []
     for _ in range(shifts):
         member = 1000 + rng.randrange(members)
         start = now - rng.randrange(9 * HOUR, span)
@@ -131,7 +133,7 @@ async def explain(db: Database, duty: DutyService, now: int, tz: ZoneInfo) -> No
         await conn.set_trace_callback(statements.append)
         for choice in ("last_week", "all_time"):
             await duty.leaderboard(GUILD, period_for(choice, now, tz, 6), now=now)
-        await conn.set_trace_callback(None)
+        await conn.set_trace_callback(lambda _sql: None)  # off again (sqlite3 takes None, the stubs do not)
     plans = sqlite3.connect(db.path)
     for sql in statements:
         if sql.lstrip().upper().startswith("SELECT"):
