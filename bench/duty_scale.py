@@ -66,8 +66,8 @@ def generate(path: Path, members: int, shifts: int, now: int, seed: int = 11) ->
             (GUILD, member, rng.choice(("add", "subtract")), rng.randrange(60_000, 2 * HOUR), None, "bench", 1,
              now - rng.randrange(0, span))
         )  # fmt: skip
-    for sid, *_ in rng.sample(shift_rows[:shifts], shifts // 400):
-        adjustment_rows.append((GUILD, 1000, "void", 0, sid, "bench", 1, now - rng.randrange(0, span)))
+    for voided in rng.sample(shift_rows[:shifts], shifts // 400):  # (id, guild, member, ...)
+        adjustment_rows.append((GUILD, voided[2], "void", 0, voided[0], "bench", 1, now - rng.randrange(0, span)))
     with conn:
         conn.executemany(
             "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, department, started_ms, break_ms,"
