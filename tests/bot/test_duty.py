@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,7 +54,7 @@ async def worked(
     member: int,
     start: datetime,
     end: datetime | None,
-    breaks: list[tuple[datetime, datetime | None]] = (),  # type: ignore[assignment]
+    breaks: Sequence[tuple[datetime, datetime | None]] = (),
     department: str | None = None,
 ) -> ShiftRecord:
     """A shift made through the real service: start, each break on and off, end (None: left open)."""
@@ -239,6 +239,17 @@ async def test_open_shift_counts_up_to_now_minus_running_break_and_is_marked(
     await worked(shifts, OFFICER, WED - 2 * H, None, [(WED - 30 * M, None)])
     board = await duty.leaderboard(GUILD, utc_week(WED), now=to_ms(WED))
     assert [(b.member_id, b.duty_ms, b.open) for b in board] == [(OFFICER, 90 * 60_000, True)]
+
+
+async def test_open_shift_crossing_week_start_counts_in_both_weeks_up_to_now(
+    shifts: ShiftService, duty: DutyService
+) -> None:
+    monday = datetime(2025, 1, 20, tzinfo=UTC)
+    await worked(shifts, OFFICER, monday - H, None, [(monday + 30 * M, None)])  # on break since 00:30
+    now = to_ms(monday + H)
+    last = (await duty.totals(GUILD, utc_week(monday + H, "last_week"), now=now))[OFFICER]
+    this = (await duty.totals(GUILD, utc_week(monday + H), now=now))[OFFICER]
+    assert (last.duty_ms, last.open, this.duty_ms, this.open) == (3_600_000, True, 30 * 60_000, True)
 
 
 # --- leaderboard and activity ------------------------------------------------------
