@@ -14,6 +14,7 @@ from bot.events import EventHub
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore
+from bot.rosters import RosterService, RosterStore
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.notices import ShiftNotices
 from bot.storage import Database
@@ -34,6 +35,7 @@ class Services:
     shift_worker: ShiftWorker
     coalescer: UnitCoalescer
     unit_status: StatusService
+    rosters: RosterService
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
 
@@ -85,6 +87,7 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         shift_worker=worker,
         coalescer=coalescer,
         unit_status=unit_status,
+        rosters=RosterService(RosterStore(db)),
         # Links first (stopped last: cancels live link checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
         background=[links, worker, coalescer, unit_status],
