@@ -6,6 +6,7 @@ functions. Cogs only reach the services (typed attributes of the bot); they neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -71,6 +72,12 @@ def build_status_service(
     return StatusService(UnitStatusStore(db), links, profiles, config, coalescer, events, shifts=shifts)
 
 
+def build_roster_service(db: Database, clock: Callable[[], int] | None = None) -> RosterService:
+    """Rosters (templates, reminders, attendance); `clock` (epoch ms) for tests that move time."""
+    store = RosterStore(db)
+    return RosterService(store) if clock is None else RosterService(store, clock=clock)
+
+
 def build_services(config: Config, db: Database, northca: NorthcaClient) -> Services:
     events = EventHub()
     links = LinkService(LinkStore(db), northca)
@@ -87,7 +94,7 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         shift_worker=worker,
         coalescer=coalescer,
         unit_status=unit_status,
-        rosters=RosterService(RosterStore(db)),
+        rosters=build_roster_service(db),
         # Links first (stopped last: cancels live link checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
         background=[links, worker, coalescer, unit_status],
