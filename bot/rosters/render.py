@@ -23,11 +23,11 @@ DISCORD_MESSAGE_LIMIT = 2000
 
 GUTTER = 56  # the hour labels
 HEADER = 44  # title and day names
-COLUMN = 168
+COLUMN = 168  # a day's width, widened on a crowded week so each side-by-side block fits a line of text
+MAX_COLUMN = 420
 HOUR = 30
 PAD = 2
 LINE = 14  # label line height
-WIDTH = GUTTER + 7 * COLUMN + 8
 HEIGHT = HEADER + 24 * HOUR + 8
 
 BACKGROUND = (250, 250, 252)
@@ -141,6 +141,19 @@ def _wrap(
     return [line for line in lines if line]
 
 
+def _draw_upwards(
+    image: Image.Image, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, where: tuple[int, int, int]
+) -> None:
+    """`text` read bottom to top in a narrow block: x, and the block's top and bottom."""
+    x, top, bottom = where
+    if not text or bottom - top < 8:
+        return
+    strip = Image.new("L", (bottom - top, LINE), 0)
+    ImageDraw.Draw(strip).text((0, 0), text, fill=255, font=font)
+    rotated = strip.rotate(90, expand=True)
+    image.paste(TEXT, (x, bottom - rotated.height, x + rotated.width, bottom), rotated)
+
+
 def render_week(
     occurrences: Sequence[Occurrence],
     monday: date,
@@ -150,28 +163,32 @@ def render_week(
     title: str = "Roster",
 ) -> RenderedWeek:
     """The week from `monday` as a PNG; `mine`: the viewer's template ids (highlighted)."""
-    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    placed = _lanes(_segments(occurrences, monday, zone))
+    most_lanes = max((lanes for _, _, lanes in placed), default=1)
+    column_width = min(MAX_COLUMN, max(COLUMN, most_lanes * (LINE + 4) + 2 * PAD))
+    width = GUTTER + 7 * column_width + 8
+    image = Image.new("RGB", (width, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=12)
     bold = ImageFont.load_default(size=14)
     draw.text((8, 6), f"{title} · week of {monday.isoformat()} · {zone.key}", fill=TEXT, font=bold)
     for hour in range(25):
         y = HEADER + hour * HOUR
-        draw.line((GUTTER, y, WIDTH - 8, y), fill=GRID)
+        draw.line((GUTTER, y, width - 8, y), fill=GRID)
         if hour < 24:
             draw.text((8, y + 2), f"{hour:02d}:00", fill=TEXT, font=font)
     for column in range(8):
-        x = GUTTER + column * COLUMN
+        x = GUTTER + column * column_width
         draw.line((x, HEADER - 18, x, HEIGHT - 8), fill=GRID)
         if column < 7:
             day = monday + timedelta(days=column)
             draw.text((x + 6, HEADER - 16), day.strftime("%a %d %b"), fill=TEXT, font=font)
 
     blocks: list[DrawnBlock] = []
-    for segment, lane, lanes in _lanes(_segments(occurrences, monday, zone)):
+    for segment, lane, lanes in placed:
         o = segment.occurrence
-        lane_width = (COLUMN - 2 * PAD) / lanes
-        left = int(GUTTER + segment.column * COLUMN + PAD + lane * lane_width)
+        lane_width = (column_width - 2 * PAD) / lanes
+        left = int(GUTTER + segment.column * column_width + PAD + lane * lane_width)
         right = int(left + lane_width) - PAD
         top = HEADER + segment.top_minute * HOUR // 60 + 1
         bottom = HEADER + segment.bottom_minute * HOUR // 60 - 1
@@ -185,14 +202,25 @@ def render_week(
         start, end = o.start.astimezone(zone), o.end.astimezone(zone)
         times = f"{start:%H:%M}-{end:%H:%M}"  # the built-in font has no en dash
         inner = right - left - 6
-        name_lines = _wrap(draw, ("… " if segment.continued else "") + o.name, font, inner)
-        wanted = [*name_lines, _fit(draw, times, font, inner)]
-        if o.department:
-            wanted.append(_fit(draw, o.department, font, inner))
-        room = max(1, (bottom - top - 2) // LINE)
-        lines = tuple(line for line in wanted[:room] if line)
-        for i, line in enumerate(lines):
-            draw.text((left + 3, top + 1 + i * LINE), line, fill=TEXT, font=font)
+        name = ("… " if segment.continued else "") + o.name
+        vertical = inner < LINE * 2 + 4 and bottom - top > inner  # too narrow for words: write up the block
+        lines: tuple[str, ...] = ()
+        name_lines: list[str] = []
+        if vertical and right - left < LINE:
+            pass  # narrower than a line of text (only past MAX_COLUMN): no label
+        elif vertical:
+            lines = (_fit(draw, f"{name} {times}", font, bottom - top - 6),)
+            _draw_upwards(image, lines[0], font, (left + (right - left - LINE) // 2, top + 3, bottom - 3))
+            name_lines = [name]
+        else:
+            name_lines = _wrap(draw, name, font, inner)
+            wanted = [*name_lines, _fit(draw, times, font, inner)]
+            if o.department:
+                wanted.append(_fit(draw, o.department, font, inner))
+            room = max(1, (bottom - top - 2) // LINE)
+            lines = tuple(line for line in wanted[:room] if line)
+            for i, line in enumerate(lines):
+                draw.text((left + 3, top + 1 + i * LINE), line, fill=TEXT, font=font)
         blocks.append(
             DrawnBlock(
                 o.template_id,
@@ -207,7 +235,7 @@ def render_week(
         )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=3)
-    return RenderedWeek(buffer.getvalue(), WIDTH, HEIGHT, blocks)
+    return RenderedWeek(buffer.getvalue(), width, HEIGHT, blocks)
 
 
 def week_text(

@@ -246,3 +246,13 @@ def test_text_fallback_names_every_shift_and_fits_discord_messages() -> None:
 def test_paginate_cuts_a_line_longer_than_a_message() -> None:
     pages = paginate(["short", "x" * 2500, "end"], 2000)
     assert all(len(p) <= 2000 for p in pages) and pages[-1].endswith("end")
+
+
+def test_crowded_week_widens_the_days_so_every_block_keeps_a_label() -> None:
+    monday = date(2026, 11, 30)
+    many = [template(i, f"Shift {i:03d}", (i * 97) % 1440, 60 * (2 + i % 7)) for i in range(60)]
+    week = render_week(occurrences_between(many, monday, monday + timedelta(days=6), LONDON), monday, LONDON)
+    assert week.width > 7 * 168
+    assert Image.open(io.BytesIO(week.png)).size == (week.width, week.height)
+    tall_enough = [b for b in week.blocks if b.box[3] - b.box[1] >= 60]
+    assert tall_enough and all(b.lines and b.lines[0].startswith(("Shift", "… Shift")) for b in tall_enough)
