@@ -15,7 +15,7 @@ from bot.rosters import REMINDER_CUTOFF_MS, RosterService, TemplateDraft, parse_
 from bot.services import build_roster_service
 from bot.shifts import ShiftStore
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, MDT
+from tests.helpers import ADMIN, GUILD, MDT, BotStarter
 
 LONDON = ZoneInfo("Europe/London")
 MIN = 60_000
@@ -69,6 +69,9 @@ async def test_second_template_with_the_same_name_is_refused(rosters: RosterServ
     await evening(rosters)
     with pytest.raises(Conflict, match="named 'Evening patrol' already exists"):
         await evening(rosters)
+    with pytest.raises(Conflict, match="named 'evening PATROL' already exists"):
+        await evening(rosters, name="evening PATROL")
+    await evening(rosters, OTHER_GUILD)  # names are per server
 
 
 async def test_another_servers_template_cannot_be_edited_deleted_or_assigned(rosters: RosterService) -> None:
@@ -117,6 +120,21 @@ async def test_mine_lists_the_members_next_shifts_directly_or_through_a_role(
     assert [(o.name, o.day) for o in upcoming] == [
         ("By role", date(2026, 12, 1)), ("Direct", date(2026, 12, 1)), ("By role", date(2026, 12, 2)),
     ]  # fmt: skip
+
+
+async def test_bot_keeps_its_scheduled_shifts_and_sent_reminders_across_a_restart(start_bot: BotStarter) -> None:
+    first = await start_bot()
+    created = await first.bot.rosters.create(GUILD, ADMIN, TemplateDraft("Night patrol", None, 22 * 60, 480))
+    await first.bot.rosters.assign(GUILD, ADMIN, created.id, "member", 101)
+    soon = RosterService(first.bot.rosters.store, clock=Clock(ms(2026, 12, 1, 21, 45)))
+    [reminder] = await soon.due_reminders(GUILD, LONDON, 30 * MIN, {})
+    assert await soon.claim_reminder(reminder)
+    await first.bot.close()
+
+    second = await start_bot()
+    assert [t.name for t in await second.bot.rosters.templates(GUILD)] == ["Night patrol"]
+    after = RosterService(second.bot.rosters.store, clock=Clock(ms(2026, 12, 1, 21, 50)))
+    assert await after.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
 
 
 # -- reminders --

@@ -18,7 +18,8 @@ CREATE TABLE roster_templates (
     updated_ms INTEGER NOT NULL,
     CHECK (valid_from IS NULL OR valid_until IS NULL OR valid_until >= valid_from)
 );
-CREATE UNIQUE INDEX roster_templates_name ON roster_templates (guild_id, name);
+-- Names are unique per server regardless of case (people pick a shift by its name).
+CREATE UNIQUE INDEX roster_templates_name ON roster_templates (guild_id, LOWER(name));
 CREATE TABLE roster_assignments (
     template_id INTEGER NOT NULL REFERENCES roster_templates (id) ON DELETE CASCADE,
     target_kind TEXT NOT NULL CHECK (target_kind IN ('member', 'role')),
