@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import Conflict, InvalidInput
-from bot.rosters.attendance import Attendance, AttendanceRules, classify
+from bot.rosters.attendance import Attendance, AttendanceRules, DutySpan, classify
 from bot.rosters.occurrences import Occurrence, occurrences_between, occurrences_overlapping, week_start
 from bot.rosters.records import (
     MAX_TEMPLATES_PER_GUILD,
@@ -240,25 +240,23 @@ class RosterService:
             for o in occurrences_overlapping(templates, start_ms, end_ms, zone)
             if start_ms <= o.start_ms < end_ms and o.end_ms <= now
         ]
+        if not found:
+            return []
+        assigned = {o.template_id: sorted(members_for(o.template_id, assignments, role_members)) for o in found}
+        everyone = sorted({m for members in assigned.values() for m in members})
+        # One read of the recorded shifts for the whole range, then split per member (not one per occurrence).
+        spans_by_member: dict[int, list[DutySpan]] = {}
+        for span in await self.store.duty_spans(
+            guild_id, min(o.start_ms for o in found), max(o.end_ms for o in found), everyone
+        ):
+            spans_by_member.setdefault(span.member_id, []).append(span)
         results: list[OccurrenceAttendance] = []
-        for occurrence in found:
-            members = sorted(members_for(occurrence.template_id, assignments, role_members))
-            spans = await self.store.duty_spans(guild_id, occurrence.start_ms, occurrence.end_ms, members)
-            results.append(
-                OccurrenceAttendance(
-                    occurrence,
-                    [
-                        classify(
-                            m,
-                            occurrence.start_ms,
-                            occurrence.end_ms,
-                            spans,
-                            excused=m in excused,
-                            rules=rules,
-                            now_ms=now,
-                        )
-                        for m in members
-                    ],
+        for o in found:
+            members = [
+                classify(
+                    m, o.start_ms, o.end_ms, spans_by_member.get(m, []), excused=m in excused, rules=rules, now_ms=now
                 )
-            )
+                for m in assigned[o.template_id]
+            ]
+            results.append(OccurrenceAttendance(o, members))
         return results

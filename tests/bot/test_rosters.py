@@ -25,6 +25,7 @@ from bot.rosters import (
     parse_duration,
     parse_start,
     render_week,
+    upcoming_text,
     validate_template,
     week_text,
 )
@@ -256,3 +257,14 @@ def test_crowded_week_widens_the_days_so_every_block_keeps_a_label() -> None:
     assert Image.open(io.BytesIO(week.png)).size == (week.width, week.height)
     tall_enough = [b for b in week.blocks if b.box[3] - b.box[1] >= 60]
     assert tall_enough and all(b.lines and b.lines[0].startswith(("Shift", "… Shift")) for b in tall_enough)
+
+
+def test_mine_text_uses_discord_timestamps_and_fits_one_message() -> None:
+    found = occurrences_of(template(department="Patrol"), date(2026, 12, 1), date(2026, 12, 2), LONDON)
+    text = upcoming_text(found)
+    first = int(datetime(2026, 12, 1, 22, 0, tzinfo=UTC).timestamp())
+    assert f"- Night patrol (Patrol): <t:{first}:F> to <t:{first + 8 * 3600}:t>, <t:{first}:R>" in text
+    many = occurrences_of(template(name="x" * 40), date(2026, 12, 1), date(2027, 3, 1), LONDON)
+    crowded = upcoming_text(many)
+    assert len(crowded) <= 2000 and crowded.splitlines()[-1].startswith("… and ")
+    assert upcoming_text([]) == "You have no scheduled shifts in the next two weeks."

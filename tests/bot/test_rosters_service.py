@@ -254,3 +254,19 @@ async def test_attendance_leaves_out_the_occurrence_still_running(rosters: Roste
     await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
     clock.now = ms(2026, 12, 1, 22, 0)
     assert await rosters.attendance(GUILD, LONDON, ms(2026, 12, 1, 0, 0), ms(2026, 12, 2, 0, 0), {}) == []
+
+
+async def test_attendance_over_several_days_judges_each_occurrence_by_its_own_shifts(
+    db: Database, rosters: RosterService, clock: Clock
+) -> None:
+    template_id = await evening(rosters)
+    await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
+    await record_shift(db, 101, ms(2026, 12, 1, 19, 58), ms(2026, 12, 2, 0, 1))  # Tuesday: whole shift
+    await record_shift(db, 101, ms(2026, 12, 3, 21, 0), ms(2026, 12, 4, 0, 0))  # Thursday: an hour late
+    clock.now = ms(2026, 12, 5, 12, 0)
+
+    results = await rosters.attendance(GUILD, LONDON, ms(2026, 12, 1, 0, 0), ms(2026, 12, 5, 0, 0), {})
+
+    assert [(r.occurrence.day.day, [a.status for a in r.members]) for r in results] == [
+        (1, ["present"]), (2, ["absent"]), (3, ["late"]), (4, ["absent"]),
+    ]  # fmt: skip
