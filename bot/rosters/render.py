@@ -85,6 +85,9 @@ def _segments(occurrences: Sequence[Occurrence], monday: date, zone: ZoneInfo) -
         while day <= end.date():
             top = start.hour * 60 + start.minute if day == start.date() else 0
             bottom = end.hour * 60 + end.minute if day == end.date() else 24 * 60
+            if day == start.date() == end.date() and bottom <= top:
+                # Ends in the repeated autumn hour at a wall time before it started: draw its real length.
+                bottom = min(24 * 60, top + max(1, o.duration_ms // 60_000))
             column = (day - monday).days
             if bottom > top and 0 <= column < 7:
                 found.append(_Segment(o, column, top, bottom, day != start.date()))

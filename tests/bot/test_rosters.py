@@ -268,3 +268,15 @@ def test_mine_text_uses_discord_timestamps_and_fits_one_message() -> None:
     crowded = upcoming_text(many)
     assert len(crowded) <= 2000 and crowded.splitlines()[-1].startswith("… and ")
     assert upcoming_text([]) == "You have no scheduled shifts in the next two weeks."
+
+
+def test_shift_ending_in_the_repeated_autumn_hour_is_still_drawn() -> None:
+    # 25 October 2026, London: 01:30 BST + 45 min of real time ends at 01:15 GMT, "before" it began.
+    short = template(name="Handover", start=90, duration=45)
+    monday = date(2026, 10, 19)
+    found = occurrences_of(short, date(2026, 10, 25), date(2026, 10, 25), LONDON)
+    assert (found[0].end.hour, found[0].end.minute) == (1, 15)
+    week = render_week(found, monday, LONDON)
+    [block] = week.blocks
+    assert (block.column, block.lines[0]) == (6, "Handover")
+    assert block.box[3] - block.box[1] >= 45 * 30 // 60 - 2
