@@ -217,6 +217,11 @@ class RosterService:
             reminder.occurrence.template_id, reminder.occurrence.start_ms, reminder.member_id, at_ms=self.clock()
         )
 
+    async def prune_reminders(self) -> int:
+        """Drops reminder claims that can no longer matter: their occurrence started more than the
+        cutoff ago, so it is never due again (keeps the table small; run it now and then)."""
+        return await self.store.prune_reminders(self.clock() - REMINDER_CUTOFF_MS)
+
     # -- attendance --
 
     async def attendance(

@@ -136,6 +136,10 @@ class RosterStore:
         )
         return changed > 0
 
+    async def prune_reminders(self, before_ms: int) -> int:
+        """Forgets the claims of occurrences that started before `before_ms` (never due again)."""
+        return await self.db.execute("DELETE FROM roster_reminders_sent WHERE occurrence_start_ms < ?", (before_ms,))
+
     async def duty_spans(self, guild_id: int, start_ms: int, end_ms: int, member_ids: Sequence[int]) -> list[DutySpan]:
         """The recorded shifts (bot/shifts) of these members that overlap [start_ms, end_ms)."""
         if not member_ids:

@@ -197,6 +197,20 @@ async def test_reminder_is_sent_late_after_downtime_but_not_for_a_shift_long_und
     assert await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
 
 
+async def test_pruning_forgets_only_reminders_that_can_never_be_due_again(rosters: RosterService, clock: Clock) -> None:
+    template_id = await evening(rosters)
+    await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
+    clock.now = ms(2026, 12, 1, 19, 40)
+    [tuesday] = await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {})
+    assert await rosters.claim_reminder(tuesday)
+    clock.now = ms(2026, 12, 1, 20, 10)  # still within the late window: the claim must stay
+    assert await rosters.prune_reminders() == 0
+    assert await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
+    clock.now = ms(2026, 12, 2, 19, 40)
+    assert await rosters.prune_reminders() == 1
+    assert [r.occurrence.day for r in await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {})] == [date(2026, 12, 2)]
+
+
 # -- attendance --
 
 

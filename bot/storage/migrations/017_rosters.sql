@@ -2,6 +2,7 @@
 -- who is assigned to each (a member or a role), and the reminders already claimed.
 -- Times are milliseconds since the Unix epoch, UTC; dates are ISO text (YYYY-MM-DD) in the guild's zone.
 CREATE TABLE roster_templates (
+    -- AUTOINCREMENT: an id is never reused, so a new template never inherits a deleted one's reminder claims.
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     guild_id INTEGER NOT NULL,
     name TEXT NOT NULL,
