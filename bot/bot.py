@@ -25,6 +25,7 @@ from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
 from bot.profiles import ProfileStore
+from bot.rosters import RosterService
 from bot.services import BackgroundService, Services, build_services
 from bot.shifts import ShiftService
 from bot.startup import StartupError, explain_port_error, open_database, sandbox_state_path
@@ -230,6 +231,10 @@ class NorthcaBot(commands.Bot):
     def unit_status(self) -> StatusService:
         """`status` is discord.py's presence."""
         return self.services.unit_status
+
+    @property
+    def rosters(self) -> RosterService:
+        return self.services.rosters
 
     async def close(self) -> None:
         if self._shutting_down:

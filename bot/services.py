@@ -6,6 +6,7 @@ functions. Cogs only reach the services (typed attributes of the bot); they neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from bot.events import EventHub
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore
+from bot.rosters import RosterService, RosterStore
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.notices import ShiftNotices
 from bot.storage import Database
@@ -36,6 +38,7 @@ class Services:
     coalescer: UnitCoalescer
     unit_status: StatusService
     duty: DutyService
+    rosters: RosterService
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
 
@@ -71,6 +74,12 @@ def build_status_service(
     return StatusService(UnitStatusStore(db), links, profiles, config, coalescer, events, shifts=shifts)
 
 
+def build_roster_service(db: Database, clock: Callable[[], int] | None = None) -> RosterService:
+    """Rosters (templates, reminders, attendance); `clock` (epoch ms) for tests that move time."""
+    store = RosterStore(db)
+    return RosterService(store) if clock is None else RosterService(store, clock=clock)
+
+
 def build_services(config: Config, db: Database, northca: NorthcaClient) -> Services:
     events = EventHub()
     links = LinkService(LinkStore(db), northca)
@@ -88,6 +97,7 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         coalescer=coalescer,
         unit_status=unit_status,
         duty=DutyService(DutyStore(db)),
+        rosters=build_roster_service(db),
         # Links first (stopped last: cancels live link checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
         background=[links, worker, coalescer, unit_status],

@@ -1,0 +1,154 @@
+"""The roster tables (migration 017): every SQL statement about rosters, and nothing else.
+
+Portable SQL (also valid on PostgreSQL): no SQLite-only functions; ON CONFLICT DO NOTHING for the
+reminder claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.rosters.attendance import DutySpan
+from bot.rosters.records import Assignment, RosterTemplate, TargetKind, TemplateDraft
+from bot.storage import Database
+
+_TEMPLATE_COLUMNS = (
+    "id, guild_id, name, department, start_minute, duration_minutes, days_mask, valid_from, valid_until,"
+    " created_by, created_ms, updated_ms"
+)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _draft_values(draft: TemplateDraft) -> tuple[str, str | None, int, int, int, str | None, str | None]:
+    """The draft's columns, in the order name .. valid_until."""
+    return (
+        draft.name, draft.department, draft.start_minute, draft.duration_minutes, draft.days_mask,
+        _iso(draft.valid_from), _iso(draft.valid_until),
+    )  # fmt: skip
+
+
+class RosterStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert_template(
+        self, guild_id: int, draft: TemplateDraft, *, actor_id: int, at_ms: int, limit: int
+    ) -> RosterTemplate | None:
+        """The new template; None (nothing written) when the guild already has `limit` templates.
+        One statement, so two creates at once cannot pass the limit. IntegrityError on a taken name."""
+        rows = await self.db.execute_fetchall(
+            "INSERT INTO roster_templates (guild_id, name, department, start_minute, duration_minutes, days_mask,"
+            " valid_from, valid_until, created_by, created_ms, updated_ms)"
+            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " WHERE (SELECT COUNT(*) FROM roster_templates WHERE guild_id = ?) < ?"
+            f" RETURNING {_TEMPLATE_COLUMNS}",
+            (guild_id, *_draft_values(draft), actor_id, at_ms, at_ms, guild_id, limit),
+        )
+        return RosterTemplate.from_row(rows[0]) if rows else None
+
+    async def update_template(
+        self, guild_id: int, template_id: int, draft: TemplateDraft, *, at_ms: int
+    ) -> RosterTemplate | None:
+        rows = await self.db.execute_fetchall(
+            "UPDATE roster_templates SET name = ?, department = ?, start_minute = ?, duration_minutes = ?,"
+            " days_mask = ?, valid_from = ?, valid_until = ?, updated_ms = ? WHERE guild_id = ? AND id = ?"
+            f" RETURNING {_TEMPLATE_COLUMNS}",
+            (*_draft_values(draft), at_ms, guild_id, template_id),
+        )
+        return RosterTemplate.from_row(rows[0]) if rows else None
+
+    async def delete_template(self, guild_id: int, template_id: int) -> bool:
+        """Deletes the template with its assignments (one transaction); False when it is not this guild's."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM roster_templates WHERE guild_id = ? AND id = ?", (guild_id, template_id)
+            )
+            deleted = cursor.rowcount
+            await cursor.close()
+            if deleted:
+                await conn.execute("DELETE FROM roster_assignments WHERE template_id = ?", (template_id,))
+        return bool(deleted)
+
+    async def get(self, guild_id: int, template_id: int) -> RosterTemplate | None:
+        row = await self.db.fetchone(
+            f"SELECT {_TEMPLATE_COLUMNS} FROM roster_templates WHERE guild_id = ? AND id = ?", (guild_id, template_id)
+        )
+        return RosterTemplate.from_row(row) if row is not None else None
+
+    async def by_name(self, guild_id: int, name: str) -> RosterTemplate | None:
+        row = await self.db.fetchone(
+            f"SELECT {_TEMPLATE_COLUMNS} FROM roster_templates WHERE guild_id = ? AND LOWER(name) = LOWER(?)",
+            (guild_id, name),
+        )
+        return RosterTemplate.from_row(row) if row is not None else None
+
+    async def templates(self, guild_id: int) -> list[RosterTemplate]:
+        rows = await self.db.fetchall(
+            f"SELECT {_TEMPLATE_COLUMNS} FROM roster_templates WHERE guild_id = ? ORDER BY start_minute, name",
+            (guild_id,),
+        )
+        return [RosterTemplate.from_row(r) for r in rows]
+
+    async def assign(self, template_id: int, kind: TargetKind, target_id: int, *, actor_id: int, at_ms: int) -> bool:
+        """False when it was already assigned."""
+        changed = await self.db.execute(
+            "INSERT INTO roster_assignments (template_id, target_kind, target_id, assigned_by, assigned_ms)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (template_id, kind, target_id, actor_id, at_ms),
+        )
+        return changed > 0
+
+    async def unassign(self, template_id: int, kind: TargetKind, target_id: int) -> bool:
+        changed = await self.db.execute(
+            "DELETE FROM roster_assignments WHERE template_id = ? AND target_kind = ? AND target_id = ?",
+            (template_id, kind, target_id),
+        )
+        return changed > 0
+
+    async def assignments(self, guild_id: int) -> list[Assignment]:
+        rows = await self.db.fetchall(
+            "SELECT a.template_id, a.target_kind, a.target_id FROM roster_assignments a"
+            " JOIN roster_templates t ON t.id = a.template_id WHERE t.guild_id = ?"
+            " ORDER BY a.template_id, a.target_kind, a.target_id",
+            (guild_id,),
+        )
+        return [Assignment.from_row(r) for r in rows]
+
+    async def reminders_claimed(self, guild_id: int, since_ms: int) -> set[tuple[int, int, int]]:
+        """(template, occurrence start, member) of the reminders claimed for occurrences from `since_ms` on."""
+        rows = await self.db.fetchall(
+            "SELECT r.template_id, r.occurrence_start_ms, r.member_id FROM roster_reminders_sent r"
+            " JOIN roster_templates t ON t.id = r.template_id WHERE t.guild_id = ? AND r.occurrence_start_ms >= ?",
+            (guild_id, since_ms),
+        )
+        return {(int(r[0]), int(r[1]), int(r[2])) for r in rows}
+
+    async def claim_reminder(self, template_id: int, occurrence_start_ms: int, member_id: int, *, at_ms: int) -> bool:
+        """True for the one caller that claims this reminder, ever (the primary key decides)."""
+        changed = await self.db.execute(
+            "INSERT INTO roster_reminders_sent (template_id, occurrence_start_ms, member_id, claimed_ms)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (template_id, occurrence_start_ms, member_id, at_ms),
+        )
+        return changed > 0
+
+    async def prune_reminders(self, before_ms: int) -> int:
+        """Forgets the claims of occurrences that started before `before_ms` (never due again)."""
+        return await self.db.execute("DELETE FROM roster_reminders_sent WHERE occurrence_start_ms < ?", (before_ms,))
+
+    async def duty_spans(self, guild_id: int, start_ms: int, end_ms: int, member_ids: Sequence[int]) -> list[DutySpan]:
+        """The recorded shifts (bot/shifts) of these members that overlap [start_ms, end_ms)."""
+        if not member_ids:
+            return []
+        marks = ", ".join("?" for _ in member_ids)
+        rows = await self.db.fetchall(
+            "SELECT member_id, started_ms, ended_ms, break_ms, break_started_ms FROM shifts"
+            f" WHERE guild_id = ? AND started_ms < ? AND (ended_ms IS NULL OR ended_ms > ?) AND member_id IN ({marks})"
+            " ORDER BY member_id, started_ms",
+            (guild_id, end_ms, start_ms, *member_ids),
+        )
+        return [DutySpan(int(r[0]), int(r[1]), None if r[2] is None else int(r[2]), int(r[3]), r[4]) for r in rows]
