@@ -22,7 +22,7 @@ class ShiftApi(SandboxState):
         return [self._shift_json(r) for r in rows]
 
     def plant_shift(self, mdt_id: str, record: dict[str, Any]) -> None:
-        """Store a shift record as given, unvalidated (sandbox-only; see the module docstring)."""
+        """Store a shift record as given, unvalidated (sandbox-only; see the package docstring)."""
         now = iso(now_utc())
         values = {name: record.get(name) for name in SHIFT_FIELDS}
         if values["id"] is None:
