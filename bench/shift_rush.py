@@ -25,11 +25,11 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.bot import NorthcaBot  # noqa: E402
-from bot.config import parse_config  # noqa: E402
-from bot.links import LinkStore  # noqa: E402
-from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt  # noqa: E402
-from tests.harness import FakeDiscord, Harness, builders  # noqa: E402
+from bot.bot import NorthcaBot
+from bot.config import parse_config
+from bot.links import LinkStore
+from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
+from tests.harness import FakeDiscord, Harness, builders
 
 GUILD = 111111111111111111
 ADMIN = 333333333333333333
@@ -77,11 +77,14 @@ async def rush(officers: int, latency: float, window: float) -> dict[str, Any]:
                 sandbox.link(GUILD, MDT)
                 await LinkStore(bot.db).save_request(GUILD, MDT, "bench-request", "approved", OWNER, ADMIN, None)
                 members = [
-                    builders.member(FIRST_OFFICER + i, permissions=MEMBER_PERMS, username=f"officer{i:03d}") for i in range(officers)
+                    builders.member(FIRST_OFFICER + i, permissions=MEMBER_PERMS, username=f"officer{i:03d}")
+                    for i in range(officers)
                 ]
 
                 # Everyone goes on duty (also timed, as a second figure).
-                starts = await asyncio.gather(*(h.slash("shift", sub="start", member=m, guild_id=GUILD) for m in members))
+                starts = await asyncio.gather(
+                    *(h.slash("shift", sub="start", member=m, guild_id=GUILD) for m in members)
+                )
                 bad = [r.content for r in starts if not r.content.startswith("You are on duty")]
                 if bad:
                     raise SystemExit(f"{len(bad)} starts failed, e.g. {bad[0]!r}")
@@ -107,9 +110,10 @@ async def rush(officers: int, latency: float, window: float) -> dict[str, Any]:
                 while any(v is None or v.sync_state != "synced" for v in verdicts):
                     # A retry was scheduled (should not happen here): wait for its verdict too.
                     verdicts = [
-                        v if v is not None and v.sync_state == "synced"
+                        v
+                        if v is not None and v.sync_state == "synced"
                         else await svc.wait_for_sync(i, 60.0, since_ms=(v.last_attempt_ms or 0) + 1 if v else 0)
-                        for i, v in zip(ids, verdicts)
+                        for i, v in zip(ids, verdicts, strict=True)
                     ]
                 all_synced = time.perf_counter() - started
                 edits = [await r.followup(timeout=10.0) for r in ends]
@@ -150,16 +154,34 @@ def main(argv: list[str] | None = None) -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     end_ms, start_ms = r["end_ms"], r["start_ms"]
     p99 = percentile(end_ms, 99)
-    print(f"shift rush: {r['officers']} officers end their shifts within {args.window:g} s, Northca +{r['latency_ms']:.0f} ms")
-    print(f"  /shift end   first answer: p50 {percentile(end_ms, 50):6.1f} ms   p99 {p99:6.1f} ms   max {max(end_ms):6.1f} ms")
-    print(f"  /shift start first answer: p50 {percentile(start_ms, 50):6.1f} ms   p99 {percentile(start_ms, 99):6.1f} ms   (all at once, before the rush)")
-    print(f"  all {r['officers']} answered within {r['answered_s']:.2f} s; all synced to Northca {r['all_synced_s']:.2f} s after the first /shift end")
+    print(
+        f"shift rush: {r['officers']} officers end their shifts within {args.window:g} s,"
+        f" Northca +{r['latency_ms']:.0f} ms"
+    )
+    print(
+        f"  /shift end   first answer: p50 {percentile(end_ms, 50):6.1f} ms   p99 {p99:6.1f} ms"
+        f"   max {max(end_ms):6.1f} ms"
+    )
+    print(
+        f"  /shift start first answer: p50 {percentile(start_ms, 50):6.1f} ms   p99 {percentile(start_ms, 99):6.1f} ms"
+        "   (all at once, before the rush)"
+    )
+    print(
+        f"  all {r['officers']} answered within {r['answered_s']:.2f} s;"
+        f" all synced to Northca {r['all_synced_s']:.2f} s after the first /shift end"
+    )
     print(f"  answers edited to 'Synced to Northca' within the {2:g} s wait: {r['synced_in_answer']}/{r['officers']}")
     print(f"  Northca shift writes made: {r['writes']}")
-    print(f"  shifts stored on Northca:  {r['stored']} ({r['unique']} distinct ids, same ids as local: {r['matches_local']})")
+    print(
+        f"  shifts stored on Northca:  {r['stored']}"
+        f" ({r['unique']} distinct ids, same ids as local: {r['matches_local']})"
+    )
     print(f"  peak memory (max RSS):     {peak_mb:.1f} MiB")
     ok = r["writes"] == r["officers"] and r["stored"] == r["unique"] == r["officers"] and r["matches_local"]
-    print(f"  exactly once: {'yes' if ok else 'NO'}; p99 goal (< {GOAL_P99_MS:.0f} ms): {'met' if p99 < GOAL_P99_MS else 'MISSED'}")
+    print(
+        f"  exactly once: {'yes' if ok else 'NO'};"
+        f" p99 goal (< {GOAL_P99_MS:.0f} ms): {'met' if p99 < GOAL_P99_MS else 'MISSED'}"
+    )
     return 0 if ok else 1
 
 

@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import copy
 import gc
+import itertools
 import logging
 import os
 import random
@@ -152,11 +153,21 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 
 async def run(
-    name: str, *, officers: int, clicks: int, spread: float, latency: float, window_ms: int, seed: int, debug: bool = False
+    name: str,
+    *,
+    officers: int,
+    clicks: int,
+    spread: float,
+    latency: float,
+    window_ms: int,
+    seed: int,
+    debug: bool = False,
 ) -> Result:
     rng = random.Random(seed)
     northca_port, discord_port = free_port(), free_port()
-    sandbox = spawn(["-m", "bot.northca.sandbox", "--port", str(northca_port), "--mdt", f"{MDT}:{OWNER}", "--no-auto-approve"])
+    sandbox = spawn(
+        ["-m", "bot.northca.sandbox", "--port", str(northca_port), "--mdt", f"{MDT}:{OWNER}", "--no-auto-approve"]
+    )
     fake = spawn(["-m", "bench.status_burst", "--serve-discord", str(discord_port)])
     northca = f"http://127.0.0.1:{northca_port}"
     old_base = discord.http.Route.BASE
@@ -165,7 +176,11 @@ async def run(
     bot: NorthcaBot | None = None
     try:
         async with aiohttp.ClientSession() as http:
-            headers = {"x-partner-key": DEFAULT_SANDBOX_KEY, "x-discord-guild": str(GUILD), "x-discord-actor": str(ADMIN)}
+            headers = {
+                "x-partner-key": DEFAULT_SANDBOX_KEY,
+                "x-discord-guild": str(GUILD),
+                "x-discord-actor": str(ADMIN),
+            }
             async with http.post(f"{northca}/v1/link-requests", json={"mdt_id": MDT}, headers=headers) as resp:
                 request_id = (await resp.json())["data"]["id"]
             async with http.post(f"{northca}/_sandbox/link-requests/{request_id}/approve") as resp:
@@ -174,7 +189,12 @@ async def run(
             config = parse_config(
                 {
                     "discord": {"token": "bench-token"},
-                    "northca": {"base_url": f"{northca}/v1", "partner_key": DEFAULT_SANDBOX_KEY, "timeout_seconds": 10.0, "deadline_seconds": 30.0},
+                    "northca": {
+                        "base_url": f"{northca}/v1",
+                        "partner_key": DEFAULT_SANDBOX_KEY,
+                        "timeout_seconds": 10.0,
+                        "deadline_seconds": 30.0,
+                    },
                     "database": {"path": str(Path(tmp.name) / "bot.sqlite3")},
                     # The default rule: a status needs an open shift (every officer starts one below).
                     "status": {"batch_window_ms": window_ms, "off_duty": "prompt"},
@@ -196,16 +216,27 @@ async def run(
             await bot.login("bench-token")
             state = bot._connection
             assert bot.user is not None and bot.application_id is not None
-            bot_role = builders.role(builders.snowflake(), "Duty Bot", permissions=builders.DEFAULT_APP_PERMISSIONS, position=1, managed=True)
+            bot_role = builders.role(
+                builders.snowflake(), "Duty Bot", permissions=builders.DEFAULT_APP_PERMISSIONS, position=1, managed=True
+            )
             me = builders.member(bot.user.id, roles=[int(bot_role["id"])], username="bot", bot=True)
-            state._add_guild_from_data(builders.guild_payload(  # type: ignore[arg-type]
-                GUILD, name="Bench County RP", owner_id=ADMIN, roles=[bot_role], members=[me],
-                channels=[builders.channel(CHANNEL, guild_id=GUILD, name="dispatch")],
-            ))
+            state._add_guild_from_data(
+                # A raw guild payload, as the gateway sends it (discord.py's TypedDict is stricter).
+                builders.guild_payload(  # type: ignore[arg-type]
+                    GUILD,
+                    name="Bench County RP",
+                    owner_id=ADMIN,
+                    roles=[bot_role],
+                    members=[me],
+                    channels=[builders.channel(CHANNEL, guild_id=GUILD, name="dispatch")],
+                )
+            )
             await LinkStore(bot.db).save_request(GUILD, MDT, request_id, "approved", OWNER, ADMIN, None)
             ids = [FIRST_OFFICER + i for i in range(officers)]
             for i, member_id in enumerate(ids):
-                await bot.profiles.update(GUILD, member_id, callsign=f"UNIT-{i}", badge=str(1000 + i), rank="PO", department="Patrol")
+                await bot.profiles.update(
+                    GUILD, member_id, callsign=f"UNIT-{i}", badge=str(1000 + i), rank="PO", department="Patrol"
+                )
                 await bot.shifts.start(GUILD, member_id, display_name=f"Officer {i}")
             # Their shift starts set them 10-8 (duty listener): let that settle before the burst.
             await bot.shifts.drain()
@@ -213,14 +244,23 @@ async def run(
 
             # The public panel, posted with /status panel as an admin would.
             svc = bot.unit_status
-            state.parse_interaction_create(builders.slash_payload(  # type: ignore[arg-type]
-                "status", app_id=bot.application_id, guild_id=GUILD, channel_id=CHANNEL, sub="panel",
-                member=builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin"),
-            ))
+            state.parse_interaction_create(
+                # A raw interaction payload, as the gateway sends it (discord.py's TypedDict is stricter).
+                builders.slash_payload(  # type: ignore[arg-type]
+                    "status",
+                    app_id=bot.application_id,
+                    guild_id=GUILD,
+                    channel_id=CHANNEL,
+                    sub="panel",
+                    member=builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin"),
+                )
+            )
             while not await svc.panels(GUILD):
                 await asyncio.sleep(0.01)
             [panel_row] = await svc.panels(GUILD)
-            async with http.get(f"{discord.http.Route.BASE}/channels/{CHANNEL}/messages/{panel_row.message_id}") as resp:
+            async with http.get(
+                f"{discord.http.Route.BASE}/channels/{CHANNEL}/messages/{panel_row.message_id}"
+            ) as resp:
                 panel = await resp.json()
             async with http.post(f"{discord.http.Route.BASE}/bench/reset") as resp:
                 assert resp.status == 200
@@ -235,8 +275,12 @@ async def run(
                 for at in sorted(rng.uniform(0, spread) for _ in range(clicks)):
                     code = rng.choice(CODES)
                     payload = builders.click_payload(
-                        f"northca:status:set:{code}", app_id=bot.application_id, message=copy.deepcopy(panel),
-                        guild_id=GUILD, member=copy.deepcopy(member), channel_id=CHANNEL,
+                        f"northca:status:set:{code}",
+                        app_id=bot.application_id,
+                        message=copy.deepcopy(panel),
+                        guild_id=GUILD,
+                        member=copy.deepcopy(member),
+                        channel_id=CHANNEL,
                     )
                     plan.append((at, member_id, code, payload))
                     last[member_id] = code
@@ -277,20 +321,42 @@ async def run(
                     if units.get(f"UNIT-{i}") != last[m]:
                         row = await bot.unit_status.status_of(GUILD, m)
                         mine = [(round(at, 4), code, p["id"] in sent) for at, mm, code, p in plan if mm == m]
-                        print("WRONG", f"UNIT-{i}", "northca", units.get(f"UNIT-{i}"), "db", row.status, row.version, row.synced_version, mine)
+                        print(
+                            "WRONG",
+                            f"UNIT-{i}",
+                            "northca",
+                            units.get(f"UNIT-{i}"),
+                            "db",
+                            row.status,
+                            row.version,
+                            row.synced_version,
+                            mine,
+                        )
             times = [(sent[iid] - planned[iid]) * 1000 for iid in planned if iid in sent]
             arrivals = [(acks[iid][0] - planned[iid]) * 1000 for iid in planned if iid in acks]
             expected = {p["id"]: code for _, _, code, p in plan}
-            right = sum(1 for iid, (_, content) in acks.items() if content.startswith(f"You are now **{expected.get(iid)}**"))
+            right = sum(
+                1 for iid, (_, content) in acks.items() if content.startswith(f"You are now **{expected.get(iid)}**")
+            )
             sends = svc.coalescer.sent_log[log_before:]
-            gaps = [b[0] - a[0] for a, b in zip(sends, sends[1:])]
+            gaps = [b[0] - a[0] for a, b in itertools.pairwise(sends)]
             result = Result(
-                name=name, window_ms=window_ms, clicks=len(plan), answered=len(times),
-                p50_ms=percentile(times, 50), p99_ms=percentile(times, 99), max_ms=max(times),
-                arrival_p50_ms=percentile(arrivals, 50), arrival_p99_ms=percentile(arrivals, 99),
-                puts=svc.coalescer.puts_sent - puts_before, largest_put=max((len(u) for _, u in sends), default=0),
-                min_gap_ms=min(gaps) * 1000 if gaps else None, wrong=wrong, settle_s=max(0.0, settle),
-                right_answers=right, renders=svc.renders - renders_before,
+                name=name,
+                window_ms=window_ms,
+                clicks=len(plan),
+                answered=len(times),
+                p50_ms=percentile(times, 50),
+                p99_ms=percentile(times, 99),
+                max_ms=max(times),
+                arrival_p50_ms=percentile(arrivals, 50),
+                arrival_p99_ms=percentile(arrivals, 99),
+                puts=svc.coalescer.puts_sent - puts_before,
+                largest_put=max((len(u) for _, u in sends), default=0),
+                min_gap_ms=min(gaps) * 1000 if gaps else None,
+                wrong=wrong,
+                settle_s=max(0.0, settle),
+                right_answers=right,
+                renders=svc.renders - renders_before,
             )
         await bot.close()
         bot = None
@@ -307,15 +373,28 @@ async def run(
 
 def show(result: Result) -> None:
     print(f"== {result.name} (batch_window_ms={result.window_ms}) ==")
-    print(f"  clicks answered              {result.answered} of {result.clicks} ({result.right_answers} told their new status)")
-    print(f"  first answer p50 / p99       {result.p50_ms:.1f} ms / {result.p99_ms:.1f} ms (max {result.max_ms:.1f} ms): sent by the bot")
-    print(f"    arrived at fake Discord    {result.arrival_p50_ms:.1f} ms / {result.arrival_p99_ms:.1f} ms (adds the simulator's own queueing)")
+    print(
+        f"  clicks answered              {result.answered} of {result.clicks}"
+        f" ({result.right_answers} told their new status)"
+    )
+    print(
+        f"  first answer p50 / p99       {result.p50_ms:.1f} ms / {result.p99_ms:.1f} ms"
+        f" (max {result.max_ms:.1f} ms): sent by the bot"
+    )
+    print(
+        f"    arrived at fake Discord    {result.arrival_p50_ms:.1f} ms / {result.arrival_p99_ms:.1f} ms"
+        " (adds the simulator's own queueing)"
+    )
     print(f"  PUTs sent                    {result.puts}")
     print(f"  largest PUT                  {result.largest_put} units")
     if result.min_gap_ms is None:
         print("  shortest gap between PUTs    n/a")
     else:
-        per_window = f"; at most one per window: {'yes' if result.min_gap_ms >= result.window_ms * 0.999 else 'no'}" if result.window_ms else ""
+        per_window = (
+            f"; at most one per window: {'yes' if result.min_gap_ms >= result.window_ms * 0.999 else 'no'}"
+            if result.window_ms
+            else ""
+        )
         print(f"  shortest gap between PUTs    {result.min_gap_ms:.0f} ms{per_window}")
     print(f"  panel re-renders             {result.renders}")
     print(f"  Northca settled              {result.settle_s:.2f} s after the burst")
@@ -324,7 +403,11 @@ def show(result: Result) -> None:
 
 async def main_async(args: argparse.Namespace) -> int:
     common = dict(
-        officers=args.officers, clicks=args.clicks, spread=args.spread, latency=args.latency_ms / 1000, seed=args.seed,
+        officers=args.officers,
+        clicks=args.clicks,
+        spread=args.spread,
+        latency=args.latency_ms / 1000,
+        seed=args.seed,
         debug=args.debug,
     )
     print(
@@ -337,7 +420,9 @@ async def main_async(args: argparse.Namespace) -> int:
     baseline = await run("baseline: batching off, one PUT per click", window_ms=0, **common)
     show(baseline)
     met = (
-        batched.answered == batched.right_answers == batched.clicks and batched.p99_ms < 100 and batched.final_ok
+        batched.answered == batched.right_answers == batched.clicks
+        and batched.p99_ms < 100
+        and batched.final_ok
         and (batched.min_gap_ms is None or batched.min_gap_ms >= args.window_ms * 0.999)
     )
     print(f"goal (p99 < 100 ms, at most one PUT per MDT per window, final state exact): {'met' if met else 'NOT met'}")

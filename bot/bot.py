@@ -89,14 +89,23 @@ class NorthcaBot(commands.Bot):
         self.northca_clock = NorthcaSuccessClock(endpoint[0])
         section = self.config.health
         self.health = HealthMonitor(
-            self.db, gateway_connected=lambda: self.is_ready() and not self.is_closed(), northca=self.northca_clock,
-            host=section.host, port=section.port, outbox_warn_after=section.outbox_warn_after_seconds,
+            self.db,
+            gateway_connected=lambda: self.is_ready() and not self.is_closed(),
+            northca=self.northca_clock,
+            host=section.host,
+            port=section.port,
+            outbox_warn_after=section.outbox_warn_after_seconds,
         )
         try:
             await self.health.listen()
         except OSError as exc:
-            raise explain_port_error("The health endpoint", "[health] port (or NORTHCA_BOT_HEALTH_PORT)",
-                                     section.host, section.port or 0, exc) from None
+            raise explain_port_error(
+                "The health endpoint",
+                "[health] port (or NORTHCA_BOT_HEALTH_PORT)",
+                section.host,
+                section.port or 0,
+                exc,
+            ) from None
         self._northca_endpoint = endpoint
 
     async def start(self, token: str, *, reconnect: bool = True) -> None:
@@ -127,8 +136,11 @@ class NorthcaBot(commands.Bot):
         clock = self.northca_clock or NorthcaSuccessClock(base_url)
         self.session = aiohttp.ClientSession(trace_configs=[clock.trace_config()])
         self.northca = NorthcaClient(
-            self.session, base_url, key,
-            timeout=self.config.northca.timeout_seconds, deadline=self.config.northca.deadline_seconds,
+            self.session,
+            base_url,
+            key,
+            timeout=self.config.northca.timeout_seconds,
+            deadline=self.config.northca.deadline_seconds,
         )
         self._built = build_services(self.config, self.db, self.northca)
         self._services.extend(self._built.background)
@@ -145,13 +157,17 @@ class NorthcaBot(commands.Bot):
         state_path = section.db_path if section.db_path is not None else sandbox_state_path(self.config.database.path)
         try:
             self.sandbox = NorthcaSandbox(
-                SandboxConfig(partner_key=DEFAULT_SANDBOX_KEY, auto_approve_after=section.auto_approve_after,
-                              mdts=section.mdts, db_path=state_path)
+                SandboxConfig(
+                    partner_key=DEFAULT_SANDBOX_KEY,
+                    auto_approve_after=section.auto_approve_after,
+                    mdts=section.mdts,
+                    db_path=state_path,
+                )
             )
         except sqlite3.Error as exc:
             raise StartupError(
                 f"The sandbox state file {state_path} cannot be used ({exc}): move it away, "
-                "or set [sandbox] db_path to another file (\":memory:\" forgets links at exit)."
+                'or set [sandbox] db_path to another file (":memory:" forgets links at exit).'
             ) from None
         try:
             base_url = await self.sandbox.start("127.0.0.1", section.port)
@@ -160,7 +176,8 @@ class NorthcaBot(commands.Bot):
         log.warning(
             "No Northca partner key configured: running against the LOCAL Northca sandbox at %s, NOT Northca. "
             "Nothing reaches a real MDT. Seeded MDTs: %s",
-            base_url, ", ".join(m.id for m in section.mdts) or "none",
+            base_url,
+            ", ".join(m.id for m in section.mdts) or "none",
         )
         return base_url, DEFAULT_SANDBOX_KEY
 
@@ -189,6 +206,7 @@ class NorthcaBot(commands.Bot):
             task.add_done_callback(self._refusals.discard)
             return None
 
+        # discord.py has no hook before interaction dispatch; replacing its parser is the only place to refuse.
         state.parse_interaction_create = parse  # type: ignore[method-assign]
         state.parsers["INTERACTION_CREATE"] = parse
 
@@ -243,7 +261,7 @@ class NorthcaBot(commands.Bot):
         for service in reversed(self._services):
             try:
                 await service.stop()
-            except Exception:  # noqa: BLE001 - one failing service must not keep the rest open
+            except Exception:
                 log.exception("stopping %r failed", service)
         if self.health is not None:  # listening since before login, even when the start failed later
             await self.health.stop()

@@ -39,16 +39,22 @@ async def check_northca(config: Config) -> Check:
         return True, "Northca: no partner key, so the bot runs against its LOCAL sandbox (nothing reaches Northca)."
     guild = config.discord.dev_guild_id or 0
     async with aiohttp.ClientSession() as session:
-        client = NorthcaClient(session, config.northca.base_url, key.get_secret_value(),
-                               timeout=config.northca.timeout_seconds, deadline=config.northca.timeout_seconds)
+        client = NorthcaClient(
+            session,
+            config.northca.base_url,
+            key.get_secret_value(),
+            timeout=config.northca.timeout_seconds,
+            deadline=config.northca.timeout_seconds,
+        )
         try:
             await client.list_guild_mdts(guild)
         except NorthcaUnauthorized:
             return False, "Northca: the partner key was refused. Check [northca] partner_key or NORTHCA_PARTNER_KEY."
         except NorthcaError as exc:
             if exc.status is None or exc.retryable:
-                return False, (f"Northca: no usable answer from {config.northca.base_url}. "
-                               "Check base_url and the network.")
+                return False, (
+                    f"Northca: no usable answer from {config.northca.base_url}. Check base_url and the network."
+                )
             # Any other refusal (403, 404, 400) came after the key was accepted.
     return True, f"Northca: OK, {config.northca.base_url} accepts the partner key."
 

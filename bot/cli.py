@@ -131,15 +131,19 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print("Discord refused the bot token. Check [discord] token or DISCORD_TOKEN.", file=sys.stderr)
         return 1
     except discord.Forbidden:
-        print("Discord refused: invite the bot to that server with the applications.commands scope "
-              "(see the invite link in the README).", file=sys.stderr)
+        print(
+            "Discord refused: invite the bot to that server with the applications.commands scope "
+            "(see the invite link in the README).",
+            file=sys.stderr,
+        )
         return 1
     except discord.HTTPException as exc:
         print(f"Discord answered HTTP {exc.status} ({exc.text[:200]}). Try again later.", file=sys.stderr)
         return 1
     except (aiohttp.ClientError, OSError) as exc:
-        print(f"Cannot reach Discord ({type(exc).__name__}). Check this machine's network and try again.",
-              file=sys.stderr)
+        print(
+            f"Cannot reach Discord ({type(exc).__name__}). Check this machine's network and try again.", file=sys.stderr
+        )
         return 1
     return 0
 
@@ -203,18 +207,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = with_config(sub.add_parser("run", help="run the bot (default)"))
     run.add_argument(
-        "--log-level", default=_default_log_level(), type=str.upper, choices=LOG_LEVELS,
+        "--log-level",
+        default=_default_log_level(),
+        type=str.upper,
+        choices=LOG_LEVELS,
         help=f"default: ${LOG_LEVEL_ENV} or INFO",
     )
     run.set_defaults(func=cmd_run)
     check = with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong"))
-    check.add_argument("--online", action="store_true",
-                       help="also check the token with Discord, the partner key with Northca, and the database path")
+    check.add_argument(
+        "--online",
+        action="store_true",
+        help="also check the token with Discord, the partner key with Northca, and the database path",
+    )
     check.set_defaults(func=cmd_check_config)
     sync = with_config(sub.add_parser("sync", help="publish the slash commands to Discord"))
     sync.add_argument("--guild", type=int, help="publish to this guild only (instant); default: globally")
     sync.add_argument(
-        "--clear", "--remove", action="store_true", dest="clear",
+        "--clear",
+        "--remove",
+        action="store_true",
+        dest="clear",
         help="remove the published commands from --guild (or the global ones), e.g. after testing in one server",
     )
     sync.set_defaults(func=cmd_sync)

@@ -71,8 +71,9 @@ async def publish_if_changed(tree: app_commands.CommandTree, db: Database, guild
     try:
         count = await publish(tree, guild_id)
     except discord.HTTPException as exc:
-        log.warning("could not publish the slash commands (%s, HTTP %s): run `northca-bot sync` later",
-                    scope, exc.status)
+        log.warning(
+            "could not publish the slash commands (%s, HTTP %s): run `northca-bot sync` later", scope, exc.status
+        )
         return False
     await store.save(scope, current)
     where = "globally (Discord may take up to an hour to show them)" if guild_id is None else f"to guild {guild_id}"

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -106,7 +107,7 @@ class StatusConfig(_Section):
     resend_interval_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
-    def _codes_known(self) -> "StatusConfig":
+    def _codes_known(self) -> StatusConfig:
         known = {c.code for c in self.codes}
         if len(known) != len(self.codes):
             raise ValueError("status codes must be unique")
@@ -123,6 +124,7 @@ class SandboxSection(_Section):
     # Seconds before a link request approves itself; false (TOML has no null): approve by hand.
     auto_approve_after: float | None = Field(default=1.0, ge=0)
     mdts: list[SandboxMdt] = Field(default_factory=lambda: [SandboxMdt(id="demo-mdt", name="Demo MDT")])
+
     @field_validator("auto_approve_after", mode="before")
     @classmethod
     def _false_is_by_hand(cls, value: Any) -> Any:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import json
 import weakref
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import discord
@@ -26,7 +27,7 @@ EMBEDS_TOTAL_LIMIT = 6000  # Discord's limit on all text of a message's embeds t
 # Interaction callback types that carry a message: CHANNEL_MESSAGE_WITH_SOURCE, UPDATE_MESSAGE.
 _MESSAGE_CALLBACKS = (4, 7)
 
-_demo_sessions: "weakref.WeakSet[aiohttp.ClientSession]" = weakref.WeakSet()
+_demo_sessions: weakref.WeakSet[aiohttp.ClientSession] = weakref.WeakSet()
 _installed = False
 
 
@@ -42,7 +43,7 @@ def mark_message(body: dict[str, Any], *, new: bool) -> dict[str, Any]:
         footer["text"] = (f"{DEMO_MARK} · {old}" if old else DEMO_MARK)[:FOOTER_LIMIT]
         embeds[-1]["footer"] = footer
         body["embeds"] = embeds
-    elif isinstance(body.get("content"), str) and body["content"] or embeds:
+    elif (isinstance(body.get("content"), str) and body["content"]) or embeds:
         room = CONTENT_LIMIT - len(DEMO_MARK) - 1
         content: str = body.get("content") or ""
         if len(content) > room:
@@ -99,6 +100,7 @@ def _install_webhook_door() -> None:
             kwargs["multipart"] = _mark_multipart(kwargs.get("multipart"), route.path, route.method)
         return await original(self, route, session, **kwargs)
 
+    # A class-wide patch on purpose: webhook sends have no per-client hook (only demo sessions are marked).
     AsyncWebhookAdapter.request = request  # type: ignore[method-assign]
     _installed = True
 
@@ -125,4 +127,5 @@ def enable_demo_mark(client: discord.Client) -> None:
                 kwargs["form"] = _mark_multipart(list(kwargs["form"]), route.path, route.method)
         return await original(route, **kwargs)
 
+    # This client's HTTP only: every message route goes through `request`, so marking there covers all.
     http.request = request  # type: ignore[method-assign]

@@ -79,6 +79,7 @@ def fit_content(text: str | None) -> str | None:
 
 def fit_embed(embed: discord.Embed) -> discord.Embed:
     """A copy of `embed` within every per-part limit and the 6,000 total."""
+    # to_dict() is a TypedDict; the fitting below reads and writes its keys by name.
     data: dict[str, Any] = embed.to_dict()  # type: ignore[assignment]
     _fit_key(data, "title", EMBED_TITLE)
     _fit_key(data, "description", EMBED_DESCRIPTION)
@@ -141,10 +142,11 @@ def fit_view(view: V) -> V:
                     option.description = fit(option.description, OPTION_DESCRIPTION)
             item.options = options
         if isinstance(item, discord.ui.TextInput):
-            item.label = fit(item.label, TEXT_INPUT_LABEL)
+            if item.label:
+                item.label = fit(item.label, TEXT_INPUT_LABEL)
             if item.placeholder:
                 item.placeholder = fit(item.placeholder, TEXT_INPUT_PLACEHOLDER)
-    if isinstance(view, discord.ui.Modal):
+    if isinstance(view, discord.ui.Modal) and view.title:
         view.title = fit(view.title, MODAL_TITLE)
     return view
 

@@ -9,8 +9,8 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -67,8 +67,14 @@ class HealthMonitor:
     """A background service: the endpoint (when a port is configured) and the old-outbox warning."""
 
     def __init__(
-        self, db: Database, *, gateway_connected: Callable[[], bool], northca: NorthcaSuccessClock,
-        host: str = "127.0.0.1", port: int | None = None, outbox_warn_after: float = 900.0,
+        self,
+        db: Database,
+        *,
+        gateway_connected: Callable[[], bool],
+        northca: NorthcaSuccessClock,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        outbox_warn_after: float = 900.0,
         check_interval: float = 60.0,
     ) -> None:
         self.db = db
@@ -91,7 +97,7 @@ class HealthMonitor:
         try:
             await self.db.check_writable()
             writable = True
-        except Exception as exc:  # noqa: BLE001 - any failure means "not writable"; said in the report
+        except Exception as exc:
             writable = False
             problems.append(f"database not writable ({type(exc).__name__})")
         depth, oldest_ms = await self.outbox.depth_and_oldest_ended_ms() if writable else (0, None)
@@ -100,8 +106,12 @@ class HealthMonitor:
             problems.append(f"oldest unsynced shift is {age / 60:.0f} min old")
         last = self.northca.last_success
         return HealthReport(
-            healthy=not problems, gateway_connected=gateway, database_writable=writable, outbox_depth=depth,
-            oldest_unsynced_age_seconds=age, seconds_since_northca_success=None if last is None else now - last,
+            healthy=not problems,
+            gateway_connected=gateway,
+            database_writable=writable,
+            outbox_depth=depth,
+            oldest_unsynced_age_seconds=age,
+            seconds_since_northca_success=None if last is None else now - last,
             problems=problems,
         )
 
@@ -112,14 +122,17 @@ class HealthMonitor:
     async def warn_if_outbox_old(self) -> None:
         depth, oldest_ms = await self.outbox.depth_and_oldest_ended_ms()
         if oldest_ms is not None and time.time() - oldest_ms / 1000 > self.outbox_warn_after:
-            log.warning("%d shifts wait for Northca; the oldest ended %.0f min ago (see /shift admin pending)",
-                        depth, (time.time() - oldest_ms / 1000) / 60)
+            log.warning(
+                "%d shifts wait for Northca; the oldest ended %.0f min ago (see /shift admin pending)",
+                depth,
+                (time.time() - oldest_ms / 1000) / 60,
+            )
 
     async def _watch(self) -> None:
         while True:
             try:
                 await self.warn_if_outbox_old()
-            except Exception:  # noqa: BLE001 - the watch must outlive one failed look
+            except Exception:
                 log.exception("outbox check failed")
             await asyncio.sleep(self.check_interval)
 
@@ -154,9 +167,11 @@ class HealthMonitor:
 async def probe(url: str, timeout: float = 5.0) -> tuple[bool, str]:
     """Ask a running bot's endpoint; (healthy, one line)."""
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-            async with session.get(url) as resp:
-                body = json.loads(await resp.text())
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            session.get(url) as resp,
+        ):
+            body = json.loads(await resp.text())
     except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
         where = urlsplit(url).netloc
         return False, f"unhealthy: no answer from the bot's health endpoint at {where} ({type(exc).__name__})"

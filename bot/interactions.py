@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -33,7 +34,10 @@ REFUSED_NOTE = "(Discord refused the full answer; the bot's log has the details.
 
 def northca_message(exc: NorthcaError) -> str:
     if isinstance(exc, NorthcaForbidden) and "not linked" in exc.message.lower():
-        return "Northca says this server's MDT is not linked (MDT not linked to this guild). An admin checks it with /link."
+        return (
+            "Northca says this server's MDT is not linked (MDT not linked to this guild)."
+            " An admin checks it with /link."
+        )
     if isinstance(exc, NorthcaForbidden):
         return f"Northca refused this: {quoted(exc.message)}."
     if isinstance(exc, NorthcaUnauthorized):
@@ -75,7 +79,10 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     if not expected:
         trace = uuid.uuid4().hex[:8]
         log.error("unexpected error [trace %s] in %s", trace, _describe(interaction), exc_info=error)
-        message = f"Something went wrong on our side (trace `{trace}`). Try again; if it keeps happening, give this code to the bot's admins."
+        message = (
+            f"Something went wrong on our side (trace `{trace}`)."
+            " Try again; if it keeps happening, give this code to the bot's admins."
+        )
     else:
         log.info("told %s: %s", _describe(interaction), message)
     try:
@@ -208,7 +215,8 @@ def _where(channel: discord.abc.Messageable) -> str:
 
 
 def _describe(interaction: discord.Interaction) -> str:
-    what = interaction.command.qualified_name if interaction.command else (interaction.data or {}).get("custom_id", "?")
+    data: Mapping[str, object] = interaction.data or {}
+    what = interaction.command.qualified_name if interaction.command else data.get("custom_id", "?")
     return f"interaction {interaction.id} ({what}) by {interaction.user.id} in guild {interaction.guild_id}"
 
 
@@ -219,9 +227,10 @@ def guarded(callback: F) -> F:
     async def wrapper(self: Any, interaction: discord.Interaction, *args: Any) -> Any:
         try:
             return await callback(self, interaction, *args)
-        except Exception as exc:  # noqa: BLE001 - every error is reported to the user
+        except Exception as exc:
             await report_error(interaction, exc)
 
+    # functools.wraps types the wrapper as _Wrapped; it takes and returns what `callback` does.
     return wrapper  # type: ignore[return-value]
 
 
@@ -246,7 +255,9 @@ def has_any_role(interaction: discord.Interaction, role_ids: list[int]) -> bool:
     return isinstance(user, discord.Member) and any(r.id in role_ids for r in user.roles)
 
 
-def require_supervisor(interaction: discord.Interaction, supervisor_role_ids: list[int], doing: str = "do this") -> None:
+def require_supervisor(
+    interaction: discord.Interaction, supervisor_role_ids: list[int], doing: str = "do this"
+) -> None:
     require_guild(interaction)
     perms = interaction.permissions
     if perms.manage_guild or perms.administrator or has_any_role(interaction, supervisor_role_ids):

@@ -11,7 +11,11 @@ def required_permissions() -> discord.Permissions:
     """View Channels, Send Messages, Embed Links and Read Message History: the shift log channel and the status
     panels (found again after a restart). Manage Roles: the On Duty role. Answers to commands need nothing more."""
     return discord.Permissions(
-        view_channel=True, send_messages=True, embed_links=True, read_message_history=True, manage_roles=True,
+        view_channel=True,
+        send_messages=True,
+        embed_links=True,
+        read_message_history=True,
+        manage_roles=True,
     )
 
 

@@ -96,14 +96,26 @@ def validate_mdt_id(raw: str | None) -> str:
     if not value:
         raise InvalidInput("Give the MDT id from your Northca MDT settings, for example `/link mdt_id:0c7f6a0c-…`.")
     if len(value) > MDT_ID_MAX:
-        raise InvalidInput(f"That MDT id is too long ({len(value)} characters; at most {MDT_ID_MAX}). Copy it again from Northca.")
+        raise InvalidInput(
+            f"That MDT id is too long ({len(value)} characters; at most {MDT_ID_MAX}). Copy it again from Northca."
+        )
     if not _MDT_ID_OK.match(value):
-        raise InvalidInput("An MDT id has no spaces or special characters. Copy it again from your Northca MDT settings.")
+        raise InvalidInput(
+            "An MDT id has no spaces or special characters. Copy it again from your Northca MDT settings."
+        )
     return value
 
 
 # The condition every change of a stored link carries: still the same request of the same MDT.
 _SAME_REQUEST = "guild_id = ? AND request_id IS ? AND mdt_id = ?"
+
+
+def _required_time(stored: str) -> datetime:
+    """A NOT NULL time column (created_at, updated_at): a missing value is a broken row, said loudly."""
+    parsed = from_iso(stored)
+    if parsed is None:
+        raise ValueError("guild_links row without its created_at/updated_at time")
+    return parsed
 
 
 def _same_request(link: GuildLink) -> tuple[int, str | None, str]:
@@ -119,14 +131,26 @@ class LinkStore:
         if row is None:
             return None
         return GuildLink(
-            guild_id=row["guild_id"], mdt_id=row["mdt_id"], request_id=row["request_id"], status=row["status"],
-            owner_discord_id=row["owner_discord_id"], requested_by=row["requested_by"],
-            expires_at=from_iso(row["expires_at"]), created_at=from_iso(row["created_at"]),
-            updated_at=from_iso(row["updated_at"]), checked_at=from_iso(row["checked_at"]),
+            guild_id=row["guild_id"],
+            mdt_id=row["mdt_id"],
+            request_id=row["request_id"],
+            status=row["status"],
+            owner_discord_id=row["owner_discord_id"],
+            requested_by=row["requested_by"],
+            expires_at=from_iso(row["expires_at"]),
+            created_at=_required_time(row["created_at"]),
+            updated_at=_required_time(row["updated_at"]),
+            checked_at=from_iso(row["checked_at"]),
         )
 
     async def save_request(
-        self, guild_id: int, mdt_id: str, request_id: str, status: str, owner: int | None, requested_by: int,
+        self,
+        guild_id: int,
+        mdt_id: str,
+        request_id: str,
+        status: str,
+        owner: int | None,
+        requested_by: int,
         expires_at: datetime | None,
     ) -> None:
         """Store a link as given, whatever was there (seeding: tests, benchmarks). The service uses
@@ -139,45 +163,85 @@ class LinkStore:
             " status=excluded.status, owner_discord_id=excluded.owner_discord_id, requested_by=excluded.requested_by,"
             " expires_at=excluded.expires_at, created_at=excluded.created_at, updated_at=excluded.updated_at,"
             " checked_at=excluded.checked_at",
-            (guild_id, mdt_id, request_id, status, owner, requested_by, to_iso(expires_at) if expires_at else None, now, now, now),
+            (
+                guild_id,
+                mdt_id,
+                request_id,
+                status,
+                owner,
+                requested_by,
+                to_iso(expires_at) if expires_at else None,
+                now,
+                now,
+                now,
+            ),
         )
 
     async def replace_request(
-        self, expected: GuildLink | None, guild_id: int, mdt_id: str, request_id: str, status: str, owner: int | None,
-        requested_by: int, expires_at: datetime | None,
+        self,
+        expected: GuildLink | None,
+        guild_id: int,
+        mdt_id: str,
+        request_id: str,
+        status: str,
+        owner: int | None,
+        requested_by: int,
+        expires_at: datetime | None,
     ) -> bool:
         """Store a new request in place of `expected` (None: no link), only if that is still what
         is stored and it is not approved. False: something else changed it meanwhile."""
         now = to_iso(utcnow())
         expires = to_iso(expires_at) if expires_at else None
         if expected is None:
-            return await self.db.execute(
-                "INSERT INTO guild_links (guild_id, mdt_id, request_id, status, owner_discord_id, requested_by,"
-                " expires_at, created_at, updated_at, checked_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (guild_id) DO NOTHING",
-                (guild_id, mdt_id, request_id, status, owner, requested_by, expires, now, now, now),
-            ) == 1
-        return await self.db.execute(
-            "UPDATE guild_links SET mdt_id = ?, request_id = ?, status = ?, owner_discord_id = ?, requested_by = ?,"
-            f" expires_at = ?, created_at = ?, updated_at = ?, checked_at = ? WHERE {_SAME_REQUEST} AND status <> ?",
-            (
-                mdt_id, request_id, status, owner, requested_by, expires, now, now, now,
-                *_same_request(expected), APPROVED,
-            ),
-        ) == 1
+            return (
+                await self.db.execute(
+                    "INSERT INTO guild_links (guild_id, mdt_id, request_id, status, owner_discord_id, requested_by,"
+                    " expires_at, created_at, updated_at, checked_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (guild_id) DO NOTHING",
+                    (guild_id, mdt_id, request_id, status, owner, requested_by, expires, now, now, now),
+                )
+                == 1
+            )
+        return (
+            await self.db.execute(
+                "UPDATE guild_links SET mdt_id = ?, request_id = ?, status = ?, owner_discord_id = ?,"
+                " requested_by = ?, expires_at = ?, created_at = ?, updated_at = ?, checked_at = ?"
+                f" WHERE {_SAME_REQUEST} AND status <> ?",
+                (
+                    mdt_id,
+                    request_id,
+                    status,
+                    owner,
+                    requested_by,
+                    expires,
+                    now,
+                    now,
+                    now,
+                    *_same_request(expected),
+                    APPROVED,
+                ),
+            )
+            == 1
+        )
 
     async def set_status(self, link: GuildLink, status: str) -> bool:
         """The status of this request, if it is still the guild's current one."""
         now = to_iso(utcnow())
-        return await self.db.execute(
-            f"UPDATE guild_links SET status = ?, updated_at = ?, checked_at = ? WHERE {_SAME_REQUEST}",
-            (status, now, now, *_same_request(link)),
-        ) == 1
+        return (
+            await self.db.execute(
+                f"UPDATE guild_links SET status = ?, updated_at = ?, checked_at = ? WHERE {_SAME_REQUEST}",
+                (status, now, now, *_same_request(link)),
+            )
+            == 1
+        )
 
     async def touch_checked(self, link: GuildLink) -> bool:
-        return await self.db.execute(
-            f"UPDATE guild_links SET checked_at = ? WHERE {_SAME_REQUEST}", (to_iso(utcnow()), *_same_request(link))
-        ) == 1
+        return (
+            await self.db.execute(
+                f"UPDATE guild_links SET checked_at = ? WHERE {_SAME_REQUEST}", (to_iso(utcnow()), *_same_request(link))
+            )
+            == 1
+        )
 
     async def forget(self, link: GuildLink) -> bool:
         """Delete this link, if it is still the guild's current one."""
@@ -209,8 +273,12 @@ def _changed_meanwhile(was: GuildLink, now: GuildLink | None) -> str:
 
 class LinkService:
     def __init__(
-        self, store: LinkStore, northca: NorthcaClient, *,
-        recheck_gap: float = PENDING_RECHECK_GAP, recheck_budget: float = PENDING_RECHECK_BUDGET,
+        self,
+        store: LinkStore,
+        northca: NorthcaClient,
+        *,
+        recheck_gap: float = PENDING_RECHECK_GAP,
+        recheck_budget: float = PENDING_RECHECK_BUDGET,
     ) -> None:
         self.store = store
         self.northca = northca
@@ -348,12 +416,17 @@ class LinkService:
             raise Conflict("This link request has expired. An admin runs /link again to make a new one.") from None
         except NorthcaConflict:
             await self.store.set_status(link, "denied")
-            raise Conflict("This link request was denied on Northca. An admin runs /link again if that was a mistake.") from None
+            raise Conflict(
+                "This link request was denied on Northca. An admin runs /link again if that was a mistake."
+            ) from None
         if not await self.store.set_status(link, APPROVED):
             now = await self.store.get(guild_id)
             log.warning(
                 "guild %s: %s approved request %s (MDT %s) on Northca, but the stored link changed meanwhile",
-                guild_id, presser_id, request_id, link.mdt_id,
+                guild_id,
+                presser_id,
+                request_id,
+                link.mdt_id,
             )
             raise Conflict(
                 f"Northca approved linking MDT `{link.mdt_id}`, but {_changed_meanwhile(link, now)}; this server keeps"
@@ -428,7 +501,10 @@ class LinkService:
             )
         log.info(
             "guild %s: %s forgot the link to MDT %s (northca unlinked: %s)",
-            guild_id, presser_id, link.mdt_id, unlinked_on_northca,
+            guild_id,
+            presser_id,
+            link.mdt_id,
+            unlinked_on_northca,
         )
         return link, unlinked_on_northca
 

@@ -85,14 +85,24 @@ class ProfileStore:
         try:
             # One statement: a callsign that is the unit of another member's open shift is refused too.
             written = await self.db.execute(
-                "INSERT INTO officer_profiles (guild_id, member_id, callsign, badge, rank, department, name, updated_at)"
-                " SELECT ?,?,?,?,?,?,?,? WHERE ?3 IS NULL OR NOT EXISTS (SELECT 1 FROM shifts s WHERE s.guild_id = ?1"
+                "INSERT INTO officer_profiles"
+                " (guild_id, member_id, callsign, badge, rank, department, name, updated_at)"
+                " SELECT ?,?,?,?,?,?,?,? WHERE ?3 IS NULL"
+                " OR NOT EXISTS (SELECT 1 FROM shifts s WHERE s.guild_id = ?1"
                 " AND s.callsign = ?3 AND s.member_id != ?2 AND s.ended_ms IS NULL)"
                 " ON CONFLICT (guild_id, member_id) DO UPDATE SET callsign=excluded.callsign,"
                 " badge=excluded.badge, rank=excluded.rank, department=excluded.department, name=excluded.name,"
                 " updated_at=excluded.updated_at",
-                (guild_id, member_id, callsign, merged["badge"], merged["rank"], merged["department"],
-                 merged["name"], to_iso(utcnow())),
+                (
+                    guild_id,
+                    member_id,
+                    callsign,
+                    merged["badge"],
+                    merged["rank"],
+                    merged["department"],
+                    merged["name"],
+                    to_iso(utcnow()),
+                ),
             )
         except sqlite3.IntegrityError:
             written = 0

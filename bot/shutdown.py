@@ -44,8 +44,9 @@ async def run_until_signalled(bot: Closable, token: str, *, grace: float = SHUTD
         either: set[asyncio.Future[Any]] = {running, received}
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if received.done():
-            log.info("%s received: shutting down (finishing in-flight work, at most %.0f s)",
-                     received.result().name, grace)
+            log.info(
+                "%s received: shutting down (finishing in-flight work, at most %.0f s)", received.result().name, grace
+            )
             try:
                 await asyncio.wait_for(bot.close(), grace)
             except TimeoutError:

@@ -45,18 +45,23 @@ def check_database_path(path: str) -> None:
             f"for this user {_database_hint()}."
         ) from None
     except OSError as exc:
-        raise StartupError(f"Cannot create the database directory {directory}: {exc.strerror}. "
-                           f"Fix that {_database_hint()}.") from None
+        raise StartupError(
+            f"Cannot create the database directory {directory}: {exc.strerror}. Fix that {_database_hint()}."
+        ) from None
 
 
 def _explain_sqlite_error(path: str, exc: sqlite3.Error) -> str:
     text = str(exc).lower()
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return (f"Database file {path} is not a readable SQLite database (corrupted, or another kind of file): "
-                "restore it from a backup (northca-bot backup makes one) or move it away to start empty.")
+        return (
+            f"Database file {path} is not a readable SQLite database (corrupted, or another kind of file): "
+            "restore it from a backup (northca-bot backup makes one) or move it away to start empty."
+        )
     if "readonly" in text or "read-only" in text:
-        return (f"Database file {path} is read-only: give this user write access to the file and its directory "
-                f"(SQLite writes {Path(path).name}-wal and -shm beside it), {_database_hint()}.")
+        return (
+            f"Database file {path} is read-only: give this user write access to the file and its directory "
+            f"(SQLite writes {Path(path).name}-wal and -shm beside it), {_database_hint()}."
+        )
     if "unable to open" in text or "disk i/o" in text:
         return f"Cannot open the database file {path} ({exc}): check the path and its permissions, {_database_hint()}."
     if "locked" in text or "busy" in text:
@@ -75,8 +80,9 @@ async def open_database(db: Database) -> None:
         raise StartupError(_explain_sqlite_error(db.path, exc)) from None
     except OSError as exc:
         await db.close()
-        raise StartupError(f"Cannot open the database file {db.path}: {exc.strerror or exc}. "
-                           f"Fix that {_database_hint()}.") from None
+        raise StartupError(
+            f"Cannot open the database file {db.path}: {exc.strerror or exc}. Fix that {_database_hint()}."
+        ) from None
 
 
 def explain_port_error(what: str, setting: str, host: str, port: int, exc: OSError) -> StartupError:
@@ -87,10 +93,14 @@ def explain_port_error(what: str, setting: str, host: str, port: int, exc: OSErr
             f"stop that program, or set {setting} to another port (0 picks a free one)."
         )
     if exc.errno == errno.EACCES:
-        return StartupError(f"{what} may not listen on port {port} on {host} (permission denied): "
-                            f"set {setting} to a port above 1024, or 0 to pick a free one.")
-    return StartupError(f"{what} cannot listen on {host}:{port} ({exc.strerror or exc}): "
-                        f"set {setting} to another port, or 0 to pick a free one.")
+        return StartupError(
+            f"{what} may not listen on port {port} on {host} (permission denied): "
+            f"set {setting} to a port above 1024, or 0 to pick a free one."
+        )
+    return StartupError(
+        f"{what} cannot listen on {host}:{port} ({exc.strerror or exc}): "
+        f"set {setting} to another port, or 0 to pick a free one."
+    )
 
 
 def sandbox_state_path(database_path: str) -> str:

@@ -3,4 +3,4 @@
 from .client import PRODUCTION_BASE_URL, NorthcaClient
 from .errors import NorthcaError
 
-__all__ = ["NorthcaClient", "NorthcaError", "PRODUCTION_BASE_URL"]
+__all__ = ["PRODUCTION_BASE_URL", "NorthcaClient", "NorthcaError"]

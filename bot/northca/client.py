@@ -17,25 +17,23 @@ from __future__ import annotations
 import asyncio
 import copy
 import ipaddress
-import json
 import logging
 import random
 import time
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-from typing import Any, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
+# RETRY_AFTER_CAP_SECONDS is part of the retry policy callers read here (the explicit alias re-exports it).
+from .answers import RETRY_AFTER_CAP_SECONDS as RETRY_AFTER_CAP_SECONDS
+from .answers import parse_list, parse_model, parse_record, shift_window, unwrap
 from .errors import (
     NorthcaAnswerTooLarge,
     NorthcaError,
     NorthcaRateLimited,
-    NorthcaServerError,
     NorthcaUnavailable,
-    error_for_status,
 )
 from .models import (
     ActiveUnit,
@@ -64,15 +62,11 @@ log = logging.getLogger(__name__)
 PRODUCTION_BASE_URL = "https://api.northca.dev/v1"
 # The longest wait a `Retry-After` is honoured for, by the client and by everyone who reads
 # `NorthcaRateLimited.retry_after` (which is already capped).
-RETRY_AFTER_CAP_SECONDS = 300.0
 MAX_ANSWER_BYTES = 4 * 1024 * 1024
 # Above these sizes parsing moves to a worker thread.
 THREAD_PARSE_BYTES = 256 * 1024
 THREAD_PARSE_ITEMS = 256
 _READ_CHUNK = 64 * 1024
-_DATETIME = TypeAdapter(datetime)
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class _Secret:
@@ -144,7 +138,7 @@ class NorthcaClient:
     def __repr__(self) -> str:
         return f"<NorthcaClient base_url={self.base_url!r}>"
 
-    def single_attempt(self) -> "NorthcaClient":
+    def single_attempt(self) -> NorthcaClient:
         """The same client (session, key, timeouts) trying each request once.
 
         For callers that run their own retry loop, such as the shift sync, which must
@@ -155,21 +149,23 @@ class NorthcaClient:
 
     # --- endpoints ---------------------------------------------------------
 
-    async def create_link_request(self, guild_id: int | str, mdt_id: str, actor_id: int | str | None = None) -> LinkRequest:
+    async def create_link_request(
+        self, guild_id: int | str, mdt_id: str, actor_id: int | str | None = None
+    ) -> LinkRequest:
         body = CreateLinkRequestBody(mdt_id=mdt_id)
         data = await self._call("POST", "/link-requests", guild_id, actor_id, body=body.to_json(), idempotent=False)
-        return self._parse(LinkRequest, data)
+        return parse_model(LinkRequest, data)
 
     async def confirm_link_request(self, request_id: str, guild_id: int | str, actor_id: int | str) -> ConfirmResult:
         # Confirming twice answers `already`, so a repeat is harmless.
         data = await self._call(
             "POST", f"/link-requests/{_seg(request_id)}/confirm", guild_id, actor_id, idempotent=True
         )
-        return self._parse(ConfirmResult, data if isinstance(data, dict) else {})
+        return parse_model(ConfirmResult, data if isinstance(data, dict) else {})
 
     async def list_guild_mdts(self, guild_id: int | str, actor_id: int | str | None = None) -> list[LinkedMdt]:
         data = await self._call("GET", f"/guilds/{_seg(str(guild_id))}/mdts", guild_id, actor_id, idempotent=True)
-        return self._parse_list(LinkedMdt, data)
+        return parse_list(LinkedMdt, data)
 
     async def unlink_mdt(self, mdt_id: str, guild_id: int | str, actor_id: int | str) -> Any:
         return await self._call("POST", f"/mdts/{_seg(mdt_id)}/unlink", guild_id, actor_id, idempotent=False)
@@ -182,7 +178,7 @@ class NorthcaClient:
         data = await self._call(
             "POST", f"/mdts/{_seg(mdt_id)}/shifts", guild_id, actor_id, body=body.to_json(), idempotent=idempotent
         )
-        return self._parse(Shift, data)
+        return parse_model(Shift, data)
 
     async def list_shifts(
         self,
@@ -220,8 +216,8 @@ class NorthcaClient:
         path = f"/mdts/{_seg(mdt_id)}/shifts"
         data = await self._call("GET", path, guild_id, actor_id, params=params, idempotent=True)
         if isinstance(data, list) and len(data) > THREAD_PARSE_ITEMS:
-            return await asyncio.to_thread(_shift_window, data, limit, path)
-        return _shift_window(data, limit, path)
+            return await asyncio.to_thread(shift_window, data, limit, path)
+        return shift_window(data, limit, path)
 
     async def upsert_active_units(
         self, mdt_id: str, units: Sequence[ActiveUnitUpsert], guild_id: int | str, actor_id: int | str | None = None
@@ -230,7 +226,7 @@ class NorthcaClient:
         data = await self._call(
             "PUT", f"/mdts/{_seg(mdt_id)}/units/active", guild_id, actor_id, body=body.to_json(), idempotent=True
         )
-        return self._parse_list(ActiveUnit, data)
+        return parse_list(ActiveUnit, data)
 
     # --- dispatch (recovered endpoints; answers read leniently) --------------
 
@@ -247,13 +243,13 @@ class NorthcaClient:
         body = PanicBody(address=address)
         path = f"/mdts/{_seg(mdt_id)}/units/active/{_seg(unit_id)}/panic"
         data = await self._call("POST", path, guild_id, actor_id, body=body.to_json(), idempotent=True)
-        return self._parse_record(PanicResult, data)
+        return parse_record(PanicResult, data)
 
     async def create_call(
         self, mdt_id: str, body: CreateCallBody, guild_id: int | str, actor_id: int | str | None = None
     ) -> Call:
         data = await self._create_with_id("calls", mdt_id, body, body.id, guild_id, actor_id)
-        return self._parse_record(Call, data)
+        return parse_record(Call, data)
 
     async def update_call(
         self, mdt_id: str, call_id: str, body: UpdateCallBody, guild_id: int | str, actor_id: int | str | None = None
@@ -261,19 +257,19 @@ class NorthcaClient:
         # Every field sets a value (units_assigned the full list), so applying it twice is applying it once.
         path = f"/mdts/{_seg(mdt_id)}/calls/{_seg(call_id)}"
         data = await self._call("PATCH", path, guild_id, actor_id, body=body.to_json(), idempotent=True)
-        return self._parse_record(Call, data)
+        return parse_record(Call, data)
 
     async def create_scene_report(
         self, mdt_id: str, body: CreateSceneReportBody, guild_id: int | str, actor_id: int | str | None = None
     ) -> SceneReport:
         data = await self._create_with_id("scene-reports", mdt_id, body, body.id, guild_id, actor_id)
-        return self._parse_record(SceneReport, data)
+        return parse_record(SceneReport, data)
 
     async def create_ticket(
         self, mdt_id: str, body: CreateTicketBody, guild_id: int | str, actor_id: int | str | None = None
     ) -> Ticket:
         data = await self._create_with_id("tickets", mdt_id, body, body.id, guild_id, actor_id)
-        return self._parse_record(Ticket, data)
+        return parse_record(Ticket, data)
 
     async def _create_with_id(
         self,
@@ -287,7 +283,11 @@ class NorthcaClient:
         # As for shifts: with a client-chosen id a repeat can be recognised, so it may be retried;
         # without one (or with a null or empty one, which lets the server choose) a repeat could write twice.
         return await self._call(
-            "POST", f"/mdts/{_seg(mdt_id)}/{collection}", guild_id, actor_id, body=body.to_json(),
+            "POST",
+            f"/mdts/{_seg(mdt_id)}/{collection}",
+            guild_id,
+            actor_id,
+            body=body.to_json(),
             idempotent=bool(record_id),
         )
 
@@ -365,17 +365,21 @@ class NorthcaClient:
                 content_type = resp.content_type
                 retry_after = resp.headers.get("Retry-After")
                 raw = await self._read_capped(resp, method, path)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise NorthcaUnavailable(f"Northca timed out after {timeout:g}s on {method} {path}") from None
         except aiohttp.ClientConnectorError as exc:
             # The connection was never made, so nothing was sent.
-            raise NorthcaUnavailable(f"cannot reach Northca ({exc.os_error.strerror or type(exc).__name__})", sent=False) from None
+            raise NorthcaUnavailable(
+                f"cannot reach Northca ({exc.os_error.strerror or type(exc).__name__})", sent=False
+            ) from None
         except aiohttp.ClientError as exc:
-            raise NorthcaUnavailable(f"connection to Northca failed on {method} {path} ({type(exc).__name__})") from None
+            raise NorthcaUnavailable(
+                f"connection to Northca failed on {method} {path} ({type(exc).__name__})"
+            ) from None
         log.debug("Northca %s %s -> %s in %.0f ms", method, path, status, (time.perf_counter() - started) * 1000)
         if len(raw) > THREAD_PARSE_BYTES:
-            return await asyncio.to_thread(self._unwrap, status, content_type, raw, retry_after)
-        return self._unwrap(status, content_type, raw, retry_after)
+            return await asyncio.to_thread(unwrap, status, content_type, raw, retry_after)
+        return unwrap(status, content_type, raw, retry_after)
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, method: str, path: str) -> bytes:
         """The body, or NorthcaAnswerTooLarge as soon as it is known to exceed the cap
@@ -396,113 +400,14 @@ class NorthcaClient:
 
     def _too_large(self, method: str, path: str, status: int, what: str) -> NorthcaAnswerTooLarge:
         log.warning(
-            "Northca's answer to %s %s was refused unread: %s (the cap is %d)", method, path, what, self.max_answer_bytes
+            "Northca's answer to %s %s was refused unread: %s (the cap is %d)",
+            method,
+            path,
+            what,
+            self.max_answer_bytes,
         )
         return NorthcaAnswerTooLarge(
             f"Northca sent an answer larger than {self.max_answer_bytes // (1024 * 1024)} MiB to {method} {path};"
-            " it was refused unread", status,
+            " it was refused unread",
+            status,
         )
-
-    @staticmethod
-    def _unwrap(status: int, content_type: str, raw: bytes, retry_after_header: str | None) -> Any:
-        envelope: Any = None
-        if raw and "json" in content_type:
-            try:
-                envelope = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                envelope = None
-        retry_after = _parse_retry_after(retry_after_header)
-        if not isinstance(envelope, dict) or "ok" not in envelope:
-            what = "an empty body" if not raw else f"a body that is not the JSON envelope ({content_type or 'no content type'})"
-            message = f"Northca answered HTTP {status} with {what}"
-            if 200 <= status < 300:
-                raise NorthcaServerError(message, status)
-            raise error_for_status(status, message, retry_after)
-        if envelope.get("ok") is True and 200 <= status < 300:
-            return envelope.get("data")
-        error = envelope.get("error")
-        message = error if isinstance(error, str) and error else f"Northca answered HTTP {status}"
-        if 200 <= status < 300:
-            # ok:false with a 2xx status is not a success whatever the status says.
-            raise NorthcaServerError(message, status)
-        raise error_for_status(status, message, retry_after)
-
-    @staticmethod
-    def _parse(model: type[M], data: Any) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise NorthcaServerError(f"Northca sent an unreadable {model.__name__} ({exc.error_count()} problems)", 200) from None
-
-    @classmethod
-    def _parse_record(cls, model: type[M], data: Any) -> M:
-        # The dispatch answers' schemas were not recovered: an answer without an object reads as empty.
-        return cls._parse(model, data if isinstance(data, dict) else {})
-
-    @classmethod
-    def _parse_list(cls, model: type[M], data: Any) -> list[M]:
-        if not isinstance(data, list):
-            raise NorthcaServerError(f"Northca sent {type(data).__name__} where a list of {model.__name__} was expected", 200)
-        return [cls._parse(model, item) for item in data]
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait, from delta-seconds or an HTTP-date, capped at RETRY_AFTER_CAP_SECONDS."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None  # unreadable: our own backoff applies
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
-    if seconds != seconds:  # NaN
-        return None
-    return min(RETRY_AFTER_CAP_SECONDS, max(0.0, seconds))
-
-
-def _updated_at(item: Any) -> datetime | None:
-    value = item.get("updated_at") if isinstance(item, dict) else None
-    if value is None:
-        return None
-    try:
-        parsed = _DATETIME.validate_python(value)
-    except ValidationError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
-
-
-def _shift_window(data: Any, limit: int, path: str) -> ShiftWindow:
-    if not isinstance(data, list):
-        raise NorthcaServerError(f"Northca sent {type(data).__name__} where a list of Shift was expected", 200)
-    items: list[Shift] = []
-    ids: set[str] = set()
-    oldest: datetime | None = None
-    skipped = 0
-    first_problem = ""
-    for item in data:
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            ids.add(item["id"])
-        try:
-            shift = Shift.model_validate(item)
-        except ValidationError as exc:
-            skipped += 1
-            if not first_problem:
-                where = sorted({".".join(str(p) for p in e["loc"]) or "item" for e in exc.errors()})
-                ident = item.get("id") if isinstance(item, dict) else None
-                first_problem = f"id {str(ident)[:64]!r}: {', '.join(where)[:200]}"
-            stamp = _updated_at(item)
-        else:
-            items.append(shift)
-            stamp = shift.updated_at
-        if stamp is not None and (oldest is None or stamp < oldest):
-            oldest = stamp
-    if skipped:
-        # Once per answer, however many items are bad.
-        log.warning("Northca sent %d of %d shifts on GET %s that do not parse; skipped them (first: %s)",
-                    skipped, len(data), path, first_problem)
-    return ShiftWindow(items, limit, len(data), frozenset(ids), oldest, skipped)

@@ -9,7 +9,7 @@ units reads as unset, and date-times are always timezone-aware.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import (
@@ -32,14 +32,15 @@ _DATETIME = TypeAdapter(datetime)
 def _aware(value: datetime | None) -> datetime | None:
     # The API documents UTC date-times; a naive one can only mean UTC.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
 def _iso_utc(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return _aware(value).astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class _RequestBody(BaseModel):

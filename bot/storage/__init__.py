@@ -11,10 +11,11 @@ import contextvars
 import logging
 import re
 import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Mapping
+from typing import Any
 
 import aiosqlite
 

@@ -69,6 +69,7 @@ class GatewayMirror:
         roles = [str(r) for r in payload.get("roles", [])]
         if cached is None:
             data = {k: v for k, v in payload.items() if k != "permissions"}
+            # A raw member payload, as the gateway sends it; discord.py types it as MemberWithUserPayload.
             guild._add_member(discord.Member(data=data, guild=guild, state=self.state))  # type: ignore[arg-type]
         elif self._payload_roles.get(key) != roles:
             self._member_update(guild, cached, [int(r) for r in roles], nick=payload.get("nick"))
@@ -98,7 +99,7 @@ class GatewayMirror:
             "flags": member._flags,
             "pending": member.pending,
         }
-        self.state.parse_guild_member_update(data)  # type: ignore[arg-type]
+        self.state.parse_guild_member_update(data)
 
     def _role_change_denied(self, guild: discord.Guild, role: discord.Role) -> Answer | None:
         if not self.enforce_role_hierarchy:
@@ -222,7 +223,7 @@ class GatewayMirror:
         try:
             started = time.monotonic()
             # discord.py may mutate what it parses (e.g. resolved members): give it a copy
-            self.state.parse_interaction_create(copy.deepcopy(dict(payload)))  # type: ignore[arg-type]
+            self.state.parse_interaction_create(copy.deepcopy(dict(payload)))
             try:
                 rec = await self.fake.wait_for(lambda r: r.method == "POST" and r.path == path, timeout, since=since)
             except FakeTimeout:

@@ -120,7 +120,7 @@ class Harness(GatewayMirror):
             members=[*members, me],
             channels=channels,
         )
-        guild = self.state._add_guild_from_data(data)  # type: ignore[arg-type]
+        guild = self.state._add_guild_from_data(data)
         # Members are cached regardless of the members intent, as if chunked.
         for m in data["members"]:
             if guild.get_member(int(m["user"]["id"])) is None:

@@ -322,6 +322,7 @@ async def test_deferred_then_followups(h: Harness) -> None:
     assert final.kind == "followup"
     assert final.content == "done slowly"
     # the first followup after a defer replaces the "thinking" message and stays ephemeral
+    # r.message is set by the slash answer above (typed optional), hence the ignores.
     assert final.message is not None and final.message["id"] == r.message["id"]  # type: ignore[index]
     assert final.ephemeral
     assert final.custom_ids == ["counter:inc", "counter:done"]
@@ -341,6 +342,7 @@ async def test_view_from_response_update_and_deferred_edit(h: Harness, fake: Fak
     assert r.custom_ids == ["counter:inc", "counter:done"]
     c1 = await h.click("counter:inc", member=BOB_M, message=r)
     assert (c1.callback_type, c1.content) == (7, "count=1")
+    # r.message is set by the slash answer above (typed optional), hence the ignores.
     c2 = await h.click("counter:inc", member=BOB_M, message=r.message)  # type: ignore[arg-type]
     assert c2.content == "count=2"
     assert fake.messages[int(r.message["id"])]["content"] == "count=2"  # type: ignore[index]

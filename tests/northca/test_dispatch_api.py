@@ -316,6 +316,7 @@ async def test_500_then_success_on_a_create_with_id_is_retried_to_success(client
 async def test_request_bodies_refuse_fields_that_are_not_documented():
     from pydantic import ValidationError
 
+    # Each gets a field it does not have, on purpose (hence the call-arg ignores): the model must refuse it.
     with pytest.raises(ValidationError):
         CreateCallBody(callsign="A")  # type: ignore[call-arg]
     with pytest.raises(ValidationError):

@@ -91,5 +91,6 @@ def test_readme_configuration_table_names_every_key():
     for section, field in Config.model_fields.items():
         assert section in rows, f"[{section}] is missing from the README's configuration table"
         model = field.annotation
+        # Each Config section's annotation is a model class; typed as `type | None` by pydantic.
         for key in model.model_fields:  # type: ignore[union-attr]
             assert f"`{key}`" in rows[section], f"[{section}] {key} is missing from the README's configuration table"
