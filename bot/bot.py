@@ -25,6 +25,7 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
 from bot.profiles import ProfileStore
 from bot.services import BackgroundService, Services, build_services
+from bot.settings import SettingsService
 from bot.shifts import ShiftService
 from bot.startup import StartupError, explain_port_error, open_database, sandbox_state_path
 from bot.storage import Database
@@ -225,6 +226,11 @@ class NorthcaBot(commands.Bot):
     def unit_status(self) -> StatusService:
         """`status` is discord.py's presence."""
         return self.services.unit_status
+
+    @property
+    def settings(self) -> SettingsService:
+        """Per-guild settings (cached; `bot.settings.get(guild_id)` costs no database trip)."""
+        return self.services.settings
 
     async def close(self) -> None:
         if self._shutting_down:

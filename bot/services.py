@@ -14,6 +14,8 @@ from bot.events import EventHub
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore
+from bot.settings import SettingsService, SettingsStore
+from bot.settings.records import defaults_from_config
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.notices import ShiftNotices
 from bot.storage import Database
@@ -34,6 +36,7 @@ class Services:
     shift_worker: ShiftWorker
     coalescer: UnitCoalescer
     unit_status: StatusService
+    settings: SettingsService
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
 
@@ -69,8 +72,20 @@ def build_status_service(
     return StatusService(UnitStatusStore(db), links, profiles, config, coalescer, events, shifts=shifts)
 
 
+def build_settings_service(config: Config, db: Database, events: EventHub) -> SettingsService:
+    """Per-guild settings, starting from the config file's values."""
+    return SettingsService(
+        SettingsStore(db),
+        defaults_from_config(config),
+        events,
+        retention_days=config.settings.retention_days,
+        purge_interval_seconds=config.settings.purge_interval_seconds,
+    )
+
+
 def build_services(config: Config, db: Database, northca: NorthcaClient) -> Services:
     events = EventHub()
+    settings = build_settings_service(config, db, events)
     links = LinkService(LinkStore(db), northca)
     profiles = ProfileStore(db)
     shifts = build_shift_service(db, links, profiles, northca, config.shifts, events)
@@ -85,7 +100,9 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         shift_worker=worker,
         coalescer=coalescer,
         unit_status=unit_status,
-        # Links first (stopped last: cancels live link checks still out); the status service after
+        settings=settings,
+        # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
+        # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[links, worker, coalescer, unit_status],
+        background=[settings, links, worker, coalescer, unit_status],
     )
