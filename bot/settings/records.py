@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
-from bot.config import Config
+from bot.config import Config, ShiftConfig, StatusConfig
 
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]
 OffDutyPolicy = Literal["prompt", "allow"]
@@ -204,7 +204,10 @@ def _style(value: Json) -> ButtonStyle:
 
 def defaults_from_config(config: Config) -> GuildSettings:
     """The settings a new guild starts from: the config file's [shifts] and [status] values."""
-    shifts, status = config.shifts, config.status
+    return defaults_from(config.shifts, config.status)
+
+
+def defaults_from(shifts: ShiftConfig, status: StatusConfig) -> GuildSettings:
     return GuildSettings(
         guild_id=0,
         shift_log_channel_id=shifts.log_channel_id,
@@ -248,3 +251,24 @@ class SettingsChanged:
     settings: GuildSettings
     actor_id: int | None = None
     deleted: bool = False
+
+
+class SettingsSource(Protocol):
+    """Where a service reads a guild's settings (the SettingsService; StaticSettings without one)."""
+
+    def get(self, guild_id: int) -> GuildSettings: ...
+
+    def shortest_max_shift_hours(self) -> float: ...
+
+
+class StaticSettings:
+    """The same (config-file) settings for every guild: services built without a SettingsService."""
+
+    def __init__(self, defaults: GuildSettings) -> None:
+        self.defaults = replace(defaults, defaults=None)
+
+    def get(self, guild_id: int) -> GuildSettings:
+        return replace(self.defaults, guild_id=guild_id, defaults=self.defaults)
+
+    def shortest_max_shift_hours(self) -> float:
+        return self.defaults.max_shift_hours

@@ -136,6 +136,7 @@ class SettingsService:
         defaults: GuildSettings,
         events: EventHub,
         *,
+        protected_codes: tuple[str, ...] = (),
         retention_days: float = 30,
         purge_interval_seconds: float = 3600,
         clock: Callable[[], int] = now_ms,
@@ -143,6 +144,8 @@ class SettingsService:
         self.store = store
         self.defaults = replace(defaults, defaults=None)
         self.events = events
+        # The codes /shift start and /shift end set ([status] on_duty_code, off_duty_code): never removed.
+        self.protected_codes = protected_codes
         self.retention_ms = int(retention_days * DAY_MS)
         self.purge_interval_seconds = purge_interval_seconds
         self.clock = clock
@@ -158,6 +161,10 @@ class SettingsService:
             cached = apply_overrides(self.defaults, guild_id, {}, 0)
             self._cache[guild_id] = cached
         return cached
+
+    def shortest_max_shift_hours(self) -> float:
+        """The shortest maximum shift length of any guild (the auto-end sweep's first cut)."""
+        return min([self.defaults.max_shift_hours, *(s.max_shift_hours for s in self._cache.values())])
 
     async def load(self) -> None:
         """Reads every guild's stored settings into the cache (at start)."""
@@ -294,6 +301,11 @@ class SettingsService:
             found = s.code((code or "").strip())
             if found is None:
                 raise InvalidInput(f"There is no code “{(code or '').strip()[:20]}”.")
+            if found.code in self.protected_codes:
+                raise InvalidInput(
+                    f"{found.code} is the code shifts set when they start or end: it stays"
+                    " (the bot's host changes it in the config file)."
+                )
             if len(s.codes) == 1:
                 raise InvalidInput("A status panel needs at least one code: add another before removing this one.")
             return replace(s, codes=tuple(c for c in s.codes if c is not found))
