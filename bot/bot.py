@@ -27,6 +27,7 @@ from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConf
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService
 from bot.services import BackgroundService, Services, build_services
+from bot.settings import SettingsService
 from bot.shifts import ShiftService
 from bot.startup import StartupError, explain_port_error, open_database, sandbox_state_path
 from bot.storage import Database
@@ -253,6 +254,11 @@ class NorthcaBot(commands.Bot):
     @property
     def rosters(self) -> RosterService:
         return self.services.rosters
+
+    @property
+    def settings(self) -> SettingsService:
+        """Per-guild settings (cached; `bot.settings.get(guild_id)` costs no database trip)."""
+        return self.services.settings
 
     async def close(self) -> None:
         if self._shutting_down:

@@ -148,6 +148,14 @@ class HealthSection(_Section):
     outbox_warn_after_seconds: float = Field(default=900.0, gt=0)
 
 
+class SettingsSection(_Section):
+    """Per-server settings (the [shifts] and [status] values above are the defaults a server starts from)."""
+
+    # How long a server's data is kept after the bot leaves it (rejoining within it restores the settings).
+    retention_days: float = Field(default=30.0, ge=0)
+    purge_interval_seconds: float = Field(default=3600.0, gt=0)
+
+
 class Config(_Section):
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     northca: NorthcaConfig = Field(default_factory=NorthcaConfig)
@@ -156,6 +164,7 @@ class Config(_Section):
     status: StatusConfig = Field(default_factory=StatusConfig)
     sandbox: SandboxSection = Field(default_factory=SandboxSection)
     health: HealthSection = Field(default_factory=HealthSection)
+    settings: SettingsSection = Field(default_factory=SettingsSection)
 
     @property
     def uses_sandbox(self) -> bool:

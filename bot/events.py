@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from bot.settings.records import SettingsChanged
     from bot.shifts.records import DutyChanged, ShiftEvent
     from bot.unit_status.records import PanelsStale
 
@@ -71,3 +72,5 @@ class EventHub:
     shifts: Topic[ShiftEvent] = field(default_factory=lambda: Topic("shift event"))
     # A guild's status panels are stale: the status cog re-renders them (at most once per window).
     panels: Topic[PanelsStale] = field(default_factory=lambda: Topic("panels stale"))
+    # A guild's settings changed (or its data was deleted): caches, panels and the shift log follow.
+    settings: Topic[SettingsChanged] = field(default_factory=lambda: Topic("settings changed"))

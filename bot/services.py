@@ -17,6 +17,8 @@ from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService, RosterStore
+from bot.settings import SettingsService, SettingsStore
+from bot.settings.records import SettingsSource, defaults_from_config
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.notices import ShiftNotices
 from bot.storage import Database
@@ -39,6 +41,7 @@ class Services:
     unit_status: StatusService
     duty: DutyService
     rosters: RosterService
+    settings: SettingsService
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
 
@@ -50,12 +53,14 @@ def build_shift_service(
     northca: NorthcaClient,
     config: ShiftConfig,
     events: EventHub | None = None,
+    settings: SettingsSource | None = None,
 ) -> ShiftService:
-    """The shift lifecycle with its store, sync engine and notices (a fresh hub unless given)."""
+    """The shift lifecycle with its store, sync engine and notices (a fresh hub unless given;
+    the config file's settings for every guild unless a settings source is given)."""
     store = ShiftStore(db)
     notices = ShiftNotices(events if events is not None else EventHub())
     sync = ShiftSync(store, northca, config, notices)
-    return ShiftService(store, links, profiles, northca, config, sync, notices)
+    return ShiftService(store, links, profiles, northca, config, sync, notices, settings)
 
 
 def build_status_service(
@@ -67,11 +72,26 @@ def build_status_service(
     events: EventHub | None = None,
     *,
     shifts: ShiftService | None = None,
+    settings: SettingsSource | None = None,
 ) -> StatusService:
     """The unit status service. Given `shifts`, it shares their hub (it stamps their duty events)."""
     if events is None:
         events = shifts.notices.events if shifts is not None else EventHub()
-    return StatusService(UnitStatusStore(db), links, profiles, config, coalescer, events, shifts=shifts)
+    return StatusService(
+        UnitStatusStore(db), links, profiles, config, coalescer, events, shifts=shifts, settings=settings
+    )
+
+
+def build_settings_service(config: Config, db: Database, events: EventHub) -> SettingsService:
+    """Per-guild settings, starting from the config file's values."""
+    return SettingsService(
+        SettingsStore(db),
+        defaults_from_config(config),
+        events,
+        protected_codes=(config.status.on_duty_code, config.status.off_duty_code),
+        retention_days=config.settings.retention_days,
+        purge_interval_seconds=config.settings.purge_interval_seconds,
+    )
 
 
 def build_roster_service(db: Database, clock: Callable[[], int] | None = None) -> RosterService:
@@ -82,12 +102,15 @@ def build_roster_service(db: Database, clock: Callable[[], int] | None = None) -
 
 def build_services(config: Config, db: Database, northca: NorthcaClient) -> Services:
     events = EventHub()
+    settings = build_settings_service(config, db, events)
     links = LinkService(LinkStore(db), northca)
     profiles = ProfileStore(db)
-    shifts = build_shift_service(db, links, profiles, northca, config.shifts, events)
+    shifts = build_shift_service(db, links, profiles, northca, config.shifts, events, settings)
     worker = ShiftWorker(shifts)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
-    unit_status = build_status_service(db, links, profiles, config.status, coalescer, events, shifts=shifts)
+    unit_status = build_status_service(
+        db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings
+    )
     return Services(
         events=events,
         links=links,
@@ -98,7 +121,9 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         unit_status=unit_status,
         duty=DutyService(DutyStore(db)),
         rosters=build_roster_service(db),
-        # Links first (stopped last: cancels live link checks still out); the status service after
+        settings=settings,
+        # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
+        # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[links, worker, coalescer, unit_status],
+        background=[settings, links, worker, coalescer, unit_status],
     )

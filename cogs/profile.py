@@ -51,24 +51,28 @@ class ProfileCog(commands.Cog):
     def profiles(self) -> ProfileStore:
         return self.bot.profiles
 
-    @property
-    def departments(self) -> Departments:
-        # The same rule /shift start uses.
-        return self.bot.shifts.department_rule
+    def departments(self, guild_id: int) -> Departments:
+        # The same rule /shift start uses: the guild's departments.
+        return self.bot.shifts.department_rule(guild_id)
 
     async def _status_line(self, guild_id: int, member_id: int) -> str | None:
         svc = self.bot.unit_status
         current = await svc.status_of(guild_id, member_id)
         if current is None:
             return None
-        code = svc.codes.get(current.status)
+        code = svc.codes(guild_id).get(current.status)
         label = f" {code.label}" if code is not None else ""
         return f"**{current.status}**{label} (unit `{current.callsign}`)"
 
     async def department_autocomplete(
         self, interaction: discord.Interaction[NorthcaBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return fit_choices([app_commands.Choice(name=d, value=d) for d in self.departments.choices(current)])
+        return fit_choices(
+            [
+                app_commands.Choice(name=d, value=d)
+                for d in self.departments(require_guild(interaction)).choices(current)
+            ]
+        )
 
     @profile_group.command(
         name="set", description="Set your callsign, badge, rank, department or name (give - to clear one)."
@@ -98,7 +102,7 @@ class ProfileCog(commands.Cog):
             if raw is not None:
                 changes[field_name] = clean_text(field_name, raw)
         if department is not None:
-            changes["department"] = self.departments.match(department)
+            changes["department"] = self.departments(guild_id).match(department)
         if not changes:
             raise InvalidInput(
                 "Give at least one field to change, for example `/profile set callsign:ADAM-12`."

@@ -11,11 +11,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import NorthcaBot, bot_of
-from bot.config import StatusCode
 from bot.discord_text import fit_choices
 from bot.errors import InvalidInput, NotLinked
 from bot.interactions import answer, edit_answer, edit_message, guarded, post, require_guild, require_manage_guild
 from bot.links import Linkage
+from bot.settings import SettingsChanged
+from bot.settings.records import TenCode
 from bot.shifts import DutyChanged
 from bot.timefmt import discord_ts
 from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
@@ -52,7 +53,7 @@ def _unit_list(units: list[UnitStatus], budget: int) -> str:
 
 
 def panel_embed(
-    codes: list[StatusCode], board: dict[str, list[UnitStatus]], *, needs_shift: bool = False
+    codes: list[TenCode], board: dict[str, list[UnitStatus]], *, needs_shift: bool = False
 ) -> discord.Embed:
     embed = discord.Embed(
         title="Unit status",
@@ -80,7 +81,7 @@ def panel_embed(
     return embed
 
 
-def panel_view(codes: list[StatusCode]) -> discord.ui.View:
+def panel_view(codes: list[TenCode]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for code in codes:
         view.add_item(StatusButton(code.code, code.label, code.style))
@@ -113,7 +114,7 @@ class StatusButton(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await apply_status(interaction, self.code)
+        await apply_status(interaction, self.code, from_panel=True)
 
 
 class StartShiftButton(
@@ -144,7 +145,7 @@ class StartShiftButton(
             await interaction.response.defer()
         # The same service call as /shift start; its listeners set the on-duty status (and roles, logs).
         shift = await shifts.start(guild_id, interaction.user.id, display_name=interaction.user.display_name)
-        code = svc.codes[svc.config.on_duty_code]
+        code = svc.code(guild_id, svc.config.on_duty_code)
         text = (
             f"Shift started {discord_ts(shift.started_at)}: you are on duty,"
             f" and your unit goes **{code.code}** {code.label}. "
@@ -153,11 +154,22 @@ class StartShiftButton(
         await edit_answer(interaction, text, view=None)
 
 
-async def apply_status(interaction: discord.Interaction[NorthcaBot], raw_code: str) -> None:
+async def apply_status(
+    interaction: discord.Interaction[NorthcaBot], raw_code: str, *, from_panel: bool = False
+) -> None:
     """A click or /status set: recorded locally and answered at once; Northca follows in the background."""
     svc = interaction.client.unit_status
     guild_id = require_guild(interaction)
     user = interaction.user
+    if from_panel and raw_code not in svc.codes(guild_id):
+        # An old panel still shows a code this server removed: say so, and bring the panels up to date.
+        svc.mark_dirty(guild_id)
+        await answer(
+            interaction,
+            f"The code **{discord.utils.escape_markdown(raw_code)}** no longer exists on this server."
+            " The panel is being updated: press one of the current codes.",
+        )
+        return
     try:
         change = await svc.set_status(guild_id, user.id, raw_code, display_name=user.display_name, actor_id=user.id)
     except OffDuty as exc:
@@ -183,25 +195,33 @@ class StatusCog(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.events.panels.subscribe(self.on_panels_stale)
         self.bot.events.duty.subscribe(self.on_duty_changed)
+        self.bot.events.settings.subscribe_now(self.on_settings_changed)
 
     async def cog_unload(self) -> None:
         self.bot.events.panels.unsubscribe(self.on_panels_stale)
         self.bot.events.duty.unsubscribe(self.on_duty_changed)
+        self.bot.events.settings.unsubscribe(self.on_settings_changed)
+
+    def on_settings_changed(self, event: SettingsChanged) -> None:
+        # New codes (or off-duty policy): every panel of the guild re-renders in the next window.
+        if not event.deleted and ({"codes", "off_duty"} & set(event.keys)):
+            self.svc.mark_dirty(event.guild_id)
 
     async def on_panels_stale(self, event: PanelsStale) -> None:
         await self.render_guild(event.guild_id)
 
-    @property
-    def codes(self) -> list[StatusCode]:
-        return list(self.svc.codes.values())
+    def codes(self, guild_id: int) -> list[TenCode]:
+        return list(self.svc.codes(guild_id).values())
 
     async def render_guild(self, guild_id: int) -> None:
         """Re-render every remembered panel of a guild (called at most once per window)."""
         panels = await self.svc.panels(guild_id)
         if not panels:
             return
-        embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)
-        view = panel_view(self.codes)
+        embed = panel_embed(
+            self.codes(guild_id), await self.svc.board(guild_id), needs_shift=self.svc.duty_check(guild_id)
+        )
+        view = panel_view(self.codes(guild_id))
         for panel in panels:
             channel = self.bot.get_partial_messageable(panel.channel_id, guild_id=guild_id)
             try:
@@ -229,20 +249,26 @@ class StatusCog(commands.Cog):
         self, interaction: discord.Interaction[NorthcaBot], current: str
     ) -> list[app_commands.Choice[str]]:
         return fit_choices(
-            [app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in self.svc.code_choices(current)]
+            [
+                app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code)
+                for c in self.svc.code_choices(require_guild(interaction), current)
+            ]
         )
 
     @status_group.command(name="show", description="See who is in which status, with buttons to set yours.")
     async def show(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = require_guild(interaction)
         mine = await self.svc.status_of(guild_id, interaction.user.id)
-        if mine is not None and mine.status in self.svc.codes:
-            code = self.svc.codes[mine.status]
+        codes = self.svc.codes(guild_id)
+        if mine is not None and mine.status in codes:
+            code = codes[mine.status]
             content = f"Your status: **{code.code}** {code.label} (unit `{mine.callsign}`)."
         else:
             content = "You have no status yet: press one below."
-        embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)
-        await answer(interaction, content, embed=embed, view=panel_view(self.codes))
+        embed = panel_embed(
+            self.codes(guild_id), await self.svc.board(guild_id), needs_shift=self.svc.duty_check(guild_id)
+        )
+        await answer(interaction, content, embed=embed, view=panel_view(self.codes(guild_id)))
 
     @status_group.command(name="set", description="Set your status, as a panel button does.")
     @app_commands.describe(code="The 10-code, for example 10-8")
@@ -266,10 +292,12 @@ class StatusCog(commands.Cog):
         if await self.svc.links.linkage(guild_id) is Linkage.NOT_LINKED:
             raise NotLinked()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        embed = panel_embed(self.codes, await self.svc.board(guild_id), needs_shift=self.svc.duty_check)
+        embed = panel_embed(
+            self.codes(guild_id), await self.svc.board(guild_id), needs_shift=self.svc.duty_check(guild_id)
+        )
         target = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
         try:
-            message = await post(target, embed=embed, view=panel_view(self.codes))
+            message = await post(target, embed=embed, view=panel_view(self.codes(guild_id)))
         except discord.Forbidden:
             await answer(
                 interaction,

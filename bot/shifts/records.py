@@ -16,7 +16,7 @@ from bot.storage.rows import Row
 from bot.timefmt import from_ms, now_ms
 
 EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
-ShiftEventKind = Literal["start", "end", "sync_failed", "sync_unconfirmed"]
+ShiftEventKind = Literal["start", "break", "end", "sync_failed", "sync_unconfirmed"]
 Decision = Literal["send_anyway", "on_northca"]
 
 

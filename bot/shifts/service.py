@@ -12,15 +12,17 @@ import asyncio
 import logging
 import sqlite3
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.config import ShiftConfig
+from bot.config import ShiftConfig, StatusConfig
 from bot.departments import Departments
 from bot.errors import Conflict
 from bot.events import EventHub
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore, normalise_callsign, officer_name
+from bot.settings.records import WEEK_DAYS, GuildSettings, SettingsSource, StaticSettings, defaults_from
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.records import Decision, DutyTotals, EndReason, RemoteShifts, ShiftRecord
 from bot.shifts.store import ShiftStore
@@ -42,8 +44,11 @@ class ShiftService:
         config: ShiftConfig,
         sync: ShiftSync,
         notices: ShiftNotices,
+        settings: SettingsSource | None = None,
     ) -> None:
         self.store = store
+        # Per-guild settings (departments, maximum length, time zone...); the config file's without a source.
+        self.settings = settings if settings is not None else StaticSettings(defaults_from(config, StatusConfig()))
         self.links = links
         self.profiles = profiles
         self.northca = northca
@@ -68,24 +73,30 @@ class ShiftService:
 
     # --- helpers ---
 
-    @property
-    def departments(self) -> list[str]:
-        return self.department_rule.names
+    def guild_settings(self, guild_id: int) -> GuildSettings:
+        return self.settings.get(guild_id)
 
-    @property
-    def department_rule(self) -> Departments:
-        return Departments(self.config.departments)
+    def departments(self, guild_id: int) -> list[str]:
+        return self.department_rule(guild_id).names
 
-    def department_choices(self, current: str, limit: int = 25) -> list[str]:
-        return self.department_rule.choices(current, limit)
+    def department_rule(self, guild_id: int) -> Departments:
+        """The guild's departments (from its settings: a change is seen at once)."""
+        return Departments(self.settings.get(guild_id).department_names)
 
-    def match_department(self, raw: str | None, *, strict: bool = True) -> str | None:
+    def department_choices(self, guild_id: int, current: str, limit: int = 25) -> list[str]:
+        return self.department_rule(guild_id).choices(current, limit)
+
+    def match_department(self, guild_id: int, raw: str | None, *, strict: bool = True) -> str | None:
         """See Departments.match: the one rule, shared with /profile set."""
-        return self.department_rule.match(raw, strict=strict)
+        return self.department_rule(guild_id).match(raw, strict=strict)
 
-    @property
-    def max_shift_ms(self) -> int:
-        return int(self.config.max_shift_hours * 3_600_000)
+    def max_shift_ms(self, guild_id: int) -> int:
+        return int(self.settings.get(guild_id).max_shift_hours * 3_600_000)
+
+    async def next_auto_end_ms(self) -> int | None:
+        """When the next open shift reaches its guild's maximum length (None: no open shift)."""
+        earliest = await self.store.earliest_open_start_per_guild()
+        return min((started + self.max_shift_ms(g) for g, started in earliest.items()), default=None)
 
     # --- lifecycle ---
 
@@ -102,7 +113,7 @@ class ShiftService:
         callsign: str | None = None,
         at: datetime | None = None,
     ) -> ShiftRecord:
-        dept = self.match_department(department)
+        dept = self.match_department(guild_id, department)
         sign = normalise_callsign(callsign) if callsign is not None else None
         current = await self.store.open_for(guild_id, member_id)
         if current is not None:
@@ -118,7 +129,7 @@ class ShiftService:
                 mdt_id=link.mdt_id,
                 officer_name=name,
                 officer_badge=profile.badge,
-                department=dept or self.department_rule.known(profile.department),
+                department=dept or self.department_rule(guild_id).known(profile.department),
                 callsign=sign or profile.callsign,
                 started_ms=to_ms(at) if at else now_ms(),
             )
@@ -149,6 +160,7 @@ class ShiftService:
         if shift is None:
             raise Conflict("You are not on duty, so there is no break to take. Use /shift start first.")
         log.info("shift %s: break %s", shift.id, "started" if shift.on_break else "ended")
+        self.notices.emit("break", shift)  # the On Break role follows
         return shift
 
     async def end(
@@ -218,17 +230,21 @@ class ShiftService:
         return ended
 
     async def auto_end_overdue(self, *, now: datetime | None = None) -> list[ShiftRecord]:
-        """End every shift that reached the maximum length, at exactly that length."""
+        """End every shift that reached its guild's maximum length, at exactly that length."""
         current = to_ms(now) if now else now_ms()
-        limit = self.max_shift_ms
+        shortest = int(self.settings.shortest_max_shift_hours() * 3_600_000)
         ended = []
-        for shift in await self.store.overdue_open(current - limit):
+        for shift in await self.store.overdue_open(current - shortest):
+            limit = self.max_shift_ms(shift.guild_id)
+            if shift.started_ms + limit > current:
+                continue  # this guild allows longer shifts
+            hours = self.settings.get(shift.guild_id).max_shift_hours
             done = await self.store.end_by_id(
                 shift.id,
                 end_ms=shift.started_ms + limit,
                 reason="auto",
                 ended_by=None,
-                note=f"reached the maximum shift length ({self.config.max_shift_hours:g} h)",
+                note=f"reached the maximum shift length ({hours:g} h)",
                 status=self.config.end_status,
                 now=current,
             )
@@ -238,12 +254,13 @@ class ShiftService:
         return ended
 
     async def totals(self, guild_id: int, member_id: int, *, now: datetime | None = None) -> DutyTotals:
-        """On-duty time of shifts started today and this week (UTC, weeks from Monday),
-        the open shift counted up to now."""
+        """On-duty time of shifts started today and this week (in the guild's time zone, weeks from its
+        first day), the open shift counted up to now."""
         current = now or utcnow()
         current_ms = to_ms(current)
-        day = current.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        week = day - timedelta(days=day.weekday())
+        settings = self.settings.get(guild_id)
+        day = current.astimezone(ZoneInfo(settings.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
+        week = day - timedelta(days=(day.weekday() - WEEK_DAYS.index(settings.week_start)) % 7)
         today = await self.store.ended_duty_ms(guild_id, member_id, to_ms(day))
         this_week = await self.store.ended_duty_ms(guild_id, member_id, to_ms(week))
         open_shift = await self.store.open_for(guild_id, member_id)
@@ -270,7 +287,7 @@ class ShiftService:
         member, so for one member the newest 200 are fetched and filtered here. Records that
         do not parse are left out and counted."""
         link = await self.links.require_linked(guild_id)
-        dept = self.match_department(department, strict=False)
+        dept = self.match_department(guild_id, department, strict=False)
         fetch = LOOKUP_LIMIT if member_id is not None else max(1, min(LOOKUP_LIMIT, limit))
         window = await self.northca.list_shift_window(link.mdt_id, guild_id, actor_id, limit=fetch, department=dept)
         shifts = window.items

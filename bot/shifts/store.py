@@ -147,6 +147,12 @@ class ShiftStore:
         row = await self._scalars("SELECT MIN(started_ms) FROM shifts WHERE ended_ms IS NULL")
         return row[0] if row else None
 
+    async def earliest_open_start_per_guild(self) -> dict[int, int]:
+        rows = await self.db.execute_fetchall(
+            "SELECT guild_id, MIN(started_ms) AS started_ms FROM shifts WHERE ended_ms IS NULL GROUP BY guild_id"
+        )
+        return {int(r["guild_id"]): int(r["started_ms"]) for r in rows}
+
     async def ended_duty_ms(self, guild_id: int, member_id: int, started_from_ms: int) -> int:
         row = await self._scalars(
             "SELECT COALESCE(SUM(duration_ms), 0) FROM shifts WHERE guild_id = ? AND member_id = ?"

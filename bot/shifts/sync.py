@@ -362,9 +362,9 @@ class ShiftWorker:
             timeout = self.max_idle_sleep
             try:
                 await service.auto_end_overdue()
-                earliest = await service.store.earliest_open_start()
-                if earliest is not None:
-                    timeout = min(timeout, max(0.0, (earliest + service.max_shift_ms - now_ms()) / 1000))
+                due = await service.next_auto_end_ms()
+                if due is not None:
+                    timeout = min(timeout, max(0.0, (due - now_ms()) / 1000))
             except asyncio.CancelledError:
                 raise
             except Exception:  # the loop must survive a bad moment of the database

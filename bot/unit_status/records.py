@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import StatusCode
 from bot.errors import Conflict
 from bot.northca.models import ActiveUnitUpsert
 from bot.profiles import OfficerProfile
+from bot.settings.records import TenCode
 from bot.storage.rows import Row
 
 CALLSIGN_HINT = "Set your callsign first: /profile set callsign:ADAM-12"
@@ -86,7 +86,7 @@ class StatusContext:
 class OffDuty(Conflict):
     """The officer has no open shift and the server wants one before a status is set."""
 
-    def __init__(self, code: StatusCode) -> None:
+    def __init__(self, code: TenCode) -> None:
         super().__init__(
             f"You are off duty, so your status can't be set to {code.code} {code.label}. "
             "Start your shift first with /shift start (or the button below)."
@@ -97,7 +97,7 @@ class OffDuty(Conflict):
 @dataclass(frozen=True)
 class StatusChange:
     status: UnitStatus
-    code: StatusCode
+    code: TenCode
     previous: str | None
 
     @property

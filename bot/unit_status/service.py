@@ -13,12 +13,13 @@ import asyncio
 import logging
 from collections import deque
 
-from bot.config import StatusCode, StatusConfig
+from bot.config import ShiftConfig, StatusConfig
 from bot.errors import Conflict, InvalidInput
 from bot.events import EventHub
 from bot.links import LinkService, stored_status_approved
 from bot.northca.models import ActiveUnitUpsert
 from bot.profiles import ProfileStore, officer_name
+from bot.settings.records import SettingsSource, StaticSettings, TenCode, defaults_from
 from bot.shifts import DutyChanged, ShiftService
 from bot.timefmt import now_ms
 from bot.unit_status.coalescer import UnitChange, UnitCoalescer, UnitsSent
@@ -52,8 +53,11 @@ class StatusService:
         events: EventHub,
         *,
         shifts: ShiftService | None = None,
+        settings: SettingsSource | None = None,
     ) -> None:
         self.store = store
+        # Per-guild codes and off-duty policy; the config file's for every guild without a source.
+        self.settings = settings if settings is not None else StaticSettings(defaults_from(ShiftConfig(), config))
         self.links = links
         self.profiles = profiles
         self.config = config
@@ -62,7 +66,6 @@ class StatusService:
         # Its presence turns the off-duty rule on. (The open shift itself is read together with the
         # rest of a click's context, in one query for many clicks: see UnitStatusStore.context.)
         self.shifts = shifts
-        self.codes: dict[str, StatusCode] = {c.code: c for c in config.codes}
         self.window = coalescer.window
         self._dirty: set[int] = set()
         self._render_wake = asyncio.Event()
@@ -78,21 +81,26 @@ class StatusService:
 
     # --- codes ---
 
-    def code(self, raw: str | None) -> StatusCode:
+    def codes(self, guild_id: int) -> dict[str, TenCode]:
+        """The guild's codes, in panel order (from its settings: a change is seen at once)."""
+        return {c.code: c for c in sorted(self.settings.get(guild_id).codes, key=lambda c: c.order)}
+
+    def code(self, guild_id: int, raw: str | None) -> TenCode:
         value = (raw or "").strip()
-        found = self.codes.get(value) or next((c for c in self.codes.values() if c.code.lower() == value.lower()), None)
+        codes = self.codes(guild_id)
+        found = codes.get(value) or next((c for c in codes.values() if c.code.lower() == value.lower()), None)
         if found is None:
-            known = ", ".join(self.codes)
+            known = ", ".join(codes)
             raise InvalidInput(f"Unknown status code `{value[:20]}`. Use one of: {known}.")
         return found
 
-    def code_choices(self, current: str, limit: int = 25) -> list[StatusCode]:
+    def code_choices(self, guild_id: int, current: str, limit: int = 25) -> list[TenCode]:
         text = (current or "").strip().lower()
-        return [c for c in self.codes.values() if text in c.code.lower() or text in c.label.lower()][:limit]
+        codes = self.codes(guild_id).values()
+        return [c for c in codes if text in c.code.lower() or text in c.label.lower()][:limit]
 
-    @property
-    def duty_check(self) -> bool:
-        return self.config.off_duty == "prompt" and self.shifts is not None
+    def duty_check(self, guild_id: int) -> bool:
+        return self.settings.get(guild_id).off_duty == "prompt" and self.shifts is not None
 
     # --- setting a status ---
 
@@ -112,7 +120,7 @@ class StatusService:
         # First, before anything can suspend: the order of arrival is the order of the changes.
         if version is None:
             version = await self.store.next_version()
-        code = self.code(raw_code)
+        code = self.code(guild_id, raw_code)
         ctx = await self.store.context(guild_id, member_id)
         mdt_id = ctx.link_mdt_id
         if not stored_status_approved(ctx.link_status):
@@ -125,7 +133,7 @@ class StatusService:
         callsign = unit_callsign(ctx)
         if not callsign:
             raise InvalidInput(CALLSIGN_HINT)
-        if check_duty and self.duty_check and code.code != self.config.off_duty_code and shift is None:
+        if check_duty and self.duty_check(guild_id) and code.code != self.config.off_duty_code and shift is None:
             raise OffDuty(code)
         name = officer_name(
             member_id,
@@ -275,7 +283,7 @@ class StatusService:
 
     async def board(self, guild_id: int) -> dict[str, list[UnitStatus]]:
         """Configured code -> units in it (by callsign); statuses no longer configured are left out."""
-        board: dict[str, list[UnitStatus]] = {code: [] for code in self.codes}
+        board: dict[str, list[UnitStatus]] = {code: [] for code in self.codes(guild_id)}
         for row in await self.store.in_guild(guild_id):
             if row.status in board:
                 board[row.status].append(row)

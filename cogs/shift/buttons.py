@@ -9,10 +9,10 @@ import discord
 
 from bot.bot import bot_of
 from bot.errors import MissingPermission
-from bot.interactions import edit_answer, guarded, require_guild, require_supervisor
+from bot.interactions import edit_answer, guarded, require_guild
 from bot.shifts import Decision, RemoteShifts, ShiftRecord
 from cogs.shift.embeds import DECISIONS_SHOWN, PAGE_SIZE, list_embed
-from cogs.shift.flows import break_flow, decide_flow, end_flow, retry_flow
+from cogs.shift.flows import break_flow, decide_flow, end_flow, require_shift_supervisor, retry_flow
 
 
 class ShiftActionButton(
@@ -77,9 +77,7 @@ class RetrySyncButton(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        require_supervisor(
-            interaction, bot_of(interaction).config.shifts.supervisor_role_ids, "retry shifts waiting for Northca"
-        )
+        require_shift_supervisor(interaction, "retry shifts waiting for Northca")
         await retry_flow(interaction, None if self.target == "all" else self.target)
 
 
@@ -112,9 +110,7 @@ class UnconfirmedDecisionButton(
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         # Re-checked on every press: the message may outlive the presser's role.
-        require_supervisor(
-            interaction, bot_of(interaction).config.shifts.supervisor_role_ids, "decide about an unconfirmed shift"
-        )
+        require_shift_supervisor(interaction, "decide about an unconfirmed shift")
         decision: Decision = "send_anyway" if self.decision == "send" else "on_northca"
         await decide_flow(interaction, self.shift_id, decision)
 

@@ -12,13 +12,14 @@ from discord.ext import commands
 
 from bot.config import ShiftConfig
 from bot.discord_text import fit_choices, quoted
-from bot.interactions import answer, post, require_guild, require_supervisor
+from bot.interactions import answer, post, require_guild
 from bot.links import Linkage
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
+from bot.shifts.records import ShiftEventKind
 from bot.timefmt import discord_ts, duration_text
 from cogs.shift.buttons import ShiftActionButton, list_message, pending_view
 from cogs.shift.embeds import PENDING_SHOWN, REASON_TEXT, pending_embed, started_embed, status_embed
-from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, send
+from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_supervisor, send
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -85,7 +86,12 @@ class ShiftCog(commands.Cog):
     async def department_autocomplete(
         self, interaction: discord.Interaction[NorthcaBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return fit_choices([app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)])
+        return fit_choices(
+            [
+                app_commands.Choice(name=d, value=d)
+                for d in self.service.department_choices(require_guild(interaction), current)
+            ]
+        )
 
     @shift.command(name="break", description="Start or end a break (not counted as duty time).")
     async def break_(self, interaction: discord.Interaction[NorthcaBot]) -> None:
@@ -118,7 +124,7 @@ class ShiftCog(commands.Cog):
         guild_id = require_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         member_id = member.id if member is not None else None
-        dept = self.service.match_department(department, strict=False)
+        dept = self.service.match_department(guild_id, department, strict=False)
         remote = await self.service.list_remote(
             guild_id, interaction.user.id, limit=limit, department=dept, member_id=member_id
         )
@@ -129,7 +135,12 @@ class ShiftCog(commands.Cog):
     async def list_department_autocomplete(
         self, interaction: discord.Interaction[NorthcaBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return fit_choices([app_commands.Choice(name=d, value=d) for d in self.service.department_choices(current)])
+        return fit_choices(
+            [
+                app_commands.Choice(name=d, value=d)
+                for d in self.service.department_choices(require_guild(interaction), current)
+            ]
+        )
 
     @admin.command(name="end", description="End another member's shift (e.g. one they forgot).")
     @app_commands.describe(member="Whose shift to end", reason="Why (kept with the shift)")
@@ -139,13 +150,13 @@ class ShiftCog(commands.Cog):
         member: discord.User,
         reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
-        require_supervisor(interaction, self.config.supervisor_role_ids, "end someone else's shift")
+        require_shift_supervisor(interaction, "end someone else's shift")
         note = " ".join(reason.split()) if reason else None
         await end_flow(interaction, member.id, reason="admin", note=note or None)
 
     @admin.command(name="pending", description="Shifts waiting for Northca or refused by it, with a retry button.")
     async def admin_pending(self, interaction: discord.Interaction[NorthcaBot]) -> None:
-        require_supervisor(interaction, self.config.supervisor_role_ids, "see the shifts waiting for Northca")
+        require_shift_supervisor(interaction, "see the shifts waiting for Northca")
         guild_id = require_guild(interaction)
         rows = await self.service.outbox(guild_id, PENDING_SHOWN)
         embed = pending_embed(rows, await self.service.store.outbox_count(guild_id))
@@ -171,16 +182,18 @@ class ShiftCog(commands.Cog):
     async def on_shift_event(self, notice: ShiftEvent) -> None:
         event, shift = notice.kind, notice.shift
         if event == "start":
-            await self._set_duty_role(shift, True)
+            await self._sync_duty_roles(shift, event)
             await self._log(
                 shift.guild_id,
                 f"🟢 <@{shift.member_id}> is on duty"
                 f" ({discord.utils.escape_markdown(shift.department or 'no department')})"
                 f" since {discord_ts(shift.started_at)}.",
             )
+        elif event == "break":
+            await self._sync_duty_roles(shift, event)
         elif event == "end":
             if shift.end_reason not in ("left", "bot_removed"):
-                await self._set_duty_role(shift, False)
+                await self._sync_duty_roles(shift, event)
             how = REASON_TEXT.get(shift.end_reason or "", "")
             if shift.end_reason == "admin" and shift.ended_by:
                 how = f"ended by <@{shift.ended_by}>"
@@ -205,45 +218,59 @@ class ShiftCog(commands.Cog):
                 "It is kept; a supervisor can retry it from /shift admin pending.",
             )
 
-    async def _set_duty_role(self, shift: ShiftRecord, on_duty: bool) -> None:
-        role_id = self.config.on_duty_role_id
+    async def _sync_duty_roles(self, shift: ShiftRecord, kind: ShiftEventKind) -> None:
+        """The guild's duty roles, by the member's state now (a quick start-end-start leaves them right):
+        On Duty while on duty, On Break during a break, a department's role while on duty in it."""
+        settings = self.service.guild_settings(shift.guild_id)
+        open_now = await self.service.open_shift(shift.guild_id, shift.member_id)
+        wanted: dict[int, bool] = {}
+        for dept in settings.departments:
+            if dept.role_id is not None:
+                in_it = open_now is not None and (open_now.department or "").lower() == dept.name.lower()
+                wanted[dept.role_id] = wanted.get(dept.role_id, False) or in_it
+        if settings.on_duty_role_id is not None:
+            wanted[settings.on_duty_role_id] = open_now is not None
+        if settings.on_break_role_id is not None:
+            wanted[settings.on_break_role_id] = open_now is not None and open_now.on_break
+        # Only the roles this event can change: a department role is touched only for the shift's department.
+        touched = {settings.on_duty_role_id, settings.on_break_role_id}
+        shift_dept = settings.department(shift.department)
+        if shift_dept is not None:
+            touched.add(shift_dept.role_id)
+        for role_id, give in wanted.items():
+            # An event only moves its own way (start gives, end removes): a late start event for a shift
+            # already ended takes nothing away (and a member who left has nobody to take it from).
+            if role_id in touched and (kind == "break" or give == (kind == "start")):
+                await self._set_role(shift, role_id, give)
+
+    async def _set_role(self, shift: ShiftRecord, role_id: int, give: bool) -> None:
         guild = self.bot.get_guild(shift.guild_id)
-        if role_id is None or guild is None:
+        if guild is None:
             return
         role = guild.get_role(role_id)
         if role is None:
-            return  # the configured role belongs to another server
+            log.warning("guild %s: the duty role %s no longer exists; skipped", guild.id, role_id)
+            return
         me = guild.me
+        verb = "give" if give else "remove"
         if me is None or not me.guild_permissions.manage_roles:
-            log.warning(
-                "guild %s: cannot %s the On Duty role: the bot lacks Manage Roles",
-                guild.id,
-                "give" if on_duty else "remove",
-            )
+            log.warning("guild %s: cannot %s the duty role %s: the bot lacks Manage Roles", guild.id, verb, role_id)
             return
         if role >= me.top_role:
-            log.warning("guild %s: the On Duty role %s is not below the bot's highest role; skipped", guild.id, role.id)
-            return
-        # By state, not by event: a quick start-end-start leaves the role right.
-        open_now = await self.service.open_shift(shift.guild_id, shift.member_id)
-        if (open_now is not None) != on_duty:
+            log.warning("guild %s: the duty role %s is not below the bot's highest role; skipped", guild.id, role.id)
             return
         try:
-            if on_duty:
+            if give:
                 await self.bot.http.add_role(guild.id, shift.member_id, role.id, reason="Shift started")
             else:
                 await self.bot.http.remove_role(guild.id, shift.member_id, role.id, reason="Shift ended")
         except discord.HTTPException as exc:
             log.warning(
-                "guild %s: could not %s the On Duty role of %s (%s)",
-                guild.id,
-                "give" if on_duty else "remove",
-                shift.member_id,
-                exc,
+                "guild %s: could not %s the duty role %s of %s (%s)", guild.id, verb, role_id, shift.member_id, exc
             )
 
     async def _log(self, guild_id: int, text: str) -> None:
-        channel_id = self.config.log_channel_id
+        channel_id = self.service.guild_settings(guild_id).shift_log_channel_id
         if channel_id is None:
             return
         channel = self.bot.get_channel(channel_id)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.interactions import answer, edit_answer, require_guild
+from bot.interactions import answer, edit_answer, require_guild, require_supervisor
 from bot.shifts import Decision, EndReason
 from bot.timefmt import discord_ts, duration_text, now_ms
 from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, sync_sentence
@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 END_VERDICT_WAIT = 2.0
 RETRY_VERDICT_WAIT = 3.0
 NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def require_shift_supervisor(interaction: discord.Interaction[NorthcaBot], doing: str) -> None:
+    """Manage Server or one of this guild's supervisor roles (its settings, read at every press)."""
+    settings = interaction.client.shifts.guild_settings(require_guild(interaction))
+    require_supervisor(interaction, list(settings.supervisor_role_ids), doing)
 
 
 async def send(interaction: discord.Interaction[NorthcaBot], **kwargs: Any) -> None:

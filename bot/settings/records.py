@@ -1,0 +1,274 @@
+"""What one guild's settings are: typed, frozen values, their defaults, and their stored (JSON) form.
+
+A guild starts from the config file's values ([shifts], [status]); every setting it changes is stored
+under its key. `GuildSettings.is_default(key)` says whether a setting still holds the config default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol, get_args
+
+from bot.config import Config, ShiftConfig, StatusConfig
+
+ButtonStyle = Literal["primary", "secondary", "success", "danger"]
+OffDutyPolicy = Literal["prompt", "allow"]
+WeekStart = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+ActivityPeriod = Literal["weekly", "biweekly", "monthly"]
+ChannelKind = Literal["shift-log", "reports", "alerts", "dispatch"]
+RoleKind = Literal["on-duty", "on-break", "supervisor", "on-leave", "responder"]
+
+WEEK_DAYS: tuple[WeekStart, ...] = get_args(WeekStart)
+BUTTON_STYLES: tuple[ButtonStyle, ...] = get_args(ButtonStyle)
+CHANNEL_KINDS: tuple[ChannelKind, ...] = get_args(ChannelKind)
+ROLE_KINDS: tuple[RoleKind, ...] = get_args(RoleKind)
+
+MAX_CODES = 25  # a status panel holds at most 25 buttons (5 rows of 5)
+MAX_DEPARTMENTS = 25  # an autocomplete answer holds at most 25 choices
+MAX_DEPARTMENT_NAME = 40
+MAX_CODE = 16
+MAX_LABEL = 40  # a button label stays readable (Discord allows 80)
+MAX_SUPERVISOR_ROLES = 10
+MAX_ROLE_QUOTAS = 25
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str
+    role_id: int | None = None
+    quota_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class TenCode:
+    code: str
+    label: str
+    style: ButtonStyle = "secondary"
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """One guild's settings. `defaults` are the config-file values it started from (None for the defaults
+    themselves); `version` counts the guild's changes (for invalidation across processes later)."""
+
+    guild_id: int
+    shift_log_channel_id: int | None = None
+    reports_channel_id: int | None = None
+    alerts_channel_id: int | None = None
+    dispatch_channel_id: int | None = None
+    on_duty_role_id: int | None = None
+    on_break_role_id: int | None = None
+    on_leave_role_id: int | None = None
+    responder_role_id: int | None = None
+    supervisor_role_ids: tuple[int, ...] = ()
+    departments: tuple[Department, ...] = ()
+    codes: tuple[TenCode, ...] = ()
+    max_shift_hours: float = 12.0
+    off_duty: OffDutyPolicy = "prompt"
+    timezone: str = "UTC"
+    week_start: WeekStart = "monday"
+    activity_period: ActivityPeriod = "weekly"
+    leave_blocks_duty: bool = False
+    role_quotas: tuple[tuple[int, float], ...] = ()
+    version: int = 0
+    defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def department_names(self) -> list[str]:
+        return [d.name for d in self.departments]
+
+    def department(self, name: str | None) -> Department | None:
+        for d in self.departments:
+            if name is not None and d.name.lower() == name.lower():
+                return d
+        return None
+
+    def code(self, code: str) -> TenCode | None:
+        for c in self.codes:
+            if c.code.lower() == code.lower():
+                return c
+        return None
+
+    def channel_id(self, kind: ChannelKind) -> int | None:
+        value: int | None = getattr(self, CHANNEL_FIELDS[kind])
+        return value
+
+    def value(self, key: str) -> object:
+        return getattr(self, KEY_FIELDS[key])
+
+    def is_default(self, key: str) -> bool:
+        base = self.defaults if self.defaults is not None else self
+        return bool(self.value(key) == base.value(key))
+
+    def with_value(self, key: str, value: object) -> GuildSettings:
+        # The value's type follows the key (to_json/from_json keep them paired); replace takes it as given.
+        changes: dict[str, Any] = {KEY_FIELDS[key]: value}
+        return replace(self, **changes)
+
+
+# Stored key -> GuildSettings field. The key is what the audit and /settings show name.
+KEY_FIELDS: dict[str, str] = {
+    "channel.shift-log": "shift_log_channel_id",
+    "channel.reports": "reports_channel_id",
+    "channel.alerts": "alerts_channel_id",
+    "channel.dispatch": "dispatch_channel_id",
+    "role.on-duty": "on_duty_role_id",
+    "role.on-break": "on_break_role_id",
+    "role.on-leave": "on_leave_role_id",
+    "role.responder": "responder_role_id",
+    "role.supervisor": "supervisor_role_ids",
+    "departments": "departments",
+    "codes": "codes",
+    "max_shift_hours": "max_shift_hours",
+    "off_duty": "off_duty",
+    "timezone": "timezone",
+    "week_start": "week_start",
+    "activity_period": "activity_period",
+    "leave_blocks_duty": "leave_blocks_duty",
+    "role_quotas": "role_quotas",
+}
+SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
+CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
+SINGLE_ROLE_KINDS: tuple[RoleKind, ...] = ("on-duty", "on-break", "on-leave", "responder")
+
+Json = None | bool | int | float | str | list["Json"] | dict[str, "Json"]
+
+
+def to_json(key: str, value: object) -> Json:
+    """A setting's value in its stored form (plain JSON types)."""
+    if key == "departments":
+        assert isinstance(value, tuple)
+        return [{"name": d.name, "role_id": d.role_id, "quota_hours": d.quota_hours} for d in value]
+    if key == "codes":
+        assert isinstance(value, tuple)
+        return [{"code": c.code, "label": c.label, "style": c.style, "order": c.order} for c in value]
+    if key == "role_quotas":
+        assert isinstance(value, tuple)
+        return [[role_id, hours] for role_id, hours in value]
+    if key == "role.supervisor":
+        assert isinstance(value, tuple)
+        return list(value)
+    assert value is None or isinstance(value, (bool, int, float, str))
+    return value
+
+
+def from_json(key: str, data: Json) -> object:
+    """The typed value of a stored setting (the inverse of `to_json`)."""
+    if key == "departments":
+        assert isinstance(data, list)
+        return tuple(
+            Department(str(d["name"]), _opt_int(d.get("role_id")), _opt_float(d.get("quota_hours")))
+            for d in data
+            if isinstance(d, dict)
+        )
+    if key == "codes":
+        assert isinstance(data, list)
+        return tuple(
+            TenCode(str(c["code"]), str(c["label"]), _style(c.get("style")), int(_num(c.get("order"))))
+            for c in data
+            if isinstance(c, dict)
+        )
+    if key == "role_quotas":
+        assert isinstance(data, list)
+        return tuple((int(_num(p[0])), float(_num(p[1]))) for p in data if isinstance(p, list))
+    if key == "role.supervisor":
+        assert isinstance(data, list)
+        return tuple(int(_num(r)) for r in data)
+    if key == "max_shift_hours":
+        return float(_num(data))
+    return data
+
+
+def _num(value: Json) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"not a number: {value!r}")
+
+
+def _opt_int(value: Json) -> int | None:
+    return None if value is None else int(_num(value))
+
+
+def _opt_float(value: Json) -> float | None:
+    return None if value is None else float(_num(value))
+
+
+def _style(value: Json) -> ButtonStyle:
+    for style in BUTTON_STYLES:
+        if value == style:
+            return style
+    return "secondary"
+
+
+def defaults_from_config(config: Config) -> GuildSettings:
+    """The settings a new guild starts from: the config file's [shifts] and [status] values."""
+    return defaults_from(config.shifts, config.status)
+
+
+def defaults_from(shifts: ShiftConfig, status: StatusConfig) -> GuildSettings:
+    return GuildSettings(
+        guild_id=0,
+        shift_log_channel_id=shifts.log_channel_id,
+        on_duty_role_id=shifts.on_duty_role_id,
+        supervisor_role_ids=tuple(shifts.supervisor_role_ids),
+        departments=tuple(Department(name) for name in shifts.departments),
+        codes=tuple(TenCode(c.code, c.label, c.style, i) for i, c in enumerate(status.codes)),
+        max_shift_hours=shifts.max_shift_hours,
+        off_duty=status.off_duty,
+    )
+
+
+def apply_overrides(
+    defaults: GuildSettings, guild_id: int, overrides: Mapping[str, Json], version: int
+) -> GuildSettings:
+    """The guild's settings: the defaults with its stored values on top (unknown keys are ignored)."""
+    settings = replace(defaults, guild_id=guild_id, version=version, defaults=defaults)
+    for key, data in overrides.items():
+        if key in KEY_FIELDS:
+            settings = settings.with_value(key, from_json(key, data))
+    return settings
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    guild_id: int
+    actor_id: int
+    at_ms: int
+    key: str
+    old: Json
+    new: Json
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    """A guild's settings changed (keys: what changed; all keys on reset); `settings` is the new state.
+    `deleted`: the guild's data was deleted (by /settings delete-data or the retention purge)."""
+
+    guild_id: int
+    keys: tuple[str, ...]
+    settings: GuildSettings
+    actor_id: int | None = None
+    deleted: bool = False
+
+
+class SettingsSource(Protocol):
+    """Where a service reads a guild's settings (the SettingsService; StaticSettings without one)."""
+
+    def get(self, guild_id: int) -> GuildSettings: ...
+
+    def shortest_max_shift_hours(self) -> float: ...
+
+
+class StaticSettings:
+    """The same (config-file) settings for every guild: services built without a SettingsService."""
+
+    def __init__(self, defaults: GuildSettings) -> None:
+        self.defaults = replace(defaults, defaults=None)
+
+    def get(self, guild_id: int) -> GuildSettings:
+        return replace(self.defaults, guild_id=guild_id, defaults=self.defaults)
+
+    def shortest_max_shift_hours(self) -> float:
+        return self.defaults.max_shift_hours

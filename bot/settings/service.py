@@ -1,0 +1,409 @@
+"""Per-guild settings: read from memory, changed only through validated, audited, atomic edits.
+
+`get(guild_id)` never touches the database: every guild's stored settings are loaded once at start
+and kept in a cache, replaced on every change (each guild has a version, bumped per change, so a later
+multi-process setup can invalidate across processes). A change is validated whole first, then written
+with its audit rows in one transaction, then the cache is replaced and `SettingsChanged` is published.
+
+Guild presence: when the bot leaves a guild it is marked left; its data is kept for `retention_days`
+and then purged (`purge_expired`, run by the background loop); rejoining within that time clears the mark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.errors import InvalidInput
+from bot.events import EventHub
+from bot.settings.records import (
+    MAX_CODE,
+    MAX_CODES,
+    MAX_DEPARTMENT_NAME,
+    MAX_DEPARTMENTS,
+    MAX_LABEL,
+    MAX_SUPERVISOR_ROLES,
+    SETTING_KEYS,
+    ActivityPeriod,
+    AuditEntry,
+    ButtonStyle,
+    ChannelKind,
+    Department,
+    GuildSettings,
+    Json,
+    OffDutyPolicy,
+    RoleKind,
+    SettingsChanged,
+    TenCode,
+    WeekStart,
+    apply_overrides,
+    to_json,
+)
+from bot.settings.store import SettingChange, SettingsStore
+from bot.timefmt import now_ms
+
+log = logging.getLogger(__name__)
+
+DAY_MS = 24 * 60 * 60 * 1000
+_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
+
+
+@dataclass(frozen=True)
+class RoleFacts:
+    """What the Discord side knows about a role being set (services never see discord.py objects)."""
+
+    role_id: int
+    name: str
+    managed: bool = False
+    is_everyone: bool = False
+    # The role is at or above the bot's highest role: the bot cannot give or remove it.
+    above_bot: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelFacts:
+    channel_id: int
+    name: str
+    # The permissions the bot lacks there, by their Discord names ("View Channel", ...).
+    missing: tuple[str, ...] = ()
+
+
+def _check_role(role: RoleFacts) -> None:
+    if role.is_everyone:
+        raise InvalidInput("@everyone cannot be used here: create a role for it and pick that one.")
+    if role.managed:
+        raise InvalidInput(
+            f"“{role.name}” is managed by an integration (a bot's or a booster role) and cannot be given by hand: "
+            "pick a role you created."
+        )
+    if role.above_bot:
+        raise InvalidInput(
+            f"“{role.name}” is at or above my highest role, so I cannot give or remove it: "
+            "move my role above it in Server Settings → Roles, then try again."
+        )
+
+
+def _check_channel(channel: ChannelFacts) -> None:
+    if channel.missing:
+        raise InvalidInput(
+            f"I lack {', '.join(channel.missing)} in <#{channel.channel_id}>: "
+            "grant it to my role in that channel's permissions, then try again."
+        )
+
+
+def _clean_name(what: str, raw: str, limit: int) -> str:
+    value = " ".join((raw or "").split())
+    if not value:
+        raise InvalidInput(f"The {what} is empty: type a {what}.")
+    if len(value) > limit:
+        raise InvalidInput(f"The {what} is {len(value)} characters long; at most {limit} fit.")
+    return value
+
+
+def check_timezone(name: str) -> str:
+    value = (name or "").strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"“{value[:60]}” is not a known time zone: pick an IANA name such as Europe/London or America/New_York."
+        ) from None
+    return value
+
+
+_ZONES: list[str] = []
+
+
+def timezone_choices(current: str, limit: int = 25) -> list[str]:
+    """IANA time zones for autocomplete: those containing the typed text, those starting with it first."""
+    if not _ZONES:
+        _ZONES.extend(sorted(available_timezones()))
+    text = (current or "").strip().lower().replace(" ", "_")
+    matches = [z for z in _ZONES if text in z.lower()]
+    matches.sort(key=lambda z: (not z.lower().startswith(text), z))
+    return matches[:limit]
+
+
+class SettingsService:
+    def __init__(
+        self,
+        store: SettingsStore,
+        defaults: GuildSettings,
+        events: EventHub,
+        *,
+        protected_codes: tuple[str, ...] = (),
+        retention_days: float = 30,
+        purge_interval_seconds: float = 3600,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.store = store
+        self.defaults = replace(defaults, defaults=None)
+        self.events = events
+        # The codes /shift start and /shift end set ([status] on_duty_code, off_duty_code): never removed.
+        self.protected_codes = protected_codes
+        self.retention_ms = int(retention_days * DAY_MS)
+        self.purge_interval_seconds = purge_interval_seconds
+        self.clock = clock
+        self._cache: dict[int, GuildSettings] = {}
+        self._lock = asyncio.Lock()  # one change at a time: each validates against the state it replaces
+        self._task: asyncio.Task[None] | None = None
+
+    # --- reading -------------------------------------------------------------------------------------
+    def get(self, guild_id: int) -> GuildSettings:
+        """The guild's settings, from memory (no database trip)."""
+        cached = self._cache.get(guild_id)
+        if cached is None:
+            cached = apply_overrides(self.defaults, guild_id, {}, 0)
+            self._cache[guild_id] = cached
+        return cached
+
+    def shortest_max_shift_hours(self) -> float:
+        """The shortest maximum shift length of any guild (the auto-end sweep's first cut)."""
+        return min([self.defaults.max_shift_hours, *(s.max_shift_hours for s in self._cache.values())])
+
+    async def load(self) -> None:
+        """Reads every guild's stored settings into the cache (at start)."""
+        stored = await self.store.load_all()
+        self._cache = {
+            guild_id: apply_overrides(self.defaults, guild_id, overrides, 1) for guild_id, overrides in stored.items()
+        }
+
+    async def reload(self, guild_id: int) -> GuildSettings:
+        """Re-reads one guild from the database (for cross-process invalidation)."""
+        version = self.get(guild_id).version + 1
+        self._cache[guild_id] = apply_overrides(self.defaults, guild_id, await self.store.load(guild_id), version)
+        return self._cache[guild_id]
+
+    async def history(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> tuple[list[AuditEntry], int]:
+        """The latest audit entries (newest first) and how many there are in all."""
+        return await self.store.history(guild_id, limit=limit, offset=offset), await self.store.history_count(guild_id)
+
+    # --- changing ------------------------------------------------------------------------------------
+    async def _change(
+        self, guild_id: int, actor_id: int, edit: Callable[[GuildSettings], GuildSettings]
+    ) -> GuildSettings:
+        async with self._lock:
+            current = self.get(guild_id)
+            wanted = edit(current)  # validates; raises InvalidInput before anything is written
+            changes = [
+                SettingChange(
+                    key,
+                    to_json(key, current.value(key)),
+                    to_json(key, wanted.value(key)),
+                    wanted.value(key) == self.defaults.value(key),
+                )
+                for key in SETTING_KEYS
+                if wanted.value(key) != current.value(key)
+            ]
+            if not changes:
+                return current
+            await self.store.apply(guild_id, actor_id, self.clock(), changes)
+            updated = replace(wanted, version=current.version + 1)
+            self._cache[guild_id] = updated
+        event = SettingsChanged(guild_id, tuple(c.key for c in changes), updated, actor_id)
+        self.events.settings.publish_now(event)
+        await self.events.settings.deliver(event)
+        return updated
+
+    async def set_channel(
+        self, guild_id: int, actor_id: int, kind: ChannelKind, channel: ChannelFacts | None
+    ) -> GuildSettings:
+        """Sets (or, with None, clears) a channel; refused when the bot cannot post there."""
+        if channel is not None:
+            _check_channel(channel)
+        value = channel.channel_id if channel is not None else None
+        return await self._change(guild_id, actor_id, lambda s: s.with_value(f"channel.{kind}", value))
+
+    async def set_role(
+        self, guild_id: int, actor_id: int, kind: RoleKind, role: RoleFacts, *, remove: bool = False
+    ) -> GuildSettings:
+        """Sets (or removes) a role; supervisor roles are a list (added to, removed from)."""
+        if not remove:
+            _check_role(role)
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            if kind == "supervisor":
+                roles = [r for r in s.supervisor_role_ids if r != role.role_id]
+                if remove and len(roles) == len(s.supervisor_role_ids):
+                    raise InvalidInput(f"“{role.name}” is not a supervisor role here.")
+                if not remove:
+                    roles.append(role.role_id)
+                    if len(roles) > MAX_SUPERVISOR_ROLES:
+                        raise InvalidInput(f"At most {MAX_SUPERVISOR_ROLES} supervisor roles: remove one first.")
+                return replace(s, supervisor_role_ids=tuple(roles))
+            key = f"role.{kind}"
+            if remove:
+                if s.value(key) != role.role_id:
+                    raise InvalidInput(f"“{role.name}” is not the {kind} role here.")
+                return s.with_value(key, None)
+            return s.with_value(key, role.role_id)
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def add_department(
+        self,
+        guild_id: int,
+        actor_id: int,
+        name: str,
+        role: RoleFacts | None = None,
+        quota_hours: float | None = None,
+    ) -> GuildSettings:
+        clean = _clean_name("department name", name, MAX_DEPARTMENT_NAME)
+        if role is not None:
+            _check_role(role)
+        if quota_hours is not None and not 0 <= quota_hours <= 168:
+            raise InvalidInput("The quota is hours per week: a number from 0 to 168.")
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            if s.department(clean) is not None:
+                raise InvalidInput(f"There is already a department “{clean}”.")
+            if len(s.departments) >= MAX_DEPARTMENTS:
+                raise InvalidInput(f"At most {MAX_DEPARTMENTS} departments: remove one first.")
+            dept = Department(clean, role.role_id if role is not None else None, quota_hours)
+            return replace(s, departments=(*s.departments, dept))
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def remove_department(self, guild_id: int, actor_id: int, name: str) -> GuildSettings:
+        def edit(s: GuildSettings) -> GuildSettings:
+            found = s.department((name or "").strip())
+            if found is None:
+                raise InvalidInput(f"There is no department “{(name or '').strip()[:60]}”.")
+            return replace(s, departments=tuple(d for d in s.departments if d is not found))
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def add_code(
+        self, guild_id: int, actor_id: int, code: str, label: str, style: ButtonStyle = "secondary"
+    ) -> GuildSettings:
+        clean_code = _clean_name("code", code, MAX_CODE)
+        if not _CODE_PATTERN.match(clean_code):
+            raise InvalidInput("A code is letters, digits, spaces, dots, slashes and dashes, such as 10-8.")
+        clean_label = _clean_name("label", label, MAX_LABEL)
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            if s.code(clean_code) is not None:
+                raise InvalidInput(f"The code {clean_code} exists already: remove it first to change it.")
+            if len(s.codes) >= MAX_CODES:
+                raise InvalidInput(f"At most {MAX_CODES} codes fit on a status panel: remove one first.")
+            order = max((c.order for c in s.codes), default=-1) + 1
+            return replace(s, codes=(*s.codes, TenCode(clean_code, clean_label, style, order)))
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def remove_code(self, guild_id: int, actor_id: int, code: str) -> GuildSettings:
+        def edit(s: GuildSettings) -> GuildSettings:
+            found = s.code((code or "").strip())
+            if found is None:
+                raise InvalidInput(f"There is no code “{(code or '').strip()[:20]}”.")
+            if found.code in self.protected_codes:
+                raise InvalidInput(
+                    f"{found.code} is the code shifts set when they start or end: it stays"
+                    " (the bot's host changes it in the config file)."
+                )
+            if len(s.codes) == 1:
+                raise InvalidInput("A status panel needs at least one code: add another before removing this one.")
+            return replace(s, codes=tuple(c for c in s.codes if c is not found))
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def set_shifts(
+        self,
+        guild_id: int,
+        actor_id: int,
+        *,
+        max_hours: float | None = None,
+        timezone: str | None = None,
+        week_start: WeekStart | None = None,
+        off_duty: OffDutyPolicy | None = None,
+        activity_period: ActivityPeriod | None = None,
+        leave_blocks_duty: bool | None = None,
+    ) -> GuildSettings:
+        if max_hours is not None and not 0 < max_hours <= 72:
+            raise InvalidInput("The maximum shift length is hours: more than 0, at most 72.")
+        zone = check_timezone(timezone) if timezone is not None else None
+        given: dict[str, object] = {
+            "max_shift_hours": max_hours,
+            "timezone": zone,
+            "week_start": week_start,
+            "off_duty": off_duty,
+            "activity_period": activity_period,
+            "leave_blocks_duty": leave_blocks_duty,
+        }
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            for key, value in given.items():
+                if value is not None:
+                    s = s.with_value(key, value)
+            return s
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def reset(self, guild_id: int, actor_id: int) -> GuildSettings:
+        """Every setting back to the config-file default (audited like any change)."""
+        return await self._change(
+            guild_id, actor_id, lambda s: replace(self.defaults, guild_id=guild_id, defaults=self.defaults)
+        )
+
+    # --- presence and retention -----------------------------------------------------------------------
+    async def guild_left(self, guild_id: int) -> None:
+        await self.store.mark_left(guild_id, self.clock())
+        log.info("guild %s left: its data is kept for %d days", guild_id, self.retention_ms // DAY_MS)
+
+    async def guild_joined(self, guild_id: int) -> bool:
+        """True when the guild came back within retention (its settings were kept)."""
+        restored = await self.store.mark_present(guild_id)
+        if restored:
+            log.info("guild %s rejoined within retention: its settings are restored", guild_id)
+        return restored
+
+    async def delete_guild_data(self, guild_id: int, actor_id: int | None = None) -> Mapping[str, int]:
+        """Deletes all of the guild's data (settings, audit, links, shifts, statuses, profiles, panels)."""
+        async with self._lock:
+            deleted = await self.store.delete_guild(guild_id)
+            self._cache.pop(guild_id, None)
+            fresh = self.get(guild_id)
+        log.info("guild %s: all data deleted (by %s): %s", guild_id, actor_id or "retention", dict(deleted))
+        event = SettingsChanged(guild_id, SETTING_KEYS, fresh, actor_id, deleted=True)
+        self.events.settings.publish_now(event)
+        await self.events.settings.deliver(event)
+        return deleted
+
+    async def purge_expired(self) -> list[int]:
+        """Deletes the data of every guild the bot left more than the retention time ago."""
+        purged = []
+        for guild_id in await self.store.left_before(self.clock() - self.retention_ms):
+            await self.delete_guild_data(guild_id)
+            purged.append(guild_id)
+        return purged
+
+    async def start(self) -> None:
+        await self.load()
+        self._task = asyncio.create_task(self._purge_loop(), name="settings-retention")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _purge_loop(self) -> None:
+        while True:
+            try:
+                await self.purge_expired()
+            except Exception:
+                log.exception("settings retention purge failed (retried next round)")
+            await asyncio.sleep(self.purge_interval_seconds)
+
+
+def audit_value(value: Json) -> str:
+    """An audit value in a line of text (for history and the shift-log line)."""
+    if value is None:
+        return "—"
+    return str(value)

@@ -1,0 +1,142 @@
+"""The guild_settings, settings_audit and guild_presence tables: every SQL statement about settings,
+and the deletion of all of a guild's data. Portable SQL only (a later issue adds PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.settings.records import AuditEntry, Json
+from bot.storage import Database
+
+# Every table keyed by guild_id: what /settings delete-data and the retention purge remove.
+GUILD_TABLES: tuple[str, ...] = (
+    "guild_settings",
+    "settings_audit",
+    "guild_links",
+    "officer_profiles",
+    "shift_audit",
+    "shifts",
+    "unit_status",
+    "status_panels",
+    "guild_presence",
+)
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    key: str
+    old: Json
+    new: Json
+    # True: the new value is the default (the stored override is removed).
+    to_default: bool
+
+
+def _dump(value: Json) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _load(text: str | None) -> Json:
+    if text is None:
+        return None
+    loaded: Json = json.loads(text)
+    return loaded
+
+
+class SettingsStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def load_all(self) -> dict[int, dict[str, Json]]:
+        """Every guild's stored overrides (read once at start; the service caches them)."""
+        rows = await self.db.fetchall("SELECT guild_id, setting_key, value_json FROM guild_settings")
+        result: dict[int, dict[str, Json]] = {}
+        for row in rows:
+            result.setdefault(int(row["guild_id"]), {})[str(row["setting_key"])] = _load(row["value_json"])
+        return result
+
+    async def load(self, guild_id: int) -> dict[str, Json]:
+        rows = await self.db.fetchall(
+            "SELECT setting_key, value_json FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        )
+        return {str(r["setting_key"]): _load(r["value_json"]) for r in rows}
+
+    async def apply(self, guild_id: int, actor_id: int, at_ms: int, changes: Sequence[SettingChange]) -> None:
+        """Every change and its audit row in one transaction: all applied, or none."""
+        async with self.db.transaction() as conn:
+            for change in changes:
+                if change.to_default:
+                    await conn.execute(
+                        "DELETE FROM guild_settings WHERE guild_id = ? AND setting_key = ?", (guild_id, change.key)
+                    )
+                else:
+                    await conn.execute(
+                        "INSERT INTO guild_settings (guild_id, setting_key, value_json, updated_ms, updated_by)"
+                        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, setting_key) DO UPDATE SET"
+                        " value_json = excluded.value_json, updated_ms = excluded.updated_ms,"
+                        " updated_by = excluded.updated_by",
+                        (guild_id, change.key, _dump(change.new), at_ms, actor_id),
+                    )
+                await conn.execute(
+                    "INSERT INTO settings_audit (guild_id, actor_id, at_ms, setting_key, old_json, new_json)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (guild_id, actor_id, at_ms, change.key, _dump(change.old), _dump(change.new)),
+                )
+
+    async def history(self, guild_id: int, *, limit: int, offset: int = 0) -> list[AuditEntry]:
+        """The guild's audit, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT actor_id, at_ms, setting_key, old_json, new_json FROM settings_audit WHERE guild_id = ?"
+            " ORDER BY at_ms DESC, id DESC LIMIT ? OFFSET ?",
+            (guild_id, limit, offset),
+        )
+        return [
+            AuditEntry(
+                guild_id,
+                int(r["actor_id"]),
+                int(r["at_ms"]),
+                str(r["setting_key"]),
+                _load(r["old_json"]),
+                _load(r["new_json"]),
+            )
+            for r in rows
+        ]
+
+    async def history_count(self, guild_id: int) -> int:
+        row = await self.db.fetchone("SELECT COUNT(*) AS n FROM settings_audit WHERE guild_id = ?", (guild_id,))
+        return int(row["n"]) if row is not None else 0
+
+    async def mark_left(self, guild_id: int, at_ms: int) -> None:
+        await self.db.execute(
+            "INSERT INTO guild_presence (guild_id, left_at_ms) VALUES (?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET left_at_ms = excluded.left_at_ms",
+            (guild_id, at_ms),
+        )
+
+    async def mark_present(self, guild_id: int) -> bool:
+        """Clears the guild's left mark; True when it had one (the guild came back within retention)."""
+        changed = await self.db.execute(
+            "UPDATE guild_presence SET left_at_ms = NULL WHERE guild_id = ? AND left_at_ms IS NOT NULL", (guild_id,)
+        )
+        return changed > 0
+
+    async def left_at(self, guild_id: int) -> int | None:
+        row = await self.db.fetchone("SELECT left_at_ms FROM guild_presence WHERE guild_id = ?", (guild_id,))
+        return None if row is None or row["left_at_ms"] is None else int(row["left_at_ms"])
+
+    async def left_before(self, cutoff_ms: int) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT guild_id FROM guild_presence WHERE left_at_ms IS NOT NULL AND left_at_ms < ?", (cutoff_ms,)
+        )
+        return [int(r["guild_id"]) for r in rows]
+
+    async def delete_guild(self, guild_id: int, tables: Sequence[str] = GUILD_TABLES) -> Mapping[str, int]:
+        """Deletes every row of the guild in every guild table, in one transaction; rows deleted per table."""
+        deleted: dict[str, int] = {}
+        async with self.db.transaction() as conn:
+            for table in tables:
+                cursor = await conn.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
+                deleted[table] = cursor.rowcount
+                await cursor.close()
+        return deleted
