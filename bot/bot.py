@@ -26,6 +26,7 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService
+from bot.rosters.reminders import RosterReminderWorker
 from bot.services import BackgroundService, Services, build_services
 from bot.settings import SettingsService
 from bot.shifts import ShiftService
@@ -41,7 +42,7 @@ discord.VoiceClient.warn_dave = False
 
 RESTARTING = "The bot is restarting. Try again in a minute; nothing you did before is lost."
 
-EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status")
+EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status", "cogs.roster")
 
 
 class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
@@ -254,6 +255,10 @@ class NorthcaBot(commands.Bot):
     @property
     def rosters(self) -> RosterService:
         return self.services.rosters
+
+    @property
+    def roster_reminders(self) -> RosterReminderWorker:
+        return self.services.roster_reminders
 
     @property
     def settings(self) -> SettingsService:

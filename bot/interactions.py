@@ -138,9 +138,10 @@ async def answer(
     view: discord.ui.View | None = None,
     ephemeral: bool = True,
     allowed_mentions: discord.AllowedMentions = MISSING,
+    file: discord.File | None = None,
 ) -> None:
-    """The first answer if there was none yet, else a followup (private unless told).
-    If Discord refuses it, a short plain message goes instead: never left unanswered."""
+    """The first answer if there was none yet, else a followup (private unless told), with `file`
+    attached when given. If Discord refuses it, a short plain message goes instead: never left unanswered."""
 
     async def send(kwargs: dict[str, Any]) -> None:
         if interaction.response.is_done():
@@ -149,6 +150,8 @@ async def answer(
             await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=True)
+    if file is not None:
+        full["file"] = file
     await _sent_or_short(send, full, {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}")
 
 

@@ -17,6 +17,8 @@ from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService, RosterStore
+from bot.rosters.leave import ExcusedSource, NoLeave
+from bot.rosters.reminders import RosterReminderWorker
 from bot.settings import SettingsService, SettingsStore
 from bot.settings.records import SettingsSource, defaults_from_config
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
@@ -41,6 +43,9 @@ class Services:
     unit_status: StatusService
     duty: DutyService
     rosters: RosterService
+    roster_reminders: RosterReminderWorker
+    # Who is on approved leave, for roster attendance (excused); NoLeave until a leave service plugs in.
+    roster_leave: ExcusedSource
     settings: SettingsService
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
@@ -111,6 +116,9 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
     unit_status = build_status_service(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings
     )
+    rosters = build_roster_service(db)
+    # Sends nothing until the roster cog attaches its delivery (DMs need Discord).
+    roster_reminders = RosterReminderWorker(rosters, settings.get)
     return Services(
         events=events,
         links=links,
@@ -120,10 +128,12 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         coalescer=coalescer,
         unit_status=unit_status,
         duty=DutyService(DutyStore(db)),
-        rosters=build_roster_service(db),
+        rosters=rosters,
+        roster_reminders=roster_reminders,
+        roster_leave=NoLeave(),
         settings=settings,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[settings, links, worker, coalescer, unit_status],
+        background=[settings, links, worker, coalescer, unit_status, roster_reminders],
     )

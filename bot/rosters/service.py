@@ -168,18 +168,21 @@ class RosterService:
         monday_midnight = datetime.combine(monday, time(), tzinfo=zone)
         return [o for o in found if o.day >= monday or o.end > monday_midnight]
 
+    async def template_ids_for(self, guild_id: int, member_id: int, role_ids: Collection[int]) -> set[int]:
+        """The templates the member is assigned to, directly or through one of their roles (the viewer's own)."""
+        return {
+            a.template_id
+            for a in await self.store.assignments(guild_id)
+            if (a.target_kind == "member" and a.target_id == member_id)
+            or (a.target_kind == "role" and a.target_id in role_ids)
+        }
+
     async def upcoming_for(
         self, guild_id: int, zone: ZoneInfo, member_id: int, role_ids: Collection[int], limit: int = 5
     ) -> list[Occurrence]:
         """The member's next occurrences (not yet ended), directly or through one of their roles."""
         templates = await self.store.templates(guild_id)
-        assignments = await self.store.assignments(guild_id)
-        mine = {
-            a.template_id
-            for a in assignments
-            if (a.target_kind == "member" and a.target_id == member_id)
-            or (a.target_kind == "role" and a.target_id in role_ids)
-        }
+        mine = await self.template_ids_for(guild_id, member_id, role_ids)
         now = self.clock()
         today = datetime.fromtimestamp(now / 1000, tz=zone).date()
         chosen = [t for t in templates if t.id in mine]

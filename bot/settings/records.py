@@ -72,6 +72,7 @@ class GuildSettings:
     activity_period: ActivityPeriod = "weekly"
     leave_blocks_duty: bool = False
     role_quotas: tuple[tuple[int, float], ...] = ()
+    roster_reminder_minutes: int = 30
     version: int = 0
     defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
 
@@ -128,6 +129,7 @@ KEY_FIELDS: dict[str, str] = {
     "activity_period": "activity_period",
     "leave_blocks_duty": "leave_blocks_duty",
     "role_quotas": "role_quotas",
+    "roster.reminder_minutes": "roster_reminder_minutes",
 }
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
@@ -178,6 +180,8 @@ def from_json(key: str, data: Json) -> object:
         return tuple(int(_num(r)) for r in data)
     if key == "max_shift_hours":
         return float(_num(data))
+    if key == "roster.reminder_minutes":
+        return int(_num(data))
     return data
 
 

@@ -50,6 +50,7 @@ from bot.timefmt import now_ms
 log = logging.getLogger(__name__)
 
 DAY_MS = 24 * 60 * 60 * 1000
+MAX_ROSTER_REMINDER_MINUTES = 24 * 60
 _CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
 
 
@@ -343,6 +344,14 @@ class SettingsService:
             return s
 
         return await self._change(guild_id, actor_id, edit)
+
+    async def set_roster_reminder_minutes(self, guild_id: int, actor_id: int, minutes: int) -> GuildSettings:
+        """How long before a scheduled shift its members are reminded (audited like any change)."""
+        if not 1 <= minutes <= MAX_ROSTER_REMINDER_MINUTES:
+            raise InvalidInput(
+                f"The reminder lead time is minutes: 1 to {MAX_ROSTER_REMINDER_MINUTES} (24 hours), e.g. 30."
+            )
+        return await self._change(guild_id, actor_id, lambda s: s.with_value("roster.reminder_minutes", minutes))
 
     async def reset(self, guild_id: int, actor_id: int) -> GuildSettings:
         """Every setting back to the config-file default (audited like any change)."""

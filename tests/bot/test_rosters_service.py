@@ -4,7 +4,7 @@ shifts the bot recorded."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,27 +13,13 @@ import pytest
 from bot.errors import Conflict, InvalidInput
 from bot.rosters import REMINDER_CUTOFF_MS, RosterService, TemplateDraft, parse_days
 from bot.services import build_roster_service
-from bot.shifts import ShiftStore
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, MDT, BotStarter
+from tests.helpers import ADMIN, GUILD, BotStarter
+from tests.roster_helpers import MIN, Clock, ms, record_shift
 
 LONDON = ZoneInfo("Europe/London")
-MIN = 60_000
 OTHER_GUILD = GUILD + 1
 PATROL_ROLE = 900
-
-
-def ms(year: int, month: int, day: int, hour: int, minute: int) -> int:
-    """Epoch ms of a UTC wall time (London is on UTC in December)."""
-    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp() * 1000)
-
-
-class Clock:
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 @pytest.fixture
@@ -212,30 +198,6 @@ async def test_pruning_forgets_only_reminders_that_can_never_be_due_again(roster
 
 
 # -- attendance --
-
-
-async def record_shift(
-    db: Database,
-    member: int,
-    start: int,
-    end: int | None,
-    *,
-    guild: int = GUILD,
-    breaks: tuple[tuple[int, int], ...] = (),
-) -> None:
-    """A shift recorded as the bot records one (through the shifts store)."""
-    shifts = ShiftStore(db)
-    await shifts.insert_open(
-        shift_id=f"s-{guild}-{member}-{start}", guild_id=guild, member_id=member, mdt_id=MDT,
-        officer_name=f"Ofc {member}", officer_badge=None, department="Patrol", callsign=None, started_ms=start,
-    )  # fmt: skip
-    for off, on in breaks:
-        await shifts.toggle_break(guild, member, off)
-        await shifts.toggle_break(guild, member, on)
-    if end is not None:
-        await shifts.end_open(
-            guild, member, end_ms=end, reason="member", ended_by=None, note=None, status="10-7", now=end
-        )
 
 
 async def test_attendance_marks_present_late_left_early_absent_and_excused(

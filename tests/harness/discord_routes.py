@@ -50,6 +50,8 @@ class DiscordRoutes:
     messages: dict[int, dict[str, Any]]
     interactions: dict[str, InteractionContext]
     channel_guilds: dict[int, int]
+    dm_channels: dict[int, int]
+    dms_closed: set[int]
     commands: dict[int | None, list[dict[str, Any]]]
     _routes: list[Route]
     bot_user_payload: Callable[[], dict[str, Any]]
@@ -66,6 +68,7 @@ class DiscordRoutes:
         r("POST", r"^/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback$", self._on_callback)
         r("POST", r"^/webhooks/(?P<app>\d+)/(?P<token>[^/]+)$", self._on_followup)
         r(None, r"^/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)$", self._on_webhook_message)
+        r("POST", r"^/users/@me/channels$", self._on_dm_open)
         r("POST", r"^/channels/(?P<cid>\d+)/messages$", self._on_channel_post)
         r(None, r"^/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)$", self._on_channel_message)
         r("PUT", rf"^/guilds/{snow}/members/{snow}/roles/{snow}$", lambda rec, m: (204, None))
@@ -238,7 +241,20 @@ class DiscordRoutes:
             return 200, self._apply_edit(self.messages[mid], rec.json, rec.files)
         return discord_error(405, "405: Method Not Allowed", 0)
 
+    def _on_dm_open(self, rec: Recorded, m: re.Match[str]) -> Answer:
+        """Create DM: one DM channel per user, as Discord keeps it."""
+        user_id = int((rec.json or {}).get("recipient_id") or 0)
+        channel_id = next((c for c, u in self.dm_channels.items() if u == user_id), None)
+        if channel_id is None:
+            channel_id = builders.snowflake()
+            self.dm_channels[channel_id] = user_id
+        return 200, {"id": str(channel_id), "type": 1, "recipients": [builders.user(user_id, f"user{user_id}")]}
+
     def _on_channel_post(self, rec: Recorded, m: re.Match[str]) -> Answer:
+        user_id = self.dm_channels.get(int(m["cid"]))
+        if user_id is not None and user_id in self.dms_closed:
+            # A member who allows no DMs from server members (or blocked the bot).
+            return discord_error(403, "Cannot send messages to this user", 50007)
         return 200, self._new_message(rec.json or {}, channel_id=int(m["cid"]), files=rec.files)
 
     def _on_channel_message(self, rec: Recorded, m: re.Match[str]) -> Answer | None:

@@ -1,0 +1,87 @@
+"""The wording of /roster: template summaries, audit lines, reminders, attendance pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from bot.rosters import Attendance, Occurrence, OccurrenceAttendance, RosterTemplate
+from bot.rosters.records import days_text, minute_text
+from bot.rosters.render import paginate
+from bot.timefmt import discord_ts, duration_text
+
+STATUS_TEXT = {
+    "present": "✅ present",
+    "late": "🕒 late",
+    "left_early": "↩️ left early",
+    "excused": "🏖️ excused (on leave)",
+    "absent": "❌ absent",
+}
+
+
+def template_summary(t: RosterTemplate) -> str:
+    """`Night patrol: 22:00 for 8 h, Mon, Fri (Patrol), from 2026-12-01`."""
+    parts = [f"**{t.name}**: {minute_text(t.start_minute)} for {duration_text(t.duration_minutes * 60_000)}"]
+    parts.append(days_text(t.days_mask))
+    text = ", ".join(parts)
+    if t.department:
+        text += f" ({t.department})"
+    if t.valid_from:
+        text += f", from {t.valid_from}"
+    if t.valid_until:
+        text += f", until {t.valid_until}"
+    return text
+
+
+def choice_name(t: RosterTemplate) -> str:
+    """One autocomplete line: `Night patrol · 22:00 · 8 h · every day`."""
+    length = duration_text(t.duration_minutes * 60_000)
+    return f"{t.name} · {minute_text(t.start_minute)} · {length} · {days_text(t.days_mask)}"
+
+
+def audit_line(actor_id: int, what: str) -> str:
+    return f"🗓️ Roster: <@{actor_id}> {what}"
+
+
+def reminder_text(o: Occurrence) -> str:
+    extra = f" ({o.department})" if o.department else ""
+    return (
+        f"⏰ Reminder: your scheduled shift **{o.name}**{extra} starts {discord_ts(o.start, 'R')}"
+        f" ({discord_ts(o.start, 't')} to {discord_ts(o.end, 't')})."
+    )
+
+
+def reports_reminder_text(member_id: int, o: Occurrence) -> str:
+    return f"<@{member_id}> {reminder_text(o)} (Your DMs are closed to this server, so the reminder is here.)"
+
+
+def _member_line(a: Attendance) -> str:
+    text = f"- <@{a.member_id}>: {STATUS_TEXT[a.status]}"
+    if a.attended:
+        text += f", {duration_text(a.on_duty_ms)} on duty"
+        if a.first_on_duty_ms is not None:
+            text += f", from <t:{a.first_on_duty_ms // 1000}:t>"
+    return text
+
+
+def attendance_pages(
+    results: Sequence[OccurrenceAttendance], zone: ZoneInfo, title: str, member_id: int | None
+) -> list[str]:
+    """The attendance of each occurrence, one line per member, paginated to Discord messages."""
+    lines = [title]
+    shown = 0
+    for r in results:
+        members = [a for a in r.members if member_id is None or a.member_id == member_id]
+        if not members:
+            continue
+        shown += 1
+        start = r.occurrence.start.astimezone(zone)
+        lines.append(f"**{r.occurrence.name}** {start:%a %d %b %H:%M} ({discord_ts(r.occurrence.start, 'f')})")
+        lines.extend(_member_line(a) for a in members)
+    if not shown:
+        lines.append("No finished scheduled shifts with assigned members in this period.")
+    return paginate(lines, 1900)
+
+
+def page_footer(page: int, pages: int) -> str:
+    return f"\n-# Page {page + 1} of {pages}" if pages > 1 else ""

@@ -1,0 +1,408 @@
+"""/roster driven as Discord would (offline harness, real SQLite file, real sandbox), with a clock
+the test moves: scheduled shifts, the week picture and its text version, reminders by DM or in
+the reports channel (also across a restart), attendance from recorded shifts."""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from bot.rosters import TemplateDraft
+from bot.rosters.render import MINE
+from bot.settings import ChannelFacts
+from tests.harness import RoleOption, UserOption, builders
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.roster_helpers import MIN, Clock, ms, record_shift
+
+pytestmark = pytest.mark.asyncio
+
+SUPERVISOR = 666666666666666666
+SUP_ROLE = 700000000000000002
+PATROL_ROLE = 700000000000000003
+LOG_CH = 710000000000000001
+REPORTS_CH = 710000000000000003
+OTHER_GUILD = GUILD + 7
+
+SUPERVISOR_M = builders.member(SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUP_ROLE])
+OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other", roles=[PATROL_ROLE])
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+async def boot(start_bot: Any, clock: Clock, *, timezone: str = "Europe/London", departments: tuple[str, ...] = ()):
+    h = await start_bot(
+        shifts={"log_channel_id": LOG_CH, "supervisor_role_ids": [SUP_ROLE], "departments": list(departments)}
+    )
+    h.add_guild(
+        GUILD,
+        name="Test County RP",
+        owner_id=ADMIN,
+        roles=[builders.role(SUP_ROLE, "Sergeant", position=2), builders.role(PATROL_ROLE, "Patrol", position=1)],
+        members=[ADMIN_M, OFFICER_M, SUPERVISOR_M, OTHER_M],
+        channels=[
+            builders.channel(LOG_CH, guild_id=GUILD, name="shift-log"),
+            builders.channel(REPORTS_CH, guild_id=GUILD, name="reports"),
+        ],
+    )
+    h.bot.rosters.clock = clock
+    if timezone != "UTC":
+        await h.bot.settings.set_shifts(GUILD, ADMIN, timezone=timezone)
+    return h
+
+
+async def create(h: Any, member: Any = SUPERVISOR_M, **options: Any) -> Any:
+    return await h.slash("roster", sub="create", member=member, guild_id=GUILD, **options)
+
+
+async def assign(h: Any, shift: str, member: Any = None, role: Any = None) -> None:
+    target = {"member": UserOption(member)} if member is not None else {"role": RoleOption(role)}
+    reply = await h.slash("roster", sub="assign", member=SUPERVISOR_M, guild_id=GUILD, shift=shift, options=target)
+    assert " is on " in reply.content, reply.content
+
+
+async def template_id(h: Any, name: str, guild_id: int = GUILD) -> int:
+    return next(t.id for t in await h.bot.rosters.templates(guild_id) if t.name == name)
+
+
+async def log_line(h: Any, pattern: str) -> str:
+    rec = await h.fake.wait_for(
+        lambda r: re.search(pattern, (r.json or {}).get("content", "")) is not None,
+        method="POST",
+        path=rf"^/channels/{LOG_CH}/messages$",
+    )
+    return str(rec.json["content"])
+
+
+def dms_to(h: Any, user_id: int) -> list[str]:
+    channels = {c for c, u in h.fake.dm_channels.items() if u == user_id}
+    return [
+        r.json["content"]
+        for r in h.fake.find("POST")
+        if r.status == 200 and (m := re.fullmatch(r"/channels/(\d+)/messages", r.path)) and int(m[1]) in channels
+    ]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def highlighted_pixels(data: bytes) -> int:
+    """How many pixels have the colour of the viewer's own blocks."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    return sum(count for count, colour in image.getcolors(maxcolors=1 << 20) or [] if colour == MINE)
+
+
+# --- scheduled shifts --------------------------------------------------------------------------
+
+
+async def test_supervisor_schedules_a_shift_in_the_servers_time_zone_and_it_is_logged(start_bot):
+    clock = Clock(ms(2026, 12, 1, 12, 0))
+    h = await boot(start_bot, clock, timezone="America/New_York")
+    reply = await create(h, name="Night patrol", start="10pm", duration="8h", days="mon-fri", valid_from="2026-12-01")
+    assert reply.ephemeral and "**Night patrol**: 22:00 for 8 h" in reply.content, reply.content
+    assert "America/New_York" in reply.content
+    [template] = await h.bot.rosters.templates(GUILD)
+    assert (template.start_minute, template.duration_minutes, template.valid_from) == (22 * 60, 480, "2026-12-01")
+    assert f"<@{SUPERVISOR}> scheduled **Night patrol**" in await log_line(h, "Night patrol")
+    # 22:00 in New York on Tuesday 1 December is 03:00 UTC on the 2nd: that is what /roster mine says.
+    await assign(h, str(template.id), OFFICER_M)
+    mine = await h.slash("roster", sub="mine", member=OFFICER_M, guild_id=GUILD)
+    assert f"<t:{ms(2026, 12, 2, 3, 0) // 1000}:F>" in mine.content, mine.content
+
+
+async def test_member_without_supervisor_role_cannot_schedule_and_nothing_is_stored(start_bot):
+    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    refused = await create(h, member=OFFICER_M, name="Night patrol", start="22:00", duration="8h")
+    assert refused.ephemeral and "supervisor role" in refused.content
+    assert await h.bot.rosters.templates(GUILD) == []
+    by_admin = await create(h, member=ADMIN_M, name="Night patrol", start="22:00", duration="8h")  # Manage Server
+    assert "Scheduled" in by_admin.content
+
+
+@pytest.mark.parametrize(
+    ("options", "explains"),
+    [
+        ({"start": "25:00", "duration": "1h"}, "start must be a time of day 00:00-23:59"),
+        ({"start": "20:00", "duration": "25h"}, "duration must be 1 minute to 24 hours"),
+        ({"start": "20:00", "duration": "1h", "days": "funday"}, "days must be day names"),
+        (
+            {"start": "20:00", "duration": "1h", "valid_from": "2026-12-10", "valid_until": "2026-12-01"},
+            "must not be before valid_from",
+        ),
+    ],
+)
+async def test_bad_schedule_values_are_explained_and_nothing_is_stored(start_bot, options, explains):
+    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    reply = await create(h, name="Evening", **options)
+    assert reply.ephemeral and explains in reply.content, reply.content
+    assert await h.bot.rosters.templates(GUILD) == []
+
+
+async def test_department_and_shift_autocomplete_come_from_this_server_only(start_bot):
+    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)), departments=("Patrol", "Park Rangers", "Fire"))
+    choices = await h.autocomplete(
+        "roster", sub="create", member=SUPERVISOR_M, guild_id=GUILD, focused="department",
+        options={"name": "x", "start": "20:00", "duration": "1h", "department": "pa"},
+    )  # fmt: skip
+    assert [c["value"] for c in choices] == ["Patrol", "Park Rangers"]
+    unknown = await create(h, name="Evening", start="20:00", duration="4h", department="Mall Cops")
+    assert "department must be one of this server's: Patrol, Park Rangers, Fire" in unknown.content
+    await create(h, name="Evening patrol", start="20:00", duration="4h", department="patrol")
+    h.add_guild(OTHER_GUILD, name="Other", owner_id=ADMIN, members=[ADMIN_M])
+    await h.slash("roster", sub="create", member=ADMIN_M, guild_id=OTHER_GUILD, name="Other night",
+                  start="22:00", duration="8h")  # fmt: skip
+    picks = await h.autocomplete("roster", sub="edit", member=SUPERVISOR_M, guild_id=GUILD, focused="shift",
+                                 options={"shift": ""})  # fmt: skip
+    assert [c["name"] for c in picks] == ["Evening patrol · 20:00 · 4 h · every day"]
+    assert (await h.bot.rosters.templates(GUILD))[0].department == "Patrol"  # the server's spelling
+    # A template of the other server cannot be picked by its id either.
+    other_id = await template_id(h, "Other night", OTHER_GUILD)
+    stolen = await h.slash("roster", sub="delete", member=SUPERVISOR_M, guild_id=GUILD, shift=str(other_id))
+    assert "no such scheduled shift on this server" in stolen.content
+
+
+async def test_edit_changes_only_what_is_given_and_logs_old_and_new(start_bot):
+    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    await create(h, name="Evening", start="20:00", duration="4h", days="mon-fri")
+    tid = await template_id(h, "Evening")
+    reply = await h.slash("roster", sub="edit", member=SUPERVISOR_M, guild_id=GUILD, shift=str(tid), duration="6h")
+    assert "Now: **Evening**: 20:00 for 6 h, Mon, Tue, Wed, Thu, Fri" in reply.content, reply.content
+    line = await log_line(h, "changed a scheduled shift")
+    assert "20:00 for 4 h" in line and "20:00 for 6 h" in line
+
+
+async def test_delete_asks_to_confirm_and_the_button_rechecks_permission_also_after_a_restart(start_bot):
+    clock = Clock(ms(2026, 12, 1, 12, 0))
+    h = await boot(start_bot, clock)
+    await create(h, name="Evening", start="20:00", duration="4h")
+    tid = await template_id(h, "Evening")
+    asked = await h.slash("roster", sub="delete", member=SUPERVISOR_M, guild_id=GUILD, shift="evening")
+    assert asked.custom_ids == [f"northca:roster:delete:{tid}"]
+    assert len(await h.bot.rosters.templates(GUILD)) == 1  # nothing deleted before the confirmation
+    asked_twice = await h.slash("roster", sub="delete", member=ADMIN_M, guild_id=GUILD, shift=str(tid))
+
+    await h.bot.close()
+    h = await boot(start_bot, clock)
+    refused = await h.click(f"northca:roster:delete:{tid}", member=OFFICER_M, guild_id=GUILD, message=asked)
+    assert refused.ephemeral and "supervisor role" in refused.content
+    assert len(await h.bot.rosters.templates(GUILD)) == 1
+    done = await h.click(f"northca:roster:delete:{tid}", member=SUPERVISOR_M, guild_id=GUILD, message=asked)
+    assert "Deleted the scheduled shift **Evening**" in done.content and done.custom_ids == []
+    assert await h.bot.rosters.templates(GUILD) == []
+    assert f"<@{SUPERVISOR}> deleted the scheduled shift **Evening**" in await log_line(h, "deleted")
+    # The second confirmation, pressed after the first: nothing left to delete, and it says so.
+    again = await h.click(f"northca:roster:delete:{tid}", member=ADMIN_M, guild_id=GUILD, message=asked_twice)
+    assert again.ephemeral and "no such scheduled shift" in again.content
+
+
+async def test_assign_needs_one_target_and_unassign_takes_the_role_off(start_bot):
+    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    await create(h, name="Evening", start="20:00", duration="4h")
+    neither = await h.slash("roster", sub="assign", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening")
+    assert "give either a member or a role" in neither.content
+    role = RoleOption(builders.role(PATROL_ROLE, "Patrol", position=1))
+    added = await h.slash("roster", sub="assign", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening",
+                          options={"role": role})  # fmt: skip
+    assert f"<@&{PATROL_ROLE}> is on **Evening**" in added.content
+    assert f"assigned <@&{PATROL_ROLE}> to **Evening**" in await log_line(h, "assigned")
+    mine = await h.slash("roster", sub="mine", member=OTHER_M, guild_id=GUILD)  # holds the Patrol role
+    assert "Evening" in mine.content and "<t:" in mine.content
+    removed = await h.slash("roster", sub="unassign", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening",
+                            options={"role": role})  # fmt: skip
+    assert f"<@&{PATROL_ROLE}> is off **Evening**" in removed.content
+    mine = await h.slash("roster", sub="mine", member=OTHER_M, guild_id=GUILD)
+    assert "no scheduled shifts" in mine.content
+
+
+# --- seeing it ---------------------------------------------------------------------------------
+
+
+async def test_show_answers_with_the_week_as_a_png_attachment_and_a_text_version(start_bot, tmp_path):
+    h = await boot(start_bot, Clock(ms(2026, 12, 2, 12, 0)))  # a Wednesday
+    await create(h, name="Night patrol", start="22:00", duration="8h")
+    await create(h, name="Morning desk", start="08:00", duration="4h", days="mon-fri")
+    await assign(h, "Night patrol", OFFICER_M)
+
+    reply = await h.slash("roster", sub="show", member=OFFICER_M, guild_id=GUILD)
+    assert reply.ephemeral and "Week of 2026-11-30" in reply.content
+    [upload] = reply.request.files
+    assert upload["filename"] == "roster-2026-11-30.png"
+    width, height = png_size(upload["data"])
+    assert width >= 7 * 100 and height >= 24 * 20, (width, height)
+    Path(tmp_path / "week.png").write_bytes(upload["data"])  # looked at by hand while writing this test
+    assert reply.custom_ids == ["northca:roster:text:2026-11-30:0"]
+    assert highlighted_pixels(upload["data"]) > 1000  # the officer's Night patrol blocks
+    other = await h.slash("roster", sub="show", member=OTHER_M, guild_id=GUILD)
+    assert highlighted_pixels(other.request.files[0]["data"]) == 0  # nothing of theirs this week
+
+    text = await h.click("northca:roster:text:2026-11-30:0", member=OFFICER_M, guild_id=GUILD, message=reply)
+    assert text.ephemeral and "Roster, week of 2026-11-30" in text.content
+    assert "- 22:00 to 06:00 next day: Night patrol (yours)" in text.content
+    assert "- 08:00 to 12:00: Morning desk" in text.content and "Morning desk (yours)" not in text.content
+    last = await h.slash("roster", sub="show", member=OFFICER_M, guild_id=GUILD, week="last")
+    assert "Week of 2026-11-23" in last.content
+    bad = await h.slash("roster", sub="show", member=OFFICER_M, guild_id=GUILD, week="someday")
+    assert bad.ephemeral and "week must be this, next, last" in bad.content
+
+
+async def test_text_version_of_a_crowded_week_is_paginated_within_discords_limits(start_bot):
+    h = await boot(start_bot, Clock(ms(2026, 12, 2, 12, 0)))
+    for i in range(40):
+        await h.bot.rosters.create(GUILD, ADMIN, _draft(f"Post {i:02d} with a long descriptive name", 6 * 60 + i * 15))
+    reply = await h.slash("roster", sub="show", member=OFFICER_M, guild_id=GUILD)
+    first = await h.click("northca:roster:text:2026-11-30:0", member=OFFICER_M, guild_id=GUILD, message=reply)
+    assert len(first.content) <= 2000 and first.content.endswith("Page 1 of 2") is False
+    assert "Page 1 of" in first.content and first.custom_ids == ["northca:roster:page:2026-11-30:1"]
+    second = await h.click("northca:roster:page:2026-11-30:1", member=OFFICER_M, guild_id=GUILD, message=first)
+    assert "Page 2 of" in second.content and len(second.content) <= 2000
+    assert "northca:roster:page:2026-11-30:0" in second.custom_ids
+
+
+async def test_shift_at_0230_on_the_spring_forward_day_starts_at_0330_local(start_bot):
+    # 28 March 2027: London jumps from 01:00 to 02:00 UTC+1... its clocks go 01:00 -> 02:00 GMT, i.e. the
+    # wall clock skips 01:00-02:00 local; use a zone whose gap holds 02:30: Europe/Berlin (02:00 -> 03:00).
+    h = await boot(start_bot, Clock(ms(2027, 3, 27, 12, 0)), timezone="Europe/Berlin")
+    await create(h, name="Early watch", start="02:30", duration="2h", days="sun")
+    await assign(h, "Early watch", OFFICER_M)
+    mine = await h.slash("roster", sub="mine", member=OFFICER_M, guild_id=GUILD)
+    # 02:30 does not exist that day: it is read as 03:30 CEST (01:30 UTC), two hours long.
+    assert f"<t:{ms(2027, 3, 28, 1, 30) // 1000}:F> to <t:{ms(2027, 3, 28, 3, 30) // 1000}:t>" in mine.content
+
+
+# --- reminders ---------------------------------------------------------------------------------
+
+
+async def test_reminder_dm_is_sent_once_per_member_also_across_a_restart(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 0))
+    h = await boot(start_bot, clock)
+    await create(h, name="Evening", start="20:00", duration="4h")
+    await assign(h, "Evening", OFFICER_M)
+    await assign(h, "Evening", role=builders.role(PATROL_ROLE, "Patrol", position=1))
+    assert await h.bot.roster_reminders.tick() == 0  # 60 minutes ahead: not yet (30 by default)
+    clock.now = ms(2026, 12, 1, 19, 31)
+    assert await h.bot.roster_reminders.tick() == 2
+    [officer_dm] = dms_to(h, OFFICER)
+    assert "**Evening** starts <t:" in officer_dm
+    assert len(dms_to(h, OTHER)) == 1  # through the Patrol role, from the member cache
+    assert await h.bot.roster_reminders.tick() == 0
+
+    await h.bot.close()
+    h = await boot(start_bot, clock)
+    clock.now = ms(2026, 12, 1, 19, 40)
+    assert await h.bot.roster_reminders.tick() == 0
+    assert len(dms_to(h, OFFICER)) == 1 and len(dms_to(h, OTHER)) == 1
+
+
+async def test_reminder_missed_while_the_bot_was_down_is_sent_late_after_the_restart(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 0))
+    h = await boot(start_bot, clock)
+    await create(h, name="Evening", start="20:00", duration="4h")
+    await assign(h, "Evening", OFFICER_M)
+    await h.bot.close()
+    clock.now = ms(2026, 12, 1, 20, 5)  # down from 19:00 to 20:05
+    h = await boot(start_bot, clock)
+    assert await h.bot.roster_reminders.tick() == 1
+    assert len(dms_to(h, OFFICER)) == 1
+
+
+async def test_member_with_closed_dms_is_pinged_in_the_reports_channel(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 45))
+    h = await boot(start_bot, clock)
+    await h.bot.settings.set_channel(GUILD, ADMIN, "reports", ChannelFacts(REPORTS_CH, "reports"))
+    h.fake.dms_closed.add(OFFICER)
+    await create(h, name="Evening", start="20:00", duration="4h")
+    await assign(h, "Evening", OFFICER_M)
+    assert await h.bot.roster_reminders.tick() == 1
+    post = await h.fake.wait_for(method="POST", path=rf"^/channels/{REPORTS_CH}/messages$")
+    assert post.json["content"].startswith(f"<@{OFFICER}> ⏰ Reminder") and "DMs are closed" in post.json["content"]
+    assert post.json["allowed_mentions"]["users"] == [OFFICER]
+    assert dms_to(h, OFFICER) == []
+    assert await h.bot.roster_reminders.tick() == 0  # once
+
+
+async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 5))
+    h = await boot(start_bot, clock)
+    refused = await h.slash("roster", sub="reminders", member=OFFICER_M, guild_id=GUILD, minutes=60)
+    assert "supervisor role" in refused.content and h.bot.settings.get(GUILD).roster_reminder_minutes == 30
+    reply = await h.slash("roster", sub="reminders", member=SUPERVISOR_M, guild_id=GUILD, minutes=60)
+    assert "reminded 60 minutes before" in reply.content
+    assert h.bot.settings.get(GUILD).roster_reminder_minutes == 60
+    entries, _ = await h.bot.settings.history(GUILD)
+    assert entries[0].key == "roster.reminder_minutes" and entries[0].actor_id == SUPERVISOR
+    assert "from 30 to 60 minutes" in await log_line(h, "roster reminders")
+    await create(h, name="Evening", start="20:00", duration="4h")
+    await assign(h, "Evening", OFFICER_M)
+    assert await h.bot.roster_reminders.tick() == 1  # 55 minutes ahead: within the new lead time
+
+
+# --- attendance --------------------------------------------------------------------------------
+
+
+async def test_attendance_shows_present_late_left_early_and_absent_from_recorded_shifts(start_bot):
+    clock = Clock(ms(2026, 12, 1, 12, 0))
+    h = await boot(start_bot, clock)
+    await create(h, name="Evening", start="20:00", duration="4h", valid_from="2026-12-01", valid_until="2026-12-01")
+    members = {OFFICER: OFFICER_M, OTHER: OTHER_M, SUPERVISOR: SUPERVISOR_M, ADMIN: ADMIN_M}
+    for m in members.values():
+        await assign(h, "Evening", m)
+    start, end = ms(2026, 12, 1, 20, 0), ms(2026, 12, 2, 0, 0)
+    await record_shift(h.bot.db, OFFICER, start - 5 * MIN, end, breaks=((start + 60 * MIN, start + 80 * MIN),))
+    await record_shift(h.bot.db, OTHER, start + 25 * MIN, end)  # after the grace period
+    await record_shift(h.bot.db, SUPERVISOR, start, end, breaks=((start + 30 * MIN, start + 150 * MIN),))
+    clock.now = ms(2026, 12, 2, 9, 0)
+
+    reply = await (
+        await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD, period="2026-12-01")
+    ).final()
+    lines = reply.content.splitlines()
+    assert lines[0] == "**Attendance, 2026-12-01 to 2026-12-01** (Europe/London)"
+    assert lines[1].startswith("**Evening** Tue 01 Dec 20:00")
+    assert f"- <@{OFFICER}>: ✅ present, 3 h 40 min on duty, from <t:{start // 1000}:t>" in lines
+    assert f"- <@{OTHER}>: 🕒 late, 3 h 35 min on duty, from <t:{(start + 25 * MIN) // 1000}:t>" in lines
+    assert f"- <@{SUPERVISOR}>: ↩️ left early, 2 h on duty, from <t:{start // 1000}:t>" in lines
+    assert f"- <@{ADMIN}>: ❌ absent" in lines  # no leave service yet: nobody is excused
+
+    one = await (
+        await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD, period="2026-12-01",
+                      options={"member": UserOption(OTHER_M)})
+    ).final()  # fmt: skip
+    assert [line for line in one.content.splitlines() if line.startswith("- ")] == [
+        f"- <@{OTHER}>: 🕒 late, 3 h 35 min on duty, from <t:{(start + 25 * MIN) // 1000}:t>"
+    ]
+    refused = await h.slash("roster", sub="attendance", member=OFFICER_M, guild_id=GUILD)
+    assert "supervisor role" in refused.content
+
+
+async def test_long_attendance_is_paginated_and_pages_are_for_supervisors_only(start_bot):
+    clock = Clock(ms(2026, 11, 1, 12, 0))
+    h = await boot(start_bot, clock)
+    tid = (await h.bot.rosters.create(GUILD, ADMIN, _draft("Evening", 20 * 60))).id
+    for i in range(8):
+        await h.bot.rosters.assign(GUILD, ADMIN, tid, "member", 800000000000000000 + i)
+    clock.now = ms(2026, 12, 1, 12, 0)
+    reply = await (
+        await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD,
+                      period="2026-11-01..2026-11-30")
+    ).final()  # fmt: skip
+    assert len(reply.content) <= 2000 and "Page 1 of" in reply.content
+    [next_page] = reply.custom_ids
+    refused = await h.click(next_page, member=OFFICER_M, guild_id=GUILD, message=reply)
+    assert refused.ephemeral and "supervisor role" in refused.content
+    page2 = await h.click(next_page, member=SUPERVISOR_M, guild_id=GUILD, message=reply)
+    assert "Page 2 of" in page2.content and len(page2.content) <= 2000
+    too_long = await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD,
+                             period="2026-01-01..2026-12-01")  # fmt: skip
+    assert "a period is at most 62 days" in too_long.content
+
+
+def _draft(name: str, start_minute: int) -> TemplateDraft:
+    """An hour-long shift every day, created through the service (for crowded weeks)."""
+    return TemplateDraft(name, None, start_minute, 60)
