@@ -17,7 +17,7 @@ from bot.rosters import TemplateDraft
 from bot.rosters.render import MINE
 from bot.settings import ChannelFacts
 from tests.harness import RoleOption, UserOption, builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, until
 from tests.roster_helpers import MIN, Clock, ms, record_shift
 
 pytestmark = pytest.mark.asyncio
@@ -285,19 +285,33 @@ async def test_reminder_dm_is_sent_once_per_member_also_across_a_restart(start_b
     await create(h, name="Evening", start="20:00", duration="4h")
     await assign(h, "Evening", OFFICER_M)
     await assign(h, "Evening", role=builders.role(PATROL_ROLE, "Patrol", position=1))
-    assert await h.bot.roster_reminders.tick() == 0  # 60 minutes ahead: not yet (30 by default)
+    await h.bot.roster_reminders.tick()
+    assert dms_to(h, OFFICER) == []  # 60 minutes ahead: not yet (30 by default)
     clock.now = ms(2026, 12, 1, 19, 31)
-    assert await h.bot.roster_reminders.tick() == 2
+    await h.bot.roster_reminders.tick()
     [officer_dm] = dms_to(h, OFFICER)
     assert "**Evening** starts <t:" in officer_dm
     assert len(dms_to(h, OTHER)) == 1  # through the Patrol role, from the member cache
-    assert await h.bot.roster_reminders.tick() == 0
+    await h.bot.roster_reminders.tick()
+    assert len(dms_to(h, OFFICER)) == 1 and len(dms_to(h, OTHER)) == 1
 
     await h.bot.close()
     h = await boot(start_bot, clock)
     clock.now = ms(2026, 12, 1, 19, 40)
-    assert await h.bot.roster_reminders.tick() == 0
+    await h.bot.roster_reminders.tick()
     assert len(dms_to(h, OFFICER)) == 1 and len(dms_to(h, OTHER)) == 1
+
+
+async def test_running_bot_sends_due_reminders_by_itself(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 45))
+    h = await boot(start_bot, clock)
+    await create(h, name="Evening", start="20:00", duration="4h")
+    await assign(h, "Evening", OFFICER_M)
+    worker = h.bot.roster_reminders
+    await worker.stop()  # started with the bot; again with a short interval so the test need not wait 30 s
+    worker.interval_seconds = 0.05
+    await worker.start()
+    await until(lambda: len(dms_to(h, OFFICER)) == 1, what="the reminder DM")
 
 
 async def test_reminder_missed_while_the_bot_was_down_is_sent_late_after_the_restart(start_bot):
@@ -308,7 +322,7 @@ async def test_reminder_missed_while_the_bot_was_down_is_sent_late_after_the_res
     await h.bot.close()
     clock.now = ms(2026, 12, 1, 20, 5)  # down from 19:00 to 20:05
     h = await boot(start_bot, clock)
-    assert await h.bot.roster_reminders.tick() == 1
+    await h.bot.roster_reminders.tick()
     assert len(dms_to(h, OFFICER)) == 1
 
 
@@ -319,12 +333,13 @@ async def test_member_with_closed_dms_is_pinged_in_the_reports_channel(start_bot
     h.fake.dms_closed.add(OFFICER)
     await create(h, name="Evening", start="20:00", duration="4h")
     await assign(h, "Evening", OFFICER_M)
-    assert await h.bot.roster_reminders.tick() == 1
+    await h.bot.roster_reminders.tick()
     post = await h.fake.wait_for(method="POST", path=rf"^/channels/{REPORTS_CH}/messages$")
     assert post.json["content"].startswith(f"<@{OFFICER}> ⏰ Reminder") and "DMs are closed" in post.json["content"]
     assert post.json["allowed_mentions"]["users"] == [OFFICER]
     assert dms_to(h, OFFICER) == []
-    assert await h.bot.roster_reminders.tick() == 0  # once
+    await h.bot.roster_reminders.tick()
+    assert len(h.fake.find("POST", rf"^/channels/{REPORTS_CH}/messages$")) == 1  # once
 
 
 async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only(start_bot):
@@ -340,7 +355,8 @@ async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only
     assert "from 30 to 60 minutes" in await log_line(h, "roster reminders")
     await create(h, name="Evening", start="20:00", duration="4h")
     await assign(h, "Evening", OFFICER_M)
-    assert await h.bot.roster_reminders.tick() == 1  # 55 minutes ahead: within the new lead time
+    await h.bot.roster_reminders.tick()
+    assert len(dms_to(h, OFFICER)) == 1  # 55 minutes ahead: within the new lead time
 
 
 # --- attendance --------------------------------------------------------------------------------
