@@ -73,6 +73,22 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class RosterAuditEntry:
+    """One audited roster change: who, when, what, and the value before and after (readable text)."""
+
+    actor_id: int
+    at_ms: int
+    action: str  # create, edit, delete, assign, unassign
+    template_id: int | None
+    old_text: str | None
+    new_text: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> RosterAuditEntry:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
 class TemplateDraft:
     """A template as the user gave it, already parsed and validated (see `validate_template`)."""
 
@@ -203,3 +219,15 @@ def validate_template(draft: TemplateDraft) -> TemplateDraft:
         draft.valid_from,
         draft.valid_until,
     )
+
+
+def template_text(t: RosterTemplate | TemplateDraft) -> str:
+    """A template in one line, for the audit: `Night patrol 22:00 480 min every day (Patrol) 2026-12-01..`."""
+    valid_from = t.valid_from.isoformat() if isinstance(t.valid_from, date) else t.valid_from
+    valid_until = t.valid_until.isoformat() if isinstance(t.valid_until, date) else t.valid_until
+    text = f"{t.name} {minute_text(t.start_minute)} {t.duration_minutes} min {days_text(t.days_mask)}"
+    if t.department:
+        text += f" ({t.department})"
+    if valid_from or valid_until:
+        text += f" {valid_from or ''}..{valid_until or ''}"
+    return text

@@ -26,9 +26,11 @@ from bot.rosters.occurrences import Occurrence, occurrences_between, occurrences
 from bot.rosters.records import (
     MAX_TEMPLATES_PER_GUILD,
     Assignment,
+    RosterAuditEntry,
     RosterTemplate,
     TargetKind,
     TemplateDraft,
+    template_text,
     validate_template,
 )
 from bot.rosters.store import RosterStore
@@ -101,10 +103,12 @@ class RosterService:
                 f"this server already has {self.max_templates} scheduled shifts, the most allowed: delete one first"
             )
         log.info("roster audit: guild %s actor %s created template %s %r", guild_id, actor_id, created.id, draft)
+        await self._audit(guild_id, actor_id, "create", created.id, None, template_text(created))
         return created
 
     async def edit(self, guild_id: int, actor_id: int, template_id: int, draft: TemplateDraft) -> RosterTemplate:
         draft = validate_template(draft)
+        old = await self.template(guild_id, template_id)
         try:
             updated = await self.store.update_template(guild_id, template_id, draft, at_ms=self.clock())
         except sqlite3.IntegrityError as exc:
@@ -112,12 +116,15 @@ class RosterService:
         if updated is None:
             raise InvalidInput("no such scheduled shift on this server: pick one from the list")
         log.info("roster audit: guild %s actor %s edited template %s %r", guild_id, actor_id, template_id, draft)
+        await self._audit(guild_id, actor_id, "edit", template_id, template_text(old), template_text(updated))
         return updated
 
     async def delete(self, guild_id: int, actor_id: int, template_id: int) -> None:
-        if not await self.store.delete_template(guild_id, template_id):
+        old = await self.store.get(guild_id, template_id)
+        if old is None or not await self.store.delete_template(guild_id, template_id):
             raise InvalidInput("no such scheduled shift on this server: pick one from the list")
         log.info("roster audit: guild %s actor %s deleted template %s", guild_id, actor_id, template_id)
+        await self._audit(guild_id, actor_id, "delete", template_id, template_text(old), None)
 
     async def template(self, guild_id: int, template_id: int) -> RosterTemplate:
         found = await self.store.get(guild_id, template_id)
@@ -141,6 +148,8 @@ class RosterService:
             template_id,
             added,
         )
+        if added:
+            await self._audit(guild_id, actor_id, "assign", template_id, None, f"{kind} {target_id}")
         return added
 
     async def unassign(self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int) -> bool:
@@ -155,7 +164,18 @@ class RosterService:
             template_id,
             removed,
         )
+        if removed:
+            await self._audit(guild_id, actor_id, "unassign", template_id, f"{kind} {target_id}", None)
         return removed
+
+    async def _audit(
+        self, guild_id: int, actor_id: int, action: str, template_id: int, old: str | None, new: str | None
+    ) -> None:
+        await self.store.add_audit(guild_id, actor_id, self.clock(), action, template_id, old, new)
+
+    async def history(self, guild_id: int, limit: int = 50) -> list[RosterAuditEntry]:
+        """The latest audited roster changes of the guild, newest first."""
+        return await self.store.audit(guild_id, limit)
 
     # -- the schedule --
 

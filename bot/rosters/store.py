@@ -1,4 +1,4 @@
-"""The roster tables (migration 017): every SQL statement about rosters, and nothing else.
+"""The roster tables (migrations 017, 023): every SQL statement about rosters, and nothing else.
 
 Portable SQL (also valid on PostgreSQL): no SQLite-only functions; ON CONFLICT DO NOTHING for the
 reminder claims.
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.rosters.attendance import DutySpan
-from bot.rosters.records import Assignment, RosterTemplate, TargetKind, TemplateDraft
+from bot.rosters.records import Assignment, RosterAuditEntry, RosterTemplate, TargetKind, TemplateDraft
 from bot.storage import Database
 
 _TEMPLATE_COLUMNS = (
@@ -152,3 +152,28 @@ class RosterStore:
             (guild_id, end_ms, start_ms, *member_ids),
         )
         return [DutySpan(int(r[0]), int(r[1]), None if r[2] is None else int(r[2]), int(r[3]), r[4]) for r in rows]
+
+    async def add_audit(
+        self,
+        guild_id: int,
+        actor_id: int,
+        at_ms: int,
+        action: str,
+        template_id: int | None,
+        old_text: str | None,
+        new_text: str | None,
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO roster_audit (guild_id, actor_id, at_ms, action, template_id, old_text, new_text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, actor_id, at_ms, action, template_id, old_text, new_text),
+        )
+
+    async def audit(self, guild_id: int, limit: int = 50) -> list[RosterAuditEntry]:
+        """The guild's latest roster changes, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT actor_id, at_ms, action, template_id, old_text, new_text FROM roster_audit"
+            " WHERE guild_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?",
+            (guild_id, limit),
+        )
+        return [RosterAuditEntry.from_row(r) for r in rows]

@@ -21,6 +21,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "unit_status",
     "status_panels",
     "guild_presence",
+    "roster_audit",
 )
 
 

@@ -176,6 +176,14 @@ async def test_edit_changes_only_what_is_given_and_logs_old_and_new(start_bot):
     assert "Now: **Evening**: 20:00 for 6 h, Mon, Tue, Wed, Thu, Fri" in reply.content, reply.content
     line = await log_line(h, "changed a scheduled shift")
     assert "20:00 for 4 h" in line and "20:00 for 6 h" in line
+    edited, created = await h.bot.rosters.history(GUILD)
+    assert (created.action, created.actor_id, created.new_text) == (
+        "create",
+        SUPERVISOR,
+        "Evening 20:00 240 min Mon, Tue, Wed, Thu, Fri",
+    )
+    assert (edited.action, edited.actor_id, edited.template_id) == ("edit", SUPERVISOR, tid)
+    assert (edited.old_text, edited.new_text) == (created.new_text, "Evening 20:00 360 min Mon, Tue, Wed, Thu, Fri")
 
 
 async def test_delete_asks_to_confirm_and_the_button_rechecks_permission_also_after_a_restart(start_bot):
@@ -197,6 +205,13 @@ async def test_delete_asks_to_confirm_and_the_button_rechecks_permission_also_af
     assert "Deleted the scheduled shift **Evening**" in done.content and done.custom_ids == []
     assert await h.bot.rosters.templates(GUILD) == []
     assert f"<@{SUPERVISOR}> deleted the scheduled shift **Evening**" in await log_line(h, "deleted")
+    deleted = (await h.bot.rosters.history(GUILD))[0]
+    assert (deleted.action, deleted.actor_id, deleted.old_text, deleted.new_text) == (
+        "delete",
+        SUPERVISOR,
+        "Evening 20:00 240 min every day",
+        None,
+    )
     # The second confirmation, pressed after the first: nothing left to delete, and it says so.
     again = await h.click(f"northca:roster:delete:{tid}", member=ADMIN_M, guild_id=GUILD, message=asked_twice)
     assert again.ephemeral and "no such scheduled shift" in again.content
@@ -217,6 +232,10 @@ async def test_assign_needs_one_target_and_unassign_takes_the_role_off(start_bot
     removed = await h.slash("roster", sub="unassign", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening",
                             options={"role": role})  # fmt: skip
     assert f"<@&{PATROL_ROLE}> is off **Evening**" in removed.content
+    assert [(e.action, e.old_text, e.new_text) for e in (await h.bot.rosters.history(GUILD))[:2]] == [
+        ("unassign", f"role {PATROL_ROLE}", None),
+        ("assign", None, f"role {PATROL_ROLE}"),
+    ]
     mine = await h.slash("roster", sub="mine", member=OTHER_M, guild_id=GUILD)
     assert "no scheduled shifts" in mine.content
 
