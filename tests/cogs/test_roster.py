@@ -333,6 +333,25 @@ async def test_running_bot_sends_due_reminders_by_itself(start_bot):
     await until(lambda: len(dms_to(h, OFFICER)) == 1, what="the reminder DM")
 
 
+async def test_each_server_is_reminded_in_its_own_time_zone_with_its_own_lead_time(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 31))  # 19:31 in London, 14:31 in New York
+    h = await boot(start_bot, clock)
+    h.add_guild(OTHER_GUILD, name="Other", owner_id=ADMIN, members=[ADMIN_M, OFFICER_M])
+    await h.bot.settings.set_shifts(OTHER_GUILD, ADMIN, timezone="America/New_York")
+    await h.bot.settings.set_roster_reminder_minutes(OTHER_GUILD, ADMIN, 120)
+    await create(h, name="Evening", start="20:00", duration="4h")
+    await assign(h, "Evening", OTHER_M)
+    other = await h.bot.rosters.create(OTHER_GUILD, ADMIN, TemplateDraft("Late", None, 16 * 60 + 45, 60))
+    await h.bot.rosters.assign(OTHER_GUILD, ADMIN, other.id, "member", OFFICER)
+    await h.bot.roster_reminders.tick()
+    assert len(dms_to(h, OTHER)) == 1  # London's 20:00, 29 minutes ahead
+    assert dms_to(h, OFFICER) == []  # New York's 16:45 is 2 h 14 min ahead: outside its 120 minutes
+    clock.now = ms(2026, 12, 1, 19, 46)
+    await h.bot.roster_reminders.tick()
+    assert len(dms_to(h, OFFICER)) == 1 and "**Late**" in dms_to(h, OFFICER)[0]
+    assert h.bot.settings.get(GUILD).roster_reminder_minutes == 30  # the other server's setting stays its own
+
+
 async def test_reminder_missed_while_the_bot_was_down_is_sent_late_after_the_restart(start_bot):
     clock = Clock(ms(2026, 12, 1, 19, 0))
     h = await boot(start_bot, clock)
