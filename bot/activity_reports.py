@@ -59,7 +59,8 @@ class ActivityReporter(PollingService):
 
     async def run_once(self) -> list[int]:
         """Posts every due report; the guilds it posted for."""
-        if self.publisher is None:
+        publisher = self.publisher  # kept: the cog may unload while this round runs
+        if publisher is None:
             return []
         posted = []
         for guild_id in self.guild_ids():
@@ -67,14 +68,13 @@ class ActivityReporter(PollingService):
             if not reports_wanted(settings):
                 continue
             try:
-                if await self._report(settings):
+                if await self._report(settings, publisher):
                     posted.append(guild_id)
             except Exception:
                 log.exception("activity report for guild %s failed (retried after the claim's lease)", guild_id)
         return posted
 
-    async def _report(self, settings: GuildSettings) -> bool:
-        assert self.publisher is not None
+    async def _report(self, settings: GuildSettings, publisher: ReportPublisher) -> bool:
         now = self.clock()
         due = await self.duty.report_due(
             settings.guild_id, settings.activity_period, ZoneInfo(settings.timezone),
@@ -82,7 +82,7 @@ class ActivityReporter(PollingService):
         )  # fmt: skip
         if due.claim is None:
             return False
-        where = await self.publisher(settings, due.period, now)
+        where = await publisher(settings, due.period, now)
         if where is None:
             return False
         await self.duty.report_posted(due.claim, *where)

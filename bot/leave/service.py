@@ -160,12 +160,13 @@ class LeaveWorker(PollingService):
         self.handler: RoleHandler | None = None
 
     async def run_once(self) -> int:
-        if self.handler is None:
+        handler = self.handler  # kept: the cog may unload while this round runs
+        if handler is None:
             return 0
         actions = await self.service.due_role_actions()
         for action in actions:
             try:
-                await self.handler(action)
+                await handler(action)
             except Exception:
                 log.exception("leave: %s of the on-leave role for leave %s failed", action.kind, action.leave.id)
         return len(actions)
