@@ -162,3 +162,14 @@ async def test_activity_settings_and_quota_are_saved_audited_and_need_manage_ser
     assert all(e.actor_id == ADMIN_M_ID for e in audit if e.key == "role_quotas")
     log_lines = [r.json["content"] for r in posts_to(h, LOG_CH)]
     assert sum("changed the activity settings" in line for line in log_lines) == 3
+
+
+async def test_long_scheduled_report_is_split_over_messages_within_discords_limits(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(900000000000000000 + i, QUOTA_ROLE) for i in range(45)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]
+    posted = posts_to(h, REPORTS_CH)
+    assert len(posted) == 3  # 20 + 20 + 5 members, each message accepted by the fake's limit checks
+    assert sum(description(p).count("❌ not met") for p in posted) == 45
+    assert "The next activity period ends" in posted[0].json["content"]
