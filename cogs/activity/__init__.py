@@ -31,3 +31,10 @@ async def setup(bot: NorthcaBot) -> None:
         group.add_command(shift_activity_command())
     else:
         log.warning("no /shift group loaded: /shift activity is not available")
+
+
+async def teardown(bot: NorthcaBot) -> None:
+    """Unloading takes /shift activity off the /shift group again (a reload adds a fresh one)."""
+    group = bot.tree.get_command("shift")
+    if isinstance(group, app_commands.Group):
+        group.remove_command("activity")

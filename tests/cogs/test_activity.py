@@ -173,3 +173,10 @@ async def test_long_scheduled_report_is_split_over_messages_within_discords_limi
     assert len(posted) == 3  # 20 + 20 + 5 members, each message accepted by the fake's limit checks
     assert sum(description(p).count("❌ not met") for p in posted) == 45
     assert "The next activity period ends" in posted[0].json["content"]
+
+
+async def test_shift_activity_survives_reloading_the_activity_cog(start_bot, sandbox):
+    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=Clock(BOUNDARY + 2 * H))
+    await h.bot.reload_extension("cogs.activity")
+    reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
+    assert f"<@{OFFICER}>: 0 s of 2 h" in reply.embeds[0]["description"]
