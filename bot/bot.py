@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
 from bot.invite import invite_url
+from bot.leave import LeaveService
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
@@ -32,6 +34,7 @@ from bot.settings import SettingsService
 from bot.shifts import ShiftService
 from bot.startup import StartupError, explain_port_error, open_database, sandbox_state_path
 from bot.storage import Database
+from bot.timefmt import now_ms
 from bot.unit_status import StatusService
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,16 @@ discord.VoiceClient.warn_dave = False
 
 RESTARTING = "The bot is restarting. Try again in a minute; nothing you did before is lost."
 
-EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status", "cogs.roster")
+# cogs.activity after cogs.shift: it adds /shift activity to the /shift group.
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.link",
+    "cogs.profile",
+    "cogs.shift",
+    "cogs.status",
+    "cogs.activity",
+    "cogs.leave",
+    "cogs.roster",
+)
 
 
 class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
@@ -51,7 +63,14 @@ class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
 
 
 class NorthcaBot(commands.Bot):
-    def __init__(self, config: Config, *, extensions: tuple[str, ...] = EXTENSIONS, **options: Any) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        clock: Callable[[], int] = now_ms,
+        **options: Any,
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         # Needed to close the shift of a member who leaves mid-shift (a privileged intent).
@@ -65,6 +84,8 @@ class NorthcaBot(commands.Bot):
             **options,
         )
         self.config = config
+        # Epoch ms for scheduled work (activity reports, leave); tests pass one they move.
+        self.clock = clock
         self.extension_names = extensions
         self.db = Database(config.database.path)
         self.session: aiohttp.ClientSession | None = None
@@ -144,7 +165,7 @@ class NorthcaBot(commands.Bot):
             timeout=self.config.northca.timeout_seconds,
             deadline=self.config.northca.deadline_seconds,
         )
-        self._built = build_services(self.config, self.db, self.northca)
+        self._built = build_services(self.config, self.db, self.northca, clock=self.clock)
         self._services.extend(self._built.background)
         for name in self.extension_names:
             await self.load_extension(name)
@@ -259,6 +280,10 @@ class NorthcaBot(commands.Bot):
     @property
     def roster_reminders(self) -> RosterReminderWorker:
         return self.services.roster_reminders
+
+    @property
+    def leave(self) -> LeaveService:
+        return self.services.leave
 
     @property
     def settings(self) -> SettingsService:

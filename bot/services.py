@@ -10,20 +10,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.activity_reports import ActivityReporter
 from bot.config import Config, ShiftConfig, StatusConfig
 from bot.duty import DutyService, DutyStore
 from bot.events import EventHub
+from bot.leave import LeaveService, LeaveStore, LeaveWorker
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService, RosterStore
-from bot.rosters.leave import ExcusedSource, NoLeave
+from bot.rosters.leave import ExcusedSource
 from bot.rosters.reminders import RosterReminderWorker
 from bot.settings import SettingsService, SettingsStore
 from bot.settings.records import SettingsSource, defaults_from_config
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.notices import ShiftNotices
+from bot.shifts.service import DutyGate
 from bot.storage import Database
+from bot.timefmt import now_ms
 from bot.unit_status import StatusService, UnitCoalescer, UnitStatusStore
 
 
@@ -44,9 +48,12 @@ class Services:
     duty: DutyService
     rosters: RosterService
     roster_reminders: RosterReminderWorker
-    # Who is on approved leave, for roster attendance (excused); NoLeave until a leave service plugs in.
+    # Who is on approved leave, for roster attendance (excused): the leave service.
     roster_leave: ExcusedSource
     settings: SettingsService
+    leave: LeaveService
+    leave_worker: LeaveWorker
+    activity_reports: ActivityReporter
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
 
@@ -59,13 +66,14 @@ def build_shift_service(
     config: ShiftConfig,
     events: EventHub | None = None,
     settings: SettingsSource | None = None,
+    duty_gate: DutyGate | None = None,
 ) -> ShiftService:
     """The shift lifecycle with its store, sync engine and notices (a fresh hub unless given;
     the config file's settings for every guild unless a settings source is given)."""
     store = ShiftStore(db)
     notices = ShiftNotices(events if events is not None else EventHub())
     sync = ShiftSync(store, northca, config, notices)
-    return ShiftService(store, links, profiles, northca, config, sync, notices, settings)
+    return ShiftService(store, links, profiles, northca, config, sync, notices, settings, duty_gate)
 
 
 def build_status_service(
@@ -105,12 +113,20 @@ def build_roster_service(db: Database, clock: Callable[[], int] | None = None) -
     return RosterService(store) if clock is None else RosterService(store, clock=clock)
 
 
-def build_services(config: Config, db: Database, northca: NorthcaClient) -> Services:
+def build_services(
+    config: Config, db: Database, northca: NorthcaClient, *, clock: Callable[[], int] = now_ms
+) -> Services:
+    """Every service of the bot; `clock` (epoch ms) drives scheduled work (activity reports, leave)."""
     events = EventHub()
     settings = build_settings_service(config, db, events)
     links = LinkService(LinkStore(db), northca)
     profiles = ProfileStore(db)
-    shifts = build_shift_service(db, links, profiles, northca, config.shifts, events, settings)
+    leave = LeaveService(LeaveStore(db), settings, clock)
+    # Approved leave may hold members back from going on duty (the guild's leave_blocks_duty).
+    shifts = build_shift_service(db, links, profiles, northca, config.shifts, events, settings, duty_gate=leave)
+    duty = DutyService(DutyStore(db))
+    leave_worker = LeaveWorker(leave)
+    reports = ActivityReporter(duty, settings, settings.guild_ids, clock=clock)
     worker = ShiftWorker(shifts)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
@@ -127,13 +143,16 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         shift_worker=worker,
         coalescer=coalescer,
         unit_status=unit_status,
-        duty=DutyService(DutyStore(db)),
+        duty=duty,
         rosters=rosters,
         roster_reminders=roster_reminders,
-        roster_leave=NoLeave(),
+        roster_leave=leave,
         settings=settings,
+        leave=leave,
+        leave_worker=leave_worker,
+        activity_reports=reports,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[settings, links, worker, coalescer, unit_status, roster_reminders],
+        background=[settings, links, worker, coalescer, unit_status, leave_worker, reports, roster_reminders],
     )

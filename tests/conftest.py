@@ -8,7 +8,7 @@ project's copy of the spec when the test ends.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
 from bot.storage import Database
+from bot.timefmt import now_ms
 from tests.harness import FakeDiscord, Harness
 from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, BotStarter, link_guild_in, make_config
 from tests.spec import validate_request
@@ -96,9 +97,12 @@ async def start_bot(sandbox: NorthcaSandbox, fake_discord: FakeDiscord, db_path:
     bots: list[NorthcaBot] = []
 
     async def start(
-        config: Config | None = None, extensions: tuple[str, ...] = EXTENSIONS, **sections: dict[str, Any]
+        config: Config | None = None,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        clock: Callable[[], int] = now_ms,
+        **sections: dict[str, Any],
     ) -> Harness:
-        bot = NorthcaBot(config or make_config(sandbox, db_path, **sections), extensions=extensions)
+        bot = NorthcaBot(config or make_config(sandbox, db_path, **sections), extensions=extensions, clock=clock)
         await bot.__aenter__()
         await bot.login("test-bot-token")
         bots.append(bot)

@@ -27,6 +27,7 @@ from bot.settings.records import (
     MAX_DEPARTMENT_NAME,
     MAX_DEPARTMENTS,
     MAX_LABEL,
+    MAX_ROLE_QUOTAS,
     MAX_SUPERVISOR_ROLES,
     SETTING_KEYS,
     ActivityPeriod,
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 24 * 60 * 60 * 1000
 MAX_ROSTER_REMINDER_MINUTES = 24 * 60
+# A month's activity period holds at most 744 hours.
+MAX_QUOTA_HOURS = 744
 _CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
 
 
@@ -87,6 +90,12 @@ def _check_role(role: RoleFacts) -> None:
             f"“{role.name}” is at or above my highest role, so I cannot give or remove it: "
             "move my role above it in Server Settings → Roles, then try again."
         )
+
+
+def _check_quota_role(role: RoleFacts) -> None:
+    """A quota role is only read (never given), so managed roles are fine; @everyone is not a role to owe hours."""
+    if role.is_everyone:
+        raise InvalidInput("@everyone cannot hold a quota: pick the role whose members owe the hours.")
 
 
 def _check_channel(channel: ChannelFacts) -> None:
@@ -162,6 +171,10 @@ class SettingsService:
             cached = apply_overrides(self.defaults, guild_id, {}, 0)
             self._cache[guild_id] = cached
         return cached
+
+    def guild_ids(self) -> list[int]:
+        """The guilds whose settings are loaded (every guild that changed one; the scheduled reports' round)."""
+        return list(self._cache)
 
     def shortest_max_shift_hours(self) -> float:
         """The shortest maximum shift length of any guild (the auto-end sweep's first cut)."""
@@ -352,6 +365,25 @@ class SettingsService:
                 f"The reminder lead time is minutes: 1 to {MAX_ROSTER_REMINDER_MINUTES} (24 hours), e.g. 30."
             )
         return await self._change(guild_id, actor_id, lambda s: s.with_value("roster.reminder_minutes", minutes))
+
+    async def set_role_quota(self, guild_id: int, actor_id: int, role: RoleFacts, hours: float | None) -> GuildSettings:
+        """Sets the hours a role's members owe per activity period, or (None) removes the role's quota."""
+        if hours is not None:
+            _check_quota_role(role)
+            if not 0 < hours <= MAX_QUOTA_HOURS:
+                raise InvalidInput(f"A quota is hours per activity period: more than 0, at most {MAX_QUOTA_HOURS}.")
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            others = tuple(q for q in s.role_quotas if q[0] != role.role_id)
+            if hours is None:
+                if len(others) == len(s.role_quotas):
+                    raise InvalidInput(f"“{role.name}” has no quota here.")
+                return replace(s, role_quotas=others)
+            if len(others) >= MAX_ROLE_QUOTAS:
+                raise InvalidInput(f"At most {MAX_ROLE_QUOTAS} roles can have a quota: remove one first.")
+            return replace(s, role_quotas=(*others, (role.role_id, float(hours))))
+
+        return await self._change(guild_id, actor_id, edit)
 
     async def reset(self, guild_id: int, actor_id: int) -> GuildSettings:
         """Every setting back to the config-file default (audited like any change)."""

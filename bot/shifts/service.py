@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import uuid
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import ShiftConfig, StatusConfig
@@ -32,6 +33,12 @@ from bot.timefmt import discord_ts, duration_text, now_ms, to_ms, utcnow
 log = logging.getLogger(__name__)
 
 
+class DutyGate(Protocol):
+    """Says why a member may not go on duty now (bot.leave.LeaveService), or None."""
+
+    async def blocking_reason(self, guild_id: int, member_id: int) -> str | None: ...
+
+
 class ShiftService:
     """The rules behind /shift. Times can be given (`at=`) so the maths can be tested exactly."""
 
@@ -45,8 +52,11 @@ class ShiftService:
         sync: ShiftSync,
         notices: ShiftNotices,
         settings: SettingsSource | None = None,
+        duty_gate: DutyGate | None = None,
     ) -> None:
         self.store = store
+        # Who may not go on duty now (approved leave, when the server blocks it); None: nobody is held back.
+        self.duty_gate = duty_gate
         # Per-guild settings (departments, maximum length, time zone...); the config file's without a source.
         self.settings = settings if settings is not None else StaticSettings(defaults_from(config, StatusConfig()))
         self.links = links
@@ -118,6 +128,10 @@ class ShiftService:
         current = await self.store.open_for(guild_id, member_id)
         if current is not None:
             raise self._already_on_duty(current)
+        if self.duty_gate is not None:
+            refusal = await self.duty_gate.blocking_reason(guild_id, member_id)
+            if refusal is not None:
+                raise Conflict(refusal)
         link = await self.links.require_linked(guild_id)
         profile = await self.profiles.get(guild_id, member_id)
         name = officer_name(member_id, profile.name, display_name)

@@ -1,0 +1,67 @@
+"""Previous / Next on /shift activity: persistent, the report computed again, supervisors re-checked."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.bot import bot_of
+from bot.interactions import edit_answer, guarded, require_guild
+from cogs.activity.embeds import report_embed, report_pages
+from cogs.activity.report import ActivityReport, Which, build_report, period_of
+from cogs.supervisor_check import require_guild_supervisor
+
+
+class ActivityPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"northca:activity:page:(?P<which>current|last):(?P<role>\d{1,20}|-):(?P<page>\d{1,4}):(?P<dir>prev|next)",
+):
+    def __init__(self, which: Which, role_id: int | None, page: int, direction: str, disabled: bool = False) -> None:
+        self.which: Which = which
+        self.role_id = role_id
+        self.page = page
+        super().__init__(
+            discord.ui.Button(
+                label="Previous" if direction == "prev" else "Next",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"northca:activity:page:{which}:{role_id or '-'}:{page}:{direction}",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ActivityPageButton:
+        which: Which = "last" if match["which"] == "last" else "current"
+        role = None if match["role"] == "-" else int(match["role"])
+        return cls(which, role, int(match["page"]), match["dir"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        require_guild_supervisor(interaction, "see activity reports")
+        bot = bot_of(interaction)
+        guild_id = require_guild(interaction)
+        assert interaction.guild is not None
+        now = bot.services.activity_reports.clock()
+        report = await build_report(
+            bot, interaction.guild, period_of(bot, guild_id, self.which, now), now, self.role_id
+        )
+        await edit_answer(
+            interaction, embed=report_embed(report, self.page), view=page_view(self.which, report, self.page)
+        )
+
+
+def page_view(which: Which, report: ActivityReport, page: int) -> discord.ui.View | None:
+    pages = report_pages(report)
+    if pages <= 1:
+        return None
+    page = max(0, min(page, pages - 1))
+    view = discord.ui.View(timeout=None)
+    view.add_item(ActivityPageButton(which, report.role_id, max(0, page - 1), "prev", disabled=page == 0))
+    view.add_item(
+        ActivityPageButton(which, report.role_id, min(pages - 1, page + 1), "next", disabled=page >= pages - 1)
+    )
+    return view

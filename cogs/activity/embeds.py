@@ -1,0 +1,53 @@
+"""The wording of activity reports and the activity settings."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.duty import ActivityLine, page_of
+from bot.settings.records import GuildSettings
+from bot.timefmt import duration_text
+from cogs.activity.report import ActivityReport
+
+PER_PAGE = 20
+# A posted report is at most this many messages; the rest is named, not listed.
+MAX_REPORT_MESSAGES = 10
+
+
+def line_text(line: ActivityLine) -> str:
+    mark = "🌴 on leave" if line.on_leave else ("✅ met" if line.met else "❌ not met")
+    running = " · on duty now" if line.open else ""
+    return f"<@{line.member_id}>: {duration_text(line.duty_ms)} of {duration_text(line.quota_ms)} — {mark}{running}"
+
+
+def _ts(ms: int | None, style: str = "f") -> str:
+    return f"<t:{(ms or 0) // 1000}:{style}>"
+
+
+def report_embed(report: ActivityReport, page: int, *, title: str = "Activity report") -> discord.Embed:
+    shown = page_of(report.lines, page, PER_PAGE)
+    met = sum(1 for line in report.lines if line.met and not line.on_leave)
+    leave = sum(1 for line in report.lines if line.on_leave)
+    header = f"{_ts(report.period.start_ms)} → {_ts(report.period.end_ms)}"
+    if report.role_id is not None:
+        header += f"\nMembers of <@&{report.role_id}>"
+    body = "\n".join(line_text(line) for line in shown.items) or "Nobody holds a role with a quota."
+    embed = discord.Embed(title=title, description=f"{header}\n\n{body}", colour=discord.Colour.blurple())
+    embed.add_field(name="Met", value=str(met))
+    embed.add_field(name="Not met", value=str(len(report.lines) - met - leave))
+    embed.add_field(name="On leave (exempt)", value=str(leave))
+    embed.set_footer(text=f"Page {shown.number + 1} of {shown.pages} · {shown.total} members")
+    return embed
+
+
+def report_pages(report: ActivityReport) -> int:
+    return page_of(report.lines, 0, PER_PAGE).pages
+
+
+def settings_text(settings: GuildSettings, period_end_ms: int | None) -> str:
+    quotas = ", ".join(f"<@&{rid}>: {hours:g} h" for rid, hours in settings.role_quotas) or "none"
+    return (
+        f"Activity period: **{settings.activity_period}** (this one ends {_ts(period_end_ms, 'R')}, "
+        f"time zone {settings.timezone}). Approved leave blocks going on duty: "
+        f"**{'yes' if settings.leave_blocks_duty else 'no'}**. Role quotas: {quotas}."
+    )

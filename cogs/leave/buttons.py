@@ -1,0 +1,99 @@
+"""The persistent leave buttons: Approve / Deny on a request (supervisors, re-checked at every press, never
+the requester), and Previous / Next on /loa list."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from bot.bot import bot_of
+from bot.interactions import answer, edit_answer, guarded, require_guild
+from cogs.guild_channels import shift_log
+from cogs.leave.embeds import PER_PAGE, list_embed, request_embed
+from cogs.supervisor_check import require_guild_supervisor
+
+
+class LeaveDecisionButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"northca:loa:(?P<decision>approve|deny):(?P<leave_id>[0-9a-f-]{36})",
+):
+    def __init__(self, decision: str, leave_id: str) -> None:
+        self.decision = decision
+        self.leave_id = leave_id
+        approve = decision == "approve"
+        super().__init__(
+            discord.ui.Button(
+                label="Approve" if approve else "Deny",
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
+                custom_id=f"northca:loa:{decision}:{leave_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> LeaveDecisionButton:
+        return cls(match["decision"], match["leave_id"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # Re-checked on every press: the message outlives roles.
+        require_guild_supervisor(interaction, "approve or deny leave")
+        bot = bot_of(interaction)
+        guild_id = require_guild(interaction)
+        leave = await bot.leave.decide(guild_id, self.leave_id, interaction.user.id, approve=self.decision == "approve")
+        await edit_answer(interaction, embed=request_embed(leave), view=None)
+        # The role now, when the leave has started (the worker's claim keeps it to once).
+        await bot.services.leave_worker.run_once()
+        await shift_log(bot, guild_id, f"🌴 <@{interaction.user.id}> {leave.status} the leave of <@{leave.member_id}>"
+                                       f" (request `{leave.id[:8]}`).")  # fmt: skip
+        await answer(interaction, f"Leave of <@{leave.member_id}> {leave.status}.")
+
+
+class LeaveListPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"northca:loa:page:(?P<page>\d{1,4}):(?P<dir>prev|next)",
+):
+    def __init__(self, page: int, direction: str, disabled: bool = False) -> None:
+        self.page = page
+        super().__init__(
+            discord.ui.Button(
+                label="Previous" if direction == "prev" else "Next",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"northca:loa:page:{page}:{direction}",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> LeaveListPageButton:
+        return cls(int(match["page"]), match["dir"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        leaves = await bot.leave.listed(require_guild(interaction))
+        now = bot.leave.clock()
+        await edit_answer(interaction, embed=list_embed(leaves, self.page, now), view=list_view(len(leaves), self.page))
+
+
+def decision_view(leave_id: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(LeaveDecisionButton("approve", leave_id))
+    view.add_item(LeaveDecisionButton("deny", leave_id))
+    return view
+
+
+def list_view(total: int, page: int) -> discord.ui.View | None:
+    pages = max(1, -(-total // PER_PAGE))
+    if pages <= 1:
+        return None
+    page = max(0, min(page, pages - 1))
+    view = discord.ui.View(timeout=None)
+    view.add_item(LeaveListPageButton(max(0, page - 1), "prev", disabled=page == 0))
+    view.add_item(LeaveListPageButton(min(pages - 1, page + 1), "next", disabled=page >= pages - 1))
+    return view

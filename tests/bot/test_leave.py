@@ -1,0 +1,83 @@
+"""bot/leave without Discord: dates in the guild's time zone, exactly-once role actions, the duty gate."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config
+from bot.errors import InvalidInput
+from bot.events import EventHub
+from bot.leave import LeaveService, LeaveStore, parse_day
+from bot.services import build_settings_service
+from bot.settings import SettingsService
+from bot.storage import Database
+from bot.timefmt import to_ms
+from tests.duty_ui_helpers import SUPERVISOR, Clock
+from tests.helpers import ADMIN, GUILD, OFFICER
+
+WED = datetime(2025, 1, 15, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+async def settings(db: Database) -> SettingsService:
+    service = build_settings_service(Config(), db, EventHub())
+    await service.load()
+    return service
+
+
+def test_dates_are_iso_days_or_today_or_tomorrow() -> None:
+    today = date(2025, 1, 15)
+    assert parse_day("today", today) == today
+    assert parse_day(" Tomorrow ", today) == date(2025, 1, 16)
+    assert parse_day("2025-02-01", today) == date(2025, 2, 1)
+    with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+        parse_day("01/02/2025", today)
+
+
+async def test_leave_days_are_local_midnights_in_the_guilds_time_zone(db: Database, settings: SettingsService) -> None:
+    await settings.set_shifts(GUILD, ADMIN, timezone="America/New_York")
+    # 03:00 UTC on the 15th is still the 14th in New York: "today" is the 14th there.
+    leave = await LeaveService(LeaveStore(db), settings, Clock(datetime(2025, 1, 15, 3, tzinfo=UTC))).request(
+        GUILD, OFFICER, "today", "today", "appointment"
+    )
+    assert leave.start_ms == to_ms(datetime(2025, 1, 14, 5, tzinfo=UTC))
+    assert leave.end_ms == to_ms(datetime(2025, 1, 15, 5, tzinfo=UTC))
+
+
+async def test_role_is_given_and_taken_back_exactly_once_by_two_workers_on_one_database(
+    db_path: Path, db: Database, settings: SettingsService
+) -> None:
+    clock = Clock(WED)
+    first = LeaveService(LeaveStore(db), settings, clock)
+    leave = await first.request(GUILD, OFFICER, "today", "2025-01-16", "exams")
+    await first.decide(GUILD, leave.id, SUPERVISOR, approve=True)
+    other_db = Database(db_path)  # another process on the same file
+    await other_db.open()
+    try:
+        second = LeaveService(LeaveStore(other_db), settings, clock)
+        gives = [*(await first.due_role_actions()), *(await second.due_role_actions())]
+        assert [(a.kind, a.leave.id) for a in gives] == [("give", leave.id)]
+        clock.set(WED + timedelta(days=2))
+        takes = [*(await second.due_role_actions()), *(await first.due_role_actions())]
+        assert [(a.kind, a.leave.id) for a in takes] == [("remove", leave.id)]
+    finally:
+        await other_db.close()
+
+
+async def test_duty_gate_holds_back_only_during_approved_leave_when_the_server_blocks(
+    db: Database, settings: SettingsService
+) -> None:
+    clock = Clock(WED)
+    service = LeaveService(LeaveStore(db), settings, clock)
+    leave = await service.request(GUILD, OFFICER, "tomorrow", "tomorrow", "trip")
+    await settings.set_shifts(GUILD, ADMIN, leave_blocks_duty=True)
+    clock.set(WED + timedelta(days=1))
+    assert await service.blocking_reason(GUILD, OFFICER) is None  # pending is not leave yet
+    await service.decide(GUILD, leave.id, SUPERVISOR, approve=True)
+    assert "approved leave" in (await service.blocking_reason(GUILD, OFFICER) or "")
+    assert await service.blocking_reason(GUILD + 1, OFFICER) is None
+    await settings.set_shifts(GUILD, ADMIN, leave_blocks_duty=False)
+    assert await service.blocking_reason(GUILD, OFFICER) is None

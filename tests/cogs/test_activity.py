@@ -1,0 +1,182 @@
+"""/activity settings | quota, /shift activity and the scheduled activity report, through the harness:
+real bot, fake Discord, sandbox, a real SQLite file, a clock the test moves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.timefmt import to_ms
+from tests.duty_ui_helpers import (
+    BIG_QUOTA_ROLE,
+    GUILD_B,
+    LOG_CH,
+    QUOTA_ROLE,
+    REPORTS_CH,
+    REPORTS_CH_B,
+    SUPERVISOR_M,
+    Clock,
+    boot,
+    description,
+    member_m,
+    posts_to,
+    role_opt,
+)
+from tests.helpers import ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER
+
+THIRD = 888888888888888888
+# Monday 2025-01-13 00:00 UTC: a weekly period boundary (weeks start on Monday, UTC).
+BOUNDARY = datetime(2025, 1, 13, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+async def worked(h, member_id: int, start: datetime, end: datetime, guild_id: int = GUILD) -> None:
+    await h.bot.shifts.start(guild_id, member_id, display_name=f"m{member_id}", at=start)
+    await h.bot.shifts.end(guild_id, member_id, at=end)
+
+
+async def test_period_report_is_posted_once_across_restart_with_the_boundary_shift_split(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(OFFICER, QUOTA_ROLE), member_m(OTHER, QUOTA_ROLE)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    # 22:00 Sunday to 01:00 Monday: 2 h in the week that ended, 1 h in the next.
+    await worked(h, OFFICER, BOUNDARY - 2 * H, BOUNDARY + H)
+    await h.bot.shifts.drain()
+
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]
+    [report] = posts_to(h, REPORTS_CH)
+    text = description(report)
+    assert f"<@{OFFICER}>: 2 h of 2 h — ✅ met" in text
+    assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met" in text
+    next_end = to_ms(BOUNDARY + timedelta(days=7)) // 1000
+    assert f"<t:{next_end}:R>" in report.json["content"]
+    assert report.json["allowed_mentions"] == {"parse": []}
+    assert await h.bot.services.activity_reports.run_once() == []
+
+    await h.bot.close()  # a restart on the same database
+    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    assert await h2.bot.services.activity_reports.run_once() == []
+    assert len(posts_to(h2, REPORTS_CH)) == 1
+
+    # The bot was down at the next boundary: the report is posted late, once, with the other hour.
+    clock.set(BOUNDARY + timedelta(days=7, hours=5))
+    assert await h2.bot.services.activity_reports.run_once() == [GUILD]
+    assert await h2.bot.services.activity_reports.run_once() == []
+    later = posts_to(h2, REPORTS_CH)
+    assert len(later) == 2
+    assert f"<@{OFFICER}>: 1 h of 2 h — ❌ not met" in description(later[1])
+
+
+async def test_reports_of_two_guilds_are_separate(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
+    await boot(start_bot, sandbox, [member_m(OTHER, QUOTA_ROLE)], guild_id=GUILD_B, harness=h, linked=False)
+    await worked(h, OFFICER, BOUNDARY - 5 * H, BOUNDARY - 4 * H)
+    assert sorted(await h.bot.services.activity_reports.run_once()) == sorted([GUILD, GUILD_B])
+    [a] = posts_to(h, REPORTS_CH)
+    [b] = posts_to(h, REPORTS_CH_B)
+    assert f"<@{OFFICER}>: 1 h" in description(a) and str(OTHER) not in description(a)
+    assert f"<@{OTHER}>: 0 s" in description(b) and str(OFFICER) not in description(b)
+
+
+async def test_shift_activity_shows_highest_quota_leave_and_open_shift_to_supervisors(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 30 * H)
+    members = [
+        member_m(OFFICER, QUOTA_ROLE, BIG_QUOTA_ROLE),
+        member_m(OTHER, QUOTA_ROLE),
+        member_m(THIRD, QUOTA_ROLE),
+        member_m(999, name="nobody"),
+    ]
+    h = await boot(start_bot, sandbox, members, clock=clock, quotas=[(QUOTA_ROLE, 2.0), (BIG_QUOTA_ROLE, 5.0)])
+    await worked(h, OFFICER, BOUNDARY + 1 * H, BOUNDARY + 4 * H)
+    await worked(h, OTHER, BOUNDARY + 25 * H, BOUNDARY + 28 * H)
+    leave = await h.bot.leave.request(GUILD, THIRD, "2025-01-14", "2025-01-15", "family")
+    await h.bot.leave.decide(GUILD, leave.id, ADMIN_M_ID, approve=True)
+
+    reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
+    assert reply.ephemeral
+    text = reply.embeds[0]["description"]
+    assert f"<@{OFFICER}>: 3 h of 5 h — ❌ not met" in text
+    assert f"<@{OTHER}>: 3 h of 2 h — ✅ met" in text
+    assert f"<@{THIRD}>: 0 s of 2 h — 🌴 on leave" in text
+    assert "<@999>" not in text
+
+    only_big = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD, role=role_opt(BIG_QUOTA_ROLE))
+    assert f"<@{OFFICER}>" in only_big.embeds[0]["description"]
+    assert f"<@{OTHER}>" not in only_big.embeds[0]["description"]
+
+    refused = await h.slash("shift activity", member=OFFICER_M, guild_id=GUILD)
+    assert refused.ephemeral and "supervisor role" in refused.content
+
+
+ADMIN_M_ID = 333333333333333333
+
+
+async def test_shift_activity_counts_an_open_shift_up_to_now_and_marks_it(start_bot, sandbox):
+    clock = Clock()  # now: the shift worker's maximum-length sweep runs on real time
+    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="officer")
+    clock.ms += 90_000
+    reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
+    assert "· on duty now" in reply.embeds[0]["description"]
+
+
+async def test_long_activity_report_is_paginated_and_pages_recheck_supervisor_after_restart(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(900000000000000000 + i, QUOTA_ROLE) for i in range(45)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
+    assert "Page 1 of 3" in reply.embeds[0]["footer"]["text"]
+    next_id = next(c for c in reply.custom_ids if c.endswith(":next"))
+
+    await h.bot.close()
+    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    refused = await h2.click(next_id, message=reply, member=OFFICER_M)
+    assert refused.ephemeral and "supervisor role" in refused.content
+    page2 = await h2.click(next_id, message=reply, member=SUPERVISOR_M)
+    assert "Page 2 of 3" in page2.embeds[0]["footer"]["text"]
+
+
+async def test_activity_settings_and_quota_are_saved_audited_and_need_manage_server(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    h = await boot(start_bot, sandbox, clock=clock, quotas=[])
+    refused = await h.slash("activity settings", member=SUPERVISOR_M, guild_id=GUILD, period="monthly")
+    assert refused.ephemeral and "Manage Server" in refused.content
+    assert h.bot.settings.get(GUILD).activity_period == "weekly"
+
+    saved = await h.slash("activity settings", member=ADMIN_M, guild_id=GUILD, period="monthly", leave_blocks_duty=True)
+    assert saved.ephemeral and "**monthly**" in saved.content and "on duty: **yes**" in saved.content
+    assert h.bot.settings.get(GUILD).activity_period == "monthly" and h.bot.settings.get(GUILD).leave_blocks_duty
+
+    quota = await h.slash("activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=7.5)
+    assert f"<@&{QUOTA_ROLE}>: 7.5 h" in quota.content
+    assert h.bot.settings.get(GUILD).role_quotas == ((QUOTA_ROLE, 7.5),)
+    both = await h.slash(
+        "activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=1.0, remove=True
+    )
+    assert "not both" in both.content and h.bot.settings.get(GUILD).role_quotas == ((QUOTA_ROLE, 7.5),)
+    removed = await h.slash("activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), remove=True)
+    assert "Role quotas: none" in removed.content and h.bot.settings.get(GUILD).role_quotas == ()
+
+    audit, _ = await h.bot.settings.history(GUILD, limit=10)
+    assert {e.key for e in audit} >= {"activity_period", "leave_blocks_duty", "role_quotas"}
+    assert all(e.actor_id == ADMIN_M_ID for e in audit if e.key == "role_quotas")
+    log_lines = [r.json["content"] for r in posts_to(h, LOG_CH)]
+    assert sum("changed the activity settings" in line for line in log_lines) == 3
+
+
+async def test_long_scheduled_report_is_split_over_messages_within_discords_limits(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(900000000000000000 + i, QUOTA_ROLE) for i in range(45)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]
+    posted = posts_to(h, REPORTS_CH)
+    assert len(posted) == 3  # 20 + 20 + 5 members, each message accepted by the fake's limit checks
+    assert sum(description(p).count("❌ not met") for p in posted) == 45
+    assert "The next activity period ends" in posted[0].json["content"]
+
+
+async def test_shift_activity_survives_reloading_the_activity_cog(start_bot, sandbox):
+    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=Clock(BOUNDARY + 2 * H))
+    await h.bot.reload_extension("cogs.activity")
+    reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
+    assert f"<@{OFFICER}>: 0 s of 2 h" in reply.embeds[0]["description"]
