@@ -13,11 +13,19 @@ from typing import TYPE_CHECKING
 
 from cogs.shift.buttons import RetrySyncButton, ShiftActionButton, ShiftPageButton, UnconfirmedDecisionButton
 from cogs.shift.cog import ShiftCog
+from cogs.shift.duty_buttons import HistoryPageButton, LeaderboardPageButton
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
 
 
 async def setup(bot: NorthcaBot) -> None:
-    bot.add_dynamic_items(ShiftActionButton, RetrySyncButton, ShiftPageButton, UnconfirmedDecisionButton)
+    bot.add_dynamic_items(
+        ShiftActionButton,
+        RetrySyncButton,
+        ShiftPageButton,
+        UnconfirmedDecisionButton,
+        LeaderboardPageButton,
+        HistoryPageButton,
+    )
     await bot.add_cog(ShiftCog(bot))

@@ -3,6 +3,7 @@ On Duty role, and the shift-log channel (subscribed to the shift events of the h
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import TYPE_CHECKING
 
@@ -11,13 +12,25 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import ShiftConfig
-from bot.discord_text import fit_choices, quoted
+from bot.discord_text import fit_choices, fit_content, quoted
+from bot.duty import period_for
+from bot.duty.own import own_duty, parse_duration_ms
+from bot.duty.store import recent_ended_shifts
 from bot.interactions import answer, post, require_guild
 from bot.links import Linkage
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
-from bot.timefmt import discord_ts, duration_text
+from bot.timefmt import discord_ts, duration_text, now_ms
 from cogs.shift.buttons import ShiftActionButton, list_message, pending_view
+from cogs.shift.duty_buttons import guild_clock, history_message, leaderboard_message
+from cogs.shift.duty_embeds import (
+    NOT_ON_NORTHCA,
+    PERIOD_OPTIONS,
+    adjustment_line,
+    export_name,
+    period_choice,
+    shift_choice_label,
+)
 from cogs.shift.embeds import PENDING_SHOWN, REASON_TEXT, pending_embed, started_embed, status_embed
 from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_supervisor, send
 
@@ -105,8 +118,10 @@ class ShiftCog(commands.Cog):
     async def status(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = require_guild(interaction)
         shift = await self.service.open_shift(guild_id, interaction.user.id)
-        totals = await self.service.totals(guild_id, interaction.user.id)
-        await send(interaction, embed=status_embed(shift, totals.today_ms, totals.week_ms))
+        settings = self.bot.settings.get(guild_id)
+        tz, week_start = guild_clock(settings)
+        own = await own_duty(self.bot.duty, guild_id, interaction.user.id, tz, week_start, now_ms())
+        await send(interaction, embed=status_embed(shift, own.today_ms, own.week_ms, settings))
 
     @shift.command(name="list", description="Recent shifts on this server's Northca MDT.")
     @app_commands.describe(
@@ -162,6 +177,136 @@ class ShiftCog(commands.Cog):
         embed = pending_embed(rows, await self.service.store.outbox_count(guild_id))
         view = pending_view(rows) or discord.utils.MISSING
         await send(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+
+    # --- duty management: leaderboard, adjustments, export (the rules in bot/duty/) ---
+
+    @shift.command(name="leaderboard", description="Who has the most duty time in a period.")
+    @app_commands.describe(period="Which period (default: this week)", department="Only shifts in this department")
+    @app_commands.choices(period=PERIOD_OPTIONS)
+    async def leaderboard(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        period: str = "this_week",
+        department: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        guild_id = require_guild(interaction)
+        dept = self.service.match_department(guild_id, department) if department else None
+        embed, view = await leaderboard_message(self.bot, guild_id, period_choice(period), 0, dept)
+        await send(interaction, embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS)
+
+    @leaderboard.autocomplete("department")
+    async def leaderboard_department_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        names = self.service.department_choices(require_guild(interaction), current)
+        return fit_choices([app_commands.Choice(name=d, value=d) for d in names])
+
+    @shift.command(name="export", description="Supervisors: a CSV of shifts and time adjustments.")
+    @app_commands.describe(period="Which period (default: this month)", member="Only this member")
+    @app_commands.choices(period=PERIOD_OPTIONS)
+    async def export(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        period: str = "this_month",
+        member: discord.User | None = None,
+    ) -> None:
+        require_shift_supervisor(interaction, "export duty time")
+        guild_id = require_guild(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        tz, week_start = guild_clock(self.bot.settings.get(guild_id))
+        current = now_ms()
+        chosen = period_for(
+            period_choice(period), current, tz, week_start, self.bot.settings.get(guild_id).activity_period
+        )
+        exported = await self.bot.duty.export_csv(
+            guild_id, chosen, member_id=member.id if member else None, now=current
+        )
+        log.info("duty: %s exported %s (member %s) in guild %s", interaction.user.id, chosen.label,
+                 member.id if member else "all", guild_id)  # fmt: skip
+        text = f"{chosen.label}: {exported.shifts} shift(s) and {exported.adjustments} adjustment(s)."
+        if exported.truncated:
+            text += " The file reached Discord's size limit: narrow the period or pick a member for the rest."
+        await interaction.followup.send(
+            fit_content(text) or "",
+            file=discord.File(io.BytesIO(exported.data), filename=export_name(chosen.label)),
+            ephemeral=True,
+        )
+
+    @admin.command(name="add", description="Add duty time to a member (kept here; Northca is not changed).")
+    @app_commands.describe(member="Whose time", duration="How much, e.g. 30m or 1h30m", reason="Why (kept and shown)")
+    async def admin_add(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        member: discord.User,
+        duration: app_commands.Range[str, 1, 20],
+        reason: app_commands.Range[str, 1, 300],
+    ) -> None:
+        await self._adjust(interaction, member, duration, reason, add=True)
+
+    @admin.command(name="subtract", description="Subtract duty time from a member (kept here; Northca is not changed).")
+    @app_commands.describe(member="Whose time", duration="How much, e.g. 30m or 1h30m", reason="Why (kept and shown)")
+    async def admin_subtract(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        member: discord.User,
+        duration: app_commands.Range[str, 1, 20],
+        reason: app_commands.Range[str, 1, 300],
+    ) -> None:
+        await self._adjust(interaction, member, duration, reason, add=False)
+
+    async def _adjust(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        member: discord.User,
+        duration: str,
+        reason: str,
+        *,
+        add: bool,
+    ) -> None:
+        require_shift_supervisor(interaction, "adjust duty time")
+        guild_id = require_guild(interaction)
+        amount = parse_duration_ms(duration)
+        act = self.bot.duty.add_time if add else self.bot.duty.subtract_time
+        done = await act(guild_id, member.id, amount, reason, interaction.user.id)
+        await send(interaction, content=f"{adjustment_line(done)} for <@{member.id}>.\n{NOT_ON_NORTHCA}",
+                   allowed_mentions=NO_MENTIONS)  # fmt: skip
+        await self._log(guild_id, f"🕒 <@{member.id}>: {adjustment_line(done)}")
+
+    @admin.command(name="void", description="Leave a shift out of every total (kept, marked voided).")
+    @app_commands.describe(shift="The shift (pick a recent one, or paste its id)", reason="Why (kept and shown)")
+    async def admin_void(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        shift: app_commands.Range[str, 1, 64],
+        reason: app_commands.Range[str, 1, 300],
+    ) -> None:
+        require_shift_supervisor(interaction, "void a shift")
+        guild_id = require_guild(interaction)
+        done = await self.bot.duty.void_shift(guild_id, shift.strip(), reason, interaction.user.id)
+        await send(interaction, content=f"{adjustment_line(done)} of <@{done.member_id}>.\n{NOT_ON_NORTHCA}",
+                   allowed_mentions=NO_MENTIONS)  # fmt: skip
+        await self._log(guild_id, f"🕒 <@{done.member_id}>: {adjustment_line(done)}")
+
+    @admin_void.autocomplete("shift")
+    async def void_shift_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        guild_id = require_guild(interaction)
+        recent = await recent_ended_shifts(self.bot.duty.store.db, guild_id, None, 100)
+        wanted = current.strip().lower()
+        choices = []
+        for span in recent:
+            label = shift_choice_label(self.bot.get_guild(guild_id), span)
+            if wanted in label.lower() or span.id.startswith(wanted):
+                choices.append(app_commands.Choice(name=label, value=span.id))
+        return fit_choices(choices)
+
+    @admin.command(name="history", description="A member's time adjustments, newest first.")
+    @app_commands.describe(member="Whose adjustments")
+    async def admin_history(self, interaction: discord.Interaction[NorthcaBot], member: discord.User) -> None:
+        require_shift_supervisor(interaction, "see time adjustments")
+        embed, view = await history_message(self.bot, require_guild(interaction), member.id, 0)
+        await send(interaction, embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS)
 
     # --- every exit path closes the shift ---
 

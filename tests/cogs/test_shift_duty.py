@@ -1,0 +1,175 @@
+"""/shift leaderboard, /shift admin add|subtract|void|history and /shift export through the offline
+Discord harness: the one duty-time rule seen from Discord, audited adjustments, page buttons that
+survive restarts and re-check permission, two guilds kept apart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.timefmt import utcnow
+from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild
+
+pytestmark = pytest.mark.asyncio
+
+SUPERVISOR = 666666666666666666
+SUP_ROLE = 700000000000000002
+LOG_CH = 710000000000000001
+GUILD_B = 121212121212121212
+SUPERVISOR_M = builders.member(SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUP_ROLE])
+OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
+OPT_OFFICER = builders.UserOption(OFFICER_M)
+CONFIG = {"log_channel_id": LOG_CH, "supervisor_role_ids": [SUP_ROLE], "max_shift_hours": 72}
+
+
+async def boot(start_bot: Any, sandbox: Any) -> Any:
+    h = await start_bot(shifts=CONFIG)
+    h.add_guild(
+        GUILD,
+        name="Test County RP",
+        owner_id=ADMIN,
+        roles=[builders.role(SUP_ROLE, "Sergeant", position=2)],
+        channels=[builders.channel(LOG_CH, guild_id=GUILD, name="shift-log")],
+    )
+    await link_guild(h.bot, sandbox)
+    return h
+
+
+async def worked(h: Any, member: int, hours_ago: float, hours: float, guild: int = GUILD) -> None:
+    """An ended shift made through the real shift service (no Northca wait needed for totals)."""
+    start = utcnow() - timedelta(hours=hours_ago)
+    await h.bot.shifts.start(guild, member, display_name=f"m{member}", at=start)
+    await h.bot.shifts.end(guild, member, at=start + timedelta(hours=hours))
+
+
+def field(reply: Any, prefix: str) -> str:
+    return next(f["value"] for f in reply.embeds[0]["fields"] if f["name"].startswith(prefix))
+
+
+def board_minutes(reply: Any, member: int) -> str:
+    line = next(x for x in reply.embeds[0]["description"].splitlines() if f"<@{member}>" in x)
+    return re.search(r"\*\*(.+?)\*\*", line)[1]  # type: ignore[index]
+
+
+async def log_line(h: Any, pattern: str) -> str:
+    rec = await h.fake.wait_for(
+        lambda r: re.search(pattern, (r.json or {}).get("content", "")) is not None,
+        method="POST",
+        path=rf"^/channels/{LOG_CH}/messages$",
+    )
+    return str(rec.json["content"])
+
+
+async def test_status_and_leaderboard_agree_after_an_adjustment(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    await worked(h, OFFICER, 0.75, 0.5)
+    added = await h.slash(
+        "shift", group="admin", sub="add", member=SUPERVISOR_M, guild_id=GUILD,
+        options={"member": OPT_OFFICER, "duration": "1h15m", "reason": "forgot to clock in"},
+    )  # fmt: skip
+    assert added.ephemeral and "Northca is not changed" in added.content
+    status = await h.slash("shift", sub="status", member=OFFICER_M, guild_id=GUILD)
+    board = await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options={"period": "this_week"})
+    # 30 min worked + 1 h 15 min added: the same rule, the same figure in both places.
+    assert field(status, "This week") == board_minutes(board, OFFICER)
+    assert field(status, "Today") == field(status, "This week") or utcnow().hour == 0
+    assert board_minutes(board, OFFICER) == "1 h 45 min"
+
+
+async def test_adjustments_are_announced_listed_and_voids_leave_the_shift_out(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    await worked(h, OFFICER, 3, 1)
+    await worked(h, OFFICER, 1.5, 0.5)
+    sub = await h.slash("shift", group="admin", sub="subtract", member=ADMIN_M, guild_id=GUILD,
+                        options={"member": OPT_OFFICER, "duration": "10m", "reason": "long lunch"})  # fmt: skip
+    assert "subtracted" in sub.content and "Northca is not changed" in sub.content
+    assert "long lunch" in await log_line(h, "subtracted")
+    choices = await h.autocomplete("shift", group="admin", sub="void", focused="shift", member=ADMIN_M, guild_id=GUILD,
+                                   options={"shift": "", "reason": "x"})  # fmt: skip
+    assert len(choices) == 2 and "1 h" in choices[1]["name"]  # newest first
+    shift_id = choices[1]["value"]
+    voided = await h.slash("shift", group="admin", sub="void", member=ADMIN_M, guild_id=GUILD,
+                           options={"shift": shift_id, "reason": "test shift"})  # fmt: skip
+    assert "voided shift" in voided.content and "Northca is not changed" in voided.content
+    await log_line(h, "voided shift")
+    history = await h.slash("shift", group="admin", sub="history", member=SUPERVISOR_M, guild_id=GUILD,
+                            options={"member": OPT_OFFICER})  # fmt: skip
+    text = history.embeds[0]["description"]
+    assert "voided shift" in text and "subtracted" in text and "test shift" in text
+    board = await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options={"period": "all_time"})
+    assert board_minutes(board, OFFICER) == "20 min"  # the voided hour left out, the subtraction kept
+
+
+async def test_member_without_supervisor_role_cannot_adjust_and_nothing_changes(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    for sub, options in (
+        ("add", {"member": OPT_OFFICER, "duration": "5h", "reason": "me"}),
+        ("history", {"member": OPT_OFFICER}),
+    ):
+        refused = await h.slash("shift", group="admin", sub=sub, member=OFFICER_M, guild_id=GUILD, options=options)
+        assert refused.ephemeral and "a supervisor role" in refused.content
+    assert await h.bot.duty.history(GUILD, OFFICER) == []
+    bad = await h.slash("shift", group="admin", sub="add", member=ADMIN_M, guild_id=GUILD,
+                        options={"member": OPT_OFFICER, "duration": "lots", "reason": "x"})  # fmt: skip
+    assert bad.ephemeral and "30m" in bad.content
+    assert await h.bot.duty.history(GUILD, OFFICER) == []
+
+
+async def test_history_pages_survive_a_restart_and_recheck_the_presser(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    for n in range(12):
+        await h.bot.duty.add_time(GUILD, OFFICER, 60_000 * (n + 1), f"reason {n}", ADMIN)
+    first = await h.slash("shift", group="admin", sub="history", member=ADMIN_M, guild_id=GUILD,
+                          options={"member": OPT_OFFICER})  # fmt: skip
+    assert "Page 1 of 2" in first.embeds[0]["footer"]["text"]
+    nxt = f"northca:shift:hist:{OFFICER}:1"
+    assert nxt in first.custom_ids
+    await h.bot.close()
+    h.close()
+    h2 = await boot(start_bot, sandbox)
+    refused = await h2.click(nxt, member=OFFICER_M, guild_id=GUILD, message=first)
+    assert refused.ephemeral and "a supervisor role to see time adjustments" in refused.content
+    page2 = await h2.click(nxt, member=SUPERVISOR_M, guild_id=GUILD, message=first)
+    assert "Page 2 of 2" in page2.embeds[0]["footer"]["text"] and "reason 0" in page2.embeds[0]["description"]
+
+
+async def test_leaderboard_pages_mark_open_shifts_and_keep_guilds_apart(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    h.add_guild(GUILD_B, name="Other RP", owner_id=ADMIN)
+    await link_guild(h.bot, sandbox, GUILD_B, "1d2e3f40-0000-4000-8000-000000000001")
+    members = [900000000000000000 + n for n in range(13)]
+    for n, member in enumerate(members):
+        await worked(h, member, 2, 1 + n / 100)
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="officer", at=utcnow() - timedelta(minutes=5))
+    await worked(h, OTHER, 2, 1, guild=GUILD_B)
+    first = await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options={"period": "all_time"})
+    assert "Page 1 of 2" in first.embeds[0]["footer"]["text"] and "14 member(s)" in first.embeds[0]["footer"]["text"]
+    assert f"<@{members[-1]}>" in first.embeds[0]["description"].splitlines()[0]
+    assert f"<@{OTHER}>" not in first.embeds[0]["description"]
+    page2 = await h.click("northca:shift:lb:all_time:1:", member=OTHER_M, guild_id=GUILD, message=first)
+    last = page2.embeds[0]["description"]
+    assert f"<@{OFFICER}>" in last and "on duty now" in last and "Page 2 of 2" in page2.embeds[0]["footer"]["text"]
+    other = await h.slash("shift", sub="leaderboard", member=OTHER_M, guild_id=GUILD_B, options={"period": "all_time"})
+    assert other.embeds[0]["description"].count("<@") == 1 and f"<@{OTHER}>" in other.embeds[0]["description"]
+
+
+async def test_export_answers_with_a_csv_attachment_for_supervisors_only(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    await worked(h, OFFICER, 3, 1)
+    await h.bot.duty.add_time(GUILD, OFFICER, 600_000, "=HYPERLINK(bad)", ADMIN)
+    refused = await h.slash("shift", sub="export", member=OFFICER_M, guild_id=GUILD)
+    assert refused.ephemeral and not refused.request.files
+    reply = await h.slash("shift", sub="export", member=SUPERVISOR_M, guild_id=GUILD,
+                          options={"period": "all_time", "member": OPT_OFFICER})  # fmt: skip
+    done = await reply.final()
+    assert done.message["attachments"][0]["filename"] == "duty-all-time.csv"
+    rows = list(csv.DictReader(io.StringIO(done.request.files[0]["data"].decode())))
+    assert [r["record"] for r in rows] == ["shift", "adjustment"]
+    assert rows[0]["duty_s"] == "3600" and rows[1]["reason"].startswith("'=")
+    assert "1 shift(s) and 1 adjustment(s)" in done.content
