@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from cogs.shift.buttons import RetrySyncButton, ShiftActionButton, ShiftPageButton, UnconfirmedDecisionButton
 from cogs.shift.cog import ShiftCog
 from cogs.shift.duty_buttons import HistoryPageButton, LeaderboardPageButton
+from cogs.shift.panel import PanelButton, PanelDepartmentSelect
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -27,5 +28,7 @@ async def setup(bot: NorthcaBot) -> None:
         UnconfirmedDecisionButton,
         LeaderboardPageButton,
         HistoryPageButton,
+        PanelButton,
+        PanelDepartmentSelect,
     )
     await bot.add_cog(ShiftCog(bot))

@@ -17,11 +17,10 @@ from bot.duty import period_for
 from bot.duty.own import own_duty, parse_duration_ms
 from bot.duty.store import recent_ended_shifts
 from bot.interactions import answer, post, require_guild
-from bot.links import Linkage
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
 from bot.timefmt import discord_ts, duration_text, now_ms
-from cogs.shift.buttons import ShiftActionButton, list_message, pending_view
+from cogs.shift.buttons import list_message, pending_view, shift_buttons
 from cogs.shift.duty_buttons import guild_clock, history_message, leaderboard_message
 from cogs.shift.duty_embeds import (
     NOT_ON_NORTHCA,
@@ -31,8 +30,9 @@ from cogs.shift.duty_embeds import (
     period_choice,
     shift_choice_label,
 )
-from cogs.shift.embeds import PENDING_SHOWN, REASON_TEXT, pending_embed, started_embed, status_embed
-from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_supervisor, send
+from cogs.shift.embeds import PENDING_SHOWN, REASON_TEXT, pending_embed, status_embed
+from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_supervisor, send, start_flow
+from cogs.shift.panel import panel_flow
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -59,8 +59,6 @@ class ShiftCog(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.events.shifts.unsubscribe(self.on_shift_event)
 
-    # --- flows shared by commands and buttons ---
-
     # --- commands ---
 
     @shift.command(name="start", description="Go on duty: start your shift.")
@@ -74,26 +72,7 @@ class ShiftCog(commands.Cog):
         department: app_commands.Range[str, 1, 40] | None = None,
         callsign: app_commands.Range[str, 1, 16] | None = None,
     ) -> None:
-        guild_id = require_guild(interaction)
-        if await self.bot.links.linkage(guild_id) is Linkage.UNDECIDED:
-            # The link may be checked live on Northca: acknowledge first.
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        shift = await self.service.start(
-            guild_id,
-            interaction.user.id,
-            display_name=interaction.user.display_name,
-            department=department,
-            callsign=callsign,
-        )
-        view = discord.ui.View(timeout=None)
-        view.add_item(ShiftActionButton("break", interaction.user.id))
-        view.add_item(ShiftActionButton("end", interaction.user.id))
-        await send(
-            interaction,
-            content=f"You are on duty since {discord_ts(shift.started_at)}.",
-            embed=started_embed(shift),
-            view=view,
-        )
+        await start_flow(interaction, shift_buttons(interaction.user.id), department=department, callsign=callsign)
 
     @start.autocomplete("department")
     async def department_autocomplete(
@@ -113,6 +92,10 @@ class ShiftCog(commands.Cog):
     @shift.command(name="end", description="Go off duty: end your shift and send it to Northca.")
     async def end(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         await end_flow(interaction, interaction.user.id, reason="member")
+
+    @shift.command(name="panel", description="Your shift panel: go on duty, take a break, go off duty.")
+    async def panel(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        await panel_flow(interaction)
 
     @shift.command(name="status", description="Your open shift, and your duty time today and this week.")
     async def status(self, interaction: discord.Interaction[NorthcaBot]) -> None:

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.interactions import answer, edit_answer, require_guild, require_supervisor
+from bot.links import Linkage
 from bot.shifts import Decision, EndReason
 from bot.timefmt import discord_ts, duration_text, now_ms
-from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, sync_sentence
+from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, started_embed, sync_sentence
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -34,6 +35,28 @@ def require_shift_supervisor(interaction: discord.Interaction[NorthcaBot], doing
 async def send(interaction: discord.Interaction[NorthcaBot], **kwargs: Any) -> None:
     """The first answer if there was none yet, else a followup; always private (fitted to Discord's limits)."""
     await answer(interaction, ephemeral=True, **kwargs)
+
+
+async def start_flow(
+    interaction: discord.Interaction[NorthcaBot],
+    buttons: discord.ui.View,
+    *,
+    department: str | None = None,
+    callsign: str | None = None,
+) -> None:
+    """Go on duty (from /shift start, the panel's On duty button or its department select)."""
+    guild_id = require_guild(interaction)
+    if await interaction.client.links.linkage(guild_id) is Linkage.UNDECIDED:
+        # The link may be checked live on Northca: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    shift = await interaction.client.shifts.start(
+        guild_id, interaction.user.id, display_name=interaction.user.display_name, department=department,
+        callsign=callsign,
+    )  # fmt: skip
+    await send(
+        interaction, content=f"You are on duty since {discord_ts(shift.started_at)}.", embed=started_embed(shift),
+        view=buttons,
+    )  # fmt: skip
 
 
 async def break_flow(interaction: discord.Interaction[NorthcaBot]) -> None:

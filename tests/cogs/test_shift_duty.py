@@ -173,3 +173,47 @@ async def test_export_answers_with_a_csv_attachment_for_supervisors_only(start_b
     assert [r["record"] for r in rows] == ["shift", "adjustment"]
     assert rows[0]["duty_s"] == "3600" and rows[1]["reason"].startswith("'=")
     assert "1 shift(s) and 1 adjustment(s)" in done.content
+
+
+# --- the shift panel ---------------------------------------------------------------
+
+
+async def test_panel_buttons_act_for_the_presser_and_work_after_a_restart(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
+    assert panel.ephemeral and panel.embeds[0]["title"] == "Off duty"
+    assert panel.custom_ids[:3] == ["northca:shift:panel:start", "northca:shift:panel:break", "northca:shift:panel:end"]
+    assert "northca:shift:panel:dept" in panel.custom_ids  # five departments by default
+    await h.bot.close()
+    h.close()
+    h2 = await boot(start_bot, sandbox)
+    # Someone else pressing the officer's panel goes on duty themselves; the officer stays off duty.
+    theirs = await h2.click("northca:shift:panel:start", member=OTHER_M, guild_id=GUILD, message=panel)
+    assert theirs.content.startswith("You are on duty since <t:")
+    assert await h2.bot.shifts.open_shift(GUILD, OFFICER) is None
+    assert await h2.bot.shifts.open_shift(GUILD, OTHER) is not None
+    picked = await h2.click(
+        "northca:shift:panel:dept", member=OFFICER_M, guild_id=GUILD, message=panel, values=["Traffic"]
+    )
+    assert picked.content.startswith("You are on duty since <t:")
+    assert (await h2.bot.shifts.open_shift(GUILD, OFFICER)).department == "Traffic"
+    brk = await h2.click("northca:shift:panel:break", member=OFFICER_M, guild_id=GUILD, message=panel)
+    assert brk.content.startswith("☕ On break since <t:")
+    again = await h2.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
+    assert again.embeds[0]["title"] == "On duty" and field(again, "On break").startswith("Yes")
+    assert field(again, "Department") == "Traffic"
+    ended = await h2.click("northca:shift:panel:end", member=OFFICER_M, guild_id=GUILD, message=panel)
+    assert ended.content.startswith("Shift ended: ")
+    assert await h2.bot.shifts.open_shift(GUILD, OFFICER) is None
+    assert await h2.bot.shifts.open_shift(GUILD, OTHER) is not None
+
+
+async def test_panel_department_select_refuses_a_department_that_was_removed(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
+    await h.bot.settings.remove_department(GUILD, ADMIN, "Traffic")
+    refused = await h.click(
+        "northca:shift:panel:dept", member=OFFICER_M, guild_id=GUILD, message=panel, values=["Traffic"]
+    )
+    assert refused.ephemeral and "Traffic" in refused.content
+    assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
