@@ -20,6 +20,7 @@ from bot.rosters import RosterService, RosterStore
 from bot.settings import SettingsService, SettingsStore
 from bot.settings.records import SettingsSource, defaults_from_config
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
+from bot.shifts.boards import ShiftBoards
 from bot.shifts.notices import ShiftNotices
 from bot.storage import Database
 from bot.unit_status import StatusService, UnitCoalescer, UnitStatusStore
@@ -40,6 +41,7 @@ class Services:
     coalescer: UnitCoalescer
     unit_status: StatusService
     duty: DutyService
+    boards: ShiftBoards
     rosters: RosterService
     settings: SettingsService
     # Started in this order, stopped in the reverse order.
@@ -120,6 +122,7 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         coalescer=coalescer,
         unit_status=unit_status,
         duty=DutyService(DutyStore(db)),
+        boards=ShiftBoards(db),
         rosters=build_roster_service(db),
         settings=settings,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link

@@ -16,10 +16,12 @@ from bot.discord_text import fit_choices, fit_content, quoted
 from bot.duty import period_for
 from bot.duty.own import own_duty, parse_duration_ms
 from bot.duty.store import recent_ended_shifts
-from bot.interactions import answer, post, require_guild
+from bot.errors import InvalidInput
+from bot.interactions import answer, post, require_guild, require_manage_guild
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
 from bot.timefmt import discord_ts, duration_text, now_ms
+from cogs.shift.board import BoardUpdater, board_embed
 from cogs.shift.buttons import list_message, pending_view, shift_buttons
 from cogs.shift.duty_buttons import guild_clock, history_message, leaderboard_message
 from cogs.shift.duty_embeds import (
@@ -52,12 +54,16 @@ class ShiftCog(commands.Cog):
         self.bot = bot
         self.service: ShiftService = bot.shifts
         self.config: ShiftConfig = bot.shifts.config
+        self.boards = BoardUpdater(bot)
 
     async def cog_load(self) -> None:
         self.bot.events.shifts.subscribe(self.on_shift_event)
+        # Started with the bot's background services (not in `northca-bot sync`, which has no database).
+        self.bot.add_service(self.boards)
 
     async def cog_unload(self) -> None:
         self.bot.events.shifts.unsubscribe(self.on_shift_event)
+        await self.boards.stop()
 
     # --- commands ---
 
@@ -96,6 +102,27 @@ class ShiftCog(commands.Cog):
     @shift.command(name="panel", description="Your shift panel: go on duty, take a break, go off duty.")
     async def panel(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         await panel_flow(interaction)
+
+    @shift.command(name="board", description='Managers: post an "On duty now" board that updates itself.')
+    @app_commands.describe(channel="Where to post it (default: this channel)")
+    async def board(
+        self, interaction: discord.Interaction[NorthcaBot], channel: discord.TextChannel | None = None
+    ) -> None:
+        require_manage_guild(interaction, "post an on-duty board")
+        guild_id = require_guild(interaction)
+        target = channel or interaction.channel
+        if not isinstance(target, discord.TextChannel) or target.guild.id != guild_id:
+            raise InvalidInput("Pick a text channel of this server for the board.")
+        message = await post(target, embed=board_embed(await self.service.open_in_guild(guild_id)),
+                             allowed_mentions=NO_MENTIONS)  # fmt: skip
+        replaced = await self.bot.boards.put(guild_id, target.id, message.id, interaction.user.id)
+        if replaced is not None and replaced.message_id != message.id:
+            try:
+                await target.get_partial_message(replaced.message_id).delete()
+            except discord.HTTPException:
+                log.info("board: the replaced board %s was already gone", replaced.message_id)
+        await send(interaction, content=f"Posted the on-duty board in {target.mention}; it updates itself.")
+        await self._log(guild_id, f"📋 <@{interaction.user.id}> posted an on-duty board in {target.mention}.")
 
     @shift.command(name="status", description="Your open shift, and your duty time today and this week.")
     async def status(self, interaction: discord.Interaction[NorthcaBot]) -> None:

@@ -4,6 +4,7 @@ survive restarts and re-check permission, two guilds kept apart."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -14,7 +15,7 @@ import pytest
 
 from bot.timefmt import utcnow
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild, until
 
 pytestmark = pytest.mark.asyncio
 
@@ -217,3 +218,102 @@ async def test_panel_department_select_refuses_a_department_that_was_removed(sta
     )
     assert refused.ephemeral and "Traffic" in refused.content
     assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
+
+
+# --- the "On duty now" board ---------------------------------------------------------
+
+
+def board_of(h: Any) -> Any:
+    cog = h.bot.get_cog("ShiftCog")
+    assert cog is not None
+    return cog.boards
+
+
+async def board_edit(h: Any, message_id: int, pattern: str, since: int = 0) -> Any:
+    """The next edit of the board message whose embed matches `pattern`."""
+
+    def matches(rec: Any) -> bool:
+        embeds = (rec.json or {}).get("embeds") or []
+        return bool(embeds) and re.search(pattern, embeds[0].get("description", "")) is not None
+
+    return await h.fake.wait_for(matches, method="PATCH", path=rf"/messages/{message_id}$", since=since)
+
+
+def board_edits(h: Any, message_id: int) -> int:
+    return len(h.fake.find(method="PATCH", path=rf"/messages/{message_id}$"))
+
+
+async def post_board(h: Any) -> int:
+    since = len(h.fake.requests)
+    reply = await h.slash("shift", sub="board", member=ADMIN_M, guild_id=GUILD, channel_id=LOG_CH)
+    assert reply.ephemeral and "updates itself" in reply.content, reply
+    rec = await h.fake.wait_for(
+        lambda r: bool((r.json or {}).get("embeds")), method="POST", path=rf"^/channels/{LOG_CH}/messages$", since=since
+    )
+    assert rec.json["embeds"][0]["title"] == "On duty now"
+    return int(rec.response["id"])
+
+
+async def test_board_follows_start_break_and_end_and_survives_a_restart(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    board_of(h).min_interval = 0
+    message_id = await post_board(h)
+    await h.slash("shift", sub="start", member=OFFICER_M, guild_id=GUILD, department="EMS")
+    await board_edit(h, message_id, rf"<@{OFFICER}> · EMS · since <t:\d+:R>$")
+    await h.slash("shift", sub="break", member=OFFICER_M, guild_id=GUILD)
+    await board_edit(h, message_id, "on break")
+    await h.bot.close()
+    h.close()
+    down = len(h.fake.requests)
+    h2 = await boot(start_bot, sandbox)
+    await board_edit(h2, message_id, "on break", since=down)  # re-rendered at start
+    board_of(h2).min_interval = 0
+    await h2.bot.shifts.start(GUILD, OTHER, display_name="other")
+    await board_edit(h2, message_id, rf"<@{OTHER}> · no department")
+
+
+async def test_board_edits_are_coalesced_while_one_is_held_back(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    updater = board_of(h)
+    release = asyncio.Event()
+    held: list[float] = []
+
+    async def gate(seconds: float) -> None:
+        held.append(seconds)
+        await release.wait()
+
+    updater.sleep = gate
+    message_id = await post_board(h)
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="officer")
+    await board_edit(h, message_id, f"<@{OFFICER}>")
+    before = board_edits(h, message_id)
+    seen: list[int] = []
+
+    async def count(notice: Any) -> None:  # subscribed after the board: it sees each event after the board did
+        seen.append(notice.shift.member_id)
+
+    h.bot.events.shifts.subscribe(count)
+    members = [900000000000000000 + n for n in range(3)]
+    for member in members:
+        await h.bot.shifts.start(GUILD, member, display_name=f"m{member}")
+    await until(lambda: len(seen) == 3, what="three start events delivered")
+    assert len(held) == 1 and board_edits(h, message_id) == before  # one refresh waits; nothing edited yet
+    release.set()
+    done = await board_edit(h, message_id, "|".join(f"<@{m}>" for m in members[-1:]))
+    assert all(f"<@{m}>" in done.json["embeds"][0]["description"] for m in members)
+    await until(lambda: not updater._pending, what="no refresh pending")
+    assert board_edits(h, message_id) == before + 1
+
+
+async def test_board_needs_manage_server_and_fits_discord_limits(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    board_of(h).min_interval = 0
+    refused = await h.slash("shift", sub="board", member=SUPERVISOR_M, guild_id=GUILD, channel_id=LOG_CH)
+    assert refused.ephemeral and "Manage Server" in refused.content
+    assert await h.bot.boards.of_guild(GUILD) == []
+    for n in range(35):
+        await h.bot.shifts.start(GUILD, 900000000000000000 + n, display_name=f"m{n}")
+    message_id = await post_board(h)
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="officer")
+    edit = await board_edit(h, message_id, r"… and 6 more$")
+    assert edit.json["embeds"][0]["footer"]["text"].startswith("36 on duty")
