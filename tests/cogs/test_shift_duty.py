@@ -8,11 +8,13 @@ import asyncio
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.settings.service import RoleFacts
 from bot.timefmt import utcnow
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild, until
@@ -23,6 +25,7 @@ SUPERVISOR = 666666666666666666
 SUP_ROLE = 700000000000000002
 LOG_CH = 710000000000000001
 GUILD_B = 121212121212121212
+DEPT_ROLE = 700000000000000003
 SUPERVISOR_M = builders.member(SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUP_ROLE])
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
 OPT_OFFICER = builders.UserOption(OFFICER_M)
@@ -35,7 +38,7 @@ async def boot(start_bot: Any, sandbox: Any) -> Any:
         GUILD,
         name="Test County RP",
         owner_id=ADMIN,
-        roles=[builders.role(SUP_ROLE, "Sergeant", position=2)],
+        roles=[builders.role(SUP_ROLE, "Sergeant", position=2), builders.role(DEPT_ROLE, "Sheriff", position=1)],
         channels=[builders.channel(LOG_CH, guild_id=GUILD, name="shift-log")],
     )
     await link_guild(h.bot, sandbox)
@@ -317,3 +320,51 @@ async def test_board_needs_manage_server_and_fits_discord_limits(start_bot, sand
     await h.bot.shifts.start(GUILD, OFFICER, display_name="officer")
     edit = await board_edit(h, message_id, r"… and 6 more$")
     assert edit.json["embeds"][0]["footer"]["text"].startswith("36 on duty")
+
+
+# --- departments as shift types, and the guild's clock ------------------------------------
+
+
+async def test_department_role_is_given_in_it_and_removed_on_admin_end_and_auto_end(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    await h.bot.settings.add_department(GUILD, ADMIN, "Sheriff", RoleFacts(DEPT_ROLE, "Sheriff"))
+    role_path = rf"/guilds/{GUILD}/members/{OFFICER}/roles/{DEPT_ROLE}$"
+    panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
+    await h.click("northca:shift:panel:dept", member=OFFICER_M, guild_id=GUILD, message=panel, values=["Sheriff"])
+    await h.fake.wait_for(method="PUT", path=role_path)
+    mark = len(h.fake.requests)
+    await h.slash("shift", group="admin", sub="end", member=ADMIN_M, guild_id=GUILD, options={"member": OPT_OFFICER})
+    await h.fake.wait_for(method="DELETE", path=role_path, since=mark)
+    # Auto-ended at the server's maximum length: the role goes too.
+    await h.bot.settings.set_shifts(GUILD, ADMIN, max_hours=0.5)
+    mark = len(h.fake.requests)
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="officer", department="Sheriff",
+                             at=utcnow() - timedelta(minutes=29, seconds=59))  # fmt: skip
+    await h.fake.wait_for(method="PUT", path=role_path, since=mark)
+    await h.fake.wait_for(method="DELETE", path=role_path, since=mark)
+    assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
+
+
+def zone_past_midnight() -> str:
+    """A fixed-offset zone where it is now between 02:00 and 22:00 (so "today" holds 20 min after midnight)."""
+    for hours in range(-12, 13):
+        name = f"Etc/GMT{'+' if hours >= 0 else '-'}{abs(hours)}"
+        if 2 <= utcnow().astimezone(ZoneInfo(name)).hour < 22:
+            return name
+    raise AssertionError("no zone fits")
+
+
+async def test_status_counts_the_part_of_a_shift_after_local_midnight_like_the_leaderboard(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    zone = zone_past_midnight()
+    await h.bot.settings.set_shifts(GUILD, ADMIN, timezone=zone, week_start="sunday")
+    tz = ZoneInfo(zone)
+    midnight = datetime.combine(utcnow().astimezone(tz).date(), time(0), tzinfo=tz)
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="officer", at=midnight - timedelta(minutes=30))
+    await h.bot.shifts.end(GUILD, OFFICER, at=midnight + timedelta(minutes=20))
+    status = await h.slash("shift", sub="status", member=OFFICER_M, guild_id=GUILD)
+    # Before: only shifts that started today counted, so this showed 0 s.
+    assert field(status, f"Today ({zone})") == "20 min"
+    assert field(status, f"This week ({zone}, from Sunday)") in ("20 min", "50 min")
+    board = await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options={"period": "this_week"})
+    assert board_minutes(board, OFFICER) == field(status, "This week")
