@@ -23,7 +23,7 @@ from bot.shifts.records import ShiftEventKind
 from bot.timefmt import discord_ts, duration_text, now_ms
 from cogs.shift.board import BoardUpdater, board_embed
 from cogs.shift.buttons import list_message, pending_view, shift_buttons
-from cogs.shift.duty_buttons import guild_clock, history_message, leaderboard_message
+from cogs.shift.duty_buttons import VoidConfirmButton, guild_clock, history_message, leaderboard_message
 from cogs.shift.duty_embeds import (
     NOT_ON_NORTHCA,
     PERIOD_OPTIONS,
@@ -31,9 +31,10 @@ from cogs.shift.duty_embeds import (
     export_name,
     period_choice,
     shift_choice_label,
+    void_confirm_embed,
 )
 from cogs.shift.embeds import PENDING_SHOWN, REASON_TEXT, pending_embed, status_embed
-from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_supervisor, send, start_flow
+from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_supervisor, send, shift_log, start_flow
 from cogs.shift.panel import panel_flow
 
 if TYPE_CHECKING:
@@ -292,10 +293,14 @@ class ShiftCog(commands.Cog):
     ) -> None:
         require_shift_supervisor(interaction, "void a shift")
         guild_id = require_guild(interaction)
-        done = await self.bot.duty.void_shift(guild_id, shift.strip(), reason, interaction.user.id)
-        await send(interaction, content=f"{adjustment_line(done)} of <@{done.member_id}>.\n{NOT_ON_NORTHCA}",
-                   allowed_mentions=NO_MENTIONS)  # fmt: skip
-        await self._log(guild_id, f"🕒 <@{done.member_id}>: {adjustment_line(done)}")
+        span = await self.bot.duty.store.shift(guild_id, shift.strip())
+        if span is None:
+            raise InvalidInput(f"There is no shift `{shift.strip()[:64]}` in this server: pick one from the list.")
+        why = " ".join(reason.split())
+        embed = void_confirm_embed(shift_choice_label(self.bot.get_guild(guild_id), span), span.member_id, why)
+        view = discord.ui.View(timeout=None)
+        view.add_item(VoidConfirmButton(span.id))
+        await send(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
     @admin_void.autocomplete("shift")
     async def void_shift_autocomplete(
@@ -425,16 +430,4 @@ class ShiftCog(commands.Cog):
             )
 
     async def _log(self, guild_id: int, text: str) -> None:
-        channel_id = self.service.guild_settings(guild_id).shift_log_channel_id
-        if channel_id is None:
-            return
-        channel = self.bot.get_channel(channel_id)
-        if (
-            not isinstance(channel, discord.abc.Messageable)
-            or getattr(getattr(channel, "guild", None), "id", None) != guild_id
-        ):
-            return  # not a channel of this server
-        try:
-            await post(channel, text, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.warning("could not post to the shift-log channel %s (%s)", channel_id, exc)
+        await shift_log(self.bot, guild_id, text)

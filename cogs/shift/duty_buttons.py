@@ -16,8 +16,16 @@ from bot.duty import PeriodChoice, page_of, period_for
 from bot.interactions import edit_answer, guarded, require_guild
 from bot.settings.records import WEEK_DAYS, GuildSettings
 from bot.timefmt import now_ms
-from cogs.shift.duty_embeds import HISTORY_PAGE, LEADERBOARD_PAGE, history_embed, leaderboard_embed
-from cogs.shift.flows import require_shift_supervisor
+from cogs.shift.duty_embeds import (
+    HISTORY_PAGE,
+    LEADERBOARD_PAGE,
+    NOT_ON_NORTHCA,
+    VOID_REASON_FIELD,
+    adjustment_line,
+    history_embed,
+    leaderboard_embed,
+)
+from cogs.shift.flows import require_shift_supervisor, shift_log
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -125,3 +133,39 @@ async def history_message(
             )
         )
     return history_embed(member_id, shown), view
+
+
+class VoidConfirmButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"northca:shift:void:(?P<shift_id>[0-9a-f-]{36})",
+):
+    """Confirm on /shift admin void. The permission is checked again at the press."""
+
+    def __init__(self, shift_id: str) -> None:
+        self.shift_id = shift_id
+        super().__init__(
+            discord.ui.Button(
+                label="Void the shift", style=discord.ButtonStyle.danger, custom_id=f"northca:shift:void:{shift_id}"
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> VoidConfirmButton:
+        return cls(match["shift_id"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        require_shift_supervisor(interaction, "void a shift")
+        guild_id = require_guild(interaction)
+        bot = bot_of(interaction)
+        # The reason is the one shown on the confirmation (a message only the bot writes).
+        embeds = interaction.message.embeds if interaction.message is not None else []
+        reason = next((f.value for e in embeds for f in e.fields if f.name == VOID_REASON_FIELD), None) or ""
+        done = await bot.duty.void_shift(guild_id, self.shift_id, reason, interaction.user.id)
+        await edit_answer(
+            interaction, f"{adjustment_line(done)} of <@{done.member_id}>.\n{NOT_ON_NORTHCA}", embed=None, view=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )  # fmt: skip
+        await shift_log(bot, guild_id, f"🕒 <@{done.member_id}>: {adjustment_line(done)}")

@@ -84,3 +84,18 @@ def shift_choice_label(guild: discord.Guild | None, span: ShiftSpan) -> str:
     ended = span.ended_ms if span.ended_ms is not None else span.started_ms
     took = duration_text(duty_ms(span.started_ms, ended, span.break_ms))
     return f"{who[:32]} · {when} · {took} · {span.id[:8]}"
+
+
+VOID_REASON_FIELD = "Reason"
+
+
+def void_confirm_embed(label: str, member_id: int, reason: str) -> discord.Embed:
+    """The void's confirmation; the Confirm button reads the reason back from it."""
+    embed = discord.Embed(
+        title="Void this shift?",
+        colour=discord.Colour.orange(),
+        description=f"<@{member_id}> · {discord.utils.escape_markdown(label)}\n"
+        "It stays stored, marked voided, and is left out of every total. " + NOT_ON_NORTHCA,
+    )
+    embed.add_field(name=VOID_REASON_FIELD, value=discord.utils.escape_markdown(reason)[:1024], inline=False)
+    return embed

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.interactions import answer, edit_answer, require_guild, require_supervisor
+from bot.interactions import answer, edit_answer, post, require_guild, require_supervisor
 from bot.links import Linkage
 from bot.shifts import Decision, EndReason
 from bot.timefmt import discord_ts, duration_text, now_ms
@@ -156,3 +156,20 @@ async def retry_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str
         await edit_answer(interaction, summary, embed=embed, allowed_mentions=NO_MENTIONS)
     except discord.HTTPException:
         log.warning("could not update the retry answer", exc_info=True)
+
+
+async def shift_log(bot: NorthcaBot, guild_id: int, text: str) -> None:
+    """A line in the guild's shift-log channel, when one is set (and is a channel of that guild)."""
+    channel_id = bot.settings.get(guild_id).shift_log_channel_id
+    if channel_id is None:
+        return
+    channel = bot.get_channel(channel_id)
+    if (
+        not isinstance(channel, discord.abc.Messageable)
+        or getattr(getattr(channel, "guild", None), "id", None) != guild_id
+    ):
+        return  # not a channel of this server
+    try:
+        await post(channel, text, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:
+        log.warning("could not post to the shift-log channel %s (%s)", channel_id, exc)

@@ -98,8 +98,15 @@ async def test_adjustments_are_announced_listed_and_voids_leave_the_shift_out(st
                                    options={"shift": "", "reason": "x"})  # fmt: skip
     assert len(choices) == 2 and "1 h" in choices[1]["name"]  # newest first
     shift_id = choices[1]["value"]
-    voided = await h.slash("shift", group="admin", sub="void", member=ADMIN_M, guild_id=GUILD,
-                           options={"shift": shift_id, "reason": "test shift"})  # fmt: skip
+    ask = await h.slash("shift", group="admin", sub="void", member=SUPERVISOR_M, guild_id=GUILD,
+                        options={"shift": shift_id, "reason": "test shift"})  # fmt: skip
+    assert ask.embeds[0]["title"] == "Void this shift?" and "Northca is not changed" in ask.embeds[0]["description"]
+    assert await h.bot.duty.history(GUILD, OFFICER) != [] and len(await h.bot.duty.history(GUILD, OFFICER)) == 1
+    # The confirm button re-checks: a member who is not a supervisor is refused and nothing changes.
+    refused = await h.click(f"northca:shift:void:{shift_id}", member=OFFICER_M, guild_id=GUILD, message=ask)
+    assert refused.ephemeral and "a supervisor role to void a shift" in refused.content
+    assert len(await h.bot.duty.history(GUILD, OFFICER)) == 1
+    voided = await h.click(f"northca:shift:void:{shift_id}", member=SUPERVISOR_M, guild_id=GUILD, message=ask)
     assert "voided shift" in voided.content and "Northca is not changed" in voided.content
     await log_line(h, "voided shift")
     history = await h.slash("shift", group="admin", sub="history", member=SUPERVISOR_M, guild_id=GUILD,
