@@ -55,6 +55,7 @@ class BoardUpdater:
         self.sleep = sleep  # injectable: tests hold a refresh back without waiting on the clock
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
+        self.refreshes = 0  # refreshes finished (what a test waits on)
 
     async def start(self) -> None:
         self.bot.events.shifts.subscribe(self.on_shift_event)
@@ -91,6 +92,7 @@ class BoardUpdater:
         except Exception:
             log.exception("board: could not refresh the boards of guild %s", guild_id)
         finally:
+            self.refreshes += 1
             if self._pending.get(guild_id) is asyncio.current_task():
                 del self._pending[guild_id]
 

@@ -311,8 +311,8 @@ async def test_board_edits_are_coalesced_while_one_is_held_back(start_bot, sandb
     release.set()
     done = await board_edit(h, message_id, "|".join(f"<@{m}>" for m in members[-1:]))
     assert all(f"<@{m}>" in done.json["embeds"][0]["description"] for m in members)
-    await until(lambda: not updater._pending, what="no refresh pending")
-    assert board_edits(h, message_id) == before + 1
+    await until(lambda: updater.refreshes >= 2, what="the held refresh finished")
+    assert board_edits(h, message_id) == before + 1 and updater.refreshes == 2
 
 
 async def test_board_needs_manage_server_and_fits_discord_limits(start_bot, sandbox):
@@ -375,3 +375,34 @@ async def test_status_counts_the_part_of_a_shift_after_local_midnight_like_the_l
     assert field(status, f"This week ({zone}, from Sunday)") in ("20 min", "50 min")
     board = await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options={"period": "this_week"})
     assert board_minutes(board, OFFICER) == field(status, "This week")
+
+
+async def test_leaderboard_filters_by_department_and_refuses_an_unknown_one(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    start = utcnow() - timedelta(hours=3)
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="officer", department="EMS", at=start)
+    await h.bot.shifts.end(GUILD, OFFICER, at=start + timedelta(hours=1))
+    await worked(h, OTHER, 2, 1)
+    ems = await h.slash("shift", sub="leaderboard", member=OTHER_M, guild_id=GUILD,
+                        options={"period": "all_time", "department": "ems"})  # fmt: skip
+    assert "EMS" in ems.embeds[0]["title"] and f"<@{OFFICER}>" in ems.embeds[0]["description"]
+    assert f"<@{OTHER}>" not in ems.embeds[0]["description"]
+    offered = await h.autocomplete("shift", sub="leaderboard", focused="department", member=OTHER_M, guild_id=GUILD,
+                                   options={"department": "em"})  # fmt: skip
+    assert [c["value"] for c in offered] == ["EMS"]
+    unknown = await h.slash("shift", sub="leaderboard", member=OTHER_M, guild_id=GUILD, options={"department": "Navy"})
+    assert unknown.ephemeral and "Navy" in unknown.content and not unknown.embeds
+
+
+async def test_board_whose_message_was_deleted_is_forgotten(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    board_of(h).min_interval = 0
+    message_id = await post_board(h)
+    # Someone deleted the board: Discord answers its edit with Unknown Message.
+    h.fake.fail_next(rf"/messages/{message_id}$", 404, method="PATCH", code=10008, message="Unknown Message")
+    done = board_of(h).refreshes
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="officer")
+    rec = await h.fake.wait_for(method="PATCH", path=rf"/messages/{message_id}$")
+    assert rec.status == 404
+    await until(lambda: board_of(h).refreshes > done, what="refresh done")
+    assert await h.bot.boards.of_guild(GUILD) == []
