@@ -16,7 +16,7 @@ from bot.discord_text import fit_choices, fit_content, quoted
 from bot.duty import period_for
 from bot.duty.own import own_duty, parse_duration_ms
 from bot.duty.store import recent_ended_shifts
-from bot.errors import InvalidInput
+from bot.errors import Conflict, InvalidInput
 from bot.interactions import answer, post, require_guild, require_manage_guild
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
@@ -296,6 +296,10 @@ class ShiftCog(commands.Cog):
         span = await self.bot.duty.store.shift(guild_id, shift.strip())
         if span is None:
             raise InvalidInput(f"There is no shift `{shift.strip()[:64]}` in this server: pick one from the list.")
+        if span.ended_ms is None:
+            raise Conflict("That shift is still open: end it first (/shift admin end), then void it.")
+        if await self.bot.duty.store.voided([span.id]):
+            raise Conflict("That shift is already voided: see /shift admin history.")
         why = " ".join(reason.split())
         embed = void_confirm_embed(shift_choice_label(self.bot.get_guild(guild_id), span), span.member_id, why)
         view = discord.ui.View(timeout=None)
