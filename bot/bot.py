@@ -32,6 +32,7 @@ from bot.rosters.reminders import RosterReminderWorker
 from bot.services import BackgroundService, Services, build_services
 from bot.settings import SettingsService
 from bot.shifts import ShiftService
+from bot.shifts.boards import ShiftBoards
 from bot.startup import StartupError, explain_port_error, open_database, sandbox_state_path
 from bot.storage import Database
 from bot.timefmt import now_ms
@@ -267,6 +268,10 @@ class NorthcaBot(commands.Bot):
     @property
     def duty(self) -> DutyService:
         return self.services.duty
+
+    @property
+    def boards(self) -> ShiftBoards:
+        return self.services.boards
 
     @property
     def unit_status(self) -> StatusService:

@@ -24,6 +24,7 @@ from bot.rosters.reminders import RosterReminderWorker
 from bot.settings import SettingsService, SettingsStore
 from bot.settings.records import SettingsSource, defaults_from_config
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
+from bot.shifts.boards import ShiftBoards
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.service import DutyGate
 from bot.storage import Database
@@ -46,6 +47,7 @@ class Services:
     coalescer: UnitCoalescer
     unit_status: StatusService
     duty: DutyService
+    boards: ShiftBoards
     rosters: RosterService
     roster_reminders: RosterReminderWorker
     # Who is on approved leave, for roster attendance (excused): the leave service.
@@ -144,6 +146,7 @@ def build_services(
         coalescer=coalescer,
         unit_status=unit_status,
         duty=duty,
+        boards=ShiftBoards(db),
         rosters=rosters,
         roster_reminders=roster_reminders,
         roster_leave=leave,

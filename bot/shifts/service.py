@@ -113,6 +113,10 @@ class ShiftService:
     async def open_shift(self, guild_id: int, member_id: int) -> ShiftRecord | None:
         return await self.store.open_for(guild_id, member_id)
 
+    async def open_in_guild(self, guild_id: int) -> list[ShiftRecord]:
+        """Who is on duty now (the "On duty now" boards)."""
+        return await self.store.open_in_guild(guild_id)
+
     async def start(
         self,
         guild_id: int,

@@ -52,6 +52,14 @@ class ShiftActionButton(
             await end_flow(interaction, interaction.user.id, reason="member")
 
 
+def shift_buttons(member_id: int) -> discord.ui.View:
+    """Break / End shift under a started shift."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ShiftActionButton("break", member_id))
+    view.add_item(ShiftActionButton("end", member_id))
+    return view
+
+
 class RetrySyncButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"northca:shift:retry:(?P<target>all|[0-9a-f-]{36})",

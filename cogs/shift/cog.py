@@ -3,6 +3,7 @@ On Duty role, and the shift-log channel (subscribed to the shift events of the h
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import TYPE_CHECKING
 
@@ -11,15 +12,30 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import ShiftConfig
-from bot.discord_text import fit_choices, quoted
-from bot.interactions import answer, post, require_guild
-from bot.links import Linkage
+from bot.discord_text import fit_choices, fit_content, quoted
+from bot.duty import period_for
+from bot.duty.own import own_duty, parse_duration_ms
+from bot.duty.store import recent_ended_shifts
+from bot.errors import Conflict, InvalidInput
+from bot.interactions import answer, post, require_guild, require_manage_guild
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
-from bot.timefmt import discord_ts, duration_text
-from cogs.shift.buttons import ShiftActionButton, list_message, pending_view
-from cogs.shift.embeds import PENDING_SHOWN, REASON_TEXT, pending_embed, started_embed, status_embed
-from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_supervisor, send
+from bot.timefmt import discord_ts, duration_text, now_ms
+from cogs.shift.board import BoardUpdater, board_embed
+from cogs.shift.buttons import list_message, pending_view, shift_buttons
+from cogs.shift.duty_buttons import VoidConfirmButton, guild_clock, history_message, leaderboard_message
+from cogs.shift.duty_embeds import (
+    NOT_ON_NORTHCA,
+    PERIOD_OPTIONS,
+    adjustment_line,
+    export_name,
+    period_choice,
+    shift_choice_label,
+    void_confirm_embed,
+)
+from cogs.shift.embeds import PENDING_SHOWN, REASON_TEXT, pending_embed, status_embed
+from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_supervisor, send, shift_log, start_flow
+from cogs.shift.panel import panel_flow
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -39,14 +55,16 @@ class ShiftCog(commands.Cog):
         self.bot = bot
         self.service: ShiftService = bot.shifts
         self.config: ShiftConfig = bot.shifts.config
+        self.boards = BoardUpdater(bot)
 
     async def cog_load(self) -> None:
         self.bot.events.shifts.subscribe(self.on_shift_event)
+        # Started with the bot's background services (not in `northca-bot sync`, which has no database).
+        self.bot.add_service(self.boards)
 
     async def cog_unload(self) -> None:
         self.bot.events.shifts.unsubscribe(self.on_shift_event)
-
-    # --- flows shared by commands and buttons ---
+        await self.boards.stop()
 
     # --- commands ---
 
@@ -61,26 +79,7 @@ class ShiftCog(commands.Cog):
         department: app_commands.Range[str, 1, 40] | None = None,
         callsign: app_commands.Range[str, 1, 16] | None = None,
     ) -> None:
-        guild_id = require_guild(interaction)
-        if await self.bot.links.linkage(guild_id) is Linkage.UNDECIDED:
-            # The link may be checked live on Northca: acknowledge first.
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        shift = await self.service.start(
-            guild_id,
-            interaction.user.id,
-            display_name=interaction.user.display_name,
-            department=department,
-            callsign=callsign,
-        )
-        view = discord.ui.View(timeout=None)
-        view.add_item(ShiftActionButton("break", interaction.user.id))
-        view.add_item(ShiftActionButton("end", interaction.user.id))
-        await send(
-            interaction,
-            content=f"You are on duty since {discord_ts(shift.started_at)}.",
-            embed=started_embed(shift),
-            view=view,
-        )
+        await start_flow(interaction, shift_buttons(interaction.user.id), department=department, callsign=callsign)
 
     @start.autocomplete("department")
     async def department_autocomplete(
@@ -101,12 +100,39 @@ class ShiftCog(commands.Cog):
     async def end(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         await end_flow(interaction, interaction.user.id, reason="member")
 
+    @shift.command(name="panel", description="Your shift panel: go on duty, take a break, go off duty.")
+    async def panel(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        await panel_flow(interaction)
+
+    @shift.command(name="board", description='Managers: post an "On duty now" board that updates itself.')
+    @app_commands.describe(channel="Where to post it (default: this channel)")
+    async def board(
+        self, interaction: discord.Interaction[NorthcaBot], channel: discord.TextChannel | None = None
+    ) -> None:
+        require_manage_guild(interaction, "post an on-duty board")
+        guild_id = require_guild(interaction)
+        target = channel or interaction.channel
+        if not isinstance(target, discord.TextChannel) or target.guild.id != guild_id:
+            raise InvalidInput("Pick a text channel of this server for the board.")
+        message = await post(target, embed=board_embed(await self.service.open_in_guild(guild_id)),
+                             allowed_mentions=NO_MENTIONS)  # fmt: skip
+        replaced = await self.bot.boards.put(guild_id, target.id, message.id, interaction.user.id)
+        if replaced is not None and replaced.message_id != message.id:
+            try:
+                await target.get_partial_message(replaced.message_id).delete()
+            except discord.HTTPException:
+                log.info("board: the replaced board %s was already gone", replaced.message_id)
+        await send(interaction, content=f"Posted the on-duty board in {target.mention}; it updates itself.")
+        await self._log(guild_id, f"📋 <@{interaction.user.id}> posted an on-duty board in {target.mention}.")
+
     @shift.command(name="status", description="Your open shift, and your duty time today and this week.")
     async def status(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = require_guild(interaction)
         shift = await self.service.open_shift(guild_id, interaction.user.id)
-        totals = await self.service.totals(guild_id, interaction.user.id)
-        await send(interaction, embed=status_embed(shift, totals.today_ms, totals.week_ms))
+        settings = self.bot.settings.get(guild_id)
+        tz, week_start = guild_clock(settings)
+        own = await own_duty(self.bot.duty, guild_id, interaction.user.id, tz, week_start, now_ms())
+        await send(interaction, embed=status_embed(shift, own.today_ms, own.week_ms, settings))
 
     @shift.command(name="list", description="Recent shifts on this server's Northca MDT.")
     @app_commands.describe(
@@ -162,6 +188,144 @@ class ShiftCog(commands.Cog):
         embed = pending_embed(rows, await self.service.store.outbox_count(guild_id))
         view = pending_view(rows) or discord.utils.MISSING
         await send(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+
+    # --- duty management: leaderboard, adjustments, export (the rules in bot/duty/) ---
+
+    @shift.command(name="leaderboard", description="Who has the most duty time in a period.")
+    @app_commands.describe(period="Which period (default: this week)", department="Only shifts in this department")
+    @app_commands.choices(period=PERIOD_OPTIONS)
+    async def leaderboard(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        period: str = "this_week",
+        department: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        guild_id = require_guild(interaction)
+        dept = self.service.match_department(guild_id, department) if department else None
+        embed, view = await leaderboard_message(self.bot, guild_id, period_choice(period), 0, dept)
+        await send(interaction, embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS)
+
+    @leaderboard.autocomplete("department")
+    async def leaderboard_department_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        names = self.service.department_choices(require_guild(interaction), current)
+        return fit_choices([app_commands.Choice(name=d, value=d) for d in names])
+
+    @shift.command(name="export", description="Supervisors: a CSV of shifts and time adjustments.")
+    @app_commands.describe(period="Which period (default: this month)", member="Only this member")
+    @app_commands.choices(period=PERIOD_OPTIONS)
+    async def export(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        period: str = "this_month",
+        member: discord.User | None = None,
+    ) -> None:
+        require_shift_supervisor(interaction, "export duty time")
+        guild_id = require_guild(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        tz, week_start = guild_clock(self.bot.settings.get(guild_id))
+        current = now_ms()
+        chosen = period_for(
+            period_choice(period), current, tz, week_start, self.bot.settings.get(guild_id).activity_period
+        )
+        exported = await self.bot.duty.export_csv(
+            guild_id, chosen, member_id=member.id if member else None, now=current
+        )
+        log.info("duty: %s exported %s (member %s) in guild %s", interaction.user.id, chosen.label,
+                 member.id if member else "all", guild_id)  # fmt: skip
+        text = f"{chosen.label}: {exported.shifts} shift(s) and {exported.adjustments} adjustment(s)."
+        if exported.truncated:
+            text += " The file reached Discord's size limit: narrow the period or pick a member for the rest."
+        await interaction.followup.send(
+            fit_content(text) or "",
+            file=discord.File(io.BytesIO(exported.data), filename=export_name(chosen.label)),
+            ephemeral=True,
+        )
+
+    @admin.command(name="add", description="Add duty time to a member (kept here; Northca is not changed).")
+    @app_commands.describe(member="Whose time", duration="How much, e.g. 30m or 1h30m", reason="Why (kept and shown)")
+    async def admin_add(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        member: discord.User,
+        duration: app_commands.Range[str, 1, 20],
+        reason: app_commands.Range[str, 1, 300],
+    ) -> None:
+        await self._adjust(interaction, member, duration, reason, add=True)
+
+    @admin.command(name="subtract", description="Subtract duty time from a member (kept here; Northca is not changed).")
+    @app_commands.describe(member="Whose time", duration="How much, e.g. 30m or 1h30m", reason="Why (kept and shown)")
+    async def admin_subtract(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        member: discord.User,
+        duration: app_commands.Range[str, 1, 20],
+        reason: app_commands.Range[str, 1, 300],
+    ) -> None:
+        await self._adjust(interaction, member, duration, reason, add=False)
+
+    async def _adjust(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        member: discord.User,
+        duration: str,
+        reason: str,
+        *,
+        add: bool,
+    ) -> None:
+        require_shift_supervisor(interaction, "adjust duty time")
+        guild_id = require_guild(interaction)
+        amount = parse_duration_ms(duration)
+        act = self.bot.duty.add_time if add else self.bot.duty.subtract_time
+        done = await act(guild_id, member.id, amount, reason, interaction.user.id)
+        await send(interaction, content=f"{adjustment_line(done)} for <@{member.id}>.\n{NOT_ON_NORTHCA}",
+                   allowed_mentions=NO_MENTIONS)  # fmt: skip
+        await self._log(guild_id, f"🕒 <@{member.id}>: {adjustment_line(done)}")
+
+    @admin.command(name="void", description="Leave a shift out of every total (kept, marked voided).")
+    @app_commands.describe(shift="The shift (pick a recent one, or paste its id)", reason="Why (kept and shown)")
+    async def admin_void(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        shift: app_commands.Range[str, 1, 64],
+        reason: app_commands.Range[str, 1, 300],
+    ) -> None:
+        require_shift_supervisor(interaction, "void a shift")
+        guild_id = require_guild(interaction)
+        span = await self.bot.duty.store.shift(guild_id, shift.strip())
+        if span is None:
+            raise InvalidInput(f"There is no shift `{shift.strip()[:64]}` in this server: pick one from the list.")
+        if span.ended_ms is None:
+            raise Conflict("That shift is still open: end it first (/shift admin end), then void it.")
+        if await self.bot.duty.store.voided([span.id]):
+            raise Conflict("That shift is already voided: see /shift admin history.")
+        why = " ".join(reason.split())
+        embed = void_confirm_embed(shift_choice_label(self.bot.get_guild(guild_id), span), span.member_id, why)
+        view = discord.ui.View(timeout=None)
+        view.add_item(VoidConfirmButton(span.id))
+        await send(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+
+    @admin_void.autocomplete("shift")
+    async def void_shift_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        guild_id = require_guild(interaction)
+        recent = await recent_ended_shifts(self.bot.duty.store.db, guild_id, None, 100)
+        wanted = current.strip().lower()
+        choices = []
+        for span in recent:
+            label = shift_choice_label(self.bot.get_guild(guild_id), span)
+            if wanted in label.lower() or span.id.startswith(wanted):
+                choices.append(app_commands.Choice(name=label, value=span.id))
+        return fit_choices(choices)
+
+    @admin.command(name="history", description="A member's time adjustments, newest first.")
+    @app_commands.describe(member="Whose adjustments")
+    async def admin_history(self, interaction: discord.Interaction[NorthcaBot], member: discord.User) -> None:
+        require_shift_supervisor(interaction, "see time adjustments")
+        embed, view = await history_message(self.bot, require_guild(interaction), member.id, 0)
+        await send(interaction, embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS)
 
     # --- every exit path closes the shift ---
 
@@ -270,16 +434,4 @@ class ShiftCog(commands.Cog):
             )
 
     async def _log(self, guild_id: int, text: str) -> None:
-        channel_id = self.service.guild_settings(guild_id).shift_log_channel_id
-        if channel_id is None:
-            return
-        channel = self.bot.get_channel(channel_id)
-        if (
-            not isinstance(channel, discord.abc.Messageable)
-            or getattr(getattr(channel, "guild", None), "id", None) != guild_id
-        ):
-            return  # not a channel of this server
-        try:
-            await post(channel, text, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.warning("could not post to the shift-log channel %s (%s)", channel_id, exc)
+        await shift_log(self.bot, guild_id, text)

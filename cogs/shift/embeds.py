@@ -6,6 +6,7 @@ import discord
 
 from bot.discord_text import quoted
 from bot.northca.models import Shift
+from bot.settings.records import GuildSettings
 from bot.shifts import ShiftRecord
 from bot.timefmt import discord_ts, duration_text, from_ms
 
@@ -84,7 +85,7 @@ def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
     return embed
 
 
-def status_embed(shift: ShiftRecord | None, today_ms: int, week_ms: int) -> discord.Embed:
+def status_embed(shift: ShiftRecord | None, today_ms: int, week_ms: int, settings: GuildSettings) -> discord.Embed:
     if shift is None:
         embed = discord.Embed(
             title="Off duty",
@@ -102,8 +103,13 @@ def status_embed(shift: ShiftRecord | None, today_ms: int, week_ms: int) -> disc
             inline=True,
         )
         embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
-    embed.add_field(name="Today (UTC)", value=duration_text(today_ms), inline=True)
-    embed.add_field(name="This week (UTC, from Monday)", value=duration_text(week_ms), inline=True)
+    # The one duty-time rule (bot/duty): the same figures as the leaderboard and the export.
+    embed.add_field(name=f"Today ({settings.timezone})", value=duration_text(today_ms), inline=True)
+    embed.add_field(
+        name=f"This week ({settings.timezone}, from {settings.week_start.capitalize()})",
+        value=duration_text(week_ms),
+        inline=True,
+    )
     return embed
 
 

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.interactions import answer, edit_answer, require_guild, require_supervisor
+from bot.interactions import answer, edit_answer, post, require_guild, require_supervisor
+from bot.links import Linkage
 from bot.shifts import Decision, EndReason
 from bot.timefmt import discord_ts, duration_text, now_ms
-from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, sync_sentence
+from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, started_embed, sync_sentence
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -34,6 +35,28 @@ def require_shift_supervisor(interaction: discord.Interaction[NorthcaBot], doing
 async def send(interaction: discord.Interaction[NorthcaBot], **kwargs: Any) -> None:
     """The first answer if there was none yet, else a followup; always private (fitted to Discord's limits)."""
     await answer(interaction, ephemeral=True, **kwargs)
+
+
+async def start_flow(
+    interaction: discord.Interaction[NorthcaBot],
+    buttons: discord.ui.View,
+    *,
+    department: str | None = None,
+    callsign: str | None = None,
+) -> None:
+    """Go on duty (from /shift start, the panel's On duty button or its department select)."""
+    guild_id = require_guild(interaction)
+    if await interaction.client.links.linkage(guild_id) is Linkage.UNDECIDED:
+        # The link may be checked live on Northca: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    shift = await interaction.client.shifts.start(
+        guild_id, interaction.user.id, display_name=interaction.user.display_name, department=department,
+        callsign=callsign,
+    )  # fmt: skip
+    await send(
+        interaction, content=f"You are on duty since {discord_ts(shift.started_at)}.", embed=started_embed(shift),
+        view=buttons,
+    )  # fmt: skip
 
 
 async def break_flow(interaction: discord.Interaction[NorthcaBot]) -> None:
@@ -133,3 +156,20 @@ async def retry_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str
         await edit_answer(interaction, summary, embed=embed, allowed_mentions=NO_MENTIONS)
     except discord.HTTPException:
         log.warning("could not update the retry answer", exc_info=True)
+
+
+async def shift_log(bot: NorthcaBot, guild_id: int, text: str) -> None:
+    """A line in the guild's shift-log channel, when one is set (and is a channel of that guild)."""
+    channel_id = bot.settings.get(guild_id).shift_log_channel_id
+    if channel_id is None:
+        return
+    channel = bot.get_channel(channel_id)
+    if (
+        not isinstance(channel, discord.abc.Messageable)
+        or getattr(getattr(channel, "guild", None), "id", None) != guild_id
+    ):
+        return  # not a channel of this server
+    try:
+        await post(channel, text, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:
+        log.warning("could not post to the shift-log channel %s (%s)", channel_id, exc)

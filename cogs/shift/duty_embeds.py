@@ -1,0 +1,101 @@
+"""The wording of the duty-management answers: leaderboard, adjustments, history, export."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from discord import app_commands
+
+from bot.duty import PERIOD_CHOICES, Adjustment, MemberDuty, Page, PeriodChoice
+from bot.duty.periods import PERIOD_LABELS
+from bot.duty.records import ShiftSpan
+from bot.duty.rule import duty_ms
+from bot.errors import InvalidInput
+from bot.timefmt import discord_ts, duration_text, from_ms
+
+LEADERBOARD_PAGE = 10
+HISTORY_PAGE = 10
+NOT_ON_NORTHCA = (
+    "Northca is not changed: it has no endpoint to edit a written shift, so adjustments are kept"
+    " by this bot and counted in its totals, leaderboard, activity reports and exports."
+)
+PERIOD_OPTIONS = [app_commands.Choice(name=PERIOD_LABELS[c], value=c) for c in PERIOD_CHOICES]
+KIND_TEXT = {"add": "➕ added", "subtract": "➖ subtracted", "void": "🚫 voided shift"}
+
+
+def signed_text(ms: int) -> str:
+    return ("−" if ms < 0 else "") + duration_text(abs(ms))
+
+
+def leaderboard_embed(page: Page[MemberDuty], period_label: str, department: str | None) -> discord.Embed:
+    title = f"Duty leaderboard · {period_label}"
+    if department:
+        title += f" · {discord.utils.escape_markdown(department)}"
+    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    if not page.items:
+        embed.description = "Nobody has duty time in this period yet."
+    else:
+        first = page.number * LEADERBOARD_PAGE
+        embed.description = "\n".join(
+            f"`#{first + i}` <@{row.member_id}> · **{signed_text(row.duty_ms)}**"
+            f" · {row.shifts} shift(s){' · 🟢 on duty now (counted to now)' if row.open else ''}"
+            for i, row in enumerate(page.items, start=1)
+        )
+    embed.set_footer(
+        text=f"Page {page.number + 1} of {page.pages} · {page.total} member(s) · duty = ended (or now) − started"
+        " − breaks + adjustments"
+    )
+    return embed
+
+
+def adjustment_line(adj: Adjustment) -> str:
+    what = KIND_TEXT[adj.kind]
+    amount = f" `{adj.shift_id}`" if adj.kind == "void" else f" {duration_text(adj.amount_ms)}"
+    reason = discord.utils.escape_markdown(adj.reason)
+    return f"{what}{amount} by <@{adj.actor_id}> {discord_ts(from_ms(adj.at_ms))}: {reason}"
+
+
+def history_embed(member_id: int, page: Page[Adjustment]) -> discord.Embed:
+    embed = discord.Embed(title="Time adjustments", colour=discord.Colour.dark_gold())
+    head = f"<@{member_id}>\n"
+    embed.description = head + (
+        "\n".join(adjustment_line(a) for a in page.items) if page.items else "No adjustments for this member."
+    )
+    embed.set_footer(text=f"Page {page.number + 1} of {page.pages} · {page.total} adjustment(s), newest first")
+    return embed
+
+
+def period_choice(value: str) -> PeriodChoice:
+    if value not in PERIOD_CHOICES:
+        raise InvalidInput(f"Pick a period from the list: {', '.join(PERIOD_LABELS.values())}.")
+    return value
+
+
+def export_name(label: str) -> str:
+    return "duty-" + re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") + ".csv"
+
+
+def shift_choice_label(guild: discord.Guild | None, span: ShiftSpan) -> str:
+    """`Name · 2026-11-28 14:05 UTC · 2h 10m · id`: what the void autocomplete offers."""
+    member = guild.get_member(span.member_id) if guild is not None else None
+    who = member.display_name if member is not None else str(span.member_id)
+    when = from_ms(span.started_ms).strftime("%Y-%m-%d %H:%M UTC")
+    ended = span.ended_ms if span.ended_ms is not None else span.started_ms
+    took = duration_text(duty_ms(span.started_ms, ended, span.break_ms))
+    return f"{who[:32]} · {when} · {took} · {span.id[:8]}"
+
+
+VOID_REASON_FIELD = "Reason"
+
+
+def void_confirm_embed(label: str, member_id: int, reason: str) -> discord.Embed:
+    """The void's confirmation; the Confirm button reads the reason back from it."""
+    embed = discord.Embed(
+        title="Void this shift?",
+        colour=discord.Colour.orange(),
+        description=f"<@{member_id}> · {discord.utils.escape_markdown(label)}\n"
+        "It stays stored, marked voided, and is left out of every total. " + NOT_ON_NORTHCA,
+    )
+    embed.add_field(name=VOID_REASON_FIELD, value=discord.utils.escape_markdown(reason)[:1024], inline=False)
+    return embed
