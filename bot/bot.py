@@ -39,7 +39,7 @@ discord.VoiceClient.warn_dave = False
 
 RESTARTING = "The bot is restarting. Try again in a minute; nothing you did before is lost."
 
-EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status")
+EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status", "cogs.settings")
 
 
 class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
