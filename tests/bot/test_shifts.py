@@ -3,8 +3,8 @@ against the real sandbox over HTTP (every request is checked against the spec)."
 
 from __future__ import annotations
 
-import dataclasses
 import asyncio
+import dataclasses
 import json
 import sqlite3
 from collections.abc import AsyncIterator
