@@ -55,6 +55,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.activity",
     "cogs.leave",
     "cogs.roster",
+    "cogs.settings",
 )
 
 

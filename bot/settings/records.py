@@ -255,6 +255,7 @@ class SettingsChanged:
     settings: GuildSettings
     actor_id: int | None = None
     deleted: bool = False
+    previous: GuildSettings | None = None
 
 
 class SettingsSource(Protocol):

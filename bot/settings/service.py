@@ -162,6 +162,7 @@ class SettingsService:
         self._cache: dict[int, GuildSettings] = {}
         self._lock = asyncio.Lock()  # one change at a time: each validates against the state it replaces
         self._task: asyncio.Task[None] | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
 
     # --- reading -------------------------------------------------------------------------------------
     def get(self, guild_id: int) -> GuildSettings:
@@ -219,10 +220,22 @@ class SettingsService:
             await self.store.apply(guild_id, actor_id, self.clock(), changes)
             updated = replace(wanted, version=current.version + 1)
             self._cache[guild_id] = updated
-        event = SettingsChanged(guild_id, tuple(c.key for c in changes), updated, actor_id)
-        self.events.settings.publish_now(event)
-        await self.events.settings.deliver(event)
+        self._publish(SettingsChanged(guild_id, tuple(c.key for c in changes), updated, actor_id, previous=current))
         return updated
+
+    def _publish(self, event: SettingsChanged) -> None:
+        """Immediate subscribers at once (panels marked stale); the awaited ones (the shift-log line) in the
+        background, so an admin's answer never waits for another channel's post."""
+        self.events.settings.publish_now(event)
+        if self.events.settings.has_subscribers:
+            task = asyncio.get_running_loop().create_task(self.events.settings.deliver(event), name="settings-changed")
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+
+    async def drain(self) -> None:
+        """Wait for the deliveries already started (tests, shutdown)."""
+        while self._deliveries:
+            await asyncio.gather(*list(self._deliveries), return_exceptions=True)
 
     async def set_channel(
         self, guild_id: int, actor_id: int, kind: ChannelKind, channel: ChannelFacts | None
@@ -410,9 +423,7 @@ class SettingsService:
             self._cache.pop(guild_id, None)
             fresh = self.get(guild_id)
         log.info("guild %s: all data deleted (by %s): %s", guild_id, actor_id or "retention", dict(deleted))
-        event = SettingsChanged(guild_id, SETTING_KEYS, fresh, actor_id, deleted=True)
-        self.events.settings.publish_now(event)
-        await self.events.settings.deliver(event)
+        self._publish(SettingsChanged(guild_id, SETTING_KEYS, fresh, actor_id, deleted=True))
         return deleted
 
     async def purge_expired(self) -> list[int]:
@@ -433,6 +444,7 @@ class SettingsService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.drain()
 
     async def _purge_loop(self) -> None:
         while True:

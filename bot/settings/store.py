@@ -11,17 +11,30 @@ from bot.settings.records import AuditEntry, Json
 from bot.storage import Database
 
 # Every table keyed by guild_id: what /settings delete-data and the retention purge remove.
+# Every table holding a guild's data, children before the rows they reference (foreign keys are on).
+# tests/bot/test_settings.py checks that every table with a guild_id (or a child of one) is listed here.
 GUILD_TABLES: tuple[str, ...] = (
     "guild_settings",
     "settings_audit",
     "guild_links",
     "officer_profiles",
     "shift_audit",
+    "duty_adjustments",
+    "activity_reports",
+    "shift_boards",
+    "leaves",
     "shifts",
     "unit_status",
     "status_panels",
-    "guild_presence",
     "roster_audit",
+    "roster_templates",
+    "guild_presence",
+)
+# Tables keyed by a parent row of the guild rather than by guild_id: (table, column, parent table).
+GUILD_CHILD_TABLES: tuple[tuple[str, str, str], ...] = (
+    ("shift_breaks", "shift_id", "shifts"),
+    ("roster_reminders_sent", "template_id", "roster_templates"),
+    ("roster_assignments", "template_id", "roster_templates"),
 )
 
 
@@ -136,6 +149,12 @@ class SettingsStore:
         """Deletes every row of the guild in every guild table, in one transaction; rows deleted per table."""
         deleted: dict[str, int] = {}
         async with self.db.transaction() as conn:
+            for table, column, parent in GUILD_CHILD_TABLES:
+                cursor = await conn.execute(
+                    f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM {parent} WHERE guild_id = ?)", (guild_id,)
+                )
+                deleted[table] = cursor.rowcount
+                await cursor.close()
             for table in tables:
                 cursor = await conn.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
                 deleted[table] = cursor.rowcount

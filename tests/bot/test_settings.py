@@ -10,6 +10,7 @@ from bot.errors import InvalidInput
 from bot.events import EventHub
 from bot.services import build_settings_service
 from bot.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
+from bot.settings.store import GUILD_CHILD_TABLES, GUILD_TABLES
 from bot.storage import Database
 
 pytestmark = pytest.mark.asyncio
@@ -187,3 +188,37 @@ async def test_delete_data_removes_everything_keyed_by_the_guild_and_nothing_of_
     assert service.get(GUILD_A).max_shift_hours == 10 and service.get(GUILD_B).max_shift_hours == 7
     rows = await db.fetchall("SELECT guild_id FROM officer_profiles")
     assert [r["guild_id"] for r in rows] == [GUILD_B]
+
+
+async def test_delete_data_knows_every_table_that_holds_a_guilds_data(db):
+    """A table added later with a guild_id (or rows hanging off a guild's rows) must be deleted with the guild."""
+    tables = [r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    guild_keyed, children = set(), set()
+    for table in tables:
+        columns = {r["name"] for r in await db.fetchall(f"PRAGMA table_info({table})")}
+        parents = {r["table"] for r in await db.fetchall(f"PRAGMA foreign_key_list({table})")}
+        if "guild_id" in columns:
+            guild_keyed.add(table)
+        elif parents or columns & {"shift_id", "template_id", "call_id"}:
+            children.add(table)  # rows hanging off a guild's shifts, scheduled shifts or calls
+    assert guild_keyed == set(GUILD_TABLES)
+    assert children == {table for table, _, _ in GUILD_CHILD_TABLES}
+    # Children go first, and each parent is a guild table (so a guild's rows can be found).
+    assert all(parent in GUILD_TABLES for _, _, parent in GUILD_CHILD_TABLES)
+
+
+async def test_delete_data_removes_shift_breaks_and_roster_rows_of_the_guild(db):
+    service = await _service(db)
+    for guild, shift_id in ((GUILD_A, "shift-a"), (GUILD_B, "shift-b")):
+        await db.execute(
+            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms)"
+            " VALUES (?, ?, 5, 'mdt', 'Officer', 1000)",
+            (shift_id, guild),
+        )
+        await db.execute(
+            "INSERT INTO shift_breaks (shift_id, started_ms, ended_ms) VALUES (?, 1200, 1300)", (shift_id,)
+        )
+    deleted = await service.delete_guild_data(GUILD_A, ADMIN)
+    assert deleted["shifts"] == 1 and deleted["shift_breaks"] == 1
+    rows = await db.fetchall("SELECT shift_id FROM shift_breaks")
+    assert [r["shift_id"] for r in rows] == ["shift-b"]

@@ -4,6 +4,7 @@ against the real sandbox over HTTP (every request is checked against the spec)."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -632,3 +633,20 @@ async def test_send_anyway_allows_one_write_only(db, client, linked, sandbox):
     finally:
         await w.stop()
     assert len(shift_posts(sandbox)) == 2 and copies(sandbox, shift.id) == 0
+
+
+async def test_totals_follow_the_guilds_week_start_and_time_zone(db, client, linked):
+    from bot.config import StatusConfig
+    from bot.settings.records import StaticSettings, defaults_from
+
+    base = defaults_from(ShiftConfig(), StatusConfig())
+    sunday_weeks = StaticSettings(dataclasses.replace(base, week_start="sunday", timezone="America/Chicago"))
+    svc = build_shift_service(
+        db, LinkService(LinkStore(db), client), ProfileStore(db), client, ShiftConfig(), settings=sunday_weeks
+    )
+    await svc.start(GUILD, OFFICER, display_name="A", at=T0 - timedelta(days=3))  # Sunday: this week from Sunday
+    await svc.end(GUILD, OFFICER, at=T0 - timedelta(days=3) + 120 * MIN)
+    totals = await svc.totals(GUILD, OFFICER, now=T0)
+    assert totals.week_ms == 120 * 60_000
+    assert totals.week_start.weekday() == 6 and str(totals.week_start.tzinfo) == "America/Chicago"
+    await svc.drain()

@@ -1,0 +1,21 @@
+"""/settings: each server configures itself (Manage Server). The rules live in bot/settings/; here:
+
+- cog.py: the commands, the guild join/leave listeners and the shift-log line per change;
+- embeds.py: the wording (/settings show, history, the change lines);
+- buttons.py: the confirm buttons of reset and delete-data (re-checked at every press).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.settings.buttons import ConfirmSettingsButton
+from cogs.settings.cog import SettingsCog
+
+if TYPE_CHECKING:
+    from bot.bot import NorthcaBot
+
+
+async def setup(bot: NorthcaBot) -> None:
+    bot.add_dynamic_items(ConfirmSettingsButton)
+    await bot.add_cog(SettingsCog(bot))

@@ -1,0 +1,274 @@
+"""/settings (Manage Server): show and change this server's settings; the shift-log line per change;
+guild leave/return for retention."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_text import fit_choices
+from bot.errors import InvalidInput
+from bot.interactions import answer, post, require_guild, require_manage_guild
+from bot.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
+from bot.settings.records import ButtonStyle, ChannelKind, OffDutyPolicy, RoleKind, WeekStart
+from bot.settings.service import timezone_choices
+from cogs.settings.buttons import confirm_view
+from cogs.settings.embeds import HISTORY_PAGE, change_line, history_embed, show_embed
+
+if TYPE_CHECKING:
+    from bot.bot import NorthcaBot
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+# What the bot needs in a channel it posts to, by Discord's names.
+NEEDED_IN_CHANNEL = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+)
+
+
+def role_facts(interaction: discord.Interaction[NorthcaBot], role: discord.Role) -> RoleFacts:
+    guild = interaction.guild
+    me = guild.me if guild is not None else None
+    above = me is not None and role.position >= me.top_role.position
+    return RoleFacts(role.id, role.name, managed=role.managed, is_everyone=role.is_default(), above_bot=above)
+
+
+def channel_facts(
+    interaction: discord.Interaction[NorthcaBot], channel: app_commands.AppCommandChannel
+) -> ChannelFacts:
+    """The bot's own permissions in the channel: from the cached guild (overwrites included), or the
+    interaction's app_permissions when it is the channel the command was used in."""
+    if channel.type not in (discord.ChannelType.text, discord.ChannelType.news):
+        raise InvalidInput("Pick a text channel.")
+    guild = interaction.guild
+    full = guild.get_channel(channel.id) if guild is not None else None
+    perms: discord.Permissions | None = None
+    if full is not None and guild is not None and guild.me is not None:
+        perms = full.permissions_for(guild.me)
+    elif channel.id == interaction.channel_id:
+        perms = interaction.app_permissions
+    missing = tuple(name for attr, name in NEEDED_IN_CHANNEL if perms is not None and not getattr(perms, attr))
+    return ChannelFacts(channel.id, channel.name, missing)
+
+
+class SettingsCog(commands.Cog):
+    settings_group = app_commands.Group(
+        name="settings",
+        description="This server's settings (Manage Server).",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    department_group = app_commands.Group(name="department", description="Departments", parent=settings_group)
+    code_group = app_commands.Group(name="code", description="The 10-codes of the status panel", parent=settings_group)
+
+    def __init__(self, bot: NorthcaBot) -> None:
+        self.bot = bot
+
+    @property
+    def service(self) -> SettingsService:
+        return self.bot.settings
+
+    async def cog_load(self) -> None:
+        self.bot.events.settings.subscribe(self.on_settings_changed)
+
+    async def cog_unload(self) -> None:
+        self.bot.events.settings.unsubscribe(self.on_settings_changed)
+
+    def _admin(self, interaction: discord.Interaction[NorthcaBot], doing: str) -> int:
+        require_manage_guild(interaction, doing)
+        return require_guild(interaction)
+
+    async def _done(self, interaction: discord.Interaction[NorthcaBot], text: str) -> None:
+        await answer(interaction, text, allowed_mentions=NO_MENTIONS)
+
+    # --- commands ---
+
+    @settings_group.command(name="show", description="Every setting, its value, and whether it is the default.")
+    async def show(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        guild_id = self._admin(interaction, "see the settings")
+        await answer(interaction, embed=show_embed(self.service.get(guild_id)), allowed_mentions=NO_MENTIONS)
+
+    @settings_group.command(name="channel", description="Set or clear a channel the bot posts to.")
+    @app_commands.describe(kind="Which channel", channel="The channel", remove="Clear this channel setting")
+    async def channel(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        kind: ChannelKind,
+        channel: app_commands.AppCommandChannel | None = None,
+        remove: bool = False,
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        if remove:
+            await self.service.set_channel(guild_id, interaction.user.id, kind, None)
+            return await self._done(interaction, f"The {kind} channel is cleared.")
+        if channel is None:
+            raise InvalidInput("Pick a channel, or give remove:True to clear it.")
+        await self.service.set_channel(guild_id, interaction.user.id, kind, channel_facts(interaction, channel))
+        await self._done(interaction, f"The {kind} channel is now <#{channel.id}>.")
+
+    @settings_group.command(name="role", description="Set or remove a role (supervisor roles: add or remove one).")
+    @app_commands.describe(kind="Which role", role="The role", remove="Remove this role from the setting")
+    async def role(
+        self, interaction: discord.Interaction[NorthcaBot], kind: RoleKind, role: discord.Role, remove: bool = False
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        await self.service.set_role(guild_id, interaction.user.id, kind, role_facts(interaction, role), remove=remove)
+        verb = "removed from" if remove else ("added to" if kind == "supervisor" else "set as")
+        await self._done(interaction, f"<@&{role.id}> is {verb} the {kind} role{'s' if kind == 'supervisor' else ''}.")
+
+    @department_group.command(name="add", description="Add a department (with a role given while on duty in it).")
+    @app_commands.describe(name="Its name", role="Given while on duty in it", quota_hours="Hours per week expected")
+    async def department_add(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        name: app_commands.Range[str, 1, 100],
+        role: discord.Role | None = None,
+        quota_hours: app_commands.Range[float, 0.0, 168.0] | None = None,
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        facts = role_facts(interaction, role) if role is not None else None
+        settings = await self.service.add_department(guild_id, interaction.user.id, name, facts, quota_hours)
+        await self._done(
+            interaction, f"Department added: {discord.utils.escape_markdown(settings.departments[-1].name)}."
+        )
+
+    @department_group.command(name="remove", description="Remove a department.")
+    @app_commands.describe(name="The department")
+    async def department_remove(
+        self, interaction: discord.Interaction[NorthcaBot], name: app_commands.Range[str, 1, 100]
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        await self.service.remove_department(guild_id, interaction.user.id, name)
+        await self._done(interaction, f"Department removed: {discord.utils.escape_markdown(name.strip())}.")
+
+    @department_remove.autocomplete("name")
+    async def department_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        names = self.bot.shifts.department_choices(require_guild(interaction), current)
+        return fit_choices([app_commands.Choice(name=d, value=d) for d in names])
+
+    @code_group.command(name="add", description="Add a 10-code to the status panel.")
+    @app_commands.describe(code="For example 10-99", label="For example Officer needs help", style="Button colour")
+    async def code_add(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        code: app_commands.Range[str, 1, 40],
+        label: app_commands.Range[str, 1, 100],
+        style: ButtonStyle = "secondary",
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        await self.service.add_code(guild_id, interaction.user.id, code, label, style)
+        await self._done(interaction, f"Code added: `{code.strip()}`. The status panels update themselves.")
+
+    @code_group.command(name="remove", description="Remove a 10-code from the status panel.")
+    @app_commands.describe(code="The code")
+    async def code_remove(
+        self, interaction: discord.Interaction[NorthcaBot], code: app_commands.Range[str, 1, 40]
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        await self.service.remove_code(guild_id, interaction.user.id, code)
+        await self._done(interaction, f"Code removed: `{code.strip()}`. The status panels update themselves.")
+
+    @code_remove.autocomplete("code")
+    async def code_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        codes = self.bot.unit_status.code_choices(require_guild(interaction), current)
+        return fit_choices([app_commands.Choice(name=f"{c.code} · {c.label}", value=c.code) for c in codes])
+
+    @settings_group.command(name="shifts", description="Shift length, time zone, first day of the week, off-duty rule.")
+    @app_commands.describe(
+        max_hours="Shifts longer than this end by themselves",
+        timezone="For daily and weekly totals, e.g. Europe/London",
+        week_start="The first day of a week in totals",
+        off_duty="A status click while off duty: prompt to start a shift, or allow",
+    )
+    async def shifts(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        max_hours: app_commands.Range[float, 0.1, 72.0] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        week_start: WeekStart | None = None,
+        off_duty: OffDutyPolicy | None = None,
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        if max_hours is None and timezone is None and week_start is None and off_duty is None:
+            raise InvalidInput("Give at least one setting to change, for example `/settings shifts max_hours:10`.")
+        await self.service.set_shifts(
+            guild_id,
+            interaction.user.id,
+            max_hours=max_hours,
+            timezone=timezone,
+            week_start=week_start,
+            off_duty=off_duty,
+        )
+        await self._done(interaction, "Shift settings saved. See them with /settings show.")
+
+    @shifts.autocomplete("timezone")
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return fit_choices([app_commands.Choice(name=z, value=z) for z in timezone_choices(current)])
+
+    @settings_group.command(name="reset", description="Every setting back to its default (asks to confirm).")
+    async def reset(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        self._admin(interaction, "reset the settings")
+        await answer(
+            interaction,
+            "Reset every setting of this server to the bot's defaults? The change is kept in /settings history.",
+            view=confirm_view("reset"),
+        )
+
+    @settings_group.command(name="history", description="The latest settings changes: who, when, old and new.")
+    @app_commands.describe(page="Page (10 changes each), newest first")
+    async def history(
+        self, interaction: discord.Interaction[NorthcaBot], page: app_commands.Range[int, 1, 1000] = 1
+    ) -> None:
+        guild_id = self._admin(interaction, "see the settings history")
+        entries, total = await self.service.history(guild_id, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE)
+        await answer(interaction, embed=history_embed(entries, total, page - 1), allowed_mentions=NO_MENTIONS)
+
+    @settings_group.command(name="delete-data", description="Delete ALL of this server's data (asks to confirm).")
+    async def delete_data(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        self._admin(interaction, "delete this server's data")
+        await answer(
+            interaction,
+            "Delete **all** of this server's data: settings and their history, the MDT link, shifts, statuses,"
+            " profiles and status panels? This cannot be undone.",
+            view=confirm_view("delete"),
+        )
+
+    # --- listeners ---
+
+    async def on_settings_changed(self, event: SettingsChanged) -> None:
+        """A line in the shift-log channel (the new one, else the one it had) for every change."""
+        if event.deleted or event.previous is None:
+            return
+        channel_id = event.settings.shift_log_channel_id or event.previous.shift_log_channel_id
+        if channel_id is None:
+            return
+        channel = self.bot.get_partial_messageable(channel_id, guild_id=event.guild_id)
+        try:
+            await post(
+                channel,
+                change_line(event.actor_id, event.keys, event.settings, event.previous),
+                allowed_mentions=NO_MENTIONS,
+            )
+        except discord.HTTPException as exc:
+            log.warning("guild %s: could not post the settings change to %s (%s)", event.guild_id, channel_id, exc)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.service.guild_left(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.service.guild_joined(guild.id)

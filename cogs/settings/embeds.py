@@ -1,0 +1,98 @@
+"""The wording of /settings: every setting with its value and whether it is the default."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.settings.records import SETTING_KEYS, AuditEntry, GuildSettings, Json
+from bot.timefmt import discord_ts, from_ms
+
+HISTORY_PAGE = 10
+
+LABELS: dict[str, str] = {
+    "channel.shift-log": "Shift-log channel",
+    "channel.reports": "Reports channel",
+    "channel.alerts": "Alerts channel",
+    "channel.dispatch": "Dispatch channel",
+    "role.on-duty": "On Duty role",
+    "role.on-break": "On Break role",
+    "role.on-leave": "On Leave role",
+    "role.responder": "Responder role",
+    "role.supervisor": "Supervisor roles",
+    "departments": "Departments",
+    "codes": "10-codes",
+    "max_shift_hours": "Maximum shift length",
+    "off_duty": "Status while off duty",
+    "timezone": "Time zone",
+    "week_start": "First day of the week",
+    "activity_period": "Activity period",
+    "leave_blocks_duty": "Leave blocks duty",
+    "role_quotas": "Role quotas",
+    "roster.reminder_minutes": "Roster reminder lead time",
+}
+
+
+def value_text(key: str, settings: GuildSettings) -> str:
+    """A setting's value as shown in Discord (mentions render without pinging: sent with no mentions)."""
+    value = settings.value(key)
+    if key.startswith("channel."):
+        return f"<#{value}>" if value else "not set"
+    if key == "role.supervisor":
+        return ", ".join(f"<@&{r}>" for r in settings.supervisor_role_ids) or "none (Manage Server only)"
+    if key.startswith("role."):
+        return f"<@&{value}>" if value else "not set"
+    if key == "departments":
+        parts = []
+        for d in settings.departments:
+            extra = [f"<@&{d.role_id}>"] if d.role_id else []
+            if d.quota_hours is not None:
+                extra.append(f"{d.quota_hours:g} h per activity period")
+            parts.append(discord.utils.escape_markdown(d.name) + (f" ({', '.join(extra)})" if extra else ""))
+        return ", ".join(parts) or "any (no list)"
+    if key == "codes":
+        return ", ".join(f"`{c.code}` {discord.utils.escape_markdown(c.label)}" for c in settings.codes)
+    if key == "max_shift_hours":
+        return f"{settings.max_shift_hours:g} h"
+    if key == "role_quotas":
+        return ", ".join(f"<@&{r}>: {h:g} h" for r, h in settings.role_quotas) or "none"
+    if key == "roster.reminder_minutes":
+        return f"{settings.roster_reminder_minutes} min before a scheduled shift"
+    if key == "leave_blocks_duty":
+        return "yes" if settings.leave_blocks_duty else "no"
+    return discord.utils.escape_markdown(str(value))
+
+
+def show_embed(settings: GuildSettings) -> discord.Embed:
+    embed = discord.Embed(title="Settings of this server", colour=discord.Colour.blurple())
+    for key in SETTING_KEYS:
+        marker = " · default" if settings.is_default(key) else " · changed"
+        embed.add_field(name=LABELS[key] + marker, value=value_text(key, settings)[:1024], inline=key != "codes")
+    embed.set_footer(text="Defaults come from the bot's config file. Change with /settings …")
+    return embed
+
+
+def audit_text(value: Json) -> str:
+    if value is None:
+        return "—"
+    text = discord.utils.escape_markdown(str(value))
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def history_embed(entries: list[AuditEntry], total: int, page: int) -> discord.Embed:
+    pages = max(1, -(-total // HISTORY_PAGE))
+    embed = discord.Embed(title="Settings history", colour=discord.Colour.dark_grey())
+    lines = [
+        f"{discord_ts(from_ms(e.at_ms), 'f')} <@{e.actor_id}> **{LABELS.get(e.key, e.key)}**: "
+        f"{audit_text(e.old)} → {audit_text(e.new)}"
+        for e in entries
+    ]
+    embed.description = "\n".join(lines) or "No settings were changed yet."
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {total} changes in all")
+    return embed
+
+
+def change_line(actor_id: int | None, keys: tuple[str, ...], settings: GuildSettings, previous: GuildSettings) -> str:
+    """The shift-log line for one change."""
+    who = f"<@{actor_id}>" if actor_id else "The bot"
+    parts = [f"**{LABELS[k]}**: {value_text(k, previous)} → {value_text(k, settings)}" for k in keys]
+    return f"⚙️ {who} changed the settings: " + "; ".join(parts)

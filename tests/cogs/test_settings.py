@@ -1,0 +1,316 @@
+"""/settings through the offline harness: two servers in one bot, each configured from Discord,
+acting independently (roles given, channels posted to, departments, codes, limits)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+from typing import Any
+
+import pytest
+
+from tests.harness import builders
+from tests.helpers import (
+    ADMIN,
+    ADMIN_M,
+    GUILD,
+    MEMBER_PERMS,
+    OFFICER_M,
+    link_guild,
+    post_panel,
+    set_id,
+    settle,
+    wait_panel_edit,
+)
+
+pytestmark = pytest.mark.asyncio
+
+GUILD_B = 121212121212121212
+A_LOG, A_GENERAL = 720000000000000001, 720000000000000002
+B_LOG, B_GENERAL = 730000000000000001, 730000000000000002
+A_DUTY, A_SHERIFF, A_BREAK, A_SUP = 740000000000000001, 740000000000000002, 740000000000000003, 740000000000000004
+B_DUTY, B_HIGH, B_BOOST = 750000000000000001, 750000000000000002, 750000000000000003
+SERGEANT = 666666666666666666
+SERGEANT_M = builders.member(SERGEANT, permissions=MEMBER_PERMS, username="sergeant", roles=[A_SUP])
+
+
+async def two_servers(start_bot, sandbox, *, b_permissions: int | None = None) -> Any:
+    h = await start_bot(shifts={"sync_interval_seconds": 0.05})
+    h.add_guild(
+        GUILD,
+        name="County A",
+        owner_id=ADMIN,
+        roles=[
+            builders.role(A_DUTY, "On Duty A", position=1),
+            builders.role(A_SHERIFF, "Sheriff", position=2),
+            builders.role(A_BREAK, "On Break A", position=3),
+            builders.role(A_SUP, "Sergeant A", position=4),
+        ],
+        channels=[
+            builders.channel(A_GENERAL, guild_id=GUILD, name="general"),
+            builders.channel(A_LOG, guild_id=GUILD, name="shift-log"),
+        ],
+    )
+    extra = {} if b_permissions is None else {"me_permissions": b_permissions}
+    h.add_guild(
+        GUILD_B,
+        name="City B",
+        owner_id=ADMIN,
+        roles=[
+            builders.role(B_DUTY, "On Duty B", position=1),
+            builders.role(B_HIGH, "Owner", position=10),
+            builders.role(B_BOOST, "Server Booster", position=2, managed=True, tags={"premium_subscriber": None}),
+        ],
+        channels=[
+            builders.channel(B_GENERAL, guild_id=GUILD_B, name="general"),
+            builders.channel(B_LOG, guild_id=GUILD_B, name="duty-log"),
+        ],
+        me_role_position=5,
+        **extra,
+    )
+    await link_guild(h.bot, sandbox)
+    await link_guild(h.bot, sandbox, guild_id=GUILD_B)
+    return h
+
+
+def channel_opt(channel_id: int, guild_id: int, name: str) -> builders.ChannelOption:
+    return builders.ChannelOption(builders.channel(channel_id, guild_id=guild_id, name=name))
+
+
+def role_opt(h: Any, guild_id: int, role_id: int) -> builders.RoleOption:
+    role = h.bot.get_guild(guild_id).get_role(role_id)
+    return builders.RoleOption(builders.role(role.id, role.name, position=role.position, managed=role.managed))
+
+
+async def admin(h: Any, command: str, guild_id: int = GUILD, **options: Any) -> Any:
+    reply = await h.slash(command, member=ADMIN_M, guild_id=guild_id, **options)
+    assert reply.ephemeral, reply
+    return reply
+
+
+def role_calls(h: Any, method: str, guild_id: int) -> list[int]:
+    return [int(r.path.rsplit("/", 1)[1]) for r in h.fake.find(method, rf"^/guilds/{guild_id}/members/\d+/roles/\d+$")]
+
+
+async def log_posts(h: Any, channel_id: int, pattern: str) -> dict[str, Any]:
+    rec = await h.fake.wait_for(
+        lambda r: re.search(pattern, (r.json or {}).get("content", "")) is not None,
+        method="POST",
+        path=rf"^/channels/{channel_id}/messages$",
+    )
+    return dict(rec.json)
+
+
+async def configure_both(h: Any) -> None:
+    await admin(h, "settings channel", kind="shift-log", channel=channel_opt(A_LOG, GUILD, "shift-log"))
+    await admin(h, "settings role", kind="on-duty", role=role_opt(h, GUILD, A_DUTY))
+    await admin(h, "settings role", kind="on-break", role=role_opt(h, GUILD, A_BREAK))
+    await admin(h, "settings department add", name="Sheriff", role=role_opt(h, GUILD, A_SHERIFF))
+    await admin(
+        h, "settings channel", guild_id=GUILD_B, kind="shift-log", channel=channel_opt(B_LOG, GUILD_B, "duty-log")
+    )
+    await admin(h, "settings role", guild_id=GUILD_B, kind="on-duty", role=role_opt(h, GUILD_B, B_DUTY))
+
+
+# --- isolation ------------------------------------------------------------------------------------
+
+
+async def test_two_servers_give_their_own_roles_and_post_to_their_own_shift_logs(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    await configure_both(h)
+
+    reply = await h.slash("shift start", member=OFFICER_M, guild_id=GUILD, department="sheriff", callsign="A-1")
+    assert reply.content.startswith("You are on duty"), reply
+    line = await log_posts(h, A_LOG, "is on duty")
+    assert "Sheriff" in line["content"]
+    await h.slash("shift start", member=OFFICER_M, guild_id=GUILD_B, department="patrol", callsign="B-1")
+    await log_posts(h, B_LOG, "is on duty")
+    await h.bot.shifts.drain()
+    assert sorted(role_calls(h, "PUT", GUILD)) == sorted([A_DUTY, A_SHERIFF])
+    assert role_calls(h, "PUT", GUILD_B) == [B_DUTY]
+
+    await h.slash("shift break", member=OFFICER_M, guild_id=GUILD)
+    await h.bot.shifts.drain()
+    assert A_BREAK in role_calls(h, "PUT", GUILD)
+    await h.slash("shift end", member=OFFICER_M, guild_id=GUILD)
+    await log_posts(h, A_LOG, "is off duty")
+    await h.bot.shifts.drain()
+    assert sorted(role_calls(h, "DELETE", GUILD)) == sorted([A_DUTY, A_SHERIFF, A_BREAK])
+    assert role_calls(h, "DELETE", GUILD_B) == []  # still on duty over there
+    assert not [r for r in h.fake.find("POST", rf"^/channels/{B_LOG}/messages$") if "off duty" in r.json["content"]]
+
+
+async def test_departments_and_limits_differ_per_server_and_autocomplete_follows_at_once(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    before = await h.autocomplete("shift start", member=OFFICER_M, guild_id=GUILD, department="sher")
+    assert before == []
+    await admin(h, "settings department add", name="Sheriff", quota_hours=6)
+    await admin(h, "settings shifts", guild_id=GUILD_B, max_hours=2, timezone="America/Chicago", week_start="sunday")
+
+    assert [
+        c["value"] for c in await h.autocomplete("shift start", member=OFFICER_M, guild_id=GUILD, department="sher")
+    ] == ["Sheriff"]
+    assert await h.autocomplete("shift start", member=OFFICER_M, guild_id=GUILD_B, department="sher") == []
+    refused = await h.slash("shift start", member=OFFICER_M, guild_id=GUILD_B, department="Sheriff")
+    assert "Unknown department" in refused.content and refused.ephemeral
+    assert h.bot.shifts.max_shift_ms(GUILD_B) == 2 * 3_600_000
+    assert h.bot.shifts.max_shift_ms(GUILD) == 12 * 3_600_000
+    choices = await h.autocomplete("settings department remove", member=ADMIN_M, guild_id=GUILD, name="she")
+    assert [c["value"] for c in choices] == ["Sheriff"]
+
+
+async def test_supervisor_roles_are_per_server_for_commands_and_buttons(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    denied = await h.slash("shift admin pending", member=SERGEANT_M, guild_id=GUILD)
+    assert "Manage Server" in denied.content
+    await admin(h, "settings role", kind="supervisor", role=role_opt(h, GUILD, A_SUP))
+    allowed = await h.slash("shift admin pending", member=SERGEANT_M, guild_id=GUILD)
+    assert "Manage Server" not in allowed.content and allowed.embeds
+    sergeant_b = builders.member(SERGEANT, permissions=MEMBER_PERMS, username="sergeant", roles=[A_SUP])
+    other = await h.slash("shift admin pending", member=sergeant_b, guild_id=GUILD_B)
+    assert "Manage Server" in other.content
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+async def test_roles_the_bot_cannot_manage_and_channels_it_cannot_post_in_are_refused_with_what_to_do(
+    start_bot, sandbox
+):
+    no_embeds = builders.DEFAULT_APP_PERMISSIONS & ~builders.EMBED_LINKS
+    h = await two_servers(start_bot, sandbox, b_permissions=no_embeds)
+    high = await admin(h, "settings role", guild_id=GUILD_B, kind="on-duty", role=role_opt(h, GUILD_B, B_HIGH))
+    assert "above my highest role" in high.content and "Server Settings" in high.content
+    boost = await admin(h, "settings role", guild_id=GUILD_B, kind="on-duty", role=role_opt(h, GUILD_B, B_BOOST))
+    assert "managed by an integration" in boost.content
+    channel = await admin(
+        h, "settings channel", guild_id=GUILD_B, kind="alerts", channel=channel_opt(B_LOG, GUILD_B, "duty-log")
+    )
+    assert "Embed Links" in channel.content and "View Channel" not in channel.content
+    zone = await admin(h, "settings shifts", guild_id=GUILD_B, timezone="Mars/Olympus")
+    assert "not a known time zone" in zone.content
+    duplicate = await admin(h, "settings code add", code="10-8", label="Again")
+    assert "exists already" in duplicate.content
+    settings = h.bot.settings.get(GUILD_B)
+    assert settings.on_duty_role_id is None and settings.alerts_channel_id is None and settings.timezone == "UTC"
+    assert (await h.bot.settings.history(GUILD_B))[1] == 0
+
+
+async def test_settings_need_manage_server(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    reply = await h.slash("settings shifts", member=OFFICER_M, guild_id=GUILD, max_hours=1)
+    assert reply.ephemeral and "Manage Server" in reply.content
+    assert h.bot.settings.get(GUILD).max_shift_hours == 12
+
+
+# --- show, history, the shift-log line ------------------------------------------------------------
+
+
+async def test_show_says_which_settings_are_defaults_and_history_lists_who_changed_what(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    await admin(h, "settings channel", kind="shift-log", channel=channel_opt(A_LOG, GUILD, "shift-log"))
+    await admin(h, "settings shifts", max_hours=8, timezone="Europe/London")
+
+    shown = {f["name"]: f["value"] for f in (await admin(h, "settings show")).embeds[0]["fields"]}
+    assert shown["Maximum shift length · changed"] == "8 h"
+    assert shown["Time zone · changed"] == "Europe/London"
+    assert shown["First day of the week · default"] == "monday"
+    assert shown["Shift-log channel · changed"] == f"<#{A_LOG}>"
+    assert "Activity period · default" in shown and "Role quotas · default" in shown
+    other = {f["name"] for f in (await admin(h, "settings show", guild_id=GUILD_B)).embeds[0]["fields"]}
+    assert "Maximum shift length · default" in other
+
+    history = (await admin(h, "settings history")).embeds[0]
+    assert f"<@{ADMIN}>" in history["description"] and "Europe/London" in history["description"]
+    assert "3 changes" in history["footer"]["text"]
+    line = await log_posts(h, A_LOG, "changed the settings: .*Maximum shift length")
+    assert "12 h → 8 h" in line["content"] and line["allowed_mentions"] == {"parse": []}
+
+
+# --- codes and panels -----------------------------------------------------------------------------
+
+
+async def test_code_changes_rerender_the_panels_and_a_removed_code_answers_plainly(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    panel = await post_panel(h)
+    as_posted = copy.deepcopy(panel)
+    await admin(h, "settings code add", code="10-99", label="Officer needs help", style="danger")
+    edit = await wait_panel_edit(h, int(panel["id"]), lambda f: any("10-99" in name for name in f))
+    ids = [c["custom_id"] for row in edit.json["components"] for c in row["components"]]
+    assert set_id("10-99") in ids
+    await admin(h, "settings code remove", code="10-97")
+    await settle(h)
+    # An officer's client still shows the panel as it was, with the 10-97 button.
+    h.fake.messages[int(panel["id"])] = as_posted
+    reply = await h.click(set_id("10-97"), member=OFFICER_M, message=as_posted)
+    assert reply.ephemeral and "no longer exists" in reply.content
+    assert await h.bot.unit_status.status_of(GUILD, OFFICER_M["user"]["id"]) is None
+    assert "10-99" not in h.bot.unit_status.codes(GUILD_B)
+
+
+# --- reset, delete-data, leaving ------------------------------------------------------------------
+
+
+async def test_reset_asks_to_confirm_and_the_button_rechecks_manage_server(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    await admin(h, "settings shifts", max_hours=3)
+    await admin(h, "settings shifts", guild_id=GUILD_B, max_hours=4)
+    ask = await admin(h, "settings reset")
+    refused = await h.click("northca:settings:confirm:reset", member=OFFICER_M, message=ask)
+    assert "Manage Server" in refused.content and h.bot.settings.get(GUILD).max_shift_hours == 3
+    done = await h.click("northca:settings:confirm:reset", member=ADMIN_M, message=ask)
+    assert "back to its default" in done.content
+    assert h.bot.settings.get(GUILD).max_shift_hours == 12 and h.bot.settings.get(GUILD_B).max_shift_hours == 4
+
+
+async def test_delete_data_removes_all_of_one_servers_data(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    await admin(h, "settings shifts", max_hours=3)
+    for guild_id in (GUILD, GUILD_B):
+        await h.slash("profile set", member=OFFICER_M, guild_id=guild_id, callsign="ADAM-1")
+    ask = await admin(h, "settings delete-data")
+    done = await h.click("northca:settings:confirm:delete", member=ADMIN_M, message=ask)
+    assert "deleted" in done.content
+    for table in ("guild_settings", "settings_audit", "guild_links", "officer_profiles"):
+        rows = await h.bot.db.fetchall(f"SELECT guild_id FROM {table}")
+        assert GUILD not in [r["guild_id"] for r in rows], table
+    assert await h.bot.profiles.get(GUILD_B, OFFICER_M["user"]["id"]) is not None
+    assert h.bot.settings.get(GUILD).max_shift_hours == 12
+
+
+async def test_a_server_the_bot_left_keeps_its_settings_until_retention_ends(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    await admin(h, "settings shifts", max_hours=3)
+    await admin(h, "settings shifts", guild_id=GUILD_B, max_hours=4)
+    h.state.parse_guild_delete({"id": str(GUILD)})
+    left_at = await left_mark(h, GUILD)
+    h.bot.settings.clock = lambda: left_at + 29 * 86_400_000
+    assert await h.bot.settings.purge_expired() == []
+    h.bot.settings.clock = lambda: left_at + 31 * 86_400_000
+    assert await h.bot.settings.purge_expired() == [GUILD]
+    assert h.bot.settings.get(GUILD).max_shift_hours == 12 and h.bot.settings.get(GUILD_B).max_shift_hours == 4
+    assert (await h.bot.settings.history(GUILD))[1] == 0
+
+
+async def test_a_server_that_returns_within_retention_gets_its_settings_back(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    await admin(h, "settings shifts", max_hours=3)
+    h.state.parse_guild_delete({"id": str(GUILD)})
+    left_at = await left_mark(h, GUILD)
+    h.bot.settings.clock = lambda: left_at + 10 * 86_400_000
+    await h.bot.settings.guild_joined(GUILD)  # what on_guild_join does
+    h.bot.settings.clock = lambda: left_at + 60 * 86_400_000
+    assert await h.bot.settings.purge_expired() == []
+    assert h.bot.settings.get(GUILD).max_shift_hours == 3
+
+
+async def left_mark(h: Any, guild_id: int) -> int:
+    """Waits (with a deadline) until the bot marked the guild left; its left_at_ms."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while asyncio.get_running_loop().time() < deadline:
+        left_at = await h.bot.settings.store.left_at(guild_id)
+        if left_at is not None:
+            return int(left_at)
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"guild {guild_id} was not marked left")
