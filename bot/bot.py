@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.commands_sync import publish_if_changed
 from bot.config import Config
 from bot.demo import enable_demo_mark
+from bot.dispatch import DispatchService
 from bot.duty import DutyService
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
@@ -41,7 +42,7 @@ discord.VoiceClient.warn_dave = False
 
 RESTARTING = "The bot is restarting. Try again in a minute; nothing you did before is lost."
 
-EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status")
+EXTENSIONS: tuple[str, ...] = ("cogs.link", "cogs.profile", "cogs.shift", "cogs.status", "cogs.dispatch")
 
 
 class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
@@ -259,6 +260,11 @@ class NorthcaBot(commands.Bot):
     def settings(self) -> SettingsService:
         """Per-guild settings (cached; `bot.settings.get(guild_id)` costs no database trip)."""
         return self.services.settings
+
+    @property
+    def dispatcher(self) -> DispatchService:
+        """`dispatch` is discord.py's event dispatch."""
+        return self.services.dispatch
 
     async def close(self) -> None:
         if self._shutting_down:

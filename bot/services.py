@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.config import Config, ShiftConfig, StatusConfig
+from bot.dispatch import DispatchService, DispatchStore
 from bot.duty import DutyService, DutyStore
 from bot.events import EventHub
 from bot.links import LinkService, LinkStore
@@ -42,6 +43,7 @@ class Services:
     duty: DutyService
     rosters: RosterService
     settings: SettingsService
+    dispatch: DispatchService
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
 
@@ -111,6 +113,7 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
     unit_status = build_status_service(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings
     )
+    dispatch = DispatchService(DispatchStore(db), links, profiles, unit_status, northca)
     return Services(
         events=events,
         links=links,
@@ -122,8 +125,9 @@ def build_services(config: Config, db: Database, northca: NorthcaClient) -> Serv
         duty=DutyService(DutyStore(db)),
         rosters=build_roster_service(db),
         settings=settings,
+        dispatch=dispatch,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[settings, links, worker, coalescer, unit_status],
+        background=[settings, links, worker, coalescer, unit_status, dispatch],
     )

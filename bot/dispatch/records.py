@@ -1,0 +1,86 @@
+"""What dispatch keeps: outbox entries (writes to Northca), calls (the card's state) and panics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+OutboxKind = Literal["call", "ticket", "report", "panic"]
+OutboxState = Literal["pending", "sent", "unconfirmed", "failed"]
+
+CALL_OPEN = "open"
+CALL_CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: str
+    guild_id: int
+    mdt_id: str
+    kind: OutboxKind
+    body_json: str
+    actor_id: int
+    state: OutboxState
+    attempts: int
+    maybe_written: bool
+    next_ms: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    id: str
+    guild_id: int
+    mdt_id: str
+    creator_id: int
+    classification: str
+    description: str
+    location: str
+    priority: str
+    call_type: str
+    status: str
+    units: tuple[str, ...]
+    version: int
+    sent_version: int
+    patch_error: str | None
+    channel_id: int | None
+    message_id: int | None
+    create_state: OutboxState
+
+    @property
+    def closed(self) -> bool:
+        return self.status == CALL_CLOSED
+
+    @property
+    def synced(self) -> bool:
+        return self.create_state == "sent" and self.sent_version >= self.version
+
+
+@dataclass(frozen=True)
+class PanicRecord:
+    id: str
+    guild_id: int
+    member_id: int
+    unit_id: str
+    location: str | None
+    at_ms: int
+    channel_id: int | None
+    message_id: int | None
+    cleared_by: int | None
+    cleared_ms: int | None
+    state: OutboxState
+    error: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.cleared_ms is None
+
+
+@dataclass(frozen=True)
+class DispatchOutcome:
+    """An outbox entry or a call's PATCH reached a verdict (the cog edits the alert or the card)."""
+
+    guild_id: int
+    kind: OutboxKind
+    record_id: str
+    state: OutboxState
