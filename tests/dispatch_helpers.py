@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.northca.sandbox import NorthcaSandbox
 from bot.settings.service import ChannelFacts, RoleFacts
-from tests.harness import Harness, Recorded
+from tests.harness import Harness, Recorded, builders
 from tests.helpers import ADMIN, GUILD, link_guild, until
 
 ALERTS = 910000000000000001
@@ -16,9 +16,16 @@ RESPONDER = 910000000000000003
 SUPERVISOR_ROLE = 910000000000000004
 
 
+def add_dispatch_guild(h: Harness) -> None:
+    """The test guild with the responder and supervisor roles (again after a restart)."""
+    roles = [builders.role(RESPONDER, "Responders", position=1), builders.role(SUPERVISOR_ROLE, "Sergeant", position=2)]
+    h.add_guild(GUILD, name="Test County RP", owner_id=ADMIN, roles=roles)
+
+
 async def dispatch_ready(h: Harness, sandbox: NorthcaSandbox, officers: dict[int, str]) -> None:
     """Linked; channels and roles set; each officer has a callsign (member id -> callsign) and is on duty.
     Retries come quickly (a retry wait is a setting of the service, not a sleep in the test)."""
+    add_dispatch_guild(h)
     await link_guild(h.bot, sandbox)
     settings = h.bot.settings
     await settings.set_channel(GUILD, ADMIN, "alerts", ChannelFacts(ALERTS, "alerts"))

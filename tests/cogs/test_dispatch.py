@@ -11,6 +11,8 @@ from tests.dispatch_helpers import (
     ALERTS,
     DISPATCH,
     RESPONDER,
+    SUPERVISOR_ROLE,
+    add_dispatch_guild,
     body,
     card_edit,
     created,
@@ -19,7 +21,7 @@ from tests.dispatch_helpers import (
     posts_in,
 )
 from tests.harness import builders
-from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, until
+from tests.helpers import ADMIN, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, post_panel, until
 
 pytestmark = pytest.mark.asyncio
 
@@ -241,3 +243,40 @@ async def test_dispatch_in_two_guilds_is_isolated(start_bot, sandbox):
     )
     assert reply.ephemeral and "not known on this server" in reply.content
     assert (await h.bot.dispatcher.call(GUILD, call_id)).units == ()
+
+
+async def test_panic_button_on_a_status_panel_asks_to_confirm_then_marks_the_unit_10_33(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await h.bot.settings.add_code(GUILD, ADMIN, "10-33", "Emergency", "danger")
+    panel = await post_panel(h)
+
+    ask = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
+
+    # One press sends nothing: it asks to confirm.
+    assert ask.ephemeral and "Press the button to confirm" in ask.content and posts_in(h, ALERTS) == []
+    done = await h.click("northca:dispatch:panic-ok:", member=OFFICER_M, message=ask)
+    assert "10-33 sent" in (await done.final()).content
+    [alert] = posts_in(h, ALERTS)
+    assert field(alert.json["embeds"][0], "Location") == "not given"
+    assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-33"  # type: ignore[union-attr]
+    await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
+    assert sandbox.panics(MDT)[0]["address"] is None
+
+
+async def test_supervisor_clears_another_officers_panic_after_a_restart(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await (await press_panic(h)).final()
+    [alert] = posts_in(h, ALERTS)
+    await h.bot.close()
+
+    h2 = await start_bot()
+    add_dispatch_guild(h2)
+    supervisor = builders.member(THIRD, permissions=MEMBER_PERMS, username="sgt", roles=[SUPERVISOR_ROLE])
+    clear = next(c["custom_id"] for c in alert.response["components"][0]["components"])
+    cleared = await h2.click(clear, member=supervisor, message=alert.response)
+
+    assert cleared.callback_type == 7 and cleared.embeds[0]["title"] == "10-33 PANIC (cleared)"
+    assert field(cleared.embeds[0], "Cleared").startswith(f"by <@{THIRD}>")
+    assert (await h2.bot.dispatcher.panic_record(GUILD, clear.rsplit(":", 1)[1])).cleared_by == THIRD  # type: ignore[union-attr]
