@@ -86,6 +86,9 @@ async def send_panic(interaction: discord.Interaction[Any], location: str | None
         )
         return
     await bot.dispatcher.set_alert(panic.id, channel_id, message.id)
+    latest = await bot.dispatcher.panic_record(guild_id, panic.id)
+    if latest is not None and latest.state != panic.state:  # Northca answered before the alert's id was stored
+        await refresh_alert(bot, guild_id, panic.id)
     at = discord_ts(from_ms(panic.at_ms))
     text = f"10-33 sent {at}: alert in <#{channel_id}>; Northca follows (shown on the alert)."
     if role_id is None:
@@ -144,6 +147,9 @@ async def create_call(interaction: discord.Interaction[NorthcaBot], **fields: st
         )
         return
     await bot.dispatcher.set_card(call.id, channel_id, message.id)
+    # Northca may have answered before the card's id was stored: then the card catches up now.
+    if (await bot.dispatcher.call(guild_id, call.id)).create_state != call.create_state:
+        await refresh_card(bot, guild_id, call.id)
     await answer(interaction, f"Call created: its card is in <#{channel_id}>.")
 
 

@@ -280,3 +280,19 @@ async def test_supervisor_clears_another_officers_panic_after_a_restart(start_bo
     assert cleared.callback_type == 7 and cleared.embeds[0]["title"] == "10-33 PANIC (cleared)"
     assert field(cleared.embeds[0], "Cleared").startswith(f"by <@{THIRD}>")
     assert (await h2.bot.dispatcher.panic_record(GUILD, clear.rsplit(":", 1)[1])).cleared_by == THIRD  # type: ignore[union-attr]
+
+
+async def test_call_under_commit_then_500_is_created_once_shown_unconfirmed_and_still_patched(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    sandbox.faults.add("commit_then_500", times=1, path="/calls$")
+    card, call_id = await new_call(h)
+
+    await card_edit(h, card["id"], lambda e: "unconfirmed" in field(e, "Northca"))
+    posts = created(sandbox, "calls")
+    assert len(posts) == 2 and {body(p)["id"] for p in posts} == {call_id}
+    assert [c["id"] for c in sandbox.calls(MDT)] == [call_id]
+    # The call Northca may have is the one the card drives: an Attach reaches it, nothing new is created.
+    await h.click(f"northca:dispatch:call:attach:{call_id}", member=OFFICER_M, message=card)
+    await until(lambda: sandbox.calls(MDT)[0]["units_assigned"] == ["ADAM-12"], 10, "the PATCH")
+    assert len(created(sandbox, "calls")) == 2
