@@ -14,6 +14,7 @@ ALERTS = 910000000000000001
 DISPATCH = 910000000000000002
 RESPONDER = 910000000000000003
 SUPERVISOR_ROLE = 910000000000000004
+SHIFT_LOG = 910000000000000005
 
 
 def add_dispatch_guild(h: Harness) -> None:
@@ -30,6 +31,7 @@ async def dispatch_ready(h: Harness, sandbox: NorthcaSandbox, officers: dict[int
     settings = h.bot.settings
     await settings.set_channel(GUILD, ADMIN, "alerts", ChannelFacts(ALERTS, "alerts"))
     await settings.set_channel(GUILD, ADMIN, "dispatch", ChannelFacts(DISPATCH, "dispatch"))
+    await settings.set_channel(GUILD, ADMIN, "shift-log", ChannelFacts(SHIFT_LOG, "shift-log"))
     await settings.set_role(GUILD, ADMIN, "responder", RoleFacts(RESPONDER, "Responders"))
     await settings.set_role(GUILD, ADMIN, "supervisor", RoleFacts(SUPERVISOR_ROLE, "Supervisors"))
     for member_id, callsign in officers.items():

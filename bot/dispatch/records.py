@@ -46,6 +46,7 @@ class CallRecord:
     channel_id: int | None
     message_id: int | None
     create_state: OutboxState
+    closed_by: int | None = None
 
     @property
     def closed(self) -> bool:

@@ -128,7 +128,7 @@ class DispatchService:
             raise MissingPermission("Only the officer who pressed panic or a supervisor can clear it.")
         if not await self.store.clear_panic(guild_id, panic_id, actor_id, self.clock()):
             raise Conflict("That panic was already cleared.")
-        log.info("panic %s cleared by %s", panic_id, actor_id)
+        log.info("panic %s of member %s cleared by %s", panic_id, panic.member_id, actor_id)
         await self._set_status(guild_id, panic.member_id, self.unit_status.config.on_duty_code)
         cleared = await self.store.panic(guild_id, panic_id)
         assert cleared is not None
@@ -175,7 +175,11 @@ class DispatchService:
             channel_id=None,
             message_id=None,
             create_state="pending",
-            **clean,
+            classification=clean["classification"],
+            description=clean["description"],
+            location=clean["location"],
+            priority=clean["priority"],
+            call_type=clean["call_type"],
         )
         body = CreateCallBody(id=call.id, status=CALL_OPEN, units_assigned=[], created_by=str(actor_id), **clean)
         await self.store.add_call(call, body.model_dump_json(), self.clock())
@@ -210,8 +214,8 @@ class DispatchService:
         call = await self.call(guild_id, call_id)
         if actor_id != call.creator_id and not supervisor:
             raise MissingPermission("Only the officer who created this call or a supervisor can close it.")
-        closed = await self._change(guild_id, call_id, status=CALL_CLOSED)
-        log.info("call %s closed by %s", call_id, actor_id)
+        closed = await self._change(guild_id, call_id, status=CALL_CLOSED, actor_id=actor_id)
+        log.info("call %s closed by %s (creator %s)", call_id, actor_id, call.creator_id)
         return closed
 
     async def _change(
@@ -222,12 +226,13 @@ class DispatchService:
         add: str | None = None,
         remove: str | None = None,
         status: str | None = None,
+        actor_id: int | None = None,
     ) -> CallRecord:
         current = await self.call(guild_id, call_id)
         if current.closed:
             raise Conflict("This call is closed.")
         changed = await self.store.change_call(
-            guild_id, call_id, add=add, remove=remove, status=status, now=self.clock()
+            guild_id, call_id, add=add, remove=remove, status=status, actor_id=actor_id, now=self.clock()
         )
         self._wake.set()
         return changed if changed is not None else await self.call(guild_id, call_id)

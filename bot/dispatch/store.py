@@ -53,6 +53,7 @@ def _call(row: Row) -> CallRecord:
         channel_id=row["channel_id"],
         message_id=row["message_id"],
         create_state=row["create_state"],
+        closed_by=row["closed_by"],
     )
 
 
@@ -124,12 +125,14 @@ class DispatchStore:
         maybe_written: bool = False,
     ) -> None:
         # maybe_written only ever goes from 0 to 1: once an answer was lost, it stays possibly written.
-        await self.db.execute(
-            "UPDATE dispatch_outbox SET state = ?, error = ?, attempts = attempts + 1, updated_ms = ?,"
-            " next_ms = CASE WHEN ? IS NULL THEN next_ms ELSE ? END,"
-            " maybe_written = CASE WHEN ? = 1 THEN 1 ELSE maybe_written END WHERE id = ?",
-            (state, error, now, next_ms, next_ms, int(maybe_written), record_id),
-        )
+        sets = "state = ?, error = ?, attempts = attempts + 1, updated_ms = ?"
+        params: list[Any] = [state, error, now]
+        if next_ms is not None:
+            sets += ", next_ms = ?"
+            params.append(next_ms)
+        if maybe_written:
+            sets += ", maybe_written = 1"
+        await self.db.execute(f"UPDATE dispatch_outbox SET {sets} WHERE id = ?", (*params, record_id))
 
     async def counts(self, guild_id: int) -> dict[str, int]:
         rows = await self.db.fetchall(
@@ -174,6 +177,7 @@ class DispatchStore:
         add: str | None = None,
         remove: str | None = None,
         status: str | None = None,
+        actor_id: int | None = None,
         now: int,
     ) -> CallRecord | None:
         """Merge one change into the newest state in one transaction (two presses never lose one):
@@ -198,6 +202,11 @@ class DispatchStore:
                 " WHERE id = ?",
                 (json.dumps(new_units), new_status, now, call_id),
             )
+            if new_status == CALL_CLOSED and row[1] != CALL_CLOSED:
+                # Who closed it, and when: the audit of a close (by its creator or a supervisor).
+                await conn.execute(
+                    "UPDATE dispatch_calls SET closed_by = ?, closed_ms = ? WHERE id = ?", (actor_id, now, call_id)
+                )
         return await self.call(guild_id, call_id)
 
     async def set_card(self, call_id: str, channel_id: int, message_id: int) -> None:

@@ -40,6 +40,20 @@ def _channel(interaction: discord.Interaction[Any], kind: str) -> int:
     return channel_id
 
 
+async def audit_line(interaction: discord.Interaction[Any], text: str) -> None:
+    """A supervisor's action on someone else's panic or call: a line in the shift log, when one is set."""
+    bot = bot_of(interaction)
+    guild_id = require_guild(interaction)
+    channel_id = bot.settings.get(guild_id).shift_log_channel_id
+    if channel_id is None:
+        return
+    target = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+    try:
+        await post(target, text, allowed_mentions=discord.AllowedMentions.none())
+    except discord.HTTPException as exc:
+        log.warning("audit line for guild %s not posted: %s", guild_id, exc)
+
+
 # --- panic --------------------------------------------------------------------------------
 
 
@@ -104,6 +118,8 @@ async def clear_panic(interaction: discord.Interaction[Any], panic_id: str) -> N
     )
     await edit_answer(interaction, embed=panic_embed(panic), view=buttons.clear_view(panic.id, active=False))
     await answer(interaction, f"Panic of unit `{panic.unit_id}` cleared.")
+    if interaction.user.id != panic.member_id:
+        await audit_line(interaction, f"🛡️ <@{interaction.user.id}> cleared the 10-33 of <@{panic.member_id}>.")
 
 
 async def _edit_posted(
@@ -185,6 +201,9 @@ async def call_action(bot: NorthcaBot, interaction: discord.Interaction[Any], ac
     else:
         call = await svc.close_call(guild_id, call_id, member_id, supervisor=is_supervisor(interaction))
         said = "Call closed."
+        if member_id != call.creator_id:
+            title = discord.utils.escape_markdown(call.classification)
+            await audit_line(interaction, f"🛡️ <@{member_id}> closed the call “{title}” of <@{call.creator_id}>.")
     # The newest state, whoever pressed last: the card never goes back to an older one.
     call = await svc.call(guild_id, call.id)
     await edit_answer(interaction, embed=call_embed(call), view=buttons.call_view(call.id, closed=call.closed))

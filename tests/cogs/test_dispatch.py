@@ -11,6 +11,7 @@ from tests.dispatch_helpers import (
     ALERTS,
     DISPATCH,
     RESPONDER,
+    SHIFT_LOG,
     SUPERVISOR_ROLE,
     add_dispatch_guild,
     body,
@@ -163,6 +164,9 @@ async def test_close_by_a_non_creator_non_supervisor_is_refused_and_nothing_chan
     assert not (await h.bot.dispatcher.call(GUILD, call_id)).closed
     closed = await h.click(close, member=OFFICER_M, message=card)
     assert closed.callback_type == 7 and closed.components == []
+    call = await h.bot.dispatcher.call(GUILD, call_id)
+    assert call.closed and call.closed_by == OFFICER
+    assert posts_in(h, SHIFT_LOG) == []  # the creator closing their own call is not a supervisor action
     await until(lambda: (sandbox.calls(MDT) or [{}])[0].get("status") == "closed", 10, "closed on Northca")
 
 
@@ -279,6 +283,9 @@ async def test_supervisor_clears_another_officers_panic_after_a_restart(start_bo
 
     assert cleared.callback_type == 7 and cleared.embeds[0]["title"] == "10-33 PANIC (cleared)"
     assert field(cleared.embeds[0], "Cleared").startswith(f"by <@{THIRD}>")
+    await until(lambda: posts_in(h2, SHIFT_LOG), 10, "the audit line")
+    [line] = posts_in(h2, SHIFT_LOG)
+    assert line.json["content"] == f"🛡️ <@{THIRD}> cleared the 10-33 of <@{OFFICER}>."
     assert (await h2.bot.dispatcher.panic_record(GUILD, clear.rsplit(":", 1)[1])).cleared_by == THIRD  # type: ignore[union-attr]
 
 

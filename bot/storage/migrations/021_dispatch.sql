@@ -36,6 +36,8 @@ CREATE TABLE dispatch_calls (
     version INTEGER NOT NULL,
     sent_version INTEGER NOT NULL,
     patch_error TEXT,
+    closed_by INTEGER,
+    closed_ms INTEGER,
     channel_id INTEGER,
     message_id INTEGER,
     updated_ms INTEGER NOT NULL
