@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.errors import InvalidInput
 
 OutboxKind = Literal["call", "ticket", "report", "panic"]
 OutboxState = Literal["pending", "sent", "unconfirmed", "failed"]
@@ -85,3 +90,29 @@ class DispatchOutcome:
     kind: OutboxKind
     record_id: str
     state: OutboxState
+
+
+_WHEN = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?")
+
+
+def report_when(raw: str, timezone: str, now: datetime) -> tuple[str, str]:
+    """A scene report's date and time as typed ("YYYY-MM-DD HH:MM", the time optional), or now in the
+    guild's time zone when left blank. Anything else is refused with what to type."""
+    text = raw.strip()
+    if not text:
+        local = now.astimezone(ZoneInfo(timezone))
+        return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
+    match = _WHEN.fullmatch(text)
+    try:
+        if match is None:
+            raise ValueError(text)
+        date.fromisoformat(match[1])
+        clock = match[2] or "00:00"
+        hours, minutes = (int(part) for part in clock.split(":"))
+        if hours > 23 or minutes > 59:
+            raise ValueError(text)
+    except ValueError:
+        raise InvalidInput(
+            "Date and time are typed as YYYY-MM-DD HH:MM (for example 2026-11-28 21:30), or left blank for now."
+        ) from None
+    return match[1], f"{hours:02d}:{minutes:02d}"

@@ -9,6 +9,8 @@ from typing import Any
 import discord
 
 from bot.bot import NorthcaBot, bot_of
+from bot.discord_text import fit
+from bot.dispatch.records import report_when
 from bot.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
 from bot.errors import InvalidInput
 from bot.interactions import answer, edit_answer, edit_message, has_any_role, post, require_guild
@@ -248,9 +250,13 @@ async def submit_report(
 ) -> None:
     bot = bot_of(interaction)
     guild_id = require_guild(interaction)
+    try:
+        date, time = report_when(when, bot.settings.get(guild_id).timezone, datetime.now(UTC))
+    except InvalidInput as exc:
+        # What they typed comes back, so nothing is lost: the form can be filled in again from it.
+        typed = f"**{title}**\n{description}\n{location}"
+        raise InvalidInput(f"{exc.message} Nothing was sent. What you wrote:\n{fit(typed, 1500)}") from None
     name, badge, _ = await bot.dispatcher.officer(guild_id, interaction.user.id, interaction.user.display_name)
-    now = datetime.now(UTC)
-    date, _, time = (when.strip() or now.strftime("%Y-%m-%d %H:%M")).partition(" ")
     body = CreateSceneReportBody(
         title=title.strip(),
         description=description.strip(),

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.dispatch import DispatchService
+from bot.dispatch.records import report_when
+from bot.errors import InvalidInput
 from bot.northca.models import CreateTicketBody
 from bot.services import build_services
 from tests.helpers import GUILD, MDT, OFFICER, link_guild_in, make_config
@@ -83,3 +86,12 @@ async def test_a_ticket_whose_first_answer_was_lost_is_sent_again_with_the_same_
     await svc.process_due()
     assert (await svc.entry(record_id)).state == "sent"  # type: ignore[union-attr]
     assert [t["id"] for t in sandbox.dispatch_records("tickets", MDT)] == [record_id]
+
+
+async def test_a_blank_report_date_is_now_in_the_guilds_time_zone():
+    now = datetime(2026, 11, 29, 3, 5, tzinfo=UTC)
+    assert report_when("", "America/New_York", now) == ("2026-11-28", "22:05")
+    assert report_when("2026-02-03 7:09", "UTC", now) == ("2026-02-03", "07:09")
+    for bad in ("2026-02-30", "2026-01-01 24:00", "soon"):
+        with pytest.raises(InvalidInput):
+            report_when(bad, "UTC", now)

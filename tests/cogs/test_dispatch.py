@@ -303,3 +303,19 @@ async def test_call_under_commit_then_500_is_created_once_shown_unconfirmed_and_
     await h.click(f"northca:dispatch:call:attach:{call_id}", member=OFFICER_M, message=card)
     await until(lambda: sandbox.calls(MDT)[0]["units_assigned"] == ["ADAM-12"], 10, "the PATCH")
     assert len(created(sandbox, "calls")) == 2
+
+
+async def test_report_with_a_bad_date_is_refused_with_what_was_typed_and_nothing_sent(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    form = await h.slash("report", member=OFFICER_M, guild_id=GUILD)
+    values = {"Title": "Fire", "What happened": "Kitchen fire, contained", "Location": "Elm St"}
+    when = next(c["components"][0]["label"] for c in form.modal["components"] if "Date" in c["components"][0]["label"])
+    refused = await h.submit_modal(form, {**values, when: "yesterday"}, member=OFFICER_M)
+    assert refused.ephemeral and "YYYY-MM-DD HH:MM" in refused.content
+    assert "Kitchen fire, contained" in refused.content  # nothing typed is lost
+    assert created(sandbox, "scene-reports") == []
+    done = await (await h.submit_modal(form, {**values, when: "2026-11-28 21:30"}, member=OFFICER_M)).final()
+    assert "2026-11-28 21:30" in done.content
+    [sent] = created(sandbox, "scene-reports")
+    assert (body(sent)["date"], body(sent)["time"], body(sent)["dispatch_call_id"]) == ("2026-11-28", "21:30", None)
