@@ -71,10 +71,8 @@ async def test_panic_alert_goes_out_at_once_while_northca_is_down_and_the_outcom
     # The alert is out although Northca answers nothing but errors.
     [alert] = posts_in(h, ALERTS)
     assert alert.json["content"].startswith(f"<@&{RESPONDER}> **10-33 PANIC**")
-    assert alert.json["allowed_mentions"]["roles"] == [str(RESPONDER)] or alert.json["allowed_mentions"]["roles"] == [
-        RESPONDER
-    ]
-    assert alert.json["allowed_mentions"]["parse"] == []
+    # Only the responder role may be pinged: no @everyone, no users, no other role.
+    assert alert.json["allowed_mentions"] == {"parse": [], "roles": [RESPONDER]}
     embed = alert.json["embeds"][0]
     assert field(embed, "Unit") == "`ADAM-12`" and field(embed, "Location") == "Route 68 mile 4"
     assert field(embed, "Officer") == f"<@{OFFICER}>" and "sending" in field(embed, "Northca")
