@@ -14,6 +14,7 @@ from bot.dispatch.records import report_when
 from bot.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
 from bot.errors import InvalidInput
 from bot.interactions import answer, edit_answer, edit_message, has_any_role, post, require_guild
+from bot.links import Linkage
 from bot.northca.models import CreateSceneReportBody, CreateTicketBody
 from bot.timefmt import discord_ts, from_ms
 from cogs.dispatch import buttons
@@ -74,6 +75,9 @@ async def send_panic(interaction: discord.Interaction[Any], location: str | None
     bot = bot_of(interaction)
     guild_id = require_guild(interaction)
     channel_id = _channel(interaction, "alerts")
+    if await bot.links.linkage(guild_id) is Linkage.UNDECIDED:
+        # Recording may check the link live on Northca (slow when Northca is): acknowledge first.
+        await interaction.response.defer()
     panic = await bot.dispatcher.panic(guild_id, interaction.user.id, location)
     role_id = bot.settings.get(guild_id).responder_role_id
     ping = f"<@&{role_id}> " if role_id is not None else ""
@@ -152,6 +156,8 @@ async def create_call(interaction: discord.Interaction[NorthcaBot], **fields: st
     bot = interaction.client
     guild_id = require_guild(interaction)
     channel_id = _channel(interaction, "dispatch")
+    if await bot.links.linkage(guild_id) is Linkage.UNDECIDED:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the link may be checked live
     call = await bot.dispatcher.create_call(guild_id, interaction.user.id, **fields)
     target = bot.get_partial_messageable(channel_id, guild_id=guild_id)
     try:
