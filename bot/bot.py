@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.commands_sync import publish_if_changed
 from bot.config import Config
 from bot.demo import enable_demo_mark
+from bot.dispatch import DispatchService
 from bot.duty import DutyService
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
@@ -56,6 +57,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.leave",
     "cogs.roster",
     "cogs.settings",
+    "cogs.dispatch",
 )
 
 
@@ -295,6 +297,11 @@ class NorthcaBot(commands.Bot):
     def settings(self) -> SettingsService:
         """Per-guild settings (cached; `bot.settings.get(guild_id)` costs no database trip)."""
         return self.services.settings
+
+    @property
+    def dispatcher(self) -> DispatchService:
+        """`dispatch` is discord.py's event dispatch."""
+        return self.services.dispatch
 
     async def close(self) -> None:
         if self._shutting_down:

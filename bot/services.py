@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bot.activity_reports import ActivityReporter
 from bot.config import Config, ShiftConfig, StatusConfig
+from bot.dispatch import DispatchService, DispatchStore
 from bot.duty import DutyService, DutyStore
 from bot.events import EventHub
 from bot.leave import LeaveService, LeaveStore, LeaveWorker
@@ -56,6 +57,7 @@ class Services:
     leave: LeaveService
     leave_worker: LeaveWorker
     activity_reports: ActivityReporter
+    dispatch: DispatchService
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
 
@@ -137,6 +139,7 @@ def build_services(
     rosters = build_roster_service(db)
     # Sends nothing until the roster cog attaches its delivery (DMs need Discord).
     roster_reminders = RosterReminderWorker(rosters, settings.get)
+    dispatch = DispatchService(DispatchStore(db), links, profiles, unit_status, northca)
     return Services(
         events=events,
         links=links,
@@ -152,10 +155,11 @@ def build_services(
         roster_leave=leave,
         settings=settings,
         leave=leave,
+        dispatch=dispatch,
         leave_worker=leave_worker,
         activity_reports=reports,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[settings, links, worker, coalescer, unit_status, leave_worker, reports, roster_reminders],
+        background=[settings, links, worker, coalescer, unit_status, leave_worker, reports, roster_reminders, dispatch],
     )

@@ -16,10 +16,11 @@ from bot.errors import InvalidInput, NotLinked
 from bot.interactions import answer, edit_answer, edit_message, guarded, post, require_guild, require_manage_guild
 from bot.links import Linkage
 from bot.settings import SettingsChanged
-from bot.settings.records import TenCode
+from bot.settings.records import MAX_CODES, TenCode
 from bot.shifts import DutyChanged
 from bot.timefmt import discord_ts
 from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
+from cogs.dispatch.buttons import PanicButton
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def panel_view(codes: list[TenCode]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for code in codes:
         view.add_item(StatusButton(code.code, code.label, code.style))
+    if len(codes) < MAX_CODES:  # a panel holds 25 buttons: with 25 codes, /panic remains
+        view.add_item(PanicButton())
     return view
 
 

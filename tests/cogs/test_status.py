@@ -48,9 +48,20 @@ async def test_panel_lists_codes_with_one_button_each(start_bot, sandbox):
     h = await ready(start_bot, sandbox)
     panel = await post_panel(h)
     assert panel["flags"] == 0  # public, in the channel
-    assert [c["custom_id"] for row in panel["components"] for c in row["components"]] == [set_id(c) for c in CODES]
+    panic = "northca:dispatch:panic"
+    assert [c["custom_id"] for row in panel["components"] for c in row["components"]] == [
+        *(set_id(c) for c in CODES),
+        panic,
+    ]
     labels = [c["label"] for row in panel["components"] for c in row["components"]]
-    assert labels == ["10-8 In service", "10-6 Busy", "10-7 Out of service", "10-23 On scene", "10-97 En route"]
+    assert labels == [
+        "10-8 In service",
+        "10-6 Busy",
+        "10-7 Out of service",
+        "10-23 On scene",
+        "10-97 En route",
+        "10-33 Panic",
+    ]
     # The officer went 10-8 when their shift started.
     assert fields(panel["embeds"][0]) == {
         "10-8 · In service (1)": "`ADAM-12`",
@@ -218,7 +229,7 @@ async def test_status_set_command_and_its_autocomplete(start_bot, sandbox):
     shown = await h.slash("status show", member=OFFICER_M, guild_id=GUILD)
     assert shown.ephemeral and shown.content == "Your status: **10-97** En route (unit `ADAM-12`)."
     assert fields(shown.embeds[0])["10-97 · En route (1)"] == "`ADAM-12`"
-    assert shown.custom_ids == [set_id(c) for c in CODES]
+    assert shown.custom_ids == [*(set_id(c) for c in CODES), "northca:dispatch:panic"]
 
 
 async def test_northca_down_then_back_ends_with_the_latest_status(start_bot, sandbox):

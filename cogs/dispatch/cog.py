@@ -1,0 +1,78 @@
+"""/panic, /call create, /ticket, /report; dispatch outcomes edit the panic alerts and call cards."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.bot import NorthcaBot
+from bot.dispatch import DispatchOutcome
+from bot.interactions import require_guild
+from cogs.dispatch import flows
+from cogs.dispatch.modals import ReportModal, TicketModal
+
+
+class DispatchCog(commands.Cog):
+    call_group = app_commands.Group(name="call", description="Dispatch calls on Northca.", guild_only=True)
+
+    def __init__(self, bot: NorthcaBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.dispatcher.outcomes.subscribe(self.on_outcome)
+
+    async def cog_unload(self) -> None:
+        self.bot.dispatcher.outcomes.unsubscribe(self.on_outcome)
+
+    async def on_outcome(self, outcome: DispatchOutcome) -> None:
+        if outcome.kind == "panic":
+            await flows.refresh_alert(self.bot, outcome.guild_id, outcome.record_id)
+        elif outcome.kind == "call":
+            await flows.refresh_card(self.bot, outcome.guild_id, outcome.record_id)
+
+    @app_commands.command(name="panic", description="10-33: alert the responders (asks you to confirm).")
+    @app_commands.describe(location="Where you are (optional)")
+    @app_commands.guild_only()
+    async def panic(
+        self, interaction: discord.Interaction[NorthcaBot], location: app_commands.Range[str, 1, 70] | None = None
+    ) -> None:
+        await flows.ask_panic_confirm(interaction, location)
+
+    @call_group.command(name="create", description="Create a call on Northca and post its card.")
+    @app_commands.describe(
+        classification="What it is, for example 10-50 traffic collision",
+        description="What is known",
+        location="Where",
+        priority="For example P1",
+        call_type="For example police, fire, ems",
+    )
+    async def create(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        classification: app_commands.Range[str, 1, 100],
+        description: app_commands.Range[str, 1, 1000],
+        location: app_commands.Range[str, 1, 200],
+        priority: app_commands.Range[str, 1, 20],
+        call_type: app_commands.Range[str, 1, 40],
+    ) -> None:
+        await flows.create_call(
+            interaction,
+            classification=classification,
+            description=description,
+            location=location,
+            priority=priority,
+            call_type=call_type,
+        )
+
+    @app_commands.command(name="ticket", description="Write a ticket to Northca (opens a form).")
+    @app_commands.guild_only()
+    async def ticket(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        require_guild(interaction)
+        await interaction.response.send_modal(TicketModal())
+
+    @app_commands.command(name="report", description="Write a scene report to Northca (opens a form).")
+    @app_commands.guild_only()
+    async def report(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        require_guild(interaction)
+        await interaction.response.send_modal(ReportModal())

@@ -1,0 +1,287 @@
+"""What the dispatch commands and buttons do (shared by both): parse, check, one service call, render."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+
+from bot.bot import NorthcaBot, bot_of
+from bot.discord_text import fit
+from bot.dispatch.records import report_when
+from bot.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
+from bot.errors import InvalidInput
+from bot.interactions import answer, edit_answer, edit_message, has_any_role, post, require_guild
+from bot.links import Linkage
+from bot.northca.models import CreateSceneReportBody, CreateTicketBody
+from bot.timefmt import discord_ts, from_ms
+from cogs.dispatch import buttons
+from cogs.dispatch.embeds import call_embed, outbox_sentence, panic_embed
+
+log = logging.getLogger(__name__)
+
+SETTLE_WAIT = 2.0  # seconds a form's answer waits for Northca before saying "sending"
+
+
+def is_supervisor(interaction: discord.Interaction[Any]) -> bool:
+    """Manage Server, Administrator, or one of this guild's supervisor roles (read at every press)."""
+    settings = bot_of(interaction).settings.get(require_guild(interaction))
+    perms = interaction.permissions
+    return perms.manage_guild or perms.administrator or has_any_role(interaction, list(settings.supervisor_role_ids))
+
+
+def _channel(interaction: discord.Interaction[Any], kind: str) -> int:
+    settings = bot_of(interaction).settings.get(require_guild(interaction))
+    channel_id = settings.alerts_channel_id if kind == "alerts" else settings.dispatch_channel_id
+    if channel_id is None:
+        raise InvalidInput(
+            f"This server has no {kind} channel yet: an admin sets it with `/settings channel {kind}`."
+            " Nothing was sent."
+        )
+    return channel_id
+
+
+async def audit_line(interaction: discord.Interaction[Any], text: str) -> None:
+    """A supervisor's action on someone else's panic or call: a line in the shift log, when one is set."""
+    bot = bot_of(interaction)
+    guild_id = require_guild(interaction)
+    channel_id = bot.settings.get(guild_id).shift_log_channel_id
+    if channel_id is None:
+        return
+    target = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+    try:
+        await post(target, text, allowed_mentions=discord.AllowedMentions.none())
+    except discord.HTTPException as exc:
+        log.warning("audit line for guild %s not posted: %s", guild_id, exc)
+
+
+# --- panic --------------------------------------------------------------------------------
+
+
+async def ask_panic_confirm(interaction: discord.Interaction[Any], location: str | None) -> None:
+    require_guild(interaction)
+    _channel(interaction, "alerts")
+    where = f" at **{discord.utils.escape_markdown(location)}**" if location else ""
+    await answer(
+        interaction,
+        f"Send a **10-33 panic**{where}? Responders are pinged at once. Press the button to confirm.",
+        view=buttons.confirm_view(location),
+    )
+
+
+async def send_panic(interaction: discord.Interaction[Any], location: str | None) -> None:
+    bot = bot_of(interaction)
+    guild_id = require_guild(interaction)
+    channel_id = _channel(interaction, "alerts")
+    if await bot.links.linkage(guild_id) is Linkage.UNDECIDED:
+        # Recording may check the link live on Northca (slow when Northca is): acknowledge first.
+        await interaction.response.defer()
+    panic = await bot.dispatcher.panic(guild_id, interaction.user.id, location)
+    role_id = bot.settings.get(guild_id).responder_role_id
+    ping = f"<@&{role_id}> " if role_id is not None else ""
+    mentions = (
+        discord.AllowedMentions(everyone=False, users=False, replied_user=False, roles=[discord.Object(role_id)])
+        if role_id is not None
+        else discord.AllowedMentions.none()
+    )
+    content = f"{ping}**10-33 PANIC**: unit `{discord.utils.escape_markdown(panic.unit_id)}` needs help now."
+    target = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+    try:
+        message = await post(
+            target,
+            content,
+            embed=panic_embed(panic),
+            view=buttons.clear_view(panic.id, active=True),
+            allowed_mentions=mentions,
+        )
+    except discord.HTTPException as exc:
+        log.error("panic %s: the alert could not be posted in %s: %s", panic.id, channel_id, exc)
+        await edit_answer(
+            interaction,
+            f"Your panic is recorded and sent to Northca, but I could not post the alert in <#{channel_id}>"
+            " (check my permissions there). Call for help by radio.",
+            view=None,
+        )
+        return
+    await bot.dispatcher.set_alert(panic.id, channel_id, message.id)
+    latest = await bot.dispatcher.panic_record(guild_id, panic.id)
+    if latest is not None and latest.state != panic.state:  # Northca answered before the alert's id was stored
+        await refresh_alert(bot, guild_id, panic.id)
+    at = discord_ts(from_ms(panic.at_ms))
+    text = f"10-33 sent {at}: alert in <#{channel_id}>; Northca follows (shown on the alert)."
+    if role_id is None:
+        text += " No responder role is set (`/settings role responder`), so nobody was pinged."
+    await edit_answer(interaction, text, view=None)
+
+
+async def clear_panic(interaction: discord.Interaction[Any], panic_id: str) -> None:
+    bot = bot_of(interaction)
+    guild_id = require_guild(interaction)
+    panic = await bot.dispatcher.clear_panic(
+        guild_id, panic_id, interaction.user.id, supervisor=is_supervisor(interaction)
+    )
+    await edit_answer(interaction, embed=panic_embed(panic), view=buttons.clear_view(panic.id, active=False))
+    await answer(interaction, f"Panic of unit `{panic.unit_id}` cleared.")
+    if interaction.user.id != panic.member_id:
+        await audit_line(interaction, f"🛡️ <@{interaction.user.id}> cleared the 10-33 of <@{panic.member_id}>.")
+
+
+async def _edit_posted(
+    bot: NorthcaBot, guild_id: int, where: tuple[int | None, int | None], embed: discord.Embed, view: discord.ui.View
+) -> None:
+    """Bring a message the bot posted (a panic alert, a call card) up to date; a gone message is only logged."""
+    channel_id, message_id = where
+    if channel_id is None or message_id is None:
+        return
+    channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+    try:
+        await edit_message(channel.get_partial_message(message_id), embed=embed, view=view)
+    except discord.HTTPException as exc:
+        log.warning("could not update dispatch message %s: %s", message_id, exc)
+
+
+async def refresh_alert(bot: NorthcaBot, guild_id: int, panic_id: str) -> None:
+    panic = await bot.dispatcher.panic_record(guild_id, panic_id)
+    if panic is not None:
+        where = (panic.channel_id, panic.message_id)
+        await _edit_posted(bot, guild_id, where, panic_embed(panic), buttons.clear_view(panic.id, active=panic.active))
+
+
+# --- calls ----------------------------------------------------------------------------------
+
+
+async def create_call(interaction: discord.Interaction[NorthcaBot], **fields: str) -> None:
+    bot = interaction.client
+    guild_id = require_guild(interaction)
+    channel_id = _channel(interaction, "dispatch")
+    if await bot.links.linkage(guild_id) is Linkage.UNDECIDED:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the link may be checked live
+    call = await bot.dispatcher.create_call(guild_id, interaction.user.id, **fields)
+    target = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+    try:
+        message = await post(target, embed=call_embed(call), view=buttons.call_view(call.id))
+    except discord.HTTPException as exc:
+        log.warning("call %s: card not posted in %s: %s", call.id, channel_id, exc)
+        await answer(
+            interaction,
+            f"The call is recorded and goes to Northca, but I could not post its card in <#{channel_id}>:"
+            " give me View Channel, Send Messages and Embed Links there.",
+        )
+        return
+    await bot.dispatcher.set_card(call.id, channel_id, message.id)
+    # Northca may have answered before the card's id was stored: then the card catches up now.
+    if (await bot.dispatcher.call(guild_id, call.id)).create_state != call.create_state:
+        await refresh_card(bot, guild_id, call.id)
+    await answer(interaction, f"Call created: its card is in <#{channel_id}>.")
+
+
+async def refresh_card(bot: NorthcaBot, guild_id: int, call_id: str) -> None:
+    call = await bot.dispatcher.store.call(guild_id, call_id)
+    if call is not None:
+        where = (call.channel_id, call.message_id)
+        await _edit_posted(bot, guild_id, where, call_embed(call), buttons.call_view(call.id, closed=call.closed))
+
+
+async def call_action(bot: NorthcaBot, interaction: discord.Interaction[Any], action: str, call_id: str) -> None:
+    guild_id = require_guild(interaction)
+    svc = bot.dispatcher
+    member_id = interaction.user.id
+    if action == "report":
+        call = await svc.call(guild_id, call_id)
+        from cogs.dispatch.modals import ReportModal
+
+        await interaction.response.send_modal(ReportModal(call.id))
+        return
+    if action == "attach":
+        call = await svc.attach(guild_id, call_id, member_id)
+        said = "Your unit is attached to this call."
+    elif action == "detach":
+        call = await svc.detach(guild_id, call_id, member_id)
+        said = "Your unit is detached from this call."
+    elif action == "enroute":
+        call = await svc.attach(guild_id, call_id, member_id, code=EN_ROUTE_CODE)
+        said = f"You are en route ({EN_ROUTE_CODE})."
+    elif action == "onscene":
+        call = await svc.attach(guild_id, call_id, member_id, code=ON_SCENE_CODE)
+        said = f"You are on scene ({ON_SCENE_CODE})."
+    else:
+        call = await svc.close_call(guild_id, call_id, member_id, supervisor=is_supervisor(interaction))
+        said = "Call closed."
+        if member_id != call.creator_id:
+            title = discord.utils.escape_markdown(call.classification)
+            await audit_line(interaction, f"🛡️ <@{member_id}> closed the call “{title}” of <@{call.creator_id}>.")
+    # The newest state, whoever pressed last: the card never goes back to an older one.
+    call = await svc.call(guild_id, call.id)
+    await edit_answer(interaction, embed=call_embed(call), view=buttons.call_view(call.id, closed=call.closed))
+    await answer(interaction, said)
+
+
+# --- tickets and reports --------------------------------------------------------------------
+
+
+async def submit_ticket(interaction: discord.Interaction[Any], title: str, description: str, priority: str) -> None:
+    bot = bot_of(interaction)
+    guild_id = require_guild(interaction)
+    name, badge, callsign = await bot.dispatcher.officer(guild_id, interaction.user.id, interaction.user.display_name)
+    body = CreateTicketBody(
+        title=title.strip(),
+        description=description.strip(),
+        priority=priority.strip() or None,
+        officer_name=name,
+        officer_badge=badge or None,
+        officer_callsign=callsign or None,
+    )
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    record_id = await bot.dispatcher.create_ticket(guild_id, interaction.user.id, body)
+    entry = await bot.dispatcher.wait_settled(record_id, SETTLE_WAIT)
+    lines = [
+        f"**Ticket** {discord.utils.escape_markdown(body.title or '')}",
+        f"Officer: {discord.utils.escape_markdown(name)} · badge {badge or '—'} · unit {callsign or '—'}",
+        f"Priority: {body.priority or '—'}",
+        f"Northca: {outbox_sentence(entry.state if entry else None)}",
+        f"Id: `{record_id}`",
+    ]
+    await edit_answer(interaction, "\n".join(lines))
+
+
+async def submit_report(
+    interaction: discord.Interaction[Any],
+    call_id: str | None,
+    title: str,
+    description: str,
+    location: str,
+    when: str,
+) -> None:
+    bot = bot_of(interaction)
+    guild_id = require_guild(interaction)
+    try:
+        date, time = report_when(when, bot.settings.get(guild_id).timezone, datetime.now(UTC))
+    except InvalidInput as exc:
+        # What they typed comes back, so nothing is lost: the form can be filled in again from it.
+        typed = f"**{title}**\n{description}\n{location}"
+        raise InvalidInput(f"{exc.message} Nothing was sent. What you wrote:\n{fit(typed, 1500)}") from None
+    name, badge, _ = await bot.dispatcher.officer(guild_id, interaction.user.id, interaction.user.display_name)
+    body = CreateSceneReportBody(
+        title=title.strip(),
+        description=description.strip(),
+        location=location.strip() or None,
+        date=date or None,
+        time=time or None,
+        officer_name=name,
+        officer_badge=badge or None,
+        dispatch_call_id=call_id,
+    )
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    record_id = await bot.dispatcher.create_report(guild_id, interaction.user.id, body)
+    entry = await bot.dispatcher.wait_settled(record_id, SETTLE_WAIT)
+    lines = [
+        f"**Scene report** {discord.utils.escape_markdown(body.title or '')}",
+        f"Officer: {discord.utils.escape_markdown(name)} · badge {badge or '—'}",
+        f"Location: {discord.utils.escape_markdown(body.location or '—')} · {date} {time}",
+    ]
+    if call_id:
+        lines.append(f"Linked to call `{call_id}`")
+    lines += [f"Northca: {outbox_sentence(entry.state if entry else None)}", f"Id: `{record_id}`"]
+    await edit_answer(interaction, "\n".join(lines))

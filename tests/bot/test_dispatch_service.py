@@ -1,0 +1,97 @@
+"""The dispatch rules without Discord: the service built as the bot builds it, a real SQLite file and the
+sandbox over loopback; the outbox is driven pass by pass (`process_due`) instead of by its background loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.dispatch import DispatchService
+from bot.dispatch.records import report_when
+from bot.errors import InvalidInput
+from bot.northca.models import CreateTicketBody
+from bot.services import build_services
+from tests.helpers import GUILD, MDT, OFFICER, link_guild_in, make_config
+
+pytestmark = pytest.mark.asyncio
+
+
+async def service(db, db_path, sandbox, client, officers: int = 1) -> DispatchService:
+    await link_guild_in(db, sandbox)
+    services = build_services(make_config(sandbox, db_path), db, client)
+    for i in range(officers):
+        await services.profiles.update(GUILD, OFFICER + i, callsign=f"UNIT-{i}")
+    return services.dispatch
+
+
+def patches(sandbox) -> list[dict]:
+    return [json.loads(r.body) for r in sandbox.requests if r.method == "PATCH"]
+
+
+async def new_call(svc: DispatchService) -> str:
+    call = await svc.create_call(
+        GUILD, OFFICER, classification="10-50", description="collision", location="Main", priority="P1", call_type="x"
+    )
+    assert await svc.process_due() == 1
+    return call.id
+
+
+async def test_twenty_concurrent_attaches_all_end_in_units_assigned(db, db_path, sandbox, client):
+    svc = await service(db, db_path, sandbox, client, officers=20)
+    call_id = await new_call(svc)
+
+    await asyncio.gather(*(svc.attach(GUILD, call_id, OFFICER + i) for i in range(20)))
+    await svc.process_due()
+
+    expected = sorted(f"UNIT-{i}" for i in range(20))
+    assert sorted((await svc.call(GUILD, call_id)).units) == expected
+    assert sorted(sandbox.calls(MDT)[0]["units_assigned"]) == expected
+    assert (await svc.call(GUILD, call_id)).synced
+
+
+async def test_a_later_change_supersedes_an_unsent_one(db, db_path, sandbox, client):
+    svc = await service(db, db_path, sandbox, client)
+    call_id = await new_call(svc)
+
+    await svc.attach(GUILD, call_id, OFFICER)
+    await svc.detach(GUILD, call_id, OFFICER)
+    await svc.process_due()
+
+    # One PATCH, with the newest full state; the attach in between was never sent on its own.
+    assert [p["units_assigned"] for p in patches(sandbox)] == [[]]
+    assert sandbox.calls(MDT)[0]["units_assigned"] == []
+
+
+async def test_a_refused_ticket_is_failed_and_never_sent_again(db, db_path, sandbox, client):
+    svc = await service(db, db_path, sandbox, client)
+    sandbox.faults.add("error", times=1, path="/tickets$", status=400, message="Invalid title")
+    record_id = await svc.create_ticket(GUILD, OFFICER, CreateTicketBody(title="t", description="d"))
+    await svc.process_due()
+    entry = await svc.entry(record_id)
+    assert entry is not None and (entry.state, entry.error) == ("failed", "Invalid title")
+    assert await svc.process_due() == 0
+    assert sandbox.dispatch_records("tickets", MDT) == []
+
+
+async def test_a_ticket_whose_first_answer_was_lost_is_sent_again_with_the_same_id_only(db, db_path, sandbox, client):
+    svc = await service(db, db_path, sandbox, client)
+    sandbox.faults.add("500", times=1, path="/tickets$")  # refused before writing: the retry writes it
+    svc.retry_base_ms = 0
+    record_id = await svc.create_ticket(GUILD, OFFICER, CreateTicketBody(title="t", description="d"))
+    await svc.process_due()
+    assert (await svc.entry(record_id)).state == "pending"  # type: ignore[union-attr]
+    await svc.process_due()
+    assert (await svc.entry(record_id)).state == "sent"  # type: ignore[union-attr]
+    assert [t["id"] for t in sandbox.dispatch_records("tickets", MDT)] == [record_id]
+
+
+async def test_a_blank_report_date_is_now_in_the_guilds_time_zone():
+    now = datetime(2026, 11, 29, 3, 5, tzinfo=UTC)
+    assert report_when("", "America/New_York", now) == ("2026-11-28", "22:05")
+    assert report_when("2026-02-03 7:09", "UTC", now) == ("2026-02-03", "07:09")
+    for bad in ("2026-02-30", "2026-01-01 24:00", "soon"):
+        with pytest.raises(InvalidInput):
+            report_when(bad, "UTC", now)

@@ -1,0 +1,319 @@
+"""Dispatch from Discord (/panic, call cards, /ticket, /report) driven as Discord would, against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from tests.dispatch_helpers import (
+    ALERTS,
+    DISPATCH,
+    RESPONDER,
+    SHIFT_LOG,
+    SUPERVISOR_ROLE,
+    add_dispatch_guild,
+    body,
+    card_edit,
+    created,
+    dispatch_ready,
+    field,
+    posts_in,
+)
+from tests.harness import builders
+from tests.helpers import ADMIN, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, post_panel, until
+
+pytestmark = pytest.mark.asyncio
+
+OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other", nick="Ofc. Other")
+THIRD = 666666666666666666
+THIRD_M = builders.member(THIRD, permissions=MEMBER_PERMS, username="third")
+
+
+async def press_panic(h, member=OFFICER_M, location="Route 68 mile 4"):
+    ask = await h.slash("panic", member=member, guild_id=GUILD, location=location)
+    assert ask.ephemeral
+    [confirm] = [c for c in ask.custom_ids if c.startswith("northca:dispatch:panic-ok:")]
+    return await h.click(confirm, member=member, message=ask)
+
+
+def create_call(h, member=OFFICER_M):
+    return h.slash(
+        "call create",
+        member=member,
+        guild_id=GUILD,
+        classification="10-50 collision",
+        description="Two cars, one on its roof",
+        location="Main St / 5th",
+        priority="P1",
+        call_type="police",
+    )
+
+
+async def new_call(h, member=OFFICER_M):
+    reply = await create_call(h, member)
+    assert reply.ephemeral and f"<#{DISPATCH}>" in reply.content, reply.content
+    [card] = posts_in(h, DISPATCH)
+    call_id = card.response["embeds"][0]["footer"]["text"].removeprefix("Call ")
+    return card.response, call_id
+
+
+async def test_panic_alert_goes_out_at_once_while_northca_is_down_and_the_outcome_is_edited_after_recovery(
+    start_bot, sandbox
+):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    sandbox.faults.add("500", times=1000, path="/panic$")
+
+    done = await press_panic(h)
+
+    # The alert is out although Northca answers nothing but errors.
+    [alert] = posts_in(h, ALERTS)
+    assert alert.json["content"].startswith(f"<@&{RESPONDER}> **10-33 PANIC**")
+    # Only the responder role may be pinged: no @everyone, no users, no other role.
+    assert alert.json["allowed_mentions"] == {"parse": [], "roles": [RESPONDER]}
+    embed = alert.json["embeds"][0]
+    assert field(embed, "Unit") == "`ADAM-12`" and field(embed, "Location") == "Route 68 mile 4"
+    assert field(embed, "Officer") == f"<@{OFFICER}>" and "sending" in field(embed, "Northca")
+    final = await done.final()
+    assert "10-33 sent" in final.content
+    assert sandbox.panics(MDT) == []
+    # Northca comes back: the retried panic lands and the alert says so.
+    await until(lambda: len([r for r in sandbox.requests if r.path.endswith("/panic")]) >= 2, 10, "a retry")
+    sandbox.faults.clear()
+    await card_edit(h, alert.response["id"], lambda e: "on Northca" in field(e, "Northca"))
+    [panic] = sandbox.panics(MDT)
+    assert (panic["unit_id"], panic["address"]) == ("ADAM-12", "Route 68 mile 4")
+
+
+async def test_panic_without_an_alerts_channel_says_to_set_it_and_sends_nothing(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await h.bot.settings.set_channel(GUILD, 1, "alerts", None)
+    reply = await h.slash("panic", member=OFFICER_M, guild_id=GUILD)
+    assert reply.ephemeral and "/settings channel alerts" in reply.content
+    assert posts_in(h, ALERTS) == [] and sandbox.panics(MDT) == []
+
+
+async def test_second_panic_within_the_cooldown_is_refused(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await (await press_panic(h)).final()
+    again = await press_panic(h)
+    assert again.ephemeral and "moments ago" in (await again.final()).content
+    assert len(posts_in(h, ALERTS)) == 1
+
+
+async def test_panic_clear_by_another_officer_is_refused_and_by_the_officer_works(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12", OTHER: "ADAM-13"})
+    await (await press_panic(h)).final()
+    [alert] = posts_in(h, ALERTS)
+    [clear] = [c for c in alert.response["components"][0]["components"] if "panic-clear" in c["custom_id"]]
+    refused = await h.click(clear["custom_id"], member=OTHER_M, message=alert.response)
+    assert refused.ephemeral and "Only the officer who pressed panic or a supervisor" in refused.content
+    cleared = await h.click(clear["custom_id"], member=OFFICER_M, message=alert.response)
+    assert cleared.callback_type == 7
+    assert cleared.embeds[0]["title"] == "10-33 PANIC (cleared)"
+
+
+async def test_two_officers_pressing_attach_at_once_both_end_in_units_assigned(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12", OTHER: "ADAM-13"})
+    card, call_id = await new_call(h)
+    await until(lambda: len(sandbox.calls(MDT)) == 1, 10, "the call on Northca")
+    attach = f"northca:dispatch:call:attach:{call_id}"
+
+    first, second = await asyncio.gather(
+        h.click(attach, member=OFFICER_M, message=card), h.click(attach, member=OTHER_M, message=card)
+    )
+
+    assert first.callback_type == 7 and second.callback_type == 7
+    await until(
+        lambda: sorted(sandbox.calls(MDT)[0]["units_assigned"] or []) == ["ADAM-12", "ADAM-13"], 10, "both units"
+    )
+    call = await h.bot.dispatcher.call(GUILD, call_id)
+    assert sorted(call.units) == ["ADAM-12", "ADAM-13"]
+    await card_edit(h, card["id"], lambda e: field(e, "Units assigned") == "`ADAM-12`, `ADAM-13`")
+
+
+async def test_call_card_buttons_work_after_a_restart(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    card, call_id = await new_call(h)
+    await h.bot.close()
+
+    h2 = await start_bot()
+    reply = await h2.click(f"northca:dispatch:call:onscene:{call_id}", member=OFFICER_M, message=card)
+
+    assert reply.callback_type == 7 and field(reply.embeds[0], "Units assigned") == "`ADAM-12`"
+    await until(lambda: (sandbox.calls(MDT) or [{}])[0].get("units_assigned") == ["ADAM-12"], 10, "the PATCH")
+    assert (await h2.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-23"  # type: ignore[union-attr]
+
+
+async def test_close_by_a_non_creator_non_supervisor_is_refused_and_nothing_changes(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12", OTHER: "ADAM-13"})
+    card, call_id = await new_call(h)
+    close = f"northca:dispatch:call:close:{call_id}"
+    refused = await h.click(close, member=OTHER_M, message=card)
+    assert refused.ephemeral and "created this call or a supervisor" in refused.content
+    assert not (await h.bot.dispatcher.call(GUILD, call_id)).closed
+    closed = await h.click(close, member=OFFICER_M, message=card)
+    assert closed.callback_type == 7 and closed.components == []
+    call = await h.bot.dispatcher.call(GUILD, call_id)
+    assert call.closed and call.closed_by == OFFICER
+    assert posts_in(h, SHIFT_LOG) == []  # the creator closing their own call is not a supervisor action
+    await until(lambda: (sandbox.calls(MDT) or [{}])[0].get("status") == "closed", 10, "closed on Northca")
+
+
+async def test_call_create_without_a_dispatch_channel_says_to_set_it(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await h.bot.settings.set_channel(GUILD, 1, "dispatch", None)
+    reply = await create_call(h)
+    assert reply.ephemeral and "/settings channel dispatch" in reply.content
+    assert created(sandbox, "calls") == []
+
+
+async def test_ticket_form_writes_once_with_the_officer_from_the_profile(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    form = await h.slash("ticket", member=OFFICER_M, guild_id=GUILD)
+    assert form.modal is not None and len(form.modal["components"]) <= 5
+    done = await (
+        await h.submit_modal(
+            form, {"Title": "Speeding", "Description": "80 in a 35", "Priority (optional)": "low"}, member=OFFICER_M
+        )
+    ).final()
+    assert "**Ticket** Speeding" in done.content and "on Northca" in done.content
+    [post] = created(sandbox, "tickets")
+    sent = body(post)
+    assert (sent["officer_name"], sent["officer_badge"], sent["officer_callsign"]) == ("Ofc ADAM-12", "512", "ADAM-12")
+    assert re.fullmatch(r"[0-9a-f-]{36}", sent["id"]) and sent["id"] in done.content
+
+
+async def test_ticket_under_commit_then_500_is_written_once_and_shown_unconfirmed(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    sandbox.faults.add("commit_then_500", times=1, path="/tickets$")
+    form = await h.slash("ticket", member=OFFICER_M, guild_id=GUILD)
+    await (await h.submit_modal(form, {"Title": "Parking", "Description": "Hydrant"}, member=OFFICER_M)).final()
+    [record_id] = [e.id for e in [await _only_entry(h)]]
+    entry = await h.bot.dispatcher.wait_settled(record_id, 10)
+    assert entry is not None and entry.state == "unconfirmed"
+    posts = created(sandbox, "tickets")
+    # Retried with the same id only (refused as a duplicate), never under a new one: one ticket exists.
+    assert len(posts) == 2 and {body(p)["id"] for p in posts} == {record_id}
+    assert len(sandbox.dispatch_records("tickets", MDT)) == 1
+    assert (await h.bot.dispatcher.process_due()) == 0  # nothing is sent again
+
+
+async def _only_entry(h):
+    rows = await h.bot.db.fetchall("SELECT id FROM dispatch_outbox WHERE kind = 'ticket'")
+    assert len(rows) == 1
+    return await h.bot.dispatcher.entry(rows[0]["id"])
+
+
+async def test_report_from_the_call_card_is_linked_to_the_call(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    card, call_id = await new_call(h)
+    form = await h.click(f"northca:dispatch:call:report:{call_id}", member=OFFICER_M, message=card)
+    assert form.modal is not None
+    assert all(len(c["components"][0]["label"]) <= 45 for c in form.modal["components"])
+    done = await (
+        await h.submit_modal(
+            form, {"Title": "Collision", "What happened": "Two cars", "Location": "Main St"}, member=OFFICER_M
+        )
+    ).final()
+    assert f"Linked to call `{call_id}`" in done.content
+    await until(lambda: len(sandbox.dispatch_records("scene_reports", MDT)) == 1, 10, "the report")
+    [report] = sandbox.dispatch_records("scene_reports", MDT)
+    assert (report["dispatch_call_id"], report["officer_name"]) == (call_id, "Ofc ADAM-12")
+
+
+async def test_dispatch_in_two_guilds_is_isolated(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    card, call_id = await new_call(h)
+    other_guild = 121212121212121212
+    h.add_guild(other_guild, name="Other", owner_id=OTHER)
+    reply = await h.click(
+        f"northca:dispatch:call:attach:{call_id}", member=OFFICER_M, message=card, guild_id=other_guild
+    )
+    assert reply.ephemeral and "not known on this server" in reply.content
+    assert (await h.bot.dispatcher.call(GUILD, call_id)).units == ()
+
+
+async def test_panic_button_on_a_status_panel_asks_to_confirm_then_marks_the_unit_10_33(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await h.bot.settings.add_code(GUILD, ADMIN, "10-33", "Emergency", "danger")
+    panel = await post_panel(h)
+
+    ask = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
+
+    # One press sends nothing: it asks to confirm.
+    assert ask.ephemeral and "Press the button to confirm" in ask.content and posts_in(h, ALERTS) == []
+    done = await h.click("northca:dispatch:panic-ok:", member=OFFICER_M, message=ask)
+    assert "10-33 sent" in (await done.final()).content
+    [alert] = posts_in(h, ALERTS)
+    assert field(alert.json["embeds"][0], "Location") == "not given"
+    assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-33"  # type: ignore[union-attr]
+    await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
+    assert sandbox.panics(MDT)[0]["address"] is None
+
+
+async def test_supervisor_clears_another_officers_panic_after_a_restart(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await (await press_panic(h)).final()
+    [alert] = posts_in(h, ALERTS)
+    await h.bot.close()
+
+    h2 = await start_bot()
+    add_dispatch_guild(h2)
+    supervisor = builders.member(THIRD, permissions=MEMBER_PERMS, username="sgt", roles=[SUPERVISOR_ROLE])
+    clear = next(c["custom_id"] for c in alert.response["components"][0]["components"])
+    cleared = await h2.click(clear, member=supervisor, message=alert.response)
+
+    assert cleared.callback_type == 7 and cleared.embeds[0]["title"] == "10-33 PANIC (cleared)"
+    assert field(cleared.embeds[0], "Cleared").startswith(f"by <@{THIRD}>")
+    await until(lambda: posts_in(h2, SHIFT_LOG), 10, "the audit line")
+    [line] = posts_in(h2, SHIFT_LOG)
+    assert line.json["content"] == f"🛡️ <@{THIRD}> cleared the 10-33 of <@{OFFICER}>."
+    assert (await h2.bot.dispatcher.panic_record(GUILD, clear.rsplit(":", 1)[1])).cleared_by == THIRD  # type: ignore[union-attr]
+
+
+async def test_call_under_commit_then_500_is_created_once_shown_unconfirmed_and_still_patched(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    sandbox.faults.add("commit_then_500", times=1, path="/calls$")
+    card, call_id = await new_call(h)
+
+    await card_edit(h, card["id"], lambda e: "unconfirmed" in field(e, "Northca"))
+    posts = created(sandbox, "calls")
+    assert len(posts) == 2 and {body(p)["id"] for p in posts} == {call_id}
+    assert [c["id"] for c in sandbox.calls(MDT)] == [call_id]
+    # The call Northca may have is the one the card drives: an Attach reaches it, nothing new is created.
+    await h.click(f"northca:dispatch:call:attach:{call_id}", member=OFFICER_M, message=card)
+    await until(lambda: sandbox.calls(MDT)[0]["units_assigned"] == ["ADAM-12"], 10, "the PATCH")
+    assert len(created(sandbox, "calls")) == 2
+
+
+async def test_report_with_a_bad_date_is_refused_with_what_was_typed_and_nothing_sent(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    form = await h.slash("report", member=OFFICER_M, guild_id=GUILD)
+    values = {"Title": "Fire", "What happened": "Kitchen fire, contained", "Location": "Elm St"}
+    when = next(c["components"][0]["label"] for c in form.modal["components"] if "Date" in c["components"][0]["label"])
+    refused = await h.submit_modal(form, {**values, when: "yesterday"}, member=OFFICER_M)
+    assert refused.ephemeral and "YYYY-MM-DD HH:MM" in refused.content
+    assert "Kitchen fire, contained" in refused.content  # nothing typed is lost
+    assert created(sandbox, "scene-reports") == []
+    done = await (await h.submit_modal(form, {**values, when: "2026-11-28 21:30"}, member=OFFICER_M)).final()
+    assert "2026-11-28 21:30" in done.content
+    [sent] = created(sandbox, "scene-reports")
+    assert (body(sent)["date"], body(sent)["time"], body(sent)["dispatch_call_id"]) == ("2026-11-28", "21:30", None)
