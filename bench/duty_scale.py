@@ -129,7 +129,8 @@ async def _timed(call: Awaitable[object]) -> float:
 async def explain(db: Database, duty: DutyService, now: int, tz: ZoneInfo) -> None:
     """The plan of every statement the leaderboard runs (last week, all time): each on an index of the guild."""
     statements: list[str] = []
-    async with db.transaction() as conn:  # the trace sees the statements of this transaction only
+    async with db.transaction():  # the trace sees the statements of this transaction only
+        conn = db.conn
         await conn.set_trace_callback(statements.append)
         for choice in ("last_week", "all_time"):
             await duty.leaderboard(GUILD, period_for(choice, now, tz, 6), now=now)

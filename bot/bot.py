@@ -91,7 +91,7 @@ class NorthcaBot(commands.Bot):
         # Epoch ms for scheduled work (activity reports, leave); tests pass one they move.
         self.clock = clock
         self.extension_names = extensions
-        self.db = Database(config.database.path)
+        self.db = Database(config.database.target)
         self.session: aiohttp.ClientSession | None = None
         self.sandbox: NorthcaSandbox | None = None
         self.northca: NorthcaClient | None = None
@@ -154,7 +154,7 @@ class NorthcaBot(commands.Bot):
         self.add_service(self.health)
         for service in self._services:
             await service.start()
-        log.info("started: database %s open, %d background services running", self.db.path, len(self._services))
+        log.info("started: database %s open, %d background services running", self.db.where, len(self._services))
         await publish_if_changed(self.tree, self.db, self.config.discord.dev_guild_id)
         if self.application_id is not None:
             log.info("invite the bot with: %s", invite_url(self.application_id))
@@ -181,7 +181,9 @@ class NorthcaBot(commands.Bot):
         # No partner key: run against the local sandbox, in-process, on loopback, with the documented
         # sandbox key (loopback only; README shows how to curl it).
         section = self.config.sandbox
-        state_path = section.db_path if section.db_path is not None else sandbox_state_path(self.config.database.path)
+        # Beside the SQLite file by default; on PostgreSQL there is no file to sit beside: in memory unless set.
+        default_path = ":memory:" if self.config.database.url else sandbox_state_path(self.config.database.path)
+        state_path = section.db_path if section.db_path is not None else default_path
         try:
             self.sandbox = NorthcaSandbox(
                 SandboxConfig(

@@ -60,14 +60,14 @@ async def check_northca(config: Config) -> Check:
 
 
 async def check_database(config: Config) -> Check:
-    db = Database(config.database.path)
+    db = Database(config.database.target)
     try:
         await open_database(db)
     except StartupError as exc:
         return False, f"Database: {exc}"
     finally:
         await db.close()
-    return True, f"Database: OK, {config.database.path} opens and is writable."
+    return True, f"Database: OK, {config.database.where} opens and is writable."
 
 
 async def check_online(config: Config) -> list[Check]:

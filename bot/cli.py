@@ -31,7 +31,7 @@ def _load(path: str, *, require_token: bool = True) -> Config:
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
     where = "the LOCAL sandbox (no partner key set)" if config.uses_sandbox else config.northca.base_url
-    print(f"{args.config}: OK. Northca: {where}. Database: {config.database.path}.")
+    print(f"{args.config}: OK. Northca: {where}. Database: {config.database.where}.")
     if not args.online:
         return 0
     from bot.checks import check_online

@@ -1,10 +1,10 @@
 """Typed configuration: a TOML file read into pydantic models.
 
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
-`NORTHCA_PARTNER_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`), the database path
-from `NORTHCA_BOT_DB` and the health port from `NORTHCA_BOT_HEALTH_PORT`; with the token in the environment the
-file is optional. Every problem is reported as one readable line naming
-the key; values are never echoed, so a secret cannot leak through an error.
+`NORTHCA_PARTNER_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`), the database
+path from `NORTHCA_BOT_DB` (a PostgreSQL URL from `NORTHCA_BOT_DATABASE_URL`) and the health port from
+`NORTHCA_BOT_HEALTH_PORT`; with the token in the environment the file is optional. Every problem is
+reported as one readable line naming the key; values are never echoed, so a secret cannot leak through an error.
 """
 
 from __future__ import annotations
@@ -64,6 +64,30 @@ class NorthcaConfig(_Section):
 
 class DatabaseConfig(_Section):
     path: str = "data/northca-bot.sqlite3"
+    # PostgreSQL instead of the SQLite file at `path`: postgresql://user:password@host:port/dbname.
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_postgresql(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "must be a PostgreSQL URL (postgresql://user:password@host:5432/dbname), "
+                "or remove it to use the SQLite file at [database] path"
+            )
+        return value
+
+    @property
+    def target(self) -> str:
+        """What Database opens: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.url or self.path
+
+    @property
+    def where(self) -> str:
+        """The database for messages: the file, or the URL without its password."""
+        from bot.storage import redact_url
+
+        return redact_url(self.url) if self.url else self.path
 
 
 class ShiftConfig(_Section):
@@ -219,6 +243,9 @@ def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None, *, 
     if env.get("NORTHCA_BOT_DB"):
         # Lets a container keep its SQLite file on a volume whatever the mounted config says.
         data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]
+    if env.get("NORTHCA_BOT_DATABASE_URL"):
+        # PostgreSQL (and its password) from the environment rather than the file.
+        data.setdefault("database", {})["url"] = env["NORTHCA_BOT_DATABASE_URL"]
     if env.get("NORTHCA_BOT_HEALTH_PORT"):
         data.setdefault("health", {})["port"] = env["NORTHCA_BOT_HEALTH_PORT"]
     try:

@@ -107,7 +107,7 @@ def validate_mdt_id(raw: str | None) -> str:
 
 
 # The condition every change of a stored link carries: still the same request of the same MDT.
-_SAME_REQUEST = "guild_id = ? AND request_id IS ? AND mdt_id = ?"
+_SAME_REQUEST = "guild_id = ? AND request_id IS NOT DISTINCT FROM ? AND mdt_id = ?"
 
 
 def _required_time(stored: str) -> datetime:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, fields
 
 from bot.errors import Conflict, InvalidInput
 from bot.sanitize import northca_text
-from bot.storage import Database
+from bot.storage import INTEGRITY_ERRORS, Database
 from bot.timefmt import to_iso, utcnow
 
 CALLSIGN_MAX = 16
@@ -87,7 +86,7 @@ class ProfileStore:
             written = await self.db.execute(
                 "INSERT INTO officer_profiles"
                 " (guild_id, member_id, callsign, badge, rank, department, name, updated_at)"
-                " SELECT ?,?,?,?,?,?,?,? WHERE ?3 IS NULL"
+                " SELECT ?,?,?,?,?,?,?,? WHERE CAST(?3 AS TEXT) IS NULL"
                 " OR NOT EXISTS (SELECT 1 FROM shifts s WHERE s.guild_id = ?1"
                 " AND s.callsign = ?3 AND s.member_id != ?2 AND s.ended_ms IS NULL)"
                 " ON CONFLICT (guild_id, member_id) DO UPDATE SET callsign=excluded.callsign,"
@@ -104,7 +103,7 @@ class ProfileStore:
                     to_iso(utcnow()),
                 ),
             )
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:
             written = 0
         if written == 0:
             raise Conflict(f"Callsign `{callsign}` is already used by another officer in this server.")
@@ -112,7 +111,7 @@ class ProfileStore:
             # An open shift on the profile's callsign follows it (a shift's own callsign stays).
             await self.db.execute(
                 "UPDATE shifts SET callsign = ? WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL"
-                " AND callsign IS ?",
+                " AND callsign IS NOT DISTINCT FROM ?",
                 (callsign, guild_id, member_id, current.callsign),
             )
         return await self.get(guild_id, member_id)

@@ -3,12 +3,16 @@ and each local problem is named in one line with its path or port and what to do
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from bot.storage import Database
+import asyncpg
+
+from bot.storage import DATABASE_ERRORS, Database
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +73,40 @@ def _explain_sqlite_error(path: str, exc: sqlite3.Error) -> str:
     return f"Cannot use the database file {path} ({type(exc).__name__}: {exc}): {_database_hint()}."
 
 
+def _explain_postgresql_error(db: Database, exc: BaseException) -> str:
+    """One line naming the server (never the password) and what to do."""
+    url = urlsplit(db.path)
+    server = f"{url.hostname or 'localhost'}:{url.port or 5432}"
+    name = (url.path or "/").lstrip("/") or "(the user's default database)"
+    text = str(exc).replace(db.path, db.where)
+    if isinstance(exc, asyncpg.InvalidPasswordError):
+        return (
+            f"PostgreSQL at {server} refused the user {url.username!r} (wrong password or no access): "
+            "fix the user and password in [database] url (or NORTHCA_BOT_DATABASE_URL)."
+        )
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"PostgreSQL at {server} has no database {name!r}: create it (createdb {name}) or fix [database] url."
+    if isinstance(exc, (OSError, asyncio.TimeoutError)):
+        return (
+            f"PostgreSQL at {server} is unreachable ({type(exc).__name__}: {text}): start the server, "
+            "or fix the host and port in [database] url (or NORTHCA_BOT_DATABASE_URL)."
+        )
+    return f"Cannot use PostgreSQL at {server}, database {name!r} ({type(exc).__name__}: {text}): fix [database] url."
+
+
+# What opening PostgreSQL can raise: the network, its own errors.
+_POSTGRESQL_OPEN_ERRORS: tuple[type[Exception], ...] = (OSError, asyncio.TimeoutError, *DATABASE_ERRORS)
+
+
 async def open_database(db: Database) -> None:
     """Open, migrate and write-probe the database; any problem becomes a one-line StartupError."""
+    if db.engine == "postgresql":
+        try:
+            await db.open()
+        except _POSTGRESQL_OPEN_ERRORS as exc:
+            await db.close()
+            raise StartupError(_explain_postgresql_error(db, exc)) from None
+        return
     check_database_path(db.path)
     try:
         await db.open()

@@ -8,7 +8,7 @@ project's copy of the spec when the test ends.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from bot.storage import Database
 from bot.timefmt import now_ms
 from tests.harness import FakeDiscord, Harness
 from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, BotStarter, link_guild_in, make_config
+from tests.postgres import PostgresServer, start_server, wants_postgresql
 from tests.spec import validate_request
 
 
@@ -59,14 +60,40 @@ def _log_everything(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): tests a property of the SQLite file itself; left out of the PostgreSQL pass"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, the SQLite-only tests are deselected (each names its reason)."""
+    if not wants_postgresql():
+        return
+    kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The PostgreSQL pass's server, started once per session (tests/postgres.py)."""
+    yield from start_server()
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "bot.sqlite3"
+async def db_path(tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """Where the bot's database lives: a SQLite file, or (NORTHCA_TEST_DB=postgresql) the URL of a fresh
+    PostgreSQL database of this test's own."""
+    if not wants_postgresql():
+        return tmp_path / "bot.sqlite3"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return await server.fresh_database()
 
 
 @pytest.fixture
 async def db(db_path: Path) -> AsyncIterator[Database]:
-    """The bot's database, opened (migrated) on a real SQLite file, for tests without Discord."""
+    """The bot's database, opened (migrated) on a real SQLite file (or PostgreSQL), for tests without Discord."""
     database = Database(db_path)
     await database.open()
     yield database

@@ -49,12 +49,17 @@ BotStarter = Callable[..., Awaitable[Harness]]
 # --- configs and links ----------------------------------------------------------------------
 
 
-def make_config(sandbox: NorthcaSandbox, db_path: Path, **sections: dict[str, Any]) -> Config:
+def database_section(db_path: Path | str) -> dict[str, str]:
+    """[database] for the `db_path` fixture: a SQLite file, or a PostgreSQL URL on the PostgreSQL pass."""
+    return {"url": db_path} if isinstance(db_path, str) else {"path": str(db_path)}
+
+
+def make_config(sandbox: NorthcaSandbox, db_path: Path | str, **sections: dict[str, Any]) -> Config:
     """The bot's config against `sandbox` and a database at `db_path`; `sections` override per section."""
     data: dict[str, Any] = {
         "discord": {"token": "test-bot-token"},
         "northca": {"base_url": sandbox.base_url, "partner_key": KEY, "timeout_seconds": 2.0, "deadline_seconds": 5.0},
-        "database": {"path": str(db_path)},
+        "database": database_section(db_path),
     }
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)

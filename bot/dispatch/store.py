@@ -183,11 +183,9 @@ class DispatchStore:
         """Merge one change into the newest state in one transaction (two presses never lose one):
         returns the new state, or None when the call does not exist or nothing changed."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            row = await conn.fetchone(
                 "SELECT units_json, status FROM dispatch_calls WHERE guild_id = ? AND id = ?", (guild_id, call_id)
             )
-            row = await cursor.fetchone()
-            await cursor.close()
             if row is None:
                 return None
             units: list[str] = json.loads(row[0])

@@ -21,7 +21,7 @@ Params = Iterable[Any] | Mapping[str, Any]
 FAR_PAST = -(2**62)
 FAR_FUTURE = 2**62
 _NOT_VOID = "NOT EXISTS (SELECT 1 FROM duty_adjustments v WHERE v.shift_id = s.id AND v.kind = 'void')"
-_DEPT = "(:dept IS NULL OR s.department = :dept)"
+_DEPT = "(CAST(:dept AS TEXT) IS NULL OR s.department = :dept)"
 _SPAN = "s.id, s.member_id, s.department, s.started_ms, s.ended_ms, s.break_ms, s.break_started_ms, s.break_count"
 
 
@@ -55,7 +55,7 @@ class DutyStore:
     ) -> list[Adjustment]:
         rows = await self.db.execute_fetchall(
             "SELECT * FROM duty_adjustments WHERE guild_id = :g AND at_ms >= :a AND at_ms < :b"
-            " AND (:m IS NULL OR member_id = :m) ORDER BY at_ms, id",
+            " AND (CAST(:m AS BIGINT) IS NULL OR member_id = :m) ORDER BY at_ms, id",
             {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "m": member_id},
         )
         return [Adjustment.from_row(r) for r in rows]
@@ -63,7 +63,8 @@ class DutyStore:
     async def adjustment_sums(self, guild_id: int, start_ms: int | None, end_ms: int | None) -> dict[int, int]:
         """Per member: adds minus subtracts made in [start, end)."""
         rows = await self.db.execute_fetchall(
-            "SELECT member_id, SUM(CASE kind WHEN 'add' THEN amount_ms ELSE -amount_ms END) FROM duty_adjustments"
+            "SELECT member_id, CAST(SUM(CASE kind WHEN 'add' THEN amount_ms ELSE -amount_ms END) AS BIGINT)"
+            " FROM duty_adjustments"
             " WHERE guild_id = ? AND at_ms >= ? AND at_ms < ? AND kind != 'void' GROUP BY member_id",
             (guild_id, _lo(start_ms), _hi(end_ms)),
         )
@@ -116,13 +117,13 @@ class DutyStore:
         else:
             source, where = "shifts s INDEXED BY shifts_by_guild_start", inside
         rows = await self.db.execute_fetchall(
-            f"SELECT s.member_id, SUM(s.duration_ms), COUNT(*) FROM {source} WHERE s.guild_id = :g AND {where}"
-            " GROUP BY s.member_id",
+            f"SELECT s.member_id, CAST(SUM(s.duration_ms) AS BIGINT), COUNT(*) FROM {source}"
+            f" WHERE s.guild_id = :g AND {where} GROUP BY s.member_id",
             params,
         )
         totals = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
         voided = await self.db.execute_fetchall(
-            "SELECT s.member_id, SUM(s.duration_ms), COUNT(*) FROM duty_adjustments v"
+            "SELECT s.member_id, CAST(SUM(s.duration_ms) AS BIGINT), COUNT(*) FROM duty_adjustments v"
             " INDEXED BY duty_adjustments_voids_by_guild JOIN shifts s ON s.id = v.shift_id"
             f" WHERE v.guild_id = :g AND v.kind = 'void' AND s.guild_id = :g AND {inside} GROUP BY s.member_id",
             params,
@@ -162,7 +163,7 @@ class DutyStore:
         """Shifts overlapping [start, end) (voided too), oldest first, with their sync state."""
         rows = await self.db.execute_fetchall(
             f"SELECT {_SPAN}, s.sync_state FROM shifts s WHERE s.guild_id = :g AND s.started_ms < :b"
-            " AND (s.ended_ms IS NULL OR s.ended_ms > :a) AND (:m IS NULL OR s.member_id = :m)"
+            " AND (s.ended_ms IS NULL OR s.ended_ms > :a) AND (CAST(:m AS BIGINT) IS NULL OR s.member_id = :m)"
             " ORDER BY s.started_ms, s.id LIMIT :limit",
             {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "m": member_id, "limit": limit},
         )

@@ -14,7 +14,6 @@ rather than sending it twice.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -34,6 +33,7 @@ from bot.rosters.records import (
     validate_template,
 )
 from bot.rosters.store import RosterStore
+from bot.storage import INTEGRITY_ERRORS
 from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class RosterService:
             created = await self.store.insert_template(
                 guild_id, draft, actor_id=actor_id, at_ms=self.clock(), limit=self.max_templates
             )
-        except sqlite3.IntegrityError as exc:
+        except INTEGRITY_ERRORS as exc:
             raise Conflict(f"a scheduled shift named {draft.name!r} already exists: pick another name") from exc
         if created is None:
             raise Conflict(
@@ -111,7 +111,7 @@ class RosterService:
         old = await self.template(guild_id, template_id)
         try:
             updated = await self.store.update_template(guild_id, template_id, draft, at_ms=self.clock())
-        except sqlite3.IntegrityError as exc:
+        except INTEGRITY_ERRORS as exc:
             raise Conflict(f"a scheduled shift named {draft.name!r} already exists: pick another name") from exc
         if updated is None:
             raise InvalidInput("no such scheduled shift on this server: pick one from the list")

@@ -64,11 +64,9 @@ class RosterStore:
     async def delete_template(self, guild_id: int, template_id: int) -> bool:
         """Deletes the template with its assignments (one transaction); False when it is not this guild's."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            deleted = await conn.execute(
                 "DELETE FROM roster_templates WHERE guild_id = ? AND id = ?", (guild_id, template_id)
             )
-            deleted = cursor.rowcount
-            await cursor.close()
             if deleted:
                 await conn.execute("DELETE FROM roster_assignments WHERE template_id = ?", (template_id,))
         return bool(deleted)

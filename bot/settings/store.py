@@ -153,13 +153,9 @@ class SettingsStore:
         deleted: dict[str, int] = {}
         async with self.db.transaction() as conn:
             for table, column, parent in GUILD_CHILD_TABLES:
-                cursor = await conn.execute(
+                deleted[table] = await conn.execute(
                     f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM {parent} WHERE guild_id = ?)", (guild_id,)
                 )
-                deleted[table] = cursor.rowcount
-                await cursor.close()
             for table in tables:
-                cursor = await conn.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
-                deleted[table] = cursor.rowcount
-                await cursor.close()
+                deleted[table] = await conn.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
         return deleted

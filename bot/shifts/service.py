@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import uuid
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -28,6 +27,7 @@ from bot.shifts.notices import ShiftNotices
 from bot.shifts.records import Decision, DutyTotals, EndReason, RemoteShifts, ShiftRecord
 from bot.shifts.store import ShiftStore
 from bot.shifts.sync import LOOKUP_LIMIT, ShiftSync
+from bot.storage import INTEGRITY_ERRORS
 from bot.timefmt import discord_ts, duration_text, now_ms, to_ms, utcnow
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class ShiftService:
                 callsign=sign or profile.callsign,
                 started_ms=to_ms(at) if at else now_ms(),
             )
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:
             # Two starts at once: the unique index let one through.
             current = await self.store.open_for(guild_id, member_id)
             if current is None:

@@ -18,7 +18,7 @@ Params = Iterable[Any] | Mapping[str, Any]
 # A claimed shift is not picked again for this long (only matters if a task dies without a verdict).
 CLAIM_LEASE_MS = 5 * 60 * 1000
 
-_OPEN_BREAK = "(CASE WHEN break_started_ms IS NULL THEN 0 ELSE MAX(0, {end} - break_started_ms) END)"
+_OPEN_BREAK = "(CASE WHEN break_started_ms IS NULL THEN 0 ELSE GREATEST(0, {end} - break_started_ms) END)"
 
 
 class ShiftStore:
@@ -59,7 +59,7 @@ class ShiftStore:
         One statement, so two starts at once cannot both take a callsign."""
         return await self._one(
             "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,"
-            " started_ms) SELECT ?,?,?,?,?,?,?,?,? WHERE ?8 IS NULL OR ("
+            " started_ms) SELECT ?,?,?,?,?,?,?,?,? WHERE CAST(?8 AS TEXT) IS NULL OR ("
             " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = ?2 AND p.callsign = ?8"
             " AND p.member_id != ?3)"
             " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = ?2 AND o.callsign = ?8 AND o.member_id != ?3"
@@ -85,7 +85,7 @@ class ShiftStore:
             "UPDATE shifts SET"
             f" break_ms = break_ms + {_OPEN_BREAK.format(end=':at')},"
             " break_count = break_count + (CASE WHEN break_started_ms IS NULL THEN 1 ELSE 0 END),"
-            " break_started_ms = (CASE WHEN break_started_ms IS NULL THEN MAX(:at, started_ms) ELSE NULL END)"
+            " break_started_ms = (CASE WHEN break_started_ms IS NULL THEN GREATEST(:at, started_ms) ELSE NULL END)"
             " WHERE guild_id = :guild AND member_id = :member AND ended_ms IS NULL RETURNING *",
             {"at": at_ms, "guild": guild_id, "member": member_id},
         )
@@ -94,25 +94,26 @@ class ShiftStore:
             # between the two statements leaves fewer intervals than break_count: then split proportionally.
             if shift.break_started_ms is not None:
                 await self.db.execute(
-                    "INSERT OR IGNORE INTO shift_breaks (shift_id, started_ms) VALUES (?, ?)",
+                    "INSERT INTO shift_breaks (shift_id, started_ms) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     (shift.id, shift.break_started_ms),
                 )
             else:
                 await self.db.execute(
-                    "UPDATE shift_breaks SET ended_ms = MAX(?, started_ms) WHERE shift_id = ? AND ended_ms IS NULL",
+                    "UPDATE shift_breaks SET ended_ms = GREATEST(?, started_ms)"
+                    " WHERE shift_id = ? AND ended_ms IS NULL",
                     (at_ms, shift.id),
                 )
         return shift
 
     _END_SET = (
         "UPDATE shifts SET"
-        " ended_ms = MAX(:end, started_ms),"
+        " ended_ms = GREATEST(:end, started_ms),"
         " break_ms = break_ms + {open_break},"
         " break_started_ms = NULL,"
-        " duration_ms = MAX(0, MAX(:end, started_ms) - started_ms - break_ms - {open_break}),"
+        " duration_ms = GREATEST(0, GREATEST(:end, started_ms) - started_ms - break_ms - {open_break}),"
         " end_reason = :reason, ended_by = :ended_by, end_note = :note, status = :status,"
         " sync_state = 'pending', next_attempt_ms = :now"
-    ).format(open_break=_OPEN_BREAK.format(end="MAX(:end, started_ms)"))
+    ).format(open_break=_OPEN_BREAK.format(end="GREATEST(:end, started_ms)"))
 
     async def end_open(
         self, guild_id: int, member_id: int, *, end_ms: int, reason: str, ended_by: int | None, note: str | None,
@@ -155,7 +156,7 @@ class ShiftStore:
 
     async def ended_duty_ms(self, guild_id: int, member_id: int, started_from_ms: int) -> int:
         row = await self._scalars(
-            "SELECT COALESCE(SUM(duration_ms), 0) FROM shifts WHERE guild_id = ? AND member_id = ?"
+            "SELECT CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) FROM shifts WHERE guild_id = ? AND member_id = ?"
             " AND ended_ms IS NOT NULL AND started_ms >= ?"
             # A voided shift (bot/duty) counts nowhere.
             " AND NOT EXISTS (SELECT 1 FROM duty_adjustments v WHERE v.shift_id = shifts.id AND v.kind = 'void')",
@@ -204,14 +205,14 @@ class ShiftStore:
     ) -> ShiftRecord | None:
         return await self._one(
             "UPDATE shifts SET last_attempt_ms = ?, attempt_started_ms = NULL, next_attempt_ms = ?, last_error = ?,"
-            " sent_unconfirmed = MAX(sent_unconfirmed, ?) WHERE id = ? AND sync_state = 'pending' RETURNING *",
+            " sent_unconfirmed = GREATEST(sent_unconfirmed, ?) WHERE id = ? AND sync_state = 'pending' RETURNING *",
             (now, next_ms, error, int(maybe_applied), shift_id),
         )
 
     async def mark_failed(self, shift_id: str, now: int, error: str, maybe_applied: bool) -> ShiftRecord | None:
         return await self._one(
             "UPDATE shifts SET sync_state = 'failed', last_attempt_ms = ?, attempt_started_ms = NULL,"
-            " next_attempt_ms = NULL, last_error = ?, sent_unconfirmed = MAX(sent_unconfirmed, ?)"
+            " next_attempt_ms = NULL, last_error = ?, sent_unconfirmed = GREATEST(sent_unconfirmed, ?)"
             " WHERE id = ? AND sync_state = 'pending' RETURNING *",
             (now, error, int(maybe_applied), shift_id),
         )
@@ -223,7 +224,7 @@ class ShiftStore:
         that never may have reached Northca follows the guild's current MDT (`mdt_id`)."""
         sql = (
             "UPDATE shifts SET sync_state = 'pending', next_attempt_ms = :now, sync_attempts = 0,"
-            " mdt_id = (CASE WHEN :mdt IS NOT NULL AND sent_unconfirmed = 0 THEN :mdt ELSE mdt_id END)"
+            " mdt_id = (CASE WHEN CAST(:mdt AS TEXT) IS NOT NULL AND sent_unconfirmed = 0 THEN :mdt ELSE mdt_id END)"
             " WHERE guild_id = :guild AND sync_state IN ('failed', 'pending') AND attempt_started_ms IS NULL"
             # An unconfirmed shift waits for a supervisor's decision, not for a retry.
             " AND unconfirmed_reason IS NULL"
@@ -245,9 +246,9 @@ class ShiftStore:
     async def outbox_count(self, guild_id: int) -> tuple[int, int, int]:
         """(waiting, failed, unconfirmed) of a guild."""
         row = await self._scalars(
-            "SELECT COALESCE(SUM(sync_state = 'pending'), 0),"
-            " COALESCE(SUM(sync_state = 'failed' AND unconfirmed_reason IS NULL), 0),"
-            " COALESCE(SUM(unconfirmed_reason IS NOT NULL), 0) FROM shifts"
+            "SELECT COUNT(CASE WHEN sync_state = 'pending' THEN 1 END),"
+            " COUNT(CASE WHEN sync_state = 'failed' AND unconfirmed_reason IS NULL THEN 1 END),"
+            " COUNT(unconfirmed_reason) FROM shifts"
             " WHERE guild_id = ? AND sync_state IN ('pending', 'failed')",
             (guild_id,),
         )

@@ -154,9 +154,9 @@ class UnitStatusStore:
         # at a time, each costing a wait for the GIL while the event loop is busy.
         rows = await self._rows(
             f"WITH k(i, guild_id, member_id) AS (VALUES {values})"
-            " SELECT json_group_array(json_array(k.i, k.guild_id, k.member_id, l.mdt_id, l.status, p.callsign, p.badge,"
-            f" p.rank, p.department, p.name, s.id, s.department, s.officer_name, s.callsign,"
-            f" {unit_cols}))"
+            " SELECT COALESCE(json_group_array(json_array(k.i, k.guild_id, k.member_id, l.mdt_id, l.status, p.callsign,"
+            f" p.badge, p.rank, p.department, p.name, s.id, s.department, s.officer_name, s.callsign,"
+            f" {unit_cols})), '[]')"
             " FROM k"
             " LEFT JOIN guild_links l ON l.guild_id = k.guild_id"
             " LEFT JOIN officer_profiles p ON p.guild_id = k.guild_id AND p.member_id = k.member_id"
@@ -233,8 +233,14 @@ class UnitStatusStore:
             )
             for r in requests
         ]
-        params = [value for unit in saved for value in _SAVED_VALUES(unit)]
-        values = ", ".join("(?,?,?,?,?,?,?,?,?,?,?,?)" for _ in requests)
+        # One row per officer (the newest version): PostgreSQL refuses an upsert touching a row twice.
+        newest: dict[tuple[int, int], UnitStatus] = {}
+        for unit in saved:
+            key = (unit.guild_id, unit.member_id)
+            if key not in newest or unit.version > newest[key].version:
+                newest[key] = unit
+        params = [value for unit in newest.values() for value in _SAVED_VALUES(unit)]
+        values = ", ".join("(?,?,?,?,?,?,?,?,?,?,?,?)" for _ in newest)
         # One statement: one transaction, one commit, however many officers clicked.
         await self._rows(
             f"INSERT INTO unit_status ({_SAVE_COLUMNS}) VALUES {values}"
@@ -256,8 +262,8 @@ class UnitStatusStore:
         officer since is left out)."""
         cols = ", ".join(_UNIT_COLUMNS)
         rows = await self._rows(
-            f"SELECT json_group_array(json_array({cols})) FROM (SELECT * FROM unit_status u WHERE u.guild_id = ?"
-            f" AND {_CURRENT_UNIT} ORDER BY u.callsign)",
+            f"SELECT COALESCE(json_group_array(json_array({cols})), '[]') FROM (SELECT * FROM unit_status u"
+            f" WHERE u.guild_id = ? AND {_CURRENT_UNIT} ORDER BY u.callsign) AS units",
             (guild_id,),
         )
         return sorted((UnitStatus(*item) for item in json.loads(rows[0][0])), key=lambda u: u.callsign)
@@ -288,9 +294,11 @@ class UnitStatusStore:
             return
         # One statement for the whole request (executemany would hand over row by row).
         await self._rows(
-            "UPDATE unit_status SET synced_version = MAX(unit_status.synced_version, s.v)"
+            "UPDATE unit_status SET synced_version = GREATEST(unit_status.synced_version, s.v)"
             " FROM (SELECT column1 AS g, column2 AS m, MAX(column3) AS v"
-            f" FROM (VALUES {', '.join('(?,?,?)' for _ in rows)})"
+            # PostgreSQL types the VALUES columns from the first row's casts (and needs the alias).
+            " FROM (VALUES (CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
+            f"{',(?,?,?)' * (len(rows) - 1)}) AS v"
             " GROUP BY column1, column2) AS s"
             " WHERE unit_status.guild_id = s.g AND unit_status.member_id = s.m",
             tuple(x for row in rows for x in row),
@@ -303,8 +311,9 @@ class UnitStatusStore:
     ) -> list[StatusPanel]:
         """Remember a panel; returns the panels forgotten to stay within the per-guild limit."""
         await self.db.execute(
-            "INSERT OR REPLACE INTO status_panels (message_id, guild_id, channel_id, created_by, created_ms)"
-            " VALUES (?,?,?,?,?)",
+            "INSERT INTO status_panels (message_id, guild_id, channel_id, created_by, created_ms) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (message_id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id,"
+            " created_by = excluded.created_by, created_ms = excluded.created_ms",
             (message_id, guild_id, channel_id, created_by, now_ms()),
         )
         panels = await self.panels(guild_id)

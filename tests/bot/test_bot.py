@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import parse_config
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_PERMS, GUILD
+from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, database_section
 
 pytestmark = pytest.mark.asyncio
 
@@ -20,7 +20,7 @@ async def test_without_partner_key_the_bot_uses_the_local_sandbox(start_bot, db_
     config = parse_config(
         {
             "discord": {"token": "test-bot-token"},
-            "database": {"path": str(db_path)},
+            "database": database_section(db_path),
             "sandbox": {"auto_approve_after": 0, "mdts": [{"id": "demo-mdt"}]},
         },
         env={},

@@ -9,6 +9,7 @@ import pytest
 from bot.bot import NorthcaBot
 from bot.config import parse_config
 from bot.events import Topic
+from tests.helpers import database_section
 
 pytestmark = pytest.mark.asyncio
 
@@ -53,7 +54,7 @@ async def test_an_unsubscribed_listener_hears_nothing_more():
 
 
 async def test_reaching_a_service_before_setup_says_so_clearly(db_path):
-    config = parse_config({"discord": {"token": "test-bot-token"}, "database": {"path": str(db_path)}}, env={})
+    config = parse_config({"discord": {"token": "test-bot-token"}, "database": database_section(db_path)}, env={})
     bot = NorthcaBot(config, extensions=())
     with pytest.raises(RuntimeError, match="setup_hook"):
         _ = bot.shifts

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
 from bot.services import build_shift_service
 from bot.shifts import DutyChanged, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
-from bot.storage import Database
+from bot.storage import INTEGRITY_ERRORS, Database
 from bot.timefmt import duration_text
 from tests.helpers import (
     ADMIN,
@@ -202,7 +201,7 @@ async def test_second_start_refused_even_when_both_race(service):
 
 async def test_database_itself_refuses_a_second_open_shift(service, db):
     shift = await service.start(GUILD, OFFICER, display_name="A")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         await db.execute(
             "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms)"
             " VALUES ('x', ?, ?, ?, 'A', 1)",

@@ -1,4 +1,5 @@
-"""The SQLite store: migrations recorded and applied once, WAL, foreign keys, rollback."""
+"""The store on either engine (the db_path fixture): migrations recorded and applied once, rollback, the gate;
+WAL and foreign keys on the SQLite file."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import pytest
 from bot.storage import Database
 
 
-async def test_migrations_apply_once_and_are_recorded(tmp_path):
-    path = tmp_path / "state.sqlite3"
+async def test_migrations_apply_once_and_are_recorded(db_path):
+    path = db_path
     db = Database(path)
     await db.open()
     versions = [r["version"] for r in await db.fetchall("SELECT version FROM schema_migrations ORDER BY version")]
     assert versions[:2] == [1, 2] and versions == sorted(versions)
-    assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
-    assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+    if db.engine == "sqlite":
+        assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
     await db.close()
     again = Database(path)
     await again.open()
@@ -24,8 +26,8 @@ async def test_migrations_apply_once_and_are_recorded(tmp_path):
     await again.close()
 
 
-async def test_transaction_rolls_back_on_error(tmp_path):
-    db = Database(tmp_path / "state.sqlite3")
+async def test_transaction_rolls_back_on_error(db_path):
+    db = Database(db_path)
     await db.open()
     with pytest.raises(RuntimeError):
         async with db.transaction():
@@ -43,10 +45,10 @@ INSERT_LINK = (
 )
 
 
-async def test_rollback_does_not_undo_another_coroutines_write(tmp_path):
+async def test_rollback_does_not_undo_another_coroutines_write(db_path):
     """The hidden hazard: a transaction that awaits, then rolls back, while another coroutine
     writes one statement on the shared connection. The other write must survive."""
-    db = Database(tmp_path / "state.sqlite3")
+    db = Database(db_path)
     await db.open()
     inside, release, writer_started = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
@@ -74,8 +76,8 @@ async def test_rollback_does_not_undo_another_coroutines_write(tmp_path):
     await db.close()
 
 
-async def test_reads_do_not_see_another_coroutines_uncommitted_transaction(tmp_path):
-    db = Database(tmp_path / "state.sqlite3")
+async def test_reads_do_not_see_another_coroutines_uncommitted_transaction(db_path):
+    db = Database(db_path)
     await db.open()
     inside, release = asyncio.Event(), asyncio.Event()
 
@@ -96,8 +98,8 @@ async def test_reads_do_not_see_another_coroutines_uncommitted_transaction(tmp_p
     await db.close()
 
 
-async def test_tasks_started_inside_a_transaction_belong_to_it(tmp_path):
-    db = Database(tmp_path / "state.sqlite3")
+async def test_tasks_started_inside_a_transaction_belong_to_it(db_path):
+    db = Database(db_path)
     await db.open()
     async with db.transaction():
         await asyncio.gather(db.execute(INSERT_LINK, (1, "a")), db.execute(INSERT_LINK, (2, "b")))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.config import parse_config
 from bot.demo import DEMO_MARK
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_PERMS, GUILD
+from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, database_section
 
 ADMIN_MEMBER = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 
@@ -17,7 +19,7 @@ def demo_config(db_path: Path, **sandbox: Any):
     return parse_config(
         {
             "discord": {"token": "test-bot-token"},
-            "database": {"path": str(db_path)},
+            "database": database_section(db_path),
             "sandbox": {"auto_approve_after": 0, "mdts": [{"id": "demo-mdt"}], **sandbox},
         },
         env={},
@@ -45,6 +47,7 @@ async def test_answers_against_northca_carry_no_demo_mark(start_bot):
     assert not shows_demo_mark(reply)
 
 
+@pytest.mark.sqlite_only("the demo sandbox keeps its state in a file beside the bot's SQLite file")
 async def test_demo_sandbox_keeps_links_across_a_restart(start_bot, db_path):
     h = await start_bot(config=demo_config(db_path))
     await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD, mdt_id="demo-mdt")).final()

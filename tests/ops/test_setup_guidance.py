@@ -27,6 +27,7 @@ async def test_invite_link_with_exact_permissions_is_logged_at_start_and_in_read
     assert expected in (REPO / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.sqlite_only("northca-bot backup copies the SQLite file (WAL included)")
 async def test_backup_while_running_keeps_rows_still_in_the_wal(tmp_path: Path):
     db_path = tmp_path / "bot.sqlite3"
     running = Database(db_path)
@@ -49,6 +50,7 @@ async def test_backup_while_running_keeps_rows_still_in_the_wal(tmp_path: Path):
         copy.close()
 
 
+@pytest.mark.sqlite_only("northca-bot backup copies the SQLite file")
 async def test_backup_without_a_database_says_so_in_one_line(tmp_path: Path):
     config = write_config(tmp_path / "config.toml", tmp_path / "missing.sqlite3")
     result = await run_bot("backup", "--config", str(config), str(tmp_path / "copy.sqlite3"))

@@ -70,6 +70,7 @@ async def wait_until(condition, what: str, proc: asyncio.subprocess.Process) -> 
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.sqlite_only("checks the SQLite WAL file is gone after a clean close")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_signal_lets_in_flight_northca_write_finish_and_closes_database(
     tmp_path: Path, sandbox: NorthcaSandbox, fake_discord, signum: signal.Signals

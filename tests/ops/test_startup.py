@@ -32,6 +32,7 @@ def assert_one_line_before_login(result: Finished, fake_discord, *expected: str)
     assert fake_discord.requests == [], "the bot logged in to Discord before checking its local files"
 
 
+@pytest.mark.sqlite_only("the SQLite file's path")
 async def test_database_path_that_is_a_directory_is_named_before_login(tmp_path: Path, fake_discord):
     db_dir = tmp_path / "data"
     db_dir.mkdir()
@@ -40,6 +41,7 @@ async def test_database_path_that_is_a_directory_is_named_before_login(tmp_path:
     assert_one_line_before_login(result, fake_discord, str(db_dir), "is a directory", "[database] path")
 
 
+@pytest.mark.sqlite_only("the SQLite file's path")
 async def test_database_path_under_a_file_is_named_before_login(tmp_path: Path, fake_discord):
     blocker = tmp_path / "data"
     blocker.write_text("not a directory")
@@ -48,6 +50,7 @@ async def test_database_path_under_a_file_is_named_before_login(tmp_path: Path, 
     assert_one_line_before_login(result, fake_discord, str(blocker), "is a file, not a directory")
 
 
+@pytest.mark.sqlite_only("a corrupted SQLite file")
 async def test_corrupted_database_file_is_named_before_login(tmp_path: Path, fake_discord):
     db_file = tmp_path / "bot.sqlite3"
     db_file.write_bytes(b"this is not SQLite " * 500)
@@ -93,6 +96,7 @@ def make_read_only(path: Path) -> Callable[[], None]:
     return undo
 
 
+@pytest.mark.sqlite_only("a read-only SQLite file")
 async def test_read_only_database_file_is_named_before_login(tmp_path: Path, fake_discord):
     db_file = tmp_path / "bot.sqlite3"
     existing = Database(db_file)
@@ -107,6 +111,7 @@ async def test_read_only_database_file_is_named_before_login(tmp_path: Path, fak
     assert_one_line_before_login(result, fake_discord, str(db_file), "is read-only", "write access")
 
 
+@pytest.mark.sqlite_only("the SQLite file's directory")
 async def test_database_directory_that_cannot_be_created_is_named_before_login(tmp_path: Path, fake_discord):
     locked = tmp_path / "locked"
     locked.mkdir()
