@@ -1,4 +1,4 @@
-"""/activity settings | quota, /shift activity and the scheduled activity report, through the harness:
+"""/settings activity | quota | roster, /shift activity and the scheduled activity report, through the harness:
 real bot, fake Discord, sandbox, a real SQLite file, a clock the test moves."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.duty_ui_helpers import (
     posts_to,
     role_opt,
 )
-from tests.helpers import ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER
+from tests.helpers import ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER, until
 
 THIRD = 888888888888888888
 # Monday 2025-01-13 00:00 UTC: a weekly period boundary (weeks start on Monday, UTC).
@@ -136,32 +136,48 @@ async def test_long_activity_report_is_paginated_and_pages_recheck_supervisor_af
     assert "Page 2 of 3" in page2.embeds[0]["footer"]["text"]
 
 
-async def test_activity_settings_and_quota_are_saved_audited_and_need_manage_server(start_bot, sandbox):
+async def test_settings_activity_and_quota_are_saved_audited_and_need_manage_server(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     h = await boot(start_bot, sandbox, clock=clock, quotas=[])
-    refused = await h.slash("activity settings", member=SUPERVISOR_M, guild_id=GUILD, period="monthly")
+    refused = await h.slash("settings activity", member=SUPERVISOR_M, guild_id=GUILD, period="monthly")
     assert refused.ephemeral and "Manage Server" in refused.content
     assert h.bot.settings.get(GUILD).activity_period == "weekly"
 
-    saved = await h.slash("activity settings", member=ADMIN_M, guild_id=GUILD, period="monthly", leave_blocks_duty=True)
+    saved = await h.slash("settings activity", member=ADMIN_M, guild_id=GUILD, period="monthly", leave_blocks_duty=True)
     assert saved.ephemeral and "**monthly**" in saved.content and "on duty: **yes**" in saved.content
     assert h.bot.settings.get(GUILD).activity_period == "monthly" and h.bot.settings.get(GUILD).leave_blocks_duty
 
-    quota = await h.slash("activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=7.5)
+    quota = await h.slash("settings quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=7.5)
     assert f"<@&{QUOTA_ROLE}>: 7.5 h" in quota.content
     assert h.bot.settings.get(GUILD).role_quotas == ((QUOTA_ROLE, 7.5),)
     both = await h.slash(
-        "activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=1.0, remove=True
+        "settings quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=1.0, remove=True
     )
     assert "not both" in both.content and h.bot.settings.get(GUILD).role_quotas == ((QUOTA_ROLE, 7.5),)
-    removed = await h.slash("activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), remove=True)
+    removed = await h.slash("settings quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), remove=True)
     assert "Role quotas: none" in removed.content and h.bot.settings.get(GUILD).role_quotas == ()
 
     audit, _ = await h.bot.settings.history(GUILD, limit=10)
     assert {e.key for e in audit} >= {"activity_period", "leave_blocks_duty", "role_quotas"}
     assert all(e.actor_id == ADMIN_M_ID for e in audit if e.key == "role_quotas")
+    await until(lambda: sum("**Role quotas**" in r.json["content"] for r in posts_to(h, LOG_CH)) == 2, 10, "lines")
     log_lines = [r.json["content"] for r in posts_to(h, LOG_CH)]
-    assert sum("changed the activity settings" in line for line in log_lines) == 3
+    # One line per change (not one from /settings and another from the old command).
+    assert sum("**Activity period**: weekly → monthly" in line for line in log_lines) == 1
+    assert not any("changed the activity settings" in line for line in log_lines)
+
+
+async def test_settings_roster_sets_the_reminder_lead_time_like_roster_reminders(start_bot, sandbox):
+    h = await boot(start_bot, sandbox, clock=Clock(BOUNDARY), quotas=[])
+    refused = await h.slash("settings roster", member=SUPERVISOR_M, guild_id=GUILD, reminder_minutes=60)
+    assert refused.ephemeral and "Manage Server" in refused.content
+
+    saved = await h.slash("settings roster", member=ADMIN_M, guild_id=GUILD, reminder_minutes=45)
+
+    assert saved.ephemeral and "45 minutes" in saved.content
+    assert h.bot.settings.get(GUILD).roster_reminder_minutes == 45
+    [entry], _ = await h.bot.settings.history(GUILD, limit=1)
+    assert (entry.key, entry.old, entry.new, entry.actor_id) == ("roster.reminder_minutes", 30, 45, ADMIN_M_ID)
 
 
 async def test_long_scheduled_report_is_split_over_messages_within_discords_limits(start_bot, sandbox):
