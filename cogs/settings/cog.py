@@ -26,8 +26,8 @@ from bot.settings.records import (
 )
 from bot.settings.service import timezone_choices
 from cogs.activity.embeds import settings_text
-from cogs.settings.buttons import confirm_view
-from cogs.settings.embeds import HISTORY_PAGE, change_line, history_embed, show_embed
+from cogs.settings.buttons import confirm_view, history_page
+from cogs.settings.embeds import change_line, show_embed
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -296,8 +296,8 @@ class SettingsCog(commands.Cog):
         self, interaction: discord.Interaction[NorthcaBot], page: app_commands.Range[int, 1, 1000] = 1
     ) -> None:
         guild_id = self._admin(interaction, "see the settings history")
-        entries, total = await self.service.history(guild_id, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE)
-        await answer(interaction, embed=history_embed(entries, total, page - 1), allowed_mentions=NO_MENTIONS)
+        embed, view = await history_page(self.bot, guild_id, page - 1)
+        await answer(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
     @settings_group.command(name="delete-data", description="Delete ALL of this server's data (asks to confirm).")
     async def delete_data(self, interaction: discord.Interaction[NorthcaBot]) -> None:
