@@ -3,8 +3,10 @@ real bot, fake Discord, sandbox, a real SQLite file, a clock the test moves."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
+from bot.rosters import TemplateDraft, parse_days
 from bot.timefmt import to_ms
 from tests.duty_ui_helpers import (
     BIG_QUOTA_ROLE,
@@ -13,6 +15,7 @@ from tests.duty_ui_helpers import (
     QUOTA_ROLE,
     REPORTS_CH,
     REPORTS_CH_B,
+    SUP_ROLE,
     SUPERVISOR_M,
     Clock,
     boot,
@@ -196,3 +199,46 @@ async def test_shift_activity_survives_reloading_the_activity_cog(start_bot, san
     await h.bot.reload_extension("cogs.activity")
     reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
     assert f"<@{OFFICER}>: 0 s of 2 h" in reply.embeds[0]["description"]
+
+
+async def test_roster_attendance_counts_appear_in_the_scheduled_report_and_shift_activity(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(OFFICER, QUOTA_ROLE), member_m(OTHER, QUOTA_ROLE), member_m(THIRD)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    # Wednesday 10:00-11:00 UTC, scheduled for all three; in the week that just ended it ran on Jan 8.
+    patrol = await h.bot.rosters.create(GUILD, ADMIN_M_ID, TemplateDraft("Patrol", None, 600, 60, parse_days("wed")))
+    for member_id in (OFFICER, OTHER, THIRD):
+        await h.bot.rosters.assign(GUILD, ADMIN_M_ID, patrol.id, "member", member_id)
+    wednesday_10 = BOUNDARY - timedelta(days=5) + 10 * H
+    await worked(h, OFFICER, wednesday_10, wednesday_10 + H)  # present
+    await worked(h, THIRD, wednesday_10 + H / 2, wednesday_10 + H)  # late; THIRD has no quota role
+    await h.bot.shifts.drain()
+
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]
+    [report] = posts_to(h, REPORTS_CH)
+    embed = report.json["embeds"][0]
+    assert f"<@{OFFICER}>: 1 h of 2 h — ❌ not met · 📅 1 present" in embed["description"]
+    assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met · 📅 1 absent" in embed["description"]
+    roster_only = next(f for f in embed["fields"] if f["name"] == "Roster attendance (no quota role)")
+    assert roster_only["value"] == f"<@{THIRD}>: 📅 1 late"
+
+    reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD, period="last")
+    assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met · 📅 1 absent" in reply.embeds[0]["description"]
+    # The current period has no finished scheduled shift yet: no counts.
+    current = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
+    assert "📅" not in current.embeds[0]["description"]
+
+
+async def test_roster_attendance_of_many_members_without_a_quota_role_fits_one_field(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    cadets = [900000000000000000 + i for i in range(80)]
+    h = await boot(start_bot, sandbox, [member_m(c, SUP_ROLE) for c in cadets], clock=clock)
+    patrol = await h.bot.rosters.create(GUILD, ADMIN_M_ID, TemplateDraft("Patrol", None, 600, 60, parse_days("wed")))
+    await h.bot.rosters.assign(GUILD, ADMIN_M_ID, patrol.id, "role", SUP_ROLE)
+
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]
+    [report] = posts_to(h, REPORTS_CH)
+    field = next(f for f in report.json["embeds"][0]["fields"] if f["name"].startswith("Roster attendance"))
+    assert len(field["value"]) <= 1024
+    assert f"<@{cadets[0]}>: 📅 1 absent" in field["value"]
+    assert re.search(r"… and \d+ more: see /roster attendance$", field["value"])
