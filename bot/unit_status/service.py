@@ -253,9 +253,19 @@ class StatusService:
             # No unit any more: its last one is recorded, and sent, as out of service.
             await self._take_out_of_service(current, await self.store.next_version(), member_id)
             return None
+        # A unit in panic stays in panic (10-33 may not be one of the guild's codes).
+        code = self.panic_code(guild_id) if current.status == PANIC_CODE else None
         try:
-            return await self.set_status(
-                guild_id, member_id, current.status, display_name=display_name, actor_id=member_id, check_duty=False
+            if code is None:
+                code = self.code(guild_id, current.status)
+            return await self._record(
+                guild_id,
+                member_id,
+                code,
+                display_name=display_name,
+                actor_id=member_id,
+                check_duty=False,
+                version=await self.store.next_version(),
             )
         except (InvalidInput, Conflict) as exc:
             log.info("status of %s in guild %s not refreshed: %s", member_id, guild_id, exc)

@@ -384,3 +384,19 @@ async def test_second_press_of_the_panel_panic_button_within_seconds_sends_the_p
     [alert] = posts_in(h, ALERTS)
     assert "unit `ADAM-12`" in alert.json["content"]
     await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
+
+
+async def test_unit_in_panic_stays_10_33_after_a_profile_change_and_status_show_says_so(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await (await press_panic(h)).final()
+
+    await h.slash("profile set", member=OFFICER_M, guild_id=GUILD, badge="777")
+
+    await until(
+        lambda: sandbox.units(MDT).get("ADAM-12", {}).get("officer_badge") == "777", 10, "the new badge on Northca"
+    )
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-33"
+    shown = await h.slash("status show", member=OFFICER_M, guild_id=GUILD)
+    assert shown.content.startswith("Your status: 🚨 **10-33**")
+    assert shown.embeds[0]["description"].startswith("🚨 **10-33** (1): `ADAM-12`")
