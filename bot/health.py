@@ -1,6 +1,7 @@
 """Health for container platforms: a loopback HTTP endpoint (`GET /health`) reporting the gateway connection,
-whether the database is writable, the shift outbox's depth and the age of its oldest unsynced shift, and the
-time since the last successful Northca answer; `northca-bot health` asks it and exits 0 (healthy) or 1.
+whether the database is writable, the outbox depth (shifts and dispatch entries waiting for Northca) and the
+age of its oldest unsynced shift, and the time since the last successful Northca answer; `northca-bot health`
+asks it and exits 0 (healthy) or 1.
 A warning is logged while the outbox's oldest shift is older than the configured age."""
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class OutboxStore:
-    """Read-only view of the shift outbox (ended shifts not yet written to Northca)."""
+    """Read-only view of the outboxes: ended shifts, and dispatch entries (panics, calls, tickets,
+    reports), not yet written to Northca."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -32,6 +34,11 @@ class OutboxStore:
             "SELECT COUNT(*) AS depth, MIN(ended_ms) AS oldest FROM shifts WHERE sync_state IN ('pending', 'failed')"
         )
         return (0, None) if row is None else (int(row["depth"]), row["oldest"])
+
+    async def dispatch_depth(self) -> int:
+        """Dispatch entries still to be sent (retried: a panic while Northca is down waits here)."""
+        row = await self.db.fetchone("SELECT COUNT(*) AS depth FROM dispatch_outbox WHERE state = 'pending'")
+        return 0 if row is None else int(row["depth"])
 
 
 class NorthcaSuccessClock:
@@ -57,7 +64,8 @@ class HealthReport:
     healthy: bool
     gateway_connected: bool
     database_writable: bool
-    outbox_depth: int
+    outbox_depth: int  # shifts and dispatch entries waiting
+    dispatch_outbox_depth: int  # of which dispatch entries
     oldest_unsynced_age_seconds: float | None
     seconds_since_northca_success: float | None
     problems: list[str]
@@ -101,6 +109,7 @@ class HealthMonitor:
             writable = False
             problems.append(f"database not writable ({type(exc).__name__})")
         depth, oldest_ms = await self.outbox.depth_and_oldest_ended_ms() if writable else (0, None)
+        dispatch_depth = await self.outbox.dispatch_depth() if writable else 0
         age = None if oldest_ms is None else max(0.0, now - oldest_ms / 1000)
         if age is not None and age > self.outbox_warn_after:
             problems.append(f"oldest unsynced shift is {age / 60:.0f} min old")
@@ -109,7 +118,8 @@ class HealthMonitor:
             healthy=not problems,
             gateway_connected=gateway,
             database_writable=writable,
-            outbox_depth=depth,
+            outbox_depth=depth + dispatch_depth,
+            dispatch_outbox_depth=dispatch_depth,
             oldest_unsynced_age_seconds=age,
             seconds_since_northca_success=None if last is None else now - last,
             problems=problems,

@@ -266,3 +266,27 @@ def require_supervisor(
     if perms.manage_guild or perms.administrator or has_any_role(interaction, supervisor_role_ids):
         return
     raise MissingPermission(f"You need the Manage Server permission or a supervisor role to {doing}.")
+
+
+def page_button(custom_id: str, direction: str, *, disabled: bool) -> discord.ui.Button[discord.ui.View]:
+    """A Previous / Next button of a paginated answer (for a DynamicItem's item)."""
+    return discord.ui.Button(
+        label="Previous" if direction == "prev" else "Next",
+        style=discord.ButtonStyle.secondary,
+        custom_id=custom_id,
+        disabled=disabled,
+    )
+
+
+def page_view(
+    page: int, pages: int, button: Callable[[int, str, bool], discord.ui.Item[Any]]
+) -> discord.ui.View | None:
+    """Previous / Next for page `page` (0-based) of `pages`; `button(target page, direction, disabled)`.
+    None for a single page."""
+    if pages <= 1:
+        return None
+    page = max(0, min(page, pages - 1))
+    view = discord.ui.View(timeout=None)
+    view.add_item(button(max(0, page - 1), "prev", page == 0))
+    view.add_item(button(min(pages - 1, page + 1), "next", page >= pages - 1))
+    return view

@@ -20,6 +20,7 @@ from bot.settings.records import MAX_CODES, TenCode
 from bot.shifts import DutyChanged
 from bot.timefmt import discord_ts
 from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
+from bot.unit_status.records import PANIC_CODE
 from cogs.dispatch.buttons import PanicButton
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,13 @@ def panel_embed(
         description="Press a button to set your status. Northca's active-units board follows within a moment.",
         colour=discord.Colour.blurple(),
     )
+    # Units in panic head the panel, also when 10-33 is not one of the guild's codes (then it has no field).
+    in_panic = board.get(PANIC_CODE, []) if PANIC_CODE not in {c.code for c in codes} else []
+    if in_panic:
+        embed.description = (
+            f"🚨 **{PANIC_CODE}** ({len(in_panic)}): {_unit_list(in_panic, 1000)}\n\n{embed.description}"
+        )
+        embed.colour = discord.Colour.red()
     needs = "a callsign (/profile set) and an open shift (/shift start)" if needs_shift else "a callsign (/profile set)"
     footer = f"Setting a status needs {needs}."
     waiting = sum(not unit.synced for units in board.values() for unit in units)
@@ -263,7 +271,10 @@ class StatusCog(commands.Cog):
         guild_id = require_guild(interaction)
         mine = await self.svc.status_of(guild_id, interaction.user.id)
         codes = self.svc.codes(guild_id)
-        if mine is not None and mine.status in codes:
+        if mine is not None and mine.status == PANIC_CODE:
+            code = self.svc.panic_code(guild_id)
+            content = f"Your status: 🚨 **{code.code}** {code.label} (unit `{mine.callsign}`)."
+        elif mine is not None and mine.status in codes:
             code = codes[mine.status]
             content = f"Your status: **{code.code}** {code.label} (unit `{mine.callsign}`)."
         else:

@@ -29,7 +29,7 @@ from bot.dispatch.records import (
     PanicRecord,
 )
 from bot.dispatch.store import DispatchStore
-from bot.errors import Conflict, InvalidInput, MissingPermission
+from bot.errors import Conflict, InvalidInput, MissingPermission, UserFacingError
 from bot.events import Topic
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
@@ -48,7 +48,6 @@ from bot.unit_status.records import CALLSIGN_HINT, unit_callsign
 
 log = logging.getLogger(__name__)
 
-PANIC_CODE = "10-33"
 EN_ROUTE_CODE = "10-97"
 ON_SCENE_CODE = "10-23"
 MAX_ATTEMPTS = 12
@@ -65,6 +64,7 @@ class DispatchService:
         *,
         clock: Callable[[], int] = now_ms,
         panic_cooldown_ms: int = 60_000,
+        panic_confirm_ms: int = 5_000,
         retry_base_ms: int = 2_000,
         retry_max_ms: int = 60_000,
         tick_seconds: float = 2.0,
@@ -77,6 +77,9 @@ class DispatchService:
         self.northca = northca.single_attempt()
         self.clock = clock
         self.panic_cooldown_ms = panic_cooldown_ms
+        self.panic_confirm_ms = panic_confirm_ms
+        # First presses of a panel's Panic button, per (guild, member): a second one soon after confirms.
+        self._panic_presses: dict[tuple[int, int], int] = {}
         self.retry_base_ms = retry_base_ms
         self.retry_max_ms = retry_max_ms
         self.tick_seconds = tick_seconds
@@ -98,6 +101,17 @@ class DispatchService:
 
     # --- panic ---------------------------------------------------------------------------------
 
+    def panic_press(self, guild_id: int, member_id: int) -> bool:
+        """A press of a panel's Panic button: True when it confirms an earlier press within
+        `panic_confirm_ms` (send now); False when it is a first press (ask to confirm)."""
+        now = self.clock()
+        # Old presses are forgotten, so the map stays as small as the presses of the last moments.
+        self._panic_presses = {k: t for k, t in self._panic_presses.items() if now - t < self.panic_confirm_ms}
+        if self._panic_presses.pop((guild_id, member_id), None) is not None:
+            return True
+        self._panic_presses[(guild_id, member_id)] = now
+        return False
+
     async def panic(self, guild_id: int, member_id: int, location: str | None) -> PanicRecord:
         """Record a panic and queue it for Northca; never waits for Northca."""
         now = self.clock()
@@ -114,7 +128,7 @@ class DispatchService:
         await self.store.add_panic(panic, link.mdt_id, PanicBody(address=location).model_dump_json())
         log.warning("panic %s: guild %s member %s unit %s", panic.id, guild_id, member_id, unit)
         self._wake.set()
-        await self._set_status(guild_id, member_id, PANIC_CODE)
+        await self._set_panic_status(guild_id, member_id)
         return panic
 
     async def set_alert(self, panic_id: str, channel_id: int, message_id: int) -> None:
@@ -382,6 +396,15 @@ class DispatchService:
         if event is not None:
             event.set()
         await self.outcomes.deliver(DispatchOutcome(entry.guild_id, entry.kind, entry.id, state))
+
+    async def _set_panic_status(self, guild_id: int, member_id: int) -> None:
+        """Best effort: the unit shows 10-33 on the panels and on Northca, whatever the guild's codes."""
+        try:
+            await self.unit_status.set_panic(guild_id, member_id)
+        except UserFacingError as exc:  # e.g. no callsign any more: the alert and Northca's panic stand
+            log.info("panic status of %s in guild %s not set: %s", member_id, guild_id, exc)
+        except Exception:
+            log.exception("setting the panic status of member %s failed", member_id)
 
     async def _set_status(self, guild_id: int, member_id: int, code: str) -> None:
         """Best effort: the status follows the dispatch action when the server has that code."""

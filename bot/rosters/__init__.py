@@ -11,7 +11,14 @@ Built by bot.services.build_services; nothing here knows about Discord. The guil
 role members are parameters (the settings and the Discord side own them).
 """
 
-from bot.rosters.attendance import Attendance, AttendanceRules, AttendanceStatus, DutySpan, classify
+from bot.rosters.attendance import (
+    Attendance,
+    AttendanceCounts,
+    AttendanceRules,
+    AttendanceStatus,
+    DutySpan,
+    classify,
+)
 from bot.rosters.occurrences import Occurrence, local_start, occurrences_between, occurrences_of, week_start
 from bot.rosters.records import (
     MAX_TEMPLATES_PER_GUILD,
@@ -34,6 +41,7 @@ __all__ = [
     "REMINDER_CUTOFF_MS",
     "Assignment",
     "Attendance",
+    "AttendanceCounts",
     "AttendanceRules",
     "AttendanceStatus",
     "DueReminder",

@@ -90,3 +90,32 @@ def classify(
         return Attendance(member_id, "late", on_duty, first)
     enough = on_duty >= rules.min_share * (end_ms - start_ms)
     return Attendance(member_id, "present" if enough else "left_early", on_duty, first)
+
+
+@dataclass(frozen=True)
+class AttendanceCounts:
+    """One member's attendance over many occurrences (for the activity report)."""
+
+    present: int = 0
+    late: int = 0
+    left_early: int = 0
+    absent: int = 0
+    excused: int = 0
+
+    def counts(self) -> dict[AttendanceStatus, int]:
+        return {
+            "present": self.present,
+            "late": self.late,
+            "left_early": self.left_early,
+            "absent": self.absent,
+            "excused": self.excused,
+        }
+
+
+def count_by_member(attendances: Iterable[Attendance]) -> dict[int, AttendanceCounts]:
+    """Each member's counts per status, over the given attendances."""
+    tallies: dict[int, dict[AttendanceStatus, int]] = {}
+    for a in attendances:
+        tally = tallies.setdefault(a.member_id, {})
+        tally[a.status] = tally.get(a.status, 0) + 1
+    return {m: AttendanceCounts(**t) for m, t in tallies.items()}

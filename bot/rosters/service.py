@@ -20,7 +20,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import Conflict, InvalidInput
-from bot.rosters.attendance import Attendance, AttendanceRules, DutySpan, classify
+from bot.rosters.attendance import (
+    Attendance,
+    AttendanceCounts,
+    AttendanceRules,
+    DutySpan,
+    classify,
+    count_by_member,
+)
 from bot.rosters.occurrences import Occurrence, occurrences_between, occurrences_overlapping, week_start
 from bot.rosters.records import (
     MAX_TEMPLATES_PER_GUILD,
@@ -288,3 +295,17 @@ class RosterService:
             ]
             results.append(OccurrenceAttendance(o, members))
         return results
+
+    async def attendance_counts(
+        self,
+        guild_id: int,
+        zone: ZoneInfo,
+        start_ms: int,
+        end_ms: int,
+        role_members: RoleMembers,
+        excused: Collection[int] = (),
+    ) -> dict[int, AttendanceCounts]:
+        """Per member with finished scheduled shifts starting in [start_ms, end_ms): how many they were
+        present at, late to, left early, missed, or were excused from (for the activity report)."""
+        results = await self.attendance(guild_id, zone, start_ms, end_ms, role_members, excused)
+        return count_by_member(a for r in results for a in r.members)

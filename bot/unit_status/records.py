@@ -13,6 +13,10 @@ from bot.storage.rows import Row
 
 CALLSIGN_HINT = "Set your callsign first: /profile set callsign:ADAM-12"
 
+# The panic status: set only by the panic path (StatusService.set_panic), whatever the guild's own codes are.
+PANIC_CODE = "10-33"
+PANIC = TenCode(code=PANIC_CODE, label="Emergency (panic)", style="danger", order=-1)
+
 
 @dataclass(frozen=True)
 class UnitStatus:

@@ -25,6 +25,8 @@ from bot.timefmt import now_ms
 from bot.unit_status.coalescer import UnitChange, UnitCoalescer, UnitsSent
 from bot.unit_status.records import (
     CALLSIGN_HINT,
+    PANIC,
+    PANIC_CODE,
     OffDuty,
     PanelsStale,
     StatusChange,
@@ -121,6 +123,45 @@ class StatusService:
         if version is None:
             version = await self.store.next_version()
         code = self.code(guild_id, raw_code)
+        return await self._record(
+            guild_id,
+            member_id,
+            code,
+            display_name=display_name,
+            actor_id=actor_id,
+            check_duty=check_duty,
+            version=version,
+        )
+
+    def panic_code(self, guild_id: int) -> TenCode:
+        """10-33: the guild's own entry when it has one, else the built-in panic status."""
+        return self.codes(guild_id).get(PANIC_CODE, PANIC)
+
+    async def set_panic(self, guild_id: int, member_id: int) -> StatusChange:
+        """The panic path (and only it) sets 10-33 even when the guild's codes have no 10-33:
+        the unit shows it on the panels and Northca gets it as the unit's status."""
+        version = await self.store.next_version()
+        return await self._record(
+            guild_id,
+            member_id,
+            self.panic_code(guild_id),
+            display_name=None,
+            actor_id=member_id,
+            check_duty=False,
+            version=version,
+        )
+
+    async def _record(
+        self,
+        guild_id: int,
+        member_id: int,
+        code: TenCode,
+        *,
+        display_name: str | None,
+        actor_id: int | None,
+        check_duty: bool,
+        version: int,
+    ) -> StatusChange:
         ctx = await self.store.context(guild_id, member_id)
         mdt_id = ctx.link_mdt_id
         if not stored_status_approved(ctx.link_status):
@@ -212,9 +253,19 @@ class StatusService:
             # No unit any more: its last one is recorded, and sent, as out of service.
             await self._take_out_of_service(current, await self.store.next_version(), member_id)
             return None
+        # A unit in panic stays in panic (10-33 may not be one of the guild's codes).
+        code = self.panic_code(guild_id) if current.status == PANIC_CODE else None
         try:
-            return await self.set_status(
-                guild_id, member_id, current.status, display_name=display_name, actor_id=member_id, check_duty=False
+            if code is None:
+                code = self.code(guild_id, current.status)
+            return await self._record(
+                guild_id,
+                member_id,
+                code,
+                display_name=display_name,
+                actor_id=member_id,
+                check_duty=False,
+                version=await self.store.next_version(),
             )
         except (InvalidInput, Conflict) as exc:
             log.info("status of %s in guild %s not refreshed: %s", member_id, guild_id, exc)
@@ -282,11 +333,14 @@ class StatusService:
         return await self.store.get(guild_id, member_id)
 
     async def board(self, guild_id: int) -> dict[str, list[UnitStatus]]:
-        """Configured code -> units in it (by callsign); statuses no longer configured are left out."""
+        """Configured code -> units in it (by callsign); statuses no longer configured are left out,
+        except units in panic (10-33), listed under 10-33 whether the guild has that code or not."""
         board: dict[str, list[UnitStatus]] = {code: [] for code in self.codes(guild_id)}
         for row in await self.store.in_guild(guild_id):
             if row.status in board:
                 board[row.status].append(row)
+            elif row.status == PANIC_CODE:
+                board.setdefault(PANIC_CODE, []).append(row)
         return board
 
     async def _on_sent(self, sent: UnitsSent) -> None:

@@ -1,8 +1,8 @@
-"""/activity settings | quota (Manage Server), /shift activity (supervisors), the activity report's
-page buttons, and the scheduled report's posting. The rules live in bot/duty/ and
-bot/activity_reports.py; this is the Discord side:
+"""/shift activity (supervisors), the activity report's page buttons, and the scheduled report's
+posting (the period and quotas are set with /settings activity | quota, in cogs/settings). The rules
+live in bot/duty/ and bot/activity_reports.py; this is the Discord side:
 
-- cog.py: the commands and the report publisher; report.py: a guild's report from its member cache;
+- cog.py: /shift activity and the report publisher; report.py: a guild's report from its member cache;
 - buttons.py: the persistent page buttons; embeds.py: the wording; checks.py: who may see reports.
 """
 

@@ -1,13 +1,10 @@
-"""/activity settings and /activity quota (Manage Server), /shift activity (supervisors), and the
-scheduled report's posting (the publisher of bot.activity_reports.ActivityReporter).
-
-The period and quota commands live here rather than under /settings while /settings is written on
-another branch; they call the same SettingsService (validated, audited)."""
+"""/shift activity (supervisors), and the scheduled report's posting (the publisher of
+bot.activity_reports.ActivityReporter). The activity period and role quotas are set with /settings."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -15,14 +12,12 @@ from discord.ext import commands
 
 from bot.activity_reports import current_period
 from bot.duty import Period
-from bot.errors import InvalidInput
-from bot.interactions import answer, require_guild, require_manage_guild
+from bot.interactions import answer, require_guild
 from bot.settings import GuildSettings
-from bot.settings.service import RoleFacts
 from cogs.activity.buttons import page_view
-from cogs.activity.embeds import MAX_REPORT_MESSAGES, PER_PAGE, report_embed, report_pages, settings_text
+from cogs.activity.embeds import MAX_REPORT_MESSAGES, PER_PAGE, report_embed, report_pages
 from cogs.activity.report import Which, build_report, period_of
-from cogs.guild_channels import guild_channel, post_in, shift_log
+from cogs.guild_channels import guild_channel, post_in
 from cogs.supervisor_check import require_guild_supervisor
 
 if TYPE_CHECKING:
@@ -32,12 +27,8 @@ log = logging.getLogger(__name__)
 
 
 class ActivityCog(commands.Cog):
-    activity = app_commands.Group(
-        name="activity",
-        description="Activity periods and hour quotas (Manage Server).",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    """The scheduled report's publisher. (The period and quotas are set with /settings activity and
+    /settings quota, in cogs/settings.)"""
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
@@ -47,59 +38,6 @@ class ActivityCog(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.services.activity_reports.publisher = None
-
-    @activity.command(name="settings", description="Set the activity period and whether leave blocks going on duty.")
-    @app_commands.describe(
-        period="How long an activity period is (reports are posted when one ends)",
-        leave_blocks_duty="Members on approved leave may not go on duty",
-    )
-    async def settings(
-        self,
-        interaction: discord.Interaction[NorthcaBot],
-        period: Literal["weekly", "biweekly", "monthly"],
-        leave_blocks_duty: bool | None = None,
-    ) -> None:
-        require_manage_guild(interaction, "change activity settings")
-        guild_id = require_guild(interaction)
-        before = self.bot.settings.get(guild_id)
-        after = await self.bot.settings.set_shifts(
-            guild_id, interaction.user.id, activity_period=period, leave_blocks_duty=leave_blocks_duty
-        )
-        await self._changed(interaction, before, after)
-
-    @activity.command(name="quota", description="Set or remove the hours a role's members owe per activity period.")
-    @app_commands.describe(
-        role="The role whose members owe the hours",
-        hours="Hours per activity period (e.g. 5 or 2.5)",
-        remove="Remove this role's quota instead",
-    )
-    async def quota(
-        self,
-        interaction: discord.Interaction[NorthcaBot],
-        role: discord.Role,
-        hours: app_commands.Range[float, 0.0, 744.0] | None = None,
-        remove: bool = False,
-    ) -> None:
-        require_manage_guild(interaction, "change quotas")
-        guild_id = require_guild(interaction)
-        if remove == (hours is not None):
-            raise InvalidInput("Give either `hours` (to set the quota) or `remove: True` (to remove it), not both.")
-        facts = RoleFacts(role.id, role.name, managed=role.managed, is_everyone=role.is_default())
-        before = self.bot.settings.get(guild_id)
-        after = await self.bot.settings.set_role_quota(guild_id, interaction.user.id, facts, None if remove else hours)
-        await self._changed(interaction, before, after)
-
-    async def _changed(
-        self, interaction: discord.Interaction[NorthcaBot], before: GuildSettings, after: GuildSettings
-    ) -> None:
-        now = self.bot.services.activity_reports.clock()
-        text = settings_text(after, current_period(after, now).end_ms)
-        if before != after:
-            await shift_log(
-                self.bot, after.guild_id, f"⚙️ <@{interaction.user.id}> changed the activity settings. {text}"
-            )
-            self.bot.services.activity_reports.poke()
-        await answer(interaction, ("Saved. " if before != after else "Nothing changed. ") + text)
 
     # --- the scheduled report ---
 

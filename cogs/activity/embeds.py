@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import discord
 
+from bot.discord_text import length
 from bot.duty import ActivityLine, page_of
+from bot.rosters import AttendanceCounts, AttendanceStatus
 from bot.settings.records import GuildSettings
 from bot.timefmt import duration_text
 from cogs.activity.report import ActivityReport
@@ -14,10 +16,45 @@ PER_PAGE = 20
 MAX_REPORT_MESSAGES = 10
 
 
-def line_text(line: ActivityLine) -> str:
+ATTENDANCE_WORDS: dict[AttendanceStatus, str] = {
+    "present": "present",
+    "late": "late",
+    "left_early": "left early",
+    "absent": "absent",
+    "excused": "excused",
+}
+ROSTER_FIELD_LIMIT = 1024  # Discord's limit for a field's value
+
+
+def attendance_text(counts: AttendanceCounts) -> str:
+    """E.g. "📅 3 present, 1 late, 1 absent" (statuses with none are left out)."""
+    parts = [f"{n} {ATTENDANCE_WORDS[status]}" for status, n in counts.counts().items() if n]
+    return "📅 " + ", ".join(parts)
+
+
+def line_text(line: ActivityLine, attendance: AttendanceCounts | None = None) -> str:
     mark = "🌴 on leave" if line.on_leave else ("✅ met" if line.met else "❌ not met")
     running = " · on duty now" if line.open else ""
-    return f"<@{line.member_id}>: {duration_text(line.duty_ms)} of {duration_text(line.quota_ms)} — {mark}{running}"
+    roster = f" · {attendance_text(attendance)}" if attendance is not None else ""
+    return (
+        f"<@{line.member_id}>: {duration_text(line.duty_ms)} of {duration_text(line.quota_ms)} — "
+        f"{mark}{running}{roster}"
+    )
+
+
+def roster_only_text(report: ActivityReport) -> str | None:
+    """Members with scheduled shifts but no quota line, fitted to one field ("… and N more")."""
+    members = report.roster_only()
+    lines: list[str] = []
+    for i, member_id in enumerate(members):
+        line = f"<@{member_id}>: {attendance_text(report.attendance[member_id])}"
+        tail = f"… and {len(members) - i} more: see /roster attendance"
+        # Discord counts UTF-16 units (📅 is two): measured as it does.
+        if sum(length(x) + 1 for x in lines) + length(line) + 1 + length(tail) > ROSTER_FIELD_LIMIT:
+            lines.append(tail)
+            break
+        lines.append(line)
+    return "\n".join(lines) or None
 
 
 def _ts(ms: int | None, style: str = "f") -> str:
@@ -31,11 +68,17 @@ def report_embed(report: ActivityReport, page: int, *, title: str = "Activity re
     header = f"{_ts(report.period.start_ms)} → {_ts(report.period.end_ms)}"
     if report.role_id is not None:
         header += f"\nMembers of <@&{report.role_id}>"
-    body = "\n".join(line_text(line) for line in shown.items) or "Nobody holds a role with a quota."
+    body = (
+        "\n".join(line_text(line, report.attendance.get(line.member_id)) for line in shown.items)
+        or "Nobody holds a role with a quota."
+    )
     embed = discord.Embed(title=title, description=f"{header}\n\n{body}", colour=discord.Colour.blurple())
     embed.add_field(name="Met", value=str(met))
     embed.add_field(name="Not met", value=str(len(report.lines) - met - leave))
     embed.add_field(name="On leave (exempt)", value=str(leave))
+    roster_only = roster_only_text(report) if shown.number == 0 else None
+    if roster_only is not None:
+        embed.add_field(name="Roster attendance (no quota role)", value=roster_only, inline=False)
     embed.set_footer(text=f"Page {shown.number + 1} of {shown.pages} · {shown.total} members")
     return embed
 

@@ -1,16 +1,19 @@
 """The activity report of a guild, from the Discord side: who holds a quota role (the guild's member
-cache), their quotas (the highest among their roles), who is on leave; then bot.duty.activity."""
+cache), their quotas (the highest among their roles), who is on leave; then bot.duty.activity, and
+each member's roster attendance in the period (bot.rosters)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.activity_reports import current_period
 from bot.duty import ActivityLine, Period
 from bot.errors import InvalidInput
+from bot.rosters import AttendanceCounts
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -25,6 +28,13 @@ class ActivityReport:
     lines: list[ActivityLine]
     role_id: int | None
     now_ms: int
+    # Members with finished scheduled shifts in the period -> their attendance counts.
+    attendance: dict[int, AttendanceCounts] = field(default_factory=dict)
+
+    def roster_only(self) -> list[int]:
+        """Members with scheduled shifts in the period who are not among the quota lines."""
+        listed = {line.member_id for line in self.lines}
+        return sorted(m for m in self.attendance if m not in listed)
 
 
 def period_of(bot: NorthcaBot, guild_id: int, which: Which, now: int) -> Period:
@@ -42,7 +52,7 @@ async def build_report(
     settings = bot.settings.get(guild.id)
     quotas = {rid: int(hours * HOUR_MS) for rid, hours in settings.role_quotas}
     if role_id is not None and role_id not in quotas:
-        raise InvalidInput(f"<@&{role_id}> has no quota: set one with /activity quota, or pick a role that has one.")
+        raise InvalidInput(f"<@&{role_id}> has no quota: set one with /settings quota, or pick a role that has one.")
     member_roles = {
         m.id: [r.id for r in m.roles if r.id in quotas]
         for m in guild.members
@@ -51,4 +61,12 @@ async def build_report(
     assert period.start_ms is not None and period.end_ms is not None
     on_leave = await bot.leave.on_leave_between(guild.id, period.start_ms, period.end_ms)
     lines = await bot.duty.activity(guild.id, period, member_roles, quotas, on_leave, now=now)
-    return ActivityReport(period, lines, role_id, now)
+    role_members = {role.id: [m.id for m in role.members] for role in guild.roles}
+    excused = await bot.services.roster_leave.excused(guild.id, period.start_ms, period.end_ms)
+    # Scheduled shifts of the period up to the report's time (only finished ones count).
+    attendance = await bot.rosters.attendance_counts(
+        guild.id, ZoneInfo(settings.timezone), period.start_ms, min(period.end_ms, now), role_members, excused
+    )
+    if role_id is not None:  # only the role's members, as the quota lines
+        attendance = {m: c for m, c in attendance.items() if m in member_roles}
+    return ActivityReport(period, lines, role_id, now, attendance)

@@ -29,7 +29,7 @@ class PanicButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], te
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await flows.ask_panic_confirm(interaction, None)
+        await flows.panel_panic(interaction)
 
 
 class PanicConfirmButton(

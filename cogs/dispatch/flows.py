@@ -60,15 +60,28 @@ async def audit_line(interaction: discord.Interaction[Any], text: str) -> None:
 # --- panic --------------------------------------------------------------------------------
 
 
-async def ask_panic_confirm(interaction: discord.Interaction[Any], location: str | None) -> None:
+async def ask_panic_confirm(
+    interaction: discord.Interaction[Any], location: str | None, *, press_again: bool = False
+) -> None:
     require_guild(interaction)
     _channel(interaction, "alerts")
     where = f" at **{discord.utils.escape_markdown(location)}**" if location else ""
     await answer(
         interaction,
-        f"Send a **10-33 panic**{where}? Responders are pinged at once. Press the button to confirm.",
+        f"Send a **10-33 panic**{where}? Responders are pinged at once. Press the button to confirm"
+        + (" (or press Panic again within a few seconds)." if press_again else "."),
         view=buttons.confirm_view(location),
     )
+
+
+async def panel_panic(interaction: discord.Interaction[Any]) -> None:
+    """The panel's Panic button: a second press within a few seconds sends; a first one asks to confirm."""
+    guild_id = require_guild(interaction)
+    _channel(interaction, "alerts")
+    if bot_of(interaction).dispatcher.panic_press(guild_id, interaction.user.id):
+        await send_panic(interaction, None)
+    else:
+        await ask_panic_confirm(interaction, None, press_again=True)
 
 
 async def send_panic(interaction: discord.Interaction[Any], location: str | None) -> None:

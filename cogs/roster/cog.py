@@ -350,12 +350,9 @@ class RosterCog(commands.Cog):
     ) -> None:
         require_roster_supervisor(interaction, "change roster reminders")
         guild_id = require_guild(interaction)
-        before = self.bot.settings.get(guild_id).roster_reminder_minutes
+        # Audited by the settings service; its shift-log line comes from the settings cog, as for /settings roster.
         await self.bot.settings.set_roster_reminder_minutes(guild_id, interaction.user.id, minutes)
         await answer(interaction, f"⏰ Members are now reminded {minutes} minutes before their scheduled shifts.")
-        await log_to_shift_log(
-            self.bot, guild_id, interaction.user.id, f"set roster reminders from {before} to {minutes} minutes ahead"
-        )
 
     @roster.command(name="attendance", description="Supervisors: who came to scheduled shifts (present, late, absent).")
     @app_commands.describe(

@@ -2,14 +2,14 @@
 
 - cog.py: the commands, the guild join/leave listeners and the shift-log line per change;
 - embeds.py: the wording (/settings show, history, the change lines);
-- buttons.py: the confirm buttons of reset and delete-data (re-checked at every press).
+- buttons.py: the confirm buttons of reset and delete-data, the history page buttons (re-checked at every press).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.settings.buttons import ConfirmSettingsButton
+from cogs.settings.buttons import ConfirmSettingsButton, HistoryPageButton
 from cogs.settings.cog import SettingsCog
 
 if TYPE_CHECKING:
@@ -17,5 +17,5 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: NorthcaBot) -> None:
-    bot.add_dynamic_items(ConfirmSettingsButton)
+    bot.add_dynamic_items(ConfirmSettingsButton, HistoryPageButton)
     await bot.add_cog(SettingsCog(bot))

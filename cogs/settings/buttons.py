@@ -1,5 +1,6 @@
-"""The confirm buttons of /settings reset and /settings delete-data (persistent; Manage Server is
-re-checked at every press: the message may outlive the presser's permission)."""
+"""The confirm buttons of /settings reset and /settings delete-data, and the page buttons of /settings
+history (persistent; Manage Server is re-checked at every press: the message may outlive the presser's
+permission)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 
 import discord
 
-from bot.bot import bot_of
-from bot.interactions import edit_answer, guarded, require_guild, require_manage_guild
+from bot.bot import NorthcaBot, bot_of
+from bot.interactions import edit_answer, guarded, page_button, page_view, require_guild, require_manage_guild
+from cogs.settings.embeds import HISTORY_PAGE, history_embed
 
 
 class ConfirmSettingsButton(
@@ -50,3 +52,35 @@ def confirm_view(action: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ConfirmSettingsButton(action))
     return view
+
+
+class HistoryPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"northca:settings:history:(?P<page>\d{1,4}):(?P<dir>prev|next)",
+):
+    """Previous / Next on /settings history: the page is read again at each press."""
+
+    def __init__(self, page: int, direction: str, disabled: bool = False) -> None:
+        self.page = page
+        super().__init__(page_button(f"northca:settings:history:{page}:{direction}", direction, disabled=disabled))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> HistoryPageButton:
+        return cls(int(match["page"]), match["dir"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        require_manage_guild(interaction, "see the settings history")
+        embed, view = await history_page(bot_of(interaction), require_guild(interaction), self.page)
+        await edit_answer(interaction, embed=embed, view=view)
+
+
+async def history_page(bot: NorthcaBot, guild_id: int, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
+    """Page `page` (0-based; past the end: the last page) of the guild's settings history, with its buttons."""
+    _, total = await bot.settings.history(guild_id, limit=1)
+    pages = max(1, -(-total // HISTORY_PAGE))
+    page = max(0, min(page, pages - 1))
+    entries, total = await bot.settings.history(guild_id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE)
+    return history_embed(entries, total, page), page_view(page, pages, HistoryPageButton)

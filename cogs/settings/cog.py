@@ -10,14 +10,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.activity_reports import current_period
 from bot.discord_text import fit_choices
 from bot.errors import InvalidInput
 from bot.interactions import answer, post, require_guild, require_manage_guild
 from bot.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
-from bot.settings.records import ButtonStyle, ChannelKind, OffDutyPolicy, RoleKind, WeekStart
+from bot.settings.records import (
+    ActivityPeriod,
+    ButtonStyle,
+    ChannelKind,
+    GuildSettings,
+    OffDutyPolicy,
+    RoleKind,
+    WeekStart,
+)
 from bot.settings.service import timezone_choices
-from cogs.settings.buttons import confirm_view
-from cogs.settings.embeds import HISTORY_PAGE, change_line, history_embed, show_embed
+from cogs.activity.embeds import settings_text
+from cogs.settings.buttons import confirm_view, history_page
+from cogs.settings.embeds import change_line, show_embed
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -212,6 +222,59 @@ class SettingsCog(commands.Cog):
         )
         await self._done(interaction, "Shift settings saved. See them with /settings show.")
 
+    @settings_group.command(name="activity", description="The activity period, and whether leave blocks duty.")
+    @app_commands.describe(
+        period="How long an activity period is (reports are posted when one ends)",
+        leave_blocks_duty="Members on approved leave may not go on duty",
+    )
+    async def activity(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        period: ActivityPeriod,
+        leave_blocks_duty: bool | None = None,
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        after = await self.service.set_shifts(
+            guild_id, interaction.user.id, activity_period=period, leave_blocks_duty=leave_blocks_duty
+        )
+        await self._activity_done(interaction, after)
+
+    @settings_group.command(name="quota", description="Set or remove the hours a role's members owe per period.")
+    @app_commands.describe(
+        role="The role whose members owe the hours",
+        hours="Hours per activity period (e.g. 5 or 2.5)",
+        remove="Remove this role's quota instead",
+    )
+    async def quota(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        role: discord.Role,
+        hours: app_commands.Range[float, 0.0, 744.0] | None = None,
+        remove: bool = False,
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        if remove == (hours is not None):
+            raise InvalidInput("Give either `hours` (to set the quota) or `remove: True` (to remove it), not both.")
+        after = await self.service.set_role_quota(
+            guild_id, interaction.user.id, role_facts(interaction, role), None if remove else hours
+        )
+        await self._activity_done(interaction, after)
+
+    async def _activity_done(self, interaction: discord.Interaction[NorthcaBot], after: GuildSettings) -> None:
+        reports = self.bot.services.activity_reports
+        reports.poke()  # a new period or quota may make a report due now
+        now = reports.clock()
+        await self._done(interaction, "Saved. " + settings_text(after, current_period(after, now).end_ms))
+
+    @settings_group.command(name="roster", description="How long before a scheduled shift members are reminded.")
+    @app_commands.describe(reminder_minutes="Minutes before the start (1 to 1440; default 30)")
+    async def roster(
+        self, interaction: discord.Interaction[NorthcaBot], reminder_minutes: app_commands.Range[int, 1, 1440]
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        await self.service.set_roster_reminder_minutes(guild_id, interaction.user.id, reminder_minutes)
+        await self._done(interaction, f"⏰ Members are now reminded {reminder_minutes} minutes before their shifts.")
+
     @shifts.autocomplete("timezone")
     async def timezone_autocomplete(
         self, interaction: discord.Interaction[NorthcaBot], current: str
@@ -233,8 +296,8 @@ class SettingsCog(commands.Cog):
         self, interaction: discord.Interaction[NorthcaBot], page: app_commands.Range[int, 1, 1000] = 1
     ) -> None:
         guild_id = self._admin(interaction, "see the settings history")
-        entries, total = await self.service.history(guild_id, limit=HISTORY_PAGE, offset=(page - 1) * HISTORY_PAGE)
-        await answer(interaction, embed=history_embed(entries, total, page - 1), allowed_mentions=NO_MENTIONS)
+        embed, view = await history_page(self.bot, guild_id, page - 1)
+        await answer(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
     @settings_group.command(name="delete-data", description="Delete ALL of this server's data (asks to confirm).")
     async def delete_data(self, interaction: discord.Interaction[NorthcaBot]) -> None:

@@ -1,10 +1,12 @@
-"""/activity settings | quota, /shift activity and the scheduled activity report, through the harness:
+"""/settings activity | quota | roster, /shift activity and the scheduled activity report, through the harness:
 real bot, fake Discord, sandbox, a real SQLite file, a clock the test moves."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
+from bot.rosters import TemplateDraft, parse_days
 from bot.timefmt import to_ms
 from tests.duty_ui_helpers import (
     BIG_QUOTA_ROLE,
@@ -13,6 +15,7 @@ from tests.duty_ui_helpers import (
     QUOTA_ROLE,
     REPORTS_CH,
     REPORTS_CH_B,
+    SUP_ROLE,
     SUPERVISOR_M,
     Clock,
     boot,
@@ -21,7 +24,7 @@ from tests.duty_ui_helpers import (
     posts_to,
     role_opt,
 )
-from tests.helpers import ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER
+from tests.helpers import ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER, until
 
 THIRD = 888888888888888888
 # Monday 2025-01-13 00:00 UTC: a weekly period boundary (weeks start on Monday, UTC).
@@ -136,32 +139,48 @@ async def test_long_activity_report_is_paginated_and_pages_recheck_supervisor_af
     assert "Page 2 of 3" in page2.embeds[0]["footer"]["text"]
 
 
-async def test_activity_settings_and_quota_are_saved_audited_and_need_manage_server(start_bot, sandbox):
+async def test_settings_activity_and_quota_are_saved_audited_and_need_manage_server(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     h = await boot(start_bot, sandbox, clock=clock, quotas=[])
-    refused = await h.slash("activity settings", member=SUPERVISOR_M, guild_id=GUILD, period="monthly")
+    refused = await h.slash("settings activity", member=SUPERVISOR_M, guild_id=GUILD, period="monthly")
     assert refused.ephemeral and "Manage Server" in refused.content
     assert h.bot.settings.get(GUILD).activity_period == "weekly"
 
-    saved = await h.slash("activity settings", member=ADMIN_M, guild_id=GUILD, period="monthly", leave_blocks_duty=True)
+    saved = await h.slash("settings activity", member=ADMIN_M, guild_id=GUILD, period="monthly", leave_blocks_duty=True)
     assert saved.ephemeral and "**monthly**" in saved.content and "on duty: **yes**" in saved.content
     assert h.bot.settings.get(GUILD).activity_period == "monthly" and h.bot.settings.get(GUILD).leave_blocks_duty
 
-    quota = await h.slash("activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=7.5)
+    quota = await h.slash("settings quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=7.5)
     assert f"<@&{QUOTA_ROLE}>: 7.5 h" in quota.content
     assert h.bot.settings.get(GUILD).role_quotas == ((QUOTA_ROLE, 7.5),)
     both = await h.slash(
-        "activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=1.0, remove=True
+        "settings quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), hours=1.0, remove=True
     )
     assert "not both" in both.content and h.bot.settings.get(GUILD).role_quotas == ((QUOTA_ROLE, 7.5),)
-    removed = await h.slash("activity quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), remove=True)
+    removed = await h.slash("settings quota", member=ADMIN_M, guild_id=GUILD, role=role_opt(QUOTA_ROLE), remove=True)
     assert "Role quotas: none" in removed.content and h.bot.settings.get(GUILD).role_quotas == ()
 
     audit, _ = await h.bot.settings.history(GUILD, limit=10)
     assert {e.key for e in audit} >= {"activity_period", "leave_blocks_duty", "role_quotas"}
     assert all(e.actor_id == ADMIN_M_ID for e in audit if e.key == "role_quotas")
+    await until(lambda: sum("**Role quotas**" in r.json["content"] for r in posts_to(h, LOG_CH)) == 2, 10, "lines")
     log_lines = [r.json["content"] for r in posts_to(h, LOG_CH)]
-    assert sum("changed the activity settings" in line for line in log_lines) == 3
+    # One line per change (not one from /settings and another from the old command).
+    assert sum("**Activity period**: weekly → monthly" in line for line in log_lines) == 1
+    assert not any("changed the activity settings" in line for line in log_lines)
+
+
+async def test_settings_roster_sets_the_reminder_lead_time_like_roster_reminders(start_bot, sandbox):
+    h = await boot(start_bot, sandbox, clock=Clock(BOUNDARY), quotas=[])
+    refused = await h.slash("settings roster", member=SUPERVISOR_M, guild_id=GUILD, reminder_minutes=60)
+    assert refused.ephemeral and "Manage Server" in refused.content
+
+    saved = await h.slash("settings roster", member=ADMIN_M, guild_id=GUILD, reminder_minutes=45)
+
+    assert saved.ephemeral and "45 minutes" in saved.content
+    assert h.bot.settings.get(GUILD).roster_reminder_minutes == 45
+    [entry], _ = await h.bot.settings.history(GUILD, limit=1)
+    assert (entry.key, entry.old, entry.new, entry.actor_id) == ("roster.reminder_minutes", 30, 45, ADMIN_M_ID)
 
 
 async def test_long_scheduled_report_is_split_over_messages_within_discords_limits(start_bot, sandbox):
@@ -180,3 +199,46 @@ async def test_shift_activity_survives_reloading_the_activity_cog(start_bot, san
     await h.bot.reload_extension("cogs.activity")
     reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
     assert f"<@{OFFICER}>: 0 s of 2 h" in reply.embeds[0]["description"]
+
+
+async def test_roster_attendance_counts_appear_in_the_scheduled_report_and_shift_activity(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(OFFICER, QUOTA_ROLE), member_m(OTHER, QUOTA_ROLE), member_m(THIRD)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    # Wednesday 10:00-11:00 UTC, scheduled for all three; in the week that just ended it ran on Jan 8.
+    patrol = await h.bot.rosters.create(GUILD, ADMIN_M_ID, TemplateDraft("Patrol", None, 600, 60, parse_days("wed")))
+    for member_id in (OFFICER, OTHER, THIRD):
+        await h.bot.rosters.assign(GUILD, ADMIN_M_ID, patrol.id, "member", member_id)
+    wednesday_10 = BOUNDARY - timedelta(days=5) + 10 * H
+    await worked(h, OFFICER, wednesday_10, wednesday_10 + H)  # present
+    await worked(h, THIRD, wednesday_10 + H / 2, wednesday_10 + H)  # late; THIRD has no quota role
+    await h.bot.shifts.drain()
+
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]
+    [report] = posts_to(h, REPORTS_CH)
+    embed = report.json["embeds"][0]
+    assert f"<@{OFFICER}>: 1 h of 2 h — ❌ not met · 📅 1 present" in embed["description"]
+    assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met · 📅 1 absent" in embed["description"]
+    roster_only = next(f for f in embed["fields"] if f["name"] == "Roster attendance (no quota role)")
+    assert roster_only["value"] == f"<@{THIRD}>: 📅 1 late"
+
+    reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD, period="last")
+    assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met · 📅 1 absent" in reply.embeds[0]["description"]
+    # The current period has no finished scheduled shift yet: no counts.
+    current = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
+    assert "📅" not in current.embeds[0]["description"]
+
+
+async def test_roster_attendance_of_many_members_without_a_quota_role_fits_one_field(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    cadets = [900000000000000000 + i for i in range(80)]
+    h = await boot(start_bot, sandbox, [member_m(c, SUP_ROLE) for c in cadets], clock=clock)
+    patrol = await h.bot.rosters.create(GUILD, ADMIN_M_ID, TemplateDraft("Patrol", None, 600, 60, parse_days("wed")))
+    await h.bot.rosters.assign(GUILD, ADMIN_M_ID, patrol.id, "role", SUP_ROLE)
+
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]
+    [report] = posts_to(h, REPORTS_CH)
+    field = next(f for f in report.json["embeds"][0]["fields"] if f["name"].startswith("Roster attendance"))
+    assert len(field["value"]) <= 1024
+    assert f"<@{cadets[0]}>: 📅 1 absent" in field["value"]
+    assert re.search(r"… and \d+ more: see /roster attendance$", field["value"])

@@ -317,3 +317,86 @@ async def test_report_with_a_bad_date_is_refused_with_what_was_typed_and_nothing
     assert "2026-11-28 21:30" in done.content
     [sent] = created(sandbox, "scene-reports")
     assert (body(sent)["date"], body(sent)["time"], body(sent)["dispatch_call_id"]) == ("2026-11-28", "21:30", None)
+
+
+def panel_description_edit(h, panel, predicate, since=0):
+    def matches(rec):
+        embeds = (rec.json.get("embeds") or []) if isinstance(rec.json, dict) else []
+        return (
+            rec.method == "PATCH"
+            and rec.path.endswith(f"/messages/{panel['id']}")
+            and rec.ok
+            and bool(embeds)
+            and predicate(embeds[0].get("description") or "")
+        )
+
+    return h.fake.wait_for(matches, timeout=10, since=since)
+
+
+async def test_panic_marks_the_unit_10_33_on_panels_and_northca_when_the_server_has_no_10_33_code(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    assert "10-33" not in h.bot.unit_status.codes(GUILD)
+    panel = await post_panel(h)
+    # The code is the panic path's only: /status set cannot choose it.
+    refused = await h.slash("status set", member=OFFICER_M, guild_id=GUILD, code="10-33")
+    assert refused.ephemeral and "Unknown status code" in refused.content
+
+    await (await press_panic(h)).final()
+
+    assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-33"  # type: ignore[union-attr]
+    edit = await panel_description_edit(h, panel, lambda d: d.startswith("🚨 **10-33** (1): `ADAM-12`"))
+    await until(lambda: sandbox.units(MDT).get("ADAM-12", {}).get("status") == "10-33", 10, "10-33 on Northca")
+
+    [alert] = posts_in(h, ALERTS)
+    clear = next(c["custom_id"] for c in alert.response["components"][0]["components"])
+    mark = len(h.fake.requests)
+    await h.click(clear, member=OFFICER_M, message=alert.response)
+    on_duty = h.bot.unit_status.config.on_duty_code
+    assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == on_duty  # type: ignore[union-attr]
+    await panel_description_edit(h, panel, lambda d: "10-33" not in d, since=mark)
+    await until(lambda: sandbox.units(MDT).get("ADAM-12", {}).get("status") == on_duty, 10, "back on duty on Northca")
+    assert edit.ok
+
+
+async def test_second_press_of_the_panel_panic_button_within_seconds_sends_the_panic_without_the_confirm_button(
+    start_bot, sandbox
+):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    panel = await post_panel(h)
+    now = [1_800_000_000_000]
+    h.bot.dispatcher.clock = lambda: now[0]
+
+    first = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
+    assert first.ephemeral and "press Panic again within a few seconds" in first.content
+    now[0] += 6_000  # too late: this press asks again, nothing is sent
+    late = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
+    assert "Press the button to confirm" in late.content and posts_in(h, ALERTS) == []
+    # Another officer's press does not confirm this one's.
+    other = await h.click("northca:dispatch:panic", member=OTHER_M, message=panel)
+    assert "Press the button to confirm" in other.content and posts_in(h, ALERTS) == []
+
+    now[0] += 2_000
+    second = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
+
+    assert "10-33 sent" in (await second.final()).content
+    [alert] = posts_in(h, ALERTS)
+    assert "unit `ADAM-12`" in alert.json["content"]
+    await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
+
+
+async def test_unit_in_panic_stays_10_33_after_a_profile_change_and_status_show_says_so(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    await (await press_panic(h)).final()
+
+    await h.slash("profile set", member=OFFICER_M, guild_id=GUILD, badge="777")
+
+    await until(
+        lambda: sandbox.units(MDT).get("ADAM-12", {}).get("officer_badge") == "777", 10, "the new badge on Northca"
+    )
+    assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-33"
+    shown = await h.slash("status show", member=OFFICER_M, guild_id=GUILD)
+    assert shown.content.startswith("Your status: 🚨 **10-33**")
+    assert shown.embeds[0]["description"].startswith("🚨 **10-33** (1): `ADAM-12`")

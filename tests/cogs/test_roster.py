@@ -390,7 +390,11 @@ async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only
     assert h.bot.settings.get(GUILD).roster_reminder_minutes == 60
     entries, _ = await h.bot.settings.history(GUILD)
     assert entries[0].key == "roster.reminder_minutes" and entries[0].actor_id == SUPERVISOR
-    assert "from 30 to 60 minutes" in await log_line(h, "roster reminders")
+    line = await log_line(h, "Roster reminder lead time")
+    assert "30 min before a scheduled shift → 60 min before a scheduled shift" in line
+    # One line for the change (the settings cog's), not a second one from /roster reminders.
+    posted = [r.json["content"] for r in h.fake.find("POST", rf"^/channels/{LOG_CH}/messages$")]
+    assert sum("60 min" in p or "60 minutes" in p for p in posted) == 1
     await create(h, name="Evening", start="20:00", duration="4h")
     await assign(h, "Evening", OFFICER_M)
     await h.bot.roster_reminders.tick()

@@ -314,3 +314,29 @@ async def left_mark(h: Any, guild_id: int) -> int:
             return int(left_at)
         await asyncio.sleep(0.01)
     raise AssertionError(f"guild {guild_id} was not marked left")
+
+
+async def test_settings_history_pages_with_buttons_that_recheck_manage_server_and_work_after_a_restart(
+    start_bot, sandbox
+):
+    h = await two_servers(start_bot, sandbox)
+    for hours in range(1, 13):  # 12 changes: two pages of 10
+        await h.bot.settings.set_shifts(GUILD, ADMIN, max_hours=float(hours))
+    await h.bot.settings.set_shifts(GUILD_B, ADMIN, max_hours=3.0)  # the other server's: not listed
+
+    first = await admin(h, "settings history")
+    assert first.embeds[0]["footer"]["text"] == "Page 1 of 2 · 12 changes in all"
+    next_id = next(c for c in first.custom_ids if c.endswith(":next"))
+    refused = await h.click(next_id, member=SERGEANT_M, message=first)
+    assert refused.ephemeral and "Manage Server" in refused.content
+    await h.bot.close()
+
+    h2 = await two_servers(start_bot, sandbox)
+    second = await h2.click(next_id, member=ADMIN_M, message=first)
+
+    assert second.callback_type == 7 and second.embeds[0]["footer"]["text"] == "Page 2 of 2 · 12 changes in all"
+    oldest = second.embeds[0]["description"]
+    assert "12.0 → 1.0" in oldest and "12.0 → 3.0" not in oldest  # the first change here; not server B's
+    prev_id = next(c for c in second.custom_ids if c.endswith(":prev"))
+    back = await h2.click(prev_id, member=ADMIN_M, message=second)
+    assert back.embeds[0]["footer"]["text"] == "Page 1 of 2 · 12 changes in all"

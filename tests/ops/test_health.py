@@ -17,8 +17,10 @@ from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.links import LinkStore
 from bot.shifts import ShiftStore, now_ms
 from bot.storage import Database
+from tests import helpers
+from tests.dispatch_helpers import dispatch_ready
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, MDT, OWNER
+from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, MDT, OWNER, until
 from tests.ops.botproc import run_bot
 
 pytestmark = pytest.mark.asyncio
@@ -118,3 +120,18 @@ async def test_health_probe_never_rolls_back_a_concurrent_write(db_path):
     finally:
         await check.close()
     assert len(rows) == 40, "a health probe rolled back another coroutine's write"
+
+
+async def test_health_outbox_depth_counts_a_panic_waiting_while_northca_is_down(start_bot, sandbox):
+    h = await start_bot(health={"port": 0})
+    assert h.bot.health is not None and h.bot.health.url
+    await dispatch_ready(h, sandbox, {helpers.OFFICER: "ADAM-12"})
+    sandbox.faults.add("500", times=1000, path="/panic$")
+    ask = await h.slash("panic", member=helpers.OFFICER_M, guild_id=GUILD, location="Route 68")
+    [confirm] = [c for c in ask.custom_ids if c.startswith("northca:dispatch:panic-ok:")]
+    await (await h.click(confirm, member=helpers.OFFICER_M, message=ask)).final()
+    await until(lambda: len([r for r in sandbox.requests if r.path.endswith("/panic")]) >= 1, 10, "a panic try")
+
+    _, body = await get_json(h.bot.health.url)
+
+    assert body["dispatch_outbox_depth"] == 1 and body["outbox_depth"] == 1
