@@ -75,6 +75,7 @@ class Processes:
 
     workdir: Path
     children: list[Child] = field(default_factory=list)
+    spawned: list[int] = field(default_factory=list)  # every pid ever started, for the smoke test's clean-up check
 
     async def spawn(self, name: str, args: Sequence[str], env: dict[str, str] | None = None) -> Child:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "NORTHCA_"))}
@@ -87,6 +88,7 @@ class Processes:
             )
         child = Child(name, proc, stderr_path)
         self.children.append(child)
+        self.spawned.append(proc.pid)
         return child
 
     async def spawn_server(self, name: str, args: Sequence[str]) -> tuple[Child, str]:
@@ -137,6 +139,7 @@ class Phase:
     answered: int
     latency_ms: list[float]
     cpu_s: float
+    fake_cpu_s: float  # the fake Discord's own CPU time in the phase: near a full core means it is the limit
     send_seconds: float
     contents: list[str]
 
@@ -151,8 +154,9 @@ class Phase:
 class Driver:
     """Talks to the fake Discord's `/_bench` routes and reads the bot's CPU time around each phase."""
 
-    def __init__(self, session: aiohttp.ClientSession, discord_api: str, bot: Child) -> None:
+    def __init__(self, session: aiohttp.ClientSession, discord_api: str, bot: Child, fake: Child) -> None:
         self.session = session
+        self.fake = fake
         self.control = discord_api.split("/api/", 1)[0] + "/_bench"
         self.bot = bot
 
@@ -173,13 +177,14 @@ class Driver:
         await self.call("idle", 30.0, quiet=1.0)  # its start-up requests (command sync, ...) are over
 
     async def phase(self, name: str, commands: list[tuple[str, int]], rate: float, timeout: float) -> Phase:
-        pid = self.bot.proc.pid
-        before = cpu_seconds(pid)
+        pid, fake_pid = self.bot.proc.pid, self.fake.proc.pid
+        before, fake_before = cpu_seconds(pid), cpu_seconds(fake_pid)
         result = await self.call("drive", timeout, commands=commands, rate=rate)
+        fake_cpu = cpu_seconds(fake_pid) - fake_before
         await self.call("idle", 30.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
         cpu = cpu_seconds(pid) - before
         return Phase(
-            name, result["sent"], result["answered"], result["latency_ms"], cpu, result["send_seconds"],
+            name, result["sent"], result["answered"], result["latency_ms"], cpu, fake_cpu, result["send_seconds"],
             result["contents"],
         )  # fmt: skip
 
@@ -231,7 +236,7 @@ async def measure(
         await seed_database(db_path)
         config = write_bot_config(procs.workdir / "config.toml", db_path, northca_url)
         bot = await procs.spawn("bot", ["-m", "bot", "run", "--config", str(config)], env)
-    driver = Driver(session, discord_api, bot)
+    driver = Driver(session, discord_api, bot, fake)
     try:
         await driver.ready()
         officers = range(plan.officers)
@@ -249,12 +254,18 @@ async def measure(
             print(f"  ({bot.name} exited with {code}:\n{bot.stderr_tail()})", file=sys.stderr)
 
 
-async def benchmark(plan: Plan, latency: float) -> dict[str, list[Phase]]:
+async def benchmark(plan: Plan, latency: float, spawned: list[int] | None = None) -> dict[str, list[Phase]]:
+    """Run the plan on the null bot, then the bot; `spawned` receives the pid of every process started."""
     async with processes() as procs, aiohttp.ClientSession() as session:
-        _, northca_url = await procs.spawn_server(
+        if spawned is not None:
+            procs.spawned = spawned
+        sandbox, northca_url = await procs.spawn_server(
             "sandbox", ["-m", "bench.sandbox_proc", "--latency-ms", str(latency * 1000)]
         )
-        return {target: await measure(procs, session, target, northca_url, plan) for target in ("null", "bot")}
+        results = {target: await measure(procs, session, target, northca_url, plan) for target in ("null", "bot")}
+        if await procs.stop(sandbox) != 0:
+            raise RuntimeError(f"the sandbox saw a request outside the spec:\n{sandbox.stderr_tail()}")
+        return results
 
 
 def verdict(ok: bool) -> str:
@@ -265,13 +276,15 @@ def report(results: dict[str, list[Phase]], plan: Plan) -> list[str]:
     null, bot = results["null"], results["bot"]
     lines = [
         "interactions benchmark: the bot and a null bot, each in its own process, through a fake gateway",
-        f"{'phase':<22}{'who':<6}{'answered':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'CPU ms/int':>12}",
+        f"{'phase':<22}{'who':<6}{'answered':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'CPU ms/int':>12}{'fake CPU s':>12}",
     ]
     for n, b in zip(null, bot, strict=True):
         for who, ph in (("null", n), ("bot", b)):
             lines.append(
                 f"{ph.name:<22}{who:<6}{f'{ph.answered}/{ph.sent}':>10}{ph.p(50):>9.1f}{ph.p(99):>9.1f}"
                 f"{max(ph.latency_ms, default=float('nan')):>9.1f}{ph.cpu_ms_per_interaction:>12.2f}"
+                f"{ph.fake_cpu_s:>12.2f}"
             )
     rush, ends, sustained = bot
     ratio = ends.cpu_ms_per_interaction / max(null[1].cpu_ms_per_interaction, 1e-9)
