@@ -16,6 +16,14 @@ def test_text_over_the_limit_is_cut_with_an_ellipsis():
     assert length(cut) <= 2000 and cut.endswith("…") and set(cut[:-1]) == {"😀"}
 
 
+def test_length_counts_utf16_units_as_discord_does():
+    # ASCII, accented (one unit each), emoji outside the BMP (two), and a lone surrogate (one) mixed.
+    assert length("") == 0 and length("Shift ended") == 11
+    assert length("Café ✅") == 6
+    assert length("😀 on duty 👮") == 13
+    assert length("a\ud800b") == 3
+
+
 def test_a_mention_or_timestamp_is_not_cut_in_half():
     text = "a" * 1990 + " <t:1700000000:R> tail"
     assert fit(text, 2000) == "a" * 1990 + "…"

@@ -1,0 +1,47 @@
+"""The out-of-process interactions benchmark cannot rot: its runner starts the sandbox, the fake Discord with its
+gateway, the null bot and the real bot in their own processes, drives a handful of /shift start and /shift end
+through the fake gateway end to end, and leaves no process behind. No timings are asserted (a benchmark's figures
+are printed, never tested)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bench.interactions import Plan, benchmark, report
+
+pytestmark = pytest.mark.asyncio
+
+RUN_DEADLINE = 240.0  # the whole runner, on a shared and slow machine
+
+
+def running(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return False
+    return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+async def test_benchmark_runner_drives_interactions_through_the_gateway_and_cleans_up() -> None:
+    plan = Plan(officers=3, rate=20.0, seconds=0.3, timeout=60.0)
+    spawned: list[int] = []
+    results = await asyncio.wait_for(benchmark(plan, 0.0, spawned), RUN_DEADLINE)
+
+    assert set(results) == {"null", "bot"}
+    for who, phases in results.items():
+        assert [ph.sent for ph in phases] == [3, 3, 6], who
+        assert all(ph.answered == ph.sent for ph in phases), (who, [(ph.name, ph.answered) for ph in phases])
+    rush, ends, sustained = results["bot"]
+    # The real bot's own answers came back through the fake REST: each officer went on duty, then off.
+    assert rush.contents and all(c.startswith("You are on duty") for c in rush.contents), rush.contents
+    assert ends.contents and all(c.startswith("Shift ended") for c in ends.contents), ends.contents
+    # Paced, not sequenced: on a loaded machine an end may overtake its start, and is then refused.
+    assert sum(c.startswith("You are on duty") for c in sustained.contents) == 3, sustained.contents
+    assert all(c.startswith(("You are on duty", "Shift ended", "You are not on duty")) for c in sustained.contents)
+    assert all(c == "ok" for ph in results["null"] for c in ph.contents)
+    assert any("bot CPU per /shift end" in line for line in report(results, plan))
+
+    assert len(spawned) == 5  # sandbox, two fake Discords, the null bot, the bot
+    assert not [pid for pid in spawned if running(pid)]
