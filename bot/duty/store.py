@@ -215,7 +215,7 @@ async def recent_ended_shifts(db: Database, guild_id: int, member_id: int | None
     """The guild's (or one member's) latest ended shifts, newest first: what /shift admin void offers."""
     rows = await db.execute_fetchall(
         f"SELECT {_SPAN} FROM shifts s WHERE s.guild_id = :g AND s.ended_ms IS NOT NULL"
-        " AND (:m IS NULL OR s.member_id = :m) ORDER BY s.ended_ms DESC LIMIT :limit",
+        " AND (CAST(:m AS BIGINT) IS NULL OR s.member_id = :m) ORDER BY s.ended_ms DESC LIMIT :limit",
         {"g": guild_id, "m": member_id, "limit": limit},
     )
     return [ShiftSpan.from_row(r) for r in rows]

@@ -61,7 +61,7 @@ class LeaveStore:
         """Pending and approved leaves not over at `from_ms`, soonest first."""
         rows = await self.db.execute_fetchall(
             "SELECT * FROM leaves WHERE guild_id = :g AND status IN ('pending', 'approved') AND end_ms > :t"
-            " AND (:m IS NULL OR member_id = :m) ORDER BY start_ms, id",
+            " AND (CAST(:m AS BIGINT) IS NULL OR member_id = :m) ORDER BY start_ms, id",
             {"g": guild_id, "t": from_ms, "m": member_id},
         )
         return [Leave.from_row(r) for r in rows]

@@ -190,13 +190,54 @@ async def test_delete_data_removes_everything_keyed_by_the_guild_and_nothing_of_
     assert [r["guild_id"] for r in rows] == [GUILD_B]
 
 
+async def _schema(db: Database) -> list[tuple[str, set[str], set[str]]]:
+    """Every table of the database: its name, its columns and the tables its foreign keys point at."""
+    if db.engine == "sqlite":
+        tables = [r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return [
+            (
+                table,
+                {r["name"] for r in await db.fetchall(f"PRAGMA table_info({table})")},
+                {r["table"] for r in await db.fetchall(f"PRAGMA foreign_key_list({table})")},
+            )
+            for table in tables
+        ]
+    here = "table_schema = current_schema()"
+    tables = [
+        r["table_name"]
+        for r in await db.fetchall(
+            f"SELECT table_name FROM information_schema.tables WHERE {here} AND table_type = 'BASE TABLE'"
+        )
+    ]
+    return [
+        (
+            table,
+            {
+                r["column_name"]
+                for r in await db.fetchall(
+                    f"SELECT column_name FROM information_schema.columns WHERE {here} AND table_name = ?", (table,)
+                )
+            },
+            {
+                r["parent"]
+                for r in await db.fetchall(
+                    "SELECT u.table_name AS parent FROM information_schema.table_constraints c"
+                    " JOIN information_schema.constraint_column_usage u"
+                    " ON u.constraint_schema = c.constraint_schema AND u.constraint_name = c.constraint_name"
+                    " WHERE c.constraint_type = 'FOREIGN KEY' AND c.table_schema = current_schema()"
+                    " AND c.table_name = ?",
+                    (table,),
+                )
+            },
+        )
+        for table in tables
+    ]
+
+
 async def test_delete_data_knows_every_table_that_holds_a_guilds_data(db):
     """A table added later with a guild_id (or rows hanging off a guild's rows) must be deleted with the guild."""
-    tables = [r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")]
     guild_keyed, children = set(), set()
-    for table in tables:
-        columns = {r["name"] for r in await db.fetchall(f"PRAGMA table_info({table})")}
-        parents = {r["table"] for r in await db.fetchall(f"PRAGMA foreign_key_list({table})")}
+    for table, columns, parents in await _schema(db):
         if "guild_id" in columns:
             guild_keyed.add(table)
         elif parents or columns & {"shift_id", "template_id", "call_id"}:

@@ -245,7 +245,7 @@ async def test_code_changes_rerender_the_panels_and_a_removed_code_answers_plain
     h.fake.messages[int(panel["id"])] = as_posted
     reply = await h.click(set_id("10-97"), member=OFFICER_M, message=as_posted)
     assert reply.ephemeral and "no longer exists" in reply.content
-    assert await h.bot.unit_status.status_of(GUILD, OFFICER_M["user"]["id"]) is None
+    assert await h.bot.unit_status.status_of(GUILD, int(OFFICER_M["user"]["id"])) is None
     assert "10-99" not in h.bot.unit_status.codes(GUILD_B)
 
 
@@ -275,7 +275,7 @@ async def test_delete_data_removes_all_of_one_servers_data(start_bot, sandbox):
     for table in ("guild_settings", "settings_audit", "guild_links", "officer_profiles"):
         rows = await h.bot.db.fetchall(f"SELECT guild_id FROM {table}")
         assert GUILD not in [r["guild_id"] for r in rows], table
-    assert await h.bot.profiles.get(GUILD_B, OFFICER_M["user"]["id"]) is not None
+    assert await h.bot.profiles.get(GUILD_B, int(OFFICER_M["user"]["id"])) is not None
     assert h.bot.settings.get(GUILD).max_shift_hours == 12
 
 
