@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import logging
 
+from bot.aio import wait_event
+
 log = logging.getLogger(__name__)
 
 
@@ -42,5 +44,4 @@ class PollingService:
             except Exception:
                 log.exception("%s round failed (retried next round)", self.name)
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval_seconds)
+            await wait_event(self._wake, self.interval_seconds)

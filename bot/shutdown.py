@@ -48,7 +48,8 @@ async def run_until_signalled(bot: Closable, token: str, *, grace: float = SHUTD
                 "%s received: shutting down (finishing in-flight work, at most %.0f s)", received.result().name, grace
             )
             try:
-                await asyncio.wait_for(bot.close(), grace)
+                async with asyncio.timeout(grace):  # not wait_for: see bot/aio.py
+                    await bot.close()
             except TimeoutError:
                 log.warning("shutdown took longer than %.0f s; exiting anyway (unsent work is resent at start)", grace)
             running.cancel()

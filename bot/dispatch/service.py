@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import suppress
 
+from bot.aio import wait_event
 from bot.dispatch.records import (
     CALL_CLOSED,
     CALL_OPEN,
@@ -296,8 +297,7 @@ class DispatchService:
         event = self._settled.setdefault(record_id, asyncio.Event())
         entry = await self.store.entry(record_id)
         if entry is not None and entry.state == "pending":
-            with suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
+            await wait_event(event, timeout)
             entry = await self.store.entry(record_id)
         self._settled.pop(record_id, None)
         return entry
@@ -426,8 +426,7 @@ class DispatchService:
                 await self.process_due()
             except Exception:
                 log.exception("dispatch outbox pass failed")
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.tick_seconds)
+            await wait_event(self._wake, self.tick_seconds)
 
     async def start(self) -> None:
         if self._task is None:

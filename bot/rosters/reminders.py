@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Collection
 from typing import Protocol
 
+from bot.aio import wait_event
 from bot.rosters.service import DueReminder, RoleMembers, RosterService, zone_of
 from bot.settings.records import GuildSettings
 
@@ -100,5 +101,4 @@ class RosterReminderWorker:
                 await self.tick()
             except Exception:
                 log.exception("roster reminder pass failed; trying again next interval")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval_seconds)
+            await wait_event(self._stopping, self.interval_seconds)

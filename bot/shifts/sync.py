@@ -28,6 +28,7 @@ import logging
 import random
 from typing import TYPE_CHECKING
 
+from bot.aio import wait_event
 from bot.config import ShiftConfig
 from bot.northca.client import RETRY_AFTER_CAP_SECONDS, NorthcaClient
 from bot.northca.errors import NorthcaAnswerTooLarge, NorthcaError, NorthcaRateLimited
@@ -252,16 +253,6 @@ class ShiftSync:
         return min(delay, cap)
 
 
-async def _wait_event(event: asyncio.Event, timeout: float) -> None:
-    # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancellation that arrives
-    # together with the event, and the loop would then never stop.
-    try:
-        async with asyncio.timeout(timeout):
-            await event.wait()
-    except TimeoutError:
-        pass
-
-
 class ShiftWorker:
     """Sends ended shifts to Northca (several at once, with backoff, across restarts) and
     ends shifts that reach the maximum length. A bot background service."""
@@ -343,7 +334,7 @@ class ShiftWorker:
             if self._stopping:
                 return
             if timeout > 0:
-                await _wait_event(sync.wake, timeout)
+                await wait_event(sync.wake, timeout)
 
     def _spawn(self, shift: ShiftRecord) -> None:
         task = asyncio.get_running_loop().create_task(self.sync.sync_one(shift), name=f"shift-sync-{shift.id}")
@@ -372,4 +363,4 @@ class ShiftWorker:
                 timeout = 5.0
             if self._stopping:
                 return
-            await _wait_event(service.auto_end_wake, timeout + 0.001)
+            await wait_event(service.auto_end_wake, timeout + 0.001)
