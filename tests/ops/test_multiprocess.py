@@ -71,6 +71,10 @@ async def test_three_processes_write_every_shift_exactly_once_when_one_is_killed
     try:
         ids = await seed(db, sandbox)
         sandbox.faults.latency = 0.3
+        # Every write is held at Northca's door until the killed process is back: so the processes that live on
+        # have their writes out (claimed, unanswered) all through the kill and the restart.
+        sandbox.faults.hold("/shifts$", method="POST", times=100_000)
+        sandbox.accept_duplicate_shift_ids()  # a second write of a shift is stored, so a double write shows
         sandbox.faults.add("commit_then_500", 6, path="/shifts$", method="POST")  # written, answer lost
         sandbox.faults.add("500", 4, path="/shifts$", method="POST")
 
@@ -78,7 +82,9 @@ async def test_three_processes_write_every_shift_exactly_once_when_one_is_killed
             config = tmp_path / f"bot-{shard}.toml"
             config.write_text(
                 f"[discord]\ntoken = 'test-bot-token'\nshard_count = {SHARDS}\nshard_ids = [{shard}]\n"
-                f"[northca]\nbase_url = '{sandbox.base_url}'\npartner_key = '{KEY}'\ntimeout_seconds = 5.0\n"
+                f"[northca]\nbase_url = '{sandbox.base_url}'\npartner_key = '{KEY}'\n"
+                # Long enough that a write held at Northca (below) is still out when the hold ends.
+                "timeout_seconds = 60.0\ndeadline_seconds = 90.0\n"
                 "[shifts]\nsync_interval_seconds = 0.2\n",
                 encoding="utf-8",
             )
@@ -109,17 +115,35 @@ async def test_three_processes_write_every_shift_exactly_once_when_one_is_killed
                         raise AssertionError(f"bot process {shard} exited ({proc.returncode}): {err[-2000:]}")
                 await asyncio.sleep(0.1)
 
-        async def claims_out_in_several_processes() -> bool:
-            # Writes are out (claimed, not yet answered), and some shifts are already done.
+        async def claims_out_in_every_process() -> bool:
             row = await db.fetchone(
                 "SELECT COUNT(*) FROM shifts WHERE sync_state = 'pending' AND attempt_started_ms IS NOT NULL"
             )
-            return bool(row and int(row[0]) >= 5) and await synced_count(db) >= 10
+            return bool(row) and int(row[0]) >= 90  # each process claims up to 32 at once: all three have some
 
-        await until(claims_out_in_several_processes, "writes in flight")
-        procs[1].kill()  # SIGKILL: no clean shutdown, its claims stay as they are
+        async def scheduler_holder(shard: int) -> str | None:
+            row = await db.fetchone(
+                "SELECT holder FROM leases WHERE name = ? AND expires_ms > ?", (f"scheduler:{shard}/{SHARDS}", now_ms())
+            )
+            return str(row[0]) if row else None
+
+        async def every_process_started() -> bool:
+            return all("background services running" in (tmp_path / f"bot-{n}.log").read_text() for n in range(SHARDS))
+
+        await until(every_process_started, "the three processes to start")
+        await until(claims_out_in_every_process, "writes in flight in every process")
+        killed_holder = await scheduler_holder(1)
+        procs[1].kill()  # SIGKILL: no clean shutdown, its claims and its lease stay as they are
         await procs[1].wait()
         procs[1] = await start(1)
+
+        async def restarted_process_runs() -> bool:
+            # It took over its shard's lease once the dead one's expired: its shift worker has long started.
+            holder = await scheduler_holder(1)
+            return holder is not None and holder != killed_holder
+
+        await until(restarted_process_runs, "the restarted process to take its shard's scheduler over")
+        sandbox.faults.release_all()
 
         async def all_synced() -> bool:
             return await synced_count(db) == len(ids)
