@@ -92,13 +92,14 @@ def build_status_service(
     *,
     shifts: ShiftService | None = None,
     settings: SettingsSource | None = None,
+    shared_versions: bool = False,
 ) -> StatusService:
-    """The unit status service. Given `shifts`, it shares their hub (it stamps their duty events)."""
+    """The unit status service. Given `shifts`, it shares their hub (it stamps their duty events).
+    `shared_versions`: several processes on the database (UnitStatusStore.shared)."""
     if events is None:
         events = shifts.notices.events if shifts is not None else EventHub()
-    return StatusService(
-        UnitStatusStore(db), links, profiles, config, coalescer, events, shifts=shifts, settings=settings
-    )
+    store = UnitStatusStore(db, shared=shared_versions)
+    return StatusService(store, links, profiles, config, coalescer, events, shifts=shifts, settings=settings)
 
 
 def build_settings_service(config: Config, db: Database, events: EventHub) -> SettingsService:
@@ -158,8 +159,9 @@ def build_services(
     worker = ShiftWorker(shifts, sole_process=config.discord.shard_count is None)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
-        db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings
-    )
+        db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,
+        shared_versions=config.discord.shard_count is not None,
+    )  # fmt: skip
     rosters = build_roster_service(db)
     # Sends nothing until the roster cog attaches its delivery (DMs need Discord).
     roster_reminders = RosterReminderWorker(rosters, settings.get)
