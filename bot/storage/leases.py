@@ -100,7 +100,7 @@ class LeasedServices:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self.held:
-            await self._set_held(False)
+            await self._set_held(False, why="given up at shutdown")
             try:
                 await self.store.release(self.name, self.holder)
             except DATABASE_ERRORS as exc:
@@ -118,16 +118,17 @@ class LeasedServices:
             log.warning("lease %s: the database did not answer (%s)", self.name, exc)
             return  # still ours until the expiry; the next try decides
         if held != self.held:
-            await self._set_held(held)
+            await self._set_held(held, why="lost (another process holds it now)")
 
-    async def _set_held(self, held: bool) -> None:
+    async def _set_held(self, held: bool, why: str = "") -> None:
         self.held = held
         if held:
             log.info("lease %s taken by %s: this process runs %d services", self.name, self.holder, len(self.services))
             for service in self.services:
                 await service.start()
         else:
-            log.warning("lease %s lost or given up by %s: its services stop here", self.name, self.holder)
+            level = logging.INFO if why.startswith("given up") else logging.WARNING
+            log.log(level, "lease %s %s by %s: its services stop here", self.name, why, self.holder)
             for service in reversed(self.services):
                 await service.stop()
         self.changed.set()

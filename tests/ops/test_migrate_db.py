@@ -78,6 +78,10 @@ async def test_sqlite_file_moves_to_the_other_database_verified_and_the_bot_carr
     assert again.returncode == 1 and "already holds data" in again.stderr and "--force" in again.stderr
     forced = migrate("--from", f"sqlite:{source}", "--to", target, "--force")
     assert forced.returncode == 0, forced.stderr
+    # And back again, into a new SQLite file.
+    back = migrate("--from", target, "--to", f"sqlite:{tmp_path / 'back.sqlite3'}")
+    assert back.returncode == 0, back.stderr
+    assert "Copied and verified" in back.stdout and "DIFFERENT" not in back.stdout
 
     # The bot runs on the copy: the guild is linked, the officer's shift is still open and ends to Northca;
     # new audit rows get ids after the copied ones.
