@@ -113,10 +113,11 @@ async def _has_rows(db: Database, tables: list[_Table]) -> list[str]:
 
 
 async def _continue_identities(db: Database) -> None:
-    """PostgreSQL: identity columns go on after the highest copied id (else the next insert would collide)."""
+    """PostgreSQL: identity (or sequence-backed) columns go on after the highest copied id (else the next insert
+    would collide)."""
     rows = await db.fetchall(
-        "SELECT table_name, column_name FROM information_schema.columns"
-        " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')"
     )
     for table, column in ((str(r[0]), str(r[1])) for r in rows):
         await db.fetchone(
