@@ -173,6 +173,9 @@ def build_services(
     scheduler = LeasedServices(
         LeaseStore(db), scheduler_lease_name(config.discord), [leave_worker, reports, roster_reminders]
     )
+    # The dispatch outbox is shared by every server: one process of all sends it (another takes over within the
+    # lease when it dies; meanwhile the others' new entries wait for the holder's next pass, every 2 s).
+    dispatch_outbox = LeasedServices(LeaseStore(db), "dispatch-outbox", [dispatch])
     return Services(
         events=events,
         links=links,
@@ -194,5 +197,5 @@ def build_services(
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[settings, *watchers, links, worker, coalescer, unit_status, scheduler, dispatch],
+        background=[settings, *watchers, links, worker, coalescer, unit_status, scheduler, dispatch_outbox],
     )
