@@ -146,6 +146,8 @@ def build_services(
     config: Config, db: Database, northca: NorthcaClient, *, clock: Callable[[], int] = now_ms
 ) -> Services:
     """Every service of the bot; `clock` (epoch ms) drives scheduled work (activity reports, leave)."""
+    # Several processes on one database, each running its own shards (docs/scaling.md).
+    sharded = config.discord.shard_count is not None
     events = EventHub()
     settings = build_settings_service(config, db, events)
     links = LinkService(LinkStore(db), northca)
@@ -156,20 +158,20 @@ def build_services(
     duty = DutyService(DutyStore(db))
     leave_worker = LeaveWorker(leave)
     reports = ActivityReporter(duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock)
-    worker = ShiftWorker(shifts, sole_process=config.discord.shard_count is None)
+    worker = ShiftWorker(shifts, sole_process=not sharded)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,
-        shared_versions=config.discord.shard_count is not None,
+        shared_versions=sharded,
     )  # fmt: skip
     rosters = build_roster_service(db)
     # Sends nothing until the roster cog attaches its delivery (DMs need Discord).
     roster_reminders = RosterReminderWorker(rosters, settings.get)
     dispatch = DispatchService(DispatchStore(db), links, profiles, unit_status, northca)
+    # Several processes (sharded): settings another process changes reach this one's cache within seconds.
+    watchers: list[BackgroundService] = [SettingsWatcher(settings)] if sharded else []
     # Scheduled work runs in one process only (of several on this database with the same shards): the one
     # holding the lease. Each process reports only for the guilds of its own shards (their members are in its cache).
-    # Several processes (sharded): settings another process changes reach this one's cache within seconds.
-    watchers: list[BackgroundService] = [SettingsWatcher(settings)] if config.discord.shard_count is not None else []
     scheduler = LeasedServices(
         LeaseStore(db), scheduler_lease_name(config.discord), [leave_worker, reports, roster_reminders]
     )
