@@ -185,14 +185,16 @@ class ShiftStore:
         process claimed meanwhile (PostgreSQL re-checks a row it waited for against its newest version) is
         left alone; on PostgreSQL, rows another claim holds are skipped rather than waited for."""
         skip_locked = " FOR UPDATE SKIP LOCKED" if self.db.engine == "postgresql" else ""
+        # The due rows are chosen once, in a CTE: PostgreSQL may re-run a LIMIT subquery of `id IN (...)` for
+        # each row it scans, and with SKIP LOCKED each run finds other rows (a claim of every due shift).
         return await self._rows(
-            "UPDATE shifts SET"
+            "WITH due AS (SELECT id FROM shifts WHERE sync_state = 'pending' AND next_attempt_ms <= :now"
+            f" ORDER BY next_attempt_ms LIMIT :limit{skip_locked})"
+            " UPDATE shifts SET"
             " sent_unconfirmed = (CASE WHEN attempt_started_ms IS NOT NULL THEN 1 ELSE sent_unconfirmed END),"
             " attempt_started_ms = :now, next_attempt_ms = :lease, sync_attempts = sync_attempts + 1,"
             " first_attempt_ms = COALESCE(first_attempt_ms, :now)"
-            " WHERE id IN (SELECT id FROM shifts WHERE sync_state = 'pending' AND next_attempt_ms <= :now"
-            f" ORDER BY next_attempt_ms LIMIT :limit{skip_locked})"
-            " AND sync_state = 'pending' AND next_attempt_ms <= :now RETURNING *",
+            " WHERE id IN (SELECT id FROM due) AND sync_state = 'pending' AND next_attempt_ms <= :now RETURNING *",
             {"now": now, "lease": now + CLAIM_LEASE_MS, "limit": limit},
         )
 

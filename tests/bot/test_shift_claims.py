@@ -54,6 +54,13 @@ async def test_five_processes_claiming_at_once_take_each_shift_exactly_once(proc
     assert sorted(taken) == sorted(ids)  # every shift once: none twice, none left
 
 
+async def test_a_worker_claims_no_more_shifts_than_it_has_room_for(processes: list[ShiftStore]) -> None:
+    await ended_shifts(processes[0], 40)
+    assert len(await processes[0].claim_due(NOW, 10)) == 10
+    assert len(await processes[1].claim_due(NOW, 25)) == 25
+    assert len(await processes[2].claim_due(NOW, 25)) == 5
+
+
 async def test_a_live_claim_is_renewed_and_never_taken_over(processes: list[ShiftStore]) -> None:
     first, second = processes[0], processes[1]
     [shift_id] = await ended_shifts(first, 1)
