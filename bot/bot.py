@@ -335,3 +335,17 @@ def bot_of(interaction: discord.Interaction[Any]) -> NorthcaBot:
     if not isinstance(client, NorthcaBot):
         raise TypeError(f"interaction {interaction.id} was dispatched by {type(client).__name__}, not NorthcaBot")
     return client
+
+
+class ShardedNorthcaBot(NorthcaBot, commands.AutoShardedBot):
+    """The bot over the shards named by [discord] shard_count / shard_ids (AutoShardedBot: one gateway
+    connection per shard). Several processes on one database each run their own shards; the work that must
+    happen once (shift writes, scheduled work) is coordinated through the database (bot/storage/leases.py)."""
+
+
+def make_bot(config: Config, **options: Any) -> NorthcaBot:
+    """NorthcaBot, or ShardedNorthcaBot when [discord] shard_count is set."""
+    section = config.discord
+    if section.shard_count is None:
+        return NorthcaBot(config, **options)
+    return ShardedNorthcaBot(config, shard_count=section.shard_count, shard_ids=section.shard_ids, **options)

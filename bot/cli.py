@@ -1,4 +1,4 @@
-"""`northca-bot`: run (default), sandbox, sync, check-config."""
+"""`northca-bot`: run (default), sandbox, sync, check-config, backup, health, migrate-db."""
 
 from __future__ import annotations
 
@@ -71,10 +71,10 @@ def _use_test_discord() -> None:
 
 
 async def _run(config: Config) -> None:
-    from bot.bot import NorthcaBot
+    from bot.bot import make_bot
     from bot.shutdown import run_until_signalled
 
-    bot = NorthcaBot(config)
+    bot = make_bot(config)
     token = config.discord.token.get_secret_value() if config.discord.token else ""
     async with bot:
         await run_until_signalled(bot, token)
@@ -170,6 +170,31 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_db(args: argparse.Namespace) -> int:
+    from bot.storage import DATABASE_ERRORS, redact_url
+    from bot.storage.copy import CopyError, copy_database
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        results = asyncio.run(copy_database(args.source, args.target, force=args.force))
+    except CopyError as exc:
+        print(f"Not copied: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"Not copied: {type(exc).__name__}: {redact_url(str(exc))}", file=sys.stderr)
+        return 1
+    except DATABASE_ERRORS as exc:
+        # The driver's message may quote the URL: shown without its password.
+        print(f"Not copied: {type(exc).__name__}: {redact_url(str(exc))}", file=sys.stderr)
+        return 1
+    different = [r.name for r in results if not r.equal]
+    if different:
+        print(f"The copy differs from the source in: {', '.join(different)}", file=sys.stderr)
+        return 1
+    print(f"Copied and verified {len(results)} tables ({sum(r.target_rows for r in results)} rows).")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.northca import sandbox
 
@@ -237,6 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="ask the running bot's health endpoint; exit 0 when healthy, 1 if not")
     health.add_argument("--url", help="default: http://127.0.0.1:$NORTHCA_BOT_HEALTH_PORT/health (port 8788)")
     health.set_defaults(func=cmd_health)
+    move = sub.add_parser(
+        "migrate-db", help="copy every table from one database to another (SQLite <-> PostgreSQL), verified"
+    )
+    move.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH|postgresql://…")
+    move.add_argument("--to", dest="target", required=True, metavar="postgresql://…|sqlite:PATH")
+    move.add_argument("--force", action="store_true", help="replace the rows of a target that already holds data")
+    move.set_defaults(func=cmd_migrate_db)
     sb = sub.add_parser("sandbox", help="run the local Northca sandbox alone")
     sb.add_argument("--host", default="127.0.0.1")
     sb.add_argument("--port", type=int, default=8787)

@@ -37,6 +37,31 @@ class _Section(BaseModel):
 class DiscordConfig(_Section):
     token: SecretStr | None = None
     dev_guild_id: int | None = None
+    # Sharding over several processes (docs/scaling.md): every process names the same shard_count and its own
+    # shard_ids; together they cover 0 .. shard_count-1. Unset: one process, Discord's default.
+    shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    shard_ids: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _shards(self) -> DiscordConfig:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("shard_ids needs shard_count (the total number of shards of every process)")
+        if not self.shard_ids:
+            raise ValueError("shard_ids is empty: list the shards this process runs, or remove the line")
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("shard_ids lists a shard twice")
+        wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+        if wrong:
+            raise ValueError(
+                f"shard_ids {wrong} out of range: ids run from 0 to shard_count - 1 ({self.shard_count - 1})"
+            )
+        return self
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
 
 
 class NorthcaConfig(_Section):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.activity_reports import ActivityReporter
-from bot.config import Config, ShiftConfig, StatusConfig
+from bot.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.dispatch import DispatchService, DispatchStore
 from bot.duty import DutyService, DutyStore
 from bot.events import EventHub
@@ -24,11 +24,13 @@ from bot.rosters.leave import ExcusedSource
 from bot.rosters.reminders import RosterReminderWorker
 from bot.settings import SettingsService, SettingsStore
 from bot.settings.records import SettingsSource, defaults_from_config
+from bot.settings.watch import SettingsWatcher
 from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.boards import ShiftBoards
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.service import DutyGate
 from bot.storage import Database
+from bot.storage.leases import LeasedServices, LeaseStore
 from bot.timefmt import now_ms
 from bot.unit_status import StatusService, UnitCoalescer, UnitStatusStore
 
@@ -90,13 +92,14 @@ def build_status_service(
     *,
     shifts: ShiftService | None = None,
     settings: SettingsSource | None = None,
+    shared_versions: bool = False,
 ) -> StatusService:
-    """The unit status service. Given `shifts`, it shares their hub (it stamps their duty events)."""
+    """The unit status service. Given `shifts`, it shares their hub (it stamps their duty events).
+    `shared_versions`: several processes on the database (UnitStatusStore.shared)."""
     if events is None:
         events = shifts.notices.events if shifts is not None else EventHub()
-    return StatusService(
-        UnitStatusStore(db), links, profiles, config, coalescer, events, shifts=shifts, settings=settings
-    )
+    store = UnitStatusStore(db, shared=shared_versions)
+    return StatusService(store, links, profiles, config, coalescer, events, shifts=shifts, settings=settings)
 
 
 def build_settings_service(config: Config, db: Database, events: EventHub) -> SettingsService:
@@ -117,10 +120,34 @@ def build_roster_service(db: Database, clock: Callable[[], int] | None = None) -
     return RosterService(store) if clock is None else RosterService(store, clock=clock)
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events on."""
+    return (guild_id >> 22) % shard_count
+
+
+def scheduler_lease_name(section: DiscordConfig) -> str:
+    """One scheduler per set of shards: "scheduler" unsharded, else e.g. "scheduler:0,1/4"."""
+    if section.shard_count is None:
+        return "scheduler"
+    ids = section.shard_ids if section.shard_ids is not None else range(section.shard_count)
+    return f"scheduler:{','.join(str(i) for i in sorted(ids))}/{section.shard_count}"
+
+
+def owned_guilds(guild_ids: Callable[[], list[int]], section: DiscordConfig) -> Callable[[], list[int]]:
+    """`guild_ids` narrowed to the guilds of this process's shards."""
+    count, ids = section.shard_count, section.shard_ids
+    if count is None or ids is None:
+        return guild_ids
+    mine = set(ids)
+    return lambda: [g for g in guild_ids() if shard_of(g, count) in mine]
+
+
 def build_services(
     config: Config, db: Database, northca: NorthcaClient, *, clock: Callable[[], int] = now_ms
 ) -> Services:
     """Every service of the bot; `clock` (epoch ms) drives scheduled work (activity reports, leave)."""
+    # Several processes on one database, each running its own shards (docs/scaling.md).
+    sharded = config.discord.shard_count is not None
     events = EventHub()
     settings = build_settings_service(config, db, events)
     links = LinkService(LinkStore(db), northca)
@@ -130,16 +157,27 @@ def build_services(
     shifts = build_shift_service(db, links, profiles, northca, config.shifts, events, settings, duty_gate=leave)
     duty = DutyService(DutyStore(db))
     leave_worker = LeaveWorker(leave)
-    reports = ActivityReporter(duty, settings, settings.guild_ids, clock=clock)
-    worker = ShiftWorker(shifts)
+    reports = ActivityReporter(duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock)
+    worker = ShiftWorker(shifts, sole_process=not sharded)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
-        db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings
-    )
+        db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,
+        shared_versions=sharded,
+    )  # fmt: skip
     rosters = build_roster_service(db)
     # Sends nothing until the roster cog attaches its delivery (DMs need Discord).
     roster_reminders = RosterReminderWorker(rosters, settings.get)
     dispatch = DispatchService(DispatchStore(db), links, profiles, unit_status, northca)
+    # Several processes (sharded): settings another process changes reach this one's cache within seconds.
+    watchers: list[BackgroundService] = [SettingsWatcher(settings)] if sharded else []
+    # Scheduled work runs in one process only (of several on this database with the same shards): the one
+    # holding the lease. Each process reports only for the guilds of its own shards (their members are in its cache).
+    scheduler = LeasedServices(
+        LeaseStore(db), scheduler_lease_name(config.discord), [leave_worker, reports, roster_reminders]
+    )
+    # The dispatch outbox is shared by every server: one process of all sends it (another takes over within the
+    # lease when it dies; meanwhile the others' new entries wait for the holder's next pass, every 2 s).
+    dispatch_outbox = LeasedServices(LeaseStore(db), "dispatch-outbox", [dispatch])
     return Services(
         events=events,
         links=links,
@@ -161,5 +199,5 @@ def build_services(
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[settings, links, worker, coalescer, unit_status, leave_worker, reports, roster_reminders, dispatch],
+        background=[settings, *watchers, links, worker, coalescer, unit_status, scheduler, dispatch_outbox],
     )

@@ -64,13 +64,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only(reason): tests a property of the SQLite file itself; left out of the PostgreSQL pass"
     )
+    config.addinivalue_line(
+        "markers", "postgresql_only(reason): needs several processes on one server; runs in the PostgreSQL pass only"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On the PostgreSQL pass, the SQLite-only tests are deselected (each names its reason)."""
-    if not wants_postgresql():
-        return
-    kept = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    """On the PostgreSQL pass, the SQLite-only tests are deselected, on the SQLite pass the PostgreSQL-only ones
+    (each names its reason)."""
+    other = "sqlite_only" if wants_postgresql() else "postgresql_only"
+    kept = [item for item in items if item.get_closest_marker(other) is None]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
 

@@ -79,6 +79,11 @@ class SettingsStore:
         )
         return {str(r["setting_key"]): _load(r["value_json"]) for r in rows}
 
+    async def changed_since(self, since_ms: int) -> list[int]:
+        """The guilds with a settings change at or after `since_ms` (by any process: every change is audited)."""
+        rows = await self.db.fetchall("SELECT DISTINCT guild_id FROM settings_audit WHERE at_ms >= ?", (since_ms,))
+        return [int(r[0]) for r in rows]
+
     async def apply(self, guild_id: int, actor_id: int, at_ms: int, changes: Sequence[SettingChange]) -> None:
         """Every change and its audit row in one transaction: all applied, or none."""
         async with self.db.transaction() as conn:

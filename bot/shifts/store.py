@@ -15,8 +15,10 @@ from bot.storage import Database
 
 Params = Iterable[Any] | Mapping[str, Any]
 
-# A claimed shift is not picked again for this long (only matters if a task dies without a verdict).
-CLAIM_LEASE_MS = 5 * 60 * 1000
+# A claimed shift is not picked again for this long: the claiming worker renews it while the write is out
+# (ShiftWorker), so it runs out only when that process died (SIGKILL, power) or stalled; then any process
+# takes the shift over, and looks it up on Northca before writing again.
+CLAIM_LEASE_MS = 30 * 1000
 
 _OPEN_BREAK = "(CASE WHEN break_started_ms IS NULL THEN 0 ELSE GREATEST(0, {end} - break_started_ms) END)"
 
@@ -176,17 +178,37 @@ class ShiftStore:
         return len(rows)
 
     async def claim_due(self, now: int, limit: int) -> list[ShiftRecord]:
-        """Take up to `limit` due shifts. A shift whose previous attempt never reported back
-        (the bot stopped while its write was out) becomes `sent_unconfirmed`."""
+        """Take up to `limit` due shifts, for CLAIM_LEASE_MS (renew_claims extends it). A shift whose previous
+        attempt never reported back (its process stopped while the write was out) becomes `sent_unconfirmed`.
+
+        Atomic across processes on one database: the outer WHERE repeats the due test, so a shift another
+        process claimed meanwhile (PostgreSQL re-checks a row it waited for against its newest version) is
+        left alone; on PostgreSQL, rows another claim holds are skipped rather than waited for."""
+        skip_locked = " FOR UPDATE SKIP LOCKED" if self.db.engine == "postgresql" else ""
+        # The due rows are chosen once, in a CTE: PostgreSQL may re-run a LIMIT subquery of `id IN (...)` for
+        # each row it scans, and with SKIP LOCKED each run finds other rows (a claim of every due shift).
         return await self._rows(
-            "UPDATE shifts SET"
+            "WITH due AS (SELECT id FROM shifts WHERE sync_state = 'pending' AND next_attempt_ms <= :now"
+            f" ORDER BY next_attempt_ms LIMIT :limit{skip_locked})"
+            " UPDATE shifts SET"
             " sent_unconfirmed = (CASE WHEN attempt_started_ms IS NOT NULL THEN 1 ELSE sent_unconfirmed END),"
             " attempt_started_ms = :now, next_attempt_ms = :lease, sync_attempts = sync_attempts + 1,"
             " first_attempt_ms = COALESCE(first_attempt_ms, :now)"
-            " WHERE id IN (SELECT id FROM shifts WHERE sync_state = 'pending' AND next_attempt_ms <= :now"
-            " ORDER BY next_attempt_ms LIMIT :limit) RETURNING *",
+            " WHERE id IN (SELECT id FROM due) AND sync_state = 'pending' AND next_attempt_ms <= :now RETURNING *",
             {"now": now, "lease": now + CLAIM_LEASE_MS, "limit": limit},
         )
+
+    async def renew_claims(self, claims: Iterable[tuple[str, int]], now: int) -> int:
+        """Extend this worker's claims, each named by (shift id, its attempt_started_ms: the claim's token, so a
+        claim another process took over after an expiry is never extended); how many were still ours."""
+        renewed = 0
+        for shift_id, claimed_ms in claims:
+            renewed += await self.db.execute(
+                "UPDATE shifts SET next_attempt_ms = ? WHERE id = ? AND attempt_started_ms = ?"
+                " AND sync_state = 'pending'",
+                (now + CLAIM_LEASE_MS, shift_id, claimed_ms),
+            )
+        return renewed
 
     async def next_due_ms(self) -> int | None:
         row = await self._scalars("SELECT MIN(next_attempt_ms) FROM shifts WHERE sync_state = 'pending'")

@@ -35,7 +35,7 @@ from bot.northca.errors import NorthcaAnswerTooLarge, NorthcaError, NorthcaRateL
 from bot.northca.models import ShiftWindow
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.records import Lookup, ShiftRecord
-from bot.shifts.store import ShiftStore
+from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
 from bot.timefmt import discord_ts, from_ms, now_ms
 
 if TYPE_CHECKING:
@@ -257,12 +257,23 @@ class ShiftWorker:
     """Sends ended shifts to Northca (several at once, with backoff, across restarts) and
     ends shifts that reach the maximum length. A bot background service."""
 
-    def __init__(self, service: ShiftService, *, concurrency: int = 32, max_idle_sleep: float = 60.0) -> None:
+    def __init__(
+        self,
+        service: ShiftService,
+        *,
+        concurrency: int = 32,
+        max_idle_sleep: float = 60.0,
+        sole_process: bool = True,
+    ) -> None:
         self.service = service
         self.sync = service.sync
         self.concurrency = concurrency
         self.max_idle_sleep = max_idle_sleep
+        # The only process on this database: claims still out at start are its own from before a restart and are
+        # due at once. With several processes they may be another's live claims: they wait for their lease.
+        self.sole_process = sole_process
         self._inflight: dict[str, asyncio.Task[ShiftRecord | None]] = {}
+        self._claims: dict[str, int] = {}  # shift id -> its claim's attempt_started_ms (renewed while out)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
 
@@ -273,15 +284,17 @@ class ShiftWorker:
     async def start(self) -> None:
         if self.running:
             return
-        released = await self.sync.store.release_claims(now_ms())
-        if released:
-            log.info("%d shifts were being sent when the bot stopped: they will be looked up first", released)
+        if self.sole_process:
+            released = await self.sync.store.release_claims(now_ms())
+            if released:
+                log.info("%d shifts were being sent when the bot stopped: they will be looked up first", released)
         self.sync.idle.clear()
         self._stopping = False
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._sync_loop(), name="shift-sync"),
             loop.create_task(self._auto_end_loop(), name="shift-auto-end"),
+            loop.create_task(self._renew_loop(), name="shift-claim-renewal"),
         ]
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -302,6 +315,7 @@ class ShiftWorker:
                     "%d shift writes unfinished at shutdown: looked up on Northca at the next start", len(unfinished)
                 )
         self._inflight.clear()
+        self._claims.clear()
         await self.service.drain(timeout=5.0)
 
     async def _sync_loop(self) -> None:
@@ -336,12 +350,29 @@ class ShiftWorker:
             if timeout > 0:
                 await wait_event(sync.wake, timeout)
 
+    async def _renew_loop(self) -> None:
+        """Keeps the claims of the writes still out from expiring (another process would take them over)."""
+        while True:
+            await asyncio.sleep(CLAIM_LEASE_MS / 3000)
+            claims = list(self._claims.items())
+            if not claims:
+                continue
+            try:
+                await self.sync.store.renew_claims(claims, now_ms())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next round tries again, well before the lease runs out
+                log.exception("renewing %d shift claims failed", len(claims))
+
     def _spawn(self, shift: ShiftRecord) -> None:
         task = asyncio.get_running_loop().create_task(self.sync.sync_one(shift), name=f"shift-sync-{shift.id}")
         self._inflight[shift.id] = task
+        if shift.attempt_started_ms is not None:
+            self._claims[shift.id] = shift.attempt_started_ms
 
         def done(_: asyncio.Task[ShiftRecord | None], shift_id: str = shift.id) -> None:
             self._inflight.pop(shift_id, None)
+            self._claims.pop(shift_id, None)
             self.sync.wake.set()
 
         task.add_done_callback(done)

@@ -106,8 +106,10 @@ class UnitStatusStore:
     thread (execute_fetchall), and the two queries every click makes are grouped (see
     _GroupRunner), which matters when hundreds of officers click at once."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, shared: bool = False) -> None:
         self.db = db
+        # Several processes on this database (sharded): versions also follow the clock (see _advance).
+        self.shared = shared
         self._version: int | None = None
         self._version_lock = asyncio.Lock()
         self._contexts = _GroupRunner(self._context_group, 400)
@@ -123,15 +125,23 @@ class UnitStatusStore:
         alone (one bot per database): counted from the stored maximum."""
         if self._version is None:
             await self.count_versions()
-        assert self._version is not None
-        self._version += 1
-        return self._version
+        return self._advance()
 
     def take_version_nowait(self) -> int | None:
         """Like next_version, without suspending; None while the versions are not counted yet."""
         if self._version is None:
             return None
+        return self._advance()
+
+    def _advance(self) -> int:
+        """One process: the next of its count. Several processes (`shared`): at least the clock in microsecond
+        steps (epoch ms * 1000), so a change that arrives later in any process is newer than one before it, with
+        no database trip per change (the clocks of one machine, or of NTP-synced ones, agree to well under the
+        time between two clicks of one unit); still one more than the last, so one process never repeats one."""
+        assert self._version is not None
         self._version += 1
+        if self.shared:
+            self._version = max(self._version, now_ms() * 1000)
         return self._version
 
     async def count_versions(self) -> None:

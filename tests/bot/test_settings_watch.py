@@ -1,0 +1,50 @@
+"""Several processes on one database: a setting changed in one process reaches the others' caches
+(bot/settings/watch.py). Each "process" is its own Database connection and its own settings service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import parse_config
+from bot.events import EventHub
+from bot.services import build_settings_service
+from bot.settings import SettingsService
+from bot.settings.watch import SettingsWatcher
+from bot.storage import Database
+
+GUILD = 5151
+ADMIN = 77
+
+
+@pytest.fixture
+async def two_processes(db_path: Path, db: Database) -> AsyncIterator[tuple[SettingsService, SettingsService]]:
+    other = Database(db_path)
+    await other.open()
+    config = parse_config({"discord": {"token": "t"}}, env={})
+    first, second = build_settings_service(config, db, EventHub()), build_settings_service(config, other, EventHub())
+    await first.load()
+    await second.load()
+    yield first, second
+    await other.close()
+
+
+async def test_a_setting_changed_in_one_process_reaches_the_others_cache(
+    two_processes: tuple[SettingsService, SettingsService],
+) -> None:
+    first, second = two_processes
+    watcher = SettingsWatcher(second)
+    assert await watcher.run_once() == []
+    before = second.get(GUILD).roster_reminder_minutes
+    await first.set_roster_reminder_minutes(GUILD, ADMIN, before + 15)
+    assert second.get(GUILD).roster_reminder_minutes == before  # its cache: not yet
+    assert await watcher.run_once() == [GUILD]
+    assert second.get(GUILD).roster_reminder_minutes == before + 15
+    # Seen once: the next look re-reads nothing (the change is still in its overlap window, but already cached).
+    assert await watcher.run_once() == []
+    # Back to the default (the stored row is deleted): seen too.
+    await first.reset(GUILD, ADMIN)
+    assert await watcher.run_once() == [GUILD]
+    assert second.get(GUILD).roster_reminder_minutes == before
