@@ -10,10 +10,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.departments import Departments
-from bot.discord_text import fit_choices
 from bot.errors import InvalidInput
 from bot.interactions import answer, require_guild
 from bot.profiles import CALLSIGN_MAX, OfficerProfile, ProfileStore, clean_text, normalise_callsign
+from cogs.department_choices import department_autocomplete
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -63,16 +63,6 @@ class ProfileCog(commands.Cog):
         code = svc.codes(guild_id).get(current.status)
         label = f" {code.label}" if code is not None else ""
         return f"**{current.status}**{label} (unit `{current.callsign}`)"
-
-    async def department_autocomplete(
-        self, interaction: discord.Interaction[NorthcaBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return fit_choices(
-            [
-                app_commands.Choice(name=d, value=d)
-                for d in self.departments(require_guild(interaction)).choices(current)
-            ]
-        )
 
     @profile_group.command(
         name="set", description="Set your callsign, badge, rank, department or name (give - to clear one)."

@@ -26,6 +26,7 @@ from bot.settings.records import (
 )
 from bot.settings.service import timezone_choices
 from cogs.activity.embeds import settings_text
+from cogs.department_choices import department_autocomplete
 from cogs.settings.buttons import confirm_view, history_page
 from cogs.settings.embeds import change_line, show_embed
 
@@ -158,12 +159,7 @@ class SettingsCog(commands.Cog):
         await self.service.remove_department(guild_id, interaction.user.id, name)
         await self._done(interaction, f"Department removed: {discord.utils.escape_markdown(name.strip())}.")
 
-    @department_remove.autocomplete("name")
-    async def department_autocomplete(
-        self, interaction: discord.Interaction[NorthcaBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        names = self.bot.shifts.department_choices(require_guild(interaction), current)
-        return fit_choices([app_commands.Choice(name=d, value=d) for d in names])
+    department_remove.autocomplete("name")(department_autocomplete)
 
     @code_group.command(name="add", description="Add a 10-code to the status panel.")
     @app_commands.describe(code="For example 10-99", label="For example Officer needs help", style="Button colour")

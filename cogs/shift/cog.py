@@ -21,6 +21,7 @@ from bot.interactions import answer, post, require_guild, require_manage_guild
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
 from bot.timefmt import discord_ts, duration_text, now_ms
+from cogs.department_choices import department_autocomplete
 from cogs.shift.board import BoardUpdater, board_embed
 from cogs.shift.buttons import list_message, pending_view, shift_buttons
 from cogs.shift.duty_buttons import VoidConfirmButton, guild_clock, history_message, leaderboard_message
@@ -81,16 +82,7 @@ class ShiftCog(commands.Cog):
     ) -> None:
         await start_flow(interaction, shift_buttons(interaction.user.id), department=department, callsign=callsign)
 
-    @start.autocomplete("department")
-    async def department_autocomplete(
-        self, interaction: discord.Interaction[NorthcaBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return fit_choices(
-            [
-                app_commands.Choice(name=d, value=d)
-                for d in self.service.department_choices(require_guild(interaction), current)
-            ]
-        )
+    start.autocomplete("department")(department_autocomplete)
 
     @shift.command(name="break", description="Start or end a break (not counted as duty time).")
     async def break_(self, interaction: discord.Interaction[NorthcaBot]) -> None:
@@ -157,16 +149,7 @@ class ShiftCog(commands.Cog):
         embed, view = list_message(remote, self.config.end_status, 0, limit, member_id, dept)
         await answer(interaction, embed=embed, view=view or discord.utils.MISSING)
 
-    @list_.autocomplete("department")
-    async def list_department_autocomplete(
-        self, interaction: discord.Interaction[NorthcaBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return fit_choices(
-            [
-                app_commands.Choice(name=d, value=d)
-                for d in self.service.department_choices(require_guild(interaction), current)
-            ]
-        )
+    list_.autocomplete("department")(department_autocomplete)
 
     @admin.command(name="end", description="End another member's shift (e.g. one they forgot).")
     @app_commands.describe(member="Whose shift to end", reason="Why (kept with the shift)")
@@ -205,12 +188,7 @@ class ShiftCog(commands.Cog):
         embed, view = await leaderboard_message(self.bot, guild_id, period_choice(period), 0, dept)
         await send(interaction, embed=embed, view=view or discord.utils.MISSING, allowed_mentions=NO_MENTIONS)
 
-    @leaderboard.autocomplete("department")
-    async def leaderboard_department_autocomplete(
-        self, interaction: discord.Interaction[NorthcaBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        names = self.service.department_choices(require_guild(interaction), current)
-        return fit_choices([app_commands.Choice(name=d, value=d) for d in names])
+    leaderboard.autocomplete("department")(department_autocomplete)
 
     @shift.command(name="export", description="Supervisors: a CSV of shifts and time adjustments.")
     @app_commands.describe(period="Which period (default: this month)", member="Only this member")
