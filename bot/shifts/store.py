@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from bot.sharding import ShardSet
 from bot.shifts.records import Decision, ShiftRecord
 from bot.storage import Database
+from bot.storage.shards import shard_condition
 
 Params = Iterable[Any] | Mapping[str, Any]
 
@@ -141,18 +143,22 @@ class ShiftStore:
              **where_params},
         )  # fmt: skip
 
-    async def overdue_open(self, started_before_ms: int) -> list[ShiftRecord]:
+    async def overdue_open(self, started_before_ms: int, shards: ShardSet | None = None) -> list[ShiftRecord]:
+        """Open shifts started at or before the time (of the guilds of `shards`; None: every guild)."""
         return await self._rows(
-            "SELECT * FROM shifts WHERE ended_ms IS NULL AND started_ms <= ? ORDER BY started_ms", (started_before_ms,)
+            f"SELECT * FROM shifts WHERE ended_ms IS NULL AND started_ms <= ?{shard_condition('guild_id', shards)}"
+            " ORDER BY started_ms",
+            (started_before_ms,),
         )
 
     async def earliest_open_start(self) -> int | None:
         row = await self._scalars("SELECT MIN(started_ms) FROM shifts WHERE ended_ms IS NULL")
         return row[0] if row else None
 
-    async def earliest_open_start_per_guild(self) -> dict[int, int]:
+    async def earliest_open_start_per_guild(self, shards: ShardSet | None = None) -> dict[int, int]:
         rows = await self.db.execute_fetchall(
-            "SELECT guild_id, MIN(started_ms) AS started_ms FROM shifts WHERE ended_ms IS NULL GROUP BY guild_id"
+            "SELECT guild_id, MIN(started_ms) AS started_ms FROM shifts WHERE ended_ms IS NULL"
+            f"{shard_condition('guild_id', shards)} GROUP BY guild_id"
         )
         return {int(r["guild_id"]): int(r["started_ms"]) for r in rows}
 

@@ -254,8 +254,8 @@ class ShiftSync:
 
 
 class ShiftWorker:
-    """Sends ended shifts to Northca (several at once, with backoff, across restarts) and
-    ends shifts that reach the maximum length. A bot background service."""
+    """Sends ended shifts to Northca (several at once, with backoff, across restarts). A bot background
+    service. (Shifts that reach the maximum length are ended by bot/shifts/auto_end.py.)"""
 
     def __init__(
         self,
@@ -293,7 +293,6 @@ class ShiftWorker:
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._sync_loop(), name="shift-sync"),
-            loop.create_task(self._auto_end_loop(), name="shift-auto-end"),
             loop.create_task(self._renew_loop(), name="shift-claim-renewal"),
         ]
 
@@ -376,22 +375,3 @@ class ShiftWorker:
             self.sync.wake.set()
 
         task.add_done_callback(done)
-
-    async def _auto_end_loop(self) -> None:
-        service = self.service
-        while True:
-            service.auto_end_wake.clear()
-            timeout = self.max_idle_sleep
-            try:
-                await service.auto_end_overdue()
-                due = await service.next_auto_end_ms()
-                if due is not None:
-                    timeout = min(timeout, max(0.0, (due - now_ms()) / 1000))
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the loop must survive a bad moment of the database
-                log.exception("auto-end of long shifts failed; trying again shortly")
-                timeout = 5.0
-            if self._stopping:
-                return
-            await wait_event(service.auto_end_wake, timeout + 0.001)

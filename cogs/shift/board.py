@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.interactions import edit_message
+from bot.sharding import ShardSet, owns
 from bot.shifts import ShiftEvent, ShiftRecord
 from bot.timefmt import discord_ts
 
@@ -59,8 +60,12 @@ class BoardUpdater:
 
     async def start(self) -> None:
         self.bot.events.shifts.subscribe(self.on_shift_event)
+        # Re-rendered at start (shifts may have changed while the bot was down): those of this process's guilds;
+        # with several processes each re-renders its own shards' boards, not every board.
+        shards = ShardSet.of(self.bot.config.discord)
         for guild_id in await self.bot.boards.guilds():
-            self.schedule(guild_id)  # re-rendered at start: shifts may have changed while the bot was down
+            if owns(shards, guild_id):
+                self.schedule(guild_id)
 
     async def stop(self) -> None:
         self.bot.events.shifts.unsubscribe(self.on_shift_event)
