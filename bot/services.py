@@ -156,7 +156,7 @@ def build_services(
     duty = DutyService(DutyStore(db))
     leave_worker = LeaveWorker(leave, shards=shards)
     reports = ActivityReporter(duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock)
-    worker = ShiftWorker(shifts, sole_process=not sharded)
+    worker = ShiftWorker(shifts, sole_process=not sharded, shards=shards)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,

@@ -8,9 +8,12 @@ from bot.sharding import SNOWFLAKE_SHARD_SHIFT, ShardSet
 _SHARD_DIVISOR = 1 << SNOWFLAKE_SHARD_SHIFT
 
 
-def shard_condition(column: str, shards: ShardSet | None) -> str:
-    """` AND <column's guild is on one of `shards`>`, or "" for every guild. Only integers are inlined."""
-    if shards is None:
-        return ""
+def shard_expression(column: str, shards: ShardSet) -> str:
+    """True for a row whose guild (`column`) is on one of `shards`. Only integers are inlined."""
     ids = ", ".join(str(int(i)) for i in sorted(shards.ids))
-    return f" AND ({column} / {_SHARD_DIVISOR}) % {int(shards.count)} IN ({ids})"
+    return f"(({column} / {_SHARD_DIVISOR}) % {int(shards.count)} IN ({ids}))"
+
+
+def shard_condition(column: str, shards: ShardSet | None) -> str:
+    """` AND <column's guild is on one of `shards`>`, or "" for every guild."""
+    return "" if shards is None else f" AND {shard_expression(column, shards)}"

@@ -22,7 +22,9 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.services import Services, build_services, shard_of
 from bot.settings import SettingsChanged
-from bot.shifts import ShiftEvent
+from bot.sharding import ShardSet
+from bot.shifts import ShiftEvent, ShiftStore
+from bot.shifts.store import OTHER_SHARDS_CLAIM_DELAY_MS
 from bot.storage import Database
 from tests.duty_ui_helpers import SUPERVISOR
 from tests.helpers import ADMIN, GUILD, KEY, MDT, OFFICER, make_config, shift_posts, until
@@ -196,3 +198,45 @@ async def test_data_deleted_in_one_process_is_dropped_from_the_others_settings_c
     assert replace(other.services.settings.get(GUILD), version=0) == replace(
         deleting.services.settings.get(GUILD), version=0
     )
+
+
+async def test_a_refused_shift_is_announced_by_the_process_of_its_guilds_shard(
+    processes: Processes, sandbox: NorthcaSandbox
+) -> None:
+    elsewhere, owner = processes
+    sandbox.faults.add("error", times=1, method="POST", path=r"/shifts$", status=400, message="Invalid department")
+    shift = await owner.services.shifts.start(GUILD, OFFICER, display_name="officer")
+    await owner.services.shifts.end(GUILD, OFFICER)
+    # The other shard's process starts first and finds the shift due: it leaves it to GUILD's process.
+    await elsewhere.start()
+    await owner.start()
+    store = owner.services.shifts.store
+
+    async def failed() -> bool:
+        current = await store.get(shift.id)
+        return current is not None and current.sync_state == "failed"
+
+    await eventually(failed, "the refused shift kept as failed")
+    for process in processes:
+        await process.services.shifts.drain()
+    refused = {p.name: [e.shift.id for e in p.shift_events if e.kind == "sync_failed"] for p in processes}
+    assert refused == {owner.name: [shift.id], elsewhere.name: []}
+    assert len(shift_posts(sandbox)) == 1
+
+
+async def test_a_shift_of_a_shard_whose_process_is_down_is_sent_by_another_after_a_delay(
+    processes: Processes,
+) -> None:
+    elsewhere, owner = processes
+    shift = await owner.services.shifts.start(GUILD, OFFICER, display_name="officer")
+    ended = await owner.services.shifts.end(GUILD, OFFICER)
+    assert ended.next_attempt_ms is not None
+    due = ended.next_attempt_ms
+    other_shard = ShardSet(SHARDS, frozenset({0}))
+    others = ShiftStore(elsewhere.db)
+    assert await others.claim_due(due, 10, other_shard) == []
+    assert await others.next_due_ms(other_shard) == due + OTHER_SHARDS_CLAIM_DELAY_MS
+    assert await others.claim_due(due + OTHER_SHARDS_CLAIM_DELAY_MS - 1, 10, other_shard) == []
+    # GUILD's process never came: the shift goes to Northca through another process all the same.
+    [taken] = await others.claim_due(due + OTHER_SHARDS_CLAIM_DELAY_MS, 10, other_shard)
+    assert taken.id == shift.id
