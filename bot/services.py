@@ -169,7 +169,8 @@ def build_services(
     # Several processes (sharded): settings another process changes reach this one's cache within seconds.
     watchers: list[BackgroundService] = [SettingsWatcher(settings)] if sharded else []
     # Scheduled work runs in one process only (of several on this database with the same shards): the one
-    # holding the lease. Each process reports only for the guilds of its own shards (their members are in its cache).
+    # holding the lease. Each process does it only for the guilds of its own shards (their members, roles and
+    # channels are in its cache): reports, leave roles, reminders, the auto-end of long shifts, the retention purge.
     auto_end = ShiftAutoEnder(shifts, shards)
     retention = RetentionPurge(settings, shards, config.settings.purge_interval_seconds)
     scheduler = LeasedServices(

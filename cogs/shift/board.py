@@ -56,6 +56,7 @@ class BoardUpdater:
         self.sleep = sleep  # injectable: tests hold a refresh back without waiting on the clock
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
+        self.scheduled = 0  # refreshes scheduled
         self.refreshes = 0  # refreshes finished (what a test waits on)
 
     async def start(self) -> None:
@@ -82,6 +83,7 @@ class BoardUpdater:
         if guild_id in self._pending:
             return  # the pending refresh reads the state as it is then
         self._pending[guild_id] = asyncio.create_task(self._refresh_later(guild_id), name=f"board-{guild_id}")
+        self.scheduled += 1
 
     async def _refresh_later(self, guild_id: int) -> None:
         loop = asyncio.get_running_loop()
