@@ -27,7 +27,7 @@ from bot.shifts import ShiftEvent, ShiftStore
 from bot.shifts.store import OTHER_SHARDS_CLAIM_DELAY_MS
 from bot.storage import Database
 from tests.duty_ui_helpers import SUPERVISOR
-from tests.helpers import ADMIN, GUILD, KEY, MDT, OFFICER, make_config, shift_posts, until
+from tests.helpers import ADMIN, GUILD, KEY, MDT, OFFICER, link_guild_in, make_config, shift_posts, until
 
 E = TypeVar("E")
 SHARDS = 2
@@ -88,8 +88,7 @@ async def processes(
         process.services.events.settings.subscribe(recorder(process.settings_events))
         await process.services.settings.load()
         made.append(process)
-    sandbox.link(GUILD, MDT)
-    await made[1].services.links.store.save_request(GUILD, MDT, "test-request", "approved", 1, ADMIN, None)
+    await link_guild_in(second_db, sandbox)
     try:
         yield made[0], made[1]
     finally:
