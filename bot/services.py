@@ -24,8 +24,11 @@ from bot.rosters.leave import ExcusedSource
 from bot.rosters.reminders import RosterReminderWorker
 from bot.settings import SettingsService, SettingsStore
 from bot.settings.records import SettingsSource, defaults_from_config
+from bot.settings.retention import RetentionPurge
 from bot.settings.watch import SettingsWatcher
-from bot.shifts import ShiftService, ShiftStore, ShiftSync, ShiftWorker
+from bot.sharding import ShardSet
+from bot.sharding import shard_of as shard_of  # where it was first (tests import it from here)
+from bot.shifts import ShiftAutoEnder, ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.boards import ShiftBoards
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.service import DutyGate
@@ -110,7 +113,6 @@ def build_settings_service(config: Config, db: Database, events: EventHub) -> Se
         events,
         protected_codes=(config.status.on_duty_code, config.status.off_duty_code),
         retention_days=config.settings.retention_days,
-        purge_interval_seconds=config.settings.purge_interval_seconds,
     )
 
 
@@ -118,11 +120,6 @@ def build_roster_service(db: Database, clock: Callable[[], int] | None = None) -
     """Rosters (templates, reminders, attendance); `clock` (epoch ms) for tests that move time."""
     store = RosterStore(db)
     return RosterService(store) if clock is None else RosterService(store, clock=clock)
-
-
-def shard_of(guild_id: int, shard_count: int) -> int:
-    """The shard Discord sends a guild's events on."""
-    return (guild_id >> 22) % shard_count
 
 
 def scheduler_lease_name(section: DiscordConfig) -> str:
@@ -135,11 +132,10 @@ def scheduler_lease_name(section: DiscordConfig) -> str:
 
 def owned_guilds(guild_ids: Callable[[], list[int]], section: DiscordConfig) -> Callable[[], list[int]]:
     """`guild_ids` narrowed to the guilds of this process's shards."""
-    count, ids = section.shard_count, section.shard_ids
-    if count is None or ids is None:
+    shards = ShardSet.of(section)
+    if shards is None:
         return guild_ids
-    mine = set(ids)
-    return lambda: [g for g in guild_ids() if shard_of(g, count) in mine]
+    return lambda: [g for g in guild_ids() if shards.owns(g)]
 
 
 def build_services(
@@ -148,6 +144,8 @@ def build_services(
     """Every service of the bot; `clock` (epoch ms) drives scheduled work (activity reports, leave)."""
     # Several processes on one database, each running its own shards (docs/scaling.md).
     sharded = config.discord.shard_count is not None
+    # The guilds whose scheduled work is this process's (None: every guild).
+    shards = ShardSet.of(config.discord)
     events = EventHub()
     settings = build_settings_service(config, db, events)
     links = LinkService(LinkStore(db), northca)
@@ -156,9 +154,9 @@ def build_services(
     # Approved leave may hold members back from going on duty (the guild's leave_blocks_duty).
     shifts = build_shift_service(db, links, profiles, northca, config.shifts, events, settings, duty_gate=leave)
     duty = DutyService(DutyStore(db))
-    leave_worker = LeaveWorker(leave)
+    leave_worker = LeaveWorker(leave, shards=shards)
     reports = ActivityReporter(duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock)
-    worker = ShiftWorker(shifts, sole_process=not sharded)
+    worker = ShiftWorker(shifts, sole_process=not sharded, shards=shards)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,
@@ -171,9 +169,14 @@ def build_services(
     # Several processes (sharded): settings another process changes reach this one's cache within seconds.
     watchers: list[BackgroundService] = [SettingsWatcher(settings)] if sharded else []
     # Scheduled work runs in one process only (of several on this database with the same shards): the one
-    # holding the lease. Each process reports only for the guilds of its own shards (their members are in its cache).
+    # holding the lease. Each process does it only for the guilds of its own shards (their members, roles and
+    # channels are in its cache): reports, leave roles, reminders, the auto-end of long shifts, the retention purge.
+    auto_end = ShiftAutoEnder(shifts, shards)
+    retention = RetentionPurge(settings, shards, config.settings.purge_interval_seconds)
     scheduler = LeasedServices(
-        LeaseStore(db), scheduler_lease_name(config.discord), [leave_worker, reports, roster_reminders]
+        LeaseStore(db),
+        scheduler_lease_name(config.discord),
+        [leave_worker, reports, roster_reminders, auto_end, retention],
     )
     # The dispatch outbox is shared by every server: one process of all sends it (another takes over within the
     # lease when it dies; meanwhile the others' new entries wait for the holder's next pass, every 2 s).

@@ -19,6 +19,7 @@ from bot.leave.records import Leave, RoleAction
 from bot.leave.store import LeaveStore
 from bot.polling import PollingService
 from bot.settings.records import SettingsSource
+from bot.sharding import ShardSet
 from bot.timefmt import from_ms, now_ms
 
 log = logging.getLogger(__name__)
@@ -136,11 +137,12 @@ class LeaveService:
                 )
         return None
 
-    async def due_role_actions(self) -> list[RoleAction]:
-        """Claims what is due now: removals first (a member whose leave ended), then gives."""
+    async def due_role_actions(self, shards: ShardSet | None = None) -> list[RoleAction]:
+        """Claims what is due now (in the guilds of `shards`; None: every guild): removals first (a member whose
+        leave ended), then gives."""
         now = self.clock()
-        removals = await self.store.claim_removals(now)
-        gives = await self.store.claim_gives(now)
+        removals = await self.store.claim_removals(now, shards)
+        gives = await self.store.claim_gives(now, shards)
         actions = []
         for leave in removals:
             # Another current leave of the same member keeps the role.
@@ -154,20 +156,23 @@ class LeaveWorker(PollingService):
     """Gives and takes back the on-leave role when leave starts and ends (a BackgroundService).
 
     Each action is claimed in the database first, so it happens once across restarts, late when the bot was
-    down. The Discord side registers `handler`; until it does, nothing is claimed."""
+    down. The Discord side registers `handler`; until it does, nothing is claimed. With several processes only
+    the actions of the guilds of this process's `shards` are claimed: giving a role needs the guild in the cache.
+    """
 
     name = "leave-roles"
 
-    def __init__(self, service: LeaveService, interval_seconds: float = 30.0) -> None:
+    def __init__(self, service: LeaveService, interval_seconds: float = 30.0, shards: ShardSet | None = None) -> None:
         super().__init__(interval_seconds)
         self.service = service
+        self.shards = shards
         self.handler: RoleHandler | None = None
 
     async def run_once(self) -> int:
         handler = self.handler  # kept: the cog may unload while this round runs
         if handler is None:
             return 0
-        actions = await self.service.due_role_actions()
+        actions = await self.service.due_role_actions(self.shards)
         for action in actions:
             try:
                 await handler(action)

@@ -4,7 +4,9 @@ presses (or two processes) never both win."""
 from __future__ import annotations
 
 from bot.leave.records import Leave, LeaveStatus
+from bot.sharding import ShardSet
 from bot.storage import Database
+from bot.storage.shards import shard_condition
 
 
 class LeaveStore:
@@ -75,20 +77,22 @@ class LeaveStore:
         )
         return {int(r[0]) for r in rows}
 
-    async def claim_gives(self, now_ms: int) -> list[Leave]:
-        """Approved leaves that have started and not ended whose role is not given yet: claimed."""
+    async def claim_gives(self, now_ms: int, shards: ShardSet | None = None) -> list[Leave]:
+        """Approved leaves that have started and not ended whose role is not given yet (of the guilds of
+        `shards`; None: every guild): claimed."""
         rows = await self.db.execute_fetchall(
             "UPDATE leaves SET role_given_ms = :now WHERE status = 'approved' AND role_given_ms IS NULL"
-            " AND start_ms <= :now AND end_ms > :now RETURNING *",
+            f" AND start_ms <= :now AND end_ms > :now{shard_condition('guild_id', shards)} RETURNING *",
             {"now": now_ms},
         )
         return [Leave.from_row(r) for r in rows]
 
-    async def claim_removals(self, now_ms: int) -> list[Leave]:
-        """Ended leaves whose role was given and not yet taken back: claimed."""
+    async def claim_removals(self, now_ms: int, shards: ShardSet | None = None) -> list[Leave]:
+        """Ended leaves whose role was given and not yet taken back (of the guilds of `shards`; None: every
+        guild): claimed."""
         rows = await self.db.execute_fetchall(
             "UPDATE leaves SET role_removed_ms = :now WHERE status = 'approved' AND role_given_ms IS NOT NULL"
-            " AND role_removed_ms IS NULL AND end_ms <= :now RETURNING *",
+            f" AND role_removed_ms IS NULL AND end_ms <= :now{shard_condition('guild_id', shards)} RETURNING *",
             {"now": now_ms},
         )
         return [Leave.from_row(r) for r in rows]

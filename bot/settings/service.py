@@ -6,13 +6,13 @@ multi-process setup can invalidate across processes). A change is validated whol
 with its audit rows in one transaction, then the cache is replaced and `SettingsChanged` is published.
 
 Guild presence: when the bot leaves a guild it is marked left; its data is kept for `retention_days`
-and then purged (`purge_expired`, run by the background loop); rejoining within that time clears the mark.
+and then purged (`purge_expired`, run by bot/settings/retention.py); rejoining within that time clears the mark.
+Deleting a guild's data marks it deleted, so other processes' caches drop it too (bot/settings/watch.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -45,7 +45,8 @@ from bot.settings.records import (
     apply_overrides,
     to_json,
 )
-from bot.settings.store import SettingChange, SettingsStore
+from bot.settings.store import DELETION_MARK_KEEP_MS, SettingChange, SettingsStore
+from bot.sharding import ShardSet
 from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,6 @@ class SettingsService:
         *,
         protected_codes: tuple[str, ...] = (),
         retention_days: float = 30,
-        purge_interval_seconds: float = 3600,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self.store = store
@@ -157,11 +157,9 @@ class SettingsService:
         # The codes /shift start and /shift end set ([status] on_duty_code, off_duty_code): never removed.
         self.protected_codes = protected_codes
         self.retention_ms = int(retention_days * DAY_MS)
-        self.purge_interval_seconds = purge_interval_seconds
         self.clock = clock
         self._cache: dict[int, GuildSettings] = {}
         self._lock = asyncio.Lock()  # one change at a time: each validates against the state it replaces
-        self._task: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
 
     # --- reading -------------------------------------------------------------------------------------
@@ -419,40 +417,28 @@ class SettingsService:
     async def delete_guild_data(self, guild_id: int, actor_id: int | None = None) -> Mapping[str, int]:
         """Deletes all of the guild's data (settings, audit, links, shifts, statuses, profiles, panels)."""
         async with self._lock:
-            deleted = await self.store.delete_guild(guild_id)
+            deleted = await self.store.delete_guild(guild_id, self.clock())
             self._cache.pop(guild_id, None)
             fresh = self.get(guild_id)
         log.info("guild %s: all data deleted (by %s): %s", guild_id, actor_id or "retention", dict(deleted))
         self._publish(SettingsChanged(guild_id, SETTING_KEYS, fresh, actor_id, deleted=True))
         return deleted
 
-    async def purge_expired(self) -> list[int]:
-        """Deletes the data of every guild the bot left more than the retention time ago."""
+    async def purge_expired(self, shards: ShardSet | None = None) -> list[int]:
+        """Deletes the data of every guild (of `shards`; None: every guild) the bot left more than the retention
+        time ago, and forgets deletion marks every process has seen (bot/settings/retention.py runs it)."""
         purged = []
-        for guild_id in await self.store.left_before(self.clock() - self.retention_ms):
+        for guild_id in await self.store.left_before(self.clock() - self.retention_ms, shards):
             await self.delete_guild_data(guild_id)
             purged.append(guild_id)
+        await self.store.prune_deletion_marks(self.clock() - DELETION_MARK_KEEP_MS)
         return purged
 
     async def start(self) -> None:
         await self.load()
-        self._task = asyncio.create_task(self._purge_loop(), name="settings-retention")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
         await self.drain()
-
-    async def _purge_loop(self) -> None:
-        while True:
-            try:
-                await self.purge_expired()
-            except Exception:
-                log.exception("settings retention purge failed (retried next round)")
-            await asyncio.sleep(self.purge_interval_seconds)
 
 
 def audit_value(value: Json) -> str:

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.settings.records import AuditEntry, Json
+from bot.sharding import ShardSet
 from bot.storage import Database
+from bot.storage.shards import shard_condition
 
 # Every table keyed by guild_id: what /settings delete-data and the retention purge remove.
 # Every table holding a guild's data, children before the rows they reference (foreign keys are on).
@@ -33,6 +35,11 @@ GUILD_TABLES: tuple[str, ...] = (
     "roster_templates",
     "guild_presence",
 )
+# Tables with a guild_id that outlive the deletion on purpose: only that (and when) the data was deleted, so
+# other processes drop the guild from their caches; pruned after DELETION_MARK_KEEP_MS.
+GUILD_DELETION_TABLES: tuple[str, ...] = ("guild_data_deletions",)
+# A deletion mark is kept this long: far longer than any process's settings watcher takes to see it.
+DELETION_MARK_KEEP_MS = 24 * 60 * 60 * 1000
 # Tables keyed by a parent row of the guild rather than by guild_id: (table, column, parent table).
 GUILD_CHILD_TABLES: tuple[tuple[str, str, str], ...] = (
     ("shift_breaks", "shift_id", "shifts"),
@@ -80,8 +87,13 @@ class SettingsStore:
         return {str(r["setting_key"]): _load(r["value_json"]) for r in rows}
 
     async def changed_since(self, since_ms: int) -> list[int]:
-        """The guilds with a settings change at or after `since_ms` (by any process: every change is audited)."""
-        rows = await self.db.fetchall("SELECT DISTINCT guild_id FROM settings_audit WHERE at_ms >= ?", (since_ms,))
+        """The guilds with a settings change, or whose data was deleted, at or after `since_ms` (by any process:
+        every change is audited, every deletion marked)."""
+        rows = await self.db.fetchall(
+            "SELECT guild_id FROM settings_audit WHERE at_ms >= ?1"
+            " UNION SELECT guild_id FROM guild_data_deletions WHERE deleted_ms >= ?1",
+            (since_ms,),
+        )
         return [int(r[0]) for r in rows]
 
     async def apply(self, guild_id: int, actor_id: int, at_ms: int, changes: Sequence[SettingChange]) -> None:
@@ -147,14 +159,18 @@ class SettingsStore:
         row = await self.db.fetchone("SELECT left_at_ms FROM guild_presence WHERE guild_id = ?", (guild_id,))
         return None if row is None or row["left_at_ms"] is None else int(row["left_at_ms"])
 
-    async def left_before(self, cutoff_ms: int) -> list[int]:
+    async def left_before(self, cutoff_ms: int, shards: ShardSet | None = None) -> list[int]:
+        """The guilds the bot left before the cutoff (of `shards`; None: every guild)."""
         rows = await self.db.fetchall(
-            "SELECT guild_id FROM guild_presence WHERE left_at_ms IS NOT NULL AND left_at_ms < ?", (cutoff_ms,)
+            "SELECT guild_id FROM guild_presence WHERE left_at_ms IS NOT NULL AND left_at_ms < ?"
+            + shard_condition("guild_id", shards),
+            (cutoff_ms,),
         )
         return [int(r["guild_id"]) for r in rows]
 
-    async def delete_guild(self, guild_id: int, tables: Sequence[str] = GUILD_TABLES) -> Mapping[str, int]:
-        """Deletes every row of the guild in every guild table, in one transaction; rows deleted per table."""
+    async def delete_guild(self, guild_id: int, at_ms: int, tables: Sequence[str] = GUILD_TABLES) -> Mapping[str, int]:
+        """Deletes every row of the guild in every guild table and marks it deleted at `at_ms`, in one
+        transaction; rows deleted per table."""
         deleted: dict[str, int] = {}
         async with self.db.transaction() as conn:
             for table, column, parent in GUILD_CHILD_TABLES:
@@ -163,4 +179,13 @@ class SettingsStore:
                 )
             for table in tables:
                 deleted[table] = await conn.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
+            await conn.execute(
+                "INSERT INTO guild_data_deletions (guild_id, deleted_ms) VALUES (?, ?)"
+                " ON CONFLICT (guild_id) DO UPDATE SET deleted_ms = excluded.deleted_ms",
+                (guild_id, at_ms),
+            )
         return deleted
+
+    async def prune_deletion_marks(self, before_ms: int) -> int:
+        """Forgets the deletion marks older than `before_ms` (every process has seen them)."""
+        return await self.db.execute("DELETE FROM guild_data_deletions WHERE deleted_ms < ?", (before_ms,))

@@ -5,11 +5,13 @@ nothing twice.
 - store.py: the shifts table (all its SQL);
 - service.py: the lifecycle (start, break, end, totals, list, the supervisor's outbox);
 - sync.py: the exactly-once sync engine and the background worker;
+- auto_end.py: ends shifts at the maximum length (scheduled work: one process per shard set);
 - notices.py: the events, in order per member.
 
 Built by bot.services.build_services; nothing here knows about Discord.
 """
 
+from bot.shifts.auto_end import ShiftAutoEnder
 from bot.shifts.records import (
     Decision,
     DutyChanged,
@@ -33,6 +35,7 @@ __all__ = [
     "EndReason",
     "Lookup",
     "RemoteShifts",
+    "ShiftAutoEnder",
     "ShiftEvent",
     "ShiftEventKind",
     "ShiftRecord",

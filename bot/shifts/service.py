@@ -23,6 +23,7 @@ from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore, normalise_callsign, officer_name
 from bot.settings.records import WEEK_DAYS, GuildSettings, SettingsSource, StaticSettings, defaults_from
+from bot.sharding import ShardSet
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.records import Decision, DutyTotals, EndReason, RemoteShifts, ShiftRecord
 from bot.shifts.store import ShiftStore
@@ -65,7 +66,7 @@ class ShiftService:
         self.config = config
         self.sync = sync
         self.notices = notices
-        # Signal for the worker's auto-end loop (see ShiftWorker).
+        # Signal for the auto-end loop (bot/shifts/auto_end.py): a shift started or ended here.
         self.auto_end_wake = asyncio.Event()
 
     @property
@@ -103,9 +104,10 @@ class ShiftService:
     def max_shift_ms(self, guild_id: int) -> int:
         return int(self.settings.get(guild_id).max_shift_hours * 3_600_000)
 
-    async def next_auto_end_ms(self) -> int | None:
-        """When the next open shift reaches its guild's maximum length (None: no open shift)."""
-        earliest = await self.store.earliest_open_start_per_guild()
+    async def next_auto_end_ms(self, shards: ShardSet | None = None) -> int | None:
+        """When the next open shift (of the guilds of `shards`; None: every guild) reaches its guild's maximum
+        length (None: no open shift)."""
+        earliest = await self.store.earliest_open_start_per_guild(shards)
         return min((started + self.max_shift_ms(g) for g, started in earliest.items()), default=None)
 
     # --- lifecycle ---
@@ -247,12 +249,16 @@ class ShiftService:
                 ended.append(done)
         return ended
 
-    async def auto_end_overdue(self, *, now: datetime | None = None) -> list[ShiftRecord]:
-        """End every shift that reached its guild's maximum length, at exactly that length."""
+    async def auto_end_overdue(
+        self, *, now: datetime | None = None, shards: ShardSet | None = None
+    ) -> list[ShiftRecord]:
+        """End every shift that reached its guild's maximum length, at exactly that length (only the guilds of
+        `shards`: their shift log and On Duty role are this process's; None: every guild). Each end is one
+        conditional UPDATE, so a shift ended meanwhile (by its member, or another process) is left alone."""
         current = to_ms(now) if now else now_ms()
         shortest = int(self.settings.shortest_max_shift_hours() * 3_600_000)
         ended = []
-        for shift in await self.store.overdue_open(current - shortest):
+        for shift in await self.store.overdue_open(current - shortest, shards):
             limit = self.max_shift_ms(shift.guild_id)
             if shift.started_ms + limit > current:
                 continue  # this guild allows longer shifts

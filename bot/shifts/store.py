@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from bot.sharding import ShardSet
 from bot.shifts.records import Decision, ShiftRecord
 from bot.storage import Database
+from bot.storage.shards import shard_condition, shard_expression
 
 Params = Iterable[Any] | Mapping[str, Any]
 
@@ -19,6 +21,9 @@ Params = Iterable[Any] | Mapping[str, Any]
 # (ShiftWorker), so it runs out only when that process died (SIGKILL, power) or stalled; then any process
 # takes the shift over, and looks it up on Northca before writing again.
 CLAIM_LEASE_MS = 30 * 1000
+# Several processes: a due shift of another process's guild is left to that process (its cache has the guild's
+# shift log, where the sync verdict is announced) for this long; then any process takes it (that one seems down).
+OTHER_SHARDS_CLAIM_DELAY_MS = 30 * 1000
 
 _OPEN_BREAK = "(CASE WHEN break_started_ms IS NULL THEN 0 ELSE GREATEST(0, {end} - break_started_ms) END)"
 
@@ -141,18 +146,22 @@ class ShiftStore:
              **where_params},
         )  # fmt: skip
 
-    async def overdue_open(self, started_before_ms: int) -> list[ShiftRecord]:
+    async def overdue_open(self, started_before_ms: int, shards: ShardSet | None = None) -> list[ShiftRecord]:
+        """Open shifts started at or before the time (of the guilds of `shards`; None: every guild)."""
         return await self._rows(
-            "SELECT * FROM shifts WHERE ended_ms IS NULL AND started_ms <= ? ORDER BY started_ms", (started_before_ms,)
+            f"SELECT * FROM shifts WHERE ended_ms IS NULL AND started_ms <= ?{shard_condition('guild_id', shards)}"
+            " ORDER BY started_ms",
+            (started_before_ms,),
         )
 
     async def earliest_open_start(self) -> int | None:
         row = await self._scalars("SELECT MIN(started_ms) FROM shifts WHERE ended_ms IS NULL")
         return row[0] if row else None
 
-    async def earliest_open_start_per_guild(self) -> dict[int, int]:
+    async def earliest_open_start_per_guild(self, shards: ShardSet | None = None) -> dict[int, int]:
         rows = await self.db.execute_fetchall(
-            "SELECT guild_id, MIN(started_ms) AS started_ms FROM shifts WHERE ended_ms IS NULL GROUP BY guild_id"
+            "SELECT guild_id, MIN(started_ms) AS started_ms FROM shifts WHERE ended_ms IS NULL"
+            f"{shard_condition('guild_id', shards)} GROUP BY guild_id"
         )
         return {int(r["guild_id"]): int(r["started_ms"]) for r in rows}
 
@@ -177,25 +186,33 @@ class ShiftStore:
         )
         return len(rows)
 
-    async def claim_due(self, now: int, limit: int) -> list[ShiftRecord]:
+    async def claim_due(self, now: int, limit: int, shards: ShardSet | None = None) -> list[ShiftRecord]:
         """Take up to `limit` due shifts, for CLAIM_LEASE_MS (renew_claims extends it). A shift whose previous
         attempt never reported back (its process stopped while the write was out) becomes `sent_unconfirmed`.
+
+        With `shards`, a shift of another process's guild is taken only once it has been due for
+        OTHER_SHARDS_CLAIM_DELAY_MS (that process seems down): its sync verdict is then announced by the process
+        whose cache has the guild's shift log.
 
         Atomic across processes on one database: the outer WHERE repeats the due test, so a shift another
         process claimed meanwhile (PostgreSQL re-checks a row it waited for against its newest version) is
         left alone; on PostgreSQL, rows another claim holds are skipped rather than waited for."""
         skip_locked = " FOR UPDATE SKIP LOCKED" if self.db.engine == "postgresql" else ""
+        params = {"now": now, "lease": now + CLAIM_LEASE_MS, "limit": limit}
+        due = "sync_state = 'pending' AND next_attempt_ms <= :now"
+        if shards is not None:
+            due += f" AND ({shard_expression('guild_id', shards)} OR next_attempt_ms <= :others_due)"
+            params["others_due"] = now - OTHER_SHARDS_CLAIM_DELAY_MS
         # The due rows are chosen once, in a CTE: PostgreSQL may re-run a LIMIT subquery of `id IN (...)` for
         # each row it scans, and with SKIP LOCKED each run finds other rows (a claim of every due shift).
         return await self._rows(
-            "WITH due AS (SELECT id FROM shifts WHERE sync_state = 'pending' AND next_attempt_ms <= :now"
-            f" ORDER BY next_attempt_ms LIMIT :limit{skip_locked})"
+            f"WITH due AS (SELECT id FROM shifts WHERE {due} ORDER BY next_attempt_ms LIMIT :limit{skip_locked})"
             " UPDATE shifts SET"
             " sent_unconfirmed = (CASE WHEN attempt_started_ms IS NOT NULL THEN 1 ELSE sent_unconfirmed END),"
             " attempt_started_ms = :now, next_attempt_ms = :lease, sync_attempts = sync_attempts + 1,"
             " first_attempt_ms = COALESCE(first_attempt_ms, :now)"
-            " WHERE id IN (SELECT id FROM due) AND sync_state = 'pending' AND next_attempt_ms <= :now RETURNING *",
-            {"now": now, "lease": now + CLAIM_LEASE_MS, "limit": limit},
+            f" WHERE id IN (SELECT id FROM due) AND {due} RETURNING *",
+            params,
         )
 
     async def renew_claims(self, claims: Iterable[tuple[str, int]], now: int) -> int:
@@ -210,8 +227,13 @@ class ShiftStore:
             )
         return renewed
 
-    async def next_due_ms(self) -> int | None:
-        row = await self._scalars("SELECT MIN(next_attempt_ms) FROM shifts WHERE sync_state = 'pending'")
+    async def next_due_ms(self, shards: ShardSet | None = None) -> int | None:
+        """When `claim_due` (with the same `shards`) next has a shift to take."""
+        due = "next_attempt_ms"
+        if shards is not None:
+            own = shard_expression("guild_id", shards)
+            due = f"(CASE WHEN {own} THEN next_attempt_ms ELSE next_attempt_ms + {OTHER_SHARDS_CLAIM_DELAY_MS} END)"
+        row = await self._scalars(f"SELECT MIN({due}) FROM shifts WHERE sync_state = 'pending'")
         return row[0] if row else None
 
     async def mark_synced(self, shift_id: str, now: int) -> ShiftRecord | None:

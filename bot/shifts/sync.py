@@ -33,6 +33,7 @@ from bot.config import ShiftConfig
 from bot.northca.client import RETRY_AFTER_CAP_SECONDS, NorthcaClient
 from bot.northca.errors import NorthcaAnswerTooLarge, NorthcaError, NorthcaRateLimited
 from bot.northca.models import ShiftWindow
+from bot.sharding import ShardSet
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.records import Lookup, ShiftRecord
 from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
@@ -254,8 +255,8 @@ class ShiftSync:
 
 
 class ShiftWorker:
-    """Sends ended shifts to Northca (several at once, with backoff, across restarts) and
-    ends shifts that reach the maximum length. A bot background service."""
+    """Sends ended shifts to Northca (several at once, with backoff, across restarts). A bot background
+    service. (Shifts that reach the maximum length are ended by bot/shifts/auto_end.py.)"""
 
     def __init__(
         self,
@@ -264,6 +265,7 @@ class ShiftWorker:
         concurrency: int = 32,
         max_idle_sleep: float = 60.0,
         sole_process: bool = True,
+        shards: ShardSet | None = None,
     ) -> None:
         self.service = service
         self.sync = service.sync
@@ -272,6 +274,8 @@ class ShiftWorker:
         # The only process on this database: claims still out at start are its own from before a restart and are
         # due at once. With several processes they may be another's live claims: they wait for their lease.
         self.sole_process = sole_process
+        # Several processes: this process's guilds, whose shifts it sends first (ShiftStore.claim_due).
+        self.shards = shards
         self._inflight: dict[str, asyncio.Task[ShiftRecord | None]] = {}
         self._claims: dict[str, int] = {}  # shift id -> its claim's attempt_started_ms (renewed while out)
         self._tasks: list[asyncio.Task[None]] = []
@@ -293,7 +297,6 @@ class ShiftWorker:
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._sync_loop(), name="shift-sync"),
-            loop.create_task(self._auto_end_loop(), name="shift-auto-end"),
             loop.create_task(self._renew_loop(), name="shift-claim-renewal"),
         ]
 
@@ -326,7 +329,7 @@ class ShiftWorker:
                 claimed: list[ShiftRecord] = []
                 free = self.concurrency - len(self._inflight)
                 if free > 0:
-                    claimed = await sync.store.claim_due(now_ms(), free)
+                    claimed = await sync.store.claim_due(now_ms(), free, self.shards)
                     for shift in claimed:
                         self._spawn(shift)
                 if len(self._inflight) >= self.concurrency:
@@ -336,7 +339,7 @@ class ShiftWorker:
                     # Everything due is claimed; sleep until the next backoff ends (or a wake).
                     if not self._inflight and not claimed:
                         sync.idle.set()
-                    next_due = await sync.store.next_due_ms()
+                    next_due = await sync.store.next_due_ms(self.shards)
                     timeout = self.max_idle_sleep
                     if next_due is not None:
                         timeout = min(timeout, max(0.0, (next_due - now_ms()) / 1000))
@@ -376,22 +379,3 @@ class ShiftWorker:
             self.sync.wake.set()
 
         task.add_done_callback(done)
-
-    async def _auto_end_loop(self) -> None:
-        service = self.service
-        while True:
-            service.auto_end_wake.clear()
-            timeout = self.max_idle_sleep
-            try:
-                await service.auto_end_overdue()
-                due = await service.next_auto_end_ms()
-                if due is not None:
-                    timeout = min(timeout, max(0.0, (due - now_ms()) / 1000))
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the loop must survive a bad moment of the database
-                log.exception("auto-end of long shifts failed; trying again shortly")
-                timeout = 5.0
-            if self._stopping:
-                return
-            await wait_event(service.auto_end_wake, timeout + 0.001)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.interactions import edit_message
+from bot.sharding import ShardSet, owns
 from bot.shifts import ShiftEvent, ShiftRecord
 from bot.timefmt import discord_ts
 
@@ -55,12 +56,17 @@ class BoardUpdater:
         self.sleep = sleep  # injectable: tests hold a refresh back without waiting on the clock
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
+        self.scheduled = 0  # refreshes scheduled
         self.refreshes = 0  # refreshes finished (what a test waits on)
 
     async def start(self) -> None:
         self.bot.events.shifts.subscribe(self.on_shift_event)
+        # Re-rendered at start (shifts may have changed while the bot was down): those of this process's guilds;
+        # with several processes each re-renders its own shards' boards, not every board.
+        shards = ShardSet.of(self.bot.config.discord)
         for guild_id in await self.bot.boards.guilds():
-            self.schedule(guild_id)  # re-rendered at start: shifts may have changed while the bot was down
+            if owns(shards, guild_id):
+                self.schedule(guild_id)
 
     async def stop(self) -> None:
         self.bot.events.shifts.unsubscribe(self.on_shift_event)
@@ -77,6 +83,7 @@ class BoardUpdater:
         if guild_id in self._pending:
             return  # the pending refresh reads the state as it is then
         self._pending[guild_id] = asyncio.create_task(self._refresh_later(guild_id), name=f"board-{guild_id}")
+        self.scheduled += 1
 
     async def _refresh_later(self, guild_id: int) -> None:
         loop = asyncio.get_running_loop()

@@ -10,7 +10,7 @@ from bot.errors import InvalidInput
 from bot.events import EventHub
 from bot.services import build_settings_service
 from bot.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
-from bot.settings.store import GUILD_CHILD_TABLES, GUILD_TABLES
+from bot.settings.store import GUILD_CHILD_TABLES, GUILD_DELETION_TABLES, GUILD_TABLES
 from bot.storage import Database
 
 pytestmark = pytest.mark.asyncio
@@ -242,7 +242,8 @@ async def test_delete_data_knows_every_table_that_holds_a_guilds_data(db):
             guild_keyed.add(table)
         elif parents or columns & {"shift_id", "template_id", "call_id"}:
             children.add(table)  # rows hanging off a guild's shifts, scheduled shifts or calls
-    assert guild_keyed == set(GUILD_TABLES)
+    # The deletion marks stay on purpose (only the guild id and the time, so other processes drop their caches).
+    assert guild_keyed == set(GUILD_TABLES) | set(GUILD_DELETION_TABLES)
     assert children == {table for table, _, _ in GUILD_CHILD_TABLES}
     # Children go first, and each parent is a guild table (so a guild's rows can be found).
     assert all(parent in GUILD_TABLES for _, _, parent in GUILD_CHILD_TABLES)

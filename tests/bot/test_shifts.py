@@ -21,7 +21,7 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.profiles import ProfileStore
 from bot.services import build_shift_service
-from bot.shifts import DutyChanged, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
+from bot.shifts import DutyChanged, ShiftAutoEnder, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
 from bot.storage import INTEGRITY_ERRORS, Database
 from bot.timefmt import duration_text
 from tests.helpers import (
@@ -300,7 +300,7 @@ async def test_auto_end_at_the_maximum_length(service, worker, sandbox):
     assert stored["duration_ms"] == 12 * 3_600_000
 
 
-async def test_worker_ends_overdue_shifts_by_itself(db, client, linked, sandbox):
+async def test_overdue_shifts_end_by_themselves(db, client, linked, sandbox):
     svc = make_service(db, client, max_shift_hours=0.0002)  # 0.72 s
     ended = asyncio.Event()
 
@@ -309,14 +309,16 @@ async def test_worker_ends_overdue_shifts_by_itself(db, client, linked, sandbox)
             ended.set()
 
     svc.events.duty.subscribe(listener)
-    w = ShiftWorker(svc)
+    w, auto_end = ShiftWorker(svc), ShiftAutoEnder(svc)
     await w.start()
+    await auto_end.start()
     try:
         shift = await svc.start(GUILD, OFFICER, display_name="A")
         await asyncio.wait_for(ended.wait(), 5)
         done = await settled(svc, shift.id)
         assert done.end_reason == "auto" and done.duration_ms == 720
     finally:
+        await auto_end.stop()
         await w.stop()
 
 
