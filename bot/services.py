@@ -98,12 +98,12 @@ def build_status_service(
 ) -> StatusService:
     """The unit status service, and the order its coalescer sends in (UnitSendOrder). Given `shifts`, it shares
     their hub (it stamps their duty events). `sharded`: several processes on the database: versions come from
-    the database, an MDT's sends take turns under a lease, and the resend is left to the caller to run under
+    the database, an MDT's sends take turns in the database, and the resend is left to the caller to run under
     one (`StatusService.resender`)."""
     if events is None:
         events = shifts.notices.events if shifts is not None else EventHub()
     store = UnitStatusStore(db, shared=sharded, clock=clock)
-    coalescer.order = UnitSendOrder(store, LeaseStore(db) if sharded else None)
+    coalescer.order = UnitSendOrder(store, shared=sharded)
     return StatusService(
         store, links, profiles, config, coalescer, events, shifts=shifts, settings=settings, own_resend=not sharded
     )

@@ -88,6 +88,7 @@ class _Lane:
     newest: dict[str, int] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     not_before: float = 0.0  # loop time before which no request is sent
+    put_at: float = 0.0  # loop time the last request went (the window runs from there)
     failures: int = 0
     last_error: BaseException | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -242,13 +243,13 @@ class UnitCoalescer:
                         async with asyncio.timeout(delay):
                             await lane.wake.wait()
                     continue
-                started = loop.time()
+                lane.put_at = loop.time()  # moved to when the request goes, if it waits for its turn
                 if await self._send(lane):
                     lane.failures = 0
                     # At most one request per lane per window.
-                    lane.not_before = started + self.window
+                    lane.not_before = lane.put_at + self.window
                 else:
-                    lane.not_before = max(started + self.window, loop.time() + self._backoff(lane))
+                    lane.not_before = max(lane.put_at + self.window, loop.time() + self._backoff(lane))
                     if self._hurry:
                         # Shutting down: one last attempt only; the changes stay unsynced locally.
                         break
@@ -294,6 +295,7 @@ class UnitCoalescer:
     ) -> bool:
         actors = {c.actor_id for c in changes}
         actor = actors.pop() if len(actors) == 1 else None
+        lane.put_at = asyncio.get_running_loop().time()
         self.puts_sent += 1
         self.largest_put = max(self.largest_put, len(changes))
         if len(self.sent_log) < 100_000:

@@ -3,11 +3,11 @@
 Two processes (or two servers of one process) linked to the same MDT each batch their own changes, so a
 request of one could reach Northca after a newer request of the other and leave Northca on the older state
 (e.g. a callsign released in one server and taken in another). The coalescer therefore sends one MDT's
-requests one at a time: in this process under a lock, and across processes under a short lease per MDT
-(table `leases`), renewed while the request is out and expiring if the process dies. Inside that turn
-it re-reads each unit: a unit whose newer state is stored goes at that state (or is left to its own server's
-sender), and a unit Northca already acknowledged at a version as new or newer is not sent at all. Versions
-only rise per unit on Northca, whichever process sends.
+requests one at a time: in this process under a lock, and across processes under a turn per MDT in the
+database (table `unit_status_turns`), beaten while the request is out and taken over if the process dies.
+Inside that turn it re-reads each unit: a unit whose newer state is stored goes at that state (or is left to
+its own server's sender), and a unit Northca already acknowledged at a version as new or newer is not sent at
+all. Versions only rise per unit on Northca, whichever process sends.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from bot.storage import DATABASE_ERRORS
-from bot.storage.leases import LeaseStore, process_holder_id
+from bot.storage.leases import process_holder_id
 from bot.unit_status.coalescer import SendPlan, UnitChange
 from bot.unit_status.store import UnitStatusStore
 
@@ -27,19 +27,18 @@ log = logging.getLogger(__name__)
 
 
 class UnitSendOrder:
-    """Turns and plans for the coalescer (its `order`). `leases`: several processes share the database
-    (sharded); None when this process is alone on it (the in-process lock is enough)."""
+    """Turns and plans for the coalescer (its `order`). `shared`: several processes share the database
+    (sharded): turns are also taken in the database; alone on it, the in-process lock is enough.
+
+    A turn in the database is a row (`unit_status_turns`) its holder bumps every `ttl_ms / 3` while its request
+    is out. A waiter takes it over when it is free, or when the waiter has seen the same holder and beat for
+    `ttl_ms` of its own monotonic clock (the holder died or stalled): no clock is compared across processes."""
 
     def __init__(
-        self,
-        store: UnitStatusStore,
-        leases: LeaseStore | None,
-        *,
-        ttl_ms: int = 10_000,
-        poll_seconds: float = 0.02,
+        self, store: UnitStatusStore, *, shared: bool, ttl_ms: int = 10_000, poll_seconds: float = 0.02
     ) -> None:
         self.store = store
-        self.leases = leases
+        self.shared = shared
         # Per sender, not per process: two bots in one process (as in tests) must not share a turn.
         self.holder = f"{process_holder_id()}:{uuid.uuid4().hex[:8]}"
         self.ttl_ms = ttl_ms
@@ -54,37 +53,50 @@ class UnitSendOrder:
         if lock.locked():
             await waiting()
         async with lock:
-            if self.leases is None:
+            if not self.shared:
                 yield
                 return
             name = f"unit-status:{key}"
-            waited = False
-            while not await self.leases.acquire(name, self.holder, self.ttl_ms, self.store.clock()):
-                if not waited:
-                    waited = True
-                    await waiting()
-                await asyncio.sleep(self.poll_seconds)
-            renewal = asyncio.get_running_loop().create_task(self._renew(name), name=f"renew-{name}")
+            await self._take(name, waiting)
+            beats = asyncio.get_running_loop().create_task(self._beat(name), name=f"beat-{name}")
             try:
                 yield
             finally:
-                renewal.cancel()
-                await asyncio.gather(renewal, return_exceptions=True)
+                beats.cancel()
+                await asyncio.gather(beats, return_exceptions=True)
                 try:
-                    await self.leases.release(name, self.holder)
+                    await self.store.give_turn(name, self.holder)
                 except DATABASE_ERRORS as exc:
-                    log.warning("lease %s not released (%s): the next sender waits for its expiry", name, exc)
+                    log.warning("turn %s not given up (%s): the next sender takes it over later", name, exc)
 
-    async def _renew(self, name: str) -> None:
-        assert self.leases is not None
+    async def _take(self, name: str, waiting: Callable[[], Awaitable[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        seen: tuple[str, int] | None = None
+        seen_since = loop.time()
+        stale: tuple[str, int] | None = None
+        while True:
+            held, current = await self.store.take_turn(name, self.holder, stale)
+            if held:
+                if stale is not None:
+                    log.warning("turn %s taken over from %s, which stopped beating", name, stale[0])
+                return
+            if seen is None:
+                await waiting()
+            if current != seen:
+                seen, seen_since, stale = current, loop.time(), None
+            elif loop.time() - seen_since >= self.ttl_ms / 1000:
+                stale = current
+            await asyncio.sleep(self.poll_seconds)
+
+    async def _beat(self, name: str) -> None:
         while True:
             await asyncio.sleep(self.ttl_ms / 3000)
             try:
-                if not await self.leases.acquire(name, self.holder, self.ttl_ms, self.store.clock()):
-                    log.warning("lease %s lost while a unit request was out (this process was stalled)", name)
+                if not await self.store.renew_turn(name, self.holder):
+                    log.warning("turn %s taken over while a unit request was out (this process stalled)", name)
                     return
             except DATABASE_ERRORS as exc:
-                log.warning("lease %s not renewed (%s); retried", name, exc)
+                log.warning("turn %s: no beat (%s); tried again", name, exc)
 
     async def plan(self, mdt_id: str, changes: list[UnitChange]) -> SendPlan:
         """What of `changes` still goes to Northca, read inside the turn."""

@@ -397,6 +397,38 @@ class UnitStatusStore:
             tuple(x for unit_id, version in newest.items() for x in (mdt_id, unit_id, version)),
         )
 
+    async def take_turn(self, name: str, holder: str, stale: tuple[str, int] | None) -> tuple[bool, tuple[str, int]]:
+        """Take the send turn `name` if it is free, ours, or still at `stale` (a holder and beat the caller has
+        seen unchanged for a lease time: that holder died). Returns whether we hold it, and its holder and beat."""
+        stale_holder, stale_beat = stale if stale is not None else ("", -1)
+        rows = await self.db.execute_fetchall(
+            "INSERT INTO unit_status_turns (name, holder, beat) VALUES (:name, :holder, 1)"
+            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, beat = unit_status_turns.beat + 1"
+            " WHERE unit_status_turns.holder IS NULL OR unit_status_turns.holder = excluded.holder"
+            " OR (unit_status_turns.holder = :stale_holder AND unit_status_turns.beat = :stale_beat)"
+            " RETURNING holder, beat",
+            {"name": name, "holder": holder, "stale_holder": stale_holder, "stale_beat": stale_beat},
+        )
+        if rows:
+            return True, (str(rows[0][0]), int(rows[0][1]))
+        rows = await self._rows("SELECT holder, beat FROM unit_status_turns WHERE name = ?", (name,))
+        if not rows:  # given up between the two statements: free now
+            return False, ("", 0)
+        return False, (str(rows[0][0] or ""), int(rows[0][1]))
+
+    async def renew_turn(self, name: str, holder: str) -> bool:
+        """A beat of the holder (while its request is out); False when the turn was taken over."""
+        changed = await self.db.execute(
+            "UPDATE unit_status_turns SET beat = beat + 1 WHERE name = ? AND holder = ?", (name, holder)
+        )
+        return changed > 0
+
+    async def give_turn(self, name: str, holder: str) -> None:
+        # The beat moves on too: a waiter never mistakes a later turn of the same holder for a stalled one.
+        await self.db.execute(
+            "UPDATE unit_status_turns SET holder = NULL, beat = beat + 1 WHERE name = ? AND holder = ?", (name, holder)
+        )
+
     # --- panels ---
 
     async def add_panel(

@@ -15,6 +15,8 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.services import Services, build_services, shard_of
 from bot.storage import Database
 from bot.timefmt import now_ms
+from bot.unit_status import UnitStatusStore
+from bot.unit_status.order import UnitSendOrder
 from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, make_config
 
 # A second server, on the other shard of two, linked to the same MDT as GUILD.
@@ -172,3 +174,30 @@ async def test_callsign_moved_between_two_servers_of_one_process_ends_on_the_new
         assert await bot.coalescer.flush()
         unit = sandbox.units(MDT)["ADAM-12"]
         assert (unit["officer_name"], unit["status"]) == ("Yankee", "10-8")
+
+
+async def test_mdt_turn_of_a_process_that_died_while_sending_is_taken_over_once_it_stops_beating(
+    db: Database, db_path: Path
+) -> None:
+    short = 200  # ms: the lease time of the turn, short so the test does not wait long
+    dead = UnitSendOrder(UnitStatusStore(db, shared=True), shared=True, ttl_ms=short)
+    name = f"unit-status:{MDT}"
+    # It took the MDT's turn and was SIGKILLed with its request out: no beats, never given up.
+    assert (await dead.store.take_turn(name, dead.holder, None))[0]
+    other = Database(db_path)
+    await other.open()
+    try:
+        alive = UnitSendOrder(UnitStatusStore(other, shared=True), shared=True, ttl_ms=short)
+        waited: list[str] = []
+
+        async def waiting() -> None:
+            waited.append(MDT)
+
+        async with asyncio.timeout(10), alive.turn(MDT, waiting):
+            held, (holder, _) = await dead.store.take_turn(name, dead.holder, None)
+            assert not held and holder == alive.holder
+        assert waited == [MDT]
+        # Given up after the request: the next sender takes it at once.
+        assert (await dead.store.take_turn(name, "next-sender", None))[0]
+    finally:
+        await other.close()

@@ -16,3 +16,11 @@ CREATE TABLE unit_status_sent (
 );
 -- The newest stored record of a unit id in an MDT (whichever server of the MDT it belongs to), read before a send.
 CREATE INDEX unit_status_mdt_unit ON unit_status (mdt_id, callsign, version);
+-- Whose turn it is to send an MDT's units to Northca (bot/unit_status/order.py): the holder bumps `beat` while
+-- its request is out; another sender takes the turn over when it is free (holder NULL) or when it has seen the same
+-- holder and beat for a whole lease time of its own clock (the holder died). No clock is compared across processes.
+CREATE TABLE unit_status_turns (
+    name TEXT PRIMARY KEY,
+    holder TEXT,
+    beat INTEGER NOT NULL
+);
