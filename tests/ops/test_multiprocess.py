@@ -153,9 +153,14 @@ async def test_three_processes_write_every_shift_exactly_once_when_one_is_killed
         async def one_holder_per_shard_set() -> bool:
             rows = await db.fetchall("SELECT name FROM leases WHERE expires_ms > ?", (now_ms(),))
             held = sorted(str(r[0]) for r in rows)
-            return held == ["dispatch-outbox", *(f"scheduler:{s}/{SHARDS}" for s in range(SHARDS))]
+            return held == [
+                "dispatch-outbox",
+                *(f"scheduler:{s}/{SHARDS}" for s in range(SHARDS)),
+                "unit-status-resend",
+            ]
 
-        # (one row per name: one holder each; the dispatch outbox, shared by all servers, in one process of three)
+        # (one row per name: one holder each; the dispatch outbox and the unit status resend, shared by all servers,
+        # each in one process of three)
         await until(one_holder_per_shard_set, "each process holding its own scheduler lease")
     finally:
         for proc in procs.values():
