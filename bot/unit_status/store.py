@@ -1,9 +1,11 @@
-"""The unit_status and status_panels tables: every SQL statement about them.
+"""The unit_status and status_panels tables, and what orders unit sends across processes (migration 025:
+the versions counter, unit_status_sent, unit_status_turns): every SQL statement about them.
 
 Under a burst, every trip to the database thread counts (each row it hands back waits for the
 GIL while the event loop is busy), so a click costs two grouped queries: one reading its
 context (link, profile, open shift, current status) and one writing the change, each shared
-with every click that arrived meanwhile (see _GroupRunner).
+with every click that arrived meanwhile (see _GroupRunner); with several processes, a third takes
+the versions of the clicks that arrived meanwhile.
 """
 
 from __future__ import annotations
