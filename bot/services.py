@@ -36,6 +36,7 @@ from bot.storage import Database
 from bot.storage.leases import LeasedServices, LeaseStore
 from bot.timefmt import now_ms
 from bot.unit_status import StatusService, UnitCoalescer, UnitStatusStore
+from bot.unit_status.order import UnitSendOrder
 
 
 class BackgroundService(Protocol):
@@ -95,14 +96,20 @@ def build_status_service(
     *,
     shifts: ShiftService | None = None,
     settings: SettingsSource | None = None,
-    shared_versions: bool = False,
+    sharded: bool = False,
+    clock: Callable[[], int] = now_ms,
 ) -> StatusService:
-    """The unit status service. Given `shifts`, it shares their hub (it stamps their duty events).
-    `shared_versions`: several processes on the database (UnitStatusStore.shared)."""
+    """The unit status service, and the order its coalescer sends in (UnitSendOrder). Given `shifts`, it shares
+    their hub (it stamps their duty events). `sharded`: several processes on the database: versions come from
+    the database, an MDT's sends take turns in the database, and the resend is left to the caller to run under
+    one (`StatusService.resender`)."""
     if events is None:
         events = shifts.notices.events if shifts is not None else EventHub()
-    store = UnitStatusStore(db, shared=shared_versions)
-    return StatusService(store, links, profiles, config, coalescer, events, shifts=shifts, settings=settings)
+    store = UnitStatusStore(db, shared=sharded, clock=clock)
+    coalescer.order = UnitSendOrder(store, shared=sharded)
+    return StatusService(
+        store, links, profiles, config, coalescer, events, shifts=shifts, settings=settings, own_resend=not sharded
+    )
 
 
 def build_settings_service(config: Config, db: Database, events: EventHub) -> SettingsService:
@@ -160,7 +167,7 @@ def build_services(
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,
-        shared_versions=sharded,
+        sharded=sharded, clock=clock,
     )  # fmt: skip
     rosters = build_roster_service(db)
     # Sends nothing until the roster cog attaches its delivery (DMs need Discord).
@@ -181,6 +188,11 @@ def build_services(
     # The dispatch outbox is shared by every server: one process of all sends it (another takes over within the
     # lease when it dies; meanwhile the others' new entries wait for the holder's next pass, every 2 s).
     dispatch_outbox = LeasedServices(LeaseStore(db), "dispatch-outbox", [dispatch])
+    # Unit statuses Northca has not acknowledged (after a restart, a refusal) are resent by one process of all
+    # (unsharded: by the status service itself). Any process may send any MDT's units: they take turns per MDT.
+    status_resend: list[BackgroundService] = (
+        [LeasedServices(LeaseStore(db), "unit-status-resend", [unit_status.resender])] if sharded else []
+    )
     return Services(
         events=events,
         links=links,
@@ -202,5 +214,15 @@ def build_services(
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
-        background=[settings, *watchers, links, worker, coalescer, unit_status, scheduler, dispatch_outbox],
+        background=[
+            settings,
+            *watchers,
+            links,
+            worker,
+            coalescer,
+            unit_status,
+            *status_resend,
+            scheduler,
+            dispatch_outbox,
+        ],
     )

@@ -6,16 +6,23 @@ while a request is out goes in the next one and can never be overwritten by the 
 Failed requests are retried with backoff, with the newest state at the time of the retry. A
 window of 0 turns batching off: one request per change (units still in order), the baseline of
 `bench/status_burst.py`.
+
+With an `order` (bot/unit_status/order.py, as the bot builds it) the requests of one MDT go one at a time,
+across this process's servers and across processes, and each carries only what Northca does not have yet
+at that version or newer: the newest state of a unit wins even when several senders share the MDT.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.events import Topic
 from bot.northca.client import NorthcaClient
@@ -48,23 +55,48 @@ class UnitChange:
 
 @dataclass(frozen=True)
 class UnitsSent:
-    """Northca acknowledged these changes (one request)."""
+    """Northca acknowledged these changes (one request); `settled`: changes never to be sent, because Northca
+    has that state of the unit or a newer one, or a newer state of the unit is stored (nothing left to send)."""
 
     changes: list[UnitChange]
+    settled: list[UnitChange] = field(default_factory=list)
+
+
+@dataclass
+class SendPlan:
+    """What of a batch goes to Northca (`send`), and what needs no sending any more (`settled`)."""
+
+    send: list[UnitChange] = field(default_factory=list)
+    settled: list[UnitChange] = field(default_factory=list)
+
+
+class SendOrder(Protocol):
+    """One sender at a time per MDT, and what a batch still has to send (bot/unit_status/order.py)."""
+
+    def turn(self, key: str, waiting: Callable[[], Awaitable[None]]) -> AbstractAsyncContextManager[None]: ...
+    async def plan(self, mdt_id: str, changes: list[UnitChange]) -> SendPlan: ...
+    async def record_sent(self, mdt_id: str, changes: list[UnitChange]) -> None: ...
 
 
 @dataclass(eq=False)
 class _Lane:
     guild_id: int
     mdt_id: str
+    unit_id: str | None = None  # unbatched: the lane's one unit
     pending: dict[str, UnitChange] = field(default_factory=dict)
     # Newest version accepted per unit id: anything older that shows up late is ignored.
     newest: dict[str, int] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     not_before: float = 0.0  # loop time before which no request is sent
+    put_at: float = 0.0  # loop time the last request went (the window runs from there)
     failures: int = 0
     last_error: BaseException | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def turn_key(self) -> str:
+        """What its requests take turns on with other senders: the MDT (one unit of it when unbatched)."""
+        return self.mdt_id if self.unit_id is None else json.dumps([self.mdt_id, self.unit_id])
 
 
 class UnitCoalescer:
@@ -81,8 +113,10 @@ class UnitCoalescer:
         *,
         backoff_base: float = 0.25,
         backoff_max: float = 30.0,
+        order: SendOrder | None = None,
     ) -> None:
         self.client = client.single_attempt()
+        self.order = order
         self.window = max(0.0, window)
         self.batching = self.window > 0
         # Subscribed to by the status service, which records the acknowledged versions.
@@ -101,6 +135,8 @@ class UnitCoalescer:
         self.largest_put = 0
         self.units_sent = 0
         self.units_refused = 0
+        self.units_settled = 0  # not sent: Northca had them (or newer), or a newer state was stored
+        self.turn_waits = 0  # requests that waited for another sender's request to the same MDT
         # (loop time it started, unit ids) of every request, in order (bounded): for tests and benchmarks.
         self.sent_log: list[tuple[float, list[str]]] = []
         self._changed = asyncio.Condition()
@@ -113,11 +149,12 @@ class UnitCoalescer:
             log.warning("unit %s changed after the coalescer stopped; it stays unsynced locally", change.unit_id)
             return False
         key: Hashable = (change.guild_id, change.mdt_id)
+        unit_id = None
         if not self.batching:
-            key = (change.guild_id, change.mdt_id, change.unit_id)
+            key, unit_id = (change.guild_id, change.mdt_id, change.unit_id), change.unit_id
         lane = self._lanes.get(key)
         if lane is None:
-            lane = self._lanes[key] = _Lane(change.guild_id, change.mdt_id)
+            lane = self._lanes[key] = _Lane(change.guild_id, change.mdt_id, unit_id)
         if lane.newest.get(change.unit_id, 0) >= change.version:
             return False
         lane.newest[change.unit_id] = change.version
@@ -206,14 +243,13 @@ class UnitCoalescer:
                         async with asyncio.timeout(delay):
                             await lane.wake.wait()
                     continue
-                batch, lane.pending = lane.pending, {}
-                started = loop.time()
-                if await self._send(lane, batch):
+                lane.put_at = loop.time()  # moved to when the request goes, if it waits for its turn
+                if await self._send(lane):
                     lane.failures = 0
                     # At most one request per lane per window.
-                    lane.not_before = started + self.window
+                    lane.not_before = lane.put_at + self.window
                 else:
-                    lane.not_before = max(started + self.window, loop.time() + self._backoff(lane))
+                    lane.not_before = max(lane.put_at + self.window, loop.time() + self._backoff(lane))
                     if self._hurry:
                         # Shutting down: one last attempt only; the changes stay unsynced locally.
                         break
@@ -223,22 +259,60 @@ class UnitCoalescer:
             if not self._active:
                 self._idle.set()
 
-    async def _send(self, lane: _Lane, batch: dict[str, UnitChange]) -> bool:
-        changes = list(batch.values())
+    async def _send(self, lane: _Lane) -> bool:
+        batch: dict[str, UnitChange] = {}
+        if self.order is None:
+            batch, lane.pending = lane.pending, {}
+            return await self._put(lane, batch, list(batch.values()), [])
+        try:
+            async with self.order.turn(lane.turn_key, self._turn_waited):
+                # Taken in the turn: a change made while waiting for it goes too.
+                batch, lane.pending = lane.pending, {}
+                plan = await self.order.plan(lane.mdt_id, list(batch.values()))
+                for change in plan.send:  # a newer stored state may go instead of the one queued
+                    lane.newest[change.unit_id] = max(lane.newest.get(change.unit_id, 0), change.version)
+                self.units_settled += len(plan.settled)
+                if not plan.send:
+                    await self.sent.deliver(UnitsSent([], plan.settled))
+                    return True
+                return await self._put(lane, batch, plan.send, plan.settled)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the database (turn, plan): retried like an outage, nothing lost
+            self.puts_failed += 1
+            log.exception("unit upsert for guild %s could not be prepared", lane.guild_id)
+            self._requeue(lane, batch)
+            lane.failures += 1
+            lane.last_error = None
+            return False
+
+    async def _turn_waited(self) -> None:
+        self.turn_waits += 1
+        await self._notify()
+
+    async def _put(
+        self, lane: _Lane, batch: dict[str, UnitChange], changes: list[UnitChange], settled: list[UnitChange]
+    ) -> bool:
         actors = {c.actor_id for c in changes}
         actor = actors.pop() if len(actors) == 1 else None
+        lane.put_at = asyncio.get_running_loop().time()
         self.puts_sent += 1
         self.largest_put = max(self.largest_put, len(changes))
         if len(self.sent_log) < 100_000:
             self.sent_log.append((asyncio.get_running_loop().time(), [c.unit_id for c in changes]))
         await self._notify()
         try:
-            return await self._attempt(lane, batch, changes, actor)
+            return await self._attempt(lane, batch, changes, settled, actor)
         finally:
             await self._notify()
 
     async def _attempt(
-        self, lane: _Lane, batch: dict[str, UnitChange], changes: list[UnitChange], actor: int | None
+        self,
+        lane: _Lane,
+        batch: dict[str, UnitChange],
+        changes: list[UnitChange],
+        settled: list[UnitChange],
+        actor: int | None,
     ) -> bool:
         try:
             await self.client.upsert_active_units(lane.mdt_id, [c.unit for c in changes], lane.guild_id, actor)
@@ -265,6 +339,8 @@ class UnitCoalescer:
                 if lane.newest.get(change.unit_id) == change.version:
                     del lane.newest[change.unit_id]
             log.error("Northca refused the unit upsert for guild %s (%d units): %s", lane.guild_id, len(changes), exc)
+            if settled:
+                await self.sent.deliver(UnitsSent([], settled))
             return True
         except Exception:  # a bug must not lose the changes: retried like an outage
             self.puts_failed += 1
@@ -275,7 +351,12 @@ class UnitCoalescer:
             return False
         self.units_sent += len(changes)
         self._release_mdt(lane)
-        await self.sent.deliver(UnitsSent(changes))
+        if self.order is not None:
+            try:  # in the turn: the next sender of the MDT sees it
+                await self.order.record_sent(lane.mdt_id, changes)
+            except Exception:  # Northca has them: only the guard against an older state landing later is weaker
+                log.exception("units sent to MDT %s not recorded as sent", lane.mdt_id)
+        await self.sent.deliver(UnitsSent(changes, settled))
         return True
 
     def _release_mdt(self, succeeded: _Lane) -> None:

@@ -21,7 +21,6 @@ from bot.northca.models import ActiveUnitUpsert
 from bot.profiles import ProfileStore, officer_name
 from bot.settings.records import SettingsSource, StaticSettings, TenCode, defaults_from
 from bot.shifts import DutyChanged, ShiftService
-from bot.timefmt import now_ms
 from bot.unit_status.coalescer import UnitChange, UnitCoalescer, UnitsSent
 from bot.unit_status.records import (
     CALLSIGN_HINT,
@@ -56,6 +55,7 @@ class StatusService:
         *,
         shifts: ShiftService | None = None,
         settings: SettingsSource | None = None,
+        own_resend: bool = True,
     ) -> None:
         self.store = store
         # Per-guild codes and off-duty policy; the config file's for every guild without a source.
@@ -72,9 +72,12 @@ class StatusService:
         self._dirty: set[int] = set()
         self._render_wake = asyncio.Event()
         self._render_task: asyncio.Task[None] | None = None
-        self._resend_task: asyncio.Task[None] | None = None
+        # Sends again what Northca has not acknowledged. Started with this service unless `own_resend` is False
+        # (several processes: the bot runs it under a lease, in one process at a time).
+        self.resender = UnitResender(self)
+        self.own_resend = own_resend
         # Versions taken when shifts started or ended, per member, in event order (see stamp_duty).
-        self._duty_versions: dict[tuple[int, int], deque[tuple[bool, int]]] = {}
+        self._duty_versions: dict[tuple[int, int], deque[tuple[bool, asyncio.Future[int]]]] = {}
         self.renders = 0  # panel render rounds done (each round: every dirty guild once)
         self.idle_render = asyncio.Event()
         self.idle_render.set()
@@ -281,18 +284,22 @@ class StatusService:
         """Duty stamp (an immediate subscriber of the duty topic): take the version of the automatic duty code
         when the shift starts or ends, so a status the officer sets after that, even before the
         listener runs, is newer and wins."""
-        version = self.store.take_version_nowait()
-        if version is not None:
-            self._duty_versions.setdefault((guild_id, member_id), deque()).append((on_duty, version))
+        version = self.store.reserve_version()
+        self._duty_versions.setdefault((guild_id, member_id), deque()).append((on_duty, version))
 
-    def _duty_version(self, guild_id: int, member_id: int, on_duty: bool) -> int | None:
+    async def _duty_version(self, guild_id: int, member_id: int, on_duty: bool) -> int | None:
         stamps = self._duty_versions.get((guild_id, member_id))
         if not stamps:
             return None
         stamped_on_duty, version = stamps.popleft()
         if not stamps:
             del self._duty_versions[(guild_id, member_id)]
-        return version if stamped_on_duty == on_duty else None
+        try:
+            number = await version
+        except Exception as exc:  # the database did not hand it out: the change takes a version now
+            log.info("duty stamp of %s in guild %s lost its version: %s", member_id, guild_id, exc)
+            return None
+        return number if stamped_on_duty == on_duty else None
 
     async def on_duty_changed(
         self, guild_id: int, member_id: int, on_duty: bool, display_name: str | None = None
@@ -300,7 +307,7 @@ class StatusService:
         """Duty listener: a shift start sets the on-duty code, a shift end the off-duty code,
         when the officer has a callsign and the server is linked. Ordered by the shift event
         (its stamped version): a status set after the event is not overwritten."""
-        version = self._duty_version(guild_id, member_id, on_duty)
+        version = await self._duty_version(guild_id, member_id, on_duty)
         code = self.config.on_duty_code if on_duty else self.config.off_duty_code
         current = await self.store.get(guild_id, member_id)
         if version is not None and current is not None and current.version > version:
@@ -344,9 +351,11 @@ class StatusService:
         return board
 
     async def _on_sent(self, sent: UnitsSent) -> None:
-        await self.store.mark_synced(sent.changes)
+        # Settled changes have nothing left to send either (Northca has them or a newer state of the unit).
+        done = sent.changes + sent.settled
+        await self.store.mark_synced(done)
         # Panels show which statuses Northca has not acknowledged yet: clear those marks.
-        for guild_id in {c.guild_id for c in sent.changes}:
+        for guild_id in {c.guild_id for c in done}:
             self.mark_dirty(guild_id)
 
     async def resend_unsynced(self, older_than_ms: int | None = None) -> int:
@@ -422,31 +431,53 @@ class StatusService:
 
     # --- service ---
 
-    async def _resend_loop(self) -> None:
-        # A refusal (e.g. the link was broken and is fixed now) or a lost change is tried again.
-        while True:
-            await asyncio.sleep(self.config.resend_interval_seconds)
-            try:
-                await self.resend_unsynced(older_than_ms=now_ms() - int(self.config.resend_interval_seconds * 1000))
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the next pass tries again
-                log.exception("re-sending unsynced unit statuses failed")
-
     async def start(self) -> None:
         if self._render_task is None or self._render_task.done():
             self._render_task = asyncio.get_running_loop().create_task(self._render_loop(), name="status-panels")
-        if self._resend_task is None or self._resend_task.done():
-            self._resend_task = asyncio.get_running_loop().create_task(self._resend_loop(), name="status-resend")
         await self.store.count_versions()
-        await self.resend_unsynced()
+        if self.own_resend:
+            await self.resender.start()
         # Panels show what is stored now (statuses, and the configured codes).
         for guild_id in await self.store.panel_guilds():
             self.mark_dirty(guild_id)
 
     async def stop(self) -> None:
-        for task in (self._render_task, self._resend_task):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        self._render_task = self._resend_task = None
+        if self.own_resend:
+            await self.resender.stop()
+        if self._render_task is not None:
+            self._render_task.cancel()
+            await asyncio.gather(self._render_task, return_exceptions=True)
+        self._render_task = None
+
+
+class UnitResender:
+    """Sends again every change Northca has not acknowledged: once at start (what a restart left unsent), then
+    every `resend_interval_seconds` (a refusal, e.g. the link was broken and is fixed now, or a lost change).
+    A background service; with several processes on the database, one of them runs it (a lease)."""
+
+    def __init__(self, status: StatusService) -> None:
+        self.status = status
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.status.resend_unsynced()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="status-resend")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _loop(self) -> None:
+        interval = self.status.config.resend_interval_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                # Fresh changes are the coalescer's already: only those older than one interval.
+                await self.status.resend_unsynced(older_than_ms=self.status.store.clock() - int(interval * 1000))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next pass tries again
+                log.exception("re-sending unsynced unit statuses failed")

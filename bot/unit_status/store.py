@@ -1,9 +1,11 @@
-"""The unit_status and status_panels tables: every SQL statement about them.
+"""The unit_status and status_panels tables, and what orders unit sends across processes (migration 025:
+the versions counter, unit_status_sent, unit_status_turns): every SQL statement about them.
 
 Under a burst, every trip to the database thread counts (each row it hands back waits for the
 GIL while the event loop is busy), so a click costs two grouped queries: one reading its
 context (link, profile, open shift, current status) and one writing the change, each shared
-with every click that arrived meanwhile (see _GroupRunner).
+with every click that arrived meanwhile (see _GroupRunner); with several processes, a third takes
+the versions of the clicks that arrived meanwhile.
 """
 
 from __future__ import annotations
@@ -40,12 +42,21 @@ class _GroupRunner(Generic[Req, Res]):
         self._task: asyncio.Task[None] | None = None
 
     async def __call__(self, request: Req) -> Res:
+        return await self.submit(request)
+
+    def submit(self, request: Req) -> asyncio.Future[Res]:
+        """Queue `request` now (its place in the order is taken at this call, without suspending)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Res] = loop.create_future()
         self._queue.append((request, future))
         if self._task is None:
             self._task = loop.create_task(self._drain())
-        return await future
+        return future
+
+    @property
+    def busy(self) -> bool:
+        """Requests are queued or running."""
+        return self._task is not None
 
     async def _drain(self) -> None:
         try:
@@ -68,6 +79,14 @@ class _GroupRunner(Generic[Req, Res]):
             for _, future in self._queue:  # only left when cancelled
                 if not future.done():
                     future.cancel()
+
+
+@dataclass(frozen=True)
+class UnitSendState:
+    """What decides whether a unit change still goes to Northca (see UnitStatusStore.send_state)."""
+
+    sent_version: int  # the newest version of the unit Northca acknowledged (0: none)
+    newest: UnitStatus | None  # the newest stored record with this unit id in the MDT
 
 
 @dataclass(frozen=True)
@@ -106,12 +125,14 @@ class UnitStatusStore:
     thread (execute_fetchall), and the two queries every click makes are grouped (see
     _GroupRunner), which matters when hundreds of officers click at once."""
 
-    def __init__(self, db: Database, *, shared: bool = False) -> None:
+    def __init__(self, db: Database, *, shared: bool = False, clock: Callable[[], int] = now_ms) -> None:
         self.db = db
-        # Several processes on this database (sharded): versions also follow the clock (see _advance).
+        # Several processes on this database (sharded): versions come from the database (see reserve_version).
         self.shared = shared
-        self._version: int | None = None
+        self.clock = clock  # epoch ms: when a change was saved (updated_ms)
+        self._version: int | None = None  # one process: the last version handed out
         self._version_lock = asyncio.Lock()
+        self._versions = _GroupRunner(self._version_group, 1000)
         self._contexts = _GroupRunner(self._context_group, 400)
         self._saves = _GroupRunner(self._save_group, 400)
 
@@ -119,35 +140,56 @@ class UnitStatusStore:
         return await self.db.execute_fetchall(sql, params)
 
     async def next_version(self) -> int:
-        """The version of a change about to be made. Taken when the change arrives, so that
-        the order of arrival decides which change is newest (one check may take longer than
-        another). Once counted, taking one never suspends. Versions come from this store
-        alone (one bot per database): counted from the stored maximum."""
-        if self._version is None:
-            await self.count_versions()
-        return self._advance()
+        """The version of a change about to be made (see reserve_version)."""
+        return await self.reserve_version()
 
-    def take_version_nowait(self) -> int | None:
-        """Like next_version, without suspending; None while the versions are not counted yet."""
-        if self._version is None:
-            return None
-        return self._advance()
+    def reserve_version(self) -> asyncio.Future[int]:
+        """The version of a change arriving now. Its place in the order is taken at this call, without
+        suspending (the duty stamp of a shift event takes it synchronously), so the order of arrival decides
+        which change is newest (one check may take longer than another); await the number.
 
-    def _advance(self) -> int:
-        """One process: the next of its count. Several processes (`shared`): at least the clock in microsecond
-        steps (epoch ms * 1000), so a change that arrives later in any process is newer than one before it, with
-        no database trip per change (the clocks of one machine, or of NTP-synced ones, agree to well under the
-        time between two clicks of one unit); still one more than the last, so one process never repeats one."""
-        assert self._version is not None
-        self._version += 1
+        One process on the database: counted in memory from what the database holds (no trip per change).
+        Several (`shared`): taken from the database's counter, so a change that reaches the database later, in
+        any process, is newer, whatever the processes' clocks say (one grouped upsert for the changes that
+        arrived meanwhile, in their order)."""
+        if not self.shared and self._version is not None and not self._versions.busy:
+            self._version += 1
+            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            future.set_result(self._version)
+            return future
+        return self._versions.submit(None)
+
+    async def _version_group(self, requests: list[None]) -> list[int]:
+        count = len(requests)
         if self.shared:
-            self._version = max(self._version, now_ms() * 1000)
-        return self._version
+            # One statement, atomic on both engines; never below a version already stored (a database that an
+            # unsharded bot, counting in memory, used before).
+            rows = await self.db.execute_fetchall(
+                "INSERT INTO counters (name, value)"
+                " VALUES ('unit_status', COALESCE((SELECT MAX(version) FROM unit_status), 0) + :count)"
+                " ON CONFLICT (name) DO UPDATE SET value = GREATEST(counters.value + :count, excluded.value)"
+                " RETURNING value",
+                {"count": count},
+            )
+            last = int(rows[0][0])
+        else:
+            await self.count_versions()
+            assert self._version is not None
+            self._version += count
+            last = self._version
+        return list(range(last - count + 1, last + 1))
 
     async def count_versions(self) -> None:
+        """One process: count on from the newest version the database holds (stored, or handed out by
+        processes that shared it before)."""
+        if self.shared:
+            return
         async with self._version_lock:
             if self._version is None:
-                rows = await self._rows("SELECT COALESCE(MAX(version), 0) FROM unit_status")
+                rows = await self._rows(
+                    "SELECT GREATEST(COALESCE((SELECT MAX(version) FROM unit_status), 0),"
+                    " COALESCE((SELECT value FROM counters WHERE name = 'unit_status'), 0))"
+                )
                 self._version = int(rows[0][0])
 
     async def context(self, guild_id: int, member_id: int) -> StatusContext:
@@ -224,7 +266,7 @@ class UnitStatusStore:
         return await self._saves(request)
 
     async def _save_group(self, requests: list[_SaveRequest]) -> list[UnitStatus]:
-        now = now_ms()
+        now = self.clock()
         saved = [
             UnitStatus(
                 r.guild_id,
@@ -312,6 +354,81 @@ class UnitStatusStore:
             " GROUP BY column1, column2) AS s"
             " WHERE unit_status.guild_id = s.g AND unit_status.member_id = s.m",
             tuple(x for row in rows for x in row),
+        )
+
+    # --- the order of sends to Northca (several processes, or several servers, on one MDT) ---
+
+    async def send_state(self, mdt_id: str, unit_ids: list[str]) -> dict[str, UnitSendState]:
+        """Per unit id of the MDT: the newest version Northca acknowledged (from any process) and the newest
+        stored record with that unit id (of whichever server linked to the MDT). One query."""
+        if not unit_ids:
+            return {}
+        keys = ", ".join(["(CAST(? AS TEXT))"] + ["(?)"] * (len(unit_ids) - 1))
+        rows = await self._rows(
+            f"WITH k(unit_id) AS (VALUES {keys})"
+            " SELECT k.unit_id AS unit_id, COALESCE(s.version, 0) AS sent_version, u.*"
+            " FROM k"
+            " LEFT JOIN unit_status_sent s ON s.mdt_id = ? AND s.unit_id = k.unit_id"
+            " LEFT JOIN unit_status u ON u.mdt_id = ? AND u.callsign = k.unit_id"
+            " AND NOT EXISTS (SELECT 1 FROM unit_status n WHERE n.mdt_id = u.mdt_id AND n.callsign = u.callsign"
+            " AND n.version > u.version)",
+            (*unit_ids, mdt_id, mdt_id),
+        )
+        state: dict[str, UnitSendState] = {}
+        for row in rows:
+            newest = UnitStatus.from_row(row) if row["version"] is not None else None
+            known = state.get(row["unit_id"])
+            if known is None or (
+                newest is not None and (known.newest is None or newest.version > known.newest.version)
+            ):
+                state[row["unit_id"]] = UnitSendState(int(row["sent_version"]), newest)
+        return state
+
+    async def record_sent(self, mdt_id: str, changes: list[UnitChange]) -> None:
+        """Northca acknowledged these units at these versions (one request: each unit once)."""
+        newest: dict[str, int] = {}
+        for change in changes:
+            newest[change.unit_id] = max(newest.get(change.unit_id, 0), change.version)
+        if not newest:
+            return
+        values = ", ".join("(?, ?, ?)" for _ in newest)
+        await self.db.execute(
+            f"INSERT INTO unit_status_sent (mdt_id, unit_id, version) VALUES {values}"
+            " ON CONFLICT (mdt_id, unit_id)"
+            " DO UPDATE SET version = GREATEST(unit_status_sent.version, excluded.version)",
+            tuple(x for unit_id, version in newest.items() for x in (mdt_id, unit_id, version)),
+        )
+
+    async def take_turn(self, name: str, holder: str, stale: tuple[str, int] | None) -> tuple[bool, tuple[str, int]]:
+        """Take the send turn `name` if it is free, ours, or still at `stale` (a holder and beat the caller has
+        seen unchanged for a lease time: that holder died). Returns whether we hold it, and its holder and beat."""
+        stale_holder, stale_beat = stale if stale is not None else ("", -1)
+        rows = await self.db.execute_fetchall(
+            "INSERT INTO unit_status_turns (name, holder, beat) VALUES (:name, :holder, 1)"
+            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, beat = unit_status_turns.beat + 1"
+            " WHERE unit_status_turns.holder IS NULL OR unit_status_turns.holder = excluded.holder"
+            " OR (unit_status_turns.holder = :stale_holder AND unit_status_turns.beat = :stale_beat)"
+            " RETURNING holder, beat",
+            {"name": name, "holder": holder, "stale_holder": stale_holder, "stale_beat": stale_beat},
+        )
+        if rows:
+            return True, (str(rows[0][0]), int(rows[0][1]))
+        rows = await self._rows("SELECT holder, beat FROM unit_status_turns WHERE name = ?", (name,))
+        if not rows:  # given up between the two statements: free now
+            return False, ("", 0)
+        return False, (str(rows[0][0] or ""), int(rows[0][1]))
+
+    async def renew_turn(self, name: str, holder: str) -> bool:
+        """A beat of the holder (while its request is out); False when the turn was taken over."""
+        changed = await self.db.execute(
+            "UPDATE unit_status_turns SET beat = beat + 1 WHERE name = ? AND holder = ?", (name, holder)
+        )
+        return changed > 0
+
+    async def give_turn(self, name: str, holder: str) -> None:
+        # The beat moves on too: a waiter never mistakes a later turn of the same holder for a stalled one.
+        await self.db.execute(
+            "UPDATE unit_status_turns SET holder = NULL, beat = beat + 1 WHERE name = ? AND holder = ?", (name, holder)
         )
 
     # --- panels ---

@@ -168,12 +168,15 @@ class Env:
         sandbox: NorthcaSandbox,
         config: StatusConfig,
         shifts: ShiftService | None,
+        sharded: bool = False,
     ):
         self.db, self.client, self.sandbox, self.config = db, client, sandbox, config
         self.links = LinkService(LinkStore(db), client)
         self.profiles = ProfileStore(db)
         self.coalescer = UnitCoalescer(client, config.batch_window_ms / 1000, backoff_base=0.02, backoff_max=0.1)
-        self.svc = build_status_service(db, self.links, self.profiles, config, self.coalescer, shifts=shifts)
+        self.svc = build_status_service(
+            db, self.links, self.profiles, config, self.coalescer, shifts=shifts, sharded=sharded
+        )
 
     async def start(self) -> None:
         await self.coalescer.start()
@@ -307,13 +310,14 @@ async def test_off_duty_officer_is_asked_to_start_a_shift(db, client, sandbox):
         await e.stop()
 
 
-async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sandbox):
+@pytest.mark.parametrize("sharded", [False, True], ids=["versions-counted-in-process", "versions-from-database"])
+async def test_the_change_made_last_wins_even_when_checked_faster(db, client, sandbox, sharded):
     """10-7 needs no shift check, so it is checked faster than the 10-23 made just before it:
     still 10-7 is the officer's status, locally and on Northca."""
     await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
-    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
+    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts, sharded)
     await e.start()
     try:
         await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
@@ -448,11 +452,12 @@ async def test_a_later_success_on_the_same_mdt_releases_a_rate_limited_lane(clie
     assert sandbox.units(MDT)["LINCOLN-3"]["status"] == "10-6"
 
 
-async def test_officer_click_is_not_overwritten_by_the_automatic_on_duty_code(db, client, sandbox):
+@pytest.mark.parametrize("sharded", [False, True], ids=["versions-counted-in-process", "versions-from-database"])
+async def test_officer_click_is_not_overwritten_by_the_automatic_on_duty_code(db, client, sandbox, sharded):
     await link_guild_in(db, sandbox)
     links, profiles = LinkService(LinkStore(db), client), ProfileStore(db)
     shifts = build_shift_service(db, links, profiles, client, ShiftConfig())
-    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts)
+    e = Env(db, client, sandbox, StatusConfig(batch_window_ms=30), shifts, sharded)
     await e.start()
     listener_may_run = asyncio.Event()
 

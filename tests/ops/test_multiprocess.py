@@ -261,11 +261,16 @@ async def test_three_sharded_processes_answer_interactions_and_write_shifts_and_
         async def one_holder_per_shard_set() -> bool:
             rows = await db.fetchall("SELECT name FROM leases WHERE expires_ms > ?", (now_ms(),))
             held = sorted(str(r[0]) for r in rows)
-            return held == ["dispatch-outbox", *(f"scheduler:{s}/{SHARDS}" for s in range(SHARDS))]
+            return held == [
+                "dispatch-outbox",
+                *(f"scheduler:{s}/{SHARDS}" for s in range(SHARDS)),
+                "unit-status-resend",
+            ]
 
         await until(all_synced, "every shift synced")
         await until(reports_due_while_down_posted, "the restarted process to post the reports due while it was down")
-        # (one row per name: one holder each; the dispatch outbox, shared by all servers, in one process of three)
+        # (one row per name: one holder each; the dispatch outbox and the unit status resend, shared by all servers,
+        # each in one process of three)
         await until(one_holder_per_shard_set, "each process holding its own scheduler lease")
         local = [str(r[0]) for r in await db.fetchall("SELECT id FROM shifts WHERE ended_ms IS NOT NULL")]
         still_open = await count(db, "SELECT COUNT(*) FROM shifts WHERE ended_ms IS NULL")
