@@ -1,6 +1,6 @@
 """What the fake Discord answers by itself, like Discord: its error bodies, and the built-in
-routes (login, interaction callbacks, followups, webhook and channel messages, member edits, command
-sync) that keep message objects the way Discord would return them."""
+routes (login, interaction callbacks, followups, webhook and channel messages, a channel's history,
+member edits, command sync) that keep message objects the way Discord would return them."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ class DiscordRoutes:
         r(None, r"^/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)$", self._on_webhook_message)
         r("POST", r"^/users/@me/channels$", self._on_dm_open)
         r("POST", r"^/channels/(?P<cid>\d+)/messages$", self._on_channel_post)
+        r("GET", r"^/channels/(?P<cid>\d+)/messages$", self._on_channel_history)
         r(None, r"^/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)$", self._on_channel_message)
         r("PUT", rf"^/guilds/{snow}/members/{snow}/roles/{snow}$", lambda rec, m: (204, None))
         r("DELETE", rf"^/guilds/{snow}/members/{snow}/roles/{snow}$", lambda rec, m: (204, None))
@@ -256,6 +257,40 @@ class DiscordRoutes:
             # A member who allows no DMs from server members (or blocked the bot).
             return discord_error(403, "Cannot send messages to this user", 50007)
         return 200, self._new_message(rec.json or {}, channel_id=int(m["cid"]), files=rec.files)
+
+    def _on_channel_history(self, rec: Recorded, m: re.Match[str]) -> Answer:
+        """Get Channel Messages, as Discord answers it: newest first, at most `limit` (1-100, default 50), only
+        messages older than `before`, newer than `after`, or the `limit` nearest `around` one id (one of the three).
+        Ephemeral interaction answers are not in a channel's history."""
+        cid = int(m["cid"])
+        query = rec.query
+        try:
+            limit = int(query.get("limit", 50))
+            anchors = {k: int(query[k]) for k in ("before", "after", "around") if k in query}
+        except ValueError:
+            return discord_error(400, "Invalid Form Body", 50035)
+        if not 1 <= limit <= 100 or len(anchors) > 1:
+            return discord_error(400, "Invalid Form Body", 50035)
+        newest_first = sorted(
+            (
+                mid
+                for mid, msg in self.messages.items()
+                if int(msg["channel_id"]) == cid and not int(msg.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL
+            ),
+            reverse=True,
+        )
+        if "before" in anchors:
+            chosen = [mid for mid in newest_first if mid < anchors["before"]][:limit]
+        elif "after" in anchors:  # the `limit` oldest after it, still answered newest first
+            chosen = [mid for mid in newest_first if mid > anchors["after"]][-limit:]
+        elif "around" in anchors:
+            older = [mid for mid in newest_first if mid <= anchors["around"]]
+            newer = [mid for mid in newest_first if mid > anchors["around"]]
+            half = limit // 2
+            chosen = (newer[-half:] if half else []) + older[: limit - min(half, len(newer))]
+        else:
+            chosen = newest_first[:limit]
+        return 200, [self.messages[mid] for mid in chosen]
 
     def _on_channel_message(self, rec: Recorded, m: re.Match[str]) -> Answer | None:
         cid, mid = int(m["cid"]), int(m["mid"])
