@@ -153,7 +153,11 @@ class ActivityReporter(PollingService):
                 await keeper
         if where is None or job.claim_lost.is_set():
             return False
-        await self.duty.report_posted(claim, *where)
+        if not await self.duty.report_posted(claim, *where):
+            # Another claimer took it over meanwhile and marked it (Discord gave both the one message, by nonce).
+            log.info("activity report of guild %s for the period from %s was marked posted by another claimer",
+                     settings.guild_id, due.period.start_ms)  # fmt: skip
+            return False
         log.info("activity report of guild %s for the period from %s posted", settings.guild_id, due.period.start_ms)
         return True
 

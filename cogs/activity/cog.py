@@ -3,6 +3,7 @@ bot.activity_reports.ActivityReporter). The activity period and role quotas are 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -95,7 +96,8 @@ class ActivityCog(commands.Cog):
                 more = len(report.lines) - MAX_REPORT_MESSAGES * PER_PAGE
                 text = f"…and {more} more members: see /shift activity period:last."
             embed = scheduled_report_embed(report, page)
-            message = await post_in(self.bot, settings.guild_id, channel.id, text, embed=embed)
+            nonce = report_nonce(settings.guild_id, job.period, page)
+            message = await post_in(self.bot, settings.guild_id, channel.id, text, embed=embed, nonce=nonce)
             if message is None:
                 if first_id is None:
                     return None
@@ -117,6 +119,14 @@ class ActivityCog(commands.Cog):
                 pages[found[0]] = message.id  # newest first: a page found twice keeps its first posting
                 page_count = max(page_count, min(found[1], MAX_REPORT_MESSAGES))
         return FoundReport(channel.id, pages, page_count) if pages else None
+
+
+def report_nonce(guild_id: int, period: Period, page: int) -> int:
+    """The same for every posting of one page of one report: Discord (which discord.py asks to enforce a nonce)
+    returns the message already created with it in the last few minutes instead of a second one. A guard for
+    two claimers posting at once (one stalled past its lease), on top of looking at the channel first."""
+    digest = hashlib.blake2b(f"activity-report:{guild_id}:{period.start_ms}:{page}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest()) >> 1  # a positive 63-bit integer
 
 
 @app_commands.describe(period="Which activity period (default: the current one)", role="Only members of this role")

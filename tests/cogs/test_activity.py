@@ -379,3 +379,24 @@ async def test_report_posted_slowly_is_not_taken_over_while_its_claimer_renews_t
     assert await posting == [GUILD]
     assert len(posts_to(h, REPORTS_CH)) == 1
     assert (await report_row(h2))[0] is not None
+
+
+async def test_report_posted_late_by_a_stalled_claimer_after_its_takeover_is_not_doubled(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(OFFICER, QUOTA_ROLE)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    stalled = h.bot.services.activity_reports
+    stalled.renew_seconds = 3600.0  # its renewals do not get through (a stalled process, a database away)
+    late = h.fake.hold(REPORT_POSTS, method="POST")  # and its post is held up on the way
+    posting = asyncio.create_task(stalled.run_once())
+    await late.wait_arrived()
+
+    clock.ms += AFTER_ANY_LEASE_MS
+    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    assert await h2.bot.services.activity_reports.run_once() == [GUILD]  # the claim ran out: taken over, posted
+    late.release()  # the stalled claimer's post arrives after all: Discord returns the message its nonce made
+    assert await posting == []
+    in_channel = [msg for msg in h.fake.messages.values() if int(msg["channel_id"]) == REPORTS_CH]
+    assert len(in_channel) == 1 and len(h.fake.find("POST", REPORT_POSTS)) == 2
+    _, message_id, _ = await report_row(h2)
+    assert message_id == int(in_channel[0]["id"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,9 @@ from .recorded import MESSAGE_FLAG_EPHEMERAL, MESSAGE_FLAG_LOADING, InteractionC
 #: What a route handler returns: (HTTP status, JSON body or None for an empty body).
 Answer = tuple[int, Any]
 RouteHandler = Callable[[Recorded, "re.Match[str]"], "Answer | Awaitable[Answer | None] | None"]
+
+# How long Discord keeps an enforced nonce ("the past few minutes"; the exact time is not documented).
+NONCE_WINDOW_S = 120.0
 
 # Error bodies Discord sends for common statuses (status -> (message, JSON error code)).
 _ERRORS: dict[int, tuple[str, int]] = {
@@ -52,6 +56,7 @@ class DiscordRoutes:
     channel_guilds: dict[int, int]
     dm_channels: dict[int, int]
     dms_closed: set[int]
+    nonces: dict[str, tuple[int, float]]
     commands: dict[int | None, list[dict[str, Any]]]
     _routes: list[Route]
     bot_user_payload: Callable[[], dict[str, Any]]
@@ -256,7 +261,20 @@ class DiscordRoutes:
         if user_id is not None and user_id in self.dms_closed:
             # A member who allows no DMs from server members (or blocked the bot).
             return discord_error(403, "Cannot send messages to this user", 50007)
-        return 200, self._new_message(rec.json or {}, channel_id=int(m["cid"]), files=rec.files)
+        body = rec.json or {}
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the author's message created with this nonce in the past few minutes is returned instead
+            # of a new one (the fake's "few minutes": NONCE_WINDOW_S, on its own clock).
+            known = self.nonces.get(str(nonce))
+            if known is not None and known[0] in self.messages and time.monotonic() - known[1] < NONCE_WINDOW_S:
+                return 200, {**self.messages[known[0]], "nonce": nonce}
+        message = self._new_message(body, channel_id=int(m["cid"]), files=rec.files)
+        if nonce is None:
+            return 200, message
+        self.nonces[str(nonce)] = (int(message["id"]), time.monotonic())
+        # The nonce comes back in the answer (and MESSAGE_CREATE) only: fetched messages do not carry it.
+        return 200, {**message, "nonce": nonce}
 
     def _on_channel_history(self, rec: Recorded, m: re.Match[str]) -> Answer:
         """Get Channel Messages, as Discord answers it: newest first, at most `limit` (1-100, default 50), only

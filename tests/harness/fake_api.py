@@ -129,6 +129,7 @@ class FakeDiscord(DiscordRoutes):
         self.channel_guilds: dict[int, int] = {}  # channel id -> guild id, for message objects
         self.dm_channels: dict[int, int] = {}  # DM channel id -> user id (POST /users/@me/channels)
         self.dms_closed: set[int] = set()  # users whose DMs answer 403, code 50007
+        self.nonces: dict[str, tuple[int, float]] = {}  # enforced nonce -> (message id, monotonic time)
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id (None: global) -> synced
         self.port: int | None = None
         self._custom_routes: list[Route] = []

@@ -631,3 +631,15 @@ async def test_held_request_takes_effect_before_or_after_its_release(bot: Throwa
     slow.release()
     assert (await later).content == "slow"
     assert [m.content async for m in channel.history(limit=5)] == ["slow", "posted, answer lost"]
+
+
+@pytest.mark.asyncio
+async def test_enforced_nonce_returns_the_message_it_made_instead_of_a_second(h: Harness, bot: ThrowawayBot) -> None:
+    guild = bot.get_guild(GUILD)
+    assert guild is not None
+    channel = guild.text_channels[0]
+    first = await channel.send("once", nonce=4242)  # discord.py sends enforce_nonce with every nonce
+    again = await channel.send("once, sent again", nonce=4242)
+    other = await channel.send("another", nonce=4343)
+    assert again.id == first.id and again.content == "once" and other.id != first.id
+    assert [m.content async for m in channel.history(limit=5)] == ["another", "once"]
