@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # How far back a takeover looks for a report its earlier claimer may have posted: the newest messages of the
-# reports channel (one request). The claimer died less than a minute or two before (the claim's lease).
+# reports channel (one request). That claimer stopped usually a minute or two before (the claim's lease and a
+# round), longer only when no process ran meanwhile; the channel carries reports and reminder pings.
 HISTORY_LOOKBACK = 100
 
 
