@@ -2,28 +2,68 @@
 
 For every guild with a reports channel and at least one role quota, each round asks the duty service for
 the period that ended last and its claim (bot.duty: claimed in the database before posting, so it is
-posted exactly once across restarts, and late when the bot was down at the boundary). The Discord side
-registers `publisher`, which posts the report and answers where (channel id, message id), and `ready`,
-which says whether a guild can be posted in yet; until both say so, nothing is claimed. The clock is
-injectable (epoch ms) so tests move time without sleeping.
+posted exactly once across restarts and processes, and late when the bot was down at the boundary). The
+claim is a short lease (REPORT_LEASE_MS), renewed while the report is posted, so the report of a claimer
+that died is taken over at the first round after the lease. Posting a message and writing the database
+cannot be one step: a claimer may die after posting and before marking the report posted. So a claim that
+takes over an earlier one first asks `finder` for the report's messages in the channel (each carries the
+period's marker) and posts only the pages not there; when all are, it marks the report posted with them.
+
+The Discord side registers `publisher`, which posts the report and answers where (channel id, message id),
+`finder`, and `ready`, which says whether a guild can be posted in yet; until `publisher` and `ready` say
+so, nothing is claimed. The clock is injectable (epoch ms) so tests move time without sleeping.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.aio import wait_event
 from bot.duty import DutyService, Period
 from bot.duty.periods import activity_period
+from bot.duty.records import ReportClaim
+from bot.duty.service import REPORT_RENEW_MS
 from bot.polling import PollingService
 from bot.settings.records import WEEK_DAYS, GuildSettings, SettingsSource
 from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
 
-# Posts the report of `period` (computed at `now`) and returns (channel id, message id); None: not posted.
-ReportPublisher = Callable[[GuildSettings, Period, int], Awaitable[tuple[int, int] | None]]
+
+@dataclass(frozen=True)
+class FoundReport:
+    """A report's messages already in its channel (posted by a claimer that died before marking it posted)."""
+
+    channel_id: int
+    pages: Mapping[int, int]  # page index (0: the first message) -> message id
+    page_count: int  # how many messages that posting was to have (each says "page n of m")
+
+    @property
+    def complete(self) -> bool:
+        return all(page in self.pages for page in range(self.page_count))
+
+
+@dataclass
+class ReportJob:
+    """What the publisher posts: the report of `period` (computed at `now_ms`), leaving out the pages in `found`,
+    and stopping between messages once `claim_lost` is set (another claimer took the report over)."""
+
+    settings: GuildSettings
+    period: Period
+    now_ms: int
+    found: FoundReport | None = None
+    claim_lost: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+# Posts a report and returns (channel id, id of its first message); None: not posted.
+ReportPublisher = Callable[[ReportJob], Awaitable[tuple[int, int] | None]]
+# The messages of the guild's report of `period` found in its reports channel; None: none found.
+ReportFinder = Callable[[GuildSettings, Period], Awaitable[FoundReport | None]]
 # Whether the Discord side can post the guild's report now (its guild and reports channel are known).
 ReportReady = Callable[[GuildSettings], bool]
 
@@ -59,6 +99,9 @@ class ActivityReporter(PollingService):
         self.guild_ids = guild_ids
         self.clock = clock
         self.publisher: ReportPublisher | None = None
+        self.finder: ReportFinder | None = None
+        # How often a claim is renewed while its report is posted (shorter than the claim's lease).
+        self.renew_seconds = REPORT_RENEW_MS / 1000
         # A guild not ready yet (at start, before its GUILD_CREATE came through the gateway) is skipped without
         # claiming its report: a claim left unposted would hold the report back for the claim's whole lease.
         self.ready: ReportReady | None = None
@@ -86,11 +129,60 @@ class ActivityReporter(PollingService):
             settings.guild_id, settings.activity_period, ZoneInfo(settings.timezone),
             WEEK_DAYS.index(settings.week_start), now=now,
         )  # fmt: skip
-        if due.claim is None:
+        claim = due.claim
+        if claim is None:
             return False
-        where = await publisher(settings, due.period, now)
-        if where is None:
+        job = ReportJob(settings, due.period, now)
+        if claim.earlier_claim_ms is not None:
+            job.found = await self._already_posted(settings, due.period)
+            if job.found is not None and job.found.complete:
+                first = job.found.pages[0]
+                await self.duty.report_posted(claim, job.found.channel_id, first)
+                log.info("activity report of guild %s for the period from %s was posted (message %s) by a claimer"
+                         " that stopped before marking it: marked, not posted again", settings.guild_id,
+                         due.period.start_ms, first)  # fmt: skip
+                return False
+        done = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_claim(claim, done, job.claim_lost), name="activity-report-claim")
+        try:
+            where = await publisher(job)
+        finally:
+            done.set()
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        if where is None or job.claim_lost.is_set():
             return False
-        await self.duty.report_posted(due.claim, *where)
+        if not await self.duty.report_posted(claim, *where):
+            # Another claimer took it over meanwhile and marked it (Discord gave both the one message, by nonce).
+            log.info("activity report of guild %s for the period from %s was marked posted by another claimer",
+                     settings.guild_id, due.period.start_ms)  # fmt: skip
+            return False
         log.info("activity report of guild %s for the period from %s posted", settings.guild_id, due.period.start_ms)
         return True
+
+    async def _already_posted(self, settings: GuildSettings, period: Period) -> FoundReport | None:
+        finder = self.finder
+        if finder is None:
+            return None
+        try:
+            return await finder(settings, period)
+        except Exception:
+            # Not knowing is no reason to hold the report back for good: posted, maybe a second time.
+            log.exception("guild %s: could not look for an activity report already posted; posting it",
+                          settings.guild_id)  # fmt: skip
+            return None
+
+    async def _keep_claim(self, claim: ReportClaim, done: asyncio.Event, lost: asyncio.Event) -> None:
+        """Renews the claim while its report is posted; sets `lost` when another claimer has taken it over."""
+        held: ReportClaim | None = claim
+        while held is not None and not await wait_event(done, self.renew_seconds):
+            try:
+                held = await self.duty.renew_report(held, self.clock())
+            except Exception:  # e.g. the database briefly away: try again; the lease may run out meanwhile
+                log.exception("activity report of guild %s: renewing its claim failed", claim.guild_id)
+        if held is None:
+            lost.set()
+            log.warning("activity report of guild %s for the period from %s: the claim was taken over while"
+                        " posting (renewals late by more than its lease); stopping", claim.guild_id,
+                        claim.period_start_ms)  # fmt: skip

@@ -184,11 +184,15 @@ async def post(
     embed: discord.Embed | None = None,
     view: discord.ui.View | None = None,
     allowed_mentions: discord.AllowedMentions = MISSING,
+    nonce: int | None = None,
 ) -> discord.Message:
-    """A new message in a channel (the shift log, a status panel); a refused one is sent short."""
+    """A new message in a channel (the shift log, a status panel); a refused one is sent short. A `nonce`
+    (default: a random one) is enforced by Discord: a second message with it within minutes is not created."""
+
+    given: dict[str, Any] = {} if nonce is None else {"nonce": nonce}
 
     async def send(kwargs: dict[str, Any]) -> discord.Message:
-        return await channel.send(allowed_mentions=allowed_mentions, **kwargs)
+        return await channel.send(allowed_mentions=allowed_mentions, **given, **kwargs)
 
     full = _fitted(content, embed, view, sending=True)
     short = {"content": _short(content)}

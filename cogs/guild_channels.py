@@ -36,12 +36,13 @@ async def post_in(
     *,
     embed: discord.Embed | None = None,
     view: discord.ui.View | None = None,
+    nonce: int | None = None,
 ) -> discord.Message | None:
     channel = guild_channel(bot, guild_id, channel_id)
     if channel is None:
         return None
     try:
-        return await post(channel, text, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        return await post(channel, text, embed=embed, view=view, allowed_mentions=NO_MENTIONS, nonce=nonce)
     except discord.HTTPException as exc:
         log.warning("guild %s: could not post to channel %s (%s)", guild_id, channel_id, exc)
         return None

@@ -107,7 +107,12 @@ def page_of(items: list[T], number: int, per_page: int) -> Page[T]:
 
 @dataclass(frozen=True)
 class ReportClaim:
+    """This claimer's hold on a period's report; `claimed_at_ms` is also its token (renewals name it)."""
+
     guild_id: int
     period_start_ms: int
     period_end_ms: int
     claimed_at_ms: int
+    # Set when this claim took over an earlier one never marked posted (its last renewal): that claimer may
+    # have posted the report, or some of its pages, before it died, so look before posting.
+    earlier_claim_ms: int | None = None

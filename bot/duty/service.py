@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 
 MAX_ADJUSTMENT_MS = 7 * 24 * 3600 * 1000
 MAX_REASON_CHARS = 300
-# A claimed report not marked posted after this long is claimed again (the claimer died).
-REPORT_LEASE_MS = 10 * 60 * 1000
+# A claimed report not marked posted, and its claim not renewed for this long, is claimed again (the claimer
+# died). The claimer renews it every REPORT_RENEW_MS while it posts (a report is up to ten messages).
+REPORT_LEASE_MS = 30 * 1000
+REPORT_RENEW_MS = 10 * 1000
 EXPORT_MAX_SHIFTS = 250_000
 
 
@@ -176,13 +178,18 @@ class DutyService:
         now: int | None = None,
     ) -> ReportDue:
         """The period that ended last and, when its report is not posted yet and nobody else is posting
-        it, the claim to post it (then `report_posted`). Late is fine: a bot down at the boundary
-        posts on its next check."""
+        it, the claim to post it (renewed with `renew_report` while posting, then `report_posted`). Late is
+        fine: a bot down at the boundary posts on its next check. A claim that took over an earlier one
+        (`claim.earlier_claim_ms`) may find the report already posted by that claimer."""
         current = now if now is not None else now_ms()
         period = last_ended_activity_period(current, kind, tz, week_start, anchor)
         assert period.start_ms is not None and period.end_ms is not None
         claim = await self.store.claim_report(guild_id, period.start_ms, period.end_ms, current, REPORT_LEASE_MS)
         return ReportDue(period, claim)
+
+    async def renew_report(self, claim: ReportClaim, now: int) -> ReportClaim | None:
+        """The claim, renewed for another lease; None when another claimer took it over or it was posted."""
+        return await self.store.renew_report_claim(claim, now)
 
     async def report_posted(
         self, claim: ReportClaim, channel_id: int | None = None, message_id: int | None = None

@@ -9,6 +9,7 @@ shifts come back as rows, to be split in Python.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.duty.records import Adjustment, AdjustmentKind, ReportClaim, ShiftSpan
@@ -174,16 +175,41 @@ class DutyStore:
     async def claim_report(
         self, guild_id: int, period_start_ms: int, period_end_ms: int, now_ms: int, lease_ms: int
     ) -> ReportClaim | None:
-        """Claim the period's report: a new row, or one claimed before `lease_ms` and never posted
-        (the claimer died before posting). None: posted already, or claimed by someone still working."""
+        """Claim the period's report: a new row, or one whose claim was last renewed `lease_ms` ago or earlier
+        and never marked posted (its claimer died, or failed, maybe after posting: `earlier_claim_ms` says so).
+        None: posted already, or claimed by someone still working. One row per guild and period; a takeover
+        is a compare-and-set on the claim it replaces, so two claimers never both take it over."""
         rows = await self.db.execute_fetchall(
-            "INSERT INTO activity_reports (guild_id, period_start_ms, period_end_ms, claimed_at_ms) VALUES (?,?,?,?)"
-            " ON CONFLICT (guild_id, period_start_ms) DO UPDATE SET claimed_at_ms = excluded.claimed_at_ms"
-            " WHERE activity_reports.posted_at_ms IS NULL AND activity_reports.claimed_at_ms <= ?"
-            " RETURNING guild_id, period_start_ms, period_end_ms, claimed_at_ms",
-            (guild_id, period_start_ms, period_end_ms, now_ms, now_ms - lease_ms),
+            "SELECT period_end_ms, claimed_at_ms, posted_at_ms FROM activity_reports"
+            " WHERE guild_id = ? AND period_start_ms = ?",
+            (guild_id, period_start_ms),
         )
-        return ReportClaim(*(int(v) for v in rows[0])) if rows else None
+        if not rows:
+            inserted = await self.db.execute_fetchall(
+                "INSERT INTO activity_reports (guild_id, period_start_ms, period_end_ms, claimed_at_ms)"
+                " VALUES (?,?,?,?) ON CONFLICT (guild_id, period_start_ms) DO NOTHING RETURNING claimed_at_ms",
+                (guild_id, period_start_ms, period_end_ms, now_ms),
+            )
+            return ReportClaim(guild_id, period_start_ms, period_end_ms, now_ms) if inserted else None
+        end_ms, earlier_ms, posted_ms = int(rows[0][0]), int(rows[0][1]), rows[0][2]
+        if posted_ms is not None or earlier_ms > now_ms - lease_ms:
+            return None
+        taken = await self.db.execute(
+            "UPDATE activity_reports SET claimed_at_ms = ? WHERE guild_id = ? AND period_start_ms = ?"
+            " AND posted_at_ms IS NULL AND claimed_at_ms = ?",
+            (now_ms, guild_id, period_start_ms, earlier_ms),
+        )
+        return ReportClaim(guild_id, period_start_ms, end_ms, now_ms, earlier_ms) if taken == 1 else None
+
+    async def renew_report_claim(self, claim: ReportClaim, now_ms: int) -> ReportClaim | None:
+        """The claim renewed to `now_ms`, when it is still this claimer's (nobody took it over) and not posted."""
+        renewed_ms = max(now_ms, claim.claimed_at_ms)
+        changed = await self.db.execute(
+            "UPDATE activity_reports SET claimed_at_ms = ? WHERE guild_id = ? AND period_start_ms = ?"
+            " AND posted_at_ms IS NULL AND claimed_at_ms = ?",
+            (renewed_ms, claim.guild_id, claim.period_start_ms, claim.claimed_at_ms),
+        )
+        return replace(claim, claimed_at_ms=renewed_ms) if changed == 1 else None
 
     async def mark_report_posted(
         self, guild_id: int, period_start_ms: int, posted_at_ms: int, channel_id: int | None, message_id: int | None

@@ -3,6 +3,7 @@ bot.activity_reports.ActivityReporter). The activity period and role quotas are 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -10,12 +11,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.activity_reports import current_period
+from bot.activity_reports import FoundReport, ReportJob, current_period
 from bot.duty import Period
 from bot.interactions import answer, require_guild
 from bot.settings import GuildSettings
 from cogs.activity.buttons import page_view
-from cogs.activity.embeds import MAX_REPORT_MESSAGES, PER_PAGE, report_embed, report_pages
+from cogs.activity.embeds import (
+    MAX_REPORT_MESSAGES,
+    PER_PAGE,
+    report_embed,
+    report_pages,
+    scheduled_page,
+    scheduled_report_embed,
+)
 from cogs.activity.report import Which, build_report, period_of
 from cogs.guild_channels import guild_channel, post_in
 from cogs.supervisor_check import require_guild_supervisor
@@ -24,6 +32,11 @@ if TYPE_CHECKING:
     from bot.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
+
+# How far back a takeover looks for a report its earlier claimer may have posted: the newest messages of the
+# reports channel (one request). That claimer stopped usually a minute or two before (the claim's lease and a
+# round), longer only when no process ran meanwhile; the channel carries reports and reminder pings.
+HISTORY_LOOKBACK = 100
 
 
 class ActivityCog(commands.Cog):
@@ -35,10 +48,12 @@ class ActivityCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.services.activity_reports.publisher = self.publish
+        self.bot.services.activity_reports.finder = self.find_posted
         self.bot.services.activity_reports.ready = self.can_post
 
     async def cog_unload(self) -> None:
         self.bot.services.activity_reports.publisher = None
+        self.bot.services.activity_reports.finder = None
         self.bot.services.activity_reports.ready = None
 
     def can_post(self, settings: GuildSettings) -> bool:
@@ -56,33 +71,63 @@ class ActivityCog(commands.Cog):
 
     # --- the scheduled report ---
 
-    async def publish(self, settings: GuildSettings, period: Period, now: int) -> tuple[int, int] | None:
-        """Posts the report of a period that ended to the reports channel; where the first message is."""
+    async def publish(self, job: ReportJob) -> tuple[int, int] | None:
+        """Posts the report of a period that ended to the reports channel (the pages not already there); where
+        its first message is."""
+        settings = job.settings
         guild = self.bot.get_guild(settings.guild_id)
         channel = guild_channel(self.bot, settings.guild_id, settings.reports_channel_id)
         if guild is None or channel is None:
             log.warning("guild %s: no reports channel to post the activity report in", settings.guild_id)
             return None
-        report = await build_report(self.bot, guild, period, now)
-        next_end = current_period(settings, now).end_ms
-        first: discord.Message | None = None
+        report = await build_report(self.bot, guild, job.period, job.now_ms)
+        next_end = current_period(settings, job.now_ms).end_ms
+        there = job.found.pages if job.found is not None and job.found.channel_id == channel.id else {}
+        first_id = there.get(0)
         pages = report_pages(report)
         for page in range(min(pages, MAX_REPORT_MESSAGES)):
-            embed = report_embed(report, page, title="Activity report: the period has ended")
+            if page in there:
+                continue
+            if job.claim_lost.is_set():
+                return None  # another claimer posts the rest (it finds these pages)
             text = None
             if page == 0:
                 text = f"The next activity period ends <t:{(next_end or 0) // 1000}:R>."
             if page == MAX_REPORT_MESSAGES - 1 and pages > MAX_REPORT_MESSAGES:
                 more = len(report.lines) - MAX_REPORT_MESSAGES * PER_PAGE
                 text = f"…and {more} more members: see /shift activity period:last."
-            message = await post_in(self.bot, settings.guild_id, channel.id, text, embed=embed)
+            embed = scheduled_report_embed(report, page)
+            nonce = report_nonce(settings.guild_id, job.period, page)
+            message = await post_in(self.bot, settings.guild_id, channel.id, text, embed=embed, nonce=nonce)
             if message is None:
-                if first is None:
+                if first_id is None:
                     return None
                 break
-            first = first or message
-        assert first is not None
-        return channel.id, first.id
+            first_id = first_id or message.id
+        return None if first_id is None else (channel.id, first_id)
+
+    async def find_posted(self, settings: GuildSettings, period: Period) -> FoundReport | None:
+        """The pages of this period's report among the reports channel's newest messages by the bot."""
+        channel = guild_channel(self.bot, settings.guild_id, settings.reports_channel_id)
+        me = self.bot.user
+        if channel is None or me is None:
+            return None
+        pages: dict[int, int] = {}
+        page_count = 0
+        async for message in channel.history(limit=HISTORY_LOOKBACK):
+            found = scheduled_page(message.embeds[0], period) if message.author.id == me.id and message.embeds else None
+            if found is not None:
+                pages[found[0]] = message.id  # newest first: a page found twice keeps its first posting
+                page_count = max(page_count, min(found[1], MAX_REPORT_MESSAGES))
+        return FoundReport(channel.id, pages, page_count) if pages else None
+
+
+def report_nonce(guild_id: int, period: Period, page: int) -> int:
+    """The same for every posting of one page of one report: Discord (which discord.py asks to enforce a nonce)
+    returns the message already created with it in the last few minutes instead of a second one. A guard for
+    two claimers posting at once (one stalled past its lease), on top of looking at the channel first."""
+    digest = hashlib.blake2b(f"activity-report:{guild_id}:{period.start_ms}:{page}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest()) >> 1  # a positive 63-bit integer
 
 
 @app_commands.describe(period="Which activity period (default: the current one)", role="Only members of this role")

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 import discord
 
 from bot.discord_text import length
-from bot.duty import ActivityLine, page_of
+from bot.duty import ActivityLine, Period, page_of
 from bot.rosters import AttendanceCounts, AttendanceStatus
 from bot.settings.records import GuildSettings
-from bot.timefmt import duration_text
+from bot.timefmt import duration_text, to_ms
 from cogs.activity.report import ActivityReport
 
 PER_PAGE = 20
 # A posted report is at most this many messages; the rest is named, not listed.
 MAX_REPORT_MESSAGES = 10
+SCHEDULED_TITLE = "Activity report: the period has ended"
+# The posted report's marker: its footer ends so, and its timestamp is the period's start (see scheduled_page).
+PERIOD_MARK = "activity period starting"
+_PAGE_OF = re.compile(r"^Page (\d+) of (\d+) · ")
 
 
 ATTENDANCE_WORDS: dict[AttendanceStatus, str] = {
@@ -81,6 +88,26 @@ def report_embed(report: ActivityReport, page: int, *, title: str = "Activity re
         embed.add_field(name="Roster attendance (no quota role)", value=roster_only, inline=False)
     embed.set_footer(text=f"Page {shown.number + 1} of {shown.pages} · {shown.total} members")
     return embed
+
+
+def scheduled_report_embed(report: ActivityReport, page: int) -> discord.Embed:
+    """A page of the posted report, marked with its period: the footer says "activity period starting" and the
+    embed's timestamp is the period's start, which Discord shows after it in each reader's time zone."""
+    embed = report_embed(report, page, title=SCHEDULED_TITLE)
+    embed.set_footer(text=f"{embed.footer.text} · {PERIOD_MARK}")
+    embed.timestamp = datetime.fromtimestamp((report.period.start_ms or 0) / 1000, UTC)
+    return embed
+
+
+def scheduled_page(embed: discord.Embed, period: Period) -> tuple[int, int] | None:
+    """(page index, pages) when the embed is a page of the posted report of `period`; None otherwise."""
+    footer = embed.footer.text or ""
+    page = _PAGE_OF.match(footer)
+    if page is None or not footer.endswith(PERIOD_MARK) or embed.timestamp is None:
+        return None
+    if period.start_ms is None or abs(to_ms(embed.timestamp) - period.start_ms) >= 1000:
+        return None  # within a second: a float round trip; periods start on whole seconds, days apart
+    return int(page[1]) - 1, int(page[2])
 
 
 def report_pages(report: ActivityReport) -> int:

@@ -4,6 +4,7 @@ Shifts are made by the real shift service on a real SQLite file (the guild linke
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Sequence
@@ -310,6 +311,32 @@ async def test_report_claimed_by_a_bot_that_died_before_posting_is_posted_late(d
     retry = await duty.report_due(GUILD, "weekly", UTC_ZONE, 0, now=now + REPORT_LEASE_MS)
     assert retry.claim is not None and await duty.report_posted(retry.claim)
     assert not await duty.report_posted(retry.claim)
+
+
+async def test_dead_claim_is_taken_over_by_one_of_two_processes_on_the_same_database(db_path: Path) -> None:
+    now = to_ms(WED)
+    first, second = Database(db_path), Database(db_path)
+    await first.open()
+    await second.open()
+    try:
+        a, b = DutyService(DutyStore(first)), DutyService(DutyStore(second))
+        dead = (await a.report_due(GUILD, "weekly", UTC_ZONE, 0, now=now)).claim
+        assert dead is not None and dead.earlier_claim_ms is None
+        later = now + REPORT_LEASE_MS
+        dues = await asyncio.gather(*(s.report_due(GUILD, "weekly", UTC_ZONE, 0, now=later) for s in (b, a)))
+        claims = [due.claim for due in dues]
+        [taken] = [c for c in claims if c is not None]
+        assert taken.earlier_claim_ms == now  # a takeover: the earlier claimer may have posted
+        # The earlier claimer, alive after all, cannot renew a claim taken over; the new claimer can.
+        assert await a.renew_report(dead, later) is None
+        renewed = await b.renew_report(taken, later + 5000)
+        assert renewed is not None and renewed.claimed_at_ms == later + 5000
+        assert (await a.report_due(GUILD, "weekly", UTC_ZONE, 0, now=later + REPORT_LEASE_MS)).claim is None
+        assert await b.report_posted(renewed, channel_id=1, message_id=2)
+        assert await b.renew_report(renewed, later + 6000) is None  # posted: nothing left to hold
+    finally:
+        await first.close()
+        await second.close()
 
 
 # --- export -------------------------------------------------------------------------

@@ -3,9 +3,12 @@ real bot, fake Discord, sandbox, a real SQLite file, a clock the test moves."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from datetime import UTC, datetime, timedelta
 
+from bot.duty.service import REPORT_LEASE_MS
 from bot.rosters import TemplateDraft, parse_days
 from bot.settings import ChannelFacts, RoleFacts
 from bot.timefmt import to_ms
@@ -25,6 +28,7 @@ from tests.duty_ui_helpers import (
     posts_to,
     role_opt,
 )
+from tests.harness import Harness, Hold
 from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER, until
 
 THIRD = 888888888888888888
@@ -261,3 +265,138 @@ async def test_roster_attendance_of_many_members_without_a_quota_role_fits_one_f
     assert len(field["value"]) <= 1024
     assert f"<@{cadets[0]}>: 📅 1 absent" in field["value"]
     assert re.search(r"… and \d+ more: see /roster attendance$", field["value"])
+
+
+# --- a report's claimer dies (exactly once across processes) ----------------------------------------------------
+
+REPORT_POSTS = rf"^/channels/{REPORTS_CH}/messages$"
+# Past the old ten-minute claim lease too: a claimer that does not look first posts the report again.
+AFTER_ANY_LEASE_MS = 11 * 60 * 1000
+
+
+async def killed_while_posting(h: Harness, held: Hold) -> None:
+    """Runs a report round in the bot and kills it (cancelled, then closed: no code of it runs after) once the
+    round's post of the report is held at the fake Discord."""
+    round_ = asyncio.create_task(h.bot.services.activity_reports.run_once())
+    await held.wait_arrived()
+    round_.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await round_
+    await h.bot.close()
+
+
+async def report_row(h: Harness) -> tuple[int | None, int | None, int]:
+    """(posted at, message id, claimed at) of GUILD's report of the week that ended at BOUNDARY."""
+    [row] = await h.bot.db.execute_fetchall(
+        "SELECT posted_at_ms, message_id, claimed_at_ms FROM activity_reports WHERE guild_id = ?", (GUILD,)
+    )
+    return row[0], row[1], int(row[2])
+
+
+async def test_report_posted_by_a_process_killed_before_marking_it_is_not_posted_again_by_the_next_claimer(
+    start_bot, sandbox
+):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(OFFICER, QUOTA_ROLE)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    # Discord creates the message; the process dies before it reads the answer, so before marking it posted.
+    await killed_while_posting(h, h.fake.hold(REPORT_POSTS, method="POST", took_effect=True))
+    [posted] = posts_to(h, REPORTS_CH)
+
+    clock.ms += AFTER_ANY_LEASE_MS
+    h2 = await boot(start_bot, sandbox, members, clock=clock)  # the next claimer, on the same database
+    assert await h2.bot.services.activity_reports.run_once() == []
+    assert posts_to(h2, REPORTS_CH) == [posted]  # not posted a second time
+    assert h2.fake.find("GET", REPORT_POSTS), "the channel was looked at"
+    posted_at, message_id, _ = await report_row(h2)
+    assert posted_at is not None and message_id == int(posted.response["id"])
+    clock.ms += AFTER_ANY_LEASE_MS
+    assert await h2.bot.services.activity_reports.run_once() == []
+    assert posts_to(h2, REPORTS_CH) == [posted]
+
+
+async def test_report_partly_posted_by_a_killed_process_is_completed_with_only_its_missing_pages(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(900000000000000000 + i, QUOTA_ROLE) for i in range(45)]  # three pages
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    # Page 1 posted and answered, page 2 posted with its answer lost: the process died there.
+    await killed_while_posting(h, h.fake.hold(REPORT_POSTS, method="POST", took_effect=True, skip=1))
+    assert len(posts_to(h, REPORTS_CH)) == 2
+
+    clock.ms += AFTER_ANY_LEASE_MS
+    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    assert await h2.bot.services.activity_reports.run_once() == [GUILD]
+    posts = posts_to(h2, REPORTS_CH)
+    footers = [p.json["embeds"][0]["footer"]["text"] for p in posts]
+    assert [f.split(" · ")[0] for f in footers] == ["Page 1 of 3", "Page 2 of 3", "Page 3 of 3"]
+    assert all(f.endswith("· activity period starting") for f in footers)
+    assert sum(description(p).count("❌ not met") for p in posts) == 45
+    _, message_id, _ = await report_row(h2)
+    assert message_id == int(posts[0].response["id"])
+
+
+async def test_report_claimed_by_a_process_killed_before_posting_is_posted_by_another_within_the_lease(
+    start_bot, sandbox
+):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(OFFICER, QUOTA_ROLE)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    # The process dies with its post out, before Discord has it.
+    await killed_while_posting(h, h.fake.hold(REPORT_POSTS, method="POST"))
+    assert posts_to(h, REPORTS_CH) == []
+
+    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    claimed = clock.ms
+    clock.ms = claimed + REPORT_LEASE_MS - 1
+    assert await h2.bot.services.activity_reports.run_once() == []  # still the dead claimer's
+    clock.ms = claimed + 60_000  # a minute after the dead claim, not ten
+    assert await h2.bot.services.activity_reports.run_once() == [GUILD]
+    [report] = posts_to(h2, REPORTS_CH)
+    assert f"<@{OFFICER}>: 0 s of 2 h" in description(report)
+    assert await h2.bot.services.activity_reports.run_once() == []
+
+
+async def test_report_posted_slowly_is_not_taken_over_while_its_claimer_renews_the_claim(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(OFFICER, QUOTA_ROLE)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    reporter = h.bot.services.activity_reports
+    reporter.renew_seconds = 0.05
+    slow = h.fake.hold(REPORT_POSTS, method="POST")  # Discord slow to take the post
+    posting = asyncio.create_task(reporter.run_once())
+    await slow.wait_arrived()
+
+    h2 = await boot(start_bot, sandbox, members, clock=clock)  # a second process on the same database
+    clock.ms += AFTER_ANY_LEASE_MS
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while (await report_row(h))[2] != clock.ms:  # the claimer renews its claim while it posts
+        assert loop.time() < deadline, "the claim was not renewed"
+        await asyncio.sleep(0.01)
+    assert await h2.bot.services.activity_reports.run_once() == []
+
+    slow.release()
+    assert await posting == [GUILD]
+    assert len(posts_to(h, REPORTS_CH)) == 1
+    assert (await report_row(h2))[0] is not None
+
+
+async def test_report_posted_late_by_a_stalled_claimer_after_its_takeover_is_not_doubled(start_bot, sandbox):
+    clock = Clock(BOUNDARY + 2 * H)
+    members = [member_m(OFFICER, QUOTA_ROLE)]
+    h = await boot(start_bot, sandbox, members, clock=clock)
+    stalled = h.bot.services.activity_reports
+    stalled.renew_seconds = 3600.0  # its renewals do not get through (a stalled process, a database away)
+    late = h.fake.hold(REPORT_POSTS, method="POST")  # and its post is held up on the way
+    posting = asyncio.create_task(stalled.run_once())
+    await late.wait_arrived()
+
+    clock.ms += AFTER_ANY_LEASE_MS
+    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    assert await h2.bot.services.activity_reports.run_once() == [GUILD]  # the claim ran out: taken over, posted
+    late.release()  # the stalled claimer's post arrives after all: Discord returns the message its nonce made
+    assert await posting == []
+    in_channel = [msg for msg in h.fake.messages.values() if int(msg["channel_id"]) == REPORTS_CH]
+    assert len(in_channel) == 1 and len(h.fake.find("POST", REPORT_POSTS)) == 2
+    _, message_id, _ = await report_row(h2)
+    assert message_id == int(in_channel[0]["id"])

@@ -40,7 +40,7 @@ from .builders import (
     snowflake,
     user,
 )
-from .fake_api import FakeDiscord
+from .fake_api import FakeDiscord, Hold
 from .gateway import GatewayDiscord
 from .harness import Harness
 from .recorded import FakeTimeout, InteractionContext, NoResponse, Recorded, Reply
@@ -52,6 +52,7 @@ __all__ = [
     "FakeTimeout",
     "GatewayDiscord",
     "Harness",
+    "Hold",
     "InteractionContext",
     "NoResponse",
     "Opt",

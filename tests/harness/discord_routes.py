@@ -1,11 +1,12 @@
 """What the fake Discord answers by itself, like Discord: its error bodies, and the built-in
-routes (login, interaction callbacks, followups, webhook and channel messages, member edits, command
-sync) that keep message objects the way Discord would return them."""
+routes (login, interaction callbacks, followups, webhook and channel messages, a channel's history,
+member edits, command sync) that keep message objects the way Discord would return them."""
 
 from __future__ import annotations
 
 import copy
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,9 @@ from .recorded import MESSAGE_FLAG_EPHEMERAL, MESSAGE_FLAG_LOADING, InteractionC
 #: What a route handler returns: (HTTP status, JSON body or None for an empty body).
 Answer = tuple[int, Any]
 RouteHandler = Callable[[Recorded, "re.Match[str]"], "Answer | Awaitable[Answer | None] | None"]
+
+# How long Discord keeps an enforced nonce ("the past few minutes"; the exact time is not documented).
+NONCE_WINDOW_S = 120.0
 
 # Error bodies Discord sends for common statuses (status -> (message, JSON error code)).
 _ERRORS: dict[int, tuple[str, int]] = {
@@ -52,6 +56,7 @@ class DiscordRoutes:
     channel_guilds: dict[int, int]
     dm_channels: dict[int, int]
     dms_closed: set[int]
+    nonces: dict[str, tuple[int, float]]
     commands: dict[int | None, list[dict[str, Any]]]
     _routes: list[Route]
     bot_user_payload: Callable[[], dict[str, Any]]
@@ -70,6 +75,7 @@ class DiscordRoutes:
         r(None, r"^/webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>@original|\d+)$", self._on_webhook_message)
         r("POST", r"^/users/@me/channels$", self._on_dm_open)
         r("POST", r"^/channels/(?P<cid>\d+)/messages$", self._on_channel_post)
+        r("GET", r"^/channels/(?P<cid>\d+)/messages$", self._on_channel_history)
         r(None, r"^/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)$", self._on_channel_message)
         r("PUT", rf"^/guilds/{snow}/members/{snow}/roles/{snow}$", lambda rec, m: (204, None))
         r("DELETE", rf"^/guilds/{snow}/members/{snow}/roles/{snow}$", lambda rec, m: (204, None))
@@ -255,7 +261,54 @@ class DiscordRoutes:
         if user_id is not None and user_id in self.dms_closed:
             # A member who allows no DMs from server members (or blocked the bot).
             return discord_error(403, "Cannot send messages to this user", 50007)
-        return 200, self._new_message(rec.json or {}, channel_id=int(m["cid"]), files=rec.files)
+        body = rec.json or {}
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: the author's message created with this nonce in the past few minutes is returned instead
+            # of a new one (the fake's "few minutes": NONCE_WINDOW_S, on its own clock).
+            known = self.nonces.get(str(nonce))
+            if known is not None and known[0] in self.messages and time.monotonic() - known[1] < NONCE_WINDOW_S:
+                return 200, {**self.messages[known[0]], "nonce": nonce}
+        message = self._new_message(body, channel_id=int(m["cid"]), files=rec.files)
+        if nonce is None:
+            return 200, message
+        self.nonces[str(nonce)] = (int(message["id"]), time.monotonic())
+        # The nonce comes back in the answer (and MESSAGE_CREATE) only: fetched messages do not carry it.
+        return 200, {**message, "nonce": nonce}
+
+    def _on_channel_history(self, rec: Recorded, m: re.Match[str]) -> Answer:
+        """Get Channel Messages, as Discord answers it: newest first, at most `limit` (1-100, default 50), only
+        messages older than `before`, newer than `after`, or the `limit` nearest `around` one id (one of the three).
+        Ephemeral interaction answers are not in a channel's history."""
+        cid = int(m["cid"])
+        query = rec.query
+        try:
+            limit = int(query.get("limit", 50))
+            anchors = {k: int(query[k]) for k in ("before", "after", "around") if k in query}
+        except ValueError:
+            return discord_error(400, "Invalid Form Body", 50035)
+        if not 1 <= limit <= 100 or len(anchors) > 1:
+            return discord_error(400, "Invalid Form Body", 50035)
+        newest_first = sorted(
+            (
+                mid
+                for mid, msg in self.messages.items()
+                if int(msg["channel_id"]) == cid and not int(msg.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL
+            ),
+            reverse=True,
+        )
+        if "before" in anchors:
+            chosen = [mid for mid in newest_first if mid < anchors["before"]][:limit]
+        elif "after" in anchors:  # the `limit` oldest after it, still answered newest first
+            chosen = [mid for mid in newest_first if mid > anchors["after"]][-limit:]
+        elif "around" in anchors:
+            older = [mid for mid in newest_first if mid <= anchors["around"]]
+            newer = [mid for mid in newest_first if mid > anchors["around"]]
+            half = limit // 2
+            chosen = (newer[-half:] if half else []) + older[: limit - min(half, len(newer))]
+        else:
+            chosen = newest_first[:limit]
+        return 200, [self.messages[mid] for mid in chosen]
 
     def _on_channel_message(self, rec: Recorded, m: re.Match[str]) -> Answer | None:
         cid, mid = int(m["cid"]), int(m["mid"])

@@ -16,7 +16,7 @@ import re
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
@@ -55,6 +55,35 @@ class _Failure:
     remaining: int
     method: str | None
     body: Any
+
+
+@dataclass
+class Hold:
+    """Requests held by ``FakeDiscord.hold``: they get no answer until ``release()`` (or the fake stops).
+
+    ``took_effect`` False: a held request has not reached Discord's state yet (released, it is handled then; at
+    the fake's stop it is dropped). True: it takes effect at once and only its answer waits, as when the process
+    that sent it dies before reading the answer (the message exists; the sender never learns its id)."""
+
+    pattern: re.Pattern[str]
+    method: str | None
+    remaining: int
+    took_effect: bool
+    skip: int = 0
+    arrived: list[Recorded] = field(default_factory=list)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+    _arrival: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def wait_arrived(self, count: int = 1, timeout: float = 10.0) -> Recorded:
+        """The `count`-th held request, once it has arrived."""
+        async with asyncio.timeout(timeout):
+            while len(self.arrived) < count:
+                self._arrival.clear()
+                await self._arrival.wait()
+        return self.arrived[count - 1]
 
 
 @dataclass
@@ -100,11 +129,14 @@ class FakeDiscord(DiscordRoutes):
         self.channel_guilds: dict[int, int] = {}  # channel id -> guild id, for message objects
         self.dm_channels: dict[int, int] = {}  # DM channel id -> user id (POST /users/@me/channels)
         self.dms_closed: set[int] = set()  # users whose DMs answer 403, code 50007
+        self.nonces: dict[str, tuple[int, float]] = {}  # enforced nonce -> (message id, monotonic time)
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id (None: global) -> synced
         self.port: int | None = None
         self._custom_routes: list[Route] = []
         self._routes: list[Route] = []
         self._failures: list[_Failure] = []
+        self._holds: list[Hold] = []
+        self._stopping = asyncio.Event()
         self._waiters: list[_Waiter] = []
         self._runner: web.AppRunner | None = None
         self._old_base: str | None = None
@@ -121,6 +153,7 @@ class FakeDiscord(DiscordRoutes):
     async def start(self) -> None:
         if self._runner is not None:
             return
+        self._stopping.clear()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -142,6 +175,7 @@ class FakeDiscord(DiscordRoutes):
             discord.http.Route.BASE = self._old_base
         self._old_base = None
         runner, self._runner = self._runner, None
+        self._stopping.set()  # held requests end: those that never took effect are dropped
         for w in self._waiters:
             if not w.future.done():
                 w.future.cancel()
@@ -182,6 +216,16 @@ class FakeDiscord(DiscordRoutes):
             if status == 429:
                 body = {"message": body["message"], "retry_after": 0.0, "global": False}
         self._failures.append(_Failure(re.compile(path_regex), status, times, method.upper() if method else None, body))
+
+    def hold(
+        self, path_regex: str, *, method: str | None = None, times: int = 1, took_effect: bool = False, skip: int = 0
+    ) -> Hold:
+        """Hold the next ``times`` requests whose path matches ``path_regex`` (``re.search``), after letting
+        ``skip`` of them through, without an answer until ``Hold.release()``: a slow Discord, or (cancelling the
+        sender meanwhile) a process that dies with the request out. See ``Hold`` for ``took_effect``."""
+        held = Hold(re.compile(path_regex), method.upper() if method else None, times, took_effect, skip)
+        self._holds.append(held)
+        return held
 
     def route(self, method: str | None, path_regex: str, handler: RouteHandler | None = None) -> Any:
         """Add a custom handler (checked before the built-in ones; may be used as a decorator).
@@ -268,6 +312,11 @@ class FakeDiscord(DiscordRoutes):
             files=files,
         )
         headers: dict[str, str] | None = None
+        held = self._held(rec)
+        if held is not None and not held.took_effect:
+            await self._wait_released(held)
+            if self._stopping.is_set():
+                return web.Response(status=503)  # never reached Discord's state: not recorded
         try:
             status, answer = await self._answer(rec)
         except Exception as exc:  # a harness bug: answer 400 so discord.py fails fast (5xx is retried)
@@ -278,12 +327,35 @@ class FakeDiscord(DiscordRoutes):
         # a snapshot: stored messages keep changing with later edits
         rec.status, rec.response = status, copy.deepcopy(answer)
         self._record(rec)
+        if held is not None and held.took_effect:
+            await self._wait_released(held)
         try:
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
         finally:
             rec.answered.set()
         return _web_response(status, rec.response, headers)
+
+    def _held(self, rec: Recorded) -> Hold | None:
+        for held in self._holds:
+            if held.remaining > 0 and held.method in (None, rec.method) and held.pattern.search(rec.path):
+                if held.skip > 0:
+                    held.skip -= 1
+                    continue
+                held.remaining -= 1
+                held.arrived.append(rec)
+                held._arrival.set()
+                return held
+        return None
+
+    async def _wait_released(self, held: Hold) -> None:
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        released = asyncio.ensure_future(held._released.wait())
+        try:
+            await asyncio.wait([stopping, released], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            released.cancel()
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         if not request.body_exists:

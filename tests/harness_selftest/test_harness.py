@@ -591,3 +591,55 @@ async def test_over_limit_autocomplete_is_refused(h: Harness, fake: FakeDiscord)
         for key in error_path:
             errors = errors[key]
         assert errors
+
+
+@pytest.mark.asyncio
+async def test_channel_history_is_newest_first_with_limit_and_before(h: Harness, bot: ThrowawayBot) -> None:
+    guild = bot.get_guild(GUILD)
+    assert guild is not None
+    channel = guild.text_channels[0]
+    sent = [await channel.send(f"m{i}") for i in range(5)]
+    await h.slash("ping", member=ALICE_M)  # an ephemeral answer: not in the channel's history
+
+    assert [m.content for m in [m async for m in channel.history(limit=3)]] == ["m4", "m3", "m2"]
+    older = [m.content async for m in channel.history(limit=10, before=sent[2])]
+    assert older == ["m1", "m0"]
+    newer = [m.content async for m in channel.history(limit=2, after=sent[1])]  # discord.py: oldest first
+    assert newer == ["m2", "m3"]
+    assert {m.author.id for m in [m async for m in channel.history(limit=None)]} == {bot.user.id if bot.user else 0}
+
+
+@pytest.mark.asyncio
+async def test_held_request_takes_effect_before_or_after_its_release(bot: ThrowawayBot, fake: FakeDiscord) -> None:
+    Harness(bot, fake).add_guild(GUILD, owner_id=OWNER)
+    guild = bot.get_guild(GUILD)
+    assert guild is not None
+    channel = guild.text_channels[0]
+
+    # Answer lost: the message exists, the sender (cancelled, as if killed) never sees it.
+    lost = fake.hold(rf"^/channels/{channel.id}/messages$", method="POST", took_effect=True)
+    sending = asyncio.create_task(channel.send("posted, answer lost"))
+    await lost.wait_arrived()
+    sending.cancel()
+    assert [m.content async for m in channel.history(limit=5)] == ["posted, answer lost"]
+
+    # Held before it takes effect: nothing until released, then handled and answered.
+    slow = fake.hold(rf"^/channels/{channel.id}/messages$", method="POST")
+    later = asyncio.create_task(channel.send("slow"))
+    await slow.wait_arrived()
+    assert [m.content async for m in channel.history(limit=5)] == ["posted, answer lost"]
+    slow.release()
+    assert (await later).content == "slow"
+    assert [m.content async for m in channel.history(limit=5)] == ["slow", "posted, answer lost"]
+
+
+@pytest.mark.asyncio
+async def test_enforced_nonce_returns_the_message_it_made_instead_of_a_second(h: Harness, bot: ThrowawayBot) -> None:
+    guild = bot.get_guild(GUILD)
+    assert guild is not None
+    channel = guild.text_channels[0]
+    first = await channel.send("once", nonce=4242)  # discord.py sends enforce_nonce with every nonce
+    again = await channel.send("once, sent again", nonce=4242)
+    other = await channel.send("another", nonce=4343)
+    assert again.id == first.id and again.content == "once" and other.id != first.id
+    assert [m.content async for m in channel.history(limit=5)] == ["another", "once"]
