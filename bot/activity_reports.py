@@ -3,8 +3,9 @@
 For every guild with a reports channel and at least one role quota, each round asks the duty service for
 the period that ended last and its claim (bot.duty: claimed in the database before posting, so it is
 posted exactly once across restarts, and late when the bot was down at the boundary). The Discord side
-registers `publisher`, which posts the report and answers where (channel id, message id); until it
-does, nothing is claimed. The clock is injectable (epoch ms) so tests move time without sleeping.
+registers `publisher`, which posts the report and answers where (channel id, message id), and `ready`,
+which says whether a guild can be posted in yet; until both say so, nothing is claimed. The clock is
+injectable (epoch ms) so tests move time without sleeping.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 # Posts the report of `period` (computed at `now`) and returns (channel id, message id); None: not posted.
 ReportPublisher = Callable[[GuildSettings, Period, int], Awaitable[tuple[int, int] | None]]
+# Whether the Discord side can post the guild's report now (its guild and reports channel are known).
+ReportReady = Callable[[GuildSettings], bool]
 
 
 def current_period(settings: GuildSettings, at_ms: int) -> Period:
@@ -56,16 +59,19 @@ class ActivityReporter(PollingService):
         self.guild_ids = guild_ids
         self.clock = clock
         self.publisher: ReportPublisher | None = None
+        # A guild not ready yet (at start, before its GUILD_CREATE came through the gateway) is skipped without
+        # claiming its report: a claim left unposted would hold the report back for the claim's whole lease.
+        self.ready: ReportReady | None = None
 
     async def run_once(self) -> list[int]:
         """Posts every due report; the guilds it posted for."""
-        publisher = self.publisher  # kept: the cog may unload while this round runs
+        publisher, ready = self.publisher, self.ready  # kept: the cog may unload while this round runs
         if publisher is None:
             return []
         posted = []
         for guild_id in self.guild_ids():
             settings = self.settings.get(guild_id)
-            if not reports_wanted(settings):
+            if not reports_wanted(settings) or (ready is not None and not ready(settings)):
                 continue
             try:
                 if await self._report(settings, publisher):

@@ -35,9 +35,24 @@ class ActivityCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.services.activity_reports.publisher = self.publish
+        self.bot.services.activity_reports.ready = self.can_post
 
     async def cog_unload(self) -> None:
         self.bot.services.activity_reports.publisher = None
+        self.bot.services.activity_reports.ready = None
+
+    def can_post(self, settings: GuildSettings) -> bool:
+        """The guild's reports channel is known (the gateway has sent its guild)."""
+        return guild_channel(self.bot, settings.guild_id, settings.reports_channel_id) is not None
+
+    # The reports that came due while the guilds were not cached yet (at start) are posted once they are.
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self.bot.services.activity_reports.poke()
+
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.bot.services.activity_reports.poke()
 
     # --- the scheduled report ---
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from bot.rosters import TemplateDraft, parse_days
+from bot.settings import ChannelFacts, RoleFacts
 from bot.timefmt import to_ms
 from tests.duty_ui_helpers import (
     BIG_QUOTA_ROLE,
@@ -24,7 +25,7 @@ from tests.duty_ui_helpers import (
     posts_to,
     role_opt,
 )
-from tests.helpers import ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER, until
+from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER, until
 
 THIRD = 888888888888888888
 # Monday 2025-01-13 00:00 UTC: a weekly period boundary (weeks start on Monday, UTC).
@@ -79,6 +80,24 @@ async def test_reports_of_two_guilds_are_separate(start_bot, sandbox):
     [b] = posts_to(h, REPORTS_CH_B)
     assert f"<@{OFFICER}>: 1 h" in description(a) and str(OTHER) not in description(a)
     assert f"<@{OTHER}>: 0 s" in description(b) and str(OFFICER) not in description(b)
+
+
+async def test_report_due_before_its_guild_is_cached_is_posted_once_the_guild_arrives(start_bot, sandbox):
+    # At start the scheduled round runs before the gateway has sent the guilds: a guild with its report due but
+    # not cached yet must not have its report claimed (and held back for the claim's lease) by a post that fails.
+    clock = Clock(BOUNDARY + 2 * H)
+    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
+    await h.bot.settings.set_channel(GUILD_B, ADMIN, "reports", ChannelFacts(REPORTS_CH_B, "reports"))
+    await h.bot.settings.set_role_quota(GUILD_B, ADMIN, RoleFacts(QUOTA_ROLE, "quota"), 2.0)
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]  # GUILD_B: no GUILD_CREATE yet
+    assert posts_to(h, REPORTS_CH_B) == []
+
+    # Its GUILD_CREATE arrives: the next round posts its report, once.
+    await boot(start_bot, sandbox, [member_m(OTHER, QUOTA_ROLE)], guild_id=GUILD_B, harness=h, linked=False)
+    assert await h.bot.services.activity_reports.run_once() == [GUILD_B]
+    assert await h.bot.services.activity_reports.run_once() == []
+    [report] = posts_to(h, REPORTS_CH_B)
+    assert f"<@{OTHER}>: 0 s of 2 h" in description(report)
 
 
 async def test_shift_activity_shows_highest_quota_leave_and_open_shift_to_supervisors(start_bot, sandbox):

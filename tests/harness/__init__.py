@@ -3,7 +3,8 @@
 By role: fake_api.py (the fake REST server) with discord_routes.py (what it answers by itself)
 and limits.py (Discord's message limits it enforces); recorded.py (what a test reads back:
 Recorded, InteractionContext, Reply); harness.py (the user actions: Harness.slash/click/
-autocomplete/submit_modal) with gateway.py (what the gateway would do); builders/ (payloads).
+autocomplete/submit_modal) with gateway.py (what the gateway would do; GatewayDiscord: a fake
+gateway websocket, one socket per shard, for bots that connect); builders/ (payloads).
 The Discord facts all of it relies on are in README.md.
 
 Typical use::
@@ -40,6 +41,7 @@ from .builders import (
     user,
 )
 from .fake_api import FakeDiscord
+from .gateway import GatewayDiscord
 from .harness import Harness
 from .recorded import FakeTimeout, InteractionContext, NoResponse, Recorded, Reply
 
@@ -48,6 +50,7 @@ __all__ = [
     "ChannelOption",
     "FakeDiscord",
     "FakeTimeout",
+    "GatewayDiscord",
     "Harness",
     "InteractionContext",
     "NoResponse",
