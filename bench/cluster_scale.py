@@ -245,8 +245,10 @@ async def run_cluster(
         ["-m", "bench.sandbox_proc", "--latency-ms", str(scale.latency * 1000), "--links", str(links),
          "--summary", str(summary_path), "--accept-duplicate-shift-ids"],
     )  # fmt: skip
+    guilds = procs.workdir / "guilds.json"
+    guilds.write_text(json.dumps([link.guild for link in scale.links()]))
     fake, discord_api = await procs.spawn_server(
-        "discord", ["-m", "bench.gateway_discord", "--guilds", str(links), "--shards", str(scale.processes)]
+        "discord", ["-m", "bench.gateway_discord", "--guilds", str(guilds), "--shards", str(scale.processes)]
     )
     env = {TEST_DISCORD_API_ENV: discord_api, LOG_LEVEL_ENV: "WARNING"}
     bots = []
@@ -313,7 +315,7 @@ def report(result: Result) -> list[str]:
         ph = sp.phase
         lines.append(
             f"{ph.name:<24}{f'{ph.answered}/{ph.sent}':>12}{ph.sent - ph.answered:>11}{sp.throughput:>8.0f}"
-            f"{ph.p(50):>9.1f}{ph.p(99):>9.1f}{max(ph.latency_ms, default=float('nan')):>9.1f}{ph.fake_cpu_s:>11.1f}"
+            f"{ph.p(50):>9.1f}{ph.p(99):>9.1f}{max(ph.latency_ms, default=float('nan')):>9.1f}{ph.fake_cpu_s:>11.2f}"
         )
     lines.append(f"{'bot CPU ms / interaction':<24}" + "".join(f"{f'bot-{i}':>10}" for i in range(s.processes)))
     for sp in result.phases:
