@@ -1,11 +1,15 @@
 """Scale benchmark: many servers and officers on several bot processes over one PostgreSQL (issue 13).
 
-Processes: the Northca sandbox (bench/sandbox_proc.py: one MDT per server by default, a latency on every answer,
-a second write of a shift stored so a double write shows), the fake Discord with its multi-shard gateway
-(bench/gateway_discord.py: one websocket per shard, each server's events on its own shard's socket; it is also the
-load generator and the stopwatch), a throwaway PostgreSQL (tests/postgres.py) and N `python -m bot run` processes,
-each with `shard_count = N` and `shard_ids = [i]`, on the one database. Every server is linked to its MDT in the
-database and on the sandbox, as after an approved link request.
+Processes: the Northca sandbox (bench/sandbox_proc.py: one MDT per server by default, a latency on every answer;
+the first shift writes answered 500, 50 stored with the answer lost, then 50 unstored, so the bot must look up and
+retry without writing twice; a second write of a shift is stored, so a double write would show), the fake Discord
+with its multi-shard gateway (bench/gateway_discord.py: one websocket per shard, each server's events on its own
+shard's socket; also the load generator and the stopwatch), a throwaway PostgreSQL (tests/postgres.py) and N
+`python -m bot run` processes, each with `shard_count = N` and `shard_ids = [i]`, on the one database. Every
+server is linked to its MDT in the database and on the sandbox, as after an approved link request.
+
+Measured besides the bots: the CPU of the sandbox, the fake Discord and the bots' PostgreSQL server processes, and
+the database's transactions (pg_stat_database), per interaction; the load average of the machine.
 
 Phases: every officer's `/shift start` at a sustained rate, then every officer's `/shift end` at the same rate
 (each a real INTERACTION_CREATE on the shard of the officer's server). Measured per phase: first answer
@@ -18,6 +22,7 @@ requests by kind, and exactly-once: the shifts the database holds as ended again
 Latency goals are printed as met / not met, never asserted; the exit status is 1 when exactly-once fails.
 
 Run:  python -m bench.cluster_scale [--servers 50] [--officers 100] [--processes 3] [--rate 250] [--latency-ms 150]
+      [--mdts M] [--lost-answers 50] [--failed-writes 50]
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ class Scale:
     rate: float = 250.0  # interactions per second, in both phases
     mdts: int | None = None  # None: one MDT per server
     latency: float = 0.15  # seconds added to every Northca answer
+    lost_answers: int = 50  # shift writes Northca stores but whose answer is lost (a 500): looked up, not rewritten
+    failed_writes: int = 50  # shift writes answered 500 unstored: retried
 
     def links(self) -> list[Link]:
         mdts = self.mdts or self.servers
@@ -96,6 +103,9 @@ class ScalePhase:
     seconds: float  # first event sent to last answer (or to the drive's end)
     cpu_by_process: list[float]
     sent_by_process: list[int]
+    sandbox_cpu_s: float
+    database_cpu_s: float  # the bots' PostgreSQL backends (nan when they cannot be read)
+    commits: int  # transactions committed on the database, read-only ones included (pg_stat_database)
 
     @property
     def throughput(self) -> float:
@@ -103,6 +113,9 @@ class ScalePhase:
 
     def cpu_ms_per_interaction(self, process: int) -> float:
         return self.cpu_by_process[process] * 1000 / max(1, self.sent_by_process[process])
+
+    def per_interaction(self, total: float) -> float:
+        return total / max(1, self.phase.sent)
 
 
 @dataclass
@@ -139,14 +152,15 @@ class Result:
 
 
 class ClusterDriver(Driver):
-    """The interactions benchmark's driver, over several bot processes: CPU is read from each of them."""
+    """The interactions benchmark's driver, over several bot processes: CPU is read from each of them, from the
+    sandbox and from the bots' PostgreSQL backends."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, discord_api: str, bots: list[Child], fake: Child, scale: Scale
-    ) -> None:
+        self, session: aiohttp.ClientSession, discord_api: str, bots: list[Child], fake: Child, sandbox: Child,
+        db: Database, scale: Scale,
+    ) -> None:  # fmt: skip
         super().__init__(session, discord_api, bots[0], fake)
-        self.bots = bots
-        self.scale = scale
+        self.bots, self.sandbox, self.db, self.scale = bots, sandbox, db, scale
 
     async def ready(self) -> None:
         for bot in self.bots:
@@ -154,21 +168,42 @@ class ClusterDriver(Driver):
                 raise RuntimeError(f"{bot.name} exited ({bot.proc.returncode}):\n{bot.stderr_tail()}")
         await super().ready()
 
+    async def database_side(self) -> tuple[float, int]:
+        """CPU seconds of the other connections' server processes so far, and the database's commits."""
+        rows = await self.db.fetchall(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        cpu = 0.0
+        for row in rows:
+            try:
+                cpu += cpu_seconds(int(row[0]))
+            except OSError:  # gone, or not ours to read
+                cpu = float("nan")
+        commits = await self.db.fetchone(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )  # fmt: skip
+        return cpu, int(commits[0]) if commits else 0
+
     async def cluster_phase(self, name: str, commands: list[tuple[str, int, int]]) -> ScalePhase:
         pids = [bot.proc.pid for bot in self.bots]
         before, fake_before = [cpu_seconds(p) for p in pids], cpu_seconds(self.fake.proc.pid)
+        sandbox_before, (db_before, commits_before) = cpu_seconds(self.sandbox.proc.pid), await self.database_side()
         started = time.monotonic()
         result = await self.call("drive", self.scale.drive_timeout, commands=commands, rate=self.scale.rate)
         seconds = time.monotonic() - started
         fake_cpu = cpu_seconds(self.fake.proc.pid) - fake_before
         await self.call("idle", 60.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
         cpu = [cpu_seconds(p) - b for p, b in zip(pids, before, strict=True)]
+        db_after, commits_after = await self.database_side()
         sent = Counter(self.scale.process_of(guild) for _, guild, _ in commands)
         phase = Phase(
             name, result["sent"], result["answered"], result["latency_ms"], sum(cpu), fake_cpu,
             result["send_seconds"], result["contents"],
         )  # fmt: skip
-        return ScalePhase(phase, seconds, cpu, [sent[i] for i in range(self.scale.processes)])
+        return ScalePhase(
+            phase, seconds, cpu, [sent[i] for i in range(self.scale.processes)],
+            cpu_seconds(self.sandbox.proc.pid) - sandbox_before, db_after - db_before, commits_after - commits_before,
+        )  # fmt: skip
 
 
 async def seed(database_url: str, scale: Scale) -> None:
@@ -243,7 +278,8 @@ async def run_cluster(
     sandbox, northca_url = await procs.spawn_server(
         "sandbox",
         ["-m", "bench.sandbox_proc", "--latency-ms", str(scale.latency * 1000), "--links", str(links),
-         "--summary", str(summary_path), "--accept-duplicate-shift-ids"],
+         "--summary", str(summary_path), "--accept-duplicate-shift-ids", "--lost-answers", str(scale.lost_answers),
+         "--failed-writes", str(scale.failed_writes)],
     )  # fmt: skip
     guilds = procs.workdir / "guilds.json"
     guilds.write_text(json.dumps([link.guild for link in scale.links()]))
@@ -255,9 +291,9 @@ async def run_cluster(
     for i in range(scale.processes):
         config = write_bot_config(procs.workdir / f"bot-{i}.toml", database_url, northca_url, i, scale.processes)
         bots.append(await procs.spawn(f"bot-{i}", ["-m", "bot", "run", "--config", str(config)], env))
-    driver = ClusterDriver(session, discord_api, bots, fake, scale)
     db = Database(database_url)
     await db.open()
+    driver = ClusterDriver(session, discord_api, bots, fake, sandbox, db, scale)
     try:
         await driver.ready()
         n = scale.servers * scale.officers
@@ -306,22 +342,27 @@ def report(result: Result) -> list[str]:
     s = result.scale
     lines = [
         f"cluster scale: {s.servers} servers x {s.officers} officers on {s.processes} bot processes"
-        f" (one shard each) over PostgreSQL; {s.mdts or s.servers} MDTs; Northca +{s.latency * 1000:g} ms",
+        f" (one shard each) over PostgreSQL; {s.mdts or s.servers} MDTs; Northca +{s.latency * 1000:g} ms,"
+        f" {s.lost_answers} shift writes with the answer lost and {s.failed_writes} failed",
         "servers per process: " + ", ".join(f"bot-{i} {n}" for i, n in enumerate(result.guilds_per_process)),
-        f"{'phase':<24}{'answered':>12}{'unanswered':>11}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-        f"{'fake CPU s':>11}",
+        f"{'phase':<24}{'answered':>12}{'unanswered':>11}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}",
     ]
     for sp in result.phases:
         ph = sp.phase
         lines.append(
             f"{ph.name:<24}{f'{ph.answered}/{ph.sent}':>12}{ph.sent - ph.answered:>11}{sp.throughput:>8.0f}"
-            f"{ph.p(50):>9.1f}{ph.p(99):>9.1f}{max(ph.latency_ms, default=float('nan')):>9.1f}{ph.fake_cpu_s:>11.2f}"
+            f"{ph.p(50):>9.1f}{ph.p(99):>9.1f}{max(ph.latency_ms, default=float('nan')):>9.1f}"
         )
-    lines.append(f"{'bot CPU ms / interaction':<24}" + "".join(f"{f'bot-{i}':>10}" for i in range(s.processes)))
+    lines.append(
+        f"{'CPU ms / interaction':<24}" + "".join(f"{f'bot-{i}':>9}" for i in range(s.processes))
+        + f"{'PG':>9}{'sandbox':>9}{'fake':>9}{'DB tx/int':>10}"
+    )  # fmt: skip
     for sp in result.phases:
         lines.append(
-            f"{sp.phase.name:<24}" + "".join(f"{sp.cpu_ms_per_interaction(i):>10.2f}" for i in range(s.processes))
-        )
+            f"{sp.phase.name:<24}" + "".join(f"{sp.cpu_ms_per_interaction(i):>9.2f}" for i in range(s.processes))
+            + f"{sp.per_interaction(sp.database_cpu_s * 1000):>9.2f}{sp.per_interaction(sp.sandbox_cpu_s * 1000):>9.2f}"
+            f"{sp.per_interaction(sp.phase.fake_cpu_s * 1000):>9.2f}{sp.per_interaction(sp.commits):>10.1f}"
+        )  # fmt: skip
     lines.append("Northca requests by kind:")
     for kind, n in sorted(result.requests.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {n:>7}  {kind}")
@@ -362,14 +403,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=250.0, help="interactions per second in each phase")
     parser.add_argument("--mdts", type=int, default=None, help="MDTs the servers share (default: one per server)")
     parser.add_argument("--latency-ms", type=float, default=150.0, help="added to every Northca answer")
+    parser.add_argument("--lost-answers", type=int, default=50, help="shift writes stored whose answer is a 500")
+    parser.add_argument("--failed-writes", type=int, default=50, help="then shift writes answered 500, unstored")
     args = parser.parse_args(argv)
-    scale = Scale(args.servers, args.officers, args.processes, args.rate, args.mdts, args.latency_ms / 1000)
+    scale = Scale(
+        args.servers, args.officers, args.processes, args.rate, args.mdts, args.latency_ms / 1000, args.lost_answers,
+        args.failed_writes,
+    )  # fmt: skip
     started = time.monotonic()
     with postgres_server() as server:
         result = asyncio.run(run_on(server, scale))
     for line in report(result):
         print(line)
-    print(f"(whole run {time.monotonic() - started:.0f} s; CPU {os.cpu_count()} cores, shared)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"(whole run {time.monotonic() - started:.0f} s; CPU {os.cpu_count()} cores, shared; load average at the end"
+          f" {load})")  # fmt: skip
     return 0 if result.exactly_once.ok else 1
 
 

@@ -6,6 +6,8 @@ MDT is created once, each server linked to its MDT). `--summary FILE` writes, wh
 received and stored: the requests by kind ("POST /v1/mdts/{id}/shifts 201": count) and the id of every shift
 stored, per MDT, so a benchmark can check each shift is on Northca exactly once. `--accept-duplicate-shift-ids`
 stores a second write of a shift too (sandbox-only), so a double write shows in that list instead of as a 409.
+`--lost-answers N` makes the first N shift writes store the shift and answer 500 (the answer lost on the way, so
+the bot must look the shift up before writing it again), `--failed-writes N` the next N answer 500 unwritten.
 
 Every request it received is checked against the project's copy of the Northca spec when it stops (SIGTERM); a
 violation is printed on stderr and the process exits with status 1.
@@ -70,7 +72,21 @@ def write_summary(path: Path, sandbox: NorthcaSandbox, requests: list[RecordedRe
     path.write_text(json.dumps(summary))
 
 
-async def serve(latency: float, links: list[Link], summary: Path | None, duplicates: bool) -> int:
+@dataclass(frozen=True)
+class ShiftWriteFaults:
+    lost_answers: int = 0
+    failed_writes: int = 0
+
+    def apply(self, sandbox: NorthcaSandbox) -> None:
+        if self.lost_answers:
+            sandbox.faults.add("commit_then_500", self.lost_answers, path="/shifts$", method="POST")
+        if self.failed_writes:
+            sandbox.faults.add("500", self.failed_writes, path="/shifts$", method="POST")
+
+
+async def serve(
+    latency: float, links: list[Link], summary: Path | None, duplicates: bool, faults: ShiftWriteFaults
+) -> int:
     config = SandboxConfig(partner_key=KEY, auto_approve_after=None, mdts=[])
     sandbox = NorthcaSandbox(config)
     for link in links:
@@ -80,6 +96,7 @@ async def serve(latency: float, links: list[Link], summary: Path | None, duplica
         sandbox.accept_duplicate_shift_ids()
     base_url = await sandbox.start()
     sandbox.faults.latency = latency
+    faults.apply(sandbox)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -107,10 +124,14 @@ def main() -> None:
     parser.add_argument("--links", type=Path, help="JSON list of {guild, mdt, owner}; default: the one server")
     parser.add_argument("--summary", type=Path, help="where to write the requests and stored shifts on stop")
     parser.add_argument("--accept-duplicate-shift-ids", action="store_true", help="store a shift's second write")
+    parser.add_argument("--lost-answers", type=int, default=0, help="shift writes stored, answered 500")
+    parser.add_argument("--failed-writes", type=int, default=0, help="then shift writes answered 500, not stored")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     links = read_links(args.links) if args.links else [Link(GUILD, MDT, OWNER)]
-    raise SystemExit(asyncio.run(serve(args.latency_ms / 1000, links, args.summary, args.accept_duplicate_shift_ids)))
+    faults = ShiftWriteFaults(args.lost_answers, args.failed_writes)
+    code = asyncio.run(serve(args.latency_ms / 1000, links, args.summary, args.accept_duplicate_shift_ids, faults))
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

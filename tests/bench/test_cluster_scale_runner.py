@@ -1,7 +1,8 @@
 """The scale benchmark cannot rot: its runner starts the sandbox, the fake Discord with its multi-shard gateway and
 three `python -m bot run` processes (one shard each) on one PostgreSQL database, drives every officer's /shift
 start and /shift end through the gateway to the process of their server's shard, and finds every ended shift on
-Northca exactly once. No timings are asserted (a benchmark's figures are printed, never tested)."""
+Northca exactly once, through a lost answer and a failed write. No timings are asserted (a benchmark's figures are
+printed, never tested)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ RUN_DEADLINE = 240.0  # the whole runner, on a shared and slow machine
 
 
 async def test_scale_benchmark_runs_three_processes_and_reports_exactly_once(db_path: Path | str) -> None:
-    scale = Scale(servers=3, officers=5, processes=3, rate=50.0, latency=0.0)
+    # One write stored with its answer lost, then one failed: looked up and retried, each shift still stored once.
+    scale = Scale(servers=3, officers=5, processes=3, rate=50.0, latency=0.0, lost_answers=1, failed_writes=1)
     spawned: list[int] = []
     result = await asyncio.wait_for(benchmark(scale, str(db_path), spawned), RUN_DEADLINE)
 
@@ -34,8 +36,9 @@ async def test_scale_benchmark_runs_three_processes_and_reports_exactly_once(db_
     once = result.exactly_once
     assert (once.expected, once.ended_in_db, once.synced_in_db, once.on_northca) == (15, 15, 15, 15)
     assert once.ok
-    writes = sum(n for kind, n in result.requests.items() if kind.startswith("POST /v1/mdts/{id}/shifts 201"))
-    assert writes == 15
+    assert result.requests["POST /v1/mdts/{id}/shifts 201"] == 14  # (and the lost answer's write, a 500)
+    assert result.requests["POST /v1/mdts/{id}/shifts 500"] == 2
+    assert result.requests["GET /v1/mdts/{id}/shifts 200"] >= 1  # the lost answer's shift was looked up
     lines = report(result)
     assert any(line.startswith("exactly-once: yes") for line in lines), lines
 
