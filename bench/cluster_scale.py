@@ -9,7 +9,8 @@ shard's socket; also the load generator and the stopwatch), a throwaway PostgreS
 server is linked to its MDT in the database and on the sandbox, as after an approved link request.
 
 Measured besides the bots: the CPU of the sandbox, the fake Discord and the bots' PostgreSQL server processes, and
-the database's transactions (pg_stat_database), per interaction; the load average of the machine.
+the database's write transactions, per interaction; the same with no interactions (idle, per second); the load
+average of the machine; what the bots logged at ERROR.
 
 Phases: every officer's `/shift start` at a sustained rate, then every officer's `/shift end` at the same rate
 (each a real INTERACTION_CREATE on the shard of the officer's server). Measured per phase: first answer
@@ -58,6 +59,7 @@ from tests.postgres import PostgresServer, start_server
 FIRST_GUILD_MS = 320_000_000_000  # ~2025
 DISCORD_ANSWER_LIMIT_MS = 3000.0  # an interaction not answered within 3 s has failed for the officer
 SYNC_DEADLINE = 600.0  # seconds after the last /shift end for every ended shift to be on Northca
+IDLE_SECONDS = 5.0  # measured with no interactions first: each process's background work (leases, watches)
 
 
 def guild_id(server: int) -> int:
@@ -105,7 +107,7 @@ class ScalePhase:
     sent_by_process: list[int]
     sandbox_cpu_s: float
     database_cpu_s: float  # the bots' PostgreSQL backends (nan when they cannot be read)
-    commits: int  # transactions committed on the database, read-only ones included (pg_stat_database)
+    writes: int  # write transactions on the database server (transaction ids it handed out)
 
     @property
     def throughput(self) -> float:
@@ -145,9 +147,11 @@ class ExactlyOnce:
 class Result:
     scale: Scale
     guilds_per_process: list[int]
+    idle: ScalePhase  # no interactions: the background work alone
     phases: list[ScalePhase]
     requests: dict[str, int]
     exactly_once: ExactlyOnce
+    errors: list[str]  # logged by the bots at ERROR or above
     spawned: list[int] = field(default_factory=list)
 
 
@@ -169,7 +173,8 @@ class ClusterDriver(Driver):
         await super().ready()
 
     async def database_side(self) -> tuple[float, int]:
-        """CPU seconds of the other connections' server processes so far, and the database's commits."""
+        """CPU seconds of the other connections' server processes so far, and the server's next transaction id (each
+        write transaction takes one; this read takes one too)."""
         rows = await self.db.fetchall(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
@@ -179,30 +184,36 @@ class ClusterDriver(Driver):
                 cpu += cpu_seconds(int(row[0]))
             except OSError:  # gone, or not ours to read
                 cpu = float("nan")
-        commits = await self.db.fetchone(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-        )  # fmt: skip
-        return cpu, int(commits[0]) if commits else 0
+        xid = await self.db.fetchone("SELECT pg_current_xact_id()::text")
+        return cpu, int(xid[0]) if xid else 0
+
+    async def _counters(self) -> tuple[list[float], float, float, float, int]:
+        """CPU seconds so far of each bot, the fake Discord, the sandbox and the bots' database backends; the xid."""
+        database_cpu, xid = await self.database_side()
+        bots = [cpu_seconds(bot.proc.pid) for bot in self.bots]
+        return bots, cpu_seconds(self.fake.proc.pid), cpu_seconds(self.sandbox.proc.pid), database_cpu, xid
 
     async def cluster_phase(self, name: str, commands: list[tuple[str, int, int]]) -> ScalePhase:
-        pids = [bot.proc.pid for bot in self.bots]
-        before, fake_before = [cpu_seconds(p) for p in pids], cpu_seconds(self.fake.proc.pid)
-        sandbox_before, (db_before, commits_before) = cpu_seconds(self.sandbox.proc.pid), await self.database_side()
+        bots, fake, sandbox, database, xid = await self._counters()
         started = time.monotonic()
-        result = await self.call("drive", self.scale.drive_timeout, commands=commands, rate=self.scale.rate)
+        if commands:
+            result = await self.call("drive", self.scale.drive_timeout, commands=commands, rate=self.scale.rate)
+        else:  # the background work alone, for IDLE_SECONDS
+            await asyncio.sleep(IDLE_SECONDS)
+            result = {"sent": 0, "answered": 0, "latency_ms": [], "send_seconds": 0.0, "contents": []}
         seconds = time.monotonic() - started
-        fake_cpu = cpu_seconds(self.fake.proc.pid) - fake_before
+        fake_cpu = cpu_seconds(self.fake.proc.pid) - fake
         await self.call("idle", 60.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
-        cpu = [cpu_seconds(p) - b for p, b in zip(pids, before, strict=True)]
-        db_after, commits_after = await self.database_side()
+        bots_after, _, sandbox_after, database_after, xid_after = await self._counters()
         sent = Counter(self.scale.process_of(guild) for _, guild, _ in commands)
         phase = Phase(
-            name, result["sent"], result["answered"], result["latency_ms"], sum(cpu), fake_cpu,
+            name, result["sent"], result["answered"], result["latency_ms"], sum(bots_after) - sum(bots), fake_cpu,
             result["send_seconds"], result["contents"],
         )  # fmt: skip
         return ScalePhase(
-            phase, seconds, cpu, [sent[i] for i in range(self.scale.processes)],
-            cpu_seconds(self.sandbox.proc.pid) - sandbox_before, db_after - db_before, commits_after - commits_before,
+            phase, seconds, [a - b for a, b in zip(bots_after, bots, strict=True)],
+            [sent[i] for i in range(self.scale.processes)], sandbox_after - sandbox, database_after - database,
+            xid_after - xid - 1,
         )  # fmt: skip
 
 
@@ -268,11 +279,22 @@ async def check_exactly_once(db: Database, scale: Scale, summary: dict[str, obje
     )
 
 
-async def run_cluster(
-    procs: Processes, session: aiohttp.ClientSession, scale: Scale, database_url: str
-) -> tuple[list[ScalePhase], dict[str, object], float]:
-    """Start everything, drive both phases, wait for every ended shift to be synced; stop the bots and the sandbox.
-    Returns the phases, the sandbox's summary and the seconds from the first /shift end to all synced."""
+@dataclass
+class ClusterRun:
+    phases: list[ScalePhase]  # idle, start, end
+    summary: dict[str, object]  # the sandbox's (bench/sandbox_proc.py)
+    seconds_to_synced: float  # from the first /shift end
+    errors: list[str]  # what the bots logged at ERROR or above
+
+
+def logged_errors(bot: Child) -> list[str]:
+    text = bot.stderr_path.read_text(errors="replace") if bot.stderr_path.exists() else ""
+    return [f"{bot.name}: {line}" for line in text.splitlines() if " ERROR " in line or " CRITICAL " in line]
+
+
+async def run_cluster(procs: Processes, session: aiohttp.ClientSession, scale: Scale, database_url: str) -> ClusterRun:
+    """Start everything, measure the idle processes, drive both phases, wait for every ended shift to be synced;
+    stop the bots and the sandbox."""
     links = write_links(procs.workdir / "links.json", scale.links())
     summary_path = procs.workdir / "sandbox-summary.json"
     sandbox, northca_url = await procs.spawn_server(
@@ -291,11 +313,13 @@ async def run_cluster(
     for i in range(scale.processes):
         config = write_bot_config(procs.workdir / f"bot-{i}.toml", database_url, northca_url, i, scale.processes)
         bots.append(await procs.spawn(f"bot-{i}", ["-m", "bot", "run", "--config", str(config)], env))
+    errors: list[str] = []
     db = Database(database_url)
     await db.open()
     driver = ClusterDriver(session, discord_api, bots, fake, sandbox, db, scale)
     try:
         await driver.ready()
+        idle = await driver.cluster_phase(f"idle {IDLE_SECONDS:g} s", [])
         n = scale.servers * scale.officers
         start = await driver.cluster_phase(f"start x{n} at {scale.rate:g}/s", scale.commands("start"))
         first_end = time.monotonic()
@@ -309,11 +333,12 @@ async def run_cluster(
             code = await procs.stop(bot)
             if code not in (0, -15):
                 print(f"  ({bot.name} exited with {code}:\n{bot.stderr_tail()})", file=sys.stderr)
+            errors += logged_errors(bot)
         await procs.stop(fake)
     if await procs.stop(sandbox) != 0:
         raise RuntimeError(f"the sandbox saw a request outside the spec:\n{sandbox.stderr_tail()}")
     summary: dict[str, object] = json.loads(summary_path.read_text())
-    return [start, end], summary, seconds
+    return ClusterRun([idle, start, end], summary, seconds, errors)
 
 
 async def benchmark(scale: Scale, database_url: str, spawned: list[int] | None = None) -> Result:
@@ -322,19 +347,19 @@ async def benchmark(scale: Scale, database_url: str, spawned: list[int] | None =
     async with processes() as procs, aiohttp.ClientSession() as session:
         if spawned is not None:
             procs.spawned = spawned
-        phases, summary, seconds = await run_cluster(procs, session, scale, database_url)
+        run = await run_cluster(procs, session, scale, database_url)
     db = Database(database_url)
     await db.open()
     try:
-        once = await check_exactly_once(db, scale, summary, seconds)
+        once = await check_exactly_once(db, scale, run.summary, run.seconds_to_synced)
     finally:
         await db.close()
-    requests = summary["requests"]
+    requests = run.summary["requests"]
     assert isinstance(requests, dict)
     per_process = Counter(scale.process_of(link.guild) for link in scale.links())
     return Result(
-        scale, [per_process[i] for i in range(scale.processes)], phases, {str(k): int(v) for k, v in requests.items()},
-        once, procs.spawned,
+        scale, [per_process[i] for i in range(scale.processes)], run.phases[0], run.phases[1:],
+        {str(k): int(v) for k, v in requests.items()}, once, run.errors, procs.spawned,
     )  # fmt: skip
 
 
@@ -355,14 +380,20 @@ def report(result: Result) -> list[str]:
         )
     lines.append(
         f"{'CPU ms / interaction':<24}" + "".join(f"{f'bot-{i}':>9}" for i in range(s.processes))
-        + f"{'PG':>9}{'sandbox':>9}{'fake':>9}{'DB tx/int':>10}"
+        + f"{'PG':>9}{'sandbox':>9}{'fake':>9}{'DB writes/int':>14}"
     )  # fmt: skip
     for sp in result.phases:
         lines.append(
             f"{sp.phase.name:<24}" + "".join(f"{sp.cpu_ms_per_interaction(i):>9.2f}" for i in range(s.processes))
             + f"{sp.per_interaction(sp.database_cpu_s * 1000):>9.2f}{sp.per_interaction(sp.sandbox_cpu_s * 1000):>9.2f}"
-            f"{sp.per_interaction(sp.phase.fake_cpu_s * 1000):>9.2f}{sp.per_interaction(sp.commits):>10.1f}"
+            f"{sp.per_interaction(sp.phase.fake_cpu_s * 1000):>9.2f}{sp.per_interaction(sp.writes):>14.1f}"
         )  # fmt: skip
+    idle = result.idle
+    lines.append(
+        f"{'idle, CPU ms / s':<24}" + "".join(f"{c * 1000 / idle.seconds:>9.2f}" for c in idle.cpu_by_process)
+        + f"{idle.database_cpu_s * 1000 / idle.seconds:>9.2f}{idle.sandbox_cpu_s * 1000 / idle.seconds:>9.2f}"
+        f"{idle.phase.fake_cpu_s * 1000 / idle.seconds:>9.2f}{idle.writes / idle.seconds:>14.1f}  (DB writes / s)"
+    )  # fmt: skip
     lines.append("Northca requests by kind:")
     for kind, n in sorted(result.requests.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {n:>7}  {kind}")
@@ -384,6 +415,9 @@ def report(result: Result) -> list[str]:
             f" {verdict(everyone and ph.p(99) < GOAL_SUSTAINED_P99_MS)}); every answer within Discord's 3 s:"
             f" {verdict(everyone and max(ph.latency_ms, default=0.0) < DISCORD_ANSWER_LIMIT_MS)}"
         )
+    if result.errors:
+        lines.append(f"the bots logged {len(result.errors)} errors, e.g.:")
+        lines += [f"  {line[:300]}" for line in result.errors[:3]]
     bad = [c for sp in result.phases for c in sp.phase.contents if not c.startswith(("You are on duty", "Shift ended"))]
     if bad:
         lines.append(f"note: {len(bad)} answers were not a start/end confirmation, e.g. {bad[0]!r}")

@@ -39,6 +39,7 @@ async def test_scale_benchmark_runs_three_processes_and_reports_exactly_once(db_
     assert result.requests["POST /v1/mdts/{id}/shifts 201"] == 14  # (and the lost answer's write, a 500)
     assert result.requests["POST /v1/mdts/{id}/shifts 500"] == 2
     assert result.requests["GET /v1/mdts/{id}/shifts 200"] >= 1  # the lost answer's shift was looked up
+    assert result.errors == []  # nothing the bots logged at ERROR
     lines = report(result)
     assert any(line.startswith("exactly-once: yes") for line in lines), lines
 
