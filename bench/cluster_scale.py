@@ -152,6 +152,7 @@ class Result:
     requests: dict[str, int]
     exactly_once: ExactlyOnce
     errors: list[str]  # logged by the bots at ERROR or above
+    peak_rss_mib: list[float]
     spawned: list[int] = field(default_factory=list)
 
 
@@ -285,6 +286,17 @@ class ClusterRun:
     summary: dict[str, object]  # the sandbox's (bench/sandbox_proc.py)
     seconds_to_synced: float  # from the first /shift end
     errors: list[str]  # what the bots logged at ERROR or above
+    peak_rss_mib: list[float]  # each bot process's
+
+
+def peak_rss_mib(pid: int) -> float:
+    """A running process's peak resident memory (VmHWM), in MiB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    kib = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None)
+    return kib / 1024 if kib is not None else float("nan")
 
 
 def logged_errors(bot: Child) -> list[str]:
@@ -314,6 +326,7 @@ async def run_cluster(procs: Processes, session: aiohttp.ClientSession, scale: S
         config = write_bot_config(procs.workdir / f"bot-{i}.toml", database_url, northca_url, i, scale.processes)
         bots.append(await procs.spawn(f"bot-{i}", ["-m", "bot", "run", "--config", str(config)], env))
     errors: list[str] = []
+    peak_rss: list[float] = []
     db = Database(database_url)
     await db.open()
     driver = ClusterDriver(session, discord_api, bots, fake, sandbox, db, scale)
@@ -330,6 +343,7 @@ async def run_cluster(procs: Processes, session: aiohttp.ClientSession, scale: S
     finally:
         await db.close()
         for bot in bots:
+            peak_rss.append(peak_rss_mib(bot.proc.pid))
             code = await procs.stop(bot)
             if code not in (0, -15):
                 print(f"  ({bot.name} exited with {code}:\n{bot.stderr_tail()})", file=sys.stderr)
@@ -338,7 +352,7 @@ async def run_cluster(procs: Processes, session: aiohttp.ClientSession, scale: S
     if await procs.stop(sandbox) != 0:
         raise RuntimeError(f"the sandbox saw a request outside the spec:\n{sandbox.stderr_tail()}")
     summary: dict[str, object] = json.loads(summary_path.read_text())
-    return ClusterRun([idle, start, end], summary, seconds, errors)
+    return ClusterRun([idle, start, end], summary, seconds, errors, peak_rss)
 
 
 async def benchmark(scale: Scale, database_url: str, spawned: list[int] | None = None) -> Result:
@@ -359,7 +373,7 @@ async def benchmark(scale: Scale, database_url: str, spawned: list[int] | None =
     per_process = Counter(scale.process_of(link.guild) for link in scale.links())
     return Result(
         scale, [per_process[i] for i in range(scale.processes)], run.phases[0], run.phases[1:],
-        {str(k): int(v) for k, v in requests.items()}, once, run.errors, procs.spawned,
+        {str(k): int(v) for k, v in requests.items()}, once, run.errors, run.peak_rss_mib, procs.spawned,
     )  # fmt: skip
 
 
@@ -369,7 +383,11 @@ def report(result: Result) -> list[str]:
         f"cluster scale: {s.servers} servers x {s.officers} officers on {s.processes} bot processes"
         f" (one shard each) over PostgreSQL; {s.mdts or s.servers} MDTs; Northca +{s.latency * 1000:g} ms,"
         f" {s.lost_answers} shift writes with the answer lost and {s.failed_writes} failed",
-        "servers per process: " + ", ".join(f"bot-{i} {n}" for i, n in enumerate(result.guilds_per_process)),
+        "servers per process (peak RSS): "
+        + ", ".join(
+            f"bot-{i} {n} ({rss:.0f} MiB)"
+            for i, (n, rss) in enumerate(zip(result.guilds_per_process, result.peak_rss_mib, strict=True))
+        ),
         f"{'phase':<24}{'answered':>12}{'unanswered':>11}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}",
     ]
     for sp in result.phases:
