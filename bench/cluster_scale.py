@@ -206,14 +206,14 @@ class ClusterDriver(Driver):
         fake_cpu = cpu_seconds(self.fake.proc.pid) - fake
         await self.call("idle", 60.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
         bots_after, _, sandbox_after, database_after, xid_after = await self._counters()
-        sent = Counter(self.scale.process_of(guild) for _, guild, _ in commands)
+        sent = {int(shard): int(n) for shard, n in result.get("sent_by_shard", {}).items()}  # as the gateway routed
         phase = Phase(
             name, result["sent"], result["answered"], result["latency_ms"], sum(bots_after) - sum(bots), fake_cpu,
             result["send_seconds"], result["contents"],
         )  # fmt: skip
         return ScalePhase(
             phase, seconds, [a - b for a, b in zip(bots_after, bots, strict=True)],
-            [sent[i] for i in range(self.scale.processes)], sandbox_after - sandbox, database_after - database,
+            [sent.get(i, 0) for i in range(self.scale.processes)], sandbox_after - sandbox, database_after - database,
             xid_after - xid - 1,
         )  # fmt: skip
 

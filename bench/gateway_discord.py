@@ -23,6 +23,7 @@ import json
 import logging
 import signal
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,8 @@ class BenchDiscord(GatewayDiscord):
             "send_seconds": max(run.sent.values()) - min(run.sent.values()) if run.sent else 0.0,
             "contents": list(run.contents.values()),
             "callback_types": list(run.callback_types.values()),
+            # which shard's socket each went out on (bench.cluster_scale: one process per shard)
+            "sent_by_shard": dict(Counter(str(self.sent_on[i].shard_id) for i in run.sent if i in self.sent_on)),
         }
 
     async def _control(self, request: web.Request) -> web.Response:
