@@ -507,6 +507,15 @@ class GatewayDiscord(FakeDiscord):
         await self._send(shard.ws, 7, None)
         return shard
 
+    async def wait_gone(self, shard_ids: Iterable[int], timeout: float) -> None:
+        """Until none of these shards has a live socket (e.g. its process was killed and the socket's end seen)."""
+        wanted = list(shard_ids)
+        try:
+            async with asyncio.timeout(timeout), self._shards_changed:
+                await self._shards_changed.wait_for(lambda: not any(self.is_ready(s) for s in wanted))
+        except TimeoutError:
+            raise FakeTimeout(f"shards {wanted} still connected after {timeout}s") from None
+
     # --- interactions -------------------------------------------------------------------------
 
     def shard_of_payload(self, payload: Mapping[str, Any]) -> int:
