@@ -102,7 +102,7 @@ class Scale:
 @dataclass
 class ScalePhase:
     phase: Phase
-    seconds: float  # first event sent to last answer (or to the drive's end)
+    seconds: float  # first event sent to last answer (idle: the time measured)
     cpu_by_process: list[float]
     sent_by_process: list[int]
     sandbox_cpu_s: float
@@ -202,7 +202,7 @@ class ClusterDriver(Driver):
         else:  # the background work alone, for IDLE_SECONDS
             await asyncio.sleep(IDLE_SECONDS)
             result = {"sent": 0, "answered": 0, "latency_ms": [], "send_seconds": 0.0, "contents": []}
-        seconds = time.monotonic() - started
+        seconds = float(result.get("span_seconds", 0.0)) or time.monotonic() - started
         fake_cpu = cpu_seconds(self.fake.proc.pid) - fake
         await self.call("idle", 60.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
         bots_after, _, sandbox_after, database_after, xid_after = await self._counters()

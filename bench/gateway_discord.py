@@ -84,6 +84,8 @@ class BenchDiscord(GatewayDiscord):
             "answered": len(run.answered),
             "latency_ms": run.latencies_ms(),
             "send_seconds": max(run.sent.values()) - min(run.sent.values()) if run.sent else 0.0,
+            # first sent to last answered: the span the answered ones took
+            "span_seconds": max(run.answered.values()) - min(run.sent.values()) if run.answered else 0.0,
             "contents": list(run.contents.values()),
             "callback_types": list(run.callback_types.values()),
             # which shard's socket each went out on (bench.cluster_scale: one process per shard)
