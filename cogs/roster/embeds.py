@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+import discord
+
 from bot.rosters import Attendance, Occurrence, OccurrenceAttendance, RosterTemplate
 from bot.rosters.records import days_text, minute_text
 from bot.rosters.render import paginate
-from bot.timefmt import discord_ts, duration_text
+from bot.timefmt import discord_ts, duration_text, to_ms
 
+REMINDER_MARK = "Scheduled shift reminder"
 STATUS_TEXT = {
     "present": "✅ present",
     "late": "🕒 late",
@@ -48,6 +51,23 @@ def reminder_text(o: Occurrence) -> str:
     return (
         f"⏰ Reminder: your scheduled shift **{o.name}**{extra} starts {discord_ts(o.start, 'R')}"
         f" ({discord_ts(o.start, 't')} to {discord_ts(o.end, 't')})."
+    )
+
+
+def reminder_embed(o: Occurrence) -> discord.Embed:
+    """The reminder's marker: its scheduled shift's name in the footer and start as the timestamp (each member's
+    viewer shows it in their own time). A sender that takes over a reminder looks for it by this before sending."""
+    embed = discord.Embed(timestamp=o.start)
+    embed.set_footer(text=f"{REMINDER_MARK} · {o.name}")
+    return embed
+
+
+def is_reminder_of(embed: discord.Embed, o: Occurrence) -> bool:
+    """The embed marks the reminder of occurrence `o` (within a second: a float round trip)."""
+    return (
+        embed.footer.text == f"{REMINDER_MARK} · {o.name}"
+        and embed.timestamp is not None
+        and abs(to_ms(embed.timestamp) - o.start_ms) < 1000
     )
 
 
