@@ -178,7 +178,7 @@ async def edit_answer(
     await _sent_or_short(edit, full, short, lambda: f"the edit of {_describe(interaction)}")
 
 
-def stable_nonce(kind: str, *parts: int) -> int:
+def stable_nonce(kind: str, *parts: int | None) -> int:
     """A nonce the same for every posting of one thing (a report's page, a member's reminder): with `post`, Discord
     returns the message already created with it in the last few minutes instead of a second one. The guard for two
     processes posting it at once (one stalled past its claim's lease), on top of looking at the channel first."""

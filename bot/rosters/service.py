@@ -70,6 +70,9 @@ class DueReminder:
 class OccurrenceAttendance:
     occurrence: Occurrence
     members: list[Attendance]
+    # Members whose reminder of this occurrence was given up (it kept failing until the start, or they could not
+    # be reached): a supervisor looking at an absence sees that they were not reminded.
+    not_reminded: frozenset[int] = frozenset()
 
 
 def zone_of(key: str) -> ZoneInfo:
@@ -317,6 +320,9 @@ class RosterService:
             guild_id, min(o.start_ms for o in found), max(o.end_ms for o in found), everyone
         ):
             spans_by_member.setdefault(span.member_id, []).append(span)
+        given_up = await self.store.reminders_given_up(
+            guild_id, min(o.start_ms for o in found), max(o.start_ms for o in found) + 1
+        )
         results: list[OccurrenceAttendance] = []
         for o in found:
             members = [
@@ -325,7 +331,8 @@ class RosterService:
                 )
                 for m in assigned[o.template_id]
             ]
-            results.append(OccurrenceAttendance(o, members))
+            not_reminded = frozenset(m for t, start, m in given_up if t == o.template_id and start == o.start_ms)
+            results.append(OccurrenceAttendance(o, members, not_reminded))
         return results
 
     async def attendance_counts(

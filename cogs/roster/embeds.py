@@ -13,6 +13,7 @@ from bot.rosters.render import paginate
 from bot.timefmt import discord_ts, duration_text, to_ms
 
 REMINDER_MARK = "Scheduled shift reminder"
+NOT_REMINDED = "⚠️ reminder could not be delivered"
 STATUS_TEXT = {
     "present": "✅ present",
     "late": "🕒 late",
@@ -75,12 +76,14 @@ def reports_reminder_text(member_id: int, o: Occurrence) -> str:
     return f"<@{member_id}> {reminder_text(o)} (Your DMs are closed to this server, so the reminder is here.)"
 
 
-def _member_line(a: Attendance) -> str:
+def _member_line(a: Attendance, not_reminded: bool) -> str:
     text = f"- <@{a.member_id}>: {STATUS_TEXT[a.status]}"
     if a.attended:
         text += f", {duration_text(a.on_duty_ms)} on duty"
         if a.first_on_duty_ms is not None:
             text += f", from <t:{a.first_on_duty_ms // 1000}:t>"
+    if not_reminded:
+        text += f" ({NOT_REMINDED})"
     return text
 
 
@@ -97,7 +100,7 @@ def attendance_pages(
         shown += 1
         start = r.occurrence.start.astimezone(zone)
         lines.append(f"**{r.occurrence.name}** {start:%a %d %b %H:%M} ({discord_ts(r.occurrence.start, 'f')})")
-        lines.extend(_member_line(a) for a in members)
+        lines.extend(_member_line(a, a.member_id in r.not_reminded) for a in members)
     if not shown:
         lines.append("No finished scheduled shifts with assigned members in this period.")
     return paginate(lines, 1900)
