@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from bot.rosters import TemplateDraft
-from bot.rosters.service import REMINDER_LEASE_MS
 from bot.rosters.render import MINE
+from bot.rosters.service import REMINDER_LEASE_MS
 from bot.settings import ChannelFacts
 from tests.harness import Hold, RoleOption, UserOption, builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, until
