@@ -495,12 +495,12 @@ async def test_transient_dm_failure_is_retried_and_the_reminder_delivered_once(s
     h.fake.fail_next(REMINDER_POSTS, 503, method="POST")  # Discord briefly unavailable
     await h.bot.roster_reminders.tick()
     assert dm_messages(h, OFFICER) == []
-    _, _, attempts, failure, given_up = await reminder_row(h)
-    assert attempts == 1 and failure is not None and "503" in failure and given_up is None
     clock.now += 1 * MIN  # the next round, before the shift starts
     await h.bot.roster_reminders.tick()
     [dm] = dm_messages(h, OFFICER)
     assert "**Evening** starts <t:" in dm["content"]
+    sent_at, _, attempts, failure, given_up = await reminder_row(h)
+    assert sent_at is not None and attempts == 1 and failure is not None and "503" in failure and given_up is None
     clock.now += 1 * MIN
     await h.bot.roster_reminders.tick()
     assert dm_messages(h, OFFICER) == [dm]
