@@ -274,11 +274,12 @@ class RosterService:
 
     async def reminder_failed(self, claim: ReminderClaim, failure: str, *, final: bool = False) -> bool:
         """A failed attempt: retried by a later round while the occurrence has not started; after its start (or
-        when `final`: the member cannot be reached) given up for good. True when given up."""
+        when `final`: the member cannot be reached) given up for good. True when given up (False also when the
+        claim was taken over meanwhile: its new holder decides)."""
         now = self.clock()
         give_up = final or now >= claim.occurrence_start_ms
-        await self.store.reminder_failed(claim, failure, given_up_ms=now if give_up else None)
-        return give_up
+        recorded = await self.store.reminder_failed(claim, failure, given_up_ms=now if give_up else None)
+        return give_up and recorded
 
     async def prune_reminders(self) -> int:
         """Drops reminder claims that can no longer matter: their occurrence started more than the

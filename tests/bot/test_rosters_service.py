@@ -12,6 +12,7 @@ import pytest
 
 from bot.errors import Conflict, InvalidInput
 from bot.rosters import REMINDER_CUTOFF_MS, DueReminder, RosterService, TemplateDraft, parse_days
+from bot.rosters.service import REMINDER_LEASE_MS
 from bot.services import build_roster_service
 from bot.storage import Database
 from tests.helpers import ADMIN, GUILD, BotStarter
@@ -175,6 +176,27 @@ async def test_two_workers_claiming_the_same_reminder_send_it_once(db: Database,
     assert seen_by_first == seen_by_second and len(seen_by_first) == 1
     claims = [await first.claim_reminder(seen_by_first[0]), await second.claim_reminder(seen_by_second[0])]
     assert claims[0] is not None and claims[1] is None
+
+
+async def test_dead_senders_reminder_claim_is_taken_over_by_one_of_two_workers_after_its_lease(
+    db: Database, clock: Clock
+) -> None:
+    dead, first, second = (build_roster_service(db, clock) for _ in range(3))
+    template_id = await evening(dead)
+    await dead.assign(GUILD, ADMIN, template_id, "member", 101)
+    clock.now = ms(2026, 12, 1, 19, 45)
+    [reminder] = await dead.due_reminders(GUILD, LONDON, 30 * MIN, {})
+    dead_claim = await dead.claim_reminder(reminder)
+    assert dead_claim is not None  # and then its process dies
+    clock.now += REMINDER_LEASE_MS - 1
+    assert await first.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
+    assert await first.claim_reminder(reminder) is None
+    clock.now += 1
+    assert await first.due_reminders(GUILD, LONDON, 30 * MIN, {}) == [reminder]
+    claims = [await first.claim_reminder(reminder), await second.claim_reminder(reminder)]
+    assert claims[1] is None and claims[0] is not None and claims[0].earlier_claim_ms == dead_claim.claimed_at_ms
+    assert await dead.renew_reminder(dead_claim) is None  # alive after all, it cannot renew a claim taken over
+    assert await first.renew_reminder(claims[0]) is not None
 
 
 async def test_reminder_is_sent_late_after_downtime_but_not_for_a_shift_long_under_way(
