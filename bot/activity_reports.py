@@ -17,13 +17,12 @@ so, nothing is claimed. The clock is injectable (epoch ms) so tests move time wi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from bot.aio import wait_event
+from bot.claims import kept_claim
 from bot.duty import DutyService, Period
 from bot.duty.periods import activity_period
 from bot.duty.records import ReportClaim
@@ -142,15 +141,10 @@ class ActivityReporter(PollingService):
                          " that stopped before marking it: marked, not posted again", settings.guild_id,
                          due.period.start_ms, first)  # fmt: skip
                 return False
-        done = asyncio.Event()
-        keeper = asyncio.create_task(self._keep_claim(claim, done, job.claim_lost), name="activity-report-claim")
-        try:
+        what = f"activity report of guild {settings.guild_id} for the period from {due.period.start_ms}"
+        lost = job.claim_lost
+        async with kept_claim(claim, self._renew_claim, every_seconds=self.renew_seconds, lost=lost, what=what):
             where = await publisher(job)
-        finally:
-            done.set()
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
         if where is None or job.claim_lost.is_set():
             return False
         if not await self.duty.report_posted(claim, *where):
@@ -173,16 +167,5 @@ class ActivityReporter(PollingService):
                           settings.guild_id)  # fmt: skip
             return None
 
-    async def _keep_claim(self, claim: ReportClaim, done: asyncio.Event, lost: asyncio.Event) -> None:
-        """Renews the claim while its report is posted; sets `lost` when another claimer has taken it over."""
-        held: ReportClaim | None = claim
-        while held is not None and not await wait_event(done, self.renew_seconds):
-            try:
-                held = await self.duty.renew_report(held, self.clock())
-            except Exception:  # e.g. the database briefly away: try again; the lease may run out meanwhile
-                log.exception("activity report of guild %s: renewing its claim failed", claim.guild_id)
-        if held is None:
-            lost.set()
-            log.warning("activity report of guild %s for the period from %s: the claim was taken over while"
-                        " posting (renewals late by more than its lease); stopping", claim.guild_id,
-                        claim.period_start_ms)  # fmt: skip
+    async def _renew_claim(self, claim: ReportClaim) -> ReportClaim | None:
+        return await self.duty.renew_report(claim, self.clock())

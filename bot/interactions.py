@@ -4,6 +4,7 @@ shared by slash commands and the buttons that stand for them."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -175,6 +176,14 @@ async def edit_answer(
     full = _fitted(content, embed, view, sending=False)
     short = {"content": _short(content), "embed": None}
     await _sent_or_short(edit, full, short, lambda: f"the edit of {_describe(interaction)}")
+
+
+def stable_nonce(kind: str, *parts: int | None) -> int:
+    """A nonce the same for every posting of one thing (a report's page, a member's reminder): with `post`, Discord
+    returns the message already created with it in the last few minutes instead of a second one. The guard for two
+    processes posting it at once (one stalled past its claim's lease), on top of looking at the channel first."""
+    digest = hashlib.blake2b(":".join([kind, *map(str, parts)]).encode(), digest_size=8)
+    return int.from_bytes(digest.digest()) >> 1  # a positive 63-bit integer
 
 
 async def post(

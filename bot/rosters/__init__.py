@@ -2,8 +2,9 @@
 
 - records.py: templates, assignments, parsing and validation of what people type;
 - occurrences.py: when a template runs (overnight, daylight-saving rules);
-- store.py: the roster tables (migration 017) and the read of recorded shifts for attendance;
+- store.py: the roster tables (migrations 017, 023, 027) and the read of recorded shifts for attendance;
 - service.py: the rules behind /roster (audited admin actions, exactly-once reminders, attendance);
+- reminders.py: the worker sending due reminders (claim lease, look before sending again, retries);
 - attendance.py: present / late / left early / excused / absent for one occurrence;
 - render.py: the PNG timetable and the paginated text fallback.
 

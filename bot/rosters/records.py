@@ -89,6 +89,20 @@ class RosterAuditEntry:
 
 
 @dataclass(frozen=True)
+class ReminderClaim:
+    """This sender's hold on one member's reminder of one occurrence; `claimed_at_ms` is also its token (renewals
+    name it, so nobody renews a claim another sender took over)."""
+
+    template_id: int
+    occurrence_start_ms: int
+    member_id: int
+    claimed_at_ms: int
+    # Set when this claim took over an earlier one never marked sent (its last renewal): that sender may have sent
+    # the reminder before it died or failed, so look before sending.
+    earlier_claim_ms: int | None = None
+
+
+@dataclass(frozen=True)
 class TemplateDraft:
     """A template as the user gave it, already parsed and validated (see `validate_template`)."""
 

@@ -6,9 +6,11 @@ the Discord side own them. Nothing here knows about Discord.
 Reminders: an occurrence's reminder is due from `lead` before its start. If the bot was down then,
 it is still sent late, until `REMINDER_CUTOFF` after the start; later than that it is skipped (a
 reminder for a shift long under way helps nobody). Each (template, occurrence start, member) is
-claimed in the database before it is sent (`claim_reminder`), so it goes out at most once, also
-across restarts and with two workers: a crash between claim and send loses that one reminder
-rather than sending it twice.
+claimed in the database before it is sent (`claim_reminder`): a short lease, renewed while it is
+sent, then marked sent with its message. A sender that dies leaves its claim to be taken over after
+the lease; one that fails (Discord 5xx, a timeout) gives it back to be retried until the occurrence
+starts, then gives it up (shown in attendance). A takeover looks for the reminder first
+(bot/rosters/reminders.py), so it goes out exactly once, also across restarts and processes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot.rosters.occurrences import Occurrence, occurrences_between, occurrences
 from bot.rosters.records import (
     MAX_TEMPLATES_PER_GUILD,
     Assignment,
+    ReminderClaim,
     RosterAuditEntry,
     RosterTemplate,
     TargetKind,
@@ -46,6 +49,12 @@ from bot.timefmt import now_ms
 log = logging.getLogger(__name__)
 
 REMINDER_CUTOFF_MS = 15 * 60_000
+# A reminder claimed and not marked sent, its claim not renewed for this long, is claimed again (its sender died).
+# The sender renews it every REMINDER_RENEW_MS while it sends.
+REMINDER_LEASE_MS = 30 * 1000
+REMINDER_RENEW_MS = 10 * 1000
+# How long a reminder given up (never delivered) is remembered: roster attendance shows it.
+GIVEN_UP_KEPT_MS = 62 * 24 * 3600 * 1000
 
 # Who holds each role, as the Discord side knows it (role id -> member ids).
 RoleMembers = Mapping[int, Collection[int]]
@@ -61,6 +70,9 @@ class DueReminder:
 class OccurrenceAttendance:
     occurrence: Occurrence
     members: list[Attendance]
+    # Members whose reminder of this occurrence was given up (it kept failing until the start, or they could not
+    # be reached): a supervisor looking at an absence sees that they were not reminded.
+    not_reminded: frozenset[int] = frozenset()
 
 
 def zone_of(key: str) -> ZoneInfo:
@@ -221,8 +233,8 @@ class RosterService:
     async def due_reminders(
         self, guild_id: int, zone: ZoneInfo, lead_ms: int, role_members: RoleMembers
     ) -> list[DueReminder]:
-        """Reminders due now and not yet claimed: occurrences starting within `lead_ms` from now, or
-        started less than REMINDER_CUTOFF_MS ago (sent late after downtime)."""
+        """Reminders due now and not sent, given up or being sent: occurrences starting within `lead_ms` from
+        now, or started less than REMINDER_CUTOFF_MS ago (sent late after downtime)."""
         now = self.clock()
         templates = await self.store.templates(guild_id)
         occurrences = [
@@ -233,24 +245,48 @@ class RosterService:
         if not occurrences:
             return []
         assignments = await self.store.assignments(guild_id)
-        claimed = await self.store.reminders_claimed(guild_id, now - REMINDER_CUTOFF_MS)
+        taken = await self.store.reminders_taken(guild_id, now - REMINDER_CUTOFF_MS, now - REMINDER_LEASE_MS)
         due: list[DueReminder] = []
         for occurrence in occurrences:
             for member in sorted(members_for(occurrence.template_id, assignments, role_members)):
-                if (occurrence.template_id, occurrence.start_ms, member) not in claimed:
+                if (occurrence.template_id, occurrence.start_ms, member) not in taken:
                     due.append(DueReminder(occurrence, member))
         return due
 
-    async def claim_reminder(self, reminder: DueReminder) -> bool:
-        """True once per (occurrence, member), ever: send only when this returns True."""
+    async def claim_reminder(self, reminder: DueReminder) -> ReminderClaim | None:
+        """This sender's claim on the reminder (a REMINDER_LEASE_MS lease, renewed with `renew_reminder` while
+        sending, then `reminder_sent` or `reminder_failed`); None when it is sent, given up, or being sent.
+        A claim that took over a dead or failed sender's (`earlier_claim_ms`) may find the reminder already sent."""
+        o = reminder.occurrence
         return await self.store.claim_reminder(
-            reminder.occurrence.template_id, reminder.occurrence.start_ms, reminder.member_id, at_ms=self.clock()
+            o.template_id, o.start_ms, reminder.member_id, now_ms=self.clock(), lease_ms=REMINDER_LEASE_MS
         )
+
+    async def renew_reminder(self, claim: ReminderClaim) -> ReminderClaim | None:
+        """The claim renewed now; None when another sender took it over (this one's lease ran out)."""
+        return await self.store.renew_reminder_claim(claim, self.clock())
+
+    async def reminder_sent(self, claim: ReminderClaim, channel_id: int, message_id: int) -> bool:
+        """Marks it sent with its message; False when it already was (by another sender)."""
+        return await self.store.mark_reminder_sent(
+            claim, at_ms=self.clock(), channel_id=channel_id, message_id=message_id
+        )
+
+    async def reminder_failed(self, claim: ReminderClaim, failure: str, *, final: bool = False) -> bool:
+        """A failed attempt: retried by a later round while the occurrence has not started; after its start (or
+        when `final`: the member cannot be reached) given up for good. True when given up (False also when the
+        claim was taken over meanwhile: its new holder decides)."""
+        now = self.clock()
+        give_up = final or now >= claim.occurrence_start_ms
+        recorded = await self.store.reminder_failed(claim, failure, given_up_ms=now if give_up else None)
+        return give_up and recorded
 
     async def prune_reminders(self) -> int:
         """Drops reminder claims that can no longer matter: their occurrence started more than the
-        cutoff ago, so it is never due again (keeps the table small; run it now and then)."""
-        return await self.store.prune_reminders(self.clock() - REMINDER_CUTOFF_MS)
+        cutoff ago, so it is never due again (keeps the table small; run it now and then). Given-up
+        ones stay for GIVEN_UP_KEPT_MS: roster attendance shows them."""
+        now = self.clock()
+        return await self.store.prune_reminders(now - REMINDER_CUTOFF_MS, now - GIVEN_UP_KEPT_MS)
 
     # -- attendance --
 
@@ -285,6 +321,9 @@ class RosterService:
             guild_id, min(o.start_ms for o in found), max(o.end_ms for o in found), everyone
         ):
             spans_by_member.setdefault(span.member_id, []).append(span)
+        given_up = await self.store.reminders_given_up(
+            guild_id, min(o.start_ms for o in found), max(o.start_ms for o in found) + 1
+        )
         results: list[OccurrenceAttendance] = []
         for o in found:
             members = [
@@ -293,7 +332,8 @@ class RosterService:
                 )
                 for m in assigned[o.template_id]
             ]
-            results.append(OccurrenceAttendance(o, members))
+            not_reminded = frozenset(m for t, start, m in given_up if t == o.template_id and start == o.start_ms)
+            results.append(OccurrenceAttendance(o, members, not_reminded))
         return results
 
     async def attendance_counts(

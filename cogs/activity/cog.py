@@ -3,7 +3,6 @@ bot.activity_reports.ActivityReporter). The activity period and role quotas are 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,7 @@ from discord.ext import commands
 
 from bot.activity_reports import FoundReport, ReportJob, current_period
 from bot.duty import Period
-from bot.interactions import answer, require_guild
+from bot.interactions import answer, require_guild, stable_nonce
 from bot.settings import GuildSettings
 from cogs.activity.buttons import page_view
 from cogs.activity.embeds import (
@@ -123,11 +122,8 @@ class ActivityCog(commands.Cog):
 
 
 def report_nonce(guild_id: int, period: Period, page: int) -> int:
-    """The same for every posting of one page of one report: Discord (which discord.py asks to enforce a nonce)
-    returns the message already created with it in the last few minutes instead of a second one. A guard for
-    two claimers posting at once (one stalled past its lease), on top of looking at the channel first."""
-    digest = hashlib.blake2b(f"activity-report:{guild_id}:{period.start_ms}:{page}".encode(), digest_size=8)
-    return int.from_bytes(digest.digest()) >> 1  # a positive 63-bit integer
+    """The same for every posting of one page of one report (bot.interactions.stable_nonce)."""
+    return stable_nonce("activity-report", guild_id, period.start_ms, page)
 
 
 @app_commands.describe(period="Which activity period (default: the current one)", role="Only members of this role")

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.discord_text import fit_choices
 from bot.errors import InvalidInput
-from bot.interactions import answer, post, require_guild
+from bot.interactions import answer, post, require_guild, stable_nonce
 from bot.rosters import (
     DueReminder,
     TargetKind,
@@ -27,8 +27,16 @@ from bot.rosters import (
     render_week,
     upcoming_text,
 )
+from bot.rosters.reminders import SentReminder
 from cogs.roster.buttons import DeleteTemplateButton, WeekTextButton, attendance_page
-from cogs.roster.embeds import choice_name, reminder_text, reports_reminder_text, template_summary
+from cogs.roster.embeds import (
+    choice_name,
+    is_reminder_of,
+    reminder_embed,
+    reminder_text,
+    reports_reminder_text,
+    template_summary,
+)
 from cogs.roster.flows import (
     NO_MENTIONS,
     guild_zone,
@@ -47,6 +55,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DMS_CLOSED = 50007  # "Cannot send messages to this user"
+# How far back a takeover looks for a reminder its earlier sender may have sent: the newest messages of the DM
+# channel, then of the reports channel (one request each). That sender stopped at most minutes before.
+REMINDER_LOOKBACK = 100
 CLEAR = ("none", "-")
 
 
@@ -87,30 +98,68 @@ class RosterCog(commands.Cog):
         guild = self.bot.get_guild(guild_id)
         return {role.id: [m.id for m in role.members] for role in guild.roles} if guild is not None else {}
 
-    async def deliver(self, guild_id: int, reminder: DueReminder) -> None:
+    async def deliver(self, guild_id: int, reminder: DueReminder) -> SentReminder | None:
         guild = self.bot.get_guild(guild_id)
         member = guild.get_member(reminder.member_id) if guild is not None else None
         if guild is None or member is None:
             log.info("roster reminder skipped: member %s is not in guild %s", reminder.member_id, guild_id)
-            return
+            return None
+        o = reminder.occurrence
         try:
-            await member.send(reminder_text(reminder.occurrence), allowed_mentions=NO_MENTIONS)
-            return
+            sent = await post(
+                member, reminder_text(o), embed=reminder_embed(o), allowed_mentions=NO_MENTIONS,
+                nonce=reminder_nonce(guild_id, reminder, "dm"),
+            )  # fmt: skip
+            return SentReminder(sent.channel.id, sent.id)
         except discord.Forbidden as exc:
             if exc.code != DMS_CLOSED:
                 raise
-        channel_id = self.bot.settings.get(guild_id).reports_channel_id
-        channel = guild.get_channel(channel_id) if channel_id is not None else None
-        if not isinstance(channel, discord.TextChannel):
+        channel = self._reports_channel(guild)
+        if channel is None:
             log.warning(
                 "member %s has DMs closed and guild %s has no reports channel: reminder lost", member.id, guild_id
             )
-            return
-        await post(
+            return None
+        pinged = await post(
             channel,
-            reports_reminder_text(member.id, reminder.occurrence),
+            reports_reminder_text(member.id, o),
+            embed=reminder_embed(o),
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
+            nonce=reminder_nonce(guild_id, reminder, "ping"),
         )
+        return SentReminder(channel.id, pinged.id)
+
+    async def find_sent(self, guild_id: int, reminder: DueReminder) -> SentReminder | None:
+        """The reminder among the newest messages of the member's DM channel, or their ping in the reports channel."""
+        guild = self.bot.get_guild(guild_id)
+        member = guild.get_member(reminder.member_id) if guild is not None else None
+        me = self.bot.user
+        if guild is None or member is None or me is None:
+            return None
+        dm = member.dm_channel or await member.create_dm()
+        found = await self._find_in(dm, me.id, reminder, None)
+        channel = self._reports_channel(guild)
+        if found is None and channel is not None:
+            found = await self._find_in(channel, me.id, reminder, f"<@{member.id}>")
+        return found
+
+    @staticmethod
+    async def _find_in(
+        channel: discord.abc.Messageable, my_id: int, reminder: DueReminder, starts_with: str | None
+    ) -> SentReminder | None:
+        async for message in channel.history(limit=REMINDER_LOOKBACK):
+            if (
+                message.author.id == my_id
+                and any(is_reminder_of(e, reminder.occurrence) for e in message.embeds)
+                and (starts_with is None or message.content.startswith(starts_with))
+            ):
+                return SentReminder(message.channel.id, message.id)
+        return None
+
+    def _reports_channel(self, guild: discord.Guild) -> discord.TextChannel | None:
+        channel_id = self.bot.settings.get(guild.id).reports_channel_id
+        channel = guild.get_channel(channel_id) if channel_id is not None else None
+        return channel if isinstance(channel, discord.TextChannel) else None
 
     # --- autocomplete ---
 
@@ -371,6 +420,12 @@ class RosterCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         text, view = await attendance_page(interaction, first, last, member.id if member else None, 0)
         await answer(interaction, text, view=view, allowed_mentions=NO_MENTIONS)
+
+
+def reminder_nonce(guild_id: int, reminder: DueReminder, where: str) -> int:
+    """The same for every sending of one member's reminder of one occurrence (`where`: dm or ping)."""
+    o = reminder.occurrence
+    return stable_nonce(f"roster-reminder-{where}", guild_id, o.template_id, o.start_ms, reminder.member_id)
 
 
 def _date_or_old(given: str | None, what: str, old: date | None) -> date | None:

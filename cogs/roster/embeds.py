@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+import discord
+
 from bot.rosters import Attendance, Occurrence, OccurrenceAttendance, RosterTemplate
 from bot.rosters.records import days_text, minute_text
 from bot.rosters.render import paginate
-from bot.timefmt import discord_ts, duration_text
+from bot.timefmt import discord_ts, duration_text, to_ms
 
+REMINDER_MARK = "Scheduled shift reminder"
+NOT_REMINDED = "⚠️ reminder could not be delivered"
 STATUS_TEXT = {
     "present": "✅ present",
     "late": "🕒 late",
@@ -51,16 +55,35 @@ def reminder_text(o: Occurrence) -> str:
     )
 
 
+def reminder_embed(o: Occurrence) -> discord.Embed:
+    """The reminder's marker: its scheduled shift's name in the footer and start as the timestamp (each member's
+    viewer shows it in their own time). A sender that takes over a reminder looks for it by this before sending."""
+    embed = discord.Embed(timestamp=o.start)
+    embed.set_footer(text=f"{REMINDER_MARK} · {o.name}")
+    return embed
+
+
+def is_reminder_of(embed: discord.Embed, o: Occurrence) -> bool:
+    """The embed marks the reminder of occurrence `o` (within a second: a float round trip)."""
+    return (
+        embed.footer.text == f"{REMINDER_MARK} · {o.name}"
+        and embed.timestamp is not None
+        and abs(to_ms(embed.timestamp) - o.start_ms) < 1000
+    )
+
+
 def reports_reminder_text(member_id: int, o: Occurrence) -> str:
     return f"<@{member_id}> {reminder_text(o)} (Your DMs are closed to this server, so the reminder is here.)"
 
 
-def _member_line(a: Attendance) -> str:
+def _member_line(a: Attendance, not_reminded: bool) -> str:
     text = f"- <@{a.member_id}>: {STATUS_TEXT[a.status]}"
     if a.attended:
         text += f", {duration_text(a.on_duty_ms)} on duty"
         if a.first_on_duty_ms is not None:
             text += f", from <t:{a.first_on_duty_ms // 1000}:t>"
+    if not_reminded:
+        text += f" ({NOT_REMINDED})"
     return text
 
 
@@ -77,7 +100,7 @@ def attendance_pages(
         shown += 1
         start = r.occurrence.start.astimezone(zone)
         lines.append(f"**{r.occurrence.name}** {start:%a %d %b %H:%M} ({discord_ts(r.occurrence.start, 'f')})")
-        lines.extend(_member_line(a) for a in members)
+        lines.extend(_member_line(a, a.member_id in r.not_reminded) for a in members)
     if not shown:
         lines.append("No finished scheduled shifts with assigned members in this period.")
     return paginate(lines, 1900)

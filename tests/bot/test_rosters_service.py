@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import Conflict, InvalidInput
-from bot.rosters import REMINDER_CUTOFF_MS, RosterService, TemplateDraft, parse_days
+from bot.rosters import REMINDER_CUTOFF_MS, DueReminder, RosterService, TemplateDraft, parse_days
+from bot.rosters.service import REMINDER_LEASE_MS
 from bot.services import build_roster_service
 from bot.storage import Database
 from tests.helpers import ADMIN, GUILD, BotStarter
@@ -30,6 +31,13 @@ def clock() -> Clock:
 @pytest.fixture
 async def rosters(db: Database, clock: Clock) -> RosterService:
     return build_roster_service(db, clock)
+
+
+async def claim_and_send(rosters: RosterService, reminder: DueReminder) -> None:
+    """Claims the reminder and marks it sent, as the worker does once the DM went out."""
+    claim = await rosters.claim_reminder(reminder)
+    assert claim is not None
+    assert await rosters.reminder_sent(claim, 1, 2)
 
 
 async def evening(rosters: RosterService, guild: int = GUILD, name: str = "Evening patrol") -> int:
@@ -114,7 +122,7 @@ async def test_bot_keeps_its_scheduled_shifts_and_sent_reminders_across_a_restar
     await first.bot.rosters.assign(GUILD, ADMIN, created.id, "member", 101)
     soon = RosterService(first.bot.rosters.store, clock=Clock(ms(2026, 12, 1, 21, 45)))
     [reminder] = await soon.due_reminders(GUILD, LONDON, 30 * MIN, {})
-    assert await soon.claim_reminder(reminder)
+    await claim_and_send(soon, reminder)
     await first.bot.close()
 
     second = await start_bot()
@@ -140,7 +148,7 @@ async def test_reminder_is_sent_once_even_across_a_restart(db_path: Path, db: Da
         (ms(2026, 12, 1, 20, 0), 101),
         (ms(2026, 12, 1, 20, 0), 102),
     ]
-    assert await rosters.claim_reminder(due[0])  # 101 claimed and sent; then the bot stops
+    await claim_and_send(rosters, due[0])  # 101 claimed and sent; then the bot stops
 
     await db.close()
     restarted_db = Database(db_path)
@@ -150,8 +158,8 @@ async def test_reminder_is_sent_once_even_across_a_restart(db_path: Path, db: Da
         clock.now = ms(2026, 12, 1, 19, 35)
         again = await restarted.due_reminders(GUILD, LONDON, 30 * MIN, roles)
         assert [r.member_id for r in again] == [102]  # 101 is not reminded a second time
-        assert not await restarted.claim_reminder(due[0])
-        assert await restarted.claim_reminder(again[0])
+        assert await restarted.claim_reminder(due[0]) is None
+        await claim_and_send(restarted, again[0])
         assert await restarted.due_reminders(GUILD, LONDON, 30 * MIN, roles) == []
     finally:
         await restarted_db.close()
@@ -166,10 +174,29 @@ async def test_two_workers_claiming_the_same_reminder_send_it_once(db: Database,
     seen_by_first = await first.due_reminders(GUILD, LONDON, 30 * MIN, {})
     seen_by_second = await second.due_reminders(GUILD, LONDON, 30 * MIN, {})
     assert seen_by_first == seen_by_second and len(seen_by_first) == 1
-    assert [await first.claim_reminder(seen_by_first[0]), await second.claim_reminder(seen_by_second[0])] == [
-        True,
-        False,
-    ]
+    claims = [await first.claim_reminder(seen_by_first[0]), await second.claim_reminder(seen_by_second[0])]
+    assert claims[0] is not None and claims[1] is None
+
+
+async def test_dead_senders_reminder_claim_is_taken_over_by_one_of_two_workers_after_its_lease(
+    db: Database, clock: Clock
+) -> None:
+    dead, first, second = (build_roster_service(db, clock) for _ in range(3))
+    template_id = await evening(dead)
+    await dead.assign(GUILD, ADMIN, template_id, "member", 101)
+    clock.now = ms(2026, 12, 1, 19, 45)
+    [reminder] = await dead.due_reminders(GUILD, LONDON, 30 * MIN, {})
+    dead_claim = await dead.claim_reminder(reminder)
+    assert dead_claim is not None  # and then its process dies
+    clock.now += REMINDER_LEASE_MS - 1
+    assert await first.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
+    assert await first.claim_reminder(reminder) is None
+    clock.now += 1
+    assert await first.due_reminders(GUILD, LONDON, 30 * MIN, {}) == [reminder]
+    claims = [await first.claim_reminder(reminder), await second.claim_reminder(reminder)]
+    assert claims[1] is None and claims[0] is not None and claims[0].earlier_claim_ms == dead_claim.claimed_at_ms
+    assert await dead.renew_reminder(dead_claim) is None  # alive after all, it cannot renew a claim taken over
+    assert await first.renew_reminder(claims[0]) is not None
 
 
 async def test_reminder_is_sent_late_after_downtime_but_not_for_a_shift_long_under_way(
@@ -188,7 +215,7 @@ async def test_pruning_forgets_only_reminders_that_can_never_be_due_again(roster
     await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
     clock.now = ms(2026, 12, 1, 19, 40)
     [tuesday] = await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {})
-    assert await rosters.claim_reminder(tuesday)
+    await claim_and_send(rosters, tuesday)
     clock.now = ms(2026, 12, 1, 20, 10)  # still within the late window: the claim must stay
     assert await rosters.prune_reminders() == 0
     assert await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []

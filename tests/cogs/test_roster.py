@@ -4,6 +4,8 @@ the reports channel (also across a restart), attendance from recorded shifts."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import re
 import struct
@@ -15,8 +17,9 @@ from PIL import Image
 
 from bot.rosters import TemplateDraft
 from bot.rosters.render import MINE
+from bot.rosters.service import REMINDER_LEASE_MS
 from bot.settings import ChannelFacts
-from tests.harness import RoleOption, UserOption, builders
+from tests.harness import Hold, RoleOption, UserOption, builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, until
 from tests.roster_helpers import MIN, Clock, ms, record_shift
 
@@ -399,6 +402,167 @@ async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only
     await assign(h, "Evening", OFFICER_M)
     await h.bot.roster_reminders.tick()
     assert len(dms_to(h, OFFICER)) == 1  # 55 minutes ahead: within the new lead time
+
+
+# --- reminders exactly once across processes (a sender killed, a transient failure) -------------------------------
+
+# Reminder DMs (and pings): every channel post but the shift log's.
+REMINDER_POSTS = rf"^/channels/(?!{LOG_CH}/)\d+/messages$"
+
+
+def dm_messages(h: Any, user_id: int) -> list[dict[str, Any]]:
+    """The messages in the member's DM channel, as Discord holds them (whoever sent them, answered or not)."""
+    channels = {c for c, u in h.fake.dm_channels.items() if u == user_id}
+    return [m for m in h.fake.messages.values() if int(m["channel_id"]) in channels]
+
+
+async def reminded_evening(start_bot: Any, clock: Clock) -> Any:
+    """A bot with "Evening" (20:00, 4 h) scheduled and the officer on it; the reminder is due (19:45)."""
+    h = await boot(start_bot, clock)
+    await create(h, name="Evening", start="20:00", duration="4h")
+    await assign(h, "Evening", OFFICER_M)
+    return h
+
+
+async def killed_while_sending(h: Any, held: Hold) -> None:
+    """Runs a reminder round in the bot and kills it (cancelled, then closed: no code of it runs after) once the
+    round's reminder post is held at the fake Discord."""
+    round_ = asyncio.create_task(h.bot.roster_reminders.tick())
+    await held.wait_arrived()
+    round_.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await round_
+    await h.bot.close()
+
+
+async def reminder_row(h: Any) -> tuple[int | None, int | None, int, str | None, int | None]:
+    """(sent at, message id, attempts, failure, given up at) of the one reminder claimed."""
+    [row] = await h.bot.db.execute_fetchall(
+        "SELECT sent_at_ms, message_id, attempts, failure, given_up_ms FROM roster_reminders_sent"
+    )
+    return row[0], row[1], int(row[2]), row[3], row[4]
+
+
+async def test_reminder_whose_sender_died_before_sending_is_sent_by_another_process_after_the_lease(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 45))
+    h = await reminded_evening(start_bot, clock)
+    # The process dies with its DM out, before Discord has it.
+    await killed_while_sending(h, h.fake.hold(REMINDER_POSTS, method="POST"))
+    assert dm_messages(h, OFFICER) == []
+
+    h2 = await boot(start_bot, clock)  # another process (or the restarted one) on the same database
+    claimed = clock.now
+    clock.now = claimed + REMINDER_LEASE_MS - 1
+    await h2.bot.roster_reminders.tick()
+    assert dm_messages(h2, OFFICER) == []  # still the dead sender's claim
+    clock.now = claimed + REMINDER_LEASE_MS
+    await h2.bot.roster_reminders.tick()
+    [dm] = dm_messages(h2, OFFICER)
+    assert "**Evening** starts <t:" in dm["content"]
+    assert dm["embeds"][0]["footer"]["text"] == "Scheduled shift reminder · Evening"
+    sent_at, message_id, _, _, _ = await reminder_row(h2)
+    assert sent_at is not None and message_id == int(dm["id"])
+    clock.now += 5 * MIN
+    await h2.bot.roster_reminders.tick()
+    assert len(dm_messages(h2, OFFICER)) == 1
+
+
+async def test_reminder_sent_by_a_process_killed_before_marking_it_is_not_sent_again(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 45))
+    h = await reminded_evening(start_bot, clock)
+    # Discord creates the DM; the process dies before it reads the answer, so before marking the reminder sent.
+    await killed_while_sending(h, h.fake.hold(REMINDER_POSTS, method="POST", took_effect=True))
+    [dm] = dm_messages(h, OFFICER)
+
+    clock.now += REMINDER_LEASE_MS
+    h2 = await boot(start_bot, clock)
+    since = len(h2.fake.requests)
+    await h2.bot.roster_reminders.tick()
+    assert dm_messages(h2, OFFICER) == [dm]  # not sent a second time
+    dm_channel = int(dm["channel_id"])
+    assert h2.fake.find("GET", rf"^/channels/{dm_channel}/messages$"), "the DM channel was looked at"
+    assert not [r for r in h2.fake.requests[since:] if r.match("POST", REMINDER_POSTS)]
+    sent_at, message_id, _, _, _ = await reminder_row(h2)
+    assert sent_at is not None and message_id == int(dm["id"])  # marked sent, with the message found
+    clock.now += 5 * MIN
+    await h2.bot.roster_reminders.tick()
+    assert dm_messages(h2, OFFICER) == [dm]
+
+
+async def test_transient_dm_failure_is_retried_and_the_reminder_delivered_once(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 45))
+    h = await reminded_evening(start_bot, clock)
+    h.fake.fail_next(REMINDER_POSTS, 503, method="POST")  # Discord briefly unavailable
+    await h.bot.roster_reminders.tick()
+    assert dm_messages(h, OFFICER) == []
+    clock.now += 1 * MIN  # the next round, before the shift starts
+    await h.bot.roster_reminders.tick()
+    [dm] = dm_messages(h, OFFICER)
+    assert "**Evening** starts <t:" in dm["content"]
+    sent_at, _, attempts, failure, given_up = await reminder_row(h)
+    assert sent_at is not None and attempts == 1 and failure is not None and "503" in failure and given_up is None
+    clock.now += 1 * MIN
+    await h.bot.roster_reminders.tick()
+    assert dm_messages(h, OFFICER) == [dm]
+
+
+async def test_reminder_failing_until_the_shift_starts_is_given_up_and_shown_in_attendance(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 45))
+    h = await reminded_evening(start_bot, clock)
+    h.fake.fail_next(REMINDER_POSTS, 503, times=2, method="POST")
+    await h.bot.roster_reminders.tick()  # fails before the start: retried
+    clock.now = ms(2026, 12, 1, 20, 1)  # fails again after the start: given up
+    await h.bot.roster_reminders.tick()
+    _, _, attempts, _, given_up = await reminder_row(h)
+    assert attempts == 2 and given_up is not None
+    clock.now = ms(2026, 12, 1, 20, 5)  # still inside the late window: not tried a third time
+    await h.bot.roster_reminders.tick()
+    assert dm_messages(h, OFFICER) == []
+
+    clock.now = ms(2026, 12, 2, 12, 0)
+    await h.bot.roster_reminders.tick()  # prunes the sent claims; a given-up one is kept for attendance
+    reply = await (
+        await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD, period="2026-12-01")
+    ).final()
+    assert f"<@{OFFICER}>: ❌ absent (⚠️ reminder could not be delivered)" in reply.content
+
+
+async def test_reminder_ping_posted_by_a_killed_process_is_not_posted_again(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 45))
+    h = await reminded_evening(start_bot, clock)
+    await h.bot.settings.set_channel(GUILD, ADMIN, "reports", ChannelFacts(REPORTS_CH, "reports"))
+    h.fake.dms_closed.add(OFFICER)
+    pings = rf"^/channels/{REPORTS_CH}/messages$"
+    await killed_while_sending(h, h.fake.hold(pings, method="POST", took_effect=True))
+
+    clock.now += REMINDER_LEASE_MS
+    h2 = await boot(start_bot, clock)
+    await h2.bot.roster_reminders.tick()
+    in_channel = [m for m in h2.fake.messages.values() if int(m["channel_id"]) == REPORTS_CH]
+    assert len(in_channel) == 1 and in_channel[0]["content"].startswith(f"<@{OFFICER}> ⏰ Reminder")
+    assert len(h2.fake.find("POST", pings)) == 1
+    _, message_id, _, _, _ = await reminder_row(h2)
+    assert message_id == int(in_channel[0]["id"])
+
+
+async def test_reminder_sent_late_by_a_stalled_sender_after_its_takeover_is_not_doubled(start_bot):
+    clock = Clock(ms(2026, 12, 1, 19, 45))
+    h = await reminded_evening(start_bot, clock)
+    stalled = h.bot.roster_reminders
+    stalled.renew_seconds = 3600.0  # its renewals do not get through (a stalled process, a database away)
+    late = h.fake.hold(REMINDER_POSTS, method="POST")  # and its DM is held up on the way
+    sending = asyncio.create_task(stalled.tick())
+    await late.wait_arrived()
+
+    clock.now += REMINDER_LEASE_MS
+    h2 = await boot(start_bot, clock)
+    await h2.bot.roster_reminders.tick()  # the claim ran out: taken over, looked for, sent
+    [dm] = dm_messages(h2, OFFICER)
+    late.release()  # the stalled sender's DM arrives after all: Discord returns the message its nonce made
+    assert await sending == 0
+    assert dm_messages(h, OFFICER) == [dm] and len(h.fake.find("POST", REMINDER_POSTS)) == 2
+    _, message_id, _, _, _ = await reminder_row(h2)
+    assert message_id == int(dm["id"])
 
 
 # --- attendance --------------------------------------------------------------------------------

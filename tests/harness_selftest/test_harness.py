@@ -610,6 +610,22 @@ async def test_channel_history_is_newest_first_with_limit_and_before(h: Harness,
 
 
 @pytest.mark.asyncio
+async def test_dm_channel_history_holds_that_members_dms_newest_first(h: Harness, bot: ThrowawayBot) -> None:
+    guild = bot.get_guild(GUILD)
+    assert guild is not None
+    alice, bob = guild.get_member(ALICE), guild.get_member(BOB)
+    assert alice is not None and bob is not None
+    sent = [await alice.send(f"a{i}") for i in range(3)]
+    await bob.send("for bob")
+    dm = alice.dm_channel or await alice.create_dm()
+    assert sent[0].channel.id == dm.id  # one DM channel per user, as Discord keeps it
+    assert [m.content async for m in alice.history(limit=10)] == ["a2", "a1", "a0"]
+    assert [m.content async for m in alice.history(limit=10, before=sent[1])] == ["a0"]
+    assert [m.content async for m in bob.history(limit=10)] == ["for bob"]
+    assert [m.guild async for m in alice.history(limit=10)] == [None, None, None]
+
+
+@pytest.mark.asyncio
 async def test_held_request_takes_effect_before_or_after_its_release(bot: ThrowawayBot, fake: FakeDiscord) -> None:
     Harness(bot, fake).add_guild(GUILD, owner_id=OWNER)
     guild = bot.get_guild(GUILD)
