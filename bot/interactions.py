@@ -118,16 +118,19 @@ def _short(content: Any) -> str:
 
 
 async def _sent_or_short(
-    send: Callable[[dict[str, Any]], Awaitable[T]], full: dict[str, Any], short: dict[str, Any], what: Callable[[], str]
+    send: Callable[[dict[str, Any]], Awaitable[T]],
+    full: dict[str, Any],
+    short: Callable[[], dict[str, Any]],
+    what: Callable[[], str],
 ) -> T:
-    """`send(full)`; if Discord refuses it as an invalid form, `send(short)` instead."""
+    """`send(full)`; if Discord refuses it as an invalid form, `send(short())` instead."""
     try:
         return await send(full)
     except discord.HTTPException as exc:
         if not _refused(exc):
             raise
         log.warning("Discord refused %s (%s); sending a short one instead", what(), exc.text)
-    return await send(short)
+    return await send(short())
 
 
 async def answer(
@@ -152,7 +155,9 @@ async def answer(
     full = _fitted(content, embed, view, sending=True)
     if file is not None:
         full["file"] = file
-    await _sent_or_short(send, full, {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}")
+    await _sent_or_short(
+        send, full, lambda: {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}"
+    )
 
 
 async def edit_answer(
@@ -173,8 +178,9 @@ async def edit_answer(
             await interaction.response.edit_message(allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=False)
-    short = {"content": _short(content), "embed": None}
-    await _sent_or_short(edit, full, short, lambda: f"the edit of {_describe(interaction)}")
+    await _sent_or_short(
+        edit, full, lambda: {"content": _short(content), "embed": None}, lambda: f"the edit of {_describe(interaction)}"
+    )
 
 
 async def post(
@@ -191,8 +197,9 @@ async def post(
         return await channel.send(allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=True)
-    short = {"content": _short(content)}
-    return await _sent_or_short(send, full, short, lambda: f"a message for channel {_where(channel)}")
+    return await _sent_or_short(
+        send, full, lambda: {"content": _short(content)}, lambda: f"a message for channel {_where(channel)}"
+    )
 
 
 async def edit_message(
@@ -209,8 +216,9 @@ async def edit_message(
         return await message.edit(allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=False)
-    short = {"content": _short(content), "embed": None}
-    return await _sent_or_short(edit, full, short, lambda: f"the edit of message {message.id}")
+    return await _sent_or_short(
+        edit, full, lambda: {"content": _short(content), "embed": None}, lambda: f"the edit of message {message.id}"
+    )
 
 
 def _where(channel: discord.abc.Messageable) -> str:
