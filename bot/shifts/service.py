@@ -175,6 +175,10 @@ class ShiftService:
                 raise
             raise self._already_on_duty(current) from None
         if shift is None:
+            # Nothing written: a start of the same member got in first, or the callsign is taken.
+            current = await self.store.open_for(guild_id, member_id)
+            if current is not None:
+                raise self._already_on_duty(current)
             raise Conflict(
                 f"Callsign `{sign or profile.callsign}` is already used by another officer in this server. "
                 "Pick another one with /shift start callsign:"

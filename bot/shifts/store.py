@@ -2,15 +2,19 @@
 
 Every method is one SQL statement (so its own transaction: the connection is shared and
 concurrent interactions never interleave inside one), except `decide_unconfirmed`, which
-writes the decision and its audit row in one transaction.
+writes the decision and its audit row in one transaction. `insert_open` is a group commit:
+the shifts opened in the same moment share one statement.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from typing import Any, ClassVar
 
-from bot.shifts.records import Decision, ShiftRecord
+from bot.shifts.records import Decision, NewShift, ShiftRecord
 from bot.storage import Database
 
 Params = Iterable[Any] | Mapping[str, Any]
@@ -23,11 +27,43 @@ CLAIM_LEASE_MS = 30 * 1000
 _OPEN_BREAK = "(CASE WHEN break_started_ms IS NULL THEN 0 ELSE GREATEST(0, {end} - break_started_ms) END)"
 
 
+_NEW_SHIFT_FIELDS = tuple(f.name for f in fields(NewShift))
+_NEW_SHIFT_COLUMNS = ", ".join(_NEW_SHIFT_FIELDS)
+# At most this many shifts opened by one statement (9 parameters each: far within both engines' limits).
+GROUP_INSERT_ROWS = 100
+_Waiting = tuple[NewShift, "asyncio.Future[ShiftRecord | None]"]
+
+
+def _next_group(waiting: list[_Waiting]) -> tuple[list[_Waiting], list[_Waiting]]:
+    """The next group to write, and the rest, in arrival order. A member or a callsign (per guild) is in a group
+    at most once: the rows of one statement do not see each other, so the second waits for the next statement,
+    which sees the first (and refuses it when it clashes)."""
+    group: list[_Waiting] = []
+    later: list[_Waiting] = []
+    members: set[tuple[int, int]] = set()
+    callsigns: set[tuple[int, str]] = set()
+    for new, future in waiting:
+        if future.done():
+            continue  # its caller is gone (cancelled)
+        member = (new.guild_id, new.member_id)
+        callsign = (new.guild_id, new.callsign) if new.callsign is not None else None
+        if len(group) >= GROUP_INSERT_ROWS or member in members or callsign in callsigns:
+            later.append((new, future))
+            continue
+        members.add(member)
+        if callsign is not None:
+            callsigns.add(callsign)
+        group.append((new, future))
+    return group, later
+
+
 class ShiftStore:
     """The shifts table. Every method is one SQL statement (its own transaction)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._waiting: list[_Waiting] = []  # shifts to open, for the next group insert
+        self._inserter: asyncio.Task[None] | None = None
 
     async def _rows(self, sql: str, params: Params = ()) -> list[ShiftRecord]:
         # execute_fetchall: one hop to the database thread; the statement (and with it an
@@ -56,18 +92,89 @@ class ShiftStore:
         callsign: str | None,
         started_ms: int,
     ) -> ShiftRecord | None:
-        """Raises sqlite3.IntegrityError when the member already has an open shift here; None (nothing
-        written) when the callsign is another member's: in a profile or as the unit of an open shift.
-        One statement, so two starts at once cannot both take a callsign."""
-        return await self._one(
-            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,"
-            " started_ms) SELECT ?,?,?,?,?,?,?,?,? WHERE CAST(?8 AS TEXT) IS NULL OR ("
-            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = ?2 AND p.callsign = ?8"
-            " AND p.member_id != ?3)"
-            " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = ?2 AND o.callsign = ?8 AND o.member_id != ?3"
-            " AND o.ended_ms IS NULL)) RETURNING *",
-            (shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms),
+        """Open a shift; None (nothing written) when the member already has an open shift here, or when the
+        callsign is another member's: in a profile or as the unit of an open shift.
+
+        Group commit: the shifts opened in the same moment (a burst of /shift start) are written by one statement,
+        so one commit, and each caller gets its own answer once it is committed. A statement is all or nothing: when
+        the database fails it, none of its shifts is stored, and each is tried again alone, so a row the database
+        refuses fails only its own caller."""
+        new = NewShift(shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,
+                       started_ms)  # fmt: skip
+        if self.db.in_transaction:
+            # Inside a transaction its own statements must run here (the group's statement waits for it to end).
+            return (await self._insert_group([new])).get(shift_id)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ShiftRecord | None] = loop.create_future()
+        self._waiting.append((new, future))
+        if self._inserter is None or self._inserter.done():
+            # Its own context: the group belongs to no caller's transaction.
+            self._inserter = loop.create_task(
+                self._insert_waiting(), name="shift-group-insert", context=contextvars.Context()
+            )
+        return await future
+
+    async def _insert_waiting(self) -> None:
+        """Write the waiting shifts, a group per statement, until none is left."""
+        await asyncio.sleep(0)  # the starts of this moment join the first group
+        while self._waiting:
+            group, later = _next_group(self._waiting)
+            self._waiting = later
+            try:
+                try:
+                    stored = await self._insert_group([new for new, _ in group])
+                except Exception:
+                    if len(group) == 1:
+                        raise
+                    # One row the database refuses must not fail the others: each is tried alone (a failure of the
+                    # database itself then fails each of them, and each caller is told).
+                    await self._insert_one_by_one(group)
+                    continue
+            except BaseException as exc:
+                for _, future in group:
+                    if future.done():
+                        continue
+                    if isinstance(exc, Exception):
+                        future.set_exception(exc)
+                    else:
+                        future.cancel()
+                if not isinstance(exc, Exception):  # cancelled (shutdown): nobody is left waiting for ever
+                    for _, future in self._waiting:
+                        future.cancel()
+                    self._waiting = []
+                    raise
+                continue
+            for new, future in group:
+                if not future.done():
+                    future.set_result(stored.get(new.id))
+
+    async def _insert_one_by_one(self, group: list[_Waiting]) -> None:
+        for new, future in group:
+            try:
+                stored = await self._insert_group([new])
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            if not future.done():
+                future.set_result(stored.get(new.id))
+
+    async def _insert_group(self, group: list[NewShift]) -> dict[str, ShiftRecord]:
+        values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in group)
+        params = [getattr(new, name) for new in group for name in _NEW_SHIFT_FIELDS]
+        rows = await self._rows(
+            f"WITH v ({_NEW_SHIFT_COLUMNS}) AS (VALUES {values})"
+            f" INSERT INTO shifts ({_NEW_SHIFT_COLUMNS}) SELECT {', '.join(f'v.{c}' for c in _NEW_SHIFT_FIELDS)}"
+            " FROM v WHERE v.callsign IS NULL OR ("
+            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = v.guild_id AND p.callsign = v.callsign"
+            " AND p.member_id != v.member_id)"
+            " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = v.guild_id AND o.callsign = v.callsign"
+            " AND o.member_id != v.member_id AND o.ended_ms IS NULL))"
+            # The member's open shift (one per member, a unique index): left alone, nothing written.
+            " ON CONFLICT (guild_id, member_id) WHERE ended_ms IS NULL DO NOTHING RETURNING *",
+            params,
         )
+        return {row.id: row for row in rows}
 
     async def get(self, shift_id: str) -> ShiftRecord | None:
         return await self._one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
