@@ -2,18 +2,17 @@
 
 Every method is one SQL statement (so its own transaction: the connection is shared and
 concurrent interactions never interleave inside one), except `decide_unconfirmed`, which
-writes the decision and its audit row in one transaction. `insert_open` is a group commit:
-the shifts opened in the same moment share one statement.
+writes the decision and its audit row in one transaction. `insert_open` and `mark_synced`
+are group commits (bot/shifts/groups.py): the writes of the same moment share one statement.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import fields
 from typing import Any, ClassVar
 
+from bot.shifts.groups import GroupWriter
 from bot.shifts.records import Decision, NewShift, ShiftRecord
 from bot.storage import Database
 
@@ -31,30 +30,14 @@ _NEW_SHIFT_FIELDS = tuple(f.name for f in fields(NewShift))
 _NEW_SHIFT_COLUMNS = ", ".join(_NEW_SHIFT_FIELDS)
 # At most this many shifts opened by one statement (9 parameters each: far within both engines' limits).
 GROUP_INSERT_ROWS = 100
-_Waiting = tuple[NewShift, "asyncio.Future[ShiftRecord | None]"]
+# At most this many sync verdicts marked by one statement.
+GROUP_SYNCED_ROWS = 200
 
 
-def _next_group(waiting: list[_Waiting]) -> tuple[list[_Waiting], list[_Waiting]]:
-    """The next group to write, and the rest, in arrival order. A member or a callsign (per guild) is in a group
-    at most once: the rows of one statement do not see each other, so the second waits for the next statement,
-    which sees the first (and refuses it when it clashes)."""
-    group: list[_Waiting] = []
-    later: list[_Waiting] = []
-    members: set[tuple[int, int]] = set()
-    callsigns: set[tuple[int, str]] = set()
-    for new, future in waiting:
-        if future.done():
-            continue  # its caller is gone (cancelled)
-        member = (new.guild_id, new.member_id)
-        callsign = (new.guild_id, new.callsign) if new.callsign is not None else None
-        if len(group) >= GROUP_INSERT_ROWS or member in members or callsign in callsigns:
-            later.append((new, future))
-            continue
-        members.add(member)
-        if callsign is not None:
-            callsigns.add(callsign)
-        group.append((new, future))
-    return group, later
+def _start_clashes(new: NewShift) -> list[tuple[object, ...]]:
+    """A member, or a callsign in a guild, is opened at most once per statement."""
+    member: tuple[object, ...] = ("member", new.guild_id, new.member_id)
+    return [member, ("callsign", new.guild_id, new.callsign)] if new.callsign is not None else [member]
 
 
 class ShiftStore:
@@ -62,8 +45,15 @@ class ShiftStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._waiting: list[_Waiting] = []  # shifts to open, for the next group insert
-        self._inserter: asyncio.Task[None] | None = None
+        # Group commits (bot/shifts/groups.py): the shifts opened, and the verdicts "synced", of the same moment.
+        self._opens: GroupWriter[NewShift, ShiftRecord] = GroupWriter(
+            db, self._insert_group, key=lambda new: new.id, clashes=_start_clashes, max_items=GROUP_INSERT_ROWS,
+            name="shift-group-insert",
+        )  # fmt: skip
+        self._synced: GroupWriter[tuple[str, int], ShiftRecord] = GroupWriter(
+            db, self._mark_synced_group, key=lambda item: item[0], clashes=lambda item: [item[0]],
+            max_items=GROUP_SYNCED_ROWS, name="shift-group-synced",
+        )  # fmt: skip
 
     async def _rows(self, sql: str, params: Params = ()) -> list[ShiftRecord]:
         # execute_fetchall: one hop to the database thread; the statement (and with it an
@@ -99,67 +89,12 @@ class ShiftStore:
         so one commit, and each caller gets its own answer once it is committed. A statement is all or nothing: when
         the database fails it, none of its shifts is stored, and each is tried again alone, so a row the database
         refuses fails only its own caller."""
-        new = NewShift(shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,
-                       started_ms)  # fmt: skip
-        if self.db.in_transaction:
-            # Inside a transaction its own statements must run here (the group's statement waits for it to end).
-            return (await self._insert_group([new])).get(shift_id)
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[ShiftRecord | None] = loop.create_future()
-        self._waiting.append((new, future))
-        if self._inserter is None or self._inserter.done():
-            # Its own context: the group belongs to no caller's transaction.
-            self._inserter = loop.create_task(
-                self._insert_waiting(), name="shift-group-insert", context=contextvars.Context()
-            )
-        return await future
+        return await self._opens.write(
+            NewShift(shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,
+                     started_ms)
+        )  # fmt: skip
 
-    async def _insert_waiting(self) -> None:
-        """Write the waiting shifts, a group per statement, until none is left."""
-        await asyncio.sleep(0)  # the starts of this moment join the first group
-        while self._waiting:
-            group, later = _next_group(self._waiting)
-            self._waiting = later
-            try:
-                try:
-                    stored = await self._insert_group([new for new, _ in group])
-                except Exception:
-                    if len(group) == 1:
-                        raise
-                    # One row the database refuses must not fail the others: each is tried alone (a failure of the
-                    # database itself then fails each of them, and each caller is told).
-                    await self._insert_one_by_one(group)
-                    continue
-            except BaseException as exc:
-                for _, future in group:
-                    if future.done():
-                        continue
-                    if isinstance(exc, Exception):
-                        future.set_exception(exc)
-                    else:
-                        future.cancel()
-                if not isinstance(exc, Exception):  # cancelled (shutdown): nobody is left waiting for ever
-                    for _, future in self._waiting:
-                        future.cancel()
-                    self._waiting = []
-                    raise
-                continue
-            for new, future in group:
-                if not future.done():
-                    future.set_result(stored.get(new.id))
-
-    async def _insert_one_by_one(self, group: list[_Waiting]) -> None:
-        for new, future in group:
-            try:
-                stored = await self._insert_group([new])
-            except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
-                continue
-            if not future.done():
-                future.set_result(stored.get(new.id))
-
-    async def _insert_group(self, group: list[NewShift]) -> dict[str, ShiftRecord]:
+    async def _insert_group(self, group: list[NewShift]) -> dict[Hashable, ShiftRecord]:
         values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in group)
         params = [getattr(new, name) for new in group for name in _NEW_SHIFT_FIELDS]
         rows = await self._rows(
@@ -322,12 +257,19 @@ class ShiftStore:
         return row[0] if row else None
 
     async def mark_synced(self, shift_id: str, now: int) -> ShiftRecord | None:
-        return await self._one(
+        """The shift, marked synced; None when it is no longer waiting. A group commit: the verdicts of writes
+        that came back in the same moment are marked by one statement (at the latest of their times)."""
+        return await self._synced.write((shift_id, now))
+
+    async def _mark_synced_group(self, group: list[tuple[str, int]]) -> dict[Hashable, ShiftRecord]:
+        now = max(at for _, at in group)
+        rows = await self._rows(
             "UPDATE shifts SET sync_state = 'synced', synced_ms = ?, last_attempt_ms = ?, attempt_started_ms = NULL,"
             " next_attempt_ms = NULL, last_error = NULL, write_approved_by = NULL"
-            " WHERE id = ? AND sync_state = 'pending' RETURNING *",
-            (now, now, shift_id),
+            f" WHERE id IN ({', '.join('?' for _ in group)}) AND sync_state = 'pending' RETURNING *",
+            (now, now, *(shift_id for shift_id, _ in group)),
         )
+        return {row.id: row for row in rows}
 
     async def mark_retry(
         self, shift_id: str, now: int, next_ms: int, error: str, maybe_applied: bool

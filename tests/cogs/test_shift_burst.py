@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from tests.bot.test_shift_group_insert import refuse_inserts_of
+from tests.bot.test_shift_group_commit import refuse_inserts_of
 from tests.harness import builders
 from tests.helpers import GUILD, MEMBER_PERMS, link_guild
 

@@ -1,6 +1,6 @@
-"""The group commit of /shift start (ShiftStore.insert_open): the shifts opened in the same moment are written by one
-statement; each caller gets its own answer; a statement the database fails stores none of its shifts, and every
-caller in it is told. On a real SQLite file or PostgreSQL database."""
+"""The group commits of the shifts table (bot/shifts/groups.py): the shifts opened (/shift start) and the sync
+verdicts marked in the same moment are written by one statement; each caller gets its own answer; a row the
+database refuses fails only its own caller. On a real SQLite file or PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from bot.shifts.store import GROUP_INSERT_ROWS, ShiftStore
+from bot.shifts.store import GROUP_INSERT_ROWS, GROUP_SYNCED_ROWS, ShiftStore
 from bot.storage import Database
 
 GUILD = 4242
@@ -28,9 +28,12 @@ async def open_shift(store: ShiftStore, member_id: int, callsign: str | None = N
         return exc
 
 
+WRITES = ("WITH v", "UPDATE shifts SET sync_state = 'synced'")
+
+
 async def writing_transactions(db: Database, run: object) -> int:
-    """How many transactions wrote the shifts `run` (a coroutine) opened: PostgreSQL's xmin per row; on SQLite the
-    INSERT statements its connection ran (each its own transaction)."""
+    """How many transactions wrote the shifts `run` (a coroutine) opened or marked synced: PostgreSQL's xmin per row
+    (the last writer of each); on SQLite the group statements its connection ran (each its own transaction)."""
     if db.engine == "postgresql":
         await run  # type: ignore[misc]
         row = await db.fetchone("SELECT COUNT(DISTINCT xmin::text) AS n FROM shifts")
@@ -38,7 +41,7 @@ async def writing_transactions(db: Database, run: object) -> int:
         return int(row["n"])
     inserts: list[str] = []
     raw = db._raw  # the engine's own statement trace, on the connection every statement goes through
-    await raw.set_trace_callback(lambda sql: inserts.append(sql) if sql.lstrip().startswith("WITH v") else None)
+    await raw.set_trace_callback(lambda sql: inserts.append(sql) if sql.lstrip().startswith(WRITES) else None)
     try:
         await run  # type: ignore[misc]
     finally:
@@ -123,3 +126,34 @@ async def test_a_start_inside_a_transaction_is_written_in_it(db: Database) -> No
             assert getattr(stored, "member_id", None) == 7
             raise RuntimeError("rolled back")
     assert await db.fetchall("SELECT id FROM shifts") == []  # it was part of the transaction, not a group of its own
+
+
+async def test_verdicts_of_writes_that_came_back_together_are_marked_by_one_statement(db: Database) -> None:
+    store = ShiftStore(db)
+    opened = await asyncio.gather(*(open_shift(store, m) for m in range(1, 51)))
+    ids = [getattr(s, "id", "") for s in opened]
+    for shift_id in ids:
+        await store.end_by_id(shift_id, end_ms=NOW + 60_000, reason="member", ended_by=None, note=None,
+                              status="completed", now=NOW + 60_000)  # fmt: skip
+    await store.mark_synced(ids[0], NOW + 61_000)  # already synced: the second verdict finds nothing to mark
+    marked: list[object] = []
+
+    async def verdicts() -> None:
+        marked.extend(await asyncio.gather(*(store.mark_synced(i, NOW + 62_000 + n) for n, i in enumerate(ids))))
+
+    assert len(ids) <= GROUP_SYNCED_ROWS
+    if db.engine == "postgresql":
+        await verdicts()
+        row = await db.fetchone(
+            f"SELECT COUNT(DISTINCT xmin::text) AS n FROM shifts WHERE id IN ({', '.join('?' for _ in ids[1:])})",
+            ids[1:],
+        )
+        assert row is not None and row["n"] == 1  # one transaction marked them all
+    else:
+        assert await writing_transactions(db, verdicts()) == 1  # one statement marked them all
+    assert marked[0] is None
+    assert [getattr(m, "id", None) for m in marked[1:]] == ids[1:]
+    assert all(getattr(m, "sync_state", None) == "synced" for m in marked[1:])
+    rows = await db.fetchall("SELECT id, synced_ms FROM shifts WHERE sync_state = 'synced' ORDER BY synced_ms")
+    assert len(rows) == 50 and rows[0]["id"] == ids[0]
+    assert {r["synced_ms"] for r in rows[1:]} == {NOW + 62_000 + 49}  # the latest time of the group
