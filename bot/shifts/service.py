@@ -143,13 +143,12 @@ class ShiftService:
         is used as is, anything else is checked again by LinkService.require_linked."""
         dept = self.match_department(guild_id, department)
         sign = normalise_callsign(callsign) if callsign is not None else None
-        current = await self.store.open_for(guild_id, member_id)
-        if current is not None:
-            raise self._already_on_duty(current)
+        # No read of the open shift first: the insert itself leaves an open shift alone (and then says so below).
         if self.duty_gate is not None:
             refusal = await self.duty_gate.blocking_reason(guild_id, member_id)
             if refusal is not None:
-                raise Conflict(refusal)
+                current = await self.store.open_for(guild_id, member_id)
+                raise self._already_on_duty(current) if current is not None else Conflict(refusal)
         if stored_link is not None and stored_link.guild_id == guild_id and stored_link.approved:
             link = stored_link
         else:
