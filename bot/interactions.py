@@ -103,8 +103,17 @@ def _fitted(content: Any, embed: Any, view: Any, *, sending: bool) -> dict[str, 
     if embed is not MISSING and (embed is not None or not sending):
         kwargs["embed"] = fit_embed(embed) if embed is not None else None
     if view is not MISSING and (view is not None or not sending):
-        kwargs["view"] = fit_view(view) if view is not None else None
+        kwargs["view"] = _not_kept(fit_view(view)) if view is not None else None
     return kwargs
+
+
+def _not_kept(view: discord.ui.View) -> discord.ui.View:
+    """A view made only of persistent buttons and selects (DynamicItems, registered with bot.add_dynamic_items and
+    dispatched by their custom id) needs no copy in discord.py's view store. Sent stopped, it is not stored: an
+    answer keeps no View and no 15-minute timeout task alive (one per /shift start, at any rate of starts)."""
+    if view.children and all(isinstance(item, discord.ui.DynamicItem) for item in view.children):
+        view.stop()
+    return view
 
 
 def _refused(exc: discord.HTTPException) -> bool:

@@ -58,3 +58,20 @@ async def test_a_start_the_database_refuses_in_a_burst_is_told_and_no_other_star
     await h.bot.close()
     h = await start_bot()  # a restart: every shift an officer was told about is still open
     assert await open_members(h) == {FIRST + i for i in range(200)}
+
+
+def view_timers() -> list[asyncio.Task[object]]:
+    """discord.py's timeout tasks of the views it keeps (one per stored view with a timeout)."""
+    return [t for t in asyncio.all_tasks() if "timeout_task_impl" in getattr(t.get_coro(), "__qualname__", "")]
+
+
+async def test_start_answers_keep_no_view_in_memory_and_their_buttons_still_work(start_bot, sandbox):
+    h = await start_bot()
+    await link_guild(h.bot, sandbox)
+    replies = await asyncio.gather(*(h.slash("shift", sub="start", member=m, guild_id=GUILD) for m in OFFICERS[:20]))
+    assert all(r.custom_ids for r in replies)  # each answer carries its Break / End shift buttons
+    assert view_timers() == []  # and discord.py keeps no View (and no 15-minute timer) for any of them
+    first = OFFICERS[0]
+    pressed = await h.click(f"northca:shift:end:{FIRST}", member=first, guild_id=GUILD, message=replies[0])
+    assert pressed.content.startswith("Shift ended")
+    assert FIRST not in await open_members(h)
