@@ -8,7 +8,8 @@ INTERACTION_CREATE events on the gateway socket. Measured, for each:
 
   * CPU time of the bot's process (utime + stime from /proc) per interaction, including the work each one sets
     off afterwards (the Northca sync, the answer's edit), counted until the bot has been quiet for a second;
-  * first answer: from the event being sent on the gateway to the interaction callback arriving at the fake REST.
+  * first answer: from the event being sent on the gateway to the interaction callback arriving at the fake REST;
+  * the REST requests to Discord per interaction (the answer, and for /shift end the edit with Northca's verdict).
 
 Scenarios: 200 simultaneous /shift start; /shift end for those 200 officers spread over one second; a sustained
 rate (500/s by default) of /shift start then /shift end for fresh officers. Goals are printed as met / not met.
@@ -142,10 +143,15 @@ class Phase:
     fake_cpu_s: float  # the fake Discord's own CPU time in the phase: near a full core means it is the limit
     send_seconds: float
     contents: list[str]
+    discord_requests: int  # REST requests the bot made in the phase (answers, edits, ...), follow-up work included
 
     @property
     def cpu_ms_per_interaction(self) -> float:
         return self.cpu_s * 1000 / max(1, self.sent)
+
+    @property
+    def requests_per_interaction(self) -> float:
+        return self.discord_requests / max(1, self.sent)
 
     def p(self, q: float) -> float:
         return percentile(self.latency_ms, q) if self.latency_ms else float("nan")
@@ -178,14 +184,15 @@ class Driver:
 
     async def phase(self, name: str, commands: list[tuple[str, int]], rate: float, timeout: float) -> Phase:
         pid, fake_pid = self.bot.proc.pid, self.fake.proc.pid
+        requests_before = (await self.call("idle", 30.0, quiet=0.0))["requests"]
         before, fake_before = cpu_seconds(pid), cpu_seconds(fake_pid)
         result = await self.call("drive", timeout, commands=commands, rate=rate)
         fake_cpu = cpu_seconds(fake_pid) - fake_before
-        await self.call("idle", 30.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
+        idle = await self.call("idle", 30.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
         cpu = cpu_seconds(pid) - before
         return Phase(
             name, result["sent"], result["answered"], result["latency_ms"], cpu, fake_cpu, result["send_seconds"],
-            result["contents"],
+            result["contents"], idle["requests"] - requests_before,
         )  # fmt: skip
 
 
@@ -277,14 +284,14 @@ def report(results: dict[str, list[Phase]], plan: Plan) -> list[str]:
     lines = [
         "interactions benchmark: the bot and a null bot, each in its own process, through a fake gateway",
         f"{'phase':<22}{'who':<6}{'answered':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-        f"{'CPU ms/int':>12}{'fake CPU s':>12}",
+        f"{'CPU ms/int':>12}{'REST/int':>10}{'fake CPU s':>12}",
     ]
     for n, b in zip(null, bot, strict=True):
         for who, ph in (("null", n), ("bot", b)):
             lines.append(
                 f"{ph.name:<22}{who:<6}{f'{ph.answered}/{ph.sent}':>10}{ph.p(50):>9.1f}{ph.p(99):>9.1f}"
                 f"{max(ph.latency_ms, default=float('nan')):>9.1f}{ph.cpu_ms_per_interaction:>12.2f}"
-                f"{ph.fake_cpu_s:>12.2f}"
+                f"{ph.requests_per_interaction:>10.2f}{ph.fake_cpu_s:>12.2f}"
             )
     rush, ends, sustained = bot
     ratio = ends.cpu_ms_per_interaction / max(null[1].cpu_ms_per_interaction, 1e-9)

@@ -81,12 +81,19 @@ def fit_content(text: str | None) -> str | None:
 
 
 def fit_embed(embed: discord.Embed) -> discord.Embed:
-    """A copy of `embed` within every per-part limit and the 6,000 total."""
+    """`embed` itself when it is within every limit already (nearly every answer: no copy made), else a copy
+    within every per-part limit and the 6,000 total."""
+    if _within_limits(embed):
+        return embed
     # to_dict() is a TypedDict; the fitting below reads and writes its keys by name.
     data: dict[str, Any] = embed.to_dict()  # type: ignore[assignment]
     _fit_key(data, "title", EMBED_TITLE)
     _fit_key(data, "description", EMBED_DESCRIPTION)
-    fields = list(data.get("fields") or [])[:FIELDS]
+    # to_dict() shares the field, footer and author dicts with `embed`: copied, so `embed` is left as it was.
+    fields = [dict(item) for item in (data.get("fields") or [])[:FIELDS]]
+    for key in ("footer", "author"):
+        if isinstance(data.get(key), dict):
+            data[key] = dict(data[key])
     for item in fields:
         _fit_key(item, "name", FIELD_NAME)
         _fit_key(item, "value", FIELD_VALUE)
@@ -98,6 +105,27 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
         _fit_key(data["author"], "name", AUTHOR)
     _fit_total(data, fields)
     return discord.Embed.from_dict(data)
+
+
+def _within_limits(embed: discord.Embed) -> bool:
+    """Whether every part of `embed` and their total are within Discord's limits (read, nothing copied)."""
+    fields = embed.fields
+    if len(fields) > FIELDS:
+        return False
+    parts: list[tuple[object, int]] = [
+        (embed.title, EMBED_TITLE), (embed.description, EMBED_DESCRIPTION), (embed.footer.text, FOOTER),
+        (embed.author.name, AUTHOR),
+    ]  # fmt: skip
+    for item in fields:
+        parts += [(item.name, FIELD_NAME), (item.value, FIELD_VALUE)]
+    total = 0
+    for text, limit in parts:
+        if isinstance(text, str):
+            size = length(text)
+            if size > limit:
+                return False
+            total += size
+    return total <= EMBED_TOTAL
 
 
 def _fit_key(data: dict[str, Any], key: str, limit: int) -> None:

@@ -104,8 +104,17 @@ def _fitted(content: Any, embed: Any, view: Any, *, sending: bool) -> dict[str, 
     if embed is not MISSING and (embed is not None or not sending):
         kwargs["embed"] = fit_embed(embed) if embed is not None else None
     if view is not MISSING and (view is not None or not sending):
-        kwargs["view"] = fit_view(view) if view is not None else None
+        kwargs["view"] = _not_kept(fit_view(view)) if view is not None else None
     return kwargs
+
+
+def _not_kept(view: discord.ui.View) -> discord.ui.View:
+    """A view made only of persistent buttons and selects (DynamicItems, registered with bot.add_dynamic_items and
+    dispatched by their custom id) needs no copy in discord.py's view store. Sent stopped, it is not stored: an
+    answer keeps no View and no 15-minute timeout task alive (one per /shift start, at any rate of starts)."""
+    if view.children and all(isinstance(item, discord.ui.DynamicItem) for item in view.children):
+        view.stop()
+    return view
 
 
 def _refused(exc: discord.HTTPException) -> bool:
@@ -119,16 +128,19 @@ def _short(content: Any) -> str:
 
 
 async def _sent_or_short(
-    send: Callable[[dict[str, Any]], Awaitable[T]], full: dict[str, Any], short: dict[str, Any], what: Callable[[], str]
+    send: Callable[[dict[str, Any]], Awaitable[T]],
+    full: dict[str, Any],
+    short: Callable[[], dict[str, Any]],
+    what: Callable[[], str],
 ) -> T:
-    """`send(full)`; if Discord refuses it as an invalid form, `send(short)` instead."""
+    """`send(full)`; if Discord refuses it as an invalid form, `send(short())` instead."""
     try:
         return await send(full)
     except discord.HTTPException as exc:
         if not _refused(exc):
             raise
         log.warning("Discord refused %s (%s); sending a short one instead", what(), exc.text)
-    return await send(short)
+    return await send(short())
 
 
 async def answer(
@@ -153,7 +165,9 @@ async def answer(
     full = _fitted(content, embed, view, sending=True)
     if file is not None:
         full["file"] = file
-    await _sent_or_short(send, full, {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}")
+    await _sent_or_short(
+        send, full, lambda: {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}"
+    )
 
 
 async def edit_answer(
@@ -174,8 +188,9 @@ async def edit_answer(
             await interaction.response.edit_message(allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=False)
-    short = {"content": _short(content), "embed": None}
-    await _sent_or_short(edit, full, short, lambda: f"the edit of {_describe(interaction)}")
+    await _sent_or_short(
+        edit, full, lambda: {"content": _short(content), "embed": None}, lambda: f"the edit of {_describe(interaction)}"
+    )
 
 
 def stable_nonce(kind: str, *parts: int | None) -> int:
@@ -204,8 +219,9 @@ async def post(
         return await channel.send(allowed_mentions=allowed_mentions, **given, **kwargs)
 
     full = _fitted(content, embed, view, sending=True)
-    short = {"content": _short(content)}
-    return await _sent_or_short(send, full, short, lambda: f"a message for channel {_where(channel)}")
+    return await _sent_or_short(
+        send, full, lambda: {"content": _short(content)}, lambda: f"a message for channel {_where(channel)}"
+    )
 
 
 async def edit_message(
@@ -222,8 +238,9 @@ async def edit_message(
         return await message.edit(allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=False)
-    short = {"content": _short(content), "embed": None}
-    return await _sent_or_short(edit, full, short, lambda: f"the edit of message {message.id}")
+    return await _sent_or_short(
+        edit, full, lambda: {"content": _short(content), "embed": None}, lambda: f"the edit of message {message.id}"
+    )
 
 
 def _where(channel: discord.abc.Messageable) -> str:

@@ -55,4 +55,8 @@ class ShiftAutoEnder:
             except Exception:  # the loop must survive a bad moment of the database
                 log.exception("auto-end of long shifts failed; trying again shortly")
                 timeout = 5.0
-            await wait_event(service.auto_end_wake, timeout + 0.001)
+            service.auto_end_planned_ms = now_ms() + int(timeout * 1000)
+            try:
+                await wait_event(service.auto_end_wake, timeout + 0.001)
+            finally:
+                service.auto_end_planned_ms = None

@@ -21,7 +21,9 @@ Decision = Literal["send_anyway", "on_northca"]
 
 
 @dataclass(frozen=True)
-class ShiftRecord:
+class NewShift:
+    """What a shift is opened with: the columns /shift start writes (ShiftStore.insert_open)."""
+
     id: str
     guild_id: int
     member_id: int
@@ -31,6 +33,12 @@ class ShiftRecord:
     department: str | None
     callsign: str | None
     started_ms: int
+
+
+@dataclass(frozen=True)
+class ShiftRecord(NewShift):
+    """A shift as stored: what it was opened with, and everything since (breaks, end, sync)."""
+
     break_started_ms: int | None
     break_ms: int
     break_count: int
@@ -54,7 +62,7 @@ class ShiftRecord:
 
     @classmethod
     def from_row(cls, row: Row) -> ShiftRecord:
-        return cls(**{f.name: row[f.name] for f in fields(cls)})
+        return cls(*[row[name] for name in _SHIFT_COLUMNS])
 
     @property
     def is_open(self) -> bool:
@@ -117,6 +125,10 @@ class ShiftRecord:
         if self.department:
             values["department"] = self.department
         return CreateShiftBody(**{k: v for k, v in values.items() if v is not None})
+
+
+# The columns a ShiftRecord is read from, in its fields' order (read once: every shift read on every command uses it).
+_SHIFT_COLUMNS = tuple(f.name for f in fields(ShiftRecord))
 
 
 @dataclass(frozen=True)

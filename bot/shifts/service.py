@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from bot.config import ShiftConfig, StatusConfig
 from bot.departments import Departments
 from bot.errors import Conflict
 from bot.events import EventHub
-from bot.links import LinkService
+from bot.links import GuildLink, LinkService
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore, normalise_callsign, officer_name
 from bot.settings.records import WEEK_DAYS, GuildSettings, SettingsSource, StaticSettings, defaults_from
@@ -66,8 +67,10 @@ class ShiftService:
         self.config = config
         self.sync = sync
         self.notices = notices
-        # Signal for the auto-end loop (bot/shifts/auto_end.py): a shift started or ended here.
+        # Signal for the auto-end loop (bot/shifts/auto_end.py): a shift started or ended here; and when that loop
+        # looks next on its own (None: it is not waiting now). A start whose maximum length ends later needs no wake-up.
         self.auto_end_wake = asyncio.Event()
+        self.auto_end_planned_ms: int | None = None
 
     @property
     def events(self) -> EventHub:
@@ -81,6 +84,14 @@ class ShiftService:
     async def wait_for_sync(self, shift_id: str, timeout: float, *, since_ms: int = 0) -> ShiftRecord | None:
         """See ShiftSync.wait_for_sync."""
         return await self.sync.wait_for_sync(shift_id, timeout, since_ms=since_ms)
+
+    def watch_sync(self, shift_id: str) -> AbstractContextManager[asyncio.Future[ShiftRecord]]:
+        """See ShiftSync.watching: for the caller that just ended the shift (no read of it needed)."""
+        return self.sync.watching(shift_id)
+
+    async def verdict_within(self, verdict: asyncio.Future[ShiftRecord], timeout: float) -> ShiftRecord | None:
+        """The watched verdict, or None if there is none within `timeout` seconds."""
+        return await self.sync.verdict_within(verdict, timeout)
 
     # --- helpers ---
 
@@ -128,17 +139,22 @@ class ShiftService:
         department: str | None = None,
         callsign: str | None = None,
         at: datetime | None = None,
+        stored_link: GuildLink | None = None,
     ) -> ShiftRecord:
+        """Open a shift. `stored_link`: the guild's link as the caller just read it (one read less); an approved one
+        is used as is, anything else is checked again by LinkService.require_linked."""
         dept = self.match_department(guild_id, department)
         sign = normalise_callsign(callsign) if callsign is not None else None
-        current = await self.store.open_for(guild_id, member_id)
-        if current is not None:
-            raise self._already_on_duty(current)
+        # No read of the open shift first: the insert itself leaves an open shift alone (and then says so below).
         if self.duty_gate is not None:
             refusal = await self.duty_gate.blocking_reason(guild_id, member_id)
             if refusal is not None:
-                raise Conflict(refusal)
-        link = await self.links.require_linked(guild_id)
+                current = await self.store.open_for(guild_id, member_id)
+                raise self._already_on_duty(current) if current is not None else Conflict(refusal)
+        if stored_link is not None and stored_link.guild_id == guild_id and stored_link.approved:
+            link = stored_link
+        else:
+            link = await self.links.require_linked(guild_id)
         profile = await self.profiles.get(guild_id, member_id)
         name = officer_name(member_id, profile.name, display_name)
         try:
@@ -160,12 +176,18 @@ class ShiftService:
                 raise
             raise self._already_on_duty(current) from None
         if shift is None:
+            # Nothing written: a start of the same member got in first, or the callsign is taken.
+            current = await self.store.open_for(guild_id, member_id)
+            if current is not None:
+                raise self._already_on_duty(current)
             raise Conflict(
                 f"Callsign `{sign or profile.callsign}` is already used by another officer in this server. "
                 "Pick another one with /shift start callsign:"
             )
         log.info("shift %s started: member %s in guild %s (%s)", shift.id, member_id, guild_id, shift.department)
-        self.auto_end_wake.set()
+        planned = self.auto_end_planned_ms
+        if planned is None or shift.started_ms + self.max_shift_ms(guild_id) < planned:
+            self.auto_end_wake.set()
         self.notices.emit("start", shift)
         return shift
 
@@ -233,8 +255,9 @@ class ShiftService:
             f" by {shift.ended_by}" if shift.ended_by and shift.ended_by != shift.member_id else "",
             duration_text(shift.duration_ms or 0),
         )
+        # No auto-end wake-up: an ended shift can only make the next automatic end later, and the loop looks
+        # again at its planned time anyway.
         self.sync.request()
-        self.auto_end_wake.set()
         self.notices.emit("end", shift)
 
     async def end_all_in_guild(self, guild_id: int, reason: EndReason, note: str | None = None) -> list[ShiftRecord]:

@@ -2,16 +2,19 @@
 
 Every method is one SQL statement (so its own transaction: the connection is shared and
 concurrent interactions never interleave inside one), except `decide_unconfirmed`, which
-writes the decision and its audit row in one transaction.
+writes the decision and its audit row in one transaction. `insert_open` and `mark_synced`
+are group commits (bot/shifts/groups.py): the writes of the same moment share one statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import fields
 from typing import Any, ClassVar
 
 from bot.sharding import ShardSet
-from bot.shifts.records import Decision, ShiftRecord
+from bot.shifts.groups import GroupWriter
+from bot.shifts.records import Decision, NewShift, ShiftRecord
 from bot.storage import Database
 from bot.storage.shards import shard_condition, shard_expression
 
@@ -28,11 +31,34 @@ OTHER_SHARDS_CLAIM_DELAY_MS = 30 * 1000
 _OPEN_BREAK = "(CASE WHEN break_started_ms IS NULL THEN 0 ELSE GREATEST(0, {end} - break_started_ms) END)"
 
 
+_NEW_SHIFT_FIELDS = tuple(f.name for f in fields(NewShift))
+_NEW_SHIFT_COLUMNS = ", ".join(_NEW_SHIFT_FIELDS)
+# At most this many shifts opened by one statement (9 parameters each: far within both engines' limits).
+GROUP_INSERT_ROWS = 100
+# At most this many sync verdicts marked by one statement.
+GROUP_SYNCED_ROWS = 200
+
+
+def _start_clashes(new: NewShift) -> list[tuple[object, ...]]:
+    """A member, or a callsign in a guild, is opened at most once per statement."""
+    member: tuple[object, ...] = ("member", new.guild_id, new.member_id)
+    return [member, ("callsign", new.guild_id, new.callsign)] if new.callsign is not None else [member]
+
+
 class ShiftStore:
     """The shifts table. Every method is one SQL statement (its own transaction)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Group commits (bot/shifts/groups.py): the shifts opened, and the verdicts "synced", of the same moment.
+        self._opens: GroupWriter[NewShift, ShiftRecord] = GroupWriter(
+            db, self._insert_group, key=lambda new: new.id, clashes=_start_clashes, max_items=GROUP_INSERT_ROWS,
+            name="shift-group-insert",
+        )  # fmt: skip
+        self._synced: GroupWriter[tuple[str, int], ShiftRecord] = GroupWriter(
+            db, self._mark_synced_group, key=lambda item: item[0], clashes=lambda item: [item[0]],
+            max_items=GROUP_SYNCED_ROWS, name="shift-group-synced",
+        )  # fmt: skip
 
     async def _rows(self, sql: str, params: Params = ()) -> list[ShiftRecord]:
         # execute_fetchall: one hop to the database thread; the statement (and with it an
@@ -61,18 +87,34 @@ class ShiftStore:
         callsign: str | None,
         started_ms: int,
     ) -> ShiftRecord | None:
-        """Raises sqlite3.IntegrityError when the member already has an open shift here; None (nothing
-        written) when the callsign is another member's: in a profile or as the unit of an open shift.
-        One statement, so two starts at once cannot both take a callsign."""
-        return await self._one(
-            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,"
-            " started_ms) SELECT ?,?,?,?,?,?,?,?,? WHERE CAST(?8 AS TEXT) IS NULL OR ("
-            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = ?2 AND p.callsign = ?8"
-            " AND p.member_id != ?3)"
-            " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = ?2 AND o.callsign = ?8 AND o.member_id != ?3"
-            " AND o.ended_ms IS NULL)) RETURNING *",
-            (shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms),
+        """Open a shift; None (nothing written) when the member already has an open shift here, or when the
+        callsign is another member's: in a profile or as the unit of an open shift.
+
+        Group commit: the shifts opened in the same moment (a burst of /shift start) are written by one statement,
+        so one commit, and each caller gets its own answer once it is committed. A statement is all or nothing: when
+        the database fails it, none of its shifts is stored, and each is tried again alone, so a row the database
+        refuses fails only its own caller."""
+        return await self._opens.write(
+            NewShift(shift_id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign,
+                     started_ms)
+        )  # fmt: skip
+
+    async def _insert_group(self, group: list[NewShift]) -> dict[Hashable, ShiftRecord]:
+        values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in group)
+        params = [getattr(new, name) for new in group for name in _NEW_SHIFT_FIELDS]
+        rows = await self._rows(
+            f"WITH v ({_NEW_SHIFT_COLUMNS}) AS (VALUES {values})"
+            f" INSERT INTO shifts ({_NEW_SHIFT_COLUMNS}) SELECT {', '.join(f'v.{c}' for c in _NEW_SHIFT_FIELDS)}"
+            " FROM v WHERE v.callsign IS NULL OR ("
+            " NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = v.guild_id AND p.callsign = v.callsign"
+            " AND p.member_id != v.member_id)"
+            " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = v.guild_id AND o.callsign = v.callsign"
+            " AND o.member_id != v.member_id AND o.ended_ms IS NULL))"
+            # The member's open shift (one per member, a unique index): left alone, nothing written.
+            " ON CONFLICT (guild_id, member_id) WHERE ended_ms IS NULL DO NOTHING RETURNING *",
+            params,
         )
+        return {row.id: row for row in rows}
 
     async def get(self, shift_id: str) -> ShiftRecord | None:
         return await self._one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
@@ -237,12 +279,19 @@ class ShiftStore:
         return row[0] if row else None
 
     async def mark_synced(self, shift_id: str, now: int) -> ShiftRecord | None:
-        return await self._one(
+        """The shift, marked synced; None when it is no longer waiting. A group commit: the verdicts of writes
+        that came back in the same moment are marked by one statement (at the latest of their times)."""
+        return await self._synced.write((shift_id, now))
+
+    async def _mark_synced_group(self, group: list[tuple[str, int]]) -> dict[Hashable, ShiftRecord]:
+        now = max(at for _, at in group)
+        rows = await self._rows(
             "UPDATE shifts SET sync_state = 'synced', synced_ms = ?, last_attempt_ms = ?, attempt_started_ms = NULL,"
             " next_attempt_ms = NULL, last_error = NULL, write_approved_by = NULL"
-            " WHERE id = ? AND sync_state = 'pending' RETURNING *",
-            (now, now, shift_id),
+            f" WHERE id IN ({', '.join('?' for _ in group)}) AND sync_state = 'pending' RETURNING *",
+            (now, now, *(shift_id for shift_id, _ in group)),
         )
+        return {row.id: row for row in rows}
 
     async def mark_retry(
         self, shift_id: str, now: int, next_ms: int, error: str, maybe_applied: bool

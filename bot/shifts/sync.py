@@ -24,8 +24,10 @@ started:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bot.aio import wait_event
@@ -50,6 +52,8 @@ LOOKUP_LIMIT = 200
 MAX_BACKOFF_SECONDS = RETRY_AFTER_CAP_SECONDS
 # Northca's clock and ours may differ: a lookup must reach back this much further to prove absence.
 LOOKUP_CLOCK_SKEW_MS = 5 * 60 * 1000
+# How long the sync loop, woken while writes are out, lets more ended shifts gather before it claims.
+SYNC_GATHER_SECONDS = 0.02
 
 
 class ShiftSync:
@@ -78,25 +82,37 @@ class ShiftSync:
     async def wait_for_sync(self, shift_id: str, timeout: float, *, since_ms: int = 0) -> ShiftRecord | None:
         """The shift once an attempt made at or after `since_ms` has a verdict (synced, failed,
         or retry scheduled); None if there is none within `timeout` seconds."""
-        future: asyncio.Future[ShiftRecord] = asyncio.get_running_loop().create_future()
-        waiters = self._sync_waiters.setdefault(shift_id, [])
-        waiters.append(future)
-        try:
+        with self.watching(shift_id) as verdict:
             # Registered before reading, so a verdict in between cannot be missed.
             current = await self.store.get(shift_id)
             if current is None:
                 return None
             if self._has_verdict(current, since_ms):
                 return current
-            async with asyncio.timeout(timeout):
-                return await future
-        except TimeoutError:
-            return None
+            return await self.verdict_within(verdict, timeout)
+
+    @contextlib.contextmanager
+    def watching(self, shift_id: str) -> Iterator[asyncio.Future[ShiftRecord]]:
+        """The shift's next verdict, as a future registered now. Entered right after the shift was ended (before
+        the caller yields), no attempt can have finished yet, so no read of the shift is needed."""
+        future: asyncio.Future[ShiftRecord] = asyncio.get_running_loop().create_future()
+        waiters = self._sync_waiters.setdefault(shift_id, [])
+        waiters.append(future)
+        try:
+            yield future
         finally:
             if future in waiters:
                 waiters.remove(future)
             if not waiters:
                 self._sync_waiters.pop(shift_id, None)
+
+    @staticmethod
+    async def verdict_within(verdict: asyncio.Future[ShiftRecord], timeout: float) -> ShiftRecord | None:
+        try:
+            async with asyncio.timeout(timeout):
+                return await verdict
+        except TimeoutError:
+            return None
 
     @staticmethod
     def _has_verdict(shift: ShiftRecord, since_ms: int) -> bool:
@@ -350,8 +366,10 @@ class ShiftWorker:
                 timeout = 1.0
             if self._stopping:
                 return
-            if timeout > 0:
-                await wait_event(sync.wake, timeout)
+            if timeout > 0 and await wait_event(sync.wake, timeout) and self._inflight:
+                # Under load (writes already out), the ends arriving in the next moment are claimed together: one
+                # claim and one read for several shifts instead of for each. Alone, a shift is claimed at once.
+                await asyncio.sleep(SYNC_GATHER_SECONDS)
 
     async def _renew_loop(self) -> None:
         """Keeps the claims of the writes still out from expiring (another process would take them over)."""
@@ -373,9 +391,20 @@ class ShiftWorker:
         if shift.attempt_started_ms is not None:
             self._claims[shift.id] = shift.attempt_started_ms
 
-        def done(_: asyncio.Task[ShiftRecord | None], shift_id: str = shift.id) -> None:
+        def done(task: asyncio.Task[ShiftRecord | None], shift_id: str = shift.id) -> None:
+            slots_were_full = len(self._inflight) >= self.concurrency
             self._inflight.pop(shift_id, None)
             self._claims.pop(shift_id, None)
-            self.sync.wake.set()
+            # The loop looks again when a slot it waits for is free, when this shift is due again later (its next
+            # attempt is a new earliest time to wake up for), or when nothing is out any more (it may be idle now);
+            # a shift that got its verdict while others are out changes nothing.
+            settled = not task.cancelled() and task.exception() is None and _settled(task.result())
+            if slots_were_full or not settled or not self._inflight:
+                self.sync.wake.set()
 
         task.add_done_callback(done)
+
+
+def _settled(shift: ShiftRecord | None) -> bool:
+    """Synced, failed or held for a decision: no further attempt is planned for it."""
+    return shift is not None and shift.sync_state != "pending"

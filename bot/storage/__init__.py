@@ -97,10 +97,15 @@ class Database:
         return redact_url(self.path) if self.engine == "postgresql" else self.path
 
     @property
+    def in_transaction(self) -> bool:
+        """Whether the running code belongs to the open transaction (its statements run inside it)."""
+        return self._open_tx is not None and _CURRENT_TX.get() is self._open_tx
+
+    @property
     def conn(self) -> aiosqlite.Connection:
         """The raw SQLite connection, for the code of an open transaction only (anything else would
         bypass the gate: use execute / execute_fetchall / fetchone / fetchall)."""
-        if self._open_tx is None or _CURRENT_TX.get() is not self._open_tx:
+        if not self.in_transaction:
             raise RuntimeError("Database.conn is for use inside Database.transaction(); use the Database methods")
         return self._raw
 

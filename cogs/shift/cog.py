@@ -364,6 +364,12 @@ class ShiftCog(commands.Cog):
         """The guild's duty roles, by the member's state now (a quick start-end-start leaves them right):
         On Duty while on duty, On Break during a break, a department's role while on duty in it."""
         settings = self.service.guild_settings(shift.guild_id)
+        if (
+            settings.on_duty_role_id is None
+            and settings.on_break_role_id is None
+            and all(dept.role_id is None for dept in settings.departments)
+        ):
+            return  # no duty role in this server: nothing to read or change
         open_now = await self.service.open_shift(shift.guild_id, shift.member_id)
         wanted: dict[int, bool] = {}
         for dept in settings.departments:

@@ -46,12 +46,13 @@ async def start_flow(
 ) -> None:
     """Go on duty (from /shift start, the panel's On duty button or its department select)."""
     guild_id = require_guild(interaction)
-    if await interaction.client.links.linkage(guild_id) is Linkage.UNDECIDED:
+    link = await interaction.client.links.current(guild_id)
+    if link is not None and link.linkage is Linkage.UNDECIDED:
         # The link may be checked live on Northca: acknowledge first.
         await interaction.response.defer(ephemeral=True, thinking=True)
     shift = await interaction.client.shifts.start(
         guild_id, interaction.user.id, display_name=interaction.user.display_name, department=department,
-        callsign=callsign,
+        callsign=callsign, stored_link=link,
     )  # fmt: skip
     await send(
         interaction, content=f"You are on duty since {discord_ts(shift.started_at)}.", embed=started_embed(shift),
@@ -84,13 +85,15 @@ async def end_flow(
     )
     own = member_id == interaction.user.id
     lead = "Shift ended" if own else f"Ended <@{member_id}>'s shift"
-    await send(
-        interaction,
-        content=f"{lead}: {duration_text(shift.duty_ms())}. Sending to Northca…",
-        embed=ended_embed(shift, "Sending to Northca…"),
-        allowed_mentions=NO_MENTIONS,
-    )
-    verdict = await interaction.client.shifts.wait_for_sync(shift.id, END_VERDICT_WAIT)
+    # Watched from now (before anything could send it): the verdict is not missed, and needs no read of the shift.
+    with interaction.client.shifts.watch_sync(shift.id) as watched:
+        await send(
+            interaction,
+            content=f"{lead}: {duration_text(shift.duty_ms())}. Sending to Northca…",
+            embed=ended_embed(shift, "Sending to Northca…"),
+            allowed_mentions=NO_MENTIONS,
+        )
+        verdict = await interaction.client.shifts.verdict_within(watched, END_VERDICT_WAIT)
     current = verdict or shift
     sentence = sync_sentence(verdict)
     try:

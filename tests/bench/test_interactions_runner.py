@@ -41,6 +41,10 @@ async def test_benchmark_runner_drives_interactions_through_the_gateway_and_clea
     assert sum(c.startswith("You are on duty") for c in sustained.contents) == 3, sustained.contents
     assert all(c.startswith(("You are on duty", "Shift ended", "You are not on duty")) for c in sustained.contents)
     assert all(c == "ok" for ph in results["null"] for c in ph.contents)
+    # REST requests counted per phase: the null bot's one answer each; the bot's answer, and for /shift end the
+    # edit with Northca's verdict.
+    assert [ph.discord_requests for ph in results["null"]] == [3, 3, 6]
+    assert (rush.discord_requests, ends.discord_requests) == (3, 6)
     assert any("bot CPU per /shift end" in line for line in report(results, plan))
 
     assert len(spawned) == 5  # sandbox, two fake Discords, the null bot, the bot

@@ -43,6 +43,26 @@ def test_embed_fits_every_part_and_the_total():
     assert len(embed.fields) == 30  # the original is left as it was
 
 
+def test_embed_at_every_limit_is_sent_as_it_is_and_one_unit_over_is_fitted():
+    def embed(over: int, part: str) -> discord.Embed:
+        e = discord.Embed(title="t" * (256 + over * (part == "title")), description="😀" * 1000)  # 2,000 units
+        e.add_field(name="n" * (256 + over * (part == "name")), value="v" * (1024 + over * (part == "value")))
+        e.add_field(name="n", value="v" * 1024)
+        e.set_footer(text="f" * (1439 + over * (part == "total")))  # 6,000 in all
+        return e
+
+    at_limits = embed(0, "")
+    assert len(at_limits) + 1000 == EMBED_TOTAL  # len() counts each emoji once; Discord counts it twice (UTF-16)
+    assert fit_embed(at_limits).to_dict() == at_limits.to_dict()
+    for part in ("title", "name", "value", "total"):
+        over = embed(1, part)
+        fitted = fit_embed(over)
+        assert fitted.to_dict() != over.to_dict() == embed(1, part).to_dict(), part  # the original is left as it was
+        texts = [fitted.title, fitted.description, fitted.footer.text]
+        texts += [t for f in fitted.fields for t in (f.name, f.value)]
+        assert sum(length(t or "") for t in texts) <= EMBED_TOTAL, part
+
+
 def test_choices_and_button_labels_fit():
     choices = fit_choices([app_commands.Choice(name="n" * 150, value=f"v{i}") for i in range(30)])
     assert len(choices) == 25 and all(len(c.name) <= 100 for c in choices)

@@ -1,0 +1,41 @@
+"""/shift start without a read of the open shift before its insert: an officer already on duty is still told so
+first, also when the server's leave rule would refuse the start (bot/shifts/service.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.config import Config
+from bot.errors import Conflict
+from bot.events import EventHub
+from bot.leave import LeaveService, LeaveStore
+from bot.northca.client import NorthcaClient
+from bot.services import build_settings_service
+from bot.storage import Database
+from tests.bot.test_shifts import make_service
+from tests.duty_ui_helpers import SUPERVISOR, Clock
+from tests.helpers import ADMIN, GUILD, OFFICER
+
+
+async def test_an_officer_on_duty_and_on_leave_is_told_they_are_on_duty(
+    db: Database, client: NorthcaClient, linked: None
+) -> None:
+    service = make_service(db, client)
+    first = await service.start(GUILD, OFFICER, display_name="A")
+    settings = build_settings_service(Config(), db, EventHub())
+    await settings.load()
+    leave = LeaveService(LeaveStore(db), settings, Clock(datetime.now(UTC)))
+    taken = await leave.request(GUILD, OFFICER, "today", "today", "appointment")
+    await leave.decide(GUILD, taken.id, SUPERVISOR, approve=True)
+    await settings.set_shifts(GUILD, ADMIN, leave_blocks_duty=True)
+    service.duty_gate = leave
+
+    with pytest.raises(Conflict, match="You have been on duty since <t:"):
+        await service.start(GUILD, OFFICER, display_name="A")
+    await service.end(GUILD, OFFICER)
+    with pytest.raises(Conflict, match="approved leave"):  # off duty now: the leave rule is what holds it back
+        await service.start(GUILD, OFFICER, display_name="A")
+    assert await service.open_shift(GUILD, OFFICER) is None and first.id
+    await service.drain()
