@@ -195,6 +195,7 @@ class ClusterDriver(Driver):
         return bots, cpu_seconds(self.fake.proc.pid), cpu_seconds(self.sandbox.proc.pid), database_cpu, xid
 
     async def cluster_phase(self, name: str, commands: list[tuple[str, int, int]]) -> ScalePhase:
+        requests_before = int((await self.call("idle", 60.0, quiet=0.0))["requests"])
         bots, fake, sandbox, database, xid = await self._counters()
         started = time.monotonic()
         if commands:
@@ -204,12 +205,13 @@ class ClusterDriver(Driver):
             result = {"sent": 0, "answered": 0, "latency_ms": [], "send_seconds": 0.0, "contents": []}
         seconds = float(result.get("span_seconds", 0.0)) or time.monotonic() - started
         fake_cpu = cpu_seconds(self.fake.proc.pid) - fake
-        await self.call("idle", 60.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
+        # The follow-up work each interaction set off is counted too.
+        requests_after = int((await self.call("idle", 60.0, quiet=1.0))["requests"])
         bots_after, _, sandbox_after, database_after, xid_after = await self._counters()
         sent = {int(shard): int(n) for shard, n in result.get("sent_by_shard", {}).items()}  # as the gateway routed
         phase = Phase(
             name, result["sent"], result["answered"], result["latency_ms"], sum(bots_after) - sum(bots), fake_cpu,
-            result["send_seconds"], result["contents"],
+            result["send_seconds"], result["contents"], requests_after - requests_before,
         )  # fmt: skip
         return ScalePhase(
             phase, seconds, [a - b for a, b in zip(bots_after, bots, strict=True)],
