@@ -7,8 +7,6 @@ Each "process" is its own Database connection on the same file (or PostgreSQL da
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -19,21 +17,11 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
 from bot.shifts.sync import ShiftSync
-from bot.storage import Database
 from bot.timefmt import now_ms
+from tests.bot.test_shift_claims import processes  # noqa: F401  (the fixture: a store per process)
 from tests.helpers import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-async def processes(db_path: Path, db: Database) -> AsyncIterator[list[ShiftStore]]:
-    others = [Database(db_path) for _ in range(2)]
-    for other in others:
-        await other.open()
-    yield [ShiftStore(d) for d in (db, *others)]
-    for other in others:
-        await other.close()
 
 
 async def ended_shift(store: ShiftStore) -> str:
@@ -51,9 +39,11 @@ async def ended_shift(store: ShiftStore) -> str:
 
 
 async def test_stalled_worker_whose_claim_was_taken_over_does_not_free_the_shift_for_a_third_write(
-    processes: list[ShiftStore], sandbox: NorthcaSandbox, client: NorthcaClient
+    processes: list[ShiftStore],  # noqa: F811
+    sandbox: NorthcaSandbox,
+    client: NorthcaClient,
 ) -> None:
-    stalled, taker, third = processes
+    stalled, taker, third = processes[:3]
     sandbox.link(GUILD, MDT)
     shift_id = await ended_shift(stalled)
     [claimed] = await stalled.claim_due(now_ms(), 10)
