@@ -20,10 +20,12 @@ interaction it received (/proc, until the fake Discord has seen no request for a
 requests by kind, and exactly-once: the shifts the database holds as ended against the shifts stored on Northca
 (every one there once, on its server's MDT; none twice, none lost, none unknown; every one synced).
 
-Latency goals are printed as met / not met, never asserted; the exit status is 1 when exactly-once fails.
+Latency goals are printed as met / not met, never asserted; the exit status is 1 when exactly-once fails. Also
+printed: how many first answers were the bot's generic error ("Something went wrong ...", an unexpected error) per
+phase, and what the bots logged at ERROR (`--keep-logs DIR` keeps every process's whole log for a closer look).
 
 Run:  python -m bench.cluster_scale [--servers 50] [--officers 100] [--processes 3] [--rate 250] [--latency-ms 150]
-      [--mdts M] [--lost-answers 50] [--failed-writes 50]
+      [--mdts M] [--lost-answers 50] [--failed-writes 50] [--keep-logs DIR]
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from bench.gateway_discord import ADMIN
 from bench.interactions import GOAL_SUSTAINED_P99_MS, Child, Driver, Phase, Processes, cpu_seconds, processes, verdict
 from bench.sandbox_proc import KEY, OWNER, Link, write_links
 from bot.cli import LOG_LEVEL_ENV, TEST_DISCORD_API_ENV
+from bot.interactions import GENERIC_ERROR_START
 from bot.links import LinkStore
 from bot.services import shard_of
 from bot.storage import Database
@@ -195,7 +198,7 @@ class ClusterDriver(Driver):
         return bots, cpu_seconds(self.fake.proc.pid), cpu_seconds(self.sandbox.proc.pid), database_cpu, xid
 
     async def cluster_phase(self, name: str, commands: list[tuple[str, int, int]]) -> ScalePhase:
-        requests_before = int((await self.call("idle", 60.0, quiet=0.0))["requests"])
+        requests_before = (await self.call("idle", 30.0, quiet=0.0))["requests"]
         bots, fake, sandbox, database, xid = await self._counters()
         started = time.monotonic()
         if commands:
@@ -205,13 +208,12 @@ class ClusterDriver(Driver):
             result = {"sent": 0, "answered": 0, "latency_ms": [], "send_seconds": 0.0, "contents": []}
         seconds = float(result.get("span_seconds", 0.0)) or time.monotonic() - started
         fake_cpu = cpu_seconds(self.fake.proc.pid) - fake
-        # The follow-up work each interaction set off is counted too.
-        requests_after = int((await self.call("idle", 60.0, quiet=1.0))["requests"])
+        idle = await self.call("idle", 60.0, quiet=1.0)  # the follow-up work each interaction set off is counted too
         bots_after, _, sandbox_after, database_after, xid_after = await self._counters()
         sent = {int(shard): int(n) for shard, n in result.get("sent_by_shard", {}).items()}  # as the gateway routed
         phase = Phase(
             name, result["sent"], result["answered"], result["latency_ms"], sum(bots_after) - sum(bots), fake_cpu,
-            result["send_seconds"], result["contents"], requests_after - requests_before,
+            result["send_seconds"], result["contents"], idle["requests"] - requests_before,
         )  # fmt: skip
         return ScalePhase(
             phase, seconds, [a - b for a, b in zip(bots_after, bots, strict=True)],
@@ -357,10 +359,13 @@ async def run_cluster(procs: Processes, session: aiohttp.ClientSession, scale: S
     return ClusterRun([idle, start, end], summary, seconds, errors, peak_rss)
 
 
-async def benchmark(scale: Scale, database_url: str, spawned: list[int] | None = None) -> Result:
-    """The whole run on a fresh, migrated database; `spawned` receives the pid of every process started."""
+async def benchmark(
+    scale: Scale, database_url: str, spawned: list[int] | None = None, keep_logs: Path | None = None
+) -> Result:
+    """The whole run on a fresh, migrated database; `spawned` receives the pid of every process started; with
+    `keep_logs`, every process's log (stderr) is copied into that directory at the end."""
     await seed(database_url, scale)
-    async with processes() as procs, aiohttp.ClientSession() as session:
+    async with processes(keep_logs) as procs, aiohttp.ClientSession() as session:
         if spawned is not None:
             procs.spawned = spawned
         run = await run_cluster(procs, session, scale, database_url)
@@ -435,8 +440,15 @@ def report(result: Result) -> list[str]:
             f" {verdict(everyone and ph.p(99) < GOAL_SUSTAINED_P99_MS)}); every answer within Discord's 3 s:"
             f" {verdict(everyone and max(ph.latency_ms, default=0.0) < DISCORD_ANSWER_LIMIT_MS)}"
         )
+    generic = [sum(1 for c in sp.phase.contents if c.startswith(GENERIC_ERROR_START)) for sp in result.phases]
+    lines.append(
+        f"generic error answers ({GENERIC_ERROR_START!r}, an unexpected error in the bot): "
+        + ", ".join(f"{n} in {sp.phase.name}" for n, sp in zip(generic, result.phases, strict=True))
+        + f"; the bots logged {len(result.errors)} lines at ERROR"
+        + (" (each generic answer has one, with its trace id)" if any(generic) else "")
+    )
     if result.errors:
-        lines.append(f"the bots logged {len(result.errors)} errors, e.g.:")
+        lines.append("  e.g.:")
         lines += [f"  {line[:300]}" for line in result.errors[:3]]
     bad = [c for sp in result.phases for c in sp.phase.contents if not c.startswith(("You are on duty", "Shift ended"))]
     if bad:
@@ -459,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=150.0, help="added to every Northca answer")
     parser.add_argument("--lost-answers", type=int, default=50, help="shift writes stored whose answer is a 500")
     parser.add_argument("--failed-writes", type=int, default=50, help="then shift writes answered 500, unstored")
+    parser.add_argument(
+        "--keep-logs", type=Path, default=None, metavar="DIR",
+        help="copy every process's log (bot-N.stderr, discord.stderr, sandbox.stderr) into DIR at the end",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     scale = Scale(
         args.servers, args.officers, args.processes, args.rate, args.mdts, args.latency_ms / 1000, args.lost_answers,
@@ -466,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     started = time.monotonic()
     with postgres_server() as server:
-        result = asyncio.run(run_on(server, scale))
+        result = asyncio.run(run_on(server, scale, args.keep_logs))
     for line in report(result):
         print(line)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -475,8 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if result.exactly_once.ok else 1
 
 
-async def run_on(server: PostgresServer, scale: Scale) -> Result:
-    return await benchmark(scale, await server.fresh_database())
+async def run_on(server: PostgresServer, scale: Scale, keep_logs: Path | None = None) -> Result:
+    return await benchmark(scale, await server.fresh_database(), keep_logs=keep_logs)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -124,13 +125,19 @@ class Processes:
 
 
 @contextlib.asynccontextmanager
-async def processes() -> AsyncIterator[Processes]:
+async def processes(keep_logs: Path | None = None) -> AsyncIterator[Processes]:
+    """A work directory for the processes' files; with `keep_logs`, each process's stderr (its log) is copied there
+    once every process has stopped."""
     with tempfile.TemporaryDirectory(prefix="bench-interactions-") as tmp:
         procs = Processes(Path(tmp))
         try:
             yield procs
         finally:
             await procs.stop_all()
+            if keep_logs is not None:
+                keep_logs.mkdir(parents=True, exist_ok=True)
+                for log_file in procs.workdir.glob("*.stderr"):
+                    shutil.copyfile(log_file, keep_logs / log_file.name)
 
 
 @dataclass

@@ -30,6 +30,10 @@ T = TypeVar("T")
 MISSING: Any = discord.utils.MISSING
 # Discord's "Invalid Form Body": the message itself was refused (a text too long, a bad field).
 INVALID_FORM_BODY = 50035
+# How the answer to an unexpected error begins (the benchmarks count these answers).
+GENERIC_ERROR_START = "Something went wrong"
+# Discord's "Unknown interaction": the first answer came after the interaction's 3 s (an overloaded process).
+UNKNOWN_INTERACTION = 10062
 REFUSED_NOTE = "(Discord refused the full answer; the bot's log has the details.)"
 
 
@@ -75,13 +79,26 @@ def user_message(error: BaseException) -> tuple[str, bool]:
     return "", False
 
 
+def answered_too_late(error: BaseException) -> bool:
+    """Discord no longer knows the interaction: any other answer to it (an error message) is refused the same way."""
+    original: BaseException = getattr(error, "original", error)
+    return isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    if answered_too_late(error):
+        # What the command did before answering is kept (a /shift start stays open: /shift status shows it).
+        log.warning(
+            "%s was answered too late (Discord: Unknown interaction); its work is kept, no error message is sent",
+            _describe(interaction),
+        )
+        return
     message, expected = user_message(error)
     if not expected:
         trace = uuid.uuid4().hex[:8]
         log.error("unexpected error [trace %s] in %s", trace, _describe(interaction), exc_info=error)
         message = (
-            f"Something went wrong on our side (trace `{trace}`)."
+            f"{GENERIC_ERROR_START} on our side (trace `{trace}`)."
             " Try again; if it keeps happening, give this code to the bot's admins."
         )
     else:

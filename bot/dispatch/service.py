@@ -336,8 +336,8 @@ class DispatchService:
         except NorthcaError as exc:
             await self._failed(entry, exc)
             return
-        await self.store.settle(entry.id, "sent", self.clock())
-        await self._announce(entry, "sent")
+        if await self._settle(entry, "sent", self.clock()):
+            await self._announce(entry, "sent")
 
     async def _failed(self, entry: OutboxEntry, exc: NorthcaError) -> None:
         now = self.clock()
@@ -346,26 +346,45 @@ class DispatchService:
         state: OutboxState
         if not exc.retryable:
             state = "unconfirmed" if entry.maybe_written and not repeatable else "failed"
-            await self.store.settle(entry.id, state, now, error=error)
-            await self._announce(entry, state)
+            if await self._settle(entry, state, now, error=error):
+                await self._announce(entry, state)
             return
         if not repeatable and entry.maybe_written and isinstance(exc, NorthcaServerError):
             # A duplicate id is refused with a plain 500: possibly the earlier attempt's record.
-            await self.store.settle(entry.id, "unconfirmed", now, error=error)
+            if not await self._settle(entry, "unconfirmed", now, error=error):
+                return
             log.warning("%s %s unconfirmed: possibly written by an earlier attempt (%s)", entry.kind, entry.id, exc)
             await self._announce(entry, "unconfirmed")
             return
         if entry.attempts + 1 >= MAX_ATTEMPTS:
             state = "unconfirmed" if (entry.maybe_written or exc.ambiguous) and not repeatable else "failed"
-            await self.store.settle(entry.id, state, now, error=error)
-            await self._announce(entry, state)
+            if await self._settle(entry, state, now, error=error):
+                await self._announce(entry, state)
             return
         wait = min(self.retry_max_ms, self.retry_base_ms * 2**entry.attempts)
         maybe = exc.ambiguous or (isinstance(exc, NorthcaUnavailable) and exc.sent)
-        await self.store.settle(entry.id, "pending", now, error=error, next_ms=now + wait, maybe_written=maybe)
+        if not await self._settle(entry, "pending", now, error=error, next_ms=now + wait, maybe_written=maybe):
+            return
         log.info("%s %s not sent (%s); retry in %d ms", entry.kind, entry.id, exc, wait)
         # The alert shows "still trying" with the reason.
         await self.outcomes.deliver(DispatchOutcome(entry.guild_id, entry.kind, entry.id, "pending"))
+
+    async def _settle(
+        self, entry: OutboxEntry, state: OutboxState, now: int, *, error: str | None = None,
+        next_ms: int | None = None, maybe_written: bool = False,
+    ) -> bool:  # fmt: skip
+        """The attempt's outcome, unless another sender settled the entry meanwhile (this process stalled past
+        the outbox lease, and its successor sent the entry): then nothing is changed or announced."""
+        settled = await self.store.settle(
+            entry.id, state, now, error=error, next_ms=next_ms, maybe_written=maybe_written, attempts=entry.attempts
+        )
+        if not settled:
+            log.warning(
+                "%s %s: settled by another sender meanwhile (this process stalled past the outbox lease);"
+                " its %s outcome is dropped",
+                entry.kind, entry.id, state,
+            )  # fmt: skip
+        return settled
 
     async def _panic_unit(self, entry: OutboxEntry) -> str | None:
         panic = await self.store.panic(entry.guild_id, entry.id)

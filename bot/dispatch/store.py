@@ -123,7 +123,11 @@ class DispatchStore:
         error: str | None = None,
         next_ms: int | None = None,
         maybe_written: bool = False,
-    ) -> None:
+        attempts: int | None = None,
+    ) -> bool:
+        """The outcome of an attempt. With `attempts` (as the entry was read before the attempt), only while the
+        entry is still pending at that count: a sender stalled past the outbox lease whose successor settled the
+        entry meanwhile changes nothing. Whether it was settled."""
         # maybe_written only ever goes from 0 to 1: once an answer was lost, it stays possibly written.
         sets = "state = ?, error = ?, attempts = attempts + 1, updated_ms = ?"
         params: list[Any] = [state, error, now]
@@ -132,7 +136,12 @@ class DispatchStore:
             params.append(next_ms)
         if maybe_written:
             sets += ", maybe_written = 1"
-        await self.db.execute(f"UPDATE dispatch_outbox SET {sets} WHERE id = ?", (*params, record_id))
+        where = "id = ?"
+        keys: list[Any] = [record_id]
+        if attempts is not None:
+            where += " AND state = 'pending' AND attempts = ?"
+            keys.append(attempts)
+        return await self.db.execute(f"UPDATE dispatch_outbox SET {sets} WHERE {where}", (*params, *keys)) > 0
 
     async def counts(self, guild_id: int) -> dict[str, int]:
         rows = await self.db.fetchall(

@@ -39,6 +39,17 @@ GROUP_INSERT_ROWS = 100
 GROUP_SYNCED_ROWS = 200
 
 
+def _ours(claim: int | None) -> str:
+    """The condition that an attempt's claim (its attempt_started_ms) still holds the shift: a worker that stalled
+    past the lease while its write was out finds the claim taken over, and must not end the new holder's claim (a
+    third claim could then send the shift while the new holder's write is out). None: no condition."""
+    return "" if claim is None else " AND attempt_started_ms = ?"
+
+
+def _claim_param(claim: int | None) -> tuple[int, ...]:
+    return () if claim is None else (claim,)
+
+
 def _start_clashes(new: NewShift) -> list[tuple[object, ...]]:
     """A member, or a callsign in a guild, is opened at most once per statement."""
     member: tuple[object, ...] = ("member", new.guild_id, new.member_id)
@@ -294,20 +305,24 @@ class ShiftStore:
         return {row.id: row for row in rows}
 
     async def mark_retry(
-        self, shift_id: str, now: int, next_ms: int, error: str, maybe_applied: bool
+        self, shift_id: str, now: int, next_ms: int, error: str, maybe_applied: bool, claim: int | None = None
     ) -> ShiftRecord | None:
+        """`claim` (the attempt's attempt_started_ms): only while the attempt still holds the shift (see _ours)."""
         return await self._one(
             "UPDATE shifts SET last_attempt_ms = ?, attempt_started_ms = NULL, next_attempt_ms = ?, last_error = ?,"
-            " sent_unconfirmed = GREATEST(sent_unconfirmed, ?) WHERE id = ? AND sync_state = 'pending' RETURNING *",
-            (now, next_ms, error, int(maybe_applied), shift_id),
+            " sent_unconfirmed = GREATEST(sent_unconfirmed, ?) WHERE id = ? AND sync_state = 'pending'"
+            f"{_ours(claim)} RETURNING *",
+            (now, next_ms, error, int(maybe_applied), shift_id, *_claim_param(claim)),
         )
 
-    async def mark_failed(self, shift_id: str, now: int, error: str, maybe_applied: bool) -> ShiftRecord | None:
+    async def mark_failed(
+        self, shift_id: str, now: int, error: str, maybe_applied: bool, claim: int | None = None
+    ) -> ShiftRecord | None:
         return await self._one(
             "UPDATE shifts SET sync_state = 'failed', last_attempt_ms = ?, attempt_started_ms = NULL,"
             " next_attempt_ms = NULL, last_error = ?, sent_unconfirmed = GREATEST(sent_unconfirmed, ?)"
-            " WHERE id = ? AND sync_state = 'pending' RETURNING *",
-            (now, error, int(maybe_applied), shift_id),
+            f" WHERE id = ? AND sync_state = 'pending'{_ours(claim)} RETURNING *",
+            (now, error, int(maybe_applied), shift_id, *_claim_param(claim)),
         )
 
     async def retry(
@@ -347,12 +362,14 @@ class ShiftStore:
         )
         return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
 
-    async def mark_unconfirmed(self, shift_id: str, now: int, reason: str, error: str | None) -> ShiftRecord | None:
+    async def mark_unconfirmed(
+        self, shift_id: str, now: int, reason: str, error: str | None, claim: int | None = None
+    ) -> ShiftRecord | None:
         return await self._one(
             "UPDATE shifts SET sync_state = 'failed', unconfirmed_reason = ?, last_attempt_ms = ?,"
             " attempt_started_ms = NULL, next_attempt_ms = NULL, last_error = COALESCE(?, last_error),"
-            " sent_unconfirmed = 1 WHERE id = ? AND sync_state = 'pending' RETURNING *",
-            (reason, now, error, shift_id),
+            f" sent_unconfirmed = 1 WHERE id = ? AND sync_state = 'pending'{_ours(claim)} RETURNING *",
+            (reason, now, error, shift_id, *_claim_param(claim)),
         )
 
     async def consume_write_approval(self, shift_id: str) -> None:

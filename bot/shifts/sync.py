@@ -225,11 +225,14 @@ class ShiftSync:
         return await self._refused(shift, exc, maybe_applied=True)
 
     async def _unconfirmed(self, shift: ShiftRecord, reason: str, exc: NorthcaError | None) -> ShiftRecord | None:
-        done = await self.store.mark_unconfirmed(shift.id, now_ms(), reason[:500], exc.message if exc else None)
+        done = await self.store.mark_unconfirmed(
+            shift.id, now_ms(), reason[:500], exc.message if exc else None, shift.attempt_started_ms
+        )
+        if done is None:
+            return self._taken_over(shift)
         log.warning("shift %s held as unconfirmed (check on Northca): %s", shift.id, reason)
         self.verdict(done)
-        if done is not None:
-            self.notices.emit("sync_unconfirmed", done)
+        self.notices.emit("sync_unconfirmed", done)
         return done
 
     async def _synced(self, shift: ShiftRecord, how: str) -> ShiftRecord | None:
@@ -241,11 +244,13 @@ class ShiftSync:
     async def _refused(self, shift: ShiftRecord, exc: NorthcaError, *, maybe_applied: bool) -> ShiftRecord | None:
         # Not retryable (400, 401, 403, …): it will not change by itself; kept as failed until retried.
         if not exc.retryable:
-            done = await self.store.mark_failed(shift.id, now_ms(), exc.message, maybe_applied)
+            claim = shift.attempt_started_ms
+            done = await self.store.mark_failed(shift.id, now_ms(), exc.message, maybe_applied, claim)
+            if done is None:
+                return self._taken_over(shift)
             log.warning("shift %s refused by Northca, kept as failed: %s", shift.id, exc)
             self.verdict(done)
-            if done is not None:
-                self.notices.emit("sync_failed", done)
+            self.notices.emit("sync_failed", done)
             return done
         return await self._retry_later(shift, exc.message, maybe_applied=maybe_applied, exc=exc)
 
@@ -254,10 +259,25 @@ class ShiftSync:
     ) -> ShiftRecord | None:
         now = now_ms()
         delay = self.backoff_seconds(shift.sync_attempts, exc)
-        done = await self.store.mark_retry(shift.id, now, now + int(delay * 1000), error, maybe_applied)
+        done = await self.store.mark_retry(
+            shift.id, now, now + int(delay * 1000), error, maybe_applied, shift.attempt_started_ms
+        )
+        if done is None:
+            return self._taken_over(shift)
         log.info("shift %s not synced (%s); retry %d in %.1f s", shift.id, error, shift.sync_attempts + 1, delay)
         self.verdict(done)
         return done
+
+    @staticmethod
+    def _taken_over(shift: ShiftRecord) -> None:
+        """This attempt's verdict came back after its claim was taken over (or the shift settled meanwhile): the
+        holder now decides; nothing is marked."""
+        log.warning(
+            "shift %s: this attempt's claim was taken over or settled meanwhile (the process stalled past its lease);"
+            " its verdict is left to the current holder",
+            shift.id,
+        )
+        return None
 
     def backoff_seconds(self, attempts: int, exc: NorthcaError | None = None) -> float:
         base = self.config.sync_interval_seconds
