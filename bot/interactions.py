@@ -315,10 +315,23 @@ def require_supervisor(
     raise MissingPermission(f"You need the Manage Server permission or a supervisor role to {doing}.")
 
 
-def page_button(custom_id: str, direction: str, *, disabled: bool) -> discord.ui.Button[discord.ui.View]:
-    """A Previous / Next button of a paginated answer (for a DynamicItem's item)."""
+PAGE_LABELS = ("Previous", "Next")
+
+
+def page_button(
+    custom_id: str,
+    direction: str,
+    *,
+    disabled: bool,
+    labels: tuple[str, str] = PAGE_LABELS,
+    emojis: tuple[str, str] | None = None,
+) -> discord.ui.Button[discord.ui.View]:
+    """A Previous / Next button of a paginated answer (for a DynamicItem's item). `labels` and `emojis` are
+    (previous, next): answers keep the look they always had."""
+    back = direction == "prev"
     return discord.ui.Button(
-        label="Previous" if direction == "prev" else "Next",
+        label=labels[0] if back else labels[1],
+        emoji=None if emojis is None else emojis[0] if back else emojis[1],
         style=discord.ButtonStyle.secondary,
         custom_id=custom_id,
         disabled=disabled,

@@ -16,7 +16,7 @@ from bot.errors import InvalidInput, NotLinked
 from bot.interactions import answer, edit_answer, edit_message, guarded, post, require_guild, require_manage_guild
 from bot.links import Linkage
 from bot.settings import SettingsChanged
-from bot.settings.records import MAX_CODES, TenCode
+from bot.settings.records import TenCode
 from bot.shifts import DutyChanged
 from bot.timefmt import discord_ts
 from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
@@ -90,12 +90,22 @@ def panel_embed(
     return embed
 
 
+PANEL_ITEMS = 25  # Discord: 5 rows of 5 buttons; a select fills a whole row
+OVERFLOW_BUTTONS = 4 * 5 - 1  # with a "more codes" select in the last row: 4 rows of buttons, one of them Panic
+SELECT_OPTIONS = 25  # Discord's most options in a select
+
+
 def panel_view(codes: list[TenCode]) -> discord.ui.View:
+    """The codes as buttons, always with Panic. When the codes and Panic do not fit the 25 slots, the last codes go
+    into a "more codes" select in the last row, so Panic stays one press away and every code stays on the panel."""
     view = discord.ui.View(timeout=None)
-    for code in codes:
+    fits = len(codes) + 1 <= PANEL_ITEMS
+    buttons, overflow = (codes, []) if fits else (codes[:OVERFLOW_BUTTONS], codes[OVERFLOW_BUTTONS:])
+    for code in buttons:
         view.add_item(StatusButton(code.code, code.label, code.style))
-    if len(codes) < MAX_CODES:  # a panel holds 25 buttons: with 25 codes, /panic remains
-        view.add_item(PanicButton())
+    view.add_item(PanicButton())
+    if overflow:
+        view.add_item(MoreCodesSelect(overflow[:SELECT_OPTIONS]))
     return view
 
 
@@ -126,6 +136,37 @@ class StatusButton(
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         await apply_status(interaction, self.code, from_panel=True)
+
+
+class MoreCodesSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=r"northca:status:more"):
+    """The codes that do not fit as buttons (a server with 25 codes): picking one works as pressing its button."""
+
+    def __init__(self, codes: list[TenCode] | None = None) -> None:
+        options = [
+            discord.SelectOption(label=f"{code.code} {code.label}"[:100], value=code.code) for code in codes or []
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id="northca:status:more",
+                placeholder="More codes…",
+                options=options or [discord.SelectOption(label="—")],
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> MoreCodesSelect:
+        return cls()
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        data: dict[str, Any] = dict(interaction.data or {})
+        values = [str(v) for v in data.get("values") or []]
+        if not values:
+            raise InvalidInput("Pick a code from the list.")
+        # Checked against the server's codes now, as a button press is: a removed code is answered plainly.
+        await apply_status(interaction, values[0], from_panel=True)
 
 
 class StartShiftButton(
@@ -329,5 +370,5 @@ class StatusCog(commands.Cog):
 
 
 async def setup(bot: NorthcaBot) -> None:
-    bot.add_dynamic_items(StatusButton, StartShiftButton)
+    bot.add_dynamic_items(StatusButton, MoreCodesSelect, StartShiftButton)
     await bot.add_cog(StatusCog(bot))

@@ -8,7 +8,8 @@ from typing import Any
 import discord
 
 from bot.bot import bot_of
-from bot.interactions import edit_answer, guarded, require_guild
+from bot.interactions import edit_answer, guarded, page_button, require_guild
+from bot.interactions import page_view as pages_view
 from cogs.activity.embeds import report_embed, report_pages
 from cogs.activity.report import ActivityReport, Which, build_report, period_of
 from cogs.supervisor_check import require_guild_supervisor
@@ -22,14 +23,8 @@ class ActivityPageButton(
         self.which: Which = which
         self.role_id = role_id
         self.page = page
-        super().__init__(
-            discord.ui.Button(
-                label="Previous" if direction == "prev" else "Next",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"northca:activity:page:{which}:{role_id or '-'}:{page}:{direction}",
-                disabled=disabled,
-            )
-        )
+        custom_id = f"northca:activity:page:{which}:{role_id or '-'}:{page}:{direction}"
+        super().__init__(page_button(custom_id, direction, disabled=disabled))
 
     @classmethod
     async def from_custom_id(
@@ -55,13 +50,8 @@ class ActivityPageButton(
 
 
 def page_view(which: Which, report: ActivityReport, page: int) -> discord.ui.View | None:
-    pages = report_pages(report)
-    if pages <= 1:
-        return None
-    page = max(0, min(page, pages - 1))
-    view = discord.ui.View(timeout=None)
-    view.add_item(ActivityPageButton(which, report.role_id, max(0, page - 1), "prev", disabled=page == 0))
-    view.add_item(
-        ActivityPageButton(which, report.role_id, min(pages - 1, page + 1), "next", disabled=page >= pages - 1)
+    return pages_view(
+        page,
+        report_pages(report),
+        lambda target, direction, disabled: ActivityPageButton(which, report.role_id, target, direction, disabled),
     )
-    return view

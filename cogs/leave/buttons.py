@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from bot.bot import bot_of
-from bot.interactions import answer, edit_answer, guarded, require_guild
+from bot.interactions import answer, edit_answer, guarded, page_button, page_view, require_guild
 from cogs.guild_channels import shift_log
 from cogs.leave.embeds import PER_PAGE, list_embed, request_embed
 from cogs.supervisor_check import require_guild_supervisor
@@ -58,14 +58,7 @@ class LeaveListPageButton(
 ):
     def __init__(self, page: int, direction: str, disabled: bool = False) -> None:
         self.page = page
-        super().__init__(
-            discord.ui.Button(
-                label="Previous" if direction == "prev" else "Next",
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"northca:loa:page:{page}:{direction}",
-                disabled=disabled,
-            )
-        )
+        super().__init__(page_button(f"northca:loa:page:{page}:{direction}", direction, disabled=disabled))
 
     @classmethod
     async def from_custom_id(
@@ -89,11 +82,4 @@ def decision_view(leave_id: str) -> discord.ui.View:
 
 
 def list_view(total: int, page: int) -> discord.ui.View | None:
-    pages = max(1, -(-total // PER_PAGE))
-    if pages <= 1:
-        return None
-    page = max(0, min(page, pages - 1))
-    view = discord.ui.View(timeout=None)
-    view.add_item(LeaveListPageButton(max(0, page - 1), "prev", disabled=page == 0))
-    view.add_item(LeaveListPageButton(min(pages - 1, page + 1), "next", disabled=page >= pages - 1))
-    return view
+    return page_view(page, max(1, -(-total // PER_PAGE)), LeaveListPageButton)

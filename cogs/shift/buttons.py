@@ -9,7 +9,8 @@ import discord
 
 from bot.bot import bot_of
 from bot.errors import MissingPermission
-from bot.interactions import edit_answer, guarded, require_guild
+from bot.interactions import edit_answer, guarded, page_button, require_guild
+from bot.interactions import page_view as pages_view
 from bot.shifts import Decision, RemoteShifts, ShiftRecord
 from cogs.shift.embeds import DECISIONS_SHOWN, PAGE_SIZE, list_embed
 from cogs.shift.flows import break_flow, decide_flow, end_flow, require_shift_supervisor, retry_flow
@@ -146,15 +147,7 @@ class ShiftPageButton(
             department,
         )
         custom_id = f"northca:shift:page:{direction}:{page}:{limit}:{member_id or '-'}:{department or ''}"
-        super().__init__(
-            discord.ui.Button(
-                label="Previous" if direction == "prev" else "Next",
-                emoji="◀️" if direction == "prev" else "▶️",
-                style=discord.ButtonStyle.secondary,
-                custom_id=custom_id,
-                disabled=disabled,
-            )
-        )
+        super().__init__(page_button(custom_id, direction, disabled=disabled, emojis=("◀️", "▶️")))
 
     @classmethod
     async def from_custom_id(
@@ -183,15 +176,13 @@ class ShiftPageButton(
 def page_view(
     page: int, pages: int, limit: int, member_id: int | None, department: str | None
 ) -> discord.ui.View | None:
-    if pages <= 1:
-        return None
-    prev = ShiftPageButton("prev", max(0, page - 1), limit, member_id, department, disabled=page == 0)
-    nxt = ShiftPageButton("next", min(pages - 1, page + 1), limit, member_id, department, disabled=page >= pages - 1)
-    if len(prev.item.custom_id or "") > 100:
+    view = pages_view(
+        page,
+        pages,
+        lambda target, direction, disabled: ShiftPageButton(direction, target, limit, member_id, department, disabled),
+    )
+    if view is not None and any(len(getattr(item, "custom_id", None) or "") > 100 for item in view.children):
         return None  # a very long department filter: first page only
-    view = discord.ui.View(timeout=None)
-    view.add_item(prev)
-    view.add_item(nxt)
     return view
 
 

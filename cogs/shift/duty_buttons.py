@@ -13,7 +13,7 @@ import discord
 
 from bot.bot import bot_of
 from bot.duty import PeriodChoice, page_of, period_for
-from bot.interactions import edit_answer, guarded, require_guild
+from bot.interactions import edit_answer, guarded, page_button, page_view, require_guild
 from bot.settings.records import WEEK_DAYS, GuildSettings
 from bot.timefmt import now_ms
 from cogs.shift.duty_embeds import (
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bot.bot import NorthcaBot
 
 _PERIODS = "this_week|last_week|this_month|last_month|activity|all_time"
+_PAGE_LABELS = ("◀ Previous", "Next ▶")
 
 
 def guild_clock(settings: GuildSettings) -> tuple[ZoneInfo, int]:
@@ -41,22 +42,18 @@ class LeaderboardPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=rf"northca:shift:lb:(?P<period>{_PERIODS}):(?P<page>\d{{1,4}}):(?P<dept>.{{0,40}})",
 ):
-    def __init__(self, period: PeriodChoice, page: int, department: str | None, label: str, disabled: bool) -> None:
+    def __init__(
+        self, period: PeriodChoice, page: int, department: str | None, direction: str = "next", disabled: bool = False
+    ) -> None:
         self.period, self.page, self.department = period, page, department
-        super().__init__(
-            discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                disabled=disabled,
-                custom_id=f"northca:shift:lb:{period}:{page}:{department or ''}",
-            )
-        )
+        custom_id = f"northca:shift:lb:{period}:{page}:{department or ''}"
+        super().__init__(page_button(custom_id, direction, disabled=disabled, labels=_PAGE_LABELS))
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> LeaderboardPageButton:
-        return cls(cast(PeriodChoice, match["period"]), int(match["page"]), match["dept"] or None, "", False)
+        return cls(cast(PeriodChoice, match["period"]), int(match["page"]), match["dept"] or None)
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -76,17 +73,11 @@ async def leaderboard_message(
     period = period_for(choice, current, tz, week_start, settings.activity_period)
     rows = await bot.duty.leaderboard(guild_id, period, department=department, now=current)
     shown = page_of(rows, page, LEADERBOARD_PAGE)
-    view = None
-    if shown.pages > 1:
-        view = discord.ui.View(timeout=None)
-        view.add_item(
-            LeaderboardPageButton(choice, max(0, shown.number - 1), department, "◀ Previous", shown.number == 0)
-        )
-        view.add_item(
-            LeaderboardPageButton(
-                choice, min(shown.pages - 1, shown.number + 1), department, "Next ▶", shown.number >= shown.pages - 1
-            )
-        )
+    view = page_view(
+        shown.number,
+        shown.pages,
+        lambda target, direction, disabled: LeaderboardPageButton(choice, target, department, direction, disabled),
+    )
     return leaderboard_embed(shown, period.label, department), view
 
 
@@ -94,16 +85,10 @@ class HistoryPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"northca:shift:hist:(?P<member>\d{1,20}):(?P<page>\d{1,4})",
 ):
-    def __init__(self, member_id: int, page: int, label: str = "", disabled: bool = False) -> None:
+    def __init__(self, member_id: int, page: int, direction: str = "next", disabled: bool = False) -> None:
         self.member_id, self.page = member_id, page
-        super().__init__(
-            discord.ui.Button(
-                label=label or "Page",
-                style=discord.ButtonStyle.secondary,
-                disabled=disabled,
-                custom_id=f"northca:shift:hist:{member_id}:{page}",
-            )
-        )
+        custom_id = f"northca:shift:hist:{member_id}:{page}"
+        super().__init__(page_button(custom_id, direction, disabled=disabled, labels=_PAGE_LABELS))
 
     @classmethod
     async def from_custom_id(
@@ -123,15 +108,11 @@ async def history_message(
     bot: NorthcaBot, guild_id: int, member_id: int, page: int
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     shown = page_of(await bot.duty.history(guild_id, member_id), page, HISTORY_PAGE)
-    view = None
-    if shown.pages > 1:
-        view = discord.ui.View(timeout=None)
-        view.add_item(HistoryPageButton(member_id, max(0, shown.number - 1), "◀ Previous", shown.number == 0))
-        view.add_item(
-            HistoryPageButton(
-                member_id, min(shown.pages - 1, shown.number + 1), "Next ▶", shown.number >= shown.pages - 1
-            )
-        )
+    view = page_view(
+        shown.number,
+        shown.pages,
+        lambda target, direction, disabled: HistoryPageButton(member_id, target, direction, disabled),
+    )
     return history_embed(member_id, shown), view
 
 

@@ -266,6 +266,62 @@ async def test_panic_button_on_a_status_panel_asks_to_confirm_then_marks_the_uni
     assert sandbox.panics(MDT)[0]["address"] is None
 
 
+async def fill_codes_to_the_limit(h) -> list[str]:
+    """Codes added until the server holds 25 (the most a server may have); returns every code in panel order."""
+    have = list(h.bot.unit_status.codes(GUILD))
+    for n in range(25 - len(have)):
+        await h.bot.settings.add_code(GUILD, ADMIN, f"10-{50 + n}", f"Extra {n}")
+    codes = list(h.bot.unit_status.codes(GUILD))
+    assert len(codes) == 25
+    return codes
+
+
+def panel_components(panel) -> list[dict]:
+    return [c for row in panel["components"] for c in row["components"]]
+
+
+async def test_panel_of_a_server_with_25_codes_still_has_panic_and_pressing_it_raises_the_panic(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    codes = await fill_codes_to_the_limit(h)
+    panel = await post_panel(h)
+
+    # Discord's 5 rows: 4 of buttons (19 codes and Panic), the last a select with the other 6 codes.
+    assert len(panel["components"]) == 5
+    items = panel_components(panel)
+    buttons = [c["custom_id"] for c in items if c["type"] == 2]
+    assert buttons == [*(f"northca:status:set:{c}" for c in codes[:19]), "northca:dispatch:panic"]
+    [more] = [c for c in items if c["type"] == 3]
+    assert [o["value"] for o in more["options"]] == codes[19:]
+
+    ask = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
+    assert ask.ephemeral and "Press the button to confirm" in ask.content and posts_in(h, ALERTS) == []
+    done = await h.click("northca:dispatch:panic-ok:", member=OFFICER_M, message=ask)
+    assert "10-33 sent" in (await done.final()).content
+    [alert] = posts_in(h, ALERTS)
+    assert "unit `ADAM-12`" in alert.json["content"]
+    assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-33"  # type: ignore[union-attr]
+    await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
+
+
+async def test_a_code_in_the_more_codes_select_of_a_full_panel_sets_the_status_also_after_a_restart(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    codes = await fill_codes_to_the_limit(h)
+    panel = await post_panel(h)
+    await h.bot.close()
+
+    h2 = await start_bot()
+    picked = await h2.click("northca:status:more", member=OFFICER_M, message=panel, values=[codes[-1]])
+
+    assert picked.ephemeral and picked.content.startswith(f"You are now **{codes[-1]}** Extra 19")
+    assert (await h2.bot.unit_status.status_of(GUILD, OFFICER)).status == codes[-1]  # type: ignore[union-attr]
+    # A code removed since the panel was drawn is answered plainly, as its button would be.
+    await h2.bot.settings.remove_code(GUILD, ADMIN, codes[-2])
+    gone = await h2.click("northca:status:more", member=OFFICER_M, message=panel, values=[codes[-2]])
+    assert gone.ephemeral and "no longer exists" in gone.content
+
+
 async def test_supervisor_clears_another_officers_panic_after_a_restart(start_bot, sandbox):
     h = await start_bot()
     await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
