@@ -16,9 +16,9 @@ from bot.errors import InvalidInput
 from bot.interactions import answer, post, require_guild, require_manage_guild
 from bot.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
 from bot.settings.records import (
+    DISCORD_ACTOR_ID,
     ActivityPeriod,
     ButtonStyle,
-    DISCORD_ACTOR_ID,
     ChannelKind,
     GuildSettings,
     OffDutyPolicy,
