@@ -42,12 +42,12 @@ COUNTY_A_ROLES_LEFT = [
 ]
 
 
-async def listeners_done(event: str) -> None:
+async def listeners_done(event: str) -> int:
     """Wait until the bot's listeners of `event` (discord.py names their tasks "discord.py: on_<event>") ended;
-    the event must have been dispatched (a listener is running)."""
+    how many ran."""
     running = [t for t in asyncio.all_tasks() if t.get_name() == f"discord.py: on_{event}"]
-    assert running, f"on_{event} was not dispatched"
     await asyncio.gather(*running)
+    return len(running)
 
 
 def history_lines(reply: Any) -> list[str]:
@@ -159,7 +159,7 @@ async def test_a_log_channel_and_role_deleted_while_the_bot_was_offline_are_clea
         channels=[builders.channel(A_GENERAL, guild_id=GUILD, name="general")],
         available=True,
     )
-    await listeners_done("guild_available")
+    assert await listeners_done("guild_available") == 1  # dispatched (not held back for chunking), and done
     assert (await h2.bot.settings.history(GUILD))[1] == count
 
     reply = await h2.slash("shift start", member=OFFICER_M, guild_id=GUILD, department="sheriff", callsign="A-1")
