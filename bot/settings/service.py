@@ -415,9 +415,7 @@ class SettingsService:
         changed (none when no setting held them)."""
         if not role_ids and not channel_ids:
             return ()
-        before = self.get(guild_id)
-        after = await self._change(guild_id, DISCORD_ACTOR_ID, lambda s: without_ids(s, role_ids, channel_ids))
-        keys = tuple(k for k in SETTING_KEYS if after.value(k) != before.value(k))
+        keys = await self._remove_ids(guild_id, DISCORD_ACTOR_ID, role_ids, channel_ids)
         if keys:
             log.info(
                 "guild %s: roles %s / channels %s were deleted in Discord: removed from %s",
@@ -427,6 +425,21 @@ class SettingsService:
                 ", ".join(keys),
             )
         return keys
+
+    async def remove_role_everywhere(self, guild_id: int, actor_id: int, role_text: str) -> tuple[str, ...]:
+        """An admin removes a role (by id: it may be deleted in Discord, so no role option can name it) from
+        every setting holding it; the keys changed."""
+        role_id = int(role_text.strip()) if role_text.strip().isdigit() else None
+        if role_id is None or role_id not in configured_role_ids(self.get(guild_id)):
+            raise InvalidInput("No setting holds that role: pick one from the list.")
+        return await self._remove_ids(guild_id, actor_id, (role_id,), ())
+
+    async def _remove_ids(
+        self, guild_id: int, actor_id: int, role_ids: Collection[int], channel_ids: Collection[int]
+    ) -> tuple[str, ...]:
+        before = self.get(guild_id)
+        after = await self._change(guild_id, actor_id, lambda s: without_ids(s, role_ids, channel_ids))
+        return tuple(k for k in SETTING_KEYS if after.value(k) != before.value(k))
 
     async def forget_missing(
         self, guild_id: int, present_role_ids: Collection[int], present_channel_ids: Collection[int]

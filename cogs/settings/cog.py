@@ -31,7 +31,7 @@ from bot.settings.service import timezone_choices
 from cogs.activity.embeds import settings_text
 from cogs.department_choices import department_autocomplete
 from cogs.settings.buttons import confirm_view, history_page
-from cogs.settings.embeds import change_line, show_embed
+from cogs.settings.embeds import LABELS, change_line, show_embed
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -115,6 +115,31 @@ class SettingsCog(commands.Cog):
             missing |= {c for c in configured_channel_ids(settings) if guild.get_channel(c) is None}
         embed = show_embed(self.service.get(guild_id), frozenset(missing))
         await answer(interaction, embed=embed, allowed_mentions=NO_MENTIONS)
+
+    @settings_group.command(name="remove-role", description="Remove a role (even one deleted in Discord) everywhere.")
+    @app_commands.describe(role="A role a setting holds")
+    async def remove_role(
+        self, interaction: discord.Interaction[NorthcaBot], role: app_commands.Range[str, 1, 25]
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        keys = await self.service.remove_role_everywhere(guild_id, interaction.user.id, role)
+        names = ", ".join(LABELS[k] for k in keys)
+        await self._done(interaction, f"The role is removed from: {names}.")
+
+    @remove_role.autocomplete("role")
+    async def configured_role_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The roles the settings hold, by name, or "deleted role <id>" for those the server no longer has."""
+        guild = interaction.guild
+        text = (current or "").strip().lower()
+        choices = []
+        for role_id in sorted(configured_role_ids(self.service.get(require_guild(interaction)))):
+            found = guild.get_role(role_id) if guild is not None else None
+            name = f"@{found.name}" if found is not None else f"deleted role {role_id}"
+            if text in name.lower() or text in str(role_id):
+                choices.append(app_commands.Choice(name=name, value=str(role_id)))
+        return fit_choices(choices)
 
     @settings_group.command(name="channel", description="Set or clear a channel the bot posts to.")
     @app_commands.describe(kind="Which channel", channel="The channel", remove="Clear this channel setting")

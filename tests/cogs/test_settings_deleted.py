@@ -29,7 +29,7 @@ from tests.cogs.test_settings import (
     two_servers,
 )
 from tests.harness import builders
-from tests.helpers import ADMIN, GUILD, OFFICER_M
+from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER_M
 
 pytestmark = pytest.mark.asyncio
 
@@ -179,3 +179,23 @@ async def test_settings_show_marks_a_configured_role_the_server_no_longer_has(st
     assert shown["On Duty role · changed"] == f"<@&{A_DUTY}> (⚠️ deleted in Discord: role {A_DUTY})"
     assert shown["Shift-log channel · changed"] == f"<#{A_LOG}>"
     assert "deleted in Discord" not in shown["On Break role · changed"]
+
+
+async def test_an_admin_removes_a_role_deleted_in_discord_by_picking_it_from_the_autocomplete(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    await configure_both(h)
+    h.bot.get_guild(GUILD)._remove_role(A_DUTY)  # deleted in Discord, the event missed
+
+    offered = await h.autocomplete("settings remove-role", member=ADMIN_M, guild_id=GUILD, role="")
+    names = {c["value"]: c["name"] for c in offered}
+    assert names[str(A_DUTY)] == f"deleted role {A_DUTY}"
+    assert names[str(A_SHERIFF)] == "@Sheriff" and str(B_DUTY) not in names  # only this server's settings
+
+    reply = await admin(h, "settings remove-role", role=str(A_DUTY))
+    assert "On Duty role" in reply.content
+    assert h.bot.settings.get(GUILD).on_duty_role_id is None
+    history = await admin(h, "settings history")
+    assert f"<@{ADMIN}> **On Duty role**: {A_DUTY} → —" in history.embeds[0]["description"]
+
+    refused = await admin(h, "settings remove-role", role=str(A_DUTY))
+    assert "pick one from the list" in refused.content
