@@ -107,13 +107,13 @@ class SettingsCog(commands.Cog):
     @settings_group.command(name="show", description="Every setting, its value, and whether it is the default.")
     async def show(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = self._admin(interaction, "see the settings")
+        settings = self.service.get(guild_id)
         guild = interaction.guild
         missing: set[int] = set()
         if guild is not None and guild.roles:  # a guild not in the cache: nothing to compare with
-            settings = self.service.get(guild_id)
             missing |= {r for r in configured_role_ids(settings) if guild.get_role(r) is None}
             missing |= {c for c in configured_channel_ids(settings) if guild.get_channel(c) is None}
-        embed = show_embed(self.service.get(guild_id), frozenset(missing))
+        embed = show_embed(settings, frozenset(missing))
         await answer(interaction, embed=embed, allowed_mentions=NO_MENTIONS)
 
     @settings_group.command(name="remove-role", description="Remove a role (even one deleted in Discord) everywhere.")
