@@ -6,7 +6,7 @@ under its key. `GuildSettings.is_default(key)` says whether a setting still hold
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol, get_args
 
@@ -277,3 +277,55 @@ class StaticSettings:
 
     def shortest_max_shift_hours(self) -> float:
         return self.defaults.max_shift_hours
+
+
+# The audit's actor of a change Discord made: a role or channel deleted there, removed from the settings.
+DISCORD_ACTOR_ID = 0
+
+
+def configured_role_ids(settings: GuildSettings, *, changed_only: bool = False) -> set[int]:
+    """Every role id a setting holds (`changed_only`: only in settings changed from the config default)."""
+
+    def wanted(key: str) -> bool:
+        return not (changed_only and settings.is_default(key))
+
+    ids: set[int] = set()
+    for kind in SINGLE_ROLE_KINDS:
+        role_id = settings.value(f"role.{kind}")
+        if isinstance(role_id, int) and wanted(f"role.{kind}"):
+            ids.add(role_id)
+    if wanted("role.supervisor"):
+        ids.update(settings.supervisor_role_ids)
+    if wanted("departments"):
+        ids.update(d.role_id for d in settings.departments if d.role_id is not None)
+    if wanted("role_quotas"):
+        ids.update(role_id for role_id, _ in settings.role_quotas)
+    return ids
+
+
+def configured_channel_ids(settings: GuildSettings, *, changed_only: bool = False) -> set[int]:
+    """Every channel id a setting holds (`changed_only`: only in settings changed from the config default)."""
+    return {
+        channel_id
+        for kind in CHANNEL_KINDS
+        if (channel_id := settings.channel_id(kind)) is not None
+        and not (changed_only and settings.is_default(f"channel.{kind}"))
+    }
+
+
+def without_ids(settings: GuildSettings, role_ids: Collection[int], channel_ids: Collection[int]) -> GuildSettings:
+    """The settings with every mention of the given roles and channels removed: a single role or channel is
+    cleared, a list loses the entry, a department keeps its name but loses its role."""
+    for kind in SINGLE_ROLE_KINDS:
+        if settings.value(f"role.{kind}") in role_ids:
+            settings = settings.with_value(f"role.{kind}", None)
+    for channel_kind in CHANNEL_KINDS:
+        channel_id = settings.channel_id(channel_kind)
+        if channel_id is not None and channel_id in channel_ids:
+            settings = settings.with_value(f"channel.{channel_kind}", None)
+    return replace(
+        settings,
+        supervisor_role_ids=tuple(r for r in settings.supervisor_role_ids if r not in role_ids),
+        departments=tuple(replace(d, role_id=None) if d.role_id in role_ids else d for d in settings.departments),
+        role_quotas=tuple(q for q in settings.role_quotas if q[0] not in role_ids),
+    )

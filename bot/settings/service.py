@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import InvalidInput
 from bot.events import EventHub
 from bot.settings.records import (
+    DISCORD_ACTOR_ID,
     MAX_CODE,
     MAX_CODES,
     MAX_DEPARTMENT_NAME,
@@ -43,7 +44,10 @@ from bot.settings.records import (
     TenCode,
     WeekStart,
     apply_overrides,
+    configured_channel_ids,
+    configured_role_ids,
     to_json,
+    without_ids,
 )
 from bot.settings.store import DELETION_MARK_KEEP_MS, SettingChange, SettingsStore
 from bot.sharding import ShardSet
@@ -401,6 +405,55 @@ class SettingsService:
         return await self._change(
             guild_id, actor_id, lambda s: replace(self.defaults, guild_id=guild_id, defaults=self.defaults)
         )
+
+    # --- roles and channels deleted in Discord ------------------------------------------------------------
+    async def forget_deleted(
+        self, guild_id: int, *, role_ids: Collection[int] = (), channel_ids: Collection[int] = ()
+    ) -> tuple[str, ...]:
+        """Removes roles and channels deleted in Discord from every setting holding them, audited as Discord's
+        change (DISCORD_ACTOR_ID) and versioned like any change, so other processes' caches follow; the keys
+        changed (none when no setting held them)."""
+        if not role_ids and not channel_ids:
+            return ()
+        keys = await self._remove_ids(guild_id, DISCORD_ACTOR_ID, role_ids, channel_ids)
+        if keys:
+            log.info(
+                "guild %s: roles %s / channels %s were deleted in Discord: removed from %s",
+                guild_id,
+                sorted(role_ids),
+                sorted(channel_ids),
+                ", ".join(keys),
+            )
+        return keys
+
+    async def remove_role_everywhere(self, guild_id: int, actor_id: int, role_text: str) -> tuple[str, ...]:
+        """An admin removes a role (by id: it may be deleted in Discord, so no role option can name it) from
+        every setting holding it; the keys changed."""
+        role_id = int(role_text.strip()) if role_text.strip().isdigit() else None
+        if role_id is None or role_id not in configured_role_ids(self.get(guild_id)):
+            raise InvalidInput("No setting holds that role: pick one from the list.")
+        return await self._remove_ids(guild_id, actor_id, (role_id,), ())
+
+    async def _remove_ids(
+        self, guild_id: int, actor_id: int, role_ids: Collection[int], channel_ids: Collection[int]
+    ) -> tuple[str, ...]:
+        before = self.get(guild_id)
+        after = await self._change(guild_id, actor_id, lambda s: without_ids(s, role_ids, channel_ids))
+        return tuple(k for k in SETTING_KEYS if after.value(k) != before.value(k))
+
+    async def forget_missing(
+        self, guild_id: int, present_role_ids: Collection[int], present_channel_ids: Collection[int]
+    ) -> tuple[str, ...]:
+        """At guild availability: removes the configured roles and channels the guild no longer has (deleted
+        while the bot was offline). Only settings an admin changed are looked at: a config-file default names
+        one server's ids and is not "deleted" in the others. An empty role list (a guild not really loaded;
+        every guild has @everyone) changes nothing."""
+        if not present_role_ids:
+            return ()
+        settings = self.get(guild_id)
+        dead_roles = configured_role_ids(settings, changed_only=True) - set(present_role_ids)
+        dead_channels = configured_channel_ids(settings, changed_only=True) - set(present_channel_ids)
+        return await self.forget_deleted(guild_id, role_ids=dead_roles, channel_ids=dead_channels)
 
     # --- presence and retention -----------------------------------------------------------------------
     async def guild_left(self, guild_id: int) -> None:

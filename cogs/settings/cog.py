@@ -16,6 +16,7 @@ from bot.errors import InvalidInput
 from bot.interactions import answer, post, require_guild, require_manage_guild
 from bot.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
 from bot.settings.records import (
+    DISCORD_ACTOR_ID,
     ActivityPeriod,
     ButtonStyle,
     ChannelKind,
@@ -23,12 +24,14 @@ from bot.settings.records import (
     OffDutyPolicy,
     RoleKind,
     WeekStart,
+    configured_channel_ids,
+    configured_role_ids,
 )
 from bot.settings.service import timezone_choices
 from cogs.activity.embeds import settings_text
 from cogs.department_choices import department_autocomplete
 from cogs.settings.buttons import confirm_view, history_page
-from cogs.settings.embeds import change_line, show_embed
+from cogs.settings.embeds import LABELS, change_line, show_embed
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -104,7 +107,39 @@ class SettingsCog(commands.Cog):
     @settings_group.command(name="show", description="Every setting, its value, and whether it is the default.")
     async def show(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = self._admin(interaction, "see the settings")
-        await answer(interaction, embed=show_embed(self.service.get(guild_id)), allowed_mentions=NO_MENTIONS)
+        settings = self.service.get(guild_id)
+        guild = interaction.guild
+        missing: set[int] = set()
+        if guild is not None and guild.roles:  # a guild not in the cache: nothing to compare with
+            missing |= {r for r in configured_role_ids(settings) if guild.get_role(r) is None}
+            missing |= {c for c in configured_channel_ids(settings) if guild.get_channel(c) is None}
+        embed = show_embed(settings, frozenset(missing))
+        await answer(interaction, embed=embed, allowed_mentions=NO_MENTIONS)
+
+    @settings_group.command(name="remove-role", description="Remove a role (even one deleted in Discord) everywhere.")
+    @app_commands.describe(role="A role a setting holds")
+    async def remove_role(
+        self, interaction: discord.Interaction[NorthcaBot], role: app_commands.Range[str, 1, 25]
+    ) -> None:
+        guild_id = self._admin(interaction, "change the settings")
+        keys = await self.service.remove_role_everywhere(guild_id, interaction.user.id, role)
+        names = ", ".join(LABELS[k] for k in keys)
+        await self._done(interaction, f"The role is removed from: {names}.")
+
+    @remove_role.autocomplete("role")
+    async def configured_role_autocomplete(
+        self, interaction: discord.Interaction[NorthcaBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The roles the settings hold, by name, or "deleted role <id>" for those the server no longer has."""
+        guild = interaction.guild
+        text = (current or "").strip().lower()
+        choices = []
+        for role_id in sorted(configured_role_ids(self.service.get(require_guild(interaction)))):
+            found = guild.get_role(role_id) if guild is not None else None
+            name = f"@{found.name}" if found is not None else f"deleted role {role_id}"
+            if text in name.lower() or text in str(role_id):
+                choices.append(app_commands.Choice(name=name, value=str(role_id)))
+        return fit_choices(choices)
 
     @settings_group.command(name="channel", description="Set or clear a channel the bot posts to.")
     @app_commands.describe(kind="Which channel", channel="The channel", remove="Clear this channel setting")
@@ -308,10 +343,13 @@ class SettingsCog(commands.Cog):
     # --- listeners ---
 
     async def on_settings_changed(self, event: SettingsChanged) -> None:
-        """A line in the shift-log channel (the new one, else the one it had) for every change."""
+        """A line in the shift-log channel (the new one, else the one it had unless Discord deleted it) for every
+        change."""
         if event.deleted or event.previous is None:
             return
-        channel_id = event.settings.shift_log_channel_id or event.previous.shift_log_channel_id
+        channel_id = event.settings.shift_log_channel_id
+        if channel_id is None and event.actor_id != DISCORD_ACTOR_ID:  # Discord's change: the old one is deleted
+            channel_id = event.previous.shift_log_channel_id
         if channel_id is None:
             return
         channel = self.bot.get_partial_messageable(channel_id, guild_id=event.guild_id)
@@ -331,3 +369,23 @@ class SettingsCog(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.service.guild_joined(guild.id)
+        await self._forget_missing(guild)  # settings kept over retention may name roles deleted meanwhile
+
+    # A role or channel deleted in Discord leaves the settings (Discord's role option cannot name it any more).
+    @commands.Cog.listener()
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        await self.service.forget_deleted(role.guild.id, role_ids=(role.id,))
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self.service.forget_deleted(channel.guild.id, channel_ids=(channel.id,))
+
+    # Deleted while the bot was offline: the guild's GUILD_CREATE (at start or after an outage) says what is left.
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._forget_missing(guild)
+
+    async def _forget_missing(self, guild: discord.Guild) -> None:
+        if guild.unavailable:
+            return
+        await self.service.forget_missing(guild.id, [r.id for r in guild.roles], [c.id for c in guild.channels])

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import discord
 
-from bot.settings.records import SETTING_KEYS, AuditEntry, GuildSettings, Json
+from bot.discord_text import fit
+from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
 from bot.timefmt import discord_ts, from_ms
 
 HISTORY_PAGE = 10
+DELETED_MARK = "⚠️ deleted in Discord:"
+# Who made a change: an admin, or Discord (a role or channel deleted there left the settings).
+DISCORD_ACTOR = "Discord (deleted there)"
+
+
+def actor_text(actor_id: int | None) -> str:
+    if actor_id == DISCORD_ACTOR_ID:
+        return DISCORD_ACTOR
+    return f"<@{actor_id}>" if actor_id else "The bot"
+
 
 LABELS: dict[str, str] = {
     "channel.shift-log": "Shift-log channel",
@@ -32,19 +43,26 @@ LABELS: dict[str, str] = {
 }
 
 
-def value_text(key: str, settings: GuildSettings) -> str:
-    """A setting's value as shown in Discord (mentions render without pinging: sent with no mentions)."""
+def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = frozenset()) -> str:
+    """A setting's value as shown in Discord (mentions render without pinging: sent with no mentions);
+    `missing`: ids the guild no longer has (deleted in Discord), marked as such."""
     value = settings.value(key)
+
+    def role(role_id: int) -> str:
+        return f"<@&{role_id}> ({DELETED_MARK} role {role_id})" if role_id in missing else f"<@&{role_id}>"
+
     if key.startswith("channel."):
+        if isinstance(value, int) and value in missing:
+            return f"<#{value}> ({DELETED_MARK} channel {value})"
         return f"<#{value}>" if value else "not set"
     if key == "role.supervisor":
-        return ", ".join(f"<@&{r}>" for r in settings.supervisor_role_ids) or "none (Manage Server only)"
+        return ", ".join(role(r) for r in settings.supervisor_role_ids) or "none (Manage Server only)"
     if key.startswith("role."):
-        return f"<@&{value}>" if value else "not set"
+        return role(value) if isinstance(value, int) else "not set"
     if key == "departments":
         parts = []
         for d in settings.departments:
-            extra = [f"<@&{d.role_id}>"] if d.role_id else []
+            extra = [role(d.role_id)] if d.role_id else []
             if d.quota_hours is not None:
                 extra.append(f"{d.quota_hours:g} h per activity period")
             parts.append(discord.utils.escape_markdown(d.name) + (f" ({', '.join(extra)})" if extra else ""))
@@ -54,7 +72,7 @@ def value_text(key: str, settings: GuildSettings) -> str:
     if key == "max_shift_hours":
         return f"{settings.max_shift_hours:g} h"
     if key == "role_quotas":
-        return ", ".join(f"<@&{r}>: {h:g} h" for r, h in settings.role_quotas) or "none"
+        return ", ".join(f"{role(r)}: {h:g} h" for r, h in settings.role_quotas) or "none"
     if key == "roster.reminder_minutes":
         return f"{settings.roster_reminder_minutes} min before a scheduled shift"
     if key == "leave_blocks_duty":
@@ -62,11 +80,13 @@ def value_text(key: str, settings: GuildSettings) -> str:
     return discord.utils.escape_markdown(str(value))
 
 
-def show_embed(settings: GuildSettings) -> discord.Embed:
+def show_embed(settings: GuildSettings, missing: frozenset[int] = frozenset()) -> discord.Embed:
+    """Every setting; `missing`: configured ids the guild no longer has (marked, should a deletion be missed)."""
     embed = discord.Embed(title="Settings of this server", colour=discord.Colour.blurple())
     for key in SETTING_KEYS:
         marker = " · default" if settings.is_default(key) else " · changed"
-        embed.add_field(name=LABELS[key] + marker, value=value_text(key, settings)[:1024], inline=key != "codes")
+        value = fit(value_text(key, settings, missing), 1024)
+        embed.add_field(name=LABELS[key] + marker, value=value, inline=key != "codes")
     embed.set_footer(text="Defaults come from the bot's config file. Change with /settings …")
     return embed
 
@@ -82,7 +102,7 @@ def history_embed(entries: list[AuditEntry], total: int, page: int) -> discord.E
     pages = max(1, -(-total // HISTORY_PAGE))
     embed = discord.Embed(title="Settings history", colour=discord.Colour.dark_grey())
     lines = [
-        f"{discord_ts(from_ms(e.at_ms), 'f')} <@{e.actor_id}> **{LABELS.get(e.key, e.key)}**: "
+        f"{discord_ts(from_ms(e.at_ms), 'f')} {actor_text(e.actor_id)} **{LABELS.get(e.key, e.key)}**: "
         f"{audit_text(e.old)} → {audit_text(e.new)}"
         for e in entries
     ]
@@ -93,6 +113,6 @@ def history_embed(entries: list[AuditEntry], total: int, page: int) -> discord.E
 
 def change_line(actor_id: int | None, keys: tuple[str, ...], settings: GuildSettings, previous: GuildSettings) -> str:
     """The shift-log line for one change."""
-    who = f"<@{actor_id}>" if actor_id else "The bot"
+    who = actor_text(actor_id)
     parts = [f"**{LABELS[k]}**: {value_text(k, previous)} → {value_text(k, settings)}" for k in keys]
     return f"⚙️ {who} changed the settings: " + "; ".join(parts)

@@ -11,7 +11,7 @@ import pytest
 from bot.config import parse_config
 from bot.events import EventHub
 from bot.services import build_settings_service
-from bot.settings import SettingsService
+from bot.settings import RoleFacts, SettingsService
 from bot.settings.watch import SettingsWatcher
 from bot.storage import Database
 
@@ -48,3 +48,23 @@ async def test_a_setting_changed_in_one_process_reaches_the_others_cache(
     await first.reset(GUILD, ADMIN)
     assert await watcher.run_once() == [GUILD]
     assert second.get(GUILD).roster_reminder_minutes == before
+
+
+async def test_a_role_deleted_in_discord_leaves_the_other_processes_cache_too(
+    two_processes: tuple[SettingsService, SettingsService],
+) -> None:
+    first, second = two_processes
+    watcher = SettingsWatcher(second)
+    duty = RoleFacts(4242, "On Duty")
+    await first.set_role(GUILD, ADMIN, "on-duty", duty)
+    await first.set_role_quota(GUILD, ADMIN, duty, 5.0)
+    assert await watcher.run_once() == [GUILD]
+    assert second.get(GUILD).on_duty_role_id == 4242
+
+    assert await first.forget_deleted(GUILD, role_ids=(4242,)) == ("role.on-duty", "role_quotas")
+    assert await watcher.run_once() == [GUILD]
+    assert second.get(GUILD).on_duty_role_id is None and second.get(GUILD).role_quotas == ()
+    # A second notice of the same deletion (another process, a repeated event): nothing changes, nothing audited.
+    _, count = await second.history(GUILD)
+    assert await second.forget_deleted(GUILD, role_ids=(4242,)) == ()
+    assert (await second.history(GUILD))[1] == count

@@ -113,6 +113,22 @@ class GatewayMirror:
         }
         self.state.parse_guild_member_update(data)
 
+    def delete_role(self, guild_id: int, role_id: int) -> None:
+        """An admin deletes a role in Discord: GUILD_ROLE_DELETE through the gateway's own parser
+        (dispatches ``on_guild_role_delete``)."""
+        self.state.parse_guild_role_delete({"guild_id": str(guild_id), "role_id": str(role_id)})
+
+    def delete_channel(self, guild_id: int, channel_id: int) -> None:
+        """An admin deletes a channel in Discord: CHANNEL_DELETE through the gateway's own parser
+        (dispatches ``on_guild_channel_delete``)."""
+        guild = self.state._get_guild(guild_id)
+        channel = guild.get_channel(channel_id) if guild is not None else None
+        if channel is None:
+            raise AssertionError(f"channel {channel_id} is not in guild {guild_id}'s cache")
+        self.state.parse_channel_delete(
+            {"id": str(channel_id), "guild_id": str(guild_id), "type": channel.type.value, "name": channel.name}
+        )
+
     def _role_change_denied(self, guild: discord.Guild, role: discord.Role) -> Answer | None:
         if not self.enforce_role_hierarchy:
             return None

@@ -90,6 +90,7 @@ class Harness(GatewayMirror):
         channels: Sequence[Mapping[str, Any]] | None = None,
         me_permissions: int = builders.DEFAULT_APP_PERMISSIONS,
         me_role_position: int | None = None,
+        available: bool = False,
     ) -> discord.Guild:
         """Put a real ``discord.Guild`` in the bot's cache (as GUILD_CREATE would).
 
@@ -97,7 +98,9 @@ class Harness(GatewayMirror):
         ``@everyone`` is added if missing, and one text channel if ``channels`` is None.
         The bot joins as a member with a managed role granting ``me_permissions``, placed
         above all ``roles`` unless ``me_role_position`` says otherwise. The first guild added
-        becomes ``default_guild_id``.
+        becomes ``default_guild_id``. ``available``: sent through the gateway's own GUILD_CREATE parser with
+        ``unavailable: false``, as Discord announces a guild after a start or an outage (``on_guild_available``
+        is dispatched); otherwise the guild is cached silently.
         """
         assert self.bot.user is not None
         if channels is None:
@@ -120,7 +123,16 @@ class Harness(GatewayMirror):
             members=[*members, me],
             channels=channels,
         )
-        guild = self.state._add_guild_from_data(data)
+        if available:
+            # Members are cached as if chunked: the count covers those already cached, so discord.py sees the
+            # guild chunked (it would otherwise ask the gateway for them before dispatching).
+            cached = self.state._get_guild(guild_id)
+            member_ids = {int(m["user"]["id"]) for m in data["members"]}
+            member_ids |= {m.id for m in cached.members} if cached is not None else set()
+            self.state.parse_guild_create({**data, "member_count": len(member_ids), "unavailable": False})
+            guild = self.state._get_guild(guild_id)
+        else:
+            guild = self.state._add_guild_from_data(data)
         # Members are cached regardless of the members intent, as if chunked.
         for m in data["members"]:
             if guild.get_member(int(m["user"]["id"])) is None:
