@@ -29,7 +29,7 @@ from bot.bot import NorthcaBot
 from bot.config import parse_config
 from bot.links import LinkStore
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
-from tests.harness import FakeDiscord, Harness, builders
+from tests.harness import FakeDiscord, Harness, Reply, builders
 
 GUILD = 111111111111111111
 ADMIN = 333333333333333333
@@ -46,6 +46,13 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * p // 100))
     return ordered[int(rank) - 1]
+
+
+def ack_ms(reply: Reply) -> float:
+    """When Discord got the interaction's first answer, in ms (every answered interaction has one)."""
+    if reply.ack_time is None:
+        raise RuntimeError(f"{reply.content!r}: no ack time recorded for an answered interaction")
+    return reply.ack_time * 1000
 
 
 def shift_writes(sandbox: NorthcaSandbox) -> int:
@@ -92,7 +99,7 @@ async def rush(officers: int, latency: float, window: float) -> dict[str, Any]:
                 sandbox.faults.latency = latency
                 writes_before = shift_writes(sandbox)
 
-                async def end(i: int, member: dict[str, Any]) -> Any:
+                async def end(i: int, member: dict[str, Any]) -> Reply:
                     await asyncio.sleep(window * i / officers)  # the arrival schedule, not a wait for results
                     return await h.slash("shift", sub="end", member=member, guild_id=GUILD)
 
@@ -119,13 +126,15 @@ async def rush(officers: int, latency: float, window: float) -> dict[str, Any]:
                 edits = [await r.followup(timeout=10.0) for r in ends]
                 synced_in_answer = sum(1 for e in edits if e.content.endswith("Synced to Northca ✅"))
 
+                if bot.northca is None:
+                    raise RuntimeError("the bot has no Northca client after setup; nothing to count")
                 stored = sandbox.shifts(MDT)
                 stored_ids = [s["id"] for s in stored]
                 return {
                     "officers": officers,
                     "latency_ms": latency * 1000,
-                    "start_ms": [r.ack_time * 1000 for r in starts],
-                    "end_ms": [r.ack_time * 1000 for r in ends],
+                    "start_ms": [ack_ms(r) for r in starts],
+                    "end_ms": [ack_ms(r) for r in ends],
                     "answered_s": answered,
                     "all_synced_s": all_synced,
                     "writes": shift_writes(sandbox) - writes_before,

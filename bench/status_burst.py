@@ -36,7 +36,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -47,6 +47,11 @@ from bot.config import parse_config
 from bot.links import LinkStore
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY
 from tests.harness import builders
+
+if TYPE_CHECKING:
+    import re
+
+    from tests.harness.recorded import Recorded
 
 GUILD = 111111111111111111
 CHANNEL = 900000000000000001
@@ -93,7 +98,8 @@ def percentile(values: list[float], q: float) -> float:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 # --- the simulated Discord, in its own process -------------------------------------
@@ -105,7 +111,7 @@ async def serve_discord(port: int) -> None:
     fake = FakeDiscord()
     acks: dict[str, tuple[float, str]] = {}
 
-    def note_ack(rec: Any, m: Any) -> None:
+    def note_ack(rec: Recorded, m: re.Match[str]) -> None:
         # time.monotonic() on arrival, and what the officer reads; then the fake answers as usual.
         content = ((rec.json or {}).get("data") or {}).get("content") or ""
         acks.setdefault(m["iid"], (rec.time, content))
@@ -113,7 +119,13 @@ async def serve_discord(port: int) -> None:
 
     fake.route("POST", r"^/interactions/(?P<iid>\d+)/[^/]+/callback$", note_ack)
     fake.route("GET", r"^/bench/acks$", lambda rec, m: (200, acks))
-    fake.route("POST", r"^/bench/reset$", lambda rec, m: (acks.clear(), fake.requests.clear(), (200, {}))[-1])
+
+    def reset(rec: Recorded, m: re.Match[str]) -> tuple[int, dict[str, Any]]:
+        acks.clear()
+        fake.requests.clear()
+        return 200, {}
+
+    fake.route("POST", r"^/bench/reset$", reset)
     # FakeDiscord binds a free port; the parent gives one instead, so bind it here.
     from aiohttp import web
 
@@ -296,7 +308,8 @@ async def run(
             planned: dict[str, float] = {}
             for at, _member_id, _code, payload in plan:
                 planned[payload["id"]] = start_mono + at
-                loop.call_at(start_loop + at, state.parse_interaction_create, payload)
+                # A raw interaction payload, as the gateway sends it (discord.py's TypedDict is stricter).
+                loop.call_at(start_loop + at, state.parse_interaction_create, payload)  # type: ignore[arg-type]
 
             # Wait for every answer (polling Discord's side: it is another process).
             deadline = time.monotonic() + spread + 120
@@ -320,6 +333,8 @@ async def run(
                 for i, m in enumerate(ids):
                     if units.get(f"UNIT-{i}") != last[m]:
                         row = await bot.unit_status.status_of(GUILD, m)
+                        if row is None:
+                            raise RuntimeError(f"UNIT-{i} (member {m}) has no stored unit status after the burst")
                         mine = [(round(at, 4), code, p["id"] in sent) for at, mm, code, p in plan if mm == m]
                         print(
                             "WRONG",

@@ -73,6 +73,11 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+def _run_quiet(args: list[str]) -> None:
+    """Run a server tool; on failure CalledProcessError carries its stderr."""
+    subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+
+
 def start_server() -> Iterator[PostgresServer]:
     """initdb, start, migrate the template; stop and remove everything at the end."""
     workdir = tempfile.mkdtemp(prefix="northca-pg-")
@@ -82,15 +87,13 @@ def start_server() -> Iterator[PostgresServer]:
         os.chown(workdir, pw.pw_uid, pw.pw_gid)
     data = os.path.join(workdir, "data")
     port = _free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
-    subprocess.run(_as_postgres([_bin("initdb"), "-A", "trust", "-U", user, "-E", "UTF8", "-D", data]), **quiet)
+    _run_quiet(_as_postgres([_bin("initdb"), "-A", "trust", "-U", user, "-E", "UTF8", "-D", data]))
     options = (
         f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off -c synchronous_commit=off"
         " -c full_page_writes=off -c max_connections=200"
     )
-    subprocess.run(
-        _as_postgres([_bin("pg_ctl"), "-D", data, "-o", options, "-l", os.path.join(workdir, "log"), "-w", "start"]),
-        **quiet,
+    _run_quiet(
+        _as_postgres([_bin("pg_ctl"), "-D", data, "-o", options, "-l", os.path.join(workdir, "log"), "-w", "start"])
     )
     try:
         server = PostgresServer("127.0.0.1", port, user, count(1))

@@ -91,6 +91,7 @@ def validate_request(method: str, path: str, query: dict[str, str], headers: dic
     known_query = set()
     for param in op.parameters:
         where, name, schema = param["in"], param["name"], param.get("schema", {})
+        value: str | int | None
         if where == "header":
             value = headers.get(name.lower())
         elif where == "query":

@@ -50,6 +50,7 @@ class DiscordRoutes:
     """The built-in routes of ``FakeDiscord`` (a mixin: the state lives on the fake)."""
 
     application_id: int
+    bot_user_id: int
     bot_username: str
     messages: dict[int, dict[str, Any]]
     interactions: dict[str, InteractionContext]

@@ -239,6 +239,11 @@ class GatewayMirror:
         return "\nrecent discord.py errors:\n  " + "\n  ".join(self._errors.records)
 
     async def _inject(self, payload: Mapping[str, Any], describe: str, timeout: float | None) -> Reply:
+        from .harness import Harness  # imported here: harness.py imports this module
+
+        # A Session holds the whole harness, which this mixin is only a part of.
+        if not isinstance(self, Harness):
+            raise TypeError(f"GatewayMirror is a mixin of Harness; {type(self).__name__} cannot inject interactions")
         timeout = self.timeout if timeout is None else timeout
         ctx = self.fake.register_interaction(payload)
         session = Session(self, ctx, describe)

@@ -130,7 +130,7 @@ class Harness(GatewayMirror):
             member_ids = {int(m["user"]["id"]) for m in data["members"]}
             member_ids |= {m.id for m in cached.members} if cached is not None else set()
             self.state.parse_guild_create({**data, "member_count": len(member_ids), "unavailable": False})
-            guild = self.state._get_guild(guild_id)
+            guild: discord.Guild = self.state._get_guild(guild_id)
         else:
             guild = self.state._add_guild_from_data(data)
         # Members are cached regardless of the members intent, as if chunked.
