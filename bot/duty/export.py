@@ -87,7 +87,7 @@ def build_csv(
         if truncated:
             break
         row = (
-            "adjustment", adj.shift_id, adj.member_id, "", "", "", "", "", "", "", "", "", adj.id, adj.kind,
+            "adjustment", adj.shift_id, adj.member_id, adj.department, "", "", "", "", "", "", "", "", adj.id, adj.kind,
             adj.amount_ms // 1000, adj.reason, adj.actor_id, _iso(adj.at_ms),
         )  # fmt: skip
         if not put(row, 1):

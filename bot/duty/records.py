@@ -22,12 +22,14 @@ class Adjustment:
     reason: str
     actor_id: int
     at_ms: int
+    # The department the time counts for (add/subtract); None: counted only in unfiltered totals.
+    department: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Adjustment:
         return cls(
             row["id"], row["guild_id"], row["member_id"], row["kind"], row["amount_ms"], row["shift_id"],
-            row["reason"], row["actor_id"], row["at_ms"],
+            row["reason"], row["actor_id"], row["at_ms"], row["department"],
         )  # fmt: skip
 
     @property

@@ -4,8 +4,9 @@ of a period's activity report. Every per-server setting (time zone, week start, 
 quotas, who is on leave) is passed in by the caller.
 
 Adjustments are local: Northca has no endpoint to change a written shift. add/subtract count in
-the period they were made in and are not tied to a department (a department filter leaves them
-out); a void keeps the shift and excludes it from every total.
+the period they were made in, for the department they name (a department filter counts only those
+made for it; one without a department counts only in unfiltered totals); a void keeps the shift
+and excludes it from every total.
 """
 
 from __future__ import annotations
@@ -49,13 +50,16 @@ class DutyService:
 
     # --- adjustments ---
 
-    async def add_time(self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int) -> Adjustment:
-        return await self._adjust(guild_id, member_id, "add", amount_ms, reason, actor_id)
+    async def add_time(
+        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None
+    ) -> Adjustment:
+        """`department`: already matched by the department rule (bot/departments.py); None for none."""
+        return await self._adjust(guild_id, member_id, "add", amount_ms, reason, actor_id, department)
 
     async def subtract_time(
-        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int
+        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None
     ) -> Adjustment:
-        return await self._adjust(guild_id, member_id, "subtract", amount_ms, reason, actor_id)
+        return await self._adjust(guild_id, member_id, "subtract", amount_ms, reason, actor_id, department)
 
     async def void_shift(self, guild_id: int, shift_id: str, reason: str, actor_id: int) -> Adjustment:
         why = _reason(reason)
@@ -72,17 +76,20 @@ class DutyService:
         return done
 
     async def _adjust(
-        self, guild_id: int, member_id: int, kind: AdjustmentKind, amount_ms: int, reason: str, actor_id: int
-    ) -> Adjustment:
+        self, guild_id: int, member_id: int, kind: AdjustmentKind, amount_ms: int, reason: str, actor_id: int,
+        department: str | None,
+    ) -> Adjustment:  # fmt: skip
         if amount_ms < 1000:
             raise InvalidInput("The duration must be at least one second, e.g. `30m` or `1h30m`.")
         if amount_ms > MAX_ADJUSTMENT_MS:
             raise InvalidInput(f"One adjustment can be at most {duration_text(MAX_ADJUSTMENT_MS)}; split larger ones.")
         why = _reason(reason)
-        done = await self.store.add_adjustment(guild_id, member_id, kind, amount_ms, None, why, actor_id, now_ms())
+        done = await self.store.add_adjustment(
+            guild_id, member_id, kind, amount_ms, None, why, actor_id, now_ms(), department
+        )
         assert done is not None  # only voids can conflict
-        log.info("duty: %s %s %s for member %s in guild %s: %s", actor_id, kind, duration_text(amount_ms), member_id,
-                 guild_id, why)  # fmt: skip
+        log.info("duty: %s %s %s (department %s) for member %s in guild %s: %s", actor_id, kind,
+                 duration_text(amount_ms), department or "none", member_id, guild_id, why)  # fmt: skip
         return done
 
     async def history(self, guild_id: int, member_id: int) -> list[Adjustment]:
@@ -94,7 +101,7 @@ class DutyService:
         self, guild_id: int, period: Period, *, department: str | None = None, now: int | None = None
     ) -> dict[int, MemberDuty]:
         """Per member, duty time inside the period: shifts split at its bounds, open shifts up to now,
-        voided shifts left out, adjustments made in it added (not with a department filter)."""
+        voided shifts left out, adjustments made in it added (with a department filter: those made for it)."""
         current = now if now is not None else now_ms()
         start, end = period.start_ms, period.end_ms
         inside = await self.store.inside_totals(guild_id, start, end, department)
@@ -113,9 +120,8 @@ class DutyService:
             entry[1] += 1
             if span.ended_ms is None:
                 entry[2] = 1
-        if department is None:
-            for member, signed in (await self.store.adjustment_sums(guild_id, start, end)).items():
-                sums.setdefault(member, [0, 0, 0])[0] += signed
+        for member, signed in (await self.store.adjustment_sums(guild_id, start, end, department)).items():
+            sums.setdefault(member, [0, 0, 0])[0] += signed
         return {m: MemberDuty(m, v[0], v[1], bool(v[2])) for m, v in sums.items()}
 
     async def leaderboard(

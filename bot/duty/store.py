@@ -34,13 +34,14 @@ class DutyStore:
 
     async def add_adjustment(
         self, guild_id: int, member_id: int, kind: AdjustmentKind, amount_ms: int, shift_id: str | None,
-        reason: str, actor_id: int, at_ms: int,
+        reason: str, actor_id: int, at_ms: int, department: str | None = None,
     ) -> Adjustment | None:  # fmt: skip
         """None when the shift is already voided (one void per shift)."""
         rows = await self.db.execute_fetchall(
-            "INSERT INTO duty_adjustments (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms)"
-            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING *",
-            (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms),
+            "INSERT INTO duty_adjustments"
+            " (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department)"
+            " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING *",
+            (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department),
         )
         return Adjustment.from_row(rows[0]) if rows else None
 
@@ -61,13 +62,16 @@ class DutyStore:
         )
         return [Adjustment.from_row(r) for r in rows]
 
-    async def adjustment_sums(self, guild_id: int, start_ms: int | None, end_ms: int | None) -> dict[int, int]:
-        """Per member: adds minus subtracts made in [start, end)."""
+    async def adjustment_sums(
+        self, guild_id: int, start_ms: int | None, end_ms: int | None, department: str | None = None
+    ) -> dict[int, int]:
+        """Per member: adds minus subtracts made in [start, end); with a department, only those made for it
+        (None: all of them, with or without a department)."""
         rows = await self.db.execute_fetchall(
             "SELECT member_id, CAST(SUM(CASE kind WHEN 'add' THEN amount_ms ELSE -amount_ms END) AS BIGINT)"
-            " FROM duty_adjustments"
-            " WHERE guild_id = ? AND at_ms >= ? AND at_ms < ? AND kind != 'void' GROUP BY member_id",
-            (guild_id, _lo(start_ms), _hi(end_ms)),
+            " FROM duty_adjustments WHERE guild_id = :g AND at_ms >= :a AND at_ms < :b AND kind != 'void'"
+            " AND (CAST(:dept AS TEXT) IS NULL OR department = :dept) GROUP BY member_id",
+            {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "dept": department},
         )
         return {int(r[0]): int(r[1]) for r in rows}
 

@@ -26,6 +26,7 @@ from cogs.shift.board import BoardUpdater, board_embed
 from cogs.shift.buttons import list_message, pending_view, shift_buttons
 from cogs.shift.duty_buttons import VoidConfirmButton, guild_clock, history_message, leaderboard_message
 from cogs.shift.duty_embeds import (
+    ADJUSTMENT_DEPARTMENT_TEXT,
     NOT_ON_NORTHCA,
     PERIOD_OPTIONS,
     adjustment_line,
@@ -222,26 +223,42 @@ class ShiftCog(commands.Cog):
         )
 
     @admin.command(name="add", description="Add duty time to a member (kept here; Northca is not changed).")
-    @app_commands.describe(member="Whose time", duration="How much, e.g. 30m or 1h30m", reason="Why (kept and shown)")
+    @app_commands.describe(
+        member="Whose time",
+        duration="How much, e.g. 30m or 1h30m",
+        reason="Why (kept and shown)",
+        department=ADJUSTMENT_DEPARTMENT_TEXT,
+    )
     async def admin_add(
         self,
         interaction: discord.Interaction[NorthcaBot],
         member: discord.User,
         duration: app_commands.Range[str, 1, 20],
         reason: app_commands.Range[str, 1, 300],
+        department: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
-        await self._adjust(interaction, member, duration, reason, add=True)
+        await self._adjust(interaction, member, duration, reason, department, add=True)
+
+    admin_add.autocomplete("department")(department_autocomplete)
 
     @admin.command(name="subtract", description="Subtract duty time from a member (kept here; Northca is not changed).")
-    @app_commands.describe(member="Whose time", duration="How much, e.g. 30m or 1h30m", reason="Why (kept and shown)")
+    @app_commands.describe(
+        member="Whose time",
+        duration="How much, e.g. 30m or 1h30m",
+        reason="Why (kept and shown)",
+        department=ADJUSTMENT_DEPARTMENT_TEXT,
+    )
     async def admin_subtract(
         self,
         interaction: discord.Interaction[NorthcaBot],
         member: discord.User,
         duration: app_commands.Range[str, 1, 20],
         reason: app_commands.Range[str, 1, 300],
+        department: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
-        await self._adjust(interaction, member, duration, reason, add=False)
+        await self._adjust(interaction, member, duration, reason, department, add=False)
+
+    admin_subtract.autocomplete("department")(department_autocomplete)
 
     async def _adjust(
         self,
@@ -249,14 +266,17 @@ class ShiftCog(commands.Cog):
         member: discord.User,
         duration: str,
         reason: str,
+        department: str | None,
         *,
         add: bool,
     ) -> None:
         require_shift_supervisor(interaction, "adjust duty time")
         guild_id = require_guild(interaction)
         amount = parse_duration_ms(duration)
+        # The one department rule: an unknown department is refused before anything is stored.
+        dept = self.service.match_department(guild_id, department) if department else None
         act = self.bot.duty.add_time if add else self.bot.duty.subtract_time
-        done = await act(guild_id, member.id, amount, reason, interaction.user.id)
+        done = await act(guild_id, member.id, amount, reason, interaction.user.id, dept)
         await send(interaction, content=f"{adjustment_line(done)} for <@{member.id}>.\n{NOT_ON_NORTHCA}",
                    allowed_mentions=NO_MENTIONS)  # fmt: skip
         await self._log(guild_id, f"🕒 <@{member.id}>: {adjustment_line(done)}")

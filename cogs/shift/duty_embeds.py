@@ -21,6 +21,7 @@ NOT_ON_NORTHCA = (
     " by this bot and counted in its totals, leaderboard, activity reports and exports."
 )
 PERIOD_OPTIONS = [app_commands.Choice(name=PERIOD_LABELS[c], value=c) for c in PERIOD_CHOICES]
+ADJUSTMENT_DEPARTMENT_TEXT = "Department the time counts for (default: none, counted only without a department filter)"
 KIND_TEXT = {"add": "➕ added", "subtract": "➖ subtracted", "void": "🚫 voided shift"}
 
 
@@ -52,6 +53,8 @@ def leaderboard_embed(page: Page[MemberDuty], period_label: str, department: str
 def adjustment_line(adj: Adjustment) -> str:
     what = KIND_TEXT[adj.kind]
     amount = f" `{adj.shift_id}`" if adj.kind == "void" else f" {duration_text(adj.amount_ms)}"
+    if adj.department is not None:
+        amount += f" of {discord.utils.escape_markdown(adj.department)} time"
     reason = discord.utils.escape_markdown(adj.reason)
     return f"{what}{amount} by <@{adj.actor_id}> {discord_ts(from_ms(adj.at_ms))}: {reason}"
 
