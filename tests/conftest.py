@@ -19,6 +19,7 @@ from bot.bot import EXTENSIONS, NorthcaBot
 from bot.config import Config
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
+from bot.shifts import ShiftStore
 from bot.storage import Database
 from bot.timefmt import now_ms
 from tests.harness import FakeDiscord, Harness
@@ -144,3 +145,13 @@ async def start_bot(sandbox: NorthcaSandbox, fake_discord: FakeDiscord, db_path:
     for bot in bots:
         if not bot.is_closed():
             await bot.close()
+
+
+@pytest.fixture
+async def processes(db_path: Path, db: Database) -> AsyncIterator[list[ShiftStore]]:
+    others = [Database(db_path) for _ in range(4)]
+    for other in others:
+        await other.open()
+    yield [ShiftStore(d) for d in (db, *others)]
+    for other in others:
+        await other.close()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.dispatch import DispatchService
 from bot.northca.sandbox import NorthcaSandbox
+from bot.services import build_services
 from bot.settings.service import ChannelFacts, RoleFacts
 from tests.harness import Harness, Recorded, builders
-from tests.helpers import ADMIN, GUILD, link_guild, until
+from tests.helpers import ADMIN, GUILD, OFFICER, link_guild, link_guild_in, make_config, until
 
 ALERTS = 910000000000000001
 DISPATCH = 910000000000000002
@@ -78,3 +80,11 @@ def created(sandbox: NorthcaSandbox, collection: str) -> list[Any]:
 def body(rec: Any) -> dict[str, Any]:
     parsed: dict[str, Any] = json.loads(rec.body)
     return parsed
+
+
+async def service(db, db_path, sandbox, client, officers: int = 1) -> DispatchService:
+    await link_guild_in(db, sandbox)
+    services = build_services(make_config(sandbox, db_path), db, client)
+    for i in range(officers):
+        await services.profiles.update(GUILD, OFFICER + i, callsign=f"UNIT-{i}")
+    return services.dispatch

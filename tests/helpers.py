@@ -17,9 +17,12 @@ from typing import Any
 from aiohttp import web
 
 from bot.bot import NorthcaBot
-from bot.config import Config, parse_config
-from bot.links import LinkStore
+from bot.config import Config, ShiftConfig, parse_config
+from bot.links import LinkService, LinkStore
+from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
+from bot.profiles import ProfileStore
+from bot.services import build_shift_service
 from bot.shifts import ShiftRecord, ShiftService
 from bot.storage import Database
 from tests.harness import Harness, Recorded, builders
@@ -254,3 +257,31 @@ class HugeAnswer:
             self.sent.append(sent)
             self.finished.set()
         return resp
+
+
+def make_service(db: Database, client: NorthcaClient, **config: Any) -> ShiftService:
+    config.setdefault("sync_interval_seconds", 0.05)
+    return build_shift_service(db, LinkService(LinkStore(db), client), ProfileStore(db), client, ShiftConfig(**config))
+
+
+async def refuse_inserts_of(db: Database, member_id: int) -> None:
+    """The database itself fails any statement that would store a shift of `member_id` (a trigger)."""
+    if db.engine == "postgresql":
+        await db.execute(
+            "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            f" IF NEW.member_id = {member_id} THEN RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full';"
+            " END IF; RETURN NEW; END $$"
+        )
+        await db.execute("CREATE TRIGGER refuse_one BEFORE INSERT ON shifts FOR EACH ROW EXECUTE FUNCTION refuse_one()")
+    else:
+        await db.execute(
+            f"CREATE TRIGGER refuse_one BEFORE INSERT ON shifts WHEN NEW.member_id = {member_id}"
+            " BEGIN SELECT RAISE(ABORT, 'could not extend file'); END"
+        )
+
+
+def running(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return False
+    return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended

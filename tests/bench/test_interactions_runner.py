@@ -6,22 +6,15 @@ are printed, never tested)."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from bench.interactions import Plan, benchmark, report
+from tests.helpers import running
 
 pytestmark = pytest.mark.asyncio
 
 RUN_DEADLINE = 240.0  # the whole runner, on a shared and slow machine
-
-
-def running(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    if not stat.exists():
-        return False
-    return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
 
 
 async def test_benchmark_runner_drives_interactions_through_the_gateway_and_cleans_up() -> None:

@@ -13,18 +13,10 @@ from bot.dispatch import DispatchService
 from bot.dispatch.records import report_when
 from bot.errors import InvalidInput
 from bot.northca.models import CreateTicketBody
-from bot.services import build_services
-from tests.helpers import GUILD, MDT, OFFICER, link_guild_in, make_config
+from tests.dispatch_helpers import service
+from tests.helpers import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio
-
-
-async def service(db, db_path, sandbox, client, officers: int = 1) -> DispatchService:
-    await link_guild_in(db, sandbox)
-    services = build_services(make_config(sandbox, db_path), db, client)
-    for i in range(officers):
-        await services.profiles.update(GUILD, OFFICER + i, callsign=f"UNIT-{i}")
-    return services.dispatch
 
 
 def patches(sandbox) -> list[dict]:

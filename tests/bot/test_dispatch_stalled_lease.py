@@ -16,7 +16,7 @@ from bot.northca.models import CreateTicketBody
 from bot.northca.sandbox import NorthcaSandbox
 from bot.services import build_services
 from bot.storage import Database
-from tests.bot.test_dispatch_service import service
+from tests.dispatch_helpers import service
 from tests.helpers import GUILD, MDT, OFFICER, make_config
 
 pytestmark = pytest.mark.asyncio

@@ -7,26 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
-from bot.storage import Database
 
 GUILD = 4242
 NOW = 1_700_000_000_000
-
-
-@pytest.fixture
-async def processes(db_path: Path, db: Database) -> AsyncIterator[list[ShiftStore]]:
-    others = [Database(db_path) for _ in range(4)]
-    for other in others:
-        await other.open()
-    yield [ShiftStore(d) for d in (db, *others)]
-    for other in others:
-        await other.close()
 
 
 async def ended_shifts(store: ShiftStore, count: int) -> list[str]:

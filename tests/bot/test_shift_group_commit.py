@@ -11,6 +11,7 @@ import pytest
 
 from bot.shifts.store import GROUP_INSERT_ROWS, GROUP_SYNCED_ROWS, ShiftStore
 from bot.storage import Database
+from tests.helpers import refuse_inserts_of
 
 GUILD = 4242
 NOW = 1_700_000_000_000
@@ -78,22 +79,6 @@ async def test_a_member_or_callsign_twice_in_one_burst_is_stored_once(db: Databa
 
 def refused_not(member: int) -> list[int]:
     return [m for m in range(1, 51) if m != member]
-
-
-async def refuse_inserts_of(db: Database, member_id: int) -> None:
-    """The database itself fails any statement that would store a shift of `member_id` (a trigger)."""
-    if db.engine == "postgresql":
-        await db.execute(
-            "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-            f" IF NEW.member_id = {member_id} THEN RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full';"
-            " END IF; RETURN NEW; END $$"
-        )
-        await db.execute("CREATE TRIGGER refuse_one BEFORE INSERT ON shifts FOR EACH ROW EXECUTE FUNCTION refuse_one()")
-    else:
-        await db.execute(
-            f"CREATE TRIGGER refuse_one BEFORE INSERT ON shifts WHEN NEW.member_id = {member_id}"
-            " BEGIN SELECT RAISE(ABORT, 'could not extend file'); END"
-        )
 
 
 async def test_a_row_the_database_refuses_mid_statement_fails_only_its_own_start(db: Database, db_path: str) -> None:

@@ -8,7 +8,6 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import aiohttp
 import pytest
@@ -33,6 +32,7 @@ from tests.helpers import (
     OTHER,
     OWNER,
     iso_z,
+    make_service,
     plant_backlog,
     settled,
     shift_gets,
@@ -51,11 +51,6 @@ def recent() -> datetime:
 
 
 # --- helpers ---------------------------------------------------------------------
-
-
-def make_service(db: Database, client: NorthcaClient, **config: Any) -> ShiftService:
-    config.setdefault("sync_interval_seconds", 0.05)
-    return build_shift_service(db, LinkService(LinkStore(db), client), ProfileStore(db), client, ShiftConfig(**config))
 
 
 @pytest.fixture

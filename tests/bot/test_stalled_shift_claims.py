@@ -18,7 +18,6 @@ from bot.shifts.notices import ShiftNotices
 from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
 from bot.shifts.sync import ShiftSync
 from bot.timefmt import now_ms
-from tests.bot.test_shift_claims import processes  # noqa: F401  (the fixture: a store per process)
 from tests.helpers import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio
@@ -39,7 +38,7 @@ async def ended_shift(store: ShiftStore) -> str:
 
 
 async def test_stalled_worker_whose_claim_was_taken_over_does_not_free_the_shift_for_a_third_write(
-    processes: list[ShiftStore],  # noqa: F811
+    processes: list[ShiftStore],
     sandbox: NorthcaSandbox,
     client: NorthcaClient,
 ) -> None:

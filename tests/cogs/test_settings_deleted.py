@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.cogs.test_settings import (
+from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER_M
+from tests.settings_helpers import (
     A_BREAK,
     A_DUTY,
     A_GENERAL,
@@ -28,8 +30,6 @@ from tests.cogs.test_settings import (
     role_opt,
     two_servers,
 )
-from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER_M
 
 pytestmark = pytest.mark.asyncio
 

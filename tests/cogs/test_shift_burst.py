@@ -8,9 +8,8 @@ import asyncio
 
 import pytest
 
-from tests.bot.test_shift_group_commit import refuse_inserts_of
 from tests.harness import builders
-from tests.helpers import GUILD, MEMBER_PERMS, link_guild
+from tests.helpers import GUILD, MEMBER_PERMS, link_guild, refuse_inserts_of
 
 pytestmark = pytest.mark.asyncio
 

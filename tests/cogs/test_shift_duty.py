@@ -18,31 +18,20 @@ from bot.settings.service import RoleFacts
 from bot.timefmt import utcnow
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild, until
+from tests.shift_duty_helpers import (
+    DEPT_ROLE,
+    LOG_CH,
+    OPT_OFFICER,
+    SUPERVISOR_M,
+    board_minutes,
+    boot,
+    log_line,
+)
 
 pytestmark = pytest.mark.asyncio
 
-SUPERVISOR = 666666666666666666
-SUP_ROLE = 700000000000000002
-LOG_CH = 710000000000000001
 GUILD_B = 121212121212121212
-DEPT_ROLE = 700000000000000003
-SUPERVISOR_M = builders.member(SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUP_ROLE])
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
-OPT_OFFICER = builders.UserOption(OFFICER_M)
-CONFIG = {"log_channel_id": LOG_CH, "supervisor_role_ids": [SUP_ROLE], "max_shift_hours": 72}
-
-
-async def boot(start_bot: Any, sandbox: Any) -> Any:
-    h = await start_bot(shifts=CONFIG)
-    h.add_guild(
-        GUILD,
-        name="Test County RP",
-        owner_id=ADMIN,
-        roles=[builders.role(SUP_ROLE, "Sergeant", position=2), builders.role(DEPT_ROLE, "Sheriff", position=1)],
-        channels=[builders.channel(LOG_CH, guild_id=GUILD, name="shift-log")],
-    )
-    await link_guild(h.bot, sandbox)
-    return h
 
 
 async def worked(h: Any, member: int, hours_ago: float, hours: float, guild: int = GUILD) -> None:
@@ -54,20 +43,6 @@ async def worked(h: Any, member: int, hours_ago: float, hours: float, guild: int
 
 def field(reply: Any, prefix: str) -> str:
     return next(f["value"] for f in reply.embeds[0]["fields"] if f["name"].startswith(prefix))
-
-
-def board_minutes(reply: Any, member: int) -> str:
-    line = next(x for x in reply.embeds[0]["description"].splitlines() if f"<@{member}>" in x)
-    return re.search(r"\*\*(.+?)\*\*", line)[1]  # type: ignore[index]
-
-
-async def log_line(h: Any, pattern: str) -> str:
-    rec = await h.fake.wait_for(
-        lambda r: re.search(pattern, (r.json or {}).get("content", "")) is not None,
-        method="POST",
-        path=rf"^/channels/{LOG_CH}/messages$",
-    )
-    return str(rec.json["content"])
 
 
 async def test_status_and_leaderboard_agree_after_an_adjustment(start_bot, sandbox):
