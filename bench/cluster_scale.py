@@ -54,7 +54,7 @@ from bench.sandbox_proc import KEY, OWNER, Link, write_links
 from bot.cli import LOG_LEVEL_ENV, TEST_DISCORD_API_ENV
 from bot.interactions import GENERIC_ERROR_START
 from bot.links import LinkStore
-from bot.services import shard_of
+from bot.sharding import shard_of
 from bot.storage import Database
 from tests.postgres import PostgresServer, start_server
 

@@ -27,7 +27,6 @@ from bot.settings.records import SettingsSource, defaults_from_config
 from bot.settings.retention import RetentionPurge
 from bot.settings.watch import SettingsWatcher
 from bot.sharding import ShardSet
-from bot.sharding import shard_of as shard_of  # where it was first (tests import it from here)
 from bot.shifts import ShiftAutoEnder, ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.boards import ShiftBoards
 from bot.shifts.notices import ShiftNotices

@@ -28,6 +28,7 @@ from bot.rosters import (
     upcoming_text,
 )
 from bot.rosters.reminders import SentReminder
+from cogs.guild_channels import guild_channel
 from cogs.roster.buttons import DeleteTemplateButton, WeekTextButton, attendance_page
 from cogs.roster.embeds import (
     choice_name,
@@ -114,7 +115,7 @@ class RosterCog(commands.Cog):
         except discord.Forbidden as exc:
             if exc.code != DMS_CLOSED:
                 raise
-        channel = self._reports_channel(guild)
+        channel = guild_channel(self.bot, guild.id, self.bot.settings.get(guild.id).reports_channel_id)
         if channel is None:
             log.warning(
                 "member %s has DMs closed and guild %s has no reports channel: reminder lost", member.id, guild_id
@@ -138,7 +139,7 @@ class RosterCog(commands.Cog):
             return None
         dm = member.dm_channel or await member.create_dm()
         found = await self._find_in(dm, me.id, reminder, None)
-        channel = self._reports_channel(guild)
+        channel = guild_channel(self.bot, guild.id, self.bot.settings.get(guild.id).reports_channel_id)
         if found is None and channel is not None:
             found = await self._find_in(channel, me.id, reminder, f"<@{member.id}>")
         return found
@@ -155,11 +156,6 @@ class RosterCog(commands.Cog):
             ):
                 return SentReminder(message.channel.id, message.id)
         return None
-
-    def _reports_channel(self, guild: discord.Guild) -> discord.TextChannel | None:
-        channel_id = self.bot.settings.get(guild.id).reports_channel_id
-        channel = guild.get_channel(channel_id) if channel_id is not None else None
-        return channel if isinstance(channel, discord.TextChannel) else None
 
     # --- autocomplete ---
 

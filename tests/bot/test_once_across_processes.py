@@ -20,9 +20,9 @@ import pytest
 from bot.leave import RoleAction
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import Services, build_services, shard_of
+from bot.services import Services, build_services
 from bot.settings import SettingsChanged
-from bot.sharding import ShardSet
+from bot.sharding import ShardSet, shard_of
 from bot.shifts import ShiftEvent, ShiftStore
 from bot.shifts.store import OTHER_SHARDS_CLAIM_DELAY_MS
 from bot.storage import Database

@@ -6,7 +6,8 @@ import pytest
 
 from bot.bot import NorthcaBot, ShardedNorthcaBot, make_bot
 from bot.config import ConfigError, parse_config
-from bot.services import owned_guilds, scheduler_lease_name, shard_of
+from bot.services import owned_guilds, scheduler_lease_name
+from bot.sharding import shard_of
 
 
 def config_with(discord: str) -> dict[str, object]:

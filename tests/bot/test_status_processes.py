@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import Services, build_services, shard_of
+from bot.services import Services, build_services
+from bot.sharding import shard_of
 from bot.storage import Database
 from bot.timefmt import now_ms
 from bot.unit_status import UnitStatusStore

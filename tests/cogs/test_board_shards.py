@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.services import shard_of
+from bot.sharding import shard_of
 from bot.shifts.boards import ShiftBoards
 from bot.storage import Database
 from tests.helpers import ADMIN, GUILD, until

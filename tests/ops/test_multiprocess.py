@@ -28,8 +28,9 @@ from bot.config import Config
 from bot.events import EventHub
 from bot.links import LinkStore
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import build_settings_service, shard_of
+from bot.services import build_settings_service
 from bot.settings import ChannelFacts, RoleFacts, SettingsService
+from bot.sharding import shard_of
 from bot.shifts import now_ms
 from bot.storage import Database
 from tests.harness import GatewayDiscord, builders
