@@ -7,6 +7,7 @@ Ids and keys every test agrees on, state-waiting helpers (never fixed sleeps), b
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -84,13 +85,18 @@ async def link_guild(bot: NorthcaBot, sandbox: NorthcaSandbox, guild_id: int = G
 
 
 async def until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> None:
-    """Wait for real state (the sandbox's, typically) to become true."""
+    """Wait for real state (the sandbox's, or the database's with an async predicate) to become true."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not predicate():
+    while not await _holds(predicate):
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+async def _holds(predicate: Callable[[], Any]) -> bool:
+    result = predicate()
+    return bool(await result if inspect.isawaitable(result) else result)
 
 
 async def settled(service: ShiftService, shift_id: str, timeout: float = 10.0) -> ShiftRecord:

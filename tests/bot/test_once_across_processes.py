@@ -7,7 +7,6 @@ members in its cache, so a shift-log line, an On Duty or on-leave role done else
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -104,14 +103,6 @@ def recorder(into: list[E]) -> Callable[[E], Awaitable[None]]:
     return record
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
-    """Wait (with a deadline) until the database says `check`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
 async def test_an_overdue_shift_is_ended_once_by_the_process_of_its_guilds_shard(
     processes: Processes, sandbox: NorthcaSandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -127,7 +118,7 @@ async def test_an_overdue_shift_is_ended_once_by_the_process_of_its_guilds_shard
         current = await store.get(shift.id)
         return current is not None and current.synced
 
-    await eventually(synced, "the auto-ended shift synced to Northca")
+    await until(synced, 10.0, "the auto-ended shift synced to Northca")
     stored = await store.get(shift.id)
     assert stored is not None and stored.end_reason == "auto"
     assert stored.duration_ms == DEFAULT_MAX_HOURS * 3_600_000
@@ -173,7 +164,7 @@ async def test_the_retention_purge_deletes_each_left_guild_once_in_the_process_o
     async def both_purged() -> bool:
         return await settings.store.left_before(settings.clock()) == []
 
-    await eventually(both_purged, "both left guilds purged")
+    await until(both_purged, 10.0, "both left guilds purged")
     for process in processes:
         await process.services.settings.drain()
     purged = {p.name: [e.guild_id for e in p.settings_events if e.deleted] for p in processes}
@@ -215,7 +206,7 @@ async def test_a_refused_shift_is_announced_by_the_process_of_its_guilds_shard(
         current = await store.get(shift.id)
         return current is not None and current.sync_state == "failed"
 
-    await eventually(failed, "the refused shift kept as failed")
+    await until(failed, 10.0, "the refused shift kept as failed")
     for process in processes:
         await process.services.shifts.drain()
     refused = {p.name: [e.shift.id for e in p.shift_events if e.kind == "sync_failed"] for p in processes}

@@ -368,11 +368,11 @@ async def test_report_posted_slowly_is_not_taken_over_while_its_claimer_renews_t
 
     h2 = await boot(start_bot, sandbox, members, clock=clock)  # a second process on the same database
     clock.ms += AFTER_ANY_LEASE_MS
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while (await report_row(h))[2] != clock.ms:  # the claimer renews its claim while it posts
-        assert loop.time() < deadline, "the claim was not renewed"
-        await asyncio.sleep(0.01)
+
+    async def renewed() -> bool:  # the claimer renews its claim while it posts
+        return (await report_row(h))[2] == clock.ms
+
+    await until(renewed, 10.0, "the claim renewed")
     assert await h2.bot.services.activity_reports.run_once() == []
 
     slow.release()
