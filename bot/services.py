@@ -76,13 +76,14 @@ def build_shift_service(
     events: EventHub | None = None,
     settings: SettingsSource | None = None,
     duty_gate: DutyGate | None = None,
+    clock: Callable[[], int] = now_ms,
 ) -> ShiftService:
     """The shift lifecycle with its store, sync engine and notices (a fresh hub unless given;
     the config file's settings for every guild unless a settings source is given)."""
     store = ShiftStore(db)
     notices = ShiftNotices(events if events is not None else EventHub())
-    sync = ShiftSync(store, northca, config, notices)
-    return ShiftService(store, links, profiles, northca, config, sync, notices, settings, duty_gate)
+    sync = ShiftSync(store, northca, config, notices, clock)
+    return ShiftService(store, links, profiles, northca, config, sync, notices, settings, duty_gate, clock)
 
 
 def build_status_service(
@@ -111,7 +112,9 @@ def build_status_service(
     )
 
 
-def build_settings_service(config: Config, db: Database, events: EventHub) -> SettingsService:
+def build_settings_service(
+    config: Config, db: Database, events: EventHub, clock: Callable[[], int] = now_ms
+) -> SettingsService:
     """Per-guild settings, starting from the config file's values."""
     return SettingsService(
         SettingsStore(db),
@@ -119,13 +122,13 @@ def build_settings_service(config: Config, db: Database, events: EventHub) -> Se
         events,
         protected_codes=(config.status.on_duty_code, config.status.off_duty_code),
         retention_days=config.settings.retention_days,
+        clock=clock,
     )
 
 
-def build_roster_service(db: Database, clock: Callable[[], int] | None = None) -> RosterService:
-    """Rosters (templates, reminders, attendance); `clock` (epoch ms) for tests that move time."""
-    store = RosterStore(db)
-    return RosterService(store) if clock is None else RosterService(store, clock=clock)
+def build_roster_service(db: Database, clock: Callable[[], int] = now_ms) -> RosterService:
+    """Rosters (templates, reminders, attendance) on `clock` (epoch ms)."""
+    return RosterService(RosterStore(db), clock=clock)
 
 
 def scheduler_lease_name(section: DiscordConfig) -> str:
@@ -147,19 +150,23 @@ def owned_guilds(guild_ids: Callable[[], list[int]], section: DiscordConfig) -> 
 def build_services(
     config: Config, db: Database, northca: NorthcaClient, *, clock: Callable[[], int] = now_ms
 ) -> Services:
-    """Every service of the bot; `clock` (epoch ms) drives scheduled work (activity reports, leave)."""
+    """Every service of the bot. `clock` (epoch ms) is the one clock of every service and background worker
+    (shifts and their sync, auto-end, reports, leave, reminders, leases, dispatch, settings, retention): tests
+    inject one and move it; nothing below reads the wall clock on its own."""
     # Several processes on one database, each running its own shards (docs/scaling.md).
     sharded = config.discord.shard_count is not None
     # The guilds whose scheduled work is this process's (None: every guild).
     shards = ShardSet.of(config.discord)
     events = EventHub()
-    settings = build_settings_service(config, db, events)
+    settings = build_settings_service(config, db, events, clock)
     links = LinkService(LinkStore(db), northca)
     profiles = ProfileStore(db)
     leave = LeaveService(LeaveStore(db), settings, clock)
     # Approved leave may hold members back from going on duty (the guild's leave_blocks_duty).
-    shifts = build_shift_service(db, links, profiles, northca, config.shifts, events, settings, duty_gate=leave)
-    duty = DutyService(DutyStore(db))
+    shifts = build_shift_service(
+        db, links, profiles, northca, config.shifts, events, settings, duty_gate=leave, clock=clock
+    )
+    duty = DutyService(DutyStore(db), clock)
     leave_worker = LeaveWorker(leave, shards=shards)
     reports = ActivityReporter(duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock)
     worker = ShiftWorker(shifts, sole_process=not sharded, shards=shards)
@@ -168,10 +175,10 @@ def build_services(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,
         sharded=sharded, clock=clock,
     )  # fmt: skip
-    rosters = build_roster_service(db)
+    rosters = build_roster_service(db, clock)
     # Sends nothing until the roster cog attaches its delivery (DMs need Discord).
     roster_reminders = RosterReminderWorker(rosters, settings.get)
-    dispatch = DispatchService(DispatchStore(db), links, profiles, unit_status, northca)
+    dispatch = DispatchService(DispatchStore(db), links, profiles, unit_status, northca, clock=clock)
     # Several processes (sharded): settings another process changes reach this one's cache within seconds.
     watchers: list[BackgroundService] = [SettingsWatcher(settings)] if sharded else []
     # Scheduled work runs in one process only (of several on this database with the same shards): the one
@@ -183,14 +190,15 @@ def build_services(
         LeaseStore(db),
         scheduler_lease_name(config.discord),
         [leave_worker, reports, roster_reminders, auto_end, retention],
+        clock=clock,
     )
     # The dispatch outbox is shared by every server: one process of all sends it (another takes over within the
     # lease when it dies; meanwhile the others' new entries wait for the holder's next pass, every 2 s).
-    dispatch_outbox = LeasedServices(LeaseStore(db), "dispatch-outbox", [dispatch])
+    dispatch_outbox = LeasedServices(LeaseStore(db), "dispatch-outbox", [dispatch], clock=clock)
     # Unit statuses Northca has not acknowledged (after a restart, a refusal) are resent by one process of all
     # (unsharded: by the status service itself). Any process may send any MDT's units: they take turns per MDT.
     status_resend: list[BackgroundService] = (
-        [LeasedServices(LeaseStore(db), "unit-status-resend", [unit_status.resender])] if sharded else []
+        [LeasedServices(LeaseStore(db), "unit-status-resend", [unit_status.resender], clock=clock)] if sharded else []
     )
     return Services(
         events=events,
@@ -201,7 +209,7 @@ def build_services(
         coalescer=coalescer,
         unit_status=unit_status,
         duty=duty,
-        boards=ShiftBoards(db),
+        boards=ShiftBoards(db, clock),
         rosters=rosters,
         roster_reminders=roster_reminders,
         roster_leave=leave,

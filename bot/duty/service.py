@@ -12,7 +12,7 @@ and excludes it from every total.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -45,8 +45,9 @@ class ReportDue:
 
 
 class DutyService:
-    def __init__(self, store: DutyStore) -> None:
+    def __init__(self, store: DutyStore, clock: Callable[[], int] = now_ms) -> None:
         self.store = store
+        self.clock = clock
 
     # --- adjustments ---
 
@@ -68,7 +69,9 @@ class DutyService:
             raise InvalidInput(f"There is no shift `{shift_id[:64]}` in this server. Copy its id from the export.")
         if shift.ended_ms is None:
             raise Conflict("That shift is still open: end it first, then void it.")
-        done = await self.store.add_adjustment(guild_id, shift.member_id, "void", 0, shift_id, why, actor_id, now_ms())
+        done = await self.store.add_adjustment(
+            guild_id, shift.member_id, "void", 0, shift_id, why, actor_id, self.clock()
+        )
         if done is None:
             raise Conflict("That shift is already voided.")
         log.info("duty: %s voided shift %s of member %s in guild %s: %s", actor_id, shift_id, shift.member_id,
@@ -85,7 +88,7 @@ class DutyService:
             raise InvalidInput(f"One adjustment can be at most {duration_text(MAX_ADJUSTMENT_MS)}; split larger ones.")
         why = _reason(reason)
         done = await self.store.add_adjustment(
-            guild_id, member_id, kind, amount_ms, None, why, actor_id, now_ms(), department
+            guild_id, member_id, kind, amount_ms, None, why, actor_id, self.clock(), department
         )
         assert done is not None  # only voids can conflict
         log.info("duty: %s %s %s (department %s) for member %s in guild %s: %s", actor_id, kind,
@@ -102,7 +105,7 @@ class DutyService:
     ) -> dict[int, MemberDuty]:
         """Per member, duty time inside the period: shifts split at its bounds, open shifts up to now,
         voided shifts left out, adjustments made in it added (with a department filter: those made for it)."""
-        current = now if now is not None else now_ms()
+        current = now if now is not None else self.clock()
         start, end = period.start_ms, period.end_ms
         inside = await self.store.inside_totals(guild_id, start, end, department)
         spans = await self.store.crossing_and_open(guild_id, start, end, department)
@@ -165,7 +168,7 @@ class DutyService:
         now: int | None = None,
         max_bytes: int = MAX_EXPORT_BYTES,
     ) -> ExportedCsv:
-        current = now if now is not None else now_ms()
+        current = now if now is not None else self.clock()
         shifts = await self.store.export_shifts(guild_id, period.start_ms, period.end_ms, member_id, EXPORT_MAX_SHIFTS)
         adjustments = await self.store.adjustments_in(guild_id, period.start_ms, period.end_ms, member_id)
         voided = await self.store.voided([s.id for s, _ in shifts])
@@ -187,7 +190,7 @@ class DutyService:
         it, the claim to post it (renewed with `renew_report` while posting, then `report_posted`). Late is
         fine: a bot down at the boundary posts on its next check. A claim that took over an earlier one
         (`claim.earlier_claim_ms`) may find the report already posted by that claimer."""
-        current = now if now is not None else now_ms()
+        current = now if now is not None else self.clock()
         period = last_ended_activity_period(current, kind, tz, week_start, anchor)
         assert period.start_ms is not None and period.end_ms is not None
         claim = await self.store.claim_report(guild_id, period.start_ms, period.end_ms, current, REPORT_LEASE_MS)
@@ -200,7 +203,7 @@ class DutyService:
     async def report_posted(
         self, claim: ReportClaim, channel_id: int | None = None, message_id: int | None = None
     ) -> bool:
-        return await self.store.mark_report_posted(claim.guild_id, claim.period_start_ms, now_ms(), channel_id,
+        return await self.store.mark_report_posted(claim.guild_id, claim.period_start_ms, self.clock(), channel_id,
                                                    message_id)  # fmt: skip
 
 

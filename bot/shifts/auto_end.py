@@ -14,7 +14,6 @@ import logging
 from bot.aio import wait_event
 from bot.sharding import ShardSet
 from bot.shifts.service import ShiftService
-from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +48,13 @@ class ShiftAutoEnder:
                 await service.auto_end_overdue(shards=self.shards)
                 due = await service.next_auto_end_ms(self.shards)
                 if due is not None:
-                    timeout = min(timeout, max(0.0, (due - now_ms()) / 1000))
+                    timeout = min(timeout, max(0.0, (due - service.clock()) / 1000))
             except asyncio.CancelledError:
                 raise
             except Exception:  # the loop must survive a bad moment of the database
                 log.exception("auto-end of long shifts failed; trying again shortly")
                 timeout = 5.0
-            service.auto_end_planned_ms = now_ms() + int(timeout * 1000)
+            service.auto_end_planned_ms = service.clock() + int(timeout * 1000)
             try:
                 await wait_event(service.auto_end_wake, timeout + 0.001)
             finally:

@@ -4,6 +4,7 @@ shifts. Only where they are lives here (and their SQL); the Discord side renders
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.storage import Database
@@ -20,8 +21,9 @@ class Board:
 
 
 class ShiftBoards:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
         self.db = db
+        self.clock = clock
 
     async def put(self, guild_id: int, channel_id: int, message_id: int, actor_id: int) -> Board | None:
         """Record the board posted in a channel; returns the board it replaces there (if any)."""
@@ -32,7 +34,7 @@ class ShiftBoards:
             "INSERT INTO shift_boards (guild_id, channel_id, message_id, created_by, created_ms) VALUES (?,?,?,?,?)"
             " ON CONFLICT (guild_id, channel_id) DO UPDATE SET message_id = excluded.message_id,"
             " created_by = excluded.created_by, created_ms = excluded.created_ms",
-            (guild_id, channel_id, message_id, actor_id, now_ms()),
+            (guild_id, channel_id, message_id, actor_id, self.clock()),
         )
         log.info("board: %s posted an on-duty board in channel %s of guild %s", actor_id, channel_id, guild_id)
         return Board(guild_id, channel_id, old[0]["message_id"]) if old else None

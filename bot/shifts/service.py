@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -30,7 +31,7 @@ from bot.shifts.records import Decision, DutyTotals, EndReason, RemoteShifts, Sh
 from bot.shifts.store import ShiftStore
 from bot.shifts.sync import LOOKUP_LIMIT, ShiftSync
 from bot.storage import INTEGRITY_ERRORS
-from bot.timefmt import discord_ts, duration_text, now_ms, to_ms, utcnow
+from bot.timefmt import discord_ts, duration_text, from_ms, now_ms, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,11 @@ class ShiftService:
         notices: ShiftNotices,
         settings: SettingsSource | None = None,
         duty_gate: DutyGate | None = None,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self.store = store
+        # The one injected clock (epoch ms): every "now" of the shift rules and of their background work.
+        self.clock = clock
         # Who may not go on duty now (approved leave, when the server blocks it); None: nobody is held back.
         self.duty_gate = duty_gate
         # Per-guild settings (departments, maximum length, time zone...); the config file's without a source.
@@ -167,7 +171,7 @@ class ShiftService:
                 officer_badge=profile.badge,
                 department=dept or self.department_rule(guild_id).known(profile.department),
                 callsign=sign or profile.callsign,
-                started_ms=to_ms(at) if at else now_ms(),
+                started_ms=to_ms(at) if at else self.clock(),
             )
         except INTEGRITY_ERRORS:
             # Two starts at once: the unique index let one through.
@@ -198,7 +202,7 @@ class ShiftService:
         )
 
     async def toggle_break(self, guild_id: int, member_id: int, *, at: datetime | None = None) -> ShiftRecord:
-        shift = await self.store.toggle_break(guild_id, member_id, to_ms(at) if at else now_ms())
+        shift = await self.store.toggle_break(guild_id, member_id, to_ms(at) if at else self.clock())
         if shift is None:
             raise Conflict("You are not on duty, so there is no break to take. Use /shift start first.")
         log.info("shift %s: break %s", shift.id, "started" if shift.on_break else "ended")
@@ -232,7 +236,7 @@ class ShiftService:
         note: str | None = None,
         at: datetime | None = None,
     ) -> ShiftRecord | None:
-        now = now_ms()
+        now = self.clock()
         shift = await self.store.end_open(
             guild_id,
             member_id,
@@ -263,7 +267,7 @@ class ShiftService:
     async def end_all_in_guild(self, guild_id: int, reason: EndReason, note: str | None = None) -> list[ShiftRecord]:
         ended = []
         for shift in await self.store.open_in_guild(guild_id):
-            now = now_ms()
+            now = self.clock()
             done = await self.store.end_by_id(
                 shift.id, end_ms=now, reason=reason, ended_by=None, note=note, status=self.config.end_status, now=now
             )
@@ -278,7 +282,7 @@ class ShiftService:
         """End every shift that reached its guild's maximum length, at exactly that length (only the guilds of
         `shards`: their shift log and On Duty role are this process's; None: every guild). Each end is one
         conditional UPDATE, so a shift ended meanwhile (by its member, or another process) is left alone."""
-        current = to_ms(now) if now else now_ms()
+        current = to_ms(now) if now else self.clock()
         shortest = int(self.settings.shortest_max_shift_hours() * 3_600_000)
         ended = []
         for shift in await self.store.overdue_open(current - shortest, shards):
@@ -303,7 +307,7 @@ class ShiftService:
     async def totals(self, guild_id: int, member_id: int, *, now: datetime | None = None) -> DutyTotals:
         """On-duty time of shifts started today and this week (in the guild's time zone, weeks from its
         first day), the open shift counted up to now."""
-        current = now or utcnow()
+        current = now or from_ms(self.clock())
         current_ms = to_ms(current)
         settings = self.settings.get(guild_id)
         day = current.astimezone(ZoneInfo(settings.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -348,7 +352,7 @@ class ShiftService:
     async def decide(self, guild_id: int, shift_id: str, actor_id: int, decision: Decision) -> ShiftRecord:
         """A supervisor's decision about an unconfirmed shift: "send_anyway" (one write, even if
         the lookup cannot tell) or "on_northca" (marked synced, never written). Audited."""
-        done = await self.store.decide_unconfirmed(guild_id, shift_id, actor_id, decision, now_ms())
+        done = await self.store.decide_unconfirmed(guild_id, shift_id, actor_id, decision, self.clock())
         if done is None:
             raise Conflict(
                 "That shift is no longer waiting for a decision (someone already chose, or it was synced)."
@@ -371,7 +375,7 @@ class ShiftService:
     async def retry(self, guild_id: int, shift_id: str | None = None) -> list[ShiftRecord]:
         """Send failed (and waiting) shifts again now, e.g. after the link was fixed."""
         mdt = await self.links.approved_mdt(guild_id)
-        rows = await self.store.retry(guild_id, now_ms(), shift_id, mdt)
+        rows = await self.store.retry(guild_id, self.clock(), shift_id, mdt)
         if rows:
             log.info("retrying %d shifts of guild %s", len(rows), guild_id)
             self.sync.request()

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from bot.aio import wait_event
@@ -60,8 +60,16 @@ class ShiftSync:
     """Sends ended shifts to Northca exactly once (see the module docstring); the worker below
     claims due shifts and runs `sync_one` for each."""
 
-    def __init__(self, store: ShiftStore, northca: NorthcaClient, config: ShiftConfig, notices: ShiftNotices) -> None:
+    def __init__(
+        self,
+        store: ShiftStore,
+        northca: NorthcaClient,
+        config: ShiftConfig,
+        notices: ShiftNotices,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
         self.store = store
+        self.clock = clock
         self.northca = northca
         # Writes go through a client that never repeats a POST on its own: after an ambiguous
         # failure the next write must come after a lookup, which only this engine does.
@@ -226,7 +234,7 @@ class ShiftSync:
 
     async def _unconfirmed(self, shift: ShiftRecord, reason: str, exc: NorthcaError | None) -> ShiftRecord | None:
         done = await self.store.mark_unconfirmed(
-            shift.id, now_ms(), reason[:500], exc.message if exc else None, shift.attempt_started_ms
+            shift.id, self.clock(), reason[:500], exc.message if exc else None, shift.attempt_started_ms
         )
         if done is None:
             return self._taken_over(shift)
@@ -236,7 +244,7 @@ class ShiftSync:
         return done
 
     async def _synced(self, shift: ShiftRecord, how: str) -> ShiftRecord | None:
-        done = await self.store.mark_synced(shift.id, now_ms())
+        done = await self.store.mark_synced(shift.id, self.clock())
         log.info("shift %s synced to Northca (%s, attempt %d)", shift.id, how, shift.sync_attempts)
         self.verdict(done)
         return done
@@ -245,7 +253,7 @@ class ShiftSync:
         # Not retryable (400, 401, 403, …): it will not change by itself; kept as failed until retried.
         if not exc.retryable:
             claim = shift.attempt_started_ms
-            done = await self.store.mark_failed(shift.id, now_ms(), exc.message, maybe_applied, claim)
+            done = await self.store.mark_failed(shift.id, self.clock(), exc.message, maybe_applied, claim)
             if done is None:
                 return self._taken_over(shift)
             log.warning("shift %s refused by Northca, kept as failed: %s", shift.id, exc)
@@ -257,7 +265,7 @@ class ShiftSync:
     async def _retry_later(
         self, shift: ShiftRecord, error: str, *, maybe_applied: bool, exc: NorthcaError | None = None
     ) -> ShiftRecord | None:
-        now = now_ms()
+        now = self.clock()
         delay = self.backoff_seconds(shift.sync_attempts, exc)
         done = await self.store.mark_retry(
             shift.id, now, now + int(delay * 1000), error, maybe_applied, shift.attempt_started_ms
@@ -325,7 +333,7 @@ class ShiftWorker:
         if self.running:
             return
         if self.sole_process:
-            released = await self.sync.store.release_claims(now_ms())
+            released = await self.sync.store.release_claims(self.sync.clock())
             if released:
                 log.info("%d shifts were being sent when the bot stopped: they will be looked up first", released)
         self.sync.idle.clear()
@@ -365,7 +373,7 @@ class ShiftWorker:
                 claimed: list[ShiftRecord] = []
                 free = self.concurrency - len(self._inflight)
                 if free > 0:
-                    claimed = await sync.store.claim_due(now_ms(), free, self.shards)
+                    claimed = await sync.store.claim_due(sync.clock(), free, self.shards)
                     for shift in claimed:
                         self._spawn(shift)
                 if len(self._inflight) >= self.concurrency:
@@ -378,7 +386,7 @@ class ShiftWorker:
                     next_due = await sync.store.next_due_ms(self.shards)
                     timeout = self.max_idle_sleep
                     if next_due is not None:
-                        timeout = min(timeout, max(0.0, (next_due - now_ms()) / 1000))
+                        timeout = min(timeout, max(0.0, (next_due - self.sync.clock()) / 1000))
             except asyncio.CancelledError:
                 raise
             except Exception:  # the loop must survive a bad moment of the database
@@ -399,7 +407,7 @@ class ShiftWorker:
             if not claims:
                 continue
             try:
-                await self.sync.store.renew_claims(claims, now_ms())
+                await self.sync.store.renew_claims(claims, self.sync.clock())
             except asyncio.CancelledError:
                 raise
             except Exception:  # the next round tries again, well before the lease runs out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import discord
@@ -270,7 +269,7 @@ async def submit_report(
     bot = bot_of(interaction)
     guild_id = require_guild(interaction)
     try:
-        date, time = report_when(when, bot.settings.get(guild_id).timezone, datetime.now(UTC))
+        date, time = report_when(when, bot.settings.get(guild_id).timezone, from_ms(bot.clock()))
     except InvalidInput as exc:
         # What they typed comes back, so nothing is lost: the form can be filled in again from it.
         typed = f"**{title}**\n{description}\n{location}"

@@ -20,7 +20,7 @@ from bot.errors import Conflict, InvalidInput
 from bot.interactions import answer, post, require_guild, require_manage_guild
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
-from bot.timefmt import discord_ts, duration_text, now_ms
+from bot.timefmt import discord_ts, duration_text
 from cogs.department_choices import department_autocomplete
 from cogs.shift.board import BoardUpdater, board_embed
 from cogs.shift.buttons import list_message, pending_view, shift_buttons
@@ -124,7 +124,7 @@ class ShiftCog(commands.Cog):
         shift = await self.service.open_shift(guild_id, interaction.user.id)
         settings = self.bot.settings.get(guild_id)
         tz, week_start = guild_clock(settings)
-        own = await own_duty(self.bot.duty, guild_id, interaction.user.id, tz, week_start, now_ms())
+        own = await own_duty(self.bot.duty, guild_id, interaction.user.id, tz, week_start, self.bot.clock())
         await send(interaction, embed=status_embed(shift, own.today_ms, own.week_ms, settings))
 
     @shift.command(name="list", description="Recent shifts on this server's Northca MDT.")
@@ -204,7 +204,7 @@ class ShiftCog(commands.Cog):
         guild_id = require_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         tz, week_start = guild_clock(self.bot.settings.get(guild_id))
-        current = now_ms()
+        current = self.bot.clock()
         chosen = period_for(
             period_choice(period), current, tz, week_start, self.bot.settings.get(guild_id).activity_period
         )

@@ -15,7 +15,6 @@ from bot.bot import bot_of
 from bot.duty import PeriodChoice, page_of, period_for
 from bot.interactions import edit_answer, guarded, page_button, page_view, require_guild
 from bot.settings.records import WEEK_DAYS, GuildSettings
-from bot.timefmt import now_ms
 from cogs.shift.duty_embeds import (
     HISTORY_PAGE,
     LEADERBOARD_PAGE,
@@ -69,7 +68,7 @@ async def leaderboard_message(
 ) -> tuple[discord.Embed, discord.ui.View | None]:
     settings = bot.settings.get(guild_id)
     tz, week_start = guild_clock(settings)
-    current = now_ms()
+    current = bot.clock()
     period = period_for(choice, current, tz, week_start, settings.activity_period)
     rows = await bot.duty.leaderboard(guild_id, period, department=department, now=current)
     shown = page_of(rows, page, LEADERBOARD_PAGE)

@@ -11,7 +11,7 @@ import discord
 from bot.interactions import answer, edit_answer, post, require_guild, require_supervisor
 from bot.links import Linkage
 from bot.shifts import Decision, EndReason
-from bot.timefmt import discord_ts, duration_text, now_ms
+from bot.timefmt import discord_ts, duration_text
 from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, started_embed, sync_sentence
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ async def end_flow(
 
 async def decide_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str, decision: Decision) -> None:
     guild_id = require_guild(interaction)
-    since = now_ms()
+    since = interaction.client.clock()
     shift = await interaction.client.shifts.decide(guild_id, shift_id, interaction.user.id, decision)
     ended = discord_ts(shift.ended_at) if shift.ended_at else "?"
     what = f"<@{shift.member_id}>'s shift (ended {ended}, {duration_text(shift.duration_ms or 0)})"
@@ -136,7 +136,7 @@ async def decide_flow(interaction: discord.Interaction[NorthcaBot], shift_id: st
 
 async def retry_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str | None) -> None:
     guild_id = require_guild(interaction)
-    since = now_ms()
+    since = interaction.client.clock()
     rows = await interaction.client.shifts.retry(guild_id, shift_id)
     if not rows:
         await send(interaction, content="Nothing to retry: no shift of this server is waiting for Northca.")

@@ -14,7 +14,6 @@ from bot.bot import bot_of
 from bot.duty.own import own_duty
 from bot.errors import InvalidInput
 from bot.interactions import guarded, require_guild
-from bot.timefmt import now_ms
 from cogs.shift.buttons import shift_buttons
 from cogs.shift.duty_buttons import guild_clock
 from cogs.shift.embeds import status_embed
@@ -106,7 +105,7 @@ async def panel_flow(interaction: discord.Interaction[NorthcaBot]) -> None:
     settings = bot.settings.get(guild_id)
     shift = await bot.shifts.open_shift(guild_id, interaction.user.id)
     tz, week_start = guild_clock(settings)
-    own = await own_duty(bot.duty, guild_id, interaction.user.id, tz, week_start, now_ms())
+    own = await own_duty(bot.duty, guild_id, interaction.user.id, tz, week_start, bot.clock())
     embed = status_embed(shift, own.today_ms, own.week_ms, settings)
     embed.set_footer(text="Your shift panel: the buttons act for whoever presses them.")
     await send(interaction, embed=embed, view=panel_view(bot.shifts.departments(guild_id)))

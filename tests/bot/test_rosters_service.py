@@ -117,18 +117,19 @@ async def test_mine_lists_the_members_next_shifts_directly_or_through_a_role(
 
 
 async def test_bot_keeps_its_scheduled_shifts_and_sent_reminders_across_a_restart(start_bot: BotStarter) -> None:
-    first = await start_bot()
+    clock = Clock(ms(2026, 12, 1, 21, 0))
+    first = await start_bot(clock=clock)
     created = await first.bot.rosters.create(GUILD, ADMIN, TemplateDraft("Night patrol", None, 22 * 60, 480))
     await first.bot.rosters.assign(GUILD, ADMIN, created.id, "member", 101)
-    soon = RosterService(first.bot.rosters.store, clock=Clock(ms(2026, 12, 1, 21, 45)))
-    [reminder] = await soon.due_reminders(GUILD, LONDON, 30 * MIN, {})
-    await claim_and_send(soon, reminder)
+    clock.now = ms(2026, 12, 1, 21, 45)
+    [reminder] = await first.bot.rosters.due_reminders(GUILD, LONDON, 30 * MIN, {})
+    await claim_and_send(first.bot.rosters, reminder)
     await first.bot.close()
 
-    second = await start_bot()
+    second = await start_bot(clock=clock)
     assert [t.name for t in await second.bot.rosters.templates(GUILD)] == ["Night patrol"]
-    after = RosterService(second.bot.rosters.store, clock=Clock(ms(2026, 12, 1, 21, 50)))
-    assert await after.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
+    clock.now = ms(2026, 12, 1, 21, 50)
+    assert await second.bot.rosters.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
 
 
 # -- reminders --

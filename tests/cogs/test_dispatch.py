@@ -418,11 +418,10 @@ async def test_panic_marks_the_unit_10_33_on_panels_and_northca_when_the_server_
 async def test_second_press_of_the_panel_panic_button_within_seconds_sends_the_panic_without_the_confirm_button(
     start_bot, sandbox
 ):
-    h = await start_bot()
+    now = [1_800_000_000_000]
+    h = await start_bot(clock=lambda: now[0])
     await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
     panel = await post_panel(h)
-    now = [1_800_000_000_000]
-    h.bot.dispatcher.clock = lambda: now[0]
 
     first = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
     assert first.ephemeral and "press Panic again within a few seconds" in first.content

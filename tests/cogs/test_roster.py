@@ -39,7 +39,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 async def boot(start_bot: Any, clock: Clock, *, timezone: str = "Europe/London", departments: tuple[str, ...] = ()):
     h = await start_bot(
-        shifts={"log_channel_id": LOG_CH, "supervisor_role_ids": [SUP_ROLE], "departments": list(departments)}
+        shifts={"log_channel_id": LOG_CH, "supervisor_role_ids": [SUP_ROLE], "departments": list(departments)},
+        clock=clock,
     )
     h.add_guild(
         GUILD,
@@ -52,7 +53,6 @@ async def boot(start_bot: Any, clock: Clock, *, timezone: str = "Europe/London",
             builders.channel(REPORTS_CH, guild_id=GUILD, name="reports"),
         ],
     )
-    h.bot.rosters.clock = clock
     if timezone != "UTC":
         await h.bot.settings.set_shifts(GUILD, ADMIN, timezone=timezone)
     return h
