@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.timefmt import now_ms
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, link_guild
 
@@ -17,8 +18,8 @@ SERGEANT = 666666666666666666
 SERGEANT_M = builders.member(SERGEANT, permissions=MEMBER_PERMS, username="sergeant", roles=[A_SUP])
 
 
-async def two_servers(start_bot, sandbox, *, b_permissions: int | None = None) -> Any:
-    h = await start_bot(shifts={"sync_interval_seconds": 0.05})
+async def two_servers(start_bot, sandbox, *, b_permissions: int | None = None, clock: Any = now_ms) -> Any:
+    h = await start_bot(shifts={"sync_interval_seconds": 0.05}, clock=clock)
     h.add_guild(
         GUILD,
         name="County A",

@@ -21,6 +21,7 @@ from tests.helpers import (
     settle,
     wait_panel_edit,
 )
+from tests.roster_helpers import Clock, ms
 from tests.settings_helpers import (
     A_BREAK,
     A_DUTY,
@@ -213,27 +214,30 @@ async def test_delete_data_removes_all_of_one_servers_data(start_bot, sandbox):
 
 
 async def test_a_server_the_bot_left_keeps_its_settings_until_retention_ends(start_bot, sandbox):
-    h = await two_servers(start_bot, sandbox)
+    clock = Clock(ms(2026, 12, 1, 12, 0))
+    h = await two_servers(start_bot, sandbox, clock=clock)
     await admin(h, "settings shifts", max_hours=3)
     await admin(h, "settings shifts", guild_id=GUILD_B, max_hours=4)
     h.state.parse_guild_delete({"id": str(GUILD)})
     left_at = await left_mark(h, GUILD)
-    h.bot.settings.clock = lambda: left_at + 29 * 86_400_000
+    assert left_at == clock.now
+    clock.now = left_at + 29 * 86_400_000
     assert await h.bot.settings.purge_expired() == []
-    h.bot.settings.clock = lambda: left_at + 31 * 86_400_000
+    clock.now = left_at + 31 * 86_400_000
     assert await h.bot.settings.purge_expired() == [GUILD]
     assert h.bot.settings.get(GUILD).max_shift_hours == 12 and h.bot.settings.get(GUILD_B).max_shift_hours == 4
     assert (await h.bot.settings.history(GUILD))[1] == 0
 
 
 async def test_a_server_that_returns_within_retention_gets_its_settings_back(start_bot, sandbox):
-    h = await two_servers(start_bot, sandbox)
+    clock = Clock(ms(2026, 12, 1, 12, 0))
+    h = await two_servers(start_bot, sandbox, clock=clock)
     await admin(h, "settings shifts", max_hours=3)
     h.state.parse_guild_delete({"id": str(GUILD)})
     left_at = await left_mark(h, GUILD)
-    h.bot.settings.clock = lambda: left_at + 10 * 86_400_000
+    clock.now = left_at + 10 * 86_400_000
     await h.bot.settings.guild_joined(GUILD)  # what on_guild_join does
-    h.bot.settings.clock = lambda: left_at + 60 * 86_400_000
+    clock.now = left_at + 60 * 86_400_000
     assert await h.bot.settings.purge_expired() == []
     assert h.bot.settings.get(GUILD).max_shift_hours == 3
 
