@@ -26,6 +26,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "shift_boards",
     "leaves",
     "dispatch_panics",
+    "dispatch_panic_gates",
     "dispatch_calls",
     "dispatch_outbox",
     "shifts",
