@@ -35,6 +35,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "roster_audit",
     "roster_templates",
     "guild_presence",
+    "write_turns",
 )
 # Tables with a guild_id that outlive the deletion on purpose: only that (and when) the data was deleted, so
 # other processes drop the guild from their caches; pruned after DELETION_MARK_KEEP_MS.
