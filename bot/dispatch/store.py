@@ -192,8 +192,13 @@ class DispatchStore:
         """Merge one change into the newest state in one transaction (two presses never lose one):
         returns the new state, or None when the call does not exist or nothing changed."""
         async with self.db.transaction() as conn:
+            # Read through a no-op UPDATE: it locks the row until this transaction ends, so on PostgreSQL (where
+            # other processes' transactions run side by side) a merge waits for the one before it and reads its
+            # result; a plain SELECT would read the same old state in both and one change would be lost.
             row = await conn.fetchone(
-                "SELECT units_json, status FROM dispatch_calls WHERE guild_id = ? AND id = ?", (guild_id, call_id)
+                "UPDATE dispatch_calls SET version = version WHERE guild_id = ? AND id = ?"
+                " RETURNING units_json, status",
+                (guild_id, call_id),
             )
             if row is None:
                 return None

@@ -121,3 +121,25 @@ async def test_panics_pressed_at_once_in_four_processes_store_one_panic(db, db_p
     finally:
         for other in others:
             await other.close()
+
+
+async def test_attaches_at_once_from_four_processes_all_end_in_units_assigned(db, db_path, sandbox, client):
+    """A call's change is read, merged and written back in one transaction; on PostgreSQL transactions of other
+    processes run side by side, so without a lock two merges from the same state would lose one unit."""
+    first = await service(db, db_path, sandbox, client, officers=16)
+    call_id = await new_call(first)
+    others = [Database(db_path) for _ in range(3)]
+    for other in others:
+        await other.open()
+    try:
+        services = [first, *(build_services(make_config(sandbox, db_path), o, client).dispatch for o in others)]
+
+        await asyncio.gather(*(services[i % 4].attach(GUILD, call_id, OFFICER + i) for i in range(16)))
+
+        expected = sorted(f"UNIT-{i}" for i in range(16))
+        assert sorted((await first.call(GUILD, call_id)).units) == expected
+        await first.process_due()
+        assert sorted(sandbox.calls(MDT)[0]["units_assigned"]) == expected
+    finally:
+        for other in others:
+            await other.close()
