@@ -11,7 +11,14 @@ committed. Use it as the first statement of the transaction, before the read it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.storage import Database
+
+
+def callsign_turn(callsign: str) -> str:
+    """The turn of a callsign in a guild: shift starts and profile changes that check it is free take it."""
+    return f"callsign:{callsign}"
 
 
 async def take_turn(tx: Database, guild_id: int, name: str) -> None:
@@ -22,4 +29,20 @@ async def take_turn(tx: Database, guild_id: int, name: str) -> None:
         "INSERT INTO write_turns (guild_id, name, taken) VALUES (?, ?, 1)"
         " ON CONFLICT (guild_id, name) DO UPDATE SET taken = write_turns.taken + 1",
         (guild_id, name),
+    )
+
+
+async def take_turns(tx: Database, turns: Iterable[tuple[int, str]]) -> None:
+    """Several turns (guild, name) in one statement, taken in sorted order (so two transactions wanting some of
+    the same turns never each wait for the other)."""
+    if not tx.in_transaction:
+        raise RuntimeError("take_turns is for use inside Database.transaction(): outside one it holds nothing")
+    keys = sorted(set(turns))
+    if not keys:
+        return
+    values = ", ".join("(?, ?, 1)" for _ in keys)
+    await tx.execute(
+        f"INSERT INTO write_turns (guild_id, name, taken) VALUES {values}"
+        " ON CONFLICT (guild_id, name) DO UPDATE SET taken = write_turns.taken + 1",
+        tuple(x for key in keys for x in key),
     )
