@@ -494,8 +494,18 @@ class SettingsService:
 
     async def delete_guild_data(self, guild_id: int, actor_id: int | None = None) -> Mapping[str, int]:
         """Deletes all of the guild's data (settings, audit, links, shifts, statuses, profiles, panels)."""
+        deleted = await self._delete_guild_data(guild_id, actor_id)
+        assert deleted is not None  # unconditional
+        return deleted
+
+    async def _delete_guild_data(
+        self, guild_id: int, actor_id: int | None, *, left_before_ms: int | None = None
+    ) -> Mapping[str, int] | None:
+        """None: nothing deleted (the guild came back since `left_before_ms`; see SettingsStore.delete_guild)."""
         async with self._lock:
-            deleted = await self.store.delete_guild(guild_id, self.clock())
+            deleted = await self.store.delete_guild(guild_id, self.clock(), left_before_ms=left_before_ms)
+            if deleted is None:
+                return None
             self._cache.pop(guild_id, None)
             self._marks.pop(guild_id, None)  # its audit went with it: mark 0
             fresh = self.get(guild_id)
@@ -507,9 +517,10 @@ class SettingsService:
         """Deletes the data of every guild (of `shards`; None: every guild) the bot left more than the retention
         time ago, and forgets deletion marks every process has seen (bot/settings/retention.py runs it)."""
         purged = []
-        for guild_id in await self.store.left_before(self.clock() - self.retention_ms, shards):
-            await self.delete_guild_data(guild_id)
-            purged.append(guild_id)
+        cutoff = self.clock() - self.retention_ms
+        for guild_id in await self.store.left_before(cutoff, shards):
+            if await self._delete_guild_data(guild_id, None, left_before_ms=cutoff) is not None:
+                purged.append(guild_id)
         await self.store.prune_deletion_marks(self.clock() - DELETION_MARK_KEEP_MS)
         return purged
 

@@ -196,11 +196,24 @@ class SettingsStore:
         )
         return [int(r["guild_id"]) for r in rows]
 
-    async def delete_guild(self, guild_id: int, at_ms: int, tables: Sequence[str] = GUILD_TABLES) -> Mapping[str, int]:
+    async def delete_guild(
+        self, guild_id: int, at_ms: int, tables: Sequence[str] = GUILD_TABLES, *, left_before_ms: int | None = None
+    ) -> Mapping[str, int] | None:
         """Deletes every row of the guild in every guild table and marks it deleted at `at_ms`, in one
-        transaction; rows deleted per table."""
+        transaction; rows deleted per table. With `left_before_ms` (the retention purge), only while the bot
+        still has been out of the guild since before then: None (nothing deleted) when it came back since the
+        purge read it. That check is the transaction's first statement, a conditional DELETE of the guild's
+        presence row, so a rejoin (`mark_present`, an UPDATE of that row) either comes first and stops the purge,
+        or waits for it and finds the guild new."""
         deleted: dict[str, int] = {}
         async with self.db.transaction() as conn:
+            if left_before_ms is not None:
+                still_left = await conn.execute(
+                    "DELETE FROM guild_presence WHERE guild_id = ? AND left_at_ms IS NOT NULL AND left_at_ms < ?",
+                    (guild_id, left_before_ms),
+                )
+                if not still_left:
+                    return None
             for table, column, parent in GUILD_CHILD_TABLES:
                 deleted[table] = await conn.execute(
                     f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM {parent} WHERE guild_id = ?)", (guild_id,)
