@@ -79,13 +79,15 @@ class ProfileStore:
         unknown = set(changes) - {"callsign", "badge", "rank", "department", "name"}
         if unknown:
             raise ValueError(f"unknown profile fields {unknown}")
-        current = await self.get(guild_id, member_id)
-        merged = {f.name: getattr(current, f.name) for f in fields(OfficerProfile)} | changes
-        callsign = merged["callsign"]
         try:
-            # The callsign's turn (bot/storage/turns.py; shift starts take the same one): the check below against
-            # other members' open shifts cannot be raced by a start in another process.
             async with self.db.transaction() as tx:
+                # Turns (bot/storage/turns.py): the member's profile, so two edits at once each keep the other's
+                # fields; then the callsign's (shift starts take the same one), so the check below against
+                # other members' open shifts cannot be raced by a start in another process.
+                await take_turn(tx, guild_id, f"profile:{member_id}")
+                current = await self.get(guild_id, member_id)
+                merged = {f.name: getattr(current, f.name) for f in fields(OfficerProfile)} | changes
+                callsign = merged["callsign"]
                 if callsign is not None:
                     await take_turn(tx, guild_id, callsign_turn(callsign))
                 # One statement: a callsign that is the unit of another member's open shift is refused too.
@@ -109,17 +111,17 @@ class ProfileStore:
                         to_iso(utcnow()),
                     ),
                 )
+                if written and callsign != current.callsign:
+                    # An open shift on the profile's callsign follows it (a shift's own callsign stays).
+                    await tx.execute(
+                        "UPDATE shifts SET callsign = ? WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL"
+                        " AND callsign IS NOT DISTINCT FROM ?",
+                        (callsign, guild_id, member_id, current.callsign),
+                    )
         except INTEGRITY_ERRORS:
             written = 0
         if written == 0:
-            raise Conflict(f"Callsign `{callsign}` is already used by another officer in this server.")
-        if callsign != current.callsign:
-            # An open shift on the profile's callsign follows it (a shift's own callsign stays).
-            await self.db.execute(
-                "UPDATE shifts SET callsign = ? WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL"
-                " AND callsign IS NOT DISTINCT FROM ?",
-                (callsign, guild_id, member_id, current.callsign),
-            )
+            raise Conflict(f"Callsign `{merged['callsign']}` is already used by another officer in this server.")
         return await self.get(guild_id, member_id)
 
     async def by_callsign(self, guild_id: int, callsign: str) -> OfficerProfile | None:
