@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from bot.errors import Conflict, InvalidInput
 from bot.sanitize import northca_text
 from bot.storage import INTEGRITY_ERRORS, Database
+from bot.storage.turns import callsign_turn, take_turn
 from bot.timefmt import to_iso, utcnow
 
 CALLSIGN_MAX = 16
@@ -78,42 +79,49 @@ class ProfileStore:
         unknown = set(changes) - {"callsign", "badge", "rank", "department", "name"}
         if unknown:
             raise ValueError(f"unknown profile fields {unknown}")
-        current = await self.get(guild_id, member_id)
-        merged = {f.name: getattr(current, f.name) for f in fields(OfficerProfile)} | changes
-        callsign = merged["callsign"]
         try:
-            # One statement: a callsign that is the unit of another member's open shift is refused too.
-            written = await self.db.execute(
-                "INSERT INTO officer_profiles"
-                " (guild_id, member_id, callsign, badge, rank, department, name, updated_at)"
-                " SELECT ?,?,?,?,?,?,?,? WHERE CAST(?3 AS TEXT) IS NULL"
-                " OR NOT EXISTS (SELECT 1 FROM shifts s WHERE s.guild_id = ?1"
-                " AND s.callsign = ?3 AND s.member_id != ?2 AND s.ended_ms IS NULL)"
-                " ON CONFLICT (guild_id, member_id) DO UPDATE SET callsign=excluded.callsign,"
-                " badge=excluded.badge, rank=excluded.rank, department=excluded.department, name=excluded.name,"
-                " updated_at=excluded.updated_at",
-                (
-                    guild_id,
-                    member_id,
-                    callsign,
-                    merged["badge"],
-                    merged["rank"],
-                    merged["department"],
-                    merged["name"],
-                    to_iso(utcnow()),
-                ),
-            )
+            async with self.db.transaction() as tx:
+                # Turns (bot/storage/turns.py): the member's profile, so two edits at once each keep the other's
+                # fields; then the callsign's (shift starts take the same one), so the check below against
+                # other members' open shifts cannot be raced by a start in another process.
+                await take_turn(tx, guild_id, f"profile:{member_id}")
+                current = await self.get(guild_id, member_id)
+                merged = {f.name: getattr(current, f.name) for f in fields(OfficerProfile)} | changes
+                callsign = merged["callsign"]
+                if callsign is not None:
+                    await take_turn(tx, guild_id, callsign_turn(callsign))
+                # One statement: a callsign that is the unit of another member's open shift is refused too.
+                written = await tx.execute(
+                    "INSERT INTO officer_profiles"
+                    " (guild_id, member_id, callsign, badge, rank, department, name, updated_at)"
+                    " SELECT ?,?,?,?,?,?,?,? WHERE CAST(?3 AS TEXT) IS NULL"
+                    " OR NOT EXISTS (SELECT 1 FROM shifts s WHERE s.guild_id = ?1"
+                    " AND s.callsign = ?3 AND s.member_id != ?2 AND s.ended_ms IS NULL)"
+                    " ON CONFLICT (guild_id, member_id) DO UPDATE SET callsign=excluded.callsign,"
+                    " badge=excluded.badge, rank=excluded.rank, department=excluded.department, name=excluded.name,"
+                    " updated_at=excluded.updated_at",
+                    (
+                        guild_id,
+                        member_id,
+                        callsign,
+                        merged["badge"],
+                        merged["rank"],
+                        merged["department"],
+                        merged["name"],
+                        to_iso(utcnow()),
+                    ),
+                )
+                if written and callsign != current.callsign:
+                    # An open shift on the profile's callsign follows it (a shift's own callsign stays).
+                    await tx.execute(
+                        "UPDATE shifts SET callsign = ? WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL"
+                        " AND callsign IS NOT DISTINCT FROM ?",
+                        (callsign, guild_id, member_id, current.callsign),
+                    )
         except INTEGRITY_ERRORS:
             written = 0
         if written == 0:
-            raise Conflict(f"Callsign `{callsign}` is already used by another officer in this server.")
-        if callsign != current.callsign:
-            # An open shift on the profile's callsign follows it (a shift's own callsign stays).
-            await self.db.execute(
-                "UPDATE shifts SET callsign = ? WHERE guild_id = ? AND member_id = ? AND ended_ms IS NULL"
-                " AND callsign IS NOT DISTINCT FROM ?",
-                (callsign, guild_id, member_id, current.callsign),
-            )
+            raise Conflict(f"Callsign `{merged['callsign']}` is already used by another officer in this server.")
         return await self.get(guild_id, member_id)
 
     async def by_callsign(self, guild_id: int, callsign: str) -> OfficerProfile | None:

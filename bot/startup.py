@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from bot.storage import DATABASE_ERRORS, Database
+from bot.storage import DATABASE_ERRORS, Database, MigrationOrderError
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,14 @@ _POSTGRESQL_OPEN_ERRORS: tuple[type[Exception], ...] = (OSError, asyncio.Timeout
 
 async def open_database(db: Database) -> None:
     """Open, migrate and write-probe the database; any problem becomes a one-line StartupError."""
+    try:
+        await _open_database(db)
+    except MigrationOrderError as exc:
+        await db.close()
+        raise StartupError(str(exc)) from None
+
+
+async def _open_database(db: Database) -> None:
     if db.engine == "postgresql":
         try:
             await db.open()

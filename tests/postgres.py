@@ -68,6 +68,18 @@ class PostgresServer:
             await conn.close()
         return self.url(name)
 
+    async def empty_database(self) -> str:
+        """A new database without any table (not even the migrations' record); its URL."""
+        import asyncpg
+
+        name = f"t{next(self._names)}"
+        conn = await asyncpg.connect(self.url("postgres"))
+        try:
+            await conn.execute(f"CREATE DATABASE {name}")
+        finally:
+            await conn.close()
+        return self.url(name)
+
 
 def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args

@@ -114,23 +114,31 @@ class DispatchService:
         return False
 
     async def panic(self, guild_id: int, member_id: int, location: str | None) -> PanicRecord:
-        """Record a panic and queue it for Northca; never waits for Northca."""
+        """Record a panic and queue it for Northca; never waits for Northca. Conflict when the member's previous
+        panic is younger than the cooldown (decided by the database, so presses at once through the command, the
+        confirm button and the panel, in any process, record one panic)."""
         now = self.clock()
         last = await self.store.last_panic(guild_id, member_id)
         if last is not None and now - last.at_ms < self.panic_cooldown_ms:
-            wait_s = (last.at_ms + self.panic_cooldown_ms - now + 999) // 1000
-            raise Conflict(f"You pressed panic moments ago; your alert is out. You can press again in {wait_s}s.")
+            raise self._cooling_down(last.at_ms, now)  # the common repeat, answered before any other check
         link = await self.links.require_linked(guild_id)
         unit = await self.unit_of(guild_id, member_id)
         location = (location or "").strip()[:200] or None
         panic = PanicRecord(
             str(uuid.uuid4()), guild_id, member_id, unit, location, now, None, None, None, None, "pending", None
         )
-        await self.store.add_panic(panic, link.mdt_id, PanicBody(address=location).model_dump_json())
+        body = PanicBody(address=location).model_dump_json()
+        previous_ms = await self.store.add_panic(panic, link.mdt_id, body, self.panic_cooldown_ms)
+        if previous_ms is not None:
+            raise self._cooling_down(previous_ms, now)
         log.warning("panic %s: guild %s member %s unit %s", panic.id, guild_id, member_id, unit)
         self._wake.set()
         await self._set_panic_status(guild_id, member_id)
         return panic
+
+    def _cooling_down(self, previous_ms: int, now: int) -> Conflict:
+        wait_s = max(1, (previous_ms + self.panic_cooldown_ms - now + 999) // 1000)
+        return Conflict(f"You pressed panic moments ago; your alert is out. You can press again in {wait_s}s.")
 
     async def set_alert(self, panic_id: str, channel_id: int, message_id: int) -> None:
         await self.store.set_alert(panic_id, channel_id, message_id)

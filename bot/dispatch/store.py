@@ -192,8 +192,13 @@ class DispatchStore:
         """Merge one change into the newest state in one transaction (two presses never lose one):
         returns the new state, or None when the call does not exist or nothing changed."""
         async with self.db.transaction() as conn:
+            # Read through a no-op UPDATE: it locks the row until this transaction ends, so on PostgreSQL (where
+            # other processes' transactions run side by side) a merge waits for the one before it and reads its
+            # result; a plain SELECT would read the same old state in both and one change would be lost.
             row = await conn.fetchone(
-                "SELECT units_json, status FROM dispatch_calls WHERE guild_id = ? AND id = ?", (guild_id, call_id)
+                "UPDATE dispatch_calls SET version = version WHERE guild_id = ? AND id = ?"
+                " RETURNING units_json, status",
+                (guild_id, call_id),
             )
             if row is None:
                 return None
@@ -242,14 +247,35 @@ class DispatchStore:
 
     # --- panics --------------------------------------------------------------------------
 
-    async def add_panic(self, panic: PanicRecord, mdt_id: str, body: str) -> None:
+    async def add_panic(self, panic: PanicRecord, mdt_id: str, body: str, cooldown_ms: int) -> int | None:
+        """Record the panic and its outbox entry, unless the member's previous panic is less than `cooldown_ms`
+        old: then nothing is written and the previous panic's time is returned (None: recorded).
+
+        The database decides, not a read beforehand: the member's gate row moves to this panic's time in a
+        conditional upsert, the first statement of the transaction. Two presses at once (two coroutines, two
+        processes) cannot both move it: on SQLite the write transactions take turns, on PostgreSQL the second
+        upsert waits for the first transaction's row and then sees its time (migration 029)."""
         async with self.db.transaction() as conn:
+            moved = await conn.execute_fetchall(
+                "INSERT INTO dispatch_panic_gates (guild_id, member_id, last_ms) VALUES (?, ?, ?)"
+                " ON CONFLICT (guild_id, member_id) DO UPDATE SET last_ms = excluded.last_ms"
+                " WHERE dispatch_panic_gates.last_ms <= excluded.last_ms - ? RETURNING last_ms",
+                (panic.guild_id, panic.member_id, panic.at_ms, cooldown_ms),
+            )
+            if not moved:
+                row = await conn.fetchone(
+                    "SELECT last_ms FROM dispatch_panic_gates WHERE guild_id = ? AND member_id = ?",
+                    (panic.guild_id, panic.member_id),
+                )
+                assert row is not None  # the upsert found it: it exists in this transaction
+                return int(row[0])
             await self._add_entry(conn, panic.id, panic.guild_id, mdt_id, "panic", body, panic.member_id, panic.at_ms)
             await conn.execute(
                 "INSERT INTO dispatch_panics (id, guild_id, member_id, unit_id, location, at_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (panic.id, panic.guild_id, panic.member_id, panic.unit_id, panic.location, panic.at_ms),
             )
+        return None
 
     async def panic(self, guild_id: int, panic_id: str) -> PanicRecord | None:
         row = await self.db.fetchone(f"{_PANIC_SELECT} WHERE p.guild_id = ? AND p.id = ?", (guild_id, panic_id))

@@ -75,13 +75,14 @@ class LeaveService:
         if (first - today).days > MAX_AHEAD_DAYS:
             raise InvalidInput(f"A leave may start at most {MAX_AHEAD_DAYS} days ahead.")
         start_ms, end_ms = local_midnight(first, zone), local_midnight(last + timedelta(days=1), zone)
-        clash = await self.store.overlapping(guild_id, member_id, start_ms, end_ms)
-        if clash:
+        leave, inserted = await self.store.insert_unless_overlapping(
+            str(uuid.uuid4()), guild_id, member_id, start_ms, end_ms, why, now
+        )
+        if not inserted:
             raise Conflict(
-                f"You already have a {clash[0].status} leave overlapping these dates (`{clash[0].id[:8]}`):"
+                f"You already have a {leave.status} leave overlapping these dates (`{leave.id[:8]}`):"
                 " end it with /loa end or wait for its decision."
             )
-        leave = await self.store.insert(str(uuid.uuid4()), guild_id, member_id, start_ms, end_ms, why, now)
         log.info("leave: %s asked for leave %s in guild %s (%s to %s)", member_id, leave.id, guild_id, first, last)
         return leave
 

@@ -1,5 +1,6 @@
 """All leave SQL. Every decision and role action is a conditional UPDATE ... RETURNING, so two
-presses (or two processes) never both win."""
+presses (or two processes) never both win; a request checks for an overlapping leave and inserts in one
+transaction holding the member's turn (bot/storage/turns.py), so requests at once store one leave."""
 
 from __future__ import annotations
 
@@ -7,36 +8,42 @@ from bot.leave.records import Leave, LeaveStatus
 from bot.sharding import ShardSet
 from bot.storage import Database
 from bot.storage.shards import shard_condition
+from bot.storage.turns import take_turn
 
 
 class LeaveStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def insert(
+    async def insert_unless_overlapping(
         self, leave_id: str, guild_id: int, member_id: int, start_ms: int, end_ms: int, reason: str, at_ms: int
-    ) -> Leave:
-        rows = await self.db.execute_fetchall(
-            "INSERT INTO leaves (id, guild_id, member_id, start_ms, end_ms, planned_end_ms, reason, status,"
-            " requested_ms) VALUES (?,?,?,?,?,?,?,'pending',?) RETURNING *",
-            (leave_id, guild_id, member_id, start_ms, end_ms, end_ms, reason, at_ms),
-        )
-        return Leave.from_row(rows[0])
+    ) -> tuple[Leave, bool]:
+        """The new pending leave and True; or, when the member already has a pending or approved leave
+        overlapping [start, end), that leave and False (nothing written).
+
+        The check and the insert run in one transaction holding the member's leave turn (bot/storage/turns.py),
+        so requests at once, from any process, store one leave."""
+        async with self.db.transaction() as tx:
+            await take_turn(tx, guild_id, f"leave:{member_id}")
+            clash = await tx.execute_fetchall(
+                "SELECT * FROM leaves WHERE guild_id = ? AND member_id = ? AND end_ms > ? AND start_ms < ?"
+                " AND status IN ('pending', 'approved') ORDER BY start_ms LIMIT 1",
+                (guild_id, member_id, start_ms, end_ms),
+            )
+            if clash:
+                return Leave.from_row(clash[0]), False
+            rows = await tx.execute_fetchall(
+                "INSERT INTO leaves (id, guild_id, member_id, start_ms, end_ms, planned_end_ms, reason, status,"
+                " requested_ms) VALUES (?,?,?,?,?,?,?,'pending',?) RETURNING *",
+                (leave_id, guild_id, member_id, start_ms, end_ms, end_ms, reason, at_ms),
+            )
+        return Leave.from_row(rows[0]), True
 
     async def get(self, guild_id: int, leave_id: str) -> Leave | None:
         rows = await self.db.execute_fetchall(
             "SELECT * FROM leaves WHERE guild_id = ? AND id = ?", (guild_id, leave_id)
         )
         return Leave.from_row(rows[0]) if rows else None
-
-    async def overlapping(self, guild_id: int, member_id: int, start_ms: int, end_ms: int) -> list[Leave]:
-        """The member's pending or approved leaves overlapping [start, end)."""
-        rows = await self.db.execute_fetchall(
-            "SELECT * FROM leaves WHERE guild_id = ? AND member_id = ? AND end_ms > ? AND start_ms < ?"
-            " AND status IN ('pending', 'approved') ORDER BY start_ms",
-            (guild_id, member_id, start_ms, end_ms),
-        )
-        return [Leave.from_row(r) for r in rows]
 
     async def decide(
         self, guild_id: int, leave_id: str, status: LeaveStatus, actor_id: int, at_ms: int

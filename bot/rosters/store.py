@@ -20,6 +20,7 @@ from bot.rosters.records import (
     TemplateDraft,
 )
 from bot.storage import Database
+from bot.storage.turns import take_turn
 
 _TEMPLATE_COLUMNS = (
     "id, guild_id, name, department, start_minute, duration_minutes, days_mask, valid_from, valid_until,"
@@ -51,15 +52,19 @@ class RosterStore:
         self, guild_id: int, draft: TemplateDraft, *, actor_id: int, at_ms: int, limit: int
     ) -> RosterTemplate | None:
         """The new template; None (nothing written) when the guild already has `limit` templates.
-        One statement, so two creates at once cannot pass the limit. IntegrityError on a taken name."""
-        rows = await self.db.execute_fetchall(
-            "INSERT INTO roster_templates (guild_id, name, department, start_minute, duration_minutes, days_mask,"
-            " valid_from, valid_until, created_by, created_ms, updated_ms)"
-            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-            " WHERE (SELECT COUNT(*) FROM roster_templates WHERE guild_id = ?) < ?"
-            f" RETURNING {_TEMPLATE_COLUMNS}",
-            (guild_id, *_draft_values(draft), actor_id, at_ms, at_ms, guild_id, limit),
-        )
+        IntegrityError on a taken name. The count and the insert hold the guild's roster turn
+        (bot/storage/turns.py): on PostgreSQL two creates at once, in two processes, would otherwise both
+        count one below the limit and both insert."""
+        async with self.db.transaction() as tx:
+            await take_turn(tx, guild_id, "roster_templates")
+            rows = await tx.execute_fetchall(
+                "INSERT INTO roster_templates (guild_id, name, department, start_minute, duration_minutes,"
+                " days_mask, valid_from, valid_until, created_by, created_ms, updated_ms)"
+                " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                " WHERE (SELECT COUNT(*) FROM roster_templates WHERE guild_id = ?) < ?"
+                f" RETURNING {_TEMPLATE_COLUMNS}",
+                (guild_id, *_draft_values(draft), actor_id, at_ms, at_ms, guild_id, limit),
+            )
         return RosterTemplate.from_row(rows[0]) if rows else None
 
     async def update_template(

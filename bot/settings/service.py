@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.errors import InvalidInput
+from bot.errors import Conflict, InvalidInput
 from bot.events import EventHub
 from bot.settings.records import (
     DISCORD_ACTOR_ID,
@@ -49,7 +49,7 @@ from bot.settings.records import (
     to_json,
     without_ids,
 )
-from bot.settings.store import DELETION_MARK_KEEP_MS, SettingChange, SettingsStore
+from bot.settings.store import DELETION_MARK_KEEP_MS, SettingChange, SettingsStore, StaleSettings
 from bot.sharding import ShardSet
 from bot.timefmt import now_ms
 
@@ -144,6 +144,10 @@ def timezone_choices(current: str, limit: int = 25) -> list[str]:
     return matches[:limit]
 
 
+# How many times a change is validated again on a state re-read after another process changed the guild first.
+STALE_RETRIES = 5
+
+
 class SettingsService:
     def __init__(
         self,
@@ -163,6 +167,9 @@ class SettingsService:
         self.retention_ms = int(retention_days * DAY_MS)
         self.clock = clock
         self._cache: dict[int, GuildSettings] = {}
+        # Per guild, the audit mark (SettingsStore.audit_mark) of the stored state the cache holds: a change is
+        # written only while it is still the guild's mark, i.e. no other process changed the guild meanwhile.
+        self._marks: dict[int, int] = {}
         self._lock = asyncio.Lock()  # one change at a time: each validates against the state it replaces
         self._deliveries: set[asyncio.Task[None]] = set()
 
@@ -185,7 +192,9 @@ class SettingsService:
 
     async def load(self) -> None:
         """Reads every guild's stored settings into the cache (at start)."""
+        marks = await self.store.audit_marks()  # before the settings (SettingsStore.audit_marks)
         stored = await self.store.load_all()
+        self._marks = marks
         self._cache = {
             guild_id: apply_overrides(self.defaults, guild_id, overrides, 1) for guild_id, overrides in stored.items()
         }
@@ -193,7 +202,9 @@ class SettingsService:
     async def reload(self, guild_id: int) -> GuildSettings:
         """Re-reads one guild from the database (for cross-process invalidation)."""
         version = self.get(guild_id).version + 1
+        mark = await self.store.audit_mark(guild_id)  # before the settings (SettingsStore.audit_marks)
         self._cache[guild_id] = apply_overrides(self.defaults, guild_id, await self.store.load(guild_id), version)
+        self._marks[guild_id] = mark
         return self._cache[guild_id]
 
     async def history(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> tuple[list[AuditEntry], int]:
@@ -205,23 +216,37 @@ class SettingsService:
         self, guild_id: int, actor_id: int, edit: Callable[[GuildSettings], GuildSettings]
     ) -> GuildSettings:
         async with self._lock:
-            current = self.get(guild_id)
-            wanted = edit(current)  # validates; raises InvalidInput before anything is written
-            changes = [
-                SettingChange(
-                    key,
-                    to_json(key, current.value(key)),
-                    to_json(key, wanted.value(key)),
-                    wanted.value(key) == self.defaults.value(key),
+            for _ in range(STALE_RETRIES):
+                current = self.get(guild_id)
+                wanted = edit(current)  # validates; raises InvalidInput before anything is written
+                changes = [
+                    SettingChange(
+                        key,
+                        to_json(key, current.value(key)),
+                        to_json(key, wanted.value(key)),
+                        wanted.value(key) == self.defaults.value(key),
+                    )
+                    for key in SETTING_KEYS
+                    if wanted.value(key) != current.value(key)
+                ]
+                if not changes:
+                    return current
+                try:
+                    mark = await self.store.apply(
+                        guild_id, actor_id, self.clock(), changes, seen_mark=self._marks.get(guild_id, 0)
+                    )
+                except StaleSettings:
+                    # Another process changed the guild since our cache was read: validate again on its state.
+                    await self.reload(guild_id)
+                    continue
+                updated = replace(wanted, version=current.version + 1)
+                self._cache[guild_id] = updated
+                self._marks[guild_id] = mark
+                break
+            else:
+                raise Conflict(
+                    "This server's settings kept changing elsewhere meanwhile: nothing was changed, try again."
                 )
-                for key in SETTING_KEYS
-                if wanted.value(key) != current.value(key)
-            ]
-            if not changes:
-                return current
-            await self.store.apply(guild_id, actor_id, self.clock(), changes)
-            updated = replace(wanted, version=current.version + 1)
-            self._cache[guild_id] = updated
         self._publish(SettingsChanged(guild_id, tuple(c.key for c in changes), updated, actor_id, previous=current))
         return updated
 
@@ -469,9 +494,20 @@ class SettingsService:
 
     async def delete_guild_data(self, guild_id: int, actor_id: int | None = None) -> Mapping[str, int]:
         """Deletes all of the guild's data (settings, audit, links, shifts, statuses, profiles, panels)."""
+        deleted = await self._delete_guild_data(guild_id, actor_id)
+        assert deleted is not None  # unconditional
+        return deleted
+
+    async def _delete_guild_data(
+        self, guild_id: int, actor_id: int | None, *, left_before_ms: int | None = None
+    ) -> Mapping[str, int] | None:
+        """None: nothing deleted (the guild came back since `left_before_ms`; see SettingsStore.delete_guild)."""
         async with self._lock:
-            deleted = await self.store.delete_guild(guild_id, self.clock())
+            deleted = await self.store.delete_guild(guild_id, self.clock(), left_before_ms=left_before_ms)
+            if deleted is None:
+                return None
             self._cache.pop(guild_id, None)
+            self._marks.pop(guild_id, None)  # its audit went with it: mark 0
             fresh = self.get(guild_id)
         log.info("guild %s: all data deleted (by %s): %s", guild_id, actor_id or "retention", dict(deleted))
         self._publish(SettingsChanged(guild_id, SETTING_KEYS, fresh, actor_id, deleted=True))
@@ -481,9 +517,10 @@ class SettingsService:
         """Deletes the data of every guild (of `shards`; None: every guild) the bot left more than the retention
         time ago, and forgets deletion marks every process has seen (bot/settings/retention.py runs it)."""
         purged = []
-        for guild_id in await self.store.left_before(self.clock() - self.retention_ms, shards):
-            await self.delete_guild_data(guild_id)
-            purged.append(guild_id)
+        cutoff = self.clock() - self.retention_ms
+        for guild_id in await self.store.left_before(cutoff, shards):
+            if await self._delete_guild_data(guild_id, None, left_before_ms=cutoff) is not None:
+                purged.append(guild_id)
         await self.store.prune_deletion_marks(self.clock() - DELETION_MARK_KEEP_MS)
         return purged
 

@@ -11,6 +11,7 @@ from bot.settings.records import AuditEntry, Json
 from bot.sharding import ShardSet
 from bot.storage import Database
 from bot.storage.shards import shard_condition
+from bot.storage.turns import take_turn
 
 # Every table keyed by guild_id: what /settings delete-data and the retention purge remove.
 # Every table holding a guild's data, children before the rows they reference (foreign keys are on).
@@ -26,6 +27,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "shift_boards",
     "leaves",
     "dispatch_panics",
+    "dispatch_panic_gates",
     "dispatch_calls",
     "dispatch_outbox",
     "shifts",
@@ -34,6 +36,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "roster_audit",
     "roster_templates",
     "guild_presence",
+    "write_turns",
 )
 # Tables with a guild_id that outlive the deletion on purpose: only that (and when) the data was deleted, so
 # other processes drop the guild from their caches; pruned after DELETION_MARK_KEEP_MS.
@@ -68,6 +71,10 @@ def _load(text: str | None) -> Json:
     return loaded
 
 
+class StaleSettings(Exception):
+    """The guild's settings changed (in another process) since the state a change was computed from."""
+
+
 class SettingsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -96,9 +103,29 @@ class SettingsStore:
         )
         return [int(r[0]) for r in rows]
 
-    async def apply(self, guild_id: int, actor_id: int, at_ms: int, changes: Sequence[SettingChange]) -> None:
-        """Every change and its audit row in one transaction: all applied, or none."""
+    async def audit_marks(self) -> dict[int, int]:
+        """Each guild's mark: the id of its newest audit row (every change writes one). Read it before the
+        settings it goes with: a change landing in between then only costs a re-read."""
+        rows = await self.db.fetchall("SELECT guild_id, MAX(id) FROM settings_audit GROUP BY guild_id")
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    async def audit_mark(self, guild_id: int) -> int:
+        """The guild's mark (0: never changed, or its data deleted)."""
+        row = await self.db.fetchone("SELECT MAX(id) FROM settings_audit WHERE guild_id = ?", (guild_id,))
+        return int(row[0]) if row is not None and row[0] is not None else 0
+
+    async def apply(
+        self, guild_id: int, actor_id: int, at_ms: int, changes: Sequence[SettingChange], *, seen_mark: int
+    ) -> int:
+        """Every change and its audit row in one transaction: all applied, or none; the guild's new mark.
+        Only when the guild's mark is still `seen_mark` (the state the changes were computed from): else
+        StaleSettings and nothing is written. The check and the writes hold the guild's settings turn
+        (bot/storage/turns.py), so two processes changing a list at once (each from its own cache) never
+        lose one of the changes."""
         async with self.db.transaction() as conn:
+            await take_turn(conn, guild_id, "settings")
+            if await self.audit_mark(guild_id) != seen_mark:
+                raise StaleSettings(guild_id)
             for change in changes:
                 if change.to_default:
                     await conn.execute(
@@ -117,6 +144,7 @@ class SettingsStore:
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (guild_id, actor_id, at_ms, change.key, _dump(change.old), _dump(change.new)),
                 )
+            return await self.audit_mark(guild_id)
 
     async def history(self, guild_id: int, *, limit: int, offset: int = 0) -> list[AuditEntry]:
         """The guild's audit, newest first."""
@@ -168,11 +196,24 @@ class SettingsStore:
         )
         return [int(r["guild_id"]) for r in rows]
 
-    async def delete_guild(self, guild_id: int, at_ms: int, tables: Sequence[str] = GUILD_TABLES) -> Mapping[str, int]:
+    async def delete_guild(
+        self, guild_id: int, at_ms: int, tables: Sequence[str] = GUILD_TABLES, *, left_before_ms: int | None = None
+    ) -> Mapping[str, int] | None:
         """Deletes every row of the guild in every guild table and marks it deleted at `at_ms`, in one
-        transaction; rows deleted per table."""
+        transaction; rows deleted per table. With `left_before_ms` (the retention purge), only while the bot
+        still has been out of the guild since before then: None (nothing deleted) when it came back since the
+        purge read it. That check is the transaction's first statement, a conditional DELETE of the guild's
+        presence row, so a rejoin (`mark_present`, an UPDATE of that row) either comes first and stops the purge,
+        or waits for it and finds the guild new."""
         deleted: dict[str, int] = {}
         async with self.db.transaction() as conn:
+            if left_before_ms is not None:
+                still_left = await conn.execute(
+                    "DELETE FROM guild_presence WHERE guild_id = ? AND left_at_ms IS NOT NULL AND left_at_ms < ?",
+                    (guild_id, left_before_ms),
+                )
+                if not still_left:
+                    return None
             for table, column, parent in GUILD_CHILD_TABLES:
                 deleted[table] = await conn.execute(
                     f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM {parent} WHERE guild_id = ?)", (guild_id,)

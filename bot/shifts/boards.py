@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.storage import Database
+from bot.storage.turns import take_turn
 from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ class ShiftBoards:
         self.clock = clock
 
     async def put(self, guild_id: int, channel_id: int, message_id: int, actor_id: int) -> Board | None:
+<<<<<<< HEAD
         """Record the board posted in a channel; returns the board it replaces there (if any)."""
         old = await self.db.execute_fetchall(
             "SELECT message_id FROM shift_boards WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
@@ -36,6 +38,23 @@ class ShiftBoards:
             " created_by = excluded.created_by, created_ms = excluded.created_ms",
             (guild_id, channel_id, message_id, actor_id, self.clock()),
         )
+=======
+        """Record the board posted in a channel; returns the board it replaces there (if any). The read of the
+        board it replaces and the write hold the channel's board turn (bot/storage/turns.py): of boards posted at
+        once in one channel, each replaces the one recorded before it, so only the last stays (and is kept up to
+        date) rather than several boards that all read "no board here"."""
+        async with self.db.transaction() as tx:
+            await take_turn(tx, guild_id, f"board:{channel_id}")
+            old = await tx.execute_fetchall(
+                "SELECT message_id FROM shift_boards WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
+            )
+            await tx.execute(
+                "INSERT INTO shift_boards (guild_id, channel_id, message_id, created_by, created_ms)"
+                " VALUES (?,?,?,?,?) ON CONFLICT (guild_id, channel_id) DO UPDATE SET message_id = excluded.message_id,"
+                " created_by = excluded.created_by, created_ms = excluded.created_ms",
+                (guild_id, channel_id, message_id, actor_id, now_ms()),
+            )
+>>>>>>> races
         log.info("board: %s posted an on-duty board in channel %s of guild %s", actor_id, channel_id, guild_id)
         return Board(guild_id, channel_id, old[0]["message_id"]) if old else None
 

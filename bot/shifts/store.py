@@ -17,6 +17,7 @@ from bot.shifts.groups import GroupWriter
 from bot.shifts.records import Decision, NewShift, ShiftRecord
 from bot.storage import Database
 from bot.storage.shards import shard_condition, shard_expression
+from bot.storage.turns import callsign_turn, take_turns
 
 Params = Iterable[Any] | Mapping[str, Any]
 
@@ -111,6 +112,20 @@ class ShiftStore:
         )  # fmt: skip
 
     async def _insert_group(self, group: list[NewShift]) -> dict[Hashable, ShiftRecord]:
+        """The group's shifts, holding the turns of their callsigns (bot/storage/turns.py; /profile takes the same
+        one): the statement's "callsign not in use" checks then cannot be raced by another process's start or
+        profile change (PostgreSQL runs those side by side; SQLite's writers take turns anyway)."""
+        turns = [(new.guild_id, callsign_turn(new.callsign)) for new in group if new.callsign is not None]
+        if not turns:
+            return await self._insert_rows(group)
+        if self.db.in_transaction:  # a caller's transaction (GroupWriter.write): the turns join it
+            await take_turns(self.db, turns)
+            return await self._insert_rows(group)
+        async with self.db.transaction() as tx:
+            await take_turns(tx, turns)
+            return await self._insert_rows(group)
+
+    async def _insert_rows(self, group: list[NewShift]) -> dict[Hashable, ShiftRecord]:
         values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in group)
         params = [getattr(new, name) for new in group for name in _NEW_SHIFT_FIELDS]
         rows = await self._rows(

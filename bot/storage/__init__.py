@@ -53,6 +53,14 @@ INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, asyncpg
 # Any error of the database itself (not of our code), on either engine.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 
+# The advisory lock a PostgreSQL migration run holds (any fixed 64-bit number; "northca" in ASCII).
+_MIGRATION_LOCK_KEY = 0x6E6F72746863
+
+
+class MigrationOrderError(RuntimeError):
+    """A migration not applied yet is numbered below the newest applied one; the message is one line."""
+
+
 # The transaction the running code belongs to (inherited by tasks it starts meanwhile).
 _CURRENT_TX: contextvars.ContextVar[object | None] = contextvars.ContextVar("northca_db_tx", default=None)
 Params = Iterable[Any] | Mapping[str, Any]
@@ -151,6 +159,17 @@ class Database:
             self._pg = None
 
     async def migrate(self) -> list[int]:
+        """Apply the migrations not applied yet, in number order; the versions this call applied.
+
+        Several processes may start at once on one database (a rolling deploy, a scaled-out start): the run is
+        theirs one at a time (`_migration_turn`), and each migration is re-checked inside its own transaction,
+        so it runs once and the others wait for it and carry on. A migration numbered below the newest applied
+        one and not applied itself is refused (MigrationOrderError): it would run after newer ones here but
+        before them on a new database."""
+        async with self._migration_turn():
+            return await self._migrate()
+
+    async def _migrate(self) -> list[int]:
         now = "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
         if self.engine == "postgresql":
             now = "(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
@@ -158,12 +177,23 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
             f" applied_at TEXT NOT NULL DEFAULT {now})"
         )
-        done = {row[0] for row in await self.fetchall("SELECT version FROM schema_migrations")}
+        done = {row[0] for row in await self.fetchall("SELECT version FROM schema_migrations WHERE version > 0")}
+        pending = [(version, name, sql) for version, name, sql in _migrations(self.engine) if version not in done]
+        newest = max(done, default=0)
+        late = [(version, name) for version, name, _ in pending if version < newest]
+        if late:
+            version, name = late[0]
+            raise MigrationOrderError(
+                f"Migration {name} is not applied to this database, but {newest:03d} (newer) is: migrations run in"
+                f" number order, so renumber it above {max(v for v, _, _ in _migrations(self.engine)):03d}."
+            )
         applied = []
-        for version, name, sql in _migrations(self.engine):
-            if version in done:
-                continue
+        for version, name, sql in pending:
             async with self.transaction() as tx:
+                # Another process may have applied it since `done` was read (SQLite: its writers take turns,
+                # so this read sees every committed migration).
+                if await tx.fetchone("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)) is not None:
+                    continue
                 # executescript would commit on its own; run statement by statement inside our transaction.
                 for statement in _statements(sql):
                     await tx.execute(_ddl(statement, self.engine))
@@ -171,6 +201,23 @@ class Database:
             log.info("applied migration %03d %s", version, name)
             applied.append(version)
         return applied
+
+    @asynccontextmanager
+    async def _migration_turn(self) -> AsyncIterator[None]:
+        """PostgreSQL: hold a session advisory lock, on a connection of its own, for the whole migration run, so
+        processes starting at once migrate one after the other (two concurrent CREATE TABLEs collide in the
+        catalog even with IF NOT EXISTS). SQLite needs none: its write transactions already take turns."""
+        if self.engine != "postgresql":
+            yield
+            return
+        holder = await asyncpg.connect(self.path, timeout=10)
+        try:
+            if not await holder.fetchval("SELECT pg_try_advisory_lock($1)", _MIGRATION_LOCK_KEY):
+                log.info("another process is migrating the database: waiting for it")
+                await holder.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
+            yield
+        finally:
+            await holder.close()  # ends the session: the lock goes with it
 
     async def _gate(self) -> None:
         """Wait until this code may run a statement. The caller hands its statement to the

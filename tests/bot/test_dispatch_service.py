@@ -11,10 +11,12 @@ import pytest
 
 from bot.dispatch import DispatchService
 from bot.dispatch.records import report_when
-from bot.errors import InvalidInput
+from bot.errors import Conflict, InvalidInput
 from bot.northca.models import CreateTicketBody
+from bot.services import build_services
+from bot.storage import Database
 from tests.dispatch_helpers import service
-from tests.helpers import GUILD, MDT, OFFICER
+from tests.helpers import GUILD, MDT, OFFICER, make_config
 
 pytestmark = pytest.mark.asyncio
 
@@ -87,3 +89,57 @@ async def test_a_blank_report_date_is_now_in_the_guilds_time_zone():
     for bad in ("2026-02-30", "2026-01-01 24:00", "soon"):
         with pytest.raises(InvalidInput):
             report_when(bad, "UTC", now)
+
+
+async def test_panics_pressed_at_once_in_four_processes_store_one_panic(db, db_path, sandbox, client):
+    """Four processes (a service graph and a database connection each) record the same officer's panic at the
+    same moment: the database lets one through, the others are told the alert is out."""
+    first = await service(db, db_path, sandbox, client)
+    others = [Database(db_path) for _ in range(3)]
+    for other in others:
+        await other.open()
+    try:
+        services = [first, *(build_services(make_config(sandbox, db_path), o, client).dispatch for o in others)]
+        for svc in services:
+            svc.clock = lambda: 1_800_000_000_000
+
+        outcomes = await asyncio.gather(
+            *(svc.panic(GUILD, OFFICER, "Route 68") for svc in services), return_exceptions=True
+        )
+
+        refused = [o for o in outcomes if isinstance(o, Conflict)]
+        assert len(refused) == 3 and all("your alert is out" in str(r) for r in refused), outcomes
+        stored = await db.fetchall(
+            "SELECT id FROM dispatch_panics WHERE guild_id = ? AND member_id = ?", (GUILD, OFFICER)
+        )
+        assert len(stored) == 1
+        # The cooldown runs from the panic that went through: a minute later the officer may press again.
+        for svc in services:
+            svc.clock = lambda: 1_800_000_060_000
+        await services[2].panic(GUILD, OFFICER, None)
+        assert len(await db.fetchall("SELECT id FROM dispatch_panics WHERE member_id = ?", (OFFICER,))) == 2
+    finally:
+        for other in others:
+            await other.close()
+
+
+async def test_attaches_at_once_from_four_processes_all_end_in_units_assigned(db, db_path, sandbox, client):
+    """A call's change is read, merged and written back in one transaction; on PostgreSQL transactions of other
+    processes run side by side, so without a lock two merges from the same state would lose one unit."""
+    first = await service(db, db_path, sandbox, client, officers=16)
+    call_id = await new_call(first)
+    others = [Database(db_path) for _ in range(3)]
+    for other in others:
+        await other.open()
+    try:
+        services = [first, *(build_services(make_config(sandbox, db_path), o, client).dispatch for o in others)]
+
+        await asyncio.gather(*(services[i % 4].attach(GUILD, call_id, OFFICER + i) for i in range(16)))
+
+        expected = sorted(f"UNIT-{i}" for i in range(16))
+        assert sorted((await first.call(GUILD, call_id)).units) == expected
+        await first.process_due()
+        assert sorted(sandbox.calls(MDT)[0]["units_assigned"]) == expected
+    finally:
+        for other in others:
+            await other.close()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import Config
-from bot.errors import InvalidInput
+from bot.errors import Conflict, InvalidInput
 from bot.events import EventHub
 from bot.leave import LeaveService, LeaveStore, parse_day
 from bot.services import build_settings_service
@@ -81,3 +82,30 @@ async def test_duty_gate_holds_back_only_during_approved_leave_when_the_server_b
     assert await service.blocking_reason(GUILD + 1, OFFICER) is None
     await settings.set_shifts(GUILD, ADMIN, leave_blocks_duty=False)
     assert await service.blocking_reason(GUILD, OFFICER) is None
+
+
+async def test_overlapping_requests_at_once_from_three_processes_store_one_leave(
+    db_path: Path, db: Database, settings: SettingsService
+) -> None:
+    clock = Clock(WED)
+    others = [Database(db_path) for _ in range(2)]  # two more processes on the same database
+    for other in others:
+        await other.open()
+    try:
+        services = [LeaveService(LeaveStore(d), settings, clock) for d in (db, *others)]
+
+        outcomes = await asyncio.gather(
+            *(svc.request(GUILD, OFFICER, "2025-01-20", "2025-01-24", "exams") for svc in services),
+            return_exceptions=True,
+        )
+
+        refused = [o for o in outcomes if isinstance(o, Conflict)]
+        assert len(refused) == 2 and all("already have a pending leave" in str(r) for r in refused), outcomes
+        assert len(await LeaveStore(db).listed(GUILD, 0, OFFICER)) == 1
+        # Another member's leave on the same dates, and this member's on other dates, are not held back.
+        await services[1].request(GUILD, OFFICER + 1, "2025-01-20", "2025-01-24", "exams")
+        await services[2].request(GUILD, OFFICER, "2025-01-25", "2025-01-26", "trip")
+        assert len(await LeaveStore(db).listed(GUILD, 0)) == 3
+    finally:
+        for other in others:
+            await other.close()

@@ -4,6 +4,7 @@ shifts the bot recorded."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -57,6 +58,37 @@ async def test_server_may_not_have_more_than_the_template_limit(db: Database, cl
         await evening(rosters, name="Three")
     await evening(rosters, OTHER_GUILD, name="Three")  # another server has its own allowance
     assert [t.name for t in await rosters.templates(GUILD)] == ["One", "Two"]
+
+
+async def test_creates_at_once_from_six_processes_never_pass_the_template_limit(
+    db_path: Path, db: Database, clock: Clock
+) -> None:
+    """Six processes (a connection each) create a template in each of eight servers at once, each server one
+    below its limit: one create per server goes through (PostgreSQL runs the six side by side)."""
+    others = [Database(db_path) for _ in range(5)]
+    for other in others:
+        await other.open()
+    try:
+        services = [
+            RosterService(build_roster_service(d, clock).store, max_templates=2, clock=clock) for d in (db, *others)
+        ]
+        guilds = [GUILD + n for n in range(8)]
+        for guild in guilds:
+            await evening(services[0], guild, name="First")
+
+        outcomes = await asyncio.gather(
+            *(evening(svc, guild, name=f"Second {n}") for guild in guilds for n, svc in enumerate(services)),
+            return_exceptions=True,
+        )
+
+        refused = [o for o in outcomes if isinstance(o, Conflict)]
+        assert len(refused) == len(outcomes) - len(guilds), outcomes
+        assert all("the most allowed" in str(r) for r in refused)
+        for guild in guilds:
+            assert len(await services[0].templates(guild)) == 2
+    finally:
+        for other in others:
+            await other.close()
 
 
 async def test_second_template_with_the_same_name_is_refused(rosters: RosterService) -> None:

@@ -3,6 +3,8 @@ changes, two guilds apart, and retention after the bot leaves a guild. Real SQLi
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.config import parse_config
@@ -171,6 +173,22 @@ async def test_a_left_server_is_purged_after_retention_and_a_returning_one_keeps
     fresh = await _service(db, clock)
     assert fresh.get(GUILD_A).max_shift_hours == 10 and (await fresh.history(GUILD_A))[1] == 0
     assert fresh.get(GUILD_B).max_shift_hours == 7
+    assert await service.purge_expired() == []
+
+
+async def test_a_server_returning_while_the_purge_runs_keeps_its_settings(db):
+    """The purge reads the servers left long ago, then deletes each; a server that comes back in between (its
+    join event handled at the same moment) is no longer left, and is not purged."""
+    clock = Clock()
+    service = await _service(db, clock)
+    await service.set_shifts(GUILD_A, ADMIN, max_hours=5)
+    await service.guild_left(GUILD_A)
+    clock.ms += 31 * DAY_MS
+
+    purged, returned = await asyncio.gather(service.purge_expired(), service.guild_joined(GUILD_A))
+
+    assert (purged, returned) == ([], True)
+    assert (await _service(db, clock)).get(GUILD_A).max_shift_hours == 5
     assert await service.purge_expired() == []
 
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import parse_config
+from bot.errors import InvalidInput
 from bot.events import EventHub
 from bot.services import build_settings_service
 from bot.settings import RoleFacts, SettingsService
@@ -68,3 +70,28 @@ async def test_a_role_deleted_in_discord_leaves_the_other_processes_cache_too(
     _, count = await second.history(GUILD)
     assert await second.forget_deleted(GUILD, role_ids=(4242,)) == ()
     assert (await second.history(GUILD))[1] == count
+
+
+async def test_list_changes_at_once_in_two_processes_lose_nothing_and_refuse_a_duplicate(
+    two_processes: tuple[SettingsService, SettingsService],
+) -> None:
+    """Each process validates a change against its own cache, which may not have seen the other's change yet
+    (its watcher looks every few seconds): the database refuses a change computed from a stale state, and the
+    process re-reads and re-applies it."""
+    first, second = two_processes
+    codes_before = {c.code for c in first.get(GUILD).codes}
+
+    await asyncio.gather(
+        first.add_code(GUILD, ADMIN, "10-50", "Collision"), second.add_code(GUILD, ADMIN, "10-52", "Ambulance")
+    )
+    await first.add_department(GUILD, ADMIN, "Harbor")
+    # The second process has not looked yet: its cache does not know Harbor.
+    await second.add_department(GUILD, ADMIN, "Marine")
+    with pytest.raises(InvalidInput, match="already a department"):
+        await second.add_department(GUILD, ADMIN, "Harbor")
+
+    for process in (first, second):
+        stored = await process.reload(GUILD)
+        assert {c.code for c in stored.codes} == codes_before | {"10-50", "10-52"}
+        assert {d.name for d in stored.departments} >= {"Harbor", "Marine"}
+        assert [d.name for d in stored.departments].count("Harbor") == 1

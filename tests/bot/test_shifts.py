@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,7 @@ from bot.errors import Conflict, InvalidInput, NotLinked
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.profiles import ProfileStore
+from bot.profiles import OfficerProfile, ProfileStore
 from bot.services import build_shift_service
 from bot.shifts import DutyChanged, ShiftAutoEnder, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
 from bot.storage import INTEGRITY_ERRORS, Database
@@ -646,3 +647,27 @@ async def test_totals_follow_the_guilds_week_start_and_time_zone(db, client, lin
     assert totals.week_ms == 120 * 60_000
     assert totals.week_start.weekday() == 6 and str(totals.week_start.tzinfo) == "America/Chicago"
     await svc.drain()
+
+
+async def test_one_callsign_taken_at_once_by_starts_in_five_processes_and_a_profile_goes_to_one(processes) -> None:
+    """The "callsign not in use" check of a start is raced by another process's start or /profile change on
+    PostgreSQL (transactions side by side) unless both hold the callsign's turn."""
+    for round_ in range(12):
+        callsign = f"ADAM-{round_}"
+        starts = [
+            store.insert_open(
+                shift_id=str(uuid.uuid4()), guild_id=GUILD, member_id=OFFICER + 10 * round_ + n, mdt_id=MDT,
+                officer_name="Officer", officer_badge=None, department=None, callsign=callsign, started_ms=1,
+            )
+            for n, store in enumerate(processes)
+        ]  # fmt: skip
+        profile = ProfileStore(processes[0].db).update(GUILD, OTHER + round_, callsign=callsign)
+
+        outcomes = await asyncio.gather(*starts, profile, return_exceptions=True)
+
+        opened = [o for o in outcomes[:-1] if isinstance(o, ShiftRecord)]
+        profile_set = not isinstance(outcomes[-1], BaseException)
+        assert all(o is None or isinstance(o, ShiftRecord) for o in outcomes[:-1]), outcomes
+        assert isinstance(outcomes[-1], OfficerProfile | Conflict), outcomes
+        # One of the six holds the callsign: one shift opened, or the profile set; never two.
+        assert len(opened) + int(profile_set) == 1, (round_, outcomes)

@@ -4,10 +4,15 @@ WAL and foreign keys on the SQLite file."""
 from __future__ import annotations
 
 import asyncio
+import re
+import sys
+from pathlib import Path
 
 import pytest
 
-from bot.storage import Database
+from bot.storage import Database, _migrations
+from tests.ops.botproc import DEADLINE, REPO, bot_env
+from tests.postgres import PostgresServer, wants_postgresql
 
 
 async def test_migrations_apply_once_and_are_recorded(db_path):
@@ -107,3 +112,95 @@ async def test_tasks_started_inside_a_transaction_belong_to_it(db_path):
     with pytest.raises(RuntimeError, match=r"inside Database\.transaction"):
         _ = db.conn  # the raw connection would bypass the gate
     await db.close()
+
+
+# One process of the start-up race: opens (hence migrates) the database when told to go on stdin; the migrations
+# it applied itself are in its log ("applied migration NNN ...").
+_OPEN_WHEN_TOLD = """
+import asyncio, logging, sys
+from bot.storage import Database
+
+async def main() -> None:
+    db = Database(sys.argv[1])
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    try:
+        await db.open()
+    finally:
+        await db.close()
+
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+asyncio.run(main())
+"""
+
+
+@pytest.fixture
+async def empty_database(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a database that has never been opened lives: a SQLite file not yet created, or an empty PostgreSQL
+    database (no table at all)."""
+    if not wants_postgresql():
+        return str(tmp_path / "fresh.sqlite3")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return await server.empty_database()
+
+
+async def test_three_processes_started_at_once_on_an_empty_database_all_start_and_migrate_once(empty_database):
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _OPEN_WHEN_TOLD,
+            empty_database,
+            cwd=str(REPO),
+            env=bot_env(None),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    for proc in processes:  # every process has imported everything: now they are told to open at once
+        assert proc.stdout is not None
+        assert (await asyncio.wait_for(proc.stdout.readline(), DEADLINE)).strip() == b"ready"
+    for proc in processes:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+    outputs = [await asyncio.wait_for(proc.communicate(), DEADLINE) for proc in processes]
+
+    logs = [err.decode(errors="replace") for _, err in outputs]
+    for proc, log in zip(processes, logs, strict=True):
+        assert proc.returncode == 0, log[-3000:]
+    applied = [int(v) for log in logs for v in re.findall(r"applied migration (\d+)", log)]
+    every = [version for version, _, _ in _migrations("postgresql" if wants_postgresql() else "sqlite")]
+    # Each migration ran in exactly one of the processes; the others waited for it and ran none twice.
+    assert sorted(applied) == every
+    db = Database(empty_database)
+    await db.open()
+    try:
+        rows = await db.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+        assert [r[0] for r in rows] == every
+    finally:
+        await db.close()
+
+
+async def test_an_unapplied_migration_numbered_below_the_newest_applied_one_is_refused_in_one_line(db_path):
+    from bot.storage import MigrationOrderError
+
+    db = Database(db_path)
+    await db.open()
+    newest = max(version for version, _, _ in _migrations(db.engine))
+    # As if 017 had been added to the series after the newest one was applied here (a late-merged migration).
+    await db.execute("DELETE FROM schema_migrations WHERE version = 17")
+    await db.close()
+
+    again = Database(db_path)
+    try:
+        with pytest.raises(MigrationOrderError) as refused:
+            await again.open()
+        recorded = {r[0] for r in await again.fetchall("SELECT version FROM schema_migrations")}
+    finally:
+        await again.close()
+
+    text = str(refused.value)
+    assert "\n" not in text and "017_rosters.sql" in text and f"{newest:03d}" in text and "renumber" in text
+    assert 17 not in recorded and newest in recorded  # nothing was run

@@ -455,3 +455,31 @@ async def test_unit_in_panic_stays_10_33_after_a_profile_change_and_status_show_
     shown = await h.slash("status show", member=OFFICER_M, guild_id=GUILD)
     assert shown.content.startswith("Your status: 🚨 **10-33**")
     assert shown.embeds[0]["description"].startswith("🚨 **10-33** (1): `ADAM-12`")
+
+
+async def test_panic_pressed_at_once_from_the_confirm_button_and_the_panel_is_one_panic_and_one_alert(
+    start_bot, sandbox
+):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    panel = await post_panel(h)
+    ask = await h.slash("panic", member=OFFICER_M, guild_id=GUILD, location="Route 68 mile 4")
+    [confirm] = [c for c in ask.custom_ids if c.startswith("northca:dispatch:panic-ok:")]
+    # A first press of the panel's button, so that its next press sends at once.
+    first = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
+    assert "press Panic again" in first.content
+
+    presses = await asyncio.gather(
+        *(h.click(confirm, member=OFFICER_M, message=ask) for _ in range(3)),
+        h.click("northca:dispatch:panic", member=OFFICER_M, message=panel),
+    )
+
+    answers = [(await press.final()).content for press in presses]
+    assert sum("10-33 sent" in a for a in answers) == 1, answers
+    assert sum("your alert is out" in a for a in answers) == 3, answers
+    [alert] = posts_in(h, ALERTS)
+    assert alert.json["content"].startswith(f"<@&{RESPONDER}> **10-33 PANIC**")
+    stored = await h.bot.db.fetchall("SELECT id FROM dispatch_panics WHERE guild_id = ?", (GUILD,))
+    assert len(stored) == 1
+    await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
+    assert len([r for r in sandbox.requests if r.path.endswith("/panic")]) == 1

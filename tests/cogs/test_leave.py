@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -239,3 +240,20 @@ async def test_member_on_approved_leave_is_exempt_in_activity_report(start_bot, 
     report = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
     text = report.embeds[0]["description"]
     assert f"<@{OFFICER}>: 0 s of 2 h — 🌴 on leave" in text and f"<@{OTHER}>: 0 s of 2 h — ❌ not met" in text
+
+
+async def test_overlapping_requests_sent_at_once_store_one_leave_and_the_others_are_told(start_bot, sandbox):
+    clock = Clock(WED)
+    h = await boot(start_bot, sandbox, [OFFICER_M], clock=clock)
+
+    answers = await asyncio.gather(
+        request(h, start="2025-01-20", end="2025-01-24"),
+        request(h, start="2025-01-20", end="2025-01-24"),
+        request(h, start="2025-01-22", end="2025-01-26"),
+    )
+
+    asked = [a for a in answers if f"<#{REPORTS_CH}>" in a.content]
+    told = [a for a in answers if "already have a pending leave overlapping" in a.content]
+    assert (len(asked), len(told)) == (1, 2), [a.content for a in answers]
+    assert len(await h.bot.leave.listed(GUILD)) == 1
+    assert len([r for r in posts_to(h, REPORTS_CH) if (r.json or {}).get("components")]) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.harness import UserOption, builders
@@ -159,3 +161,16 @@ async def test_text_sent_to_northca_is_cleaned_of_invisible_characters(start_bot
     assert (await settled(h.bot.shifts, row["id"])).synced
     [written] = sandbox.shifts(MDT)
     assert written["officer_name"] == "Smith"
+
+
+async def test_two_profile_changes_sent_at_once_keep_each_others_fields(start_bot):
+    h = await start_bot()
+
+    first, second = await asyncio.gather(
+        h.slash("profile set", member=OFFICER_M, guild_id=GUILD, badge="512"),
+        h.slash("profile set", member=OFFICER_M, guild_id=GUILD, rank="Sgt"),
+    )
+
+    assert "Profile updated" in first.content and "Profile updated" in second.content
+    shown = fields((await h.slash("profile show", member=OFFICER_M, guild_id=GUILD)).embeds[0])
+    assert (shown["Badge"], shown["Rank"]) == ("512", "Sgt")

@@ -387,3 +387,24 @@ async def test_board_whose_message_was_deleted_is_forgotten(start_bot, sandbox):
     assert rec.status == 404
     await until(lambda: board_of(h).refreshes > done, what="refresh done")
     assert await h.bot.boards.of_guild(GUILD) == []
+
+
+async def test_boards_posted_at_once_in_one_channel_leave_one_board_there(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+
+    replies = await asyncio.gather(
+        *(h.slash("shift", sub="board", member=ADMIN_M, guild_id=GUILD, channel_id=LOG_CH) for _ in range(3))
+    )
+
+    assert all("updates itself" in r.content for r in replies)
+    posted = [
+        int(r.response["id"])
+        for r in h.fake.find(method="POST", path=rf"^/channels/{LOG_CH}/messages$")
+        if (r.json or {}).get("embeds") and r.json["embeds"][0]["title"] == "On duty now"
+    ]
+    assert len(posted) == 3
+    deleted = {
+        int(r.path.rsplit("/", 1)[1]) for r in h.fake.find(method="DELETE", path=rf"^/channels/{LOG_CH}/messages/\d+$")
+    }
+    [left] = [m for m in posted if m not in deleted]
+    assert [b.message_id for b in await h.bot.boards.of_guild(GUILD)] == [left]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database
+from bot.storage import Database, _migrations
 from tests.ops.botproc import Finished, run_bot, write_config
 
 pytestmark = pytest.mark.asyncio
@@ -122,3 +122,16 @@ async def test_database_directory_that_cannot_be_created_is_named_before_login(t
     finally:
         undo()
     assert_one_line_before_login(result, fake_discord, str(locked / "data"), "permission denied", "write access")
+
+
+async def test_an_unapplied_migration_below_the_newest_applied_one_is_named_before_login(
+    tmp_path: Path, fake_discord, db_path
+):
+    db = Database(db_path)
+    await db.open()
+    newest = max(version for version, _, _ in _migrations(db.engine))
+    await db.execute("DELETE FROM schema_migrations WHERE version = 17")  # 017 as if merged after the newest
+    await db.close()
+    config = write_config(tmp_path / "config.toml", db_path)
+    result = await run_bot("run", "--config", str(config), discord_api=fake_discord.base_url)
+    assert_one_line_before_login(result, fake_discord, "017_rosters.sql", f"{newest:03d}", "renumber")
