@@ -27,18 +27,6 @@ class ShiftBoards:
         self.clock = clock
 
     async def put(self, guild_id: int, channel_id: int, message_id: int, actor_id: int) -> Board | None:
-<<<<<<< HEAD
-        """Record the board posted in a channel; returns the board it replaces there (if any)."""
-        old = await self.db.execute_fetchall(
-            "SELECT message_id FROM shift_boards WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
-        )
-        await self.db.execute(
-            "INSERT INTO shift_boards (guild_id, channel_id, message_id, created_by, created_ms) VALUES (?,?,?,?,?)"
-            " ON CONFLICT (guild_id, channel_id) DO UPDATE SET message_id = excluded.message_id,"
-            " created_by = excluded.created_by, created_ms = excluded.created_ms",
-            (guild_id, channel_id, message_id, actor_id, self.clock()),
-        )
-=======
         """Record the board posted in a channel; returns the board it replaces there (if any). The read of the
         board it replaces and the write hold the channel's board turn (bot/storage/turns.py): of boards posted at
         once in one channel, each replaces the one recorded before it, so only the last stays (and is kept up to
@@ -52,9 +40,8 @@ class ShiftBoards:
                 "INSERT INTO shift_boards (guild_id, channel_id, message_id, created_by, created_ms)"
                 " VALUES (?,?,?,?,?) ON CONFLICT (guild_id, channel_id) DO UPDATE SET message_id = excluded.message_id,"
                 " created_by = excluded.created_by, created_ms = excluded.created_ms",
-                (guild_id, channel_id, message_id, actor_id, now_ms()),
+                (guild_id, channel_id, message_id, actor_id, self.clock()),
             )
->>>>>>> races
         log.info("board: %s posted an on-duty board in channel %s of guild %s", actor_id, channel_id, guild_id)
         return Board(guild_id, channel_id, old[0]["message_id"]) if old else None
 
