@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import InvalidInput
 from bot.events import EventHub
+from bot.parsing import database_id
 from bot.settings.records import (
     DISCORD_ACTOR_ID,
     MAX_CODE,
@@ -124,7 +125,7 @@ def check_timezone(name: str) -> str:
     value = (name or "").strip()
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a key naming an unreadable file
         raise InvalidInput(
             f"“{value[:60]}” is not a known time zone: pick an IANA name such as Europe/London or America/New_York."
         ) from None
@@ -429,7 +430,7 @@ class SettingsService:
     async def remove_role_everywhere(self, guild_id: int, actor_id: int, role_text: str) -> tuple[str, ...]:
         """An admin removes a role (by id: it may be deleted in Discord, so no role option can name it) from
         every setting holding it; the keys changed."""
-        role_id = int(role_text.strip()) if role_text.strip().isdigit() else None
+        role_id = database_id(role_text.strip())
         if role_id is None or role_id not in configured_role_ids(self.get(guild_id)):
             raise InvalidInput("No setting holds that role: pick one from the list.")
         return await self._remove_ids(guild_id, actor_id, (role_id,), ())
