@@ -291,3 +291,29 @@ def running(pid: int) -> bool:
     if not stat.exists():
         return False
     return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+
+
+# --- forged payloads ------------------------------------------------------------------------
+
+
+def forged_message(h: Harness, custom_ids: list[str], guild_id: int = GUILD) -> dict[str, Any]:
+    """A message of the bot carrying buttons with these custom ids, none made by the bot: what a forged (or
+    outdated) client's click arrives on. Discord sends the message a click was made on with the click."""
+    assert h.bot.user is not None
+    guild = h.bot.get_guild(guild_id)
+    channel_id = guild.text_channels[0].id if guild is not None and guild.text_channels else 1
+    buttons = [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id} for custom_id in custom_ids]
+    rows = [{"type": 1, "components": buttons[i : i + 5]} for i in range(0, len(buttons), 5)]
+    return builders.message_payload(
+        builders.snowflake(),
+        channel_id,
+        components=rows,
+        guild_id=guild_id,
+        author=builders.user(h.bot.user.id, h.bot.user.name, bot=True),
+        application_id=h.app_id,
+    )
+
+
+async def click_forged(h: Harness, custom_id: str, *, member: dict[str, Any], guild_id: int = GUILD) -> Any:
+    """Click a button whose custom id no button of the bot carries (see `forged_message`); the bot's answer."""
+    return await h.click(custom_id, message=forged_message(h, [custom_id], guild_id), member=member, guild_id=guild_id)
