@@ -296,14 +296,19 @@ def running(pid: int) -> bool:
 # --- forged payloads ------------------------------------------------------------------------
 
 
-def forged_message(h: Harness, custom_ids: list[str], guild_id: int = GUILD) -> dict[str, Any]:
-    """A message of the bot carrying buttons with these custom ids, none made by the bot: what a forged (or
-    outdated) client's click arrives on. Discord sends the message a click was made on with the click."""
+def forged_message(h: Harness, custom_ids: list[str], guild_id: int = GUILD, component_type: int = 2) -> dict[str, Any]:
+    """A message of the bot carrying buttons (or string selects: `component_type` 3) with these custom ids, none made
+    by the bot: what a forged (or outdated) client's click arrives on. Discord sends the message a click was made on
+    with the click."""
     assert h.bot.user is not None
     guild = h.bot.get_guild(guild_id)
     channel_id = guild.text_channels[0].id if guild is not None and guild.text_channels else 1
-    buttons = [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id} for custom_id in custom_ids]
-    rows = [{"type": 1, "components": buttons[i : i + 5]} for i in range(0, len(buttons), 5)]
+    if component_type == 3:
+        option = {"label": "x", "value": "x"}
+        rows = [{"type": 1, "components": [{"type": 3, "custom_id": c, "options": [option]}]} for c in custom_ids]
+    else:
+        buttons = [{"type": 2, "style": 2, "label": "x", "custom_id": custom_id} for custom_id in custom_ids]
+        rows = [{"type": 1, "components": buttons[i : i + 5]} for i in range(0, len(buttons), 5)]
     return builders.message_payload(
         builders.snowflake(),
         channel_id,
@@ -314,6 +319,17 @@ def forged_message(h: Harness, custom_ids: list[str], guild_id: int = GUILD) -> 
     )
 
 
-async def click_forged(h: Harness, custom_id: str, *, member: dict[str, Any], guild_id: int = GUILD) -> Any:
-    """Click a button whose custom id no button of the bot carries (see `forged_message`); the bot's answer."""
-    return await h.click(custom_id, message=forged_message(h, [custom_id], guild_id), member=member, guild_id=guild_id)
+async def click_forged(
+    h: Harness,
+    custom_id: str,
+    *,
+    member: dict[str, Any],
+    guild_id: int = GUILD,
+    values: list[str] | None = None,
+    timeout: float | None = None,
+) -> Any:
+    """Click a button (or pick `values` in a select) whose custom id no component of the bot carries (see
+    `forged_message`); the bot's answer."""
+    kind = 2 if values is None else 3
+    message = forged_message(h, [custom_id], guild_id, kind)
+    return await h.click(custom_id, message=message, member=member, guild_id=guild_id, values=values, timeout=timeout)

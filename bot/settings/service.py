@@ -60,7 +60,7 @@ DAY_MS = 24 * 60 * 60 * 1000
 MAX_ROSTER_REMINDER_MINUTES = 24 * 60
 # A month's activity period holds at most 744 hours.
 MAX_QUOTA_HOURS = 744
-_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
+_CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./-]*")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,14 @@ def _clean_name(what: str, raw: str, limit: int) -> str:
     if len(value) > limit:
         raise InvalidInput(f"The {what} is {len(value)} characters long; at most {limit} fit.")
     return value
+
+
+def check_code(code: str) -> str:
+    """A 10-code as typed, cleaned: `10-8`, `Code 4`; InvalidInput saying what a code may hold."""
+    clean = _clean_name("code", code, MAX_CODE)
+    if not _CODE_PATTERN.fullmatch(clean):
+        raise InvalidInput("A code is letters, digits, spaces, dots, slashes and dashes, such as 10-8.")
+    return clean
 
 
 def check_timezone(name: str) -> str:
@@ -311,9 +319,7 @@ class SettingsService:
     async def add_code(
         self, guild_id: int, actor_id: int, code: str, label: str, style: ButtonStyle = "secondary"
     ) -> GuildSettings:
-        clean_code = _clean_name("code", code, MAX_CODE)
-        if not _CODE_PATTERN.match(clean_code):
-            raise InvalidInput("A code is letters, digits, spaces, dots, slashes and dashes, such as 10-8.")
+        clean_code = check_code(code)
         clean_label = _clean_name("label", label, MAX_LABEL)
 
         def edit(s: GuildSettings) -> GuildSettings:
