@@ -3,7 +3,7 @@
 option values through as sent.
 
 - A number stays within the command's declared range (`Range[int, 1, 100]`), and any whole number within what the
-  database stores (bot/parsing.py's MAX_ID); a number option is finite.
+  database stores (bot/parsing.py's MAX_ID), a user's id too; a number option is finite.
 - A text stays within its declared length, and a value with declared choices is one of them.
 - A role or a channel belongs to the interaction's server: it is in that server's roles or channels as the gateway
   told us (a payload may carry another server's role or channel, and Discord's resolved data does not say whose it
@@ -24,6 +24,7 @@ from bot.parsing import MAX_ID
 # Discord's own cap on a text option.
 MAX_TEXT = 6000
 _ROLE, _CHANNEL = discord.AppCommandOptionType.role, discord.AppCommandOptionType.channel
+_USER, _MENTIONABLE = discord.AppCommandOptionType.user, discord.AppCommandOptionType.mentionable
 
 
 class RefusedOption(app_commands.AppCommandError):
@@ -54,6 +55,9 @@ def check_options(interaction: discord.Interaction[Any]) -> None:
 def _problem(interaction: discord.Interaction[Any], param: app_commands.Parameter, value: Any) -> str | None:
     if param.type in (_ROLE, _CHANNEL):
         return _foreign(interaction, param.type, value)
+    if param.type in (_USER, _MENTIONABLE):
+        item_id = getattr(value, "id", None)
+        return None if isinstance(item_id, int) and 0 < item_id <= MAX_ID else "names no Discord user"
     if param.choices and value not in {c.value for c in param.choices}:
         return "is not one of its choices"
     if isinstance(value, bool):

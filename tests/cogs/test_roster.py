@@ -684,6 +684,12 @@ async def test_attendance_buttons_reapply_the_limits_of_the_command_and_week_dat
     for period in ("9999-12-27..9999-12-31", "0001-01-01"):
         asked = await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD, period=period)
         assert asked.ephemeral and "period must be" in asked.content, asked.content
+    await create(h, name="Evening", start="20:00", duration="4h")
+    elsewhere = builders.role(OTHER_GUILD + 1, "Their patrol", position=1)  # a role of another server
+    assigned = await h.slash("roster", sub="assign", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening",
+                             options={"role": RoleOption(elsewhere)})  # fmt: skip
+    assert assigned.ephemeral and "of another server" in assigned.content, assigned.content
+    assert await h.bot.rosters.template_ids_for(GUILD, OFFICER, [int(elsewhere["id"])]) == set()
     for valid_until in ("9999-12-31", "0001-01-01"):
         created = await create(h, name="Far", start="20:00", duration="1h", valid_until=valid_until)
         assert created.ephemeral and "valid_until must be a date" in created.content, created.content

@@ -132,6 +132,10 @@ async def test_unicode_digits_in_an_adjustment_are_not_a_duration_and_nothing_is
                                 options={"member": OPT_OFFICER, "duration": duration, "reason": "x"})  # fmt: skip
             assert bad.ephemeral and "is not a duration" in bad.content, bad.content
     assert await h.bot.duty.history(GUILD, OFFICER) == []
+    huge = builders.UserOption(builders.user(2**64, "forged"))  # no snowflake: the database's INTEGER is 64-bit
+    forged = await h.slash("shift", group="admin", sub="add", member=ADMIN_M, guild_id=GUILD,
+                           options={"member": huge, "duration": "1h", "reason": "x"})  # fmt: skip
+    assert forged.ephemeral and "names no Discord user" in forged.content, forged.content
 
 
 async def test_history_button_with_an_id_too_large_for_the_database_is_refused_quietly(start_bot, sandbox):
