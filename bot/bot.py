@@ -27,6 +27,7 @@ from bot.leave import LeaveService
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
+from bot.options import check_options
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService
 from bot.rosters.reminders import RosterReminderWorker
@@ -62,6 +63,12 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
+    async def interaction_check(self, interaction: discord.Interaction[NorthcaBot], /) -> bool:
+        # Every option within its bounds and every role or channel of this server, before any command runs
+        # (bot/options.py); a refusal goes to on_error like any other error of a command.
+        check_options(interaction)
+        return True
+
     async def on_error(self, interaction: discord.Interaction[NorthcaBot], error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)
 

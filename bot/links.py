@@ -21,6 +21,7 @@ from datetime import datetime
 from bot.errors import Conflict, InvalidInput, MissingPermission, NotLinked
 from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaConflict, NorthcaError, NorthcaForbidden, NorthcaGone, NorthcaNotFound
+from bot.parsing import database_id
 from bot.storage import Database
 from bot.timefmt import from_iso, to_iso, utcnow
 
@@ -365,7 +366,7 @@ class LinkService:
         current = await self.store.get(guild_id)
         self._refuse_over_approved(current, mdt_id)
         req = await self.northca.create_link_request(guild_id, mdt_id, actor_id)
-        owner = int(req.owner_discord_id) if req.owner_discord_id and req.owner_discord_id.isdigit() else None
+        owner = database_id(req.owner_discord_id or "")
         status = clean_status(req.status)
         stored = await self.store.replace_request(
             current, guild_id, mdt_id, req.id, status, owner, actor_id, req.expires_at

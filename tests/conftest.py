@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import settings
 
 from bot.bot import EXTENSIONS, NorthcaBot
 from bot.config import Config
@@ -26,6 +27,11 @@ from tests.harness import FakeDiscord, Harness
 from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, BotStarter, link_guild_in, make_config
 from tests.postgres import PostgresServer, start_server, wants_postgresql
 from tests.spec import validate_request
+
+# Property tests (hypothesis): reproducible (derandomized, no example database written) and modest, since CI runs
+# the suite twice on two cores; a test needing fewer examples (each one a bot interaction) says so itself.
+settings.register_profile("northca", max_examples=200, deadline=None, derandomize=True, database=None)
+settings.load_profile("northca")
 
 
 @pytest.fixture

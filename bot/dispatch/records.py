@@ -92,7 +92,7 @@ class DispatchOutcome:
     state: OutboxState
 
 
-_WHEN = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?")
+_WHEN = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[ T]([0-9]{1,2}:[0-9]{2}))?")  # ASCII digits (bot/parsing.py)
 
 
 def report_when(raw: str, timezone: str, now: datetime) -> tuple[str, str]:

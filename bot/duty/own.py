@@ -12,10 +12,12 @@ from bot.duty.periods import Period, local_midnight, period_for
 from bot.duty.records import MemberDuty
 from bot.duty.service import DutyService
 from bot.errors import InvalidInput
+from bot.parsing import whole_number
 from bot.timefmt import from_ms
 
-_DURATION = re.compile(r"(?:(?P<d>\d{1,3})\s*d)?\s*(?:(?P<h>\d{1,4})\s*h)?\s*(?:(?P<m>\d{1,5})\s*m(?:in)?)?\s*"
-                       r"(?:(?P<s>\d{1,6})\s*s)?")  # fmt: skip
+# ASCII digits only (bot/parsing.py): `\d` would also take `٣`.
+_DURATION = re.compile(r"(?:(?P<d>[0-9]{1,3})\s*d)?\s*(?:(?P<h>[0-9]{1,4})\s*h)?\s*(?:(?P<m>[0-9]{1,5})\s*m(?:in)?)?\s*"
+                       r"(?:(?P<s>[0-9]{1,6})\s*s)?")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,9 @@ def _of(totals: dict[int, MemberDuty], member_id: int) -> int:
 def parse_duration_ms(text: str) -> int:
     """`1h30m`, `45m`, `2h`, `90s`, `1d 2h`, or a bare number of minutes."""
     raw = text.strip().lower()
-    if raw.isdigit():
-        return int(raw) * 60_000
+    minutes = whole_number(raw)
+    if minutes is not None:
+        return minutes * 60_000
     match = _DURATION.fullmatch(raw)
     if not raw or match is None or not any(match.groupdict().values()):
         raise InvalidInput(f"`{raw[:20]}` is not a duration: write it like `30m`, `1h30m` or `2h`.")

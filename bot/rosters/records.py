@@ -14,6 +14,7 @@ from datetime import date
 from typing import Literal
 
 from bot.errors import InvalidInput
+from bot.parsing import iso_day, whole_number
 from bot.storage.rows import Row
 
 TargetKind = Literal["member", "role"]
@@ -115,8 +116,9 @@ class TemplateDraft:
     valid_until: date | None = None
 
 
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
-_DURATION = re.compile(r"^(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?|s)?)?)?$")
+# ASCII digits only (bot/parsing.py), bounded, so int() of a group never sees thousands of digits.
+_CLOCK = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?\s*(am|pm)?")
+_DURATION = re.compile(r"(?:([0-9]{1,5})\s*h(?:ours?|rs?)?)?\s*(?:([0-9]{1,6})\s*m(?:in(?:utes?|s)?)?)?")
 
 
 def minute_text(minute: int) -> str:
@@ -127,7 +129,7 @@ def minute_text(minute: int) -> str:
 def parse_start(text: str) -> int:
     """A time of day as minutes after midnight: `21:30`, `9:05`, `9pm`, `9:30am`, `0:00`."""
     cleaned = text.strip().lower().replace(".", ":")
-    match = _CLOCK.match(cleaned)
+    match = _CLOCK.fullmatch(cleaned)
     message = f"start must be a time of day 00:00-23:59, e.g. 21:30 or 9pm (got {text.strip()[:20]!r})"
     if not match:
         raise InvalidInput(message)
@@ -145,10 +147,11 @@ def parse_duration(text: str) -> int:
     """A duration in minutes: `90`, `90m`, `2h`, `1h30m`, `1h 30min`; 1 minute to 24 hours."""
     cleaned = text.strip().lower()
     message = f"duration must be 1 minute to 24 hours, e.g. 90m, 2h or 1h30m (got {text.strip()[:20]!r})"
-    if cleaned.isdigit():
-        minutes = int(cleaned)
+    bare = whole_number(cleaned)
+    if bare is not None:
+        minutes = bare
     else:
-        match = _DURATION.match(cleaned)
+        match = _DURATION.fullmatch(cleaned)
         if not cleaned or not match or (match.group(1) is None and match.group(2) is None):
             raise InvalidInput(message)
         minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
@@ -198,7 +201,7 @@ def parse_date(text: str | None, what: str) -> date | None:
     if text is None or not text.strip():
         return None
     try:
-        return date.fromisoformat(text.strip())
+        return iso_day(text.strip())
     except ValueError:
         raise InvalidInput(
             f"{what} must be a date as YYYY-MM-DD, e.g. 2026-12-01 (got {text.strip()[:20]!r})"

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import Conflict, InvalidInput
 from bot.events import EventHub
+from bot.parsing import database_id
 from bot.settings.records import (
     DISCORD_ACTOR_ID,
     MAX_CODE,
@@ -59,7 +60,7 @@ DAY_MS = 24 * 60 * 60 * 1000
 MAX_ROSTER_REMINDER_MINUTES = 24 * 60
 # A month's activity period holds at most 744 hours.
 MAX_QUOTA_HOURS = 744
-_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
+_CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./-]*")
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,19 @@ def _clean_name(what: str, raw: str, limit: int) -> str:
     return value
 
 
+def check_code(code: str) -> str:
+    """A 10-code as typed, cleaned: `10-8`, `Code 4`; InvalidInput saying what a code may hold."""
+    clean = _clean_name("code", code, MAX_CODE)
+    if not _CODE_PATTERN.fullmatch(clean):
+        raise InvalidInput("A code is letters, digits, spaces, dots, slashes and dashes, such as 10-8.")
+    return clean
+
+
 def check_timezone(name: str) -> str:
     value = (name or "").strip()
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a key naming an unreadable file
         raise InvalidInput(
             f"“{value[:60]}” is not a known time zone: pick an IANA name such as Europe/London or America/New_York."
         ) from None
@@ -335,9 +344,7 @@ class SettingsService:
     async def add_code(
         self, guild_id: int, actor_id: int, code: str, label: str, style: ButtonStyle = "secondary"
     ) -> GuildSettings:
-        clean_code = _clean_name("code", code, MAX_CODE)
-        if not _CODE_PATTERN.match(clean_code):
-            raise InvalidInput("A code is letters, digits, spaces, dots, slashes and dashes, such as 10-8.")
+        clean_code = check_code(code)
         clean_label = _clean_name("label", label, MAX_LABEL)
 
         def edit(s: GuildSettings) -> GuildSettings:
@@ -454,7 +461,7 @@ class SettingsService:
     async def remove_role_everywhere(self, guild_id: int, actor_id: int, role_text: str) -> tuple[str, ...]:
         """An admin removes a role (by id: it may be deleted in Discord, so no role option can name it) from
         every setting holding it; the keys changed."""
-        role_id = int(role_text.strip()) if role_text.strip().isdigit() else None
+        role_id = database_id(role_text.strip())
         if role_id is None or role_id not in configured_role_ids(self.get(guild_id)):
             raise InvalidInput("No setting holds that role: pick one from the list.")
         return await self._remove_ids(guild_id, actor_id, (role_id,), ())

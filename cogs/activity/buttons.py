@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from bot.bot import bot_of
+from bot.custom_ids import ID, PAGE, optional_id_of, page_number, parses_custom_id
 from bot.interactions import edit_answer, guarded, page_button, require_guild
 from bot.interactions import page_view as pages_view
 from cogs.activity.embeds import report_embed, report_pages
@@ -17,7 +18,7 @@ from cogs.supervisor_check import require_guild_supervisor
 
 class ActivityPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:activity:page:(?P<which>current|last):(?P<role>\d{1,20}|-):(?P<page>\d{1,4}):(?P<dir>prev|next)",
+    template=rf"northca:activity:page:(?P<which>current|last):(?P<role>{ID}|-):(?P<page>{PAGE}):(?P<dir>prev|next)",
 ):
     def __init__(self, which: Which, role_id: int | None, page: int, direction: str, disabled: bool = False) -> None:
         self.which: Which = which
@@ -27,12 +28,12 @@ class ActivityPageButton(
         super().__init__(page_button(custom_id, direction, disabled=disabled))
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ActivityPageButton:
         which: Which = "last" if match["which"] == "last" else "current"
-        role = None if match["role"] == "-" else int(match["role"])
-        return cls(which, role, int(match["page"]), match["dir"])
+        return cls(which, optional_id_of(match["role"]), page_number(match["page"]), match["dir"])
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

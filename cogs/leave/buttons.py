@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 from bot.bot import bot_of
+from bot.custom_ids import PAGE, UUID, page_number, parses_custom_id
 from bot.interactions import answer, edit_answer, guarded, page_button, page_view, require_guild
 from cogs.guild_channels import shift_log
 from cogs.leave.embeds import PER_PAGE, list_embed, request_embed
@@ -17,7 +18,7 @@ from cogs.supervisor_check import require_guild_supervisor
 
 class LeaveDecisionButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:loa:(?P<decision>approve|deny):(?P<leave_id>[0-9a-f-]{36})",
+    template=rf"northca:loa:(?P<decision>approve|deny):(?P<leave_id>{UUID})",
 ):
     def __init__(self, decision: str, leave_id: str) -> None:
         self.decision = decision
@@ -54,17 +55,18 @@ class LeaveDecisionButton(
 
 class LeaveListPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:loa:page:(?P<page>\d{1,4}):(?P<dir>prev|next)",
+    template=rf"northca:loa:page:(?P<page>{PAGE}):(?P<dir>prev|next)",
 ):
     def __init__(self, page: int, direction: str, disabled: bool = False) -> None:
         self.page = page
         super().__init__(page_button(f"northca:loa:page:{page}:{direction}", direction, disabled=disabled))
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> LeaveListPageButton:
-        return cls(int(match["page"]), match["dir"])
+        return cls(page_number(match["page"]), match["dir"])
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

@@ -10,11 +10,13 @@ from typing import Any
 import discord
 
 from bot.bot import NorthcaBot, bot_of
+from bot.custom_ids import DAY, ID, day_of, id_of, optional_id_of, page_number, parses_custom_id
 from bot.interactions import answer, edit_answer, guarded, require_guild
-from bot.rosters import week_text
+from bot.rosters import week_start, week_text
 from cogs.roster.embeds import attendance_pages, page_footer
 from cogs.roster.flows import (
     NO_MENTIONS,
+    check_period,
     guild_zone,
     log_to_shift_log,
     period_ms,
@@ -22,12 +24,10 @@ from cogs.roster.flows import (
     role_ids_of,
 )
 
-_DAY = r"\d{4}-\d{2}-\d{2}"
-
 
 class DeleteTemplateButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:roster:delete:(?P<template_id>\d{1,19})",
+    template=rf"northca:roster:delete:(?P<template_id>{ID})",
 ):
     """The confirmation of /roster delete. Supervisors only (checked again at the press)."""
 
@@ -40,10 +40,11 @@ class DeleteTemplateButton(
         )
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> DeleteTemplateButton:
-        return cls(int(match["template_id"]))
+        return cls(id_of(match["template_id"]))
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -80,7 +81,7 @@ async def week_text_page(
 
 class WeekTextButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"northca:roster:(?P<action>text|page):(?P<monday>{_DAY}):(?P<page>\d{{1,3}})",
+    template=rf"northca:roster:(?P<action>text|page):(?P<monday>{DAY}):(?P<page>[0-9]{{1,3}})",
 ):
     """`Text version` under the week picture (a new private message), and its page buttons (edit it).
     Anyone in the guild may read the roster."""
@@ -97,10 +98,12 @@ class WeekTextButton(
         )
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> WeekTextButton:
-        return cls(match["action"], date.fromisoformat(match["monday"]), int(match["page"]))
+        # The week of the day carried, within the calendar /roster week accepts (bot/parsing.py).
+        return cls(match["action"], week_start(day_of(match["monday"])), page_number(match["page"]))
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -140,7 +143,7 @@ def role_members(interaction: discord.Interaction[Any]) -> dict[int, list[int]]:
 
 class AttendancePageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"northca:roster:att:(?P<first>{_DAY}):(?P<last>{_DAY}):(?P<member>\d{{1,20}}):(?P<page>\d{{1,3}})",
+    template=rf"northca:roster:att:(?P<first>{DAY}):(?P<last>{DAY}):(?P<member>{ID}):(?P<page>[0-9]{{1,3}})",
 ):
     """The page buttons of /roster attendance. Supervisors only (checked again at every press)."""
 
@@ -155,18 +158,17 @@ class AttendancePageButton(
         )
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AttendancePageButton:
-        return cls(
-            date.fromisoformat(match["first"]),
-            date.fromisoformat(match["last"]),
-            int(match["member"]),
-            int(match["page"]),
-        )
+        first, last = day_of(match["first"]), day_of(match["last"])
+        return cls(first, last, optional_id_of(match["member"]) or 0, page_number(match["page"]))
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         require_roster_supervisor(interaction, "see roster attendance")
-        text, view = await attendance_page(interaction, self.first, self.last, self.member_id or None, self.page)
+        # The limits of /roster attendance again: the dates come from the custom id.
+        first, last = check_period(self.first, self.last)
+        text, view = await attendance_page(interaction, first, last, self.member_id or None, self.page)
         await edit_answer(interaction, text, view=view, allowed_mentions=NO_MENTIONS)

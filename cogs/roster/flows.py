@@ -13,6 +13,7 @@ import discord
 from bot.bot import NorthcaBot, bot_of
 from bot.errors import InvalidInput
 from bot.interactions import post, require_guild, require_supervisor
+from bot.parsing import database_id, iso_day
 from bot.rosters import RosterTemplate, week_start, zone_of
 from bot.timefmt import to_ms
 from cogs.roster.embeds import audit_line
@@ -45,8 +46,9 @@ def role_ids_of(interaction: discord.Interaction[Any]) -> list[int]:
 async def pick_template(bot: NorthcaBot, guild_id: int, given: str) -> RosterTemplate:
     """The template the user picked: its id from the autocomplete, or its name typed out."""
     text = given.strip()
-    if text.isdigit():
-        return await bot.rosters.template(guild_id, int(text))
+    template_id = database_id(text)
+    if template_id is not None:
+        return await bot.rosters.template(guild_id, template_id)
     for t in await bot.rosters.templates(guild_id):
         if t.name.lower() == text.lower():
             return t
@@ -62,10 +64,10 @@ def parse_week(given: str | None, current: date) -> date:
         return monday
     if text in ("next", "last"):
         return monday + timedelta(weeks=1 if text == "next" else -1)
-    if re.fullmatch(r"[+-]\d{1,2}", text):
+    if re.fullmatch(r"[+-][0-9]{1,2}", text):
         return monday + timedelta(weeks=int(text))
     try:
-        return week_start(date.fromisoformat(text))
+        return week_start(iso_day(text))
     except ValueError:
         raise InvalidInput(
             f"week must be this, next, last, +N/-N weeks, or a date like 2026-12-07 (got {text[:20]!r})"
@@ -88,13 +90,19 @@ def parse_period(given: str | None, current: date) -> tuple[date, date]:
         return named[text]
     try:
         first_text, _, last_text = text.partition("..")
-        first = date.fromisoformat(first_text.strip())
-        last = date.fromisoformat(last_text.strip()) if last_text else first
+        first = iso_day(first_text.strip())
+        last = iso_day(last_text.strip()) if last_text else first
     except ValueError:
         raise InvalidInput(
             "period must be last-week, this-week, today, yesterday, a date like 2026-12-01,"
             f" or a range like 2026-12-01..2026-12-07 (got {text[:30]!r})"
         ) from None
+    return check_period(first, last)
+
+
+def check_period(first: date, last: date) -> tuple[date, date]:
+    """The limits of a period asked for: by /roster attendance, and again by its page buttons (their custom id
+    carries the dates, and a forged one could carry any)."""
     if last < first:
         raise InvalidInput(f"the period ends ({last.isoformat()}) before it starts ({first.isoformat()})")
     if (last - first).days + 1 > MAX_PERIOD_DAYS:

@@ -10,6 +10,7 @@ from typing import Any
 import discord
 
 from bot.bot import NorthcaBot, bot_of
+from bot.custom_ids import PAGE, page_number, parses_custom_id
 from bot.interactions import edit_answer, guarded, page_button, page_view, require_guild, require_manage_guild
 from cogs.settings.embeds import HISTORY_PAGE, history_embed
 
@@ -56,7 +57,7 @@ def confirm_view(action: str) -> discord.ui.View:
 
 class HistoryPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:settings:history:(?P<page>\d{1,4}):(?P<dir>prev|next)",
+    template=rf"northca:settings:history:(?P<page>{PAGE}):(?P<dir>prev|next)",
 ):
     """Previous / Next on /settings history: the page is read again at each press."""
 
@@ -65,10 +66,11 @@ class HistoryPageButton(
         super().__init__(page_button(f"northca:settings:history:{page}:{direction}", direction, disabled=disabled))
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> HistoryPageButton:
-        return cls(int(match["page"]), match["dir"])
+        return cls(page_number(match["page"]), match["dir"])
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import discord
 
 from bot.bot import bot_of
+from bot.custom_ids import ID, UUID, id_of, optional_id_of, page_number, parses_custom_id
 from bot.errors import MissingPermission
 from bot.interactions import edit_answer, guarded, page_button, require_guild
 from bot.interactions import page_view as pages_view
@@ -18,7 +19,7 @@ from cogs.shift.flows import break_flow, decide_flow, end_flow, require_shift_su
 
 class ShiftActionButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:shift:(?P<action>break|end):(?P<member_id>\d{1,20})",
+    template=rf"northca:shift:(?P<action>break|end):(?P<member_id>{ID})",
 ):
     """Break / End on the /shift start answer. Only the shift's officer may press them."""
 
@@ -35,10 +36,11 @@ class ShiftActionButton(
         )
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ShiftActionButton:
-        return cls(match["action"], int(match["member_id"]))
+        return cls(match["action"], id_of(match["member_id"]))
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -63,7 +65,7 @@ def shift_buttons(member_id: int) -> discord.ui.View:
 
 class RetrySyncButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:shift:retry:(?P<target>all|[0-9a-f-]{36})",
+    template=rf"northca:shift:retry:(?P<target>all|{UUID})",
 ):
     """On /shift admin pending: send failed and waiting shifts again now. Supervisors only."""
 
@@ -79,6 +81,7 @@ class RetrySyncButton(
         )
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> RetrySyncButton:
@@ -92,7 +95,7 @@ class RetrySyncButton(
 
 class UnconfirmedDecisionButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:shift:decide:(?P<decision>send|found):(?P<shift_id>[0-9a-f-]{36})",
+    template=rf"northca:shift:decide:(?P<decision>send|found):(?P<shift_id>{UUID})",
 ):
     """On /shift admin pending: a supervisor's decision about one unconfirmed shift."""
 
@@ -111,6 +114,7 @@ class UnconfirmedDecisionButton(
         )
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> UnconfirmedDecisionButton:
@@ -126,7 +130,7 @@ class UnconfirmedDecisionButton(
 
 class ShiftPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:shift:page:(?P<dir>prev|next):(?P<page>\d{1,2}):(?P<limit>\d{1,3}):(?P<member>\d{1,20}|-):(?P<dept>.{0,40})",
+    template=rf"northca:shift:page:(?P<dir>prev|next):(?P<page>[0-9]{{1,2}}):(?P<limit>[0-9]{{1,3}}):(?P<member>{ID}|-):(?P<dept>.{{0,40}})",
 ):
     """Previous / Next on /shift list: fetches the list again and shows another page."""
 
@@ -150,13 +154,13 @@ class ShiftPageButton(
         super().__init__(page_button(custom_id, direction, disabled=disabled, emojis=("◀️", "▶️")))
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ShiftPageButton:
-        member = None if match["member"] == "-" else int(match["member"])
-        return cls(
-            match["dir"], int(match["page"]), max(1, min(100, int(match["limit"]))), member, match["dept"] or None
-        )
+        member = optional_id_of(match["member"])
+        limit = max(1, min(100, page_number(match["limit"])))
+        return cls(match["dir"], page_number(match["page"]), limit, member, match["dept"] or None)
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

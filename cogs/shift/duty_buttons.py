@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import discord
 
 from bot.bot import bot_of
+from bot.custom_ids import ID, PAGE, UUID, id_of, page_number, parses_custom_id
 from bot.duty import PeriodChoice, page_of, period_for
 from bot.interactions import edit_answer, guarded, page_button, page_view, require_guild
 from bot.settings.records import WEEK_DAYS, GuildSettings
@@ -39,7 +40,7 @@ def guild_clock(settings: GuildSettings) -> tuple[ZoneInfo, int]:
 
 class LeaderboardPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=rf"northca:shift:lb:(?P<period>{_PERIODS}):(?P<page>\d{{1,4}}):(?P<dept>.{{0,40}})",
+    template=rf"northca:shift:lb:(?P<period>{_PERIODS}):(?P<page>{PAGE}):(?P<dept>.{{0,40}})",
 ):
     def __init__(
         self, period: PeriodChoice, page: int, department: str | None, direction: str = "next", disabled: bool = False
@@ -49,10 +50,11 @@ class LeaderboardPageButton(
         super().__init__(page_button(custom_id, direction, disabled=disabled, labels=_PAGE_LABELS))
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> LeaderboardPageButton:
-        return cls(cast(PeriodChoice, match["period"]), int(match["page"]), match["dept"] or None)
+        return cls(cast(PeriodChoice, match["period"]), page_number(match["page"]), match["dept"] or None)
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -82,7 +84,7 @@ async def leaderboard_message(
 
 class HistoryPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:shift:hist:(?P<member>\d{1,20}):(?P<page>\d{1,4})",
+    template=rf"northca:shift:hist:(?P<member>{ID}):(?P<page>{PAGE})",
 ):
     def __init__(self, member_id: int, page: int, direction: str = "next", disabled: bool = False) -> None:
         self.member_id, self.page = member_id, page
@@ -90,10 +92,11 @@ class HistoryPageButton(
         super().__init__(page_button(custom_id, direction, disabled=disabled, labels=_PAGE_LABELS))
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> HistoryPageButton:
-        return cls(int(match["member"]), int(match["page"]))
+        return cls(id_of(match["member"]), page_number(match["page"]))
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -117,7 +120,7 @@ async def history_message(
 
 class VoidConfirmButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:shift:void:(?P<shift_id>[0-9a-f-]{36})",
+    template=rf"northca:shift:void:(?P<shift_id>{UUID})",
 ):
     """Confirm on /shift admin void. The permission is checked again at the press."""
 
@@ -130,6 +133,7 @@ class VoidConfirmButton(
         )
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> VoidConfirmButton:

@@ -20,7 +20,7 @@ from bot.rosters.render import MINE
 from bot.rosters.service import REMINDER_LEASE_MS
 from bot.settings import ChannelFacts
 from tests.harness import Hold, RoleOption, UserOption, builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, until
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, click_forged, until
 from tests.roster_helpers import MIN, Clock, ms, record_shift
 
 pytestmark = pytest.mark.asyncio
@@ -628,3 +628,68 @@ async def test_long_attendance_is_paginated_and_pages_are_for_supervisors_only(s
 def _draft(name: str, start_minute: int) -> TemplateDraft:
     """An hour-long shift every day, created through the service (for crowded weeks)."""
     return TemplateDraft(name, None, start_minute, 60)
+
+
+# --- what people type and what a button's custom id carries: a clear refusal, never a crash ---------------------
+
+UNICODE_DIGITS = ("²", "①", "12²")  # str.isdigit() is true for each, int() refuses them
+
+
+async def test_unicode_digits_in_a_duration_or_a_shift_are_refused_like_any_bad_value(start_bot):
+    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    for duration in UNICODE_DIGITS:
+        created = await create(h, name="Evening", start="20:00", duration=duration)
+        assert created.ephemeral and "duration must be 1 minute to 24 hours" in created.content, created.content
+    assert await h.bot.rosters.templates(GUILD) == []
+    await create(h, name="Evening", start="20:00", duration="4h")
+    for duration in UNICODE_DIGITS:
+        edited = await h.slash("roster", sub="edit", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening",
+                               duration=duration)  # fmt: skip
+        assert edited.ephemeral and "duration must be 1 minute to 24 hours" in edited.content, edited.content
+        picked = await h.slash("roster", sub="edit", member=SUPERVISOR_M, guild_id=GUILD, shift=duration,
+                               duration="2h")  # fmt: skip
+        assert picked.ephemeral and "no scheduled shift named" in picked.content, picked.content
+    too_big = await h.slash("roster", sub="delete", member=SUPERVISOR_M, guild_id=GUILD, shift="9" * 20)
+    assert too_big.ephemeral and "no scheduled shift named" in too_big.content, too_big.content
+    [evening] = await h.bot.rosters.templates(GUILD)
+    assert evening.duration_minutes == 240 and len(await h.bot.rosters.history(GUILD)) == 1
+
+
+async def test_forged_roster_buttons_with_ids_too_large_or_dates_out_of_range_are_refused_quietly(start_bot):
+    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    await create(h, name="Evening", start="20:00", duration="4h")
+    for custom_id in (
+        "northca:roster:delete:9999999999999999999",  # above 2^63: no row id
+        "northca:roster:delete:99999999999999999999",
+        "northca:roster:text:9999-12-27:0",
+        "northca:roster:page:0001-01-01:0",
+        "northca:roster:text:2026-02-30:0",  # no such day
+        "northca:roster:att:0001-01-01:9999-12-31:0:1",
+        f"northca:roster:att:2026-11-01:2026-11-30:{'9' * 20}:1",
+    ):
+        reply = await click_forged(h, custom_id, member=SUPERVISOR_M)
+        assert reply.ephemeral and reply.content.startswith("This button is no longer valid"), (custom_id, reply)
+    assert len(await h.bot.rosters.templates(GUILD)) == 1
+
+
+async def test_attendance_buttons_reapply_the_limits_of_the_command_and_week_dates_are_bounded(start_bot):
+    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    whole_year = await click_forged(h, "northca:roster:att:2026-01-01:2026-12-31:0:1", member=SUPERVISOR_M)
+    assert whole_year.ephemeral and "a period is at most 62 days" in whole_year.content, whole_year.content
+    backwards = await click_forged(h, "northca:roster:att:2026-12-01:2026-11-01:0:0", member=SUPERVISOR_M)
+    assert backwards.ephemeral and "before it starts" in backwards.content, backwards.content
+    for week in ("9999-12-27", "0001-01-01"):
+        shown = await h.slash("roster", sub="show", member=SUPERVISOR_M, guild_id=GUILD, week=week)
+        assert shown.ephemeral and "week must be" in shown.content, shown.content
+    for period in ("9999-12-27..9999-12-31", "0001-01-01"):
+        asked = await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD, period=period)
+        assert asked.ephemeral and "period must be" in asked.content, asked.content
+    await create(h, name="Evening", start="20:00", duration="4h")
+    elsewhere = builders.role(OTHER_GUILD + 1, "Their patrol", position=1)  # a role of another server
+    assigned = await h.slash("roster", sub="assign", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening",
+                             options={"role": RoleOption(elsewhere)})  # fmt: skip
+    assert assigned.ephemeral and "of another server" in assigned.content, assigned.content
+    assert await h.bot.rosters.template_ids_for(GUILD, OFFICER, [int(elsewhere["id"])]) == set()
+    for valid_until in ("9999-12-31", "0001-01-01"):
+        created = await create(h, name="Far", start="20:00", duration="1h", valid_until=valid_until)
+        assert created.ephemeral and "valid_until must be a date" in created.content, created.content

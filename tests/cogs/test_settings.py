@@ -131,6 +131,48 @@ async def test_roles_the_bot_cannot_manage_and_channels_it_cannot_post_in_are_re
     assert (await h.bot.settings.history(GUILD_B))[1] == 0
 
 
+async def test_roles_and_channels_of_another_server_are_refused_and_nothing_is_stored(start_bot, sandbox):
+    """A forged client can name another server's role or channel (real Discord offers only this server's)."""
+    h = await two_servers(start_bot, sandbox)
+    foreign_role, foreign_channel = role_opt(h, GUILD_B, B_DUTY), channel_opt(B_LOG, GUILD_B, "duty-log")
+    unknown_role = builders.RoleOption(builders.role(760000000000000001, "Nowhere", position=1))
+    for command, options in (
+        ("settings role", {"kind": "on-duty", "role": foreign_role}),
+        ("settings role", {"kind": "supervisor", "role": unknown_role}),
+        ("settings channel", {"kind": "shift-log", "channel": foreign_channel}),
+        ("settings department add", {"name": "Highway", "role": foreign_role}),
+        ("settings quota", {"role": foreign_role, "hours": 5}),
+    ):
+        reply = await admin(h, command, **options)
+        assert "of another server" in reply.content, (command, reply.content)
+    settings = h.bot.settings.get(GUILD)
+    assert settings.on_duty_role_id is None and settings.supervisor_role_ids == ()
+    assert settings.shift_log_channel_id is None and settings.role_quotas == ()
+    assert settings.department("Highway") is None
+    assert (await h.bot.settings.history(GUILD))[1] == 0
+    # This server's own role and channel are still taken.
+    await admin(h, "settings role", kind="on-duty", role=role_opt(h, GUILD, A_DUTY))
+    await admin(h, "settings channel", kind="shift-log", channel=channel_opt(A_LOG, GUILD, "shift-log"))
+    assert h.bot.settings.get(GUILD).on_duty_role_id == A_DUTY
+    assert h.bot.settings.get(GUILD).shift_log_channel_id == A_LOG
+
+
+async def test_options_outside_their_declared_bounds_or_unicode_digits_are_refused(start_bot, sandbox):
+    h = await two_servers(start_bot, sandbox)
+    page = await admin(h, "settings history", page=builders.Opt(10**30, 4))  # Range[int, 1, 1000]
+    assert "must be from 1 to 1000" in page.content, page.content
+    minutes = await admin(h, "settings roster", reminder_minutes=builders.Opt(-5, 4))
+    assert "must be from 1 to 1440" in minutes.content, minutes.content
+    kind = await admin(h, "settings role", kind="owner", role=role_opt(h, GUILD, A_DUTY))
+    assert "is not one of its choices" in kind.content, kind.content
+    long_zone = await admin(h, "settings shifts", timezone="Europe/" + "x" * 300)  # Range[str, 1, 64]
+    assert "must be 1 to 64 characters long" in long_zone.content, long_zone.content
+    for role in ("²", "9" * 20):
+        removed = await admin(h, "settings remove-role", role=role)
+        assert "No setting holds that role" in removed.content, removed.content
+    assert (await h.bot.settings.history(GUILD))[1] == 0
+
+
 async def test_settings_need_manage_server(start_bot, sandbox):
     h = await two_servers(start_bot, sandbox)
     reply = await h.slash("settings shifts", member=OFFICER_M, guild_id=GUILD, max_hours=1)

@@ -17,7 +17,18 @@ import pytest
 from bot.settings.service import RoleFacts
 from bot.timefmt import utcnow
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild, until
+from tests.helpers import (
+    ADMIN,
+    ADMIN_M,
+    GUILD,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    click_forged,
+    link_guild,
+    until,
+)
 from tests.shift_duty_helpers import (
     DEPT_ROLE,
     LOG_CH,
@@ -111,6 +122,31 @@ async def test_member_without_supervisor_role_cannot_adjust_and_nothing_changes(
                         options={"member": OPT_OFFICER, "duration": "lots", "reason": "x"})  # fmt: skip
     assert bad.ephemeral and "30m" in bad.content
     assert await h.bot.duty.history(GUILD, OFFICER) == []
+
+
+async def test_unicode_digits_in_an_adjustment_are_not_a_duration_and_nothing_is_stored(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    for sub in ("add", "subtract"):
+        for duration in ("²", "①", "12²", "٣"):  # str.isdigit() is true for each; int() refuses the first three
+            bad = await h.slash("shift", group="admin", sub=sub, member=ADMIN_M, guild_id=GUILD,
+                                options={"member": OPT_OFFICER, "duration": duration, "reason": "x"})  # fmt: skip
+            assert bad.ephemeral and "is not a duration" in bad.content, bad.content
+    assert await h.bot.duty.history(GUILD, OFFICER) == []
+    huge = builders.UserOption(builders.user(2**64, "forged"))  # no snowflake: the database's INTEGER is 64-bit
+    forged = await h.slash("shift", group="admin", sub="add", member=ADMIN_M, guild_id=GUILD,
+                           options={"member": huge, "duration": "1h", "reason": "x"})  # fmt: skip
+    assert forged.ephemeral and "names no Discord user" in forged.content, forged.content
+
+
+async def test_history_button_with_an_id_too_large_for_the_database_is_refused_quietly(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    await h.bot.duty.add_time(GUILD, OFFICER, 60_000, "one minute", ADMIN)
+    for custom_id in (f"northca:shift:hist:{'9' * 19}:0", f"northca:shift:hist:{'9' * 20}:1",
+                      f"northca:shift:hist:{2**63}:0"):  # fmt: skip
+        reply = await click_forged(h, custom_id, member=SUPERVISOR_M)
+        assert reply.ephemeral and reply.content.startswith("This button is no longer valid"), (custom_id, reply)
+    largest = await click_forged(h, f"northca:shift:hist:{2**63 - 1}:0", member=SUPERVISOR_M)  # a valid id: nobody
+    assert "No adjustments for this member." in largest.embeds[0]["description"], largest
 
 
 async def test_history_pages_survive_a_restart_and_recheck_the_presser(start_bot, sandbox):

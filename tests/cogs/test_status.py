@@ -82,12 +82,22 @@ async def test_panel_needs_manage_server(start_bot, sandbox):
 async def test_panel_in_a_chosen_channel(start_bot, sandbox):
     h = await ready(start_bot, sandbox)
     dispatch = builders.channel(builders.snowflake(), guild_id=GUILD, name="dispatch")
+    h.state.parse_channel_create(dispatch)  # the gateway's CHANNEL_CREATE: a channel of this server
     first = await h.slash("status panel", member=ADMIN_M, guild_id=GUILD, channel=ChannelOption(dispatch))
     done = await first.final()
     assert done.ephemeral and f"Status panel posted in <#{dispatch['id']}>" in done.content
     [panel] = await h.bot.unit_status.panels(GUILD)
     assert panel.channel_id == int(dispatch["id"])
     assert h.fake.find("POST", rf"^/channels/{dispatch['id']}/messages$")
+
+
+async def test_panel_in_a_channel_of_another_server_is_refused_and_nothing_is_posted(start_bot, sandbox):
+    h = await ready(start_bot, sandbox)
+    elsewhere = builders.channel(builders.snowflake(), guild_id=GUILD + 1, name="their-dispatch")
+    reply = await h.slash("status panel", member=ADMIN_M, guild_id=GUILD, channel=ChannelOption(elsewhere))
+    assert reply.ephemeral and "of another server" in reply.content, reply.content
+    assert await h.bot.unit_status.panels(GUILD) == []
+    assert not h.fake.find("POST", rf"^/channels/{elsewhere['id']}/messages$")
 
 
 async def test_panel_where_the_bot_may_not_post_says_what_to_do(start_bot, sandbox):
