@@ -12,12 +12,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import ShiftConfig
-from bot.discord_text import fit_choices, fit_content, quoted
+from bot.discord_text import fit_choices, quoted
 from bot.duty import period_for
 from bot.duty.own import own_duty, parse_duration_ms
 from bot.duty.store import recent_ended_shifts
 from bot.errors import Conflict, InvalidInput
-from bot.interactions import answer, post, require_guild, require_manage_guild
+from bot.interactions import answer, defer, post, require_guild, require_manage_guild
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
 from bot.timefmt import discord_ts, duration_text, now_ms
@@ -141,7 +141,7 @@ class ShiftCog(commands.Cog):
         limit: app_commands.Range[int, 1, 100] = 25,
     ) -> None:
         guild_id = require_guild(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
         member_id = member.id if member is not None else None
         dept = self.service.match_department(guild_id, department, strict=False)
         remote = await self.service.list_remote(
@@ -202,7 +202,7 @@ class ShiftCog(commands.Cog):
     ) -> None:
         require_shift_supervisor(interaction, "export duty time")
         guild_id = require_guild(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
         tz, week_start = guild_clock(self.bot.settings.get(guild_id))
         current = now_ms()
         chosen = period_for(
@@ -216,8 +216,9 @@ class ShiftCog(commands.Cog):
         text = f"{chosen.label}: {exported.shifts} shift(s) and {exported.adjustments} adjustment(s)."
         if exported.truncated:
             text += " The file reached Discord's size limit: narrow the period or pick a member for the rest."
-        await interaction.followup.send(
-            fit_content(text) or "",
+        await answer(
+            interaction,
+            text,
             file=discord.File(io.BytesIO(exported.data), filename=export_name(chosen.label)),
             ephemeral=True,
         )
