@@ -319,6 +319,11 @@ async def answer(
             # where the answer is, and the answer goes out for everyone as a message of its own.
             await interaction.edit_original_response(content=POSTED_PUBLICLY)
             state.answered_after_defer = True
+            # The public message is the answer: later edits (edit_answer) go to it, not to the placeholder.
+            state.message = await interaction.followup.send(
+                ephemeral=False, allowed_mentions=allowed_mentions, wait=True, **kwargs
+            )
+            return
         if state.own_message_ephemeral is not None and state.message is None:
             state.message = await interaction.followup.send(
                 ephemeral=state.own_message_ephemeral, allowed_mentions=allowed_mentions, wait=True, **kwargs
