@@ -81,3 +81,29 @@ async def test_duty_gate_holds_back_only_during_approved_leave_when_the_server_b
     assert await service.blocking_reason(GUILD + 1, OFFICER) is None
     await settings.set_shifts(GUILD, ADMIN, leave_blocks_duty=False)
     assert await service.blocking_reason(GUILD, OFFICER) is None
+
+
+async def test_the_on_leave_role_given_is_recorded_and_taken_back_whatever_the_setting_says_by_then(
+    db: Database, settings: SettingsService
+) -> None:
+    from bot.settings.service import RoleFacts
+
+    clock = Clock(WED)
+    service = LeaveService(LeaveStore(db), settings, clock)
+    await settings.set_role(GUILD, ADMIN, "on-leave", RoleFacts(9001, "On Leave"))
+    recorded = await service.request(GUILD, OFFICER, "today", "today", "exams")
+    await service.decide(GUILD, recorded.id, SUPERVISOR, approve=True)
+    legacy = await service.request(GUILD, SUPERVISOR, "today", "today", "exams")
+    await service.decide(GUILD, legacy.id, ADMIN, approve=True)
+    gives = await service.due_role_actions()
+    assert sorted((a.kind, a.leave.id, a.role_id) for a in gives) == sorted(
+        [("give", recorded.id, 9001), ("give", legacy.id, 9001)]
+    )
+    # A leave given its role before migration 029 has nothing recorded.
+    await db.execute("UPDATE leaves SET given_role_id = NULL, given_role_recorded = 0 WHERE id = ?", (legacy.id,))
+
+    await settings.set_role(GUILD, ADMIN, "on-leave", RoleFacts(9002, "Away"))
+    assert await service.due_role_actions() == []  # the new role is not given to who is already on leave
+    clock.set(WED + timedelta(days=2))
+    takes = {a.leave.id: (a.kind, a.role_id) for a in await service.due_role_actions()}
+    assert takes == {recorded.id: ("remove", 9001), legacy.id: ("remove", 9002)}
