@@ -21,7 +21,7 @@ from bot.dispatch import DispatchService
 from bot.duty import DutyService
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
-from bot.interactions import report_error
+from bot.interactions import RESTARTING, answer_in_time, answer_restarting, refused_while_shutting_down, report_error
 from bot.invite import invite_url
 from bot.leave import LeaveService
 from bot.links import LinkService
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-RESTARTING = "The bot is restarting. Try again in a minute; nothing you did before is lost."
+__all__ = ["RESTARTING", "NorthcaBot", "NorthcaTree", "ShardedNorthcaBot", "bot_of", "make_bot"]
 
 # cogs.activity after cogs.shift: it adds /shift activity to the /shift group.
 EXTENSIONS: tuple[str, ...] = (
@@ -64,9 +64,19 @@ EXTENSIONS: tuple[str, ...] = (
 
 class NorthcaTree(app_commands.CommandTree["NorthcaBot"]):
     async def interaction_check(self, interaction: discord.Interaction[NorthcaBot], /) -> bool:
-        # Every option within its bounds and every role or channel of this server, before any command runs
-        # (bot/options.py); a refusal goes to on_error like any other error of a command.
+        """Before every command (and autocomplete): while shutting down, tell the person to retry and start
+        nothing; otherwise check every option (within its bounds; every role or channel of this server:
+        bot/options.py; a refusal goes to on_error like any other error of a command), then arm the answer-in-time
+        rule for as long as the command runs (discord.py runs the check and the command in one task). Buttons and
+        forms do the same in `guarded` (bot/interactions.py)."""
+        if refused_while_shutting_down(interaction):
+            await answer_restarting(interaction)
+            return False
         check_options(interaction)
+        done = answer_in_time(interaction)
+        running = asyncio.current_task()
+        if running is not None:
+            running.add_done_callback(lambda _: done())
         return True
 
     async def on_error(self, interaction: discord.Interaction[NorthcaBot], error: app_commands.AppCommandError) -> None:
@@ -110,8 +120,6 @@ class NorthcaBot(commands.Bot):
         self.publish_only = False
         self.northca_clock: NorthcaSuccessClock | None = None
         self.health: HealthMonitor | None = None
-        self._refusals: set[asyncio.Task[None]] = set()
-        self._refuse_interactions_while_shutting_down()
 
     async def open_local(self) -> None:
         """Open the database and the sandbox port; raises StartupError (one line) on a local problem.
@@ -224,34 +232,6 @@ class NorthcaBot(commands.Bot):
     @property
     def shutting_down(self) -> bool:
         return self._shutting_down
-
-    def _refuse_interactions_while_shutting_down(self) -> None:
-        """While shutting down, new commands and clicks get "restarting" instead of starting new work.
-        Wraps the gateway's INTERACTION_CREATE parser (the one entry of every interaction)."""
-        state = self._connection
-        parse_interaction = state.parse_interaction_create
-
-        def parse(data: Any) -> None:
-            if not self._shutting_down:
-                return parse_interaction(data)
-            interaction: discord.Interaction = discord.Interaction(data=data, state=state)
-            if interaction.type is discord.InteractionType.autocomplete:
-                return None
-            task = asyncio.get_running_loop().create_task(self._answer_restarting(interaction))
-            self._refusals.add(task)
-            task.add_done_callback(self._refusals.discard)
-            return None
-
-        # discord.py has no hook before interaction dispatch; replacing its parser is the only place to refuse.
-        state.parse_interaction_create = parse  # type: ignore[method-assign]
-        state.parsers["INTERACTION_CREATE"] = parse
-
-    async def _answer_restarting(self, interaction: discord.Interaction) -> None:
-        log.info("refused interaction %s by %s during shutdown", interaction.id, interaction.user.id)
-        try:
-            await interaction.response.send_message(RESTARTING, ephemeral=True)
-        except discord.HTTPException:
-            log.debug("could not answer interaction %s during shutdown", interaction.id)
 
     # --- the services (built once, in setup_hook) ---
 

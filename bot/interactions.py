@@ -1,14 +1,26 @@
-"""The one place that turns errors into what a user reads, plus permission checks
-shared by slash commands and the buttons that stand for them."""
+"""The one place that turns errors into what a user reads, answers interactions within Discord's limits, plus
+permission checks shared by slash commands and the buttons that stand for them.
+
+Answering in time: Discord forgets an interaction whose first answer has not come within 3 s ("The application did
+not respond"), whatever the handler was waiting for (a write-locked SQLite file, a busy PostgreSQL, Northca). One
+rule covers every command, button and form: when the handler has not answered within `DEFER_AFTER_SECONDS`, the
+framework defers for it (a command or a form: "thinking…", privately; a button: the click acknowledged), and the
+handler's answer then goes in as an edit or a followup. `answer_in_time` arms the rule: the command tree's
+`interaction_check` (bot/bot.py) for every command, `guarded` for every button, select and form. Handlers answer only
+through `answer`, `edit_answer`, `defer` and `send_modal` here: they share one lock per interaction with the
+framework's deferral, so the two never both send a first answer.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
 
 import discord
 from discord import app_commands
@@ -35,6 +47,11 @@ GENERIC_ERROR_START = "Something went wrong"
 # Discord's "Unknown interaction": the first answer came after the interaction's 3 s (an overloaded process).
 UNKNOWN_INTERACTION = 10062
 REFUSED_NOTE = "(Discord refused the full answer; the bot's log has the details.)"
+# Discord allows 3 s for the first answer; this leaves room for the deferral's own round trip on a slow link.
+DEFER_AFTER_SECONDS = 1.5
+# The private "thinking…" placeholder the framework put up, when the handler's answer is for everyone to see.
+POSTED_PUBLICLY = "Done: the answer is posted in this channel."
+RESTARTING = "The bot is restarting. Try again in a minute; nothing you did before is lost."
 
 
 def northca_message(exc: NorthcaError) -> str:
@@ -109,6 +126,124 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         log.warning("could not deliver an error message for %s", _describe(interaction), exc_info=True)
 
 
+# --- answering in time ---------------------------------------------------------------------
+
+DeferredKind = Literal["thinking", "update"]
+
+
+@dataclass
+class _Answering:
+    """What has been answered for one interaction (kept in `interaction.extras`)."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # What the framework sent for a handler too slow to answer: "thinking" (a command or a form: a private loading
+    # message the answer replaces) or "update" (a button: the click acknowledged; the message stays as it is).
+    deferred: DeferredKind | None = None
+    answered_after_defer: bool = False
+    # A button handler asked for an answer message of its own ("thinking") after the framework had acknowledged the
+    # click: its first answer creates that message (`message`), and its edits go there, not to the clicked message.
+    own_message_ephemeral: bool | None = None
+    message: discord.WebhookMessage | None = None
+    finished: bool = False
+
+
+_ANSWERING = "northca.answering"
+# The framework's deferrals in flight (kept referenced until done).
+_deferrals: set[asyncio.Task[None]] = set()
+
+
+def _answering(interaction: discord.Interaction) -> _Answering:
+    state = interaction.extras.get(_ANSWERING)
+    if not isinstance(state, _Answering):
+        state = interaction.extras[_ANSWERING] = _Answering()
+    return state
+
+
+def answer_in_time(interaction: discord.Interaction, *, after: float = DEFER_AFTER_SECONDS) -> Callable[[], None]:
+    """Defer `interaction` for its handler if nothing has answered it `after` seconds from now. Returns the function
+    to call when the handler is done (the rule then no longer applies). Autocomplete cannot be deferred: untouched."""
+    state = _answering(interaction)
+    if interaction.type is discord.InteractionType.autocomplete:
+        return lambda: None
+    loop = asyncio.get_running_loop()
+
+    def due() -> None:
+        if state.finished or interaction.response.is_done():
+            return
+        task = loop.create_task(_defer_for_handler(interaction, state, after), name=f"defer-{interaction.id}")
+        _deferrals.add(task)
+        task.add_done_callback(_deferrals.discard)
+
+    timer = loop.call_later(after, due)
+
+    def done() -> None:
+        state.finished = True
+        timer.cancel()
+
+    return done
+
+
+async def _defer_for_handler(interaction: discord.Interaction, state: _Answering, after: float) -> None:
+    async with state.lock:
+        if state.finished or interaction.response.is_done():
+            return
+        kind: DeferredKind = "update" if interaction.type is discord.InteractionType.component else "thinking"
+        try:
+            if kind == "update":
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException:
+            log.warning("could not defer %s", _describe(interaction), exc_info=True)
+            return
+        state.deferred = kind
+    log.info("%s had not answered within %.1f s: deferred (%s)", _describe(interaction), after, kind)
+
+
+async def defer(interaction: discord.Interaction, *, ephemeral: bool = False, thinking: bool = False) -> None:
+    """Acknowledge now, answer later (discord.py's `response.defer`); nothing more when the framework already
+    deferred this interaction."""
+    state = _answering(interaction)
+    async with state.lock:
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=ephemeral, thinking=thinking)
+            return
+        if thinking and state.deferred == "update" and state.own_message_ephemeral is None:
+            state.own_message_ephemeral = ephemeral
+
+
+async def send_modal(interaction: discord.Interaction, modal: discord.ui.Modal) -> None:
+    """Open a form. A form must be the first answer: when the framework had to defer first (the handler was slow),
+    the person is told to try again."""
+    state = _answering(interaction)
+    async with state.lock:
+        if not interaction.response.is_done():
+            await interaction.response.send_modal(modal)
+            return
+    raise UserFacingError("The form took too long to open. Try again.")
+
+
+class ShuttingDown(Protocol):
+    @property
+    def shutting_down(self) -> bool: ...
+
+
+def refused_while_shutting_down(interaction: discord.Interaction) -> bool:
+    """Whether the bot is shutting down (then no new work starts: the person is told to retry)."""
+    client: ShuttingDown | object = interaction.client
+    return bool(getattr(client, "shutting_down", False))
+
+
+async def answer_restarting(interaction: discord.Interaction) -> None:
+    log.info("refused %s during shutdown", _describe(interaction))
+    if interaction.type is discord.InteractionType.autocomplete:
+        return
+    try:
+        await answer(interaction, RESTARTING, ephemeral=True)
+    except discord.HTTPException:
+        log.debug("could not answer %s during shutdown", _describe(interaction))
+
+
 # --- sending: every text to Discord goes through these, fitted to Discord's limits -------
 
 
@@ -173,18 +308,37 @@ async def answer(
     """The first answer if there was none yet, else a followup (private unless told), with `file`
     attached when given. If Discord refuses it, a short plain message goes instead: never left unanswered."""
 
+    state = _answering(interaction)
+
     async def send(kwargs: dict[str, Any]) -> None:
-        if interaction.response.is_done():
-            await interaction.followup.send(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
-        else:
+        if not interaction.response.is_done():
             await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
+            return
+        if state.deferred == "thinking" and not state.answered_after_defer and not ephemeral:
+            # The framework's placeholder is private and a followup would replace it (keeping it private): it says
+            # where the answer is, and the answer goes out for everyone as a message of its own.
+            await interaction.edit_original_response(content=POSTED_PUBLICLY)
+            state.answered_after_defer = True
+            # The public message is the answer: later edits (edit_answer) go to it, not to the placeholder.
+            state.message = await interaction.followup.send(
+                ephemeral=False, allowed_mentions=allowed_mentions, wait=True, **kwargs
+            )
+            return
+        if state.own_message_ephemeral is not None and state.message is None:
+            state.message = await interaction.followup.send(
+                ephemeral=state.own_message_ephemeral, allowed_mentions=allowed_mentions, wait=True, **kwargs
+            )
+        else:
+            await interaction.followup.send(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
+        state.answered_after_defer = True
 
     full = _fitted(content, embed, view, sending=True)
     if file is not None:
         full["file"] = file
-    await _sent_or_short(
-        send, full, lambda: {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}"
-    )
+    async with state.lock:
+        await _sent_or_short(
+            send, full, lambda: {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}"
+        )
 
 
 async def edit_answer(
@@ -198,16 +352,30 @@ async def edit_answer(
     """Change this interaction's answer (after an answer or defer), or, for a button not
     answered yet, the message it is on. A refused edit becomes a short plain one."""
 
+    state = _answering(interaction)
+
     async def edit(kwargs: dict[str, Any]) -> None:
-        if interaction.response.is_done():
+        if state.message is not None:
+            await state.message.edit(allowed_mentions=allowed_mentions, **kwargs)
+        elif state.own_message_ephemeral is not None:
+            # The handler's own answer message does not exist yet (the framework acknowledged the click): create it.
+            given = {k: v for k, v in kwargs.items() if v is not None}
+            state.message = await interaction.followup.send(
+                ephemeral=state.own_message_ephemeral, allowed_mentions=allowed_mentions, wait=True, **given
+            )
+        elif interaction.response.is_done():
             await interaction.edit_original_response(allowed_mentions=allowed_mentions, **kwargs)
         else:
             await interaction.response.edit_message(allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=False)
-    await _sent_or_short(
-        edit, full, lambda: {"content": _short(content), "embed": None}, lambda: f"the edit of {_describe(interaction)}"
-    )
+    async with state.lock:
+        await _sent_or_short(
+            edit,
+            full,
+            lambda: {"content": _short(content), "embed": None},
+            lambda: f"the edit of {_describe(interaction)}",
+        )
 
 
 def stable_nonce(kind: str, *parts: int | None) -> int:
@@ -270,16 +438,29 @@ def _describe(interaction: discord.Interaction) -> str:
     return f"interaction {interaction.id} ({what}) by {interaction.user.id} in guild {interaction.guild_id}"
 
 
+GUARDED = "__northca_guarded__"
+
+
 def guarded(callback: F) -> F:
-    """For button callbacks: errors go to the same handler as app commands."""
+    """For every button, select and form callback (what the command tree's `interaction_check` does for commands):
+    while the bot shuts down the person is told to retry and nothing starts; the answer-in-time rule is armed for
+    the callback's run; errors go to the same handler as app commands."""
 
     @functools.wraps(callback)
     async def wrapper(self: Any, interaction: discord.Interaction, *args: Any) -> Any:
+        if refused_while_shutting_down(interaction):
+            await answer_restarting(interaction)
+            return None
+        done = answer_in_time(interaction)
         try:
             return await callback(self, interaction, *args)
         except Exception as exc:
             await report_error(interaction, exc)
+        finally:
+            done()
+        return None
 
+    setattr(wrapper, GUARDED, True)
     # functools.wraps types the wrapper as _Wrapped; it takes and returns what `callback` does.
     return wrapper  # type: ignore[return-value]
 

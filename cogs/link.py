@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.bot import NorthcaBot, bot_of
 from bot.discord_text import quoted
-from bot.interactions import answer, edit_answer, guarded, require_guild, require_manage_guild
+from bot.interactions import answer, defer, edit_answer, guarded, require_guild, require_manage_guild
 from bot.links import GuildLink, Linkage, LinkService, LiveCheck, validate_mdt_id
 from bot.timefmt import discord_ts
 
@@ -98,7 +98,7 @@ class ApproveLinkButton(
         # Who may press it is decided by the service (the MDT owner only), on every press,
         # before acknowledging, so a refusal is answered privately at once.
         await links.require_approver(guild_id, self.request_id, interaction.user.id)
-        await interaction.response.defer()
+        await defer(interaction)
         link, already = await links.approve(guild_id, self.request_id, interaction.user.id)
         await edit_answer(interaction, embed=link_embed(link), view=None)
         text = (
@@ -139,7 +139,7 @@ class UnlinkConfirmButton(
         if self.choice == "cancel":
             await edit_answer(interaction, "Unlink cancelled; nothing changed.", embed=None, view=None)
             return
-        await interaction.response.defer()
+        await defer(interaction)
         links = bot_of(interaction).links
         link, on_northca = await links.unlink(require_guild(interaction), interaction.user.id, self.link_fingerprint)
         text = f"Unlinked MDT `{link.mdt_id}` from this server."
@@ -185,13 +185,13 @@ class LinkCog(commands.Cog):
         require_manage_guild(interaction, "link this server to an MDT")
         guild_id = require_guild(interaction)
         if mdt_id is None:
-            await interaction.response.defer(ephemeral=True, thinking=True)
+            await defer(interaction, ephemeral=True, thinking=True)
             check = await self.links.live_status(guild_id, interaction.user.id)
             await answer(interaction, embed=link_embed(check.link, check), view=approve_view(check.link))
             return
         validate_mdt_id(mdt_id)  # bad input is answered at once, before any call
         # Errors stay private (ephemeral); the request itself is posted for the owner to see.
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
         link = await self.links.request_link(guild_id, mdt_id, interaction.user.id)
         await answer(interaction, f"Link request sent for MDT `{link.mdt_id}`: {next_step(link)}")
         undecided = link.linkage is Linkage.UNDECIDED

@@ -13,7 +13,16 @@ from discord.ext import commands
 from bot.bot import NorthcaBot, bot_of
 from bot.discord_text import fit_choices
 from bot.errors import InvalidInput, NotLinked
-from bot.interactions import answer, edit_answer, edit_message, guarded, post, require_guild, require_manage_guild
+from bot.interactions import (
+    answer,
+    defer,
+    edit_answer,
+    edit_message,
+    guarded,
+    post,
+    require_guild,
+    require_manage_guild,
+)
 from bot.links import Linkage
 from bot.settings import SettingsChanged
 from bot.settings.records import TenCode
@@ -194,7 +203,7 @@ class StartShiftButton(
         svc = bot_of(interaction).unit_status
         if await svc.links.linkage(guild_id) is Linkage.UNDECIDED:
             # Starting may check the link live on Northca: acknowledge first, as /shift start does.
-            await interaction.response.defer()
+            await defer(interaction)
         # The same service call as /shift start; its listeners set the on-duty status (and roles, logs).
         shift = await shifts.start(guild_id, interaction.user.id, display_name=interaction.user.display_name)
         code = svc.code(guild_id, svc.config.on_duty_code)
@@ -346,7 +355,7 @@ class StatusCog(commands.Cog):
             raise InvalidInput("Pick a text channel for the panel.")
         if await self.svc.links.linkage(guild_id) is Linkage.NOT_LINKED:
             raise NotLinked()
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
         embed = panel_embed(
             self.codes(guild_id), await self.svc.board(guild_id), needs_shift=self.svc.duty_check(guild_id)
         )

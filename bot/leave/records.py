@@ -26,14 +26,23 @@ class Leave:
     decided_ms: int | None
     ended_by: int | None
     ended_ms: int | None
+    # The on-leave role given for this leave, as it was then (None: none was set); `given_role_recorded` False: not
+    # recorded (not given yet, or given before migration 031: then the role the settings name is taken back).
+    given_role_id: int | None = None
+    given_role_recorded: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> Leave:
         return cls(
             row["id"], row["guild_id"], row["member_id"], row["start_ms"], row["end_ms"], row["planned_end_ms"],
             row["reason"], row["status"], row["requested_ms"], row["decided_by"], row["decided_ms"],
-            row["ended_by"], row["ended_ms"],
+            row["ended_by"], row["ended_ms"], row["given_role_id"], bool(row["given_role_recorded"]),
         )  # fmt: skip
+
+    def role_to_take_back(self, current_setting: int | None) -> int | None:
+        """The on-leave role this leave gave: the recorded one, or for a leave given its role before roles were
+        recorded, the one the settings name now."""
+        return self.given_role_id if self.given_role_recorded else current_setting
 
     def current(self, at_ms: int) -> bool:
         return self.status == "approved" and self.start_ms <= at_ms < self.end_ms
@@ -41,7 +50,10 @@ class Leave:
 
 @dataclass(frozen=True)
 class RoleAction:
-    """Give or take back the on-leave role for this leave (claimed: done exactly once)."""
+    """Give or take back the on-leave role for this leave (claimed: done exactly once). `role_id`: the role to give
+    (recorded with the leave first) or the one given (taken back whatever the setting says by then); None: the
+    server had no on-leave role."""
 
     kind: RoleActionKind
     leave: Leave
+    role_id: int | None

@@ -146,10 +146,18 @@ class LeaveService:
         gives = await self.store.claim_gives(now, shards)
         actions = []
         for leave in removals:
-            # Another current leave of the same member keeps the role.
-            if not any(x.current(now) for x in await self.store.listed(leave.guild_id, now, leave.member_id)):
-                actions.append(RoleAction("remove", leave))
-        actions.extend(RoleAction("give", leave) for leave in gives)
+            setting = self.settings.get(leave.guild_id).on_leave_role_id
+            role_id = leave.role_to_take_back(setting)
+            # Another current leave of the same member that gave the same role keeps it.
+            others = await self.store.listed(leave.guild_id, now, leave.member_id)
+            if not any(x.current(now) and x.role_to_take_back(setting) == role_id for x in others):
+                actions.append(RoleAction("remove", leave, role_id))
+        for leave in gives:
+            # The role as set now is the one given, recorded first: the end takes back this one, whatever the
+            # setting says by then (a role set mid-leave is not given to who is already on leave).
+            role_id = self.settings.get(leave.guild_id).on_leave_role_id
+            await self.store.record_given_role(leave.id, role_id)
+            actions.append(RoleAction("give", leave, role_id))
         return actions
 
 

@@ -104,6 +104,12 @@ class LeaveStore:
         )
         return [Leave.from_row(r) for r in rows]
 
+    async def record_given_role(self, leave_id: str, role_id: int | None) -> None:
+        """The on-leave role given for this leave (before it is given: so its end takes back this one)."""
+        await self.db.execute(
+            "UPDATE leaves SET given_role_id = ?, given_role_recorded = 1 WHERE id = ?", (role_id, leave_id)
+        )
+
     async def next_change_ms(self, now_ms: int) -> int | None:
         """When the next approved leave starts or ends (the sweep's next wake-up)."""
         rows = await self.db.execute_fetchall(

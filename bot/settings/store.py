@@ -46,6 +46,7 @@ DELETION_MARK_KEEP_MS = 24 * 60 * 60 * 1000
 # Tables keyed by a parent row of the guild rather than by guild_id: (table, column, parent table).
 GUILD_CHILD_TABLES: tuple[tuple[str, str, str], ...] = (
     ("shift_breaks", "shift_id", "shifts"),
+    ("shift_roles", "shift_id", "shifts"),
     ("roster_reminders_sent", "template_id", "roster_templates"),
     ("roster_assignments", "template_id", "roster_templates"),
 )

@@ -18,6 +18,17 @@ from bot.timefmt import from_ms, now_ms
 EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
 ShiftEventKind = Literal["start", "break", "end", "sync_failed", "sync_unconfirmed"]
 Decision = Literal["send_anyway", "on_northca"]
+# What a role was given to a shift for (table shift_roles, migration 031).
+GivenRoleKind = Literal["duty", "department", "break"]
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """A role a shift event gives (recorded with the shift first) or takes back (the one recorded)."""
+
+    role_id: int
+    give: bool
+    kind: GivenRoleKind
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,16 @@ from bot.profiles import ProfileStore, normalise_callsign, officer_name
 from bot.settings.records import WEEK_DAYS, GuildSettings, SettingsSource, StaticSettings, defaults_from
 from bot.sharding import ShardSet
 from bot.shifts.notices import ShiftNotices
-from bot.shifts.records import Decision, DutyTotals, EndReason, RemoteShifts, ShiftRecord
+from bot.shifts.records import (
+    Decision,
+    DutyTotals,
+    EndReason,
+    GivenRoleKind,
+    RemoteShifts,
+    RoleChange,
+    ShiftEventKind,
+    ShiftRecord,
+)
 from bot.shifts.store import ShiftStore
 from bot.shifts.sync import LOOKUP_LIMIT, ShiftSync
 from bot.storage import INTEGRITY_ERRORS
@@ -40,6 +49,14 @@ class DutyGate(Protocol):
     """Says why a member may not go on duty now (bot.leave.LeaveService), or None."""
 
     async def blocking_reason(self, guild_id: int, member_id: int) -> str | None: ...
+
+
+# The row of shift_roles marking a shift open before roles were recorded (migration 031).
+LEGACY_ROLE_MARK = 0
+
+
+def _role_kind(kind: str) -> GivenRoleKind:
+    return "duty" if kind == "duty" else "department" if kind == "department" else "break"
 
 
 class ShiftService:
@@ -101,6 +118,67 @@ class ShiftService:
 
     def guild_settings(self, guild_id: int) -> GuildSettings:
         return self.settings.get(guild_id)
+
+    # --- the duty roles (On Duty, the department's, On Break): what to give and take back ---
+
+    async def role_changes(self, shift: ShiftRecord, event: ShiftEventKind) -> list[RoleChange]:
+        """The roles a shift event gives or takes back. What a shift is given is recorded with it (in the database,
+        `record_given_role`, before the role is given), and the end of the shift (of its break, for On Break) takes
+        back exactly those, whatever the settings say by then; a role an admin sets mid-shift is not given to who is
+        already on duty. A late start event for a shift already ended gives nothing."""
+        if event not in ("start", "break", "end"):
+            return []
+        settings = self.guild_settings(shift.guild_id)
+        if event == "start":
+            wanted = self._roles_by_settings(settings, shift, with_break=False)
+            if not wanted:
+                return []  # no duty role in this server: nothing to read or give
+            open_now = await self.store.open_for(shift.guild_id, shift.member_id)
+            if open_now is None or open_now.id != shift.id:
+                return []
+            given = await self.store.given_roles(shift.id)
+            return [RoleChange(role_id, True, kind) for role_id, kind in wanted.items() if role_id not in given]
+        given = await self.store.given_roles(shift.id)
+        # A shift open before roles were recorded (migration 031): its roles are the ones the settings name now.
+        legacy = given.pop(LEGACY_ROLE_MARK, None) == "legacy"
+        if event == "end":
+            back = {role_id: _role_kind(kind) for role_id, kind in given.items()}
+            if legacy:
+                for role_id, kind in self._roles_by_settings(settings, shift, with_break=True).items():
+                    back.setdefault(role_id, kind)
+            return [RoleChange(role_id, False, kind) for role_id, kind in back.items()]
+        open_now = await self.store.open_for(shift.guild_id, shift.member_id)
+        if open_now is not None and open_now.id == shift.id and open_now.on_break:
+            on_break = settings.on_break_role_id
+            if on_break is None or on_break in given:
+                return []
+            return [RoleChange(on_break, True, "break")]
+        breaks = {role_id for role_id, kind in given.items() if kind == "break"}
+        if legacy and settings.on_break_role_id is not None:
+            breaks.add(settings.on_break_role_id)
+        return [RoleChange(role_id, False, "break") for role_id in breaks]
+
+    @staticmethod
+    def _roles_by_settings(
+        settings: GuildSettings, shift: ShiftRecord, *, with_break: bool
+    ) -> dict[int, GivenRoleKind]:
+        roles: dict[int, GivenRoleKind] = {}
+        if settings.on_duty_role_id is not None:
+            roles[settings.on_duty_role_id] = "duty"
+        department = settings.department(shift.department)
+        if department is not None and department.role_id is not None:
+            roles.setdefault(department.role_id, "department")
+        if with_break and settings.on_break_role_id is not None:
+            roles.setdefault(settings.on_break_role_id, "break")
+        return roles
+
+    async def record_given_role(self, shift_id: str, change: RoleChange) -> None:
+        """Before giving the role: so the end takes it back even if this process dies right after."""
+        await self.store.record_given_role(shift_id, change.role_id, change.kind)
+
+    async def forget_given_role(self, shift_id: str, role_id: int) -> None:
+        """After taking the role back (or when giving it failed)."""
+        await self.store.forget_given_roles(shift_id, (role_id,))
 
     def departments(self, guild_id: int) -> list[str]:
         return self.department_rule(guild_id).names

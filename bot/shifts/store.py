@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from bot.sharding import ShardSet
 from bot.shifts.groups import GroupWriter
-from bot.shifts.records import Decision, NewShift, ShiftRecord
+from bot.shifts.records import Decision, GivenRoleKind, NewShift, ShiftRecord
 from bot.storage import Database
 from bot.storage.shards import shard_condition, shard_expression
 from bot.storage.turns import callsign_turn, take_turns
@@ -179,6 +179,25 @@ class ShiftStore:
                     (at_ms, shift.id),
                 )
         return shift
+
+    # --- the roles given for a shift (migration 031) ---
+
+    async def given_roles(self, shift_id: str) -> dict[int, str]:
+        """The roles recorded as given for this shift, with what for ('duty', 'department', 'break'; 'legacy' with
+        role 0: a shift open before roles were recorded)."""
+        rows = await self.db.execute_fetchall("SELECT role_id, kind FROM shift_roles WHERE shift_id = ?", (shift_id,))
+        return {int(r["role_id"]): str(r["kind"]) for r in rows}
+
+    async def record_given_role(self, shift_id: str, role_id: int, kind: GivenRoleKind) -> None:
+        await self.db.execute(
+            "INSERT INTO shift_roles (shift_id, role_id, kind) VALUES (?, ?, ?)"
+            " ON CONFLICT (shift_id, role_id) DO NOTHING",
+            (shift_id, role_id, kind),
+        )
+
+    async def forget_given_roles(self, shift_id: str, role_ids: Iterable[int]) -> None:
+        for role_id in role_ids:
+            await self.db.execute("DELETE FROM shift_roles WHERE shift_id = ? AND role_id = ?", (shift_id, role_id))
 
     _END_SET = (
         "UPDATE shifts SET"

@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.bot import NorthcaBot
 from bot.dispatch import DispatchOutcome
-from bot.interactions import require_guild
+from bot.interactions import require_guild, send_modal
 from cogs.dispatch import flows
 from cogs.dispatch.modals import ReportModal, TicketModal
 
@@ -69,10 +69,10 @@ class DispatchCog(commands.Cog):
     @app_commands.guild_only()
     async def ticket(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         require_guild(interaction)
-        await interaction.response.send_modal(TicketModal())
+        await send_modal(interaction, TicketModal())
 
     @app_commands.command(name="report", description="Write a scene report to Northca (opens a form).")
     @app_commands.guild_only()
     async def report(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         require_guild(interaction)
-        await interaction.response.send_modal(ReportModal())
+        await send_modal(interaction, ReportModal())

@@ -12,7 +12,7 @@ from bot.discord_text import fit
 from bot.dispatch.records import report_when
 from bot.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
 from bot.errors import InvalidInput
-from bot.interactions import answer, edit_answer, edit_message, has_any_role, post, require_guild
+from bot.interactions import answer, defer, edit_answer, edit_message, has_any_role, post, require_guild, send_modal
 from bot.links import Linkage
 from bot.northca.models import CreateSceneReportBody, CreateTicketBody
 from bot.timefmt import discord_ts, from_ms
@@ -89,7 +89,7 @@ async def send_panic(interaction: discord.Interaction[Any], location: str | None
     channel_id = _channel(interaction, "alerts")
     if await bot.links.linkage(guild_id) is Linkage.UNDECIDED:
         # Recording may check the link live on Northca (slow when Northca is): acknowledge first.
-        await interaction.response.defer()
+        await defer(interaction)
     panic = await bot.dispatcher.panic(guild_id, interaction.user.id, location)
     role_id = bot.settings.get(guild_id).responder_role_id
     ping = f"<@&{role_id}> " if role_id is not None else ""
@@ -169,7 +169,7 @@ async def create_call(interaction: discord.Interaction[NorthcaBot], **fields: st
     guild_id = require_guild(interaction)
     channel_id = _channel(interaction, "dispatch")
     if await bot.links.linkage(guild_id) is Linkage.UNDECIDED:
-        await interaction.response.defer(ephemeral=True, thinking=True)  # the link may be checked live
+        await defer(interaction, ephemeral=True, thinking=True)  # the link may be checked live
     call = await bot.dispatcher.create_call(guild_id, interaction.user.id, **fields)
     target = bot.get_partial_messageable(channel_id, guild_id=guild_id)
     try:
@@ -204,7 +204,7 @@ async def call_action(bot: NorthcaBot, interaction: discord.Interaction[Any], ac
         call = await svc.call(guild_id, call_id)
         from cogs.dispatch.modals import ReportModal
 
-        await interaction.response.send_modal(ReportModal(call.id))
+        await send_modal(interaction, ReportModal(call.id))
         return
     if action == "attach":
         call = await svc.attach(guild_id, call_id, member_id)
@@ -245,7 +245,7 @@ async def submit_ticket(interaction: discord.Interaction[Any], title: str, descr
         officer_badge=badge or None,
         officer_callsign=callsign or None,
     )
-    await interaction.response.defer(ephemeral=True, thinking=True)
+    await defer(interaction, ephemeral=True, thinking=True)
     record_id = await bot.dispatcher.create_ticket(guild_id, interaction.user.id, body)
     entry = await bot.dispatcher.wait_settled(record_id, SETTLE_WAIT)
     lines = [
@@ -285,7 +285,7 @@ async def submit_report(
         officer_badge=badge or None,
         dispatch_call_id=call_id,
     )
-    await interaction.response.defer(ephemeral=True, thinking=True)
+    await defer(interaction, ephemeral=True, thinking=True)
     record_id = await bot.dispatcher.create_report(guild_id, interaction.user.id, body)
     entry = await bot.dispatcher.wait_settled(record_id, SETTLE_WAIT)
     lines = [

@@ -94,7 +94,7 @@ class LeaveCog(commands.Cog):
 
     async def apply_role(self, action: RoleAction) -> None:
         leave = action.leave
-        role_id = self.bot.settings.get(leave.guild_id).on_leave_role_id
+        role_id = action.role_id  # recorded with the leave: not the setting now (it may have changed meanwhile)
         guild = self.bot.get_guild(leave.guild_id)
         if role_id is None or guild is None:
             return

@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.discord_text import fit_choices
 from bot.errors import InvalidInput
-from bot.interactions import answer, post, require_guild, stable_nonce
+from bot.interactions import answer, defer, post, require_guild, stable_nonce
 from bot.rosters import (
     DueReminder,
     TargetKind,
@@ -413,7 +413,7 @@ class RosterCog(commands.Cog):
         require_roster_supervisor(interaction, "see roster attendance")
         zone = guild_zone(self.bot, require_guild(interaction))
         first, last = parse_period(period, today(self.bot, zone))
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
         text, view = await attendance_page(interaction, first, last, member.id if member else None, 0)
         await answer(interaction, text, view=view, allowed_mentions=NO_MENTIONS)
 

@@ -10,7 +10,7 @@ import discord
 from bot.bot import bot_of
 from bot.custom_ids import ID, UUID, id_of, optional_id_of, page_number, parses_custom_id
 from bot.errors import MissingPermission
-from bot.interactions import edit_answer, guarded, page_button, require_guild
+from bot.interactions import defer, edit_answer, guarded, page_button, require_guild
 from bot.interactions import page_view as pages_view
 from bot.shifts import Decision, RemoteShifts, ShiftRecord
 from cogs.shift.embeds import DECISIONS_SHOWN, PAGE_SIZE, list_embed
@@ -165,7 +165,7 @@ class ShiftPageButton(
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = require_guild(interaction)
-        await interaction.response.defer()
+        await defer(interaction)
         bot = bot_of(interaction)
         remote = await bot.shifts.list_remote(
             guild_id, interaction.user.id, limit=self.limit, department=self.department, member_id=self.member_id

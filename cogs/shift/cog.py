@@ -12,12 +12,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import ShiftConfig
-from bot.discord_text import fit_choices, fit_content, quoted
+from bot.discord_text import fit_choices, quoted
 from bot.duty import period_for
 from bot.duty.own import own_duty, parse_duration_ms
 from bot.duty.store import recent_ended_shifts
 from bot.errors import Conflict, InvalidInput
-from bot.interactions import answer, post, require_guild, require_manage_guild
+from bot.interactions import answer, defer, post, require_guild, require_manage_guild
 from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.shifts.records import ShiftEventKind
 from bot.timefmt import discord_ts, duration_text
@@ -141,7 +141,7 @@ class ShiftCog(commands.Cog):
         limit: app_commands.Range[int, 1, 100] = 25,
     ) -> None:
         guild_id = require_guild(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
         member_id = member.id if member is not None else None
         dept = self.service.match_department(guild_id, department, strict=False)
         remote = await self.service.list_remote(
@@ -202,7 +202,7 @@ class ShiftCog(commands.Cog):
     ) -> None:
         require_shift_supervisor(interaction, "export duty time")
         guild_id = require_guild(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
         tz, week_start = guild_clock(self.bot.settings.get(guild_id))
         current = self.bot.clock()
         chosen = period_for(
@@ -216,8 +216,9 @@ class ShiftCog(commands.Cog):
         text = f"{chosen.label}: {exported.shifts} shift(s) and {exported.adjustments} adjustment(s)."
         if exported.truncated:
             text += " The file reached Discord's size limit: narrow the period or pick a member for the rest."
-        await interaction.followup.send(
-            fit_content(text) or "",
+        await answer(
+            interaction,
+            text,
             file=discord.File(io.BytesIO(exported.data), filename=export_name(chosen.label)),
             ephemeral=True,
         )
@@ -354,8 +355,7 @@ class ShiftCog(commands.Cog):
         elif event == "break":
             await self._sync_duty_roles(shift, event)
         elif event == "end":
-            if shift.end_reason not in ("left", "bot_removed"):
-                await self._sync_duty_roles(shift, event)
+            await self._sync_duty_roles(shift, event)
             how = REASON_TEXT.get(shift.end_reason or "", "")
             if shift.end_reason == "admin" and shift.ended_by:
                 how = f"ended by <@{shift.ended_by}>"
@@ -381,52 +381,37 @@ class ShiftCog(commands.Cog):
             )
 
     async def _sync_duty_roles(self, shift: ShiftRecord, kind: ShiftEventKind) -> None:
-        """The guild's duty roles, by the member's state now (a quick start-end-start leaves them right):
-        On Duty while on duty, On Break during a break, a department's role while on duty in it."""
-        settings = self.service.guild_settings(shift.guild_id)
-        if (
-            settings.on_duty_role_id is None
-            and settings.on_break_role_id is None
-            and all(dept.role_id is None for dept in settings.departments)
-        ):
-            return  # no duty role in this server: nothing to read or change
-        open_now = await self.service.open_shift(shift.guild_id, shift.member_id)
-        wanted: dict[int, bool] = {}
-        for dept in settings.departments:
-            if dept.role_id is not None:
-                in_it = open_now is not None and (open_now.department or "").lower() == dept.name.lower()
-                wanted[dept.role_id] = wanted.get(dept.role_id, False) or in_it
-        if settings.on_duty_role_id is not None:
-            wanted[settings.on_duty_role_id] = open_now is not None
-        if settings.on_break_role_id is not None:
-            wanted[settings.on_break_role_id] = open_now is not None and open_now.on_break
-        # Only the roles this event can change: a department role is touched only for the shift's department.
-        touched = {settings.on_duty_role_id, settings.on_break_role_id}
-        shift_dept = settings.department(shift.department)
-        if shift_dept is not None:
-            touched.add(shift_dept.role_id)
-        for role_id, give in wanted.items():
-            # An event only moves its own way (start gives, end removes): a late start event for a shift
-            # already ended takes nothing away (and a member who left has nobody to take it from).
-            if role_id in touched and (kind == "break" or give == (kind == "start")):
-                await self._set_role(shift, role_id, give)
+        """The roles this event gives or takes back (the rule: ShiftService.role_changes): a role is recorded with
+        the shift before it is given, and forgotten once taken back. A member who left, or a server the bot left,
+        has nobody to take a role from: the records go."""
+        gone = kind == "end" and shift.end_reason in ("left", "bot_removed")
+        for change in await self.service.role_changes(shift, kind):
+            if change.give:
+                await self.service.record_given_role(shift.id, change)
+                if not await self._set_role(shift, change.role_id, True):
+                    await self.service.forget_given_role(shift.id, change.role_id)
+            else:
+                if not gone:
+                    await self._set_role(shift, change.role_id, False)
+                await self.service.forget_given_role(shift.id, change.role_id)
 
-    async def _set_role(self, shift: ShiftRecord, role_id: int, give: bool) -> None:
+    async def _set_role(self, shift: ShiftRecord, role_id: int, give: bool) -> bool:
+        """Whether Discord took the change."""
         guild = self.bot.get_guild(shift.guild_id)
         if guild is None:
-            return
+            return False
         role = guild.get_role(role_id)
         if role is None:
             log.warning("guild %s: the duty role %s no longer exists; skipped", guild.id, role_id)
-            return
+            return False
         me = guild.me
         verb = "give" if give else "remove"
         if me is None or not me.guild_permissions.manage_roles:
             log.warning("guild %s: cannot %s the duty role %s: the bot lacks Manage Roles", guild.id, verb, role_id)
-            return
+            return False
         if role >= me.top_role:
             log.warning("guild %s: the duty role %s is not below the bot's highest role; skipped", guild.id, role.id)
-            return
+            return False
         try:
             if give:
                 await self.bot.http.add_role(guild.id, shift.member_id, role.id, reason="Shift started")
@@ -436,6 +421,8 @@ class ShiftCog(commands.Cog):
             log.warning(
                 "guild %s: could not %s the duty role %s of %s (%s)", guild.id, verb, role_id, shift.member_id, exc
             )
+            return False
+        return True
 
     async def _log(self, guild_id: int, text: str) -> None:
         await shift_log(self.bot, guild_id, text)

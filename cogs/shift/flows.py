@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.interactions import answer, edit_answer, post, require_guild, require_supervisor
+from bot.interactions import answer, defer, edit_answer, post, require_guild, require_supervisor
 from bot.links import Linkage
 from bot.shifts import Decision, EndReason
 from bot.timefmt import discord_ts, duration_text
@@ -49,7 +49,7 @@ async def start_flow(
     link = await interaction.client.links.current(guild_id)
     if link is not None and link.linkage is Linkage.UNDECIDED:
         # The link may be checked live on Northca: acknowledge first.
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
     shift = await interaction.client.shifts.start(
         guild_id, interaction.user.id, display_name=interaction.user.display_name, department=department,
         callsign=callsign, stored_link=link,

@@ -109,3 +109,29 @@ async def test_overlapping_requests_at_once_from_three_processes_store_one_leave
     finally:
         for other in others:
             await other.close()
+
+
+async def test_the_on_leave_role_given_is_recorded_and_taken_back_whatever_the_setting_says_by_then(
+    db: Database, settings: SettingsService
+) -> None:
+    from bot.settings.service import RoleFacts
+
+    clock = Clock(WED)
+    service = LeaveService(LeaveStore(db), settings, clock)
+    await settings.set_role(GUILD, ADMIN, "on-leave", RoleFacts(9001, "On Leave"))
+    recorded = await service.request(GUILD, OFFICER, "today", "today", "exams")
+    await service.decide(GUILD, recorded.id, SUPERVISOR, approve=True)
+    legacy = await service.request(GUILD, SUPERVISOR, "today", "today", "exams")
+    await service.decide(GUILD, legacy.id, ADMIN, approve=True)
+    gives = await service.due_role_actions()
+    assert sorted((a.kind, a.leave.id, a.role_id) for a in gives) == sorted(
+        [("give", recorded.id, 9001), ("give", legacy.id, 9001)]
+    )
+    # A leave given its role before migration 031 has nothing recorded.
+    await db.execute("UPDATE leaves SET given_role_id = NULL, given_role_recorded = 0 WHERE id = ?", (legacy.id,))
+
+    await settings.set_role(GUILD, ADMIN, "on-leave", RoleFacts(9002, "Away"))
+    assert await service.due_role_actions() == []  # the new role is not given to who is already on leave
+    clock.set(WED + timedelta(days=2))
+    takes = {a.leave.id: (a.kind, a.role_id) for a in await service.due_role_actions()}
+    assert takes == {recorded.id: ("remove", 9001), legacy.id: ("remove", 9002)}

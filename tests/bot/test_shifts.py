@@ -671,3 +671,49 @@ async def test_one_callsign_taken_at_once_by_starts_in_five_processes_and_a_prof
         assert isinstance(outcomes[-1], OfficerProfile | Conflict), outcomes
         # One of the six holds the callsign: one shift opened, or the profile set; never two.
         assert len(opened) + int(profile_set) == 1, (round_, outcomes)
+
+
+@pytest.mark.sqlite_only("builds a database as the bot left it before migration 031, with sqlite3")
+async def test_a_shift_open_before_roles_were_recorded_gives_back_the_roles_the_settings_name(tmp_path, client):
+    import sqlite3
+
+    from bot.shifts.records import RoleChange
+    from bot.storage import _migrations, _statements
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT)")
+    for version, name, sql in _migrations():
+        if version < 31:
+            for statement in _statements(sql):
+                old.execute(statement)
+            old.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 'x')", (version, name))
+    old.execute(
+        "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms) VALUES ('s1', ?, ?, ?, 'O', 1)",
+        (GUILD, OFFICER, MDT),
+    )
+    old.commit()
+    old.close()
+
+    db = Database(path)
+    await db.open()  # migration 031 marks the open shift
+    try:
+        service = make_service(db, client, on_duty_role_id=7001)
+        shift = await service.store.get("s1")
+        assert shift is not None
+        assert await service.role_changes(shift, "end") == [RoleChange(7001, False, "duty")]
+        # A shift started now is recorded: the end takes back what was recorded, not the setting.
+        await service.store.insert_open(
+            shift_id="s2", guild_id=GUILD, member_id=OTHER, mdt_id=MDT, officer_name="O", officer_badge=None,
+            department=None, callsign=None, started_ms=2,
+        )  # fmt: skip
+        s2 = await service.store.get("s2")
+        assert s2 is not None
+        [give] = await service.role_changes(s2, "start")
+        assert give == RoleChange(7001, True, "duty")
+        await service.record_given_role("s2", give)
+        # The On Duty role is another one now, in a restarted (or another) process.
+        switched = make_service(db, client, on_duty_role_id=7002)
+        assert await switched.role_changes(s2, "end") == [RoleChange(7001, False, "duty")]
+    finally:
+        await db.close()

@@ -21,9 +21,10 @@ from tests.duty_ui_helpers import (
     member_opt,
     posts_to,
     role_changes,
+    role_opt,
 )
 from tests.harness import builders
-from tests.helpers import ADMIN, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
 
 # Wednesday 2025-01-15 10:00 UTC.
 WED = datetime(2025, 1, 15, 10, tzinfo=UTC)
@@ -93,6 +94,31 @@ async def test_leave_that_ended_while_the_bot_was_down_loses_its_role_after_rest
     await h2.bot.services.leave_worker.run_once()
     await h2.bot.services.leave_worker.run_once()
     assert len(role_changes(h2, OFFICER, LEAVE_ROLE, "DELETE")) == 1
+
+
+async def test_the_end_of_leave_takes_back_the_on_leave_role_it_gave_after_the_setting_changed(start_bot, sandbox):
+    clock = Clock(WED)
+    h = await boot(start_bot, sandbox, [OFFICER_M], clock=clock)
+    await request(h)
+    await approve(h, decision_message(h))
+    assert len(role_changes(h, OFFICER, LEAVE_ROLE, "PUT")) == 1
+    await h.bot.close()
+    h2 = await boot(start_bot, sandbox, [member_m(OFFICER, LEAVE_ROLE, name="officer")], clock=clock)
+
+    # Mid-leave (and after a restart), an admin makes another role the on-leave role.
+    changed = await h2.slash(
+        "settings role", member=ADMIN_M, guild_id=GUILD, kind="on-leave", role=role_opt(QUOTA_ROLE)
+    )
+    assert changed.ephemeral and "is set as the on-leave role" in changed.content, changed
+    clock.set(WED + timedelta(hours=1))
+    await h2.bot.services.leave_worker.run_once()
+    assert role_changes(h2, OFFICER, QUOTA_ROLE, "PUT") == []  # not given to who is already on leave
+
+    clock.set(datetime(2025, 1, 18, 0, 1, tzinfo=UTC))
+    await h2.bot.services.leave_worker.run_once()
+    await h2.bot.services.leave_worker.run_once()
+    assert len(role_changes(h2, OFFICER, LEAVE_ROLE, "DELETE")) == 1
+    assert role_changes(h2, OFFICER, QUOTA_ROLE, "DELETE") == []
 
 
 async def test_decision_buttons_work_after_restart_and_recheck_supervisor_every_press(start_bot, sandbox):

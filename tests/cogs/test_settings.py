@@ -106,6 +106,59 @@ async def test_supervisor_roles_are_per_server_for_commands_and_buttons(start_bo
     assert "Manage Server" in other.content
 
 
+# --- roles given before a setting changed ---------------------------------------------------------
+
+
+async def test_the_end_of_a_shift_takes_back_the_on_duty_role_it_gave_after_the_setting_changed_and_a_restart(
+    start_bot, sandbox
+):
+    h = await two_servers(start_bot, sandbox)
+    await configure_both(h)
+    await h.slash("shift start", member=OFFICER_M, guild_id=GUILD, department="sheriff", callsign="A-1")
+    await log_posts(h, A_LOG, "is on duty")
+    await h.bot.shifts.drain()
+    assert sorted(role_calls(h, "PUT", GUILD)) == sorted([A_DUTY, A_SHERIFF])
+
+    await admin(h, "settings role", kind="on-duty", role=role_opt(h, GUILD, A_SUP))  # mid-shift
+    await h.bot.close()
+    h = await two_servers(start_bot, sandbox)  # what was given is kept in the database
+    await h.slash("shift end", member=OFFICER_M, guild_id=GUILD)
+    await log_posts(h, A_LOG, "is off duty")
+    await h.bot.shifts.drain()
+
+    assert sorted(role_calls(h, "DELETE", GUILD)) == sorted([A_DUTY, A_SHERIFF])
+    assert A_SUP not in role_calls(h, "PUT", GUILD)  # the new role is not given to who was already on duty
+
+    # The next shift gets the new role, and gives it back.
+    await h.slash("shift start", member=OFFICER_M, guild_id=GUILD, department="sheriff", callsign="A-1")
+    await h.bot.shifts.drain()
+    assert A_SUP in role_calls(h, "PUT", GUILD)
+    await h.slash("shift end", member=OFFICER_M, guild_id=GUILD)
+    await h.bot.shifts.drain()
+    assert role_calls(h, "DELETE", GUILD).count(A_SUP) == 1
+
+
+async def test_the_end_of_a_shift_takes_back_the_department_role_it_gave_after_the_department_changed(
+    start_bot, sandbox
+):
+    h = await two_servers(start_bot, sandbox)
+    await configure_both(h)
+    await h.slash("shift start", member=OFFICER_M, guild_id=GUILD, department="sheriff", callsign="A-1")
+    await log_posts(h, A_LOG, "is on duty")
+    await h.bot.shifts.drain()
+    assert A_SHERIFF in role_calls(h, "PUT", GUILD)
+
+    # Mid-shift, the department's role becomes another one.
+    await admin(h, "settings department remove", name="Sheriff")
+    await admin(h, "settings department add", name="Sheriff", role=role_opt(h, GUILD, A_SUP))
+    await h.slash("shift end", member=OFFICER_M, guild_id=GUILD)
+    await log_posts(h, A_LOG, "is off duty")
+    await h.bot.shifts.drain()
+
+    assert sorted(role_calls(h, "DELETE", GUILD)) == sorted([A_DUTY, A_SHERIFF])
+    assert A_SUP not in role_calls(h, "PUT", GUILD)
+
+
 # --- validation -----------------------------------------------------------------------------------
 
 

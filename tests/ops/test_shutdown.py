@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from discord.state import ConnectionState
 
 from bot.bot import RESTARTING
 from bot.links import LinkStore
@@ -16,7 +17,7 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.shifts import ShiftStore, now_ms
 from bot.storage import Database
 from tests.harness import builders
-from tests.helpers import ADMIN, GUILD, KEY, MDT, MEMBER_PERMS, OWNER
+from tests.helpers import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OWNER
 from tests.ops.botproc import DEADLINE, finish, spawn, write_config
 
 pytestmark = pytest.mark.asyncio
@@ -131,6 +132,31 @@ async def test_commands_during_shutdown_are_told_to_retry_instead_of_starting_wo
         assert await ShiftStore(db).open_for(GUILD, OFFICER) is None  # no shift was started
     finally:
         await db.close()
+
+
+async def test_buttons_during_shutdown_are_told_to_retry_and_change_nothing(start_bot, sandbox):
+    h = await start_bot()
+    await h.slash("settings", sub="roster", member=ADMIN_M, reminder_minutes=45)
+    asking = await h.slash("settings", sub="reset", member=ADMIN_M)
+    sandbox.faults.latency = 2.0  # a service stopping keeps the bot in its shutdown a while
+    await seed_link_and_pending_write(h.bot.db, sandbox)
+    h.bot.shifts.sync.wake.set()
+    await wait_in_process(lambda: any(r.method == "POST" and r.path.endswith("/shifts") for r in sandbox.requests))
+    closing = asyncio.create_task(h.bot.close())
+    await wait_in_process(lambda: h.bot.shutting_down)
+    reply = await h.click("northca:settings:confirm:reset", message=asking, member=ADMIN_M)
+    assert reply.content == RESTARTING and reply.ephemeral
+    assert h.bot.settings.get(GUILD).roster_reminder_minutes == 45  # not reset
+    await closing
+
+
+async def test_shutdown_refusal_uses_discord_py_hooks_not_a_replaced_gateway_parser(start_bot):
+    """The refusal lives in the command tree's `interaction_check` and the buttons' `guarded` wrapper: discord.py's
+    INTERACTION_CREATE parser stays its own, so a discord.py release that renames it changes nothing here."""
+    h = await start_bot()
+    state = h.bot._connection
+    assert "parse_interaction_create" not in vars(state)
+    assert state.parsers["INTERACTION_CREATE"].__func__ is ConnectionState.parse_interaction_create
 
 
 async def seed_link_and_pending_write(db: Database, sandbox: NorthcaSandbox) -> None:
