@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,7 @@ async def test_backup_on_postgresql_says_how_and_never_copies_the_sqlite_file(tm
 @pytest.mark.postgresql_only("runs pg_dump against the test server")
 async def test_backup_on_postgresql_runs_pg_dump_when_it_is_installed(tmp_path: Path, db_path: str):
     db = Database(db_path)
-    await db.open()
-    await db.execute("INSERT INTO shift_audit (guild_id, shift_id, actor_id, action, at_ms) VALUES (1, 's', 2, 'x', 3)")
+    await db.open()  # the bot's tables
     await db.close()
     config = write_config(tmp_path / "config.toml", tmp_path / "unused.sqlite3")
     config.write_text(config.read_text().replace("[database]\n", f"[database]\nurl = {db_path!r}\n"))
@@ -94,6 +94,8 @@ async def test_backup_on_postgresql_runs_pg_dump_when_it_is_installed(tmp_path: 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Backed up PostgreSQL") and str(out) in result.stdout
     assert out.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
+    listed = subprocess.run([f"{pg_bin}/pg_restore", "--list", str(out)], capture_output=True, text=True, check=True)
+    assert "TABLE DATA public schema_migrations" in listed.stdout and "TABLE public shifts" in listed.stdout
     assert not (tmp_path / "unused.sqlite3").exists()
 
 
