@@ -23,7 +23,7 @@ from bot.duty import DutyService
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
-from bot.invite import invite_url
+from bot.invite import RESPONDER_PING_NOTE, invite_url
 from bot.leave import LeaveService
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
@@ -158,7 +158,7 @@ class NorthcaBot(commands.Bot):
         log.info("started: database %s open, %d background services running", self.db.where, len(self._services))
         await publish_if_changed(self.tree, self.db, self.config.discord.dev_guild_id)
         if self.application_id is not None:
-            log.info("invite the bot with: %s", invite_url(self.application_id))
+            log.info("invite the bot with: %s (%s)", invite_url(self.application_id), RESPONDER_PING_NOTE)
 
     async def _load_commands(self, base_url: str, key: str) -> None:
         clock = self.northca_clock or NorthcaSuccessClock(base_url)
