@@ -33,9 +33,10 @@ PLACEHOLDERS = frozenset({"paste-your-bot-token-here", "paste-your-partner-key-h
 
 def uid_hint(access: str = "read") -> str:
     """Who was refused, for a permission error: in the container, a root-owned mount or a 600 secret file."""
+    able = "writable" if access == "write" else "readable"
     return (
         f"this process runs as uid {os.getuid()} (the container runs as uid {CONTAINER_UID}): "
-        f"make it {'writable' if access == 'write' else 'readable'} by that uid (e.g. chown {CONTAINER_UID} on the host)"
+        f"make it {able} by that uid (e.g. chown {CONTAINER_UID} on the host)"
     )
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg
+
 from bot.storage import Database, redact_url
 from bot.storage.rows import Row
 
@@ -86,6 +88,16 @@ def demo_sandbox_note(source_spec: str, target_spec: str) -> str | None:
         f"The demo sandbox's state (its links) stays in {state}: keep [database] path = {source!r} beside the new "
         f"database (or set [sandbox] db_path = {str(state)!r}) and the demo stays linked."
     )
+
+
+async def _holds_the_bots_tables(url: str) -> bool:
+    """Whether a PostgreSQL database was ever opened by the bot (it has the migrations table), read without
+    creating anything."""
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        return bool(await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"))
+    finally:
+        await conn.close()
 
 
 async def _tables(sqlite_db: Database) -> list[_Table]:
@@ -171,6 +183,9 @@ async def copy_database(
     source, target = Database(source_target), Database(database_target(target_spec, "--to"))
     if source.engine == "sqlite" and not Path(source.path).is_file():
         raise CopyError(f"--from {source.path}: no such SQLite file (check the path).")
+    if source.engine == "postgresql" and not await _holds_the_bots_tables(source.path):
+        # Opening it would create the bot's (empty) tables there, and the copy would report 0 rows as success.
+        raise CopyError(f"--from {source.where}: this database holds no Northca Duty Bot tables (check the URL).")
     if source.path == target.path:
         raise CopyError("--from and --to are the same database")
     if source.engine == "postgresql" and target.engine == "postgresql":

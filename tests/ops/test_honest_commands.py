@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.storage import Database
@@ -55,6 +56,28 @@ async def test_migrate_db_refuses_a_source_file_that_does_not_exist_and_creates_
     assert result.stderr_lines == [f"Not copied: --from {missing}: no such SQLite file (check the path)."]
     assert not missing.parent.exists() and not target.exists()
     assert "0 rows" not in result.stdout
+
+
+@pytest.mark.postgresql_only("a PostgreSQL database the bot never used")
+async def test_migrate_db_refuses_a_postgresql_source_without_the_bots_tables_and_creates_none(
+    tmp_path: Path, postgres
+):
+    admin = await asyncpg.connect(postgres.url("postgres"))
+    try:
+        await admin.execute("CREATE DATABASE never_used_by_the_bot")  # empty: not from the migrated template
+    finally:
+        await admin.close()
+    db_path = postgres.url("never_used_by_the_bot")
+    target = tmp_path / "copy.sqlite3"
+    result = await run_bot("migrate-db", "--from", db_path, "--to", f"sqlite:{target}")
+    assert result.returncode == 1
+    assert len(result.stderr_lines) == 1 and "holds no Northca Duty Bot tables" in result.stderr_lines[0]
+    assert not target.exists()
+    conn = await asyncpg.connect(db_path)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()") == 0
+    finally:
+        await conn.close()
 
 
 # --- 20.2 backup on PostgreSQL ---
