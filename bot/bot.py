@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,7 +23,7 @@ from bot.duty import DutyService
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import RESTARTING, answer_in_time, answer_restarting, refused_while_shutting_down, report_error
-from bot.invite import invite_url
+from bot.invite import RESPONDER_PING_NOTE, invite_url
 from bot.leave import LeaveService
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
@@ -172,7 +173,7 @@ class NorthcaBot(commands.Bot):
         log.info("started: database %s open, %d background services running", self.db.where, len(self._services))
         await publish_if_changed(self.tree, self.db, self.config.discord.dev_guild_id)
         if self.application_id is not None:
-            log.info("invite the bot with: %s", invite_url(self.application_id))
+            log.info("invite the bot with: %s (%s)", invite_url(self.application_id), RESPONDER_PING_NOTE)
 
     async def _load_commands(self, base_url: str, key: str) -> None:
         clock = self.northca_clock or NorthcaSuccessClock(base_url)
@@ -196,10 +197,14 @@ class NorthcaBot(commands.Bot):
         # No partner key: run against the local sandbox, in-process, on loopback, with the documented
         # sandbox key (loopback only; README shows how to curl it).
         section = self.config.sandbox
-        # Beside the SQLite file by default; on PostgreSQL there is no file to sit beside: in memory unless set.
-        default_path = ":memory:" if self.config.database.url else sandbox_state_path(self.config.database.path)
+        # A file beside [database] path by default, on PostgreSQL too: the sandbox stands for Northca, not for
+        # the bot's data, so its state stays where the SQLite demo kept it and a demo moved to PostgreSQL with
+        # migrate-db keeps its links (in memory it lost them at every restart).
+        default_path = sandbox_state_path(self.config.database.path)
         state_path = section.db_path if section.db_path is not None else default_path
         try:
+            if state_path != ":memory:":
+                Path(state_path).parent.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing made it yet
             self.sandbox = NorthcaSandbox(
                 SandboxConfig(
                     partner_key=DEFAULT_SANDBOX_KEY,
@@ -208,7 +213,7 @@ class NorthcaBot(commands.Bot):
                     db_path=state_path,
                 )
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StartupError(
                 f"The sandbox state file {state_path} cannot be used ({exc}): move it away, "
                 'or set [sandbox] db_path to another file (":memory:" forgets links at exit).'

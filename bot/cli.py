@@ -7,22 +7,37 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 import aiohttp
 import discord
 import discord.gateway
 import yarl
 
-from bot.config import Config, ConfigError, load_config
+from bot import __version__
+from bot.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 
 log = logging.getLogger(__name__)
 
 
-def _load(path: str, *, require_token: bool = True) -> Config:
+def _config_file(path: str | None) -> str | None:
+    """The config file a command reads: the one named with --config, else config.toml when it exists."""
+    if path is not None:
+        return path
+    return DEFAULT_CONFIG_PATH if Path(DEFAULT_CONFIG_PATH).exists() else None
+
+
+def _load(path: str | None, *, require_token: bool = True) -> Config:
+    """`path`: --config (None: the default config.toml, optional when the environment supplies everything)."""
     try:
         return load_config(path, require_token=require_token)
     except ConfigError as exc:
-        print(f"Configuration problems in {path}:", file=sys.stderr)
+        file = _config_file(path)
+        if file is None:
+            header = f"Configuration problems (no {DEFAULT_CONFIG_PATH} here; settings from the environment):"
+        else:
+            header = f"Configuration problems in {file}:"
+        print(header, file=sys.stderr)
         for line in exc.problems:
             print(f"  - {line}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -30,8 +45,12 @@ def _load(path: str, *, require_token: bool = True) -> Config:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
+    file = _config_file(args.config)
+    source = file or f"no {DEFAULT_CONFIG_PATH} (settings from the environment)"
     where = "the LOCAL sandbox (no partner key set)" if config.uses_sandbox else config.northca.base_url
-    print(f"{args.config}: OK. Northca: {where}. Database: {config.database.where}.")
+    print(f"{source}: OK. Northca: {where}. Database: {config.database.where}.")
+    if config.database.both_set_note:
+        print(f"Note: {config.database.both_set_note}.")
     if not args.online:
         return 0
     from bot.checks import check_online
@@ -80,11 +99,32 @@ async def _run(config: Config) -> None:
         await run_until_signalled(bot, token)
 
 
+def _log_level(args: argparse.Namespace) -> str | None:
+    """--log-level, else $NORTHCA_BOT_LOG_LEVEL, else INFO; None (after one line on stderr) for a bad variable."""
+    if args.log_level:
+        return str(args.log_level)
+    value = os.environ.get(LOG_LEVEL_ENV)
+    if value is None or not value.strip():
+        return "INFO"
+    if value.strip().upper() not in LOG_LEVELS:
+        print(
+            f"{LOG_LEVEL_ENV}: {value!r} is not a log level: use DEBUG, INFO, WARNING or ERROR (or unset it).",
+            file=sys.stderr,
+        )
+        return None
+    return value.strip().upper()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    level = _log_level(args)
+    if level is None:
+        return 2
     config = _load(args.config)
     from bot.startup import StartupError
 
-    setup_logging(args.log_level)
+    setup_logging(level)
+    if config.database.both_set_note:
+        log.warning("%s", config.database.both_set_note)
     _use_test_discord()
     try:
         asyncio.run(_run(config))
@@ -148,31 +188,53 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _health_url(args: argparse.Namespace) -> str | None:
+    """--url, else the endpoint the config (or NORTHCA_BOT_HEALTH_PORT) gives the bot; None: none is configured."""
+    if args.url:
+        return str(args.url)
+    section = _load(args.config, require_token=False).health
+    if not section.port:  # None: no endpoint; 0: a free port the bot picked, unknown here
+        return None
+    host = "127.0.0.1" if section.host in ("0.0.0.0", "") else "::1" if section.host == "::" else section.host
+    return f"http://{f'[{host}]' if ':' in host else host}:{section.port}/health"
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     from bot.health import probe
 
-    url = args.url or f"http://127.0.0.1:{os.environ.get('NORTHCA_BOT_HEALTH_PORT') or 8788}/health"
+    url = _health_url(args)
+    if url is None:
+        print(
+            "unhealthy: no health endpoint is configured: set [health] port (or NORTHCA_BOT_HEALTH_PORT) to a fixed "
+            "port and restart the bot, or pass --url",
+            file=sys.stderr,
+        )
+        return 1
     healthy, line = asyncio.run(probe(url))
     print(line, file=sys.stdout if healthy else sys.stderr)
     return 0 if healthy else 1
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from bot.backup import BackupError, backup_database
+    from bot.backup import BackupError, backup_database, backup_postgresql
 
     config = _load(args.config, require_token=False)
     try:
-        pages = backup_database(config.database.path, args.path)
+        if config.database.url:
+            # Never the SQLite file at [database] path: the bot's data is in PostgreSQL.
+            print(backup_postgresql(config.database.url, args.path))
+            return 0
+        pages, written = backup_database(config.database.path, args.path)
     except BackupError as exc:
         print(f"Backup failed: {exc}", file=sys.stderr)
         return 1
-    print(f"Backed up {config.database.path} to {args.path} ({pages} pages), consistent while the bot runs.")
+    print(f"Backed up {config.database.path} to {written} ({pages} pages), consistent while the bot runs.")
     return 0
 
 
 def cmd_migrate_db(args: argparse.Namespace) -> int:
     from bot.storage import DATABASE_ERRORS, redact_url
-    from bot.storage.copy import CopyError, copy_database
+    from bot.storage.copy import CopyError, copy_database, demo_sandbox_note
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -192,6 +254,9 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
         print(f"The copy differs from the source in: {', '.join(different)}", file=sys.stderr)
         return 1
     print(f"Copied and verified {len(results)} tables ({sum(r.target_rows for r in results)} rows).")
+    sandbox_note = demo_sandbox_note(args.source, args.target)
+    if sandbox_note:
+        print(sandbox_note)
     return 0
 
 
@@ -207,33 +272,25 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("northca-duty-bot")
-    except PackageNotFoundError:  # running from a source tree that was not installed
-        return "unknown"
-
-
-def _default_log_level() -> str:
-    value = os.environ.get(LOG_LEVEL_ENV, "INFO").strip().upper()
-    return value if value in LOG_LEVELS else "INFO"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="northca-bot", description="Northca Duty Bot")
-    parser.add_argument("--version", action="version", version=f"northca-bot {_version()}")
+    parser.add_argument("--version", action="version", version=f"northca-bot {__version__}")
     sub = parser.add_subparsers(dest="command")
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--config", "-c", default="config.toml", help="path to the TOML config (default: config.toml)")
+        p.add_argument(
+            "--config",
+            "-c",
+            default=None,
+            help="path to the TOML config, which must exist (default: config.toml, optional when the environment "
+            "supplies the token)",
+        )
         return p
 
     run = with_config(sub.add_parser("run", help="run the bot (default)"))
     run.add_argument(
         "--log-level",
-        default=_default_log_level(),
+        default=None,
         type=str.upper,
         choices=LOG_LEVELS,
         help=f"default: ${LOG_LEVEL_ENV} or INFO",
@@ -259,8 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     backup = with_config(sub.add_parser("backup", help="copy the database safely while the bot runs"))
     backup.add_argument("path", help="the backup file to write (or a directory)")
     backup.set_defaults(func=cmd_backup)
-    health = sub.add_parser("health", help="ask the running bot's health endpoint; exit 0 when healthy, 1 if not")
-    health.add_argument("--url", help="default: http://127.0.0.1:$NORTHCA_BOT_HEALTH_PORT/health (port 8788)")
+    health = with_config(
+        sub.add_parser("health", help="ask the running bot's health endpoint; exit 0 when healthy, 1 if not")
+    )
+    health.add_argument("--url", help="default: the [health] host and port of the config (or NORTHCA_BOT_HEALTH_PORT)")
     health.set_defaults(func=cmd_health)
     move = sub.add_parser(
         "migrate-db", help="copy every table from one database to another (SQLite <-> PostgreSQL), verified"

@@ -3,8 +3,11 @@
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
 `NORTHCA_PARTNER_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`), the database
 path from `NORTHCA_BOT_DB` (a PostgreSQL URL from `NORTHCA_BOT_DATABASE_URL`) and the health port from
-`NORTHCA_BOT_HEALTH_PORT`; with the token in the environment the file is optional. Every problem is
-reported as one readable line naming the key; values are never echoed, so a secret cannot leak through an error.
+`NORTHCA_BOT_HEALTH_PORT`. The default file (config.toml, not named on the command line) may be absent when the
+environment supplies everything; a file named with --config must exist. A variable that is set wins over the
+file, and a variable set but empty is an error, as an empty value in the file is. Every problem is reported as
+one readable line naming the key (or the variable it came from); values are never echoed, so a secret cannot
+leak through an error.
 """
 
 from __future__ import annotations
@@ -20,6 +23,21 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from bot.northca.client import PRODUCTION_BASE_URL
 from bot.northca.sandbox import SandboxMdt
+
+DEFAULT_CONFIG_PATH = "config.toml"
+# The user the Docker image runs the bot as (Dockerfile: useradd --uid 10001).
+CONTAINER_UID = 10001
+# What config.example.toml holds until the operator pastes real values.
+PLACEHOLDERS = frozenset({"paste-your-bot-token-here", "paste-your-partner-key-here", "..."})
+
+
+def uid_hint(access: str = "read") -> str:
+    """Who was refused, for a permission error: in the container, a root-owned mount or a 600 secret file."""
+    able = "writable" if access == "write" else "readable"
+    return (
+        f"this process runs as uid {os.getuid()} (the container runs as uid {CONTAINER_UID}): "
+        f"make it {able} by that uid (e.g. chown {CONTAINER_UID} on the host)"
+    )
 
 
 class ConfigError(Exception):
@@ -103,6 +121,16 @@ class DatabaseConfig(_Section):
         return value
 
     @property
+    def both_set_note(self) -> str | None:
+        """Both a file path and a URL were given: which one is used, said rather than chosen silently."""
+        if self.url is None or "path" not in self.model_fields_set:
+            return None
+        return (
+            f"[database] url wins over [database] path: the bot uses PostgreSQL; the SQLite file {self.path} is not "
+            "used (in demo mode the sandbox keeps its state beside it)"
+        )
+
+    @property
     def target(self) -> str:
         """What Database opens: the PostgreSQL URL when one is set, else the SQLite file."""
         return self.url or self.path
@@ -183,7 +211,8 @@ class SandboxSection(_Section):
             raise ValueError("must be a number of seconds, or false to approve by hand")
         return value
 
-    # None: a file beside the bot's database (<database stem>.sandbox.sqlite3), so a restart keeps links.
+    # None: a file beside [database] path (<stem>.sandbox.sqlite3), on PostgreSQL too, so a restart (and a move
+    # to PostgreSQL with migrate-db) keeps links.
     db_path: str | None = None
 
 
@@ -220,10 +249,33 @@ class Config(_Section):
         return self.northca.partner_key is None
 
 
-def _problems(exc: ValidationError) -> list[str]:
+# Settings an environment variable may supply (and then wins over the file).
+_ENV_SETTINGS: dict[str, tuple[str, str]] = {
+    "DISCORD_TOKEN": ("discord", "token"),
+    "NORTHCA_PARTNER_KEY": ("northca", "partner_key"),
+    "NORTHCA_BOT_DB": ("database", "path"),
+    "NORTHCA_BOT_DATABASE_URL": ("database", "url"),
+    "NORTHCA_BOT_HEALTH_PORT": ("health", "port"),
+}
+_EMPTY_VARIABLE_FIX = {
+    "DISCORD_TOKEN": "set it to the bot token, or unset it to use DISCORD_TOKEN_FILE or [discord] token",
+    "NORTHCA_PARTNER_KEY": "set it to your Northca partner key, or unset it to run against the LOCAL sandbox",
+}
+
+
+def _where(loc: tuple[int | str, ...], from_env: Mapping[str, str]) -> str:
+    """A problem's key, with the variable it came from when the environment supplied it."""
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    for key, variable in from_env.items():
+        if where == key or where.startswith(key + "."):
+            return f"{variable} ({where})"
+    return where
+
+
+def _problems(exc: ValidationError, from_env: Mapping[str, str] | None = None) -> list[str]:
     lines = []
     for err in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        where = _where(err["loc"], from_env or {})
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown key"
@@ -242,11 +294,16 @@ def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:
     """The environment with each NAME_FILE read into NAME (an explicit NAME wins)."""
     merged = dict(env)
     for name in _SECRET_ENV:
+        if name in env and not env[name].strip():
+            # Set but empty: as an empty value in the file is an error, so is this (never a silent default).
+            raise ConfigError([f"{name}: is empty: {_EMPTY_VARIABLE_FIX[name]}"])
         file_name = env.get(f"{name}_FILE")
         if not file_name or env.get(name):
             continue
         try:
             merged[name] = Path(file_name).read_text(encoding="utf-8").strip()
+        except PermissionError:
+            raise ConfigError([f"{name}_FILE: cannot read {file_name}: permission denied; {uid_hint()}"]) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([f"{name}_FILE: cannot read {file_name} ({type(exc).__name__})"]) from None
         if not merged[name]:
@@ -258,44 +315,75 @@ def has_env_token(env: Mapping[str, str]) -> bool:
     return bool(env.get("DISCORD_TOKEN") or env.get("DISCORD_TOKEN_FILE"))
 
 
-def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
+def parse_config(
+    data: dict[str, Any], env: Mapping[str, str] | None = None, *, require_token: bool = True, file: str | None = None
+) -> Config:
+    """`file`: the config file the data came from (None: no file, everything from the environment)."""
     env = _secrets_from_files(os.environ if env is None else env)
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
-    if env.get("DISCORD_TOKEN"):
-        data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
-    if env.get("NORTHCA_PARTNER_KEY"):
-        data.setdefault("northca", {})["partner_key"] = env["NORTHCA_PARTNER_KEY"]
-    if env.get("NORTHCA_BOT_DB"):
-        # Lets a container keep its SQLite file on a volume whatever the mounted config says.
-        data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]
-    if env.get("NORTHCA_BOT_DATABASE_URL"):
-        # PostgreSQL (and its password) from the environment rather than the file.
-        data.setdefault("database", {})["url"] = env["NORTHCA_BOT_DATABASE_URL"]
-    if env.get("NORTHCA_BOT_HEALTH_PORT"):
-        data.setdefault("health", {})["port"] = env["NORTHCA_BOT_HEALTH_PORT"]
+    from_env: dict[str, str] = {}
+    for variable, (section, key) in _ENV_SETTINGS.items():
+        if env.get(variable):
+            # E.g. NORTHCA_BOT_DB keeps a container's SQLite file on a volume whatever the mounted config says.
+            data.setdefault(section, {})[key] = env[variable]
+            from_env[f"{section}.{key}"] = variable
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc)) from None
-    if require_token and (config.discord.token is None or not config.discord.token.get_secret_value().strip()):
-        raise ConfigError(["discord.token: required (set it in the file or in the DISCORD_TOKEN environment variable)"])
+        raise ConfigError(_problems(exc, from_env)) from None
+    if require_token:
+        problems = _secret_problems(config, from_env, file)
+        if problems:
+            raise ConfigError(problems)
     return config
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Config:
-    path = Path(path)
+def _secret_problems(config: Config, from_env: Mapping[str, str], file: str | None) -> list[str]:
+    token = config.discord.token.get_secret_value().strip() if config.discord.token else ""
+    problems = []
+    if not token:
+        if file is None:
+            problems.append(
+                "No bot token: set DISCORD_TOKEN (or DISCORD_TOKEN_FILE, e.g. a Docker secret), or put token = "
+                f'"..." under [discord] in {Path(DEFAULT_CONFIG_PATH).resolve()} (copy config.example.toml there)'
+            )
+        else:
+            problems.append("discord.token: required (set it in the file or in the DISCORD_TOKEN environment variable)")
+    elif token in PLACEHOLDERS:
+        problems.append(
+            f"{_where(('discord', 'token'), from_env)}: is still the example's placeholder: paste the bot token from "
+            "the Discord developer portal (Bot > Reset Token), or set DISCORD_TOKEN"
+        )
+    key = config.northca.partner_key
+    if key is not None and key.get_secret_value().strip() in PLACEHOLDERS:
+        problems.append(
+            f"{_where(('northca', 'partner_key'), from_env)}: is still the example's placeholder: paste your Northca "
+            "partner key, or remove the line to run against the LOCAL sandbox"
+        )
+    return problems
+
+
+def load_config(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None, *, require_token: bool = True
+) -> Config:
+    """`path`: the file named on the command line, which must exist; None: the default config.toml, which may be
+    absent (everything then comes from the environment, defaults for the rest)."""
+    named = path is not None
+    file = Path(DEFAULT_CONFIG_PATH if path is None else path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        if has_env_token(os.environ if env is None else env):
-            # Everything from the environment (e.g. a container): the file is optional, defaults for the rest.
-            return parse_config({}, env, require_token=require_token)
-        raise ConfigError([f"{path}: no such file (copy config.example.toml to start)"]) from None
+        if not named:
+            return parse_config({}, env, require_token=require_token, file=None)
+        missing = f"{file}: no such file (check the --config path; copy config.example.toml to start)"
+        raise ConfigError([missing]) from None
+    except PermissionError:
+        raise ConfigError([f"{file}: cannot read it: permission denied; {uid_hint()}"]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read ({type(exc).__name__})"]) from None
+        raise ConfigError([f"{file}: cannot read ({type(exc).__name__})"]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # The decoder's message names line and column, never the value.
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    return parse_config(data, env, require_token=require_token)
+        raise ConfigError([f"{file}: not valid TOML: {exc}"]) from None
+    return parse_config(data, env, require_token=require_token, file=str(file))

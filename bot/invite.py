@@ -19,5 +19,14 @@ def required_permissions() -> discord.Permissions:
     )
 
 
+# Panic alerts ping the responder role. Discord delivers a bot's role mention only when the role is mentionable or
+# the bot has Mention Everyone; the invite does not ask for Mention Everyone (it would also let the bot ping
+# @everyone), so the role must be made mentionable, or the permission given by hand.
+RESPONDER_PING_NOTE = (
+    "panic alerts ping the responder role: make that role mentionable (Server Settings > Roles > "
+    "Allow anyone to @mention this role), or give the bot Mention Everyone"
+)
+
+
 def invite_url(application_id: int) -> str:
     return discord.utils.oauth_url(application_id, permissions=required_permissions(), scopes=SCOPES)

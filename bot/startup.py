@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 
+from bot.config import uid_hint
 from bot.storage import DATABASE_ERRORS, Database, MigrationOrderError
 
 log = logging.getLogger(__name__)
@@ -46,12 +48,24 @@ def check_database_path(path: str) -> None:
     except PermissionError:
         raise StartupError(
             f"Cannot create the database directory {directory}: permission denied. Create it with write access "
-            f"for this user {_database_hint()}."
+            f"for this user ({uid_hint('write')}) {_database_hint()}."
         ) from None
     except OSError as exc:
         raise StartupError(
             f"Cannot create the database directory {directory}: {exc.strerror}. Fix that {_database_hint()}."
         ) from None
+    if not file.exists() and not os.access(directory, os.W_OK):
+        # E.g. a root-owned bind mount: SQLite could not create the file (nor its -wal and -shm beside it).
+        raise StartupError(
+            f"Cannot create the database file {file}: permission denied in the folder {directory}; "
+            f"{uid_hint('write')}, {_database_hint()}."
+        )
+    try:
+        # Opened once here, synchronously: a file SQLite cannot open fails now, in one line (opened by
+        # aiosqlite's worker thread, the failure would also leave that thread calling into a closed loop).
+        sqlite3.connect(file).close()
+    except sqlite3.Error as exc:
+        raise StartupError(_explain_sqlite_error(path, exc)) from None
 
 
 def _explain_sqlite_error(path: str, exc: sqlite3.Error) -> str:
@@ -64,10 +78,13 @@ def _explain_sqlite_error(path: str, exc: sqlite3.Error) -> str:
     if "readonly" in text or "read-only" in text:
         return (
             f"Database file {path} is read-only: give this user write access to the file and its directory "
-            f"(SQLite writes {Path(path).name}-wal and -shm beside it), {_database_hint()}."
+            f"(SQLite writes {Path(path).name}-wal and -shm beside it; {uid_hint('write')}), {_database_hint()}."
         )
     if "unable to open" in text or "disk i/o" in text:
-        return f"Cannot open the database file {path} ({exc}): check the path and its permissions, {_database_hint()}."
+        return (
+            f"Cannot open the database file {path} ({exc}): check the path and its permissions "
+            f"({uid_hint('write')}), {_database_hint()}."
+        )
     if "locked" in text or "busy" in text:
         return f"Database file {path} is locked by another program (another bot running on it?): stop that one first."
     return f"Cannot use the database file {path} ({type(exc).__name__}: {exc}): {_database_hint()}."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -54,8 +55,13 @@ BotStarter = Callable[..., Awaitable[Harness]]
 
 
 def database_section(db_path: Path | str) -> dict[str, str]:
-    """[database] for the `db_path` fixture: a SQLite file, or a PostgreSQL URL on the PostgreSQL pass."""
-    return {"url": db_path} if isinstance(db_path, str) else {"path": str(db_path)}
+    """[database] for the `db_path` fixture: a SQLite file, or a PostgreSQL URL on the PostgreSQL pass. With a URL,
+    `path` too, in a folder of that test database's own: the demo sandbox keeps its state beside [database] path
+    on PostgreSQL as well, and one test's links must not show in another's."""
+    if not isinstance(db_path, str):
+        return {"path": str(db_path)}
+    folder = Path(tempfile.gettempdir()) / "northca-test-databases" / db_path.rsplit("/", 1)[-1]
+    return {"url": db_path, "path": str(folder / "bot.sqlite3")}
 
 
 def make_config(sandbox: NorthcaSandbox, db_path: Path | str, **sections: dict[str, Any]) -> Config:

@@ -198,8 +198,17 @@ class Database:
                 for statement in _statements(sql):
                     await tx.execute(_ddl(statement, self.engine))
                 await tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name))
-            log.info("applied migration %03d %s", version, name)
+            log.debug("applied migration %03d %s", version, name)
             applied.append(version)
+        if applied:
+            # One line, not one per migration (a first start applies them all).
+            log.info(
+                "applied %d database migration%s (%03d to %03d)",
+                len(applied),
+                "" if len(applied) == 1 else "s",
+                applied[0],
+                applied[-1],
+            )
         return applied
 
     @asynccontextmanager

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from bot.storage import Database
+import asyncpg
+
+from bot.storage import Database, redact_url
 from bot.storage.rows import Row
 
 log = logging.getLogger(__name__)
@@ -47,11 +52,52 @@ class _Table:
     parents: frozenset[str]
 
 
-def database_target(spec: str) -> str:
-    """`sqlite:PATH` (or a plain path) -> the path; a postgresql:// URL as is."""
+_SQLITE_FORM = "a SQLite path (sqlite:PATH)"
+_POSTGRESQL_FORM = "a PostgreSQL URL (postgresql://user:password@host:5432/dbname)"
+
+
+def database_target(spec: str, flag: str = "--to") -> str:
+    """`sqlite:PATH` (or a plain path) -> the path; a postgresql:// URL as is. Anything else that looks like a URL
+    (a typo such as postgresql:/host, or mysql://) is refused: as a path it would become a local folder."""
     if spec.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(spec)
+        if not (parts.hostname or parts.path.strip("/") or "host=" in parts.query):
+            raise CopyError(f"{flag} {redact_url(spec)}: needs a host and a database: {_POSTGRESQL_FORM}")
         return spec
-    return spec.removeprefix("sqlite:")
+    path = spec.removeprefix("sqlite:")
+    if not path.strip():
+        raise CopyError(f"{flag}: empty: give {_SQLITE_FORM} or {_POSTGRESQL_FORM}")
+    # A scheme (letters, then ':'; two letters or more, so a drive letter stays a path).
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", path):
+        raise CopyError(f"{flag} {redact_url(spec)}: neither {_SQLITE_FORM} nor {_POSTGRESQL_FORM}")
+    return path
+
+
+def demo_sandbox_note(source_spec: str, target_spec: str) -> str | None:
+    """After a copy from a SQLite file whose demo sandbox kept its state beside it: where that state stays, so
+    the demo keeps its links on the new database (the bot looks for it beside [database] path, whatever engine)."""
+    from bot.startup import sandbox_state_path
+
+    source = database_target(source_spec, "--from")
+    if source.startswith(("postgresql://", "postgres://")):
+        return None
+    state = Path(sandbox_state_path(source))
+    if not state.is_file():
+        return None
+    return (
+        f"The demo sandbox's state (its links) stays in {state}: keep [database] path = {source!r} beside the new "
+        f"database (or set [sandbox] db_path = {str(state)!r}) and the demo stays linked."
+    )
+
+
+async def _holds_the_bots_tables(url: str) -> bool:
+    """Whether a PostgreSQL database was ever opened by the bot (it has the migrations table), read without
+    creating anything."""
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        return bool(await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"))
+    finally:
+        await conn.close()
 
 
 async def _tables(sqlite_db: Database) -> list[_Table]:
@@ -130,8 +176,16 @@ async def _continue_identities(db: Database) -> None:
 async def copy_database(
     source_spec: str, target_spec: str, *, force: bool = False, say: Callable[[str], None] = print
 ) -> list[TableCopy]:
-    """Copies everything from source to target and verifies it; the per-table comparison."""
-    source, target = Database(database_target(source_spec)), Database(database_target(target_spec))
+    """Copies everything from source to target and verifies it; the per-table comparison. Nothing is created
+    before both are known good: a target that is no database URL or path, or a source that does not exist,
+    is refused."""
+    source_target = database_target(source_spec, "--from")
+    source, target = Database(source_target), Database(database_target(target_spec, "--to"))
+    if source.engine == "sqlite" and not Path(source.path).is_file():
+        raise CopyError(f"--from {source.path}: no such SQLite file (check the path).")
+    if source.engine == "postgresql" and not await _holds_the_bots_tables(source.path):
+        # Opening it would create the bot's (empty) tables there, and the copy would report 0 rows as success.
+        raise CopyError(f"--from {source.where}: this database holds no Northca Duty Bot tables (check the URL).")
     if source.path == target.path:
         raise CopyError("--from and --to are the same database")
     if source.engine == "postgresql" and target.engine == "postgresql":

@@ -47,6 +47,15 @@ NEEDED_IN_CHANNEL = (
 )
 
 
+def responder_not_pinged(guild: discord.Guild | None, settings: GuildSettings) -> bool:
+    """Whether a panic alert's ping of the responder role would notify nobody, as far as the bot can see: the role
+    is not mentionable and the bot has no Mention Everyone. False when the bot cannot see the role or itself."""
+    role = guild.get_role(settings.responder_role_id) if guild and settings.responder_role_id else None
+    if guild is None or role is None or guild.me is None:
+        return False
+    return not role.mentionable and not guild.me.guild_permissions.mention_everyone
+
+
 def role_facts(interaction: discord.Interaction[NorthcaBot], role: discord.Role) -> RoleFacts:
     guild = interaction.guild
     me = guild.me if guild is not None else None
@@ -113,7 +122,7 @@ class SettingsCog(commands.Cog):
         if guild is not None and guild.roles:  # a guild not in the cache: nothing to compare with
             missing |= {r for r in configured_role_ids(settings) if guild.get_role(r) is None}
             missing |= {c for c in configured_channel_ids(settings) if guild.get_channel(c) is None}
-        embed = show_embed(settings, frozenset(missing))
+        embed = show_embed(settings, frozenset(missing), responder_not_pinged=responder_not_pinged(guild, settings))
         await answer(interaction, embed=embed, allowed_mentions=NO_MENTIONS)
 
     @settings_group.command(name="remove-role", description="Remove a role (even one deleted in Discord) everywhere.")

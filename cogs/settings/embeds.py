@@ -80,12 +80,26 @@ def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = froz
     return discord.utils.escape_markdown(str(value))
 
 
-def show_embed(settings: GuildSettings, missing: frozenset[int] = frozenset()) -> discord.Embed:
-    """Every setting; `missing`: configured ids the guild no longer has (marked, should a deletion be missed)."""
+# Panic alerts ping the responder role: Discord delivers a bot's role mention only when the role is mentionable or
+# the bot has Mention Everyone; otherwise the alert arrives and nobody is notified.
+RESPONDER_NOT_PINGED = (
+    "⚠️ Panic alerts will not ping this role: it is not mentionable and the bot lacks Mention Everyone. "
+    "Turn on “Allow anyone to @mention this role” (Server Settings > Roles) or give the bot Mention Everyone."
+)
+
+
+def show_embed(
+    settings: GuildSettings, missing: frozenset[int] = frozenset(), *, responder_not_pinged: bool = False
+) -> discord.Embed:
+    """Every setting; `missing`: configured ids the guild no longer has (marked, should a deletion be missed);
+    `responder_not_pinged`: the bot sees the responder role and could not ping it."""
     embed = discord.Embed(title="Settings of this server", colour=discord.Colour.blurple())
     for key in SETTING_KEYS:
         marker = " · default" if settings.is_default(key) else " · changed"
-        value = fit(value_text(key, settings, missing), 1024)
+        text = value_text(key, settings, missing)
+        if key == "role.responder" and responder_not_pinged:
+            text = f"{text}\n{RESPONDER_NOT_PINGED}"
+        value = fit(text, 1024)
         embed.add_field(name=LABELS[key] + marker, value=value, inline=key != "codes")
     embed.set_footer(text="Defaults come from the bot's config file. Change with /settings …")
     return embed

@@ -24,14 +24,17 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-def test_example_config_passes_check_config():
-    result = run_cli("check-config", "--config", str(ROOT / "config.example.toml"))
+def test_example_config_passes_check_config_once_the_token_is_given():
+    example = str(ROOT / "config.example.toml")
+    placeholder = run_cli("check-config", "--config", example)
+    assert placeholder.returncode == 2 and "placeholder" in placeholder.stderr  # issue 20.3
+    result = run_cli("check-config", "--config", example, env={"PATH": "/usr/bin:/bin", "DISCORD_TOKEN": "t0ken"})
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout and "sandbox" in result.stdout
 
 
 def test_example_documents_every_key():
-    config = load_config(ROOT / "config.example.toml")
+    config = load_config(ROOT / "config.example.toml", require_token=False)  # its token is a placeholder
     text = (ROOT / "config.example.toml").read_text()
     for section_name, section in config:
         for key in type(section).model_fields:
@@ -110,9 +113,14 @@ def test_secrets_come_from_files_named_by_env(tmp_path):
     assert caught.value.problems == [f"DISCORD_TOKEN_FILE: cannot read {tmp_path / 'missing'} (FileNotFoundError)"]
 
 
-def test_config_file_is_optional_when_the_environment_has_the_token(tmp_path):
-    config = load_config(tmp_path / "absent.toml", env={"DISCORD_TOKEN": "t", "NORTHCA_BOT_DB": "/data/x.sqlite3"})
+def test_default_config_file_is_optional_when_the_environment_has_the_token(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no config.toml here
+    config = load_config(None, env={"DISCORD_TOKEN": "t", "NORTHCA_BOT_DB": "/data/x.sqlite3"})
     assert config.discord.token.get_secret_value() == "t" and config.database.path == "/data/x.sqlite3"
     with pytest.raises(ConfigError) as caught:
-        load_config(tmp_path / "absent.toml", env={})
+        load_config(None, env={})
+    assert caught.value.problems[0].startswith("No bot token: set DISCORD_TOKEN")
+    # A file named on the command line must exist, even when the environment has the token (issue 20.3).
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "absent.toml", env={"DISCORD_TOKEN": "t"})
     assert "no such file" in caught.value.problems[0]

@@ -45,17 +45,19 @@ def bot_env(discord_api: str | None, extra: dict[str, str] | None = None) -> dic
 
 
 async def spawn(
-    *args: str, discord_api: str | None = None, env: dict[str, str] | None = None
+    *args: str, discord_api: str | None = None, env: dict[str, str] | None = None, cwd: Path = REPO, **popen: Any
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
+        *popen.pop("prefix", ()),
         sys.executable,
         "-m",
         "bot",
         *args,
-        cwd=str(REPO),
+        cwd=str(cwd),
         env=bot_env(discord_api, env),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        **popen,
     )
 
 
@@ -71,6 +73,12 @@ async def finish(proc: asyncio.subprocess.Process, timeout: float = DEADLINE) ->
 
 
 async def run_bot(
-    *args: str, discord_api: str | None = None, env: dict[str, str] | None = None, timeout: float = DEADLINE
+    *args: str,
+    discord_api: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = DEADLINE,
+    cwd: Path = REPO,
+    **popen: Any,
 ) -> Finished:
-    return await finish(await spawn(*args, discord_api=discord_api, env=env), timeout)
+    """`popen`: further subprocess arguments; prefix=[...] runs the bot under a wrapper command (e.g. setpriv)."""
+    return await finish(await spawn(*args, discord_api=discord_api, env=env, cwd=cwd, **popen), timeout)

@@ -11,6 +11,7 @@ from bot.config import parse_config
 from bot.demo import DEMO_MARK
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, database_section
+from tests.ops.botproc import run_bot
 
 ADMIN_MEMBER = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 
@@ -47,20 +48,52 @@ async def test_answers_against_northca_carry_no_demo_mark(start_bot):
     assert not shows_demo_mark(reply)
 
 
-@pytest.mark.sqlite_only("the demo sandbox keeps its state in a file beside the bot's SQLite file")
 async def test_demo_sandbox_keeps_links_across_a_restart(start_bot, db_path):
-    h = await start_bot(config=demo_config(db_path))
+    """On PostgreSQL too (issue 20.8): the sandbox's state file sits beside [database] path whatever the engine."""
+    config = demo_config(db_path)
+    h = await start_bot(config=config)
     await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD, mdt_id="demo-mdt")).final()
     first = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
     assert {f["name"]: f["value"] for f in first.embeds[0]["fields"]}["Status"] == "✅ Linked"
     await h.bot.close()
 
     h = await start_bot(config=demo_config(db_path))
-    again = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
-    fields = {f["name"]: f["value"] for f in again.embeds[0]["fields"]}
+    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final())
+    path = Path(config.database.path)
+    assert (path.parent / f"{path.stem}.sandbox{path.suffix}").exists()
+
+
+def assert_linked_and_confirmed(reply) -> None:
+    fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
     assert fields["Status"] == "✅ Linked"
     assert fields["Checked live"] == "Northca confirms the link."
-    assert (db_path.parent / f"{db_path.stem}.sandbox{db_path.suffix}").exists()
+
+
+@pytest.mark.postgresql_only("a demo moved from its SQLite file to PostgreSQL with migrate-db")
+async def test_a_demo_moved_to_postgresql_keeps_its_link(start_bot, db_path: str, tmp_path: Path):
+    sqlite_file = tmp_path / "data" / "northca-bot.sqlite3"
+    h = await start_bot(config=demo_config(sqlite_file))
+    await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD, mdt_id="demo-mdt")).final()
+    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final())
+    await h.bot.close()
+
+    moved = await run_bot("migrate-db", "--from", f"sqlite:{sqlite_file}", "--to", db_path)
+    assert moved.returncode == 0, moved.stderr
+    state_file = sqlite_file.parent / "northca-bot.sandbox.sqlite3"
+    assert f"The demo sandbox's state (its links) stays in {state_file}" in moved.stdout
+
+    # The operator adds the URL and leaves [database] path as it was (the documented way).
+    on_postgresql = parse_config(
+        {
+            "discord": {"token": "test-bot-token"},
+            "database": {"url": db_path, "path": str(sqlite_file)},
+            "sandbox": {"auto_approve_after": 0, "mdts": [{"id": "demo-mdt"}]},
+        },
+        env={},
+    )
+    h = await start_bot(config=on_postgresql)
+    assert h.bot.db.engine == "postgresql"
+    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final())
 
 
 def test_demo_mark_keeps_every_message_within_discord_limits():

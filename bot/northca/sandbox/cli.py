@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
+import sys
 from pathlib import Path
 
 from bot.northca.sandbox.app import NorthcaSandbox
@@ -50,4 +52,20 @@ def main(argv: list[str] | None = None) -> None:
     config = config_from_args(args.db, args.mdt, auto_approve=not args.no_auto_approve)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config, args.host, args.port))
+        try:
+            asyncio.run(serve(config, args.host, args.port))
+        except OSError as exc:
+            print(f"Cannot start the sandbox: {listen_problem(args.host, args.port, exc)}", file=sys.stderr)
+            raise SystemExit(1) from None
+
+
+def listen_problem(host: str, port: int, exc: OSError) -> str:
+    """One line: why the sandbox cannot listen on host:port, and what to do."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use (another sandbox or bot running?): stop that program, "
+            "or pass --port with another port (0 picks a free one)."
+        )
+    if exc.errno == errno.EACCES:
+        return f"it may not listen on port {port} on {host} (permission denied): pass --port above 1024, or 0."
+    return f"it cannot listen on {host}:{port} ({exc.strerror or exc}): pass --host or --port to change them."
