@@ -63,7 +63,9 @@ async def test_check_config_online_names_a_server_whose_responder_role_cannot_be
     db = Database(db_path)
     await db.open()
     for guild in (PINGED, SILENT):
-        await SettingsStore(db).apply(guild, 1, 0, [SettingChange("role.responder", None, guild + 10, False)])
+        await SettingsStore(db).apply(
+            guild, 1, 0, [SettingChange("role.responder", None, guild + 10, False)], seen_mark=0
+        )
     await db.close()
     bot_id = fake_discord.bot_user_id
     # PINGED: the role is not mentionable, but the bot's role has Mention Everyone. SILENT: neither.
