@@ -79,8 +79,9 @@ def fenced_lines(tokens: list[Token]) -> set[int]:
     return lines
 
 
-def relative_links(tokens: list[Token]) -> list[str]:
-    """The targets of every link and image that is neither absolute nor only an anchor."""
+def relative_links(tokens: list[Token], *, anchors: bool = False) -> list[str]:
+    """The targets of every link and image that is neither absolute nor only an anchor (`anchors`: with their
+    #fragment, when they have one)."""
     found = []
     for token in tokens:
         for child in token.children or []:
@@ -92,8 +93,19 @@ def relative_links(tokens: list[Token]) -> list[str]:
             parts = urlsplit(target)
             if parts.scheme or parts.netloc or not parts.path:
                 continue
-            found.append(unquote(parts.path))
+            found.append(unquote(parts.path) + (f"#{parts.fragment}" if anchors and parts.fragment else ""))
     return found
+
+
+def heading_anchors(tokens: list[Token]) -> set[str]:
+    """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces to hyphens."""
+    anchors = set()
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            title = tokens[i + 1].content
+            title = re.sub(r"`", "", title).lower()
+            anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return anchors
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
@@ -111,6 +123,18 @@ def test_every_relative_link_points_to_a_file_that_exists(page: Path):
     targets = relative_links(parse(page.read_text(encoding="utf-8")))
     missing = [t for t in targets if not (page.parent / t).exists()]
     assert missing == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_anchor_of_a_relative_link_is_a_heading_there(page: Path):
+    broken = []
+    for target in relative_links(parse(page.read_text(encoding="utf-8")), anchors=True):
+        path, _, anchor = target.partition("#")
+        linked = page.parent / path
+        headings = heading_anchors(parse(linked.read_text(encoding="utf-8"))) if linked.suffix == ".md" else set()
+        if anchor and linked.suffix == ".md" and anchor not in headings:
+            broken.append(target)
+    assert broken == []
 
 
 def test_the_readme_links_every_page_of_docs():
@@ -134,6 +158,11 @@ def test_a_row_with_a_column_too_many_is_caught():
 def test_escaped_pipes_are_one_cell_and_a_bare_pipe_in_a_code_span_splits_it_as_on_github():
     text = "| a | b |\n| --- | --- |\n| `x \\| y` | 2 |\n| c \\| d | 2 |\n| `x | y` | 2 |\n"
     assert table_problems(text) == ["line 5: 3 cells where the header has 2"]
+
+
+def test_heading_anchors_follow_github():
+    tokens = parse("## Demo mode: the local Northca sandbox\n\n## Storage: the `portable` SQL subset\n")
+    assert heading_anchors(tokens) == {"demo-mode-the-local-northca-sandbox", "storage-the-portable-sql-subset"}
 
 
 def test_a_link_to_a_missing_file_is_found():
