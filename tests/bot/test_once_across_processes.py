@@ -1,4 +1,4 @@
-"""Scheduled work done once across processes (docs/scaling.md, "What happens once, across processes").
+"""Scheduled work done once across processes (docs/scaling-design.md, "What happens once, across processes").
 
 Each "process" is a whole service graph (bot.services.build_services) with a sharded config of its own (two
 shards, one each) and its own Database connection to one database, against the real sandbox over HTTP. Work
