@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.demo import enable_demo_mark
 from bot.dispatch import DispatchService
 from bot.duty import DutyService
+from bot.erlc.service import ErlcService
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
@@ -58,6 +59,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.roster",
     "cogs.settings",
     "cogs.dispatch",
+    "cogs.erlc",
 )
 
 
@@ -299,6 +301,11 @@ class NorthcaBot(commands.Bot):
     def settings(self) -> SettingsService:
         """Per-guild settings (cached; `bot.settings.get(guild_id)` costs no database trip)."""
         return self.services.settings
+
+    @property
+    def erlc(self) -> ErlcService:
+        """The ER:LC private server link (bot/erlc/)."""
+        return self.services.erlc
 
     @property
     def dispatcher(self) -> DispatchService:

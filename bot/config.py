@@ -1,7 +1,8 @@
 """Typed configuration: a TOML file read into pydantic models.
 
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
-`NORTHCA_PARTNER_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`), the database
+`NORTHCA_PARTNER_KEY`, `NORTHCA_ERLC_KEK`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`,
+`NORTHCA_ERLC_KEK_FILE`), the database
 path from `NORTHCA_BOT_DB` (a PostgreSQL URL from `NORTHCA_BOT_DATABASE_URL`) and the health port from
 `NORTHCA_BOT_HEALTH_PORT`; with the token in the environment the file is optional. Every problem is
 reported as one readable line naming the key; values are never echoed, so a secret cannot leak through an error.
@@ -205,6 +206,76 @@ class SettingsSection(_Section):
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
 
+class ErlcSection(_Section):
+    """ER:LC private servers through the PRC API (bot/erlc/)."""
+
+    # Fernet key encrypting the server keys at rest (or NORTHCA_ERLC_KEK / NORTHCA_ERLC_KEK_FILE). Without it
+    # /erlc connect refuses: a key is never stored in clear.
+    key_encryption_key: SecretStr | None = None
+    # Older KEKs still readable during a rotation (`northca-bot erlc-rotate-kek` re-encrypts under the new one).
+    previous_key_encryption_keys: list[SecretStr] = Field(default_factory=list)
+    # PRC's Ed25519 public key (SPKI, base64) verifying the event webhooks.
+    prc_public_key: str = "MCowBQYDK2VwAyEAjSICb9pp0kHizGQtdG8ySWsDChfGqi+gyFCttigBNOA="
+    webhook_max_age_seconds: float = Field(default=300.0, gt=0, le=3600)
+    # The poller's cadence per server: while a linked member is on duty, while players are in game, when empty.
+    poll_fast_seconds: float = Field(default=10.0, ge=1)
+    poll_seconds: float = Field(default=30.0, ge=1)
+    poll_slow_seconds: float = Field(default=120.0, ge=1)
+    poll_max_backoff_seconds: float = Field(default=600.0, ge=1)
+    poll_concurrency: int = Field(default=16, ge=1, le=256)
+    # After a start, the first polls are spread over this long (no burst of requests after a restart).
+    first_poll_spread_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("key_encryption_key")
+    @classmethod
+    def _kek(cls, value: SecretStr | None) -> SecretStr | None:
+        from bot.erlc.keys import check_kek
+
+        if value is not None:
+            problem = check_kek(value.get_secret_value())
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("previous_key_encryption_keys")
+    @classmethod
+    def _previous(cls, value: list[SecretStr]) -> list[SecretStr]:
+        from bot.erlc.keys import check_kek
+
+        for item in value:
+            problem = check_kek(item.get_secret_value())
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("prc_public_key")
+    @classmethod
+    def _public_key(cls, value: str) -> str:
+        from bot.erlc.webhook import load_public_key
+
+        try:
+            load_public_key(value)
+        except ValueError as exc:
+            raise ValueError(f"must be PRC's Ed25519 public key (SPKI, base64): {exc}") from None
+        return value.strip()
+
+
+class WebSection(_Section):
+    """The bot's public web server (the ER:LC event webhook): started only when `port` is set."""
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=0, le=65535)
+    # The address the world reaches it at (e.g. https://bot.example.org behind a TLS proxy): the webhook URLs.
+    public_base_url: str | None = None
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://bot.example.org")
+        return value.rstrip("/") if value else value
+
+
 class Config(_Section):
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     northca: NorthcaConfig = Field(default_factory=NorthcaConfig)
@@ -214,6 +285,8 @@ class Config(_Section):
     sandbox: SandboxSection = Field(default_factory=SandboxSection)
     health: HealthSection = Field(default_factory=HealthSection)
     settings: SettingsSection = Field(default_factory=SettingsSection)
+    erlc: ErlcSection = Field(default_factory=ErlcSection)
+    web: WebSection = Field(default_factory=WebSection)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -235,7 +308,7 @@ def _problems(exc: ValidationError) -> list[str]:
 
 
 # Secrets that may also come from a file named by NAME_FILE (Docker and Kubernetes secrets).
-_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY")
+_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "NORTHCA_ERLC_KEK")
 
 
 def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:
@@ -265,6 +338,8 @@ def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None, *, 
         data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
     if env.get("NORTHCA_PARTNER_KEY"):
         data.setdefault("northca", {})["partner_key"] = env["NORTHCA_PARTNER_KEY"]
+    if env.get("NORTHCA_ERLC_KEK"):
+        data.setdefault("erlc", {})["key_encryption_key"] = env["NORTHCA_ERLC_KEK"]
     if env.get("NORTHCA_BOT_DB"):
         # Lets a container keep its SQLite file on a volume whatever the mounted config says.
         data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]
