@@ -1,4 +1,4 @@
-"""`northca-bot`: run (default), sandbox, sync, check-config, backup, health, migrate-db."""
+"""`northca-bot`: run (default), sandbox, erlc-sandbox, sync, check-config, backup, health, migrate-db."""
 
 from __future__ import annotations
 
@@ -261,6 +261,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_erlc_sandbox(args: argparse.Namespace) -> int:
+    from bot.erlc.sandbox import cli
+
+    cli.run(args)
+    return 0
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -340,6 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--mdt", action="append", default=[], metavar="ID[:OWNER_DISCORD_ID]")
     sb.add_argument("--no-auto-approve", action="store_true")
     sb.set_defaults(func=cmd_sandbox)
+    erlc = sub.add_parser("erlc-sandbox", help="run the local PRC (ER:LC) API sandbox alone")
+    from bot.erlc.sandbox.cli import add_arguments as add_erlc_sandbox_arguments
+
+    add_erlc_sandbox_arguments(erlc)
+    erlc.set_defaults(func=cmd_erlc_sandbox)
     return parser
 
 
