@@ -19,7 +19,8 @@ from bot.config import Config
 from bot.demo import enable_demo_mark
 from bot.dispatch import DispatchService
 from bot.duty import DutyService
-from bot.erlc.service import ErlcService
+from bot.erlc.client import PrcClient
+from bot.erlc.service import ErlcService, rate_limit_text
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import report_error
@@ -97,6 +98,7 @@ class NorthcaBot(commands.Bot):
         self.session: aiohttp.ClientSession | None = None
         self.sandbox: NorthcaSandbox | None = None
         self.northca: NorthcaClient | None = None
+        self.prc: PrcClient | None = None  # the PRC (ER:LC) client, on the same session
         self._built: Services | None = None  # by setup_hook, through bot.services.build_services
         self._services: list[BackgroundService] = []
         self._northca_endpoint: tuple[str, str] | None = None
@@ -171,7 +173,22 @@ class NorthcaBot(commands.Bot):
             timeout=self.config.northca.timeout_seconds,
             deadline=self.config.northca.deadline_seconds,
         )
-        self._built = build_services(self.config, self.db, self.northca, clock=self.clock)
+        section = self.config.erlc
+        self.prc = PrcClient(
+            self.session,
+            section.base_url,
+            global_key=section.global_key.get_secret_value() if section.global_key else None,
+            timeout=section.timeout_seconds,
+        )
+        prc = self.prc
+        self._built = build_services(
+            self.config,
+            self.db,
+            self.northca,
+            clock=self.clock,
+            game=prc,
+            game_rate_limits=lambda: rate_limit_text(prc.rate_limits()),
+        )
         self._services.extend(self._built.background)
         for name in self.extension_names:
             await self.load_extension(name)

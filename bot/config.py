@@ -209,6 +209,11 @@ class SettingsSection(_Section):
 class ErlcSection(_Section):
     """ER:LC private servers through the PRC API (bot/erlc/)."""
 
+    base_url: str = "https://api.policeroleplay.community"
+    # For large deployments (100+ servers): PRC's global key, sent as `Authorization` (or NORTHCA_ERLC_GLOBAL_KEY).
+    global_key: SecretStr | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     # Fernet key encrypting the server keys at rest (or NORTHCA_ERLC_KEK / NORTHCA_ERLC_KEK_FILE). Without it
     # /erlc connect refuses: a key is never stored in clear.
     key_encryption_key: SecretStr | None = None
@@ -225,6 +230,13 @@ class ErlcSection(_Section):
     poll_concurrency: int = Field(default=16, ge=1, le=256)
     # After a start, the first polls are spread over this long (no burst of requests after a restart).
     first_poll_spread_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _erlc_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.policeroleplay.community")
+        return value.rstrip("/")
 
     @field_validator("key_encryption_key")
     @classmethod
@@ -308,7 +320,7 @@ def _problems(exc: ValidationError) -> list[str]:
 
 
 # Secrets that may also come from a file named by NAME_FILE (Docker and Kubernetes secrets).
-_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "NORTHCA_ERLC_KEK")
+_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "NORTHCA_ERLC_KEK", "NORTHCA_ERLC_GLOBAL_KEY")
 
 
 def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:
@@ -340,6 +352,8 @@ def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None, *, 
         data.setdefault("northca", {})["partner_key"] = env["NORTHCA_PARTNER_KEY"]
     if env.get("NORTHCA_ERLC_KEK"):
         data.setdefault("erlc", {})["key_encryption_key"] = env["NORTHCA_ERLC_KEK"]
+    if env.get("NORTHCA_ERLC_GLOBAL_KEY"):
+        data.setdefault("erlc", {})["global_key"] = env["NORTHCA_ERLC_GLOBAL_KEY"]
     if env.get("NORTHCA_BOT_DB"):
         # Lets a container keep its SQLite file on a volume whatever the mounted config says.
         data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]

@@ -15,12 +15,14 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.erlc.keys import KeyVault, KeyVaultError
 from bot.erlc.port import GameKeyInvalid, GamePlayer, GameServerError, GameServerPort
+from bot.erlc.ratelimit import RateLimitState
 from bot.erlc.records import (
     PRC_ACTOR_ID,
     EmergencyCallEvent,
@@ -65,6 +67,7 @@ class Connected:
     server: ErlcServer
     players: int
     max_players: int
+    online: bool = True  # False: PRC says the server is offline (nobody in game)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,22 @@ class BoardFacts:
     staff_in_game: tuple[PlayerLine, ...]
     on_duty_in_game: tuple[PlayerLine, ...]
     on_duty_not_in_game: tuple[int, ...]
+
+
+def rate_limit_text(states: Sequence[RateLimitState], now_s: float | None = None) -> str | None:
+    """The PRC buckets as last read from the headers, in one line each (for /erlc status); None before any."""
+    if not states:
+        return None
+    now = time.time() if now_s is None else now_s
+    lines = []
+    for s in states:
+        text = f"{s.bucket}: " + (f"{s.remaining} of {s.limit} left" if s.limit is not None else "limit unknown")
+        if s.reset_at is not None:
+            text += f", resets in {max(0.0, s.reset_at - now):.0f} s"
+        if s.blocked_until is not None:
+            text += f", rate limited for {max(0.0, s.blocked_until - now):.0f} s more"
+        lines.append(text)
+    return "\n".join(lines)
 
 
 def clean_key(raw: str) -> str:
@@ -189,7 +208,7 @@ class ErlcService:
         )
         log.info("guild %s: ER:LC server connected by %s", guild_id, actor_id)
         await self._publish(ServerConnectionChanged(guild_id, True, server.server_name, actor_id))
-        return Connected(server, snapshot.current_players, snapshot.max_players)
+        return Connected(server, snapshot.current_players, snapshot.max_players, snapshot.online)
 
     async def disconnect(self, guild_id: int, actor_id: int) -> ErlcServer:
         server = await self.store.disconnect(guild_id, reason="admin", actor_id=actor_id, at_ms=self.clock())
@@ -251,7 +270,7 @@ class ErlcService:
                 guild_id,
                 claim,
                 snapshot.players,
-                server_name=snapshot.server_name,
+                server_name=snapshot.server_name if snapshot.online else None,
                 current_players=snapshot.current_players,
                 max_players=snapshot.max_players,
                 queue_count=len(snapshot.queue),
@@ -430,6 +449,10 @@ class ErlcService:
         if player is None or not CODE_PATTERN.match(code):
             return
         user_id, name = player
+        # The origin carries the id only: the name (for a code bound to a Roblox name) is the one in game now.
+        for entry in await self.store.presence(guild_id):
+            if entry.user_id == user_id:
+                name = entry.name
         game_player = GamePlayer(user_id, name, "", None, "Normal")
         linked = await self._use_codes(guild_id, [(game_player, code)], "command", at)
         if linked:

@@ -243,7 +243,7 @@ class ErlcStore:
         claim: int,
         players: Sequence[GamePlayer],
         *,
-        server_name: str,
+        server_name: str | None,
         current_players: int,
         max_players: int,
         queue_count: int,
@@ -253,7 +253,8 @@ class ErlcStore:
         changed, the server's figures. Raises ClaimLost (nothing written) when a newer poll claimed the server."""
         async with self.db.transaction() as conn:
             ours = await conn.execute(
-                "UPDATE erlc_servers SET last_ok_ms = ?, failures = 0, last_error = NULL, server_name = ?,"
+                "UPDATE erlc_servers SET last_ok_ms = ?, failures = 0, last_error = NULL,"
+                " server_name = COALESCE(CAST(? AS TEXT), server_name),"
                 " current_players = ?, max_players = ?, queue_count = ?"
                 " WHERE guild_id = ? AND poll_claim = ? AND state = 'connected'",
                 (at_ms, server_name, current_players, max_players, queue_count, guild_id, claim),

@@ -39,7 +39,9 @@ def connect_refused(error: GameServerError) -> str:
     return "❌ Not connected: PRC answered something unexpected. Nothing was saved."
 
 
-def connected_line(server_name: str, players: int, max_players: int) -> str:
+def connected_line(server_name: str, players: int, max_players: int, online: bool = True) -> str:
+    if not online or not server_name:
+        return "✅ Connected. The server is offline now (nobody in game); its name shows once someone plays."
     return f"✅ Connected to “{esc(server_name)}”: {players} of {max_players} players in game now."
 
 
@@ -51,7 +53,7 @@ def status_embed(status: ServerStatus, *, admin: bool) -> discord.Embed:
         return embed
     connected = server.connected
     embed = discord.Embed(
-        title=f"ER:LC server: {fit(esc(server.server_name), 200)}",
+        title=f"ER:LC server: {fit(esc(server.server_name) or 'name unknown (offline)', 200)}",
         colour=discord.Colour.green() if connected else discord.Colour.red(),
     )
     if connected:
