@@ -223,9 +223,9 @@ class ErlcSection(_Section):
     prc_public_key: str = "MCowBQYDK2VwAyEAjSICb9pp0kHizGQtdG8ySWsDChfGqi+gyFCttigBNOA="
     webhook_max_age_seconds: float = Field(default=300.0, gt=0, le=3600)
     # The poller's cadence per server: while a linked member is on duty, while players are in game, when empty.
-    poll_fast_seconds: float = Field(default=10.0, ge=1)
-    poll_seconds: float = Field(default=30.0, ge=1)
-    poll_slow_seconds: float = Field(default=120.0, ge=1)
+    poll_fast_seconds: float = Field(default=10.0, gt=0)
+    poll_seconds: float = Field(default=30.0, gt=0)
+    poll_slow_seconds: float = Field(default=120.0, gt=0)
     poll_max_backoff_seconds: float = Field(default=600.0, ge=1)
     poll_concurrency: int = Field(default=16, ge=1, le=256)
     # After a start, the first polls are spread over this long (no burst of requests after a restart).
