@@ -49,9 +49,7 @@ class ConnectModal(discord.ui.Modal, title="Connect your ER:LC server"):
             return
         await edit_answer(
             interaction,
-            connected_line(
-                connected.server.server_name, connected.players, connected.max_players, connected.online
-            )
+            connected_line(connected.server.server_name, connected.players, connected.max_players, connected.online)
             + " The key is stored encrypted and will not be shown again.",
         )
 

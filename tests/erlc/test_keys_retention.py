@@ -38,7 +38,13 @@ def config_file(tmp_path, db_path, current: str, previous: list[str]) -> str:
 
 
 async def test_rotate_kek_reencrypts_every_stored_key(
-    sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client, tmp_path,
+    sandbox: NorthcaSandbox,
+    db_path,
+    db: Database,
+    client: NorthcaClient,
+    prc: PrcSandbox,
+    prc_client,
+    tmp_path,
     capsys: pytest.CaptureFixture[str],
 ):
     services = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client)

@@ -112,9 +112,7 @@ async def test_processes_on_other_shards_poll_only_their_own_servers(
     try:
         graphs = []
         for shard, database in ((0, db), (1, other_db)):
-            config = erlc_config(
-                sandbox, db_path, prc, erlc=FAST, discord={"shard_count": 2, "shard_ids": [shard]}
-            )
+            config = erlc_config(sandbox, db_path, prc, erlc=FAST, discord={"shard_count": 2, "shard_ids": [shard]})
             graphs.append(graph(config, database, client, PrcClient(http, prc.base_url, timeout=5.0)))
         await connect_many(graphs[0], prc, 6)
         polled: list[set[int]] = [set(), set()]
