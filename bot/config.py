@@ -1,7 +1,8 @@
 """Typed configuration: a TOML file read into pydantic models.
 
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
-`NORTHCA_PARTNER_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`), the database
+`NORTHCA_PARTNER_KEY`, `ERLC_GLOBAL_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`,
+`ERLC_GLOBAL_KEY_FILE`), the database
 path from `NORTHCA_BOT_DB` (a PostgreSQL URL from `NORTHCA_BOT_DATABASE_URL`) and the health port from
 `NORTHCA_BOT_HEALTH_PORT`; with the token in the environment the file is optional. Every problem is
 reported as one readable line naming the key; values are never echoed, so a secret cannot leak through an error.
@@ -18,6 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from bot.erlc.client import DEFAULT_BASE_URL as PRC_DEFAULT_BASE_URL
+from bot.erlc.client import MAX_ANSWER_BYTES as PRC_MAX_ANSWER_BYTES
+from bot.erlc.webhook_key import PRC_WEBHOOK_PUBLIC_KEY, load_public_key
 from bot.northca.client import PRODUCTION_BASE_URL
 from bot.northca.sandbox import SandboxMdt
 
@@ -205,6 +209,60 @@ class SettingsSection(_Section):
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
 
+# --- [erlc]: the game (ER:LC private servers through the PRC API) ------------------------------------------
+# The PRC client's settings (this block); the key-encryption key of the connect feature goes in its own block
+# right after, in the same section.
+class ErlcConfig(_Section):
+    """The PRC API: where it is, the optional global key (large deployments), PRC's webhook public key."""
+
+    base_url: str = PRC_DEFAULT_BASE_URL
+    # Sent as `Authorization` with every request when set (100+ servers); or ERLC_GLOBAL_KEY, or a file named
+    # by global_key_file / ERLC_GLOBAL_KEY_FILE.
+    global_key: SecretStr | None = None
+    global_key_file: str | None = None
+    # PRC's Ed25519 public key for the signed event webhooks (SPKI, base64), as PRC publishes it.
+    webhook_public_key: str = PRC_WEBHOOK_PUBLIC_KEY
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_answer_bytes: int = Field(default=PRC_MAX_ANSWER_BYTES, ge=16 * 1024, le=64 * 1024 * 1024)
+
+    @field_validator("base_url")
+    @classmethod
+    def _erlc_url(cls, value: str) -> str:
+        from bot.erlc.client import check_base_url
+
+        check_base_url(value)
+        return value.rstrip("/")
+
+    @field_validator("global_key")
+    @classmethod
+    def _global_key_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty: paste the global API key PRC gave you, or remove the line")
+        return value
+
+    @field_validator("webhook_public_key")
+    @classmethod
+    def _public_key(cls, value: str) -> str:
+        load_public_key(value)  # ValueError names what is wrong, never the value
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> ErlcConfig:
+        if self.global_key is None and self.global_key_file:
+            try:
+                text = Path(self.global_key_file).read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                problem = f"cannot read {self.global_key_file} ({type(exc).__name__})"
+                raise ValueError(f"global_key_file: {problem}") from None
+            if not text:
+                raise ValueError(f"global_key_file: {self.global_key_file} is empty")
+            self.global_key = SecretStr(text)
+        return self
+
+
+# --- end of [erlc] ------------------------------------------------------------------------------------------
+
+
 class Config(_Section):
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     northca: NorthcaConfig = Field(default_factory=NorthcaConfig)
@@ -214,6 +272,7 @@ class Config(_Section):
     sandbox: SandboxSection = Field(default_factory=SandboxSection)
     health: HealthSection = Field(default_factory=HealthSection)
     settings: SettingsSection = Field(default_factory=SettingsSection)
+    erlc: ErlcConfig = Field(default_factory=ErlcConfig)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -235,7 +294,7 @@ def _problems(exc: ValidationError) -> list[str]:
 
 
 # Secrets that may also come from a file named by NAME_FILE (Docker and Kubernetes secrets).
-_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY")
+_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "ERLC_GLOBAL_KEY")
 
 
 def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:
@@ -265,6 +324,8 @@ def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None, *, 
         data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
     if env.get("NORTHCA_PARTNER_KEY"):
         data.setdefault("northca", {})["partner_key"] = env["NORTHCA_PARTNER_KEY"]
+    if env.get("ERLC_GLOBAL_KEY"):
+        data.setdefault("erlc", {})["global_key"] = env["ERLC_GLOBAL_KEY"]
     if env.get("NORTHCA_BOT_DB"):
         # Lets a container keep its SQLite file on a volume whatever the mounted config says.
         data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]

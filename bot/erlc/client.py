@@ -31,6 +31,7 @@ from bot.erlc.models import (
     Player,
     ServerV2,
     StaffV2,
+    Vehicle,
     parse_bans,
     parse_items,
     parse_queue,
@@ -119,6 +120,15 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def check_base_url(base_url: str) -> None:
+    """ValueError unless an http(s) URL, https unless on loopback (a key must never cross a network in clear)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://api.policeroleplay.community")
+    if parts.scheme != "https" and not _is_loopback(parts.hostname):
+        raise ValueError("must use https (plain http is only allowed on loopback, for the sandbox)")
+
+
 class PrcClient:
     """The PRC API for every server of the bot (each call names its server by key)."""
 
@@ -133,11 +143,7 @@ class PrcClient:
         limiter: PrcRateLimiter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("the PRC base URL must be an http(s) URL")
-        if parts.scheme != "https" and not _is_loopback(parts.hostname):
-            raise ValueError("the PRC base URL must use https (plain http is only allowed on loopback)")
+        check_base_url(base_url)
         self._session = session
         self.base_url = base_url.rstrip("/")
         self._global_key = _Secret(global_key) if global_key else None
@@ -196,6 +202,16 @@ class PrcClient:
         except _Offline:
             return StaffV2()
         return _model(ServerV2, data, "GET /v2/server").Staff or StaffV2()
+
+    async def vehicles(self, key: str) -> list[Vehicle]:
+        """Vehicles spawned in the server (`GET /v2/server?Vehicles=true`); empty while it is offline."""
+        try:
+            data = await self._request("GET", "/v2/server", key, params={"Vehicles": "true"})
+        except _Offline:
+            return []
+        parsed, dropped = parse_items(Vehicle, _model(ServerV2, data, "GET /v2/server").Vehicles, "Vehicles")
+        self.items_dropped += dropped
+        return parsed
 
     async def bans(self, key: str) -> dict[int, str]:
         """Banned players (user id -> name). v2 has no bans: `GET /v1/server/bans`."""

@@ -49,6 +49,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     status: int = 0
+    at: float = 0.0  # the sandbox's clock (epoch seconds) when it arrived
 
 
 class PrcSandbox(GameState):
@@ -190,7 +191,7 @@ class PrcSandbox(GameState):
             ("GET", "/v1/server/commandlogs", self._v1_commandlogs),
             ("GET", "/v1/server/modcalls", self._v1_empty_list),
             ("GET", "/v1/server/bans", self._v1_bans),
-            ("GET", "/v1/server/vehicles", self._v1_empty_list),
+            ("GET", "/v1/server/vehicles", self._v1_vehicles),
             ("GET", "/v1/server/staff", self._v1_staff),
             ("POST", "/v1/server/command", self._v1_command),
             ("GET", "/v2/server", self._v2_server),
@@ -212,6 +213,7 @@ class PrcSandbox(GameState):
                     dict(request.query),
                     {k.lower(): v for k, v in request.headers.items()},
                     body,
+                    at=self.clock(),
                 )
                 self.requests.append(record)
             response = await self._answer(request, endpoint)
@@ -310,8 +312,11 @@ class PrcSandbox(GameState):
         return wire.json_response(200, self.queue(key))
 
     async def _v1_empty_list(self, request: web.Request, key: str) -> web.Response:
-        # Kill logs, mod calls and vehicles: the sandbox keeps none.
+        # Kill logs and mod calls: the sandbox keeps none.
         return wire.json_response(200, [])
+
+    async def _v1_vehicles(self, request: web.Request, key: str) -> web.Response:
+        return wire.json_response(200, [wire.vehicle(r, v2=False) for r in self.vehicles(key)])
 
     async def _v1_commandlogs(self, request: web.Request, key: str) -> web.Response:
         rows = self.db.execute("SELECT at, command FROM commands WHERE key = ? ORDER BY id", (key,))
@@ -368,7 +373,9 @@ class PrcSandbox(GameState):
             answer["JoinLogs"] = [wire.join_log(r) for r in self.join_logs(key)]
         if asked("Queue"):
             answer["Queue"] = self.queue(key)
-        for empty in ("KillLogs", "ModCalls", "Vehicles"):
+        if asked("Vehicles"):
+            answer["Vehicles"] = [wire.vehicle(r, v2=True) for r in self.vehicles(key)]
+        for empty in ("KillLogs", "ModCalls"):
             if asked(empty):
                 answer[empty] = []
         if asked("CommandLogs"):
