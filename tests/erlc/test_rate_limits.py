@@ -12,7 +12,7 @@ from bot.erlc.client import PrcClient
 from bot.erlc.port import GameKeyInvalid, GameRateLimited
 from bot.erlc.ratelimit import key_tag
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
-from tests.erlc.conftest import GLOBAL_KEY, OTHER_KEY, SERVER_KEY
+from tests.erlc.conftest import GLOBAL_KEY, OTHER_KEY, RAW, SERVER_KEY
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,7 +37,7 @@ async def test_the_sandbox_buckets_really_limit(prc: PrcSandbox, http: aiohttp.C
     assert prc.base_url
 
     async def raw() -> tuple[int, dict[str, str], object]:
-        async with http.get(f"{prc.base_url}/v2/server", headers={"Server-Key": SERVER_KEY}) as resp:
+        async with http.get(f"{prc.base_url}/v2/server", headers={"Server-Key": SERVER_KEY, **RAW}) as resp:
             return resp.status, dict(resp.headers), await resp.json()
 
     answers = await asyncio.gather(*[raw() for _ in range(8)])
@@ -99,7 +99,7 @@ async def test_a_real_429_from_the_sandbox_blocks_and_recovers(prc: PrcSandbox, 
     _fill(prc)
     assert prc.base_url
     for _ in range(5):  # someone else (same IP) spends the window
-        async with http.get(f"{prc.base_url}/v1/server", headers={"Server-Key": SERVER_KEY}) as resp:
+        async with http.get(f"{prc.base_url}/v1/server", headers={"Server-Key": SERVER_KEY, **RAW}) as resp:
             await resp.read()
             if resp.status == 429:
                 break

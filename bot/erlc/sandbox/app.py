@@ -26,7 +26,7 @@ from bot.erlc.sandbox import wire
 from bot.erlc.sandbox.config import PrcSandboxConfig
 from bot.erlc.sandbox.faults import Fault, Faults
 from bot.erlc.sandbox.limits import FixedWindows, Verdict
-from bot.erlc.sandbox.script import play
+from bot.erlc.sandbox.script import play, validate_script
 from bot.erlc.sandbox.state import GameState
 from bot.erlc.sandbox.webhooks import WebhookSigner, private_key_from_raw_b64, private_key_raw_b64
 from bot.erlc.sandbox.wire import PrcError
@@ -136,11 +136,18 @@ class PrcSandbox(GameState):
         self.faults.clear()
 
     def play(self, steps: Sequence[dict[str, Any]], *, speed: float = 1.0) -> asyncio.Task[list[Any]]:
-        """Replay a script of events in the background (see `script`); await the task to wait for its end."""
-        task = asyncio.get_running_loop().create_task(play(self, steps, speed=speed))
+        """Replay a script of events in the background (see `script`); await the task to wait for its end.
+        A script that is not valid raises ScriptError here, before anything is applied."""
+        checked = validate_script(list(steps))
+        task = asyncio.get_running_loop().create_task(play(self, checked, speed=speed))
         self._scripts.add(task)
-        task.add_done_callback(self._scripts.discard)
+        task.add_done_callback(self._script_done)
         return task
+
+    def _script_done(self, task: asyncio.Task[list[Any]]) -> None:
+        self._scripts.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("PRC sandbox script stopped: %s", task.exception())
 
     @property
     def public_key_b64(self) -> str:
