@@ -331,7 +331,7 @@ class PrcClient:
                 retry_after, bucket_hint = exc.retry_after, exc.bucket
                 raise
         finally:
-            await self.limiter.release(
+            self.limiter.release(
                 route, taken, answer_headers, key=key, retry_after=retry_after, bucket_hint=bucket_hint
             )
 
