@@ -179,3 +179,22 @@ async def test_commands_have_a_bucket_per_server_key(http: aiohttp.ClientSession
         names = {s.bucket for s in client.rate_limits()}
         assert f"command-{key_tag(SERVER_KEY)}" in names and f"command-{key_tag(OTHER_KEY)}" in names
         assert not any(SERVER_KEY in n or OTHER_KEY in n for n in names)
+
+
+async def test_bucket_is_per_ip_by_default(prc: PrcSandbox):
+    """Two bots on two addresses each have their own `global` bucket (loopback 127.0.0.1 and 127.0.0.2)."""
+    _fill(prc)
+    assert prc.base_url
+    connectors = [aiohttp.TCPConnector(local_addr=(ip, 0)) for ip in ("127.0.0.1", "127.0.0.2")]
+    sessions = [aiohttp.ClientSession(connector=c) for c in connectors]
+    try:
+        clients = [PrcClient(s, prc.base_url) for s in sessions]
+        for client in clients:
+            await client.snapshot(SERVER_KEY)
+        remaining = [c.rate_limits()[0].remaining for c in clients]
+        # Each has its own window: both have 4 of 5 left (one shared bucket would have left 3 to the second).
+        assert remaining == [4, 4]
+        assert prc.limits.refused == 0
+    finally:
+        for s in sessions:
+            await s.close()
