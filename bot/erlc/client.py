@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +57,8 @@ MAX_ANSWER_BYTES = 1024 * 1024
 # Used when a 429 says nothing of when to come back.
 DEFAULT_RETRY_AFTER = 5.0
 _READ_CHUNK = 64 * 1024
+# What a key may hold: visible ASCII, no spaces (it travels in an HTTP header).
+_KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,512}")
 
 KEY_INVALID_CODES = frozenset({2000, 2001, 2002, 2003, 2004})
 TEMPORARY_CODES = frozenset({0, 1001, 1002, 9999})
@@ -146,6 +149,8 @@ class PrcClient:
         check_base_url(base_url)
         self._session = session
         self.base_url = base_url.rstrip("/")
+        if global_key is not None and not _KEY_SHAPE.fullmatch(global_key):
+            raise ValueError("the global key holds characters no key has (spaces, line breaks or non-ASCII)")
         self._global_key = _Secret(global_key) if global_key else None
         self.timeout = timeout
         self.max_answer_bytes = max_answer_bytes
@@ -288,6 +293,9 @@ class PrcClient:
     ) -> Any:
         if not key:
             raise GameKeyInvalid("no server key is set for this server")
+        if not _KEY_SHAPE.fullmatch(key):
+            # Never sent: a header cannot carry it, and it cannot be a key PRC made.
+            raise GameKeyInvalid("the server key holds characters no key has (spaces, line breaks or non-ASCII)")
         route = f"command:{key_tag(key)}" if method == "POST" else "read"
         headers = {"Server-Key": key, "Accept": "application/json"}
         if self._global_key is not None:

@@ -303,3 +303,16 @@ async def test_empty_key_is_refused_before_any_request(prc: PrcSandbox, prc_clie
     with pytest.raises(GameKeyInvalid):
         await prc_client.snapshot("")
     assert not prc.requests
+
+
+@pytest.mark.parametrize("bad", ["key with space", "key\r\nX-Injected: 1", "kéy", "x" * 600])
+async def test_a_key_no_header_can_carry_is_refused_unsent(prc: PrcSandbox, prc_client: PrcClient, bad: str):
+    with pytest.raises(GameKeyInvalid) as info:
+        await prc_client.snapshot(bad)
+    assert bad not in str(info.value) and not prc.requests
+
+
+async def test_global_key_must_be_a_header_value(http):
+    with pytest.raises(ValueError, match="global key") as info:
+        PrcClient(http, "https://api.policeroleplay.community", global_key="gk\nsecret")
+    assert "secret" not in str(info.value)

@@ -198,3 +198,20 @@ async def test_bucket_is_per_ip_by_default(prc: PrcSandbox):
     finally:
         for s in sessions:
             await s.close()
+
+
+async def test_a_hundred_servers_on_one_ip_stay_inside_the_limit(http: aiohttp.ClientSession):
+    async with PrcSandbox(PrcSandboxConfig(rate_limit=35)) as prc:
+        keys = [f"server-key-{i:03d}" for i in range(100)]
+        for i, key in enumerate(keys):
+            prc.add_server(key, name=f"RP {i}")
+            prc.join(key, 1000 + i, f"P{i}")
+        assert prc.base_url
+        client = PrcClient(http, prc.base_url, timeout=10.0)
+        snaps = await asyncio.gather(*[client.snapshot(k) for k in keys])
+        assert [s.server_name for s in snaps] == [f"RP {i}" for i in range(100)]
+        assert prc.limits.refused == 0 and prc.limits.allowed == 100
+        per_window: dict[int, int] = {}
+        for rec in prc.requests:
+            per_window[int(rec.at)] = per_window.get(int(rec.at), 0) + 1
+        assert max(per_window.values()) <= 35
