@@ -179,6 +179,7 @@ class NorthcaBot(commands.Bot):
             section.base_url,
             global_key=section.global_key.get_secret_value() if section.global_key else None,
             timeout=section.timeout_seconds,
+            max_answer_bytes=section.max_answer_bytes,
         )
         prc = self.prc
         self._built = build_services(

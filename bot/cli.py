@@ -222,7 +222,7 @@ def cmd_erlc_rotate_kek(args: argparse.Namespace) -> int:
 
     config = _load(args.config, require_token=False)
     if config.erlc.key_encryption_key is None:
-        print("[erlc] key_encryption_key (or NORTHCA_ERLC_KEK) is not set: nothing to rotate to.", file=sys.stderr)
+        print("[erlc] key_encryption_key (or ERLC_KEK) is not set: nothing to rotate to.", file=sys.stderr)
         return 2
     try:
         done, total = asyncio.run(_rotate_kek(config))

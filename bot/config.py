@@ -1,8 +1,8 @@
 """Typed configuration: a TOML file read into pydantic models.
 
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
-`NORTHCA_PARTNER_KEY`, `NORTHCA_ERLC_KEK`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`,
-`NORTHCA_ERLC_KEK_FILE`), the database
+`NORTHCA_PARTNER_KEY`, `ERLC_GLOBAL_KEY`, `ERLC_KEK`, or files named by `DISCORD_TOKEN_FILE`,
+`NORTHCA_PARTNER_KEY_FILE`, `ERLC_GLOBAL_KEY_FILE`, `ERLC_KEK_FILE`), the database
 path from `NORTHCA_BOT_DB` (a PostgreSQL URL from `NORTHCA_BOT_DATABASE_URL`) and the health port from
 `NORTHCA_BOT_HEALTH_PORT`; with the token in the environment the file is optional. Every problem is
 reported as one readable line naming the key; values are never echoed, so a secret cannot leak through an error.
@@ -19,6 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from bot.erlc.client import DEFAULT_BASE_URL as PRC_DEFAULT_BASE_URL
+from bot.erlc.client import MAX_ANSWER_BYTES as PRC_MAX_ANSWER_BYTES
+from bot.erlc.webhook_key import PRC_WEBHOOK_PUBLIC_KEY, load_public_key
 from bot.northca.client import PRODUCTION_BASE_URL
 from bot.northca.sandbox import SandboxMdt
 
@@ -206,21 +209,63 @@ class SettingsSection(_Section):
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
 
-class ErlcSection(_Section):
-    """ER:LC private servers through the PRC API (bot/erlc/)."""
+# --- [erlc]: the game (ER:LC private servers through the PRC API) ------------------------------------------
+# The PRC client's settings (this block); the key-encryption key of the connect feature goes in its own block
+# right after, in the same section.
+class ErlcConfig(_Section):
+    """The PRC API: where it is, the optional global key (large deployments), PRC's webhook public key."""
 
-    base_url: str = "https://api.policeroleplay.community"
-    # For large deployments (100+ servers): PRC's global key, sent as `Authorization` (or NORTHCA_ERLC_GLOBAL_KEY).
+    base_url: str = PRC_DEFAULT_BASE_URL
+    # Sent as `Authorization` with every request when set (100+ servers); or ERLC_GLOBAL_KEY, or a file named
+    # by global_key_file / ERLC_GLOBAL_KEY_FILE.
     global_key: SecretStr | None = None
+    global_key_file: str | None = None
+    # PRC's Ed25519 public key for the signed event webhooks (SPKI, base64), as PRC publishes it.
+    webhook_public_key: str = PRC_WEBHOOK_PUBLIC_KEY
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_answer_bytes: int = Field(default=PRC_MAX_ANSWER_BYTES, ge=16 * 1024, le=64 * 1024 * 1024)
 
-    # Fernet key encrypting the server keys at rest (or NORTHCA_ERLC_KEK / NORTHCA_ERLC_KEK_FILE). Without it
-    # /erlc connect refuses: a key is never stored in clear.
+    @field_validator("base_url")
+    @classmethod
+    def _erlc_url(cls, value: str) -> str:
+        from bot.erlc.client import check_base_url
+
+        check_base_url(value)
+        return value.rstrip("/")
+
+    @field_validator("global_key")
+    @classmethod
+    def _global_key_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty: paste the global API key PRC gave you, or remove the line")
+        return value
+
+    @field_validator("webhook_public_key")
+    @classmethod
+    def _public_key(cls, value: str) -> str:
+        load_public_key(value)  # ValueError names what is wrong, never the value
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> ErlcConfig:
+        if self.global_key is None and self.global_key_file:
+            try:
+                text = Path(self.global_key_file).read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                problem = f"cannot read {self.global_key_file} ({type(exc).__name__})"
+                raise ValueError(f"global_key_file: {problem}") from None
+            if not text:
+                raise ValueError(f"global_key_file: {self.global_key_file} is empty")
+            self.global_key = SecretStr(text)
+        return self
+
+    # --- /erlc connect and the presence poller (bot/erlc/service.py, poller.py) ---
+    # Fernet key encrypting the server keys at rest (or ERLC_KEK / ERLC_KEK_FILE). Without it /erlc connect
+    # refuses: a key is never stored in clear.
     key_encryption_key: SecretStr | None = None
     # Older KEKs still readable during a rotation (`northca-bot erlc-rotate-kek` re-encrypts under the new one).
     previous_key_encryption_keys: list[SecretStr] = Field(default_factory=list)
-    # PRC's Ed25519 public key (SPKI, base64) verifying the event webhooks.
-    prc_public_key: str = "MCowBQYDK2VwAyEAjSICb9pp0kHizGQtdG8ySWsDChfGqi+gyFCttigBNOA="
+    # A webhook request whose timestamp is further than this from now is refused (replays).
     webhook_max_age_seconds: float = Field(default=300.0, gt=0, le=3600)
     # The poller's cadence per server: while a linked member is on duty, while players are in game, when empty.
     poll_fast_seconds: float = Field(default=10.0, gt=0)
@@ -230,13 +275,6 @@ class ErlcSection(_Section):
     poll_concurrency: int = Field(default=16, ge=1, le=256)
     # After a start, the first polls are spread over this long (no burst of requests after a restart).
     first_poll_spread_seconds: float = Field(default=30.0, ge=0)
-
-    @field_validator("base_url")
-    @classmethod
-    def _erlc_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http(s) URL such as https://api.policeroleplay.community")
-        return value.rstrip("/")
 
     @field_validator("key_encryption_key")
     @classmethod
@@ -260,16 +298,8 @@ class ErlcSection(_Section):
                 raise ValueError(problem)
         return value
 
-    @field_validator("prc_public_key")
-    @classmethod
-    def _public_key(cls, value: str) -> str:
-        from bot.erlc.webhook import load_public_key
 
-        try:
-            load_public_key(value)
-        except ValueError as exc:
-            raise ValueError(f"must be PRC's Ed25519 public key (SPKI, base64): {exc}") from None
-        return value.strip()
+# --- end of [erlc] ------------------------------------------------------------------------------------------
 
 
 class WebSection(_Section):
@@ -297,7 +327,7 @@ class Config(_Section):
     sandbox: SandboxSection = Field(default_factory=SandboxSection)
     health: HealthSection = Field(default_factory=HealthSection)
     settings: SettingsSection = Field(default_factory=SettingsSection)
-    erlc: ErlcSection = Field(default_factory=ErlcSection)
+    erlc: ErlcConfig = Field(default_factory=ErlcConfig)
     web: WebSection = Field(default_factory=WebSection)
 
     @property
@@ -320,7 +350,7 @@ def _problems(exc: ValidationError) -> list[str]:
 
 
 # Secrets that may also come from a file named by NAME_FILE (Docker and Kubernetes secrets).
-_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "NORTHCA_ERLC_KEK", "NORTHCA_ERLC_GLOBAL_KEY")
+_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "ERLC_GLOBAL_KEY", "ERLC_KEK")
 
 
 def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:
@@ -350,10 +380,10 @@ def parse_config(data: dict[str, Any], env: Mapping[str, str] | None = None, *, 
         data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
     if env.get("NORTHCA_PARTNER_KEY"):
         data.setdefault("northca", {})["partner_key"] = env["NORTHCA_PARTNER_KEY"]
-    if env.get("NORTHCA_ERLC_KEK"):
-        data.setdefault("erlc", {})["key_encryption_key"] = env["NORTHCA_ERLC_KEK"]
-    if env.get("NORTHCA_ERLC_GLOBAL_KEY"):
-        data.setdefault("erlc", {})["global_key"] = env["NORTHCA_ERLC_GLOBAL_KEY"]
+    if env.get("ERLC_KEK"):
+        data.setdefault("erlc", {})["key_encryption_key"] = env["ERLC_KEK"]
+    if env.get("ERLC_GLOBAL_KEY"):
+        data.setdefault("erlc", {})["global_key"] = env["ERLC_GLOBAL_KEY"]
     if env.get("NORTHCA_BOT_DB"):
         # Lets a container keep its SQLite file on a volume whatever the mounted config says.
         data.setdefault("database", {})["path"] = env["NORTHCA_BOT_DB"]

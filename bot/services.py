@@ -278,7 +278,7 @@ def build_services(
         WebServer(
             config.web.host,
             config.web.port,
-            webhook_routes(erlc, SignatureCheck(config.erlc.prc_public_key, config.erlc.webhook_max_age_seconds)),
+            webhook_routes(erlc, SignatureCheck(config.erlc.webhook_public_key, config.erlc.webhook_max_age_seconds)),
         )
         if config.web.port is not None
         else None

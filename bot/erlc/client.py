@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,7 @@ from bot.erlc.models import (
     Player,
     ServerV2,
     StaffV2,
+    Vehicle,
     parse_bans,
     parse_items,
     parse_queue,
@@ -55,6 +57,8 @@ MAX_ANSWER_BYTES = 1024 * 1024
 # Used when a 429 says nothing of when to come back.
 DEFAULT_RETRY_AFTER = 5.0
 _READ_CHUNK = 64 * 1024
+# What a key may hold: visible ASCII, no spaces (it travels in an HTTP header).
+_KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,512}")
 
 KEY_INVALID_CODES = frozenset({2000, 2001, 2002, 2003, 2004})
 TEMPORARY_CODES = frozenset({0, 1001, 1002, 9999})
@@ -119,6 +123,15 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def check_base_url(base_url: str) -> None:
+    """ValueError unless an http(s) URL, https unless on loopback (a key must never cross a network in clear)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://api.policeroleplay.community")
+    if parts.scheme != "https" and not _is_loopback(parts.hostname):
+        raise ValueError("must use https (plain http is only allowed on loopback, for the sandbox)")
+
+
 class PrcClient:
     """The PRC API for every server of the bot (each call names its server by key)."""
 
@@ -133,13 +146,11 @@ class PrcClient:
         limiter: PrcRateLimiter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("the PRC base URL must be an http(s) URL")
-        if parts.scheme != "https" and not _is_loopback(parts.hostname):
-            raise ValueError("the PRC base URL must use https (plain http is only allowed on loopback)")
+        check_base_url(base_url)
         self._session = session
         self.base_url = base_url.rstrip("/")
+        if global_key is not None and not _KEY_SHAPE.fullmatch(global_key):
+            raise ValueError("the global key holds characters no key has (spaces, line breaks or non-ASCII)")
         self._global_key = _Secret(global_key) if global_key else None
         self.timeout = timeout
         self.max_answer_bytes = max_answer_bytes
@@ -196,6 +207,16 @@ class PrcClient:
         except _Offline:
             return StaffV2()
         return _model(ServerV2, data, "GET /v2/server").Staff or StaffV2()
+
+    async def vehicles(self, key: str) -> list[Vehicle]:
+        """Vehicles spawned in the server (`GET /v2/server?Vehicles=true`); empty while it is offline."""
+        try:
+            data = await self._request("GET", "/v2/server", key, params={"Vehicles": "true"})
+        except _Offline:
+            return []
+        parsed, dropped = parse_items(Vehicle, _model(ServerV2, data, "GET /v2/server").Vehicles, "Vehicles")
+        self.items_dropped += dropped
+        return parsed
 
     async def bans(self, key: str) -> dict[int, str]:
         """Banned players (user id -> name). v2 has no bans: `GET /v1/server/bans`."""
@@ -272,6 +293,9 @@ class PrcClient:
     ) -> Any:
         if not key:
             raise GameKeyInvalid("no server key is set for this server")
+        if not _KEY_SHAPE.fullmatch(key):
+            # Never sent: a header cannot carry it, and it cannot be a key PRC made.
+            raise GameKeyInvalid("the server key holds characters no key has (spaces, line breaks or non-ASCII)")
         route = f"command:{key_tag(key)}" if method == "POST" else "read"
         headers = {"Server-Key": key, "Accept": "application/json"}
         if self._global_key is not None:
@@ -315,7 +339,7 @@ class PrcClient:
                 retry_after, bucket_hint = exc.retry_after, exc.bucket
                 raise
         finally:
-            await self.limiter.release(
+            self.limiter.release(
                 route, taken, answer_headers, key=key, retry_after=retry_after, bucket_hint=bucket_hint
             )
 

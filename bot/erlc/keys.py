@@ -1,6 +1,6 @@
 """Server keys at rest: encrypted with Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) under the
-key-encryption key (KEK) of the configuration (`[erlc] key_encryption_key`, or `NORTHCA_ERLC_KEK` /
-`NORTHCA_ERLC_KEK_FILE`).
+key-encryption key (KEK) of the configuration (`[erlc] key_encryption_key`, or `ERLC_KEK` /
+`ERLC_KEK_FILE`).
 
 Rotation (`northca-bot erlc-rotate-kek`, docs in README): put the new KEK in `key_encryption_key` and the old
 one in `previous_key_encryption_keys`; the command re-encrypts every stored key under the new KEK; then the old

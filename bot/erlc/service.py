@@ -58,7 +58,7 @@ class KeysNotConfigured(InvalidInput):
     def __init__(self) -> None:
         super().__init__(
             "This bot cannot store ER:LC keys yet: its host must set [erlc] key_encryption_key"
-            " (or NORTHCA_ERLC_KEK). Nothing was saved."
+            " (or ERLC_KEK). Nothing was saved."
         )
 
 

@@ -2,7 +2,7 @@
 
 Each connected server has its own unguessable token (`erlc_servers.webhook_token`, rotatable). A request is
 accepted only when its `X-Signature-Ed25519` (hex) verifies over `X-Signature-Timestamp + raw body` with PRC's
-public key (configuration: `[erlc] prc_public_key`, SPKI in base64), its timestamp is within `max_age_seconds`
+public key (configuration: `[erlc] webhook_public_key`, SPKI in base64), its timestamp is within `max_age_seconds`
 of now, and its token names a connected server; anything else is answered 401 and changes nothing. Events are
 de-duplicated and handed to the service (`;verify CODE`, emergency calls).
 
@@ -11,37 +11,21 @@ Freshness compares with the wall clock (the signer's clock), not the bot's injec
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 from collections.abc import Callable
 
 from aiohttp import web
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from bot.erlc.service import ErlcService
+from bot.erlc.webhook_key import load_public_key
 from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
 
-# PRC's published key (the notes in the README); the configuration may replace it.
-PRC_PUBLIC_KEY = "MCowBQYDK2VwAyEAjSICb9pp0kHizGQtdG8ySWsDChfGqi+gyFCttigBNOA="
 MAX_BODY_BYTES = 256 * 1024
 MAX_EVENTS = 100
-
-
-def load_public_key(spki_b64: str) -> Ed25519PublicKey:
-    """PRC's public key from its SPKI base64; ValueError when it is not an Ed25519 key."""
-    try:
-        key = load_der_public_key(base64.b64decode(spki_b64.strip(), validate=True))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not a base64 SPKI public key") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
-    return key
 
 
 class SignatureCheck:

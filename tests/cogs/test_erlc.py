@@ -36,7 +36,7 @@ async def prc() -> AsyncIterator[PrcSandbox]:
 
 async def boot(start_bot, prc: PrcSandbox, **sections):
     h = await start_bot(
-        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "prc_public_key": prc.public_key_b64},
+        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "webhook_public_key": prc.public_key_b64},
         web={"port": 0, "public_base_url": "https://bot.example.org"},
         **sections,
     )

@@ -33,7 +33,7 @@ class MsClock:
 
 
 def erlc_config(sandbox: NorthcaSandbox, db_path: Path | str, prc: PrcSandbox, **sections: dict[str, Any]) -> Config:
-    erlc = {"key_encryption_key": KEK, "prc_public_key": prc.public_key_b64, "base_url": prc.base_url}
+    erlc = {"key_encryption_key": KEK, "webhook_public_key": prc.public_key_b64, "base_url": prc.base_url}
     erlc.update(sections.pop("erlc", {}))
     return make_config(sandbox, db_path, erlc=erlc, **sections)
 

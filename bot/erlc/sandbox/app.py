@@ -26,7 +26,7 @@ from bot.erlc.sandbox import wire
 from bot.erlc.sandbox.config import PrcSandboxConfig
 from bot.erlc.sandbox.faults import Fault, Faults
 from bot.erlc.sandbox.limits import FixedWindows, Verdict
-from bot.erlc.sandbox.script import play
+from bot.erlc.sandbox.script import play, validate_script
 from bot.erlc.sandbox.state import GameState
 from bot.erlc.sandbox.webhooks import WebhookSigner, private_key_from_raw_b64, private_key_raw_b64
 from bot.erlc.sandbox.wire import PrcError
@@ -49,6 +49,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     status: int = 0
+    at: float = 0.0  # the sandbox's clock (epoch seconds) when it arrived
 
 
 class PrcSandbox(GameState):
@@ -135,11 +136,18 @@ class PrcSandbox(GameState):
         self.faults.clear()
 
     def play(self, steps: Sequence[dict[str, Any]], *, speed: float = 1.0) -> asyncio.Task[list[Any]]:
-        """Replay a script of events in the background (see `script`); await the task to wait for its end."""
-        task = asyncio.get_running_loop().create_task(play(self, steps, speed=speed))
+        """Replay a script of events in the background (see `script`); await the task to wait for its end.
+        A script that is not valid raises ScriptError here, before anything is applied."""
+        checked = validate_script(list(steps))
+        task = asyncio.get_running_loop().create_task(play(self, checked, speed=speed))
         self._scripts.add(task)
-        task.add_done_callback(self._scripts.discard)
+        task.add_done_callback(self._script_done)
         return task
+
+    def _script_done(self, task: asyncio.Task[list[Any]]) -> None:
+        self._scripts.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("PRC sandbox script stopped: %s", task.exception())
 
     @property
     def public_key_b64(self) -> str:
@@ -190,7 +198,7 @@ class PrcSandbox(GameState):
             ("GET", "/v1/server/commandlogs", self._v1_commandlogs),
             ("GET", "/v1/server/modcalls", self._v1_empty_list),
             ("GET", "/v1/server/bans", self._v1_bans),
-            ("GET", "/v1/server/vehicles", self._v1_empty_list),
+            ("GET", "/v1/server/vehicles", self._v1_vehicles),
             ("GET", "/v1/server/staff", self._v1_staff),
             ("POST", "/v1/server/command", self._v1_command),
             ("GET", "/v2/server", self._v2_server),
@@ -212,6 +220,7 @@ class PrcSandbox(GameState):
                     dict(request.query),
                     {k.lower(): v for k, v in request.headers.items()},
                     body,
+                    at=self.clock(),
                 )
                 self.requests.append(record)
             response = await self._answer(request, endpoint)
@@ -310,8 +319,11 @@ class PrcSandbox(GameState):
         return wire.json_response(200, self.queue(key))
 
     async def _v1_empty_list(self, request: web.Request, key: str) -> web.Response:
-        # Kill logs, mod calls and vehicles: the sandbox keeps none.
+        # Kill logs and mod calls: the sandbox keeps none.
         return wire.json_response(200, [])
+
+    async def _v1_vehicles(self, request: web.Request, key: str) -> web.Response:
+        return wire.json_response(200, [wire.vehicle(r, v2=False) for r in self.vehicles(key)])
 
     async def _v1_commandlogs(self, request: web.Request, key: str) -> web.Response:
         rows = self.db.execute("SELECT at, command FROM commands WHERE key = ? ORDER BY id", (key,))
@@ -368,7 +380,9 @@ class PrcSandbox(GameState):
             answer["JoinLogs"] = [wire.join_log(r) for r in self.join_logs(key)]
         if asked("Queue"):
             answer["Queue"] = self.queue(key)
-        for empty in ("KillLogs", "ModCalls", "Vehicles"):
+        if asked("Vehicles"):
+            answer["Vehicles"] = [wire.vehicle(r, v2=True) for r in self.vehicles(key)]
+        for empty in ("KillLogs", "ModCalls"):
             if asked(empty):
                 answer[empty] = []
         if asked("CommandLogs"):

@@ -71,6 +71,10 @@ CREATE TABLE IF NOT EXISTS bans (key TEXT NOT NULL, user_id INTEGER NOT NULL, na
     PRIMARY KEY (key, user_id));
 CREATE TABLE IF NOT EXISTS staff (key TEXT NOT NULL, user_id INTEGER NOT NULL, name TEXT NOT NULL,
     role TEXT NOT NULL, PRIMARY KEY (key, user_id));  -- role: Admin, Mod, Helper
+CREATE TABLE IF NOT EXISTS vehicles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, name TEXT NOT NULL, owner TEXT NOT NULL,
+    plate TEXT, texture TEXT, color_hex TEXT, color_name TEXT
+);
 CREATE TABLE IF NOT EXISTS commands (
     id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, at INTEGER NOT NULL, command TEXT NOT NULL
 );
@@ -319,6 +323,28 @@ class GameState:
     def staff(self, key: str, role: str) -> dict[str, str]:
         rows = self.db.execute("SELECT user_id, name FROM staff WHERE key = ? AND role = ?", (key, role))
         return {str(r[0]): str(r[1]) for r in rows}
+
+    def add_vehicle(
+        self,
+        key: str,
+        name: str,
+        owner: str,
+        *,
+        plate: str | None = None,
+        texture: str | None = None,
+        color_hex: str | None = None,
+        color_name: str | None = None,
+    ) -> None:
+        """A spawned vehicle; `color_hex` None leaves `ColorHex` out of v2 answers (the quirk seen)."""
+        self._require(key)
+        self.db.execute(
+            "INSERT INTO vehicles (key, name, owner, plate, texture, color_hex, color_name)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, name, owner, plate, texture, color_hex, color_name),
+        )
+
+    def vehicles(self, key: str) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM vehicles WHERE key = ? ORDER BY id", (key,)))
 
     def record_command(self, key: str, command: str) -> None:
         self.db.execute("INSERT INTO commands (key, at, command) VALUES (?, ?, ?)", (key, self.now(), command))

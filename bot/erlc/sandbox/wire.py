@@ -93,3 +93,13 @@ def emergency_call(row: sqlite3.Row) -> dict[str, Any]:
     if row["description"] is not None:
         entry["Description"] = row["description"]
     return entry
+
+
+def vehicle(row: sqlite3.Row, *, v2: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"Texture": row["texture"], "Name": row["name"], "Owner": row["owner"]}
+    if v2:
+        entry["Plate"] = row["plate"] or ""
+        entry["ColorName"] = row["color_name"] or ""
+        if row["color_hex"] is not None:  # "ColorHex sometimes missing"
+            entry["ColorHex"] = row["color_hex"]
+    return entry
