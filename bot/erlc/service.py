@@ -412,6 +412,23 @@ class ErlcService:
             return False
         return any(link.discord_id in duty for link in await self.store.links(guild_id))
 
+    # --- the live boards (where they are; the Discord side renders them) ----------------------------------
+    async def put_board(self, guild_id: int, channel_id: int, message_id: int) -> tuple[int, int] | None:
+        """Records the guild's board message; the one it replaces (channel, message), if any."""
+        old = await self.store.board(guild_id)
+        await self.store.set_board(guild_id, channel_id, message_id)
+        return old if old is not None and old[1] != message_id else None
+
+    async def board_location(self, guild_id: int) -> tuple[int, int] | None:
+        return await self.store.board(guild_id)
+
+    async def board_guilds(self, shards: Any = None) -> list[int]:
+        return [guild_id for guild_id, _, _ in await self.store.boards(shards)]
+
+    async def forget_board(self, guild_id: int, message_id: int) -> None:
+        """The board's message is gone (deleted, or its channel): no more edits."""
+        await self.store.drop_board(guild_id, message_id)
+
     # --- webhook events ---------------------------------------------------------------------------------
     async def server_for_webhook(self, token: str) -> ErlcServer | None:
         if not token or len(token) > 100:

@@ -37,7 +37,7 @@ class ErlcBoardUpdater:
     async def start(self) -> None:
         self.bot.events.erlc.subscribe(self.on_erlc)
         self.bot.events.shifts.subscribe(self.on_shift)
-        for guild_id, _, _ in await self.bot.erlc.store.boards(ShardSet.of(self.bot.config.discord)):
+        for guild_id in await self.bot.erlc.board_guilds(ShardSet.of(self.bot.config.discord)):
             self.schedule(guild_id)
 
     async def stop(self) -> None:
@@ -81,7 +81,7 @@ class ErlcBoardUpdater:
                 del self._pending[guild_id]
 
     async def refresh(self, guild_id: int) -> None:
-        where = await self.bot.erlc.store.board(guild_id)
+        where = await self.bot.erlc.board_location(guild_id)
         if where is None:
             return
         channel_id, message_id = where
@@ -91,7 +91,7 @@ class ErlcBoardUpdater:
             await edit_message(message, embed=embed, allowed_mentions=discord.AllowedMentions.none())
             self.edits += 1
         except discord.NotFound:
-            await self.bot.erlc.store.drop_board(guild_id, message_id)
+            await self.bot.erlc.forget_board(guild_id, message_id)
             log.info("erlc board: message %s of guild %s is gone; forgotten", message_id, guild_id)
         except discord.HTTPException as exc:
             log.warning("erlc board: could not edit message %s of guild %s (%s)", message_id, guild_id, exc)

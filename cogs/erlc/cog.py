@@ -219,13 +219,12 @@ class ErlcCog(commands.Cog):
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel) or target.guild.id != guild_id:
             raise InvalidInput("Pick a text channel of this server for the board.")
-        old = await self.bot.erlc.store.board(guild_id)
         message = await post(
             target, embed=board_embed(await self.bot.erlc.board(guild_id)), allowed_mentions=NO_MENTIONS
         )
-        await self.bot.erlc.store.set_board(guild_id, target.id, message.id)
+        old = await self.bot.erlc.put_board(guild_id, target.id, message.id)
         self.board_updater.edited_now(guild_id)
-        if old is not None and old[1] != message.id:
+        if old is not None:
             try:
                 await self.bot.get_partial_messageable(old[0], guild_id=guild_id).get_partial_message(old[1]).delete()
             except discord.HTTPException:

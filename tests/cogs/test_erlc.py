@@ -5,6 +5,7 @@ and its survival across a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -215,3 +216,55 @@ async def test_players_and_the_live_board_update_in_place_and_survive_a_restart(
         lambda: len(h2.fake.find("PATCH", rf"^/channels/{BOARD_CH}/messages/{message_id}$")) >= 2, 5, "the re-render"
     )
     assert len([r for r in h2.fake.find("POST", rf"^/channels/{BOARD_CH}/messages$") if r.ok]) == 1
+
+
+async def test_the_board_is_edited_at_most_once_per_interval(start_bot, prc: PrcSandbox):
+    h = await boot(start_bot, prc)
+    updater = h.bot.get_cog("ErlcCog").board_updater
+    updater.min_interval = 1.5  # production: 30 s
+    prc.join(SERVER_KEY, 101, "OfficerBob", team="Police", callsign="1A-12")
+    await connect(h)
+    await h.slash("erlc board", member=ADMIN_M, guild_id=GUILD, channel_id=BOARD_CH)
+    [posted] = [r for r in h.fake.find("POST", rf"^/channels/{BOARD_CH}/messages$") if r.ok]
+    edits = rf"^/channels/{BOARD_CH}/messages/{posted.response['id']}$"
+    loop = asyncio.get_running_loop()
+    posted_at = loop.time()
+    for i in range(5):  # five changes in quick succession
+        prc.join(SERVER_KEY, 200 + i, f"Civ{i}")
+        await h.bot.erlc.poll(GUILD)
+    await until(lambda: h.fake.find("PATCH", edits), 5, "the edit")
+    assert loop.time() - posted_at >= 1.4
+    await asyncio.sleep(0.5)
+    [edit] = h.fake.find("PATCH", edits)  # one edit for the five changes, showing the last state
+    fields = {f["name"]: f["value"] for f in edit.json["embeds"][0]["fields"]}
+    assert fields["Players"] == "6 / 40"
+
+
+async def test_players_are_paginated_and_csv_import_through_a_form(start_bot, prc: PrcSandbox):
+    h = await boot(start_bot, prc)
+    for i in range(25):
+        prc.join(SERVER_KEY, 1000 + i, f"Player{i:02d}")
+    await connect(h)
+    await h.bot.erlc.poll(GUILD)
+
+    form = await h.slash("erlc import", member=ADMIN_M, guild_id=GUILD)
+    assert form.modal is not None
+    done = await h.submit_modal(
+        form, {"discord_id,roblox_id per line": f"discord_id,roblox_id\n{OFFICER},1003\n"}, member=ADMIN_M
+    )
+    assert done.content == "Imported 1 links."
+    bad = await h.submit_modal(
+        await h.slash("erlc import", member=ADMIN_M, guild_id=GUILD),
+        {"discord_id,roblox_id per line": f"{ADMIN},1004\nnot a line\n"},
+        member=ADMIN_M,
+    )
+    assert "Line 2" in bad.content and "Nothing was imported" in bad.content
+    assert await h.bot.erlc.link_of(GUILD, ADMIN) is None
+
+    first = await h.slash("erlc players", member=OFFICER_M, guild_id=GUILD)
+    assert first.embeds[0]["footer"]["text"].startswith("Page 1 of 2 · 25 in game · 1 linked")
+    assert f"**Player03** · Civilian · <@{OFFICER}>" in first.embeds[0]["description"]
+    next_id = next(c for c in first.custom_ids if c.endswith(":next"))
+    second = await h.click(next_id, message=first, member=OFFICER_M)
+    assert second.embeds[0]["footer"]["text"].startswith("Page 2 of 2")
+    assert second.embeds[0]["description"].count("**Player") == 5
