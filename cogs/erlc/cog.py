@@ -86,7 +86,8 @@ class ErlcCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.events.erlc.subscribe(self.on_erlc)
-        await self.board_updater.start()
+        # Started with the bot's background services (not in `northca-bot sync`, which has no database).
+        self.bot.add_service(self.board_updater)
 
     async def cog_unload(self) -> None:
         self.bot.events.erlc.unsubscribe(self.on_erlc)
