@@ -293,3 +293,53 @@ def test_spec_copy_catches_requests_that_break_it():
             {"Server-Key": "k", "Content-Type": "application/json"},
             b'{"command": "h"}',
         )
+
+
+def test_northca_bot_erlc_sandbox_subcommand_keeps_state_in_a_file(tmp_path: Path):
+    db = tmp_path / "prc.sqlite3"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "erlc-sandbox",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--server",
+            "SUB-KEY:Sub RP",
+            "--rate-limit",
+            "7",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().split()[3]
+
+        async def drive() -> tuple[int, Any, str, Any]:
+            async with aiohttp.ClientSession() as http:
+                headers = {"Server-Key": "SUB-KEY"}
+                async with http.get(f"{base}/v1/server", headers=headers) as resp:
+                    offline = (resp.status, await resp.json(), resp.headers["X-RateLimit-Limit"])
+                join = {"user_id": 4, "name": "Dee", "team": "Fire", "callsign": "E-4"}
+                async with http.post(f"{base}/_sandbox/servers/SUB-KEY/players", json=join) as resp:
+                    assert resp.status == 201
+                async with http.get(f"{base}/v1/server/players", headers=headers) as resp:
+                    return offline[0], offline[1], offline[2], await resp.json()
+
+        status, body, limit, players = asyncio.run(drive())
+        assert (status, body["code"], limit) == (422, 3002, "7")
+        assert players == [{"Player": "Dee:4", "Permission": "Normal", "Team": "Fire", "Callsign": "E-4"}]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    kept = PrcSandbox(PrcSandboxConfig(db_path=str(db)))
+    try:
+        assert [r["name"] for r in kept.players("SUB-KEY")] == ["Dee"]
+    finally:
+        kept.close()
