@@ -86,9 +86,7 @@ CODE_MEANINGS: dict[int, str] = {
 
 
 class PrcAnswerTooLarge(GameTemporary):
-    """PRC's answer was larger than the client reads; refused unread."""
-
-    kind = "too_large"
+    """PRC's answer was larger than the client reads; refused unread (temporary: the poller backs off)."""
 
 
 class _Offline(Exception):

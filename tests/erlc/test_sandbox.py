@@ -343,3 +343,24 @@ def test_northca_bot_erlc_sandbox_subcommand_keeps_state_in_a_file(tmp_path: Pat
         assert [r["name"] for r in kept.players("SUB-KEY")] == ["Dee"]
     finally:
         kept.close()
+
+
+async def test_demo_sandbox_serves_the_demo_server_and_keeps_it(tmp_path: Path, http: aiohttp.ClientSession):
+    from bot.erlc.client import PrcClient
+    from bot.erlc.sandbox.demo import DEMO_SERVER_KEY, demo_state_path, start_demo_sandbox
+
+    path = demo_state_path(str(tmp_path / "northca-bot.sqlite3"))
+    assert path.endswith("northca-bot.prc-sandbox.sqlite3")
+    demo = await start_demo_sandbox(path)
+    try:
+        assert demo.base_url
+        snap = await PrcClient(http, demo.base_url).snapshot(DEMO_SERVER_KEY)
+        assert snap.server_name == "Demo ER:LC Server" and snap.current_players == 3
+        demo.leave(DEMO_SERVER_KEY, 1003)
+    finally:
+        await demo.stop()
+    again = await start_demo_sandbox(path)
+    try:
+        assert again.player_count(DEMO_SERVER_KEY) == 2  # a restart keeps the state, the seed is not replayed
+    finally:
+        await again.stop()
