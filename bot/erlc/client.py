@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from pydantic import ValidationError
 
 from bot.erlc.models import (
     EmergencyCall,
@@ -60,6 +61,7 @@ _READ_CHUNK = 64 * 1024
 # What a key may hold: visible ASCII, no spaces (it travels in an HTTP header).
 _KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,512}")
 
+RATE_LIMIT_HEADERS = ("X-RateLimit-Bucket", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 KEY_INVALID_CODES = frozenset({2000, 2001, 2002, 2003, 2004})
 TEMPORARY_CODES = frozenset({0, 1001, 1002, 9999})
 OFFLINE_CODE = 3002
@@ -315,8 +317,7 @@ class PrcClient:
                     timeout=aiohttp.ClientTimeout(total=self.timeout),
                     allow_redirects=False,
                 ) as resp:
-                    answer_headers = {k: v for k, v in resp.headers.items() if k.lower().startswith("x-ratelimit-")}
-                    answer_headers = {_canonical(k): v for k, v in answer_headers.items()}
+                    answer_headers = {name: resp.headers[name] for name in RATE_LIMIT_HEADERS if name in resp.headers}
                     status = resp.status
                     raw = await self._read_capped(resp, method, path)
             except TimeoutError:
@@ -359,10 +360,6 @@ class PrcClient:
             "PRC's answer to %s %s was refused unread: %s (the cap is %d)", method, path, what, self.max_answer_bytes
         )
         return PrcAnswerTooLarge(f"PRC sent an answer to {method} {path} larger than {self.max_answer_bytes} bytes")
-
-
-def _canonical(header: str) -> str:
-    return "-".join(part.capitalize() if part.lower() != "ratelimit" else "RateLimit" for part in header.split("-"))
 
 
 def _interpret(method: str, path: str, status: int, raw: bytes) -> Any:
@@ -408,8 +405,6 @@ def _retry_after(data: Any) -> float:
 
 
 def _model(model: type[ServerV2], data: Any, where: str) -> ServerV2:
-    from pydantic import ValidationError
-
     try:
         return model.model_validate(data)
     except ValidationError:

@@ -181,7 +181,7 @@ async def test_admin_http_api(prc: PrcSandbox, http: aiohttp.ClientSession):
     (server,) = [s for s in state["data"]["servers"] if s["key"] == "K9"]
     assert [(p["team"], p["callsign"]) for p in server["players"]] == [("Sheriff", "1A-1")]
     assert server["max_players"] == 10 and server["queue"] == [8, 9] and len(server["calls"]) == 1
-    assert (await call("POST", "/faults", {"code": 9999}))[1]["data"] == {"queued": 1}
+    assert (await call("POST", "/faults", {"code": 9999}))[1]["data"] == {"queued": 1, "latency_ms": 0.0}
     assert (await get(http, prc, "/v1/server", key="K9"))[1]["code"] == 9999
     assert (await call("DELETE", "/servers/K9/players/5"))[1]["data"] == {"players": 0}
     assert (await call("POST", "/servers/K9/revoke"))[0] == 200

@@ -3,6 +3,7 @@ bans, staff, commands. The Python methods here are the admin API tests use; `/_s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -133,7 +134,7 @@ class GameState:
                 int(owner_id),
                 json.dumps(co_owner_ids or []),
                 int(max_players),
-                join_key or f"sandbox{abs(hash(key)) % 100000}",
+                join_key or "sb" + hashlib.sha256(key.encode()).hexdigest()[:6],
                 acc_verified_req,
                 int(team_balance),
             ),
