@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig, ScriptError
-from tests.erlc.conftest import OTHER_KEY, OWNER_ID, RAW, SERVER_KEY
+from tests.erlc.conftest import OTHER_KEY, OWNER_ID, RAW, SERVER_KEY, assert_requests_follow_the_copy
 from tests.erlc.prc_spec import validate_prc_request
 
 RATE_HEADERS = ("X-RateLimit-Bucket", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -359,6 +359,7 @@ async def test_demo_sandbox_serves_the_demo_server_and_keeps_it(tmp_path: Path, 
         demo.leave(DEMO_SERVER_KEY, 1003)
     finally:
         await demo.stop()
+    assert_requests_follow_the_copy(demo.requests)
     again = await start_demo_sandbox(path)
     try:
         assert again.player_count(DEMO_SERVER_KEY) == 2  # a restart keeps the state, the seed is not replayed
