@@ -16,6 +16,7 @@ PRC's text, and keys are named by `ratelimit.key_tag` where one must be told apa
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -113,8 +114,6 @@ class _Secret:
 
 
 def _is_loopback(host: str) -> bool:
-    import ipaddress
-
     if host == "localhost":
         return True
     try:
@@ -163,6 +162,9 @@ class PrcClient:
     def __repr__(self) -> str:
         return f"<PrcClient base_url={self.base_url!r} global_key={'set' if self._global_key else 'unset'}>"
 
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
     def rate_limits(self) -> list[RateLimitState]:
         """Each PRC bucket's state (limit, remaining, reset) as last read from the headers."""
         return self.limiter.state()
@@ -177,13 +179,19 @@ class PrcClient:
             for name, wanted in (("Players", players), ("Queue", queue), ("EmergencyCalls", calls), ("JoinLogs", joins))
             if wanted
         }
-        read_at_ms = int(self._clock() * 1000)
         try:
             data = await self._request("GET", "/v2/server", key, params=params)
         except _Offline:
             return GameSnapshot(
-                server_name="", owner_id=0, current_players=0, max_players=0, read_at_ms=read_at_ms, online=False
+                server_name="",
+                owner_id=0,
+                current_players=0,
+                max_players=0,
+                read_at_ms=self._now_ms(),
+                online=False,
             )
+        # When the answer came (not when the read was asked for: it may have waited for room in the bucket).
+        read_at_ms = self._now_ms()
         server = _model(ServerV2, data, "GET /v2/server")
         return GameSnapshot(
             server_name=server.Name,

@@ -316,3 +316,13 @@ async def test_global_key_must_be_a_header_value(http):
     with pytest.raises(ValueError, match="global key") as info:
         PrcClient(http, "https://api.policeroleplay.community", global_key="gk\nsecret")
     assert "secret" not in str(info.value)
+
+
+async def test_read_time_comes_from_the_injected_clock(prc: PrcSandbox, http):
+    prc.join(SERVER_KEY, 101, "Bob")
+    assert prc.base_url
+    client = PrcClient(http, prc.base_url, clock=lambda: 1_900_000_000.25)
+    assert (await client.snapshot(SERVER_KEY)).read_at_ms == 1_900_000_000_250
+    prc.leave(SERVER_KEY, 101)
+    offline = await client.snapshot(SERVER_KEY)
+    assert offline.read_at_ms == 1_900_000_000_250 and not offline.online
