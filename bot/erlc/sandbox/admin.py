@@ -8,6 +8,8 @@ CLI sandbox and demos. Never part of the PRC API.
     PUT    /_sandbox/servers/{key}/queue              {user_ids}
     POST   /_sandbox/servers/{key}/calls              {team?, caller?, description?, position?, descriptor?}
     POST   /_sandbox/servers/{key}/revoke             (later requests answer 2002)
+    PUT    /_sandbox/servers/{key}/webhook            {url}: the owner saves the Event Webhook (a probe is sent)
+    POST   /_sandbox/servers/{key}/chat               {user_id, message}: `;cmd arg` reaches the webhook
     POST   /_sandbox/faults                           {code?, status?, times?, key?, path?, retry_after?,
                                                        hang_seconds?, body_bytes?, latency_ms?} or {clear: true}
     POST   /_sandbox/script                           [steps] (played in the background; see `script`)
@@ -106,6 +108,14 @@ def add_admin_routes(app: web.Application, sandbox: PrcSandbox) -> None:
         )
         return {"call_number": number}
 
+    async def webhook(request: web.Request, body: Any) -> Any:
+        status = await sandbox.set_event_webhook(key_of(request), body.get("url"))
+        return {"probe_status": status}
+
+    async def chat(request: web.Request, body: Any) -> Any:
+        status = await sandbox.chat(key_of(request), int(body["user_id"]), str(body["message"]))
+        return {"webhook_status": status}
+
     async def revoke(request: web.Request, body: Any) -> Any:
         sandbox.revoke_key(key_of(request))
         return {"revoked": True}
@@ -165,6 +175,8 @@ def add_admin_routes(app: web.Application, sandbox: PrcSandbox) -> None:
     route("PUT", "/_sandbox/servers/{key}/queue", queue)
     route("POST", "/_sandbox/servers/{key}/calls", call, 201)
     route("POST", "/_sandbox/servers/{key}/revoke", revoke)
+    route("PUT", "/_sandbox/servers/{key}/webhook", webhook)
+    route("POST", "/_sandbox/servers/{key}/chat", chat)
     route("POST", "/_sandbox/faults", faults)
     route("POST", "/_sandbox/script", script, 202)
     route("POST", "/_sandbox/events", events)

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS servers (
     join_key TEXT NOT NULL,
     acc_verified_req TEXT NOT NULL DEFAULT 'Disabled',
     team_balance INTEGER NOT NULL DEFAULT 1,
-    state TEXT NOT NULL DEFAULT 'active'  -- active, revoked, banned
+    state TEXT NOT NULL DEFAULT 'active',  -- active, revoked, banned
+    event_webhook TEXT  -- the "Event Webhook" URL the owner saved in the server settings
 );
 CREATE TABLE IF NOT EXISTS players (
     key TEXT NOT NULL,
@@ -139,6 +140,20 @@ class GameState:
                 int(team_balance),
             ),
         )
+
+    def event_webhook(self, key: str) -> str | None:
+        row = self._server(key)
+        return None if row is None or row["event_webhook"] is None else str(row["event_webhook"])
+
+    def _store_event_webhook(self, key: str, url: str | None) -> None:
+        self._require(key)
+        self.db.execute("UPDATE servers SET event_webhook = ? WHERE key = ?", (url, key))
+
+    def player(self, key: str, user_id: int) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM players WHERE key = ? AND user_id = ?", (key, int(user_id))
+        ).fetchone()
+        return row
 
     def revoke_key(self, key: str) -> None:
         """The owner made a new key: later requests with this one answer 2002."""
