@@ -365,3 +365,11 @@ async def test_demo_sandbox_serves_the_demo_server_and_keeps_it(tmp_path: Path, 
         assert again.player_count(DEMO_SERVER_KEY) == 2  # a restart keeps the state, the seed is not replayed
     finally:
         await again.stop()
+
+
+async def test_unknown_api_paths_answer_404_with_the_rate_limit_headers(prc: PrcSandbox, http: aiohttp.ClientSession):
+    status, body, headers = await get(http, prc, "/v2/server/players")
+    assert body == {"message": "Not Found"}
+    assert status == 404 and all(h in headers for h in RATE_HEADERS)
+    async with http.post(f"{prc.base_url}/v1/server", headers=RAW) as resp:
+        assert resp.status == 404 and "X-RateLimit-Bucket" in resp.headers

@@ -299,10 +299,15 @@ class PrcSandbox(GameState):
         ]
         for method, path, endpoint in routes:
             app.router.add_route(method, path, self._api(endpoint))
+        # Anything else under the API: 404, with the rate-limit headers too (every answer carries them).
+        for prefix in ("/v1", "/v2"):
+            app.router.add_route("*", prefix + "/{tail:.*}", self._api(None))
         add_admin_routes(app, self)
         return app
 
-    def _api(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def _api(self, endpoint: Endpoint | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """The handler of an API route (`endpoint` None: a path the API does not have)."""
+
         async def handle(request: web.Request) -> web.StreamResponse:
             body = await request.read()
             record = None
@@ -316,7 +321,10 @@ class PrcSandbox(GameState):
                     at=self.clock(),
                 )
                 self.requests.append(record)
-            response = await self._answer(request, endpoint)
+            if endpoint is None:
+                response = await self._unknown(request)
+            else:
+                response = await self._answer(request, endpoint)
             if record is not None:
                 record.status = response.status
             return response
@@ -345,6 +353,12 @@ class PrcSandbox(GameState):
             return wire.error_response(exc, headers)
         response.headers.update(headers)
         return response
+
+    async def _unknown(self, request: web.Request) -> web.StreamResponse:
+        verdict = self._rate_limit(request, request.headers.get("Server-Key"))
+        if not verdict.allowed:
+            return wire.rate_limited_response(verdict.retry_after, verdict.bucket, verdict.headers())
+        return wire.json_response(404, {"message": "Not Found"}, verdict.headers())
 
     def _rate_limit(self, request: web.Request, key: str | None) -> Verdict:
         if request.method == "POST" and request.path.endswith("/command") and key:
