@@ -385,7 +385,9 @@ class PrcSandbox(GameState):
         if fault.raw_body is not None:
             return web.Response(status=fault.status or 200, body=fault.raw_body, headers=headers)
         if fault.code == 4001:
-            return wire.rate_limited_response(fault.retry_after, headers["X-RateLimit-Bucket"], headers)
+            # As a real refusal says it: nothing left in the bucket.
+            limited = {**headers, "X-RateLimit-Remaining": "0"}
+            return wire.rate_limited_response(fault.retry_after, headers["X-RateLimit-Bucket"], limited)
         if fault.code is not None:
             return wire.error_response(PrcError(fault.code, fault.status), headers)
         assert fault.status is not None
