@@ -373,3 +373,17 @@ async def test_unknown_api_paths_answer_404_with_the_rate_limit_headers(prc: Prc
     assert status == 404 and all(h in headers for h in RATE_HEADERS)
     async with http.post(f"{prc.base_url}/v1/server", headers=RAW) as resp:
         assert resp.status == 404 and "X-RateLimit-Bucket" in resp.headers
+
+
+def test_a_full_server_refuses_a_join(tmp_path: Path):
+    sandbox = PrcSandbox(PrcSandboxConfig())
+    try:
+        sandbox.add_server(SERVER_KEY, max_players=2)
+        sandbox.join(SERVER_KEY, 1, "A")
+        sandbox.join(SERVER_KEY, 2, "B")
+        sandbox.join(SERVER_KEY, 2, "B")  # already in: nothing changes
+        with pytest.raises(ValueError, match="full"):
+            sandbox.join(SERVER_KEY, 3, "C")
+        assert sandbox.player_count(SERVER_KEY) == 2
+    finally:
+        sandbox.close()

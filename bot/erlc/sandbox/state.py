@@ -195,8 +195,10 @@ class GameState:
         *,
         location: dict[str, Any] | None = None,
     ) -> None:
-        """A player joins the server (already in: nothing changes)."""
-        self._require(key)
+        """A player joins the server (already in: nothing changes; a full server refuses: queue them instead)."""
+        server = self._require(key)
+        if self.player(key, user_id) is None and self.player_count(key) >= int(server["max_players"]):
+            raise ValueError(f"the server is full ({server['max_players']} players): put them in the queue")
         _check(team, TEAMS, "team")
         _check(permission, PERMISSIONS, "permission")
         now = self.now()
