@@ -5,9 +5,11 @@ sections asked for; v1 where v2 has no equivalent (bans). Every request first wa
 bucket (`ratelimit.PrcRateLimiter`, shared by every server of the bot), then is sent once: retrying is the
 caller's choice (the poller backs off), because PRC penalises repeated failing requests.
 
-Errors map to the port's typed errors by the body's `code` first, the HTTP status second: 2000-2004 key
-invalid, 4001 / 429 rate limited (with `retry_after`), 1001, 1002, 9999, 5xx, timeouts and connection errors
-temporary, anything else refused. 3002 (the server is offline: nobody in game) is a normal state: an empty
+Errors map to the port's typed errors by the body's `code` first, the HTTP status second: 2000, 2001, 2002 and
+2004 key invalid (the server's key: stop using it), 2003 `PrcGlobalKeyInvalid` (a refusal: the bot's own global
+key is wrong, no server's key is, so no server is disconnected for it, and nothing is sent for a while),
+4001 / 429 rate limited (with `retry_after`), 1001, 1002, 9999, 5xx, timeouts and connection errors temporary,
+anything else refused. 3002 (the server is offline: nobody in game) is a normal state: an empty
 snapshot with `online` False. No answer is read beyond `max_answer_bytes`.
 
 A server key never appears in a log line, an exception or a repr: messages are the client's own words, never
@@ -16,6 +18,7 @@ PRC's text, and keys are named by `ratelimit.key_tag` where one must be told apa
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -25,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from pydantic import ValidationError
 
 from bot.erlc.models import (
     EmergencyCall,
@@ -60,7 +64,13 @@ _READ_CHUNK = 64 * 1024
 # What a key may hold: visible ASCII, no spaces (it travels in an HTTP header).
 _KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,512}")
 
-KEY_INVALID_CODES = frozenset({2000, 2001, 2002, 2003, 2004})
+RATE_LIMIT_HEADERS = ("X-RateLimit-Bucket", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+# The server's key is at fault: stop using it (the caller marks the server disconnected).
+KEY_INVALID_CODES = frozenset({2000, 2001, 2002, 2004})
+# The bot's own global key is at fault (2003): every server is affected and no server's key is wrong.
+GLOBAL_KEY_INVALID_CODE = 2003
+# After a 2003 the client sends nothing for this long (PRC penalises repeated invalid requests), then one probe.
+GLOBAL_KEY_PAUSE_SECONDS = 300.0
 TEMPORARY_CODES = frozenset({0, 1001, 1002, 9999})
 OFFLINE_CODE = 3002
 RATE_LIMITED_CODE = 4001
@@ -86,9 +96,14 @@ CODE_MEANINGS: dict[int, str] = {
 
 
 class PrcAnswerTooLarge(GameTemporary):
-    """PRC's answer was larger than the client reads; refused unread."""
+    """PRC's answer was larger than the client reads; refused unread (temporary: the poller backs off)."""
 
-    kind = "too_large"
+
+class PrcGlobalKeyInvalid(GameRefused):
+    """PRC refused the bot's global key (2003): a problem of the bot's configuration, not of any server's key,
+    so no server is disconnected for it. Requests are not sent for `GLOBAL_KEY_PAUSE_SECONDS` after it."""
+
+    kind = "global_key_invalid"
 
 
 class _Offline(Exception):
@@ -113,8 +128,6 @@ class _Secret:
 
 
 def _is_loopback(host: str) -> bool:
-    import ipaddress
-
     if host == "localhost":
         return True
     try:
@@ -159,9 +172,13 @@ class PrcClient:
         # Counters for /erlc status and benchmarks.
         self.requests_sent = 0
         self.items_dropped = 0
+        self._global_key_refused_until = 0.0
 
     def __repr__(self) -> str:
         return f"<PrcClient base_url={self.base_url!r} global_key={'set' if self._global_key else 'unset'}>"
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
 
     def rate_limits(self) -> list[RateLimitState]:
         """Each PRC bucket's state (limit, remaining, reset) as last read from the headers."""
@@ -177,13 +194,19 @@ class PrcClient:
             for name, wanted in (("Players", players), ("Queue", queue), ("EmergencyCalls", calls), ("JoinLogs", joins))
             if wanted
         }
-        read_at_ms = int(self._clock() * 1000)
         try:
             data = await self._request("GET", "/v2/server", key, params=params)
         except _Offline:
             return GameSnapshot(
-                server_name="", owner_id=0, current_players=0, max_players=0, read_at_ms=read_at_ms, online=False
+                server_name="",
+                owner_id=0,
+                current_players=0,
+                max_players=0,
+                read_at_ms=self._now_ms(),
+                online=False,
             )
+        # When the answer came (not when the read was asked for: it may have waited for room in the bucket).
+        read_at_ms = self._now_ms()
         server = _model(ServerV2, data, "GET /v2/server")
         return GameSnapshot(
             server_name=server.Name,
@@ -296,6 +319,10 @@ class PrcClient:
         if not _KEY_SHAPE.fullmatch(key):
             # Never sent: a header cannot carry it, and it cannot be a key PRC made.
             raise GameKeyInvalid("the server key holds characters no key has (spaces, line breaks or non-ASCII)")
+        if self._clock() < self._global_key_refused_until:
+            raise PrcGlobalKeyInvalid(
+                "PRC refused the bot's global key ([erlc] global_key); nothing is sent until it is fixed"
+            )
         route = f"command:{key_tag(key)}" if method == "POST" else "read"
         headers = {"Server-Key": key, "Accept": "application/json"}
         if self._global_key is not None:
@@ -317,8 +344,7 @@ class PrcClient:
                     timeout=aiohttp.ClientTimeout(total=self.timeout),
                     allow_redirects=False,
                 ) as resp:
-                    answer_headers = {k: v for k, v in resp.headers.items() if k.lower().startswith("x-ratelimit-")}
-                    answer_headers = {_canonical(k): v for k, v in answer_headers.items()}
+                    answer_headers = {name: resp.headers[name] for name in RATE_LIMIT_HEADERS if name in resp.headers}
                     status = resp.status
                     raw = await self._read_capped(resp, method, path)
             except TimeoutError:
@@ -337,6 +363,16 @@ class PrcClient:
                 return _interpret(method, path, status, raw)
             except GameRateLimited as exc:
                 retry_after, bucket_hint = exc.retry_after, exc.bucket
+                raise
+            except PrcGlobalKeyInvalid:
+                if self._global_key is None:
+                    raise  # none was sent: nothing of ours to stop using
+                self._global_key_refused_until = self._clock() + GLOBAL_KEY_PAUSE_SECONDS
+                log.error(
+                    "PRC refused the bot's global key ([erlc] global_key / ERLC_GLOBAL_KEY): no request is sent for"
+                    " %.0f s; every server's reads wait, none is disconnected",
+                    GLOBAL_KEY_PAUSE_SECONDS,
+                )
                 raise
         finally:
             self.limiter.release(
@@ -361,10 +397,6 @@ class PrcClient:
             "PRC's answer to %s %s was refused unread: %s (the cap is %d)", method, path, what, self.max_answer_bytes
         )
         return PrcAnswerTooLarge(f"PRC sent an answer to {method} {path} larger than {self.max_answer_bytes} bytes")
-
-
-def _canonical(header: str) -> str:
-    return "-".join(part.capitalize() if part.lower() != "ratelimit" else "RateLimit" for part in header.split("-"))
 
 
 def _interpret(method: str, path: str, status: int, raw: bytes) -> Any:
@@ -397,6 +429,8 @@ def _interpret(method: str, path: str, status: int, raw: bytes) -> Any:
     )
     if code in KEY_INVALID_CODES:
         raise GameKeyInvalid(told)
+    if code == GLOBAL_KEY_INVALID_CODE:
+        raise PrcGlobalKeyInvalid(told)
     if code in TEMPORARY_CODES or status >= 500 or (code is None and status in (408, 425)):
         raise GameTemporary(told)
     raise GameRefused(told)
@@ -410,8 +444,6 @@ def _retry_after(data: Any) -> float:
 
 
 def _model(model: type[ServerV2], data: Any, where: str) -> ServerV2:
-    from pydantic import ValidationError
-
     try:
         return model.model_validate(data)
     except ValidationError:
@@ -424,4 +456,5 @@ __all__ = [
     "MAX_ANSWER_BYTES",
     "PrcAnswerTooLarge",
     "PrcClient",
+    "PrcGlobalKeyInvalid",
 ]

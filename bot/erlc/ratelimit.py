@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 # Sent a little after the announced reset, so a request never lands on PRC before its window rolled over.
 RESET_MARGIN_SECONDS = 0.05
+# A reset below this (2001-09-09 as epoch seconds) is read as seconds from now.
+RELATIVE_RESET_BELOW = 1_000_000_000.0
 # The longest a bucket waits on one 429 or one reset (one odd header must not freeze the bot for a day).
 MAX_WAIT_SECONDS = 300.0
 
@@ -211,6 +213,9 @@ class PrcRateLimiter:
         reset = _float(headers.get("X-RateLimit-Reset"))
         if limit is None or remaining is None:
             return
+        if reset is not None and reset < RELATIVE_RESET_BELOW:
+            # The notes say epoch seconds; a small number can only be seconds from now (read it so, safely).
+            reset = self._clock() + reset
         first = bucket.limit is None
         bucket.limit = limit
         # What PRC counted so far, less what is still on its way to it (conservative: never above the limit).

@@ -3,13 +3,13 @@ validated against the project's copy of the PRC API when the test ends (tests/er
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 import aiohttp
 import pytest
 
 from bot.erlc.client import PrcClient
-from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
+from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig, RecordedRequest
 from tests.erlc.prc_spec import validate_prc_request
 
 # A server key as a community would paste it; no log line, message or exception may ever hold it.
@@ -37,6 +37,10 @@ async def prc(prc_config: PrcSandboxConfig) -> AsyncIterator[PrcSandbox]:
     finally:
         requests = list(sandbox.requests)
         await sandbox.stop()
+    assert_requests_follow_the_copy(requests)
+
+
+def assert_requests_follow_the_copy(requests: Iterable[RecordedRequest]) -> None:
     for rec in requests:
         if RAW_REQUEST_HEADER.lower() in rec.headers:
             continue  # sent by hand on purpose (to see how the sandbox answers a bad request), not by the client

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.erlc.client import PrcAnswerTooLarge, PrcClient
+from bot.erlc.client import PrcAnswerTooLarge, PrcClient, PrcGlobalKeyInvalid
 from bot.erlc.port import GameKeyInvalid, GameRateLimited, GameRefused, GameServerPort, GameTemporary
 from bot.erlc.sandbox import ERROR_CODES, PrcSandbox
 from tests.erlc.conftest import OTHER_KEY, OWNER_ID, SERVER_KEY
@@ -66,7 +66,7 @@ async def test_nobody_in_game_3002_is_an_empty_snapshot_not_an_error(prc: PrcSan
     assert snap.online is False and snap.players == () and snap.current_players == 0
 
 
-@pytest.mark.parametrize("code", [2000, 2001, 2002, 2003, 2004])
+@pytest.mark.parametrize("code", [2000, 2001, 2002, 2004])
 async def test_key_error_codes_are_key_invalid(prc: PrcSandbox, prc_client: PrcClient, code: int):
     prc.join(SERVER_KEY, 101, "Bob")
     prc.inject(code=code)
@@ -100,6 +100,7 @@ async def test_every_documented_code_maps_to_a_typed_error(prc: PrcSandbox, prc_
         try:
             snap = await prc_client.snapshot(SERVER_KEY)
         except (GameKeyInvalid, GameRateLimited, GameRefused, GameTemporary):
+            assert not prc.faults.queue, f"code {code}: raised without asking the sandbox"
             continue
         assert code == 3002 and snap.online is False, f"code {code} did not raise"
 
@@ -316,3 +317,29 @@ async def test_global_key_must_be_a_header_value(http):
     with pytest.raises(ValueError, match="global key") as info:
         PrcClient(http, "https://api.policeroleplay.community", global_key="gk\nsecret")
     assert "secret" not in str(info.value)
+
+
+async def test_read_time_comes_from_the_injected_clock(prc: PrcSandbox, http):
+    prc.join(SERVER_KEY, 101, "Bob")
+    assert prc.base_url
+    client = PrcClient(http, prc.base_url, clock=lambda: 1_900_000_000.25)
+    assert (await client.snapshot(SERVER_KEY)).read_at_ms == 1_900_000_000_250
+    prc.leave(SERVER_KEY, 101)
+    offline = await client.snapshot(SERVER_KEY)
+    assert offline.read_at_ms == 1_900_000_000_250 and not offline.online
+
+
+async def test_a_refused_global_key_disconnects_no_server_and_stops_sending(prc: PrcSandbox, http):
+    """2003 is the bot's own global key: no server's key is wrong, so it is not GameKeyInvalid (which makes the
+    caller disconnect the server), and nothing more is sent for a while (PRC penalises repeated invalid ones)."""
+    prc.join(SERVER_KEY, 101, "Bob")
+    assert prc.base_url
+    wrong = PrcClient(http, prc.base_url, global_key="not-the-global-key")
+    with pytest.raises(PrcGlobalKeyInvalid, match="2003") as info:
+        await wrong.snapshot(SERVER_KEY)
+    assert not isinstance(info.value, GameKeyInvalid) and isinstance(info.value, GameRefused)
+    sent = len(prc.requests)
+    with pytest.raises(PrcGlobalKeyInvalid):
+        await wrong.snapshot(OTHER_KEY)
+    assert len(prc.requests) == sent
+    assert "not-the-global-key" not in str(info.value)

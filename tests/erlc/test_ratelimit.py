@@ -105,3 +105,27 @@ def test_bucket_names_never_hold_a_key(key: str):
     assert public_bucket_name(f"command-{key}") == f"command-{key_tag(key)}"
     assert public_bucket_name("global", key) == "global"
     assert key not in key_tag(key)
+
+
+async def test_a_reset_given_as_seconds_from_now_is_understood():
+    limiter = PrcRateLimiter()
+    taken = await limiter.acquire("read")
+    limiter.release("read", taken, {**headers(1, 0, 0), "X-RateLimit-Reset": "0.3"})
+    (state,) = limiter.state()
+    assert state.reset_at is not None and 0 < state.reset_at - time.time() <= 0.3
+    started = time.monotonic()
+    await asyncio.wait_for(limiter.acquire("read"), 3)
+    assert time.monotonic() - started >= 0.25
+
+
+@pytest.mark.parametrize("bad", ["", "soon", "-5", "nan", "inf"])
+async def test_unreadable_headers_keep_it_conservative(bad: str):
+    limiter = PrcRateLimiter()
+    taken = await limiter.acquire("read")
+    limiter.release("read", taken, {**headers(5, 4, time.time() + 30), "X-RateLimit-Limit": bad})
+    second = await asyncio.wait_for(limiter.acquire("read"), 1)  # still one at a time, never stuck
+    third = asyncio.create_task(limiter.acquire("read"))
+    await settle()
+    assert not third.done()
+    limiter.release("read", second, None)
+    await asyncio.wait_for(third, 1)

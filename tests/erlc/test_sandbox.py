@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig, ScriptError
-from tests.erlc.conftest import OTHER_KEY, OWNER_ID, RAW, SERVER_KEY
+from tests.erlc.conftest import OTHER_KEY, OWNER_ID, RAW, SERVER_KEY, assert_requests_follow_the_copy
 from tests.erlc.prc_spec import validate_prc_request
 
 RATE_HEADERS = ("X-RateLimit-Bucket", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -181,7 +181,7 @@ async def test_admin_http_api(prc: PrcSandbox, http: aiohttp.ClientSession):
     (server,) = [s for s in state["data"]["servers"] if s["key"] == "K9"]
     assert [(p["team"], p["callsign"]) for p in server["players"]] == [("Sheriff", "1A-1")]
     assert server["max_players"] == 10 and server["queue"] == [8, 9] and len(server["calls"]) == 1
-    assert (await call("POST", "/faults", {"code": 9999}))[1]["data"] == {"queued": 1}
+    assert (await call("POST", "/faults", {"code": 9999}))[1]["data"] == {"queued": 1, "latency_ms": 0.0}
     assert (await get(http, prc, "/v1/server", key="K9"))[1]["code"] == 9999
     assert (await call("DELETE", "/servers/K9/players/5"))[1]["data"] == {"players": 0}
     assert (await call("POST", "/servers/K9/revoke"))[0] == 200
@@ -293,3 +293,97 @@ def test_spec_copy_catches_requests_that_break_it():
             {"Server-Key": "k", "Content-Type": "application/json"},
             b'{"command": "h"}',
         )
+
+
+def test_northca_bot_erlc_sandbox_subcommand_keeps_state_in_a_file(tmp_path: Path):
+    db = tmp_path / "prc.sqlite3"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "erlc-sandbox",
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--server",
+            "SUB-KEY:Sub RP",
+            "--rate-limit",
+            "7",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().split()[3]
+
+        async def drive() -> tuple[int, Any, str, Any]:
+            async with aiohttp.ClientSession() as http:
+                headers = {"Server-Key": "SUB-KEY"}
+                async with http.get(f"{base}/v1/server", headers=headers) as resp:
+                    offline = (resp.status, await resp.json(), resp.headers["X-RateLimit-Limit"])
+                join = {"user_id": 4, "name": "Dee", "team": "Fire", "callsign": "E-4"}
+                async with http.post(f"{base}/_sandbox/servers/SUB-KEY/players", json=join) as resp:
+                    assert resp.status == 201
+                async with http.get(f"{base}/v1/server/players", headers=headers) as resp:
+                    return offline[0], offline[1], offline[2], await resp.json()
+
+        status, body, limit, players = asyncio.run(drive())
+        assert (status, body["code"], limit) == (422, 3002, "7")
+        assert players == [{"Player": "Dee:4", "Permission": "Normal", "Team": "Fire", "Callsign": "E-4"}]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    kept = PrcSandbox(PrcSandboxConfig(db_path=str(db)))
+    try:
+        assert [r["name"] for r in kept.players("SUB-KEY")] == ["Dee"]
+    finally:
+        kept.close()
+
+
+async def test_demo_sandbox_serves_the_demo_server_and_keeps_it(tmp_path: Path, http: aiohttp.ClientSession):
+    from bot.erlc.client import PrcClient
+    from bot.erlc.sandbox.demo import DEMO_SERVER_KEY, demo_state_path, start_demo_sandbox
+
+    path = demo_state_path(str(tmp_path / "northca-bot.sqlite3"))
+    assert path.endswith("northca-bot.prc-sandbox.sqlite3")
+    demo = await start_demo_sandbox(path)
+    try:
+        assert demo.base_url
+        snap = await PrcClient(http, demo.base_url).snapshot(DEMO_SERVER_KEY)
+        assert snap.server_name == "Demo ER:LC Server" and snap.current_players == 3
+        demo.leave(DEMO_SERVER_KEY, 1003)
+    finally:
+        await demo.stop()
+    assert_requests_follow_the_copy(demo.requests)
+    again = await start_demo_sandbox(path)
+    try:
+        assert again.player_count(DEMO_SERVER_KEY) == 2  # a restart keeps the state, the seed is not replayed
+    finally:
+        await again.stop()
+
+
+async def test_unknown_api_paths_answer_404_with_the_rate_limit_headers(prc: PrcSandbox, http: aiohttp.ClientSession):
+    status, body, headers = await get(http, prc, "/v2/server/players")
+    assert body == {"message": "Not Found"}
+    assert status == 404 and all(h in headers for h in RATE_HEADERS)
+    async with http.post(f"{prc.base_url}/v1/server", headers=RAW) as resp:
+        assert resp.status == 404 and "X-RateLimit-Bucket" in resp.headers
+
+
+def test_a_full_server_refuses_a_join(tmp_path: Path):
+    sandbox = PrcSandbox(PrcSandboxConfig())
+    try:
+        sandbox.add_server(SERVER_KEY, max_players=2)
+        sandbox.join(SERVER_KEY, 1, "A")
+        sandbox.join(SERVER_KEY, 2, "B")
+        sandbox.join(SERVER_KEY, 2, "B")  # already in: nothing changes
+        with pytest.raises(ValueError, match="full"):
+            sandbox.join(SERVER_KEY, 3, "C")
+        assert sandbox.player_count(SERVER_KEY) == 2
+    finally:
+        sandbox.close()

@@ -150,3 +150,62 @@ async def test_events_admin_route_delivers(prc: PrcSandbox, receiver: Receiver, 
         assert resp.status == 200 and (await resp.json())["data"] == {"delivered": True, "status": 204}
     ((body, headers),) = receiver.got
     assert verifies(prc.public_key_b64, body, headers)
+
+
+async def test_saving_the_webhook_sends_a_probe_and_chat_commands_reach_it(prc: PrcSandbox, receiver: Receiver):
+    prc.join(SERVER_KEY, 4242, "OfficerBob", team="Police", callsign="1A-12")
+    assert await prc.chat(SERVER_KEY, 4242, ";verify 4KX2") is None  # no webhook yet: goes nowhere
+    assert await prc.set_event_webhook(SERVER_KEY, receiver.url) == 204
+    assert await prc.chat(SERVER_KEY, 4242, "hello everyone") is None  # plain chat is not sent
+    assert await prc.chat(SERVER_KEY, 4242, ";verify   4KX2 ") == 204
+    assert len(receiver.got) == 2
+    for body, headers in receiver.got:
+        assert verifies(prc.public_key_b64, body, headers)
+    probe = json.loads(receiver.got[0][0])["events"][0]
+    command = json.loads(receiver.got[1][0])["events"][0]
+    assert probe["event"] == "WebhookProbe"
+    assert command["event"] == "CustomCommand" and command["origin"] == "4242"
+    assert command["data"] == {"command": "verify", "argument": "4KX2"}
+    with pytest.raises(KeyError):
+        await prc.chat(SERVER_KEY, 999, ";verify X")  # only a player in game can type
+
+
+async def test_emergency_calls_are_sent_when_started_and_ended(prc: PrcSandbox, receiver: Receiver):
+    await prc.set_event_webhook(SERVER_KEY, receiver.url)
+    number = prc.add_emergency_call(SERVER_KEY, team="Police", caller=77, description="shots fired", descriptor="218")
+    await prc.events_sent()
+    prc.end_emergency_call(SERVER_KEY, number)
+    await prc.events_sent()
+    started, ended = (json.loads(body)["events"][0] for body, _ in receiver.got[1:])
+    assert started["event"] == "EmergencyCallStarted" and ended["event"] == "EmergencyCallEnded"
+    assert started["data"]["callNumber"] == number and started["data"]["description"] == "shots fired"
+    assert started["data"]["positionDescriptor"] == "218" and started["data"]["caller"] == 77
+    assert prc.webhook_statuses == [204, 204, 204]
+
+
+async def test_a_script_types_in_chat(prc: PrcSandbox, receiver: Receiver):
+    await prc.play(
+        [
+            {"after": 0, "op": "set_webhook", "key": SERVER_KEY, "url": receiver.url},
+            {"after": 0, "op": "join", "key": SERVER_KEY, "user_id": 5, "name": "Ann", "team": "Police"},
+            {"after": 0.05, "op": "chat", "key": SERVER_KEY, "user_id": 5, "message": ";verify ABCD"},
+        ]
+    )
+    events = [json.loads(body)["events"][0]["event"] for body, _ in receiver.got]
+    assert events == ["WebhookProbe", "CustomCommand"]
+
+
+async def test_webhook_admin_routes(prc: PrcSandbox, receiver: Receiver, http):
+    prc.join(SERVER_KEY, 6, "Cat")
+    base = f"{prc.base_url}/_sandbox/servers/{SERVER_KEY}"
+    async with http.put(f"{base}/webhook", json={"url": receiver.url}) as resp:
+        assert (await resp.json())["data"] == {"probe_status": 204}
+    async with http.post(f"{base}/chat", json={"user_id": 6, "message": ";verify QQQQ"}) as resp:
+        assert (await resp.json())["data"] == {"webhook_status": 204}
+    assert len(receiver.got) == 2
+
+
+async def test_an_unreachable_webhook_is_not_fatal(prc: PrcSandbox):
+    prc.join(SERVER_KEY, 6, "Cat")
+    assert await prc.set_event_webhook(SERVER_KEY, "http://127.0.0.1:9/hook") is None
+    assert await prc.chat(SERVER_KEY, 6, ";verify QQQQ") is None

@@ -13,7 +13,7 @@ Run alone: `northca-bot erlc-sandbox --port 8789` or `python -m bot.erlc.sandbox
 Modules: `config`, `state` (servers, players, queue, join logs, calls, bans, staff: the Python admin methods),
 `limits` (the fixed-window buckets and their headers), `faults` (error codes and faults on demand), `wire`
 (the JSON shapes), `webhooks` (signing, forged and stale requests), `script` (timed events to replay), `admin`
-(`/_sandbox/...`), `app` (`PrcSandbox`), `cli`.
+(`/_sandbox/...`), `app` (`PrcSandbox`), `cli`, `demo` (the bot's demo mode: `start_demo_sandbox`).
 """
 
 from bot.erlc.sandbox.app import PrcSandbox, RecordedRequest

@@ -8,8 +8,10 @@ CLI sandbox and demos. Never part of the PRC API.
     PUT    /_sandbox/servers/{key}/queue              {user_ids}
     POST   /_sandbox/servers/{key}/calls              {team?, caller?, description?, position?, descriptor?}
     POST   /_sandbox/servers/{key}/revoke             (later requests answer 2002)
+    PUT    /_sandbox/servers/{key}/webhook            {url}: the owner saves the Event Webhook (a probe is sent)
+    POST   /_sandbox/servers/{key}/chat               {user_id, message}: `;cmd arg` reaches the webhook
     POST   /_sandbox/faults                           {code?, status?, times?, key?, path?, retry_after?,
-                                                       hang_seconds?, body_bytes?} or {clear: true}
+                                                       hang_seconds?, body_bytes?, latency_ms?} or {clear: true}
     POST   /_sandbox/script                           [steps] (played in the background; see `script`)
     POST   /_sandbox/events                           {url, server, events}: a signed webhook POST
     GET    /_sandbox/public-key                       {public_key}
@@ -106,6 +108,14 @@ def add_admin_routes(app: web.Application, sandbox: PrcSandbox) -> None:
         )
         return {"call_number": number}
 
+    async def webhook(request: web.Request, body: Any) -> Any:
+        status = await sandbox.set_event_webhook(key_of(request), body.get("url"))
+        return {"probe_status": status}
+
+    async def chat(request: web.Request, body: Any) -> Any:
+        status = await sandbox.chat(key_of(request), int(body["user_id"]), str(body["message"]))
+        return {"webhook_status": status}
+
     async def revoke(request: web.Request, body: Any) -> Any:
         sandbox.revoke_key(key_of(request))
         return {"revoked": True}
@@ -113,6 +123,8 @@ def add_admin_routes(app: web.Application, sandbox: PrcSandbox) -> None:
     async def faults(request: web.Request, body: Any) -> Any:
         if body.get("clear"):
             sandbox.clear_faults()
+        if "latency_ms" in body:
+            sandbox.faults.latency = max(0.0, float(body["latency_ms"]) / 1000)
         if "code" in body or "status" in body or "hang_seconds" in body or "body_bytes" in body:
             sandbox.inject(
                 code=None if body.get("code") is None else int(body["code"]),
@@ -124,7 +136,7 @@ def add_admin_routes(app: web.Application, sandbox: PrcSandbox) -> None:
                 hang_seconds=None if body.get("hang_seconds") is None else float(body["hang_seconds"]),
                 body_bytes=None if body.get("body_bytes") is None else int(body["body_bytes"]),
             )
-        return {"queued": len(sandbox.faults.queue)}
+        return {"queued": len(sandbox.faults.queue), "latency_ms": sandbox.faults.latency * 1000}
 
     async def script(request: web.Request, body: Any) -> Any:
         steps = validate_script(body)
@@ -163,6 +175,8 @@ def add_admin_routes(app: web.Application, sandbox: PrcSandbox) -> None:
     route("PUT", "/_sandbox/servers/{key}/queue", queue)
     route("POST", "/_sandbox/servers/{key}/calls", call, 201)
     route("POST", "/_sandbox/servers/{key}/revoke", revoke)
+    route("PUT", "/_sandbox/servers/{key}/webhook", webhook)
+    route("POST", "/_sandbox/servers/{key}/chat", chat)
     route("POST", "/_sandbox/faults", faults)
     route("POST", "/_sandbox/script", script, 202)
     route("POST", "/_sandbox/events", events)

@@ -10,6 +10,7 @@ nobody is in game, then the endpoint.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -28,7 +29,14 @@ from bot.erlc.sandbox.faults import Fault, Faults
 from bot.erlc.sandbox.limits import FixedWindows, Verdict
 from bot.erlc.sandbox.script import play, validate_script
 from bot.erlc.sandbox.state import GameState
-from bot.erlc.sandbox.webhooks import WebhookSigner, private_key_from_raw_b64, private_key_raw_b64
+from bot.erlc.sandbox.webhooks import (
+    WebhookSigner,
+    custom_command,
+    emergency_call,
+    private_key_from_raw_b64,
+    private_key_raw_b64,
+    webhook_probe,
+)
 from bot.erlc.sandbox.wire import PrcError
 
 log = logging.getLogger(__name__)
@@ -66,6 +74,8 @@ class PrcSandbox(GameState):
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._scripts: set[asyncio.Task[list[Any]]] = set()
+        self._deliveries: set[asyncio.Task[int | None]] = set()
+        self.webhook_statuses: list[int] = []  # what the event webhook answered, in order
         self.base_url: str | None = None
 
     # --- life -----------------------------------------------------------------------------------
@@ -81,7 +91,7 @@ class PrcSandbox(GameState):
         return self.base_url
 
     async def stop(self) -> None:
-        for task in list(self._scripts):
+        for task in list(self._scripts) + list(self._deliveries):
             task.cancel()
         if self._session is not None:
             await self._session.close()
@@ -149,6 +159,89 @@ class PrcSandbox(GameState):
         if not task.cancelled() and task.exception() is not None:
             log.warning("PRC sandbox script stopped: %s", task.exception())
 
+    # --- the event webhook, as PRC drives it --------------------------------------------------------
+
+    async def set_event_webhook(self, key: str, url: str | None) -> int | None:
+        """The owner saves (or clears) the server's "Event Webhook" URL; PRC then sends a `WebhookProbe`.
+        Returns the receiver's HTTP status (None: nothing sent or not delivered)."""
+        self._store_event_webhook(key, url)
+        return await self._deliver(key, [webhook_probe()]) if url else None
+
+    async def chat(self, key: str, user_id: int, message: str) -> int | None:
+        """A player in game types in the chat. A message starting with `;` is a custom command and reaches the
+        event webhook as `CustomCommand` (`;verify 4KX2`: command "verify", argument "4KX2"); others go nowhere.
+        Returns the receiver's HTTP status (None: not a custom command, no webhook, or not delivered)."""
+        if self.player(key, user_id) is None:
+            raise KeyError(f"player {user_id} is not in that server")
+        if not message.startswith(";"):
+            return None
+        command, _, argument = message[1:].strip().partition(" ")
+        return await self._deliver(key, [custom_command(int(user_id), command, argument.strip())])
+
+    def add_emergency_call(
+        self,
+        key: str,
+        team: str = "Police",
+        caller: int | None = None,
+        description: str | None = None,
+        *,
+        position: tuple[float, float] = (0.0, 0.0),
+        descriptor: str | None = None,
+        players: list[int] | None = None,
+    ) -> int:
+        """A 911 call (see `GameState`); with an event webhook set, `EmergencyCallStarted` is sent to it in the
+        background (`await sandbox.events_sent()` waits for it)."""
+        number = super().add_emergency_call(
+            key, team, caller, description, position=position, descriptor=descriptor, players=players
+        )
+        self._call_event(key, number, "EmergencyCallStarted")
+        return number
+
+    def end_emergency_call(self, key: str, number: int) -> None:
+        self._call_event(key, number, "EmergencyCallEnded")
+        super().end_emergency_call(key, number)
+
+    def _call_event(self, key: str, number: int, name: str) -> None:
+        if self.event_webhook(key) is None:
+            return
+        row = self.db.execute("SELECT * FROM calls WHERE key = ? AND number = ?", (key, number)).fetchone()
+        if row is None:
+            return
+        event = emergency_call(
+            name,
+            call_number=number,
+            team=row["team"],
+            caller=row["caller"],
+            players=json.loads(row["players"]),
+            description=row["description"],
+            position=(row["x"], row["z"]),
+            position_descriptor=row["descriptor"],
+            started_at=row["started_at"],
+        )
+        try:
+            task = asyncio.get_running_loop().create_task(self._deliver(key, [event]))
+        except RuntimeError:
+            return  # no event loop (a synchronous script): nothing is sent
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def events_sent(self) -> None:
+        """Wait until the webhook deliveries started so far are done."""
+        while self._deliveries:
+            await asyncio.gather(*list(self._deliveries), return_exceptions=True)
+
+    async def _deliver(self, key: str, events: Sequence[dict[str, Any]]) -> int | None:
+        url = self.event_webhook(key)
+        if url is None:
+            return None
+        try:
+            status = await self.send_event(url, key, events)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.info("PRC sandbox: the event webhook was not reached (%s)", type(exc).__name__)
+            return None
+        self.webhook_statuses.append(status)
+        return status
+
     @property
     def public_key_b64(self) -> str:
         """The webhook public key as PRC publishes its own: SPKI DER, base64."""
@@ -206,10 +299,15 @@ class PrcSandbox(GameState):
         ]
         for method, path, endpoint in routes:
             app.router.add_route(method, path, self._api(endpoint))
+        # Anything else under the API: 404, with the rate-limit headers too (every answer carries them).
+        for prefix in ("/v1", "/v2"):
+            app.router.add_route("*", prefix + "/{tail:.*}", self._api(None))
         add_admin_routes(app, self)
         return app
 
-    def _api(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def _api(self, endpoint: Endpoint | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """The handler of an API route (`endpoint` None: a path the API does not have)."""
+
         async def handle(request: web.Request) -> web.StreamResponse:
             body = await request.read()
             record = None
@@ -223,7 +321,10 @@ class PrcSandbox(GameState):
                     at=self.clock(),
                 )
                 self.requests.append(record)
-            response = await self._answer(request, endpoint)
+            if endpoint is None:
+                response = await self._unknown(request)
+            else:
+                response = await self._answer(request, endpoint)
             if record is not None:
                 record.status = response.status
             return response
@@ -253,6 +354,12 @@ class PrcSandbox(GameState):
         response.headers.update(headers)
         return response
 
+    async def _unknown(self, request: web.Request) -> web.StreamResponse:
+        verdict = self._rate_limit(request, request.headers.get("Server-Key"))
+        if not verdict.allowed:
+            return wire.rate_limited_response(verdict.retry_after, verdict.bucket, verdict.headers())
+        return wire.json_response(404, {"message": "Not Found"}, verdict.headers())
+
     def _rate_limit(self, request: web.Request, key: str | None) -> Verdict:
         if request.method == "POST" and request.path.endswith("/command") and key:
             cfg = self.config
@@ -278,7 +385,9 @@ class PrcSandbox(GameState):
         if fault.raw_body is not None:
             return web.Response(status=fault.status or 200, body=fault.raw_body, headers=headers)
         if fault.code == 4001:
-            return wire.rate_limited_response(fault.retry_after, headers["X-RateLimit-Bucket"], headers)
+            # As a real refusal says it: nothing left in the bucket.
+            limited = {**headers, "X-RateLimit-Remaining": "0"}
+            return wire.rate_limited_response(fault.retry_after, headers["X-RateLimit-Bucket"], limited)
         if fault.code is not None:
             return wire.error_response(PrcError(fault.code, fault.status), headers)
         assert fault.status is not None

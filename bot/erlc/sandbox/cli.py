@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
 from bot.erlc.sandbox.app import PrcSandbox
 from bot.erlc.sandbox.config import DEFAULT_SERVER_KEY, PrcSandboxConfig, SandboxServer
@@ -57,7 +58,8 @@ def config_from_args(args: argparse.Namespace) -> PrcSandboxConfig:
     for spec in args.server:
         key, _, name = spec.partition(":")
         servers.append(SandboxServer(key=key, name=name or "Sandbox Private Server"))
-    if not servers:
+    if not servers and not (args.db != ":memory:" and Path(args.db).exists() and Path(args.db).stat().st_size > 0):
+        # Only a new state gets the default server; a state file that exists keeps the servers it has.
         servers = [SandboxServer(key=DEFAULT_SERVER_KEY)]
     return PrcSandboxConfig(
         db_path=args.db,

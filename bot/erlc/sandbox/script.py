@@ -3,12 +3,14 @@
 A script is a list of steps, each `{"after": seconds from the start, "op": ..., ...arguments}`, e.g.
 `{"after": 2, "op": "join", "key": "K", "user_id": 5, "name": "Bob", "team": "Police", "callsign": "1A-12"}`.
 Ops: join, leave, set_team, set_callsign, set_permission, queue (user_ids), call (-> call number), end_call
-(number), revoke, ban_key.
+(number), revoke, ban_key, and on a running `PrcSandbox` chat (user_id, message: `;verify CODE` reaches the
+event webhook) and set_webhook (url).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -27,6 +29,8 @@ SCRIPT_OPS = (
     "end_call",
     "revoke",
     "ban_key",
+    "chat",
+    "set_webhook",
 )
 
 
@@ -83,7 +87,16 @@ def apply_step(state: GameState, step: dict[str, Any]) -> Any:
         return state.end_emergency_call(key, int(args["number"]))
     if op == "revoke":
         return state.revoke_key(key)
-    return state.ban_key(key)
+    if op == "ban_key":
+        return state.ban_key(key)
+    # The event webhook's ops need the running sandbox (they send HTTP): they return an awaitable.
+    from bot.erlc.sandbox.app import PrcSandbox
+
+    if not isinstance(state, PrcSandbox):
+        raise ScriptError(f"{op} needs a running PrcSandbox")
+    if op == "chat":
+        return state.chat(key, int(args["user_id"]), str(args["message"]))
+    return state.set_event_webhook(key, args.get("url"))
 
 
 async def play(
@@ -101,5 +114,8 @@ async def play(
         if wait > 0:
             await sleep(wait)
         elapsed = step["after"]
-        results.append(apply_step(state, step))
+        result = apply_step(state, step)
+        if inspect.isawaitable(result):
+            result = await result
+        results.append(result)
     return results

@@ -3,6 +3,7 @@ bans, staff, commands. The Python methods here are the admin API tests use; `/_s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -32,7 +33,8 @@ CREATE TABLE IF NOT EXISTS servers (
     join_key TEXT NOT NULL,
     acc_verified_req TEXT NOT NULL DEFAULT 'Disabled',
     team_balance INTEGER NOT NULL DEFAULT 1,
-    state TEXT NOT NULL DEFAULT 'active'  -- active, revoked, banned
+    state TEXT NOT NULL DEFAULT 'active',  -- active, revoked, banned
+    event_webhook TEXT  -- the "Event Webhook" URL the owner saved in the server settings
 );
 CREATE TABLE IF NOT EXISTS players (
     key TEXT NOT NULL,
@@ -133,11 +135,25 @@ class GameState:
                 int(owner_id),
                 json.dumps(co_owner_ids or []),
                 int(max_players),
-                join_key or f"sandbox{abs(hash(key)) % 100000}",
+                join_key or "sb" + hashlib.sha256(key.encode()).hexdigest()[:6],
                 acc_verified_req,
                 int(team_balance),
             ),
         )
+
+    def event_webhook(self, key: str) -> str | None:
+        row = self._server(key)
+        return None if row is None or row["event_webhook"] is None else str(row["event_webhook"])
+
+    def _store_event_webhook(self, key: str, url: str | None) -> None:
+        self._require(key)
+        self.db.execute("UPDATE servers SET event_webhook = ? WHERE key = ?", (url, key))
+
+    def player(self, key: str, user_id: int) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM players WHERE key = ? AND user_id = ?", (key, int(user_id))
+        ).fetchone()
+        return row
 
     def revoke_key(self, key: str) -> None:
         """The owner made a new key: later requests with this one answer 2002."""
@@ -179,8 +195,10 @@ class GameState:
         *,
         location: dict[str, Any] | None = None,
     ) -> None:
-        """A player joins the server (already in: nothing changes)."""
-        self._require(key)
+        """A player joins the server (already in: nothing changes; a full server refuses: queue them instead)."""
+        server = self._require(key)
+        if self.player(key, user_id) is None and self.player_count(key) >= int(server["max_players"]):
+            raise ValueError(f"the server is full ({server['max_players']} players): put them in the queue")
         _check(team, TEAMS, "team")
         _check(permission, PERMISSIONS, "permission")
         now = self.now()
