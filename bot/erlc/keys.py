@@ -11,7 +11,9 @@ A key never leaves this module except into the PRC client's request header; no e
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -24,6 +26,24 @@ class KeyVaultError(Exception):
 def new_kek() -> str:
     """A fresh key-encryption key (for the README's instructions and the tests)."""
     return Fernet.generate_key().decode("ascii")
+
+
+def demo_kek(database_path: str) -> str:
+    """Demo mode only: a KEK kept in a file beside the database (made once, readable by its owner only), so a
+    restart reads the demo keys again. Only the local PRC sandbox's keys can be connected in demo mode."""
+    if database_path == ":memory:":
+        return new_kek()
+    path = Path(database_path).with_name(f"{Path(database_path).stem}.demo-kek")
+    if path.exists():
+        value = path.read_text(encoding="ascii").strip()
+        if check_kek(value) is None:
+            return value
+    value = new_kek()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(value)
+    return value
 
 
 def check_kek(value: str) -> str | None:

@@ -268,3 +268,25 @@ async def test_players_are_paginated_and_csv_import_through_a_form(start_bot, pr
     second = await h.click(next_id, message=first, member=OFFICER_M)
     assert second.embeds[0]["footer"]["text"].startswith("Page 2 of 2")
     assert second.embeds[0]["description"].count("**Player") == 5
+
+
+@pytest.mark.sqlite_only("the demo PRC and its key-encryption key live in files beside the bot's SQLite file")
+async def test_demo_mode_connects_the_local_demo_server_and_keeps_it_across_a_restart(start_bot, db_path):
+    from bot.config import parse_config
+    from bot.erlc.sandbox.demo import DEMO_SERVER_KEY
+    from tests.helpers import database_section
+
+    config = parse_config(
+        {"discord": {"token": "test-bot-token"}, "database": database_section(db_path)}, env={}
+    )  # no partner key, no [erlc]: demo mode
+    h = await start_bot(config=config)
+    assert h.bot.prc_sandbox is not None and h.bot.prc is not None
+    assert h.bot.prc.base_url == h.bot.prc_sandbox.base_url
+    done = await connect(h, DEMO_SERVER_KEY)
+    assert "Connected to “Demo ER:LC Server”: 3 of" in done.content
+    await h.bot.close()
+
+    h = await start_bot(config=config)
+    outcome = await h.bot.erlc.poll(GUILD)  # the stored key is read again under the kept demo KEK
+    assert outcome.ok and outcome.players == 3
+    assert (db_path.parent / f"{db_path.stem}.demo-kek").stat().st_mode & 0o077 == 0
