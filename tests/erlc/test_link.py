@@ -267,3 +267,19 @@ async def test_prc_client_is_the_port(prc_client: PrcClient):
 
     port: GameServerPort = prc_client
     assert port is prc_client
+
+
+async def test_cadence_is_fast_while_a_linked_member_is_on_duty_slow_when_empty(services, prc: PrcSandbox, linked):
+    poller = services.erlc_poller
+    poller.fast_seconds, poller.seconds, poller.slow_seconds = 10, 30, 120
+    prc.join(SERVER_KEY, 101, "OfficerBob", team="Police", callsign="1A-12")
+    await services.erlc.connect(GUILD, ADMIN, SERVER_KEY)
+    await services.erlc.staff_link(GUILD, ADMIN, OFFICER, 101)
+    players_in_game = await poller._next_delay(await services.erlc.poll(GUILD))
+    assert 28 <= players_in_game <= 32
+    await services.shifts.start(GUILD, OFFICER, display_name="Ofc. Bob")
+    on_duty = await poller._next_delay(await services.erlc.poll(GUILD))
+    assert 9 <= on_duty <= 11
+    prc.leave(SERVER_KEY, 101)  # nobody in game: PRC says offline
+    empty = await poller._next_delay(await services.erlc.poll(GUILD))
+    assert 110 <= empty <= 130
