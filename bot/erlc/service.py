@@ -245,12 +245,10 @@ class ErlcService:
     async def poll(self, guild_id: int) -> PollOutcome:
         """One poll of the guild's server: claims it, reads it, stores who is in game and what changed, links
         members whose verification code is a player's callsign. A 2002 disconnects the server (once)."""
-        claim = await self.store.claim_poll(guild_id, self.clock())
-        if claim is None:
+        claimed = await self.store.claim_poll(guild_id, self.clock())
+        if claimed is None:
             return PollOutcome(guild_id, False, error="not_connected", disconnected=True)
-        cipher = await self.store.key_cipher(guild_id)
-        if cipher is None:
-            return PollOutcome(guild_id, False, error="not_connected", disconnected=True)
+        claim, cipher = claimed
         try:
             key = self.vault.decrypt(cipher)
         except KeyVaultError as exc:

@@ -206,20 +206,15 @@ class ErlcStore:
                 )
         return changed > 0
 
-    async def claim_poll(self, guild_id: int, at_ms: int) -> int | None:
-        """Claims the next poll of a connected server: the claim number, or None when it is not connected."""
+    async def claim_poll(self, guild_id: int, at_ms: int) -> tuple[int, str] | None:
+        """Claims the next poll of a connected server: (the claim number, the encrypted key), or None when it is
+        not connected."""
         rows = await self.db.execute_fetchall(
             "UPDATE erlc_servers SET poll_claim = poll_claim + 1, last_poll_ms = ?"
             " WHERE guild_id = ? AND state = 'connected' AND key_cipher IS NOT NULL RETURNING poll_claim, key_cipher",
             (at_ms, guild_id),
         )
-        return int(rows[0]["poll_claim"]) if rows else None
-
-    async def key_cipher(self, guild_id: int) -> str | None:
-        row = await self.db.fetchone(
-            "SELECT key_cipher FROM erlc_servers WHERE guild_id = ? AND state = 'connected'", (guild_id,)
-        )
-        return None if row is None or row["key_cipher"] is None else str(row["key_cipher"])
+        return (int(rows[0]["poll_claim"]), str(rows[0]["key_cipher"])) if rows else None
 
     async def poll_failed(self, guild_id: int, claim: int, error: str) -> int:
         """Counts a failed poll (the claim still ours); the consecutive failures so far (0: claim lost)."""
