@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.erlc.keys import KeyVault, KeyVaultError
-from bot.erlc.port import GameKeyInvalid, GamePlayer, GameServerError, GameServerPort
+from bot.erlc.port import GameKeyInvalid, GamePlayer, GameServerError, GameServerPort, GameTemporary
 from bot.erlc.ratelimit import RateLimitState
 from bot.erlc.records import (
     PRC_ACTOR_ID,
@@ -174,6 +174,7 @@ class ErlcService:
         clock: Callable[[], int] = now_ms,
         webhook_base_url: str | None = None,
         rate_limits: Callable[[], str | None] | None = None,
+        connect_timeout: float = 12.0,
     ) -> None:
         self.store = store
         self.port = port
@@ -184,6 +185,7 @@ class ErlcService:
         self.clock = clock
         self.webhook_base_url = webhook_base_url.rstrip("/") if webhook_base_url else None
         self._rate_limits = rate_limits
+        self.connect_timeout = connect_timeout
         self._deliveries: set[asyncio.Task[None]] = set()
 
     # --- connecting -------------------------------------------------------------------------------------
@@ -193,7 +195,13 @@ class ErlcService:
         key = clean_key(raw_key)
         if not self.vault.configured:
             raise KeysNotConfigured()
-        snapshot = await self.port.snapshot(key, players=False, queue=False)
+        try:
+            # An admin waits for this answer: never longer than `connect_timeout` (the client may be waiting for
+            # room in PRC's bucket after a 429).
+            async with asyncio.timeout(self.connect_timeout):
+                snapshot = await self.port.snapshot(key, players=False, queue=False)
+        except TimeoutError:
+            raise GameTemporary("PRC did not answer in time") from None
         cipher = self.vault.encrypt(key)
         server = await self.store.connect(
             guild_id,

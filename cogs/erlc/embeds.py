@@ -34,6 +34,11 @@ def connect_refused(error: GameServerError) -> str:
             "⚠️ Not connected: PRC or the game server did not answer (down, restarting, or the in-game module is "
             "outdated). Try again in a minute. Nothing was saved."
         )
+    if error.kind == "global_key_invalid":
+        return (
+            "❌ Not connected: PRC refused this bot's own global API key (not your server key): the bot's host must"
+            " fix [erlc] global_key. Nothing was saved."
+        )
     if isinstance(error, GameRefused):
         return "❌ Not connected: PRC refused the request for this key. Nothing was saved."
     return "❌ Not connected: PRC answered something unexpected. Nothing was saved."

@@ -89,6 +89,12 @@ async def test_connect_through_a_form_with_good_bad_and_revoked_keys(
     prc.inject(code=1001, key=SERVER_KEY)
     down = await connect(h)
     assert "did not answer" in down.content and "Nothing was saved" in down.content
+    prc.inject(code=2003, key=SERVER_KEY)
+    global_key = await connect(h)
+    assert "this bot's own global API key" in global_key.content
+    prc.inject(code=4001, status=429, key=SERVER_KEY, retry_after=2)
+    limited = await connect(h)
+    assert limited.content.startswith("⏳ Not connected: PRC is rate limiting this bot. Try again in 2 s.")
     assert (await h.bot.erlc.status(GUILD)).server is None
 
     good = await connect(h)

@@ -283,3 +283,19 @@ async def test_cadence_is_fast_while_a_linked_member_is_on_duty_slow_when_empty(
     prc.leave(SERVER_KEY, 101)  # nobody in game: PRC says offline
     empty = await poller._next_delay(await services.erlc.poll(GUILD))
     assert 110 <= empty <= 130
+
+
+async def test_connect_never_keeps_the_admin_waiting_behind_a_429(services, prc: PrcSandbox, db: Database):
+    import asyncio
+
+    prc.join(SERVER_KEY, 101, "OfficerBob")
+    prc.inject(status=429, code=4001, key=SERVER_KEY, retry_after=30)
+    with pytest.raises(GameRateLimited):
+        await services.erlc.connect(GUILD, ADMIN, SERVER_KEY)
+    services.erlc.connect_timeout = 0.5
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(GameTemporary):  # the bucket is blocked for 30 s: answered within the timeout instead
+        await services.erlc.connect(GUILD, ADMIN, SERVER_KEY)
+    assert loop.time() - started < 2
+    assert await db.fetchall("SELECT * FROM erlc_servers") == []
