@@ -109,3 +109,13 @@ async def test_a_rotated_webhook_url_refuses_the_old_one(services, prc: PrcSandb
     assert new.rsplit("/", 1)[1] != old.rsplit("/", 1)[1]
     assert await prc.send_event(old, SERVER_KEY, [webhook_probe()]) == 401
     assert await prc.send_event(await local_url(services), SERVER_KEY, [webhook_probe()]) == 200
+
+
+async def test_no_web_server_unless_configured(
+    sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client
+):
+    built = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client)
+    assert built.web is None and not any(type(s).__name__ == "WebServer" for s in built.background)
+    prc.join(SERVER_KEY, 900, "Someone")
+    await built.erlc.connect(GUILD, ADMIN, SERVER_KEY)
+    assert (await built.erlc.status(GUILD)).webhook_url is None  # polling only: no URL to show
