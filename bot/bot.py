@@ -14,12 +14,19 @@ import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
+from pydantic import SecretStr
 
 from bot.commands_sync import publish_if_changed
 from bot.config import Config
 from bot.demo import enable_demo_mark
 from bot.dispatch import DispatchService
 from bot.duty import DutyService
+from bot.erlc.client import DEFAULT_BASE_URL as PRC_DEFAULT_BASE_URL
+from bot.erlc.client import PrcClient
+from bot.erlc.keys import demo_kek
+from bot.erlc.sandbox import PrcSandbox
+from bot.erlc.sandbox.demo import DEMO_SERVER_KEY, demo_state_path, start_demo_sandbox
+from bot.erlc.service import ErlcService, rate_limit_text
 from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import RESTARTING, answer_in_time, answer_restarting, refused_while_shutting_down, report_error
@@ -60,6 +67,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.roster",
     "cogs.settings",
     "cogs.dispatch",
+    "cogs.erlc",
 )
 
 
@@ -113,6 +121,8 @@ class NorthcaBot(commands.Bot):
         self.session: aiohttp.ClientSession | None = None
         self.sandbox: NorthcaSandbox | None = None
         self.northca: NorthcaClient | None = None
+        self.prc: PrcClient | None = None  # the PRC (ER:LC) client, on the same session
+        self.prc_sandbox: PrcSandbox | None = None  # demo mode's local PRC
         self._built: Services | None = None  # by setup_hook, through bot.services.build_services
         self._services: list[BackgroundService] = []
         self._northca_endpoint: tuple[str, str] | None = None
@@ -185,10 +195,50 @@ class NorthcaBot(commands.Bot):
             timeout=self.config.northca.timeout_seconds,
             deadline=self.config.northca.deadline_seconds,
         )
-        self._built = build_services(self.config, self.db, self.northca, clock=self.clock)
+        config = await self._erlc_demo(self.config)
+        section = config.erlc
+        self.prc = PrcClient(
+            self.session,
+            section.base_url,
+            global_key=section.global_key.get_secret_value() if section.global_key else None,
+            timeout=section.timeout_seconds,
+            max_answer_bytes=section.max_answer_bytes,
+        )
+        prc = self.prc
+        self._built = build_services(
+            config,
+            self.db,
+            self.northca,
+            clock=self.clock,
+            game=prc,
+            game_rate_limits=lambda: rate_limit_text(prc.rate_limits()),
+        )
         self._services.extend(self._built.background)
         for name in self.extension_names:
             await self.load_extension(name)
+
+    async def _erlc_demo(self, config: Config) -> Config:
+        """Demo mode (the Northca sandbox, no partner key) with [erlc] base_url left at PRC's: the local PRC
+        sandbox's demo server instead (bot/erlc/sandbox/demo.py), its webhook key, and, when no key-encryption
+        key is configured, one kept beside the database (only the sandbox's keys can be connected there)."""
+        if self.sandbox is None or config.erlc.base_url != PRC_DEFAULT_BASE_URL:
+            return config
+        database = config.database.path if not config.database.url else ":memory:"
+        state = demo_state_path(database) if database != ":memory:" else ":memory:"
+        self.prc_sandbox = await start_demo_sandbox(state)
+        assert self.prc_sandbox.base_url is not None
+        update: dict[str, object] = {
+            "base_url": self.prc_sandbox.base_url,
+            "webhook_public_key": self.prc_sandbox.public_key_b64,
+        }
+        if config.erlc.key_encryption_key is None:
+            update["key_encryption_key"] = SecretStr(demo_kek(database))
+        log.warning(
+            "Demo mode: ER:LC reads the LOCAL PRC sandbox at %s; /erlc connect takes its demo key %r",
+            self.prc_sandbox.base_url,
+            DEMO_SERVER_KEY,
+        )
+        return config.model_copy(update={"erlc": config.erlc.model_copy(update=update)})
 
     async def _open_northca_endpoint(self) -> tuple[str, str]:
         key = self.config.northca.partner_key
@@ -293,6 +343,11 @@ class NorthcaBot(commands.Bot):
         return self.services.settings
 
     @property
+    def erlc(self) -> ErlcService:
+        """The ER:LC private server link (bot/erlc/)."""
+        return self.services.erlc
+
+    @property
     def dispatcher(self) -> DispatchService:
         """`dispatch` is discord.py's event dispatch."""
         return self.services.dispatch
@@ -313,6 +368,8 @@ class NorthcaBot(commands.Bot):
             await self.session.close()
         if self.sandbox is not None:
             await self.sandbox.stop()
+        if self.prc_sandbox is not None:
+            await self.prc_sandbox.stop()
         await self.db.close()
 
     async def on_ready(self) -> None:

@@ -1,4 +1,4 @@
-"""`northca-bot`: run (default), sandbox, sync, check-config, backup, health, migrate-db."""
+"""`northca-bot`: run (default), sandbox, erlc-sandbox, sync, check-config, backup, health, migrate-db."""
 
 from __future__ import annotations
 
@@ -260,6 +260,60 @@ def cmd_migrate_db(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _rotate_kek(config: Config) -> tuple[int, int]:
+    from bot.erlc.keys import KeyVault, rotate_stored_keys
+    from bot.erlc.store import ErlcStore
+    from bot.storage import Database
+
+    section = config.erlc
+    assert section.key_encryption_key is not None
+    vault = KeyVault(
+        section.key_encryption_key.get_secret_value(),
+        [k.get_secret_value() for k in section.previous_key_encryption_keys],
+    )
+    db = Database(config.database.target)
+    await db.open()
+    try:
+        return await rotate_stored_keys(ErlcStore(db), vault)
+    finally:
+        await db.close()
+
+
+def cmd_erlc_rotate_kek(args: argparse.Namespace) -> int:
+    """Re-encrypts every stored ER:LC server key under [erlc] key_encryption_key (the old KEK in
+    previous_key_encryption_keys); safe while the bot runs (each key replaced only if unchanged meanwhile)."""
+    from bot.erlc.keys import KeyVaultError
+    from bot.storage import DATABASE_ERRORS, redact_url
+
+    config = _load(args.config, require_token=False)
+    if config.erlc.key_encryption_key is None:
+        print("[erlc] key_encryption_key (or ERLC_KEK) is not set: nothing to rotate to.", file=sys.stderr)
+        return 2
+    try:
+        done, total = asyncio.run(_rotate_kek(config))
+    except KeyVaultError as exc:
+        print(f"Nothing changed: {exc}.", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"Nothing changed: {type(exc).__name__}: {redact_url(str(exc))}", file=sys.stderr)
+        return 1
+    except DATABASE_ERRORS as exc:
+        print(f"Nothing changed: {type(exc).__name__}: {redact_url(str(exc))}", file=sys.stderr)
+        return 1
+    print(
+        f"Re-encrypted {done} of {total} stored ER:LC server keys under the current key-encryption key."
+        + (" Remove the old key from [erlc] previous_key_encryption_keys." if done == total else " Run it again.")
+    )
+    return 0 if done == total else 1
+
+
+def cmd_erlc_new_kek(args: argparse.Namespace) -> int:
+    from bot.erlc.keys import new_kek
+
+    print(new_kek())
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.northca import sandbox
 
@@ -269,6 +323,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if args.no_auto_approve:
         argv.append("--no-auto-approve")
     sandbox.main(argv)
+    return 0
+
+
+def cmd_erlc_sandbox(args: argparse.Namespace) -> int:
+    from bot.erlc.sandbox import cli
+
+    cli.run(args)
     return 0
 
 
@@ -328,6 +389,16 @@ def build_parser() -> argparse.ArgumentParser:
     move.add_argument("--to", dest="target", required=True, metavar="postgresql://…|sqlite:PATH")
     move.add_argument("--force", action="store_true", help="replace the rows of a target that already holds data")
     move.set_defaults(func=cmd_migrate_db)
+    rotate = with_config(
+        sub.add_parser(
+            "erlc-rotate-kek",
+            help="re-encrypt every stored ER:LC server key under [erlc] key_encryption_key "
+            "(the old one in previous_key_encryption_keys)",
+        )
+    )
+    rotate.set_defaults(func=cmd_erlc_rotate_kek)
+    kek = sub.add_parser("erlc-new-kek", help="print a new key-encryption key for [erlc] key_encryption_key")
+    kek.set_defaults(func=cmd_erlc_new_kek)
     sb = sub.add_parser("sandbox", help="run the local Northca sandbox alone")
     sb.add_argument("--host", default="127.0.0.1")
     sb.add_argument("--port", type=int, default=8787)
@@ -335,6 +406,11 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--mdt", action="append", default=[], metavar="ID[:OWNER_DISCORD_ID]")
     sb.add_argument("--no-auto-approve", action="store_true")
     sb.set_defaults(func=cmd_sandbox)
+    erlc = sub.add_parser("erlc-sandbox", help="run the local PRC (ER:LC) API sandbox alone")
+    from bot.erlc.sandbox.cli import add_arguments as add_erlc_sandbox_arguments
+
+    add_erlc_sandbox_arguments(erlc)
+    erlc.set_defaults(func=cmd_erlc_sandbox)
     return parser
 
 

@@ -1,7 +1,8 @@
 """Typed configuration: a TOML file read into pydantic models.
 
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
-`NORTHCA_PARTNER_KEY`, or files named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`), the database
+`NORTHCA_PARTNER_KEY`, `ERLC_GLOBAL_KEY`, `ERLC_KEK`, or files named by `DISCORD_TOKEN_FILE`,
+`NORTHCA_PARTNER_KEY_FILE`, `ERLC_GLOBAL_KEY_FILE`, `ERLC_KEK_FILE`), the database
 path from `NORTHCA_BOT_DB` (a PostgreSQL URL from `NORTHCA_BOT_DATABASE_URL`) and the health port from
 `NORTHCA_BOT_HEALTH_PORT`. The default file (config.toml, not named on the command line) may be absent when the
 environment supplies everything; a file named with --config must exist. A variable that is set wins over the
@@ -21,6 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from bot.erlc.client import DEFAULT_BASE_URL as PRC_DEFAULT_BASE_URL
+from bot.erlc.client import MAX_ANSWER_BYTES as PRC_MAX_ANSWER_BYTES
+from bot.erlc.webhook_key import PRC_WEBHOOK_PUBLIC_KEY, load_public_key
 from bot.northca.client import PRODUCTION_BASE_URL
 from bot.northca.sandbox import SandboxMdt
 
@@ -234,6 +238,115 @@ class SettingsSection(_Section):
     purge_interval_seconds: float = Field(default=3600.0, gt=0)
 
 
+# --- [erlc]: the game (ER:LC private servers through the PRC API) ------------------------------------------
+# The PRC client's settings (this block); the key-encryption key of the connect feature goes in its own block
+# right after, in the same section.
+class ErlcConfig(_Section):
+    """The PRC API: where it is, the optional global key (large deployments), PRC's webhook public key."""
+
+    base_url: str = PRC_DEFAULT_BASE_URL
+    # Sent as `Authorization` with every request when set (100+ servers); or ERLC_GLOBAL_KEY, or a file named
+    # by global_key_file / ERLC_GLOBAL_KEY_FILE.
+    global_key: SecretStr | None = None
+    global_key_file: str | None = None
+    # PRC's Ed25519 public key for the signed event webhooks (SPKI, base64), as PRC publishes it.
+    webhook_public_key: str = PRC_WEBHOOK_PUBLIC_KEY
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    max_answer_bytes: int = Field(default=PRC_MAX_ANSWER_BYTES, ge=16 * 1024, le=64 * 1024 * 1024)
+
+    @field_validator("base_url")
+    @classmethod
+    def _erlc_url(cls, value: str) -> str:
+        from bot.erlc.client import check_base_url
+
+        check_base_url(value)
+        return value.rstrip("/")
+
+    @field_validator("global_key")
+    @classmethod
+    def _global_key_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty: paste the global API key PRC gave you, or remove the line")
+        return value
+
+    @field_validator("webhook_public_key")
+    @classmethod
+    def _public_key(cls, value: str) -> str:
+        load_public_key(value)  # ValueError names what is wrong, never the value
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> ErlcConfig:
+        if self.global_key is None and self.global_key_file:
+            try:
+                text = Path(self.global_key_file).read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                problem = f"cannot read {self.global_key_file} ({type(exc).__name__})"
+                raise ValueError(f"global_key_file: {problem}") from None
+            if not text:
+                raise ValueError(f"global_key_file: {self.global_key_file} is empty")
+            self.global_key = SecretStr(text)
+        return self
+
+    # --- /erlc connect and the presence poller (bot/erlc/service.py, poller.py) ---
+    # Fernet key encrypting the server keys at rest (or ERLC_KEK / ERLC_KEK_FILE). Without it /erlc connect
+    # refuses: a key is never stored in clear.
+    key_encryption_key: SecretStr | None = None
+    # Older KEKs still readable during a rotation (`northca-bot erlc-rotate-kek` re-encrypts under the new one).
+    previous_key_encryption_keys: list[SecretStr] = Field(default_factory=list)
+    # A webhook request whose timestamp is further than this from now is refused (replays).
+    webhook_max_age_seconds: float = Field(default=300.0, gt=0, le=3600)
+    # The poller's cadence per server: while a linked member is on duty, while players are in game, when empty.
+    poll_fast_seconds: float = Field(default=10.0, gt=0)
+    poll_seconds: float = Field(default=30.0, gt=0)
+    poll_slow_seconds: float = Field(default=120.0, gt=0)
+    poll_max_backoff_seconds: float = Field(default=600.0, ge=1)
+    poll_concurrency: int = Field(default=16, ge=1, le=256)
+    # After a start, the first polls are spread over this long (no burst of requests after a restart).
+    first_poll_spread_seconds: float = Field(default=30.0, ge=0)
+
+    @field_validator("key_encryption_key")
+    @classmethod
+    def _kek(cls, value: SecretStr | None) -> SecretStr | None:
+        from bot.erlc.keys import check_kek
+
+        if value is not None:
+            problem = check_kek(value.get_secret_value())
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("previous_key_encryption_keys")
+    @classmethod
+    def _previous(cls, value: list[SecretStr]) -> list[SecretStr]:
+        from bot.erlc.keys import check_kek
+
+        for item in value:
+            problem = check_kek(item.get_secret_value())
+            if problem:
+                raise ValueError(problem)
+        return value
+
+
+# --- end of [erlc] ------------------------------------------------------------------------------------------
+
+
+class WebSection(_Section):
+    """The bot's public web server (the ER:LC event webhook): started only when `port` is set."""
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=0, le=65535)
+    # The address the world reaches it at (e.g. https://bot.example.org behind a TLS proxy): the webhook URLs.
+    public_base_url: str | None = None
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://bot.example.org")
+        return value.rstrip("/") if value else value
+
+
 class Config(_Section):
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     northca: NorthcaConfig = Field(default_factory=NorthcaConfig)
@@ -243,6 +356,8 @@ class Config(_Section):
     sandbox: SandboxSection = Field(default_factory=SandboxSection)
     health: HealthSection = Field(default_factory=HealthSection)
     settings: SettingsSection = Field(default_factory=SettingsSection)
+    erlc: ErlcConfig = Field(default_factory=ErlcConfig)
+    web: WebSection = Field(default_factory=WebSection)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -253,6 +368,8 @@ class Config(_Section):
 _ENV_SETTINGS: dict[str, tuple[str, str]] = {
     "DISCORD_TOKEN": ("discord", "token"),
     "NORTHCA_PARTNER_KEY": ("northca", "partner_key"),
+    "ERLC_GLOBAL_KEY": ("erlc", "global_key"),
+    "ERLC_KEK": ("erlc", "key_encryption_key"),
     "NORTHCA_BOT_DB": ("database", "path"),
     "NORTHCA_BOT_DATABASE_URL": ("database", "url"),
     "NORTHCA_BOT_HEALTH_PORT": ("health", "port"),
@@ -260,6 +377,8 @@ _ENV_SETTINGS: dict[str, tuple[str, str]] = {
 _EMPTY_VARIABLE_FIX = {
     "DISCORD_TOKEN": "set it to the bot token, or unset it to use DISCORD_TOKEN_FILE or [discord] token",
     "NORTHCA_PARTNER_KEY": "set it to your Northca partner key, or unset it to run against the LOCAL sandbox",
+    "ERLC_GLOBAL_KEY": "set it to your PRC global key, or unset it (each server's own key is then used alone)",
+    "ERLC_KEK": "set it to a key from `northca-bot erlc-new-kek`, or unset it to use ERLC_KEK_FILE or [erlc]",
 }
 
 
@@ -287,7 +406,7 @@ def _problems(exc: ValidationError, from_env: Mapping[str, str] | None = None) -
 
 
 # Secrets that may also come from a file named by NAME_FILE (Docker and Kubernetes secrets).
-_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY")
+_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "ERLC_GLOBAL_KEY", "ERLC_KEK")
 
 
 def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from bot.erlc.records import EmergencyCallEvent, ErlcEvent
     from bot.settings.records import SettingsChanged
     from bot.shifts.records import DutyChanged, ShiftEvent
     from bot.unit_status.records import PanelsStale
@@ -74,3 +75,7 @@ class EventHub:
     panels: Topic[PanelsStale] = field(default_factory=lambda: Topic("panels stale"))
     # A guild's settings changed (or its data was deleted): caches, panels and the shift log follow.
     settings: Topic[SettingsChanged] = field(default_factory=lambda: Topic("settings changed"))
+    # ER:LC: a server connected or disconnected (the admins are told), who is in game changed, a member linked.
+    erlc: Topic[ErlcEvent] = field(default_factory=lambda: Topic("erlc"))
+    # An in-game emergency call started or ended (signed webhook), stored once: for the next issue's dispatch.
+    erlc_calls: Topic[EmergencyCallEvent] = field(default_factory=lambda: Topic("erlc emergency call"))

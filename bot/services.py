@@ -14,6 +14,13 @@ from bot.activity_reports import ActivityReporter
 from bot.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.dispatch import DispatchService, DispatchStore
 from bot.duty import DutyService, DutyStore
+from bot.erlc.keys import KeyVault
+from bot.erlc.poller import ErlcPoller
+from bot.erlc.port import GameServerPort, GameSnapshot, GameTemporary
+from bot.erlc.retention import PresencePrune
+from bot.erlc.service import ErlcService
+from bot.erlc.store import ErlcStore
+from bot.erlc.webhook import SignatureCheck, webhook_routes
 from bot.events import EventHub
 from bot.leave import LeaveService, LeaveStore, LeaveWorker
 from bot.links import LinkService, LinkStore
@@ -36,6 +43,17 @@ from bot.storage.leases import LeasedServices, LeaseStore
 from bot.timefmt import now_ms
 from bot.unit_status import StatusService, UnitCoalescer, UnitStatusStore
 from bot.unit_status.order import UnitSendOrder
+from bot.web import WebServer
+
+
+class NoGameServer:
+    """The game port when no PRC client was given (a test graph without ER:LC): every read is a temporary
+    failure, worded as such, never a fake answer."""
+
+    async def snapshot(
+        self, key: str, *, players: bool = True, queue: bool = False, calls: bool = False, joins: bool = False
+    ) -> GameSnapshot:
+        raise GameTemporary("no PRC client is configured in this process")
 
 
 class BackgroundService(Protocol):
@@ -63,6 +81,10 @@ class Services:
     leave_worker: LeaveWorker
     activity_reports: ActivityReporter
     dispatch: DispatchService
+    erlc: ErlcService
+    erlc_poller: ErlcPoller
+    # The public web server (the ER:LC webhook), when [web] port is set.
+    web: WebServer | None = None
     # Started in this order, stopped in the reverse order.
     background: list[BackgroundService] = field(default_factory=list)
 
@@ -147,12 +169,69 @@ def owned_guilds(guild_ids: Callable[[], list[int]], section: DiscordConfig) -> 
     return lambda: [g for g in guild_ids() if shards.owns(g)]
 
 
+def build_erlc_service(
+    config: Config,
+    db: Database,
+    game: GameServerPort,
+    events: EventHub,
+    settings: SettingsService,
+    shifts: ShiftService,
+    *,
+    clock: Callable[[], int] = now_ms,
+    webhook_base_url: str | None = None,
+    rate_limits: Callable[[], str | None] | None = None,
+) -> ErlcService:
+    """The ER:LC link: keys encrypted under [erlc] key_encryption_key; on duty = an open shift."""
+    section = config.erlc
+    vault = KeyVault(
+        section.key_encryption_key.get_secret_value() if section.key_encryption_key else None,
+        [k.get_secret_value() for k in section.previous_key_encryption_keys],
+    )
+
+    async def on_duty(guild_id: int) -> set[int]:
+        return {s.member_id for s in await shifts.open_in_guild(guild_id)}
+
+    return ErlcService(
+        ErlcStore(db),
+        game,
+        vault,
+        events,
+        presence_days=lambda guild_id: settings.get(guild_id).erlc_presence_days,
+        on_duty=on_duty,
+        clock=clock,
+        webhook_base_url=webhook_base_url if webhook_base_url is not None else config.web.public_base_url,
+        rate_limits=rate_limits,
+    )
+
+
+def build_erlc_poller(config: Config, erlc: ErlcService, shards: ShardSet | None) -> ErlcPoller:
+    section = config.erlc
+    return ErlcPoller(
+        erlc,
+        erlc.events,
+        shards=shards,
+        fast_seconds=section.poll_fast_seconds,
+        seconds=section.poll_seconds,
+        slow_seconds=section.poll_slow_seconds,
+        max_backoff_seconds=section.poll_max_backoff_seconds,
+        concurrency=section.poll_concurrency,
+        first_spread_seconds=section.first_poll_spread_seconds,
+    )
+
+
 def build_services(
-    config: Config, db: Database, northca: NorthcaClient, *, clock: Callable[[], int] = now_ms
+    config: Config,
+    db: Database,
+    northca: NorthcaClient,
+    *,
+    clock: Callable[[], int] = now_ms,
+    game: GameServerPort | None = None,
+    game_rate_limits: Callable[[], str | None] | None = None,
 ) -> Services:
     """Every service of the bot. `clock` (epoch ms) is the one clock of every service and background worker
-    (shifts and their sync, auto-end, reports, leave, reminders, leases, dispatch, settings, retention): tests
-    inject one and move it; nothing below reads the wall clock on its own."""
+    (shifts and their sync, auto-end, reports, leave, reminders, leases, dispatch, settings, retention, the ER:LC
+    link and its poller): tests inject one and move it; nothing below reads the wall clock on its own. `game`: the
+    PRC client (None: ER:LC answers that the game is not reachable)."""
     # Several processes on one database, each running its own shards (docs/scaling.md).
     sharded = config.discord.shard_count is not None
     # The guilds whose scheduled work is this process's (None: every guild).
@@ -186,11 +265,34 @@ def build_services(
     # channels are in its cache): reports, leave roles, reminders, the auto-end of long shifts, the retention purge.
     auto_end = ShiftAutoEnder(shifts, shards)
     retention = RetentionPurge(settings, shards, config.settings.purge_interval_seconds)
+    erlc = build_erlc_service(
+        config, db, game if game is not None else NoGameServer(), events, settings, shifts,
+        clock=clock, rate_limits=game_rate_limits,
+    )  # fmt: skip
+    presence_prune = PresencePrune(erlc, shards, config.settings.purge_interval_seconds)
     scheduler = LeasedServices(
         LeaseStore(db),
         scheduler_lease_name(config.discord),
-        [leave_worker, reports, roster_reminders, auto_end, retention],
+        [leave_worker, reports, roster_reminders, auto_end, retention, presence_prune],
         clock=clock,
+    )
+    # ER:LC polling: only by the process owning the servers' shards, and of several with the same shards only by
+    # the holder of their poller lease, so two processes never poll one server (each poll also claims it).
+    erlc_poller = build_erlc_poller(config, erlc, shards)
+    poller = LeasedServices(
+        LeaseStore(db),
+        scheduler_lease_name(config.discord).replace("scheduler", "erlc-poller", 1),
+        [erlc_poller],
+        clock=clock,
+    )
+    web = (
+        WebServer(
+            config.web.host,
+            config.web.port,
+            webhook_routes(erlc, SignatureCheck(config.erlc.webhook_public_key, config.erlc.webhook_max_age_seconds)),
+        )
+        if config.web.port is not None
+        else None
     )
     # The dispatch outbox is shared by every server: one process of all sends it (another takes over within the
     # lease when it dies; meanwhile the others' new entries wait for the holder's next pass, every 2 s).
@@ -218,6 +320,9 @@ def build_services(
         dispatch=dispatch,
         leave_worker=leave_worker,
         activity_reports=reports,
+        erlc=erlc,
+        erlc_poller=erlc_poller,
+        web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
         # the coalescer it feeds, so at shutdown it stops before the coalescer drains.
@@ -231,5 +336,7 @@ def build_services(
             *status_resend,
             scheduler,
             dispatch_outbox,
+            poller,
+            *([web] if web is not None else []),
         ],
     )

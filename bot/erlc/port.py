@@ -59,6 +59,9 @@ class GameSnapshot:
     joins: tuple[GameJoin, ...] = ()
     read_at_ms: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    # False when the game says the server is offline (PRC 3002: nobody in game); the counts are then 0 and
+    # the name unknown ("").
+    online: bool = True
 
 
 class GameServerError(Exception):

@@ -73,6 +73,8 @@ class GuildSettings:
     leave_blocks_duty: bool = False
     role_quotas: tuple[tuple[int, float], ...] = ()
     roster_reminder_minutes: int = 30
+    # How long the ER:LC presence history (joins, leaves, team and callsign changes) is kept.
+    erlc_presence_days: int = 90
     version: int = 0
     defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
 
@@ -130,6 +132,7 @@ KEY_FIELDS: dict[str, str] = {
     "leave_blocks_duty": "leave_blocks_duty",
     "role_quotas": "role_quotas",
     "roster.reminder_minutes": "roster_reminder_minutes",
+    "erlc.presence_days": "erlc_presence_days",
 }
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
@@ -180,7 +183,7 @@ def from_json(key: str, data: Json) -> object:
         return tuple(int(_num(r)) for r in data)
     if key == "max_shift_hours":
         return float(_num(data))
-    if key == "roster.reminder_minutes":
+    if key in ("roster.reminder_minutes", "erlc.presence_days"):
         return int(_num(data))
     return data
 

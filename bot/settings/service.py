@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 24 * 60 * 60 * 1000
 MAX_ROSTER_REMINDER_MINUTES = 24 * 60
+MAX_ERLC_PRESENCE_DAYS = 3650
 # A month's activity period holds at most 744 hours.
 MAX_QUOTA_HOURS = 744
 _CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./-]*")
@@ -412,6 +413,12 @@ class SettingsService:
                 f"The reminder lead time is minutes: 1 to {MAX_ROSTER_REMINDER_MINUTES} (24 hours), e.g. 30."
             )
         return await self._change(guild_id, actor_id, lambda s: s.with_value("roster.reminder_minutes", minutes))
+
+    async def set_erlc_presence_days(self, guild_id: int, actor_id: int, days: int) -> GuildSettings:
+        """How long the ER:LC presence history is kept (audited like any change)."""
+        if not 1 <= days <= MAX_ERLC_PRESENCE_DAYS:
+            raise InvalidInput(f"The presence history is kept for 1 to {MAX_ERLC_PRESENCE_DAYS} days.")
+        return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.presence_days", days))
 
     async def set_role_quota(self, guild_id: int, actor_id: int, role: RoleFacts, hours: float | None) -> GuildSettings:
         """Sets the hours a role's members owe per activity period, or (None) removes the role's quota."""

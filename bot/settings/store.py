@@ -37,6 +37,15 @@ GUILD_TABLES: tuple[str, ...] = (
     "roster_templates",
     "guild_presence",
     "write_turns",
+    # ER:LC (bot/erlc/store.py ERLC_GUILD_TABLES): the server and its encrypted key, presence, links, events.
+    "erlc_servers",
+    "erlc_presence",
+    "erlc_presence_history",
+    "erlc_links",
+    "erlc_verify_codes",
+    "erlc_webhook_events",
+    "erlc_emergency_calls",
+    "erlc_boards",
 )
 # Tables with a guild_id that outlive the deletion on purpose: only that (and when) the data was deleted, so
 # other processes drop the guild from their caches; pruned after DELETION_MARK_KEEP_MS.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.discord_text import fit
+from bot.erlc.records import PRC_ACTOR_ID
 from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
 from bot.timefmt import discord_ts, from_ms
 
@@ -17,6 +18,8 @@ DISCORD_ACTOR = "Discord (deleted there)"
 def actor_text(actor_id: int | None) -> str:
     if actor_id == DISCORD_ACTOR_ID:
         return DISCORD_ACTOR
+    if actor_id == PRC_ACTOR_ID:
+        return "PRC (the game's API)"
     return f"<@{actor_id}>" if actor_id else "The bot"
 
 
@@ -40,6 +43,11 @@ LABELS: dict[str, str] = {
     "leave_blocks_duty": "Leave blocks duty",
     "role_quotas": "Role quotas",
     "roster.reminder_minutes": "Roster reminder lead time",
+    "erlc.presence_days": "ER:LC presence history kept",
+    # Audited ER:LC actions (bot/erlc/store.py), shown in /settings history.
+    "erlc.server": "ER:LC server",
+    "erlc.link": "ER:LC member link",
+    "erlc.webhook": "ER:LC webhook URL",
 }
 
 
@@ -75,6 +83,8 @@ def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = froz
         return ", ".join(f"{role(r)}: {h:g} h" for r, h in settings.role_quotas) or "none"
     if key == "roster.reminder_minutes":
         return f"{settings.roster_reminder_minutes} min before a scheduled shift"
+    if key == "erlc.presence_days":
+        return f"{settings.erlc_presence_days} days"
     if key == "leave_blocks_duty":
         return "yes" if settings.leave_blocks_duty else "no"
     return discord.utils.escape_markdown(str(value))

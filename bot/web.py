@@ -1,0 +1,49 @@
+"""The bot's public web server (`[web]` in the config): today the ER:LC event webhook (bot/erlc/webhook.py).
+
+Started in the bot process only when `[web] port` is set; `[web] public_base_url` is the address the world
+reaches it at (behind a reverse proxy with TLS), from which the webhook URLs shown to admins are made.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+
+class WebServer:
+    name = "web"
+
+    def __init__(self, host: str, port: int, routes: Sequence[web.RouteDef]) -> None:
+        self.host = host
+        self.port = port
+        self.app = web.Application(client_max_size=512 * 1024)
+        self.app.add_routes(routes)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])  # port 0 picks a free one
+        log.info("web server listening on %s:%s", self.host, self.port)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

@@ -1,0 +1,253 @@
+"""/erlc: connect the server's ER:LC private server (the key typed in a form, checked live, stored encrypted),
+disconnect, status, verify (link your Roblox account), staff links and CSV import, players, the live board,
+and how long presence history is kept. The rules live in bot/erlc/; this is the Discord side."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.bot import bot_of
+from bot.erlc.port import GameServerError
+from bot.erlc.records import ErlcEvent, ServerConnectionChanged
+from bot.erlc.service import VERIFY_TTL_MS
+from bot.errors import InvalidInput
+from bot.interactions import answer, edit_answer, guarded, post, require_guild, require_manage_guild
+from bot.timefmt import discord_ts, from_ms
+from cogs.erlc.board import ErlcBoardUpdater
+from cogs.erlc.buttons import players_view
+from cogs.erlc.embeds import board_embed, connect_refused, connected_line, players_embed, status_embed
+from cogs.guild_channels import NO_MENTIONS, post_in, shift_log
+from cogs.supervisor_check import require_guild_supervisor
+
+if TYPE_CHECKING:
+    from bot.bot import NorthcaBot
+
+log = logging.getLogger(__name__)
+
+
+class ConnectModal(discord.ui.Modal, title="Connect your ER:LC server"):
+    # The key goes through a form, never a slash option: clients log and show options.
+    key: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Server key (server settings → API key)", min_length=1, max_length=200
+    )
+
+    @guarded
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        require_manage_guild(interaction, "connect the ER:LC server")
+        guild_id = require_guild(interaction)
+        bot = bot_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            connected = await bot.erlc.connect(guild_id, interaction.user.id, self.key.value)
+        except GameServerError as exc:
+            await edit_answer(interaction, connect_refused(exc))
+            return
+        await edit_answer(
+            interaction,
+            connected_line(connected.server.server_name, connected.players, connected.max_players, connected.online)
+            + " The key is stored encrypted and will not be shown again.",
+        )
+
+
+class ImportModal(discord.ui.Modal, title="Import member links (CSV)"):
+    rows: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="discord_id,roblox_id per line",
+        style=discord.TextStyle.paragraph,
+        max_length=4000,
+        placeholder="123456789012345678,1234567",
+    )
+
+    @guarded
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        require_manage_guild(interaction, "import member links")
+        guild_id = require_guild(interaction)
+        bot = bot_of(interaction)
+        done, refused = await bot.erlc.import_links(guild_id, interaction.user.id, self.rows.value)
+        text = f"Imported {done} links."
+        if refused:
+            text += f" {len(refused)} not imported:\n" + "\n".join(f"- {line}" for line in refused[:20])
+            if len(refused) > 20:
+                text += f"\n… and {len(refused) - 20} more"
+        await answer(interaction, text, allowed_mentions=NO_MENTIONS)
+        await shift_log(bot, guild_id, f"🎮 <@{interaction.user.id}> imported {done} ER:LC member links (CSV).")
+
+
+class ErlcCog(commands.Cog):
+    erlc = app_commands.Group(name="erlc", description="Your ER:LC private server: connect it, see who is in game.")
+
+    def __init__(self, bot: NorthcaBot) -> None:
+        self.bot = bot
+        self.board_updater = ErlcBoardUpdater(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.events.erlc.subscribe(self.on_erlc)
+        # Started with the bot's background services (not in `northca-bot sync`, which has no database).
+        self.bot.add_service(self.board_updater)
+
+    async def cog_unload(self) -> None:
+        self.bot.events.erlc.unsubscribe(self.on_erlc)
+        await self.board_updater.stop()
+
+    # --- connecting (Manage Server) ---
+
+    @erlc.command(name="connect", description="Admins: connect this server's ER:LC private server (key in a form).")
+    @app_commands.default_permissions(manage_guild=True)
+    async def connect(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        require_manage_guild(interaction, "connect the ER:LC server")
+        await interaction.response.send_modal(ConnectModal())
+
+    @erlc.command(name="disconnect", description="Admins: disconnect the ER:LC server (the stored key is deleted).")
+    @app_commands.default_permissions(manage_guild=True)
+    async def disconnect(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        require_manage_guild(interaction, "disconnect the ER:LC server")
+        server = await self.bot.erlc.disconnect(require_guild(interaction), interaction.user.id)
+        await answer(
+            interaction, f"Disconnected “{discord.utils.escape_markdown(server.server_name)}”; its key is deleted."
+        )
+
+    @erlc.command(name="status", description="The ER:LC server: connected, last poll, players, queue, rate limits.")
+    async def status(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        guild_id = require_guild(interaction)
+        perms = interaction.permissions
+        admin = perms.manage_guild or perms.administrator
+        await answer(interaction, embed=status_embed(await self.bot.erlc.status(guild_id), admin=admin))
+
+    @erlc.command(name="webhook-rotate", description="Admins: a new event webhook URL (the old one stops working).")
+    @app_commands.default_permissions(manage_guild=True)
+    async def webhook_rotate(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        require_manage_guild(interaction, "change the webhook URL")
+        url = await self.bot.erlc.rotate_webhook(require_guild(interaction), interaction.user.id)
+        await answer(interaction, f"New event webhook URL (paste it in the game's server settings):\n`{url}`")
+
+    @erlc.command(name="retention", description="Admins: how many days the in-game presence history is kept.")
+    @app_commands.describe(days="1 to 3650 (default 90)")
+    @app_commands.default_permissions(manage_guild=True)
+    async def retention(self, interaction: discord.Interaction[NorthcaBot], days: int) -> None:
+        require_manage_guild(interaction, "change the presence retention")
+        await self.bot.settings.set_erlc_presence_days(require_guild(interaction), interaction.user.id, days)
+        await answer(interaction, f"In-game presence history is now kept for {days} days.")
+
+    # --- who is who ---
+
+    @erlc.command(name="verify", description="Link your Roblox account: set a code as your in-game callsign.")
+    @app_commands.describe(roblox_name="Your Roblox username (optional: then only that account can use the code)")
+    async def verify(self, interaction: discord.Interaction[NorthcaBot], roblox_name: str | None = None) -> None:
+        guild_id = require_guild(interaction)
+        code, expires = await self.bot.erlc.new_code(guild_id, interaction.user.id, roblox_name)
+        status = await self.bot.erlc.status(guild_id)
+        chat = " or type `;verify " + code + "` in the game chat" if status.webhook_url else ""
+        await answer(
+            interaction,
+            f"Your code is **`{code}`**. In the game, join this server on a team with a callsign and set your "
+            f"callsign to `{code}`{chat} within {VERIFY_TTL_MS // 60000} minutes "
+            f"(expires {discord_ts(from_ms(expires), 'R')}). The bot links your Roblox account when it sees it. "
+            "Keep the code to yourself: it is single-use and works for you only.",
+        )
+
+    @erlc.command(name="me", description="Which Roblox account is linked to you here.")
+    async def me(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        link = await self.bot.erlc.link_of(require_guild(interaction), interaction.user.id)
+        if link is None:
+            await answer(interaction, "No Roblox account is linked to you here. Run /erlc verify to link one.")
+            return
+        name = f" ({discord.utils.escape_markdown(link.roblox_name)})" if link.roblox_name else ""
+        await answer(
+            interaction,
+            f"Linked to Roblox user {link.roblox_id}{name} since {discord_ts(from_ms(link.linked_ms), 'D')}."
+            " /erlc unlink-me removes it.",
+        )
+
+    @erlc.command(name="unlink-me", description="Remove the link between you and your Roblox account here.")
+    async def unlink_me(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        link = await self.bot.erlc.unlink(require_guild(interaction), interaction.user.id, interaction.user.id)
+        await answer(interaction, f"Your link to Roblox user {link.roblox_id} is removed.")
+
+    @erlc.command(name="link", description="Staff: link a member to a Roblox user id by hand.")
+    @app_commands.describe(member="The Discord member", roblox_id="Their Roblox user id (from their profile's address)")
+    async def link(self, interaction: discord.Interaction[NorthcaBot], member: discord.Member, roblox_id: str) -> None:
+        require_guild_supervisor(interaction, "link members to Roblox accounts")
+        guild_id = require_guild(interaction)
+        if not roblox_id.strip().isdigit():
+            raise InvalidInput("A Roblox user id is a number (from the profile's address).")
+        await self.bot.erlc.staff_link(guild_id, interaction.user.id, member.id, int(roblox_id.strip()))
+        await answer(
+            interaction, f"Linked {member.mention} to Roblox user {int(roblox_id)}.", allowed_mentions=NO_MENTIONS
+        )
+        await shift_log(
+            self.bot, guild_id, f"🎮 <@{interaction.user.id}> linked {member.mention} to Roblox user {int(roblox_id)}."
+        )
+
+    @erlc.command(name="unlink", description="Staff: remove a member's Roblox link.")
+    async def unlink(self, interaction: discord.Interaction[NorthcaBot], member: discord.Member) -> None:
+        require_guild_supervisor(interaction, "unlink members")
+        guild_id = require_guild(interaction)
+        link = await self.bot.erlc.unlink(guild_id, interaction.user.id, member.id)
+        await answer(
+            interaction, f"Unlinked {member.mention} (Roblox user {link.roblox_id}).", allowed_mentions=NO_MENTIONS
+        )
+        await shift_log(
+            self.bot, guild_id, f"🎮 <@{interaction.user.id}> unlinked {member.mention} (Roblox user {link.roblox_id})."
+        )
+
+    @erlc.command(name="import", description="Admins: import member links from CSV (discord_id,roblox_id).")
+    @app_commands.default_permissions(manage_guild=True)
+    async def import_links(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        require_manage_guild(interaction, "import member links")
+        await interaction.response.send_modal(ImportModal())
+
+    # --- seeing it ---
+
+    @erlc.command(name="players", description="Who is in game: team, callsign, linked members, on duty.")
+    async def players(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        lines = await self.bot.erlc.players(require_guild(interaction))
+        await answer(
+            interaction, embed=players_embed(lines, 0), view=players_view(len(lines), 0), allowed_mentions=NO_MENTIONS
+        )
+
+    @erlc.command(name="board", description="Admins: post a live status board of the game server.")
+    @app_commands.describe(channel="Where to post it (default: this channel)")
+    @app_commands.default_permissions(manage_guild=True)
+    async def board(
+        self, interaction: discord.Interaction[NorthcaBot], channel: discord.TextChannel | None = None
+    ) -> None:
+        require_manage_guild(interaction, "post the ER:LC board")
+        guild_id = require_guild(interaction)
+        target = channel or interaction.channel
+        if not isinstance(target, discord.TextChannel) or target.guild.id != guild_id:
+            raise InvalidInput("Pick a text channel of this server for the board.")
+        message = await post(
+            target, embed=board_embed(await self.bot.erlc.board(guild_id)), allowed_mentions=NO_MENTIONS
+        )
+        old = await self.bot.erlc.put_board(guild_id, target.id, message.id)
+        self.board_updater.edited_now(guild_id)
+        if old is not None:
+            try:
+                await self.bot.get_partial_messageable(old[0], guild_id=guild_id).get_partial_message(old[1]).delete()
+            except discord.HTTPException:
+                log.info("erlc board: the replaced board %s was already gone", old[1])
+        await answer(interaction, f"Posted the ER:LC board in {target.mention}; it updates itself.")
+        await shift_log(self.bot, guild_id, f"📋 <@{interaction.user.id}> posted the ER:LC board in {target.mention}.")
+
+    # --- listeners ---
+
+    async def on_erlc(self, event: ErlcEvent) -> None:
+        if not isinstance(event, ServerConnectionChanged):
+            return
+        name = discord.utils.escape_markdown(event.server_name)
+        settings = self.bot.settings.get(event.guild_id)
+        if event.actor_id is None:
+            # PRC refused the stored key on a poll: the admins are told once (the alerts channel, else the log).
+            text = (
+                f"⚠️ The ER:LC server “{name}” is disconnected: PRC refused its key (rotated or removed in the game)."
+                " Polling stopped. An admin runs /erlc connect with the new key."
+            )
+            channel_id = settings.alerts_channel_id or settings.shift_log_channel_id
+            await post_in(self.bot, event.guild_id, channel_id, text)
+            return
+        verb = "connected" if event.connected else "disconnected"
+        await shift_log(self.bot, event.guild_id, f"🎮 <@{event.actor_id}> {verb} the ER:LC server “{name}”.")
