@@ -22,7 +22,7 @@ def test_defaults_point_at_prc_with_its_public_key():
 
 
 def test_example_config_has_the_erlc_section():
-    config = load_config(ROOT / "config.example.toml", env={})
+    config = load_config(ROOT / "config.example.toml", env={"DISCORD_TOKEN": "t0ken"})
     assert config.erlc.base_url == "https://api.policeroleplay.community" and config.erlc.global_key is None
 
 
