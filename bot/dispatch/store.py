@@ -192,8 +192,11 @@ class DispatchStore:
         """Merge one change into the newest state in one transaction (two presses never lose one):
         returns the new state, or None when the call does not exist or nothing changed."""
         async with self.db.transaction() as conn:
+            # FOR UPDATE: on PostgreSQL, a concurrent change waits here for this one (read committed would let
+            # both read the same units and the later write drop the other's); SQLite's write lock already does.
             row = await conn.fetchone(
-                "SELECT units_json, status FROM dispatch_calls WHERE guild_id = ? AND id = ?", (guild_id, call_id)
+                "SELECT units_json, status FROM dispatch_calls WHERE guild_id = ? AND id = ? FOR UPDATE",
+                (guild_id, call_id),
             )
             if row is None:
                 return None

@@ -4,7 +4,9 @@ Every rewrite works on tokens, never on the raw text: string literals ('...', wi
 identifiers ("..."), comments (-- to the end of the line, /* ... */) and `::` casts pass through as they are,
 so a literal that happens to read `GREATEST(`, `?` or `INDEXED BY x` is data and stays data. The rewrites:
 
-- to SQLite (`sqlite_sql`): GREATEST( / LEAST( -> MAX( / MIN( (SQLite's scalar forms).
+- to SQLite (`sqlite_sql`): GREATEST( / LEAST( -> MAX( / MIN( (SQLite's scalar forms); the row lock
+  `FOR UPDATE` is dropped (inside a transaction SQLite already holds the write lock of the whole database; on
+  PostgreSQL, whose transactions run concurrently, a read-then-write in a transaction needs it).
 - to PostgreSQL (`postgresql_sql`): `?`, `?NNN`, `:name` -> `$n` (each typed from its Python value by
   `postgresql_typed`); json_group_array( / json_array( -> json_agg( / json_build_array(; the SQLite planner
   hint `INDEXED BY name` is dropped (PostgreSQL plans alone; this module owns the hint, so the stores may
@@ -80,17 +82,35 @@ def _is_call(toks: tuple[Token, ...], i: int) -> bool:
 _SQLITE_FUNCTIONS = {"GREATEST": "MAX", "LEAST": "MIN"}
 
 
+def _row_lock_end(toks: tuple[Token, ...], i: int) -> int | None:
+    """When `FOR UPDATE` starts at `i`, the index just after it."""
+    if not toks[i].is_word("FOR"):
+        return None
+    j = _next_code(toks, i + 1)
+    return j + 1 if j < len(toks) and toks[j].is_word("UPDATE") else None
+
+
 @functools.lru_cache(maxsize=1024)
 def sqlite_sql(sql: str) -> str:
-    """The portable subset in SQLite's spelling: scalar MAX / MIN for GREATEST / LEAST."""
+    """The portable subset in SQLite's spelling: scalar MAX / MIN for GREATEST / LEAST; no `FOR UPDATE` (a
+    transaction's BEGIN IMMEDIATE already holds the write lock of the whole database)."""
     toks = tokens(sql)
-    out = []
-    for i, tok in enumerate(toks):
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        lock_end = _row_lock_end(toks, i)
+        if lock_end is not None:
+            while out and out[-1].isspace():  # with the space before it
+                out.pop()
+            i = lock_end
+            continue
         name = tok.text.upper()
         if tok.kind == "word" and name in _SQLITE_FUNCTIONS and _is_call(toks, i):
             out.append(_SQLITE_FUNCTIONS[name])
         else:
             out.append(tok.text)
+        i += 1
     return "".join(out)
 
 
