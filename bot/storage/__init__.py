@@ -346,7 +346,7 @@ class Database:
                 except _PG_CONNECTION_LOST as exc:
                     raise DatabaseUnavailable(maybe_applied=True) from exc
                 except asyncpg.InterfaceError as exc:
-                    if conn.is_closed():
+                    if _is_closed(conn):
                         raise DatabaseUnavailable(maybe_applied=True) from exc
                     raise
         finally:
@@ -476,12 +476,24 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
 def _connection_lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
     if isinstance(exc, _PG_CONNECTION_LOST):
         return True
-    return isinstance(exc, asyncpg.InterfaceError) and conn.is_closed()
+    return isinstance(exc, asyncpg.InterfaceError) and _is_closed(conn)
+
+
+def _is_closed(conn: asyncpg.Connection) -> bool:
+    """Whether the borrowed connection is gone. The pool takes back a connection the server closed at once, and
+    its proxy then refuses every call ("released back to the pool"): gone as well."""
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:
+        return True
 
 
 def _not_sent(exc: BaseException) -> bool:
-    """asyncpg refuses a statement on a connection it already knows is closed, before sending anything."""
-    return type(exc) is asyncpg.InterfaceError and "connection is closed" in str(exc)
+    """asyncpg refuses a statement on a connection it already knows is closed (or the pool took back), before
+    sending anything."""
+    return type(exc) is asyncpg.InterfaceError and (
+        "connection is closed" in str(exc) or "released back to the pool" in str(exc)
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from bot.storage import Database
+from bot.storage import Database, DatabaseUnavailable
+from tests.helpers import until
 
 
 async def test_migrations_apply_once_and_are_recorded(db_path):
@@ -106,4 +107,149 @@ async def test_tasks_started_inside_a_transaction_belong_to_it(db_path):
     assert len(await db.fetchall("SELECT * FROM guild_links")) == 2
     with pytest.raises(RuntimeError, match=r"inside Database\.transaction"):
         _ = db.conn  # the raw connection would bypass the gate
+    await db.close()
+
+
+# --- PostgreSQL: the pool, and connections lost under the bot ------------------------------------------------
+
+pg_only = pytest.mark.postgresql_only("the pool and lost connections are PostgreSQL's")
+
+
+async def _terminate_backends(db_path: str, *, running: str | None = None) -> int:
+    """End the server sessions of the test's database (as a restart or failover does), from a connection of its
+    own; with `running`, only those running a statement that contains it. How many were ended."""
+    import asyncpg
+
+    admin = await asyncpg.connect(db_path)
+    try:
+        query = (
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            + (" AND query LIKE $1" if running else "")
+            + ") AS ended"
+        )
+        return int(await admin.fetchval(query, *([f"%{running}%"] if running else [])))
+    finally:
+        await admin.close()
+
+
+async def _running(db_path: str, text: str) -> bool:
+    """Whether a statement containing `text` runs on the server now."""
+    import asyncpg
+
+    admin = await asyncpg.connect(db_path)
+    try:
+        query = (
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND state = 'active' AND query LIKE $1"
+        )
+        return bool(await admin.fetchval(query, f"%{text}%"))
+    finally:
+        await admin.close()
+
+
+@pg_only
+async def test_an_open_transaction_does_not_hold_back_other_coroutines_statements(db_path):
+    """Each transaction has its own connection: while one is open (waiting on something else), other coroutines
+    read and write, and a second transaction commits."""
+    db = Database(db_path)
+    await db.open()
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_transaction() -> None:
+        async with db.transaction():
+            await db.execute(INSERT_LINK, (1, "slow"))
+            inside.set()
+            await release.wait()  # e.g. waiting for Northca
+
+    task = asyncio.create_task(slow_transaction())
+    try:
+        await inside.wait()
+        # The gate of one connection made each of these wait for the release, which never comes meanwhile.
+        assert await asyncio.wait_for(db.fetchall("SELECT * FROM guild_links"), 10) == []
+        assert await asyncio.wait_for(db.execute(INSERT_LINK, (2, "alone")), 10) == 1
+
+        async def other_transaction() -> None:
+            async with db.transaction():
+                await db.execute(INSERT_LINK, (3, "other"))
+
+        await asyncio.wait_for(other_transaction(), 10)
+        rows = await db.fetchall("SELECT guild_id FROM guild_links ORDER BY guild_id")
+        assert [r["guild_id"] for r in rows] == [2, 3]  # the open one's row unseen until it commits
+    finally:
+        release.set()
+        await task
+    rows = await db.fetchall("SELECT guild_id FROM guild_links ORDER BY guild_id")
+    assert [r["guild_id"] for r in rows] == [1, 2, 3]
+    await db.close()
+
+
+@pg_only
+async def test_statements_go_on_after_the_server_ended_every_session(db_path):
+    """A restart or failover ends every session: the pool replaces the connections, the next statements work."""
+    db = Database(db_path)
+    await db.open()
+    await asyncio.gather(*(db.fetchone("SELECT 1 AS one") for _ in range(4)))  # several connections open
+    assert await _terminate_backends(db_path) >= 1
+    await asyncio.sleep(0.2)  # the server's goodbye reaches the client
+    assert await db.execute(INSERT_LINK, (1, "after")) == 1
+    assert [r["mdt_id"] for r in await db.fetchall("SELECT mdt_id FROM guild_links")] == ["after"]
+    await db.close()
+
+
+@pg_only
+async def test_a_read_cut_in_flight_is_sent_again(db_path):
+    db = Database(db_path)
+    await db.open()
+    await db.execute(INSERT_LINK, (30, "the first try sleeps 30 s"))
+    read = asyncio.create_task(
+        db.fetchone(
+            "SELECT 'read back' AS answer,"
+            " (SELECT 1 FROM pg_sleep((SELECT COALESCE(MAX(guild_id), 0) FROM guild_links))) AS slept"
+        )
+    )
+    await until(lambda: _running(db_path, "read back"), 10, "the read to run")
+    await db.execute("DELETE FROM guild_links")  # the second try sleeps 0 s
+    assert await _terminate_backends(db_path, running="read back") == 1
+    row = await asyncio.wait_for(read, 20)
+    assert row is not None and row["answer"] == "read back"
+    await db.close()
+
+
+@pg_only
+async def test_a_write_cut_in_flight_is_not_sent_again_and_says_try_again(db_path):
+    """A write whose answer was lost may or may not be applied: never sent twice; the caller is told so."""
+    db = Database(db_path)
+    await db.open()
+    write = asyncio.create_task(
+        db.execute(
+            "INSERT INTO guild_links (guild_id, mdt_id, status, created_at, updated_at)"
+            " SELECT 1, 'cut', 'pending', 'x', 'x' FROM pg_sleep(30)"
+        )
+    )
+    await until(lambda: _running(db_path, "'cut'"), 10, "the write to run")
+    assert await _terminate_backends(db_path, running="'cut'") == 1
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await asyncio.wait_for(write, 20)
+    assert caught.value.maybe_applied and "try again" in caught.value.message
+    assert await db.fetchall("SELECT * FROM guild_links") == []  # not applied, and not sent again
+    assert await db.execute(INSERT_LINK, (2, "next")) == 1  # the bot goes on
+    await db.close()
+
+
+@pg_only
+async def test_a_transaction_cut_in_the_middle_is_rolled_back_and_says_try_again(db_path):
+    db = Database(db_path)
+    await db.open()
+    with pytest.raises(DatabaseUnavailable) as caught:
+        async with db.transaction():
+            await db.execute(INSERT_LINK, (1, "half"))
+            await _terminate_backends(db_path)
+            await asyncio.sleep(0.2)
+            await db.execute(INSERT_LINK, (2, "other half"))
+    assert not caught.value.maybe_applied
+    assert await db.fetchall("SELECT * FROM guild_links") == []  # all or nothing
+    async with db.transaction():  # the next transaction has a connection that works
+        await db.execute(INSERT_LINK, (3, "next"))
+    assert [r["mdt_id"] for r in await db.fetchall("SELECT mdt_id FROM guild_links")] == ["next"]
     await db.close()
