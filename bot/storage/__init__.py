@@ -352,7 +352,7 @@ class Database:
         finally:
             tx.open = False
             _CURRENT_TX.reset(token)
-            await pool.release(conn)
+            await _release(pool, conn)
 
     def _pg_tx(self) -> _PgTransaction | None:
         current = _CURRENT_TX.get()
@@ -404,10 +404,10 @@ class Database:
                     lost, sent = exc, not _not_sent(exc)
                 finally:
                     if not keep:
-                        await pool.release(conn)
+                        await _release(pool, conn)
             if (sent and not retry_if_sent) or loop.time() + delay > deadline:
                 log.warning("the database did not answer (%s); the caller is told to try again", _describe(lost))
-                raise DatabaseUnavailable(maybe_applied=sent) from lost
+                raise DatabaseUnavailable(maybe_applied=sent and not retry_if_sent) from lost
             log.info("the database did not answer (%s); trying again in %.2f s", _describe(lost), delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
@@ -471,6 +471,12 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     """The pool's reset between borrowers: nothing beyond asyncpg's own rollback of an open transaction. The
     stores leave no session state (no SET, LISTEN, cursors or session advisory locks), and asyncpg's default
     reset would cost every statement a second trip to the server."""
+
+
+async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    """Give the connection back; one that broke is dropped by the pool (its error must not hide the caller's)."""
+    with contextlib.suppress(*_PG_CONNECT_ERRORS):
+        await pool.release(conn)
 
 
 def _connection_lost(exc: BaseException, conn: asyncpg.Connection) -> bool:

@@ -1,5 +1,6 @@
 """A PostgreSQL restart (maintenance, a failover) under a running bot: a few seconds of "try again" at most, no
-work lost (the shift outbox resumes), /health says the database is down meanwhile, then the bot carries on.
+work lost (the shift and dispatch outboxes resume), /health says the database is down meanwhile, then the bot
+carries on.
 
 The server is the test's own (tests/postgres.py), so stopping it disturbs no other test."""
 
@@ -15,8 +16,9 @@ from typing import Any
 import pytest
 
 from bot.storage import DatabaseUnavailable
+from tests.dispatch_helpers import dispatch_ready
 from tests.harness import builders
-from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, link_guild, make_config, settled, until
+from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, make_config, settled, until
 from tests.postgres import PostgresServer, start_server
 
 pytestmark = [
@@ -49,17 +51,21 @@ async def test_postgresql_restart_under_a_running_bot(start_bot, sandbox, own_po
     config = make_config(sandbox, url, shifts={"sync_interval_seconds": 0.05}, health={"port": 0})
     h = await start_bot(config=config)
     assert h.bot.db.path == url and h.bot.health is not None and h.bot.health.url
-    await link_guild(h.bot, sandbox)
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})  # linked, OFFICER on duty with a callsign
 
-    # Before: the database is up; a shift ends while Northca is down, so it waits in the outbox.
+    # Before: the database is up. Northca is down: a panic waits in the dispatch outbox, and a shift that ends
+    # waits in the shift outbox.
     before = await health(h.bot.health.url)
     assert before["database_writable"] is True and not any("database" in p for p in before["problems"])
-    start = await h.slash("shift", sub="start", member=OFFICER_M, guild_id=GUILD)
-    assert "on duty" in start.content.lower(), start.content
-    sandbox.faults.add("500", times=10_000, path=r"/shifts$")
+    sandbox.faults.add("500", times=10_000, path=r"/(panic|shifts)$")
+    ask = await h.slash("panic", member=OFFICER_M, guild_id=GUILD, location="Route 68")
+    [confirm] = [c for c in ask.custom_ids if c.startswith("northca:dispatch:panic-ok:")]
+    await (await h.click(confirm, member=OFFICER_M, message=ask)).final()
     end = await (await h.slash("shift", sub="end", member=OFFICER_M, guild_id=GUILD)).followup()
     assert "it will be sent automatically" in end.content, end.content
-    assert sandbox.shifts(MDT) == []
+    assert sandbox.shifts(MDT) == [] and sandbox.panics(MDT) == []
+    waiting = await health(h.bot.health.url)
+    assert waiting["outbox_depth"] == 2 and waiting["dispatch_outbox_depth"] == 1
 
     # The server goes down (sessions ended, as for maintenance); Northca comes back meanwhile.
     await asyncio.to_thread(own_postgres.stop)
@@ -81,12 +87,15 @@ async def test_postgresql_restart_under_a_running_bot(start_bot, sandbox, own_po
     ended = await (await h.slash("shift", sub="end", member=OTHER_M, guild_id=GUILD)).followup()
     assert ended.content.endswith("Synced to Northca ✅"), ended.content
 
-    # No work lost: the shift that waited in the outbox through the outage is synced too, each once.
+    # No work lost: the shift and the panic that waited in the outboxes through the outage reach Northca, once.
     rows = await h.bot.db.fetchall("SELECT id, member_id FROM shifts ORDER BY started_ms")
     assert sorted(int(r["member_id"]) for r in rows) == sorted([OFFICER, OTHER])
     for row in rows:
         assert (await settled(h.bot.shifts, row["id"], timeout=20)).synced
     assert sorted(s["id"] for s in sandbox.shifts(MDT)) == sorted(r["id"] for r in rows)
+    await until(lambda: len(sandbox.panics(MDT)) == 1, 20, "the panic to reach Northca")
+    after = await health(h.bot.health.url)
+    assert after["database_writable"] is True and after["outbox_depth"] == 0
 
 
 async def _database_up(url: str) -> bool:
