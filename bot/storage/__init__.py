@@ -49,6 +49,7 @@ import asyncpg
 
 from bot.errors import UserFacingError
 from bot.storage import dialect
+from bot.storage.pgpool import ConnectionPool
 from bot.storage.rows import Row
 
 log = logging.getLogger(__name__)
@@ -139,13 +140,18 @@ class Database:
     statements; the rest wait until it ends (readers never see uncommitted rows either). With no transaction
     open, statements go straight to the database in arrival order, so the gate costs nothing under a burst.
 
-    PostgreSQL: a pool of connections (`pool_min` .. `pool_max`). A statement outside a transaction borrows a
-    connection for its trip, so reads run concurrently; each transaction holds its own connection until it ends,
-    and never holds back the statements of other coroutines (they see committed rows only, as on SQLite).
-    Connections lost to a server restart or failover are replaced on the next borrow. A statement that failed
-    because the connection was gone is sent again, within `retry_seconds`, when that is safe: it never reached
-    the server (no connection could be had), or it only reads. Otherwise (a write whose answer was lost, a
-    transaction cut in the middle, no server for `retry_seconds`) it raises DatabaseUnavailable, a "try again".
+    PostgreSQL: a pool of connections (`pool_min` .. `pool_max`, bot/storage/pgpool.py). A read outside a
+    transaction borrows a connection for its trip, so reads run side by side and never wait for a transaction
+    (they see committed rows only, as on SQLite). Each transaction holds its own connection until it ends.
+    Writes keep one writer per process, as on SQLite: a write statement or a transaction at a time (a lock;
+    other processes write beside it, on rows of their own shards). The stores were written for that order: a
+    transaction that reads and then writes from what it read, and the group writes of the shifts table, would
+    otherwise race with, or deadlock on, the same process's other writes (PostgreSQL's read committed).
+    Connections lost to a server restart or failover are dropped and replaced on the next borrow. A statement
+    that failed because the connection was gone is sent again, within `retry_seconds`, when that is safe: it
+    never reached the server (no connection could be had), or it only reads. Otherwise (a write whose answer
+    was lost, a transaction cut in the middle, no server for `retry_seconds`) it raises DatabaseUnavailable, a
+    "try again".
     """
 
     def __init__(
@@ -163,8 +169,9 @@ class Database:
         self.retry_seconds = retry_seconds
         self.connect_timeout = connect_timeout
         self._conn: aiosqlite.Connection | None = None
-        self._pool: asyncpg.Pool | None = None
+        self._pool: ConnectionPool | None = None
         self._tx_lock = asyncio.Lock()  # SQLite: one transaction at a time
+        self._pg_writer = asyncio.Lock()  # PostgreSQL: one write statement or transaction at a time per process
         self._open_tx: object | None = None
         self._tx_closed = asyncio.Event()
         self._tx_closed.set()
@@ -197,21 +204,22 @@ class Database:
         return self._conn
 
     @property
-    def _pg_pool(self) -> asyncpg.Pool:
+    def _pg_pool(self) -> ConnectionPool:
         if self._pool is None:
             raise RuntimeError("database is not open")
         return self._pool
 
     async def open(self) -> None:
         if self.engine == "postgresql":
-            self._pool = await asyncpg.create_pool(
-                self.path,
-                min_size=self.pool_min,
-                max_size=self.pool_max,
-                timeout=self.connect_timeout,
-                reset=_keep_session,
-                max_inactive_connection_lifetime=300.0,
+            pool = ConnectionPool(
+                self.path, min_size=self.pool_min, max_size=self.pool_max, connect_timeout=self.connect_timeout
             )
+            try:
+                await pool.start()
+            except BaseException:
+                await pool.close(self.connect_timeout)
+                raise
+            self._pool = pool
         else:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -233,10 +241,16 @@ class Database:
             if self.path != ":memory:":
                 await asyncio.to_thread(_probe_write, self.path)
             return
+        pool = self._pg_pool
         try:
             async with asyncio.timeout(self.connect_timeout):
-                async with self._pg_pool.acquire() as conn:
+                conn = await pool.acquire()
+                broken = True
+                try:
                     read_only = await conn.fetchval("SHOW transaction_read_only")
+                    broken = False
+                finally:
+                    pool.release(conn, broken=broken)
         except _PG_CONNECT_ERRORS as exc:
             raise DatabaseUnavailable() from exc
         if read_only != "off":
@@ -248,10 +262,7 @@ class Database:
             self._conn = None
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            try:
-                await asyncio.wait_for(pool.close(), timeout=self.connect_timeout)
-            except _PG_CONNECT_ERRORS:
-                pool.terminate()  # a connection that does not answer must not hold the shutdown
+            await pool.close(self.connect_timeout)  # a connection that does not answer is ended
 
     async def migrate(self) -> list[int]:
         now = "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
@@ -324,7 +335,8 @@ class Database:
             await conn.execute("BEGIN")
             return conn
 
-        conn = await self._pg_retrying(begin, retry_if_sent=True, holds_connection=True)
+        # The transaction is this process's writer until it ends (see the class docstring).
+        conn = await self._pg_retrying(begin, retry_if_sent=True, writes=True, holds_connection=True)
         tx = _PgTransaction(self, conn)
         token = _CURRENT_TX.set(tx)
         try:
@@ -352,7 +364,8 @@ class Database:
         finally:
             tx.open = False
             _CURRENT_TX.reset(token)
-            await _release(pool, conn)
+            pool.release(conn, broken=tx.lost)  # also dropped when its ROLLBACK failed (still in the transaction)
+            self._pg_writer.release()
 
     def _pg_tx(self) -> _PgTransaction | None:
         current = _CURRENT_TX.get()
@@ -364,7 +377,8 @@ class Database:
         """`run` on the transaction's connection, or on a borrowed one (retried where safe: see the class)."""
         tx = self._pg_tx()
         if tx is None:
-            return await self._pg_retrying(run, retry_if_sent=dialect.is_read(sql))
+            reads = dialect.is_read(sql)
+            return await self._pg_retrying(run, retry_if_sent=reads, writes=not reads)
         async with tx.lock:
             if tx.lost:
                 raise DatabaseUnavailable()
@@ -378,33 +392,49 @@ class Database:
                 raise DatabaseUnavailable() from exc
 
     async def _pg_retrying(
-        self, run: Callable[[asyncpg.Connection], Awaitable[T]], *, retry_if_sent: bool, holds_connection: bool = False
+        self,
+        run: Callable[[asyncpg.Connection], Awaitable[T]],
+        *,
+        retry_if_sent: bool,
+        writes: bool,
+        holds_connection: bool = False,
     ) -> T:
-        """`run` on a connection borrowed from the pool (kept borrowed when `holds_connection`: the caller
-        releases it), sent again after a lost connection while `retry_seconds` last: always when it never
-        reached the server, else only when `retry_if_sent`."""
+        """`run` on a connection borrowed from the pool, sent again after a lost connection while `retry_seconds`
+        last: always when it never reached the server, else only when `retry_if_sent`. `writes`: each try holds
+        the process's writer lock (not the waits between tries: writes queued behind one another during an
+        outage each get their own window). `holds_connection`: on success the connection stays borrowed and the
+        writer lock held; the caller gives both back."""
         pool = self._pg_pool
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_seconds
         delay = 0.05
         while True:
+            if writes:
+                await self._pg_writer.acquire()
+            keep = False
             try:
-                conn = await pool.acquire()  # a connection the server closed is replaced here
-            except _PG_CONNECT_ERRORS as exc:
-                lost, sent = exc, False
-            else:
-                keep = False
                 try:
-                    result = await run(conn)
-                    keep = holds_connection
-                    return result
-                except Exception as exc:
-                    if not _connection_lost(exc, conn):
-                        raise
-                    lost, sent = exc, not _not_sent(exc)
-                finally:
-                    if not keep:
-                        await _release(pool, conn)
+                    conn = await pool.acquire()  # a connection the server closed is replaced here
+                except _PG_CONNECT_ERRORS as exc:
+                    lost, sent = exc, False
+                else:
+                    broken = True  # until the statement came back: a cancelled one leaves the connection unusable
+                    try:
+                        result = await run(conn)
+                        broken = False
+                        keep = holds_connection
+                        return result
+                    except Exception as exc:
+                        if not _connection_lost(exc, conn):
+                            broken = False  # the statement's own error (a constraint, a bug): the connection is fine
+                            raise
+                        lost, sent = exc, not _not_sent(exc)
+                    finally:
+                        if not keep:
+                            pool.release(conn, broken=broken)
+            finally:
+                if writes and not keep:
+                    self._pg_writer.release()
             if (sent and not retry_if_sent) or loop.time() + delay > deadline:
                 log.warning("the database did not answer (%s); the caller is told to try again", _describe(lost))
                 raise DatabaseUnavailable(maybe_applied=sent and not retry_if_sent) from lost
@@ -467,18 +497,6 @@ class Database:
         return await self.execute_fetchall(sql, params)
 
 
-async def _keep_session(_conn: asyncpg.Connection) -> None:
-    """The pool's reset between borrowers: nothing beyond asyncpg's own rollback of an open transaction. The
-    stores leave no session state (no SET, LISTEN, cursors or session advisory locks), and asyncpg's default
-    reset would cost every statement a second trip to the server."""
-
-
-async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
-    """Give the connection back; one that broke is dropped by the pool (its error must not hide the caller's)."""
-    with contextlib.suppress(*_PG_CONNECT_ERRORS):
-        await pool.release(conn)
-
-
 def _connection_lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
     if isinstance(exc, _PG_CONNECTION_LOST):
         return True
@@ -486,20 +504,12 @@ def _connection_lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
 
 
 def _is_closed(conn: asyncpg.Connection) -> bool:
-    """Whether the borrowed connection is gone. The pool takes back a connection the server closed at once, and
-    its proxy then refuses every call ("released back to the pool"): gone as well."""
-    try:
-        return bool(conn.is_closed())
-    except asyncpg.InterfaceError:
-        return True
+    return bool(conn.is_closed())
 
 
 def _not_sent(exc: BaseException) -> bool:
-    """asyncpg refuses a statement on a connection it already knows is closed (or the pool took back), before
-    sending anything."""
-    return type(exc) is asyncpg.InterfaceError and (
-        "connection is closed" in str(exc) or "released back to the pool" in str(exc)
-    )
+    """asyncpg refuses a statement on a connection it already knows is closed, before sending anything."""
+    return type(exc) is asyncpg.InterfaceError and "connection is closed" in str(exc)
 
 
 def _describe(exc: BaseException) -> str:

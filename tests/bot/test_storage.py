@@ -149,36 +149,35 @@ async def _running(db_path: str, text: str) -> bool:
 
 
 @pg_only
-async def test_an_open_transaction_does_not_hold_back_other_coroutines_statements(db_path):
+async def test_an_open_transaction_does_not_hold_back_other_coroutines_reads(db_path):
     """Each transaction has its own connection: while one is open (waiting on something else), other coroutines
-    read and write, and a second transaction commits."""
+    read, side by side, and see committed rows only. Writes keep one writer per process (as on SQLite): another
+    coroutine's write waits for the transaction's end, then lands."""
     db = Database(db_path)
     await db.open()
+    await db.execute(INSERT_LINK, (1, "committed"))
     inside, release = asyncio.Event(), asyncio.Event()
 
     async def slow_transaction() -> None:
         async with db.transaction():
-            await db.execute(INSERT_LINK, (1, "slow"))
+            await db.execute(INSERT_LINK, (2, "not yet"))
             inside.set()
             await release.wait()  # e.g. waiting for Northca
 
     task = asyncio.create_task(slow_transaction())
     try:
         await inside.wait()
-        # The gate of one connection made each of these wait for the release, which never comes meanwhile.
-        assert await asyncio.wait_for(db.fetchall("SELECT * FROM guild_links"), 10) == []
-        assert await asyncio.wait_for(db.execute(INSERT_LINK, (2, "alone")), 10) == 1
-
-        async def other_transaction() -> None:
-            async with db.transaction():
-                await db.execute(INSERT_LINK, (3, "other"))
-
-        await asyncio.wait_for(other_transaction(), 10)
-        rows = await db.fetchall("SELECT guild_id FROM guild_links ORDER BY guild_id")
-        assert [r["guild_id"] for r in rows] == [2, 3]  # the open one's row unseen until it commits
+        # The gate of one connection made each of these reads wait for the release, which never comes meanwhile.
+        reads = [db.fetchall("SELECT guild_id FROM guild_links ORDER BY guild_id") for _ in range(5)]
+        for rows in await asyncio.wait_for(asyncio.gather(*reads), 10):
+            assert [r["guild_id"] for r in rows] == [1]
+        write = asyncio.create_task(db.execute(INSERT_LINK, (3, "after")))
+        await asyncio.sleep(0.2)
+        assert not write.done()  # one writer: it waits for the transaction
     finally:
         release.set()
         await task
+    assert await asyncio.wait_for(write, 10) == 1
     rows = await db.fetchall("SELECT guild_id FROM guild_links ORDER BY guild_id")
     assert [r["guild_id"] for r in rows] == [1, 2, 3]
     await db.close()
