@@ -1,8 +1,11 @@
 """The portable SQL subset in each engine's spelling (bot/storage's docstring lists the subset's rules).
 
-Every rewrite works on tokens, never on the raw text: string literals ('...', with '' inside), quoted
-identifiers ("..."), comments (-- to the end of the line, /* ... */) and `::` casts pass through as they are,
-so a literal that happens to read `GREATEST(`, `?` or `INDEXED BY x` is data and stays data. The rewrites:
+Every rewrite runs on a scanner, never on the raw text: one regular expression per direction matches, left
+to right, either a token no rewrite may look into (a string literal '...' with '' inside, a quoted identifier
+"...", a comment -- to the end of the line or /* ... */, a `::` cast), taken whole and kept as it is, or a
+token a rewrite changes; the text between them is copied unread (the regex engine skips it, so a miss of the
+cache costs about as much as the old plain regexes). So a literal that happens to read `GREATEST(`, `?` or
+`INDEXED BY x` is data and stays data. The rewrites:
 
 - to SQLite (`sqlite_sql`): GREATEST( / LEAST( -> MAX( / MIN( (SQLite's scalar forms); the row lock
   `FOR UPDATE` is dropped (inside a transaction SQLite already holds the write lock of the whole database; on
@@ -22,166 +25,95 @@ Each result is cached per statement text, so the hot paths pay a dict lookup.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from dataclasses import dataclass
 
-# One token per match. The order matters: literals and comments first, so nothing inside them is seen.
-_TOKEN = re.compile(
-    r"""
-    (?P<literal>'(?:[^']|'')*'?)          # a string literal ('' is a quote inside; unterminated: to the end)
-  | (?P<quoted>"(?:[^"]|"")*"?)           # a quoted identifier
-  | (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))  # comments
-  | (?P<cast>::)                          # a PostgreSQL cast, never a :name parameter
-  | (?P<param>\?\d*|:[A-Za-z_]\w*)        # parameters
-  | (?P<word>[A-Za-z_]\w*)
-  | (?P<space>\s+)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-# Tokens the rewrites never look into.
-OPAQUE = frozenset({"literal", "quoted", "comment", "cast"})
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    kind: str  # literal, quoted, comment, cast, param, word, space, other
-    text: str
-
-    def is_word(self, *words: str) -> bool:
-        return self.kind == "word" and self.text.upper() in words
-
-
-@functools.lru_cache(maxsize=2048)
-def tokens(sql: str) -> tuple[Token, ...]:
-    found = []
-    for match in _TOKEN.finditer(sql):
-        kind = match.lastgroup
-        assert kind is not None
-        found.append(Token(kind, match.group()))
-    return tuple(found)
-
-
-def _next_code(toks: tuple[Token, ...], i: int) -> int:
-    """The index of the first token at or after `i` that is neither space nor comment (len(toks) if none)."""
-    while i < len(toks) and toks[i].kind in ("space", "comment"):
-        i += 1
-    return i
-
-
-def _is_call(toks: tuple[Token, ...], i: int) -> bool:
-    """Whether the word at `i` is called: its next code token is `(`."""
-    j = _next_code(toks, i + 1)
-    return j < len(toks) and toks[j].text == "("
-
+# What no rewrite looks into: string literals ('' is a quote inside; unterminated: to the end), quoted
+# identifiers, comments.
+_LITERAL = r"'(?:[^']|'')*'?"
+_OPAQUE = rf"{_LITERAL}|\"(?:[^\"]|\"\")*\"?|--[^\n]*|/\*.*?(?:\*/|\Z)"
+_FLAGS = re.IGNORECASE | re.DOTALL
 
 # --- SQLite -----------------------------------------------------------------------------------------------
 
+_SQLITE_SCAN = re.compile(
+    rf"(?P<opaque>{_OPAQUE})|\b(?P<fn>GREATEST|LEAST)(?=\s*\()|(?P<lock>\s+FOR\s+UPDATE\b)", _FLAGS
+)
 _SQLITE_FUNCTIONS = {"GREATEST": "MAX", "LEAST": "MIN"}
-
-
-def _row_lock_end(toks: tuple[Token, ...], i: int) -> int | None:
-    """When `FOR UPDATE` starts at `i`, the index just after it."""
-    if not toks[i].is_word("FOR"):
-        return None
-    j = _next_code(toks, i + 1)
-    return j + 1 if j < len(toks) and toks[j].is_word("UPDATE") else None
 
 
 @functools.lru_cache(maxsize=1024)
 def sqlite_sql(sql: str) -> str:
     """The portable subset in SQLite's spelling: scalar MAX / MIN for GREATEST / LEAST; no `FOR UPDATE` (a
     transaction's BEGIN IMMEDIATE already holds the write lock of the whole database)."""
-    toks = tokens(sql)
-    out: list[str] = []
-    i = 0
-    while i < len(toks):
-        tok = toks[i]
-        lock_end = _row_lock_end(toks, i)
-        if lock_end is not None:
-            while out and out[-1].isspace():  # with the space before it
-                out.pop()
-            i = lock_end
-            continue
-        name = tok.text.upper()
-        if tok.kind == "word" and name in _SQLITE_FUNCTIONS and _is_call(toks, i):
-            out.append(_SQLITE_FUNCTIONS[name])
-        else:
-            out.append(tok.text)
-        i += 1
-    return "".join(out)
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("fn") is not None:
+            return _SQLITE_FUNCTIONS[match.group("fn").upper()]
+        if match.group("lock") is not None:
+            return ""  # with the space before it
+        return match.group(0)
+
+    return _SQLITE_SCAN.sub(replace, sql)
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------------------
 
+_PG_SCAN = re.compile(
+    rf"(?P<opaque>{_OPAQUE}|::)"
+    r"|(?P<param>\?\d*|:[A-Za-z_]\w*)"
+    r"|\b(?P<fn>json_group_array|json_array)(?=\s*\()"
+    r"|(?P<hint>\s+INDEXED\s+BY\s+(?:\w+|\"[^\"]*\"))",
+    _FLAGS,
+)
 _PG_FUNCTIONS = {"JSON_GROUP_ARRAY": "json_agg", "JSON_ARRAY": "json_build_array"}
 
 
 @dataclass(frozen=True, slots=True)
 class PgStatement:
-    """A statement for PostgreSQL: `pieces` around its parameters (len(order) + 1 of them); per `$n`, the
-    position (int) or name (str) of the value it takes."""
+    """A statement for PostgreSQL: `pieces` around its parameters (one more piece than parameters in the text);
+    per `$n`, the position (int) or name (str) of the value it takes."""
 
     pieces: tuple[str, ...]
     order: tuple[int | str, ...]
-    slots: tuple[int, ...]  # per parameter in the text, its $n (a repeated :name reuses its number)
-
-
-def _index_hint_end(toks: tuple[Token, ...], i: int) -> int | None:
-    """When `INDEXED BY name` starts at `i`, the index just after the name."""
-    if not toks[i].is_word("INDEXED"):
-        return None
-    j = _next_code(toks, i + 1)
-    if j >= len(toks) or not toks[j].is_word("BY"):
-        return None
-    k = _next_code(toks, j + 1)
-    if k >= len(toks) or toks[k].kind not in ("word", "quoted"):
-        return None
-    return k + 1
+    slots: tuple[int, ...]  # per parameter in the text, its $n (a repeated :name or ?NNN reuses its number)
 
 
 @functools.lru_cache(maxsize=1024)
 def postgresql_sql(sql: str) -> PgStatement:
     """The portable subset in PostgreSQL's spelling, its parameters numbered (see the module docstring)."""
-    toks = tokens(sql)
     pieces: list[str] = []
     current: list[str] = []
     order: list[int | str] = []
     by_key: dict[int | str, int] = {}
     slots: list[int] = []
     next_positional = 0
-    i = 0
-    while i < len(toks):
-        tok = toks[i]
-        hint_end = _index_hint_end(toks, i)
-        if hint_end is not None:
-            while current and current[-1].isspace():  # with the space before it
-                current.pop()
-            i = hint_end
-            continue
-        if tok.kind == "param":
+    done = 0
+    for match in _PG_SCAN.finditer(sql):
+        current.append(sql[done : match.start()])
+        done = match.end()
+        param, fn = match.group("param"), match.group("fn")
+        if param is not None:
             key: int | str
-            if tok.text.startswith("?"):
-                if len(tok.text) > 1:
-                    key = int(tok.text[1:]) - 1
+            if param.startswith("?"):
+                if len(param) > 1:
+                    key = int(param[1:]) - 1
                 else:
                     key = next_positional
                     next_positional += 1
             else:
-                key = tok.text[1:]
+                key = param[1:]
             if key not in by_key:
                 order.append(key)
                 by_key[key] = len(order)
             slots.append(by_key[key])
             pieces.append("".join(current))
             current = []
-        elif tok.kind == "word" and tok.text.upper() in _PG_FUNCTIONS and _is_call(toks, i):
-            current.append(_PG_FUNCTIONS[tok.text.upper()])
-        else:
-            current.append(tok.text)
-        i += 1
+        elif fn is not None:
+            current.append(_PG_FUNCTIONS[fn.upper()])
+        elif match.group("hint") is None:  # an index hint is dropped, with the space before it
+            current.append(match.group(0))
+    current.append(sql[done:])
     pieces.append("".join(current))
     return PgStatement(tuple(pieces), tuple(order), tuple(slots))
 
@@ -203,66 +135,72 @@ def postgresql_typed(statement: PgStatement, casts: tuple[str, ...]) -> str:
 
 # --- migrations -------------------------------------------------------------------------------------------
 
+_DDL_SCAN = re.compile(
+    rf"(?P<opaque>{_OPAQUE})"
+    r"|(?P<key>\bINTEGER\s+PRIMARY\s+KEY(?:\s+AUTOINCREMENT)?\b)"
+    r"|(?P<integer>\bINTEGER\b)"
+    rf"|(?P<is>\bIS)(?=\s*{_LITERAL})",
+    _FLAGS,
+)
+
 
 @functools.lru_cache(maxsize=256)
 def postgresql_ddl(statement: str) -> str:
     """A migration statement for PostgreSQL: INTEGER is BIGINT (snowflakes and millisecond times need 64 bits),
     an INTEGER PRIMARY KEY (SQLite's rowid alias, filled in when an INSERT leaves it out, AUTOINCREMENT or not)
     an identity column, and `IS 'literal'` (007's CHECK) `= 'literal'`."""
-    toks = tokens(statement)
-    out: list[str] = []
-    i = 0
-    while i < len(toks):
-        tok = toks[i]
-        if tok.is_word("INTEGER"):
-            j = _next_code(toks, i + 1)
-            k = _next_code(toks, j + 1)
-            if j < len(toks) and k < len(toks) and toks[j].is_word("PRIMARY") and toks[k].is_word("KEY"):
-                out.append("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
-                i = k + 1
-                a = _next_code(toks, i)
-                if a < len(toks) and toks[a].is_word("AUTOINCREMENT"):
-                    i = a + 1
-                continue
-            out.append("BIGINT")
-        elif tok.is_word("IS"):
-            j = _next_code(toks, i + 1)
-            out.append("=" if j < len(toks) and toks[j].kind == "literal" else tok.text)
-        else:
-            out.append(tok.text)
-        i += 1
-    return "".join(out)
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("key") is not None:
+            return "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+        if match.group("integer") is not None:
+            return "BIGINT"
+        if match.group("is") is not None:
+            return "="
+        return match.group(0)
+
+    return _DDL_SCAN.sub(replace, statement)
+
+
+_SPLIT_SCAN = re.compile(rf"(?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))|(?P<opaque>{_OPAQUE})|(?P<end>;)", re.DOTALL)
 
 
 def statements(sql: str) -> list[str]:
     """A migration file's statements: split at each `;` outside literals and comments, comments dropped."""
     found: list[str] = []
     current: list[str] = []
-    for tok in tokens(sql):
-        if tok.kind == "comment":
-            current.append("\n" if tok.text.startswith("--") else " ")
-        elif tok.kind == "other" and tok.text == ";":
+    done = 0
+    for match in _SPLIT_SCAN.finditer(sql):
+        current.append(sql[done : match.start()])
+        done = match.end()
+        if match.group("comment") is not None:
+            current.append("\n" if match.group(0).startswith("--") else " ")
+        elif match.group("end") is not None:
             found.append("".join(current).strip())
             current = []
         else:
-            current.append(tok.text)
+            current.append(match.group(0))
+    current.append(sql[done:])
     found.append("".join(current).strip())
     return [s for s in found if s]
 
 
 # --- what a statement does ------------------------------------------------------------------------------
 
-_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "TRUNCATE", "COPY", "GRANT"})
+_OPAQUE_SCAN = re.compile(_OPAQUE, re.DOTALL)
+_READ_START = re.compile(r"\s*\(*\s*(?:SELECT|WITH|VALUES|SHOW|EXPLAIN)\b", re.IGNORECASE)
+_WRITES = re.compile(
+    r"\b(?:INSERT|UPDATE|DELETE|MERGE|CREATE|DROP|ALTER|TRUNCATE|COPY|GRANT|LOCK)\b"
+    r"|\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b",
+    re.IGNORECASE,
+)
 
 
 @functools.lru_cache(maxsize=2048)
 def is_read(sql: str) -> bool:
     """Whether the statement only reads: it starts with SELECT / WITH / VALUES / SHOW / EXPLAIN, names no
-    writing keyword (a WITH may hold an INSERT), and locks nothing (FOR UPDATE / FOR SHARE). Only such a
-    statement is sent again when the connection was lost with its answer: a write may have been applied."""
-    words = [tok.text.upper() for tok in tokens(sql) if tok.kind == "word"]
-    if not words or words[0] not in ("SELECT", "WITH", "VALUES", "SHOW", "EXPLAIN"):
-        return False
-    if _WRITES.intersection(words):
-        return False
-    return not any(a == "FOR" and b in ("UPDATE", "SHARE", "NO") for a, b in itertools.pairwise(words))
+    writing keyword outside literals and comments (a WITH may hold an INSERT), and locks nothing (FOR UPDATE /
+    FOR SHARE). Only such a statement is sent again when the connection was lost with its answer: a write may
+    have been applied."""
+    code = _OPAQUE_SCAN.sub(" ", sql)
+    return _READ_START.match(code) is not None and _WRITES.search(code) is None

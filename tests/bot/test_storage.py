@@ -252,3 +252,22 @@ async def test_a_transaction_cut_in_the_middle_is_rolled_back_and_says_try_again
         await db.execute(INSERT_LINK, (3, "next"))
     assert [r["mdt_id"] for r in await db.fetchall("SELECT mdt_id FROM guild_links")] == ["next"]
     await db.close()
+
+
+@pg_only
+async def test_the_pool_opens_at_most_pool_max_connections(db_path):
+    """Ten reads at once on a pool of two: two connections serve them (the others wait their turn), no more."""
+    db = Database(db_path, pool_min=1, pool_max=2)
+    await db.open()
+    seen = await asyncio.gather(
+        *(
+            db.fetchone(
+                "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend'"
+                " AND (SELECT 1 FROM pg_sleep(0.05)) = 1"
+            )
+            for _ in range(10)
+        )
+    )
+    assert max(int(row["n"]) for row in seen if row is not None) == 2
+    await db.close()
