@@ -117,7 +117,12 @@ class NorthcaBot(commands.Bot):
         # Epoch ms for scheduled work (activity reports, leave); tests pass one they move.
         self.clock = clock
         self.extension_names = extensions
-        self.db = Database(config.database.target)
+        self.db = Database(
+            config.database.target,
+            pool_min=config.database.pool_min,
+            pool_max=config.database.pool_max,
+            retry_seconds=config.database.retry_seconds,
+        )
         self.session: aiohttp.ClientSession | None = None
         self.sandbox: NorthcaSandbox | None = None
         self.northca: NorthcaClient | None = None

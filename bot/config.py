@@ -27,6 +27,7 @@ from bot.erlc.client import MAX_ANSWER_BYTES as PRC_MAX_ANSWER_BYTES
 from bot.erlc.webhook_key import PRC_WEBHOOK_PUBLIC_KEY, load_public_key
 from bot.northca.client import PRODUCTION_BASE_URL
 from bot.northca.sandbox import SandboxMdt
+from bot.storage import DEFAULT_POOL_MAX, DEFAULT_POOL_MIN, DEFAULT_RETRY_SECONDS
 
 DEFAULT_CONFIG_PATH = "config.toml"
 # The user the Docker image runs the bot as (Dockerfile: useradd --uid 10001).
@@ -113,6 +114,19 @@ class DatabaseConfig(_Section):
     path: str = "data/northca-bot.sqlite3"
     # PostgreSQL instead of the SQLite file at `path`: postgresql://user:password@host:port/dbname.
     url: str | None = None
+    # PostgreSQL only: the connections each process keeps open (at least) and may open (at most); reads run
+    # concurrently on them, each transaction holds one. SQLite keeps its one connection and single writer.
+    pool_min: int = Field(default=DEFAULT_POOL_MIN, ge=1, le=100)
+    pool_max: int = Field(default=DEFAULT_POOL_MAX, ge=1, le=100)
+    # PostgreSQL only: how long a statement is retried while the server restarts (where sending it again is safe)
+    # before the person is told to try again.
+    retry_seconds: float = Field(default=DEFAULT_RETRY_SECONDS, ge=0.0, le=60.0)
+
+    @model_validator(mode="after")
+    def _pool_sizes_in_order(self) -> DatabaseConfig:
+        if self.pool_min > self.pool_max:
+            raise ValueError(f"pool_min ({self.pool_min}) is larger than pool_max ({self.pool_max}): lower pool_min")
+        return self
 
     @field_validator("url")
     @classmethod

@@ -1,8 +1,8 @@
 """Health for container platforms: a loopback HTTP endpoint (`GET /health`) reporting the gateway connection,
-whether the database is writable, the outbox depth (shifts and dispatch entries waiting for Northca) and the
-age of its oldest unsynced shift, and the time since the last successful Northca answer; `northca-bot health`
-asks it and exits 0 (healthy) or 1.
-A warning is logged while the outbox's oldest shift is older than the configured age."""
+whether the database is up and writable (PostgreSQL: a connection answers now, and not from a read-only
+standby), the outbox depth (shifts and dispatch entries waiting for Northca) and the age of its oldest unsynced
+shift, and the time since the last successful Northca answer; `northca-bot health` asks it and exits 0 (healthy)
+or 1. A warning is logged while the outbox's oldest shift is older than the configured age."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.storage import Database
+from bot.storage import DATABASE_ERRORS, Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +102,23 @@ class HealthMonitor:
         gateway = self.gateway_connected()
         if not gateway:
             problems.append("gateway not connected")
+        depth, oldest_ms, dispatch_depth = 0, None, 0
         try:
             await self.db.check_writable()
             writable = True
+        except DatabaseUnavailable as exc:
+            writable = False
+            problems.append(f"database down ({type(exc.__cause__ or exc).__name__})")
         except Exception as exc:
             writable = False
             problems.append(f"database not writable ({type(exc).__name__})")
-        depth, oldest_ms = await self.outbox.depth_and_oldest_ended_ms() if writable else (0, None)
-        dispatch_depth = await self.outbox.dispatch_depth() if writable else 0
+        if writable:
+            try:
+                depth, oldest_ms = await self.outbox.depth_and_oldest_ended_ms()
+                dispatch_depth = await self.outbox.dispatch_depth()
+            except DATABASE_ERRORS as exc:  # went down since the probe: say so rather than fail the request
+                writable = False
+                problems.append(f"database down ({type(exc).__name__})")
         age = None if oldest_ms is None else max(0.0, now - oldest_ms / 1000)
         if age is not None and age > self.outbox_warn_after:
             problems.append(f"oldest unsynced shift is {age / 60:.0f} min old")

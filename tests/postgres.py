@@ -3,7 +3,8 @@
 Debian's server binaries (/usr/lib/postgresql/<version>/bin; `.ci/run` installs the package when they are
 missing) run as the `postgres` user when we are root (the server refuses root), on a fresh data directory
 in a temporary directory, on a free loopback port, with fsync off (test data only). The schema is migrated
-once into a template database; each test gets its own database copied from it.
+once into a template database; each test gets its own database copied from it. A test may stop and start the
+server (a restart under a running bot): `PostgresServer.stop` / `start` / `restart_after`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import count
 
 from bot.storage import Database
@@ -52,6 +53,24 @@ class PostgresServer:
     port: int
     user: str
     _names: Iterator[int]
+    data: str = ""  # the data directory
+    _start_args: list[str] = field(default_factory=list)
+    _stop_args: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Shut the server down as for maintenance (`pg_ctl stop -m fast`: sessions are ended, in-flight
+        statements fail with 57P01), and wait until it is down."""
+        _run_quiet(self._stop_args)
+
+    def start(self) -> None:
+        """Start it again on the same port and data (after `stop`), and wait until it accepts connections."""
+        _run_quiet(self._start_args)
+
+    async def restart_after(self, seconds: float) -> None:
+        """`stop`, `seconds` down, `start`; from a running event loop (the tools run in a thread)."""
+        await asyncio.to_thread(self.stop)
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(self.start)
 
     def url(self, database: str) -> str:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
@@ -104,11 +123,11 @@ def start_server() -> Iterator[PostgresServer]:
         f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off -c synchronous_commit=off"
         " -c full_page_writes=off -c max_connections=200"
     )
-    _run_quiet(
-        _as_postgres([_bin("pg_ctl"), "-D", data, "-o", options, "-l", os.path.join(workdir, "log"), "-w", "start"])
-    )
+    start = _as_postgres([_bin("pg_ctl"), "-D", data, "-o", options, "-l", os.path.join(workdir, "log"), "-w", "start"])
+    _run_quiet(start)
     try:
-        server = PostgresServer("127.0.0.1", port, user, count(1))
+        stop = _as_postgres([_bin("pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"])
+        server = PostgresServer("127.0.0.1", port, user, count(1), data, start, stop)
 
         async def template() -> None:
             import asyncpg

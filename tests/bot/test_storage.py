@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database, _migrations
+from bot.storage import Database, DatabaseUnavailable, _migrations
+from tests.helpers import until
 from tests.ops.botproc import DEADLINE, REPO, bot_env
 from tests.postgres import PostgresServer, wants_postgresql
 
@@ -204,3 +205,166 @@ async def test_an_unapplied_migration_numbered_below_the_newest_applied_one_is_r
     text = str(refused.value)
     assert "\n" not in text and "017_rosters.sql" in text and f"{newest:03d}" in text and "renumber" in text
     assert 17 not in recorded and newest in recorded  # nothing was run
+
+
+# --- PostgreSQL: the pool, and connections lost under the bot ------------------------------------------------
+
+pg_only = pytest.mark.postgresql_only("the pool and lost connections are PostgreSQL's")
+
+
+async def _terminate_backends(db_path: str, *, running: str | None = None) -> int:
+    """End the server sessions of the test's database (as a restart or failover does), from a connection of its
+    own; with `running`, only those running a statement that contains it. How many were ended."""
+    import asyncpg
+
+    admin = await asyncpg.connect(db_path)
+    try:
+        query = (
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            + (" AND query LIKE $1" if running else "")
+            + ") AS ended"
+        )
+        return int(await admin.fetchval(query, *([f"%{running}%"] if running else [])))
+    finally:
+        await admin.close()
+
+
+async def _running(db_path: str, text: str) -> bool:
+    """Whether a statement containing `text` runs on the server now."""
+    import asyncpg
+
+    admin = await asyncpg.connect(db_path)
+    try:
+        query = (
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND state = 'active' AND query LIKE $1"
+        )
+        return bool(await admin.fetchval(query, f"%{text}%"))
+    finally:
+        await admin.close()
+
+
+@pg_only
+async def test_an_open_transaction_does_not_hold_back_other_coroutines_reads(db_path):
+    """Each transaction has its own connection: while one is open (waiting on something else), other coroutines
+    read, side by side, and see committed rows only. Writes keep one writer per process (as on SQLite): another
+    coroutine's write waits for the transaction's end, then lands."""
+    db = Database(db_path)
+    await db.open()
+    await db.execute(INSERT_LINK, (1, "committed"))
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_transaction() -> None:
+        async with db.transaction():
+            await db.execute(INSERT_LINK, (2, "not yet"))
+            inside.set()
+            await release.wait()  # e.g. waiting for Northca
+
+    task = asyncio.create_task(slow_transaction())
+    try:
+        await inside.wait()
+        # The gate of one connection made each of these reads wait for the release, which never comes meanwhile.
+        reads = [db.fetchall("SELECT guild_id FROM guild_links ORDER BY guild_id") for _ in range(5)]
+        for rows in await asyncio.wait_for(asyncio.gather(*reads), 10):
+            assert [r["guild_id"] for r in rows] == [1]
+        write = asyncio.create_task(db.execute(INSERT_LINK, (3, "after")))
+        await asyncio.sleep(0.2)
+        assert not write.done()  # one writer: it waits for the transaction
+    finally:
+        release.set()
+        await task
+    assert await asyncio.wait_for(write, 10) == 1
+    rows = await db.fetchall("SELECT guild_id FROM guild_links ORDER BY guild_id")
+    assert [r["guild_id"] for r in rows] == [1, 2, 3]
+    await db.close()
+
+
+@pg_only
+async def test_statements_go_on_after_the_server_ended_every_session(db_path):
+    """A restart or failover ends every session: the pool replaces the connections, the next statements work."""
+    db = Database(db_path)
+    await db.open()
+    await asyncio.gather(*(db.fetchone("SELECT 1 AS one") for _ in range(4)))  # several connections open
+    assert await _terminate_backends(db_path) >= 1
+    await asyncio.sleep(0.2)  # the server's goodbye reaches the client
+    assert await db.execute(INSERT_LINK, (1, "after")) == 1
+    assert [r["mdt_id"] for r in await db.fetchall("SELECT mdt_id FROM guild_links")] == ["after"]
+    await db.close()
+
+
+@pg_only
+async def test_a_read_cut_in_flight_is_sent_again(db_path):
+    db = Database(db_path)
+    await db.open()
+    await db.execute(INSERT_LINK, (30, "the first try sleeps 30 s"))
+    read = asyncio.create_task(
+        db.fetchone(
+            "SELECT 'read back' AS answer,"
+            " (SELECT 1 FROM pg_sleep((SELECT COALESCE(MAX(guild_id), 0) FROM guild_links))) AS slept"
+        )
+    )
+    await until(lambda: _running(db_path, "read back"), 10, "the read to run")
+    await db.execute("DELETE FROM guild_links")  # the second try sleeps 0 s
+    assert await _terminate_backends(db_path, running="read back") == 1
+    row = await asyncio.wait_for(read, 20)
+    assert row is not None and row["answer"] == "read back"
+    await db.close()
+
+
+@pg_only
+async def test_a_write_cut_in_flight_is_not_sent_again_and_says_try_again(db_path):
+    """A write whose answer was lost may or may not be applied: never sent twice; the caller is told so."""
+    db = Database(db_path)
+    await db.open()
+    write = asyncio.create_task(
+        db.execute(
+            "INSERT INTO guild_links (guild_id, mdt_id, status, created_at, updated_at)"
+            " SELECT 1, 'cut', 'pending', 'x', 'x' FROM pg_sleep(30)"
+        )
+    )
+    await until(lambda: _running(db_path, "'cut'"), 10, "the write to run")
+    assert await _terminate_backends(db_path, running="'cut'") == 1
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await asyncio.wait_for(write, 20)
+    assert caught.value.maybe_applied and "try again" in caught.value.message
+    assert await db.fetchall("SELECT * FROM guild_links") == []  # not applied, and not sent again
+    assert await db.execute(INSERT_LINK, (2, "next")) == 1  # the bot goes on
+    await db.close()
+
+
+@pg_only
+async def test_a_transaction_cut_in_the_middle_is_rolled_back_and_says_try_again(db_path):
+    db = Database(db_path)
+    await db.open()
+    with pytest.raises(DatabaseUnavailable) as caught:
+        async with db.transaction():
+            await db.execute(INSERT_LINK, (1, "half"))
+            await _terminate_backends(db_path)
+            await asyncio.sleep(0.2)
+            await db.execute(INSERT_LINK, (2, "other half"))
+    assert not caught.value.maybe_applied
+    assert await db.fetchall("SELECT * FROM guild_links") == []  # all or nothing
+    async with db.transaction():  # the next transaction has a connection that works
+        await db.execute(INSERT_LINK, (3, "next"))
+    assert [r["mdt_id"] for r in await db.fetchall("SELECT mdt_id FROM guild_links")] == ["next"]
+    await db.close()
+
+
+@pg_only
+async def test_the_pool_opens_at_most_pool_max_connections(db_path):
+    """Ten reads at once on a pool of two: two connections serve them (the others wait their turn), no more."""
+    db = Database(db_path, pool_min=1, pool_max=2)
+    await db.open()
+    seen = await asyncio.gather(
+        *(
+            db.fetchone(
+                "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend'"
+                " AND (SELECT 1 FROM pg_sleep(0.05)) = 1"
+            )
+            for _ in range(10)
+        )
+    )
+    assert max(int(row["n"]) for row in seen if row is not None) == 2
+    await db.close()
