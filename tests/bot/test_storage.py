@@ -131,6 +131,7 @@ async def main() -> None:
         await db.close()
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+logging.getLogger('bot.storage').setLevel(logging.DEBUG)  # one line per migration applied
 asyncio.run(main())
 """
 
