@@ -15,6 +15,7 @@ import enum
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,7 @@ from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaConflict, NorthcaError, NorthcaForbidden, NorthcaGone, NorthcaNotFound
 from bot.parsing import database_id
 from bot.storage import Database
-from bot.timefmt import from_iso, to_iso, utcnow
+from bot.timefmt import from_iso, from_ms, now_ms, to_iso
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,9 @@ def _same_request(link: GuildLink) -> tuple[int, str | None, str]:
 
 
 class LinkStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
         self.db = db
+        self.clock = clock
 
     async def get(self, guild_id: int) -> GuildLink | None:
         row = await self.db.fetchone("SELECT * FROM guild_links WHERE guild_id = ?", (guild_id,))
@@ -156,7 +158,7 @@ class LinkStore:
     ) -> None:
         """Store a link as given, whatever was there (seeding: tests, benchmarks). The service uses
         `replace_request`, which never overwrites a link it did not read."""
-        now = to_iso(utcnow())
+        now = to_iso(from_ms(self.clock()))
         await self.db.execute(
             "INSERT INTO guild_links (guild_id, mdt_id, request_id, status, owner_discord_id, requested_by, expires_at,"
             " created_at, updated_at, checked_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
@@ -191,7 +193,7 @@ class LinkStore:
     ) -> bool:
         """Store a new request in place of `expected` (None: no link), only if that is still what
         is stored and it is not approved. False: something else changed it meanwhile."""
-        now = to_iso(utcnow())
+        now = to_iso(from_ms(self.clock()))
         expires = to_iso(expires_at) if expires_at else None
         if expected is None:
             return (
@@ -227,7 +229,7 @@ class LinkStore:
 
     async def set_status(self, link: GuildLink, status: str) -> bool:
         """The status of this request, if it is still the guild's current one."""
-        now = to_iso(utcnow())
+        now = to_iso(from_ms(self.clock()))
         return (
             await self.db.execute(
                 f"UPDATE guild_links SET status = ?, updated_at = ?, checked_at = ? WHERE {_SAME_REQUEST}",
@@ -239,7 +241,8 @@ class LinkStore:
     async def touch_checked(self, link: GuildLink) -> bool:
         return (
             await self.db.execute(
-                f"UPDATE guild_links SET checked_at = ? WHERE {_SAME_REQUEST}", (to_iso(utcnow()), *_same_request(link))
+                f"UPDATE guild_links SET checked_at = ? WHERE {_SAME_REQUEST}",
+                (to_iso(from_ms(self.clock())), *_same_request(link)),
             )
             == 1
         )
@@ -448,7 +451,7 @@ class LinkService:
         new_status = link.status
         if linked:
             new_status = APPROVED
-        elif link.status == "pending" and link.expires_at and link.expires_at <= utcnow():
+        elif link.status == "pending" and link.expires_at and link.expires_at <= from_ms(self.store.clock()):
             new_status = "expired"
         if new_status != link.status:
             stored = await self.store.set_status(link, new_status)

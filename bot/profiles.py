@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from bot.errors import Conflict, InvalidInput
 from bot.sanitize import northca_text
 from bot.storage import INTEGRITY_ERRORS, Database
 from bot.storage.turns import callsign_turn, take_turn
-from bot.timefmt import to_iso, utcnow
+from bot.timefmt import from_ms, now_ms, to_iso
 
 CALLSIGN_MAX = 16
 _CALLSIGN = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
@@ -63,8 +64,9 @@ def clean_text(field_name: str, raw: str) -> str | None:
 
 
 class ProfileStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
         self.db = db
+        self.clock = clock
 
     async def get(self, guild_id: int, member_id: int) -> OfficerProfile:
         row = await self.db.fetchone(
@@ -108,7 +110,7 @@ class ProfileStore:
                         merged["rank"],
                         merged["department"],
                         merged["name"],
-                        to_iso(utcnow()),
+                        to_iso(from_ms(self.clock())),
                     ),
                 )
                 if written and callsign != current.callsign:

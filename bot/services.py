@@ -238,8 +238,8 @@ def build_services(
     shards = ShardSet.of(config.discord)
     events = EventHub()
     settings = build_settings_service(config, db, events, clock)
-    links = LinkService(LinkStore(db), northca)
-    profiles = ProfileStore(db)
+    links = LinkService(LinkStore(db, clock), northca)
+    profiles = ProfileStore(db, clock)
     leave = LeaveService(LeaveStore(db), settings, clock)
     # Approved leave may hold members back from going on duty (the guild's leave_blocks_duty).
     shifts = build_shift_service(

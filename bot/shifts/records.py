@@ -13,7 +13,7 @@ from typing import Any, Literal
 from bot.duty.rule import duty_ms
 from bot.northca.models import CreateShiftBody, Shift
 from bot.storage.rows import Row
-from bot.timefmt import from_ms, now_ms
+from bot.timefmt import from_ms
 
 EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
 ShiftEventKind = Literal["start", "break", "end", "sync_failed", "sync_unconfirmed"]
@@ -95,21 +95,20 @@ class ShiftRecord(NewShift):
     def break_started_at(self) -> datetime | None:
         return from_ms(self.break_started_ms)
 
-    def break_total_ms(self, at_ms: int | None = None) -> int:
-        """Break time so far, an open break counted up to `at_ms` (or the end)."""
+    def break_total_ms(self, at_ms: int) -> int:
+        """Break time so far, an open break counted up to `at_ms` (the caller's clock; or the end)."""
         total = self.break_ms
         if self.break_started_ms is not None:
-            until = self.ended_ms if self.ended_ms is not None else (at_ms if at_ms is not None else now_ms())
+            until = self.ended_ms if self.ended_ms is not None else at_ms
             total += max(0, until - self.break_started_ms)
         return total
 
-    def duty_ms(self, at_ms: int | None = None) -> int:
+    def duty_ms(self, at_ms: int) -> int:
         """On-duty time (the one rule, bot/duty/rule.py): the stored duration once ended (computed by the
-        same rule when it ended), else elapsed minus breaks so far."""
+        same rule when it ended), else elapsed minus breaks up to `at_ms` (the caller's clock)."""
         if self.duration_ms is not None:
             return self.duration_ms
-        at = at_ms if at_ms is not None else now_ms()
-        return duty_ms(self.started_ms, at, self.break_total_ms(at))
+        return duty_ms(self.started_ms, at_ms, self.break_total_ms(at_ms))
 
     @property
     def synced(self) -> bool:

@@ -441,7 +441,7 @@ class UnitStatusStore:
             "INSERT INTO status_panels (message_id, guild_id, channel_id, created_by, created_ms) VALUES (?,?,?,?,?)"
             " ON CONFLICT (message_id) DO UPDATE SET guild_id = excluded.guild_id, channel_id = excluded.channel_id,"
             " created_by = excluded.created_by, created_ms = excluded.created_ms",
-            (message_id, guild_id, channel_id, created_by, now_ms()),
+            (message_id, guild_id, channel_id, created_by, self.clock()),
         )
         panels = await self.panels(guild_id)
         dropped = panels[:-MAX_PANELS_PER_GUILD] if len(panels) > MAX_PANELS_PER_GUILD else []

@@ -125,7 +125,7 @@ class ShiftCog(commands.Cog):
         settings = self.bot.settings.get(guild_id)
         tz, week_start = guild_clock(settings)
         own = await own_duty(self.bot.duty, guild_id, interaction.user.id, tz, week_start, self.bot.clock())
-        await send(interaction, embed=status_embed(shift, own.today_ms, own.week_ms, settings))
+        await send(interaction, embed=status_embed(shift, own.today_ms, own.week_ms, settings, self.bot.clock()))
 
     @shift.command(name="list", description="Recent shifts on this server's Northca MDT.")
     @app_commands.describe(

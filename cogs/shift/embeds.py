@@ -64,7 +64,7 @@ def started_embed(shift: ShiftRecord) -> discord.Embed:
 def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
     colour = discord.Colour.red() if shift.sync_state == "failed" else discord.Colour.dark_grey()
     embed = discord.Embed(
-        title="Off duty", colour=colour, description=f"On duty for **{duration_text(shift.duty_ms())}**."
+        title="Off duty", colour=colour, description=f"On duty for **{duration_text(shift.duration_ms or 0)}**."
     )
     embed.add_field(name="Started", value=discord_ts(shift.started_at, "f"), inline=True)
     if shift.ended_at is not None:
@@ -85,7 +85,9 @@ def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
     return embed
 
 
-def status_embed(shift: ShiftRecord | None, today_ms: int, week_ms: int, settings: GuildSettings) -> discord.Embed:
+def status_embed(
+    shift: ShiftRecord | None, today_ms: int, week_ms: int, settings: GuildSettings, now_ms: int
+) -> discord.Embed:
     if shift is None:
         embed = discord.Embed(
             title="Off duty",
@@ -96,7 +98,7 @@ def status_embed(shift: ShiftRecord | None, today_ms: int, week_ms: int, setting
         embed = discord.Embed(
             title="On duty", colour=discord.Colour.green(), description=f"On duty since {discord_ts(shift.started_at)}."
         )
-        embed.add_field(name="Elapsed on duty", value=duration_text(shift.duty_ms()), inline=True)
+        embed.add_field(name="Elapsed on duty", value=duration_text(shift.duty_ms(now_ms)), inline=True)
         embed.add_field(
             name="On break",
             value=f"Yes, since {discord_ts(shift.break_started_at)}" if shift.break_started_at else "No",

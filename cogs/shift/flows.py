@@ -70,7 +70,7 @@ async def break_flow(interaction: discord.Interaction[NorthcaBot]) -> None:
     else:
         text = (
             f"Back on duty. Breaks this shift: {shift.break_count} ({duration_text(shift.break_ms)})."
-            f" On duty so far: {duration_text(shift.duty_ms())}."
+            f" On duty so far: {duration_text(shift.duty_ms(interaction.client.clock()))}."
         )
     await send(interaction, content=text)
 
@@ -89,7 +89,7 @@ async def end_flow(
     with interaction.client.shifts.watch_sync(shift.id) as watched:
         await send(
             interaction,
-            content=f"{lead}: {duration_text(shift.duty_ms())}. Sending to Northca…",
+            content=f"{lead}: {duration_text(shift.duty_ms(interaction.client.clock()))}. Sending to Northca…",
             embed=ended_embed(shift, "Sending to Northca…"),
             allowed_mentions=NO_MENTIONS,
         )
@@ -99,7 +99,7 @@ async def end_flow(
     try:
         await edit_answer(
             interaction,
-            f"{lead}: {duration_text(current.duty_ms())}. {sentence}",
+            f"{lead}: {duration_text(current.duty_ms(interaction.client.clock()))}. {sentence}",
             embed=ended_embed(current, sentence),
             allowed_mentions=NO_MENTIONS,
         )

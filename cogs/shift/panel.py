@@ -106,6 +106,6 @@ async def panel_flow(interaction: discord.Interaction[NorthcaBot]) -> None:
     shift = await bot.shifts.open_shift(guild_id, interaction.user.id)
     tz, week_start = guild_clock(settings)
     own = await own_duty(bot.duty, guild_id, interaction.user.id, tz, week_start, bot.clock())
-    embed = status_embed(shift, own.today_ms, own.week_ms, settings)
+    embed = status_embed(shift, own.today_ms, own.week_ms, settings, bot.clock())
     embed.set_footer(text="Your shift panel: the buttons act for whoever presses them.")
     await send(interaction, embed=embed, view=panel_view(bot.shifts.departments(guild_id)))
