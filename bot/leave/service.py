@@ -28,7 +28,9 @@ MAX_LEAVE_DAYS = 180
 MAX_REASON_CHARS = 300
 # How far ahead a leave may start.
 MAX_AHEAD_DAYS = 365
-RoleHandler = Callable[[RoleAction], Awaitable[None]]
+# Applies one action; False: it could not be applied here now (the guild is not in this process's cache yet, e.g.
+# right after a start), so the claim is given back and the next round tries again.
+RoleHandler = Callable[[RoleAction], Awaitable[bool]]
 
 
 def parse_day(text: str, today: date) -> date:
@@ -184,7 +186,10 @@ class LeaveWorker(PollingService):
         actions = await self.service.due_role_actions(self.shards)
         for action in actions:
             try:
-                await handler(action)
+                applied = await handler(action)
             except Exception:
                 log.exception("leave: %s of the on-leave role for leave %s failed", action.kind, action.leave.id)
+                continue
+            if not applied:
+                await self.service.store.unclaim_role_action(action.leave.id, action.kind)
         return len(actions)

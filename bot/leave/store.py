@@ -104,6 +104,12 @@ class LeaveStore:
         )
         return [Leave.from_row(r) for r in rows]
 
+    async def unclaim_role_action(self, leave_id: str, kind: str) -> None:
+        """Gives back the claim of a role action that could not be applied (the guild not cached yet): the next
+        round claims it again."""
+        column = "role_given_ms" if kind == "give" else "role_removed_ms"
+        await self.db.execute(f"UPDATE leaves SET {column} = NULL WHERE id = ?", (leave_id,))
+
     async def record_given_role(self, leave_id: str, role_id: int | None) -> None:
         """The on-leave role given for this leave (before it is given: so its end takes back this one)."""
         await self.db.execute(

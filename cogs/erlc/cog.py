@@ -16,7 +16,16 @@ from bot.erlc.port import GameServerError
 from bot.erlc.records import ErlcEvent, ServerConnectionChanged
 from bot.erlc.service import VERIFY_TTL_MS
 from bot.errors import InvalidInput
-from bot.interactions import answer, edit_answer, guarded, post, require_guild, require_manage_guild
+from bot.interactions import (
+    answer,
+    defer,
+    edit_answer,
+    guarded,
+    post,
+    require_guild,
+    require_manage_guild,
+    send_modal,
+)
 from bot.timefmt import discord_ts, from_ms
 from cogs.erlc.board import ErlcBoardUpdater
 from cogs.erlc.buttons import players_view
@@ -41,7 +50,7 @@ class ConnectModal(discord.ui.Modal, title="Connect your ER:LC server"):
         require_manage_guild(interaction, "connect the ER:LC server")
         guild_id = require_guild(interaction)
         bot = bot_of(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True, thinking=True)
         try:
             connected = await bot.erlc.connect(guild_id, interaction.user.id, self.key.value)
         except GameServerError as exc:
@@ -99,7 +108,7 @@ class ErlcCog(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     async def connect(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         require_manage_guild(interaction, "connect the ER:LC server")
-        await interaction.response.send_modal(ConnectModal())
+        await send_modal(interaction, ConnectModal())
 
     @erlc.command(name="disconnect", description="Admins: disconnect the ER:LC server (the stored key is deleted).")
     @app_commands.default_permissions(manage_guild=True)
@@ -198,7 +207,7 @@ class ErlcCog(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     async def import_links(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         require_manage_guild(interaction, "import member links")
-        await interaction.response.send_modal(ImportModal())
+        await send_modal(interaction, ImportModal())
 
     # --- seeing it ---
 

@@ -92,12 +92,16 @@ class LeaveCog(commands.Cog):
 
     # --- the on-leave role ---
 
-    async def apply_role(self, action: RoleAction) -> None:
+    async def apply_role(self, action: RoleAction) -> bool:
+        """The on-leave role given or taken back; False when the guild is not in the cache yet (just started: the
+        leave worker retries it), so a leave that ended while the bot was down still loses its role."""
         leave = action.leave
         role_id = action.role_id  # recorded with the leave: not the setting now (it may have changed meanwhile)
         guild = self.bot.get_guild(leave.guild_id)
-        if role_id is None or guild is None:
-            return
+        if guild is None:
+            return False
+        if role_id is None:
+            return True
         try:
             if action.kind == "give":
                 await self.bot.http.add_role(guild.id, leave.member_id, role_id, reason="Leave of absence started")
@@ -107,3 +111,4 @@ class LeaveCog(commands.Cog):
             log.warning(
                 "guild %s: could not %s the on-leave role of %s (%s)", guild.id, action.kind, leave.member_id, exc
             )
+        return True
