@@ -26,7 +26,10 @@ async def test_two_hundred_simultaneous_starts_are_each_answered_and_all_stored(
     h = await start_bot()
     await link_guild(h.bot, sandbox)
     replies = await asyncio.gather(*(h.slash("shift", sub="start", member=m, guild_id=GUILD) for m in OFFICERS))
-    assert all(r.callback_type == 4 and r.ephemeral and r.content.startswith("You are on duty") for r in replies)
+    # Each answered in time: at once, or (a slow moment of a loaded machine) "thinking…" then the answer edited in.
+    assert all(r.callback_type in (4, 5) and r.ephemeral for r in replies)
+    answers = [await r.final() for r in replies]
+    assert all(a.content.startswith("You are on duty") for a in answers)
     assert await open_members(h) == {FIRST + i for i in range(200)}
     ids = await h.bot.db.fetchall("SELECT DISTINCT id FROM shifts WHERE guild_id = ?", (GUILD,))
     assert len(ids) == 200
@@ -37,8 +40,10 @@ async def test_a_start_the_database_refuses_in_a_burst_is_told_and_no_other_star
     await link_guild(h.bot, sandbox)
     refused_member = FIRST + 100
     await refuse_inserts_of(h.bot.db, refused_member)
-    replies = await asyncio.gather(*(h.slash("shift", sub="start", member=m, guild_id=GUILD) for m in OFFICERS))
-    assert all(r.callback_type == 4 and r.ephemeral for r in replies)  # every officer gets an answer
+    started = await asyncio.gather(*(h.slash("shift", sub="start", member=m, guild_id=GUILD) for m in OFFICERS))
+    # Every officer gets an answer in time (at once, or "thinking…" then the answer edited in under load).
+    assert all(r.callback_type in (4, 5) and r.ephemeral for r in started)
+    replies = [await r.final() for r in started]
     on_duty = {FIRST + i for i, r in enumerate(replies) if r.content.startswith("You are on duty")}
     told_to_retry = {FIRST + i for i, r in enumerate(replies) if r.content.startswith("Something went wrong")}
     # Only the start the database refused failed, though it shared a statement with others (tried alone after).
