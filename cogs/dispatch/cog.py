@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.bot import NorthcaBot
 from bot.dispatch import DispatchOutcome
+from bot.erlc.calls import GameCallRelayed
 from bot.interactions import require_guild, send_modal
 from cogs.dispatch import flows
 from cogs.dispatch.modals import ReportModal, TicketModal
@@ -21,9 +22,18 @@ class DispatchCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.dispatcher.outcomes.subscribe(self.on_outcome)
+        self.bot.services.erlc_calls.relayed.subscribe(self.on_game_call)
 
     async def cog_unload(self) -> None:
         self.bot.dispatcher.outcomes.unsubscribe(self.on_outcome)
+        self.bot.services.erlc_calls.relayed.unsubscribe(self.on_game_call)
+
+    async def on_game_call(self, relayed: GameCallRelayed) -> None:
+        """An in-game 911 call became a CAD call (its card is posted), or the game ended it (the card updated)."""
+        if relayed.created:
+            await flows.post_game_call_card(self.bot, relayed.guild_id, relayed.call_id)
+        else:
+            await flows.refresh_card(self.bot, relayed.guild_id, relayed.call_id)
 
     async def on_outcome(self, outcome: DispatchOutcome) -> None:
         if outcome.kind == "panic":
