@@ -7,16 +7,22 @@ Every request to Northca is validated against our spec copy (the `sandbox` fixtu
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from bot.erlc.calls import GameCallRelayed
+from bot.erlc.records import EmergencyCallEvent
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
 from bot.erlc.sandbox.webhooks import emergency_call
+from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
+from bot.services import build_services
 from bot.settings import ChannelFacts
+from bot.storage import Database
 from tests.erlc.link_helpers import KEK, v2_reads
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, link_guild, until
@@ -275,3 +281,33 @@ async def test_the_game_ending_the_call_closes_it_on_northca_once(
     message_id = card.response["id"]
     edits = h.fake.find("PATCH", rf"^/channels/{DISPATCH_CH}/messages/{message_id}$")
     assert any("(closed)" in str((e.json or {}).get("embeds")) for e in edits)
+
+
+async def test_the_same_call_seen_at_once_by_two_processes_is_one_northca_call(
+    start_bot: Any, sandbox: NorthcaSandbox, prc: PrcSandbox, db: Database, client: NorthcaClient
+) -> None:
+    """The key is the database's, not a process's: a second process (its own services, its own connection to the
+    same database) and this one both relay the same call at the same moment, three times each."""
+    h = await boot(start_bot, prc)
+    await ready(h, sandbox, prc)
+    other = build_services(h.bot.config, db, client)
+    await other.settings.start()
+    assert other.settings.get(GUILD).erlc_calls_to_cad
+    event = EmergencyCallEvent(GUILD, 42, 1_796_000_000_000, False, "Police", CALLER, "Seen twice at once", "Postal 9")
+    relays = [h.bot.services.erlc_calls, other.erlc_calls]
+    # The other process's cog would post the card when it wins: count what its relay announces.
+    announced: list[GameCallRelayed] = []
+
+    async def other_cog(relayed: GameCallRelayed) -> None:
+        announced.append(relayed)
+
+    other.erlc_calls.relayed.subscribe(other_cog)
+    await asyncio.gather(*(relay.on_call(event) for relay in relays * 3))
+    await h.bot.dispatcher.process_due()
+    await other.dispatch.process_due()
+    await h.bot.erlc.drain()
+    creates = [r for r in northca_creates(sandbox) if "Seen twice at once" in json.loads(r.body)["description"]]
+    assert len(creates) == 1
+    assert len([c for c in sandbox.calls(MDT) if "Seen twice at once" in c["description"]]) == 1
+    # One card of both processes: this one's posted, or the other's announced (never both).
+    assert len(cards(h)) + len(announced) == 1
