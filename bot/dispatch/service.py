@@ -271,6 +271,12 @@ class DispatchService:
         self._wake.set()
         return changed
 
+    async def claim_game_card(self, guild_id: int, call_id: str) -> bool:
+        return await self.store.claim_game_card(guild_id, call_id, self.clock())
+
+    async def game_calls_without_card(self) -> list[tuple[int, str]]:
+        return await self.store.game_calls_without_card()
+
     async def game_call_counts(self, guild_id: int) -> dict[str, int]:
         return await self.store.game_call_counts(guild_id)
 

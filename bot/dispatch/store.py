@@ -201,6 +201,22 @@ class DispatchStore:
         )
         return row is not None
 
+    async def claim_game_card(self, guild_id: int, call_id: str, now: int) -> bool:
+        """The right to post an in-game call's card, taken once of all processes."""
+        claimed = await self.db.execute(
+            "UPDATE dispatch_game_calls SET card_ms = ? WHERE guild_id = ? AND call_id = ? AND card_ms IS NULL",
+            (now, guild_id, call_id),
+        )
+        return claimed == 1
+
+    async def game_calls_without_card(self) -> list[tuple[int, str]]:
+        """Relayed in-game calls whose card nobody took to post (the relaying process stopped before it)."""
+        rows = await self.db.fetchall(
+            "SELECT guild_id, call_id FROM dispatch_game_calls WHERE call_id IS NOT NULL AND card_ms IS NULL"
+            " ORDER BY seen_ms LIMIT 100"
+        )
+        return [(int(r["guild_id"]), str(r["call_id"])) for r in rows]
+
     async def skip_game_call(self, guild_id: int, number: int, started_at_ms: int, outcome: str, now: int) -> bool:
         """The call was not relayed (`outcome` says why), recorded once: True the first time."""
         return (

@@ -196,6 +196,8 @@ async def post_game_call_card(bot: NorthcaBot, guild_id: int, call_id: str) -> N
     if channel_id is None or call is None:
         log.info("guild %s: in-game call %s has no card (no dispatch channel set)", guild_id, call_id)
         return
+    if not await bot.dispatcher.claim_game_card(guild_id, call_id):
+        return  # posted (or being posted) by another process
     target = bot.get_partial_messageable(channel_id, guild_id=guild_id)
     try:
         message = await post(target, embed=call_embed(call), view=buttons.call_view(call.id))

@@ -312,3 +312,29 @@ async def test_the_same_call_seen_at_once_by_two_processes_is_one_northca_call(
     assert len([c for c in sandbox.calls(MDT) if "Seen twice at once" in c["description"]]) == 1
     # One card of both processes: this one's posted, or the other's announced (never both).
     assert len(cards(h)) + len(announced) == 1
+
+
+async def test_a_card_not_posted_before_the_bot_stopped_is_posted_once_at_the_next_start(
+    start_bot: Any, sandbox: NorthcaSandbox, prc: PrcSandbox
+) -> None:
+    h = await boot(start_bot, prc)
+    await ready(h, sandbox, prc)
+    await prc.set_event_webhook(SERVER_KEY, None)
+    # The process stops between the call's creation and its card: here, the card's poster never hears of it.
+    h.bot.services.erlc_calls.relayed.unsubscribe(h.bot.get_cog("DispatchCog").on_game_call)
+    prc.add_emergency_call(SERVER_KEY, "Police", caller=CALLER, description="Card after a crash")
+    await h.bot.erlc.poll(GUILD)
+    await settle(h, prc)
+    assert len(northca_creates(sandbox)) == 1 and cards(h) == []
+    await h.bot.close()
+
+    h2 = await boot(start_bot, prc)
+    await until(lambda: len(cards(h2)) == 1, 5, "the card, at start")
+    assert "Card after a crash" in cards(h2)[0].json["embeds"][0]["description"]
+    await h2.bot.erlc.poll(GUILD)
+    await settle(h2, prc)
+    await h2.bot.close()
+    h3 = await boot(start_bot, prc)
+    await h3.bot.erlc.poll(GUILD)
+    await settle(h3, prc)
+    assert len(cards(h3)) == 1 and len(northca_creates(sandbox)) == 1

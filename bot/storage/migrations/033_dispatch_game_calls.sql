@@ -11,5 +11,8 @@ CREATE TABLE dispatch_game_calls (
     seen_ms INTEGER NOT NULL,
     -- Set once when the game said the call ended and the CAD call was closed for it.
     ended_ms INTEGER,
+    -- Set once by the process that posts the call's card in the dispatch channel (a claim: one card of all
+    -- processes; a call created by a process that died before posting gets its card at the next start).
+    card_ms INTEGER,
     PRIMARY KEY (guild_id, call_number, started_at_ms)
 );
