@@ -14,6 +14,7 @@ from bot.activity_reports import ActivityReporter
 from bot.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.dispatch import DispatchService, DispatchStore
 from bot.duty import DutyService, DutyStore
+from bot.erlc.calls import EmergencyCallRelay
 from bot.erlc.keys import KeyVault
 from bot.erlc.poller import ErlcPoller
 from bot.erlc.port import GameServerPort, GameSnapshot, GameTemporary
@@ -83,6 +84,8 @@ class Services:
     dispatch: DispatchService
     erlc: ErlcService
     erlc_poller: ErlcPoller
+    # In-game emergency calls into the CAD (subscribed to the hub's `erlc_calls`).
+    erlc_calls: EmergencyCallRelay
     # The public web server (the ER:LC webhook), when [web] port is set.
     web: WebServer | None = None
     # Started in this order, stopped in the reverse order.
@@ -197,6 +200,7 @@ def build_erlc_service(
         vault,
         events,
         presence_days=lambda guild_id: settings.get(guild_id).erlc_presence_days,
+        calls_wanted=lambda guild_id: settings.get(guild_id).erlc_calls_to_cad,
         on_duty=on_duty,
         clock=clock,
         webhook_base_url=webhook_base_url if webhook_base_url is not None else config.web.public_base_url,
@@ -270,6 +274,8 @@ def build_services(
         clock=clock, rate_limits=game_rate_limits,
     )  # fmt: skip
     presence_prune = PresencePrune(erlc, shards, config.settings.purge_interval_seconds)
+    erlc_calls = EmergencyCallRelay(erlc.store, dispatch, lambda guild_id: settings.get(guild_id).erlc_calls_to_cad)
+    events.erlc_calls.subscribe(erlc_calls.on_call)
     scheduler = LeasedServices(
         LeaseStore(db),
         scheduler_lease_name(config.discord),
@@ -322,6 +328,7 @@ def build_services(
         activity_reports=reports,
         erlc=erlc,
         erlc_poller=erlc_poller,
+        erlc_calls=erlc_calls,
         web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after

@@ -62,6 +62,27 @@ class CallRecord:
         return self.create_state == "sent" and self.sent_version >= self.version
 
 
+# The creator of a call the game made for a caller who is not linked to a member (the card says "in game").
+GAME_CREATOR = 0
+
+
+@dataclass(frozen=True)
+class GameCallFacts:
+    """What an in-game emergency call becomes on the CAD (built by bot/erlc/calls.py): its key in the game
+    (number, started at) and the call's fields, already cleaned and within Northca's lengths."""
+
+    guild_id: int
+    number: int
+    started_at_ms: int
+    creator_id: int  # the caller's linked member, else GAME_CREATOR
+    created_by: str  # what Northca records as the creator: the member's id, or the Roblox name and id
+    classification: str
+    description: str
+    location: str
+    priority: str
+    call_type: str
+
+
 @dataclass(frozen=True)
 class PanicRecord:
     id: str

@@ -25,6 +25,7 @@ from bot.dispatch.records import (
     CALL_OPEN,
     CallRecord,
     DispatchOutcome,
+    GameCallFacts,
     OutboxEntry,
     OutboxState,
     PanicRecord,
@@ -209,6 +210,75 @@ class DispatchService:
         log.info("call %s created by %s in guild %s", call.id, actor_id, guild_id)
         self._wake.set()
         return call
+
+    async def create_game_call(self, call: GameCallFacts) -> CallRecord | None:
+        """An in-game emergency call as one CAD call (a bot-chosen id, through the outbox like `/call create`),
+        exactly once per (guild, call number, started at), whoever saw it (a poll, the webhook, another process,
+        after a restart): the new call, or None when it was seen before. Raises NotLinked (skip recorded) when
+        the server has no MDT."""
+        try:
+            link = await self.links.require_linked(call.guild_id)
+        except UserFacingError:
+            await self.store.skip_game_call(call.guild_id, call.number, call.started_at_ms, "not_linked", self.clock())
+            raise
+        record = CallRecord(
+            id=str(uuid.uuid4()),
+            guild_id=call.guild_id,
+            mdt_id=link.mdt_id,
+            creator_id=call.creator_id,
+            status=CALL_OPEN,
+            units=(),
+            version=0,
+            sent_version=0,
+            patch_error=None,
+            channel_id=None,
+            message_id=None,
+            create_state="pending",
+            classification=call.classification,
+            description=call.description,
+            location=call.location,
+            priority=call.priority,
+            call_type=call.call_type,
+        )
+        body = CreateCallBody(
+            id=record.id,
+            status=CALL_OPEN,
+            units_assigned=[],
+            created_by=call.created_by,
+            classification=record.classification,
+            description=record.description,
+            location=record.location,
+            priority=record.priority,
+            call_type=record.call_type,
+        )
+        if not await self.store.add_game_call(
+            record, body.model_dump_json(), self.clock(), call.number, call.started_at_ms
+        ):
+            return None
+        log.info("guild %s: in-game call %s relayed as call %s", call.guild_id, call.number, record.id)
+        self._wake.set()
+        return record
+
+    async def end_game_call(self, guild_id: int, number: int, started_at_ms: int) -> CallRecord | None:
+        """The game ended the call: its CAD call is closed (PATCHed by the outbox worker), once. None when it was
+        never relayed, already ended, or closed from Discord before."""
+        call_id = await self.store.end_game_call(guild_id, number, started_at_ms, self.clock())
+        if call_id is None:
+            return None
+        changed = await self.store.change_call(guild_id, call_id, status=CALL_CLOSED, actor_id=None, now=self.clock())
+        if changed is None:
+            return None
+        self._wake.set()
+        return changed
+
+    async def claim_game_card(self, guild_id: int, call_id: str) -> bool:
+        return await self.store.claim_game_card(guild_id, call_id, self.clock())
+
+    async def game_calls_without_card(self) -> list[tuple[int, str]]:
+        return await self.store.game_calls_without_card()
+
+    async def game_call_counts(self, guild_id: int) -> dict[str, int]:
+        return await self.store.game_call_counts(guild_id)
 
     async def call(self, guild_id: int, call_id: str) -> CallRecord:
         call = await self.store.call(guild_id, call_id)

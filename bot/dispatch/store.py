@@ -154,25 +154,95 @@ class DispatchStore:
     async def add_call(self, call: CallRecord, body: str, now: int) -> None:
         """The call and its create in the outbox, in one transaction."""
         async with self.db.transaction() as conn:
-            await self._add_entry(conn, call.id, call.guild_id, call.mdt_id, "call", body, call.creator_id, now)
-            await conn.execute(
-                "INSERT INTO dispatch_calls (id, guild_id, creator_id, classification, description, location,"
-                " priority, call_type, status, units_json, version, sent_version, updated_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)",
-                (
-                    call.id,
-                    call.guild_id,
-                    call.creator_id,
-                    call.classification,
-                    call.description,
-                    call.location,
-                    call.priority,
-                    call.call_type,
-                    call.status,
-                    json.dumps(list(call.units)),
-                    now,
-                ),
+            await self._insert_call(conn, call, body, now)
+
+    async def _insert_call(self, conn: Any, call: CallRecord, body: str, now: int) -> None:
+        await self._add_entry(conn, call.id, call.guild_id, call.mdt_id, "call", body, call.creator_id, now)
+        await conn.execute(
+            "INSERT INTO dispatch_calls (id, guild_id, creator_id, classification, description, location,"
+            " priority, call_type, status, units_json, version, sent_version, updated_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)",
+            (
+                call.id,
+                call.guild_id,
+                call.creator_id,
+                call.classification,
+                call.description,
+                call.location,
+                call.priority,
+                call.call_type,
+                call.status,
+                json.dumps(list(call.units)),
+                now,
+            ),
+        )
+
+    # --- calls from the game (migration 033) ------------------------------------------------
+
+    async def add_game_call(self, call: CallRecord, body: str, now: int, number: int, started_at_ms: int) -> bool:
+        """An in-game emergency call's CAD call, created once per (guild, call number, started at): the key's row,
+        the call and its create in the outbox in one transaction. False (nothing written) when the key was seen
+        before, in this process or any other."""
+        async with self.db.transaction() as conn:
+            claimed = await conn.execute(
+                "INSERT INTO dispatch_game_calls (guild_id, call_number, started_at_ms, call_id, outcome, seen_ms)"
+                " VALUES (?, ?, ?, ?, 'created', ?) ON CONFLICT (guild_id, call_number, started_at_ms) DO NOTHING",
+                (call.guild_id, number, started_at_ms, call.id, now),
             )
+            if claimed != 1:
+                return False
+            await self._insert_call(conn, call, body, now)
+        return True
+
+    async def game_call_seen(self, guild_id: int, number: int, started_at_ms: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 AS seen FROM dispatch_game_calls WHERE guild_id = ? AND call_number = ? AND started_at_ms = ?",
+            (guild_id, number, started_at_ms),
+        )
+        return row is not None
+
+    async def claim_game_card(self, guild_id: int, call_id: str, now: int) -> bool:
+        """The right to post an in-game call's card, taken once of all processes."""
+        claimed = await self.db.execute(
+            "UPDATE dispatch_game_calls SET card_ms = ? WHERE guild_id = ? AND call_id = ? AND card_ms IS NULL",
+            (now, guild_id, call_id),
+        )
+        return claimed == 1
+
+    async def game_calls_without_card(self) -> list[tuple[int, str]]:
+        """Relayed in-game calls whose card nobody took to post (the relaying process stopped before it)."""
+        rows = await self.db.fetchall(
+            "SELECT guild_id, call_id FROM dispatch_game_calls WHERE call_id IS NOT NULL AND card_ms IS NULL"
+            " ORDER BY seen_ms LIMIT 100"
+        )
+        return [(int(r["guild_id"]), str(r["call_id"])) for r in rows]
+
+    async def skip_game_call(self, guild_id: int, number: int, started_at_ms: int, outcome: str, now: int) -> bool:
+        """The call was not relayed (`outcome` says why), recorded once: True the first time."""
+        return (
+            await self.db.execute(
+                "INSERT INTO dispatch_game_calls (guild_id, call_number, started_at_ms, call_id, outcome, seen_ms)"
+                " VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (guild_id, call_number, started_at_ms) DO NOTHING",
+                (guild_id, number, started_at_ms, outcome, now),
+            )
+            == 1
+        )
+
+    async def end_game_call(self, guild_id: int, number: int, started_at_ms: int, now: int) -> str | None:
+        """Marks a relayed call ended, once: the CAD call's id the first time, None after (or when not relayed)."""
+        row = await self.db.fetchone(
+            "UPDATE dispatch_game_calls SET ended_ms = ? WHERE guild_id = ? AND call_number = ? AND started_at_ms = ?"
+            " AND ended_ms IS NULL AND call_id IS NOT NULL RETURNING call_id",
+            (now, guild_id, number, started_at_ms),
+        )
+        return None if row is None else str(row["call_id"])
+
+    async def game_call_counts(self, guild_id: int) -> dict[str, int]:
+        """How many in-game calls were relayed ('created') or skipped (by reason), and when the last one was seen."""
+        rows = await self.db.fetchall(
+            "SELECT outcome, COUNT(*) AS n FROM dispatch_game_calls WHERE guild_id = ? GROUP BY outcome", (guild_id,)
+        )
+        return {str(r["outcome"]): int(r["n"]) for r in rows}
 
     async def call(self, guild_id: int, call_id: str) -> CallRecord | None:
         row = await self.db.fetchone(f"{_CALL_SELECT} WHERE c.guild_id = ? AND c.id = ?", (guild_id, call_id))

@@ -291,6 +291,7 @@ class PrcClient:
                 location=c.PositionDescriptor,
                 started_at_ms=c.StartedAt * 1000,
                 players=tuple(c.Players),
+                position=(c.Position[0], c.Position[1]) if len(c.Position) >= 2 else None,
             )
             for c in parsed
         ]

@@ -33,6 +33,7 @@ class GameCall:
     location: str | None  # the position descriptor / postal and street where known
     started_at_ms: int
     players: tuple[int, ...] = ()
+    position: tuple[float, float] | None = None  # the map position [x, z] where the game gives it
 
 
 @dataclass(frozen=True)

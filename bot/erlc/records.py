@@ -153,7 +153,8 @@ class PresenceUpdated:
 
 @dataclass(frozen=True)
 class EmergencyCallEvent:
-    """An in-game emergency call started or ended (from the signed webhook), stored once: for the next issue."""
+    """An in-game emergency call started or ended (from the signed webhook, or seen by a poll: `ended` False),
+    stored once; relayed to the CAD by bot/erlc/calls.py when the server turned that on."""
 
     guild_id: int
     number: int
@@ -164,6 +165,9 @@ class EmergencyCallEvent:
     description: str | None
     location: str | None
     players: tuple[int, ...] = ()
+    position: tuple[float, float] | None = None
+    # Where the caller is, when a poll saw them in game ("postal 218, Main Street").
+    caller_location: str | None = None
 
 
 ErlcEvent = ServerConnectionChanged | PresenceUpdated

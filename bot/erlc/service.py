@@ -175,6 +175,7 @@ class ErlcService:
         webhook_base_url: str | None = None,
         rate_limits: Callable[[], str | None] | None = None,
         connect_timeout: float = 12.0,
+        calls_wanted: Callable[[int], bool] = lambda guild_id: False,
     ) -> None:
         self.store = store
         self.port = port
@@ -186,6 +187,8 @@ class ErlcService:
         self.webhook_base_url = webhook_base_url.rstrip("/") if webhook_base_url else None
         self._rate_limits = rate_limits
         self.connect_timeout = connect_timeout
+        # Whether a guild relays in-game emergency calls to the CAD: only then does a poll ask PRC for them.
+        self.calls_wanted = calls_wanted
         self._deliveries: set[asyncio.Task[None]] = set()
 
     # --- connecting -------------------------------------------------------------------------------------
@@ -264,7 +267,7 @@ class ErlcService:
             log.error("guild %s: %s", guild_id, exc)
             return PollOutcome(guild_id, False, error="vault")
         try:
-            snapshot = await self.port.snapshot(key, players=True, queue=True)
+            snapshot = await self.port.snapshot(key, players=True, queue=True, calls=self.calls_wanted(guild_id))
         except GameKeyInvalid:
             return await self._key_invalid(guild_id, cipher)
         except GameServerError as exc:
@@ -287,6 +290,20 @@ class ErlcService:
         linked = await self._verify_by_callsign(guild_id, snapshot.players, at)
         if changes or linked:
             await self._publish(PresenceUpdated(guild_id, tuple(changes), tuple(linked)))
+        if snapshot.calls:
+            where = {p.user_id: p.location for p in snapshot.players if p.location}
+            for game_call in snapshot.calls:
+                await self._record_call(
+                    EmergencyCallEvent(
+                        guild_id, game_call.number, game_call.started_at_ms, False, game_call.team[:20],
+                        game_call.caller_id,
+                        game_call.description[:1000] if game_call.description else None,
+                        game_call.location[:200] if game_call.location else None,
+                        game_call.players[:100], game_call.position,
+                        where.get(game_call.caller_id) if game_call.caller_id is not None else None,
+                    ),
+                    None, at,
+                )  # fmt: skip
         return PollOutcome(guild_id, True, len(snapshot.players), tuple(changes), tuple(linked))
 
     async def _key_invalid(self, guild_id: int, cipher: str) -> PollOutcome:
@@ -494,14 +511,25 @@ class ErlcService:
         description = data.get("description", data.get("Description"))
         location = data.get("positionDescriptor", data.get("PositionDescriptor"))
         team = str(data.get("team", data.get("Team")) or "ALL")[:20]
+        raw_position = data.get("position", data.get("Position"))
+        position = None
+        if isinstance(raw_position, list) and len(raw_position) >= 2:
+            x, z = raw_position[0], raw_position[1]
+            if isinstance(x, (int, float)) and isinstance(z, (int, float)) and not isinstance(x, bool):
+                position = (float(x), float(z))
         call = EmergencyCallEvent(
             guild_id, number, started_ms, ended, team, caller if isinstance(caller, int) else None,
             str(description)[:1000] if description else None, str(location)[:200] if location else None,
-            tuple(players[:100]),
+            tuple(players[:100]), position,
         )  # fmt: skip
+        await self._record_call(call, at if ended else None, at)
+
+    async def _record_call(self, call: EmergencyCallEvent, ended_ms: int | None, at: int) -> None:
+        """Stores a call (webhook or poll; the same call again only fills what was missing) and publishes it."""
         await self.store.save_call(
-            guild_id, number, started_ms, ended_ms=at if ended else None, team=call.team, caller_id=call.caller_id,
-            description=call.description, location=call.location, players=call.players, at_ms=at,
+            call.guild_id, call.number, call.started_at_ms, ended_ms=ended_ms, team=call.team,
+            caller_id=call.caller_id, description=call.description, location=call.location, players=call.players,
+            at_ms=at,
         )  # fmt: skip
         self.events.erlc_calls.publish_now(call)
         if self.events.erlc_calls.has_subscribers:

@@ -75,6 +75,8 @@ class GuildSettings:
     roster_reminder_minutes: int = 30
     # How long the ER:LC presence history (joins, leaves, team and callsign changes) is kept.
     erlc_presence_days: int = 90
+    # In-game emergency calls become CAD calls on the linked MDT (issue 23, point 8): off until an admin says so.
+    erlc_calls_to_cad: bool = False
     version: int = 0
     defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
 
@@ -133,6 +135,7 @@ KEY_FIELDS: dict[str, str] = {
     "role_quotas": "role_quotas",
     "roster.reminder_minutes": "roster_reminder_minutes",
     "erlc.presence_days": "erlc_presence_days",
+    "erlc.calls_to_cad": "erlc_calls_to_cad",
 }
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}

@@ -420,6 +420,10 @@ class SettingsService:
             raise InvalidInput(f"The presence history is kept for 1 to {MAX_ERLC_PRESENCE_DAYS} days.")
         return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.presence_days", days))
 
+    async def set_erlc_calls_to_cad(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
+        """Whether in-game emergency calls become CAD calls on the linked MDT (audited like any change)."""
+        return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.calls_to_cad", enabled))
+
     async def set_role_quota(self, guild_id: int, actor_id: int, role: RoleFacts, hours: float | None) -> GuildSettings:
         """Sets the hours a role's members owe per activity period, or (None) removes the role's quota."""
         if hours is not None:

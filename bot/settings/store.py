@@ -28,6 +28,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "leaves",
     "dispatch_panics",
     "dispatch_panic_gates",
+    "dispatch_game_calls",
     "dispatch_calls",
     "dispatch_outbox",
     "shifts",

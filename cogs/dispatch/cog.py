@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import NorthcaBot
 from bot.dispatch import DispatchOutcome
+from bot.erlc.calls import GameCallRelayed
 from bot.interactions import require_guild, send_modal
+from bot.sharding import ShardSet, owns
 from cogs.dispatch import flows
 from cogs.dispatch.modals import ReportModal, TicketModal
+
+
+class GameCardCatchUp:
+    """At start: the cards of in-game calls relayed by a process that stopped before posting them (claimed per
+    card, so one of all processes posts each), for this process's servers. In the background: start never waits
+    on Discord."""
+
+    def __init__(self, bot: NorthcaBot) -> None:
+        self.bot = bot
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="game-call-cards")
+
+    async def run(self) -> None:
+        shards = ShardSet.of(self.bot.config.discord)
+        for guild_id, call_id in await self.bot.dispatcher.game_calls_without_card():
+            if owns(shards, guild_id):
+                await flows.post_game_call_card(self.bot, guild_id, call_id)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
 
 
 class DispatchCog(commands.Cog):
@@ -21,9 +52,20 @@ class DispatchCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.dispatcher.outcomes.subscribe(self.on_outcome)
+        self.bot.services.erlc_calls.relayed.subscribe(self.on_game_call)
+        self.card_catch_up = GameCardCatchUp(self.bot)
+        self.bot.add_service(self.card_catch_up)
 
     async def cog_unload(self) -> None:
         self.bot.dispatcher.outcomes.unsubscribe(self.on_outcome)
+        self.bot.services.erlc_calls.relayed.unsubscribe(self.on_game_call)
+
+    async def on_game_call(self, relayed: GameCallRelayed) -> None:
+        """An in-game 911 call became a CAD call (its card is posted), or the game ended it (the card updated)."""
+        if relayed.created:
+            await flows.post_game_call_card(self.bot, relayed.guild_id, relayed.call_id)
+        else:
+            await flows.refresh_card(self.bot, relayed.guild_id, relayed.call_id)
 
     async def on_outcome(self, outcome: DispatchOutcome) -> None:
         if outcome.kind == "panic":

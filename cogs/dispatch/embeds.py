@@ -6,6 +6,7 @@ import discord
 
 from bot.discord_text import fit
 from bot.dispatch import CallRecord, PanicRecord
+from bot.dispatch.records import GAME_CREATOR
 from bot.timefmt import discord_ts, from_ms
 
 NORTHCA_STATE = {
@@ -56,7 +57,8 @@ def call_embed(call: CallRecord) -> discord.Embed:
     embed.add_field(name="Status", value=call.status, inline=True)
     units = ", ".join(f"`{_esc(u)}`" for u in call.units) or "none yet"
     embed.add_field(name=f"Units assigned ({len(call.units)})", value=fit(units, 1024), inline=False)
-    embed.add_field(name="Created by", value=f"<@{call.creator_id}>", inline=True)
+    creator = "🎮 the game (an in-game 911 call)" if call.creator_id == GAME_CREATOR else f"<@{call.creator_id}>"
+    embed.add_field(name="Created by", value=creator, inline=True)
     northca = NORTHCA_STATE[call.create_state]
     if call.create_state == "sent" and call.sent_version < call.version:
         northca = "⏳ latest change being sent to Northca"

@@ -189,6 +189,26 @@ async def create_call(interaction: discord.Interaction[NorthcaBot], **fields: st
     await answer(interaction, f"Call created: its card is in <#{channel_id}>.")
 
 
+async def post_game_call_card(bot: NorthcaBot, guild_id: int, call_id: str) -> None:
+    """The card of a call the game made (an in-game 911 call), in the dispatch channel when one is set."""
+    channel_id = bot.settings.get(guild_id).dispatch_channel_id
+    call = await bot.dispatcher.store.call(guild_id, call_id)
+    if channel_id is None or call is None:
+        log.info("guild %s: in-game call %s has no card (no dispatch channel set)", guild_id, call_id)
+        return
+    if not await bot.dispatcher.claim_game_card(guild_id, call_id):
+        return  # posted (or being posted) by another process
+    target = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+    try:
+        message = await post(target, embed=call_embed(call), view=buttons.call_view(call.id))
+    except discord.HTTPException as exc:
+        log.warning("in-game call %s: card not posted in %s: %s", call.id, channel_id, exc)
+        return
+    await bot.dispatcher.set_card(call.id, channel_id, message.id)
+    if (await bot.dispatcher.call(guild_id, call.id)).create_state != call.create_state:
+        await refresh_card(bot, guild_id, call.id)
+
+
 async def refresh_card(bot: NorthcaBot, guild_id: int, call_id: str) -> None:
     call = await bot.dispatcher.store.call(guild_id, call_id)
     if call is not None:

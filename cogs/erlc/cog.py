@@ -124,7 +124,8 @@ class ErlcCog(commands.Cog):
         guild_id = require_guild(interaction)
         perms = interaction.permissions
         admin = perms.manage_guild or perms.administrator
-        await answer(interaction, embed=status_embed(await self.bot.erlc.status(guild_id), admin=admin))
+        calls = await self.bot.services.erlc_calls.status(guild_id)
+        await answer(interaction, embed=status_embed(await self.bot.erlc.status(guild_id), admin=admin, calls=calls))
 
     @erlc.command(name="webhook-rotate", description="Admins: a new event webhook URL (the old one stops working).")
     @app_commands.default_permissions(manage_guild=True)
@@ -140,6 +141,24 @@ class ErlcCog(commands.Cog):
         require_manage_guild(interaction, "change the presence retention")
         await self.bot.settings.set_erlc_presence_days(require_guild(interaction), interaction.user.id, days)
         await answer(interaction, f"In-game presence history is now kept for {days} days.")
+
+    @erlc.command(name="calls", description="Admins: in-game emergency calls become calls on the Northca CAD.")
+    @app_commands.describe(enabled="On: each in-game 911 call is created once on the MDT, with a card in dispatch")
+    @app_commands.default_permissions(manage_guild=True)
+    async def calls(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:
+        require_manage_guild(interaction, "change where in-game calls go")
+        guild_id = require_guild(interaction)
+        await self.bot.settings.set_erlc_calls_to_cad(guild_id, interaction.user.id, enabled)
+        if not enabled:
+            await answer(interaction, "In-game emergency calls are no longer sent to the CAD.")
+            return
+        status = await self.bot.services.erlc_calls.status(guild_id)
+        text = "In-game emergency calls now become calls on the Northca CAD, each once, with a card in dispatch."
+        if not status.linked:
+            text += " ⚠️ This server is not linked to a Northca MDT yet: calls are skipped until an admin runs /link."
+        if self.bot.settings.get(guild_id).dispatch_channel_id is None:
+            text += " No dispatch channel is set (`/settings channel dispatch`): the calls are created without a card."
+        await answer(interaction, text)
 
     # --- who is who ---
 

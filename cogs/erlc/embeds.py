@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.discord_text import fit
+from bot.erlc.calls import CallsStatus
 from bot.erlc.port import GameKeyInvalid, GameRateLimited, GameRefused, GameServerError, GameTemporary
 from bot.erlc.service import BoardFacts, PlayerLine, ServerStatus
 from bot.timefmt import discord_ts, from_ms
@@ -50,7 +51,22 @@ def connected_line(server_name: str, players: int, max_players: int, online: boo
     return f"✅ Connected to “{esc(server_name)}”: {players} of {max_players} players in game now."
 
 
-def status_embed(status: ServerStatus, *, admin: bool) -> discord.Embed:
+def calls_text(calls: CallsStatus) -> str:
+    """The relay of in-game emergency calls to the CAD, as /erlc status shows it."""
+    if not calls.enabled:
+        return "Off. An admin turns it on with /erlc calls."
+    if not calls.linked:
+        text = "⚠️ On, but calls are skipped: this server is not linked to a Northca MDT (an admin runs /link)."
+        if calls.not_linked:
+            text += f" {calls.not_linked} skipped so far."
+        return text
+    text = f"On: {calls.created} in-game calls sent to the CAD."
+    if calls.not_linked:
+        text += f" {calls.not_linked} skipped earlier (not linked then)."
+    return text
+
+
+def status_embed(status: ServerStatus, *, admin: bool, calls: CallsStatus | None = None) -> discord.Embed:
     server = status.server
     if server is None:
         embed = discord.Embed(title="ER:LC server", colour=discord.Colour.dark_grey())
@@ -75,6 +91,8 @@ def status_embed(status: ServerStatus, *, admin: bool) -> discord.Embed:
     if server.last_error and connected:
         embed.add_field(name="Last error", value=f"{server.last_error} ({server.failures} in a row)", inline=False)
     embed.add_field(name="Rate limits", value=fit(status.rate_limits or "no answer from PRC yet", 1024), inline=False)
+    if calls is not None:
+        embed.add_field(name="Emergency calls to the CAD", value=calls_text(calls), inline=False)
     if admin and connected:
         embed.add_field(
             name="Event webhook (admins only)",

@@ -44,6 +44,7 @@ LABELS: dict[str, str] = {
     "role_quotas": "Role quotas",
     "roster.reminder_minutes": "Roster reminder lead time",
     "erlc.presence_days": "ER:LC presence history kept",
+    "erlc.calls_to_cad": "ER:LC emergency calls to the CAD",
     # Audited ER:LC actions (bot/erlc/store.py), shown in /settings history.
     "erlc.server": "ER:LC server",
     "erlc.link": "ER:LC member link",
@@ -85,6 +86,8 @@ def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = froz
         return f"{settings.roster_reminder_minutes} min before a scheduled shift"
     if key == "erlc.presence_days":
         return f"{settings.erlc_presence_days} days"
+    if key == "erlc.calls_to_cad":
+        return "on" if settings.erlc_calls_to_cad else "off"
     if key == "leave_blocks_duty":
         return "yes" if settings.leave_blocks_duty else "no"
     return discord.utils.escape_markdown(str(value))
