@@ -9,17 +9,19 @@ cannot be one step: a claimer may die after posting and before marking the repor
 takes over an earlier one first asks `finder` for the report's messages in the channel (each carries the
 period's marker) and posts only the pages not there; when all are, it marks the report posted with them.
 
-The Discord side registers `publisher`, which posts the report and answers where (channel id, message id),
-`finder`, and `ready`, which says whether a guild can be posted in yet; until `publisher` and `ready` say
-so, nothing is claimed. The clock is injectable (epoch ms) so tests move time without sleeping.
+The front door implements the `ReportPublisher` port (bot/ports.py): `publish` posts the report and answers
+where (channel id, message id), `find_posted` looks for it, and `can_post` says whether a guild can be posted
+in yet; without the port, or until `can_post` says so, nothing is claimed. The clock is injectable (epoch ms)
+so tests move time without sleeping.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.claims import kept_claim
@@ -59,12 +61,21 @@ class ReportJob:
     claim_lost: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-# Posts a report and returns (channel id, id of its first message); None: not posted.
-ReportPublisher = Callable[[ReportJob], Awaitable[tuple[int, int] | None]]
-# The messages of the guild's report of `period` found in its reports channel; None: none found.
-ReportFinder = Callable[[GuildSettings, Period], Awaitable[FoundReport | None]]
-# Whether the Discord side can post the guild's report now (its guild and reports channel are known).
-ReportReady = Callable[[GuildSettings], bool]
+class ReportPublisher(Protocol):
+    """The port that posts the scheduled reports (the Discord front door: the reports channel)."""
+
+    async def publish(self, job: ReportJob) -> tuple[int, int] | None:
+        """Posts the report (the pages not in `job.found`); (channel id, id of its first message), None: not
+        posted."""
+        ...
+
+    async def find_posted(self, settings: GuildSettings, period: Period) -> FoundReport | None:
+        """The messages of the guild's report of `period` found in its reports channel; None: none found."""
+        ...
+
+    def can_post(self, settings: GuildSettings) -> bool:
+        """Whether the guild's report can be posted now (its guild and reports channel are known)."""
+        ...
 
 
 def current_period(settings: GuildSettings, at_ms: int) -> Period:
@@ -79,7 +90,7 @@ def reports_wanted(settings: GuildSettings) -> bool:
 
 
 class ActivityReporter(PollingService):
-    """A BackgroundService: at start, every `interval_seconds` and when poked, posts the reports that are due."""
+    """A background service: at start, every `interval_seconds` and when poked, posts the reports that are due."""
 
     name = "activity-reports"
 
@@ -91,29 +102,28 @@ class ActivityReporter(PollingService):
         *,
         clock: Callable[[], int] = now_ms,
         interval_seconds: float = 60.0,
+        publisher: ReportPublisher | None = None,
     ) -> None:
         super().__init__(interval_seconds)
         self.duty = duty
         self.settings = settings
         self.guild_ids = guild_ids
         self.clock = clock
-        self.publisher: ReportPublisher | None = None
-        self.finder: ReportFinder | None = None
+        self.publisher = publisher
         # How often a claim is renewed while its report is posted (shorter than the claim's lease).
         self.renew_seconds = REPORT_RENEW_MS / 1000
-        # A guild not ready yet (at start, before its GUILD_CREATE came through the gateway) is skipped without
-        # claiming its report: a claim left unposted would hold the report back for the claim's whole lease.
-        self.ready: ReportReady | None = None
 
     async def run_once(self) -> list[int]:
         """Posts every due report; the guilds it posted for."""
-        publisher, ready = self.publisher, self.ready  # kept: the cog may unload while this round runs
+        publisher = self.publisher
         if publisher is None:
             return []
         posted = []
         for guild_id in self.guild_ids():
             settings = self.settings.get(guild_id)
-            if not reports_wanted(settings) or (ready is not None and not ready(settings)):
+            # A guild not ready yet (at start, before its GUILD_CREATE came through the gateway) is skipped without
+            # claiming its report: a claim left unposted would hold the report back for the claim's whole lease.
+            if not reports_wanted(settings) or not publisher.can_post(settings):
                 continue
             try:
                 if await self._report(settings, publisher):
@@ -133,7 +143,7 @@ class ActivityReporter(PollingService):
             return False
         job = ReportJob(settings, due.period, now)
         if claim.earlier_claim_ms is not None:
-            job.found = await self._already_posted(settings, due.period)
+            job.found = await self._already_posted(publisher, settings, due.period)
             if job.found is not None and job.found.complete:
                 first = job.found.pages[0]
                 await self.duty.report_posted(claim, job.found.channel_id, first)
@@ -144,7 +154,7 @@ class ActivityReporter(PollingService):
         what = f"activity report of guild {settings.guild_id} for the period from {due.period.start_ms}"
         lost = job.claim_lost
         async with kept_claim(claim, self._renew_claim, every_seconds=self.renew_seconds, lost=lost, what=what):
-            where = await publisher(job)
+            where = await publisher.publish(job)
         if where is None or job.claim_lost.is_set():
             return False
         if not await self.duty.report_posted(claim, *where):
@@ -155,12 +165,11 @@ class ActivityReporter(PollingService):
         log.info("activity report of guild %s for the period from %s posted", settings.guild_id, due.period.start_ms)
         return True
 
-    async def _already_posted(self, settings: GuildSettings, period: Period) -> FoundReport | None:
-        finder = self.finder
-        if finder is None:
-            return None
+    async def _already_posted(
+        self, publisher: ReportPublisher, settings: GuildSettings, period: Period
+    ) -> FoundReport | None:
         try:
-            return await finder(settings, period)
+            return await publisher.find_posted(settings, period)
         except Exception:
             # Not knowing is no reason to hold the report back for good: posted, maybe a second time.
             log.exception("guild %s: could not look for an activity report already posted; posting it",

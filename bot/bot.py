@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 from pydantic import SecretStr
 
+from bot.activity_reports import ActivityReporter
 from bot.commands_sync import publish_if_changed
 from bot.config import Config
 from bot.demo import enable_demo_mark
@@ -31,15 +32,17 @@ from bot.events import EventHub
 from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.interactions import RESTARTING, answer_in_time, answer_restarting, refused_while_shutting_down, report_error
 from bot.invite import RESPONDER_PING_NOTE, invite_url
-from bot.leave import LeaveService
+from bot.leave import LeaveService, LeaveWorker
 from bot.links import LinkService
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
 from bot.options import check_options
+from bot.polling import Background
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService
+from bot.rosters.leave import ExcusedSource
 from bot.rosters.reminders import RosterReminderWorker
-from bot.services import BackgroundService, Services, build_services
+from bot.services import Services, build_services
 from bot.settings import SettingsService
 from bot.shifts import ShiftService
 from bot.shifts.boards import ShiftBoards
@@ -129,7 +132,7 @@ class NorthcaBot(commands.Bot):
         self.prc: PrcClient | None = None  # the PRC (ER:LC) client, on the same session
         self.prc_sandbox: PrcSandbox | None = None  # demo mode's local PRC
         self._built: Services | None = None  # by setup_hook, through bot.services.build_services
-        self._services: list[BackgroundService] = []
+        self._services: list[Background] = []
         self._northca_endpoint: tuple[str, str] | None = None
         self._shutting_down = False
         # True for `northca-bot sync`: log in and build the command tree, nothing else.
@@ -210,6 +213,9 @@ class NorthcaBot(commands.Bot):
             max_answer_bytes=section.max_answer_bytes,
         )
         prc = self.prc
+        # The cogs import this module: their ports are imported here, once it is loaded.
+        from cogs.ports import discord_ports
+
         self._built = build_services(
             config,
             self.db,
@@ -217,6 +223,7 @@ class NorthcaBot(commands.Bot):
             clock=self.clock,
             game=prc,
             game_rate_limits=lambda: rate_limit_text(prc.rate_limits()),
+            ports=discord_ports(self),
         )
         self._services.extend(self._built.background)
         for name in self.extension_names:
@@ -285,7 +292,7 @@ class NorthcaBot(commands.Bot):
         )
         return base_url, DEFAULT_SANDBOX_KEY
 
-    def add_service(self, service: BackgroundService) -> None:
+    def add_service(self, service: Background) -> None:
         """A further background service: started after loading, stopped on close."""
         self._services.append(service)
 
@@ -341,6 +348,20 @@ class NorthcaBot(commands.Bot):
     @property
     def leave(self) -> LeaveService:
         return self.services.leave
+
+    @property
+    def leave_worker(self) -> LeaveWorker:
+        """The on-leave role's timing (a `/loa` that changes leave runs a round at once)."""
+        return self.services.leave_worker
+
+    @property
+    def roster_leave(self) -> ExcusedSource:
+        """Who is excused by approved leave (roster attendance, activity reports)."""
+        return self.services.roster_leave
+
+    @property
+    def activity_reports(self) -> ActivityReporter:
+        return self.services.activity_reports
 
     @property
     def settings(self) -> SettingsService:

@@ -1,5 +1,8 @@
 """A small typed event hub: services publish what happened, the Discord side subscribes.
 
+Notifications only: a subscriber reacts, nobody answers. What the core needs done outside (post, give a role,
+send a reminder) goes through a port (bot/ports.py), never a topic.
+
 A `Topic[E]` carries one kind of event. Subscribers are either immediate (`subscribe_now`: called
 synchronously at `publish_now`, so they must not wait) or awaited in order (`subscribe`: called by
 `deliver`, which the publishing service schedules). An error in one subscriber is logged and does
@@ -69,7 +72,8 @@ class EventHub:
 
     # A shift started or ended: the status service stamps it at once, the status cog sets the duty code.
     duty: Topic[DutyChanged] = field(default_factory=lambda: Topic("duty changed"))
-    # Shift lifecycle and sync trouble: the shift cog gives the On Duty role and posts to the shift log.
+    # Shift lifecycle and sync trouble: the shift cog gives the On Duty role and posts to the shift log; at once
+    # (immediate), the auto-ender wakes for a start that reaches its maximum length sooner.
     shifts: Topic[ShiftEvent] = field(default_factory=lambda: Topic("shift event"))
     # A guild's status panels are stale: the status cog re-renders them (at most once per window).
     panels: Topic[PanelsStale] = field(default_factory=lambda: Topic("panels stale"))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from bot.polling import LoopTask
 from bot.storage import DATABASE_ERRORS, Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class HealthMonitor:
         self.check_interval = check_interval
         self.url: str | None = None
         self._runner: web.AppRunner | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._watch_task = LoopTask("health-outbox-watch", self._watch)
 
     async def report(self) -> HealthReport:
         now = time.time()
@@ -156,8 +157,7 @@ class HealthMonitor:
             await asyncio.sleep(self.check_interval)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._watch(), name="health-outbox-watch")
+        self._watch_task.start()
 
     async def listen(self) -> None:
         """Bind the endpoint (when a port is configured); before logging in, so a taken port is named at once."""
@@ -174,10 +174,7 @@ class HealthMonitor:
         log.info("health endpoint on %s", self.url)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._watch_task.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from bot.activity_reports import ActivityReporter
 from bot.config import Config, DiscordConfig, ShiftConfig, StatusConfig
@@ -26,6 +25,8 @@ from bot.events import EventHub
 from bot.leave import LeaveService, LeaveStore, LeaveWorker
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
+from bot.polling import Background
+from bot.ports import Ports
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService, RosterStore
 from bot.rosters.leave import ExcusedSource
@@ -57,14 +58,11 @@ class NoGameServer:
         raise GameTemporary("no PRC client is configured in this process")
 
 
-class BackgroundService(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-
-
 @dataclass(frozen=True)
 class Services:
     events: EventHub
+    # How the core reaches the outside (bot/ports.py), as given to build_services.
+    ports: Ports
     links: LinkService
     profiles: ProfileStore
     shifts: ShiftService
@@ -89,7 +87,7 @@ class Services:
     # The public web server (the ER:LC webhook), when [web] port is set.
     web: WebServer | None = None
     # Started in this order, stopped in the reverse order.
-    background: list[BackgroundService] = field(default_factory=list)
+    background: list[Background] = field(default_factory=list)
 
 
 def build_shift_service(
@@ -231,11 +229,15 @@ def build_services(
     clock: Callable[[], int] = now_ms,
     game: GameServerPort | None = None,
     game_rate_limits: Callable[[], str | None] | None = None,
+    ports: Ports | None = None,
 ) -> Services:
     """Every service of the bot. `clock` (epoch ms) is the one clock of every service and background worker
-    (shifts and their sync, auto-end, reports, leave, reminders, leases, dispatch, settings, retention, the ER:LC
-    link and its poller): tests inject one and move it; nothing below reads the wall clock on its own. `game`: the
-    PRC client (None: ER:LC answers that the game is not reachable)."""
+        (shifts and their sync, auto-end, reports, leave, reminders, leases, dispatch, settings, retention, the ER:LC
+        link and its poller): tests inject one and move it; nothing below reads the wall clock on its own. `game`: the
+        PRC client (None: ER:LC answers that the game is not reachable). `ports`: how the core reaches the outside
+    (bot/ports.py; the bot gives the Discord front door's), handed here and nowhere else; none: the workers that
+    need one claim nothing."""
+    ports = ports if ports is not None else Ports()
     # Several processes on one database, each running its own shards (docs/scaling.md).
     sharded = config.discord.shard_count is not None
     # The guilds whose scheduled work is this process's (None: every guild).
@@ -250,8 +252,10 @@ def build_services(
         db, links, profiles, northca, config.shifts, events, settings, duty_gate=leave, clock=clock
     )
     duty = DutyService(DutyStore(db), clock)
-    leave_worker = LeaveWorker(leave, shards=shards)
-    reports = ActivityReporter(duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock)
+    leave_worker = LeaveWorker(leave, shards=shards, roles=ports.leave_roles)
+    reports = ActivityReporter(
+        duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock, publisher=ports.reports
+    )
     worker = ShiftWorker(shifts, sole_process=not sharded, shards=shards)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
@@ -259,11 +263,11 @@ def build_services(
         sharded=sharded, clock=clock,
     )  # fmt: skip
     rosters = build_roster_service(db, clock)
-    # Sends nothing until the roster cog attaches its delivery (DMs need Discord).
-    roster_reminders = RosterReminderWorker(rosters, settings.get)
+    # Sends nothing without its delivery (DMs need Discord).
+    roster_reminders = RosterReminderWorker(rosters, settings.get, delivery=ports.reminders)
     dispatch = DispatchService(DispatchStore(db), links, profiles, unit_status, northca, clock=clock)
     # Several processes (sharded): settings another process changes reach this one's cache within seconds.
-    watchers: list[BackgroundService] = [SettingsWatcher(settings)] if sharded else []
+    watchers: list[Background] = [SettingsWatcher(settings)] if sharded else []
     # Scheduled work runs in one process only (of several on this database with the same shards): the one
     # holding the lease. Each process does it only for the guilds of its own shards (their members, roles and
     # channels are in its cache): reports, leave roles, reminders, the auto-end of long shifts, the retention purge.
@@ -305,11 +309,12 @@ def build_services(
     dispatch_outbox = LeasedServices(LeaseStore(db), "dispatch-outbox", [dispatch], clock=clock)
     # Unit statuses Northca has not acknowledged (after a restart, a refusal) are resent by one process of all
     # (unsharded: by the status service itself). Any process may send any MDT's units: they take turns per MDT.
-    status_resend: list[BackgroundService] = (
+    status_resend: list[Background] = (
         [LeasedServices(LeaseStore(db), "unit-status-resend", [unit_status.resender], clock=clock)] if sharded else []
     )
     return Services(
         events=events,
+        ports=ports,
         links=links,
         profiles=profiles,
         shifts=shifts,

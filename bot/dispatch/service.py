@@ -17,7 +17,6 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from contextlib import suppress
 
 from bot.aio import wait_event
 from bot.dispatch.records import (
@@ -43,6 +42,7 @@ from bot.northca.models import (
     PanicBody,
     UpdateCallBody,
 )
+from bot.polling import LoopTask
 from bot.profiles import ProfileStore, officer_name
 from bot.timefmt import now_ms
 from bot.unit_status import StatusService
@@ -86,10 +86,9 @@ class DispatchService:
         self.retry_max_ms = retry_max_ms
         self.tick_seconds = tick_seconds
         self.outcomes: Topic[DispatchOutcome] = Topic("dispatch outcome")
-        self._wake = asyncio.Event()
         self._pass = asyncio.Lock()
         self._settled: dict[str, asyncio.Event] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop_task = LoopTask("dispatch-outbox", self._loop)
 
     # --- who is pressing -----------------------------------------------------------------------
 
@@ -133,7 +132,7 @@ class DispatchService:
         if previous_ms is not None:
             raise self._cooling_down(previous_ms, now)
         log.warning("panic %s: guild %s member %s unit %s", panic.id, guild_id, member_id, unit)
-        self._wake.set()
+        self._loop_task.poke()
         await self._set_panic_status(guild_id, member_id)
         return panic
 
@@ -208,7 +207,7 @@ class DispatchService:
         body = CreateCallBody(id=call.id, status=CALL_OPEN, units_assigned=[], created_by=str(actor_id), **clean)
         await self.store.add_call(call, body.model_dump_json(), self.clock())
         log.info("call %s created by %s in guild %s", call.id, actor_id, guild_id)
-        self._wake.set()
+        self._loop_task.poke()
         return call
 
     async def create_game_call(self, call: GameCallFacts) -> CallRecord | None:
@@ -256,7 +255,7 @@ class DispatchService:
         ):
             return None
         log.info("guild %s: in-game call %s relayed as call %s", call.guild_id, call.number, record.id)
-        self._wake.set()
+        self._loop_task.poke()
         return record
 
     async def end_game_call(self, guild_id: int, number: int, started_at_ms: int) -> CallRecord | None:
@@ -268,7 +267,7 @@ class DispatchService:
         changed = await self.store.change_call(guild_id, call_id, status=CALL_CLOSED, actor_id=None, now=self.clock())
         if changed is None:
             return None
-        self._wake.set()
+        self._loop_task.poke()
         return changed
 
     async def claim_game_card(self, guild_id: int, call_id: str) -> bool:
@@ -327,7 +326,7 @@ class DispatchService:
         changed = await self.store.change_call(
             guild_id, call_id, add=add, remove=remove, status=status, actor_id=actor_id, now=self.clock()
         )
-        self._wake.set()
+        self._loop_task.poke()
         return changed if changed is not None else await self.call(guild_id, call_id)
 
     # --- tickets and scene reports ----------------------------------------------------------
@@ -364,7 +363,7 @@ class DispatchService:
             self.clock(),
         )
         log.info("%s %s by %s in guild %s", kind, record_id, actor_id, guild_id)
-        self._wake.set()
+        self._loop_task.poke()
         return record_id
 
     async def entry(self, record_id: str) -> OutboxEntry | None:
@@ -514,24 +513,19 @@ class DispatchService:
             log.exception("setting %s for member %s failed", code, member_id)
 
     def request(self) -> None:
-        self._wake.set()
+        self._loop_task.poke()
 
     async def _loop(self) -> None:
         while True:
-            self._wake.clear()
+            self._loop_task.wake.clear()
             try:
                 await self.process_due()
             except Exception:
                 log.exception("dispatch outbox pass failed")
-            await wait_event(self._wake, self.tick_seconds)
+            await self._loop_task.sleep(self.tick_seconds)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="dispatch-outbox")
+        self._loop_task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop_task.stop()

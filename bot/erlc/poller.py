@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from bot.erlc.records import ErlcEvent, PollOutcome, ServerConnectionChanged
 from bot.erlc.service import ErlcService
 from bot.events import EventHub
+from bot.polling import LoopTask
 from bot.sharding import ShardSet, owns
 
 log = logging.getLogger(__name__)
@@ -79,12 +80,12 @@ class ErlcPoller:
         self._busy: set[int] = set()
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
-        self._task: asyncio.Task[None] | None = None
+        self._loop_task = LoopTask(self.name, self._loop)
         self._inflight: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._loop_task.running
 
     def scheduled(self) -> set[int]:
         """The guilds this poller polls (tests)."""
@@ -103,16 +104,12 @@ class ErlcPoller:
         for i, guild_id in enumerate(order):
             # Evenly spread over the window, so a restart with many servers is no burst of requests.
             self._schedule(guild_id, now + self.first_spread_seconds * (i + random.random()) / max(count, 1))
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name=self.name)
+        self._loop_task.start()
         log.info("ER:LC poller started: %d servers, first polls spread over %.0f s", count, self.first_spread_seconds)
 
     async def stop(self) -> None:
         self.events.erlc.unsubscribe(self._on_event)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop_task.stop()
         for task in list(self._inflight):
             task.cancel()
         await asyncio.gather(*self._inflight, return_exceptions=True)

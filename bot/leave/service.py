@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.duty.periods import local_midnight
@@ -28,9 +29,16 @@ MAX_LEAVE_DAYS = 180
 MAX_REASON_CHARS = 300
 # How far ahead a leave may start.
 MAX_AHEAD_DAYS = 365
-# Applies one action; False: it could not be applied here now (the guild is not in this process's cache yet, e.g.
-# right after a start), so the claim is given back and the next round tries again.
-RoleHandler = Callable[[RoleAction], Awaitable[bool]]
+
+
+class RoleApplier(Protocol):
+    """The port that gives or takes back a role (the Discord front door)."""
+
+    async def apply_role(self, action: RoleAction) -> bool:
+        """Gives (`action.kind == "give"`) or takes back the role `action.role_id` of the leave's member. False: it
+        could not be applied here now (the guild is not in this process's cache yet, e.g. right after a start), so
+        the claim is given back and the next round tries again."""
+        ...
 
 
 def parse_day(text: str, today: date) -> date:
@@ -164,29 +172,36 @@ class LeaveService:
 
 
 class LeaveWorker(PollingService):
-    """Gives and takes back the on-leave role when leave starts and ends (a BackgroundService).
+    """Gives and takes back the on-leave role when leave starts and ends (a background service).
 
     Each action is claimed in the database first, so it happens once across restarts, late when the bot was
-    down. The Discord side registers `handler`; until it does, nothing is claimed. With several processes only
-    the actions of the guilds of this process's `shards` are claimed: giving a role needs the guild in the cache.
+    down. The front door's `RoleApplier` port (bot/ports.py) acts; without it, nothing is claimed. With several
+    processes only the actions of the guilds of this process's `shards` are claimed: giving a role needs the guild
+    in the cache.
     """
 
     name = "leave-roles"
 
-    def __init__(self, service: LeaveService, interval_seconds: float = 30.0, shards: ShardSet | None = None) -> None:
+    def __init__(
+        self,
+        service: LeaveService,
+        interval_seconds: float = 30.0,
+        shards: ShardSet | None = None,
+        roles: RoleApplier | None = None,
+    ) -> None:
         super().__init__(interval_seconds)
         self.service = service
         self.shards = shards
-        self.handler: RoleHandler | None = None
+        self.roles = roles
 
     async def run_once(self) -> int:
-        handler = self.handler  # kept: the cog may unload while this round runs
-        if handler is None:
+        roles = self.roles
+        if roles is None:
             return 0
         actions = await self.service.due_role_actions(self.shards)
         for action in actions:
             try:
-                applied = await handler(action)
+                applied = await roles.apply_role(action)
             except Exception:
                 log.exception("leave: %s of the on-leave role for leave %s failed", action.kind, action.leave.id)
                 continue

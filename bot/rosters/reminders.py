@@ -14,21 +14,21 @@ enforced by Discord, covers the race the look cannot (a sender stalled past its 
 missed while the bot was down is sent late, up to the core's cutoff after the start.
 
 Nothing here knows about Discord: who holds which role and how a reminder reaches a member are
-the delivery's (attached by the roster cog when it loads). Time is the roster service's clock
+the delivery's (the `ReminderDelivery` port, bot/ports.py, given by `build_services`; without it nothing is
+claimed). Time is the roster service's clock
 (injectable: tests move it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.aio import wait_event
 from bot.claims import kept_claim
+from bot.polling import LoopTask
 from bot.rosters.records import ReminderClaim
 from bot.rosters.service import REMINDER_RENEW_MS, DueReminder, RoleMembers, RosterService, zone_of
 from bot.settings.records import GuildSettings
@@ -65,19 +65,16 @@ class RosterReminderWorker:
         settings: Callable[[int], GuildSettings],
         *,
         interval_seconds: float = 30.0,
+        delivery: ReminderDelivery | None = None,
     ) -> None:
         self.rosters = rosters
         self.settings = settings
         self.interval_seconds = interval_seconds
-        self.delivery: ReminderDelivery | None = None
+        self.delivery = delivery
         # How often a claim is renewed while its reminder is sent (shorter than the claim's lease).
         self.renew_seconds = REMINDER_RENEW_MS / 1000
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._loop_task = LoopTask("roster-reminders", self._loop)
         self._tick_lock = asyncio.Lock()
-
-    def attach(self, delivery: ReminderDelivery | None) -> None:
-        self.delivery = delivery
 
     async def tick(self) -> int:
         """Sends every reminder due now (claimed first); the number sent."""
@@ -155,22 +152,16 @@ class RosterReminderWorker:
             return None
 
     async def start(self) -> None:
-        if self._task is None:
-            self._stopping.clear()
-            self._task = asyncio.create_task(self._loop(), name="roster-reminders")
+        self._loop_task.start()
 
     async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop_task.stop()
 
     async def _loop(self) -> None:
-        while not self._stopping.is_set():
+        while True:
             try:
                 await self.tick()
             except Exception:
                 log.exception("roster reminder pass failed; trying again next interval")
-            await wait_event(self._stopping, self.interval_seconds)
+            self._loop_task.wake.clear()
+            await self._loop_task.sleep(self.interval_seconds)

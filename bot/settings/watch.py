@@ -18,7 +18,7 @@ OVERLAP_MS = 60_000
 
 
 class SettingsWatcher(PollingService):
-    """A BackgroundService: re-reads the guilds whose settings another process changed."""
+    """A background service: re-reads the guilds whose settings another process changed."""
 
     name = "settings-watch"
 

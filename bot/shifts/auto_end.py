@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.aio import wait_event
+from bot.polling import LoopTask
 from bot.sharding import ShardSet
+from bot.shifts.records import ShiftEvent
 from bot.shifts.service import ShiftService
 
 log = logging.getLogger(__name__)
@@ -20,29 +21,40 @@ log = logging.getLogger(__name__)
 
 class ShiftAutoEnder:
     """Sleeps until the next open shift of its guilds reaches the maximum length (woken early when a shift
-    starts or ends in this process), then ends every one that did."""
+    starts in this process that reaches it sooner), then ends every one that did."""
 
     def __init__(self, service: ShiftService, shards: ShardSet | None = None, *, max_idle_sleep: float = 60.0) -> None:
         self.service = service
         self.shards = shards
         # Also the longest a maximum length changed by another process (a settings change) waits to apply.
         self.max_idle_sleep = max_idle_sleep
-        self._task: asyncio.Task[None] | None = None
+        # When the loop looks next on its own (None: it is not waiting now, so any start wakes it).
+        self.planned_ms: int | None = None
+        self._loop_task = LoopTask("shift-auto-end", self._loop)
 
     async def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="shift-auto-end")
+        if not self._loop_task.running:
+            self.service.notices.events.shifts.subscribe_now(self._on_shift)
+        self._loop_task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        self.service.notices.events.shifts.unsubscribe(self._on_shift)
+        await self._loop_task.stop()
+        self.planned_ms = None
+
+    def _on_shift(self, event: ShiftEvent) -> None:
+        """A start whose maximum length ends before the planned look wakes the loop; a later one needs no wake-up."""
+        if event.kind != "start":
+            return
+        shift = event.shift
+        planned = self.planned_ms
+        if planned is None or shift.started_ms + self.service.max_shift_ms(shift.guild_id) < planned:
+            self._loop_task.poke()
 
     async def _loop(self) -> None:
         service = self.service
         while True:
-            service.auto_end_wake.clear()
+            self._loop_task.wake.clear()
             timeout = self.max_idle_sleep
             try:
                 await service.auto_end_overdue(shards=self.shards)
@@ -54,8 +66,8 @@ class ShiftAutoEnder:
             except Exception:  # the loop must survive a bad moment of the database
                 log.exception("auto-end of long shifts failed; trying again shortly")
                 timeout = 5.0
-            service.auto_end_planned_ms = service.clock() + int(timeout * 1000)
+            self.planned_ms = service.clock() + int(timeout * 1000)
             try:
-                await wait_event(service.auto_end_wake, timeout + 0.001)
+                await self._loop_task.sleep(timeout + 0.001)
             finally:
-                service.auto_end_planned_ms = None
+                self.planned_ms = None

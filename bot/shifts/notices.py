@@ -33,11 +33,12 @@ class ShiftNotices:
         duty = DutyChanged(shift.guild_id, shift.member_id, kind == "start") if kind in ("start", "end") else None
         if duty is not None:
             self.events.duty.publish_now(duty)
+        # At once, too: the auto-ender (bot/shifts/auto_end.py) wakes for a start that reaches its maximum sooner.
+        event = ShiftEvent(kind, shift)
+        self.events.shifts.publish_now(event)
         if not self.events.duty.has_subscribers and not self.events.shifts.has_subscribers:
             return
-        task = asyncio.get_running_loop().create_task(
-            self._deliver(ShiftEvent(kind, shift), duty), name=f"shift-{kind}-{shift.id}"
-        )
+        task = asyncio.get_running_loop().create_task(self._deliver(event, duty), name=f"shift-{kind}-{shift.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -88,10 +88,6 @@ class ShiftService:
         self.config = config
         self.sync = sync
         self.notices = notices
-        # Signal for the auto-end loop (bot/shifts/auto_end.py): a shift started or ended here; and when that loop
-        # looks next on its own (None: it is not waiting now). A start whose maximum length ends later needs no wake-up.
-        self.auto_end_wake = asyncio.Event()
-        self.auto_end_planned_ms: int | None = None
 
     @property
     def events(self) -> EventHub:
@@ -267,9 +263,6 @@ class ShiftService:
                 "Pick another one with /shift start callsign:"
             )
         log.info("shift %s started: member %s in guild %s (%s)", shift.id, member_id, guild_id, shift.department)
-        planned = self.auto_end_planned_ms
-        if planned is None or shift.started_ms + self.max_shift_ms(guild_id) < planned:
-            self.auto_end_wake.set()
         self.notices.emit("start", shift)
         return shift
 

@@ -35,6 +35,7 @@ from bot.config import ShiftConfig
 from bot.northca.client import RETRY_AFTER_CAP_SECONDS, NorthcaClient
 from bot.northca.errors import NorthcaAnswerTooLarge, NorthcaError, NorthcaRateLimited
 from bot.northca.models import ShiftWindow
+from bot.polling import LoopTask
 from bot.sharding import ShardSet
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.records import Lookup, ShiftRecord
@@ -322,12 +323,12 @@ class ShiftWorker:
         self.shards = shards
         self._inflight: dict[str, asyncio.Task[ShiftRecord | None]] = {}
         self._claims: dict[str, int] = {}  # shift id -> its claim's attempt_started_ms (renewed while out)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._loops = [LoopTask("shift-sync", self._sync_loop), LoopTask("shift-claim-renewal", self._renew_loop)]
         self._stopping = False
 
     @property
     def running(self) -> bool:
-        return any(not t.done() for t in self._tasks)
+        return any(loop.running for loop in self._loops)
 
     async def start(self) -> None:
         if self.running:
@@ -338,18 +339,13 @@ class ShiftWorker:
                 log.info("%d shifts were being sent when the bot stopped: they will be looked up first", released)
         self.sync.idle.clear()
         self._stopping = False
-        loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._sync_loop(), name="shift-sync"),
-            loop.create_task(self._renew_loop(), name="shift-claim-renewal"),
-        ]
+        for loop in self._loops:
+            loop.start()
 
     async def stop(self, grace: float = 5.0) -> None:
         self._stopping = True
-        for task in self._tasks:  # no new claims
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        for loop in self._loops:  # no new claims
+            await loop.stop()
         # Writes already sent may finish within `grace`; the rest are parked (claims released, looked up at start).
         inflight = list(self._inflight.values())
         if inflight:

@@ -14,8 +14,8 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
+from bot.polling import Background, LoopTask
 from bot.storage import DATABASE_ERRORS, Database
 from bot.timefmt import now_ms
 
@@ -56,11 +56,6 @@ class LeaseStore:
         return str(row[0]) if row else None
 
 
-class Startable(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-
-
 class LeasedServices:
     """Runs `services` only while this process holds the lease `name` (a background service itself).
 
@@ -72,7 +67,7 @@ class LeasedServices:
         self,
         store: LeaseStore,
         name: str,
-        services: Sequence[Startable],
+        services: Sequence[Background],
         *,
         holder: str | None = None,
         ttl_ms: int = 15_000,
@@ -86,19 +81,16 @@ class LeasedServices:
         self.clock = clock
         self.held = False
         self.changed = asyncio.Event()  # set at each change of `held` (tests wait on it)
-        self._task: asyncio.Task[None] | None = None
+        self._loop_task = LoopTask(f"lease-{name}", self._loop)
 
     async def start(self) -> None:
-        if self._task is not None and not self._task.done():
+        if self._loop_task.running:
             return
         await self._tick()  # the first try before start() returns: a single process starts its work at once
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name=f"lease-{self.name}")
+        self._loop_task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._loop_task.stop()
         if self.held:
             await self._set_held(False, why="given up at shutdown")
             try:

@@ -18,6 +18,7 @@ from bot.errors import Conflict, InvalidInput
 from bot.events import EventHub
 from bot.links import LinkService, stored_status_approved
 from bot.northca.models import ActiveUnitUpsert
+from bot.polling import LoopTask
 from bot.profiles import ProfileStore, officer_name
 from bot.settings.records import SettingsSource, StaticSettings, TenCode, defaults_from
 from bot.shifts import DutyChanged, ShiftService
@@ -71,7 +72,7 @@ class StatusService:
         self.window = coalescer.window
         self._dirty: set[int] = set()
         self._render_wake = asyncio.Event()
-        self._render_task: asyncio.Task[None] | None = None
+        self._render_task = LoopTask("status-panels", self._render_loop)
         # Sends again what Northca has not acknowledged. Started with this service unless `own_resend` is False
         # (several processes: the bot runs it under a lease, in one process at a time).
         self.resender = UnitResender(self)
@@ -432,8 +433,7 @@ class StatusService:
     # --- service ---
 
     async def start(self) -> None:
-        if self._render_task is None or self._render_task.done():
-            self._render_task = asyncio.get_running_loop().create_task(self._render_loop(), name="status-panels")
+        self._render_task.start()
         await self.store.count_versions()
         if self.own_resend:
             await self.resender.start()
@@ -444,10 +444,7 @@ class StatusService:
     async def stop(self) -> None:
         if self.own_resend:
             await self.resender.stop()
-        if self._render_task is not None:
-            self._render_task.cancel()
-            await asyncio.gather(self._render_task, return_exceptions=True)
-        self._render_task = None
+        await self._render_task.stop()
 
 
 class UnitResender:
@@ -457,18 +454,14 @@ class UnitResender:
 
     def __init__(self, status: StatusService) -> None:
         self.status = status
-        self._task: asyncio.Task[None] | None = None
+        self._loop_task = LoopTask("status-resend", self._loop)
 
     async def start(self) -> None:
         await self.status.resend_unsynced()
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="status-resend")
+        self._loop_task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._loop_task.stop()
 
     async def _loop(self) -> None:
         interval = self.status.config.resend_interval_seconds

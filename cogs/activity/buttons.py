@@ -41,7 +41,7 @@ class ActivityPageButton(
         bot = bot_of(interaction)
         guild_id = require_guild(interaction)
         assert interaction.guild is not None
-        now = bot.services.activity_reports.clock()
+        now = bot.activity_reports.clock()
         report = await build_report(
             bot, interaction.guild, period_of(bot, guild_id, self.which, now), now, self.role_id
         )

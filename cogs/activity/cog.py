@@ -39,36 +39,32 @@ HISTORY_LOOKBACK = 100
 
 
 class ActivityCog(commands.Cog):
-    """The scheduled report's publisher. (The period and quotas are set with /settings activity and
-    /settings quota, in cogs/settings.)"""
+    """`/shift activity`, and the scheduled reports woken when the guilds are ready (posted by
+    `DiscordReportPublisher`). (The period and quotas are set with /settings activity and /settings quota, in
+    cogs/settings.)"""
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        self.bot.services.activity_reports.publisher = self.publish
-        self.bot.services.activity_reports.finder = self.find_posted
-        self.bot.services.activity_reports.ready = self.can_post
+    # The reports that came due while the guilds were not cached yet (at start) are posted once they are.
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self.bot.activity_reports.poke()
 
-    async def cog_unload(self) -> None:
-        self.bot.services.activity_reports.publisher = None
-        self.bot.services.activity_reports.finder = None
-        self.bot.services.activity_reports.ready = None
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.bot.activity_reports.poke()
+
+
+class DiscordReportPublisher:
+    """The `ReportPublisher` port (bot/ports.py) on Discord: the reports channel of each guild."""
+
+    def __init__(self, bot: NorthcaBot) -> None:
+        self.bot = bot
 
     def can_post(self, settings: GuildSettings) -> bool:
         """The guild's reports channel is known (the gateway has sent its guild)."""
         return guild_channel(self.bot, settings.guild_id, settings.reports_channel_id) is not None
-
-    # The reports that came due while the guilds were not cached yet (at start) are posted once they are.
-    @commands.Cog.listener()
-    async def on_ready(self) -> None:
-        self.bot.services.activity_reports.poke()
-
-    @commands.Cog.listener()
-    async def on_shard_ready(self, shard_id: int) -> None:
-        self.bot.services.activity_reports.poke()
-
-    # --- the scheduled report ---
 
     async def publish(self, job: ReportJob) -> tuple[int, int] | None:
         """Posts the report of a period that ended to the reports channel (the pages not already there); where
@@ -144,7 +140,7 @@ async def shift_activity(
     assert interaction.guild is not None
     bot = interaction.client
     which: Which = "last" if period is not None and period.value == "last" else "current"
-    now = bot.services.activity_reports.clock()
+    now = bot.activity_reports.clock()
     report = await build_report(
         bot, interaction.guild, period_of(bot, guild_id, which, now), now, role.id if role else None
     )

@@ -62,7 +62,7 @@ async def build_report(
     on_leave = await bot.leave.on_leave_between(guild.id, period.start_ms, period.end_ms)
     lines = await bot.duty.activity(guild.id, period, member_roles, quotas, on_leave, now=now)
     role_members = {role.id: [m.id for m in role.members] for role in guild.roles}
-    excused = await bot.services.roster_leave.excused(guild.id, period.start_ms, period.end_ms)
+    excused = await bot.roster_leave.excused(guild.id, period.start_ms, period.end_ms)
     # Scheduled shifts of the period up to the report's time (only finished ones count).
     attendance = await bot.rosters.attendance_counts(
         guild.id, ZoneInfo(settings.timezone), period.start_ms, min(period.end_ms, now), role_members, excused

@@ -47,7 +47,7 @@ class LeaveDecisionButton(
         leave = await bot.leave.decide(guild_id, self.leave_id, interaction.user.id, approve=self.decision == "approve")
         await edit_answer(interaction, embed=request_embed(leave), view=None)
         # The role now, when the leave has started (the worker's claim keeps it to once).
-        await bot.services.leave_worker.run_once()
+        await bot.leave_worker.run_once()
         await shift_log(bot, guild_id, f"🌴 <@{interaction.user.id}> {leave.status} the leave of <@{leave.member_id}>"
                                        f" (request `{leave.id[:8]}`).")  # fmt: skip
         await answer(interaction, f"Leave of <@{leave.member_id}> {leave.status}.")

@@ -29,12 +29,6 @@ class LeaveCog(commands.Cog):
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        self.bot.services.leave_worker.handler = self.apply_role
-
-    async def cog_unload(self) -> None:
-        self.bot.services.leave_worker.handler = None
-
     def _is_supervisor(self, interaction: discord.Interaction[NorthcaBot], guild_id: int) -> bool:
         perms = interaction.permissions
         roles = list(self.bot.settings.get(guild_id).supervisor_role_ids)
@@ -80,7 +74,7 @@ class LeaveCog(commands.Cog):
                 "You need the Manage Server permission or a supervisor role to end someone's leave."
             )
         leave = await self.bot.leave.end(guild_id, target, interaction.user.id, supervisor=supervisor)
-        await self.bot.services.leave_worker.run_once()
+        await self.bot.leave_worker.run_once()
         await shift_log(self.bot, guild_id, f"🌴 <@{interaction.user.id}> ended the leave of <@{target}> early.")
         await answer(interaction, f"The leave of <@{target}> has ended ({span_text(leave)}).")
 
@@ -90,7 +84,12 @@ class LeaveCog(commands.Cog):
         leaves = await self.bot.leave.listed(guild_id)
         await answer(interaction, embed=list_embed(leaves, 0, self.bot.leave.clock()), view=list_view(len(leaves), 0))
 
-    # --- the on-leave role ---
+
+class DiscordLeaveRoles:
+    """The `RoleApplier` port (bot/ports.py) on Discord: the on-leave role given and taken back."""
+
+    def __init__(self, bot: NorthcaBot) -> None:
+        self.bot = bot
 
     async def apply_role(self, action: RoleAction) -> bool:
         """The on-leave role given or taken back; False when the guild is not in the cache yet (just started: the

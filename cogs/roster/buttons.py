@@ -120,7 +120,7 @@ async def attendance_page(
     bot, guild_id = bot_of(interaction), require_guild(interaction)
     zone = guild_zone(bot, guild_id)
     start_ms, end_ms = period_ms(first, last, zone)
-    excused = await bot.services.roster_leave.excused(guild_id, start_ms, end_ms)
+    excused = await bot.roster_leave.excused(guild_id, start_ms, end_ms)
     results = await bot.rosters.attendance(guild_id, zone, start_ms, end_ms, role_members(interaction), excused)
     who = f" of <@{member_id}>" if member_id else ""
     title = f"**Attendance{who}, {first.isoformat()} to {last.isoformat()}** ({zone.key})"

@@ -84,79 +84,6 @@ class RosterCog(commands.Cog):
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        self.bot.roster_reminders.attach(self)
-
-    async def cog_unload(self) -> None:
-        self.bot.roster_reminders.attach(None)
-
-    # --- the reminder delivery (bot/rosters/reminders.ReminderDelivery) ---
-
-    def guild_ids(self) -> Collection[int]:
-        return [g.id for g in self.bot.guilds]
-
-    def role_members(self, guild_id: int) -> dict[int, list[int]]:
-        guild = self.bot.get_guild(guild_id)
-        return {role.id: [m.id for m in role.members] for role in guild.roles} if guild is not None else {}
-
-    async def deliver(self, guild_id: int, reminder: DueReminder) -> SentReminder | None:
-        guild = self.bot.get_guild(guild_id)
-        member = guild.get_member(reminder.member_id) if guild is not None else None
-        if guild is None or member is None:
-            log.info("roster reminder skipped: member %s is not in guild %s", reminder.member_id, guild_id)
-            return None
-        o = reminder.occurrence
-        try:
-            sent = await post(
-                member, reminder_text(o), embed=reminder_embed(o), allowed_mentions=NO_MENTIONS,
-                nonce=reminder_nonce(guild_id, reminder, "dm"),
-            )  # fmt: skip
-            return SentReminder(sent.channel.id, sent.id)
-        except discord.Forbidden as exc:
-            if exc.code != DMS_CLOSED:
-                raise
-        channel = guild_channel(self.bot, guild.id, self.bot.settings.get(guild.id).reports_channel_id)
-        if channel is None:
-            log.warning(
-                "member %s has DMs closed and guild %s has no reports channel: reminder lost", member.id, guild_id
-            )
-            return None
-        pinged = await post(
-            channel,
-            reports_reminder_text(member.id, o),
-            embed=reminder_embed(o),
-            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
-            nonce=reminder_nonce(guild_id, reminder, "ping"),
-        )
-        return SentReminder(channel.id, pinged.id)
-
-    async def find_sent(self, guild_id: int, reminder: DueReminder) -> SentReminder | None:
-        """The reminder among the newest messages of the member's DM channel, or their ping in the reports channel."""
-        guild = self.bot.get_guild(guild_id)
-        member = guild.get_member(reminder.member_id) if guild is not None else None
-        me = self.bot.user
-        if guild is None or member is None or me is None:
-            return None
-        dm = member.dm_channel or await member.create_dm()
-        found = await self._find_in(dm, me.id, reminder, None)
-        channel = guild_channel(self.bot, guild.id, self.bot.settings.get(guild.id).reports_channel_id)
-        if found is None and channel is not None:
-            found = await self._find_in(channel, me.id, reminder, f"<@{member.id}>")
-        return found
-
-    @staticmethod
-    async def _find_in(
-        channel: discord.abc.Messageable, my_id: int, reminder: DueReminder, starts_with: str | None
-    ) -> SentReminder | None:
-        async for message in channel.history(limit=REMINDER_LOOKBACK):
-            if (
-                message.author.id == my_id
-                and any(is_reminder_of(e, reminder.occurrence) for e in message.embeds)
-                and (starts_with is None or message.content.startswith(starts_with))
-            ):
-                return SentReminder(message.channel.id, message.id)
-        return None
-
     # --- autocomplete ---
 
     async def shift_autocomplete(
@@ -416,6 +343,78 @@ class RosterCog(commands.Cog):
         await defer(interaction, ephemeral=True, thinking=True)
         text, view = await attendance_page(interaction, first, last, member.id if member else None, 0)
         await answer(interaction, text, view=view, allowed_mentions=NO_MENTIONS)
+
+
+class DiscordReminderDelivery:
+    """The `ReminderDelivery` port (bot/ports.py) on Discord: a DM, or a ping in the reports channel."""
+
+    def __init__(self, bot: NorthcaBot) -> None:
+        self.bot = bot
+
+    def guild_ids(self) -> Collection[int]:
+        return [g.id for g in self.bot.guilds]
+
+    def role_members(self, guild_id: int) -> dict[int, list[int]]:
+        guild = self.bot.get_guild(guild_id)
+        return {role.id: [m.id for m in role.members] for role in guild.roles} if guild is not None else {}
+
+    async def deliver(self, guild_id: int, reminder: DueReminder) -> SentReminder | None:
+        guild = self.bot.get_guild(guild_id)
+        member = guild.get_member(reminder.member_id) if guild is not None else None
+        if guild is None or member is None:
+            log.info("roster reminder skipped: member %s is not in guild %s", reminder.member_id, guild_id)
+            return None
+        o = reminder.occurrence
+        try:
+            sent = await post(
+                member, reminder_text(o), embed=reminder_embed(o), allowed_mentions=NO_MENTIONS,
+                nonce=reminder_nonce(guild_id, reminder, "dm"),
+            )  # fmt: skip
+            return SentReminder(sent.channel.id, sent.id)
+        except discord.Forbidden as exc:
+            if exc.code != DMS_CLOSED:
+                raise
+        channel = guild_channel(self.bot, guild.id, self.bot.settings.get(guild.id).reports_channel_id)
+        if channel is None:
+            log.warning(
+                "member %s has DMs closed and guild %s has no reports channel: reminder lost", member.id, guild_id
+            )
+            return None
+        pinged = await post(
+            channel,
+            reports_reminder_text(member.id, o),
+            embed=reminder_embed(o),
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
+            nonce=reminder_nonce(guild_id, reminder, "ping"),
+        )
+        return SentReminder(channel.id, pinged.id)
+
+    async def find_sent(self, guild_id: int, reminder: DueReminder) -> SentReminder | None:
+        """The reminder among the newest messages of the member's DM channel, or their ping in the reports channel."""
+        guild = self.bot.get_guild(guild_id)
+        member = guild.get_member(reminder.member_id) if guild is not None else None
+        me = self.bot.user
+        if guild is None or member is None or me is None:
+            return None
+        dm = member.dm_channel or await member.create_dm()
+        found = await self._find_in(dm, me.id, reminder, None)
+        channel = guild_channel(self.bot, guild.id, self.bot.settings.get(guild.id).reports_channel_id)
+        if found is None and channel is not None:
+            found = await self._find_in(channel, me.id, reminder, f"<@{member.id}>")
+        return found
+
+    @staticmethod
+    async def _find_in(
+        channel: discord.abc.Messageable, my_id: int, reminder: DueReminder, starts_with: str | None
+    ) -> SentReminder | None:
+        async for message in channel.history(limit=REMINDER_LOOKBACK):
+            if (
+                message.author.id == my_id
+                and any(is_reminder_of(e, reminder.occurrence) for e in message.embeds)
+                and (starts_with is None or message.content.startswith(starts_with))
+            ):
+                return SentReminder(message.channel.id, message.id)
+        return None
 
 
 def reminder_nonce(guild_id: int, reminder: DueReminder, where: str) -> int:

@@ -301,7 +301,7 @@ class SettingsCog(commands.Cog):
         await self._activity_done(interaction, after)
 
     async def _activity_done(self, interaction: discord.Interaction[NorthcaBot], after: GuildSettings) -> None:
-        reports = self.bot.services.activity_reports
+        reports = self.bot.activity_reports
         reports.poke()  # a new period or quota may make a report due now
         now = reports.clock()
         await self._done(interaction, "Saved. " + settings_text(after, current_period(after, now).end_ms))

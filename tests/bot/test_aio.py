@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.aio import wait_event
+from bot.polling import LoopTask
 
 
 @pytest.mark.parametrize("turns", [0, 1, 2, 3])
@@ -39,3 +40,50 @@ async def test_wait_event_says_whether_the_event_came():
     assert await wait_event(event, 0.01) is False
     event.set()
     assert await wait_event(event, 0.01) is True
+
+
+async def test_a_loop_task_runs_once_wakes_on_a_poke_and_stops_cleanly():
+    # The one lifecycle of every background service (bot/polling.py): a second start while it runs starts no
+    # second loop, a poke wakes a loop sleeping for a minute, and stop ends it and leaves nothing running.
+    rounds = 0
+    woken = asyncio.Event()
+
+    async def body() -> None:
+        nonlocal rounds
+        while True:
+            rounds += 1
+            woken.set()
+            loop.wake.clear()
+            await loop.sleep(60)
+
+    loop = LoopTask("test-loop", body)
+    await loop.stop()  # never started: nothing to do
+    loop.start()
+    loop.start()
+    await asyncio.wait_for(woken.wait(), 5)
+    woken.clear()
+    assert rounds == 1 and loop.running
+    loop.poke()
+    await asyncio.wait_for(woken.wait(), 5)
+    assert rounds == 2
+    await asyncio.wait_for(loop.stop(), 5)
+    assert not loop.running
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "test-loop"]
+
+
+async def test_a_loop_task_whose_body_failed_stops_without_raising_and_starts_again():
+    runs = 0
+
+    async def body() -> None:
+        nonlocal runs
+        runs += 1
+        raise RuntimeError("a bad round")
+
+    loop = LoopTask("failing-loop", body)
+    loop.start()
+    await asyncio.sleep(0.01)
+    assert not loop.running  # ended by its error
+    loop.start()  # a start after the end runs it again
+    await asyncio.sleep(0.01)
+    await loop.stop()  # the error is the loop's, not the stopper's
+    assert runs == 2

@@ -11,7 +11,7 @@ import pytest
 from bot.config import Config
 from bot.errors import Conflict, InvalidInput
 from bot.events import EventHub
-from bot.leave import LeaveService, LeaveStore, parse_day
+from bot.leave import LeaveService, LeaveStore, LeaveWorker, RoleAction, parse_day
 from bot.services import build_settings_service
 from bot.settings import SettingsService
 from bot.storage import Database
@@ -135,3 +135,31 @@ async def test_the_on_leave_role_given_is_recorded_and_taken_back_whatever_the_s
     clock.set(WED + timedelta(days=2))
     takes = {a.leave.id: (a.kind, a.role_id) for a in await service.due_role_actions()}
     assert takes == {recorded.id: ("remove", 9001), legacy.id: ("remove", 9002)}
+
+
+class RecordedRoles:
+    """A `RoleApplier` port (bot/ports.py): what the worker asked the front door to do."""
+
+    def __init__(self) -> None:
+        self.actions: list[RoleAction] = []
+
+    async def apply_role(self, action: RoleAction) -> bool:
+        self.actions.append(action)
+        return True
+
+
+async def test_without_its_port_the_leave_worker_claims_nothing_and_with_it_acts_once(
+    db: Database, settings: SettingsService
+) -> None:
+    # The worker reaches the outside only through the port it was built with: without one (no front door that
+    # can give a role), the due action stays due rather than being spent; the worker given the port does it once.
+    clock = Clock(WED)
+    service = LeaveService(LeaveStore(db), settings, clock)
+    leave = await service.request(GUILD, OFFICER, "today", "tomorrow", "exams")
+    await service.decide(GUILD, leave.id, SUPERVISOR, approve=True)
+    assert await LeaveWorker(service).run_once() == 0
+    roles = RecordedRoles()
+    with_port = LeaveWorker(service, roles=roles)
+    assert await with_port.run_once() == 1
+    assert await with_port.run_once() == 0
+    assert [(a.kind, a.leave.id) for a in roles.actions] == [("give", leave.id)]

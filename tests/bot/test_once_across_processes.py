@@ -19,6 +19,7 @@ import pytest
 from bot.leave import RoleAction
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
+from bot.ports import Ports
 from bot.services import Services, build_services
 from bot.settings import SettingsChanged
 from bot.sharding import ShardSet, shard_of
@@ -36,6 +37,17 @@ DEFAULT_MAX_HOURS = 12.0
 DAY_MS = 86_400_000
 
 
+class RecordedRoles:
+    """The `RoleApplier` port of a process: what it was asked to give or take back (its guild's roles)."""
+
+    def __init__(self) -> None:
+        self.actions: list[RoleAction] = []
+
+    async def apply_role(self, action: RoleAction) -> bool:
+        self.actions.append(action)
+        return True  # its guild is always "in the cache"
+
+
 @dataclass
 class Process:
     """One bot process's services, and what its hub published (what its cogs would act on)."""
@@ -43,6 +55,7 @@ class Process:
     name: str
     services: Services
     db: Database
+    roles: RecordedRoles
     shift_events: list[ShiftEvent] = field(default_factory=list)
     settings_events: list[SettingsChanged] = field(default_factory=list)
     started: bool = False
@@ -82,7 +95,9 @@ async def processes(
         )
         assert sandbox.base_url
         northca = NorthcaClient(http, sandbox.base_url, KEY, timeout=2.0, deadline=6.0, backoff_base=0.02)
-        process = Process(f"shard {shard}", build_services(config, database, northca), database)
+        roles = RecordedRoles()
+        services = build_services(config, database, northca, ports=Ports(leave_roles=roles))
+        process = Process(f"shard {shard}", services, database, roles)
         process.services.events.shifts.subscribe(recorder(process.shift_events))
         process.services.events.settings.subscribe(recorder(process.settings_events))
         await process.services.settings.load()
@@ -99,16 +114,6 @@ async def processes(
 def recorder(into: list[E]) -> Callable[[E], Awaitable[None]]:
     async def record(event: E) -> None:
         into.append(event)
-
-    return record
-
-
-def role_recorder(into: list[RoleAction]) -> Callable[[RoleAction], Awaitable[bool]]:
-    """A leave-role handler that applies every action (it records them): the guild is always "in the cache"."""
-
-    async def record(action: RoleAction) -> bool:
-        into.append(action)
-        return True
 
     return record
 
@@ -146,15 +151,12 @@ async def test_the_on_leave_role_is_given_by_the_process_of_the_guilds_shard(pro
     elsewhere, owner = processes
     leave = await owner.services.leave.request(GUILD, OFFICER, "today", "tomorrow", "exams")
     await owner.services.leave.decide(GUILD, leave.id, SUPERVISOR, approve=True)
-    handled: dict[str, list[RoleAction]] = {elsewhere.name: [], owner.name: []}
-    for process in processes:
-        process.services.leave_worker.handler = role_recorder(handled[process.name])
     # The other shard's process looks first: giving the role needs GUILD's members, which only the owner has.
     assert await elsewhere.services.leave_worker.run_once() == 0
     assert await owner.services.leave_worker.run_once() == 1
     assert await elsewhere.services.leave_worker.run_once() == 0
-    assert [(a.kind, a.leave.id) for a in handled[owner.name]] == [("give", leave.id)]
-    assert handled[elsewhere.name] == []
+    assert [(a.kind, a.leave.id) for a in owner.roles.actions] == [("give", leave.id)]
+    assert elsewhere.roles.actions == []
 
 
 async def test_the_retention_purge_deletes_each_left_guild_once_in_the_process_of_its_shard(
