@@ -14,6 +14,7 @@ from bot.activity_reports import ActivityReporter
 from bot.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.dispatch import DispatchService, DispatchStore
 from bot.duty import DutyService, DutyStore
+from bot.erlc.duty import InGameGate
 from bot.erlc.keys import KeyVault
 from bot.erlc.poller import ErlcPoller
 from bot.erlc.port import GameServerPort, GameSnapshot, GameTemporary
@@ -37,7 +38,7 @@ from bot.sharding import ShardSet
 from bot.shifts import ShiftAutoEnder, ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.boards import ShiftBoards
 from bot.shifts.notices import ShiftNotices
-from bot.shifts.service import DutyGate
+from bot.shifts.service import DutyGate, DutyGates
 from bot.storage import Database
 from bot.storage.leases import LeasedServices, LeaseStore
 from bot.timefmt import now_ms
@@ -269,6 +270,11 @@ def build_services(
         config, db, game if game is not None else NoGameServer(), events, settings, shifts,
         clock=clock, rate_limits=game_rate_limits,
     )  # fmt: skip
+    # Going on duty may need the member in game (erlc.in_game_required): after leave, the game's gate; a shift
+    # started without a department takes the one mapped to the member's in-game team (erlc.team_departments).
+    in_game = InGameGate(erlc.store, settings)
+    shifts.duty_gate = DutyGates(leave, in_game)
+    shifts.team_departments = in_game
     presence_prune = PresencePrune(erlc, shards, config.settings.purge_interval_seconds)
     scheduler = LeasedServices(
         LeaseStore(db),

@@ -75,8 +75,21 @@ class GuildSettings:
     roster_reminder_minutes: int = 30
     # How long the ER:LC presence history (joins, leaves, team and callsign changes) is kept.
     erlc_presence_days: int = 90
+    # /shift start and the panel's On duty button refuse a member who is not in the game server now (bot/erlc/duty.py).
+    erlc_in_game_required: bool = False
+    # In-game team -> one of the server's departments: a shift started by a member in game on a mapped team
+    # carries that department unless the member chose one.
+    erlc_team_departments: tuple[tuple[str, str], ...] = ()
     version: int = 0
     defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
+
+    def team_department(self, team: str | None) -> str | None:
+        """The department mapped to an in-game team (None: not mapped, or no longer one of the departments)."""
+        for mapped_team, name in self.erlc_team_departments:
+            if team is not None and mapped_team.lower() == team.lower():
+                found = self.department(name)
+                return found.name if found is not None else None
+        return None
 
     @property
     def department_names(self) -> list[str]:
@@ -133,6 +146,8 @@ KEY_FIELDS: dict[str, str] = {
     "role_quotas": "role_quotas",
     "roster.reminder_minutes": "roster_reminder_minutes",
     "erlc.presence_days": "erlc_presence_days",
+    "erlc.in_game_required": "erlc_in_game_required",
+    "erlc.team_departments": "erlc_team_departments",
 }
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
@@ -155,6 +170,9 @@ def to_json(key: str, value: object) -> Json:
     if key == "role.supervisor":
         assert isinstance(value, tuple)
         return list(value)
+    if key == "erlc.team_departments":
+        assert isinstance(value, tuple)
+        return {team: department for team, department in value}
     assert value is None or isinstance(value, (bool, int, float, str))
     return value
 
@@ -181,6 +199,11 @@ def from_json(key: str, data: Json) -> object:
     if key == "role.supervisor":
         assert isinstance(data, list)
         return tuple(int(_num(r)) for r in data)
+    if key == "erlc.team_departments":
+        assert isinstance(data, dict)
+        return tuple((str(team), str(department)) for team, department in data.items() if isinstance(department, str))
+    if key == "erlc.in_game_required":
+        return bool(data)
     if key == "max_shift_hours":
         return float(_num(data))
     if key in ("roster.reminder_minutes", "erlc.presence_days"):

@@ -17,7 +17,9 @@ from bot.erlc.records import ErlcEvent, ServerConnectionChanged
 from bot.erlc.service import VERIFY_TTL_MS
 from bot.errors import InvalidInput
 from bot.interactions import answer, edit_answer, guarded, post, require_guild, require_manage_guild
+from bot.settings.service import ERLC_DUTY_TEAMS
 from bot.timefmt import discord_ts, from_ms
+from cogs.department_choices import department_autocomplete
 from cogs.erlc.board import ErlcBoardUpdater
 from cogs.erlc.buttons import players_view
 from cogs.erlc.embeds import board_embed, connect_refused, connected_line, players_embed, status_embed
@@ -131,6 +133,43 @@ class ErlcCog(commands.Cog):
         require_manage_guild(interaction, "change the presence retention")
         await self.bot.settings.set_erlc_presence_days(require_guild(interaction), interaction.user.id, days)
         await answer(interaction, f"In-game presence history is now kept for {days} days.")
+
+    @erlc.command(name="in-game-required", description="Admins: going on duty needs the member in the game server.")
+    @app_commands.describe(required="On: /shift start and On duty refuse a member not verified or not in game")
+    @app_commands.default_permissions(manage_guild=True)
+    async def in_game_required(self, interaction: discord.Interaction[NorthcaBot], required: bool) -> None:
+        require_manage_guild(interaction, "change who may go on duty")
+        await self.bot.settings.set_erlc_in_game_required(require_guild(interaction), interaction.user.id, required)
+        await answer(
+            interaction,
+            "Going on duty now needs the member verified (/erlc verify) and in the ER:LC server."
+            if required
+            else "Going on duty no longer needs the member in the ER:LC server.",
+        )
+
+    @erlc.command(name="team-department", description="Admins: the department a shift of an in-game team carries.")
+    @app_commands.describe(
+        team="The in-game duty team", department="One of this server's departments (leave empty: remove the mapping)"
+    )
+    @app_commands.choices(team=[app_commands.Choice(name=t, value=t) for t in ERLC_DUTY_TEAMS])
+    @app_commands.default_permissions(manage_guild=True)
+    async def team_department(
+        self, interaction: discord.Interaction[NorthcaBot], team: str, department: str | None = None
+    ) -> None:
+        require_manage_guild(interaction, "map in-game teams to departments")
+        settings = await self.bot.settings.set_erlc_team_department(
+            require_guild(interaction), interaction.user.id, team, department
+        )
+        mapped = dict(settings.erlc_team_departments).get(team)
+        await answer(
+            interaction,
+            f"A shift started by a member in game on the {team} team now carries "
+            f"**{discord.utils.escape_markdown(mapped)}** (unless they choose a department)."
+            if mapped is not None
+            else f"The {team} team is no longer mapped to a department.",
+        )
+
+    team_department.autocomplete("department")(department_autocomplete)
 
     # --- who is who ---
 

@@ -44,6 +44,8 @@ LABELS: dict[str, str] = {
     "role_quotas": "Role quotas",
     "roster.reminder_minutes": "Roster reminder lead time",
     "erlc.presence_days": "ER:LC presence history kept",
+    "erlc.in_game_required": "In game required for duty",
+    "erlc.team_departments": "ER:LC teams to departments",
     # Audited ER:LC actions (bot/erlc/store.py), shown in /settings history.
     "erlc.server": "ER:LC server",
     "erlc.link": "ER:LC member link",
@@ -85,6 +87,15 @@ def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = froz
         return f"{settings.roster_reminder_minutes} min before a scheduled shift"
     if key == "erlc.presence_days":
         return f"{settings.erlc_presence_days} days"
+    if key == "erlc.in_game_required":
+        return "yes (verified and in the ER:LC server)" if settings.erlc_in_game_required else "no"
+    if key == "erlc.team_departments":
+        return (
+            ", ".join(
+                f"{team} → {discord.utils.escape_markdown(dept)}" for team, dept in settings.erlc_team_departments
+            )
+            or "none"
+        )
     if key == "leave_blocks_duty":
         return "yes" if settings.leave_blocks_duty else "no"
     return discord.utils.escape_markdown(str(value))

@@ -1,0 +1,140 @@
+"""Duty from the game, through the offline harness with the PRC sandbox and the Northca sandbox on loopback:
+`/erlc in-game-required` makes /shift start and the panel's On duty button refuse an unverified member and one not
+in the game server now (the presence store, filled by a poll the test runs), and let one in game on duty;
+`/erlc team-department` gives a shift started from Discord the department of the member's in-game team."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
+from bot.settings import ChannelFacts
+from tests.erlc.link_helpers import KEK, MsClock
+from tests.harness import builders
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, link_guild, until
+
+pytestmark = pytest.mark.asyncio
+
+SERVER_KEY = "prc-duty-key-N3verL0gMe"
+LOG_CH = 700000000000000011
+ROBLOX_ID = 101
+
+
+@pytest.fixture
+async def prc() -> AsyncIterator[PrcSandbox]:
+    sandbox = PrcSandbox(PrcSandboxConfig())
+    await sandbox.start()
+    sandbox.add_server(SERVER_KEY, name="Sunset County RP", owner_id=7001, max_players=40)
+    yield sandbox
+    await sandbox.stop()
+
+
+async def boot(start_bot, prc: PrcSandbox, sandbox, clock: MsClock):
+    h = await start_bot(
+        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "webhook_public_key": prc.public_key_b64},
+        clock=clock,
+    )
+    h.add_guild(
+        GUILD, name="Test County RP", owner_id=ADMIN, members=[ADMIN_M, OFFICER_M],
+        channels=[builders.channel(LOG_CH, guild_id=GUILD, name="shift-log")],
+    )  # fmt: skip
+    await h.bot.settings.set_channel(GUILD, ADMIN, "shift-log", ChannelFacts(LOG_CH, "shift-log"))
+    await link_guild(h.bot, sandbox)
+    form = await h.slash("erlc connect", member=ADMIN_M, guild_id=GUILD)
+    done = await (
+        await h.submit_modal(form, {"Server key (server settings → API key)": SERVER_KEY}, member=ADMIN_M)
+    ).final()
+    assert done.content.startswith("✅ Connected"), done.content
+    return h
+
+
+async def start(h, **options):
+    return await h.slash("shift", sub="start", member=OFFICER_M, guild_id=GUILD, options=options)
+
+
+async def test_in_game_required_refuses_unverified_and_out_of_game_members_and_lets_one_in_game_on_duty(
+    start_bot, prc: PrcSandbox, sandbox
+):
+    clock = MsClock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    # Off by default: an unverified member goes on duty as before.
+    assert (await start(h)).content.startswith("You are on duty since <t:")
+    await h.bot.shifts.end(GUILD, OFFICER)
+
+    not_admin = await h.slash("erlc in-game-required", member=OFFICER_M, guild_id=GUILD, options={"required": True})
+    assert "Manage Server" in not_admin.content and not h.bot.settings.get(GUILD).erlc_in_game_required
+    on = await h.slash("erlc in-game-required", member=ADMIN_M, guild_id=GUILD, options={"required": True})
+    assert on.content.startswith("Going on duty now needs the member verified")
+
+    unverified = await start(h)
+    assert unverified.ephemeral and "verify first with /erlc verify" in unverified.content
+    panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
+    pressed = await h.click("northca:shift:panel:start", member=OFFICER_M, guild_id=GUILD, message=panel)
+    assert "verify first with /erlc verify" in pressed.content
+    assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
+
+    # Verified, but not in the game server (another player is).
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+    prc.join(SERVER_KEY, 555, "SomeoneElse", team="Police")
+    assert (await h.bot.erlc.poll(GUILD)).ok
+    away = await start(h)
+    assert "You are not in the ER:LC game server now" in away.content
+    pressed = await h.click("northca:shift:panel:start", member=OFFICER_M, guild_id=GUILD, message=panel)
+    assert "You are not in the ER:LC game server now" in pressed.content
+    assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
+
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Sheriff", callsign="1A-12")
+    clock.advance(5)
+    assert (await h.bot.erlc.poll(GUILD)).ok
+    pressed = await h.click("northca:shift:panel:start", member=OFFICER_M, guild_id=GUILD, message=panel)
+    assert pressed.content.startswith("You are on duty since <t:"), pressed.content
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).started_ms == clock.ms
+
+    # Shown and audited like every setting.
+    show = await h.slash("settings show", member=ADMIN_M, guild_id=GUILD)
+    fields = {f["name"]: f["value"] for f in show.embeds[0]["fields"]}
+    assert fields["In game required for duty · changed"].startswith("yes")
+    history = await h.slash("settings history", member=ADMIN_M, guild_id=GUILD)
+    assert f"<@{ADMIN}> **In game required for duty**: False → True" in history.embeds[0]["description"]
+
+
+async def test_a_shift_started_in_game_on_a_mapped_team_carries_its_department(start_bot, prc: PrcSandbox, sandbox):
+    clock = MsClock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    unknown = await h.slash(
+        "erlc team-department", member=ADMIN_M, guild_id=GUILD, options={"team": "Police", "department": "SWAT"}
+    )
+    assert "“SWAT” is not one of this server's departments" in unknown.content
+    mapped = await h.slash(
+        "erlc team-department", member=ADMIN_M, guild_id=GUILD, options={"team": "Police", "department": "traffic"}
+    )
+    assert "on the Police team now carries **Traffic**" in mapped.content
+    show = await h.slash("settings show", member=ADMIN_M, guild_id=GUILD)
+    fields = {f["name"]: f["value"] for f in show.embeds[0]["fields"]}
+    assert fields["ER:LC teams to departments · changed"] == "Police → Traffic"
+
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-12")
+    assert (await h.bot.erlc.poll(GUILD)).ok
+    assert (await start(h)).content.startswith("You are on duty since <t:")
+    shift = await h.bot.shifts.open_shift(GUILD, OFFICER)
+    assert shift.department == "Traffic"
+    ended = await h.bot.shifts.end(GUILD, OFFICER)
+    await until(lambda: [s["id"] for s in sandbox.shifts(MDT)] == [ended.id], 5, "the shift on Northca")
+    assert sandbox.shifts(MDT)[0]["department"] == "Traffic"
+
+    # The member's own choice wins over the team's.
+    assert (await start(h, department="EMS")).content.startswith("You are on duty since <t:")
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).department == "EMS"
+    await h.bot.shifts.end(GUILD, OFFICER)
+    # On an unmapped team (Fire): no department from the game.
+    prc.set_team(SERVER_KEY, ROBLOX_ID, "Fire")
+    clock.advance(5)
+    assert (await h.bot.erlc.poll(GUILD)).ok
+    await start(h)
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).department is None
+    await h.bot.shifts.end(GUILD, OFFICER)
+    removed = await h.slash("erlc team-department", member=ADMIN_M, guild_id=GUILD, options={"team": "Police"})
+    assert "no longer mapped" in removed.content and h.bot.settings.get(GUILD).erlc_team_departments == ()
