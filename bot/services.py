@@ -15,6 +15,7 @@ from bot.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.dispatch import DispatchService, DispatchStore
 from bot.duty import DutyService, DutyStore
 from bot.erlc.duty import InGameGate
+from bot.erlc.gamelock import Gamelock
 from bot.erlc.keys import KeyVault
 from bot.erlc.poller import ErlcPoller
 from bot.erlc.port import GameServerPort, GameSnapshot, GameTemporary
@@ -84,6 +85,8 @@ class Services:
     dispatch: DispatchService
     erlc: ErlcService
     erlc_poller: ErlcPoller
+    # Ends shifts of members out of the game past the grace (under the scheduler lease).
+    gamelock: Gamelock
     # The public web server (the ER:LC webhook), when [web] port is set.
     web: WebServer | None = None
     # Started in this order, stopped in the reverse order.
@@ -276,10 +279,11 @@ def build_services(
     shifts.duty_gate = DutyGates(leave, in_game)
     shifts.team_departments = in_game
     presence_prune = PresencePrune(erlc, shards, config.settings.purge_interval_seconds)
+    gamelock = Gamelock(shifts, erlc.store, settings, events, shards)
     scheduler = LeasedServices(
         LeaseStore(db),
         scheduler_lease_name(config.discord),
-        [leave_worker, reports, roster_reminders, auto_end, retention, presence_prune],
+        [leave_worker, reports, roster_reminders, auto_end, retention, presence_prune, gamelock],
         clock=clock,
     )
     # ER:LC polling: only by the process owning the servers' shards, and of several with the same shards only by
@@ -328,6 +332,7 @@ def build_services(
         activity_reports=reports,
         erlc=erlc,
         erlc_poller=erlc_poller,
+        gamelock=gamelock,
         web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after

@@ -80,6 +80,8 @@ class GuildSettings:
     # In-game team -> one of the server's departments: a shift started by a member in game on a mapped team
     # carries that department unless the member chose one.
     erlc_team_departments: tuple[tuple[str, str], ...] = ()
+    # Gamelock: a member on duty out of the game longer than this has the shift ended when they left (0: off).
+    erlc_gamelock_minutes: int = 0
     version: int = 0
     defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
 
@@ -148,6 +150,7 @@ KEY_FIELDS: dict[str, str] = {
     "erlc.presence_days": "erlc_presence_days",
     "erlc.in_game_required": "erlc_in_game_required",
     "erlc.team_departments": "erlc_team_departments",
+    "erlc.gamelock_minutes": "erlc_gamelock_minutes",
 }
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
@@ -206,7 +209,7 @@ def from_json(key: str, data: Json) -> object:
         return bool(data)
     if key == "max_shift_hours":
         return float(_num(data))
-    if key in ("roster.reminder_minutes", "erlc.presence_days"):
+    if key in ("roster.reminder_minutes", "erlc.presence_days", "erlc.gamelock_minutes"):
         return int(_num(data))
     return data
 

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 DAY_MS = 24 * 60 * 60 * 1000
 MAX_ROSTER_REMINDER_MINUTES = 24 * 60
 MAX_ERLC_PRESENCE_DAYS = 3650
+MAX_GAMELOCK_MINUTES = 1440
 # The in-game teams that are on duty (as the game names them); Civilian and Jail are not.
 ERLC_DUTY_TEAMS = ("Police", "Sheriff", "Fire", "DOT")
 # A month's activity period holds at most 744 hours.
@@ -425,6 +426,14 @@ class SettingsService:
     async def set_erlc_in_game_required(self, guild_id: int, actor_id: int, required: bool) -> GuildSettings:
         """Whether going on duty needs the member in the game server now (audited like any change)."""
         return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.in_game_required", required))
+
+    async def set_erlc_gamelock_minutes(self, guild_id: int, actor_id: int, minutes: int) -> GuildSettings:
+        """Gamelock's grace: how long a member on duty may be out of the game (0: off). Audited like any change."""
+        if not 0 <= minutes <= MAX_GAMELOCK_MINUTES:
+            raise InvalidInput(
+                f"The gamelock grace is minutes: 1 to {MAX_GAMELOCK_MINUTES} (24 hours), or 0 to turn gamelock off."
+            )
+        return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.gamelock_minutes", minutes))
 
     async def set_erlc_team_department(
         self, guild_id: int, actor_id: int, team: str, department: str | None

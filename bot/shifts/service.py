@@ -407,6 +407,22 @@ class ShiftService:
                 ended.append(done)
         return ended
 
+    async def end_left_game(self, shift: ShiftRecord, left_ms: int, now: int) -> ShiftRecord | None:
+        """Gamelock (bot/erlc/gamelock.py): ends the shift at the moment its member left the game (never before
+        its start); one conditional UPDATE, so a shift ended meanwhile (here or by another process) is left alone."""
+        done = await self.store.end_by_id(
+            shift.id,
+            end_ms=max(left_ms, shift.started_ms),
+            reason="left_game",
+            ended_by=None,
+            note=None,
+            status=self.config.end_status,
+            now=now,
+        )
+        if done is not None:
+            self._ended(done)
+        return done
+
     async def totals(self, guild_id: int, member_id: int, *, now: datetime | None = None) -> DutyTotals:
         """On-duty time of shifts started today and this week (in the guild's time zone, weeks from its
         first day), the open shift counted up to now."""

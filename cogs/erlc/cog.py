@@ -147,6 +147,20 @@ class ErlcCog(commands.Cog):
             else "Going on duty no longer needs the member in the ER:LC server.",
         )
 
+    @erlc.command(name="gamelock", description="Admins: end the shift of a member out of the game this long.")
+    @app_commands.describe(minutes="Grace in minutes, 1 to 1440; 0 turns gamelock off")
+    @app_commands.default_permissions(manage_guild=True)
+    async def gamelock(self, interaction: discord.Interaction[NorthcaBot], minutes: int) -> None:
+        require_manage_guild(interaction, "change gamelock")
+        await self.bot.settings.set_erlc_gamelock_minutes(require_guild(interaction), interaction.user.id, minutes)
+        await answer(
+            interaction,
+            f"Gamelock is on: a member on duty out of the game for more than {minutes} min has the shift ended at "
+            "the moment they left."
+            if minutes
+            else "Gamelock is off: leaving the game no longer ends a shift.",
+        )
+
     @erlc.command(name="team-department", description="Admins: the department a shift of an in-game team carries.")
     @app_commands.describe(
         team="The in-game duty team", department="One of this server's departments (leave empty: remove the mapping)"

@@ -5,6 +5,7 @@ in the game server now (the presence store, filled by a poll the test runs), and
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -138,3 +139,107 @@ async def test_a_shift_started_in_game_on_a_mapped_team_carries_its_department(s
     await h.bot.shifts.end(GUILD, OFFICER)
     removed = await h.slash("erlc team-department", member=ADMIN_M, guild_id=GUILD, options={"team": "Police"})
     assert "no longer mapped" in removed.content and h.bot.settings.get(GUILD).erlc_team_departments == ()
+
+
+# --- gamelock -----------------------------------------------------------------------------------------------
+
+
+def dms_to(h, user_id: int) -> list[str]:
+    channels = {c for c, u in h.fake.dm_channels.items() if u == user_id}
+    return [
+        str(r.json["content"])
+        for r in h.fake.find("POST")
+        if r.ok and (m := re.fullmatch(r"/channels/(\d+)/messages", r.path)) and int(m[1]) in channels
+    ]
+
+
+def log_posts(h) -> list[str]:
+    return [str((r.json or {}).get("content") or "") for r in h.fake.find("POST", rf"^/channels/{LOG_CH}/messages$")]
+
+
+async def gamelock_looked(h, before: int) -> None:
+    """The gamelock job has looked since `before` passes, and nothing it was woken for is left."""
+    lock = h.bot.services.gamelock
+    await until(lambda: lock.passes > before and not lock.wake.is_set() and GUILD not in lock._changed, 5, "a look")
+
+
+async def poll_and_look(h) -> None:
+    before = h.bot.services.gamelock.passes
+    assert (await h.bot.erlc.poll(GUILD)).ok
+    await gamelock_looked(h, before)
+
+
+async def test_gamelock_ends_the_shift_at_the_leave_time_after_the_grace_and_not_on_a_short_disconnect(
+    start_bot, prc: PrcSandbox, sandbox
+):
+    clock = MsClock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    lock = h.bot.services.gamelock
+    await until(lambda: lock.passes > 0, 10, "the gamelock job running under the scheduler lease")
+    bad = await h.slash("erlc gamelock", member=ADMIN_M, guild_id=GUILD, options={"minutes": 5000})
+    assert "1 to 1440" in bad.content and h.bot.settings.get(GUILD).erlc_gamelock_minutes == 0
+    on = await h.slash("erlc gamelock", member=ADMIN_M, guild_id=GUILD, options={"minutes": 5})
+    assert on.content.startswith("Gamelock is on")
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-12")
+    await poll_and_look(h)
+    started = await start(h)
+    assert started.content.startswith("You are on duty since <t:")
+    started_ms = clock.ms
+
+    # A disconnect of 2 minutes (grace 5): the shift stays open, even long after.
+    clock.advance(60)
+    prc.leave(SERVER_KEY, ROBLOX_ID)
+    await poll_and_look(h)
+    clock.advance(120)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-12")
+    await poll_and_look(h)
+    clock.advance(600)
+    before = lock.passes
+    lock.wake.set()  # the grace timer's moment (the test's clock does not move with real time)
+    await gamelock_looked(h, before)
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)) is not None
+
+    # Out of the game for longer than the grace: ended at the moment they left, not when it was noticed.
+    clock.advance(60)
+    prc.leave(SERVER_KEY, ROBLOX_ID)
+    await poll_and_look(h)
+    left_ms = clock.ms
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)) is not None  # within the grace yet
+    clock.advance(5 * 60 + 1)
+    lock.wake.set()
+    await until(
+        lambda: any("is off duty" in p and "(left the game)" in p for p in log_posts(h)), 5, "the shift-log line"
+    )
+    [row] = await h.bot.db.fetchall("SELECT id FROM shifts WHERE guild_id = ? AND member_id = ?", (GUILD, OFFICER))
+    ended = await h.bot.shifts.store.get(str(row["id"]))
+    assert ended.end_reason == "left_game" and ended.ended_ms == left_ms
+    assert ended.duration_ms == left_ms - started_ms
+    await until(lambda: any("because you left the game" in d for d in dms_to(h, OFFICER)), 5, "the member's DM")
+    await until(lambda: len(sandbox.shifts(MDT)) == 1, 5, "the shift on Northca")
+    [remote] = sandbox.shifts(MDT)
+    assert remote["id"] == ended.id and remote["duration_ms"] == left_ms - started_ms
+    # Looking again ends nothing more: one end, one line, one Northca shift.
+    before = lock.passes
+    lock.wake.set()
+    await gamelock_looked(h, before)
+    await h.bot.shifts.drain()
+    assert sum("(left the game)" in p for p in log_posts(h)) == 1 and len(sandbox.shifts(MDT)) == 1
+
+
+async def test_gamelock_leaves_alone_a_member_never_in_game_during_the_shift(start_bot, prc: PrcSandbox, sandbox):
+    clock = MsClock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    await h.bot.settings.set_erlc_gamelock_minutes(GUILD, ADMIN, 1)
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police")
+    await poll_and_look(h)
+    prc.leave(SERVER_KEY, ROBLOX_ID)
+    clock.advance(30)
+    await poll_and_look(h)
+    clock.advance(30)
+    assert (await start(h)).content.startswith("You are on duty since <t:")  # left before the shift started
+    clock.advance(3600)
+    prc.join(SERVER_KEY, 555, "SomeoneElse", team="Police")
+    await poll_and_look(h)
+    assert await h.bot.shifts.open_shift(GUILD, OFFICER) is not None
