@@ -8,6 +8,13 @@ roles are in its cache), on the injected clock. It looks again when the hub says
 published by a poll or the webhook) and when the earliest grace it is waiting on runs out. Each end is the shift
 service's one conditional UPDATE, so two processes looking at once end, announce and send a shift once.
 
+Automatic shifts (`erlc.auto_duty`, which needs gamelock): a verified member who did not opt out and is in game
+on a duty team (Police, Sheriff, Fire, DOT) goes on duty, once per stay on the team: not again after the member
+ended that shift themselves while still on it (the team's start must be later than the member's last end). The
+shift-log line of the start tells them. Leaving the duty team (or the game) for longer than the grace ends the
+shift at that moment, as gamelock does. The start goes through the shift service, so leave and the in-game gate
+apply, and its one-open-shift-per-member index makes two processes start it once.
+
 A server whose ER:LC connection is gone (disconnected, or its key refused) is left alone: its presence was closed
 because nothing can be known of it, not because anyone left.
 """
@@ -20,8 +27,10 @@ import logging
 from bot.aio import wait_event
 from bot.erlc.records import ErlcEvent, PresenceUpdated
 from bot.erlc.store import ErlcStore
+from bot.errors import UserFacingError
 from bot.events import EventHub
 from bot.settings.records import SettingsSource
+from bot.settings.service import ERLC_DUTY_TEAMS
 from bot.sharding import ShardSet
 from bot.shifts.records import ShiftRecord
 from bot.shifts.service import ShiftService
@@ -115,6 +124,9 @@ class Gamelock:
         if server is None or not server.connected:
             return [], None
         grace_ms = minutes * MINUTE_MS
+        auto = self.settings.get(guild_id).erlc_auto_duty
+        if auto:
+            await self._auto_start(guild_id)
         now = self.shifts.clock()
         ended: list[ShiftRecord] = []
         next_due: int | None = None
@@ -123,6 +135,9 @@ class Gamelock:
             if link is None:
                 continue
             spans = await self.store.spans(guild_id, link.roblox_id, shift.started_ms, now)
+            if auto:
+                # Automatic shifts: off a duty team counts as out of the game.
+                spans = [span for span in spans if span.team in ERLC_DUTY_TEAMS]
             if not spans or spans[-1].end_ms is None:
                 continue  # never in game during the shift, or in game now
             left_ms = spans[-1].end_ms
@@ -135,3 +150,28 @@ class Gamelock:
                 log.info("gamelock: shift %s of member %s ended at the leave time", done.id, done.member_id)
                 ended.append(done)
         return ended, next_due
+
+    async def _auto_start(self, guild_id: int) -> list[ShiftRecord]:
+        """Automatic shifts: puts on duty each verified member (not opted out) on a duty team in game, once per stay
+        on the team. A refusal (leave, a callsign taken, no Northca link) leaves the member off duty."""
+        members = await self.store.auto_duty_links(guild_id)
+        if not members:
+            return []
+        started: list[ShiftRecord] = []
+        open_members = {s.member_id for s in await self.shifts.open_in_guild(guild_id)}
+        for entry in await self.store.presence(guild_id):
+            member_id = members.get(entry.user_id)
+            if member_id is None or entry.team not in ERLC_DUTY_TEAMS or member_id in open_members:
+                continue
+            since = await self.store.team_since(guild_id, entry.user_id)
+            last_end = await self.shifts.store.last_end_ms(guild_id, member_id)
+            if since is None or (last_end is not None and last_end >= since):
+                continue  # this stay on the team already had its shift (ended since)
+            try:
+                shift = await self.shifts.start(guild_id, member_id, display_name=entry.name)
+            except UserFacingError as exc:
+                log.info("automatic shift of member %s in guild %s not started: %s", member_id, guild_id, exc)
+                continue
+            log.info("automatic shift %s: member %s joined %s in game", shift.id, member_id, entry.team)
+            started.append(shift)
+        return started

@@ -82,6 +82,8 @@ class GuildSettings:
     erlc_team_departments: tuple[tuple[str, str], ...] = ()
     # Gamelock: a member on duty out of the game longer than this has the shift ended when they left (0: off).
     erlc_gamelock_minutes: int = 0
+    # Automatic shifts: a verified member joining a duty team in game goes on duty (needs gamelock, which ends them).
+    erlc_auto_duty: bool = False
     version: int = 0
     defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
 
@@ -151,6 +153,7 @@ KEY_FIELDS: dict[str, str] = {
     "erlc.in_game_required": "erlc_in_game_required",
     "erlc.team_departments": "erlc_team_departments",
     "erlc.gamelock_minutes": "erlc_gamelock_minutes",
+    "erlc.auto_duty": "erlc_auto_duty",
 }
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
@@ -205,7 +208,7 @@ def from_json(key: str, data: Json) -> object:
     if key == "erlc.team_departments":
         assert isinstance(data, dict)
         return tuple((str(team), str(department)) for team, department in data.items() if isinstance(department, str))
-    if key == "erlc.in_game_required":
+    if key in ("erlc.in_game_required", "erlc.auto_duty"):
         return bool(data)
     if key == "max_shift_hours":
         return float(_num(data))

@@ -433,7 +433,26 @@ class SettingsService:
             raise InvalidInput(
                 f"The gamelock grace is minutes: 1 to {MAX_GAMELOCK_MINUTES} (24 hours), or 0 to turn gamelock off."
             )
-        return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.gamelock_minutes", minutes))
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            if minutes == 0 and s.erlc_auto_duty:
+                raise InvalidInput("Automatic shifts end by gamelock: turn them off first (/erlc auto-duty).")
+            return s.with_value("erlc.gamelock_minutes", minutes)
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def set_erlc_auto_duty(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
+        """Automatic shifts from the game (audited like any change); they need gamelock, which ends them."""
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            if enabled and s.erlc_gamelock_minutes <= 0:
+                raise InvalidInput(
+                    "Automatic shifts end by gamelock (leaving the duty team or the game for longer than its grace): "
+                    "turn gamelock on first with /erlc gamelock minutes."
+                )
+            return s.with_value("erlc.auto_duty", enabled)
+
+        return await self._change(guild_id, actor_id, edit)
 
     async def set_erlc_team_department(
         self, guild_id: int, actor_id: int, team: str, department: str | None

@@ -161,6 +161,32 @@ class ErlcCog(commands.Cog):
             else "Gamelock is off: leaving the game no longer ends a shift.",
         )
 
+    @erlc.command(name="auto-duty", description="Admins: joining a duty team in game puts a verified member on duty.")
+    @app_commands.describe(enabled="On: automatic shifts (members may opt out with /erlc my-auto-duty)")
+    @app_commands.default_permissions(manage_guild=True)
+    async def auto_duty(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:
+        require_manage_guild(interaction, "change automatic shifts")
+        await self.bot.settings.set_erlc_auto_duty(require_guild(interaction), interaction.user.id, enabled)
+        await answer(
+            interaction,
+            "Automatic shifts are on: a verified member joining Police, Sheriff, Fire or DOT in game goes on duty; "
+            "leaving the team or the game ends the shift by the gamelock rules."
+            if enabled
+            else "Automatic shifts are off.",
+        )
+
+    @erlc.command(name="my-auto-duty", description="Whether joining a duty team in game puts you on duty.")
+    @app_commands.describe(enabled="Off: you are never put on duty automatically here")
+    async def my_auto_duty(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:
+        if not await self.bot.erlc.set_auto_duty_opt_out(require_guild(interaction), interaction.user.id, not enabled):
+            raise InvalidInput("Your Roblox account is not linked here: verify first with /erlc verify.")
+        await answer(
+            interaction,
+            "Joining a duty team in game puts you on duty here (when the server has automatic shifts on)."
+            if enabled
+            else "You are no longer put on duty automatically here.",
+        )
+
     @erlc.command(name="team-department", description="Admins: the department a shift of an in-game team carries.")
     @app_commands.describe(
         team="The in-game duty team", department="One of this server's departments (leave empty: remove the mapping)"

@@ -47,6 +47,7 @@ LABELS: dict[str, str] = {
     "erlc.in_game_required": "In game required for duty",
     "erlc.team_departments": "ER:LC teams to departments",
     "erlc.gamelock_minutes": "Gamelock (off duty after leaving the game)",
+    "erlc.auto_duty": "Automatic shifts from the game",
     # Audited ER:LC actions (bot/erlc/store.py), shown in /settings history.
     "erlc.server": "ER:LC server",
     "erlc.link": "ER:LC member link",
@@ -90,6 +91,8 @@ def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = froz
         return f"{settings.erlc_presence_days} days"
     if key == "erlc.in_game_required":
         return "yes (verified and in the ER:LC server)" if settings.erlc_in_game_required else "no"
+    if key == "erlc.auto_duty":
+        return "yes (joining a duty team in game goes on duty)" if settings.erlc_auto_duty else "no"
     if key == "erlc.gamelock_minutes":
         minutes = settings.erlc_gamelock_minutes
         return f"after {minutes} min out of the game" if minutes else "off"

@@ -243,3 +243,62 @@ async def test_gamelock_leaves_alone_a_member_never_in_game_during_the_shift(sta
     prc.join(SERVER_KEY, 555, "SomeoneElse", team="Police")
     await poll_and_look(h)
     assert await h.bot.shifts.open_shift(GUILD, OFFICER) is not None
+
+
+# --- automatic shifts -----------------------------------------------------------------------------------------
+
+
+async def test_automatic_shifts_follow_the_duty_team_once_per_stay_and_respect_the_opt_out(
+    start_bot, prc: PrcSandbox, sandbox
+):
+    clock = MsClock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    lock = h.bot.services.gamelock
+    await until(lambda: lock.passes > 0, 10, "the gamelock job running under the scheduler lease")
+    refused = await h.slash("erlc auto-duty", member=ADMIN_M, guild_id=GUILD, options={"enabled": True})
+    assert "turn gamelock on first" in refused.content and not h.bot.settings.get(GUILD).erlc_auto_duty
+    await h.slash("erlc gamelock", member=ADMIN_M, guild_id=GUILD, options={"minutes": 5})
+    on = await h.slash("erlc auto-duty", member=ADMIN_M, guild_id=GUILD, options={"enabled": True})
+    assert on.content.startswith("Automatic shifts are on")
+    not_linked = await h.slash("erlc my-auto-duty", member=OFFICER_M, guild_id=GUILD, options={"enabled": False})
+    assert "verify first with /erlc verify" in not_linked.content
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+
+    # Joining a duty team: on duty, told in the shift log.
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-12")
+    await poll_and_look(h)
+    first = await h.bot.shifts.open_shift(GUILD, OFFICER)
+    assert first is not None and first.started_ms == clock.ms
+    await until(lambda: any(f"<@{OFFICER}> is on duty" in p for p in log_posts(h)), 5, "the shift-log line")
+
+    # Ended by the member while still on the team: not started again for this stay.
+    clock.advance(60)
+    await h.bot.shifts.end(GUILD, OFFICER)
+    before = lock.passes
+    lock.wake.set()
+    await gamelock_looked(h, before)
+    assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
+
+    # A new stay on a duty team (Sheriff): on duty again; leaving it for Civilian past the grace ends it then.
+    clock.advance(60)
+    prc.set_team(SERVER_KEY, ROBLOX_ID, "Sheriff")
+    await poll_and_look(h)
+    second = await h.bot.shifts.open_shift(GUILD, OFFICER)
+    assert second is not None and second.id != first.id
+    clock.advance(60)
+    prc.set_team(SERVER_KEY, ROBLOX_ID, "Civilian")
+    await poll_and_look(h)
+    off_team_ms = clock.ms
+    clock.advance(5 * 60 + 1)
+    lock.wake.set()
+    await until(lambda: sum("(left the game)" in p for p in log_posts(h)) == 1, 5, "the gamelock end")
+    ended = await h.bot.shifts.store.get(second.id)
+    assert ended.ended_ms == off_team_ms and ended.end_reason == "left_game"
+
+    # Opted out: joining a duty team does nothing.
+    out = await h.slash("erlc my-auto-duty", member=OFFICER_M, guild_id=GUILD, options={"enabled": False})
+    assert out.content.startswith("You are no longer put on duty automatically")
+    clock.advance(60)
+    prc.set_team(SERVER_KEY, ROBLOX_ID, "Police")
+    await poll_and_look(h)
+    assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
