@@ -81,8 +81,8 @@ async def test_two_processes_looking_at_once_end_a_gamelocked_shift_once_at_the_
         await other_db.close()
 
 
-async def test_migration_033_keeps_every_shift_and_what_points_at_it_and_allows_left_game(tmp_path):
-    """An SQLite database at 032 with an ended shift, its break, its audit row and a void: 033 rebuilds the shifts
+async def test_migration_034_keeps_every_shift_and_what_points_at_it_and_allows_left_game(tmp_path):
+    """An SQLite database at 032 with an ended shift, its break, its audit row and a void: 034 rebuilds the shifts
     table (its CHECK cannot be changed in place) and everything is kept, the foreign keys whole."""
     import sqlite3
 
@@ -115,7 +115,8 @@ async def test_migration_033_keeps_every_shift_and_what_points_at_it_and_allows_
     db = Database(path)
     await db.open()
     try:
-        assert (await db.fetchone("SELECT MAX(version) AS v FROM schema_migrations"))["v"] >= 33
+        applied = await db.fetchone("SELECT 1 AS one FROM schema_migrations WHERE name = '034_shift_end_left_game.sql'")
+        assert applied is not None
         row = await db.fetchone("SELECT * FROM shifts WHERE id = 's1'")
         assert (row["duration_ms"], row["end_reason"], row["sync_state"]) == (3000, "member", "synced")
         for table in ("shift_breaks", "shift_audit", "duty_adjustments"):

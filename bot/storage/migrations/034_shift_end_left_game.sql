@@ -3,7 +3,7 @@
 -- same name, rows kept. Its children (shift_audit, shift_breaks, duty_adjustments) reference it by name; with
 -- foreign keys deferred, dropping it counts their rows as orphans and putting the rows back clears the count.
 PRAGMA defer_foreign_keys = ON;
-CREATE TABLE shifts_033_copy AS SELECT * FROM shifts;
+CREATE TABLE shifts_034_copy AS SELECT * FROM shifts;
 DROP TABLE shifts;
 CREATE TABLE shifts (
     id TEXT PRIMARY KEY,
@@ -41,8 +41,8 @@ CREATE TABLE shifts (
     CHECK ((ended_ms IS NULL) = (duration_ms IS NULL))
 );
 INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms, break_started_ms, break_ms, break_count, ended_ms, duration_ms, end_reason, ended_by, end_note, status, sync_state, sync_attempts, next_attempt_ms, attempt_started_ms, last_attempt_ms, sent_unconfirmed, last_error, synced_ms, first_attempt_ms, unconfirmed_reason, write_approved_by)
-    SELECT id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms, break_started_ms, break_ms, break_count, ended_ms, duration_ms, end_reason, ended_by, end_note, status, sync_state, sync_attempts, next_attempt_ms, attempt_started_ms, last_attempt_ms, sent_unconfirmed, last_error, synced_ms, first_attempt_ms, unconfirmed_reason, write_approved_by FROM shifts_033_copy;
-DROP TABLE shifts_033_copy;
+    SELECT id, guild_id, member_id, mdt_id, officer_name, officer_badge, department, callsign, started_ms, break_started_ms, break_ms, break_count, ended_ms, duration_ms, end_reason, ended_by, end_note, status, sync_state, sync_attempts, next_attempt_ms, attempt_started_ms, last_attempt_ms, sent_unconfirmed, last_error, synced_ms, first_attempt_ms, unconfirmed_reason, write_approved_by FROM shifts_034_copy;
+DROP TABLE shifts_034_copy;
 CREATE UNIQUE INDEX shifts_one_open_per_member ON shifts (guild_id, member_id) WHERE ended_ms IS NULL;
 CREATE INDEX shifts_outbox ON shifts (sync_state, next_attempt_ms) WHERE sync_state IN ('pending', 'failed');
 CREATE INDEX shifts_by_member ON shifts (guild_id, member_id, started_ms);
