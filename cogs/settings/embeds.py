@@ -10,6 +10,8 @@ from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, Gui
 from bot.timefmt import discord_ts, from_ms
 
 HISTORY_PAGE = 10
+# The /settings show field holding every ER:LC setting, one line each.
+GAME_FIELD = "ER:LC (the game)"
 DELETED_MARK = "⚠️ deleted in Discord:"
 # Who made a change: an admin, or Discord (a role or channel deleted there left the settings).
 DISCORD_ACTOR = "Discord (deleted there)"
@@ -122,7 +124,18 @@ def show_embed(
     """Every setting; `missing`: configured ids the guild no longer has (marked, should a deletion be missed);
     `responder_not_pinged`: the bot sees the responder role and could not ping it."""
     embed = discord.Embed(title="Settings of this server", colour=discord.Colour.blurple())
+    # The ER:LC settings share one field (an embed holds at most 25 fields, and the game's settings keep growing).
+    game_lines = [
+        f"{LABELS[key]}{' · default' if settings.is_default(key) else ' · changed'}: {value_text(key, settings)}"
+        for key in SETTING_KEYS
+        if key.startswith("erlc.")
+    ]
     for key in SETTING_KEYS:
+        if key.startswith("erlc."):
+            if game_lines:
+                embed.add_field(name=GAME_FIELD, value=fit("\n".join(game_lines), 1024), inline=False)
+                game_lines = []
+            continue
         marker = " · default" if settings.is_default(key) else " · changed"
         text = value_text(key, settings, missing)
         if key == "role.responder" and responder_not_pinged:
