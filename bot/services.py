@@ -14,6 +14,8 @@ from bot.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.dispatch import DispatchService, DispatchStore
 from bot.duty import DutyService, DutyStore
 from bot.erlc.calls import EmergencyCallRelay
+from bot.erlc.duty import InGameGate
+from bot.erlc.gamelock import Gamelock
 from bot.erlc.keys import KeyVault
 from bot.erlc.poller import ErlcPoller
 from bot.erlc.port import GameServerPort, GameSnapshot, GameTemporary
@@ -39,7 +41,7 @@ from bot.sharding import ShardSet
 from bot.shifts import ShiftAutoEnder, ShiftService, ShiftStore, ShiftSync, ShiftWorker
 from bot.shifts.boards import ShiftBoards
 from bot.shifts.notices import ShiftNotices
-from bot.shifts.service import DutyGate
+from bot.shifts.service import DutyGate, DutyGates
 from bot.storage import Database
 from bot.storage.leases import LeasedServices, LeaseStore
 from bot.timefmt import now_ms
@@ -84,6 +86,8 @@ class Services:
     erlc_poller: ErlcPoller
     # In-game emergency calls into the CAD (subscribed to the hub's `erlc_calls`).
     erlc_calls: EmergencyCallRelay
+    # Ends shifts of members out of the game past the grace (under the scheduler lease).
+    gamelock: Gamelock
     # The public web server (the ER:LC webhook), when [web] port is set.
     web: WebServer | None = None
     # Started in this order, stopped in the reverse order.
@@ -277,13 +281,19 @@ def build_services(
         config, db, game if game is not None else NoGameServer(), events, settings, shifts,
         clock=clock, rate_limits=game_rate_limits,
     )  # fmt: skip
+    # Going on duty may need the member in game (erlc.in_game_required): after leave, the game's gate; a shift
+    # started without a department takes the one mapped to the member's in-game team (erlc.team_departments).
+    in_game = InGameGate(erlc.store, settings)
+    shifts.duty_gate = DutyGates(leave, in_game)
+    shifts.team_departments = in_game
     presence_prune = PresencePrune(erlc, shards, config.settings.purge_interval_seconds)
     erlc_calls = EmergencyCallRelay(erlc.store, dispatch, lambda guild_id: settings.get(guild_id).erlc_calls_to_cad)
     events.erlc_calls.subscribe(erlc_calls.on_call)
+    gamelock = Gamelock(shifts, erlc.store, settings, events, shards)
     scheduler = LeasedServices(
         LeaseStore(db),
         scheduler_lease_name(config.discord),
-        [leave_worker, reports, roster_reminders, auto_end, retention, presence_prune],
+        [leave_worker, reports, roster_reminders, auto_end, retention, presence_prune, gamelock],
         clock=clock,
     )
     # ER:LC polling: only by the process owning the servers' shards, and of several with the same shards only by
@@ -334,6 +344,7 @@ def build_services(
         erlc=erlc,
         erlc_poller=erlc_poller,
         erlc_calls=erlc_calls,
+        gamelock=gamelock,
         web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after

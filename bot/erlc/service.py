@@ -363,6 +363,10 @@ class ErlcService:
     async def link_of(self, guild_id: int, discord_id: int) -> ErlcLink | None:
         return await self.store.link_of(guild_id, discord_id)
 
+    async def set_auto_duty_opt_out(self, guild_id: int, discord_id: int, opted_out: bool) -> bool:
+        """A member's own choice about automatic shifts; False when they have no link here."""
+        return await self.store.set_auto_duty_opt_out(guild_id, discord_id, opted_out)
+
     async def links(self, guild_id: int) -> list[ErlcLink]:
         return await self.store.links(guild_id)
 

@@ -379,6 +379,30 @@ class ErlcStore:
         )
         return None if row is None else _link(row)
 
+    async def set_auto_duty_opt_out(self, guild_id: int, discord_id: int, opted_out: bool) -> bool:
+        """The member's choice about automatic shifts; False when the member has no link here."""
+        done = await self.db.execute(
+            "UPDATE erlc_links SET auto_duty_opt_out = ? WHERE guild_id = ? AND discord_id = ?",
+            (1 if opted_out else 0, guild_id, discord_id),
+        )
+        return bool(done)
+
+    async def auto_duty_links(self, guild_id: int) -> dict[int, int]:
+        """Roblox id -> member, of the members who did not opt out of automatic shifts."""
+        rows = await self.db.fetchall(
+            "SELECT roblox_id, discord_id FROM erlc_links WHERE guild_id = ? AND auto_duty_opt_out = 0", (guild_id,)
+        )
+        return {int(r["roblox_id"]): int(r["discord_id"]) for r in rows}
+
+    async def team_since(self, guild_id: int, user_id: int) -> int | None:
+        """When the player joined, or last changed team (the start of their current team in game)."""
+        row = await self.db.fetchone(
+            "SELECT at_ms FROM erlc_presence_history WHERE guild_id = ? AND user_id = ? AND kind IN ('join', 'team')"
+            " ORDER BY at_ms DESC, id DESC LIMIT 1",
+            (guild_id, user_id),
+        )
+        return None if row is None else int(row["at_ms"])
+
     async def link_of_roblox(self, guild_id: int, roblox_id: int) -> ErlcLink | None:
         row = await self.db.fetchone(
             "SELECT * FROM erlc_links WHERE guild_id = ? AND roblox_id = ?", (guild_id, roblox_id)

@@ -77,8 +77,25 @@ class GuildSettings:
     erlc_presence_days: int = 90
     # In-game emergency calls become CAD calls on the linked MDT (issue 23, point 8): off until an admin says so.
     erlc_calls_to_cad: bool = False
+    # /shift start and the panel's On duty button refuse a member who is not in the game server now (bot/erlc/duty.py).
+    erlc_in_game_required: bool = False
+    # In-game team -> one of the server's departments: a shift started by a member in game on a mapped team
+    # carries that department unless the member chose one.
+    erlc_team_departments: tuple[tuple[str, str], ...] = ()
+    # Gamelock: a member on duty out of the game longer than this has the shift ended when they left (0: off).
+    erlc_gamelock_minutes: int = 0
+    # Automatic shifts: a verified member joining a duty team in game goes on duty (needs gamelock, which ends them).
+    erlc_auto_duty: bool = False
     version: int = 0
     defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
+
+    def team_department(self, team: str | None) -> str | None:
+        """The department mapped to an in-game team (None: not mapped, or no longer one of the departments)."""
+        for mapped_team, name in self.erlc_team_departments:
+            if team is not None and mapped_team.lower() == team.lower():
+                found = self.department(name)
+                return found.name if found is not None else None
+        return None
 
     @property
     def department_names(self) -> list[str]:
@@ -136,6 +153,10 @@ KEY_FIELDS: dict[str, str] = {
     "roster.reminder_minutes": "roster_reminder_minutes",
     "erlc.presence_days": "erlc_presence_days",
     "erlc.calls_to_cad": "erlc_calls_to_cad",
+    "erlc.in_game_required": "erlc_in_game_required",
+    "erlc.team_departments": "erlc_team_departments",
+    "erlc.gamelock_minutes": "erlc_gamelock_minutes",
+    "erlc.auto_duty": "erlc_auto_duty",
 }
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
@@ -158,6 +179,9 @@ def to_json(key: str, value: object) -> Json:
     if key == "role.supervisor":
         assert isinstance(value, tuple)
         return list(value)
+    if key == "erlc.team_departments":
+        assert isinstance(value, tuple)
+        return {team: department for team, department in value}
     assert value is None or isinstance(value, (bool, int, float, str))
     return value
 
@@ -184,9 +208,14 @@ def from_json(key: str, data: Json) -> object:
     if key == "role.supervisor":
         assert isinstance(data, list)
         return tuple(int(_num(r)) for r in data)
+    if key == "erlc.team_departments":
+        assert isinstance(data, dict)
+        return tuple((str(team), str(department)) for team, department in data.items() if isinstance(department, str))
+    if key in ("erlc.in_game_required", "erlc.auto_duty"):
+        return bool(data)
     if key == "max_shift_hours":
         return float(_num(data))
-    if key in ("roster.reminder_minutes", "erlc.presence_days"):
+    if key in ("roster.reminder_minutes", "erlc.presence_days", "erlc.gamelock_minutes"):
         return int(_num(data))
     return data
 

@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 DAY_MS = 24 * 60 * 60 * 1000
 MAX_ROSTER_REMINDER_MINUTES = 24 * 60
 MAX_ERLC_PRESENCE_DAYS = 3650
+MAX_GAMELOCK_MINUTES = 1440
+# The in-game teams that are on duty (as the game names them); Civilian and Jail are not.
+ERLC_DUTY_TEAMS = ("Police", "Sheriff", "Fire", "DOT")
 # A month's activity period holds at most 744 hours.
 MAX_QUOTA_HOURS = 744
 _CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./-]*")
@@ -423,6 +426,59 @@ class SettingsService:
     async def set_erlc_calls_to_cad(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
         """Whether in-game emergency calls become CAD calls on the linked MDT (audited like any change)."""
         return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.calls_to_cad", enabled))
+
+    async def set_erlc_in_game_required(self, guild_id: int, actor_id: int, required: bool) -> GuildSettings:
+        """Whether going on duty needs the member in the game server now (audited like any change)."""
+        return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.in_game_required", required))
+
+    async def set_erlc_gamelock_minutes(self, guild_id: int, actor_id: int, minutes: int) -> GuildSettings:
+        """Gamelock's grace: how long a member on duty may be out of the game (0: off). Audited like any change."""
+        if not 0 <= minutes <= MAX_GAMELOCK_MINUTES:
+            raise InvalidInput(
+                f"The gamelock grace is minutes: 1 to {MAX_GAMELOCK_MINUTES} (24 hours), or 0 to turn gamelock off."
+            )
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            if minutes == 0 and s.erlc_auto_duty:
+                raise InvalidInput("Automatic shifts end by gamelock: turn them off first (/erlc auto-duty).")
+            return s.with_value("erlc.gamelock_minutes", minutes)
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def set_erlc_auto_duty(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
+        """Automatic shifts from the game (audited like any change); they need gamelock, which ends them."""
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            if enabled and s.erlc_gamelock_minutes <= 0:
+                raise InvalidInput(
+                    "Automatic shifts end by gamelock (leaving the duty team or the game for longer than its grace): "
+                    "turn gamelock on first with /erlc gamelock minutes."
+                )
+            return s.with_value("erlc.auto_duty", enabled)
+
+        return await self._change(guild_id, actor_id, edit)
+
+    async def set_erlc_team_department(
+        self, guild_id: int, actor_id: int, team: str, department: str | None
+    ) -> GuildSettings:
+        """Maps an in-game duty team to one of the server's departments, or (None) removes its mapping."""
+        game_team = next((t for t in ERLC_DUTY_TEAMS if t.lower() == team.strip().lower()), None)
+        if game_team is None:
+            raise InvalidInput(f"The in-game duty teams are {', '.join(ERLC_DUTY_TEAMS)}.")
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            others = tuple(p for p in s.erlc_team_departments if p[0] != game_team)
+            if department is None:
+                if len(others) == len(s.erlc_team_departments):
+                    raise InvalidInput(f"The {game_team} team is not mapped to a department here.")
+                return replace(s, erlc_team_departments=others)
+            found = s.department(department.strip())
+            if found is None:
+                names = ", ".join(s.department_names) or "none yet (add them with /settings departments)"
+                raise InvalidInput(f"“{department.strip()[:40]}” is not one of this server's departments: {names}.")
+            return replace(s, erlc_team_departments=(*others, (game_team, found.name)))
+
+        return await self._change(guild_id, actor_id, edit)
 
     async def set_role_quota(self, guild_id: int, actor_id: int, role: RoleFacts, hours: float | None) -> GuildSettings:
         """Sets the hours a role's members owe per activity period, or (None) removes the role's quota."""

@@ -15,7 +15,7 @@ from bot.northca.models import CreateShiftBody, Shift
 from bot.storage.rows import Row
 from bot.timefmt import from_ms
 
-EndReason = Literal["member", "admin", "auto", "left", "bot_removed"]
+EndReason = Literal["member", "admin", "auto", "left", "bot_removed", "left_game"]
 ShiftEventKind = Literal["start", "break", "end", "sync_failed", "sync_unconfirmed"]
 Decision = Literal["send_anyway", "on_northca"]
 # What a role was given to a shift for (table shift_roles, migration 031).

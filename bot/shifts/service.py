@@ -51,6 +51,26 @@ class DutyGate(Protocol):
     async def blocking_reason(self, guild_id: int, member_id: int) -> str | None: ...
 
 
+class DutyGates:
+    """Several gates as one: the first reason any of them gives (leave, then the game, as composed)."""
+
+    def __init__(self, *gates: DutyGate) -> None:
+        self.gates = gates
+
+    async def blocking_reason(self, guild_id: int, member_id: int) -> str | None:
+        for gate in self.gates:
+            reason = await gate.blocking_reason(guild_id, member_id)
+            if reason is not None:
+                return reason
+        return None
+
+
+class TeamDepartments(Protocol):
+    """The department of the in-game team a member is on now (bot.erlc.duty.InGameGate), or None."""
+
+    async def team_department(self, guild_id: int, member_id: int) -> str | None: ...
+
+
 # The row of shift_roles marking a shift open before roles were recorded (migration 031).
 LEGACY_ROLE_MARK = 0
 
@@ -80,6 +100,8 @@ class ShiftService:
         self.clock = clock
         # Who may not go on duty now (approved leave, when the server blocks it); None: nobody is held back.
         self.duty_gate = duty_gate
+        # The department of the member's in-game team (set by bot/services.py once the ER:LC link is built).
+        self.team_departments: TeamDepartments | None = None
         # Per-guild settings (departments, maximum length, time zone...); the config file's without a source.
         self.settings = settings if settings is not None else StaticSettings(defaults_from(config, StatusConfig()))
         self.links = links
@@ -235,6 +257,9 @@ class ShiftService:
             link = await self.links.require_linked(guild_id)
         profile = await self.profiles.get(guild_id, member_id)
         name = officer_name(member_id, profile.name, display_name)
+        if dept is None and self.team_departments is not None:
+            # Not chosen: the department of the team the member is on in game, before the profile's.
+            dept = await self.team_departments.team_department(guild_id, member_id)
         try:
             shift = await self.store.insert_open(
                 shift_id=str(uuid.uuid4()),
@@ -374,6 +399,22 @@ class ShiftService:
                 self._ended(done)
                 ended.append(done)
         return ended
+
+    async def end_left_game(self, shift: ShiftRecord, left_ms: int, now: int) -> ShiftRecord | None:
+        """Gamelock (bot/erlc/gamelock.py): ends the shift at the moment its member left the game (never before
+        its start); one conditional UPDATE, so a shift ended meanwhile (here or by another process) is left alone."""
+        done = await self.store.end_by_id(
+            shift.id,
+            end_ms=max(left_ms, shift.started_ms),
+            reason="left_game",
+            ended_by=None,
+            note=None,
+            status=self.config.end_status,
+            now=now,
+        )
+        if done is not None:
+            self._ended(done)
+        return done
 
     async def totals(self, guild_id: int, member_id: int, *, now: datetime | None = None) -> DutyTotals:
         """On-duty time of shifts started today and this week (in the guild's time zone, weeks from its

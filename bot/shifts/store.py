@@ -252,6 +252,14 @@ class ShiftStore:
         )
         return {int(r["guild_id"]): int(r["started_ms"]) for r in rows}
 
+    async def last_end_ms(self, guild_id: int, member_id: int) -> int | None:
+        """When the member's latest ended shift here ended (None: none)."""
+        row = await self._scalars(
+            "SELECT MAX(ended_ms) FROM shifts WHERE guild_id = ? AND member_id = ? AND ended_ms IS NOT NULL",
+            (guild_id, member_id),
+        )
+        return None if not row or row[0] is None else int(row[0])
+
     async def ended_duty_ms(self, guild_id: int, member_id: int, started_from_ms: int) -> int:
         row = await self._scalars(
             "SELECT CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) FROM shifts WHERE guild_id = ? AND member_id = ?"

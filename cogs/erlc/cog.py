@@ -26,7 +26,9 @@ from bot.interactions import (
     require_manage_guild,
     send_modal,
 )
+from bot.settings.service import ERLC_DUTY_TEAMS
 from bot.timefmt import discord_ts, from_ms
+from cogs.department_choices import department_autocomplete
 from cogs.erlc.board import ErlcBoardUpdater
 from cogs.erlc.buttons import players_view
 from cogs.erlc.embeds import board_embed, connect_refused, connected_line, players_embed, status_embed
@@ -159,6 +161,83 @@ class ErlcCog(commands.Cog):
         if self.bot.settings.get(guild_id).dispatch_channel_id is None:
             text += " No dispatch channel is set (`/settings channel dispatch`): the calls are created without a card."
         await answer(interaction, text)
+
+    @erlc.command(name="in-game-required", description="Admins: going on duty needs the member in the game server.")
+    @app_commands.describe(required="On: /shift start and On duty refuse a member not verified or not in game")
+    @app_commands.default_permissions(manage_guild=True)
+    async def in_game_required(self, interaction: discord.Interaction[NorthcaBot], required: bool) -> None:
+        require_manage_guild(interaction, "change who may go on duty")
+        await self.bot.settings.set_erlc_in_game_required(require_guild(interaction), interaction.user.id, required)
+        await answer(
+            interaction,
+            "Going on duty now needs the member verified (/erlc verify) and in the ER:LC server."
+            if required
+            else "Going on duty no longer needs the member in the ER:LC server.",
+        )
+
+    @erlc.command(name="gamelock", description="Admins: end the shift of a member out of the game this long.")
+    @app_commands.describe(minutes="Grace in minutes, 1 to 1440; 0 turns gamelock off")
+    @app_commands.default_permissions(manage_guild=True)
+    async def gamelock(self, interaction: discord.Interaction[NorthcaBot], minutes: int) -> None:
+        require_manage_guild(interaction, "change gamelock")
+        await self.bot.settings.set_erlc_gamelock_minutes(require_guild(interaction), interaction.user.id, minutes)
+        await answer(
+            interaction,
+            f"Gamelock is on: a member on duty out of the game for more than {minutes} min has the shift ended at "
+            "the moment they left."
+            if minutes
+            else "Gamelock is off: leaving the game no longer ends a shift.",
+        )
+
+    @erlc.command(name="auto-duty", description="Admins: joining a duty team in game puts a verified member on duty.")
+    @app_commands.describe(enabled="On: automatic shifts (members may opt out with /erlc my-auto-duty)")
+    @app_commands.default_permissions(manage_guild=True)
+    async def auto_duty(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:
+        require_manage_guild(interaction, "change automatic shifts")
+        await self.bot.settings.set_erlc_auto_duty(require_guild(interaction), interaction.user.id, enabled)
+        await answer(
+            interaction,
+            "Automatic shifts are on: a verified member joining Police, Sheriff, Fire or DOT in game goes on duty; "
+            "leaving the team or the game ends the shift by the gamelock rules."
+            if enabled
+            else "Automatic shifts are off.",
+        )
+
+    @erlc.command(name="my-auto-duty", description="Whether joining a duty team in game puts you on duty.")
+    @app_commands.describe(enabled="Off: you are never put on duty automatically here")
+    async def my_auto_duty(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:
+        if not await self.bot.erlc.set_auto_duty_opt_out(require_guild(interaction), interaction.user.id, not enabled):
+            raise InvalidInput("Your Roblox account is not linked here: verify first with /erlc verify.")
+        await answer(
+            interaction,
+            "Joining a duty team in game puts you on duty here (when the server has automatic shifts on)."
+            if enabled
+            else "You are no longer put on duty automatically here.",
+        )
+
+    @erlc.command(name="team-department", description="Admins: the department a shift of an in-game team carries.")
+    @app_commands.describe(
+        team="The in-game duty team", department="One of this server's departments (leave empty: remove the mapping)"
+    )
+    @app_commands.choices(team=[app_commands.Choice(name=t, value=t) for t in ERLC_DUTY_TEAMS])
+    @app_commands.default_permissions(manage_guild=True)
+    async def team_department(
+        self, interaction: discord.Interaction[NorthcaBot], team: str, department: str | None = None
+    ) -> None:
+        require_manage_guild(interaction, "map in-game teams to departments")
+        settings = await self.bot.settings.set_erlc_team_department(
+            require_guild(interaction), interaction.user.id, team, department
+        )
+        mapped = dict(settings.erlc_team_departments).get(team)
+        await answer(
+            interaction,
+            f"A shift started by a member in game on the {team} team now carries "
+            f"**{discord.utils.escape_markdown(mapped)}** (unless they choose a department)."
+            if mapped is not None
+            else f"The {team} team is no longer mapped to a department.",
+        )
+
+    team_department.autocomplete("department")(department_autocomplete)
 
     # --- who is who ---
 

@@ -10,6 +10,8 @@ from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, Gui
 from bot.timefmt import discord_ts, from_ms
 
 HISTORY_PAGE = 10
+# The /settings show field holding every ER:LC setting, one line each.
+GAME_FIELD = "ER:LC (the game)"
 DELETED_MARK = "⚠️ deleted in Discord:"
 # Who made a change: an admin, or Discord (a role or channel deleted there left the settings).
 DISCORD_ACTOR = "Discord (deleted there)"
@@ -45,6 +47,10 @@ LABELS: dict[str, str] = {
     "roster.reminder_minutes": "Roster reminder lead time",
     "erlc.presence_days": "ER:LC presence history kept",
     "erlc.calls_to_cad": "ER:LC emergency calls to the CAD",
+    "erlc.in_game_required": "In game required for duty",
+    "erlc.team_departments": "ER:LC teams to departments",
+    "erlc.gamelock_minutes": "Gamelock (off duty after leaving the game)",
+    "erlc.auto_duty": "Automatic shifts from the game",
     # Audited ER:LC actions (bot/erlc/store.py), shown in /settings history.
     "erlc.server": "ER:LC server",
     "erlc.link": "ER:LC member link",
@@ -88,6 +94,20 @@ def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = froz
         return f"{settings.erlc_presence_days} days"
     if key == "erlc.calls_to_cad":
         return "on" if settings.erlc_calls_to_cad else "off"
+    if key == "erlc.in_game_required":
+        return "yes (verified and in the ER:LC server)" if settings.erlc_in_game_required else "no"
+    if key == "erlc.auto_duty":
+        return "yes (joining a duty team in game goes on duty)" if settings.erlc_auto_duty else "no"
+    if key == "erlc.gamelock_minutes":
+        minutes = settings.erlc_gamelock_minutes
+        return f"after {minutes} min out of the game" if minutes else "off"
+    if key == "erlc.team_departments":
+        return (
+            ", ".join(
+                f"{team} → {discord.utils.escape_markdown(dept)}" for team, dept in settings.erlc_team_departments
+            )
+            or "none"
+        )
     if key == "leave_blocks_duty":
         return "yes" if settings.leave_blocks_duty else "no"
     return discord.utils.escape_markdown(str(value))
@@ -107,7 +127,18 @@ def show_embed(
     """Every setting; `missing`: configured ids the guild no longer has (marked, should a deletion be missed);
     `responder_not_pinged`: the bot sees the responder role and could not ping it."""
     embed = discord.Embed(title="Settings of this server", colour=discord.Colour.blurple())
+    # The ER:LC settings share one field (an embed holds at most 25 fields, and the game's settings keep growing).
+    game_lines = [
+        f"{LABELS[key]}{' · default' if settings.is_default(key) else ' · changed'}: {value_text(key, settings)}"
+        for key in SETTING_KEYS
+        if key.startswith("erlc.")
+    ]
     for key in SETTING_KEYS:
+        if key.startswith("erlc."):
+            if game_lines:
+                embed.add_field(name=GAME_FIELD, value=fit("\n".join(game_lines), 1024), inline=False)
+                game_lines = []
+            continue
         marker = " · default" if settings.is_default(key) else " · changed"
         text = value_text(key, settings, missing)
         if key == "role.responder" and responder_not_pinged:

@@ -365,6 +365,8 @@ class ShiftCog(commands.Cog):
                 shift.guild_id,
                 f"🔴 <@{shift.member_id}> is off duty after {duration_text(shift.duration_ms or 0)} ({how}).",
             )
+            if shift.end_reason == "left_game":
+                await self._tell_member_left_game(shift)
         elif event == "sync_unconfirmed":
             await self._log(
                 shift.guild_id,
@@ -423,6 +425,23 @@ class ShiftCog(commands.Cog):
             )
             return False
         return True
+
+    async def _tell_member_left_game(self, shift: ShiftRecord) -> None:
+        """Gamelock ended the shift: the member is told by DM (the shift-log line says it to everyone else)."""
+        guild = self.bot.get_guild(shift.guild_id)
+        member = guild.get_member(shift.member_id) if guild is not None else None
+        if guild is None or member is None or shift.ended_at is None:
+            return
+        try:
+            await post(
+                member,
+                f"Your shift in **{discord.utils.escape_markdown(guild.name)}** ended at "
+                f"{discord_ts(shift.ended_at)} because you left the game (ER:LC) for longer than the server allows. "
+                f"On duty: {duration_text(shift.duration_ms or 0)}. Use /shift start to go on duty again.",
+                allowed_mentions=NO_MENTIONS,
+            )
+        except discord.HTTPException as exc:
+            log.info("gamelock: could not DM member %s of guild %s: %s", shift.member_id, shift.guild_id, exc.status)
 
     async def _log(self, guild_id: int, text: str) -> None:
         await shift_log(self.bot, guild_id, text)

@@ -21,6 +21,7 @@ REASON_TEXT = {
     "auto": "auto-ended at the maximum shift length",
     "left": "ended because the member left the server",
     "bot_removed": "ended because the bot was removed from the server",
+    "left_game": "left the game",
 }
 
 

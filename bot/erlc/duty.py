@@ -1,0 +1,61 @@
+"""Duty from the game: the in-game-required gate on going on duty, and the department of the member's team.
+
+`InGameGate` is a `DutyGate` (bot/shifts/service.py): with the server's `erlc.in_game_required` on, a member goes on
+duty only when linked to a Roblox account (/erlc verify) and in the game server now, as the presence store says
+(the last poll or webhook). Off (the default), it holds nobody back and reads nothing.
+"""
+
+from __future__ import annotations
+
+from bot.erlc.records import PresenceEntry
+from bot.erlc.store import ErlcStore
+from bot.settings.records import SettingsSource
+
+NOT_VERIFIED = (
+    "This server requires you to be in the ER:LC game server to go on duty, and your Roblox account is not "
+    "linked here: verify first with /erlc verify."
+)
+NOT_CONNECTED = (
+    "This server requires you to be in the ER:LC game server to go on duty, but no game server is connected: "
+    "ask an admin to run /erlc connect."
+)
+NOT_IN_GAME = (
+    "You are not in the ER:LC game server now: join it, then go on duty (the bot sees you within a poll, "
+    "usually seconds)."
+)
+
+
+class InGameGate:
+    """Refuses going on duty to a member who is not verified or not in game, when the server requires it."""
+
+    def __init__(self, store: ErlcStore, settings: SettingsSource) -> None:
+        self.store = store
+        self.settings = settings
+
+    async def in_game_entry(self, guild_id: int, member_id: int) -> PresenceEntry | None:
+        """The member's presence in game now (None: not linked, or not in game)."""
+        link = await self.store.link_of(guild_id, member_id)
+        if link is None:
+            return None
+        return next((p for p in await self.store.presence(guild_id) if p.user_id == link.roblox_id), None)
+
+    async def blocking_reason(self, guild_id: int, member_id: int) -> str | None:
+        if not self.settings.get(guild_id).erlc_in_game_required:
+            return None
+        link = await self.store.link_of(guild_id, member_id)
+        if link is None:
+            return NOT_VERIFIED
+        server = await self.store.server(guild_id)
+        if server is None or not server.connected:
+            return NOT_CONNECTED
+        if not any(p.user_id == link.roblox_id for p in await self.store.presence(guild_id)):
+            return NOT_IN_GAME
+        return None
+
+    async def team_department(self, guild_id: int, member_id: int) -> str | None:
+        """The department mapped to the team the member is on in game now (None: none mapped, or not in game)."""
+        settings = self.settings.get(guild_id)
+        if not settings.erlc_team_departments:
+            return None
+        entry = await self.in_game_entry(guild_id, member_id)
+        return settings.team_department(entry.team) if entry is not None else None
