@@ -264,6 +264,8 @@ async def test_three_sharded_processes_answer_interactions_and_write_shifts_and_
             held = sorted(str(r[0]) for r in rows)
             return held == [
                 "dispatch-outbox",
+                # The ER:LC poller of each shard set (no server is connected here: it holds its lease, polls nothing).
+                *(f"erlc-poller:{s}/{SHARDS}" for s in range(SHARDS)),
                 *(f"scheduler:{s}/{SHARDS}" for s in range(SHARDS)),
                 "unit-status-resend",
             ]
