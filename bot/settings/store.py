@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.erlc.store import ERLC_GUILD_TABLES
 from bot.settings.records import AuditEntry, Json
 from bot.sharding import ShardSet
 from bot.storage import Database
@@ -38,15 +39,8 @@ GUILD_TABLES: tuple[str, ...] = (
     "roster_templates",
     "guild_presence",
     "write_turns",
-    # ER:LC (bot/erlc/store.py ERLC_GUILD_TABLES): the server and its encrypted key, presence, links, events.
-    "erlc_servers",
-    "erlc_presence",
-    "erlc_presence_history",
-    "erlc_links",
-    "erlc_verify_codes",
-    "erlc_webhook_events",
-    "erlc_emergency_calls",
-    "erlc_boards",
+    # ER:LC: the server and its encrypted key, presence, links, events (named where they are made).
+    *ERLC_GUILD_TABLES,
 )
 # Tables with a guild_id that outlive the deletion on purpose: only that (and when) the data was deleted, so
 # other processes drop the guild from their caches; pruned after DELETION_MARK_KEEP_MS.
