@@ -89,7 +89,9 @@ class ImportModal(discord.ui.Modal, title="Import member links (CSV)"):
 
 
 class ErlcCog(commands.Cog):
-    erlc = app_commands.Group(name="erlc", description="Your ER:LC private server: connect it, see who is in game.")
+    erlc = app_commands.Group(
+        name="erlc", description="Your ER:LC private server: connect it, see who is in game.", guild_only=True
+    )
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
