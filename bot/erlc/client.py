@@ -18,7 +18,6 @@ PRC's text, and keys are named by `ratelimit.key_tag` where one must be told apa
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import re
@@ -52,6 +51,7 @@ from bot.erlc.port import (
     GameTemporary,
 )
 from bot.erlc.ratelimit import PrcRateLimiter, RateLimitState, key_tag
+from bot.northca.client import Secret, is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -110,38 +110,12 @@ class _Offline(Exception):
     """3002: nobody in game (turned into an empty snapshot)."""
 
 
-class _Secret:
-    """Holds a key so that no repr, str or log line can show it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "_Secret('**********')"
-
-    __str__ = __repr__
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_base_url(base_url: str) -> None:
     """ValueError unless an http(s) URL, https unless on loopback (a key must never cross a network in clear)."""
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http(s) URL such as https://api.policeroleplay.community")
-    if parts.scheme != "https" and not _is_loopback(parts.hostname):
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname):
         raise ValueError("must use https (plain http is only allowed on loopback, for the sandbox)")
 
 
@@ -164,7 +138,7 @@ class PrcClient:
         self.base_url = base_url.rstrip("/")
         if global_key is not None and not _KEY_SHAPE.fullmatch(global_key):
             raise ValueError("the global key holds characters no key has (spaces, line breaks or non-ASCII)")
-        self._global_key = _Secret(global_key) if global_key else None
+        self._global_key = Secret(global_key) if global_key else None
         self.timeout = timeout
         self.max_answer_bytes = max_answer_bytes
         self._clock = clock

@@ -69,8 +69,8 @@ THREAD_PARSE_ITEMS = 256
 _READ_CHUNK = 64 * 1024
 
 
-class _Secret:
-    """Holds the partner key so that no repr, str or log line can show it."""
+class Secret:
+    """Holds a secret (the partner key, an ER:LC server key) so that no repr, str or log line can show it."""
 
     __slots__ = ("_value",)
 
@@ -81,7 +81,7 @@ class _Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return "_Secret('**********')"
+        return "Secret('**********')"
 
     __str__ = __repr__
 
@@ -125,7 +125,7 @@ class NorthcaClient:
             raise ValueError("a partner key is required")
         self._session = session
         self.base_url = base_url.rstrip("/")
-        self._key = _Secret(partner_key)
+        self._key = Secret(partner_key)
         self.timeout = timeout
         self.deadline = deadline if deadline is not None else max(timeout * 2.5, timeout + 5)
         self.max_attempts = max_attempts

@@ -14,21 +14,9 @@ import jsonschema
 import yaml
 
 import bot.erlc
+from tests.spec import _inline  # the one $ref inliner of both spec copies
 
 SPEC = Path(bot.erlc.__file__).parent / "prc-openapi.yaml"
-
-
-def _inline(node: Any, spec: dict[str, Any]) -> Any:
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target: Any = spec
-            for part in node["$ref"].lstrip("#/").split("/"):
-                target = target[part]
-            return _inline(target, spec)
-        return {k: _inline(v, spec) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline(v, spec) for v in node]
-    return node
 
 
 @dataclass
