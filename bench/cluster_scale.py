@@ -51,10 +51,10 @@ if __package__ in (None, ""):
 from bench.gateway_discord import ADMIN
 from bench.interactions import GOAL_SUSTAINED_P99_MS, Child, Driver, Phase, Processes, cpu_seconds, processes, verdict
 from bench.sandbox_proc import KEY, OWNER, Link, write_links
-from bot.cli import LOG_LEVEL_ENV, TEST_DISCORD_API_ENV
-from bot.interactions import GENERIC_ERROR_START
-from bot.links import LinkStore
-from bot.sharding import shard_of
+from bot.core.links import LinkStore
+from bot.core.sharding import shard_of
+from bot.discord.interactions import GENERIC_ERROR_START
+from bot.ops.cli import LOG_LEVEL_ENV, TEST_DISCORD_API_ENV
 from bot.storage import Database
 from tests.postgres import PostgresServer, start_server
 

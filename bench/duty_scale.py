@@ -21,9 +21,9 @@ from collections.abc import Awaitable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.duty import PERIOD_CHOICES, DutyService, DutyStore, period_for
+from bot.core.duty import PERIOD_CHOICES, DutyService, DutyStore, period_for
+from bot.core.timefmt import now_ms
 from bot.storage import Database
-from bot.timefmt import now_ms
 
 GUILD = 1
 HOUR = 3_600_000

@@ -1,6 +1,6 @@
 """ER:LC polling at scale: N connected servers (default 1,000) on one bot process, against the PRC sandbox in
 its own process (so its CPU is not the bot's), all on one global key whose read bucket the sandbox really
-limits (35 a second, the documented example). The bot runs the real graph (bot/services.py): the PrcClient with
+limits (35 a second, the documented example). The bot runs the real graph (bot/ops/services.py): the PrcClient with
 its shared token bucket, the ErlcService and the ErlcPoller, on a SQLite file.
 
 While it runs, a player joins a random server every `--join-every` seconds (through the sandbox's admin API);
@@ -29,12 +29,12 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import parse_config
+from bot.core.config import parse_config
 from bot.erlc.client import PrcClient
 from bot.erlc.keys import KeyVault, new_kek
 from bot.erlc.records import PresenceUpdated
 from bot.northca.client import NorthcaClient
-from bot.services import build_services
+from bot.ops.services import build_services
 from bot.storage import Database
 
 GLOBAL_KEY = "bench-global-key"

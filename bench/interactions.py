@@ -40,8 +40,8 @@ if __package__ in (None, ""):
 from bench.gateway_discord import ADMIN, GUILD
 from bench.sandbox_proc import KEY, MDT, OWNER
 from bench.shift_rush import percentile
-from bot.cli import LOG_LEVEL_ENV, TEST_DISCORD_API_ENV
-from bot.links import LinkStore
+from bot.core.links import LinkStore
+from bot.ops.cli import LOG_LEVEL_ENV, TEST_DISCORD_API_ENV
 from bot.storage import Database
 
 REPO = Path(__file__).resolve().parents[1]

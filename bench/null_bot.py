@@ -17,7 +17,7 @@ import discord.gateway
 import discord.http
 import yarl
 
-from bot.cli import TEST_DISCORD_API_ENV
+from bot.ops.cli import TEST_DISCORD_API_ENV
 
 
 class NullBot(discord.Client):

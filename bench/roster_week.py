@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.rosters import TemplateDraft, parse_days, render_week, week_text
-from bot.services import build_roster_service
+from bot.core.rosters import TemplateDraft, parse_days, render_week, week_text
+from bot.ops.services import build_roster_service
 from bot.storage import Database
 
 GUILD = 111111111111111111

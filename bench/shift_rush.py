@@ -25,9 +25,9 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.bot import NorthcaBot
-from bot.config import parse_config
-from bot.links import LinkStore
+from bot.core.config import parse_config
+from bot.core.links import LinkStore
+from bot.discord.bot import NorthcaBot
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
 from tests.harness import FakeDiscord, Harness, Reply, builders
 
@@ -107,7 +107,8 @@ async def rush(officers: int, latency: float, window: float) -> dict[str, Any]:
                 started = time.perf_counter()
                 ends = await asyncio.gather(*(end(i, m) for i, m in enumerate(members)))
                 answered = time.perf_counter() - started
-                # An end slower than 1.5 s is deferred first (bot/interactions.py); its answer is then the followup.
+                # An end slower than 1.5 s is deferred first (bot/discord/interactions.py); its answer is then the
+                # followup.
                 finals = [await r.final(timeout=10.0) for r in ends]
                 bad = [f.content for f in finals if not f.content.startswith("Shift ended")]
                 if bad:

@@ -42,9 +42,9 @@ import aiohttp
 import discord
 import discord.http
 
-from bot.bot import NorthcaBot
-from bot.config import parse_config
-from bot.links import LinkStore
+from bot.core.config import parse_config
+from bot.core.links import LinkStore
+from bot.discord.bot import NorthcaBot
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY
 from tests.harness import builders
 

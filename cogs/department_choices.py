@@ -1,5 +1,5 @@
 """The one department autocomplete: the interaction's server's departments matching what is typed,
-by the department rule (bot/departments.py), for every command with a department option."""
+by the department rule (bot/core/departments.py), for every command with a department option."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.bot import bot_of
-from bot.discord_text import fit_choices
-from bot.interactions import require_guild
+from bot.discord.bot import bot_of
+from bot.discord.discord_text import fit_choices
+from bot.discord.interactions import require_guild
 
 
 async def department_autocomplete(

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.interactions import post
+from bot.discord.interactions import post
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 

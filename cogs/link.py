@@ -10,11 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.bot import NorthcaBot, bot_of
-from bot.discord_text import quoted
-from bot.interactions import answer, defer, edit_answer, guarded, require_guild, require_manage_guild
-from bot.links import GuildLink, Linkage, LinkService, LiveCheck, validate_mdt_id
-from bot.timefmt import discord_ts
+from bot.core.links import GuildLink, Linkage, LinkService, LiveCheck, validate_mdt_id
+from bot.core.timefmt import discord_ts
+from bot.discord.bot import NorthcaBot, bot_of
+from bot.discord.discord_text import quoted
+from bot.discord.interactions import answer, defer, edit_answer, guarded, require_guild, require_manage_guild
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.departments import Departments
-from bot.errors import InvalidInput
-from bot.interactions import answer, require_guild
-from bot.profiles import CALLSIGN_MAX, OfficerProfile, ProfileStore, clean_text, normalise_callsign
+from bot.core.departments import Departments
+from bot.core.errors import InvalidInput
+from bot.core.profiles import CALLSIGN_MAX, OfficerProfile, ProfileStore, clean_text, normalise_callsign
+from bot.discord.interactions import answer, require_guild
 from cogs.department_choices import department_autocomplete
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.bot import NorthcaBot, bot_of
-from bot.discord_text import fit_choices
-from bot.errors import InvalidInput, NotLinked
-from bot.interactions import (
+from bot.core.errors import InvalidInput, NotLinked
+from bot.core.links import Linkage
+from bot.core.settings import SettingsChanged
+from bot.core.settings.records import TenCode
+from bot.core.shifts import DutyChanged
+from bot.core.timefmt import discord_ts
+from bot.core.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
+from bot.core.unit_status.records import PANIC_CODE
+from bot.discord.bot import NorthcaBot, bot_of
+from bot.discord.discord_text import fit_choices
+from bot.discord.interactions import (
     answer,
     defer,
     edit_answer,
@@ -23,13 +30,6 @@ from bot.interactions import (
     require_guild,
     require_manage_guild,
 )
-from bot.links import Linkage
-from bot.settings import SettingsChanged
-from bot.settings.records import TenCode
-from bot.shifts import DutyChanged
-from bot.timefmt import discord_ts
-from bot.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
-from bot.unit_status.records import PANIC_CODE
 from cogs.dispatch.buttons import PanicButton
 
 log = logging.getLogger(__name__)

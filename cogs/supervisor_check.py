@@ -6,8 +6,8 @@ from typing import Any
 
 import discord
 
-from bot.bot import bot_of
-from bot.interactions import require_guild, require_supervisor
+from bot.discord.bot import bot_of
+from bot.discord.interactions import require_guild, require_supervisor
 
 
 def require_guild_supervisor(interaction: discord.Interaction[Any], doing: str) -> None:

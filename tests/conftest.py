@@ -16,13 +16,13 @@ import aiohttp
 import pytest
 from hypothesis import settings
 
-from bot.bot import EXTENSIONS, NorthcaBot
-from bot.config import Config
+from bot.core.config import Config
+from bot.core.shifts import ShiftStore
+from bot.core.timefmt import now_ms
+from bot.discord.bot import EXTENSIONS, NorthcaBot
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
-from bot.shifts import ShiftStore
 from bot.storage import Database
-from bot.timefmt import now_ms
 from tests.harness import FakeDiscord, Harness
 from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, BotStarter, link_guild_in, make_config
 from tests.postgres import PostgresServer, start_server, wants_postgresql

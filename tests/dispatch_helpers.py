@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.dispatch import DispatchService
+from bot.core.dispatch import DispatchService
+from bot.core.settings.service import ChannelFacts, RoleFacts
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import build_services
-from bot.settings.service import ChannelFacts, RoleFacts
+from bot.ops.services import build_services
 from tests.harness import Harness, Recorded, builders
 from tests.helpers import ADMIN, GUILD, OFFICER, link_guild, link_guild_in, make_config, until
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.settings import ChannelFacts, RoleFacts
+from bot.core.timefmt import to_ms
 from bot.northca.sandbox import NorthcaSandbox
-from bot.settings import ChannelFacts, RoleFacts
-from bot.timefmt import to_ms
 from tests.harness import Harness, Recorded, RoleOption, UserOption, builders
 from tests.helpers import ADMIN, GUILD, MEMBER_PERMS, BotStarter, link_guild
 

@@ -18,14 +18,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.bot import NorthcaBot
-from bot.config import Config, ShiftConfig, parse_config
-from bot.links import LinkService, LinkStore
+from bot.core.config import Config, ShiftConfig, parse_config
+from bot.core.links import LinkService, LinkStore
+from bot.core.profiles import ProfileStore
+from bot.core.shifts import ShiftRecord, ShiftService
+from bot.discord.bot import NorthcaBot
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.profiles import ProfileStore
-from bot.services import build_shift_service
-from bot.shifts import ShiftRecord, ShiftService
+from bot.ops.services import build_shift_service
 from bot.storage import Database
 from tests.harness import Harness, Recorded, builders
 from tests.spec import validate_request

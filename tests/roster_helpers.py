@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.shifts import ShiftStore
+from bot.core.shifts import ShiftStore
 from bot.storage import Database
 from tests.helpers import GUILD, MDT
 

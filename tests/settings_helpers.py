@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.timefmt import now_ms
+from bot.core.timefmt import now_ms
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, link_guild
 

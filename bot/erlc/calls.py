@@ -6,7 +6,7 @@ event `EmergencyCallStarted` / `EmergencyCallEnded`, and for every call a poll r
 section, which a poll asks for only while the setting is on). The same call is seen many times: every poll while
 it is open, and the webhook too. It is keyed by (guild, in-game call number, started at) in the database
 (`dispatch_game_calls`, migration 033): the key's row is inserted, conditionally, in the same transaction as the
-call and its create in the dispatch outbox (bot/dispatch/store.py `add_game_call`), so only one seer of all
+call and its create in the dispatch outbox (bot/core/dispatch/store.py `add_game_call`), so only one seer of all
 (processes, restarts) creates it, and the outbox sends it once with its bot-chosen id.
 
 The CAD call carries the description, the location (the game's position descriptor, else the caller's postal
@@ -24,14 +24,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.dispatch.records import GAME_CREATOR, GameCallFacts
-from bot.dispatch.service import DispatchService
+from bot.core.dispatch.records import GAME_CREATOR, GameCallFacts
+from bot.core.dispatch.service import DispatchService
+from bot.core.errors import UserFacingError
+from bot.core.events import Topic
+from bot.core.links import Linkage
+from bot.core.sanitize import northca_text
 from bot.erlc.records import EmergencyCallEvent
 from bot.erlc.store import ErlcStore
-from bot.errors import UserFacingError
-from bot.events import Topic
-from bot.links import Linkage
-from bot.sanitize import northca_text
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,16 @@
 """Duty from the game: the in-game-required gate on going on duty, and the department of the member's team.
 
-`InGameGate` is a `DutyGate` (bot/shifts/service.py): with the server's `erlc.in_game_required` on, a member goes on
+`InGameGate` is a `DutyGate` (bot/core/shifts/service.py): with the server's `erlc.in_game_required` on, a member
+goes on
 duty only when linked to a Roblox account (/erlc verify) and in the game server now, as the presence store says
 (the last poll or webhook). Off (the default), it holds nobody back and reads nothing.
 """
 
 from __future__ import annotations
 
+from bot.core.settings.records import SettingsSource
 from bot.erlc.records import PresenceEntry
 from bot.erlc.store import ErlcStore
-from bot.settings.records import SettingsSource
 
 NOT_VERIFIED = (
     "This server requires you to be in the ER:LC game server to go on duty, and your Roblox account is not "

@@ -24,16 +24,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.aio import wait_event
+from bot.core.aio import wait_event
+from bot.core.errors import UserFacingError
+from bot.core.events import EventHub
+from bot.core.settings.records import SettingsSource
+from bot.core.settings.service import ERLC_DUTY_TEAMS
+from bot.core.sharding import ShardSet
+from bot.core.shifts.records import ShiftRecord
+from bot.core.shifts.service import ShiftService
 from bot.erlc.records import ErlcEvent, PresenceUpdated
 from bot.erlc.store import ErlcStore
-from bot.errors import UserFacingError
-from bot.events import EventHub
-from bot.settings.records import SettingsSource
-from bot.settings.service import ERLC_DUTY_TEAMS
-from bot.sharding import ShardSet
-from bot.shifts.records import ShiftRecord
-from bot.shifts.service import ShiftService
 
 log = logging.getLogger(__name__)
 

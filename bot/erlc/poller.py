@@ -1,7 +1,7 @@
 """The presence poller: one poll per connected server at a time, each at its own adaptive cadence.
 
 Runs only in the process that owns the servers' shards, and there only while it holds the poller lease of
-its shard set (bot/services.py), so two processes never poll one server; each poll also claims the server in
+its shard set (bot/ops/services.py), so two processes never poll one server; each poll also claims the server in
 the database (`erlc_servers.poll_claim`), and a poll overtaken by a newer claim writes nothing.
 
 Cadence per server (the next poll's delay after each one):
@@ -29,11 +29,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.core.events import EventHub
+from bot.core.polling import LoopTask
+from bot.core.sharding import ShardSet, owns
 from bot.erlc.records import ErlcEvent, PollOutcome, ServerConnectionChanged
 from bot.erlc.service import ErlcService
-from bot.events import EventHub
-from bot.polling import LoopTask
-from bot.sharding import ShardSet, owns
 
 log = logging.getLogger(__name__)
 

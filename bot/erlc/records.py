@@ -127,7 +127,7 @@ class PollOutcome:
     disconnected: bool = False
 
 
-# --- events on the hub (bot/events.py: `erlc`) ---
+# --- events on the hub (bot/core/events.py: `erlc`) ---
 
 
 @dataclass(frozen=True)

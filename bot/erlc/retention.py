@@ -1,13 +1,13 @@
 """The ER:LC presence history kept only as long as each server's `erlc.presence_days` says: scheduled work,
-run under the scheduler lease for this process's shards (bot/services.py), on the injected clock."""
+run under the scheduler lease for this process's shards (bot/ops/services.py), on the injected clock."""
 
 from __future__ import annotations
 
 import logging
 
+from bot.core.polling import PollingService
+from bot.core.sharding import ShardSet
 from bot.erlc.service import ErlcService
-from bot.polling import PollingService
-from bot.sharding import ShardSet
 
 log = logging.getLogger(__name__)
 

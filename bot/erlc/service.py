@@ -20,6 +20,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.errors import Conflict, InvalidInput
+from bot.core.events import EventHub
+from bot.core.timefmt import now_ms
 from bot.erlc.keys import KeyVault, KeyVaultError
 from bot.erlc.port import GameKeyInvalid, GamePlayer, GameServerError, GameServerPort, GameTemporary
 from bot.erlc.ratelimit import RateLimitState
@@ -36,9 +39,6 @@ from bot.erlc.records import (
     ServerConnectionChanged,
 )
 from bot.erlc.store import ClaimLost, ErlcStore
-from bot.errors import Conflict, InvalidInput
-from bot.events import EventHub
-from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
 

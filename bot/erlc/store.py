@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
+from bot.core.errors import Conflict
+from bot.core.sharding import ShardSet
 from bot.erlc.port import GamePlayer
 from bot.erlc.records import (
     ErlcLink,
@@ -20,13 +22,11 @@ from bot.erlc.records import (
     PresenceEntry,
     PresenceKind,
 )
-from bot.errors import Conflict
-from bot.sharding import ShardSet
 from bot.storage import INTEGRITY_ERRORS, Database
 from bot.storage.rows import Row
 from bot.storage.shards import shard_condition
 
-# Every ER:LC table keyed by guild_id: deleted with the guild's other data (bot/settings/store.GUILD_TABLES).
+# Every ER:LC table keyed by guild_id: deleted with the guild's other data (bot/core/settings/store.GUILD_TABLES).
 ERLC_GUILD_TABLES: tuple[str, ...] = (
     "erlc_servers",
     "erlc_presence",

@@ -1,4 +1,4 @@
-"""The signed event webhook receiver: `POST /erlc/events/{token}` on the bot's web server (bot/web.py).
+"""The signed event webhook receiver: `POST /erlc/events/{token}` on the bot's web server (bot/web/server.py).
 
 Each connected server has its own unguessable token (`erlc_servers.webhook_token`, rotatable). A request is
 accepted only when its `X-Signature-Ed25519` (hex) verifies over `X-Signature-Timestamp + raw body` with PRC's
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from aiohttp import web
 from cryptography.exceptions import InvalidSignature
 
+from bot.core.timefmt import now_ms
 from bot.erlc.service import ErlcService
 from bot.erlc.webhook_key import load_public_key
-from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
 

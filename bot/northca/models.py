@@ -24,7 +24,7 @@ from pydantic import (
     field_validator,
 )
 
-from bot.sanitize import northca_text
+from bot.core.sanitize import northca_text
 
 _DATETIME = TypeAdapter(datetime)
 

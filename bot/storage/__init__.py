@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 import aiosqlite
 import asyncpg
 
-from bot.errors import UserFacingError
+from bot.core.errors import UserFacingError
 from bot.storage import dialect
 from bot.storage.pgpool import ConnectionPool
 from bot.storage.rows import Row

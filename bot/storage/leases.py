@@ -15,9 +15,9 @@ import socket
 import uuid
 from collections.abc import Callable, Sequence
 
-from bot.polling import Background, LoopTask
+from bot.core.polling import Background, LoopTask
+from bot.core.timefmt import now_ms
 from bot.storage import DATABASE_ERRORS, Database
-from bot.timefmt import now_ms
 
 log = logging.getLogger(__name__)
 

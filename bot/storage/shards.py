@@ -1,8 +1,8 @@
-"""The SQL side of bot/sharding.py: a condition that keeps a query to the guilds of a shard set."""
+"""The SQL side of bot/core/sharding.py: a condition that keeps a query to the guilds of a shard set."""
 
 from __future__ import annotations
 
-from bot.sharding import SNOWFLAKE_SHARD_SHIFT, ShardSet
+from bot.core.sharding import SNOWFLAKE_SHARD_SHIFT, ShardSet
 
 # Integer division rather than `>>`: the same on both engines for positive 64-bit ids.
 _SHARD_DIVISOR = 1 << SNOWFLAKE_SHARD_SHIFT

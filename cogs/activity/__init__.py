@@ -1,6 +1,6 @@
 """/shift activity (supervisors), the activity report's page buttons, and the scheduled report's
 posting (the period and quotas are set with /settings activity | quota, in cogs/settings). The rules
-live in bot/duty/ and bot/activity_reports.py; this is the Discord side:
+live in bot/core/duty/ and bot/core/activity_reports.py; this is the Discord side:
 
 - cog.py: /shift activity and the report publisher; report.py: a guild's report from its member cache;
 - buttons.py: the persistent page buttons; embeds.py: the wording; checks.py: who may see reports.
@@ -17,7 +17,7 @@ from cogs.activity.buttons import ActivityPageButton
 from cogs.activity.cog import ActivityCog, shift_activity_command
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 

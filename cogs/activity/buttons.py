@@ -7,10 +7,10 @@ from typing import Any
 
 import discord
 
-from bot.bot import bot_of
-from bot.custom_ids import ID, PAGE, optional_id_of, page_number, parses_custom_id
-from bot.interactions import edit_answer, guarded, page_button, require_guild
-from bot.interactions import page_view as pages_view
+from bot.discord.bot import bot_of
+from bot.discord.custom_ids import ID, PAGE, optional_id_of, page_number, parses_custom_id
+from bot.discord.interactions import edit_answer, guarded, page_button, require_guild
+from bot.discord.interactions import page_view as pages_view
 from cogs.activity.embeds import report_embed, report_pages
 from cogs.activity.report import ActivityReport, Which, build_report, period_of
 from cogs.supervisor_check import require_guild_supervisor

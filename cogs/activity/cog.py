@@ -10,10 +10,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.activity_reports import FoundReport, ReportJob, current_period
-from bot.duty import Period
-from bot.interactions import answer, require_guild, stable_nonce
-from bot.settings import GuildSettings
+from bot.core.activity_reports import FoundReport, ReportJob, current_period
+from bot.core.duty import Period
+from bot.core.settings import GuildSettings
+from bot.discord.interactions import answer, require_guild, stable_nonce
 from cogs.activity.buttons import page_view
 from cogs.activity.embeds import (
     MAX_REPORT_MESSAGES,
@@ -28,7 +28,7 @@ from cogs.guild_channels import guild_channel, post_in
 from cogs.supervisor_check import require_guild_supervisor
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class ActivityCog(commands.Cog):
 
 
 class DiscordReportPublisher:
-    """The `ReportPublisher` port (bot/ports.py) on Discord: the reports channel of each guild."""
+    """The `ReportPublisher` port (bot/core/ports.py) on Discord: the reports channel of each guild."""
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot

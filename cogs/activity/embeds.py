@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.discord_text import length
-from bot.duty import ActivityLine, Period, page_of
-from bot.rosters import AttendanceCounts, AttendanceStatus
-from bot.settings.records import GuildSettings
-from bot.timefmt import duration_text, to_ms
+from bot.core.duty import ActivityLine, Period, page_of
+from bot.core.rosters import AttendanceCounts, AttendanceStatus
+from bot.core.settings.records import GuildSettings
+from bot.core.timefmt import duration_text, to_ms
+from bot.discord.discord_text import length
 from cogs.activity.report import ActivityReport
 
 PER_PAGE = 20

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.activity_reports import current_period
-from bot.duty import ActivityLine, Period
-from bot.errors import InvalidInput
-from bot.rosters import AttendanceCounts
+from bot.core.activity_reports import current_period
+from bot.core.duty import ActivityLine, Period
+from bot.core.errors import InvalidInput
+from bot.core.rosters import AttendanceCounts
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 Which = Literal["current", "last"]
 HOUR_MS = 3_600_000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.bot import NorthcaBot
+from bot.discord.bot import NorthcaBot
 
 
 async def setup(bot: NorthcaBot) -> None:

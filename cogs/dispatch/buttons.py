@@ -8,8 +8,8 @@ from typing import Any
 
 import discord
 
-from bot.bot import bot_of
-from bot.interactions import guarded
+from bot.discord.bot import bot_of
+from bot.discord.interactions import guarded
 from cogs.dispatch import flows
 
 

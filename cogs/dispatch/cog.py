@@ -9,11 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.bot import NorthcaBot
-from bot.dispatch import DispatchOutcome
+from bot.core.dispatch import DispatchOutcome
+from bot.core.sharding import ShardSet, owns
+from bot.discord.bot import NorthcaBot
+from bot.discord.interactions import require_guild, send_modal
 from bot.erlc.calls import GameCallRelayed
-from bot.interactions import require_guild, send_modal
-from bot.sharding import ShardSet, owns
 from cogs.dispatch import flows
 from cogs.dispatch.modals import ReportModal, TicketModal
 

@@ -7,15 +7,24 @@ from typing import Any
 
 import discord
 
-from bot.bot import NorthcaBot, bot_of
-from bot.discord_text import fit
-from bot.dispatch.records import report_when
-from bot.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
-from bot.errors import InvalidInput
-from bot.interactions import answer, defer, edit_answer, edit_message, has_any_role, post, require_guild, send_modal
-from bot.links import Linkage
+from bot.core.dispatch.records import report_when
+from bot.core.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
+from bot.core.errors import InvalidInput
+from bot.core.links import Linkage
+from bot.core.timefmt import discord_ts, from_ms
+from bot.discord.bot import NorthcaBot, bot_of
+from bot.discord.discord_text import fit
+from bot.discord.interactions import (
+    answer,
+    defer,
+    edit_answer,
+    edit_message,
+    has_any_role,
+    post,
+    require_guild,
+    send_modal,
+)
 from bot.northca.models import CreateSceneReportBody, CreateTicketBody
-from bot.timefmt import discord_ts, from_ms
 from cogs.dispatch import buttons
 from cogs.dispatch.embeds import call_embed, outbox_sentence, panic_embed
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from bot.interactions import guarded
+from bot.discord.interactions import guarded
 from cogs.dispatch import flows
 
 

@@ -14,7 +14,7 @@ from cogs.erlc.buttons import PlayersPageButton
 from cogs.erlc.cog import ErlcCog
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 
 async def setup(bot: NorthcaBot) -> None:

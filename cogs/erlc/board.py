@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.core.sharding import ShardSet, owns
+from bot.core.shifts import ShiftEvent
+from bot.discord.interactions import edit_message
 from bot.erlc.records import ErlcEvent
-from bot.interactions import edit_message
-from bot.sharding import ShardSet, owns
-from bot.shifts import ShiftEvent
 from cogs.erlc.embeds import board_embed
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 

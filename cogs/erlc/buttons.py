@@ -7,8 +7,8 @@ from typing import Any
 
 import discord
 
-from bot.bot import bot_of
-from bot.interactions import edit_answer, guarded, page_button, page_view, require_guild
+from bot.discord.bot import bot_of
+from bot.discord.interactions import edit_answer, guarded, page_button, page_view, require_guild
 from cogs.erlc.embeds import PLAYERS_PER_PAGE, players_embed
 
 

@@ -11,12 +11,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.bot import bot_of
-from bot.erlc.port import GameServerError
-from bot.erlc.records import ErlcEvent, ServerConnectionChanged
-from bot.erlc.service import VERIFY_TTL_MS
-from bot.errors import InvalidInput
-from bot.interactions import (
+from bot.core.errors import InvalidInput
+from bot.core.settings.service import ERLC_DUTY_TEAMS
+from bot.core.timefmt import discord_ts, from_ms
+from bot.discord.bot import bot_of
+from bot.discord.interactions import (
     answer,
     defer,
     edit_answer,
@@ -26,8 +25,9 @@ from bot.interactions import (
     require_manage_guild,
     send_modal,
 )
-from bot.settings.service import ERLC_DUTY_TEAMS
-from bot.timefmt import discord_ts, from_ms
+from bot.erlc.port import GameServerError
+from bot.erlc.records import ErlcEvent, ServerConnectionChanged
+from bot.erlc.service import VERIFY_TTL_MS
 from cogs.department_choices import department_autocomplete
 from cogs.erlc.board import ErlcBoardUpdater
 from cogs.erlc.buttons import players_view
@@ -36,7 +36,7 @@ from cogs.guild_channels import NO_MENTIONS, post_in, shift_log
 from cogs.supervisor_check import require_guild_supervisor
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 

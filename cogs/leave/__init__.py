@@ -1,4 +1,4 @@
-"""/loa request | end | list and their persistent buttons. The rules live in bot/leave/; this is the
+"""/loa request | end | list and their persistent buttons. The rules live in bot/core/leave/; this is the
 Discord side: cog.py (commands, the on-leave role), buttons.py (Approve / Deny, pages), embeds.py."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from cogs.leave.buttons import LeaveDecisionButton, LeaveListPageButton
 from cogs.leave.cog import LeaveCog
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 
 async def setup(bot: NorthcaBot) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import discord
 
-from bot.bot import bot_of
-from bot.custom_ids import PAGE, UUID, page_number, parses_custom_id
-from bot.interactions import answer, edit_answer, guarded, page_button, page_view, require_guild
+from bot.discord.bot import bot_of
+from bot.discord.custom_ids import PAGE, UUID, page_number, parses_custom_id
+from bot.discord.interactions import answer, edit_answer, guarded, page_button, page_view, require_guild
 from cogs.guild_channels import shift_log
 from cogs.leave.embeds import PER_PAGE, list_embed, request_embed
 from cogs.supervisor_check import require_guild_supervisor

@@ -9,15 +9,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import MissingPermission
-from bot.interactions import answer, has_any_role, require_guild
-from bot.leave import RoleAction
+from bot.core.errors import MissingPermission
+from bot.core.leave import RoleAction
+from bot.discord.interactions import answer, has_any_role, require_guild
 from cogs.guild_channels import NO_MENTIONS, post_in, shift_log
 from cogs.leave.buttons import decision_view, list_view
 from cogs.leave.embeds import list_embed, request_embed, span_text
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class LeaveCog(commands.Cog):
 
 
 class DiscordLeaveRoles:
-    """The `RoleApplier` port (bot/ports.py) on Discord: the on-leave role given and taken back."""
+    """The `RoleApplier` port (bot/core/ports.py) on Discord: the on-leave role given and taken back."""
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot

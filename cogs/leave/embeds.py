@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from bot.duty import page_of
-from bot.leave import Leave
+from bot.core.duty import page_of
+from bot.core.leave import Leave
 
 PER_PAGE = 15
 

@@ -1,6 +1,6 @@
 """/roster: scheduled shifts (create, edit, delete, assign), the week as a picture with a text
 version, your next shifts, reminders (DM, or a ping in the reports channel) and attendance.
-The rules live in bot/rosters/; this is the Discord side:
+The rules live in bot/core/rosters/; this is the Discord side:
 
 - cog.py: the commands, and the reminder delivery the background worker calls;
 - flows.py: what commands and buttons share (permission, periods, the shift-log audit line);
@@ -16,7 +16,7 @@ from cogs.roster.buttons import AttendancePageButton, DeleteTemplateButton, Week
 from cogs.roster.cog import RosterCog
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 
 async def setup(bot: NorthcaBot) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import discord
 
-from bot.bot import NorthcaBot, bot_of
-from bot.custom_ids import DAY, ID, day_of, id_of, optional_id_of, page_number, parses_custom_id
-from bot.interactions import answer, edit_answer, guarded, require_guild
-from bot.rosters import week_start, week_text
+from bot.core.rosters import week_start, week_text
+from bot.discord.bot import NorthcaBot, bot_of
+from bot.discord.custom_ids import DAY, ID, day_of, id_of, optional_id_of, page_number, parses_custom_id
+from bot.discord.interactions import answer, edit_answer, guarded, require_guild
 from cogs.roster.embeds import attendance_pages, page_footer
 from cogs.roster.flows import (
     NO_MENTIONS,
@@ -102,7 +102,7 @@ class WeekTextButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> WeekTextButton:
-        # The week of the day carried, within the calendar /roster week accepts (bot/parsing.py).
+        # The week of the day carried, within the calendar /roster week accepts (bot/core/parsing.py).
         return cls(match["action"], week_start(day_of(match["monday"])), page_number(match["page"]))
 
     @guarded

@@ -1,5 +1,5 @@
 """The /roster commands, and the Discord side of roster reminders (DM, or a ping in the reports
-channel when DMs are closed). The rules live in bot/rosters/."""
+channel when DMs are closed). The rules live in bot/core/rosters/."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_text import fit_choices
-from bot.errors import InvalidInput
-from bot.interactions import answer, defer, post, require_guild, stable_nonce
-from bot.rosters import (
+from bot.core.errors import InvalidInput
+from bot.core.rosters import (
     DueReminder,
     TargetKind,
     TemplateDraft,
@@ -27,7 +25,9 @@ from bot.rosters import (
     render_week,
     upcoming_text,
 )
-from bot.rosters.reminders import SentReminder
+from bot.core.rosters.reminders import SentReminder
+from bot.discord.discord_text import fit_choices
+from bot.discord.interactions import answer, defer, post, require_guild, stable_nonce
 from cogs.guild_channels import guild_channel
 from cogs.roster.buttons import DeleteTemplateButton, WeekTextButton, attendance_page
 from cogs.roster.embeds import (
@@ -51,7 +51,7 @@ from cogs.roster.flows import (
 )
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +346,7 @@ class RosterCog(commands.Cog):
 
 
 class DiscordReminderDelivery:
-    """The `ReminderDelivery` port (bot/ports.py) on Discord: a DM, or a ping in the reports channel."""
+    """The `ReminderDelivery` port (bot/core/ports.py) on Discord: a DM, or a ping in the reports channel."""
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot

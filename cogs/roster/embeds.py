@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.rosters import Attendance, Occurrence, OccurrenceAttendance, RosterTemplate
-from bot.rosters.records import days_text, minute_text
-from bot.rosters.render import paginate
-from bot.timefmt import discord_ts, duration_text, to_ms
+from bot.core.rosters import Attendance, Occurrence, OccurrenceAttendance, RosterTemplate
+from bot.core.rosters.records import days_text, minute_text
+from bot.core.rosters.render import paginate
+from bot.core.timefmt import discord_ts, duration_text, to_ms
 
 REMINDER_MARK = "Scheduled shift reminder"
 NOT_REMINDED = "⚠️ reminder could not be delivered"

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.bot import NorthcaBot, bot_of
-from bot.errors import InvalidInput
-from bot.interactions import post, require_guild, require_supervisor
-from bot.parsing import database_id, iso_day
-from bot.rosters import RosterTemplate, week_start, zone_of
-from bot.timefmt import to_ms
+from bot.core.errors import InvalidInput
+from bot.core.parsing import database_id, iso_day
+from bot.core.rosters import RosterTemplate, week_start, zone_of
+from bot.core.timefmt import to_ms
+from bot.discord.bot import NorthcaBot, bot_of
+from bot.discord.interactions import post, require_guild, require_supervisor
 from cogs.roster.embeds import audit_line
 
 log = logging.getLogger(__name__)

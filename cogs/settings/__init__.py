@@ -1,4 +1,4 @@
-"""/settings: each server configures itself (Manage Server). The rules live in bot/settings/; here:
+"""/settings: each server configures itself (Manage Server). The rules live in bot/core/settings/; here:
 
 - cog.py: the commands, the guild join/leave listeners and the shift-log line per change;
 - embeds.py: the wording (/settings show, history, the change lines);
@@ -13,7 +13,7 @@ from cogs.settings.buttons import ConfirmSettingsButton, HistoryPageButton
 from cogs.settings.cog import SettingsCog
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 
 async def setup(bot: NorthcaBot) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import discord
 
-from bot.bot import NorthcaBot, bot_of
-from bot.custom_ids import PAGE, page_number, parses_custom_id
-from bot.interactions import edit_answer, guarded, page_button, page_view, require_guild, require_manage_guild
+from bot.discord.bot import NorthcaBot, bot_of
+from bot.discord.custom_ids import PAGE, page_number, parses_custom_id
+from bot.discord.interactions import edit_answer, guarded, page_button, page_view, require_guild, require_manage_guild
 from cogs.settings.embeds import HISTORY_PAGE, history_embed
 
 

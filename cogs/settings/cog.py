@@ -10,12 +10,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.activity_reports import current_period
-from bot.discord_text import fit_choices
-from bot.errors import InvalidInput
-from bot.interactions import answer, post, require_guild, require_manage_guild
-from bot.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
-from bot.settings.records import (
+from bot.core.activity_reports import current_period
+from bot.core.errors import InvalidInput
+from bot.core.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
+from bot.core.settings.records import (
     DISCORD_ACTOR_ID,
     ActivityPeriod,
     ButtonStyle,
@@ -27,14 +25,16 @@ from bot.settings.records import (
     configured_channel_ids,
     configured_role_ids,
 )
-from bot.settings.service import timezone_choices
+from bot.core.settings.service import timezone_choices
+from bot.discord.discord_text import fit_choices
+from bot.discord.interactions import answer, post, require_guild, require_manage_guild
 from cogs.activity.embeds import settings_text
 from cogs.department_choices import department_autocomplete
 from cogs.settings.buttons import confirm_view, history_page
 from cogs.settings.embeds import LABELS, change_line, show_embed
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 

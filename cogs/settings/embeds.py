@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_text import fit
+from bot.core.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
+from bot.core.timefmt import discord_ts, from_ms
+from bot.discord.discord_text import fit
 from bot.erlc.records import PRC_ACTOR_ID
-from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
-from bot.timefmt import discord_ts, from_ms
 
 HISTORY_PAGE = 10
 # The /settings show field holding every ER:LC setting, one line each.

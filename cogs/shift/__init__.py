@@ -1,6 +1,6 @@
 """/shift start | break | end | status | list | panel | board | leaderboard | export,
 /shift admin end | pending | add | subtract | void | history, and their persistent buttons.
-The rules live in bot/shifts/ and bot/duty/; this is the Discord side:
+The rules live in bot/core/shifts/ and bot/core/duty/; this is the Discord side:
 
 - cog.py: the commands and listeners (the On Duty role, the shift-log channel);
 - flows.py: what a command or button does (shared by both);
@@ -20,7 +20,7 @@ from cogs.shift.duty_buttons import HistoryPageButton, LeaderboardPageButton, Vo
 from cogs.shift.panel import PanelButton, PanelDepartmentSelect
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 
 async def setup(bot: NorthcaBot) -> None:

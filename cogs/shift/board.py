@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.interactions import edit_message
-from bot.sharding import ShardSet, owns
-from bot.shifts import ShiftEvent, ShiftRecord
-from bot.timefmt import discord_ts
+from bot.core.sharding import ShardSet, owns
+from bot.core.shifts import ShiftEvent, ShiftRecord
+from bot.core.timefmt import discord_ts
+from bot.discord.interactions import edit_message
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import discord
 
-from bot.bot import bot_of
-from bot.custom_ids import ID, UUID, id_of, optional_id_of, page_number, parses_custom_id
-from bot.errors import MissingPermission
-from bot.interactions import defer, edit_answer, guarded, page_button, require_guild
-from bot.interactions import page_view as pages_view
-from bot.shifts import Decision, RemoteShifts, ShiftRecord
+from bot.core.errors import MissingPermission
+from bot.core.shifts import Decision, RemoteShifts, ShiftRecord
+from bot.discord.bot import bot_of
+from bot.discord.custom_ids import ID, UUID, id_of, optional_id_of, page_number, parses_custom_id
+from bot.discord.interactions import defer, edit_answer, guarded, page_button, require_guild
+from bot.discord.interactions import page_view as pages_view
 from cogs.shift.embeds import DECISIONS_SHOWN, PAGE_SIZE, list_embed
 from cogs.shift.flows import break_flow, decide_flow, end_flow, require_shift_supervisor, retry_flow
 

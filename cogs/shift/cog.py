@@ -1,4 +1,4 @@
-"""The /shift commands and listeners. The Discord side of bot/shifts/: answering at once, the
+"""The /shift commands and listeners. The Discord side of bot/core/shifts/: answering at once, the
 On Duty role, and the shift-log channel (subscribed to the shift events of the hub)."""
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import ShiftConfig
-from bot.discord_text import fit_choices, quoted
-from bot.duty import period_for
-from bot.duty.own import own_duty, parse_duration_ms
-from bot.duty.store import recent_ended_shifts
-from bot.errors import Conflict, InvalidInput
-from bot.interactions import answer, defer, post, require_guild, require_manage_guild
-from bot.shifts import ShiftEvent, ShiftRecord, ShiftService
-from bot.shifts.records import ShiftEventKind
-from bot.timefmt import discord_ts, duration_text
+from bot.core.config import ShiftConfig
+from bot.core.duty import period_for
+from bot.core.duty.own import own_duty, parse_duration_ms
+from bot.core.duty.store import recent_ended_shifts
+from bot.core.errors import Conflict, InvalidInput
+from bot.core.shifts import ShiftEvent, ShiftRecord, ShiftService
+from bot.core.shifts.records import ShiftEventKind
+from bot.core.timefmt import discord_ts, duration_text
+from bot.discord.discord_text import fit_choices, quoted
+from bot.discord.interactions import answer, defer, post, require_guild, require_manage_guild
 from cogs.department_choices import department_autocomplete
 from cogs.shift.board import BoardUpdater, board_embed
 from cogs.shift.buttons import list_message, pending_view, shift_buttons
@@ -40,7 +40,7 @@ from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_su
 from cogs.shift.panel import panel_flow
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class ShiftCog(commands.Cog):
         view = pending_view(rows) or discord.utils.MISSING
         await send(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
 
-    # --- duty management: leaderboard, adjustments, export (the rules in bot/duty/) ---
+    # --- duty management: leaderboard, adjustments, export (the rules in bot/core/duty/) ---
 
     @shift.command(name="leaderboard", description="Who has the most duty time in a period.")
     @app_commands.describe(period="Which period (default: this week)", department="Only shifts in this department")

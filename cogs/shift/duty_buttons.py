@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.bot import bot_of
-from bot.custom_ids import ID, PAGE, UUID, id_of, page_number, parses_custom_id
-from bot.duty import PeriodChoice, page_of, period_for
-from bot.interactions import edit_answer, guarded, page_button, page_view, require_guild
-from bot.settings.records import WEEK_DAYS, GuildSettings
+from bot.core.duty import PeriodChoice, page_of, period_for
+from bot.core.settings.records import WEEK_DAYS, GuildSettings
+from bot.discord.bot import bot_of
+from bot.discord.custom_ids import ID, PAGE, UUID, id_of, page_number, parses_custom_id
+from bot.discord.interactions import edit_answer, guarded, page_button, page_view, require_guild
 from cogs.shift.duty_embeds import (
     HISTORY_PAGE,
     LEADERBOARD_PAGE,
@@ -28,7 +28,7 @@ from cogs.shift.duty_embeds import (
 from cogs.shift.flows import require_shift_supervisor, shift_log
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 _PERIODS = "this_week|last_week|this_month|last_month|activity|all_time"
 _PAGE_LABELS = ("◀ Previous", "Next ▶")

@@ -7,12 +7,12 @@ import re
 import discord
 from discord import app_commands
 
-from bot.duty import PERIOD_CHOICES, Adjustment, MemberDuty, Page, PeriodChoice
-from bot.duty.periods import PERIOD_LABELS
-from bot.duty.records import ShiftSpan
-from bot.duty.rule import duty_ms
-from bot.errors import InvalidInput
-from bot.timefmt import discord_ts, duration_text, from_ms
+from bot.core.duty import PERIOD_CHOICES, Adjustment, MemberDuty, Page, PeriodChoice
+from bot.core.duty.periods import PERIOD_LABELS
+from bot.core.duty.records import ShiftSpan
+from bot.core.duty.rule import duty_ms
+from bot.core.errors import InvalidInput
+from bot.core.timefmt import discord_ts, duration_text, from_ms
 
 LEADERBOARD_PAGE = 10
 HISTORY_PAGE = 10

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_text import quoted
+from bot.core.settings.records import GuildSettings
+from bot.core.shifts import ShiftRecord
+from bot.core.timefmt import discord_ts, duration_text, from_ms
+from bot.discord.discord_text import quoted
 from bot.northca.models import Shift
-from bot.settings.records import GuildSettings
-from bot.shifts import ShiftRecord
-from bot.timefmt import discord_ts, duration_text, from_ms
 
 PAGE_SIZE = 10
 PENDING_SHOWN = 15
@@ -106,7 +106,7 @@ def status_embed(
             inline=True,
         )
         embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
-    # The one duty-time rule (bot/duty): the same figures as the leaderboard and the export.
+    # The one duty-time rule (bot/core/duty): the same figures as the leaderboard and the export.
     embed.add_field(name=f"Today ({settings.timezone})", value=duration_text(today_ms), inline=True)
     embed.add_field(
         name=f"This week ({settings.timezone}, from {settings.week_start.capitalize()})",

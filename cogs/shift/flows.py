@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.interactions import answer, defer, edit_answer, post, require_guild, require_supervisor
-from bot.links import Linkage
-from bot.shifts import Decision, EndReason
-from bot.timefmt import discord_ts, duration_text
+from bot.core.links import Linkage
+from bot.core.shifts import Decision, EndReason
+from bot.core.timefmt import discord_ts, duration_text
+from bot.discord.interactions import answer, defer, edit_answer, post, require_guild, require_supervisor
 from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, started_embed, sync_sentence
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.bot import bot_of
-from bot.duty.own import own_duty
-from bot.errors import InvalidInput
-from bot.interactions import guarded, require_guild
+from bot.core.duty.own import own_duty
+from bot.core.errors import InvalidInput
+from bot.discord.bot import bot_of
+from bot.discord.interactions import guarded, require_guild
 from cogs.shift.buttons import shift_buttons
 from cogs.shift.duty_buttons import guild_clock
 from cogs.shift.embeds import status_embed
 from cogs.shift.flows import break_flow, end_flow, send, start_flow
 
 if TYPE_CHECKING:
-    from bot.bot import NorthcaBot
+    from bot.discord.bot import NorthcaBot
 
 PANEL_BUTTONS = {
     "start": ("On duty", discord.ButtonStyle.success, "🟢"),

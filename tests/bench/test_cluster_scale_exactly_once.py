@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from bench.cluster_scale import Scale, check_exactly_once
-from bot.shifts import ShiftStore, now_ms
+from bot.core.shifts import ShiftStore, now_ms
 from bot.storage import Database
 from tests.helpers import MDT
 

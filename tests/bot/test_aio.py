@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.aio import wait_event
-from bot.polling import LoopTask
+from bot.core.aio import wait_event
+from bot.core.polling import LoopTask
 
 
 @pytest.mark.parametrize("turns", [0, 1, 2, 3])
@@ -43,7 +43,7 @@ async def test_wait_event_says_whether_the_event_came():
 
 
 async def test_a_loop_task_runs_once_wakes_on_a_poke_and_stops_cleanly():
-    # The one lifecycle of every background service (bot/polling.py): a second start while it runs starts no
+    # The one lifecycle of every background service (bot/core/polling.py): a second start while it runs starts no
     # second loop, a poke wakes a loop sleeping for a minute, and stop ends it and leaves nothing running.
     rounds = 0
     woken = asyncio.Event()

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from bot.config import parse_config
+from bot.core.config import parse_config
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, database_section
 

@@ -1,11 +1,11 @@
-"""Fitting texts to Discord's limits (bot/discord_text.py), without Discord."""
+"""Fitting texts to Discord's limits (bot/discord/discord_text.py), without Discord."""
 
 from __future__ import annotations
 
 import discord
 from discord import app_commands
 
-from bot.discord_text import EMBED_TOTAL, fit, fit_choices, fit_embed, fit_view, length
+from bot.discord.discord_text import EMBED_TOTAL, fit, fit_choices, fit_embed, fit_view, length
 
 
 def test_text_over_the_limit_is_cut_with_an_ellipsis():

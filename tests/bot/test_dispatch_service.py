@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.dispatch import DispatchService
-from bot.dispatch.records import report_when
-from bot.errors import Conflict, InvalidInput
+from bot.core.dispatch import DispatchService
+from bot.core.dispatch.records import report_when
+from bot.core.errors import Conflict, InvalidInput
 from bot.northca.models import CreateTicketBody
-from bot.services import build_services
+from bot.ops.services import build_services
 from bot.storage import Database
 from tests.dispatch_helpers import service
 from tests.helpers import GUILD, MDT, OFFICER, make_config

@@ -14,7 +14,7 @@ import pytest
 from bot.northca.client import NorthcaClient
 from bot.northca.models import CreateTicketBody
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import build_services
+from bot.ops.services import build_services
 from bot.storage import Database
 from tests.dispatch_helpers import service
 from tests.helpers import GUILD, MDT, OFFICER, make_config

@@ -1,4 +1,4 @@
-"""Duty management without Discord (bot/duty): the one duty-time rule, adjustments, periods split at
+"""Duty management without Discord (bot/core/duty): the one duty-time rule, adjustments, periods split at
 their boundaries, leaderboard, activity report, the report's exactly-once claim and the CSV export.
 Shifts are made by the real shift service on a real SQLite file (the guild linked on the sandbox)."""
 
@@ -14,19 +14,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ShiftConfig
-from bot.duty import DutyService, DutyStore, Period, page_of, period_for
-from bot.duty.periods import activity_period, last_ended_activity_period
-from bot.duty.rule import duty_ms
-from bot.duty.service import MAX_ADJUSTMENT_MS, REPORT_LEASE_MS
-from bot.errors import Conflict, InvalidInput
-from bot.links import LinkService, LinkStore
+from bot.core.config import ShiftConfig
+from bot.core.duty import DutyService, DutyStore, Period, page_of, period_for
+from bot.core.duty.periods import activity_period, last_ended_activity_period
+from bot.core.duty.rule import duty_ms
+from bot.core.duty.service import MAX_ADJUSTMENT_MS, REPORT_LEASE_MS
+from bot.core.errors import Conflict, InvalidInput
+from bot.core.links import LinkService, LinkStore
+from bot.core.profiles import ProfileStore
+from bot.core.shifts import ShiftRecord, ShiftService
+from bot.core.timefmt import now_ms, to_ms
 from bot.northca.client import NorthcaClient
-from bot.profiles import ProfileStore
-from bot.services import build_shift_service
-from bot.shifts import ShiftRecord, ShiftService
+from bot.ops.services import build_shift_service
 from bot.storage import Database
-from bot.timefmt import now_ms, to_ms
 from tests.helpers import ADMIN, GUILD, OFFICER, OTHER
 
 UTC_ZONE = ZoneInfo("UTC")

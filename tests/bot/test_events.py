@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from bot.bot import NorthcaBot
-from bot.config import parse_config
-from bot.events import Topic
+from bot.core.config import parse_config
+from bot.core.events import Topic
+from bot.discord.bot import NorthcaBot
 from tests.helpers import database_section
 
 pytestmark = pytest.mark.asyncio
@@ -32,7 +32,7 @@ async def test_a_failing_subscriber_does_not_keep_the_event_from_the_others(capl
     topic.subscribe_now(heard_now.append)
     topic.subscribe(broken_later)
     topic.subscribe(later)
-    with caplog.at_level(logging.ERROR, logger="bot.events"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.events"):
         topic.publish_now(7)
         await topic.deliver(7)
     assert heard_now == [7] and heard_later == [7]

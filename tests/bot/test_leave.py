@@ -1,4 +1,4 @@
-"""bot/leave without Discord: dates in the guild's time zone, exactly-once role actions, the duty gate."""
+"""bot/core/leave without Discord: dates in the guild's time zone, exactly-once role actions, the duty gate."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
-from bot.errors import Conflict, InvalidInput
-from bot.events import EventHub
-from bot.leave import LeaveService, LeaveStore, LeaveWorker, RoleAction, parse_day
-from bot.services import build_settings_service
-from bot.settings import SettingsService
+from bot.core.config import Config
+from bot.core.errors import Conflict, InvalidInput
+from bot.core.events import EventHub
+from bot.core.leave import LeaveService, LeaveStore, LeaveWorker, RoleAction, parse_day
+from bot.core.settings import SettingsService
+from bot.core.timefmt import to_ms
+from bot.ops.services import build_settings_service
 from bot.storage import Database
-from bot.timefmt import to_ms
 from tests.duty_ui_helpers import SUPERVISOR, Clock
 from tests.helpers import ADMIN, GUILD, OFFICER
 
@@ -114,7 +114,7 @@ async def test_overlapping_requests_at_once_from_three_processes_store_one_leave
 async def test_the_on_leave_role_given_is_recorded_and_taken_back_whatever_the_setting_says_by_then(
     db: Database, settings: SettingsService
 ) -> None:
-    from bot.settings.service import RoleFacts
+    from bot.core.settings.service import RoleFacts
 
     clock = Clock(WED)
     service = LeaveService(LeaveStore(db), settings, clock)
@@ -138,7 +138,7 @@ async def test_the_on_leave_role_given_is_recorded_and_taken_back_whatever_the_s
 
 
 class RecordedRoles:
-    """A `RoleApplier` port (bot/ports.py): what the worker asked the front door to do."""
+    """A `RoleApplier` port (bot/core/ports.py): what the worker asked the front door to do."""
 
     def __init__(self) -> None:
         self.actions: list[RoleAction] = []

@@ -16,15 +16,15 @@ from typing import TypeVar
 import aiohttp
 import pytest
 
-from bot.leave import RoleAction
+from bot.core.leave import RoleAction
+from bot.core.ports import Ports
+from bot.core.settings import SettingsChanged
+from bot.core.sharding import ShardSet, shard_of
+from bot.core.shifts import ShiftEvent, ShiftStore
+from bot.core.shifts.store import OTHER_SHARDS_CLAIM_DELAY_MS
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.ports import Ports
-from bot.services import Services, build_services
-from bot.settings import SettingsChanged
-from bot.sharding import ShardSet, shard_of
-from bot.shifts import ShiftEvent, ShiftStore
-from bot.shifts.store import OTHER_SHARDS_CLAIM_DELAY_MS
+from bot.ops.services import Services, build_services
 from bot.storage import Database
 from tests.duty_ui_helpers import SUPERVISOR
 from tests.helpers import ADMIN, GUILD, KEY, MDT, OFFICER, link_guild_in, make_config, shift_posts, until
@@ -142,7 +142,7 @@ async def test_an_overdue_shift_is_ended_once_by_the_process_of_its_guilds_shard
     # Announced once, by the process whose cache has GUILD's shift log and roles.
     ends = {p.name: [e.shift.id for e in p.shift_events if e.kind == "end"] for p in processes}
     assert ends == {owner.name: [shift.id], elsewhere.name: []}
-    auto_ended = [r for r in caplog.records if r.name == "bot.shifts.service" and "ended (auto" in r.getMessage()]
+    auto_ended = [r for r in caplog.records if r.name == "bot.core.shifts.service" and "ended (auto" in r.getMessage()]
     assert len(auto_ended) == 1
     assert len(shift_posts(sandbox)) == 1 and sandbox.shifts(MDT)[0]["id"] == shift.id
 

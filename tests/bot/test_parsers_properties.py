@@ -15,17 +15,17 @@ from zoneinfo import ZoneInfo, available_timezones
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.custom_ids import RefusedCustomId, day_of, id_of, optional_id_of, page_number
-from bot.dispatch.records import report_when
-from bot.duty.own import parse_duration_ms
-from bot.errors import InvalidInput
-from bot.leave import parse_day
-from bot.links import clean_status, validate_mdt_id
-from bot.parsing import FIRST_DAY, LAST_DAY, MAX_ID, database_id, iso_day, whole_number
-from bot.profiles import CALLSIGN_MAX, clean_text, normalise_callsign
-from bot.rosters import parse_date, parse_days, parse_duration, parse_start, zone_of
-from bot.settings.records import MAX_CODE
-from bot.settings.service import check_code, check_timezone
+from bot.core.dispatch.records import report_when
+from bot.core.duty.own import parse_duration_ms
+from bot.core.errors import InvalidInput
+from bot.core.leave import parse_day
+from bot.core.links import clean_status, validate_mdt_id
+from bot.core.parsing import FIRST_DAY, LAST_DAY, MAX_ID, database_id, iso_day, whole_number
+from bot.core.profiles import CALLSIGN_MAX, clean_text, normalise_callsign
+from bot.core.rosters import parse_date, parse_days, parse_duration, parse_start, zone_of
+from bot.core.settings.records import MAX_CODE
+from bot.core.settings.service import check_code, check_timezone
+from bot.discord.custom_ids import RefusedCustomId, day_of, id_of, optional_id_of, page_number
 from cogs.roster.flows import MAX_PERIOD_DAYS, parse_period, parse_week, period_ms
 
 T = TypeVar("T")
@@ -55,7 +55,7 @@ def outcome(parse: Callable[[], T], *refusals: type[Exception]) -> T | None:
         return None
 
 
-# --- the shared pieces (bot/parsing.py) and the custom id values (bot/custom_ids.py) ------------------------------
+# --- the shared pieces (bot/core/parsing.py) and the custom id values (bot/discord/custom_ids.py)
 
 
 @given(typed)

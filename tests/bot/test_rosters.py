@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.errors import InvalidInput
-from bot.rosters import (
+from bot.core.errors import InvalidInput
+from bot.core.rosters import (
     AttendanceRules,
     DutySpan,
     Occurrence,
@@ -29,7 +29,7 @@ from bot.rosters import (
     validate_template,
     week_text,
 )
-from bot.rosters.render import paginate
+from bot.core.rosters.render import paginate
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -1,4 +1,4 @@
-"""Rosters on a real SQLite file, built as bot/services.py builds them, with a clock the test moves:
+"""Rosters on a real SQLite file, built as bot/ops/services.py builds them, with a clock the test moves:
 templates and assignments per server, reminders exactly once across a restart, attendance from the
 shifts the bot recorded."""
 
@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import Conflict, InvalidInput
-from bot.rosters import REMINDER_CUTOFF_MS, DueReminder, RosterService, TemplateDraft, parse_days
-from bot.rosters.service import REMINDER_LEASE_MS
-from bot.services import build_roster_service
+from bot.core.errors import Conflict, InvalidInput
+from bot.core.rosters import REMINDER_CUTOFF_MS, DueReminder, RosterService, TemplateDraft, parse_days
+from bot.core.rosters.service import REMINDER_LEASE_MS
+from bot.ops.services import build_roster_service
 from bot.storage import Database
 from tests.helpers import ADMIN, GUILD, BotStarter
 from tests.roster_helpers import MIN, Clock, ms, record_shift

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.sanitize import northca_text
 from bot.northca.models import ActiveUnitUpsert, CreateShiftBody
-from bot.sanitize import northca_text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Per-guild settings (bot/settings): defaults from the config file, cached reads, validated audited
+"""Per-guild settings (bot/core/settings): defaults from the config file, cached reads, validated audited
 changes, two guilds apart, and retention after the bot leaves a guild. Real SQLite file, real hub."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ import asyncio
 
 import pytest
 
-from bot.config import parse_config
-from bot.errors import InvalidInput
-from bot.events import EventHub
-from bot.services import build_settings_service
-from bot.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
-from bot.settings.store import GUILD_CHILD_TABLES, GUILD_DELETION_TABLES, GUILD_TABLES
+from bot.core.config import parse_config
+from bot.core.errors import InvalidInput
+from bot.core.events import EventHub
+from bot.core.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
+from bot.core.settings.store import GUILD_CHILD_TABLES, GUILD_DELETION_TABLES, GUILD_TABLES
+from bot.ops.services import build_settings_service
 from bot.storage import Database
 
 pytestmark = pytest.mark.asyncio

@@ -1,5 +1,5 @@
 """Several processes on one database: a setting changed in one process reaches the others' caches
-(bot/settings/watch.py). Each "process" is its own Database connection and its own settings service."""
+(bot/core/settings/watch.py). Each "process" is its own Database connection and its own settings service."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import parse_config
-from bot.errors import InvalidInput
-from bot.events import EventHub
-from bot.services import build_settings_service
-from bot.settings import RoleFacts, SettingsService
-from bot.settings.watch import SettingsWatcher
+from bot.core.config import parse_config
+from bot.core.errors import InvalidInput
+from bot.core.events import EventHub
+from bot.core.settings import RoleFacts, SettingsService
+from bot.core.settings.watch import SettingsWatcher
+from bot.ops.services import build_settings_service
 from bot.storage import Database
 
 GUILD = 5151

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bot import NorthcaBot, ShardedNorthcaBot, make_bot
-from bot.config import ConfigError, parse_config
-from bot.services import owned_guilds, scheduler_lease_name
-from bot.sharding import shard_of
+from bot.core.config import ConfigError, parse_config
+from bot.core.sharding import shard_of
+from bot.discord.bot import NorthcaBot, ShardedNorthcaBot, make_bot
+from bot.ops.services import owned_guilds, scheduler_lease_name
 
 
 def config_with(discord: str) -> dict[str, object]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
+from bot.core.shifts.store import CLAIM_LEASE_MS, ShiftStore
 
 GUILD = 4242
 NOW = 1_700_000_000_000

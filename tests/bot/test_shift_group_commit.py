@@ -1,4 +1,4 @@
-"""The group commits of the shifts table (bot/shifts/groups.py): the shifts opened (/shift start) and the sync
+"""The group commits of the shifts table (bot/core/shifts/groups.py): the shifts opened (/shift start) and the sync
 verdicts marked in the same moment are written by one statement; each caller gets its own answer; a row the
 database refuses fails only its own caller. On a real SQLite file or PostgreSQL database."""
 
@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from bot.shifts.store import GROUP_INSERT_ROWS, GROUP_SYNCED_ROWS, ShiftStore
+from bot.core.shifts.store import GROUP_INSERT_ROWS, GROUP_SYNCED_ROWS, ShiftStore
 from bot.storage import Database
 from tests.helpers import refuse_inserts_of
 

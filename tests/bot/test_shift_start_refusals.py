@@ -1,5 +1,5 @@
 """/shift start without a read of the open shift before its insert: an officer already on duty is still told so
-first, also when the server's leave rule would refuse the start (bot/shifts/service.py)."""
+first, also when the server's leave rule would refuse the start (bot/core/shifts/service.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import Config
-from bot.errors import Conflict
-from bot.events import EventHub
-from bot.leave import LeaveService, LeaveStore
+from bot.core.config import Config
+from bot.core.errors import Conflict
+from bot.core.events import EventHub
+from bot.core.leave import LeaveService, LeaveStore
 from bot.northca.client import NorthcaClient
-from bot.services import build_settings_service
+from bot.ops.services import build_settings_service
 from bot.storage import Database
 from tests.duty_ui_helpers import SUPERVISOR, Clock
 from tests.helpers import ADMIN, GUILD, OFFICER, make_service

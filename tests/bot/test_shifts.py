@@ -14,16 +14,16 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.config import ShiftConfig
-from bot.errors import Conflict, InvalidInput, NotLinked
-from bot.links import LinkService, LinkStore
+from bot.core.config import ShiftConfig
+from bot.core.errors import Conflict, InvalidInput, NotLinked
+from bot.core.links import LinkService, LinkStore
+from bot.core.profiles import OfficerProfile, ProfileStore
+from bot.core.shifts import DutyChanged, ShiftAutoEnder, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
+from bot.core.timefmt import duration_text
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.profiles import OfficerProfile, ProfileStore
-from bot.services import build_shift_service
-from bot.shifts import DutyChanged, ShiftAutoEnder, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
+from bot.ops.services import build_shift_service
 from bot.storage import INTEGRITY_ERRORS, Database
-from bot.timefmt import duration_text
 from tests.helpers import (
     ADMIN,
     GUILD,
@@ -633,8 +633,8 @@ async def test_send_anyway_allows_one_write_only(db, client, linked, sandbox):
 
 
 async def test_totals_follow_the_guilds_week_start_and_time_zone(db, client, linked):
-    from bot.config import StatusConfig
-    from bot.settings.records import StaticSettings, defaults_from
+    from bot.core.config import StatusConfig
+    from bot.core.settings.records import StaticSettings, defaults_from
 
     base = defaults_from(ShiftConfig(), StatusConfig())
     sunday_weeks = StaticSettings(dataclasses.replace(base, week_start="sunday", timezone="America/Chicago"))
@@ -677,7 +677,7 @@ async def test_one_callsign_taken_at_once_by_starts_in_five_processes_and_a_prof
 async def test_a_shift_open_before_roles_were_recorded_gives_back_the_roles_the_settings_name(tmp_path, client):
     import sqlite3
 
-    from bot.shifts.records import RoleChange
+    from bot.core.shifts.records import RoleChange
     from bot.storage import _migrations, _statements
 
     path = tmp_path / "old.sqlite3"

@@ -10,14 +10,14 @@ import uuid
 
 import pytest
 
-from bot.config import ShiftConfig
-from bot.events import EventHub
+from bot.core.config import ShiftConfig
+from bot.core.events import EventHub
+from bot.core.shifts.notices import ShiftNotices
+from bot.core.shifts.store import CLAIM_LEASE_MS, ShiftStore
+from bot.core.shifts.sync import ShiftSync
+from bot.core.timefmt import now_ms
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.shifts.notices import ShiftNotices
-from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
-from bot.shifts.sync import ShiftSync
-from bot.timefmt import now_ms
 from tests.helpers import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio

@@ -8,17 +8,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.config import ShiftConfig, StatusConfig
-from bot.errors import InvalidInput, NotLinked
-from bot.links import LinkService, LinkStore
+from bot.core.config import ShiftConfig, StatusConfig
+from bot.core.errors import InvalidInput, NotLinked
+from bot.core.links import LinkService, LinkStore
+from bot.core.profiles import ProfileStore
+from bot.core.shifts import DutyChanged, ShiftService
+from bot.core.unit_status import CALLSIGN_HINT, OffDuty, PanelsStale, UnitChange, UnitCoalescer
 from bot.northca.client import NorthcaClient
 from bot.northca.models import ActiveUnitUpsert
 from bot.northca.sandbox import NorthcaSandbox
-from bot.profiles import ProfileStore
-from bot.services import build_shift_service, build_status_service
-from bot.shifts import DutyChanged, ShiftService
+from bot.ops.services import build_shift_service, build_status_service
 from bot.storage import Database
-from bot.unit_status import CALLSIGN_HINT, OffDuty, PanelsStale, UnitChange, UnitCoalescer
 from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, unit_puts
 
 

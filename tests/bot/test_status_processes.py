@@ -1,6 +1,6 @@
 """Unit status with two bot processes on one database (sharded), each serving a server linked to the same MDT.
 
-Each "process" is the bot's whole service graph (bot/services.py, as NorthcaBot builds it, background services
+Each "process" is the bot's whole service graph (bot/ops/services.py, as NorthcaBot builds it, background services
 started) on its own Database connection to one database; the Northca sandbox is shared over loopback."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.core.sharding import shard_of
+from bot.core.timefmt import now_ms
+from bot.core.unit_status import UnitStatusStore
+from bot.core.unit_status.order import UnitSendOrder
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import Services, build_services
-from bot.sharding import shard_of
+from bot.ops.services import Services, build_services
 from bot.storage import Database
-from bot.timefmt import now_ms
-from bot.unit_status import UnitStatusStore
-from bot.unit_status.order import UnitSendOrder
 from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, make_config
 
 # A second server, on the other shard of two, linked to the same MDT as GUILD.

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.timefmt import now_ms
+from bot.core.unit_status import UnitStatusStore
 from bot.storage import Database
-from bot.timefmt import now_ms
-from bot.unit_status import UnitStatusStore
 
 HOUR_MS = 3_600_000
 

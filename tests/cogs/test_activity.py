@@ -8,10 +8,10 @@ import contextlib
 import re
 from datetime import UTC, datetime, timedelta
 
-from bot.duty.service import REPORT_LEASE_MS
-from bot.rosters import TemplateDraft, parse_days
-from bot.settings import ChannelFacts, RoleFacts
-from bot.timefmt import to_ms
+from bot.core.duty.service import REPORT_LEASE_MS
+from bot.core.rosters import TemplateDraft, parse_days
+from bot.core.settings import ChannelFacts, RoleFacts
+from bot.core.timefmt import to_ms
 from tests.duty_ui_helpers import (
     BIG_QUOTA_ROLE,
     GUILD_B,

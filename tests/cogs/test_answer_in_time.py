@@ -1,5 +1,6 @@
 """Answers inside Discord's three seconds, whatever the database does: a command, button or form whose handler has
-not answered within `DEFER_AFTER_SECONDS` is deferred by the framework (one rule, in bot/interactions.py), and the
+not answered within `DEFER_AFTER_SECONDS` is deferred by the framework (one rule, in bot/discord/interactions.py),
+and the
 handler's answer then comes as an edit or a followup. Driven through the harness against a real SQLite file that a
 second connection keeps write-locked (`BEGIN IMMEDIATE`), as another process or a backup would."""
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.interactions import GUARDED, POSTED_PUBLICLY
+from bot.discord.interactions import GUARDED, POSTED_PUBLICLY
 from tests.harness import FakeTimeout, Harness, Recorded
 from tests.helpers import ADMIN_M, GUILD
 
@@ -164,7 +165,7 @@ async def test_every_button_select_and_form_of_the_cogs_runs_under_the_rule(star
 
 async def test_cogs_answer_only_through_the_helpers_that_share_the_rules_lock():
     """A direct `interaction.response.*` could race the framework's deferral (Discord refuses a second first
-    answer); the helpers in bot/interactions.py take the interaction's lock."""
+    answer); the helpers in bot/discord/interactions.py take the interaction's lock."""
     root = Path(__file__).resolve().parents[2] / "cogs"
     direct = re.compile(r"\binteraction\.(response\.|followup\.|edit_original_response\b)")
     found = [

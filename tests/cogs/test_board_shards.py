@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.sharding import shard_of
-from bot.shifts.boards import ShiftBoards
+from bot.core.sharding import shard_of
+from bot.core.shifts.boards import ShiftBoards
 from bot.storage import Database
 from tests.helpers import ADMIN, GUILD, until
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.bot import EXTENSIONS
-from bot.interactions import GENERIC_ERROR_START
-from bot.parsing import MAX_ID
+from bot.core.parsing import MAX_ID
+from bot.discord.bot import EXTENSIONS
+from bot.discord.interactions import GENERIC_ERROR_START
 from tests.harness import Harness, builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, click_forged, link_guild
 

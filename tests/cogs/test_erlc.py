@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.core.settings import ChannelFacts
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
-from bot.settings import ChannelFacts
 from tests.duty_ui_helpers import member_opt
 from tests.erlc.link_helpers import KEK
 from tests.harness import builders
@@ -278,7 +278,7 @@ async def test_players_are_paginated_and_csv_import_through_a_form(start_bot, pr
 
 @pytest.mark.sqlite_only("the demo PRC and its key-encryption key live in files beside the bot's SQLite file")
 async def test_demo_mode_connects_the_local_demo_server_and_keeps_it_across_a_restart(start_bot, db_path):
-    from bot.config import parse_config
+    from bot.core.config import parse_config
     from bot.erlc.sandbox.demo import DEMO_SERVER_KEY
     from tests.helpers import database_section
 

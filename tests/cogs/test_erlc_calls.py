@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
+from bot.core.settings import ChannelFacts
 from bot.erlc.calls import GameCallRelayed
 from bot.erlc.records import EmergencyCallEvent
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
 from bot.erlc.sandbox.webhooks import emergency_call
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import build_services
-from bot.settings import ChannelFacts
+from bot.ops.services import build_services
 from bot.storage import Database
 from tests.erlc.link_helpers import KEK, v2_reads
 from tests.harness import builders

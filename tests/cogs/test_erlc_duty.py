@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.core.settings import ChannelFacts
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
-from bot.settings import ChannelFacts
 from tests.erlc.link_helpers import KEK, MsClock
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, link_guild, until

@@ -6,7 +6,7 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
-from bot.timefmt import to_ms
+from bot.core.timefmt import to_ms
 from tests.duty_ui_helpers import (
     GUILD_B,
     LEAVE_ROLE,

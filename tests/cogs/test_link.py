@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from bot.links import LinkStore
+from bot.core.links import LinkStore
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, ADMIN_PERMS, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
 
@@ -354,7 +354,8 @@ async def test_pending_link_live_check_never_holds_an_interaction_past_its_budge
     try:
         reply = await h.slash("status", sub="set", member=OFFICER_M, guild_id=GUILD, code="10-8")
         # Answered while Northca still holds the check: the budget, not Northca, decided. The budget and the
-        # answer-in-time rule (bot/interactions.py) are both 1.5 s: the answer comes at once or as the deferral's edit.
+        # answer-in-time rule (bot/discord/interactions.py) are both 1.5 s: the answer comes at once or as the
+        # deferral's edit.
         assert reply.callback_type in (4, 5) and reply.ephemeral
         final = await reply.final()
         assert final.ephemeral and "not linked to a Northca MDT yet" in final.content

@@ -28,7 +28,7 @@ async def test_shift_start_answered_after_discord_forgot_the_interaction_is_kept
 
     def handled() -> bool:  # the command's error handling has finished: its last word is logged
         return any(
-            r.name == "bot.interactions" and r.levelno >= logging.WARNING and interaction_id in r.getMessage()
+            r.name == "bot.discord.interactions" and r.levelno >= logging.WARNING and interaction_id in r.getMessage()
             for r in caplog.records
         )
 

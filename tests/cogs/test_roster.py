@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.rosters import TemplateDraft
-from bot.rosters.render import MINE
-from bot.rosters.service import REMINDER_LEASE_MS
-from bot.settings import ChannelFacts
+from bot.core.rosters import TemplateDraft
+from bot.core.rosters.render import MINE
+from bot.core.rosters.service import REMINDER_LEASE_MS
+from bot.core.settings import ChannelFacts
 from tests.harness import Hold, RoleOption, UserOption, builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, click_forged, until
 from tests.roster_helpers import MIN, Clock, ms, record_shift

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import RoleFacts
+from bot.core.settings import RoleFacts
 from tests.harness import builders
 from tests.helpers import ADMIN, GUILD
 from tests.settings_helpers import admin

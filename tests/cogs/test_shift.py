@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.shifts import ShiftRecord
-from bot.timefmt import duration_text
+from bot.core.shifts import ShiftRecord
+from bot.core.timefmt import duration_text
 from tests.harness import builders
 from tests.helpers import (
     ADMIN,
@@ -373,7 +373,7 @@ async def test_buttons_of_an_old_answer_work_after_a_restart(start_bot, sandbox)
 
 
 async def test_start_with_a_pending_link_acknowledges_before_asking_northca(start_bot, sandbox):
-    from bot.links import LinkStore
+    from bot.core.links import LinkStore
 
     h = await boot(start_bot, sandbox, linked=False)
     await LinkStore(h.bot.db).save_request(GUILD, MDT, "pending-request", "pending", OWNER, ADMIN, None)

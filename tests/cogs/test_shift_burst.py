@@ -1,6 +1,6 @@
 """200 officers press /shift start at the same moment, through the offline Discord harness: each gets an answer, and
 every officer told "You are on duty" has an open shift, also after a restart, even when the database refuses one of
-the burst's rows (the group commit of bot/shifts/store.py)."""
+the burst's rows (the group commit of bot/core/shifts/store.py)."""
 
 from __future__ import annotations
 

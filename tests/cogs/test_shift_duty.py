@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.settings.service import RoleFacts
-from bot.timefmt import utcnow
+from bot.core.settings.service import RoleFacts
+from bot.core.timefmt import utcnow
 from tests.harness import builders
 from tests.helpers import (
     ADMIN,

@@ -1,17 +1,17 @@
-"""The ER:LC link's service graph, built through bot/services.py against the PRC sandbox on loopback."""
+"""The ER:LC link's service graph, built through bot/ops/services.py against the PRC sandbox on loopback."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config
+from bot.core.config import Config
 from bot.erlc.client import PrcClient
 from bot.erlc.keys import new_kek
 from bot.erlc.sandbox import PrcSandbox
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import Services, build_services
+from bot.ops.services import Services, build_services
 from bot.storage import Database
 from bot.storage.leases import LeasedServices
 from tests.helpers import make_config

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, parse_config
+from bot.core.config import ConfigError, load_config, parse_config
 from bot.erlc.webhook_key import PRC_WEBHOOK_PUBLIC_KEY
 
 ROOT = Path(__file__).resolve().parents[2]

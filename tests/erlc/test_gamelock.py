@@ -10,10 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.core.shifts import ShiftEvent
 from bot.erlc.client import PrcClient
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.shifts import ShiftEvent
 from bot.storage import Database
 from tests.erlc.conftest import SERVER_KEY
 from tests.erlc.link_helpers import MsClock, erlc_config, graph

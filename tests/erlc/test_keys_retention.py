@@ -8,13 +8,13 @@ import json
 
 import pytest
 
-from bot.cli import main
+from bot.core.settings.store import GUILD_TABLES
 from bot.erlc.keys import KeyVault, KeyVaultError, new_kek
 from bot.erlc.sandbox import PrcSandbox
 from bot.erlc.store import ERLC_GUILD_TABLES
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.settings.store import GUILD_TABLES
+from bot.ops.cli import main
 from bot.storage import Database
 from tests.erlc.conftest import OTHER_KEY, SERVER_KEY
 from tests.erlc.link_helpers import KEK, MsClock, erlc_config, graph

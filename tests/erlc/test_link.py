@@ -7,12 +7,12 @@ import logging
 
 import pytest
 
+from bot.core.errors import Conflict
 from bot.erlc.client import PrcClient
 from bot.erlc.keys import KeyVault
 from bot.erlc.port import GameKeyInvalid, GameRateLimited, GameTemporary
 from bot.erlc.records import PRC_ACTOR_ID, ServerConnectionChanged
 from bot.erlc.sandbox import PrcSandbox
-from bot.errors import Conflict
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
@@ -254,7 +254,7 @@ async def test_csv_import_links_and_refuses_taken_accounts(services, db: Databas
     )
     assert done == 1 and len(refused) == 1 and "Roblox 7" in refused[0]
     assert (await services.erlc.link_of(GUILD, OFFICER)).how == "import"
-    from bot.errors import InvalidInput
+    from bot.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="Line 2"):
         await services.erlc.import_links(GUILD, ADMIN, f"{OFFICER},101\nnot,numbers\n")

@@ -10,11 +10,11 @@ from collections import Counter
 import aiohttp
 import pytest
 
+from bot.core.sharding import shard_of
 from bot.erlc.client import PrcClient
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from bot.sharding import shard_of
 from bot.storage import Database
 from tests.erlc.conftest import GLOBAL_KEY
 from tests.erlc.link_helpers import MsClock, erlc_config, graph, poller_lease

@@ -282,7 +282,7 @@ _INTERACTION_CALLBACK = re.compile(r"^/interactions/(\d+)/[^/]+/callback$")
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
-    """The shard Discord sends a guild's events on (the formula bot/sharding.shard_of follows)."""
+    """The shard Discord sends a guild's events on (the formula bot/core/sharding.shard_of follows)."""
     return (guild_id >> 22) % shard_count
 
 

@@ -1,6 +1,6 @@
 """Discord's size limits, checked the way Discord checks them: an over-limit text makes
 the whole request fail with HTTP 400, code 50035 "Invalid Form Body", and an ``errors``
-tree naming the field. Written independently of the bot's own fitting (bot/discord_text.py)
+tree naming the field. Written independently of the bot's own fitting (bot/discord/discord_text.py)
 so a test catches the bot sending too much, whatever the bot believes the limits are.
 """
 

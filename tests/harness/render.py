@@ -32,9 +32,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.bot import NorthcaBot
+from bot.core.timefmt import utcnow
+from bot.discord.bot import NorthcaBot
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
-from bot.timefmt import utcnow
 from tests.harness import FakeDiscord, Harness, builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OWNER, link_guild, make_config, settle
 

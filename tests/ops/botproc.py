@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.cli import TEST_DISCORD_API_ENV
+from bot.ops.cli import TEST_DISCORD_API_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE = 60.0  # seconds a subprocess may take before the test fails (a shared, slow machine)

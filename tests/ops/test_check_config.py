@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.settings.store import SettingChange, SettingsStore
 from bot.northca.sandbox import NorthcaSandbox
-from bot.settings.store import SettingChange, SettingsStore
 from bot.storage import Database
 from tests.harness import builders
 from tests.helpers import KEY

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from bot.checks import check_database
-from bot.config import ConfigError, parse_config
+from bot.core.config import ConfigError, parse_config
+from bot.ops.checks import check_database
 
 PASSWORD = "s3cret-pw"
 

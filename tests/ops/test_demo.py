@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import parse_config
-from bot.demo import DEMO_MARK
+from bot.core.config import parse_config
+from bot.discord.demo import DEMO_MARK
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, database_section
 from tests.ops.botproc import run_bot
@@ -97,7 +97,7 @@ async def test_a_demo_moved_to_postgresql_keeps_its_link(start_bot, db_path: str
 
 
 def test_demo_mark_keeps_every_message_within_discord_limits():
-    from bot.demo import mark_message
+    from bot.discord.demo import mark_message
 
     long = mark_message({"content": "x" * 2000}, new=True)
     assert len(long["content"]) <= 2000 and long["content"].endswith(DEMO_MARK)

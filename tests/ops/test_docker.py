@@ -81,7 +81,7 @@ def test_build_context_leaves_out_the_virtualenv_databases_config_and_git(tmp_pa
         "data/northca-bot.sqlite3-wal": "db",
         "data/northca-bot.sandbox.sqlite3": "db",
         "northca-bot.sqlite3": "db",
-        "bot/config.toml": "token",
+        "bot/core/config.toml": "token",
         "bot/stray.sqlite3": "db",
         "bot/__pycache__/cli.cpython-311.pyc": "bytecode",
         "secrets/discord_token": "the-real-token",

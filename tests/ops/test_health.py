@@ -13,9 +13,9 @@ import uuid
 
 import pytest
 
-from bot.health import HealthMonitor, NorthcaSuccessClock
-from bot.links import LinkStore
-from bot.shifts import ShiftStore, now_ms
+from bot.core.links import LinkStore
+from bot.core.shifts import ShiftStore, now_ms
+from bot.ops.health import HealthMonitor, NorthcaSuccessClock
 from bot.storage import Database
 from tests import helpers
 from tests.dispatch_helpers import dispatch_ready
@@ -85,7 +85,7 @@ async def test_health_reports_old_outbox_database_and_last_northca_success(start
 
     caplog.clear()
     await h.bot.health.warn_if_outbox_old()
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "bot.health"]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "bot.ops.health"]
     assert warnings and "1 shifts wait for Northca" in warnings[0].getMessage()
 
 

@@ -9,11 +9,11 @@ import sys
 import uuid
 from pathlib import Path
 
+from bot.core.shifts.store import ShiftStore
+from bot.core.timefmt import now_ms
 from bot.northca.sandbox import NorthcaSandbox
-from bot.shifts.store import ShiftStore
 from bot.storage import Database
 from bot.storage.leases import LeaseStore
-from bot.timefmt import now_ms
 from tests.helpers import ADMIN, GUILD, MDT, OFFICER, OFFICER_M, link_guild_in, shift_posts, until
 
 PASSWORD = "s3cret-pw"

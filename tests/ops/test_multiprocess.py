@@ -24,14 +24,14 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
-from bot.events import EventHub
-from bot.links import LinkStore
+from bot.core.config import Config
+from bot.core.events import EventHub
+from bot.core.links import LinkStore
+from bot.core.settings import ChannelFacts, RoleFacts, SettingsService
+from bot.core.sharding import shard_of
+from bot.core.shifts import now_ms
 from bot.northca.sandbox import NorthcaSandbox
-from bot.services import build_settings_service
-from bot.settings import ChannelFacts, RoleFacts, SettingsService
-from bot.sharding import shard_of
-from bot.shifts import now_ms
+from bot.ops.services import build_settings_service
 from bot.storage import Database
 from tests.harness import GatewayDiscord, builders
 from tests.helpers import ADMIN, KEY, MDT, MEMBER_PERMS, OWNER

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.invite import required_permissions
-from bot.links import LinkStore
+from bot.core.links import LinkStore
+from bot.discord.invite import required_permissions
 from bot.storage import Database
 from tests.helpers import ADMIN, GUILD, MDT, OWNER
 from tests.ops.botproc import REPO, run_bot, write_config

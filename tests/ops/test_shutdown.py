@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from discord.state import ConnectionState
 
-from bot.bot import RESTARTING
-from bot.links import LinkStore
+from bot.core.links import LinkStore
+from bot.core.shifts import ShiftStore, now_ms
+from bot.discord.bot import RESTARTING
 from bot.northca.sandbox import NorthcaSandbox
-from bot.shifts import ShiftStore, now_ms
 from bot.storage import Database
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OWNER

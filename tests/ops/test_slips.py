@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import parse_config
+from bot.core.config import parse_config
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import Faults, NorthcaSandbox, config_from_args
 from tests.helpers import GUILD, MDT, OWNER
@@ -84,7 +84,7 @@ def test_sandbox_restarted_with_db_but_without_mdt_keeps_the_owner(tmp_path: Pat
 
 
 def test_configuration_reference_names_every_key():
-    from bot.config import Config
+    from bot.core.config import Config
 
     reference = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
     rows: dict[str, list[str]] = {}

@@ -1,0 +1,251 @@
+"""All duty SQL: adjustments, break intervals, period totals, export rows, activity-report claims.
+
+Period reads stay on the guild's indexes (shifts_by_guild_start / _end, the open-shift index,
+duty_adjustments_by_guild_time): ended shifts wholly inside a period are summed in SQL from
+their stored duration (the same rule, see rule.py); only shifts crossing a boundary and open
+shifts come back as rows, to be split in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from bot.core.duty.records import Adjustment, AdjustmentKind, ReportClaim, ShiftSpan
+from bot.core.duty.rule import BreakInterval
+from bot.storage import Database
+
+Params = Iterable[Any] | Mapping[str, Any]
+
+# Stand-ins for an unbounded period (all time).
+FAR_PAST = -(2**62)
+FAR_FUTURE = 2**62
+_NOT_VOID = "NOT EXISTS (SELECT 1 FROM duty_adjustments v WHERE v.shift_id = s.id AND v.kind = 'void')"
+_DEPT = "(CAST(:dept AS TEXT) IS NULL OR s.department = :dept)"
+_SPAN = "s.id, s.member_id, s.department, s.started_ms, s.ended_ms, s.break_ms, s.break_started_ms, s.break_count"
+
+
+class DutyStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- adjustments ---
+
+    async def add_adjustment(
+        self, guild_id: int, member_id: int, kind: AdjustmentKind, amount_ms: int, shift_id: str | None,
+        reason: str, actor_id: int, at_ms: int, department: str | None = None,
+    ) -> Adjustment | None:  # fmt: skip
+        """None when the shift is already voided (one void per shift)."""
+        rows = await self.db.execute_fetchall(
+            "INSERT INTO duty_adjustments"
+            " (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department)"
+            " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING *",
+            (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department),
+        )
+        return Adjustment.from_row(rows[0]) if rows else None
+
+    async def history(self, guild_id: int, member_id: int, limit: int = 500) -> list[Adjustment]:
+        rows = await self.db.execute_fetchall(
+            "SELECT * FROM duty_adjustments WHERE guild_id = ? AND member_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?",
+            (guild_id, member_id, limit),
+        )
+        return [Adjustment.from_row(r) for r in rows]
+
+    async def adjustments_in(
+        self, guild_id: int, start_ms: int | None, end_ms: int | None, member_id: int | None = None
+    ) -> list[Adjustment]:
+        rows = await self.db.execute_fetchall(
+            "SELECT * FROM duty_adjustments WHERE guild_id = :g AND at_ms >= :a AND at_ms < :b"
+            " AND (CAST(:m AS BIGINT) IS NULL OR member_id = :m) ORDER BY at_ms, id",
+            {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "m": member_id},
+        )
+        return [Adjustment.from_row(r) for r in rows]
+
+    async def adjustment_sums(
+        self, guild_id: int, start_ms: int | None, end_ms: int | None, department: str | None = None
+    ) -> dict[int, int]:
+        """Per member: adds minus subtracts made in [start, end); with a department, only those made for it
+        (None: all of them, with or without a department)."""
+        rows = await self.db.execute_fetchall(
+            "SELECT member_id, CAST(SUM(CASE kind WHEN 'add' THEN amount_ms ELSE -amount_ms END) AS BIGINT)"
+            " FROM duty_adjustments WHERE guild_id = :g AND at_ms >= :a AND at_ms < :b AND kind != 'void'"
+            " AND (CAST(:dept AS TEXT) IS NULL OR department = :dept) GROUP BY member_id",
+            {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "dept": department},
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    async def voided(self, shift_ids: list[str]) -> set[str]:
+        if not shift_ids:
+            return set()
+        marks = ",".join("?" * len(shift_ids))
+        rows = await self.db.execute_fetchall(
+            f"SELECT shift_id FROM duty_adjustments WHERE kind = 'void' AND shift_id IN ({marks})", shift_ids
+        )
+        return {str(r[0]) for r in rows}
+
+    async def shift(self, guild_id: int, shift_id: str) -> ShiftSpan | None:
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_SPAN} FROM shifts s WHERE s.guild_id = ? AND s.id = ?", (guild_id, shift_id)
+        )
+        return ShiftSpan.from_row(rows[0]) if rows else None
+
+    # --- break intervals (written by the shifts store's break toggle) ---
+
+    async def break_intervals(self, shift_ids: list[str]) -> dict[str, list[BreakInterval]]:
+        found: dict[str, list[BreakInterval]] = {}
+        for i in range(0, len(shift_ids), 500):
+            chunk = shift_ids[i : i + 500]
+            rows = await self.db.execute_fetchall(
+                "SELECT shift_id, started_ms, ended_ms FROM shift_breaks"
+                f" WHERE shift_id IN ({','.join('?' * len(chunk))})"
+                " ORDER BY shift_id, started_ms",
+                chunk,
+            )
+            for r in rows:
+                found.setdefault(str(r[0]), []).append(BreakInterval(int(r[1]), r[2]))
+        return found
+
+    # --- period totals ---
+
+    async def inside_totals(
+        self, guild_id: int, start_ms: int | None, end_ms: int | None, department: str | None
+    ) -> dict[int, tuple[int, int]]:
+        """Per member: (summed stored duration, count) of ended, not voided shifts wholly inside [start, end).
+
+        Summed over all of them on a covering index, then the few voided ones taken off (a NOT EXISTS per
+        shift would cost one lookup per shift of the guild for all time)."""
+        params = {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "dept": department}
+        inside = "s.started_ms >= :a AND s.ended_ms IS NOT NULL AND s.ended_ms <= :b AND " + _DEPT
+        if start_ms is None and end_ms is None:
+            source, where = "shifts s INDEXED BY shifts_by_guild_member_duty", "s.ended_ms IS NOT NULL AND " + _DEPT
+        else:
+            source, where = "shifts s INDEXED BY shifts_by_guild_start", inside
+        rows = await self.db.execute_fetchall(
+            f"SELECT s.member_id, CAST(SUM(s.duration_ms) AS BIGINT), COUNT(*) FROM {source}"
+            f" WHERE s.guild_id = :g AND {where} GROUP BY s.member_id",
+            params,
+        )
+        totals = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        voided = await self.db.execute_fetchall(
+            "SELECT s.member_id, CAST(SUM(s.duration_ms) AS BIGINT), COUNT(*) FROM duty_adjustments v"
+            " INDEXED BY duty_adjustments_voids_by_guild JOIN shifts s ON s.id = v.shift_id"
+            f" WHERE v.guild_id = :g AND v.kind = 'void' AND s.guild_id = :g AND {inside} GROUP BY s.member_id",
+            params,
+        )
+        for r in voided:
+            ms, n = totals[int(r[0])]
+            totals[int(r[0])] = (ms - int(r[1]), n - int(r[2]))
+        return {m: v for m, v in totals.items() if v[1] > 0}
+
+    async def crossing_and_open(
+        self, guild_id: int, start_ms: int | None, end_ms: int | None, department: str | None
+    ) -> list[ShiftSpan]:
+        """Not voided shifts to split: ended ones crossing a bound of [start, end), and open ones started before end."""
+        params = {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "dept": department}
+        parts = [
+            f"SELECT {_SPAN} FROM shifts s WHERE s.guild_id = :g AND s.ended_ms IS NULL AND s.started_ms < :b"
+            f" AND {_DEPT} AND {_NOT_VOID}"
+        ]
+        if start_ms is not None:
+            parts.append(
+                f"SELECT {_SPAN} FROM shifts s INDEXED BY shifts_by_guild_end WHERE s.guild_id = :g"
+                f" AND s.ended_ms > :a AND s.started_ms < :a AND {_DEPT} AND {_NOT_VOID}"
+            )
+        if end_ms is not None:
+            parts.append(
+                f"SELECT {_SPAN} FROM shifts s INDEXED BY shifts_by_guild_start WHERE s.guild_id = :g"
+                f" AND s.started_ms >= :a AND s.started_ms < :b AND s.ended_ms > :b AND {_DEPT} AND {_NOT_VOID}"
+            )
+        rows = await self.db.execute_fetchall(" UNION ".join(parts), params)
+        return [ShiftSpan.from_row(r) for r in rows]
+
+    # --- export ---
+
+    async def export_shifts(
+        self, guild_id: int, start_ms: int | None, end_ms: int | None, member_id: int | None, limit: int
+    ) -> list[tuple[ShiftSpan, str | None]]:
+        """Shifts overlapping [start, end) (voided too), oldest first, with their sync state."""
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_SPAN}, s.sync_state FROM shifts s WHERE s.guild_id = :g AND s.started_ms < :b"
+            " AND (s.ended_ms IS NULL OR s.ended_ms > :a) AND (CAST(:m AS BIGINT) IS NULL OR s.member_id = :m)"
+            " ORDER BY s.started_ms, s.id LIMIT :limit",
+            {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "m": member_id, "limit": limit},
+        )
+        return [(ShiftSpan.from_row(r), r["sync_state"]) for r in rows]
+
+    # --- activity reports, exactly once ---
+
+    async def claim_report(
+        self, guild_id: int, period_start_ms: int, period_end_ms: int, now_ms: int, lease_ms: int
+    ) -> ReportClaim | None:
+        """Claim the period's report: a new row, or one whose claim was last renewed `lease_ms` ago or earlier
+        and never marked posted (its claimer died, or failed, maybe after posting: `earlier_claim_ms` says so).
+        None: posted already, or claimed by someone still working. One row per guild and period; a takeover
+        is a compare-and-set on the claim it replaces, so two claimers never both take it over."""
+        rows = await self.db.execute_fetchall(
+            "SELECT period_end_ms, claimed_at_ms, posted_at_ms FROM activity_reports"
+            " WHERE guild_id = ? AND period_start_ms = ?",
+            (guild_id, period_start_ms),
+        )
+        if not rows:
+            inserted = await self.db.execute_fetchall(
+                "INSERT INTO activity_reports (guild_id, period_start_ms, period_end_ms, claimed_at_ms)"
+                " VALUES (?,?,?,?) ON CONFLICT (guild_id, period_start_ms) DO NOTHING RETURNING claimed_at_ms",
+                (guild_id, period_start_ms, period_end_ms, now_ms),
+            )
+            return ReportClaim(guild_id, period_start_ms, period_end_ms, now_ms) if inserted else None
+        end_ms, earlier_ms, posted_ms = int(rows[0][0]), int(rows[0][1]), rows[0][2]
+        if posted_ms is not None or earlier_ms > now_ms - lease_ms:
+            return None
+        taken = await self.db.execute(
+            "UPDATE activity_reports SET claimed_at_ms = ? WHERE guild_id = ? AND period_start_ms = ?"
+            " AND posted_at_ms IS NULL AND claimed_at_ms = ?",
+            (now_ms, guild_id, period_start_ms, earlier_ms),
+        )
+        return ReportClaim(guild_id, period_start_ms, end_ms, now_ms, earlier_ms) if taken == 1 else None
+
+    async def renew_report_claim(self, claim: ReportClaim, now_ms: int) -> ReportClaim | None:
+        """The claim renewed to `now_ms`, when it is still this claimer's (nobody took it over) and not posted."""
+        renewed_ms = max(now_ms, claim.claimed_at_ms)
+        changed = await self.db.execute(
+            "UPDATE activity_reports SET claimed_at_ms = ? WHERE guild_id = ? AND period_start_ms = ?"
+            " AND posted_at_ms IS NULL AND claimed_at_ms = ?",
+            (renewed_ms, claim.guild_id, claim.period_start_ms, claim.claimed_at_ms),
+        )
+        return replace(claim, claimed_at_ms=renewed_ms) if changed == 1 else None
+
+    async def mark_report_posted(
+        self, guild_id: int, period_start_ms: int, posted_at_ms: int, channel_id: int | None, message_id: int | None
+    ) -> bool:
+        changed = await self.db.execute(
+            "UPDATE activity_reports SET posted_at_ms = ?, channel_id = ?, message_id = ?"
+            " WHERE guild_id = ? AND period_start_ms = ? AND posted_at_ms IS NULL",
+            (posted_at_ms, channel_id, message_id, guild_id, period_start_ms),
+        )
+        return changed == 1
+
+    async def report_posted_at(self, guild_id: int, period_start_ms: int) -> int | None:
+        rows = await self.db.execute_fetchall(
+            "SELECT posted_at_ms FROM activity_reports WHERE guild_id = ? AND period_start_ms = ?",
+            (guild_id, period_start_ms),
+        )
+        return rows[0][0] if rows else None
+
+
+def _lo(start_ms: int | None) -> int:
+    return FAR_PAST if start_ms is None else start_ms
+
+
+def _hi(end_ms: int | None) -> int:
+    return FAR_FUTURE if end_ms is None else end_ms
+
+
+async def recent_ended_shifts(db: Database, guild_id: int, member_id: int | None, limit: int) -> list[ShiftSpan]:
+    """The guild's (or one member's) latest ended shifts, newest first: what /shift admin void offers."""
+    rows = await db.execute_fetchall(
+        f"SELECT {_SPAN} FROM shifts s WHERE s.guild_id = :g AND s.ended_ms IS NOT NULL"
+        " AND (CAST(:m AS BIGINT) IS NULL OR s.member_id = :m) ORDER BY s.ended_ms DESC LIMIT :limit",
+        {"g": guild_id, "m": member_id, "limit": limit},
+    )
+    return [ShiftSpan.from_row(r) for r in rows]

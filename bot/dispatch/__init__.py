@@ -1,7 +1,0 @@
-"""Dispatch from Discord: panic (10-33), calls, tickets and scene reports (see service.py)."""
-
-from bot.dispatch.records import CallRecord, DispatchOutcome, OutboxEntry, PanicRecord
-from bot.dispatch.service import DispatchService
-from bot.dispatch.store import DispatchStore
-
-__all__ = ["CallRecord", "DispatchOutcome", "DispatchService", "DispatchStore", "OutboxEntry", "PanicRecord"]
