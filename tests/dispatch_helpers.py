@@ -10,7 +10,9 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.services import build_services
 from bot.settings.service import ChannelFacts, RoleFacts
 from tests.harness import Harness, Recorded, builders
-from tests.helpers import ADMIN, GUILD, OFFICER, link_guild, link_guild_in, make_config, until
+from tests.helpers.bot import link_guild, link_guild_in, make_config
+from tests.helpers.ids import ADMIN, GUILD, OFFICER
+from tests.helpers.waiting import until
 
 ALERTS = 910000000000000001
 DISPATCH = 910000000000000002

@@ -11,7 +11,8 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.settings import ChannelFacts, RoleFacts
 from bot.timefmt import to_ms
 from tests.harness import Harness, Recorded, RoleOption, UserOption, builders
-from tests.helpers import ADMIN, GUILD, MEMBER_PERMS, BotStarter, link_guild
+from tests.helpers.bot import BotStarter, link_guild
+from tests.helpers.ids import ADMIN, GUILD, MEMBER_PERMS
 
 SUPERVISOR = 666666666666666666
 SUP_ROLE = 700000000000000002

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.shifts import ShiftStore
 from bot.storage import Database
-from tests.helpers import GUILD, MDT
+from tests.helpers.ids import GUILD, MDT
 
 MIN = 60_000
 

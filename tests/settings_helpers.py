@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.timefmt import now_ms
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, link_guild
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS
 
 GUILD_B = 121212121212121212
 A_LOG, A_GENERAL = 720000000000000001, 720000000000000002

@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from tests.harness import builders
-from tests.helpers import ADMIN, GUILD, MEMBER_PERMS, OFFICER_M, link_guild
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import ADMIN, GUILD, MEMBER_PERMS, OFFICER_M
 
 SUPERVISOR = 666666666666666666
 SUP_ROLE = 700000000000000002

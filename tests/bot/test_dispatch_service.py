@@ -16,7 +16,8 @@ from bot.northca.models import CreateTicketBody
 from bot.services import build_services
 from bot.storage import Database
 from tests.dispatch_helpers import service
-from tests.helpers import GUILD, MDT, OFFICER, make_config
+from tests.helpers.bot import make_config
+from tests.helpers.ids import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio
 

@@ -27,7 +27,7 @@ from bot.services import build_shift_service
 from bot.shifts import ShiftRecord, ShiftService
 from bot.storage import Database
 from bot.timefmt import now_ms, to_ms
-from tests.helpers import ADMIN, GUILD, OFFICER, OTHER
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER
 
 UTC_ZONE = ZoneInfo("UTC")
 WED = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)  # a Wednesday

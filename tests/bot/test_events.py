@@ -9,7 +9,7 @@ import pytest
 from bot.bot import NorthcaBot
 from bot.config import parse_config
 from bot.events import Topic
-from tests.helpers import database_section
+from tests.helpers.bot import database_section
 
 pytestmark = pytest.mark.asyncio
 

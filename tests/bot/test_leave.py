@@ -17,7 +17,7 @@ from bot.settings import SettingsService
 from bot.storage import Database
 from bot.timefmt import to_ms
 from tests.duty_ui_helpers import SUPERVISOR, Clock
-from tests.helpers import ADMIN, GUILD, OFFICER
+from tests.helpers.ids import ADMIN, GUILD, OFFICER
 
 WED = datetime(2025, 1, 15, 10, tzinfo=UTC)
 

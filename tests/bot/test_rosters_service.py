@@ -16,7 +16,8 @@ from bot.rosters import REMINDER_CUTOFF_MS, DueReminder, RosterService, Template
 from bot.rosters.service import REMINDER_LEASE_MS
 from bot.services import build_roster_service
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, BotStarter
+from tests.helpers.bot import BotStarter
+from tests.helpers.ids import ADMIN, GUILD
 from tests.roster_helpers import MIN, Clock, ms, record_shift
 
 LONDON = ZoneInfo("Europe/London")

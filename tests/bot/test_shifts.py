@@ -24,22 +24,10 @@ from bot.services import build_shift_service
 from bot.shifts import DutyChanged, ShiftAutoEnder, ShiftEvent, ShiftRecord, ShiftService, ShiftWorker, now_ms
 from bot.storage import INTEGRITY_ERRORS, Database
 from bot.timefmt import duration_text
-from tests.helpers import (
-    ADMIN,
-    GUILD,
-    KEY,
-    MDT,
-    OFFICER,
-    OTHER,
-    OWNER,
-    iso_z,
-    make_service,
-    plant_backlog,
-    settled,
-    shift_gets,
-    shift_posts,
-    until,
-)
+from tests.helpers.ids import ADMIN, GUILD, KEY, MDT, OFFICER, OTHER, OWNER
+from tests.helpers.northca import iso_z, plant_backlog, shift_gets, shift_posts
+from tests.helpers.shifts import make_service
+from tests.helpers.waiting import settled, until
 from tests.spec import validate_request
 
 T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)  # a Wednesday

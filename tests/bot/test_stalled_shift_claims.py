@@ -18,7 +18,7 @@ from bot.shifts.notices import ShiftNotices
 from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
 from bot.shifts.sync import ShiftSync
 from bot.timefmt import now_ms
-from tests.helpers import GUILD, MDT, OFFICER
+from tests.helpers.ids import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio
 

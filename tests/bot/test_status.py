@@ -19,7 +19,9 @@ from bot.services import build_shift_service, build_status_service
 from bot.shifts import DutyChanged, ShiftService
 from bot.storage import Database
 from bot.unit_status import CALLSIGN_HINT, OffDuty, PanelsStale, UnitChange, UnitCoalescer
-from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, unit_puts
+from tests.helpers.bot import link_guild_in
+from tests.helpers.ids import GUILD, MDT, OFFICER, OTHER
+from tests.helpers.northca import unit_puts
 
 
 def change(

@@ -18,7 +18,8 @@ from bot.storage import Database
 from bot.timefmt import now_ms
 from bot.unit_status import UnitStatusStore
 from bot.unit_status.order import UnitSendOrder
-from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, make_config
+from tests.helpers.bot import link_guild_in, make_config
+from tests.helpers.ids import GUILD, MDT, OFFICER, OTHER
 
 # A second server, on the other shard of two, linked to the same MDT as GUILD.
 OTHER_GUILD = GUILD + (1 << 22)

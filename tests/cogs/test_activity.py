@@ -29,7 +29,8 @@ from tests.duty_ui_helpers import (
     role_opt,
 )
 from tests.harness import Harness, Hold
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER, until
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER
+from tests.helpers.waiting import until
 
 THIRD = 888888888888888888
 # Monday 2025-01-13 00:00 UTC: a weekly period boundary (weeks start on Monday, UTC).

@@ -10,7 +10,8 @@ import pytest
 from bot.sharding import shard_of
 from bot.shifts.boards import ShiftBoards
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, until
+from tests.helpers.ids import ADMIN, GUILD
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 

@@ -19,7 +19,9 @@ from bot.bot import EXTENSIONS
 from bot.interactions import GENERIC_ERROR_START
 from bot.parsing import MAX_ID
 from tests.harness import Harness, builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, click_forged, link_guild
+from tests.helpers.bot import link_guild
+from tests.helpers.forged import click_forged
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD
 
 pytestmark = pytest.mark.asyncio
 

@@ -22,7 +22,9 @@ from tests.dispatch_helpers import (
     posts_in,
 )
 from tests.harness import builders
-from tests.helpers import ADMIN, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, post_panel, until
+from tests.helpers.ids import ADMIN, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.status import post_panel
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 

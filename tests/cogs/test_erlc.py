@@ -16,7 +16,9 @@ from bot.settings import ChannelFacts
 from tests.duty_ui_helpers import member_opt
 from tests.erlc.link_helpers import KEK
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, link_guild, until
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
@@ -280,7 +282,7 @@ async def test_players_are_paginated_and_csv_import_through_a_form(start_bot, pr
 async def test_demo_mode_connects_the_local_demo_server_and_keeps_it_across_a_restart(start_bot, db_path):
     from bot.config import parse_config
     from bot.erlc.sandbox.demo import DEMO_SERVER_KEY
-    from tests.helpers import database_section
+    from tests.helpers.bot import database_section
 
     config = parse_config(
         {"discord": {"token": "test-bot-token"}, "database": database_section(db_path)}, env={}

@@ -25,7 +25,9 @@ from bot.settings import ChannelFacts
 from bot.storage import Database
 from tests.erlc.link_helpers import KEK, v2_reads
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, link_guild, until
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,7 +14,9 @@ from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
 from bot.settings import ChannelFacts
 from tests.erlc.link_helpers import KEK, MsClock
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, link_guild, until
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 

@@ -24,7 +24,7 @@ from tests.duty_ui_helpers import (
     role_opt,
 )
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
 
 # Wednesday 2025-01-15 10:00 UTC.
 WED = datetime(2025, 1, 15, 10, tzinfo=UTC)

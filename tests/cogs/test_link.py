@@ -9,7 +9,7 @@ import pytest
 
 from bot.links import LinkStore
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, ADMIN_PERMS, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
+from tests.helpers.ids import ADMIN, ADMIN_M, ADMIN_PERMS, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
 
 pytestmark = pytest.mark.asyncio
 

@@ -7,7 +7,10 @@ import asyncio
 import pytest
 
 from tests.harness import UserOption, builders
-from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, fields, link_guild, settled
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.status import fields
+from tests.helpers.waiting import settled
 
 pytestmark = pytest.mark.asyncio
 

@@ -20,7 +20,9 @@ from bot.rosters.render import MINE
 from bot.rosters.service import REMINDER_LEASE_MS
 from bot.settings import ChannelFacts
 from tests.harness import Hold, RoleOption, UserOption, builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, click_forged, until
+from tests.helpers.forged import click_forged
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.waiting import until
 from tests.roster_helpers import MIN, Clock, ms, record_shift
 
 pytestmark = pytest.mark.asyncio

@@ -10,17 +10,8 @@ from typing import Any
 import pytest
 
 from tests.harness import builders
-from tests.helpers import (
-    ADMIN,
-    ADMIN_M,
-    GUILD,
-    MEMBER_PERMS,
-    OFFICER_M,
-    post_panel,
-    set_id,
-    settle,
-    wait_panel_edit,
-)
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER_M
+from tests.helpers.status import post_panel, set_id, settle, wait_panel_edit
 from tests.roster_helpers import Clock, ms
 from tests.settings_helpers import (
     A_BREAK,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER_M
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, OFFICER_M
 from tests.settings_helpers import (
     A_BREAK,
     A_DUTY,

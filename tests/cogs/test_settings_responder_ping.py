@@ -7,7 +7,7 @@ import pytest
 
 from bot.settings import RoleFacts
 from tests.harness import builders
-from tests.helpers import ADMIN, GUILD
+from tests.helpers.ids import ADMIN, GUILD
 from tests.settings_helpers import admin
 
 pytestmark = pytest.mark.asyncio

@@ -11,24 +11,10 @@ import pytest
 from bot.shifts import ShiftRecord
 from bot.timefmt import duration_text
 from tests.harness import builders
-from tests.helpers import (
-    ADMIN,
-    ADMIN_M,
-    GUILD,
-    MDT,
-    MEMBER_PERMS,
-    OFFICER,
-    OFFICER_M,
-    OTHER,
-    OWNER,
-    HugeAnswer,
-    link_guild,
-    make_config,
-    plant_backlog,
-    settled,
-    shift_posts,
-    until,
-)
+from tests.helpers.bot import link_guild, make_config
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, OWNER
+from tests.helpers.northca import HugeAnswer, plant_backlog, shift_posts
+from tests.helpers.waiting import settled, until
 
 pytestmark = pytest.mark.asyncio
 

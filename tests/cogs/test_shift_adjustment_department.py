@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.timefmt import utcnow
-from tests.helpers import GUILD, OFFICER, OFFICER_M
+from tests.helpers.ids import GUILD, OFFICER, OFFICER_M
 from tests.shift_duty_helpers import OPT_OFFICER, SUPERVISOR_M, board_minutes, boot, log_line
 
 pytestmark = pytest.mark.asyncio

@@ -17,18 +17,10 @@ import pytest
 from bot.settings.service import RoleFacts
 from bot.timefmt import utcnow
 from tests.harness import builders
-from tests.helpers import (
-    ADMIN,
-    ADMIN_M,
-    GUILD,
-    MEMBER_PERMS,
-    OFFICER,
-    OFFICER_M,
-    OTHER,
-    click_forged,
-    link_guild,
-    until,
-)
+from tests.helpers.bot import link_guild
+from tests.helpers.forged import click_forged
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.waiting import until
 from tests.shift_duty_helpers import (
     DEPT_ROLE,
     LOG_CH,

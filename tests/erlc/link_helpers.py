@@ -14,7 +14,7 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.services import Services, build_services
 from bot.storage import Database
 from bot.storage.leases import LeasedServices
-from tests.helpers import make_config
+from tests.helpers.bot import make_config
 
 KEK = new_kek()
 

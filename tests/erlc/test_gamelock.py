@@ -17,7 +17,10 @@ from bot.shifts import ShiftEvent
 from bot.storage import Database
 from tests.erlc.conftest import SERVER_KEY
 from tests.erlc.link_helpers import MsClock, erlc_config, graph
-from tests.helpers import ADMIN, GUILD, MDT, OFFICER, link_guild_in, shift_posts, until
+from tests.helpers.bot import link_guild_in
+from tests.helpers.ids import ADMIN, GUILD, MDT, OFFICER
+from tests.helpers.northca import shift_posts
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 

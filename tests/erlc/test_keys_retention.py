@@ -18,7 +18,8 @@ from bot.settings.store import GUILD_TABLES
 from bot.storage import Database
 from tests.erlc.conftest import OTHER_KEY, SERVER_KEY
 from tests.erlc.link_helpers import KEK, MsClock, erlc_config, graph
-from tests.helpers import ADMIN, GUILD, OFFICER, database_section
+from tests.helpers.bot import database_section
+from tests.helpers.ids import ADMIN, GUILD, OFFICER
 
 pytestmark = pytest.mark.asyncio
 GUILD_B = 999999999999999999

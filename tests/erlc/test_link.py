@@ -18,7 +18,7 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.erlc.conftest import OTHER_KEY, SERVER_KEY
 from tests.erlc.link_helpers import KEK, MsClock, erlc_config, graph, v2_reads
-from tests.helpers import ADMIN, GUILD, OFFICER, OTHER
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER
 
 pytestmark = pytest.mark.asyncio
 GUILD_B = 999999999999999999

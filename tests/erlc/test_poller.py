@@ -18,7 +18,7 @@ from bot.sharding import shard_of
 from bot.storage import Database
 from tests.erlc.conftest import GLOBAL_KEY
 from tests.erlc.link_helpers import MsClock, erlc_config, graph, poller_lease
-from tests.helpers import ADMIN
+from tests.helpers.ids import ADMIN
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,7 +14,7 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.erlc.conftest import SERVER_KEY
 from tests.erlc.link_helpers import MsClock, erlc_config, graph
-from tests.helpers import ADMIN, GUILD, OFFICER, OTHER
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER
 
 pytestmark = pytest.mark.asyncio
 

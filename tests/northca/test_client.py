@@ -24,7 +24,8 @@ from bot.northca.errors import (
     NorthcaUnavailable,
 )
 from bot.northca.models import ActiveUnitUpsert, CreateShiftBody
-from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, HugeAnswer
+from tests.helpers.ids import ADMIN, GUILD, KEY, MDT, OWNER
+from tests.helpers.northca import HugeAnswer
 from tests.spec import validate_request
 
 pytestmark = pytest.mark.asyncio

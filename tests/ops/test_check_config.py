@@ -11,7 +11,7 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.settings.store import SettingChange, SettingsStore
 from bot.storage import Database
 from tests.harness import builders
-from tests.helpers import KEY
+from tests.helpers.ids import KEY
 from tests.ops.botproc import run_bot, write_config
 
 pytestmark = pytest.mark.asyncio

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import GUILD
+from tests.helpers.ids import GUILD
 from tests.ops.botproc import run_bot, write_config
 
 pytestmark = pytest.mark.asyncio

@@ -10,7 +10,8 @@ import pytest
 from bot.config import parse_config
 from bot.demo import DEMO_MARK
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, database_section
+from tests.helpers.bot import database_section
+from tests.helpers.ids import ADMIN, ADMIN_PERMS, GUILD
 from tests.ops.botproc import run_bot
 
 ADMIN_MEMBER = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")

@@ -18,7 +18,9 @@ import pytest
 from bot.storage import DatabaseUnavailable
 from tests.dispatch_helpers import dispatch_ready
 from tests.harness import builders
-from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, make_config, settled, until
+from tests.helpers.bot import make_config
+from tests.helpers.ids import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.waiting import settled, until
 from tests.postgres import PostgresServer, start_server
 
 pytestmark = [

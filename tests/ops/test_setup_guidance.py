@@ -13,7 +13,7 @@ import pytest
 from bot.invite import required_permissions
 from bot.links import LinkStore
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, MDT, OWNER
+from tests.helpers.ids import ADMIN, GUILD, MDT, OWNER
 from tests.ops.botproc import REPO, run_bot, write_config
 
 pytestmark = pytest.mark.asyncio

@@ -17,12 +17,10 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.shifts import ShiftStore, now_ms
 from bot.storage import Database
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OWNER
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
 from tests.ops.botproc import DEADLINE, finish, spawn, write_config
 
 pytestmark = pytest.mark.asyncio
-
-OFFICER = 444444444444444444
 
 
 async def seed_ended_shift(db_path: Path) -> str:
