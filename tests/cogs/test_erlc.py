@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import pytest
 
-from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
+from bot.erlc.sandbox import PrcSandbox
 from bot.settings import ChannelFacts
 from tests.duty_ui_helpers import member_opt
-from tests.erlc.link_helpers import KEK
-from tests.harness import builders
-from tests.helpers.bot import link_guild
+from tests.harness import Harness, Reply, builders
+from tests.helpers.bot import WEB, BotStarter, Section, link_guild
+from tests.helpers.erlc import connect_game, prc_sandbox
 from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M
 from tests.helpers.waiting import until
 
@@ -30,19 +31,12 @@ BOARD_CH = 700000000000000003
 
 @pytest.fixture
 async def prc() -> AsyncIterator[PrcSandbox]:
-    sandbox = PrcSandbox(PrcSandboxConfig())
-    await sandbox.start()
-    sandbox.add_server(SERVER_KEY, name="Sunset County RP", owner_id=7001, max_players=40)
-    yield sandbox
-    await sandbox.stop()
+    async with prc_sandbox(SERVER_KEY) as sandbox:
+        yield sandbox
 
 
-async def boot(start_bot, prc: PrcSandbox, **sections):
-    h = await start_bot(
-        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "webhook_public_key": prc.public_key_b64},
-        web={"port": 0, "public_base_url": "https://bot.example.org"},
-        **sections,
-    )
+async def boot(start_bot: BotStarter, prc: PrcSandbox, **sections: Section) -> Harness:
+    h = await start_bot(game=prc, web=WEB, **sections)
     h.add_guild(
         GUILD,
         name="Test County RP",
@@ -67,10 +61,8 @@ def posts(h, channel_id: int) -> list[str]:
     ]
 
 
-async def connect(h, key: str = SERVER_KEY, member=ADMIN_M):
-    form = await h.slash("erlc connect", member=member, guild_id=GUILD)
-    assert form.modal is not None
-    return await (await h.submit_modal(form, {"Server key (server settings → API key)": key}, member=member)).final()
+async def connect(h: Harness, key: str = SERVER_KEY, member: Mapping[str, Any] = ADMIN_M) -> Reply:
+    return await connect_game(h, key, member)
 
 
 def everything_sent(h) -> str:

@@ -16,16 +16,16 @@ import pytest
 
 from bot.erlc.calls import GameCallRelayed
 from bot.erlc.records import EmergencyCallEvent
-from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
+from bot.erlc.sandbox import PrcSandbox
 from bot.erlc.sandbox.webhooks import emergency_call
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.services import build_services
 from bot.settings import ChannelFacts
 from bot.storage import Database
-from tests.erlc.link_helpers import KEK, v2_reads
-from tests.harness import builders
-from tests.helpers.bot import link_guild
+from tests.harness import Harness, builders
+from tests.helpers.bot import WEB, BotStarter, link_guild
+from tests.helpers.erlc import connect_game, prc_sandbox, v2_reads
 from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M
 from tests.helpers.waiting import until
 
@@ -39,18 +39,12 @@ CALLER = 4101  # the caller's Roblox id
 
 @pytest.fixture
 async def prc() -> AsyncIterator[PrcSandbox]:
-    sandbox = PrcSandbox(PrcSandboxConfig())
-    await sandbox.start()
-    sandbox.add_server(SERVER_KEY, name="Sunset County RP", owner_id=7001, max_players=40)
-    yield sandbox
-    await sandbox.stop()
+    async with prc_sandbox(SERVER_KEY) as sandbox:
+        yield sandbox
 
 
-async def boot(start_bot: Any, prc: PrcSandbox) -> Any:
-    h = await start_bot(
-        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "webhook_public_key": prc.public_key_b64},
-        web={"port": 0, "public_base_url": "https://bot.example.org"},
-    )
+async def boot(start_bot: BotStarter, prc: PrcSandbox) -> Harness:
+    h = await start_bot(game=prc, web=WEB)
     h.add_guild(
         GUILD,
         name="Test County RP",
@@ -77,10 +71,7 @@ async def ready(h: Any, sandbox: NorthcaSandbox, prc: PrcSandbox, *, linked: boo
         SERVER_KEY, CALLER, "CivCarl",
         location={"LocationX": 10.0, "LocationZ": 20.0, "PostalCode": "218", "StreetName": "Main Street"},
     )  # fmt: skip
-    form = await h.slash("erlc connect", member=ADMIN_M, guild_id=GUILD)
-    done = await (
-        await h.submit_modal(form, {"Server key (server settings → API key)": SERVER_KEY}, member=ADMIN_M)
-    ).final()
+    done = await connect_game(h, SERVER_KEY)
     assert done.content.startswith("✅ Connected")
     await h.bot.services.erlc_poller.stop()  # started again by the connection: the test polls
     await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, CALLER)

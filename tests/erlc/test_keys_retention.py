@@ -17,8 +17,9 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.settings.store import GUILD_TABLES
 from bot.storage import Database
 from tests.erlc.conftest import OTHER_KEY, SERVER_KEY
-from tests.erlc.link_helpers import KEK, MsClock, erlc_config, graph
-from tests.helpers.bot import database_section
+from tests.helpers.bot import KEK, database_section, make_config
+from tests.helpers.clock import Clock
+from tests.helpers.erlc import game_services
 from tests.helpers.ids import ADMIN, GUILD, OFFICER
 
 pytestmark = pytest.mark.asyncio
@@ -48,7 +49,7 @@ async def test_rotate_kek_reencrypts_every_stored_key(
     tmp_path,
     capsys: pytest.CaptureFixture[str],
 ):
-    services = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client)
+    services = game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client)
     prc.add_server(OTHER_KEY, name="Other RP")
     for key, guild_id in ((SERVER_KEY, GUILD), (OTHER_KEY, GUILD_B)):
         prc.join(key, 900, "Someone")
@@ -83,7 +84,7 @@ async def test_delete_data_removes_every_erlc_row(
     sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client
 ):
     assert set(ERLC_GUILD_TABLES) <= set(GUILD_TABLES)
-    services = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client)
+    services = game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client)
     prc.join(SERVER_KEY, 101, "OfficerBob", team="Police", callsign="1A")
     await services.erlc.connect(GUILD, ADMIN, SERVER_KEY)
     await services.erlc.poll(GUILD)
@@ -101,8 +102,8 @@ async def test_delete_data_removes_every_erlc_row(
 async def test_presence_history_is_pruned_after_the_servers_retention(
     sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client
 ):
-    clock = MsClock()
-    services = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client, clock)
+    clock = Clock()
+    services = game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client, clock)
     prc.join(SERVER_KEY, 101, "OfficerBob", team="Police", callsign="1A")
     await services.erlc.connect(GUILD, ADMIN, SERVER_KEY)
     await services.erlc.poll(GUILD)  # the join, at day 0

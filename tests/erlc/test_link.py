@@ -17,7 +17,9 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.erlc.conftest import OTHER_KEY, SERVER_KEY
-from tests.erlc.link_helpers import KEK, MsClock, erlc_config, graph, v2_reads
+from tests.helpers.bot import KEK, make_config
+from tests.helpers.clock import Clock
+from tests.helpers.erlc import game_services, v2_reads
 from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER
 
 pytestmark = pytest.mark.asyncio
@@ -25,13 +27,13 @@ GUILD_B = 999999999999999999
 
 
 @pytest.fixture
-def clock() -> MsClock:
-    return MsClock()
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture
 def services(sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc, prc_client, clock):
-    return graph(erlc_config(sandbox, db_path, prc), db, client, prc_client, clock)
+    return game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client, clock)
 
 
 async def test_connect_good_key_stores_it_encrypted_never_in_clear_nor_logged(
