@@ -26,9 +26,8 @@ from bot.sharding import ShardSet, shard_of
 from bot.shifts import ShiftEvent, ShiftStore
 from bot.shifts.store import OTHER_SHARDS_CLAIM_DELAY_MS
 from bot.storage import Database
-from tests.duty_ui_helpers import SUPERVISOR
 from tests.helpers.bot import link_guild_in, make_config
-from tests.helpers.ids import ADMIN, GUILD, KEY, MDT, OFFICER
+from tests.helpers.ids import ADMIN, GUILD, KEY, MDT, OFFICER, SUPERVISOR
 from tests.helpers.northca import shift_posts
 from tests.helpers.waiting import until
 

@@ -14,8 +14,8 @@ from bot.leave import LeaveService, LeaveStore
 from bot.northca.client import NorthcaClient
 from bot.services import build_settings_service
 from bot.storage import Database
-from tests.duty_ui_helpers import SUPERVISOR, Clock
-from tests.helpers.ids import ADMIN, GUILD, OFFICER
+from tests.helpers.clock import Clock
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, SUPERVISOR
 from tests.helpers.shifts import make_service
 
 

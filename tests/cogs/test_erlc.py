@@ -14,11 +14,10 @@ import pytest
 
 from bot.erlc.sandbox import PrcSandbox
 from bot.settings import ChannelFacts
-from tests.duty_ui_helpers import member_opt
 from tests.harness import Harness, Reply, builders
 from tests.helpers.bot import WEB, BotStarter, Section, link_guild
 from tests.helpers.erlc import connect_game, prc_sandbox
-from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, member_opt
 from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio

@@ -6,7 +6,8 @@ test adds ids of its own only for what it alone has (a second MDT, a dispatch re
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from tests.harness import builders
 
@@ -42,6 +43,7 @@ STATUS_CH: Final = 710000000000000006  # live boards
 # --- the members as Discord sends them -------------------------------------------------------
 ADMIN_M: Final = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 OFFICER_M: Final = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick="Ofc. Bubbleton")
+OTHER_M: Final = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
 SUPERVISOR_M: Final = builders.member(
     SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUPERVISOR_ROLE]
 )
@@ -49,3 +51,13 @@ SUPERVISOR_M: Final = builders.member(
 # --- Northca ----------------------------------------------------------------------------------
 MDT: Final = "0c7f6a0c-2c4f-4f44-b16a-2b6b8d8fe2c2"  # the MDT GUILD links to (OWNER's, on the sandbox)
 KEY: Final = "test-partner-key-d0n0tl0g"  # the partner key; no log line, message or page may hold it
+
+
+def member_m(user_id: int, *roles: int, name: str | None = None) -> dict[str, Any]:
+    """An ordinary member (MEMBER_PERMS) with `roles`, as Discord sends one in an interaction."""
+    return builders.member(user_id, permissions=MEMBER_PERMS, username=name or f"m{user_id}", roles=list(roles))
+
+
+def member_opt(payload: Mapping[str, Any]) -> builders.UserOption:
+    """A member as a command's user option."""
+    return builders.UserOption(payload)
