@@ -8,7 +8,7 @@ import pytest
 from bot.settings import RoleFacts
 from tests.harness import builders
 from tests.helpers.ids import ADMIN, GUILD
-from tests.settings_helpers import admin
+from tests.helpers.settings import admin
 
 pytestmark = pytest.mark.asyncio
 

@@ -31,6 +31,7 @@ ADMIN_PERMS: Final = MEMBER_PERMS | builders.MANAGE_GUILD
 ON_DUTY_ROLE: Final = 700000000000000001  # "On Duty"
 SUPERVISOR_ROLE: Final = 700000000000000002  # "Sergeant": the supervisor role of the [shifts] config
 DEPARTMENT_ROLE: Final = 700000000000000003  # "Sheriff" / "Patrol": a department's (or a quota's) role
+ON_BREAK_ROLE: Final = 700000000000000006  # "On Break"
 
 # --- channels of GUILD ------------------------------------------------------------------------
 LOG_CH: Final = 710000000000000001  # the shift log
