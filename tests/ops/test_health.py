@@ -17,8 +17,8 @@ from bot.health import HealthMonitor, NorthcaSuccessClock
 from bot.links import LinkStore
 from bot.shifts import ShiftStore, now_ms
 from bot.storage import Database
-from tests.dispatch_helpers import dispatch_ready
 from tests.harness import builders
+from tests.helpers.dispatch import dispatch_ready
 from tests.helpers.ids import ADMIN, ADMIN_PERMS, GUILD, MDT, OFFICER, OFFICER_M, OTHER, OWNER
 from tests.helpers.waiting import until
 from tests.ops.botproc import run_bot
