@@ -20,10 +20,9 @@ from tests.erlc.conftest import OTHER_KEY, SERVER_KEY
 from tests.helpers.bot import KEK, database_section, make_config
 from tests.helpers.clock import Clock
 from tests.helpers.erlc import game_services
-from tests.helpers.ids import ADMIN, GUILD, OFFICER
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER_GUILD
 
 pytestmark = pytest.mark.asyncio
-GUILD_B = 999999999999999999
 DAY_S = 24 * 60 * 60
 
 
@@ -51,7 +50,7 @@ async def test_rotate_kek_reencrypts_every_stored_key(
 ):
     services = game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client)
     prc.add_server(OTHER_KEY, name="Other RP")
-    for key, guild_id in ((SERVER_KEY, GUILD), (OTHER_KEY, GUILD_B)):
+    for key, guild_id in ((SERVER_KEY, GUILD), (OTHER_KEY, OTHER_GUILD)):
         prc.join(key, 900, "Someone")
         await services.erlc.connect(guild_id, ADMIN, key)
     new = new_kek()
@@ -122,4 +121,4 @@ async def test_presence_history_is_pruned_after_the_servers_retention(
     clock.advance(20 * DAY_S)
     assert await presence_prune.run_once() == 1 and await services.erlc.history(GUILD) == []
     # The default is 90 days.
-    assert services.settings.get(GUILD_B).erlc_presence_days == 90
+    assert services.settings.get(OTHER_GUILD).erlc_presence_days == 90
