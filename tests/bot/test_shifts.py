@@ -465,7 +465,7 @@ async def test_many_ends_at_once_are_each_written_once(service, worker, sandbox)
     assert len(shift_posts(sandbox)) == 60
 
 
-# --- issue 8: a maybe-applied shift is never written twice -----------------------------------
+# --- a maybe-applied shift is never written twice -----------------------------------
 
 
 def copies(sandbox: NorthcaSandbox, shift_id: str) -> int:

@@ -1,4 +1,4 @@
-"""In-game emergency calls into the Northca CAD (issue 23, point 8), through the offline harness, against the PRC
+"""In-game emergency calls into the Northca CAD, through the offline harness, against the PRC
 sandbox and the Northca sandbox on loopback: a call seen by two polls and the signed webhook is one Northca call
 and one card; a forged or stale webhook is refused (401) and creates nothing; with the setting off nothing is
 created (and the poll does not even ask for calls); a restart between two polls still makes one call; a server

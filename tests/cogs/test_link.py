@@ -248,7 +248,7 @@ async def test_secrets_never_logged_or_shown(start_bot, sandbox, caplog):
         assert secret not in shown and secret not in logged
 
 
-# --- issue 8: races, re-linking, on-demand live checks, unknown statuses ---------------------
+# --- races, re-linking, on-demand live checks, unknown statuses ---------------------
 
 MDT_B = "mdt-b-7d1e"
 OWNER_B = 555555555555555555

@@ -117,7 +117,7 @@ async def test_a_profile_change_updates_the_unit_on_northca(start_bot, sandbox):
     assert sandbox.units(MDT)["ADAM-15"]["status"] == "10-7"  # no callsign, no unit in service
 
 
-# --- issue 8 -----------------------------------------------------------------------------
+# --- departments, clean text, concurrent changes ---------------------------------------------
 
 
 async def test_profile_department_does_not_bypass_the_department_list(start_bot, sandbox):

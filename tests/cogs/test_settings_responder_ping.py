@@ -1,4 +1,4 @@
-"""Issue 20.11: panic alerts ping the responder role, which Discord delivers only when the role is mentionable or
+"""Panic alerts ping the responder role, which Discord delivers only when the role is mentionable or
 the bot has Mention Everyone; /settings show says so next to the responder role when the bot can see it cannot."""
 
 from __future__ import annotations

@@ -476,7 +476,7 @@ async def test_list_shows_readable_pages_and_filters_by_member(start_bot, sandbo
     assert [r.query.get("department") for r in sandbox.requests if r.method == "GET"][-1] == "Fire"
 
 
-# --- issue 8 ---------------------------------------------------------------------------------
+# --- unconfirmed shifts, malformed and huge answers ------------------------------------------
 
 
 async def _unconfirmed(h, sandbox, member_id: int, post_fault: str) -> ShiftRecord:

@@ -1,4 +1,4 @@
-"""/shift start callsign: is the unit for that shift (issue 8, scenario 9): driven as Discord would,
+"""/shift start callsign: is the unit for that shift: driven as Discord would,
 against the sandbox. While the shift is open, the status panel and Northca use it; it is a callsign
 like a profile's (validated, one officer per callsign in a server, among profiles and open shifts)."""
 

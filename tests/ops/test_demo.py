@@ -1,4 +1,4 @@
-"""Issue 12.1: demo mode is impossible to miss, and the demo sandbox remembers links across restarts."""
+"""Demo mode is impossible to miss, and the demo sandbox remembers links across restarts."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ async def test_answers_against_northca_carry_no_demo_mark(start_bot):
 
 
 async def test_demo_sandbox_keeps_links_across_a_restart(start_bot, db_path):
-    """On PostgreSQL too (issue 20.8): the sandbox's state file sits beside [database] path whatever the engine."""
+    """On PostgreSQL too: the sandbox's state file sits beside [database] path whatever the engine."""
     config = demo_config(db_path)
     h = await start_bot(config=config)
     await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id="demo-mdt")).final()

@@ -1,4 +1,4 @@
-"""Issue 12.5: a health endpoint and `northca-bot health` report gateway, database, outbox and Northca;
+"""A health endpoint and `northca-bot health` report gateway, database, outbox and Northca;
 an old outbox is logged as a warning."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 12.7: invite link, backup while running, version, plain log lines and the log level from the env."""
+"""Set-up guidance: the invite link, backup while running, version, plain log lines and the log level from the env."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 12.4: SIGTERM / SIGINT shut a real bot process down gracefully: the in-flight Northca write finishes,
+"""SIGTERM / SIGINT shut a real bot process down gracefully: the in-flight Northca write finishes,
 the database is closed cleanly, the process exits 0."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 12.9: the small slips, each named after what a user would trip over."""
+"""The small slips of set-up and daily use, each named after what a user would trip over."""
 
 from __future__ import annotations
 
