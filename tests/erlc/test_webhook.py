@@ -13,7 +13,7 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.erlc.conftest import SERVER_KEY
-from tests.helpers.bot import make_config
+from tests.helpers.bot import WEB, make_config
 from tests.helpers.clock import Clock
 from tests.helpers.erlc import game_services
 from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 async def services(sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client):
-    config = make_config(sandbox, db_path, game=prc, web={"port": 0, "public_base_url": "https://bot.example.org"})
+    config = make_config(sandbox, db_path, game=prc, web=WEB)
     built = game_services(config, db, client, prc_client, Clock())
     assert built.web is not None
     await built.web.start()
