@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 
 from bot.bot import EXTENSIONS
 from bot.interactions import GENERIC_ERROR_START
+from bot.northca.sandbox import NorthcaSandbox
 from bot.parsing import MAX_ID
 from tests.harness import Harness, builders
-from tests.helpers.bot import link_guild
+from tests.helpers.bot import BotStarter, link_guild
 from tests.helpers.forged import click_forged
 from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, LOG_CH, SUPERVISOR_ROLE
 
@@ -84,7 +85,7 @@ def _utf8(text: str) -> bool:
 
 
 @pytest.fixture
-async def bot_harness(start_bot: Any, sandbox: Any) -> Harness:
+async def bot_harness(start_bot: BotStarter, sandbox: NorthcaSandbox) -> Harness:
     """One bot for all the examples of a test (hypothesis reuses it: the examples act on one server's state)."""
     h: Harness = await start_bot(shifts={"log_channel_id": LOG_CH, "supervisor_role_ids": [SUPERVISOR_ROLE]})
     h.add_guild(

@@ -60,7 +60,7 @@ async def boot(start_bot: BotStarter, prc: PrcSandbox) -> Harness:
     return h
 
 
-async def ready(h: Any, sandbox: NorthcaSandbox, prc: PrcSandbox, *, linked: bool = True, on: bool = True) -> str:
+async def ready(h: Harness, sandbox: NorthcaSandbox, prc: PrcSandbox, *, linked: bool = True, on: bool = True) -> str:
     """Connected (through the form), dispatch channel set, the webhook URL saved in the game; the caller in game
     and linked to OFFICER. Returns the webhook's loopback URL."""
     if linked:
@@ -88,13 +88,13 @@ def northca_creates(sandbox: NorthcaSandbox) -> list[Any]:
     return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith(f"/mdts/{MDT}/calls")]
 
 
-def cards(h: Any) -> list[Any]:
+def cards(h: Harness) -> list[Any]:
     return [
         r for r in h.fake.find("POST", rf"^/channels/{DISPATCH_CH}/messages$") if r.ok and (r.json or {}).get("embeds")
     ]
 
 
-async def settle(h: Any, prc: PrcSandbox) -> None:
+async def settle(h: Harness, prc: PrcSandbox) -> None:
     """Every webhook delivery, every hub delivery (the relay, the card) and one outbox pass done."""
     await prc.events_sent()
     await h.bot.erlc.drain()

@@ -19,7 +19,8 @@ from bot.rosters import TemplateDraft
 from bot.rosters.render import MINE
 from bot.rosters.service import REMINDER_LEASE_MS
 from bot.settings import ChannelFacts
-from tests.harness import Hold, RoleOption, UserOption, builders
+from tests.harness import Harness, Hold, RoleOption, UserOption, builders
+from tests.helpers.bot import BotStarter
 from tests.helpers.clock import Clock, utc_ms
 from tests.helpers.forged import click_forged
 from tests.helpers.ids import (
@@ -44,21 +45,21 @@ pytestmark = pytest.mark.asyncio
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-async def create(h: Any, member: Any = SUPERVISOR_M, **options: Any) -> Any:
+async def create(h: Harness, member: Any = SUPERVISOR_M, **options: Any) -> Any:
     return await h.slash("roster", sub="create", member=member, guild_id=GUILD, **options)
 
 
-async def assign(h: Any, shift: str, member: Any = None, role: Any = None) -> None:
+async def assign(h: Harness, shift: str, member: Any = None, role: Any = None) -> None:
     target = {"member": UserOption(member)} if member is not None else {"role": RoleOption(role)}
     reply = await h.slash("roster", sub="assign", member=SUPERVISOR_M, guild_id=GUILD, shift=shift, options=target)
     assert " is on " in reply.content, reply.content
 
 
-async def template_id(h: Any, name: str, guild_id: int = GUILD) -> int:
+async def template_id(h: Harness, name: str, guild_id: int = GUILD) -> int:
     return next(t.id for t in await h.bot.rosters.templates(guild_id) if t.name == name)
 
 
-def dms_to(h: Any, user_id: int) -> list[str]:
+def dms_to(h: Harness, user_id: int) -> list[str]:
     channels = {c for c, u in h.fake.dm_channels.items() if u == user_id}
     return [
         r.json["content"]
@@ -387,13 +388,13 @@ async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only
 REMINDER_POSTS = rf"^/channels/(?!{LOG_CH}/)\d+/messages$"
 
 
-def dm_messages(h: Any, user_id: int) -> list[dict[str, Any]]:
+def dm_messages(h: Harness, user_id: int) -> list[dict[str, Any]]:
     """The messages in the member's DM channel, as Discord holds them (whoever sent them, answered or not)."""
     channels = {c for c, u in h.fake.dm_channels.items() if u == user_id}
     return [m for m in h.fake.messages.values() if int(m["channel_id"]) in channels]
 
 
-async def reminded_evening(start_bot: Any, clock: Clock) -> Any:
+async def reminded_evening(start_bot: BotStarter, clock: Clock) -> Any:
     """A bot with "Evening" (20:00, 4 h) scheduled and the officer on it; the reminder is due (19:45)."""
     h = await boot_roster(start_bot, clock)
     await create(h, name="Evening", start="20:00", duration="4h")
@@ -401,7 +402,7 @@ async def reminded_evening(start_bot: Any, clock: Clock) -> Any:
     return h
 
 
-async def killed_while_sending(h: Any, held: Hold) -> None:
+async def killed_while_sending(h: Harness, held: Hold) -> None:
     """Runs a reminder round in the bot and kills it (cancelled, then closed: no code of it runs after) once the
     round's reminder post is held at the fake Discord."""
     round_ = asyncio.create_task(h.bot.roster_reminders.tick())
@@ -412,7 +413,7 @@ async def killed_while_sending(h: Any, held: Hold) -> None:
     await h.bot.close()
 
 
-async def reminder_row(h: Any) -> tuple[int | None, int | None, int, str | None, int | None]:
+async def reminder_row(h: Harness) -> tuple[int | None, int | None, int, str | None, int | None]:
     """(sent at, message id, attempts, failure, given up at) of the one reminder claimed."""
     [row] = await h.bot.db.execute_fetchall(
         "SELECT sent_at_ms, message_id, attempts, failure, given_up_ms FROM roster_reminders_sent"

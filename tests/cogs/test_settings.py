@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from typing import Any
 
 import pytest
 
-from tests.harness import builders
+from tests.harness import Harness, builders
 from tests.helpers.clock import Clock, utc_ms
 from tests.helpers.ids import (
     ADMIN,
@@ -338,7 +337,7 @@ async def test_a_server_that_returns_within_retention_gets_its_settings_back(sta
     assert h.bot.settings.get(GUILD).max_shift_hours == 3
 
 
-async def left_mark(h: Any, guild_id: int) -> int:
+async def left_mark(h: Harness, guild_id: int) -> int:
     """Waits (with a deadline) until the bot marked the guild left; its left_at_ms."""
     deadline = asyncio.get_running_loop().time() + 5
     while asyncio.get_running_loop().time() < deadline:

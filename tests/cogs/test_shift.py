@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from bot.northca.sandbox import NorthcaSandbox
 from bot.shifts import ShiftRecord
 from bot.timefmt import duration_text
-from tests.harness import builders
-from tests.helpers.bot import link_guild, make_config
+from tests.harness import Harness, builders
+from tests.helpers.bot import BotStarter, link_guild, make_config
 from tests.helpers.ids import (
     ADMIN,
     ADMIN_M,
@@ -44,7 +45,14 @@ SHIFT_CONFIG = {
 }
 
 
-async def boot(start_bot, sandbox, *, linked: bool = True, me_permissions: int | None = None, **shifts: Any):
+async def boot(
+    start_bot: BotStarter,
+    sandbox: NorthcaSandbox,
+    *,
+    linked: bool = True,
+    me_permissions: int | None = None,
+    **shifts: object,
+) -> Harness:
     h = await start_bot(shifts={**SHIFT_CONFIG, **shifts})
     extra = {} if me_permissions is None else {"me_permissions": me_permissions}
     h.add_guild(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.timefmt import utcnow
+from tests.harness import Harness
 from tests.helpers.ids import GUILD, OFFICER, OFFICER_M, SUPERVISOR_M
 from tests.helpers.posts import log_line
 from tests.helpers.shift_duty import OPT_OFFICER, board_minutes, boot_shift_duty
@@ -19,12 +20,12 @@ from tests.helpers.shift_duty import OPT_OFFICER, board_minutes, boot_shift_duty
 pytestmark = pytest.mark.asyncio
 
 
-async def board(h: Any, department: str | None = None) -> Any:
+async def board(h: Harness, department: str | None = None) -> Any:
     options = {"period": "all_time"} | ({"department": department} if department else {})
     return await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options=options)
 
 
-async def adjust(h: Any, sub: str, duration: str, department: str | None = None) -> Any:
+async def adjust(h: Harness, sub: str, duration: str, department: str | None = None) -> Any:
     options: dict[str, Any] = {"member": OPT_OFFICER, "duration": duration, "reason": "station cover"}
     if department is not None:
         options["department"] = department

@@ -16,7 +16,7 @@ import pytest
 
 from bot.settings.service import RoleFacts
 from bot.timefmt import utcnow
-from tests.harness import builders
+from tests.harness import Harness, builders
 from tests.helpers.bot import link_guild
 from tests.helpers.forged import click_forged
 from tests.helpers.ids import (
@@ -39,7 +39,7 @@ from tests.helpers.waiting import until
 pytestmark = pytest.mark.asyncio
 
 
-async def worked(h: Any, member: int, hours_ago: float, hours: float, guild: int = GUILD) -> None:
+async def worked(h: Harness, member: int, hours_ago: float, hours: float, guild: int = GUILD) -> None:
     """An ended shift made through the real shift service (no Northca wait needed for totals)."""
     start = utcnow() - timedelta(hours=hours_ago)
     await h.bot.shifts.start(guild, member, display_name=f"m{member}", at=start)
@@ -246,13 +246,13 @@ async def test_panel_department_select_refuses_a_department_that_was_removed(sta
 # --- the "On duty now" board ---------------------------------------------------------
 
 
-def board_of(h: Any) -> Any:
+def board_of(h: Harness) -> Any:
     cog = h.bot.get_cog("ShiftCog")
     assert cog is not None
     return cog.boards
 
 
-async def board_edit(h: Any, message_id: int, pattern: str, since: int = 0) -> Any:
+async def board_edit(h: Harness, message_id: int, pattern: str, since: int = 0) -> Any:
     """The next edit of the board message whose embed matches `pattern`."""
 
     def matches(rec: Any) -> bool:
@@ -262,11 +262,11 @@ async def board_edit(h: Any, message_id: int, pattern: str, since: int = 0) -> A
     return await h.fake.wait_for(matches, method="PATCH", path=rf"/messages/{message_id}$", since=since)
 
 
-def board_edits(h: Any, message_id: int) -> int:
+def board_edits(h: Harness, message_id: int) -> int:
     return len(h.fake.find(method="PATCH", path=rf"/messages/{message_id}$"))
 
 
-async def post_board(h: Any) -> int:
+async def post_board(h: Harness) -> int:
     since = len(h.fake.requests)
     reply = await h.slash("shift", sub="board", member=ADMIN_M, guild_id=GUILD, channel_id=LOG_CH)
     assert reply.ephemeral and "updates itself" in reply.content, reply
