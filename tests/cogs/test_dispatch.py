@@ -31,6 +31,7 @@ from tests.helpers.ids import (
     OFFICER_M,
     OTHER,
     SUPERVISOR_ROLE,
+    THIRD,
 )
 from tests.helpers.status import post_panel
 from tests.helpers.waiting import until
@@ -38,7 +39,6 @@ from tests.helpers.waiting import until
 pytestmark = pytest.mark.asyncio
 
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other", nick="Ofc. Other")
-THIRD = 666666666666666666
 THIRD_M = builders.member(THIRD, permissions=MEMBER_PERMS, username="third")
 
 

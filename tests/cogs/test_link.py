@@ -251,7 +251,7 @@ async def test_secrets_never_logged_or_shown(start_bot, sandbox, caplog):
 # --- races, re-linking, on-demand live checks, unknown statuses ---------------------
 
 MDT_B = "mdt-b-7d1e"
-OWNER_B = 555555555555555555
+OWNER_B = 888888888888888888  # the owner of the second MDT
 
 
 async def officer_start(h):

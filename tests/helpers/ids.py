@@ -22,6 +22,7 @@ ADMIN: Final = 333333333333333333  # holds Manage Server on GUILD
 OFFICER: Final = 444444444444444444
 OTHER: Final = 555555555555555555  # a second officer
 SUPERVISOR: Final = 666666666666666666  # holds SUPERVISOR_ROLE
+THIRD: Final = 777777777777777777  # a third officer
 
 # What an ordinary member may do in a channel: view, send, embed, read history, use app commands.
 MEMBER_PERMS: Final = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 31)
