@@ -142,7 +142,7 @@ async def test_shift_activity_shows_highest_quota_leave_and_open_shift_to_superv
 
 
 async def test_shift_activity_counts_an_open_shift_up_to_now_and_marks_it(start_bot, sandbox):
-    clock = Clock()  # now: the shift worker's maximum-length sweep runs on real time
+    clock = Clock()
     h = await boot_duty_guild(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
     await h.bot.shifts.start(GUILD, OFFICER, display_name="officer")
     clock.ms += 90_000
