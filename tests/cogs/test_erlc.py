@@ -17,15 +17,12 @@ from bot.settings import ChannelFacts
 from tests.harness import Harness, Reply, builders
 from tests.helpers.bot import WEB, BotStarter, Section, link_guild
 from tests.helpers.erlc import connect_game, prc_sandbox
-from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, member_opt
+from tests.helpers.ids import ADMIN, ADMIN_M, ALERTS_CH, BOARD_CH, GUILD, LOG_CH, OFFICER, OFFICER_M, member_opt
 from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
 SERVER_KEY = "prc-cog-key-N3verL0gMe"
-LOG_CH = 700000000000000001
-ALERTS_CH = 700000000000000002
-BOARD_CH = 700000000000000003
 
 
 @pytest.fixture

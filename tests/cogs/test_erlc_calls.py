@@ -26,14 +26,12 @@ from bot.storage import Database
 from tests.harness import Harness, builders
 from tests.helpers.bot import WEB, BotStarter, link_guild
 from tests.helpers.erlc import connect_game, prc_sandbox, v2_reads
-from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M
+from tests.helpers.ids import ADMIN, ADMIN_M, DISPATCH_CH, GUILD, LOG_CH, MDT, OFFICER, OFFICER_M
 from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
 SERVER_KEY = "prc-calls-key-N3verL0gMe"
-DISPATCH_CH = 720000000000000001
-LOG_CH = 720000000000000002
 CALLER = 4101  # the caller's Roblox id
 
 

@@ -17,13 +17,12 @@ from tests.harness import Harness, builders
 from tests.helpers.bot import BotStarter, link_guild
 from tests.helpers.clock import Clock
 from tests.helpers.erlc import connect_game, prc_sandbox
-from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, LOG_CH, MDT, OFFICER, OFFICER_M
 from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
 SERVER_KEY = "prc-duty-key-N3verL0gMe"
-LOG_CH = 700000000000000011
 ROBLOX_ID = 101
 
 

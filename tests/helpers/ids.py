@@ -40,7 +40,7 @@ GENERAL_CH: Final = 710000000000000002
 REPORTS_CH: Final = 710000000000000003  # activity reports and roster reminders
 ALERTS_CH: Final = 710000000000000004  # panic alerts, ER:LC alerts
 DISPATCH_CH: Final = 710000000000000005  # call cards
-STATUS_CH: Final = 710000000000000006  # live boards
+BOARD_CH: Final = 710000000000000006  # live boards (/erlc board)
 
 # --- the members as Discord sends them -------------------------------------------------------
 ADMIN_M: Final = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
