@@ -27,12 +27,12 @@ from tests.helpers.ids import (
     REPORTS_CH,
     SUPERVISOR_M,
     SUPERVISOR_ROLE,
+    THIRD,
     member_m,
 )
 from tests.helpers.posts import description, posts_to
 from tests.helpers.waiting import until
 
-THIRD = 888888888888888888
 # Monday 2025-01-13 00:00 UTC: a weekly period boundary (weeks start on Monday, UTC).
 BOUNDARY = datetime(2025, 1, 13, tzinfo=UTC)
 H = timedelta(hours=1)
