@@ -1,5 +1,5 @@
 """Shared fixtures: a real sandbox on loopback, a real aiohttp session, a real SQLite file,
-and the real bot driven through the offline Discord harness (helpers live in tests/helpers.py).
+and the real bot driven through the offline Discord harness (builders live in tests/helpers/).
 
 Every request that reaches a sandbox in any test is validated against the
 project's copy of the spec when the test ends.
@@ -8,23 +8,20 @@ project's copy of the spec when the test ends.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 from hypothesis import settings
 
-from bot.core.config import Config
 from bot.core.shifts import ShiftStore
-from bot.core.timefmt import now_ms
-from bot.discord.bot import EXTENSIONS, NorthcaBot
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
 from bot.storage import Database
-from tests.harness import FakeDiscord, Harness
-from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, BotStarter, link_guild_in, make_config
+from tests.harness import FakeDiscord
+from tests.helpers.bot import BotStarter, link_guild_in
+from tests.helpers.ids import KEY, MDT, OWNER
 from tests.postgres import PostgresServer, start_server, wants_postgresql
 from tests.spec import validate_request
 
@@ -127,30 +124,13 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def start_bot(sandbox: NorthcaSandbox, fake_discord: FakeDiscord, db_path: Path) -> AsyncIterator[BotStarter]:
-    """Start the real NorthcaBot against the fake Discord and the sandbox; returns a Harness.
+    """Start the real NorthcaBot against the fake Discord and the sandbox; returns a Harness (tests/helpers/bot.py).
 
     Call it again after `await harness.bot.close()` to simulate a restart on the same database.
     """
-    bots: list[NorthcaBot] = []
-
-    async def start(
-        config: Config | None = None,
-        extensions: tuple[str, ...] = EXTENSIONS,
-        clock: Callable[[], int] = now_ms,
-        **sections: dict[str, Any],
-    ) -> Harness:
-        bot = NorthcaBot(config or make_config(sandbox, db_path, **sections), extensions=extensions, clock=clock)
-        await bot.__aenter__()
-        await bot.login("test-bot-token")
-        bots.append(bot)
-        harness = Harness(bot, fake_discord)
-        harness.add_guild(GUILD, name="Test County RP", owner_id=ADMIN)
-        return harness
-
-    yield start
-    for bot in bots:
-        if not bot.is_closed():
-            await bot.close()
+    starter = BotStarter(sandbox, fake_discord, db_path)
+    yield starter
+    await starter.close_all()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from bench.cluster_scale import Scale, check_exactly_once
 from bot.core.shifts import ShiftStore, now_ms
 from bot.storage import Database
-from tests.helpers import MDT
+from tests.helpers.ids import MDT
 
 pytestmark = pytest.mark.asyncio
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.cluster_scale import Scale, benchmark, report
-from tests.helpers import running
+from tests.helpers.processes import running
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.postgresql_only("three bot processes share one database server")]
 

@@ -10,7 +10,7 @@ import asyncio
 import pytest
 
 from bench.interactions import Plan, benchmark, report
-from tests.helpers import running
+from tests.helpers.processes import running
 
 pytestmark = pytest.mark.asyncio
 

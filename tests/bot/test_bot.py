@@ -11,7 +11,8 @@ import pytest
 
 from bot.core.config import parse_config
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, database_section
+from tests.helpers.bot import database_section
+from tests.helpers.ids import ADMIN, ADMIN_PERMS, GUILD
 
 pytestmark = pytest.mark.asyncio
 

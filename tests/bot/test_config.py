@@ -27,7 +27,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_example_config_passes_check_config_once_the_token_is_given():
     example = str(ROOT / "config.example.toml")
     placeholder = run_cli("check-config", "--config", example)
-    assert placeholder.returncode == 2 and "placeholder" in placeholder.stderr  # issue 20.3
+    assert placeholder.returncode == 2 and "placeholder" in placeholder.stderr
     result = run_cli("check-config", "--config", example, env={"PATH": "/usr/bin:/bin", "DISCORD_TOKEN": "t0ken"})
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout and "sandbox" in result.stdout
@@ -120,7 +120,7 @@ def test_default_config_file_is_optional_when_the_environment_has_the_token(tmp_
     with pytest.raises(ConfigError) as caught:
         load_config(None, env={})
     assert caught.value.problems[0].startswith("No bot token: set DISCORD_TOKEN")
-    # A file named on the command line must exist, even when the environment has the token (issue 20.3).
+    # A file named on the command line must exist, even when the environment has the token.
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path / "absent.toml", env={"DISCORD_TOKEN": "t"})
     assert "no such file" in caught.value.problems[0]

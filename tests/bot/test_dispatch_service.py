@@ -15,8 +15,10 @@ from bot.core.errors import Conflict, InvalidInput
 from bot.northca.models import CreateTicketBody
 from bot.ops.services import build_services
 from bot.storage import Database
-from tests.dispatch_helpers import service
-from tests.helpers import GUILD, MDT, OFFICER, make_config
+from tests.helpers.bot import make_config
+from tests.helpers.clock import Clock
+from tests.helpers.dispatch import dispatch_service
+from tests.helpers.ids import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio
 
@@ -34,7 +36,7 @@ async def new_call(svc: DispatchService) -> str:
 
 
 async def test_twenty_concurrent_attaches_all_end_in_units_assigned(db, db_path, sandbox, client):
-    svc = await service(db, db_path, sandbox, client, officers=20)
+    svc = await dispatch_service(db, db_path, sandbox, client, officers=20)
     call_id = await new_call(svc)
 
     await asyncio.gather(*(svc.attach(GUILD, call_id, OFFICER + i) for i in range(20)))
@@ -47,7 +49,7 @@ async def test_twenty_concurrent_attaches_all_end_in_units_assigned(db, db_path,
 
 
 async def test_a_later_change_supersedes_an_unsent_one(db, db_path, sandbox, client):
-    svc = await service(db, db_path, sandbox, client)
+    svc = await dispatch_service(db, db_path, sandbox, client)
     call_id = await new_call(svc)
 
     await svc.attach(GUILD, call_id, OFFICER)
@@ -60,7 +62,7 @@ async def test_a_later_change_supersedes_an_unsent_one(db, db_path, sandbox, cli
 
 
 async def test_a_refused_ticket_is_failed_and_never_sent_again(db, db_path, sandbox, client):
-    svc = await service(db, db_path, sandbox, client)
+    svc = await dispatch_service(db, db_path, sandbox, client)
     sandbox.faults.add("error", times=1, path="/tickets$", status=400, message="Invalid title")
     record_id = await svc.create_ticket(GUILD, OFFICER, CreateTicketBody(title="t", description="d"))
     await svc.process_due()
@@ -71,7 +73,7 @@ async def test_a_refused_ticket_is_failed_and_never_sent_again(db, db_path, sand
 
 
 async def test_a_ticket_whose_first_answer_was_lost_is_sent_again_with_the_same_id_only(db, db_path, sandbox, client):
-    svc = await service(db, db_path, sandbox, client)
+    svc = await dispatch_service(db, db_path, sandbox, client)
     sandbox.faults.add("500", times=1, path="/tickets$")  # refused before writing: the retry writes it
     svc.retry_base_ms = 0
     record_id = await svc.create_ticket(GUILD, OFFICER, CreateTicketBody(title="t", description="d"))
@@ -94,14 +96,15 @@ async def test_a_blank_report_date_is_now_in_the_guilds_time_zone():
 async def test_panics_pressed_at_once_in_four_processes_store_one_panic(db, db_path, sandbox, client):
     """Four processes (a service graph and a database connection each) record the same officer's panic at the
     same moment: the database lets one through, the others are told the alert is out."""
-    first = await service(db, db_path, sandbox, client)
+    first = await dispatch_service(db, db_path, sandbox, client)
     others = [Database(db_path) for _ in range(3)]
     for other in others:
         await other.open()
     try:
         services = [first, *(build_services(make_config(sandbox, db_path), o, client).dispatch for o in others)]
+        clock = Clock(1_800_000_000_000)
         for svc in services:
-            svc.clock = lambda: 1_800_000_000_000
+            svc.clock = clock
 
         outcomes = await asyncio.gather(
             *(svc.panic(GUILD, OFFICER, "Route 68") for svc in services), return_exceptions=True
@@ -114,8 +117,7 @@ async def test_panics_pressed_at_once_in_four_processes_store_one_panic(db, db_p
         )
         assert len(stored) == 1
         # The cooldown runs from the panic that went through: a minute later the officer may press again.
-        for svc in services:
-            svc.clock = lambda: 1_800_000_060_000
+        clock.advance(60)
         await services[2].panic(GUILD, OFFICER, None)
         assert len(await db.fetchall("SELECT id FROM dispatch_panics WHERE member_id = ?", (OFFICER,))) == 2
     finally:
@@ -126,7 +128,7 @@ async def test_panics_pressed_at_once_in_four_processes_store_one_panic(db, db_p
 async def test_attaches_at_once_from_four_processes_all_end_in_units_assigned(db, db_path, sandbox, client):
     """A call's change is read, merged and written back in one transaction; on PostgreSQL transactions of other
     processes run side by side, so without a lock two merges from the same state would lose one unit."""
-    first = await service(db, db_path, sandbox, client, officers=16)
+    first = await dispatch_service(db, db_path, sandbox, client, officers=16)
     call_id = await new_call(first)
     others = [Database(db_path) for _ in range(3)]
     for other in others:

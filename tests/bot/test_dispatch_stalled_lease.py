@@ -16,8 +16,9 @@ from bot.northca.models import CreateTicketBody
 from bot.northca.sandbox import NorthcaSandbox
 from bot.ops.services import build_services
 from bot.storage import Database
-from tests.dispatch_helpers import service
-from tests.helpers import GUILD, MDT, OFFICER, make_config
+from tests.helpers.bot import make_config
+from tests.helpers.dispatch import dispatch_service
+from tests.helpers.ids import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.asyncio
 async def test_a_stalled_outbox_holders_late_failure_does_not_make_its_successors_sent_entry_pending_again(
     db: Database, db_path: Path, sandbox: NorthcaSandbox, client: NorthcaClient
 ) -> None:
-    stalled = await service(db, db_path, sandbox, client)
+    stalled = await dispatch_service(db, db_path, sandbox, client)
     successor_db = Database(db_path)
     await successor_db.open()
     try:

@@ -27,13 +27,12 @@ from bot.core.timefmt import now_ms, to_ms
 from bot.northca.client import NorthcaClient
 from bot.ops.services import build_shift_service
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, OFFICER, OTHER
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER, THIRD
 
 UTC_ZONE = ZoneInfo("UTC")
 WED = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)  # a Wednesday
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
-THIRD = 666666666666666666
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from bot.core.config import parse_config
 from bot.core.events import Topic
 from bot.discord.bot import NorthcaBot
-from tests.helpers import database_section
+from tests.helpers.bot import database_section
 
 pytestmark = pytest.mark.asyncio
 

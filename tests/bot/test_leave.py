@@ -16,8 +16,8 @@ from bot.core.settings import SettingsService
 from bot.core.timefmt import to_ms
 from bot.ops.services import build_settings_service
 from bot.storage import Database
-from tests.duty_ui_helpers import SUPERVISOR, Clock
-from tests.helpers import ADMIN, GUILD, OFFICER
+from tests.helpers.clock import Clock
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, SUPERVISOR
 
 WED = datetime(2025, 1, 15, 10, tzinfo=UTC)
 

@@ -26,8 +26,10 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.ops.services import Services, build_services
 from bot.storage import Database
-from tests.duty_ui_helpers import SUPERVISOR
-from tests.helpers import ADMIN, GUILD, KEY, MDT, OFFICER, link_guild_in, make_config, shift_posts, until
+from tests.helpers.bot import link_guild_in, make_config
+from tests.helpers.ids import ADMIN, GUILD, KEY, MDT, OFFICER, SUPERVISOR
+from tests.helpers.northca import shift_posts
+from tests.helpers.waiting import until
 
 E = TypeVar("E")
 SHARDS = 2

@@ -16,17 +16,17 @@ from bot.core.rosters import REMINDER_CUTOFF_MS, DueReminder, RosterService, Tem
 from bot.core.rosters.service import REMINDER_LEASE_MS
 from bot.ops.services import build_roster_service
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, BotStarter
-from tests.roster_helpers import MIN, Clock, ms, record_shift
+from tests.helpers.bot import BotStarter
+from tests.helpers.clock import Clock, utc_ms
+from tests.helpers.ids import ADMIN, GUILD, OTHER_GUILD
+from tests.helpers.roster import MIN, PATROL_ROLE, record_shift
 
 LONDON = ZoneInfo("Europe/London")
-OTHER_GUILD = GUILD + 1
-PATROL_ROLE = 900
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(ms(2026, 12, 1, 12, 0))
+    return Clock(utc_ms(2026, 12, 1, 12, 0))
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ async def test_mine_lists_the_members_next_shifts_directly_or_through_a_role(
     await evening(rosters, name="Not mine")
     await rosters.assign(GUILD, ADMIN, direct, "member", 101)
     await rosters.assign(GUILD, ADMIN, by_role, "role", PATROL_ROLE)
-    clock.now = ms(2026, 12, 1, 21, 0)  # today's are under way (not ended): still listed
+    clock.set(utc_ms(2026, 12, 1, 21, 0))  # today's are under way (not ended): still listed
     upcoming = await rosters.upcoming_for(GUILD, LONDON, 101, {PATROL_ROLE}, limit=3)
     assert [(o.name, o.day) for o in upcoming] == [
         ("By role", date(2026, 12, 1)), ("Direct", date(2026, 12, 1)), ("By role", date(2026, 12, 2)),
@@ -149,18 +149,18 @@ async def test_mine_lists_the_members_next_shifts_directly_or_through_a_role(
 
 
 async def test_bot_keeps_its_scheduled_shifts_and_sent_reminders_across_a_restart(start_bot: BotStarter) -> None:
-    clock = Clock(ms(2026, 12, 1, 21, 0))
+    clock = Clock(utc_ms(2026, 12, 1, 21, 0))
     first = await start_bot(clock=clock)
     created = await first.bot.rosters.create(GUILD, ADMIN, TemplateDraft("Night patrol", None, 22 * 60, 480))
     await first.bot.rosters.assign(GUILD, ADMIN, created.id, "member", 101)
-    clock.now = ms(2026, 12, 1, 21, 45)
+    clock.set(utc_ms(2026, 12, 1, 21, 45))
     [reminder] = await first.bot.rosters.due_reminders(GUILD, LONDON, 30 * MIN, {})
     await claim_and_send(first.bot.rosters, reminder)
     await first.bot.close()
 
     second = await start_bot(clock=clock)
     assert [t.name for t in await second.bot.rosters.templates(GUILD)] == ["Night patrol"]
-    clock.now = ms(2026, 12, 1, 21, 50)
+    clock.set(utc_ms(2026, 12, 1, 21, 50))
     assert await second.bot.rosters.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
 
 
@@ -173,13 +173,13 @@ async def test_reminder_is_sent_once_even_across_a_restart(db_path: Path, db: Da
     await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
     await rosters.assign(GUILD, ADMIN, template_id, "role", PATROL_ROLE)
     roles = {PATROL_ROLE: [101, 102]}
-    clock.now = ms(2026, 12, 1, 19, 29)
+    clock.set(utc_ms(2026, 12, 1, 19, 29))
     assert await rosters.due_reminders(GUILD, LONDON, 30 * MIN, roles) == []  # not yet
-    clock.now = ms(2026, 12, 1, 19, 30)
+    clock.set(utc_ms(2026, 12, 1, 19, 30))
     due = await rosters.due_reminders(GUILD, LONDON, 30 * MIN, roles)
     assert [(r.occurrence.start_ms, r.member_id) for r in due] == [
-        (ms(2026, 12, 1, 20, 0), 101),
-        (ms(2026, 12, 1, 20, 0), 102),
+        (utc_ms(2026, 12, 1, 20, 0), 101),
+        (utc_ms(2026, 12, 1, 20, 0), 102),
     ]
     await claim_and_send(rosters, due[0])  # 101 claimed and sent; then the bot stops
 
@@ -188,7 +188,7 @@ async def test_reminder_is_sent_once_even_across_a_restart(db_path: Path, db: Da
     await restarted_db.open()
     try:
         restarted = build_roster_service(restarted_db, clock)
-        clock.now = ms(2026, 12, 1, 19, 35)
+        clock.set(utc_ms(2026, 12, 1, 19, 35))
         again = await restarted.due_reminders(GUILD, LONDON, 30 * MIN, roles)
         assert [r.member_id for r in again] == [102]  # 101 is not reminded a second time
         assert await restarted.claim_reminder(due[0]) is None
@@ -203,7 +203,7 @@ async def test_two_workers_claiming_the_same_reminder_send_it_once(db: Database,
     first, second = build_roster_service(db, clock), build_roster_service(db, clock)
     template_id = await evening(first)
     await first.assign(GUILD, ADMIN, template_id, "member", 101)
-    clock.now = ms(2026, 12, 1, 19, 45)
+    clock.set(utc_ms(2026, 12, 1, 19, 45))
     seen_by_first = await first.due_reminders(GUILD, LONDON, 30 * MIN, {})
     seen_by_second = await second.due_reminders(GUILD, LONDON, 30 * MIN, {})
     assert seen_by_first == seen_by_second and len(seen_by_first) == 1
@@ -217,14 +217,14 @@ async def test_dead_senders_reminder_claim_is_taken_over_by_one_of_two_workers_a
     dead, first, second = (build_roster_service(db, clock) for _ in range(3))
     template_id = await evening(dead)
     await dead.assign(GUILD, ADMIN, template_id, "member", 101)
-    clock.now = ms(2026, 12, 1, 19, 45)
+    clock.set(utc_ms(2026, 12, 1, 19, 45))
     [reminder] = await dead.due_reminders(GUILD, LONDON, 30 * MIN, {})
     dead_claim = await dead.claim_reminder(reminder)
     assert dead_claim is not None  # and then its process dies
-    clock.now += REMINDER_LEASE_MS - 1
+    clock.advance(ms=REMINDER_LEASE_MS - 1)
     assert await first.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
     assert await first.claim_reminder(reminder) is None
-    clock.now += 1
+    clock.advance(ms=1)
     assert await first.due_reminders(GUILD, LONDON, 30 * MIN, {}) == [reminder]
     claims = [await first.claim_reminder(reminder), await second.claim_reminder(reminder)]
     assert claims[1] is None and claims[0] is not None and claims[0].earlier_claim_ms == dead_claim.claimed_at_ms
@@ -237,22 +237,22 @@ async def test_reminder_is_sent_late_after_downtime_but_not_for_a_shift_long_und
 ) -> None:
     template_id = await evening(rosters)
     await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
-    clock.now = ms(2026, 12, 1, 20, 5)  # the bot was down from 19:00 to 20:05
+    clock.set(utc_ms(2026, 12, 1, 20, 5))  # the bot was down from 19:00 to 20:05
     assert [r.member_id for r in await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {})] == [101]
-    clock.now = ms(2026, 12, 1, 20, 0) + REMINDER_CUTOFF_MS  # down until 15 minutes into the shift
+    clock.set(utc_ms(2026, 12, 1, 20, 0) + REMINDER_CUTOFF_MS)  # down until 15 minutes into the shift
     assert await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
 
 
 async def test_pruning_forgets_only_reminders_that_can_never_be_due_again(rosters: RosterService, clock: Clock) -> None:
     template_id = await evening(rosters)
     await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
-    clock.now = ms(2026, 12, 1, 19, 40)
+    clock.set(utc_ms(2026, 12, 1, 19, 40))
     [tuesday] = await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {})
     await claim_and_send(rosters, tuesday)
-    clock.now = ms(2026, 12, 1, 20, 10)  # still within the late window: the claim must stay
+    clock.set(utc_ms(2026, 12, 1, 20, 10))  # still within the late window: the claim must stay
     assert await rosters.prune_reminders() == 0
     assert await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {}) == []
-    clock.now = ms(2026, 12, 2, 19, 40)
+    clock.set(utc_ms(2026, 12, 2, 19, 40))
     assert await rosters.prune_reminders() == 1
     assert [r.occurrence.day for r in await rosters.due_reminders(GUILD, LONDON, 30 * MIN, {})] == [date(2026, 12, 2)]
 
@@ -267,16 +267,16 @@ async def test_attendance_marks_present_late_left_early_absent_and_excused(
     for member in (101, 102, 103, 104, 105):
         await rosters.assign(GUILD, ADMIN, template_id, "member", member)
     await rosters.assign(GUILD, ADMIN, template_id, "role", PATROL_ROLE)
-    start, end = ms(2026, 12, 1, 20, 0), ms(2026, 12, 2, 0, 0)
+    start, end = utc_ms(2026, 12, 1, 20, 0), utc_ms(2026, 12, 2, 0, 0)
     await record_shift(db, 101, start - 5 * MIN, end + 5 * MIN)  # on time, whole shift
     await record_shift(db, 102, start + 30 * MIN, end)  # after the 10-minute grace
     await record_shift(db, 103, start, end, breaks=((start + 60 * MIN, start + 150 * MIN),))  # 90 min break
     await record_shift(db, 104, start, end, guild=OTHER_GUILD)  # on duty, but on another server
     await record_shift(db, 106, start + 5 * MIN, end - 30 * MIN)  # via the role: 205 of 240 min
-    clock.now = ms(2026, 12, 2, 1, 0)
+    clock.set(utc_ms(2026, 12, 2, 1, 0))
 
     results = await rosters.attendance(
-        GUILD, LONDON, ms(2026, 12, 1, 0, 0), ms(2026, 12, 2, 0, 0), {PATROL_ROLE: [106]}, excused={105}
+        GUILD, LONDON, utc_ms(2026, 12, 1, 0, 0), utc_ms(2026, 12, 2, 0, 0), {PATROL_ROLE: [106]}, excused={105}
     )
 
     assert [r.occurrence.day for r in results] == [date(2026, 12, 1)]  # only finished occurrences
@@ -288,8 +288,8 @@ async def test_attendance_marks_present_late_left_early_absent_and_excused(
 async def test_attendance_leaves_out_the_occurrence_still_running(rosters: RosterService, clock: Clock) -> None:
     template_id = await evening(rosters)
     await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
-    clock.now = ms(2026, 12, 1, 22, 0)
-    assert await rosters.attendance(GUILD, LONDON, ms(2026, 12, 1, 0, 0), ms(2026, 12, 2, 0, 0), {}) == []
+    clock.set(utc_ms(2026, 12, 1, 22, 0))
+    assert await rosters.attendance(GUILD, LONDON, utc_ms(2026, 12, 1, 0, 0), utc_ms(2026, 12, 2, 0, 0), {}) == []
 
 
 async def test_attendance_over_several_days_judges_each_occurrence_by_its_own_shifts(
@@ -297,11 +297,11 @@ async def test_attendance_over_several_days_judges_each_occurrence_by_its_own_sh
 ) -> None:
     template_id = await evening(rosters)
     await rosters.assign(GUILD, ADMIN, template_id, "member", 101)
-    await record_shift(db, 101, ms(2026, 12, 1, 19, 58), ms(2026, 12, 2, 0, 1))  # Tuesday: whole shift
-    await record_shift(db, 101, ms(2026, 12, 3, 21, 0), ms(2026, 12, 4, 0, 0))  # Thursday: an hour late
-    clock.now = ms(2026, 12, 5, 12, 0)
+    await record_shift(db, 101, utc_ms(2026, 12, 1, 19, 58), utc_ms(2026, 12, 2, 0, 1))  # Tuesday: whole shift
+    await record_shift(db, 101, utc_ms(2026, 12, 3, 21, 0), utc_ms(2026, 12, 4, 0, 0))  # Thursday: an hour late
+    clock.set(utc_ms(2026, 12, 5, 12, 0))
 
-    results = await rosters.attendance(GUILD, LONDON, ms(2026, 12, 1, 0, 0), ms(2026, 12, 5, 0, 0), {})
+    results = await rosters.attendance(GUILD, LONDON, utc_ms(2026, 12, 1, 0, 0), utc_ms(2026, 12, 5, 0, 0), {})
 
     assert [(r.occurrence.day.day, [a.status for a in r.members]) for r in results] == [
         (1, ["present"]), (2, ["absent"]), (3, ["late"]), (4, ["absent"]),

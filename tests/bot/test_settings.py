@@ -14,23 +14,12 @@ from bot.core.settings import ChannelFacts, RoleFacts, SettingsChanged, Settings
 from bot.core.settings.store import GUILD_CHILD_TABLES, GUILD_DELETION_TABLES, GUILD_TABLES
 from bot.ops.services import build_settings_service
 from bot.storage import Database
+from tests.helpers.clock import Clock
+from tests.helpers.ids import ADMIN, GUILD, OTHER_GUILD
 
 pytestmark = pytest.mark.asyncio
 
-GUILD_A = 111
-GUILD_B = 222
-ADMIN = 9001
 DAY_MS = 24 * 60 * 60 * 1000
-
-
-class Clock:
-    """A controllable clock (epoch ms) for retention: time moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.ms = 1_800_000_000_000
-
-    def __call__(self) -> int:
-        return self.ms
 
 
 def _config(**shifts: object):  # type: ignore[no-untyped-def]
@@ -57,7 +46,7 @@ def _role(role_id: int, name: str = "Role", **facts: bool) -> RoleFacts:
 
 
 async def test_a_new_server_starts_from_the_config_file_values_and_says_they_are_defaults(db):
-    settings = (await _service(db, log_channel_id=555, on_duty_role_id=777)).get(GUILD_A)
+    settings = (await _service(db, log_channel_id=555, on_duty_role_id=777)).get(GUILD)
     assert settings.department_names == ["Patrol", "EMS"]
     assert settings.max_shift_hours == 10
     assert settings.shift_log_channel_id == 555 and settings.on_duty_role_id == 777
@@ -67,11 +56,11 @@ async def test_a_new_server_starts_from_the_config_file_values_and_says_they_are
 
 async def test_two_servers_keep_their_own_settings(db):
     service = await _service(db)
-    await service.add_department(GUILD_A, ADMIN, "Sheriff", _role(31, "Sheriff"), quota_hours=5)
-    await service.set_shifts(GUILD_B, ADMIN, max_hours=4, timezone="Europe/Berlin", week_start="sunday")
-    await service.set_role(GUILD_B, ADMIN, "on-duty", _role(42, "On Duty B"))
+    await service.add_department(GUILD, ADMIN, "Sheriff", _role(31, "Sheriff"), quota_hours=5)
+    await service.set_shifts(OTHER_GUILD, ADMIN, max_hours=4, timezone="Europe/Berlin", week_start="sunday")
+    await service.set_role(OTHER_GUILD, ADMIN, "on-duty", _role(42, "On Duty B"))
 
-    a, b = service.get(GUILD_A), service.get(GUILD_B)
+    a, b = service.get(GUILD), service.get(OTHER_GUILD)
     assert a.department_names == ["Patrol", "EMS", "Sheriff"] and a.department("sheriff").role_id == 31  # type: ignore[union-attr]
     assert b.department_names == ["Patrol", "EMS"]
     assert (b.max_shift_hours, b.timezone, b.week_start, b.on_duty_role_id) == (4, "Europe/Berlin", "sunday", 42)
@@ -81,60 +70,60 @@ async def test_two_servers_keep_their_own_settings(db):
 
 async def test_settings_survive_a_restart_and_are_read_without_a_database_trip(db, db_path):
     service = await _service(db)
-    await service.add_code(GUILD_A, ADMIN, "10-99", "Officer down", "danger")
-    await service.set_channel(GUILD_A, ADMIN, "shift-log", ChannelFacts(808, "shift-log"))
+    await service.add_code(GUILD, ADMIN, "10-99", "Officer down", "danger")
+    await service.set_channel(GUILD, ADMIN, "shift-log", ChannelFacts(808, "shift-log"))
 
     restarted = await _service(db)
     await db.close()  # every read below must come from memory: a database trip would now fail
-    settings = restarted.get(GUILD_A)
+    settings = restarted.get(GUILD)
     assert settings.code("10-99") is not None and settings.code("10-99").style == "danger"  # type: ignore[union-attr]
     assert settings.shift_log_channel_id == 808
-    assert restarted.get(GUILD_B).code("10-99") is None
+    assert restarted.get(OTHER_GUILD).code("10-99") is None
     await db.open()
 
 
 async def test_invalid_changes_are_refused_with_what_to_do_and_nothing_is_written(db):
     service = await _service(db)
     refusals = [
-        (service.set_role(GUILD_A, ADMIN, "on-duty", _role(1, "Boss", above_bot=True)), "move my role above it"),
-        (service.set_role(GUILD_A, ADMIN, "on-duty", _role(2, "Nitro Booster", managed=True)), "managed"),
-        (service.set_role(GUILD_A, ADMIN, "supervisor", _role(GUILD_A, "@everyone", is_everyone=True)), "@everyone"),
-        (service.set_channel(GUILD_A, ADMIN, "alerts", ChannelFacts(5, "x", ("Embed Links",))), "Embed Links"),
-        (service.set_shifts(GUILD_A, ADMIN, max_hours=8, timezone="Mars/Olympus"), "not a known time zone"),
-        (service.add_code(GUILD_A, ADMIN, "10-8", "Again"), "exists already"),
-        (service.add_code(GUILD_A, ADMIN, "<@1>", "Ping"), "letters, digits"),
-        (service.add_department(GUILD_A, ADMIN, "P" * 41), "at most 40"),
-        (service.add_department(GUILD_A, ADMIN, "patrol"), "already a department"),
+        (service.set_role(GUILD, ADMIN, "on-duty", _role(1, "Boss", above_bot=True)), "move my role above it"),
+        (service.set_role(GUILD, ADMIN, "on-duty", _role(2, "Nitro Booster", managed=True)), "managed"),
+        (service.set_role(GUILD, ADMIN, "supervisor", _role(GUILD, "@everyone", is_everyone=True)), "@everyone"),
+        (service.set_channel(GUILD, ADMIN, "alerts", ChannelFacts(5, "x", ("Embed Links",))), "Embed Links"),
+        (service.set_shifts(GUILD, ADMIN, max_hours=8, timezone="Mars/Olympus"), "not a known time zone"),
+        (service.add_code(GUILD, ADMIN, "10-8", "Again"), "exists already"),
+        (service.add_code(GUILD, ADMIN, "<@1>", "Ping"), "letters, digits"),
+        (service.add_department(GUILD, ADMIN, "P" * 41), "at most 40"),
+        (service.add_department(GUILD, ADMIN, "patrol"), "already a department"),
     ]
     for change, why in refusals:
         with pytest.raises(InvalidInput, match=why):
             await change
-    assert (await service.history(GUILD_A))[1] == 0
-    assert service.get(GUILD_A).max_shift_hours == 10  # the valid half of the time-zone call was not applied
-    assert all(service.get(GUILD_A).is_default(key) for key in ("codes", "departments", "channel.alerts"))
+    assert (await service.history(GUILD))[1] == 0
+    assert service.get(GUILD).max_shift_hours == 10  # the valid half of the time-zone call was not applied
+    assert all(service.get(GUILD).is_default(key) for key in ("codes", "departments", "channel.alerts"))
 
 
 async def test_more_than_25_codes_or_departments_are_refused(db):
     service = await _service(db)
-    for i in range(25 - len(service.get(GUILD_A).codes)):
-        await service.add_code(GUILD_A, ADMIN, f"10-{50 + i}", f"Code {i}")
+    for i in range(25 - len(service.get(GUILD).codes)):
+        await service.add_code(GUILD, ADMIN, f"10-{50 + i}", f"Code {i}")
     with pytest.raises(InvalidInput, match="At most 25 codes"):
-        await service.add_code(GUILD_A, ADMIN, "10-99", "One too many")
+        await service.add_code(GUILD, ADMIN, "10-99", "One too many")
     for i in range(23):
-        await service.add_department(GUILD_A, ADMIN, f"Dept {i}")
+        await service.add_department(GUILD, ADMIN, f"Dept {i}")
     with pytest.raises(InvalidInput, match="At most 25 departments"):
-        await service.add_department(GUILD_A, ADMIN, "One too many")
-    assert len(service.get(GUILD_A).codes) == 25 and len(service.get(GUILD_A).departments) == 25
+        await service.add_department(GUILD, ADMIN, "One too many")
+    assert len(service.get(GUILD).codes) == 25 and len(service.get(GUILD).departments) == 25
 
 
 async def test_every_change_is_audited_with_who_old_and_new_and_published(db):
     service = await _service(db)
     heard: list[SettingsChanged] = []
     service.events.settings.subscribe_now(heard.append)
-    await service.set_shifts(GUILD_A, ADMIN, max_hours=6)
-    await service.set_shifts(GUILD_A, ADMIN + 1, off_duty="allow", week_start="sunday")
+    await service.set_shifts(GUILD, ADMIN, max_hours=6)
+    await service.set_shifts(GUILD, ADMIN + 1, off_duty="allow", week_start="sunday")
 
-    entries, total = await service.history(GUILD_A)
+    entries, total = await service.history(GUILD)
     assert total == 3
     assert [(e.actor_id, e.key, e.old, e.new) for e in entries] == [
         (ADMIN + 1, "week_start", "monday", "sunday"),
@@ -142,37 +131,37 @@ async def test_every_change_is_audited_with_who_old_and_new_and_published(db):
         (ADMIN, "max_shift_hours", 10.0, 6.0),
     ]
     assert [e.keys for e in heard] == [("max_shift_hours",), ("off_duty", "week_start")]
-    assert heard[-1].settings.version == 2 and service.get(GUILD_A).version == 2
-    assert (await service.history(GUILD_B))[1] == 0
+    assert heard[-1].settings.version == 2 and service.get(GUILD).version == 2
+    assert (await service.history(OTHER_GUILD))[1] == 0
 
 
 async def test_reset_brings_every_setting_back_to_the_defaults_and_is_audited(db):
     service = await _service(db)
-    await service.set_shifts(GUILD_A, ADMIN, max_hours=3, timezone="Asia/Tokyo")
-    await service.remove_department(GUILD_A, ADMIN, "ems")
-    await service.reset(GUILD_A, ADMIN)
-    settings = (await _service(db)).get(GUILD_A)
+    await service.set_shifts(GUILD, ADMIN, max_hours=3, timezone="Asia/Tokyo")
+    await service.remove_department(GUILD, ADMIN, "ems")
+    await service.reset(GUILD, ADMIN)
+    settings = (await _service(db)).get(GUILD)
     assert (settings.max_shift_hours, settings.timezone, settings.department_names) == (10, "UTC", ["Patrol", "EMS"])
-    entries, total = await service.history(GUILD_A)
+    entries, total = await service.history(GUILD)
     assert total == 6 and {e.key for e in entries[:3]} == {"max_shift_hours", "timezone", "departments"}
 
 
 async def test_a_left_server_is_purged_after_retention_and_a_returning_one_keeps_its_settings(db):
     clock = Clock()
     service = await _service(db, clock)
-    await service.set_shifts(GUILD_A, ADMIN, max_hours=5)
-    await service.set_shifts(GUILD_B, ADMIN, max_hours=7)
-    await service.guild_left(GUILD_A)
-    await service.guild_left(GUILD_B)
+    await service.set_shifts(GUILD, ADMIN, max_hours=5)
+    await service.set_shifts(OTHER_GUILD, ADMIN, max_hours=7)
+    await service.guild_left(GUILD)
+    await service.guild_left(OTHER_GUILD)
 
     clock.ms += 10 * DAY_MS
-    assert await service.guild_joined(GUILD_B) is True  # back within retention
+    assert await service.guild_joined(OTHER_GUILD) is True  # back within retention
     clock.ms += 21 * DAY_MS
-    assert await service.purge_expired() == [GUILD_A]
+    assert await service.purge_expired() == [GUILD]
 
     fresh = await _service(db, clock)
-    assert fresh.get(GUILD_A).max_shift_hours == 10 and (await fresh.history(GUILD_A))[1] == 0
-    assert fresh.get(GUILD_B).max_shift_hours == 7
+    assert fresh.get(GUILD).max_shift_hours == 10 and (await fresh.history(GUILD))[1] == 0
+    assert fresh.get(OTHER_GUILD).max_shift_hours == 7
     assert await service.purge_expired() == []
 
 
@@ -181,31 +170,31 @@ async def test_a_server_returning_while_the_purge_runs_keeps_its_settings(db):
     join event handled at the same moment) is no longer left, and is not purged."""
     clock = Clock()
     service = await _service(db, clock)
-    await service.set_shifts(GUILD_A, ADMIN, max_hours=5)
-    await service.guild_left(GUILD_A)
+    await service.set_shifts(GUILD, ADMIN, max_hours=5)
+    await service.guild_left(GUILD)
     clock.ms += 31 * DAY_MS
 
-    purged, returned = await asyncio.gather(service.purge_expired(), service.guild_joined(GUILD_A))
+    purged, returned = await asyncio.gather(service.purge_expired(), service.guild_joined(GUILD))
 
     assert (purged, returned) == ([], True)
-    assert (await _service(db, clock)).get(GUILD_A).max_shift_hours == 5
+    assert (await _service(db, clock)).get(GUILD).max_shift_hours == 5
     assert await service.purge_expired() == []
 
 
 async def test_delete_data_removes_everything_keyed_by_the_guild_and_nothing_of_another(db):
     service = await _service(db)
-    await service.set_shifts(GUILD_A, ADMIN, max_hours=5)
-    await service.set_shifts(GUILD_B, ADMIN, max_hours=7)
-    for guild in (GUILD_A, GUILD_B):
+    await service.set_shifts(GUILD, ADMIN, max_hours=5)
+    await service.set_shifts(OTHER_GUILD, ADMIN, max_hours=7)
+    for guild in (GUILD, OTHER_GUILD):
         await db.execute(
             "INSERT INTO officer_profiles (guild_id, member_id, updated_at) VALUES (?, ?, ?)",
             (guild, 5, "2026-01-01T00:00:00Z"),
         )
-    deleted = await service.delete_guild_data(GUILD_A, ADMIN)
+    deleted = await service.delete_guild_data(GUILD, ADMIN)
     assert deleted["officer_profiles"] == 1 and deleted["guild_settings"] == 1
-    assert service.get(GUILD_A).max_shift_hours == 10 and service.get(GUILD_B).max_shift_hours == 7
+    assert service.get(GUILD).max_shift_hours == 10 and service.get(OTHER_GUILD).max_shift_hours == 7
     rows = await db.fetchall("SELECT guild_id FROM officer_profiles")
-    assert [r["guild_id"] for r in rows] == [GUILD_B]
+    assert [r["guild_id"] for r in rows] == [OTHER_GUILD]
 
 
 async def _schema(db: Database) -> list[tuple[str, set[str], set[str]]]:
@@ -269,7 +258,7 @@ async def test_delete_data_knows_every_table_that_holds_a_guilds_data(db):
 
 async def test_delete_data_removes_shift_breaks_and_roster_rows_of_the_guild(db):
     service = await _service(db)
-    for guild, shift_id in ((GUILD_A, "shift-a"), (GUILD_B, "shift-b")):
+    for guild, shift_id in ((GUILD, "shift-a"), (OTHER_GUILD, "shift-b")):
         await db.execute(
             "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, started_ms)"
             " VALUES (?, ?, 5, 'mdt', 'Officer', 1000)",
@@ -278,7 +267,7 @@ async def test_delete_data_removes_shift_breaks_and_roster_rows_of_the_guild(db)
         await db.execute(
             "INSERT INTO shift_breaks (shift_id, started_ms, ended_ms) VALUES (?, 1200, 1300)", (shift_id,)
         )
-    deleted = await service.delete_guild_data(GUILD_A, ADMIN)
+    deleted = await service.delete_guild_data(GUILD, ADMIN)
     assert deleted["shifts"] == 1 and deleted["shift_breaks"] == 1
     rows = await db.fetchall("SELECT shift_id FROM shift_breaks")
     assert [r["shift_id"] for r in rows] == ["shift-b"]

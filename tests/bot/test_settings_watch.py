@@ -16,9 +16,7 @@ from bot.core.settings import RoleFacts, SettingsService
 from bot.core.settings.watch import SettingsWatcher
 from bot.ops.services import build_settings_service
 from bot.storage import Database
-
-GUILD = 5151
-ADMIN = 77
+from tests.helpers.ids import ADMIN, GUILD
 
 
 @pytest.fixture

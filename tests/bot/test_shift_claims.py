@@ -9,8 +9,8 @@ import asyncio
 import uuid
 
 from bot.core.shifts.store import CLAIM_LEASE_MS, ShiftStore
+from tests.helpers.ids import GUILD
 
-GUILD = 4242
 NOW = 1_700_000_000_000
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from bot.core.shifts.store import GROUP_INSERT_ROWS, GROUP_SYNCED_ROWS, ShiftStore
 from bot.storage import Database
-from tests.helpers import refuse_inserts_of
+from tests.helpers.ids import GUILD
+from tests.helpers.shifts import refuse_inserts_of
 
-GUILD = 4242
 NOW = 1_700_000_000_000
 
 

@@ -14,8 +14,9 @@ from bot.core.leave import LeaveService, LeaveStore
 from bot.northca.client import NorthcaClient
 from bot.ops.services import build_settings_service
 from bot.storage import Database
-from tests.duty_ui_helpers import SUPERVISOR, Clock
-from tests.helpers import ADMIN, GUILD, OFFICER, make_service
+from tests.helpers.clock import Clock
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, SUPERVISOR
+from tests.helpers.shifts import make_service
 
 
 async def test_an_officer_on_duty_and_on_leave_is_told_they_are_on_duty(

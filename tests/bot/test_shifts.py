@@ -24,22 +24,10 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.ops.services import build_shift_service
 from bot.storage import INTEGRITY_ERRORS, Database
-from tests.helpers import (
-    ADMIN,
-    GUILD,
-    KEY,
-    MDT,
-    OFFICER,
-    OTHER,
-    OWNER,
-    iso_z,
-    make_service,
-    plant_backlog,
-    settled,
-    shift_gets,
-    shift_posts,
-    until,
-)
+from tests.helpers.ids import ADMIN, GUILD, KEY, MDT, OFFICER, OTHER, OWNER
+from tests.helpers.northca import iso_z, plant_backlog, shift_gets, shift_posts
+from tests.helpers.shifts import make_service
+from tests.helpers.waiting import settled, until
 from tests.spec import validate_request
 
 T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)  # a Wednesday
@@ -477,7 +465,7 @@ async def test_many_ends_at_once_are_each_written_once(service, worker, sandbox)
     assert len(shift_posts(sandbox)) == 60
 
 
-# --- issue 8: a maybe-applied shift is never written twice -----------------------------------
+# --- a maybe-applied shift is never written twice -----------------------------------
 
 
 def copies(sandbox: NorthcaSandbox, shift_id: str) -> int:

@@ -18,7 +18,7 @@ from bot.core.shifts.sync import ShiftSync
 from bot.core.timefmt import now_ms
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
-from tests.helpers import GUILD, MDT, OFFICER
+from tests.helpers.ids import GUILD, MDT, OFFICER
 
 pytestmark = pytest.mark.asyncio
 

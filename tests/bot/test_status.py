@@ -19,7 +19,9 @@ from bot.northca.models import ActiveUnitUpsert
 from bot.northca.sandbox import NorthcaSandbox
 from bot.ops.services import build_shift_service, build_status_service
 from bot.storage import Database
-from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, unit_puts
+from tests.helpers.bot import link_guild_in
+from tests.helpers.ids import GUILD, MDT, OFFICER, OTHER
+from tests.helpers.northca import unit_puts
 
 
 def change(
@@ -387,7 +389,7 @@ async def test_panels_are_rendered_at_most_once_per_window(env):
     assert [u.callsign for u in board["10-8"]] == ["ADAM-12"] and board["10-6"] == []
 
 
-# --- issue 8: ordering across restarts, duty codes, rate limits, shift units ---------------
+# --- ordering across restarts, duty codes, rate limits, shift units ---------------
 
 
 async def test_released_callsign_stale_status_does_not_overwrite_new_owner_after_restart(db, client, sandbox):

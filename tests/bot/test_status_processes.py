@@ -18,10 +18,11 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.ops.services import Services, build_services
 from bot.storage import Database
-from tests.helpers import GUILD, MDT, OFFICER, OTHER, link_guild_in, make_config
+from tests.helpers.bot import link_guild_in, make_config
+from tests.helpers.ids import GUILD, MDT, OFFICER, OTHER
 
-# A second server, on the other shard of two, linked to the same MDT as GUILD.
-OTHER_GUILD = GUILD + (1 << 22)
+# A second server, on the other shard of two (GUILD is on shard 1), linked to the same MDT as GUILD.
+GUILD_ON_SHARD_0 = GUILD + (1 << 22)
 HOUR_MS = 3_600_000
 UNITS = "/units/active$"
 
@@ -68,11 +69,11 @@ async def test_callsign_released_in_one_server_and_taken_in_another_ends_on_the_
     db: Database, db_path: Path, sandbox: NorthcaSandbox, client: NorthcaClient
 ) -> None:
     await link_guild_in(db, sandbox, GUILD)
-    await link_guild_in(db, sandbox, OTHER_GUILD)
+    await link_guild_in(db, sandbox, GUILD_ON_SHARD_0)
     # Process B's clock is an hour behind: versions must not care.
     async with (
         bot_process(db_path, sandbox, client, GUILD) as a,
-        bot_process(db_path, sandbox, client, OTHER_GUILD, clock=an_hour_behind) as b,
+        bot_process(db_path, sandbox, client, GUILD_ON_SHARD_0, clock=an_hour_behind) as b,
     ):
         await a.profiles.update(GUILD, OFFICER, callsign="ADAM-12", name="X-Ray")
         await a.unit_status.set_status(GUILD, OFFICER, "10-8", actor_id=OFFICER)
@@ -84,8 +85,8 @@ async def test_callsign_released_in_one_server_and_taken_in_another_ends_on_the_
         await a.unit_status.refresh_profile(GUILD, OFFICER)
         await within(held.arrived.wait())
         # ... while Yankee takes ADAM-12 in the other server, served by process B.
-        await b.profiles.update(OTHER_GUILD, OTHER, callsign="ADAM-12", name="Yankee")
-        taken = await b.unit_status.set_status(OTHER_GUILD, OTHER, "10-8", actor_id=OTHER)
+        await b.profiles.update(GUILD_ON_SHARD_0, OTHER, callsign="ADAM-12", name="Yankee")
+        taken = await b.unit_status.set_status(GUILD_ON_SHARD_0, OTHER, "10-8", actor_id=OTHER)
         # B's request is due: it waits for A's to finish (or, unordered, has been answered already).
         assert await b.coalescer.wait_until(lambda c: c.units_sent + c.turn_waits >= 1)
         held.release()
@@ -106,17 +107,17 @@ async def test_older_state_resent_by_one_process_does_not_overwrite_a_newer_one_
     """The other order: B's newer state reaches Northca first; A's older one, refused for a while and resent
     afterwards, must not land after it."""
     await link_guild_in(db, sandbox, GUILD)
-    await link_guild_in(db, sandbox, OTHER_GUILD)
+    await link_guild_in(db, sandbox, GUILD_ON_SHARD_0)
     async with (
         bot_process(db_path, sandbox, client, GUILD, clock=an_hour_behind) as a,
-        bot_process(db_path, sandbox, client, OTHER_GUILD) as b,
+        bot_process(db_path, sandbox, client, GUILD_ON_SHARD_0) as b,
     ):
         await a.profiles.update(GUILD, OFFICER, callsign="ADAM-12", name="X-Ray")
-        await b.profiles.update(OTHER_GUILD, OTHER, callsign="ADAM-12", name="Yankee")
+        await b.profiles.update(GUILD_ON_SHARD_0, OTHER, callsign="ADAM-12", name="Yankee")
         sandbox.unlink(GUILD, MDT)  # Northca refuses server A's unit updates for a while
         await a.unit_status.set_status(GUILD, OFFICER, "10-6", actor_id=OFFICER)
         assert await a.coalescer.flush() and a.coalescer.units_refused == 1
-        await b.unit_status.set_status(OTHER_GUILD, OTHER, "10-8", actor_id=OTHER)  # newer
+        await b.unit_status.set_status(GUILD_ON_SHARD_0, OTHER, "10-8", actor_id=OTHER)  # newer
         assert await b.coalescer.flush()
         sandbox.link(GUILD, MDT)
         await a.unit_status.resend_unsynced()  # the periodic pass
@@ -133,7 +134,7 @@ async def test_unsent_states_are_resent_by_one_process_after_a_restart(
     db: Database, db_path: Path, sandbox: NorthcaSandbox, client: NorthcaClient
 ) -> None:
     await link_guild_in(db, sandbox, GUILD)
-    await link_guild_in(db, sandbox, OTHER_GUILD)
+    await link_guild_in(db, sandbox, GUILD_ON_SHARD_0)
     sandbox.faults.add("500", times=1000, path=UNITS)  # Northca is down
     async with bot_process(db_path, sandbox, client, GUILD) as a:
         await a.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
@@ -143,7 +144,7 @@ async def test_unsent_states_are_resent_by_one_process_after_a_restart(
     held = sandbox.faults.hold(UNITS, method="PUT")  # the first resend stays out until both have started
     async with (
         bot_process(db_path, sandbox, client, GUILD) as a,
-        bot_process(db_path, sandbox, client, OTHER_GUILD) as b,
+        bot_process(db_path, sandbox, client, GUILD_ON_SHARD_0) as b,
     ):
         await within(held.arrived.wait())
         held.release()
@@ -159,7 +160,7 @@ async def test_callsign_moved_between_two_servers_of_one_process_ends_on_the_new
 ) -> None:
     """One process alone on its database, serving both servers: their requests to the MDT take turns too."""
     await link_guild_in(db, sandbox, GUILD)
-    await link_guild_in(db, sandbox, OTHER_GUILD)
+    await link_guild_in(db, sandbox, GUILD_ON_SHARD_0)
     async with bot_process(db_path, sandbox, client, GUILD, sharded=False) as bot:
         await bot.profiles.update(GUILD, OFFICER, callsign="ADAM-12", name="X-Ray")
         await bot.unit_status.set_status(GUILD, OFFICER, "10-8", actor_id=OFFICER)
@@ -168,8 +169,8 @@ async def test_callsign_moved_between_two_servers_of_one_process_ends_on_the_new
         await bot.profiles.update(GUILD, OFFICER, callsign=None)
         await bot.unit_status.refresh_profile(GUILD, OFFICER)
         await within(held.arrived.wait())
-        await bot.profiles.update(OTHER_GUILD, OTHER, callsign="ADAM-12", name="Yankee")
-        await bot.unit_status.set_status(OTHER_GUILD, OTHER, "10-8", actor_id=OTHER)
+        await bot.profiles.update(GUILD_ON_SHARD_0, OTHER, callsign="ADAM-12", name="Yankee")
+        await bot.unit_status.set_status(GUILD_ON_SHARD_0, OTHER, "10-8", actor_id=OTHER)
         assert await bot.coalescer.wait_until(lambda c: c.units_sent >= 2 or c.turn_waits >= 1)
         held.release()
         assert await bot.coalescer.flush()

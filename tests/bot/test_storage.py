@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import Database, DatabaseUnavailable, _migrations
-from tests.helpers import until
+from tests.helpers.waiting import until
 from tests.ops.botproc import DEADLINE, REPO, bot_env
 from tests.postgres import PostgresServer, wants_postgresql
 

@@ -12,26 +12,27 @@ from bot.core.duty.service import REPORT_LEASE_MS
 from bot.core.rosters import TemplateDraft, parse_days
 from bot.core.settings import ChannelFacts, RoleFacts
 from bot.core.timefmt import to_ms
-from tests.duty_ui_helpers import (
-    BIG_QUOTA_ROLE,
-    GUILD_B,
-    LOG_CH,
-    QUOTA_ROLE,
-    REPORTS_CH,
-    REPORTS_CH_B,
-    SUP_ROLE,
-    SUPERVISOR_M,
-    Clock,
-    boot,
-    description,
-    member_m,
-    posts_to,
-    role_opt,
-)
 from tests.harness import Harness, Hold
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER, until
+from tests.helpers.clock import Clock
+from tests.helpers.duty_ui import BIG_QUOTA_ROLE, OTHER_REPORTS_CH, QUOTA_ROLE, boot_duty_guild, role_opt
+from tests.helpers.ids import (
+    ADMIN,
+    ADMIN_M,
+    GUILD,
+    LOG_CH,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    OTHER_GUILD,
+    REPORTS_CH,
+    SUPERVISOR_M,
+    SUPERVISOR_ROLE,
+    THIRD,
+    member_m,
+)
+from tests.helpers.posts import description, posts_to
+from tests.helpers.waiting import until
 
-THIRD = 888888888888888888
 # Monday 2025-01-13 00:00 UTC: a weekly period boundary (weeks start on Monday, UTC).
 BOUNDARY = datetime(2025, 1, 13, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -45,7 +46,7 @@ async def worked(h, member_id: int, start: datetime, end: datetime, guild_id: in
 async def test_period_report_is_posted_once_across_restart_with_the_boundary_shift_split(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(OFFICER, QUOTA_ROLE), member_m(OTHER, QUOTA_ROLE)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     # 22:00 Sunday to 01:00 Monday: 2 h in the week that ended, 1 h in the next.
     await worked(h, OFFICER, BOUNDARY - 2 * H, BOUNDARY + H)
     await h.bot.shifts.drain()
@@ -61,7 +62,7 @@ async def test_period_report_is_posted_once_across_restart_with_the_boundary_shi
     assert await h.bot.services.activity_reports.run_once() == []
 
     await h.bot.close()  # a restart on the same database
-    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     assert await h2.bot.services.activity_reports.run_once() == []
     assert len(posts_to(h2, REPORTS_CH)) == 1
 
@@ -76,12 +77,14 @@ async def test_period_report_is_posted_once_across_restart_with_the_boundary_shi
 
 async def test_reports_of_two_guilds_are_separate(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
-    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
-    await boot(start_bot, sandbox, [member_m(OTHER, QUOTA_ROLE)], guild_id=GUILD_B, harness=h, linked=False)
+    h = await boot_duty_guild(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
+    await boot_duty_guild(
+        start_bot, sandbox, [member_m(OTHER, QUOTA_ROLE)], guild_id=OTHER_GUILD, harness=h, linked=False
+    )
     await worked(h, OFFICER, BOUNDARY - 5 * H, BOUNDARY - 4 * H)
-    assert sorted(await h.bot.services.activity_reports.run_once()) == sorted([GUILD, GUILD_B])
+    assert sorted(await h.bot.services.activity_reports.run_once()) == sorted([GUILD, OTHER_GUILD])
     [a] = posts_to(h, REPORTS_CH)
-    [b] = posts_to(h, REPORTS_CH_B)
+    [b] = posts_to(h, OTHER_REPORTS_CH)
     assert f"<@{OFFICER}>: 1 h" in description(a) and str(OTHER) not in description(a)
     assert f"<@{OTHER}>: 0 s" in description(b) and str(OFFICER) not in description(b)
 
@@ -90,17 +93,19 @@ async def test_report_due_before_its_guild_is_cached_is_posted_once_the_guild_ar
     # At start the scheduled round runs before the gateway has sent the guilds: a guild with its report due but
     # not cached yet must not have its report claimed (and held back for the claim's lease) by a post that fails.
     clock = Clock(BOUNDARY + 2 * H)
-    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
-    await h.bot.settings.set_channel(GUILD_B, ADMIN, "reports", ChannelFacts(REPORTS_CH_B, "reports"))
-    await h.bot.settings.set_role_quota(GUILD_B, ADMIN, RoleFacts(QUOTA_ROLE, "quota"), 2.0)
-    assert await h.bot.services.activity_reports.run_once() == [GUILD]  # GUILD_B: no GUILD_CREATE yet
-    assert posts_to(h, REPORTS_CH_B) == []
+    h = await boot_duty_guild(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
+    await h.bot.settings.set_channel(OTHER_GUILD, ADMIN, "reports", ChannelFacts(OTHER_REPORTS_CH, "reports"))
+    await h.bot.settings.set_role_quota(OTHER_GUILD, ADMIN, RoleFacts(QUOTA_ROLE, "quota"), 2.0)
+    assert await h.bot.services.activity_reports.run_once() == [GUILD]  # OTHER_GUILD: no GUILD_CREATE yet
+    assert posts_to(h, OTHER_REPORTS_CH) == []
 
     # Its GUILD_CREATE arrives: the next round posts its report, once.
-    await boot(start_bot, sandbox, [member_m(OTHER, QUOTA_ROLE)], guild_id=GUILD_B, harness=h, linked=False)
-    assert await h.bot.services.activity_reports.run_once() == [GUILD_B]
+    await boot_duty_guild(
+        start_bot, sandbox, [member_m(OTHER, QUOTA_ROLE)], guild_id=OTHER_GUILD, harness=h, linked=False
+    )
+    assert await h.bot.services.activity_reports.run_once() == [OTHER_GUILD]
     assert await h.bot.services.activity_reports.run_once() == []
-    [report] = posts_to(h, REPORTS_CH_B)
+    [report] = posts_to(h, OTHER_REPORTS_CH)
     assert f"<@{OTHER}>: 0 s of 2 h" in description(report)
 
 
@@ -112,11 +117,13 @@ async def test_shift_activity_shows_highest_quota_leave_and_open_shift_to_superv
         member_m(THIRD, QUOTA_ROLE),
         member_m(999, name="nobody"),
     ]
-    h = await boot(start_bot, sandbox, members, clock=clock, quotas=[(QUOTA_ROLE, 2.0), (BIG_QUOTA_ROLE, 5.0)])
+    h = await boot_duty_guild(
+        start_bot, sandbox, members, clock=clock, quotas=[(QUOTA_ROLE, 2.0), (BIG_QUOTA_ROLE, 5.0)]
+    )
     await worked(h, OFFICER, BOUNDARY + 1 * H, BOUNDARY + 4 * H)
     await worked(h, OTHER, BOUNDARY + 25 * H, BOUNDARY + 28 * H)
     leave = await h.bot.leave.request(GUILD, THIRD, "2025-01-14", "2025-01-15", "family")
-    await h.bot.leave.decide(GUILD, leave.id, ADMIN_M_ID, approve=True)
+    await h.bot.leave.decide(GUILD, leave.id, ADMIN, approve=True)
 
     reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
     assert reply.ephemeral
@@ -134,12 +141,9 @@ async def test_shift_activity_shows_highest_quota_leave_and_open_shift_to_superv
     assert refused.ephemeral and "supervisor role" in refused.content
 
 
-ADMIN_M_ID = 333333333333333333
-
-
 async def test_shift_activity_counts_an_open_shift_up_to_now_and_marks_it(start_bot, sandbox):
-    clock = Clock()  # now: the shift worker's maximum-length sweep runs on real time
-    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
+    clock = Clock()
+    h = await boot_duty_guild(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=clock)
     await h.bot.shifts.start(GUILD, OFFICER, display_name="officer")
     clock.ms += 90_000
     reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
@@ -149,13 +153,13 @@ async def test_shift_activity_counts_an_open_shift_up_to_now_and_marks_it(start_
 async def test_long_activity_report_is_paginated_and_pages_recheck_supervisor_after_restart(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(900000000000000000 + i, QUOTA_ROLE) for i in range(45)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
     assert "Page 1 of 3" in reply.embeds[0]["footer"]["text"]
     next_id = next(c for c in reply.custom_ids if c.endswith(":next"))
 
     await h.bot.close()
-    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     refused = await h2.click(next_id, message=reply, member=OFFICER_M)
     assert refused.ephemeral and "supervisor role" in refused.content
     page2 = await h2.click(next_id, message=reply, member=SUPERVISOR_M)
@@ -164,7 +168,7 @@ async def test_long_activity_report_is_paginated_and_pages_recheck_supervisor_af
 
 async def test_settings_activity_and_quota_are_saved_audited_and_need_manage_server(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
-    h = await boot(start_bot, sandbox, clock=clock, quotas=[])
+    h = await boot_duty_guild(start_bot, sandbox, clock=clock, quotas=[])
     refused = await h.slash("settings activity", member=SUPERVISOR_M, guild_id=GUILD, period="monthly")
     assert refused.ephemeral and "Manage Server" in refused.content
     assert h.bot.settings.get(GUILD).activity_period == "weekly"
@@ -185,7 +189,7 @@ async def test_settings_activity_and_quota_are_saved_audited_and_need_manage_ser
 
     audit, _ = await h.bot.settings.history(GUILD, limit=10)
     assert {e.key for e in audit} >= {"activity_period", "leave_blocks_duty", "role_quotas"}
-    assert all(e.actor_id == ADMIN_M_ID for e in audit if e.key == "role_quotas")
+    assert all(e.actor_id == ADMIN for e in audit if e.key == "role_quotas")
     await until(lambda: sum("**Role quotas**" in r.json["content"] for r in posts_to(h, LOG_CH)) == 2, 10, "lines")
     log_lines = [r.json["content"] for r in posts_to(h, LOG_CH)]
     # One line per change (not one from /settings and another from the old command).
@@ -194,7 +198,7 @@ async def test_settings_activity_and_quota_are_saved_audited_and_need_manage_ser
 
 
 async def test_settings_roster_sets_the_reminder_lead_time_like_roster_reminders(start_bot, sandbox):
-    h = await boot(start_bot, sandbox, clock=Clock(BOUNDARY), quotas=[])
+    h = await boot_duty_guild(start_bot, sandbox, clock=Clock(BOUNDARY), quotas=[])
     refused = await h.slash("settings roster", member=SUPERVISOR_M, guild_id=GUILD, reminder_minutes=60)
     assert refused.ephemeral and "Manage Server" in refused.content
 
@@ -203,13 +207,13 @@ async def test_settings_roster_sets_the_reminder_lead_time_like_roster_reminders
     assert saved.ephemeral and "45 minutes" in saved.content
     assert h.bot.settings.get(GUILD).roster_reminder_minutes == 45
     [entry], _ = await h.bot.settings.history(GUILD, limit=1)
-    assert (entry.key, entry.old, entry.new, entry.actor_id) == ("roster.reminder_minutes", 30, 45, ADMIN_M_ID)
+    assert (entry.key, entry.old, entry.new, entry.actor_id) == ("roster.reminder_minutes", 30, 45, ADMIN)
 
 
 async def test_long_scheduled_report_is_split_over_messages_within_discords_limits(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(900000000000000000 + i, QUOTA_ROLE) for i in range(45)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     assert await h.bot.services.activity_reports.run_once() == [GUILD]
     posted = posts_to(h, REPORTS_CH)
     assert len(posted) == 3  # 20 + 20 + 5 members, each message accepted by the fake's limit checks
@@ -218,7 +222,7 @@ async def test_long_scheduled_report_is_split_over_messages_within_discords_limi
 
 
 async def test_shift_activity_survives_reloading_the_activity_cog(start_bot, sandbox):
-    h = await boot(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=Clock(BOUNDARY + 2 * H))
+    h = await boot_duty_guild(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=Clock(BOUNDARY + 2 * H))
     await h.bot.reload_extension("cogs.activity")
     reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
     assert f"<@{OFFICER}>: 0 s of 2 h" in reply.embeds[0]["description"]
@@ -227,11 +231,11 @@ async def test_shift_activity_survives_reloading_the_activity_cog(start_bot, san
 async def test_roster_attendance_counts_appear_in_the_scheduled_report_and_shift_activity(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(OFFICER, QUOTA_ROLE), member_m(OTHER, QUOTA_ROLE), member_m(THIRD)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     # Wednesday 10:00-11:00 UTC, scheduled for all three; in the week that just ended it ran on Jan 8.
-    patrol = await h.bot.rosters.create(GUILD, ADMIN_M_ID, TemplateDraft("Patrol", None, 600, 60, parse_days("wed")))
+    patrol = await h.bot.rosters.create(GUILD, ADMIN, TemplateDraft("Patrol", None, 600, 60, parse_days("wed")))
     for member_id in (OFFICER, OTHER, THIRD):
-        await h.bot.rosters.assign(GUILD, ADMIN_M_ID, patrol.id, "member", member_id)
+        await h.bot.rosters.assign(GUILD, ADMIN, patrol.id, "member", member_id)
     wednesday_10 = BOUNDARY - timedelta(days=5) + 10 * H
     await worked(h, OFFICER, wednesday_10, wednesday_10 + H)  # present
     await worked(h, THIRD, wednesday_10 + H / 2, wednesday_10 + H)  # late; THIRD has no quota role
@@ -255,9 +259,9 @@ async def test_roster_attendance_counts_appear_in_the_scheduled_report_and_shift
 async def test_roster_attendance_of_many_members_without_a_quota_role_fits_one_field(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     cadets = [900000000000000000 + i for i in range(80)]
-    h = await boot(start_bot, sandbox, [member_m(c, SUP_ROLE) for c in cadets], clock=clock)
-    patrol = await h.bot.rosters.create(GUILD, ADMIN_M_ID, TemplateDraft("Patrol", None, 600, 60, parse_days("wed")))
-    await h.bot.rosters.assign(GUILD, ADMIN_M_ID, patrol.id, "role", SUP_ROLE)
+    h = await boot_duty_guild(start_bot, sandbox, [member_m(c, SUPERVISOR_ROLE) for c in cadets], clock=clock)
+    patrol = await h.bot.rosters.create(GUILD, ADMIN, TemplateDraft("Patrol", None, 600, 60, parse_days("wed")))
+    await h.bot.rosters.assign(GUILD, ADMIN, patrol.id, "role", SUPERVISOR_ROLE)
 
     assert await h.bot.services.activity_reports.run_once() == [GUILD]
     [report] = posts_to(h, REPORTS_CH)
@@ -298,13 +302,13 @@ async def test_report_posted_by_a_process_killed_before_marking_it_is_not_posted
 ):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(OFFICER, QUOTA_ROLE)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     # Discord creates the message; the process dies before it reads the answer, so before marking it posted.
     await killed_while_posting(h, h.fake.hold(REPORT_POSTS, method="POST", took_effect=True))
     [posted] = posts_to(h, REPORTS_CH)
 
     clock.ms += AFTER_ANY_LEASE_MS
-    h2 = await boot(start_bot, sandbox, members, clock=clock)  # the next claimer, on the same database
+    h2 = await boot_duty_guild(start_bot, sandbox, members, clock=clock)  # the next claimer, on the same database
     assert await h2.bot.services.activity_reports.run_once() == []
     assert posts_to(h2, REPORTS_CH) == [posted]  # not posted a second time
     assert h2.fake.find("GET", REPORT_POSTS), "the channel was looked at"
@@ -318,13 +322,13 @@ async def test_report_posted_by_a_process_killed_before_marking_it_is_not_posted
 async def test_report_partly_posted_by_a_killed_process_is_completed_with_only_its_missing_pages(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(900000000000000000 + i, QUOTA_ROLE) for i in range(45)]  # three pages
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     # Page 1 posted and answered, page 2 posted with its answer lost: the process died there.
     await killed_while_posting(h, h.fake.hold(REPORT_POSTS, method="POST", took_effect=True, skip=1))
     assert len(posts_to(h, REPORTS_CH)) == 2
 
     clock.ms += AFTER_ANY_LEASE_MS
-    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     assert await h2.bot.services.activity_reports.run_once() == [GUILD]
     posts = posts_to(h2, REPORTS_CH)
     footers = [p.json["embeds"][0]["footer"]["text"] for p in posts]
@@ -340,12 +344,12 @@ async def test_report_claimed_by_a_process_killed_before_posting_is_posted_by_an
 ):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(OFFICER, QUOTA_ROLE)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     # The process dies with its post out, before Discord has it.
     await killed_while_posting(h, h.fake.hold(REPORT_POSTS, method="POST"))
     assert posts_to(h, REPORTS_CH) == []
 
-    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     claimed = clock.ms
     clock.ms = claimed + REPORT_LEASE_MS - 1
     assert await h2.bot.services.activity_reports.run_once() == []  # still the dead claimer's
@@ -359,14 +363,14 @@ async def test_report_claimed_by_a_process_killed_before_posting_is_posted_by_an
 async def test_report_posted_slowly_is_not_taken_over_while_its_claimer_renews_the_claim(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(OFFICER, QUOTA_ROLE)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     reporter = h.bot.services.activity_reports
     reporter.renew_seconds = 0.05
     slow = h.fake.hold(REPORT_POSTS, method="POST")  # Discord slow to take the post
     posting = asyncio.create_task(reporter.run_once())
     await slow.wait_arrived()
 
-    h2 = await boot(start_bot, sandbox, members, clock=clock)  # a second process on the same database
+    h2 = await boot_duty_guild(start_bot, sandbox, members, clock=clock)  # a second process on the same database
     clock.ms += AFTER_ANY_LEASE_MS
 
     async def renewed() -> bool:  # the claimer renews its claim while it posts
@@ -384,7 +388,7 @@ async def test_report_posted_slowly_is_not_taken_over_while_its_claimer_renews_t
 async def test_report_posted_late_by_a_stalled_claimer_after_its_takeover_is_not_doubled(start_bot, sandbox):
     clock = Clock(BOUNDARY + 2 * H)
     members = [member_m(OFFICER, QUOTA_ROLE)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     stalled = h.bot.services.activity_reports
     stalled.renew_seconds = 3600.0  # its renewals do not get through (a stalled process, a database away)
     late = h.fake.hold(REPORT_POSTS, method="POST")  # and its post is held up on the way
@@ -392,7 +396,7 @@ async def test_report_posted_late_by_a_stalled_claimer_after_its_takeover_is_not
     await late.wait_arrived()
 
     clock.ms += AFTER_ANY_LEASE_MS
-    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     assert await h2.bot.services.activity_reports.run_once() == [GUILD]  # the claim ran out: taken over, posted
     late.release()  # the stalled claimer's post arrives after all: Discord returns the message its nonce made
     assert await posting == []

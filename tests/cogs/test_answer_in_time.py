@@ -17,7 +17,7 @@ import pytest
 
 from bot.discord.interactions import GUARDED, POSTED_PUBLICLY
 from tests.harness import FakeTimeout, Harness, Recorded
-from tests.helpers import ADMIN_M, GUILD
+from tests.helpers.ids import ADMIN_M, GUILD
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.sqlite_only("a second SQLite connection holds the write lock")]
 

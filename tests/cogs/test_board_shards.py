@@ -3,14 +3,15 @@ boards of its own shards' servers only; the other servers' boards are their own 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.core.sharding import shard_of
 from bot.core.shifts.boards import ShiftBoards
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, until
+from tests.harness import Harness
+from tests.helpers.bot import BotStarter
+from tests.helpers.ids import ADMIN, GUILD
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
@@ -20,11 +21,13 @@ CHANNEL = 720000000000000001
 OWN_BOARD, OTHER_BOARD = 730000000000000001, 730000000000000002
 
 
-def board_edits(h: Any, message_id: int) -> int:
+def board_edits(h: Harness, message_id: int) -> int:
     return len(h.fake.find(method="PATCH", path=rf"/messages/{message_id}$"))
 
 
-async def test_at_start_a_process_re_renders_only_the_boards_of_its_own_shards(start_bot: Any, db: Database) -> None:
+async def test_at_start_a_process_re_renders_only_the_boards_of_its_own_shards(
+    start_bot: BotStarter, db: Database
+) -> None:
     assert shard_of(GUILD, SHARDS) == 1 and shard_of(GUILD_ON_SHARD_0, SHARDS) == 0
     boards = ShiftBoards(db)
     await boards.put(GUILD_ON_SHARD_0, CHANNEL, OWN_BOARD, ADMIN)

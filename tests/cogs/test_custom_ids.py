@@ -18,8 +18,11 @@ from hypothesis import strategies as st
 from bot.core.parsing import MAX_ID
 from bot.discord.bot import EXTENSIONS
 from bot.discord.interactions import GENERIC_ERROR_START
+from bot.northca.sandbox import NorthcaSandbox
 from tests.harness import Harness, builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, click_forged, link_guild
+from tests.helpers.bot import BotStarter, link_guild
+from tests.helpers.forged import click_forged
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, LOG_CH, SUPERVISOR_ROLE
 
 pytestmark = pytest.mark.asyncio
 
@@ -43,8 +46,6 @@ ITEMS: list[type[discord.ui.DynamicItem[Any]]] = sorted(
     (c for c in _subclasses(discord.ui.DynamicItem) if c.__module__.startswith("cogs.")),
     key=lambda c: _name(c),
 )
-SUPERVISOR_ROLE = 700000000000000002
-LOG_CHANNEL = 710000000000000001
 
 
 def is_select(item: type[discord.ui.DynamicItem[Any]]) -> bool:
@@ -84,15 +85,15 @@ def _utf8(text: str) -> bool:
 
 
 @pytest.fixture
-async def bot_harness(start_bot: Any, sandbox: Any) -> Harness:
+async def bot_harness(start_bot: BotStarter, sandbox: NorthcaSandbox) -> Harness:
     """One bot for all the examples of a test (hypothesis reuses it: the examples act on one server's state)."""
-    h: Harness = await start_bot(shifts={"log_channel_id": LOG_CHANNEL, "supervisor_role_ids": [SUPERVISOR_ROLE]})
+    h: Harness = await start_bot(shifts={"log_channel_id": LOG_CH, "supervisor_role_ids": [SUPERVISOR_ROLE]})
     h.add_guild(
         GUILD,
         name="Test County RP",
         owner_id=ADMIN,
         roles=[builders.role(SUPERVISOR_ROLE, "Sergeant", position=1)],
-        channels=[builders.channel(LOG_CHANNEL, guild_id=GUILD, name="shift-log")],
+        channels=[builders.channel(LOG_CH, guild_id=GUILD, name="shift-log")],
     )
     await link_guild(h.bot, sandbox)
     return h

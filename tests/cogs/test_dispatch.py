@@ -7,12 +7,10 @@ import re
 
 import pytest
 
-from tests.dispatch_helpers import (
-    ALERTS,
-    DISPATCH,
+from tests.harness import builders
+from tests.helpers.clock import Clock
+from tests.helpers.dispatch import (
     RESPONDER,
-    SHIFT_LOG,
-    SUPERVISOR_ROLE,
     add_dispatch_guild,
     body,
     card_edit,
@@ -21,13 +19,26 @@ from tests.dispatch_helpers import (
     field,
     posts_in,
 )
-from tests.harness import builders
-from tests.helpers import ADMIN, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, post_panel, until
+from tests.helpers.ids import (
+    ADMIN,
+    ALERTS_CH,
+    DISPATCH_CH,
+    GUILD,
+    LOG_CH,
+    MDT,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    SUPERVISOR_ROLE,
+    THIRD,
+)
+from tests.helpers.status import post_panel
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other", nick="Ofc. Other")
-THIRD = 666666666666666666
 THIRD_M = builders.member(THIRD, permissions=MEMBER_PERMS, username="third")
 
 
@@ -53,8 +64,8 @@ def create_call(h, member=OFFICER_M):
 
 async def new_call(h, member=OFFICER_M):
     reply = await create_call(h, member)
-    assert reply.ephemeral and f"<#{DISPATCH}>" in reply.content, reply.content
-    [card] = posts_in(h, DISPATCH)
+    assert reply.ephemeral and f"<#{DISPATCH_CH}>" in reply.content, reply.content
+    [card] = posts_in(h, DISPATCH_CH)
     call_id = card.response["embeds"][0]["footer"]["text"].removeprefix("Call ")
     return card.response, call_id
 
@@ -69,7 +80,7 @@ async def test_panic_alert_goes_out_at_once_while_northca_is_down_and_the_outcom
     done = await press_panic(h)
 
     # The alert is out although Northca answers nothing but errors.
-    [alert] = posts_in(h, ALERTS)
+    [alert] = posts_in(h, ALERTS_CH)
     assert alert.json["content"].startswith(f"<@&{RESPONDER}> **10-33 PANIC**")
     # Only the responder role may be pinged: no @everyone, no users, no other role.
     assert alert.json["allowed_mentions"] == {"parse": [], "roles": [RESPONDER]}
@@ -93,7 +104,7 @@ async def test_panic_without_an_alerts_channel_says_to_set_it_and_sends_nothing(
     await h.bot.settings.set_channel(GUILD, 1, "alerts", None)
     reply = await h.slash("panic", member=OFFICER_M, guild_id=GUILD)
     assert reply.ephemeral and "/settings channel alerts" in reply.content
-    assert posts_in(h, ALERTS) == [] and sandbox.panics(MDT) == []
+    assert posts_in(h, ALERTS_CH) == [] and sandbox.panics(MDT) == []
 
 
 async def test_second_panic_within_the_cooldown_is_refused(start_bot, sandbox):
@@ -102,14 +113,14 @@ async def test_second_panic_within_the_cooldown_is_refused(start_bot, sandbox):
     await (await press_panic(h)).final()
     again = await press_panic(h)
     assert again.ephemeral and "moments ago" in (await again.final()).content
-    assert len(posts_in(h, ALERTS)) == 1
+    assert len(posts_in(h, ALERTS_CH)) == 1
 
 
 async def test_panic_clear_by_another_officer_is_refused_and_by_the_officer_works(start_bot, sandbox):
     h = await start_bot()
     await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12", OTHER: "ADAM-13"})
     await (await press_panic(h)).final()
-    [alert] = posts_in(h, ALERTS)
+    [alert] = posts_in(h, ALERTS_CH)
     [clear] = [c for c in alert.response["components"][0]["components"] if "panic-clear" in c["custom_id"]]
     refused = await h.click(clear["custom_id"], member=OTHER_M, message=alert.response)
     assert refused.ephemeral and "Only the officer who pressed panic or a supervisor" in refused.content
@@ -166,7 +177,7 @@ async def test_close_by_a_non_creator_non_supervisor_is_refused_and_nothing_chan
     assert closed.callback_type == 7 and closed.components == []
     call = await h.bot.dispatcher.call(GUILD, call_id)
     assert call.closed and call.closed_by == OFFICER
-    assert posts_in(h, SHIFT_LOG) == []  # the creator closing their own call is not a supervisor action
+    assert posts_in(h, LOG_CH) == []  # the creator closing their own call is not a supervisor action
     await until(lambda: (sandbox.calls(MDT) or [{}])[0].get("status") == "closed", 10, "closed on Northca")
 
 
@@ -258,10 +269,10 @@ async def test_panic_button_on_a_status_panel_asks_to_confirm_then_marks_the_uni
     ask = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
 
     # One press sends nothing: it asks to confirm.
-    assert ask.ephemeral and "Press the button to confirm" in ask.content and posts_in(h, ALERTS) == []
+    assert ask.ephemeral and "Press the button to confirm" in ask.content and posts_in(h, ALERTS_CH) == []
     done = await h.click("northca:dispatch:panic-ok:", member=OFFICER_M, message=ask)
     assert "10-33 sent" in (await done.final()).content
-    [alert] = posts_in(h, ALERTS)
+    [alert] = posts_in(h, ALERTS_CH)
     assert field(alert.json["embeds"][0], "Location") == "not given"
     assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-33"  # type: ignore[union-attr]
     await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
@@ -297,10 +308,10 @@ async def test_panel_of_a_server_with_25_codes_still_has_panic_and_pressing_it_r
     assert [o["value"] for o in more["options"]] == codes[19:]
 
     ask = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
-    assert ask.ephemeral and "Press the button to confirm" in ask.content and posts_in(h, ALERTS) == []
+    assert ask.ephemeral and "Press the button to confirm" in ask.content and posts_in(h, ALERTS_CH) == []
     done = await h.click("northca:dispatch:panic-ok:", member=OFFICER_M, message=ask)
     assert "10-33 sent" in (await done.final()).content
-    [alert] = posts_in(h, ALERTS)
+    [alert] = posts_in(h, ALERTS_CH)
     assert "unit `ADAM-12`" in alert.json["content"]
     assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-33"  # type: ignore[union-attr]
     await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
@@ -328,7 +339,7 @@ async def test_supervisor_clears_another_officers_panic_after_a_restart(start_bo
     h = await start_bot()
     await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
     await (await press_panic(h)).final()
-    [alert] = posts_in(h, ALERTS)
+    [alert] = posts_in(h, ALERTS_CH)
     await h.bot.close()
 
     h2 = await start_bot()
@@ -339,8 +350,8 @@ async def test_supervisor_clears_another_officers_panic_after_a_restart(start_bo
 
     assert cleared.callback_type == 7 and cleared.embeds[0]["title"] == "10-33 PANIC (cleared)"
     assert field(cleared.embeds[0], "Cleared").startswith(f"by <@{THIRD}>")
-    await until(lambda: posts_in(h2, SHIFT_LOG), 10, "the audit line")
-    [line] = posts_in(h2, SHIFT_LOG)
+    await until(lambda: posts_in(h2, LOG_CH), 10, "the audit line")
+    [line] = posts_in(h2, LOG_CH)
     assert line.json["content"] == f"🛡️ <@{THIRD}> cleared the 10-33 of <@{OFFICER}>."
     assert (await h2.bot.dispatcher.panic_record(GUILD, clear.rsplit(":", 1)[1])).cleared_by == THIRD  # type: ignore[union-attr]
 
@@ -406,7 +417,7 @@ async def test_panic_marks_the_unit_10_33_on_panels_and_northca_when_the_server_
     edit = await panel_description_edit(h, panel, lambda d: d.startswith("🚨 **10-33** (1): `ADAM-12`"))
     await until(lambda: sandbox.units(MDT).get("ADAM-12", {}).get("status") == "10-33", 10, "10-33 on Northca")
 
-    [alert] = posts_in(h, ALERTS)
+    [alert] = posts_in(h, ALERTS_CH)
     clear = next(c["custom_id"] for c in alert.response["components"][0]["components"])
     mark = len(h.fake.requests)
     await h.click(clear, member=OFFICER_M, message=alert.response)
@@ -420,25 +431,25 @@ async def test_panic_marks_the_unit_10_33_on_panels_and_northca_when_the_server_
 async def test_second_press_of_the_panel_panic_button_within_seconds_sends_the_panic_without_the_confirm_button(
     start_bot, sandbox
 ):
-    now = [1_800_000_000_000]
-    h = await start_bot(clock=lambda: now[0])
+    clock = Clock(1_800_000_000_000)
+    h = await start_bot(clock=clock)
     await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
     panel = await post_panel(h)
 
     first = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
     assert first.ephemeral and "press Panic again within a few seconds" in first.content
-    now[0] += 6_000  # too late: this press asks again, nothing is sent
+    clock.advance(ms=6_000)  # too late: this press asks again, nothing is sent
     late = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
-    assert "Press the button to confirm" in late.content and posts_in(h, ALERTS) == []
+    assert "Press the button to confirm" in late.content and posts_in(h, ALERTS_CH) == []
     # Another officer's press does not confirm this one's.
     other = await h.click("northca:dispatch:panic", member=OTHER_M, message=panel)
-    assert "Press the button to confirm" in other.content and posts_in(h, ALERTS) == []
+    assert "Press the button to confirm" in other.content and posts_in(h, ALERTS_CH) == []
 
-    now[0] += 2_000
+    clock.advance(ms=2_000)
     second = await h.click("northca:dispatch:panic", member=OFFICER_M, message=panel)
 
     assert "10-33 sent" in (await second.final()).content
-    [alert] = posts_in(h, ALERTS)
+    [alert] = posts_in(h, ALERTS_CH)
     assert "unit `ADAM-12`" in alert.json["content"]
     await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
 
@@ -479,7 +490,7 @@ async def test_panic_pressed_at_once_from_the_confirm_button_and_the_panel_is_on
     answers = [(await press.final()).content for press in presses]
     assert sum("10-33 sent" in a for a in answers) == 1, answers
     assert sum("your alert is out" in a for a in answers) == 3, answers
-    [alert] = posts_in(h, ALERTS)
+    [alert] = posts_in(h, ALERTS_CH)
     assert alert.json["content"].startswith(f"<@&{RESPONDER}> **10-33 PANIC**")
     stored = await h.bot.db.fetchall("SELECT id FROM dispatch_panics WHERE guild_id = ?", (GUILD,))
     assert len(stored) == 1

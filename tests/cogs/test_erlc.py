@@ -7,40 +7,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import pytest
 
 from bot.core.settings import ChannelFacts
-from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
-from tests.duty_ui_helpers import member_opt
-from tests.erlc.link_helpers import KEK
-from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, link_guild, until
+from bot.erlc.sandbox import PrcSandbox
+from tests.harness import Harness, Reply, builders
+from tests.helpers.bot import WEB, BotStarter, Section, link_guild
+from tests.helpers.erlc import connect_game, prc_sandbox
+from tests.helpers.ids import ADMIN, ADMIN_M, ALERTS_CH, BOARD_CH, GUILD, LOG_CH, OFFICER, OFFICER_M, member_opt
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
 SERVER_KEY = "prc-cog-key-N3verL0gMe"
-LOG_CH = 700000000000000001
-ALERTS_CH = 700000000000000002
-BOARD_CH = 700000000000000003
 
 
 @pytest.fixture
 async def prc() -> AsyncIterator[PrcSandbox]:
-    sandbox = PrcSandbox(PrcSandboxConfig())
-    await sandbox.start()
-    sandbox.add_server(SERVER_KEY, name="Sunset County RP", owner_id=7001, max_players=40)
-    yield sandbox
-    await sandbox.stop()
+    async with prc_sandbox(SERVER_KEY) as sandbox:
+        yield sandbox
 
 
-async def boot(start_bot, prc: PrcSandbox, **sections):
-    h = await start_bot(
-        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "webhook_public_key": prc.public_key_b64},
-        web={"port": 0, "public_base_url": "https://bot.example.org"},
-        **sections,
-    )
+async def boot(start_bot: BotStarter, prc: PrcSandbox, **sections: Section) -> Harness:
+    h = await start_bot(game=prc, web=WEB, **sections)
     h.add_guild(
         GUILD,
         name="Test County RP",
@@ -65,10 +57,8 @@ def posts(h, channel_id: int) -> list[str]:
     ]
 
 
-async def connect(h, key: str = SERVER_KEY, member=ADMIN_M):
-    form = await h.slash("erlc connect", member=member, guild_id=GUILD)
-    assert form.modal is not None
-    return await (await h.submit_modal(form, {"Server key (server settings → API key)": key}, member=member)).final()
+async def connect(h: Harness, key: str = SERVER_KEY, member: Mapping[str, Any] = ADMIN_M) -> Reply:
+    return await connect_game(h, key, member)
 
 
 def everything_sent(h) -> str:
@@ -280,7 +270,7 @@ async def test_players_are_paginated_and_csv_import_through_a_form(start_bot, pr
 async def test_demo_mode_connects_the_local_demo_server_and_keeps_it_across_a_restart(start_bot, db_path):
     from bot.core.config import parse_config
     from bot.erlc.sandbox.demo import DEMO_SERVER_KEY
-    from tests.helpers import database_section
+    from tests.helpers.bot import database_section
 
     config = parse_config(
         {"discord": {"token": "test-bot-token"}, "database": database_section(db_path)}, env={}

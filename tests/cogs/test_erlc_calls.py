@@ -1,4 +1,4 @@
-"""In-game emergency calls into the Northca CAD (issue 23, point 8), through the offline harness, against the PRC
+"""In-game emergency calls into the Northca CAD, through the offline harness, against the PRC
 sandbox and the Northca sandbox on loopback: a call seen by two polls and the signed webhook is one Northca call
 and one card; a forged or stale webhook is refused (401) and creates nothing; with the setting off nothing is
 created (and the poll does not even ask for calls); a restart between two polls still makes one call; a server
@@ -17,38 +17,32 @@ import pytest
 from bot.core.settings import ChannelFacts
 from bot.erlc.calls import GameCallRelayed
 from bot.erlc.records import EmergencyCallEvent
-from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
+from bot.erlc.sandbox import PrcSandbox
 from bot.erlc.sandbox.webhooks import emergency_call
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.ops.services import build_services
 from bot.storage import Database
-from tests.erlc.link_helpers import KEK, v2_reads
-from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, link_guild, until
+from tests.harness import Harness, builders
+from tests.helpers.bot import WEB, BotStarter, link_guild
+from tests.helpers.erlc import connect_game, prc_sandbox, v2_reads
+from tests.helpers.ids import ADMIN, ADMIN_M, DISPATCH_CH, GUILD, LOG_CH, MDT, OFFICER, OFFICER_M
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
 SERVER_KEY = "prc-calls-key-N3verL0gMe"
-DISPATCH_CH = 720000000000000001
-LOG_CH = 720000000000000002
 CALLER = 4101  # the caller's Roblox id
 
 
 @pytest.fixture
 async def prc() -> AsyncIterator[PrcSandbox]:
-    sandbox = PrcSandbox(PrcSandboxConfig())
-    await sandbox.start()
-    sandbox.add_server(SERVER_KEY, name="Sunset County RP", owner_id=7001, max_players=40)
-    yield sandbox
-    await sandbox.stop()
+    async with prc_sandbox(SERVER_KEY) as sandbox:
+        yield sandbox
 
 
-async def boot(start_bot: Any, prc: PrcSandbox) -> Any:
-    h = await start_bot(
-        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "webhook_public_key": prc.public_key_b64},
-        web={"port": 0, "public_base_url": "https://bot.example.org"},
-    )
+async def boot(start_bot: BotStarter, prc: PrcSandbox) -> Harness:
+    h = await start_bot(game=prc, web=WEB)
     h.add_guild(
         GUILD,
         name="Test County RP",
@@ -64,7 +58,7 @@ async def boot(start_bot: Any, prc: PrcSandbox) -> Any:
     return h
 
 
-async def ready(h: Any, sandbox: NorthcaSandbox, prc: PrcSandbox, *, linked: bool = True, on: bool = True) -> str:
+async def ready(h: Harness, sandbox: NorthcaSandbox, prc: PrcSandbox, *, linked: bool = True, on: bool = True) -> str:
     """Connected (through the form), dispatch channel set, the webhook URL saved in the game; the caller in game
     and linked to OFFICER. Returns the webhook's loopback URL."""
     if linked:
@@ -75,10 +69,7 @@ async def ready(h: Any, sandbox: NorthcaSandbox, prc: PrcSandbox, *, linked: boo
         SERVER_KEY, CALLER, "CivCarl",
         location={"LocationX": 10.0, "LocationZ": 20.0, "PostalCode": "218", "StreetName": "Main Street"},
     )  # fmt: skip
-    form = await h.slash("erlc connect", member=ADMIN_M, guild_id=GUILD)
-    done = await (
-        await h.submit_modal(form, {"Server key (server settings → API key)": SERVER_KEY}, member=ADMIN_M)
-    ).final()
+    done = await connect_game(h, SERVER_KEY)
     assert done.content.startswith("✅ Connected")
     await h.bot.services.erlc_poller.stop()  # started again by the connection: the test polls
     await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, CALLER)
@@ -95,13 +86,13 @@ def northca_creates(sandbox: NorthcaSandbox) -> list[Any]:
     return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith(f"/mdts/{MDT}/calls")]
 
 
-def cards(h: Any) -> list[Any]:
+def cards(h: Harness) -> list[Any]:
     return [
         r for r in h.fake.find("POST", rf"^/channels/{DISPATCH_CH}/messages$") if r.ok and (r.json or {}).get("embeds")
     ]
 
 
-async def settle(h: Any, prc: PrcSandbox) -> None:
+async def settle(h: Harness, prc: PrcSandbox) -> None:
     """Every webhook delivery, every hub delivery (the relay, the card) and one outbox pass done."""
     await prc.events_sent()
     await h.bot.erlc.drain()

@@ -11,42 +11,36 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.settings import ChannelFacts
-from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
-from tests.erlc.link_helpers import KEK, MsClock
-from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, link_guild, until
+from bot.erlc.sandbox import PrcSandbox
+from bot.northca.sandbox import NorthcaSandbox
+from tests.harness import Harness, builders
+from tests.helpers.bot import BotStarter, link_guild
+from tests.helpers.clock import Clock
+from tests.helpers.erlc import connect_game, prc_sandbox
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, LOG_CH, MDT, OFFICER, OFFICER_M
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
 SERVER_KEY = "prc-duty-key-N3verL0gMe"
-LOG_CH = 700000000000000011
 ROBLOX_ID = 101
 
 
 @pytest.fixture
 async def prc() -> AsyncIterator[PrcSandbox]:
-    sandbox = PrcSandbox(PrcSandboxConfig())
-    await sandbox.start()
-    sandbox.add_server(SERVER_KEY, name="Sunset County RP", owner_id=7001, max_players=40)
-    yield sandbox
-    await sandbox.stop()
+    async with prc_sandbox(SERVER_KEY) as sandbox:
+        yield sandbox
 
 
-async def boot(start_bot, prc: PrcSandbox, sandbox, clock: MsClock):
-    h = await start_bot(
-        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "webhook_public_key": prc.public_key_b64},
-        clock=clock,
-    )
+async def boot(start_bot: BotStarter, prc: PrcSandbox, sandbox: NorthcaSandbox, clock: Clock) -> Harness:
+    h = await start_bot(game=prc, clock=clock)
     h.add_guild(
         GUILD, name="Test County RP", owner_id=ADMIN, members=[ADMIN_M, OFFICER_M],
         channels=[builders.channel(LOG_CH, guild_id=GUILD, name="shift-log")],
     )  # fmt: skip
     await h.bot.settings.set_channel(GUILD, ADMIN, "shift-log", ChannelFacts(LOG_CH, "shift-log"))
     await link_guild(h.bot, sandbox)
-    form = await h.slash("erlc connect", member=ADMIN_M, guild_id=GUILD)
-    done = await (
-        await h.submit_modal(form, {"Server key (server settings → API key)": SERVER_KEY}, member=ADMIN_M)
-    ).final()
+    done = await connect_game(h, SERVER_KEY)
     assert done.content.startswith("✅ Connected"), done.content
     return h
 
@@ -58,7 +52,7 @@ async def start(h, **options):
 async def test_in_game_required_refuses_unverified_and_out_of_game_members_and_lets_one_in_game_on_duty(
     start_bot, prc: PrcSandbox, sandbox
 ):
-    clock = MsClock()
+    clock = Clock()
     h = await boot(start_bot, prc, sandbox, clock)
     # Off by default: an unverified member goes on duty as before.
     assert (await start(h)).content.startswith("You are on duty since <t:")
@@ -103,7 +97,7 @@ async def test_in_game_required_refuses_unverified_and_out_of_game_members_and_l
 
 
 async def test_a_shift_started_in_game_on_a_mapped_team_carries_its_department(start_bot, prc: PrcSandbox, sandbox):
-    clock = MsClock()
+    clock = Clock()
     h = await boot(start_bot, prc, sandbox, clock)
     unknown = await h.slash(
         "erlc team-department", member=ADMIN_M, guild_id=GUILD, options={"team": "Police", "department": "SWAT"}
@@ -173,7 +167,7 @@ async def poll_and_look(h) -> None:
 async def test_gamelock_ends_the_shift_at_the_leave_time_after_the_grace_and_not_on_a_short_disconnect(
     start_bot, prc: PrcSandbox, sandbox
 ):
-    clock = MsClock()
+    clock = Clock()
     h = await boot(start_bot, prc, sandbox, clock)
     lock = h.bot.services.gamelock
     await until(lambda: lock.passes > 0, 10, "the gamelock job running under the scheduler lease")
@@ -229,7 +223,7 @@ async def test_gamelock_ends_the_shift_at_the_leave_time_after_the_grace_and_not
 
 
 async def test_gamelock_leaves_alone_a_member_never_in_game_during_the_shift(start_bot, prc: PrcSandbox, sandbox):
-    clock = MsClock()
+    clock = Clock()
     h = await boot(start_bot, prc, sandbox, clock)
     await h.bot.settings.set_erlc_gamelock_minutes(GUILD, ADMIN, 1)
     await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
@@ -252,7 +246,7 @@ async def test_gamelock_leaves_alone_a_member_never_in_game_during_the_shift(sta
 async def test_automatic_shifts_follow_the_duty_team_once_per_stay_and_respect_the_opt_out(
     start_bot, prc: PrcSandbox, sandbox
 ):
-    clock = MsClock()
+    clock = Clock()
     h = await boot(start_bot, prc, sandbox, clock)
     lock = h.bot.services.gamelock
     await until(lambda: lock.passes > 0, 10, "the gamelock job running under the scheduler lease")

@@ -7,24 +7,26 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from bot.core.timefmt import to_ms
-from tests.duty_ui_helpers import (
-    GUILD_B,
-    LEAVE_ROLE,
+from tests.harness import builders
+from tests.helpers.clock import Clock
+from tests.helpers.duty_ui import LEAVE_ROLE, QUOTA_ROLE, boot_duty_guild, role_opt
+from tests.helpers.ids import (
+    ADMIN,
+    ADMIN_M,
+    GUILD,
     LOG_CH,
-    QUOTA_ROLE,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    OTHER_GUILD,
     REPORTS_CH,
     SUPERVISOR,
     SUPERVISOR_M,
-    Clock,
-    boot,
     member_m,
     member_opt,
-    posts_to,
-    role_changes,
-    role_opt,
 )
-from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.posts import posts_to, role_changes
 
 # Wednesday 2025-01-15 10:00 UTC.
 WED = datetime(2025, 1, 15, 10, tzinfo=UTC)
@@ -56,7 +58,7 @@ def ids(message) -> dict[str, str]:
 
 async def test_request_posts_in_reports_channel_and_approval_gives_role_and_removes_it_at_end(start_bot, sandbox):
     clock = Clock(WED)
-    h = await boot(start_bot, sandbox, [OFFICER_M], clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=clock)
     asked = await request(h)
     assert asked.ephemeral and f"<#{REPORTS_CH}>" in asked.content
     message = decision_message(h)
@@ -82,7 +84,7 @@ async def test_request_posts_in_reports_channel_and_approval_gives_role_and_remo
 
 async def test_leave_that_ended_while_the_bot_was_down_loses_its_role_after_restart_once(start_bot, sandbox):
     clock = Clock(WED)
-    h = await boot(start_bot, sandbox, [OFFICER_M], clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=clock)
     await request(h, end="today")
     message = decision_message(h)
     await approve(h, message)
@@ -90,7 +92,7 @@ async def test_leave_that_ended_while_the_bot_was_down_loses_its_role_after_rest
     await h.bot.close()
 
     clock.set(WED + timedelta(days=3))
-    h2 = await boot(start_bot, sandbox, [member_m(OFFICER, LEAVE_ROLE, name="officer")], clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, [member_m(OFFICER, LEAVE_ROLE, name="officer")], clock=clock)
     await h2.bot.services.leave_worker.run_once()
     await h2.bot.services.leave_worker.run_once()
     assert len(role_changes(h2, OFFICER, LEAVE_ROLE, "DELETE")) == 1
@@ -98,12 +100,12 @@ async def test_leave_that_ended_while_the_bot_was_down_loses_its_role_after_rest
 
 async def test_the_end_of_leave_takes_back_the_on_leave_role_it_gave_after_the_setting_changed(start_bot, sandbox):
     clock = Clock(WED)
-    h = await boot(start_bot, sandbox, [OFFICER_M], clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=clock)
     await request(h)
     await approve(h, decision_message(h))
     assert len(role_changes(h, OFFICER, LEAVE_ROLE, "PUT")) == 1
     await h.bot.close()
-    h2 = await boot(start_bot, sandbox, [member_m(OFFICER, LEAVE_ROLE, name="officer")], clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, [member_m(OFFICER, LEAVE_ROLE, name="officer")], clock=clock)
 
     # Mid-leave (and after a restart), an admin makes another role the on-leave role.
     changed = await h2.slash(
@@ -123,12 +125,12 @@ async def test_the_end_of_leave_takes_back_the_on_leave_role_it_gave_after_the_s
 
 async def test_decision_buttons_work_after_restart_and_recheck_supervisor_every_press(start_bot, sandbox):
     clock = Clock(WED)
-    h = await boot(start_bot, sandbox, [OFFICER_M, OTHER_M], clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M, OTHER_M], clock=clock)
     await request(h, start="2025-01-20", end="2025-01-21")
     message = decision_message(h)
     await h.bot.close()
 
-    h2 = await boot(start_bot, sandbox, [OFFICER_M, OTHER_M], clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, [OFFICER_M, OTHER_M], clock=clock)
     refused = await h2.click(ids(message)["approve"], message=message, member=OTHER_M)
     assert refused.ephemeral and "supervisor role" in refused.content
     [leave] = await h2.bot.leave.listed(GUILD)
@@ -145,7 +147,7 @@ async def test_decision_buttons_work_after_restart_and_recheck_supervisor_every_
 
 
 async def test_requester_cannot_approve_own_leave_even_as_supervisor(start_bot, sandbox):
-    h = await boot(start_bot, sandbox, clock=Clock(WED))
+    h = await boot_duty_guild(start_bot, sandbox, clock=Clock(WED))
     await request(h, member=SUPERVISOR_M)
     message = decision_message(h)
     refused = await h.click(ids(message)["approve"], message=message, member=SUPERVISOR_M)
@@ -154,7 +156,7 @@ async def test_requester_cannot_approve_own_leave_even_as_supervisor(start_bot, 
 
 
 async def test_request_without_reports_channel_is_posted_where_the_command_ran(start_bot, sandbox):
-    h = await boot(start_bot, sandbox, [OFFICER_M], clock=Clock(WED), reports_channel=None)
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=Clock(WED), reports_channel=None)
     asked = await request(h, start="tomorrow", end="tomorrow")
     assert not asked.ephemeral and {"approve", "deny"} <= set(ids({"components": asked.components}))
     assert asked.request.json["data"]["allowed_mentions"] == {"parse": []}
@@ -169,7 +171,7 @@ async def test_request_without_reports_channel_is_posted_where_the_command_ran(s
 
 
 async def test_bad_leave_requests_are_explained_and_store_nothing(start_bot, sandbox):
-    h = await boot(start_bot, sandbox, [OFFICER_M], clock=Clock(WED))
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=Clock(WED))
     cases = [
         ({"start": "2025-01-20", "end": "2025-01-19"}, "is before the start"),
         ({"start": "2025-01-14", "end": "2025-01-19"}, "in the past"),
@@ -190,7 +192,7 @@ async def test_bad_leave_requests_are_explained_and_store_nothing(start_bot, san
 
 async def test_leave_blocks_going_on_duty_only_when_the_server_says_so_and_end_lifts_it(start_bot, sandbox):
     clock = Clock(datetime.now(UTC))  # shifts start at real time
-    h = await boot(start_bot, sandbox, [OFFICER_M], clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=clock)
     await request(h, end="tomorrow")
     message = decision_message(h)
     await approve(h, message)
@@ -209,7 +211,7 @@ async def test_leave_blocks_going_on_duty_only_when_the_server_says_so_and_end_l
 
 
 async def test_leave_does_not_block_duty_by_default(start_bot, sandbox):
-    h = await boot(start_bot, sandbox, [OFFICER_M], clock=Clock(datetime.now(UTC)))
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=Clock(datetime.now(UTC)))
     await request(h, end="tomorrow")
     message = decision_message(h)
     await approve(h, message)
@@ -218,7 +220,7 @@ async def test_leave_does_not_block_duty_by_default(start_bot, sandbox):
 
 
 async def test_only_a_supervisor_ends_someone_elses_leave(start_bot, sandbox):
-    h = await boot(start_bot, sandbox, [OFFICER_M, OTHER_M], clock=Clock(WED))
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M, OTHER_M], clock=Clock(WED))
     await request(h)
     message = decision_message(h)
     await approve(h, message)
@@ -234,32 +236,32 @@ async def test_only_a_supervisor_ends_someone_elses_leave(start_bot, sandbox):
 async def test_loa_list_is_paginated_and_guilds_are_isolated(start_bot, sandbox):
     clock = Clock(WED)
     members = [member_m(900000000000000000 + i) for i in range(20)]
-    h = await boot(start_bot, sandbox, members, clock=clock)
-    await boot(start_bot, sandbox, [OFFICER_M], clock=clock, guild_id=GUILD_B, harness=h, linked=False)
+    h = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
+    await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=clock, guild_id=OTHER_GUILD, harness=h, linked=False)
     for m in members:
         leave = await h.bot.leave.request(GUILD, int(m["user"]["id"]), "2025-01-20", "2025-01-21", "exams")
         await h.bot.leave.decide(GUILD, leave.id, SUPERVISOR, approve=True)
-    await h.bot.leave.request(GUILD_B, OFFICER, "today", "today", "away")
+    await h.bot.leave.request(OTHER_GUILD, OFFICER, "today", "today", "away")
 
     first = await h.slash("loa list", member=OFFICER_M, guild_id=GUILD)
     assert "Page 1 of 2 · 20 in all" in first.embeds[0]["footer"]["text"]
     assert f"<@{OFFICER}>" not in first.embeds[0]["description"]
     next_id = next(c for c in first.custom_ids if c.endswith(":next"))
     await h.bot.close()
-    h2 = await boot(start_bot, sandbox, members, clock=clock)
+    h2 = await boot_duty_guild(start_bot, sandbox, members, clock=clock)
     second = await h2.click(next_id, message=first, member=OFFICER_M)
     assert "Page 2 of 2" in second.embeds[0]["footer"]["text"]
     assert len(re.findall("📅 upcoming", second.embeds[0]["description"])) == 5
 
-    h2.add_guild(GUILD_B, name="Other RP", owner_id=ADMIN, members=[OFFICER_M])
-    other = await h2.slash("loa list", member=OFFICER_M, guild_id=GUILD_B)
+    h2.add_guild(OTHER_GUILD, name="Other RP", owner_id=ADMIN, members=[OFFICER_M])
+    other = await h2.slash("loa list", member=OFFICER_M, guild_id=OTHER_GUILD)
     assert "1 in all" in other.embeds[0]["footer"]["text"] and "⏳ pending" in other.embeds[0]["description"]
 
 
 async def test_member_on_approved_leave_is_exempt_in_activity_report(start_bot, sandbox):
     clock = Clock(WED)
     officer = member_m(OFFICER, QUOTA_ROLE)
-    h = await boot(start_bot, sandbox, [officer, member_m(OTHER, QUOTA_ROLE)], clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, [officer, member_m(OTHER, QUOTA_ROLE)], clock=clock)
     await request(h, member=officer, start="2025-01-16", end="2025-01-16")
     message = decision_message(h)
     await approve(h, message)
@@ -270,7 +272,7 @@ async def test_member_on_approved_leave_is_exempt_in_activity_report(start_bot, 
 
 async def test_overlapping_requests_sent_at_once_store_one_leave_and_the_others_are_told(start_bot, sandbox):
     clock = Clock(WED)
-    h = await boot(start_bot, sandbox, [OFFICER_M], clock=clock)
+    h = await boot_duty_guild(start_bot, sandbox, [OFFICER_M], clock=clock)
 
     answers = await asyncio.gather(
         request(h, start="2025-01-20", end="2025-01-24"),

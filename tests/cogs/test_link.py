@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.links import LinkStore
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, ADMIN_PERMS, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
+from tests.helpers.ids import ADMIN, ADMIN_M, ADMIN_PERMS, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
 
 pytestmark = pytest.mark.asyncio
 
@@ -248,10 +248,10 @@ async def test_secrets_never_logged_or_shown(start_bot, sandbox, caplog):
         assert secret not in shown and secret not in logged
 
 
-# --- issue 8: races, re-linking, on-demand live checks, unknown statuses ---------------------
+# --- races, re-linking, on-demand live checks, unknown statuses ---------------------
 
 MDT_B = "mdt-b-7d1e"
-OWNER_B = 555555555555555555
+OWNER_B = 888888888888888888  # the owner of the second MDT
 
 
 async def officer_start(h):

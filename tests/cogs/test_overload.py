@@ -8,7 +8,9 @@ import logging
 
 import pytest
 
-from tests.helpers import GUILD, OFFICER_M, link_guild, until
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import GUILD, OFFICER_M
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 

@@ -7,7 +7,10 @@ import asyncio
 import pytest
 
 from tests.harness import UserOption, builders
-from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, fields, link_guild, settled
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.status import fields
+from tests.helpers.waiting import settled
 
 pytestmark = pytest.mark.asyncio
 
@@ -114,7 +117,7 @@ async def test_a_profile_change_updates_the_unit_on_northca(start_bot, sandbox):
     assert sandbox.units(MDT)["ADAM-15"]["status"] == "10-7"  # no callsign, no unit in service
 
 
-# --- issue 8 -----------------------------------------------------------------------------
+# --- departments, clean text, concurrent changes ---------------------------------------------
 
 
 async def test_profile_department_does_not_bypass_the_department_list(start_bot, sandbox):

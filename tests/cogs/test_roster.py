@@ -19,69 +19,47 @@ from bot.core.rosters import TemplateDraft
 from bot.core.rosters.render import MINE
 from bot.core.rosters.service import REMINDER_LEASE_MS
 from bot.core.settings import ChannelFacts
-from tests.harness import Hold, RoleOption, UserOption, builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, click_forged, until
-from tests.roster_helpers import MIN, Clock, ms, record_shift
+from tests.harness import Harness, Hold, RoleOption, UserOption, builders
+from tests.helpers.bot import BotStarter
+from tests.helpers.clock import Clock, utc_ms
+from tests.helpers.forged import click_forged
+from tests.helpers.ids import (
+    ADMIN,
+    ADMIN_M,
+    GUILD,
+    LOG_CH,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    OTHER_GUILD,
+    REPORTS_CH,
+    SUPERVISOR,
+    SUPERVISOR_M,
+)
+from tests.helpers.posts import log_line
+from tests.helpers.roster import MIN, OTHER_ON_PATROL_M, PATROL_ROLE, boot_roster, record_shift
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
-SUPERVISOR = 666666666666666666
-SUP_ROLE = 700000000000000002
-PATROL_ROLE = 700000000000000003
-LOG_CH = 710000000000000001
-REPORTS_CH = 710000000000000003
-OTHER_GUILD = GUILD + 7
-
-SUPERVISOR_M = builders.member(SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUP_ROLE])
-OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other", roles=[PATROL_ROLE])
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-async def boot(start_bot: Any, clock: Clock, *, timezone: str = "Europe/London", departments: tuple[str, ...] = ()):
-    h = await start_bot(
-        shifts={"log_channel_id": LOG_CH, "supervisor_role_ids": [SUP_ROLE], "departments": list(departments)},
-        clock=clock,
-    )
-    h.add_guild(
-        GUILD,
-        name="Test County RP",
-        owner_id=ADMIN,
-        roles=[builders.role(SUP_ROLE, "Sergeant", position=2), builders.role(PATROL_ROLE, "Patrol", position=1)],
-        members=[ADMIN_M, OFFICER_M, SUPERVISOR_M, OTHER_M],
-        channels=[
-            builders.channel(LOG_CH, guild_id=GUILD, name="shift-log"),
-            builders.channel(REPORTS_CH, guild_id=GUILD, name="reports"),
-        ],
-    )
-    if timezone != "UTC":
-        await h.bot.settings.set_shifts(GUILD, ADMIN, timezone=timezone)
-    return h
-
-
-async def create(h: Any, member: Any = SUPERVISOR_M, **options: Any) -> Any:
+async def create(h: Harness, member: Any = SUPERVISOR_M, **options: Any) -> Any:
     return await h.slash("roster", sub="create", member=member, guild_id=GUILD, **options)
 
 
-async def assign(h: Any, shift: str, member: Any = None, role: Any = None) -> None:
+async def assign(h: Harness, shift: str, member: Any = None, role: Any = None) -> None:
     target = {"member": UserOption(member)} if member is not None else {"role": RoleOption(role)}
     reply = await h.slash("roster", sub="assign", member=SUPERVISOR_M, guild_id=GUILD, shift=shift, options=target)
     assert " is on " in reply.content, reply.content
 
 
-async def template_id(h: Any, name: str, guild_id: int = GUILD) -> int:
+async def template_id(h: Harness, name: str, guild_id: int = GUILD) -> int:
     return next(t.id for t in await h.bot.rosters.templates(guild_id) if t.name == name)
 
 
-async def log_line(h: Any, pattern: str) -> str:
-    rec = await h.fake.wait_for(
-        lambda r: re.search(pattern, (r.json or {}).get("content", "")) is not None,
-        method="POST",
-        path=rf"^/channels/{LOG_CH}/messages$",
-    )
-    return str(rec.json["content"])
-
-
-def dms_to(h: Any, user_id: int) -> list[str]:
+def dms_to(h: Harness, user_id: int) -> list[str]:
     channels = {c for c, u in h.fake.dm_channels.items() if u == user_id}
     return [
         r.json["content"]
@@ -106,8 +84,8 @@ def highlighted_pixels(data: bytes) -> int:
 
 
 async def test_supervisor_schedules_a_shift_in_the_servers_time_zone_and_it_is_logged(start_bot):
-    clock = Clock(ms(2026, 12, 1, 12, 0))
-    h = await boot(start_bot, clock, timezone="America/New_York")
+    clock = Clock(utc_ms(2026, 12, 1, 12, 0))
+    h = await boot_roster(start_bot, clock, timezone="America/New_York")
     reply = await create(h, name="Night patrol", start="10pm", duration="8h", days="mon-fri", valid_from="2026-12-01")
     assert reply.ephemeral and "**Night patrol**: 22:00 for 8 h" in reply.content, reply.content
     assert "America/New_York" in reply.content
@@ -117,11 +95,11 @@ async def test_supervisor_schedules_a_shift_in_the_servers_time_zone_and_it_is_l
     # 22:00 in New York on Tuesday 1 December is 03:00 UTC on the 2nd: that is what /roster mine says.
     await assign(h, str(template.id), OFFICER_M)
     mine = await h.slash("roster", sub="mine", member=OFFICER_M, guild_id=GUILD)
-    assert f"<t:{ms(2026, 12, 2, 3, 0) // 1000}:F>" in mine.content, mine.content
+    assert f"<t:{utc_ms(2026, 12, 2, 3, 0) // 1000}:F>" in mine.content, mine.content
 
 
 async def test_member_without_supervisor_role_cannot_schedule_and_nothing_is_stored(start_bot):
-    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)))
     refused = await create(h, member=OFFICER_M, name="Night patrol", start="22:00", duration="8h")
     assert refused.ephemeral and "supervisor role" in refused.content
     assert await h.bot.rosters.templates(GUILD) == []
@@ -142,14 +120,14 @@ async def test_member_without_supervisor_role_cannot_schedule_and_nothing_is_sto
     ],
 )
 async def test_bad_schedule_values_are_explained_and_nothing_is_stored(start_bot, options, explains):
-    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)))
     reply = await create(h, name="Evening", **options)
     assert reply.ephemeral and explains in reply.content, reply.content
     assert await h.bot.rosters.templates(GUILD) == []
 
 
 async def test_department_and_shift_autocomplete_come_from_this_server_only(start_bot):
-    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)), departments=("Patrol", "Park Rangers", "Fire"))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)), departments=("Patrol", "Park Rangers", "Fire"))
     choices = await h.autocomplete(
         "roster", sub="create", member=SUPERVISOR_M, guild_id=GUILD, focused="department",
         options={"name": "x", "start": "20:00", "duration": "1h", "department": "pa"},
@@ -172,7 +150,7 @@ async def test_department_and_shift_autocomplete_come_from_this_server_only(star
 
 
 async def test_edit_changes_only_what_is_given_and_logs_old_and_new(start_bot):
-    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)))
     await create(h, name="Evening", start="20:00", duration="4h", days="mon-fri")
     tid = await template_id(h, "Evening")
     reply = await h.slash("roster", sub="edit", member=SUPERVISOR_M, guild_id=GUILD, shift=str(tid), duration="6h")
@@ -190,8 +168,8 @@ async def test_edit_changes_only_what_is_given_and_logs_old_and_new(start_bot):
 
 
 async def test_delete_asks_to_confirm_and_the_button_rechecks_permission_also_after_a_restart(start_bot):
-    clock = Clock(ms(2026, 12, 1, 12, 0))
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 12, 1, 12, 0))
+    h = await boot_roster(start_bot, clock)
     await create(h, name="Evening", start="20:00", duration="4h")
     tid = await template_id(h, "Evening")
     asked = await h.slash("roster", sub="delete", member=SUPERVISOR_M, guild_id=GUILD, shift="evening")
@@ -200,7 +178,7 @@ async def test_delete_asks_to_confirm_and_the_button_rechecks_permission_also_af
     asked_twice = await h.slash("roster", sub="delete", member=ADMIN_M, guild_id=GUILD, shift=str(tid))
 
     await h.bot.close()
-    h = await boot(start_bot, clock)
+    h = await boot_roster(start_bot, clock)
     refused = await h.click(f"northca:roster:delete:{tid}", member=OFFICER_M, guild_id=GUILD, message=asked)
     assert refused.ephemeral and "supervisor role" in refused.content
     assert len(await h.bot.rosters.templates(GUILD)) == 1
@@ -221,7 +199,7 @@ async def test_delete_asks_to_confirm_and_the_button_rechecks_permission_also_af
 
 
 async def test_assign_needs_one_target_and_unassign_takes_the_role_off(start_bot):
-    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)))
     await create(h, name="Evening", start="20:00", duration="4h")
     neither = await h.slash("roster", sub="assign", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening")
     assert "give either a member or a role" in neither.content
@@ -230,7 +208,7 @@ async def test_assign_needs_one_target_and_unassign_takes_the_role_off(start_bot
                           options={"role": role})  # fmt: skip
     assert f"<@&{PATROL_ROLE}> is on **Evening**" in added.content
     assert f"assigned <@&{PATROL_ROLE}> to **Evening**" in await log_line(h, "assigned")
-    mine = await h.slash("roster", sub="mine", member=OTHER_M, guild_id=GUILD)  # holds the Patrol role
+    mine = await h.slash("roster", sub="mine", member=OTHER_ON_PATROL_M, guild_id=GUILD)  # holds the Patrol role
     assert "Evening" in mine.content and "<t:" in mine.content
     removed = await h.slash("roster", sub="unassign", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening",
                             options={"role": role})  # fmt: skip
@@ -239,7 +217,7 @@ async def test_assign_needs_one_target_and_unassign_takes_the_role_off(start_bot
         ("unassign", f"role {PATROL_ROLE}", None),
         ("assign", None, f"role {PATROL_ROLE}"),
     ]
-    mine = await h.slash("roster", sub="mine", member=OTHER_M, guild_id=GUILD)
+    mine = await h.slash("roster", sub="mine", member=OTHER_ON_PATROL_M, guild_id=GUILD)
     assert "no scheduled shifts" in mine.content
 
 
@@ -247,7 +225,7 @@ async def test_assign_needs_one_target_and_unassign_takes_the_role_off(start_bot
 
 
 async def test_show_answers_with_the_week_as_a_png_attachment_and_a_text_version(start_bot, tmp_path):
-    h = await boot(start_bot, Clock(ms(2026, 12, 2, 12, 0)))  # a Wednesday
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 2, 12, 0)))  # a Wednesday
     await create(h, name="Night patrol", start="22:00", duration="8h")
     await create(h, name="Morning desk", start="08:00", duration="4h", days="mon-fri")
     await assign(h, "Night patrol", OFFICER_M)
@@ -261,7 +239,7 @@ async def test_show_answers_with_the_week_as_a_png_attachment_and_a_text_version
     Path(tmp_path / "week.png").write_bytes(upload["data"])  # looked at by hand while writing this test
     assert reply.custom_ids == ["northca:roster:text:2026-11-30:0"]
     assert highlighted_pixels(upload["data"]) > 1000  # the officer's Night patrol blocks
-    other = await h.slash("roster", sub="show", member=OTHER_M, guild_id=GUILD)
+    other = await h.slash("roster", sub="show", member=OTHER_ON_PATROL_M, guild_id=GUILD)
     assert highlighted_pixels(other.request.files[0]["data"]) == 0  # nothing of theirs this week
 
     text = await h.click("northca:roster:text:2026-11-30:0", member=OFFICER_M, guild_id=GUILD, message=reply)
@@ -275,7 +253,7 @@ async def test_show_answers_with_the_week_as_a_png_attachment_and_a_text_version
 
 
 async def test_text_version_of_a_crowded_week_is_paginated_within_discords_limits(start_bot):
-    h = await boot(start_bot, Clock(ms(2026, 12, 2, 12, 0)))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 2, 12, 0)))
     for i in range(40):
         await h.bot.rosters.create(GUILD, ADMIN, _draft(f"Post {i:02d} with a long descriptive name", 6 * 60 + i * 15))
     reply = await h.slash("roster", sub="show", member=OFFICER_M, guild_id=GUILD)
@@ -290,26 +268,26 @@ async def test_text_version_of_a_crowded_week_is_paginated_within_discords_limit
 async def test_shift_at_0230_on_the_spring_forward_day_starts_at_0330_local(start_bot):
     # 28 March 2027: London jumps from 01:00 to 02:00 UTC+1... its clocks go 01:00 -> 02:00 GMT, i.e. the
     # wall clock skips 01:00-02:00 local; use a zone whose gap holds 02:30: Europe/Berlin (02:00 -> 03:00).
-    h = await boot(start_bot, Clock(ms(2027, 3, 27, 12, 0)), timezone="Europe/Berlin")
+    h = await boot_roster(start_bot, Clock(utc_ms(2027, 3, 27, 12, 0)), timezone="Europe/Berlin")
     await create(h, name="Early watch", start="02:30", duration="2h", days="sun")
     await assign(h, "Early watch", OFFICER_M)
     mine = await h.slash("roster", sub="mine", member=OFFICER_M, guild_id=GUILD)
     # 02:30 does not exist that day: it is read as 03:30 CEST (01:30 UTC), two hours long.
-    assert f"<t:{ms(2027, 3, 28, 1, 30) // 1000}:F> to <t:{ms(2027, 3, 28, 3, 30) // 1000}:t>" in mine.content
+    assert f"<t:{utc_ms(2027, 3, 28, 1, 30) // 1000}:F> to <t:{utc_ms(2027, 3, 28, 3, 30) // 1000}:t>" in mine.content
 
 
 # --- reminders ---------------------------------------------------------------------------------
 
 
 async def test_reminder_dm_is_sent_once_per_member_also_across_a_restart(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 0))
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 12, 1, 19, 0))
+    h = await boot_roster(start_bot, clock)
     await create(h, name="Evening", start="20:00", duration="4h")
     await assign(h, "Evening", OFFICER_M)
     await assign(h, "Evening", role=builders.role(PATROL_ROLE, "Patrol", position=1))
     await h.bot.roster_reminders.tick()
     assert dms_to(h, OFFICER) == []  # 60 minutes ahead: not yet (30 by default)
-    clock.now = ms(2026, 12, 1, 19, 31)
+    clock.set(utc_ms(2026, 12, 1, 19, 31))
     await h.bot.roster_reminders.tick()
     [officer_dm] = dms_to(h, OFFICER)
     assert "**Evening** starts <t:" in officer_dm
@@ -318,15 +296,15 @@ async def test_reminder_dm_is_sent_once_per_member_also_across_a_restart(start_b
     assert len(dms_to(h, OFFICER)) == 1 and len(dms_to(h, OTHER)) == 1
 
     await h.bot.close()
-    h = await boot(start_bot, clock)
-    clock.now = ms(2026, 12, 1, 19, 40)
+    h = await boot_roster(start_bot, clock)
+    clock.set(utc_ms(2026, 12, 1, 19, 40))
     await h.bot.roster_reminders.tick()
     assert len(dms_to(h, OFFICER)) == 1 and len(dms_to(h, OTHER)) == 1
 
 
 async def test_running_bot_sends_due_reminders_by_itself(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 45))
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 12, 1, 19, 45))
+    h = await boot_roster(start_bot, clock)
     await create(h, name="Evening", start="20:00", duration="4h")
     await assign(h, "Evening", OFFICER_M)
     worker = h.bot.roster_reminders
@@ -337,39 +315,39 @@ async def test_running_bot_sends_due_reminders_by_itself(start_bot):
 
 
 async def test_each_server_is_reminded_in_its_own_time_zone_with_its_own_lead_time(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 31))  # 19:31 in London, 14:31 in New York
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 12, 1, 19, 31))  # 19:31 in London, 14:31 in New York
+    h = await boot_roster(start_bot, clock)
     h.add_guild(OTHER_GUILD, name="Other", owner_id=ADMIN, members=[ADMIN_M, OFFICER_M])
     await h.bot.settings.set_shifts(OTHER_GUILD, ADMIN, timezone="America/New_York")
     await h.bot.settings.set_roster_reminder_minutes(OTHER_GUILD, ADMIN, 120)
     await create(h, name="Evening", start="20:00", duration="4h")
-    await assign(h, "Evening", OTHER_M)
+    await assign(h, "Evening", OTHER_ON_PATROL_M)
     other = await h.bot.rosters.create(OTHER_GUILD, ADMIN, TemplateDraft("Late", None, 16 * 60 + 45, 60))
     await h.bot.rosters.assign(OTHER_GUILD, ADMIN, other.id, "member", OFFICER)
     await h.bot.roster_reminders.tick()
     assert len(dms_to(h, OTHER)) == 1  # London's 20:00, 29 minutes ahead
     assert dms_to(h, OFFICER) == []  # New York's 16:45 is 2 h 14 min ahead: outside its 120 minutes
-    clock.now = ms(2026, 12, 1, 19, 46)
+    clock.set(utc_ms(2026, 12, 1, 19, 46))
     await h.bot.roster_reminders.tick()
     assert len(dms_to(h, OFFICER)) == 1 and "**Late**" in dms_to(h, OFFICER)[0]
     assert h.bot.settings.get(GUILD).roster_reminder_minutes == 30  # the other server's setting stays its own
 
 
 async def test_reminder_missed_while_the_bot_was_down_is_sent_late_after_the_restart(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 0))
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 12, 1, 19, 0))
+    h = await boot_roster(start_bot, clock)
     await create(h, name="Evening", start="20:00", duration="4h")
     await assign(h, "Evening", OFFICER_M)
     await h.bot.close()
-    clock.now = ms(2026, 12, 1, 20, 5)  # down from 19:00 to 20:05
-    h = await boot(start_bot, clock)
+    clock.set(utc_ms(2026, 12, 1, 20, 5))  # down from 19:00 to 20:05
+    h = await boot_roster(start_bot, clock)
     await h.bot.roster_reminders.tick()
     assert len(dms_to(h, OFFICER)) == 1
 
 
 async def test_member_with_closed_dms_is_pinged_in_the_reports_channel(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 45))
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 12, 1, 19, 45))
+    h = await boot_roster(start_bot, clock)
     await h.bot.settings.set_channel(GUILD, ADMIN, "reports", ChannelFacts(REPORTS_CH, "reports"))
     h.fake.dms_closed.add(OFFICER)
     await create(h, name="Evening", start="20:00", duration="4h")
@@ -384,8 +362,8 @@ async def test_member_with_closed_dms_is_pinged_in_the_reports_channel(start_bot
 
 
 async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 5))
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 12, 1, 19, 5))
+    h = await boot_roster(start_bot, clock)
     refused = await h.slash("roster", sub="reminders", member=OFFICER_M, guild_id=GUILD, minutes=60)
     assert "supervisor role" in refused.content and h.bot.settings.get(GUILD).roster_reminder_minutes == 30
     reply = await h.slash("roster", sub="reminders", member=SUPERVISOR_M, guild_id=GUILD, minutes=60)
@@ -410,21 +388,21 @@ async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only
 REMINDER_POSTS = rf"^/channels/(?!{LOG_CH}/)\d+/messages$"
 
 
-def dm_messages(h: Any, user_id: int) -> list[dict[str, Any]]:
+def dm_messages(h: Harness, user_id: int) -> list[dict[str, Any]]:
     """The messages in the member's DM channel, as Discord holds them (whoever sent them, answered or not)."""
     channels = {c for c, u in h.fake.dm_channels.items() if u == user_id}
     return [m for m in h.fake.messages.values() if int(m["channel_id"]) in channels]
 
 
-async def reminded_evening(start_bot: Any, clock: Clock) -> Any:
+async def reminded_evening(start_bot: BotStarter, clock: Clock) -> Any:
     """A bot with "Evening" (20:00, 4 h) scheduled and the officer on it; the reminder is due (19:45)."""
-    h = await boot(start_bot, clock)
+    h = await boot_roster(start_bot, clock)
     await create(h, name="Evening", start="20:00", duration="4h")
     await assign(h, "Evening", OFFICER_M)
     return h
 
 
-async def killed_while_sending(h: Any, held: Hold) -> None:
+async def killed_while_sending(h: Harness, held: Hold) -> None:
     """Runs a reminder round in the bot and kills it (cancelled, then closed: no code of it runs after) once the
     round's reminder post is held at the fake Discord."""
     round_ = asyncio.create_task(h.bot.roster_reminders.tick())
@@ -435,7 +413,7 @@ async def killed_while_sending(h: Any, held: Hold) -> None:
     await h.bot.close()
 
 
-async def reminder_row(h: Any) -> tuple[int | None, int | None, int, str | None, int | None]:
+async def reminder_row(h: Harness) -> tuple[int | None, int | None, int, str | None, int | None]:
     """(sent at, message id, attempts, failure, given up at) of the one reminder claimed."""
     [row] = await h.bot.db.execute_fetchall(
         "SELECT sent_at_ms, message_id, attempts, failure, given_up_ms FROM roster_reminders_sent"
@@ -444,38 +422,38 @@ async def reminder_row(h: Any) -> tuple[int | None, int | None, int, str | None,
 
 
 async def test_reminder_whose_sender_died_before_sending_is_sent_by_another_process_after_the_lease(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 45))
+    clock = Clock(utc_ms(2026, 12, 1, 19, 45))
     h = await reminded_evening(start_bot, clock)
     # The process dies with its DM out, before Discord has it.
     await killed_while_sending(h, h.fake.hold(REMINDER_POSTS, method="POST"))
     assert dm_messages(h, OFFICER) == []
 
-    h2 = await boot(start_bot, clock)  # another process (or the restarted one) on the same database
-    claimed = clock.now
-    clock.now = claimed + REMINDER_LEASE_MS - 1
+    h2 = await boot_roster(start_bot, clock)  # another process (or the restarted one) on the same database
+    claimed = clock.ms
+    clock.set(claimed + REMINDER_LEASE_MS - 1)
     await h2.bot.roster_reminders.tick()
     assert dm_messages(h2, OFFICER) == []  # still the dead sender's claim
-    clock.now = claimed + REMINDER_LEASE_MS
+    clock.set(claimed + REMINDER_LEASE_MS)
     await h2.bot.roster_reminders.tick()
     [dm] = dm_messages(h2, OFFICER)
     assert "**Evening** starts <t:" in dm["content"]
     assert dm["embeds"][0]["footer"]["text"] == "Scheduled shift reminder · Evening"
     sent_at, message_id, _, _, _ = await reminder_row(h2)
     assert sent_at is not None and message_id == int(dm["id"])
-    clock.now += 5 * MIN
+    clock.advance(ms=5 * MIN)
     await h2.bot.roster_reminders.tick()
     assert len(dm_messages(h2, OFFICER)) == 1
 
 
 async def test_reminder_sent_by_a_process_killed_before_marking_it_is_not_sent_again(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 45))
+    clock = Clock(utc_ms(2026, 12, 1, 19, 45))
     h = await reminded_evening(start_bot, clock)
     # Discord creates the DM; the process dies before it reads the answer, so before marking the reminder sent.
     await killed_while_sending(h, h.fake.hold(REMINDER_POSTS, method="POST", took_effect=True))
     [dm] = dm_messages(h, OFFICER)
 
-    clock.now += REMINDER_LEASE_MS
-    h2 = await boot(start_bot, clock)
+    clock.advance(ms=REMINDER_LEASE_MS)
+    h2 = await boot_roster(start_bot, clock)
     since = len(h2.fake.requests)
     await h2.bot.roster_reminders.tick()
     assert dm_messages(h2, OFFICER) == [dm]  # not sent a second time
@@ -484,42 +462,42 @@ async def test_reminder_sent_by_a_process_killed_before_marking_it_is_not_sent_a
     assert not [r for r in h2.fake.requests[since:] if r.match("POST", REMINDER_POSTS)]
     sent_at, message_id, _, _, _ = await reminder_row(h2)
     assert sent_at is not None and message_id == int(dm["id"])  # marked sent, with the message found
-    clock.now += 5 * MIN
+    clock.advance(ms=5 * MIN)
     await h2.bot.roster_reminders.tick()
     assert dm_messages(h2, OFFICER) == [dm]
 
 
 async def test_transient_dm_failure_is_retried_and_the_reminder_delivered_once(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 45))
+    clock = Clock(utc_ms(2026, 12, 1, 19, 45))
     h = await reminded_evening(start_bot, clock)
     h.fake.fail_next(REMINDER_POSTS, 503, method="POST")  # Discord briefly unavailable
     await h.bot.roster_reminders.tick()
     assert dm_messages(h, OFFICER) == []
-    clock.now += 1 * MIN  # the next round, before the shift starts
+    clock.advance(ms=1 * MIN)  # the next round, before the shift starts
     await h.bot.roster_reminders.tick()
     [dm] = dm_messages(h, OFFICER)
     assert "**Evening** starts <t:" in dm["content"]
     sent_at, _, attempts, failure, given_up = await reminder_row(h)
     assert sent_at is not None and attempts == 1 and failure is not None and "503" in failure and given_up is None
-    clock.now += 1 * MIN
+    clock.advance(ms=1 * MIN)
     await h.bot.roster_reminders.tick()
     assert dm_messages(h, OFFICER) == [dm]
 
 
 async def test_reminder_failing_until_the_shift_starts_is_given_up_and_shown_in_attendance(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 45))
+    clock = Clock(utc_ms(2026, 12, 1, 19, 45))
     h = await reminded_evening(start_bot, clock)
     h.fake.fail_next(REMINDER_POSTS, 503, times=2, method="POST")
     await h.bot.roster_reminders.tick()  # fails before the start: retried
-    clock.now = ms(2026, 12, 1, 20, 1)  # fails again after the start: given up
+    clock.set(utc_ms(2026, 12, 1, 20, 1))  # fails again after the start: given up
     await h.bot.roster_reminders.tick()
     _, _, attempts, _, given_up = await reminder_row(h)
     assert attempts == 2 and given_up is not None
-    clock.now = ms(2026, 12, 1, 20, 5)  # still inside the late window: not tried a third time
+    clock.set(utc_ms(2026, 12, 1, 20, 5))  # still inside the late window: not tried a third time
     await h.bot.roster_reminders.tick()
     assert dm_messages(h, OFFICER) == []
 
-    clock.now = ms(2026, 12, 2, 12, 0)
+    clock.set(utc_ms(2026, 12, 2, 12, 0))
     await h.bot.roster_reminders.tick()  # prunes the sent claims; a given-up one is kept for attendance
     reply = await (
         await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD, period="2026-12-01")
@@ -528,15 +506,15 @@ async def test_reminder_failing_until_the_shift_starts_is_given_up_and_shown_in_
 
 
 async def test_reminder_ping_posted_by_a_killed_process_is_not_posted_again(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 45))
+    clock = Clock(utc_ms(2026, 12, 1, 19, 45))
     h = await reminded_evening(start_bot, clock)
     await h.bot.settings.set_channel(GUILD, ADMIN, "reports", ChannelFacts(REPORTS_CH, "reports"))
     h.fake.dms_closed.add(OFFICER)
     pings = rf"^/channels/{REPORTS_CH}/messages$"
     await killed_while_sending(h, h.fake.hold(pings, method="POST", took_effect=True))
 
-    clock.now += REMINDER_LEASE_MS
-    h2 = await boot(start_bot, clock)
+    clock.advance(ms=REMINDER_LEASE_MS)
+    h2 = await boot_roster(start_bot, clock)
     await h2.bot.roster_reminders.tick()
     in_channel = [m for m in h2.fake.messages.values() if int(m["channel_id"]) == REPORTS_CH]
     assert len(in_channel) == 1 and in_channel[0]["content"].startswith(f"<@{OFFICER}> ⏰ Reminder")
@@ -546,7 +524,7 @@ async def test_reminder_ping_posted_by_a_killed_process_is_not_posted_again(star
 
 
 async def test_reminder_sent_late_by_a_stalled_sender_after_its_takeover_is_not_doubled(start_bot):
-    clock = Clock(ms(2026, 12, 1, 19, 45))
+    clock = Clock(utc_ms(2026, 12, 1, 19, 45))
     h = await reminded_evening(start_bot, clock)
     stalled = h.bot.roster_reminders
     stalled.renew_seconds = 3600.0  # its renewals do not get through (a stalled process, a database away)
@@ -554,8 +532,8 @@ async def test_reminder_sent_late_by_a_stalled_sender_after_its_takeover_is_not_
     sending = asyncio.create_task(stalled.tick())
     await late.wait_arrived()
 
-    clock.now += REMINDER_LEASE_MS
-    h2 = await boot(start_bot, clock)
+    clock.advance(ms=REMINDER_LEASE_MS)
+    h2 = await boot_roster(start_bot, clock)
     await h2.bot.roster_reminders.tick()  # the claim ran out: taken over, looked for, sent
     [dm] = dm_messages(h2, OFFICER)
     late.release()  # the stalled sender's DM arrives after all: Discord returns the message its nonce made
@@ -569,17 +547,17 @@ async def test_reminder_sent_late_by_a_stalled_sender_after_its_takeover_is_not_
 
 
 async def test_attendance_shows_present_late_left_early_and_absent_from_recorded_shifts(start_bot):
-    clock = Clock(ms(2026, 12, 1, 12, 0))
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 12, 1, 12, 0))
+    h = await boot_roster(start_bot, clock)
     await create(h, name="Evening", start="20:00", duration="4h", valid_from="2026-12-01", valid_until="2026-12-01")
-    members = {OFFICER: OFFICER_M, OTHER: OTHER_M, SUPERVISOR: SUPERVISOR_M, ADMIN: ADMIN_M}
+    members = {OFFICER: OFFICER_M, OTHER: OTHER_ON_PATROL_M, SUPERVISOR: SUPERVISOR_M, ADMIN: ADMIN_M}
     for m in members.values():
         await assign(h, "Evening", m)
-    start, end = ms(2026, 12, 1, 20, 0), ms(2026, 12, 2, 0, 0)
+    start, end = utc_ms(2026, 12, 1, 20, 0), utc_ms(2026, 12, 2, 0, 0)
     await record_shift(h.bot.db, OFFICER, start - 5 * MIN, end, breaks=((start + 60 * MIN, start + 80 * MIN),))
     await record_shift(h.bot.db, OTHER, start + 25 * MIN, end)  # after the grace period
     await record_shift(h.bot.db, SUPERVISOR, start, end, breaks=((start + 30 * MIN, start + 150 * MIN),))
-    clock.now = ms(2026, 12, 2, 9, 0)
+    clock.set(utc_ms(2026, 12, 2, 9, 0))
 
     reply = await (
         await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD, period="2026-12-01")
@@ -594,7 +572,7 @@ async def test_attendance_shows_present_late_left_early_and_absent_from_recorded
 
     one = await (
         await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD, period="2026-12-01",
-                      options={"member": UserOption(OTHER_M)})
+                      options={"member": UserOption(OTHER_ON_PATROL_M)})
     ).final()  # fmt: skip
     assert [line for line in one.content.splitlines() if line.startswith("- ")] == [
         f"- <@{OTHER}>: 🕒 late, 3 h 35 min on duty, from <t:{(start + 25 * MIN) // 1000}:t>"
@@ -604,12 +582,12 @@ async def test_attendance_shows_present_late_left_early_and_absent_from_recorded
 
 
 async def test_long_attendance_is_paginated_and_pages_are_for_supervisors_only(start_bot):
-    clock = Clock(ms(2026, 11, 1, 12, 0))
-    h = await boot(start_bot, clock)
+    clock = Clock(utc_ms(2026, 11, 1, 12, 0))
+    h = await boot_roster(start_bot, clock)
     tid = (await h.bot.rosters.create(GUILD, ADMIN, _draft("Evening", 20 * 60))).id
     for i in range(8):
         await h.bot.rosters.assign(GUILD, ADMIN, tid, "member", 800000000000000000 + i)
-    clock.now = ms(2026, 12, 1, 12, 0)
+    clock.set(utc_ms(2026, 12, 1, 12, 0))
     reply = await (
         await h.slash("roster", sub="attendance", member=SUPERVISOR_M, guild_id=GUILD,
                       period="2026-11-01..2026-11-30")
@@ -636,7 +614,7 @@ UNICODE_DIGITS = ("²", "①", "12²")  # str.isdigit() is true for each, int() 
 
 
 async def test_unicode_digits_in_a_duration_or_a_shift_are_refused_like_any_bad_value(start_bot):
-    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)))
     for duration in UNICODE_DIGITS:
         created = await create(h, name="Evening", start="20:00", duration=duration)
         assert created.ephemeral and "duration must be 1 minute to 24 hours" in created.content, created.content
@@ -656,7 +634,7 @@ async def test_unicode_digits_in_a_duration_or_a_shift_are_refused_like_any_bad_
 
 
 async def test_forged_roster_buttons_with_ids_too_large_or_dates_out_of_range_are_refused_quietly(start_bot):
-    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)))
     await create(h, name="Evening", start="20:00", duration="4h")
     for custom_id in (
         "northca:roster:delete:9999999999999999999",  # above 2^63: no row id
@@ -673,7 +651,7 @@ async def test_forged_roster_buttons_with_ids_too_large_or_dates_out_of_range_ar
 
 
 async def test_attendance_buttons_reapply_the_limits_of_the_command_and_week_dates_are_bounded(start_bot):
-    h = await boot(start_bot, Clock(ms(2026, 12, 1, 12, 0)))
+    h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)))
     whole_year = await click_forged(h, "northca:roster:att:2026-01-01:2026-12-31:0:1", member=SUPERVISOR_M)
     assert whole_year.ephemeral and "a period is at most 62 days" in whole_year.content, whole_year.content
     backwards = await click_forged(h, "northca:roster:att:2026-12-01:2026-11-01:0:0", member=SUPERVISOR_M)

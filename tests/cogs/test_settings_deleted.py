@@ -11,18 +11,23 @@ from typing import Any
 import pytest
 
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER_M
-from tests.settings_helpers import (
-    A_BREAK,
-    A_DUTY,
-    A_GENERAL,
-    A_LOG,
-    A_SHERIFF,
-    A_SUP,
+from tests.helpers.ids import (
+    ADMIN,
+    ADMIN_M,
+    DEPARTMENT_ROLE,
+    GENERAL_CH,
+    GUILD,
+    LOG_CH,
+    OFFICER_M,
+    ON_BREAK_ROLE,
+    ON_DUTY_ROLE,
+    OTHER_GUILD,
+    SUPERVISOR_ROLE,
+)
+from tests.helpers.settings import (
     B_DUTY,
     B_GENERAL,
     B_LOG,
-    GUILD_B,
     admin,
     configure_both,
     log_posts,
@@ -36,9 +41,9 @@ pytestmark = pytest.mark.asyncio
 DELETED_BY_DISCORD = "Discord (deleted there)"
 # County A's roles after its supervisor role was deleted.
 COUNTY_A_ROLES_LEFT = [
-    builders.role(A_DUTY, "On Duty A", position=1),
-    builders.role(A_SHERIFF, "Sheriff", position=2),
-    builders.role(A_BREAK, "On Break A", position=3),
+    builders.role(ON_DUTY_ROLE, "On Duty A", position=1),
+    builders.role(DEPARTMENT_ROLE, "Sheriff", position=2),
+    builders.role(ON_BREAK_ROLE, "On Break A", position=3),
 ]
 
 
@@ -59,52 +64,52 @@ async def test_deleting_the_configured_duty_role_in_discord_removes_it_from_sett
 ):
     h = await two_servers(start_bot, sandbox)
     await configure_both(h)
-    await admin(h, "settings quota", role=role_opt(h, GUILD, A_DUTY), hours=5.0)
-    await admin(h, "settings role", kind="supervisor", role=role_opt(h, GUILD, A_DUTY))
-    b_before = h.bot.settings.get(GUILD_B)
+    await admin(h, "settings quota", role=role_opt(h, GUILD, ON_DUTY_ROLE), hours=5.0)
+    await admin(h, "settings role", kind="supervisor", role=role_opt(h, GUILD, ON_DUTY_ROLE))
+    b_before = h.bot.settings.get(OTHER_GUILD)
     version = h.bot.settings.get(GUILD).version
 
-    h.delete_role(GUILD, A_DUTY)
+    h.delete_role(GUILD, ON_DUTY_ROLE)
     await listeners_done("guild_role_delete")
 
     settings = h.bot.settings.get(GUILD)
     assert settings.on_duty_role_id is None
     assert settings.role_quotas == () and settings.supervisor_role_ids == ()
-    assert settings.department("Sheriff") is not None and settings.department("Sheriff").role_id == A_SHERIFF
+    assert settings.department("Sheriff") is not None and settings.department("Sheriff").role_id == DEPARTMENT_ROLE
     assert settings.version == version + 1  # one change: what other processes' watchers follow
-    assert h.bot.settings.get(GUILD_B) == b_before
+    assert h.bot.settings.get(OTHER_GUILD) == b_before
 
     history = await admin(h, "settings history")
     discord_lines = [line for line in history_lines(history) if DELETED_BY_DISCORD in line]
     assert {line.split("**")[1] for line in discord_lines} == {"On Duty role", "Supervisor roles", "Role quotas"}
-    assert all(str(A_DUTY) in line for line in discord_lines)
-    other = await admin(h, "settings history", guild_id=GUILD_B)
+    assert all(str(ON_DUTY_ROLE) in line for line in discord_lines)
+    other = await admin(h, "settings history", guild_id=OTHER_GUILD)
     assert DELETED_BY_DISCORD not in other.embeds[0]["description"]
-    await log_posts(h, A_LOG, re.escape(f"{DELETED_BY_DISCORD} changed the settings: ") + ".*On Duty role")
+    await log_posts(h, LOG_CH, re.escape(f"{DELETED_BY_DISCORD} changed the settings: ") + ".*On Duty role")
 
     reply = await h.slash("shift start", member=OFFICER_M, guild_id=GUILD, department="sheriff", callsign="A-1")
     assert reply.content.startswith("You are on duty"), reply
-    await log_posts(h, A_LOG, "is on duty")
+    await log_posts(h, LOG_CH, "is on duty")
     await h.bot.shifts.drain()
-    assert role_calls(h, "PUT", GUILD) == [A_SHERIFF]  # the deleted role is not asked for
+    assert role_calls(h, "PUT", GUILD) == [DEPARTMENT_ROLE]  # the deleted role is not asked for
 
 
 async def test_deleting_the_log_channel_in_discord_clears_it_and_a_shift_start_posts_nowhere_dead(start_bot, sandbox):
     h = await two_servers(start_bot, sandbox)
     await configure_both(h)
 
-    h.delete_channel(GUILD, A_LOG)
+    h.delete_channel(GUILD, LOG_CH)
     await listeners_done("guild_channel_delete")
 
     assert h.bot.settings.get(GUILD).shift_log_channel_id is None
-    assert h.bot.settings.get(GUILD_B).shift_log_channel_id == B_LOG
+    assert h.bot.settings.get(OTHER_GUILD).shift_log_channel_id == B_LOG
     history = await admin(h, "settings history")
-    assert f"{DELETED_BY_DISCORD} **Shift-log channel**: {A_LOG} → —" in history.embeds[0]["description"]
-    posted_before = len(h.fake.find("POST", rf"^/channels/{A_LOG}/messages$"))
+    assert f"{DELETED_BY_DISCORD} **Shift-log channel**: {LOG_CH} → —" in history.embeds[0]["description"]
+    posted_before = len(h.fake.find("POST", rf"^/channels/{LOG_CH}/messages$"))
     reply = await h.slash("shift start", member=OFFICER_M, guild_id=GUILD, department="sheriff", callsign="A-1")
     assert reply.content.startswith("You are on duty"), reply
     await h.bot.shifts.drain()
-    assert len(h.fake.find("POST", rf"^/channels/{A_LOG}/messages$")) == posted_before
+    assert len(h.fake.find("POST", rf"^/channels/{LOG_CH}/messages$")) == posted_before
 
 
 async def test_a_log_channel_and_role_deleted_while_the_bot_was_offline_are_cleaned_when_the_guild_is_available(
@@ -112,10 +117,10 @@ async def test_a_log_channel_and_role_deleted_while_the_bot_was_offline_are_clea
 ):
     h = await two_servers(start_bot, sandbox)
     await configure_both(h)
-    await admin(h, "settings role", kind="supervisor", role=role_opt(h, GUILD, A_SUP))
+    await admin(h, "settings role", kind="supervisor", role=role_opt(h, GUILD, SUPERVISOR_ROLE))
     await h.bot.settings.drain()
     await h.bot.close()
-    posted_to_a_log = len(h.fake.find("POST", rf"^/channels/{A_LOG}/messages$"))
+    posted_to_a_log = len(h.fake.find("POST", rf"^/channels/{LOG_CH}/messages$"))
 
     # Meanwhile, in Discord: County A's shift-log channel and supervisor role are deleted; City B changes nothing.
     h2 = await start_bot(shifts={"sync_interval_seconds": 0.05})
@@ -124,17 +129,17 @@ async def test_a_log_channel_and_role_deleted_while_the_bot_was_offline_are_clea
         name="County A",
         owner_id=ADMIN,
         roles=COUNTY_A_ROLES_LEFT,
-        channels=[builders.channel(A_GENERAL, guild_id=GUILD, name="general")],
+        channels=[builders.channel(GENERAL_CH, guild_id=GUILD, name="general")],
         available=True,
     )
     h2.add_guild(
-        GUILD_B,
+        OTHER_GUILD,
         name="City B",
         owner_id=ADMIN,
         roles=[builders.role(B_DUTY, "On Duty B", position=1)],
         channels=[
-            builders.channel(B_GENERAL, guild_id=GUILD_B, name="general"),
-            builders.channel(B_LOG, guild_id=GUILD_B, name="duty-log"),
+            builders.channel(B_GENERAL, guild_id=OTHER_GUILD, name="general"),
+            builders.channel(B_LOG, guild_id=OTHER_GUILD, name="duty-log"),
         ],
         available=True,
     )
@@ -142,8 +147,8 @@ async def test_a_log_channel_and_role_deleted_while_the_bot_was_offline_are_clea
 
     a = h2.bot.settings.get(GUILD)
     assert a.shift_log_channel_id is None and a.supervisor_role_ids == ()
-    assert a.on_duty_role_id == A_DUTY  # still there: kept
-    b = h2.bot.settings.get(GUILD_B)
+    assert a.on_duty_role_id == ON_DUTY_ROLE  # still there: kept
+    b = h2.bot.settings.get(OTHER_GUILD)
     assert b.shift_log_channel_id == B_LOG and b.on_duty_role_id == B_DUTY
     history = await admin(h2, "settings history")
     cleaned = {line.split("**")[1] for line in history_lines(history) if DELETED_BY_DISCORD in line}
@@ -156,7 +161,7 @@ async def test_a_log_channel_and_role_deleted_while_the_bot_was_offline_are_clea
         name="County A",
         owner_id=ADMIN,
         roles=COUNTY_A_ROLES_LEFT,
-        channels=[builders.channel(A_GENERAL, guild_id=GUILD, name="general")],
+        channels=[builders.channel(GENERAL_CH, guild_id=GUILD, name="general")],
         available=True,
     )
     assert await listeners_done("guild_available") == 1  # dispatched (not held back for chunking), and done
@@ -165,37 +170,37 @@ async def test_a_log_channel_and_role_deleted_while_the_bot_was_offline_are_clea
     reply = await h2.slash("shift start", member=OFFICER_M, guild_id=GUILD, department="sheriff", callsign="A-1")
     assert reply.content.startswith("You are on duty"), reply
     await h2.bot.shifts.drain()
-    assert len(h2.fake.find("POST", rf"^/channels/{A_LOG}/messages$")) == posted_to_a_log
-    assert sorted(role_calls(h2, "PUT", GUILD)) == sorted([A_DUTY, A_SHERIFF])
+    assert len(h2.fake.find("POST", rf"^/channels/{LOG_CH}/messages$")) == posted_to_a_log
+    assert sorted(role_calls(h2, "PUT", GUILD)) == sorted([ON_DUTY_ROLE, DEPARTMENT_ROLE])
 
 
 async def test_settings_show_marks_a_configured_role_the_server_no_longer_has(start_bot, sandbox):
     h = await two_servers(start_bot, sandbox)
     await configure_both(h)
     # A deletion the bot never heard of (a missed event): the role is simply gone from the guild.
-    h.bot.get_guild(GUILD)._remove_role(A_DUTY)
+    h.bot.get_guild(GUILD)._remove_role(ON_DUTY_ROLE)
 
     shown = {f["name"]: f["value"] for f in (await admin(h, "settings show")).embeds[0]["fields"]}
-    assert shown["On Duty role · changed"] == f"<@&{A_DUTY}> (⚠️ deleted in Discord: role {A_DUTY})"
-    assert shown["Shift-log channel · changed"] == f"<#{A_LOG}>"
+    assert shown["On Duty role · changed"] == f"<@&{ON_DUTY_ROLE}> (⚠️ deleted in Discord: role {ON_DUTY_ROLE})"
+    assert shown["Shift-log channel · changed"] == f"<#{LOG_CH}>"
     assert "deleted in Discord" not in shown["On Break role · changed"]
 
 
 async def test_an_admin_removes_a_role_deleted_in_discord_by_picking_it_from_the_autocomplete(start_bot, sandbox):
     h = await two_servers(start_bot, sandbox)
     await configure_both(h)
-    h.bot.get_guild(GUILD)._remove_role(A_DUTY)  # deleted in Discord, the event missed
+    h.bot.get_guild(GUILD)._remove_role(ON_DUTY_ROLE)  # deleted in Discord, the event missed
 
     offered = await h.autocomplete("settings remove-role", member=ADMIN_M, guild_id=GUILD, role="")
     names = {c["value"]: c["name"] for c in offered}
-    assert names[str(A_DUTY)] == f"deleted role {A_DUTY}"
-    assert names[str(A_SHERIFF)] == "@Sheriff" and str(B_DUTY) not in names  # only this server's settings
+    assert names[str(ON_DUTY_ROLE)] == f"deleted role {ON_DUTY_ROLE}"
+    assert names[str(DEPARTMENT_ROLE)] == "@Sheriff" and str(B_DUTY) not in names  # only this server's settings
 
-    reply = await admin(h, "settings remove-role", role=str(A_DUTY))
+    reply = await admin(h, "settings remove-role", role=str(ON_DUTY_ROLE))
     assert "On Duty role" in reply.content
     assert h.bot.settings.get(GUILD).on_duty_role_id is None
     history = await admin(h, "settings history")
-    assert f"<@{ADMIN}> **On Duty role**: {A_DUTY} → —" in history.embeds[0]["description"]
+    assert f"<@{ADMIN}> **On Duty role**: {ON_DUTY_ROLE} → —" in history.embeds[0]["description"]
 
-    refused = await admin(h, "settings remove-role", role=str(A_DUTY))
+    refused = await admin(h, "settings remove-role", role=str(ON_DUTY_ROLE))
     assert "pick one from the list" in refused.content

@@ -1,4 +1,4 @@
-"""Issue 20.11: panic alerts ping the responder role, which Discord delivers only when the role is mentionable or
+"""Panic alerts ping the responder role, which Discord delivers only when the role is mentionable or
 the bot has Mention Everyone; /settings show says so next to the responder role when the bot can see it cannot."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 
 from bot.core.settings import RoleFacts
 from tests.harness import builders
-from tests.helpers import ADMIN, GUILD
-from tests.settings_helpers import admin
+from tests.helpers.ids import ADMIN, GUILD
+from tests.helpers.settings import admin
 
 pytestmark = pytest.mark.asyncio
 

@@ -10,53 +10,59 @@ import pytest
 
 from bot.core.shifts import ShiftRecord
 from bot.core.timefmt import duration_text
-from tests.harness import builders
-from tests.helpers import (
+from bot.northca.sandbox import NorthcaSandbox
+from tests.harness import Harness, builders
+from tests.helpers.bot import BotStarter, link_guild, make_config
+from tests.helpers.ids import (
     ADMIN,
     ADMIN_M,
+    GENERAL_CH,
     GUILD,
+    LOG_CH,
     MDT,
     MEMBER_PERMS,
     OFFICER,
     OFFICER_M,
+    ON_DUTY_ROLE,
     OTHER,
+    OTHER_M,
     OWNER,
-    HugeAnswer,
-    link_guild,
-    make_config,
-    plant_backlog,
-    settled,
-    shift_posts,
-    until,
+    SUPERVISOR,
+    SUPERVISOR_M,
+    SUPERVISOR_ROLE,
 )
+from tests.helpers.northca import HugeAnswer, plant_backlog, shift_posts
+from tests.helpers.posts import log_line
+from tests.helpers.waiting import settled, until
 
 pytestmark = pytest.mark.asyncio
 
-SUPERVISOR = 666666666666666666
-DUTY_ROLE = 700000000000000001
-SUP_ROLE = 700000000000000002
-LOG_CH = 710000000000000001
-GENERAL_CH = 710000000000000002
-
-OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
-SUPERVISOR_M = builders.member(SUPERVISOR, permissions=MEMBER_PERMS, username="sergeant", roles=[SUP_ROLE])
-
 SHIFT_CONFIG = {
     "sync_interval_seconds": 0.05,
-    "on_duty_role_id": DUTY_ROLE,
+    "on_duty_role_id": ON_DUTY_ROLE,
     "log_channel_id": LOG_CH,
-    "supervisor_role_ids": [SUP_ROLE],
+    "supervisor_role_ids": [SUPERVISOR_ROLE],
 }
 
 
-async def boot(start_bot, sandbox, *, linked: bool = True, me_permissions: int | None = None, **shifts: Any):
+async def boot(
+    start_bot: BotStarter,
+    sandbox: NorthcaSandbox,
+    *,
+    linked: bool = True,
+    me_permissions: int | None = None,
+    **shifts: object,
+) -> Harness:
     h = await start_bot(shifts={**SHIFT_CONFIG, **shifts})
     extra = {} if me_permissions is None else {"me_permissions": me_permissions}
     h.add_guild(
         GUILD,
         name="Test County RP",
         owner_id=ADMIN,
-        roles=[builders.role(DUTY_ROLE, "On Duty", position=1), builders.role(SUP_ROLE, "Sergeant", position=2)],
+        roles=[
+            builders.role(ON_DUTY_ROLE, "On Duty", position=1),
+            builders.role(SUPERVISOR_ROLE, "Sergeant", position=2),
+        ],
         channels=[
             builders.channel(GENERAL_CH, guild_id=GUILD, name="general"),
             builders.channel(LOG_CH, guild_id=GUILD, name="shift-log"),
@@ -85,16 +91,6 @@ def fields(reply) -> dict[str, str]:
     return {f["name"]: f["value"] for f in reply.embeds[0].get("fields", [])}
 
 
-async def log_line(h, pattern: str, since: int = 0) -> str:
-    rec = await h.fake.wait_for(
-        lambda r: re.search(pattern, (r.json or {}).get("content", "")) is not None,
-        method="POST",
-        path=rf"^/channels/{LOG_CH}/messages$",
-        since=since,
-    )
-    return rec.json["content"]
-
-
 async def only_shift(h, member_id: int = OFFICER) -> ShiftRecord:
     rows = await h.bot.db.fetchall("SELECT id FROM shifts WHERE guild_id = ? AND member_id = ?", (GUILD, member_id))
     assert len(rows) == 1
@@ -112,7 +108,7 @@ async def test_start_answers_with_embed_gives_role_and_logs(start_bot, sandbox):
     assert embed["Department"] == "Traffic" and embed["Started"].startswith("<t:")
     assert embed["Officer"] == "Ofc. Bubbleton" and embed["Callsign"] == "`ADAM-12`"
     assert reply.custom_ids == [f"northca:shift:break:{OFFICER}", f"northca:shift:end:{OFFICER}"]
-    role = await h.fake.wait_for(method="PUT", path=rf"/guilds/{GUILD}/members/{OFFICER}/roles/{DUTY_ROLE}$")
+    role = await h.fake.wait_for(method="PUT", path=rf"/guilds/{GUILD}/members/{OFFICER}/roles/{ON_DUTY_ROLE}$")
     assert role.status == 204 and role.reason == "Shift started"
     assert f"<@{OFFICER}> is on duty (Traffic)" in await log_line(h, "on duty")
     assert shift_posts(sandbox) == []  # nothing is written to Northca at start
@@ -153,7 +149,7 @@ async def test_break_and_end_count_duty_time_and_sync_once(start_bot, sandbox):
         "Ofc. Bubbleton",
     )
     assert stored["created_by_discord_id"] == str(OFFICER) and stored["status"] == "completed"
-    removed = await h.fake.wait_for(method="DELETE", path=rf"/guilds/{GUILD}/members/{OFFICER}/roles/{DUTY_ROLE}$")
+    removed = await h.fake.wait_for(method="DELETE", path=rf"/guilds/{GUILD}/members/{OFFICER}/roles/{ON_DUTY_ROLE}$")
     assert removed.status == 204
     assert "is off duty after" in await log_line(h, "off duty")
 
@@ -240,7 +236,7 @@ async def test_auto_end_at_maximum_length(start_bot, sandbox):
     await start_shift(h)
     line = await log_line(h, "off duty")
     assert "auto-ended at the maximum shift length" in line
-    await h.fake.wait_for(method="DELETE", path=rf"/guilds/{GUILD}/members/{OFFICER}/roles/{DUTY_ROLE}$")
+    await h.fake.wait_for(method="DELETE", path=rf"/guilds/{GUILD}/members/{OFFICER}/roles/{ON_DUTY_ROLE}$")
     shift = await settled(h.bot.shifts, (await only_shift(h)).id)
     assert shift.end_reason == "auto" and shift.duration_ms == 1080 and shift.synced
     assert sandbox.shifts(MDT)[0]["duration_ms"] == 1080
@@ -488,7 +484,7 @@ async def test_list_shows_readable_pages_and_filters_by_member(start_bot, sandbo
     assert [r.query.get("department") for r in sandbox.requests if r.method == "GET"][-1] == "Fire"
 
 
-# --- issue 8 ---------------------------------------------------------------------------------
+# --- unconfirmed shifts, malformed and huge answers ------------------------------------------
 
 
 async def _unconfirmed(h, sandbox, member_id: int, post_fault: str) -> ShiftRecord:

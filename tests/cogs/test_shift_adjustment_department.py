@@ -12,18 +12,20 @@ from typing import Any
 import pytest
 
 from bot.core.timefmt import utcnow
-from tests.helpers import GUILD, OFFICER, OFFICER_M
-from tests.shift_duty_helpers import OPT_OFFICER, SUPERVISOR_M, board_minutes, boot, log_line
+from tests.harness import Harness
+from tests.helpers.ids import GUILD, OFFICER, OFFICER_M, SUPERVISOR_M
+from tests.helpers.posts import log_line
+from tests.helpers.shift_duty import OPT_OFFICER, board_minutes, boot_shift_duty
 
 pytestmark = pytest.mark.asyncio
 
 
-async def board(h: Any, department: str | None = None) -> Any:
+async def board(h: Harness, department: str | None = None) -> Any:
     options = {"period": "all_time"} | ({"department": department} if department else {})
     return await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options=options)
 
 
-async def adjust(h: Any, sub: str, duration: str, department: str | None = None) -> Any:
+async def adjust(h: Harness, sub: str, duration: str, department: str | None = None) -> Any:
     options: dict[str, Any] = {"member": OPT_OFFICER, "duration": duration, "reason": "station cover"}
     if department is not None:
         options["department"] = department
@@ -35,7 +37,7 @@ def listed(reply: Any, member: int) -> bool:
 
 
 async def test_adjustment_of_fire_time_shows_in_the_fire_leaderboard_and_not_in_patrols(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     start = utcnow() - timedelta(hours=3)
     await h.bot.shifts.start(GUILD, OFFICER, display_name="officer", department="Patrol", at=start)
     await h.bot.shifts.end(GUILD, OFFICER, at=start + timedelta(hours=1))
@@ -61,7 +63,7 @@ async def test_adjustment_of_fire_time_shows_in_the_fire_leaderboard_and_not_in_
 
 
 async def test_adjustment_without_department_counts_only_in_unfiltered_totals(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     added = await adjust(h, "add", "30m")
     assert added.ephemeral and "30 min by" in added.content and " time by" not in added.content
     assert board_minutes(await board(h), OFFICER) == "30 min"
@@ -70,7 +72,7 @@ async def test_adjustment_without_department_counts_only_in_unfiltered_totals(st
 
 
 async def test_adjustment_for_an_unknown_department_is_refused_and_nothing_is_stored(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     offered = await h.autocomplete("shift", group="admin", sub="add", focused="department", member=SUPERVISOR_M,
                                    guild_id=GUILD, options={"department": "fir"})  # fmt: skip
     assert [c["value"] for c in offered] == ["Fire"]

@@ -9,7 +9,9 @@ import asyncio
 import pytest
 
 from tests.harness import builders
-from tests.helpers import GUILD, MEMBER_PERMS, link_guild, refuse_inserts_of
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import GUILD, MEMBER_PERMS
+from tests.helpers.shifts import refuse_inserts_of
 
 pytestmark = pytest.mark.asyncio
 

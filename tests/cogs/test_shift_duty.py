@@ -16,36 +16,30 @@ import pytest
 
 from bot.core.settings.service import RoleFacts
 from bot.core.timefmt import utcnow
-from tests.harness import builders
-from tests.helpers import (
+from tests.harness import Harness, builders
+from tests.helpers.bot import link_guild
+from tests.helpers.forged import click_forged
+from tests.helpers.ids import (
     ADMIN,
     ADMIN_M,
+    DEPARTMENT_ROLE,
     GUILD,
-    MEMBER_PERMS,
+    LOG_CH,
     OFFICER,
     OFFICER_M,
     OTHER,
-    click_forged,
-    link_guild,
-    until,
-)
-from tests.shift_duty_helpers import (
-    DEPT_ROLE,
-    LOG_CH,
-    OPT_OFFICER,
+    OTHER_GUILD,
+    OTHER_M,
     SUPERVISOR_M,
-    board_minutes,
-    boot,
-    log_line,
 )
+from tests.helpers.posts import log_line
+from tests.helpers.shift_duty import OPT_OFFICER, board_minutes, boot_shift_duty
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
-GUILD_B = 121212121212121212
-OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
 
-
-async def worked(h: Any, member: int, hours_ago: float, hours: float, guild: int = GUILD) -> None:
+async def worked(h: Harness, member: int, hours_ago: float, hours: float, guild: int = GUILD) -> None:
     """An ended shift made through the real shift service (no Northca wait needed for totals)."""
     start = utcnow() - timedelta(hours=hours_ago)
     await h.bot.shifts.start(guild, member, display_name=f"m{member}", at=start)
@@ -57,7 +51,7 @@ def field(reply: Any, prefix: str) -> str:
 
 
 async def test_status_and_leaderboard_agree_after_an_adjustment(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     await worked(h, OFFICER, 0.75, 0.5)
     added = await h.slash(
         "shift", group="admin", sub="add", member=SUPERVISOR_M, guild_id=GUILD,
@@ -73,7 +67,7 @@ async def test_status_and_leaderboard_agree_after_an_adjustment(start_bot, sandb
 
 
 async def test_adjustments_are_announced_listed_and_voids_leave_the_shift_out(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     await worked(h, OFFICER, 3, 1)
     await worked(h, OFFICER, 1.5, 0.5)
     sub = await h.slash("shift", group="admin", sub="subtract", member=ADMIN_M, guild_id=GUILD,
@@ -110,7 +104,7 @@ async def test_adjustments_are_announced_listed_and_voids_leave_the_shift_out(st
 
 
 async def test_member_without_supervisor_role_cannot_adjust_and_nothing_changes(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     for sub, options in (
         ("add", {"member": OPT_OFFICER, "duration": "5h", "reason": "me"}),
         ("history", {"member": OPT_OFFICER}),
@@ -125,7 +119,7 @@ async def test_member_without_supervisor_role_cannot_adjust_and_nothing_changes(
 
 
 async def test_unicode_digits_in_an_adjustment_are_not_a_duration_and_nothing_is_stored(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     for sub in ("add", "subtract"):
         for duration in ("²", "①", "12²", "٣"):  # str.isdigit() is true for each; int() refuses the first three
             bad = await h.slash("shift", group="admin", sub=sub, member=ADMIN_M, guild_id=GUILD,
@@ -139,7 +133,7 @@ async def test_unicode_digits_in_an_adjustment_are_not_a_duration_and_nothing_is
 
 
 async def test_history_button_with_an_id_too_large_for_the_database_is_refused_quietly(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     await h.bot.duty.add_time(GUILD, OFFICER, 60_000, "one minute", ADMIN)
     for custom_id in (f"northca:shift:hist:{'9' * 19}:0", f"northca:shift:hist:{'9' * 20}:1",
                       f"northca:shift:hist:{2**63}:0"):  # fmt: skip
@@ -150,7 +144,7 @@ async def test_history_button_with_an_id_too_large_for_the_database_is_refused_q
 
 
 async def test_history_pages_survive_a_restart_and_recheck_the_presser(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     for n in range(12):
         await h.bot.duty.add_time(GUILD, OFFICER, 60_000 * (n + 1), f"reason {n}", ADMIN)
     first = await h.slash("shift", group="admin", sub="history", member=ADMIN_M, guild_id=GUILD,
@@ -160,7 +154,7 @@ async def test_history_pages_survive_a_restart_and_recheck_the_presser(start_bot
     assert nxt in first.custom_ids
     await h.bot.close()
     h.close()
-    h2 = await boot(start_bot, sandbox)
+    h2 = await boot_shift_duty(start_bot, sandbox)
     refused = await h2.click(nxt, member=OFFICER_M, guild_id=GUILD, message=first)
     assert refused.ephemeral and "a supervisor role to see time adjustments" in refused.content
     page2 = await h2.click(nxt, member=SUPERVISOR_M, guild_id=GUILD, message=first)
@@ -168,14 +162,14 @@ async def test_history_pages_survive_a_restart_and_recheck_the_presser(start_bot
 
 
 async def test_leaderboard_pages_mark_open_shifts_and_keep_guilds_apart(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
-    h.add_guild(GUILD_B, name="Other RP", owner_id=ADMIN)
-    await link_guild(h.bot, sandbox, GUILD_B, "1d2e3f40-0000-4000-8000-000000000001")
+    h = await boot_shift_duty(start_bot, sandbox)
+    h.add_guild(OTHER_GUILD, name="Other RP", owner_id=ADMIN)
+    await link_guild(h.bot, sandbox, OTHER_GUILD, "1d2e3f40-0000-4000-8000-000000000001")
     members = [900000000000000000 + n for n in range(13)]
     for n, member in enumerate(members):
         await worked(h, member, 2, 1 + n / 100)
     await h.bot.shifts.start(GUILD, OFFICER, display_name="officer", at=utcnow() - timedelta(minutes=5))
-    await worked(h, OTHER, 2, 1, guild=GUILD_B)
+    await worked(h, OTHER, 2, 1, guild=OTHER_GUILD)
     first = await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options={"period": "all_time"})
     assert "Page 1 of 2" in first.embeds[0]["footer"]["text"] and "14 member(s)" in first.embeds[0]["footer"]["text"]
     assert f"<@{members[-1]}>" in first.embeds[0]["description"].splitlines()[0]
@@ -183,12 +177,14 @@ async def test_leaderboard_pages_mark_open_shifts_and_keep_guilds_apart(start_bo
     page2 = await h.click("northca:shift:lb:all_time:1:", member=OTHER_M, guild_id=GUILD, message=first)
     last = page2.embeds[0]["description"]
     assert f"<@{OFFICER}>" in last and "on duty now" in last and "Page 2 of 2" in page2.embeds[0]["footer"]["text"]
-    other = await h.slash("shift", sub="leaderboard", member=OTHER_M, guild_id=GUILD_B, options={"period": "all_time"})
+    other = await h.slash(
+        "shift", sub="leaderboard", member=OTHER_M, guild_id=OTHER_GUILD, options={"period": "all_time"}
+    )
     assert other.embeds[0]["description"].count("<@") == 1 and f"<@{OTHER}>" in other.embeds[0]["description"]
 
 
 async def test_export_answers_with_a_csv_attachment_for_supervisors_only(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     await worked(h, OFFICER, 3, 1)
     await h.bot.duty.add_time(GUILD, OFFICER, 600_000, "=HYPERLINK(bad)", ADMIN)
     refused = await h.slash("shift", sub="export", member=OFFICER_M, guild_id=GUILD)
@@ -207,14 +203,14 @@ async def test_export_answers_with_a_csv_attachment_for_supervisors_only(start_b
 
 
 async def test_panel_buttons_act_for_the_presser_and_work_after_a_restart(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
     assert panel.ephemeral and panel.embeds[0]["title"] == "Off duty"
     assert panel.custom_ids[:3] == ["northca:shift:panel:start", "northca:shift:panel:break", "northca:shift:panel:end"]
     assert "northca:shift:panel:dept" in panel.custom_ids  # five departments by default
     await h.bot.close()
     h.close()
-    h2 = await boot(start_bot, sandbox)
+    h2 = await boot_shift_duty(start_bot, sandbox)
     # Someone else pressing the officer's panel goes on duty themselves; the officer stays off duty.
     theirs = await h2.click("northca:shift:panel:start", member=OTHER_M, guild_id=GUILD, message=panel)
     assert theirs.content.startswith("You are on duty since <t:")
@@ -237,7 +233,7 @@ async def test_panel_buttons_act_for_the_presser_and_work_after_a_restart(start_
 
 
 async def test_panel_department_select_refuses_a_department_that_was_removed(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
     await h.bot.settings.remove_department(GUILD, ADMIN, "Traffic")
     refused = await h.click(
@@ -250,13 +246,13 @@ async def test_panel_department_select_refuses_a_department_that_was_removed(sta
 # --- the "On duty now" board ---------------------------------------------------------
 
 
-def board_of(h: Any) -> Any:
+def board_of(h: Harness) -> Any:
     cog = h.bot.get_cog("ShiftCog")
     assert cog is not None
     return cog.boards
 
 
-async def board_edit(h: Any, message_id: int, pattern: str, since: int = 0) -> Any:
+async def board_edit(h: Harness, message_id: int, pattern: str, since: int = 0) -> Any:
     """The next edit of the board message whose embed matches `pattern`."""
 
     def matches(rec: Any) -> bool:
@@ -266,11 +262,11 @@ async def board_edit(h: Any, message_id: int, pattern: str, since: int = 0) -> A
     return await h.fake.wait_for(matches, method="PATCH", path=rf"/messages/{message_id}$", since=since)
 
 
-def board_edits(h: Any, message_id: int) -> int:
+def board_edits(h: Harness, message_id: int) -> int:
     return len(h.fake.find(method="PATCH", path=rf"/messages/{message_id}$"))
 
 
-async def post_board(h: Any) -> int:
+async def post_board(h: Harness) -> int:
     since = len(h.fake.requests)
     reply = await h.slash("shift", sub="board", member=ADMIN_M, guild_id=GUILD, channel_id=LOG_CH)
     assert reply.ephemeral and "updates itself" in reply.content, reply
@@ -282,7 +278,7 @@ async def post_board(h: Any) -> int:
 
 
 async def test_board_follows_start_break_and_end_and_survives_a_restart(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     board_of(h).min_interval = 0
     message_id = await post_board(h)
     await h.slash("shift", sub="start", member=OFFICER_M, guild_id=GUILD, department="EMS")
@@ -292,7 +288,7 @@ async def test_board_follows_start_break_and_end_and_survives_a_restart(start_bo
     await h.bot.close()
     h.close()
     down = len(h.fake.requests)
-    h2 = await boot(start_bot, sandbox)
+    h2 = await boot_shift_duty(start_bot, sandbox)
     await board_edit(h2, message_id, "on break", since=down)  # re-rendered at start
     board_of(h2).min_interval = 0
     await h2.bot.shifts.start(GUILD, OTHER, display_name="other")
@@ -300,7 +296,7 @@ async def test_board_follows_start_break_and_end_and_survives_a_restart(start_bo
 
 
 async def test_board_edits_are_coalesced_while_one_is_held_back(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     updater = board_of(h)
     release = asyncio.Event()
     held: list[float] = []
@@ -333,7 +329,7 @@ async def test_board_edits_are_coalesced_while_one_is_held_back(start_bot, sandb
 
 
 async def test_board_needs_manage_server_and_fits_discord_limits(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     board_of(h).min_interval = 0
     refused = await h.slash("shift", sub="board", member=SUPERVISOR_M, guild_id=GUILD, channel_id=LOG_CH)
     assert refused.ephemeral and "Manage Server" in refused.content
@@ -350,9 +346,9 @@ async def test_board_needs_manage_server_and_fits_discord_limits(start_bot, sand
 
 
 async def test_department_role_is_given_in_it_and_removed_on_admin_end_and_auto_end(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
-    await h.bot.settings.add_department(GUILD, ADMIN, "Sheriff", RoleFacts(DEPT_ROLE, "Sheriff"))
-    role_path = rf"/guilds/{GUILD}/members/{OFFICER}/roles/{DEPT_ROLE}$"
+    h = await boot_shift_duty(start_bot, sandbox)
+    await h.bot.settings.add_department(GUILD, ADMIN, "Sheriff", RoleFacts(DEPARTMENT_ROLE, "Sheriff"))
+    role_path = rf"/guilds/{GUILD}/members/{OFFICER}/roles/{DEPARTMENT_ROLE}$"
     panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
     await h.click("northca:shift:panel:dept", member=OFFICER_M, guild_id=GUILD, message=panel, values=["Sheriff"])
     await h.fake.wait_for(method="PUT", path=role_path)
@@ -379,7 +375,7 @@ def zone_past_midnight() -> str:
 
 
 async def test_status_counts_the_part_of_a_shift_after_local_midnight_like_the_leaderboard(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     zone = zone_past_midnight()
     await h.bot.settings.set_shifts(GUILD, ADMIN, timezone=zone, week_start="sunday")
     tz = ZoneInfo(zone)
@@ -395,7 +391,7 @@ async def test_status_counts_the_part_of_a_shift_after_local_midnight_like_the_l
 
 
 async def test_leaderboard_filters_by_department_and_refuses_an_unknown_one(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     start = utcnow() - timedelta(hours=3)
     await h.bot.shifts.start(GUILD, OFFICER, display_name="officer", department="EMS", at=start)
     await h.bot.shifts.end(GUILD, OFFICER, at=start + timedelta(hours=1))
@@ -412,7 +408,7 @@ async def test_leaderboard_filters_by_department_and_refuses_an_unknown_one(star
 
 
 async def test_board_whose_message_was_deleted_is_forgotten(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
     board_of(h).min_interval = 0
     message_id = await post_board(h)
     # Someone deleted the board: Discord answers its edit with Unknown Message.
@@ -426,7 +422,7 @@ async def test_board_whose_message_was_deleted_is_forgotten(start_bot, sandbox):
 
 
 async def test_boards_posted_at_once_in_one_channel_leave_one_board_there(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    h = await boot_shift_duty(start_bot, sandbox)
 
     replies = await asyncio.gather(
         *(h.slash("shift", sub="board", member=ADMIN_M, guild_id=GUILD, channel_id=LOG_CH) for _ in range(3))

@@ -1,4 +1,4 @@
-"""/shift start callsign: is the unit for that shift (issue 8, scenario 9): driven as Discord would,
+"""/shift start callsign: is the unit for that shift: driven as Discord would,
 against the sandbox. While the shift is open, the status panel and Northca use it; it is a callsign
 like a profile's (validated, one officer per callsign in a server, among profiles and open shifts)."""
 
@@ -7,20 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.harness import builders
-from tests.helpers import (
-    GUILD,
-    MDT,
-    MEMBER_PERMS,
-    OFFICER,
-    OFFICER_M,
-    OTHER,
-    fields,
-    link_guild,
-    post_panel,
-    set_id,
-    settle,
-    wait_panel_edit,
-)
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers.status import fields, post_panel, set_id, settle, wait_panel_edit
 
 pytestmark = pytest.mark.asyncio
 

@@ -8,21 +8,10 @@ import itertools
 import pytest
 
 from tests.harness import ChannelOption, builders
-from tests.helpers import (
-    ADMIN_M,
-    GUILD,
-    MDT,
-    MEMBER_PERMS,
-    OFFICER,
-    OFFICER_M,
-    fields,
-    link_guild,
-    post_panel,
-    set_id,
-    settle,
-    unit_puts,
-    wait_panel_edit,
-)
+from tests.helpers.bot import link_guild
+from tests.helpers.ids import ADMIN_M, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M
+from tests.helpers.northca import unit_puts
+from tests.helpers.status import fields, post_panel, set_id, settle, wait_panel_edit
 
 pytestmark = pytest.mark.asyncio
 

@@ -16,8 +16,12 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.erlc.conftest import SERVER_KEY
-from tests.erlc.link_helpers import MsClock, erlc_config, graph
-from tests.helpers import ADMIN, GUILD, MDT, OFFICER, link_guild_in, shift_posts, until
+from tests.helpers.bot import link_guild_in, make_config
+from tests.helpers.clock import Clock
+from tests.helpers.erlc import game_services
+from tests.helpers.ids import ADMIN, GUILD, MDT, OFFICER
+from tests.helpers.northca import shift_posts
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
@@ -29,16 +33,16 @@ async def test_two_processes_looking_at_once_end_a_gamelocked_shift_once_at_the_
 ):
     other_db = Database(db_path)
     await other_db.open()
-    clock = MsClock()
-    config = erlc_config(sandbox, db_path, prc)
+    clock = Clock()
+    config = make_config(sandbox, db_path, game=prc)
     prc_client = PrcClient(http, prc.base_url, timeout=2.0)
-    a = graph(config, db, client, prc_client, clock)
+    a = game_services(config, db, client, prc_client, clock)
     await link_guild_in(db, sandbox)
     await a.settings.start()
     await a.erlc.connect(GUILD, ADMIN, SERVER_KEY)
     await a.settings.set_erlc_gamelock_minutes(GUILD, ADMIN, 5)
     await a.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
-    b = graph(config, other_db, client, prc_client, clock)
+    b = game_services(config, other_db, client, prc_client, clock)
     await b.settings.start()
     assert b.settings.get(GUILD).erlc_gamelock_minutes == 5
     ends: list[ShiftEvent] = []

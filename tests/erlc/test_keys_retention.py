@@ -17,11 +17,12 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.ops.cli import main
 from bot.storage import Database
 from tests.erlc.conftest import OTHER_KEY, SERVER_KEY
-from tests.erlc.link_helpers import KEK, MsClock, erlc_config, graph
-from tests.helpers import ADMIN, GUILD, OFFICER, database_section
+from tests.helpers.bot import KEK, database_section, make_config
+from tests.helpers.clock import Clock
+from tests.helpers.erlc import game_services
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER_GUILD
 
 pytestmark = pytest.mark.asyncio
-GUILD_B = 999999999999999999
 DAY_S = 24 * 60 * 60
 
 
@@ -47,9 +48,9 @@ async def test_rotate_kek_reencrypts_every_stored_key(
     tmp_path,
     capsys: pytest.CaptureFixture[str],
 ):
-    services = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client)
+    services = game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client)
     prc.add_server(OTHER_KEY, name="Other RP")
-    for key, guild_id in ((SERVER_KEY, GUILD), (OTHER_KEY, GUILD_B)):
+    for key, guild_id in ((SERVER_KEY, GUILD), (OTHER_KEY, OTHER_GUILD)):
         prc.join(key, 900, "Someone")
         await services.erlc.connect(guild_id, ADMIN, key)
     new = new_kek()
@@ -82,7 +83,7 @@ async def test_delete_data_removes_every_erlc_row(
     sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client
 ):
     assert set(ERLC_GUILD_TABLES) <= set(GUILD_TABLES)
-    services = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client)
+    services = game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client)
     prc.join(SERVER_KEY, 101, "OfficerBob", team="Police", callsign="1A")
     await services.erlc.connect(GUILD, ADMIN, SERVER_KEY)
     await services.erlc.poll(GUILD)
@@ -100,8 +101,8 @@ async def test_delete_data_removes_every_erlc_row(
 async def test_presence_history_is_pruned_after_the_servers_retention(
     sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client
 ):
-    clock = MsClock()
-    services = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client, clock)
+    clock = Clock()
+    services = game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client, clock)
     prc.join(SERVER_KEY, 101, "OfficerBob", team="Police", callsign="1A")
     await services.erlc.connect(GUILD, ADMIN, SERVER_KEY)
     await services.erlc.poll(GUILD)  # the join, at day 0
@@ -120,4 +121,4 @@ async def test_presence_history_is_pruned_after_the_servers_retention(
     clock.advance(20 * DAY_S)
     assert await presence_prune.run_once() == 1 and await services.erlc.history(GUILD) == []
     # The default is 90 days.
-    assert services.settings.get(GUILD_B).erlc_presence_days == 90
+    assert services.settings.get(OTHER_GUILD).erlc_presence_days == 90

@@ -17,21 +17,22 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.erlc.conftest import OTHER_KEY, SERVER_KEY
-from tests.erlc.link_helpers import KEK, MsClock, erlc_config, graph, v2_reads
-from tests.helpers import ADMIN, GUILD, OFFICER, OTHER
+from tests.helpers.bot import KEK, make_config
+from tests.helpers.clock import Clock
+from tests.helpers.erlc import game_services, v2_reads
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER, OTHER_GUILD
 
 pytestmark = pytest.mark.asyncio
-GUILD_B = 999999999999999999
 
 
 @pytest.fixture
-def clock() -> MsClock:
-    return MsClock()
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture
 def services(sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc, prc_client, clock):
-    return graph(erlc_config(sandbox, db_path, prc), db, client, prc_client, clock)
+    return game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client, clock)
 
 
 async def test_connect_good_key_stores_it_encrypted_never_in_clear_nor_logged(
@@ -221,8 +222,8 @@ async def test_a_wrong_member_cannot_use_someone_elses_code(services, prc: PrcSa
     # A code is bound to one server: OTHER's code on another guild's server links nothing there.
     prc.add_server(OTHER_KEY, name="Other RP")
     prc.join(OTHER_KEY, 556, "Mallory2", team="Police", callsign=other_code)
-    await services.erlc.connect(GUILD_B, ADMIN, OTHER_KEY)
-    assert (await services.erlc.poll(GUILD_B)).linked == ()
+    await services.erlc.connect(OTHER_GUILD, ADMIN, OTHER_KEY)
+    assert (await services.erlc.poll(OTHER_GUILD)).linked == ()
 
 
 async def test_an_expired_code_links_nobody_and_an_account_links_to_one_member(services, prc: PrcSandbox, clock):

@@ -17,8 +17,10 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.erlc.conftest import GLOBAL_KEY
-from tests.erlc.link_helpers import MsClock, erlc_config, graph, poller_lease
-from tests.helpers import ADMIN
+from tests.helpers.bot import make_config
+from tests.helpers.clock import Clock
+from tests.helpers.erlc import game_services, poller_lease
+from tests.helpers.ids import ADMIN
 
 pytestmark = pytest.mark.asyncio
 
@@ -50,7 +52,7 @@ async def test_100_servers_on_one_global_key_stay_inside_the_sandbox_limits_fair
     sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, http: aiohttp.ClientSession
 ):
     prc_client = PrcClient(http, prc.base_url, global_key=GLOBAL_KEY, timeout=5.0)
-    services = graph(erlc_config(sandbox, db_path, prc, erlc=FAST), db, client, prc_client, MsClock())
+    services = game_services(make_config(sandbox, db_path, game=prc, erlc=FAST), db, client, prc_client, Clock())
     await connect_many(services, prc, 100)
     prc.requests.clear()
     polled: Counter[int] = Counter()
@@ -77,9 +79,9 @@ async def test_two_processes_with_the_same_shards_never_poll_the_same_server(
     other_db = Database(db_path)
     await other_db.open()
     try:
-        config = erlc_config(sandbox, db_path, prc, erlc=FAST)
-        first = graph(config, db, client, PrcClient(http, prc.base_url, timeout=5.0))
-        second = graph(config, other_db, client, PrcClient(http, prc.base_url, timeout=5.0))
+        config = make_config(sandbox, db_path, game=prc, erlc=FAST)
+        first = game_services(config, db, client, PrcClient(http, prc.base_url, timeout=5.0))
+        second = game_services(config, other_db, client, PrcClient(http, prc.base_url, timeout=5.0))
         await connect_many(first, prc, 5)
         polled: list[Counter[int]] = [Counter(), Counter()]
         first.erlc_poller.on_outcome = lambda o: polled[0].update([o.guild_id])
@@ -112,8 +114,10 @@ async def test_processes_on_other_shards_poll_only_their_own_servers(
     try:
         graphs = []
         for shard, database in ((0, db), (1, other_db)):
-            config = erlc_config(sandbox, db_path, prc, erlc=FAST, discord={"shard_count": 2, "shard_ids": [shard]})
-            graphs.append(graph(config, database, client, PrcClient(http, prc.base_url, timeout=5.0)))
+            config = make_config(
+                sandbox, db_path, game=prc, erlc=FAST, discord={"shard_count": 2, "shard_ids": [shard]}
+            )
+            graphs.append(game_services(config, database, client, PrcClient(http, prc.base_url, timeout=5.0)))
         await connect_many(graphs[0], prc, 6)
         polled: list[set[int]] = [set(), set()]
         for i, g in enumerate(graphs):
@@ -136,7 +140,7 @@ async def test_a_restart_spreads_the_first_polls(
     sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client: PrcClient
 ):
     spread = {**FAST, "first_poll_spread_seconds": 2.0, "poll_seconds": 60, "poll_fast_seconds": 60}
-    services = graph(erlc_config(sandbox, db_path, prc, erlc=spread), db, client, prc_client)
+    services = game_services(make_config(sandbox, db_path, game=prc, erlc=spread), db, client, prc_client)
     await connect_many(services, prc, 20)
     prc.requests.clear()
     loop = asyncio.get_running_loop()

@@ -13,16 +13,18 @@ from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.erlc.conftest import SERVER_KEY
-from tests.erlc.link_helpers import MsClock, erlc_config, graph
-from tests.helpers import ADMIN, GUILD, OFFICER, OTHER
+from tests.helpers.bot import WEB, make_config
+from tests.helpers.clock import Clock
+from tests.helpers.erlc import game_services
+from tests.helpers.ids import ADMIN, GUILD, OFFICER, OTHER
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture
 async def services(sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client):
-    config = erlc_config(sandbox, db_path, prc, web={"port": 0, "public_base_url": "https://bot.example.org"})
-    built = graph(config, db, client, prc_client, MsClock())
+    config = make_config(sandbox, db_path, game=prc, web=WEB)
+    built = game_services(config, db, client, prc_client, Clock())
     assert built.web is not None
     await built.web.start()
     prc.join(SERVER_KEY, 900, "Someone")
@@ -114,7 +116,7 @@ async def test_a_rotated_webhook_url_refuses_the_old_one(services, prc: PrcSandb
 async def test_no_web_server_unless_configured(
     sandbox: NorthcaSandbox, db_path, db: Database, client: NorthcaClient, prc: PrcSandbox, prc_client
 ):
-    built = graph(erlc_config(sandbox, db_path, prc), db, client, prc_client)
+    built = game_services(make_config(sandbox, db_path, game=prc), db, client, prc_client)
     assert built.web is None and not any(type(s).__name__ == "WebServer" for s in built.background)
     prc.join(SERVER_KEY, 900, "Someone")
     await built.erlc.connect(GUILD, ADMIN, SERVER_KEY)

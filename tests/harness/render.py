@@ -36,7 +36,9 @@ from bot.core.timefmt import utcnow
 from bot.discord.bot import NorthcaBot
 from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
 from tests.harness import FakeDiscord, Harness, builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OWNER, link_guild, make_config, settle
+from tests.helpers.bot import link_guild, make_config
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OWNER
+from tests.helpers.status import settle
 
 # --- Discord's dark theme -------------------------------------------------------------------------------------
 

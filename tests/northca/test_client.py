@@ -24,7 +24,8 @@ from bot.northca.errors import (
     NorthcaUnavailable,
 )
 from bot.northca.models import ActiveUnitUpsert, CreateShiftBody
-from tests.helpers import ADMIN, GUILD, KEY, MDT, OWNER, HugeAnswer
+from tests.helpers.ids import ADMIN, GUILD, KEY, MDT, OWNER
+from tests.helpers.northca import HugeAnswer
 from tests.spec import validate_request
 
 pytestmark = pytest.mark.asyncio
@@ -364,7 +365,7 @@ async def test_path_segments_are_quoted(client, sandbox):
     assert sandbox.requests[-1].path == "/v1/mdts/a%2F..%2Fb%20c/shifts"
 
 
-# --- issue 8: odd answers do not hide good data, stall the bot, or freeze it ---------------
+# --- odd answers do not hide good data, stall the bot, or freeze it ---------------
 
 
 async def test_one_malformed_item_does_not_hide_the_others(client, sandbox, caplog):

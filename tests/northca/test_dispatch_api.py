@@ -21,7 +21,7 @@ from bot.northca.models import (
     UpdateCallBody,
 )
 from bot.northca.sandbox import NorthcaSandbox
-from tests.helpers import GUILD, KEY, MDT, OWNER
+from tests.helpers.ids import GUILD, KEY, MDT, OWNER
 from tests.spec import validate_request
 
 pytestmark = pytest.mark.asyncio

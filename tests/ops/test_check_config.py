@@ -1,4 +1,4 @@
-"""Issue 12.6: `check-config --online` checks the token with Discord, the partner key with Northca and the
+"""`check-config --online` checks the token with Discord, the partner key with Northca and the
 database path, one line each; syntax-only checking passed a placeholder token and an unusable path."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from bot.core.settings.store import SettingChange, SettingsStore
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.harness import builders
-from tests.helpers import KEY
+from tests.helpers.ids import KEY
 from tests.ops.botproc import run_bot, write_config
 
 pytestmark = pytest.mark.asyncio
@@ -29,7 +29,7 @@ async def test_check_config_online_passes_a_working_setup(tmp_path: Path, sandbo
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines[1:]] == ["Discord", "Northca", "Database", "Responders"]
     assert all(": OK" in line for line in lines[1:4]), lines
-    # The invite link, with what panic alerts need of the responder role (issue 20.11).
+    # The invite link, with what panic alerts need of the responder role (Mention Everyone).
     assert "invite it with https://discord.com/oauth2/authorize?client_id=" in lines[1]
     assert "mentionable" in lines[1] and "Mention Everyone" in lines[1]
     assert lines[4].startswith("Responders: no server has set a responder role yet")

@@ -1,4 +1,4 @@
-"""Issue 12.3: commands are published at start when the tree changed (hash kept in the database), never on
+"""Commands are published at start when the tree changed (hash kept in the database), never on
 every start; `northca-bot sync` only publishes, can remove a server's copies, and offline says so in one line."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import GUILD
+from tests.helpers.ids import GUILD
 from tests.ops.botproc import run_bot, write_config
 
 pytestmark = pytest.mark.asyncio

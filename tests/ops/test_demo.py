@@ -1,4 +1,4 @@
-"""Issue 12.1: demo mode is impossible to miss, and the demo sandbox remembers links across restarts."""
+"""Demo mode is impossible to miss, and the demo sandbox remembers links across restarts."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ import pytest
 
 from bot.core.config import parse_config
 from bot.discord.demo import DEMO_MARK
-from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, database_section
+from tests.helpers.bot import database_section
+from tests.helpers.ids import ADMIN_M, GUILD
 from tests.ops.botproc import run_bot
-
-ADMIN_MEMBER = builders.member(ADMIN, permissions=ADMIN_PERMS, username="admin")
 
 
 def demo_config(db_path: Path, **sandbox: Any):
@@ -34,31 +32,31 @@ def shows_demo_mark(reply) -> bool:
 
 async def test_every_answer_in_sandbox_mode_carries_the_demo_mark(start_bot, db_path):
     h = await start_bot(config=demo_config(db_path))
-    asked = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD, mdt_id="demo-mdt")).final()
+    asked = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id="demo-mdt")).final()
     assert "Link request sent" in asked.content and shows_demo_mark(asked)
-    status = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    status = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
     assert status.embeds and shows_demo_mark(status)
-    refused = await (await h.slash("shift", sub="status", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    refused = await (await h.slash("shift", sub="status", member=ADMIN_M, guild_id=GUILD)).final()
     assert shows_demo_mark(refused)
 
 
 async def test_answers_against_northca_carry_no_demo_mark(start_bot):
     h = await start_bot()
-    reply = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    reply = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
     assert not shows_demo_mark(reply)
 
 
 async def test_demo_sandbox_keeps_links_across_a_restart(start_bot, db_path):
-    """On PostgreSQL too (issue 20.8): the sandbox's state file sits beside [database] path whatever the engine."""
+    """On PostgreSQL too: the sandbox's state file sits beside [database] path whatever the engine."""
     config = demo_config(db_path)
     h = await start_bot(config=config)
-    await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD, mdt_id="demo-mdt")).final()
-    first = await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final()
+    await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id="demo-mdt")).final()
+    first = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final()
     assert {f["name"]: f["value"] for f in first.embeds[0]["fields"]}["Status"] == "✅ Linked"
     await h.bot.close()
 
     h = await start_bot(config=demo_config(db_path))
-    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final())
+    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final())
     path = Path(config.database.path)
     assert (path.parent / f"{path.stem}.sandbox{path.suffix}").exists()
 
@@ -73,8 +71,8 @@ def assert_linked_and_confirmed(reply) -> None:
 async def test_a_demo_moved_to_postgresql_keeps_its_link(start_bot, db_path: str, tmp_path: Path):
     sqlite_file = tmp_path / "data" / "northca-bot.sqlite3"
     h = await start_bot(config=demo_config(sqlite_file))
-    await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD, mdt_id="demo-mdt")).final()
-    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final())
+    await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id="demo-mdt")).final()
+    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final())
     await h.bot.close()
 
     moved = await run_bot("migrate-db", "--from", f"sqlite:{sqlite_file}", "--to", db_path)
@@ -93,7 +91,7 @@ async def test_a_demo_moved_to_postgresql_keeps_its_link(start_bot, db_path: str
     )
     h = await start_bot(config=on_postgresql)
     assert h.bot.db.engine == "postgresql"
-    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_MEMBER, guild_id=GUILD)).final())
+    assert_linked_and_confirmed(await (await h.slash("link", member=ADMIN_M, guild_id=GUILD)).final())
 
 
 def test_demo_mark_keeps_every_message_within_discord_limits():

@@ -1,5 +1,5 @@
-"""Issue 12.8: the Dockerfile caches dependencies in their own layer, pinned; health, signals and secrets.
-Issue 20.9: a build context without .venv, databases or config.toml; the base image pinned by digest; an
+"""The Dockerfile caches dependencies in their own layer, pinned; health, signals and secrets.
+A build context without .venv, databases or config.toml; the base image pinned by digest; an
 offline-reproducible build (no unpinned setuptools or wheel fetched); OCI labels.
 (No Docker engine on the test machines: .ci/run builds the image when one is available. The build context is
 made here by Docker's own Python client, with the same .dockerignore rules.)"""

@@ -1,4 +1,4 @@
-"""Issue 12.5: a health endpoint and `northca-bot health` report gateway, database, outbox and Northca;
+"""A health endpoint and `northca-bot health` report gateway, database, outbox and Northca;
 an old outbox is logged as a warning."""
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ from bot.core.links import LinkStore
 from bot.core.shifts import ShiftStore, now_ms
 from bot.ops.health import HealthMonitor, NorthcaSuccessClock
 from bot.storage import Database
-from tests import helpers
-from tests.dispatch_helpers import dispatch_ready
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_PERMS, GUILD, MDT, OWNER, until
+from tests.helpers.dispatch import dispatch_ready
+from tests.helpers.ids import ADMIN, ADMIN_PERMS, GUILD, MDT, OFFICER, OFFICER_M, OTHER, OWNER
+from tests.helpers.waiting import until
 from tests.ops.botproc import run_bot
 
 pytestmark = pytest.mark.asyncio
 
-OFFICER = 555555555555555555
 TWO_HOURS_MS = 2 * 3_600_000
 
 
@@ -50,7 +49,7 @@ async def test_health_reports_old_outbox_database_and_last_northca_success(start
     await store.insert_open(
         shift_id=str(uuid.uuid4()),
         guild_id=GUILD,
-        member_id=OFFICER,
+        member_id=OTHER,
         mdt_id=MDT,
         officer_name="Officer",
         officer_badge=None,
@@ -60,10 +59,10 @@ async def test_health_reports_old_outbox_database_and_last_northca_success(start
     )
     await store.end_open(
         GUILD,
-        OFFICER,
+        OTHER,
         end_ms=started + 60_000,
         reason="member",
-        ended_by=OFFICER,
+        ended_by=OTHER,
         note=None,
         status="completed",
         now=now_ms(),
@@ -125,11 +124,11 @@ async def test_health_probe_never_rolls_back_a_concurrent_write(db_path):
 async def test_health_outbox_depth_counts_a_panic_waiting_while_northca_is_down(start_bot, sandbox):
     h = await start_bot(health={"port": 0})
     assert h.bot.health is not None and h.bot.health.url
-    await dispatch_ready(h, sandbox, {helpers.OFFICER: "ADAM-12"})
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
     sandbox.faults.add("500", times=1000, path="/panic$")
-    ask = await h.slash("panic", member=helpers.OFFICER_M, guild_id=GUILD, location="Route 68")
+    ask = await h.slash("panic", member=OFFICER_M, guild_id=GUILD, location="Route 68")
     [confirm] = [c for c in ask.custom_ids if c.startswith("northca:dispatch:panic-ok:")]
-    await (await h.click(confirm, member=helpers.OFFICER_M, message=ask)).final()
+    await (await h.click(confirm, member=OFFICER_M, message=ask)).final()
     await until(lambda: len([r for r in sandbox.requests if r.path.endswith("/panic")]) >= 1, 10, "a panic try")
 
     _, body = await get_json(h.bot.health.url)

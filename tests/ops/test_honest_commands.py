@@ -1,4 +1,4 @@
-"""Issue 20.1-20.5: a command never reports success for something it did not do. `migrate-db` refuses a URL that
+"""A command never reports success for something it did not do. `migrate-db` refuses a URL that
 is neither a SQLite path nor a PostgreSQL URL, and a source that does not exist, creating nothing; `backup` on
 PostgreSQL says how to back it up (or runs pg_dump) instead of copying the default SQLite file; `check-config`
 refuses the example's placeholder token and a named config file that does not exist; `health` asks the port

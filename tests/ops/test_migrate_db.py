@@ -14,7 +14,10 @@ from bot.core.timefmt import now_ms
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from bot.storage.leases import LeaseStore
-from tests.helpers import ADMIN, GUILD, MDT, OFFICER, OFFICER_M, link_guild_in, shift_posts, until
+from tests.helpers.bot import link_guild_in
+from tests.helpers.ids import ADMIN, GUILD, MDT, OFFICER, OFFICER_M
+from tests.helpers.northca import shift_posts
+from tests.helpers.waiting import until
 
 PASSWORD = "s3cret-pw"
 ROOT = Path(__file__).resolve().parents[2]

@@ -34,7 +34,7 @@ from bot.northca.sandbox import NorthcaSandbox
 from bot.ops.services import build_settings_service
 from bot.storage import Database
 from tests.harness import GatewayDiscord, builders
-from tests.helpers import ADMIN, KEY, MDT, MEMBER_PERMS, OWNER
+from tests.helpers.ids import ADMIN, KEY, MDT, MEMBER_PERMS, OWNER
 from tests.ops.botproc import REPO, bot_env
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.postgresql_only("three processes share one database server")]

@@ -1,4 +1,4 @@
-"""Issue 20.6, 20.7 and the container's messages of 20.9: one line instead of a traceback, silent choices made
+"""One line instead of a traceback, silent choices made
 explicit (an empty partner key variable, a bad log level, which setting a bad value came from, which database
 setting wins, one line for the migrations of a first start), and errors a container operator can act on."""
 

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from bot.storage import DatabaseUnavailable
-from tests.dispatch_helpers import dispatch_ready
-from tests.harness import builders
-from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, make_config, settled, until
+from tests.helpers.bot import make_config
+from tests.helpers.dispatch import dispatch_ready
+from tests.helpers.ids import GUILD, MDT, OFFICER, OFFICER_M, OTHER, OTHER_M
+from tests.helpers.waiting import settled, until
 from tests.postgres import PostgresServer, start_server
 
 pytestmark = [
@@ -26,7 +27,6 @@ pytestmark = [
     pytest.mark.postgresql_only("stops and starts a PostgreSQL server of its own under the running bot"),
 ]
 
-OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
 TRY_AGAIN = DatabaseUnavailable().message
 
 

@@ -1,4 +1,4 @@
-"""Issue 12.7: invite link, backup while running, version, plain log lines and the log level from the env."""
+"""Set-up guidance: the invite link, backup while running, version, plain log lines and the log level from the env."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from bot.core.links import LinkStore
 from bot.discord.invite import required_permissions
 from bot.storage import Database
-from tests.helpers import ADMIN, GUILD, MDT, OWNER
+from tests.helpers.ids import ADMIN, GUILD, MDT, OWNER
 from tests.ops.botproc import REPO, run_bot, write_config
 
 pytestmark = pytest.mark.asyncio

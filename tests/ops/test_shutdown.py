@@ -1,4 +1,4 @@
-"""Issue 12.4: SIGTERM / SIGINT shut a real bot process down gracefully: the in-flight Northca write finishes,
+"""SIGTERM / SIGINT shut a real bot process down gracefully: the in-flight Northca write finishes,
 the database is closed cleanly, the process exits 0."""
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from bot.discord.bot import RESTARTING
 from bot.northca.sandbox import NorthcaSandbox
 from bot.storage import Database
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OWNER
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OWNER
 from tests.ops.botproc import DEADLINE, finish, spawn, write_config
 
 pytestmark = pytest.mark.asyncio
-
-OFFICER = 444444444444444444
 
 
 async def seed_ended_shift(db_path: Path) -> str:

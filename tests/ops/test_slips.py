@@ -1,4 +1,4 @@
-"""Issue 12.9: the small slips, each named after what a user would trip over."""
+"""The small slips of set-up and daily use, each named after what a user would trip over."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from bot.core.config import parse_config
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import Faults, NorthcaSandbox, config_from_args
-from tests.helpers import GUILD, MDT, OWNER
+from tests.helpers.ids import GUILD, MDT, OWNER
 from tests.ops.botproc import REPO
 
 PYTHON_ERROR_TEXT = ("Expecting value", "object has no attribute", "invalid literal", "could not convert", "Traceback")

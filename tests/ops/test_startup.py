@@ -1,4 +1,4 @@
-"""Issue 12.2 / 8.13: local problems are named in one line, with the path or port and what to do,
+"""Local problems are named in one line, with the path or port and what to do,
 before the bot logs in to Discord; the process exits non-zero."""
 
 from __future__ import annotations

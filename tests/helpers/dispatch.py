@@ -1,22 +1,27 @@
-"""Helpers for the dispatch tests: a linked server with alerts and dispatch channels and a responder role."""
+"""The dispatch set-up: a linked guild with the alerts, dispatch and shift-log channels, a responder role and the
+supervisor role, officers on duty with callsigns; readers of the alert and the call cards; the dispatch service
+built without Discord."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Final
 
 from bot.core.dispatch import DispatchService
 from bot.core.settings.service import ChannelFacts, RoleFacts
+from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import NorthcaSandbox
+from bot.northca.sandbox.app import RecordedRequest
 from bot.ops.services import build_services
+from bot.storage import Database
 from tests.harness import Harness, Recorded, builders
-from tests.helpers import ADMIN, GUILD, OFFICER, link_guild, link_guild_in, make_config, until
+from tests.helpers.bot import link_guild, link_guild_in, make_config, northca_bot
+from tests.helpers.ids import ADMIN, ALERTS_CH, DISPATCH_CH, GUILD, LOG_CH, OFFICER, SUPERVISOR_ROLE
+from tests.helpers.waiting import until
 
-ALERTS = 910000000000000001
-DISPATCH = 910000000000000002
-RESPONDER = 910000000000000003
-SUPERVISOR_ROLE = 910000000000000004
-SHIFT_LOG = 910000000000000005
+RESPONDER: Final = 700000000000000007  # "Responders": pinged by a panic alert
 
 
 def add_dispatch_guild(h: Harness) -> None:
@@ -25,22 +30,23 @@ def add_dispatch_guild(h: Harness) -> None:
     h.add_guild(GUILD, name="Test County RP", owner_id=ADMIN, roles=roles)
 
 
-async def dispatch_ready(h: Harness, sandbox: NorthcaSandbox, officers: dict[int, str]) -> None:
+async def dispatch_ready(h: Harness, sandbox: NorthcaSandbox, officers: Mapping[int, str]) -> None:
     """Linked; channels and roles set; each officer has a callsign (member id -> callsign) and is on duty.
     Retries come quickly (a retry wait is a setting of the service, not a sleep in the test)."""
     add_dispatch_guild(h)
-    await link_guild(h.bot, sandbox)
-    settings = h.bot.settings
-    await settings.set_channel(GUILD, ADMIN, "alerts", ChannelFacts(ALERTS, "alerts"))
-    await settings.set_channel(GUILD, ADMIN, "dispatch", ChannelFacts(DISPATCH, "dispatch"))
-    await settings.set_channel(GUILD, ADMIN, "shift-log", ChannelFacts(SHIFT_LOG, "shift-log"))
+    bot = northca_bot(h)
+    await link_guild(bot, sandbox)
+    settings = bot.settings
+    await settings.set_channel(GUILD, ADMIN, "alerts", ChannelFacts(ALERTS_CH, "alerts"))
+    await settings.set_channel(GUILD, ADMIN, "dispatch", ChannelFacts(DISPATCH_CH, "dispatch"))
+    await settings.set_channel(GUILD, ADMIN, "shift-log", ChannelFacts(LOG_CH, "shift-log"))
     await settings.set_role(GUILD, ADMIN, "responder", RoleFacts(RESPONDER, "Responders"))
     await settings.set_role(GUILD, ADMIN, "supervisor", RoleFacts(SUPERVISOR_ROLE, "Supervisors"))
     for member_id, callsign in officers.items():
-        await h.bot.profiles.update(GUILD, member_id, callsign=callsign, badge="512", name=f"Ofc {callsign}")
-        await h.bot.shifts.start(GUILD, member_id, display_name=f"Ofc {callsign}")
-    h.bot.dispatcher.retry_base_ms = 50
-    h.bot.dispatcher.retry_max_ms = 200
+        await bot.profiles.update(GUILD, member_id, callsign=callsign, badge="512", name=f"Ofc {callsign}")
+        await bot.shifts.start(GUILD, member_id, display_name=f"Ofc {callsign}")
+    bot.dispatcher.retry_base_ms = 50
+    bot.dispatcher.retry_max_ms = 200
 
 
 def posts_in(h: Harness, channel_id: int) -> list[Recorded]:
@@ -49,7 +55,9 @@ def posts_in(h: Harness, channel_id: int) -> list[Recorded]:
     return [p for p in posts if not str((p.json or {}).get("content") or "").startswith("⚙️")]
 
 
-async def card_edit(h: Harness, message_id: int | str, predicate: Any, timeout: float = 10.0) -> Recorded:
+async def card_edit(
+    h: Harness, message_id: int | str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+) -> Recorded:
     """The first edit of a posted message (the alert or a call card) whose embed satisfies `predicate`."""
     found: list[Recorded] = []
 
@@ -65,24 +73,27 @@ async def card_edit(h: Harness, message_id: int | str, predicate: Any, timeout: 
     return found[0]
 
 
-def field(embed: dict[str, Any], name_start: str) -> str:
+def field(embed: Mapping[str, Any], name_start: str) -> str:
+    """The value of the embed's first field whose name starts with `name_start`."""
     return next(str(f["value"]) for f in embed.get("fields", []) if str(f["name"]).startswith(name_start))
 
 
-def sandbox_calls(sandbox: NorthcaSandbox, mdt_id: str) -> list[dict[str, Any]]:
-    return sandbox.calls(mdt_id)
-
-
-def created(sandbox: NorthcaSandbox, collection: str) -> list[Any]:
+def created(sandbox: NorthcaSandbox, collection: str) -> list[RecordedRequest]:
+    """The POSTs the Northca sandbox received to create in `collection` (calls, panics...)."""
     return [r for r in sandbox.requests if r.method == "POST" and r.path.endswith(f"/{collection}")]
 
 
-def body(rec: Any) -> dict[str, Any]:
+def body(rec: RecordedRequest) -> dict[str, Any]:
+    """A recorded request's JSON body."""
     parsed: dict[str, Any] = json.loads(rec.body)
     return parsed
 
 
-async def service(db, db_path, sandbox, client, officers: int = 1) -> DispatchService:
+async def dispatch_service(
+    db: Database, db_path: Path | str, sandbox: NorthcaSandbox, client: NorthcaClient, officers: int = 1
+) -> DispatchService:
+    """The dispatch service as bot/ops/services.py builds it, GUILD linked, `officers` officers with callsigns
+    (OFFICER, OFFICER + 1, ...: UNIT-0, UNIT-1, ...)."""
     await link_guild_in(db, sandbox)
     services = build_services(make_config(sandbox, db_path), db, client)
     for i in range(officers):
