@@ -154,11 +154,19 @@ def segments(text: str, base: Style, now: datetime, names: Mapping[int, str]) ->
     return out
 
 
+def _glyph(font: ImageFont.FreeTypeFont | ImageFont.ImageFont, ch: str) -> bytes:
+    """The pixels of one character (any Pillow version): a character the font lacks draws its "notdef" box."""
+    image = Image.new("L", (px(40), px(40)))
+    ImageDraw.Draw(image).text((0, 0), ch, font=font, fill=255)
+    return image.tobytes()
+
+
 class Canvas:
     """A tall scratch image; `crop` keeps what was used."""
 
-    def __init__(self, height: int = 1600) -> None:
-        self.image = Image.new("RGB", (px(WIDTH), px(height)), BACKGROUND)
+    def __init__(self, height: int = 1600, width: int = WIDTH) -> None:
+        self.width = width
+        self.image = Image.new("RGB", (px(width), px(height)), BACKGROUND)
         self.draw = ImageDraw.Draw(self.image)
         self.drawn = Drawn(self.image)
         self._notdef: dict[int, bytes] = {}
@@ -166,8 +174,8 @@ class Canvas:
     def _has_glyph(self, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, ch: str) -> bool:
         key = id(font)
         if key not in self._notdef:
-            self._notdef[key] = bytes(font.getmask("\U000f0000").tobytes())
-        return bytes(font.getmask(ch).tobytes()) != self._notdef[key]
+            self._notdef[key] = _glyph(font, "\U000f0000")
+        return _glyph(font, ch) != self._notdef[key]
 
     def _width(self, text: str, style: Style) -> float:
         font = style.font()
@@ -237,12 +245,12 @@ def _embed(
     canvas: Canvas, embed: Mapping[str, Any], x: float, y: float, now: datetime, names: Mapping[int, str]
 ) -> float:
     """One embed at (x, y), 520 wide at most; returns the y below it."""
-    width = px(520)
+    width = min(px(520), px(canvas.width) - x - px(16))
     inner_x, inner_w = x + px(16), width - px(32)
     top = y
     y += px(8)
     # Drawn twice: once to measure on a scratch canvas, once for real on the embed's background.
-    scratch = Canvas(height=1200)
+    scratch = Canvas(height=1200, width=canvas.width)
     for target in (scratch, canvas):
         cy = y
         if embed.get("title"):
@@ -281,7 +289,8 @@ def _embed(
     return bottom
 
 
-def _components(canvas: Canvas, rows: Sequence[Mapping[str, Any]], x: float, y: float) -> float:
+def _components(canvas: Canvas, rows: Sequence[Mapping[str, Any]], x: float, y: float, right: float = 0) -> float:
+    right = right or px(canvas.width - 16)
     for row in rows:
         cx = x
         height = px(32)
@@ -292,7 +301,7 @@ def _components(canvas: Canvas, rows: Sequence[Mapping[str, Any]], x: float, y: 
                 label = c.get("label") or ""
                 text = f"{emoji} {label}".strip()
                 w = canvas._width(text, style) + px(32)
-                if cx > x and cx + w > px(WIDTH - 16):  # Discord wraps a row's buttons on a narrow column
+                if cx > x and cx + w > right:  # Discord wraps a row's buttons on a narrow column
                     cx, y = x, y + height + px(8)
                 colour = BUTTON_COLOURS.get(c.get("style", 2), BUTTON_COLOURS[2])
                 box = (round(cx), round(y), round(cx + w), round(y + height))
@@ -324,6 +333,72 @@ def _components(canvas: Canvas, rows: Sequence[Mapping[str, Any]], x: float, y: 
     return y
 
 
+IS_COMPONENTS_V2 = 1 << 15
+
+
+def _v2(
+    canvas: Canvas,
+    components: Sequence[Mapping[str, Any]],
+    x: float,
+    y: float,
+    width: float,
+    now: datetime,
+    names: Mapping[int, str],
+) -> float:
+    """Discord's layout components (a message flagged IS_COMPONENTS_V2): containers with their accent bar, text
+    displays, sections with a button or thumbnail beside their text, separators, and action rows inside."""
+    for c in components:
+        kind = c.get("type")
+        if kind == 17:  # a container: drawn twice like an embed, to know its height before its background
+            scratch = Canvas(height=2400, width=canvas.width)
+            bottom = _v2(scratch, c.get("components") or [], x + px(16), y + px(12), width - px(32), now, names)
+            bottom += px(12)
+            canvas.draw.rounded_rectangle((x, y, x + width, bottom), radius=px(6), fill=EMBED_BACKGROUND)
+            colour = c.get("accent_color")
+            if colour is not None:
+                bar = ((colour >> 16) & 255, (colour >> 8) & 255, colour & 255)
+                canvas.draw.rounded_rectangle((x, y, x + px(4), bottom), radius=px(2), fill=bar)
+            _v2(canvas, c.get("components") or [], x + px(16), y + px(12), width - px(32), now, names)
+            y = bottom + px(8)
+        elif kind == 10:  # a text display: markdown, headings as bold
+            text = c.get("content") or ""
+            for line in text.split("\n"):
+                heading = re.match(r"^(#{1,3}) (.*)$", line)
+                if heading:
+                    size = {1: 20, 2: 17, 3: 15}[len(heading.group(1))]
+                    y = canvas.paragraph(heading.group(2), x, y, width, Style(size, HEADER_TEXT, True), now, names)
+                else:
+                    small = line.startswith("-# ")
+                    style = Style(12, MUTED) if small else Style(14)
+                    y = canvas.paragraph(line[3:] if small else line, x, y, width, style, now, names)
+            y += px(4)
+        elif kind == 9:  # a section: text on the left, its accessory (a button) on the right
+            accessory = c.get("accessory") or {}
+            room = px(130) if accessory.get("type") == 2 else px(90) if accessory else 0
+            top = y
+            y = _v2(canvas, c.get("components") or [], x, y, width - room, now, names)
+            if accessory.get("type") == 2:
+                _components(canvas, [{"components": [accessory]}], x + width - room + px(8), top, right=x + width)
+                y = max(y, top + px(40))
+            elif accessory.get("type") == 11:  # a thumbnail
+                canvas.draw.rounded_rectangle(
+                    (x + width - px(80), top, x + width, top + px(80)), radius=px(6), fill=CODE_BACKGROUND
+                )
+                y = max(y, top + px(88))
+        elif kind == 14:  # a separator
+            gap = px(8 if c.get("spacing", 1) == 1 else 16)
+            if c.get("divider", True):
+                canvas.draw.line((x, y + gap / 2, x + width, y + gap / 2), fill=(63, 65, 71), width=px(1))
+            y += gap
+        elif kind == 1:  # an action row
+            y = _components(canvas, [c], x, y + px(4), right=x + width)
+        elif kind == 12:  # a media gallery
+            canvas.draw.rounded_rectangle((x, y, x + width, y + px(160)), radius=px(6), fill=CODE_BACKGROUND)
+            canvas._put(x + px(12), y + px(12), "(picture)", Style(12, MUTED))
+            y += px(168)
+    return y
+
+
 def draw_message(
     message: Mapping[str, Any],
     *,
@@ -331,10 +406,11 @@ def draw_message(
     names: Mapping[int, str],
     author: str = "Northca Duty",
     used_by: tuple[str, str] | None = None,
+    width: int = WIDTH,
 ) -> Drawn:
     """A message (Discord's JSON) as Discord's dark theme shows it. `used_by`: (member, command) of the slash
     command the message answers; an ephemeral message gets Discord's "Only you can see this" line."""
-    canvas = Canvas()
+    canvas = Canvas(height=4000, width=width)
     x, y = float(px(72)), float(px(16))
     if used_by is not None:
         member, command = used_by
@@ -353,10 +429,13 @@ def draw_message(
     canvas._put(badge_x + px(38), y + px(2), "Today at " + now.strftime("%H:%M"), Style(12, MUTED))
     y += px(24)
     if message.get("content"):
-        y = canvas.paragraph(message["content"], x, y, px(WIDTH - 90), Style(15), now, names)
+        y = canvas.paragraph(message["content"], x, y, px(width - 90), Style(15), now, names)
     for embed in message.get("embeds") or []:
         y = _embed(canvas, embed, x, y + px(4), now, names)
-    y = _components(canvas, message.get("components") or [], x, y + px(8))
+    if int(message.get("flags") or 0) & IS_COMPONENTS_V2:
+        y = _v2(canvas, message.get("components") or [], x, y + px(4), px(width - 90), now, names)
+    else:
+        y = _components(canvas, message.get("components") or [], x, y + px(8))
     if int(message.get("flags") or 0) & 64:
         canvas._put(x, y, "Only you can see this · ", Style(12, MUTED))
         w = canvas._width("Only you can see this · ", Style(12, MUTED))
