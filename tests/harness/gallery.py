@@ -32,20 +32,9 @@ from bot.northca.sandbox import NorthcaSandbox, SandboxConfig, SandboxMdt
 from tests.harness import FakeDiscord, Harness, builders
 from tests.harness.recorded import walk_components
 from tests.harness.render import draw_message
-from tests.helpers import (
-    ADMIN,
-    ADMIN_M,
-    GUILD,
-    KEY,
-    MDT,
-    MEMBER_PERMS,
-    OFFICER,
-    OFFICER_M,
-    OWNER,
-    link_guild,
-    make_config,
-    settle,
-)
+from tests.helpers.bot import link_guild, make_config
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, KEY, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OWNER
+from tests.helpers.status import settle
 
 WIDTHS = {"desktop": 720, "phone": 390}
 LOADING = 1 << 7
