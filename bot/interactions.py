@@ -34,6 +34,7 @@ from bot.northca.errors import (
     NorthcaRateLimited,
     NorthcaUnauthorized,
 )
+from bot.wording import error_text
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,11 @@ def user_message(error: BaseException) -> tuple[str, bool]:
     """The message for an error, and whether it was expected (False: log with a trace id)."""
     original: BaseException = getattr(error, "original", error)
     if isinstance(original, UserFacingError):
-        return original.message, True
+        return error_text(original), True
     if isinstance(original, NorthcaError):
         return northca_message(original), True
     if isinstance(original, app_commands.NoPrivateMessage):
-        return GuildOnly().message, True
+        return error_text(GuildOnly()), True
     if isinstance(original, app_commands.MissingPermissions):
         names = ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in original.missing_permissions)
         return f"You need the {names} permission to use this.", True
@@ -220,7 +221,7 @@ async def send_modal(interaction: discord.Interaction, modal: discord.ui.Modal) 
         if not interaction.response.is_done():
             await interaction.response.send_modal(modal)
             return
-    raise UserFacingError("The form took too long to open. Try again.")
+    raise UserFacingError.said("The form took too long to open. Try again.")
 
 
 class ShuttingDown(Protocol):
@@ -478,7 +479,7 @@ def require_manage_guild(interaction: discord.Interaction, doing: str = "do this
     require_guild(interaction)
     perms = interaction.permissions
     if not (perms.manage_guild or perms.administrator):
-        raise MissingPermission(f"You need the Manage Server permission to {doing}.")
+        raise MissingPermission.said(f"You need the Manage Server permission to {doing}.")
 
 
 def has_any_role(interaction: discord.Interaction, role_ids: list[int]) -> bool:
@@ -493,7 +494,7 @@ def require_supervisor(
     perms = interaction.permissions
     if perms.manage_guild or perms.administrator or has_any_role(interaction, supervisor_role_ids):
         return
-    raise MissingPermission(f"You need the Manage Server permission or a supervisor role to {doing}.")
+    raise MissingPermission.said(f"You need the Manage Server permission or a supervisor role to {doing}.")
 
 
 PAGE_LABELS = ("Previous", "Next")

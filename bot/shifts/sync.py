@@ -40,7 +40,7 @@ from bot.sharding import ShardSet
 from bot.shifts.notices import ShiftNotices
 from bot.shifts.records import Lookup, ShiftRecord
 from bot.shifts.store import CLAIM_LEASE_MS, ShiftStore
-from bot.timefmt import discord_ts, from_ms, now_ms
+from bot.timefmt import from_ms, now_ms, utc_text
 
 if TYPE_CHECKING:
     from bot.shifts.service import ShiftService
@@ -219,8 +219,8 @@ class ShiftSync:
         if oldest is None:
             return f"Northca's newest {window.raw_count} shifts ({what}) carry no readable update time"
         return (
-            f"Northca's newest {window.raw_count} shifts ({what}) only reach back to {discord_ts(oldest, 'f')},"
-            f" not to the first write attempt {discord_ts(from_ms(first_ms), 'f')}"
+            f"Northca's newest {window.raw_count} shifts ({what}) only reach back to {utc_text(oldest)},"
+            f" not to the first write attempt {utc_text(from_ms(first_ms))}"
         )
 
     async def _lookup_failed(

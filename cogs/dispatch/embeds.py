@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_text import fit
+from bot.discord_text import discord_ts, fit
 from bot.dispatch import CallRecord, PanicRecord
 from bot.dispatch.records import GAME_CREATOR
-from bot.timefmt import discord_ts, from_ms
+from bot.timefmt import from_ms
 
 NORTHCA_STATE = {
     "pending": "⏳ sending to Northca (retried automatically)",

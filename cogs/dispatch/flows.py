@@ -8,14 +8,15 @@ from typing import Any
 import discord
 
 from bot.bot import NorthcaBot, bot_of
-from bot.discord_text import fit
+from bot.discord_text import discord_ts, fit
 from bot.dispatch.records import report_when
 from bot.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
 from bot.errors import InvalidInput
 from bot.interactions import answer, defer, edit_answer, edit_message, has_any_role, post, require_guild, send_modal
 from bot.links import Linkage
 from bot.northca.models import CreateSceneReportBody, CreateTicketBody
-from bot.timefmt import discord_ts, from_ms
+from bot.timefmt import from_ms
+from bot.wording import error_text
 from cogs.dispatch import buttons
 from cogs.dispatch.embeds import call_embed, outbox_sentence, panic_embed
 
@@ -35,7 +36,7 @@ def _channel(interaction: discord.Interaction[Any], kind: str) -> int:
     settings = bot_of(interaction).settings.get(require_guild(interaction))
     channel_id = settings.alerts_channel_id if kind == "alerts" else settings.dispatch_channel_id
     if channel_id is None:
-        raise InvalidInput(
+        raise InvalidInput.said(
             f"This server has no {kind} channel yet: an admin sets it with `/settings channel {kind}`."
             " Nothing was sent."
         )
@@ -293,7 +294,7 @@ async def submit_report(
     except InvalidInput as exc:
         # What they typed comes back, so nothing is lost: the form can be filled in again from it.
         typed = f"**{title}**\n{description}\n{location}"
-        raise InvalidInput(f"{exc.message} Nothing was sent. What you wrote:\n{fit(typed, 1500)}") from None
+        raise InvalidInput.said(f"{error_text(exc)} Nothing was sent. What you wrote:\n{fit(typed, 1500)}") from None
     name, badge, _ = await bot.dispatcher.officer(guild_id, interaction.user.id, interaction.user.display_name)
     body = CreateSceneReportBody(
         title=title.strip(),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_text import fit
+from bot.discord_text import discord_ts, fit
 from bot.erlc.calls import CallsStatus
 from bot.erlc.port import GameKeyInvalid, GameRateLimited, GameRefused, GameServerError, GameTemporary
 from bot.erlc.service import BoardFacts, PlayerLine, ServerStatus
-from bot.timefmt import discord_ts, from_ms
+from bot.timefmt import from_ms
 
 PLAYERS_PER_PAGE = 20
 BOARD_LINES = 15

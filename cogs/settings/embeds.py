@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_text import fit
+from bot.discord_text import discord_ts, fit
 from bot.erlc.records import PRC_ACTOR_ID
 from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
-from bot.timefmt import discord_ts, from_ms
+from bot.timefmt import from_ms
 
 HISTORY_PAGE = 10
 # The /settings show field holding every ER:LC setting, one line each.
@@ -152,6 +152,12 @@ def show_embed(
 def audit_text(value: Json) -> str:
     if value is None:
         return "—"
+    if isinstance(value, dict) and "roblox_id" in value:
+        # An ER:LC member link (stored as facts by bot/erlc/store.py): the member, the account, how.
+        how = f" ({value['how']})" if value.get("how") else ""
+        return f"<@{value.get('member_id')}> = Roblox {value['roblox_id']}{how}"
+    if isinstance(value, dict) and "imported" in value:
+        return f"CSV import: {value['imported']} links"
     text = discord.utils.escape_markdown(str(value))
     return text if len(text) <= 120 else text[:119] + "…"
 

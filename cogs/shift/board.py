@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.discord_text import discord_ts
 from bot.interactions import edit_message
 from bot.sharding import ShardSet, owns
 from bot.shifts import ShiftEvent, ShiftRecord
-from bot.timefmt import discord_ts
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot

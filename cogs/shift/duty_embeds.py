@@ -7,12 +7,13 @@ import re
 import discord
 from discord import app_commands
 
+from bot.discord_text import discord_ts
 from bot.duty import PERIOD_CHOICES, Adjustment, MemberDuty, Page, PeriodChoice
 from bot.duty.periods import PERIOD_LABELS
 from bot.duty.records import ShiftSpan
 from bot.duty.rule import duty_ms
 from bot.errors import InvalidInput
-from bot.timefmt import discord_ts, duration_text, from_ms
+from bot.timefmt import duration_text, from_ms
 
 LEADERBOARD_PAGE = 10
 HISTORY_PAGE = 10
@@ -71,7 +72,7 @@ def history_embed(member_id: int, page: Page[Adjustment]) -> discord.Embed:
 
 def period_choice(value: str) -> PeriodChoice:
     if value not in PERIOD_CHOICES:
-        raise InvalidInput(f"Pick a period from the list: {', '.join(PERIOD_LABELS.values())}.")
+        raise InvalidInput.said(f"Pick a period from the list: {', '.join(PERIOD_LABELS.values())}.")
     return value
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_text import quoted
+from bot.discord_text import discord_ts, quoted
 from bot.northca.models import Shift
 from bot.settings.records import GuildSettings
 from bot.shifts import ShiftRecord
-from bot.timefmt import discord_ts, duration_text, from_ms
+from bot.timefmt import duration_text, from_ms
 
 PAGE_SIZE = 10
 PENDING_SHOWN = 15

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discord_text import discord_ts
 from bot.interactions import answer, defer, edit_answer, post, require_guild, require_supervisor
 from bot.links import Linkage
 from bot.shifts import Decision, EndReason
-from bot.timefmt import discord_ts, duration_text
+from bot.timefmt import duration_text
 from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, started_embed, sync_sentence
 
 if TYPE_CHECKING:

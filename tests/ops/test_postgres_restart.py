@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.storage import DatabaseUnavailable
+from bot.wording import error_text
 from tests.dispatch_helpers import dispatch_ready
 from tests.harness import builders
 from tests.helpers import GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, make_config, settled, until
@@ -27,7 +28,7 @@ pytestmark = [
 ]
 
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
-TRY_AGAIN = DatabaseUnavailable().message
+TRY_AGAIN = error_text(DatabaseUnavailable())
 
 
 @pytest.fixture
