@@ -26,7 +26,7 @@ Fact = int | float | str | bool | date | datetime | tuple[str, ...] | tuple[int,
 
 class ErrorKind(StrEnum):
     """Every refusal the core can answer with. Each has its wording in every front door (`bot/error_text.py`);
-    tests/bot/test_error_kinds.py fails when one has none."""
+    tests/cogs/test_error_words.py fails when one has none."""
 
     # A front door's own sentence (data: text). Never raised by the core.
     SAID = "said"

@@ -291,7 +291,7 @@ WORDS: dict[ErrorKind, Words] = {
     K.NOT_A_SUPERVISOR_ROLE: lambda d, m: f"“{d['role']}” is not a supervisor role here.",
     K.TOO_MANY_SUPERVISOR_ROLES: lambda d, m: f"At most {d['most']} supervisor roles: remove one first.",
     K.NOT_THE_ROLE: lambda d, m: f"“{d['role']}” is not the {d['slot']} role here.",
-    K.DEPARTMENT_QUOTA_RANGE: lambda d, m: "The quota is hours per week: a number from 0 to 168.",
+    K.DEPARTMENT_QUOTA_RANGE: lambda d, m: f"The quota is hours per week: a number from {d['least']} to {d['most']}.",
     K.DEPARTMENT_EXISTS: lambda d, m: f"There is already a department “{d['name']}”.",
     K.TOO_MANY_DEPARTMENTS: lambda d, m: f"At most {d['most']} departments: remove one first.",
     K.NO_SUCH_DEPARTMENT: lambda d, m: f"There is no department “{str(d['name']).strip()[:60]}”.",

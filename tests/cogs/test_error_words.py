@@ -141,6 +141,8 @@ WORDED = [
     (InvalidInput(ErrorKind.TEXT_TOO_LONG, field="department name", length=41, most=40),
      "The department name is 41 characters long; at most 40 fit."),
     (InvalidInput(ErrorKind.DEPARTMENT_EXISTS, name="patrol"), "There is already a department “patrol”."),
+    (InvalidInput(ErrorKind.DEPARTMENT_QUOTA_RANGE, least=0, most=168),
+     "The quota is hours per week: a number from 0 to 168."),
     (InvalidInput(ErrorKind.TOO_MANY_CODES, most=25), "At most 25 codes fit on a status panel: remove one first."),
     (InvalidInput(ErrorKind.TOO_MANY_DEPARTMENTS, most=25), "At most 25 departments: remove one first."),
     (InvalidInput(ErrorKind.NOT_A_DEPARTMENT, name="Harbor", departments=()),
