@@ -120,3 +120,40 @@ def test_the_check_finds_what_it_looks_for() -> None:
     ]
     for source in allowed:
         assert findings(source, "m.py") == [], source
+
+
+def test_hub_events_carry_facts_not_sentences() -> None:
+    """What a topic carries (bot/events.py, and the services' own topics) is ids, times, records and codes: no
+    field holds text for a person to read (the subscribers word it)."""
+    import dataclasses
+
+    from bot.dispatch.records import DispatchOutcome
+    from bot.erlc.calls import GameCallRelayed
+    from bot.erlc.records import EmergencyCallEvent, PresenceUpdated, ServerConnectionChanged
+    from bot.events import EventHub
+    from bot.settings.records import SettingsChanged
+    from bot.shifts.records import DutyChanged, ShiftEvent
+    from bot.unit_status.coalescer import UnitsSent
+    from bot.unit_status.records import PanelsStale
+
+    hub = EventHub()
+    topics = [f.name for f in dataclasses.fields(EventHub)]
+    assert topics == ["duty", "shifts", "panels", "settings", "erlc", "erlc_calls"], "a new topic: list its events"
+    assert all(getattr(hub, name).name for name in topics)
+    events = [DutyChanged, ShiftEvent, PanelsStale, SettingsChanged, ServerConnectionChanged, PresenceUpdated,
+              EmergencyCallEvent, DispatchOutcome, GameCallRelayed, UnitsSent]  # fmt: skip
+    wordy = {"text", "message", "content", "line", "sentence", "words", "summary"}
+    for event in events:
+        fields = dataclasses.fields(event)
+        assert not {f.name for f in fields} & wordy, event.__name__
+        text = {f.name for f in fields if str(f.type).startswith("str")}
+        assert text <= set(FACT_TEXT.get(event.__name__, ())), (event.__name__, text)
+
+
+# Text fields of events that are facts, not sentences: names and codes, or what a game player typed.
+FACT_TEXT = {
+    "ServerConnectionChanged": ("server_name", "reason"),  # reason: a code ("admin", "key_invalid")
+    "EmergencyCallEvent": ("team", "description", "location", "caller_location"),  # as the game sent them
+    "DispatchOutcome": ("kind", "record_id", "state"),
+    "GameCallRelayed": ("call_id",),
+}
