@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 
 class DutyGate(Protocol):
-    """Says why a member may not go on duty now (bot.leave.LeaveService), or None."""
+    """Why a member may not go on duty now (bot.leave.LeaveService, bot.erlc.duty.InGameGate): the refusal, as a
+    Conflict with its kind and data (the front door words it), or None."""
 
     async def blocking_reason(self, guild_id: int, member_id: int) -> Conflict | None: ...
 
