@@ -27,14 +27,8 @@ from discord import app_commands
 
 from bot.discord_text import fit, fit_content, fit_embed, fit_view, quoted
 from bot.errors import GuildOnly, MissingPermission, UserFacingError
-from bot.northca.errors import (
-    NorthcaBadRequest,
-    NorthcaError,
-    NorthcaForbidden,
-    NorthcaRateLimited,
-    NorthcaUnauthorized,
-)
-from bot.wording import error_text
+from bot.northca.errors import NorthcaError
+from bot.wording import DISCORD, error_text, northca_text
 
 log = logging.getLogger(__name__)
 
@@ -56,23 +50,8 @@ RESTARTING = "The bot is restarting. Try again in a minute; nothing you did befo
 
 
 def northca_message(exc: NorthcaError) -> str:
-    if isinstance(exc, NorthcaForbidden) and "not linked" in exc.message.lower():
-        return (
-            "Northca says this server's MDT is not linked (MDT not linked to this guild)."
-            " An admin checks it with /link."
-        )
-    if isinstance(exc, NorthcaForbidden):
-        return f"Northca refused this: {quoted(exc.message)}."
-    if isinstance(exc, NorthcaUnauthorized):
-        return "Northca refused the bot's partner key. Tell the person who runs this bot to check its configuration."
-    if isinstance(exc, NorthcaRateLimited):
-        wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " in a moment"
-        return f"Northca is busy right now. Try again{wait}."
-    if isinstance(exc, NorthcaBadRequest):
-        return f"Northca refused this: {quoted(exc.message)}."
-    if exc.retryable:
-        return "Northca is not answering right now. Nothing was lost; try again in a minute."
-    return f"Northca answered with an error: {quoted(exc.message)}."
+    """Northca's error for Discord (its own words cut to fit Discord's limits)."""
+    return northca_text(exc, DISCORD, quoted)
 
 
 def user_message(error: BaseException) -> tuple[str, bool]:

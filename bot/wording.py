@@ -4,6 +4,7 @@ The core (bot/errors.py) raises an `ErrorKind` with its data; this is the one pl
 them live. `error_text(exc)` words an error for Discord (mentions `<@id>`, channels `<#id>`, timestamps `<t:…>`,
 slash-command names); `error_text(exc, PLAIN)` words the same error without Discord markup, for the web front
 door (which may pass its own `Markup`, e.g. member names it looked up, links instead of command names).
+`northca_text(exc)` words an error of Northca (the outside system's own typed family) the same way.
 No discord.py here, so a front door other than Discord can import it.
 """
 
@@ -14,6 +15,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.errors import ErrorKind, UserFacingError
+from bot.northca.errors import (
+    NorthcaBadRequest,
+    NorthcaError,
+    NorthcaForbidden,
+    NorthcaRateLimited,
+    NorthcaUnauthorized,
+)
 from bot.timefmt import duration_text, from_ms, utc_text
 
 
@@ -373,6 +381,33 @@ WORDS: dict[ErrorKind, Words] = {
         "usually seconds)."
     ),
 }
+
+
+def cut(text: str, limit: int = 400) -> str:
+    """Someone else's text (Northca's error) inside one of our sentences, cut short so the sentence still says
+    what to do (the Discord front door passes its own, which counts as Discord does: bot.discord_text.quoted)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def northca_text(exc: NorthcaError, markup: Markup = DISCORD, quote: Callable[[str], str] = cut) -> str:
+    """The sentence for an error of Northca (the outside system's own family: its kind is its class)."""
+    if isinstance(exc, NorthcaForbidden) and "not linked" in exc.message.lower():
+        return (
+            "Northca says this server's MDT is not linked (MDT not linked to this guild)."
+            f" An admin checks it with {markup.command('link')}."
+        )
+    if isinstance(exc, NorthcaForbidden):
+        return f"Northca refused this: {quote(exc.message)}."
+    if isinstance(exc, NorthcaUnauthorized):
+        return "Northca refused the bot's partner key. Tell the person who runs this bot to check its configuration."
+    if isinstance(exc, NorthcaRateLimited):
+        wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " in a moment"
+        return f"Northca is busy right now. Try again{wait}."
+    if isinstance(exc, NorthcaBadRequest):
+        return f"Northca refused this: {quote(exc.message)}."
+    if exc.retryable:
+        return "Northca is not answering right now. Nothing was lost; try again in a minute."
+    return f"Northca answered with an error: {quote(exc.message)}."
 
 
 def error_text(error: UserFacingError, markup: Markup = DISCORD) -> str:

@@ -17,12 +17,13 @@ from bot.erlc.service import parse_import
 from bot.errors import Conflict, ErrorKind, InvalidInput, MissingPermission, NotLinked, UserFacingError
 from bot.leave.service import parse_day
 from bot.links import validate_mdt_id
+from bot.northca.errors import NorthcaBadRequest, NorthcaForbidden, NorthcaRateLimited
 from bot.profiles import normalise_callsign
 from bot.rosters import RosterTemplate, TemplateDraft, occurrences_of, validate_template
 from bot.rosters.records import parse_date, parse_days, parse_duration, parse_start
 from bot.settings.service import check_code, check_timezone
 from bot.storage import DatabaseUnavailable
-from bot.wording import PLAIN, WORDS, error_text
+from bot.wording import PLAIN, WORDS, error_text, northca_text
 from cogs.roster.embeds import upcoming_text
 
 LONDON = ZoneInfo("Europe/London")
@@ -205,6 +206,20 @@ def test_the_plain_wording_names_members_channels_and_times() -> None:
     )
     missing = InvalidInput(ErrorKind.CHANNEL_PERMISSIONS_MISSING, channel_id=5, missing=("Embed Links",))
     assert "in channel 5:" in error_text(missing, PLAIN)
+
+
+def test_northca_errors_are_worded_here_too() -> None:
+    """Northca's own errors (their kind is their class) read as the Discord handler always said them."""
+    not_linked = NorthcaForbidden("MDT not linked to this guild", 403)
+    assert northca_text(not_linked) == (
+        "Northca says this server's MDT is not linked (MDT not linked to this guild). An admin checks it with /link."
+    )
+    assert northca_text(NorthcaBadRequest("Invalid mdt_id", 400)) == "Northca refused this: Invalid mdt_id."
+    long = northca_text(NorthcaBadRequest("x" * 1000, 400), PLAIN)
+    assert long.endswith("x….") and len(long) < 450
+    assert (
+        northca_text(NorthcaRateLimited("slow down", retry_after=12)) == "Northca is busy right now. Try again in 12 s."
+    )
 
 
 def test_mine_text_uses_discord_timestamps_and_fits_one_message() -> None:
