@@ -11,10 +11,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.links import GuildLink, Linkage, LinkService, LiveCheck, validate_mdt_id
-from bot.core.timefmt import discord_ts
 from bot.discord.bot import NorthcaBot, bot_of
-from bot.discord.discord_text import quoted
+from bot.discord.discord_text import discord_ts, quoted
 from bot.discord.interactions import answer, defer, edit_answer, guarded, require_guild, require_manage_guild
+from bot.wording import meanwhile_text
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,12 @@ def link_embed(link: GuildLink, live: LiveCheck | None = None) -> discord.Embed:
         embed.add_field(name="Expires", value=discord_ts(link.expires_at), inline=True)
     if live is not None:
         if live.linked_on_northca is None:
-            text = f"Could not ask Northca just now ({quoted(str(live.error))}). The stored status is shown."
+            why = (
+                live.error
+                if live.changed is None
+                else f"{meanwhile_text(live.changed.facts())}; run /link to check it again"
+            )
+            text = f"Could not ask Northca just now ({quoted(str(why))}). The stored status is shown."
         elif live.linked_on_northca:
             text = "Northca confirms the link."
         else:

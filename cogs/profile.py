@@ -94,7 +94,7 @@ class ProfileCog(commands.Cog):
         if department is not None:
             changes["department"] = self.departments(guild_id).match(department)
         if not changes:
-            raise InvalidInput(
+            raise InvalidInput.said(
                 "Give at least one field to change, for example `/profile set callsign:ADAM-12`."
                 " See yours with /profile show."
             )

@@ -15,11 +15,10 @@ from bot.core.links import Linkage
 from bot.core.settings import SettingsChanged
 from bot.core.settings.records import TenCode
 from bot.core.shifts import DutyChanged
-from bot.core.timefmt import discord_ts
-from bot.core.unit_status import OffDuty, PanelsStale, StatusService, UnitStatus
+from bot.core.unit_status import OffDuty, PanelsStale, StatusChange, StatusService, UnitStatus
 from bot.core.unit_status.records import PANIC_CODE
 from bot.discord.bot import NorthcaBot, bot_of
-from bot.discord.discord_text import fit_choices
+from bot.discord.discord_text import discord_ts, fit_choices
 from bot.discord.interactions import (
     answer,
     defer,
@@ -30,6 +29,7 @@ from bot.discord.interactions import (
     require_guild,
     require_manage_guild,
 )
+from bot.wording import error_text
 from cogs.dispatch.buttons import PanicButton
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ class MoreCodesSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]]
         data: dict[str, Any] = dict(interaction.data or {})
         values = [str(v) for v in data.get("values") or []]
         if not values:
-            raise InvalidInput("Pick a code from the list.")
+            raise InvalidInput.said("Pick a code from the list.")
         # Checked against the server's codes now, as a button press is: a removed code is answered plainly.
         await apply_status(interaction, values[0], from_panel=True)
 
@@ -215,6 +215,11 @@ class StartShiftButton(
         await edit_answer(interaction, text, view=None)
 
 
+def status_changed_text(change: StatusChange) -> str:
+    """What the officer reads after a status change."""
+    return f"You are now **{change.code.code}** {change.code.label} (unit `{change.status.callsign}`)."
+
+
 async def apply_status(
     interaction: discord.Interaction[NorthcaBot], raw_code: str, *, from_panel: bool = False
 ) -> None:
@@ -236,9 +241,9 @@ async def apply_status(
     except OffDuty as exc:
         view = discord.ui.View(timeout=None)
         view.add_item(StartShiftButton())
-        await answer(interaction, exc.message, view=view)
+        await answer(interaction, error_text(exc), view=view)
         return
-    await answer(interaction, change.text)
+    await answer(interaction, status_changed_text(change))
 
 
 # --- the cog --------------------------------------------------------------------------
@@ -350,9 +355,9 @@ class StatusCog(commands.Cog):
         guild_id = require_guild(interaction)
         channel_id = channel.id if channel is not None else interaction.channel_id
         if channel is not None and channel.type not in (discord.ChannelType.text, discord.ChannelType.news):
-            raise InvalidInput("Pick a text channel for the panel.")
+            raise InvalidInput.said("Pick a text channel for the panel.")
         if channel_id is None:
-            raise InvalidInput("Pick a text channel for the panel.")
+            raise InvalidInput.said("Pick a text channel for the panel.")
         if await self.svc.links.linkage(guild_id) is Linkage.NOT_LINKED:
             raise NotLinked()
         await defer(interaction, ephemeral=True, thinking=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import ErrorKind, InvalidInput
 from bot.core.profiles import clean_text
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Departments:
             if known.lower() == value.lower():
                 return known
         if strict and self.names:
-            raise InvalidInput(f"Unknown department “{value}”. Pick one of: {', '.join(self.names)}.")
+            raise InvalidInput(ErrorKind.UNKNOWN_DEPARTMENT, value=value, names=tuple(self.names))
         return value
 
     def known(self, stored: str | None) -> str | None:

@@ -18,8 +18,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from bot.core.errors import Conflict, InvalidInput, MissingPermission, NotLinked
+from bot.core.errors import Conflict, ErrorKind, Fact, InvalidInput, MissingPermission, NotLinked
 from bot.core.parsing import database_id
 from bot.core.timefmt import from_iso, from_ms, now_ms, to_iso
 from bot.northca.client import NorthcaClient
@@ -96,15 +97,11 @@ class GuildLink:
 def validate_mdt_id(raw: str | None) -> str:
     value = (raw or "").strip()
     if not value:
-        raise InvalidInput("Give the MDT id from your Northca MDT settings, for example `/link mdt_id:0c7f6a0c-…`.")
+        raise InvalidInput(ErrorKind.MDT_ID_EMPTY)
     if len(value) > MDT_ID_MAX:
-        raise InvalidInput(
-            f"That MDT id is too long ({len(value)} characters; at most {MDT_ID_MAX}). Copy it again from Northca."
-        )
+        raise InvalidInput(ErrorKind.MDT_ID_TOO_LONG, length=len(value), most=MDT_ID_MAX)
     if not _MDT_ID_OK.match(value):
-        raise InvalidInput(
-            "An MDT id has no spaces or special characters. Copy it again from your Northca MDT settings."
-        )
+        raise InvalidInput(ErrorKind.MDT_ID_MALFORMED)
     return value
 
 
@@ -264,15 +261,32 @@ class LinkStore:
 class LiveCheck:
     link: GuildLink
     linked_on_northca: bool | None  # None: Northca could not be asked
-    error: str | None = None
+    error: str | None = None  # Northca's own words, when it could not be asked
+    changed: LinkChange | None = None  # the link changed while it was checked
 
 
-def _changed_meanwhile(was: GuildLink, now: GuildLink | None) -> str:
+# What happened to a guild's link while an action on it was under way.
+Meanwhile = Literal["removed", "other_mdt", "new_request", "other_request"]
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    """A change made to a guild's link meanwhile: what happened, and the MDT asked for now (if any)."""
+
+    meanwhile: Meanwhile
+    now_mdt_id: str | None = None
+
+    def facts(self) -> dict[str, Fact]:
+        """As error data (the front door words `meanwhile` and `now_mdt_id`)."""
+        return {"meanwhile": self.meanwhile, "now_mdt_id": self.now_mdt_id}
+
+
+def _changed_meanwhile(was: GuildLink, now: GuildLink | None) -> LinkChange:
     if now is None:
-        return "this server's link was removed meanwhile"
+        return LinkChange("removed")
     if now.mdt_id != was.mdt_id:
-        return f"meanwhile this server asked to link MDT `{now.mdt_id}` instead"
-    return "meanwhile a new link request was made for this server"
+        return LinkChange("other_mdt", now.mdt_id)
+    return LinkChange("new_request", now.mdt_id)
 
 
 class LinkService:
@@ -378,11 +392,8 @@ class LinkService:
             now = await self.store.get(guild_id)
             self._refuse_over_approved(now, mdt_id)
             log.info("guild %s: request %s by %s not stored: the link changed meanwhile", guild_id, req.id, actor_id)
-            why = _changed_meanwhile(current, now) if current else "another request was stored meanwhile"
-            raise Conflict(
-                f"This server's link changed while the request was sent ({why}). Nothing was replaced:"
-                " check with /link, then run /link again if needed."
-            )
+            why = _changed_meanwhile(current, now) if current else LinkChange("other_request")
+            raise Conflict(ErrorKind.LINK_CHANGED_WHILE_SENT, **why.facts())
         log.info("guild %s: %s requested link to MDT %s (request %s, %s)", guild_id, actor_id, mdt_id, req.id, status)
         return await self._get(guild_id)
 
@@ -391,11 +402,8 @@ class LinkService:
         if current is None or not current.approved:
             return
         if current.mdt_id == mdt_id:
-            raise Conflict(
-                f"This server is already linked to MDT `{mdt_id}`; nothing changed and officers keep working."
-                " /link shows the link, checked live on Northca."
-            )
-        raise Conflict(f"This server is already linked to MDT `{current.mdt_id}`. Run /unlink first to link another.")
+            raise Conflict(ErrorKind.ALREADY_LINKED_SAME, mdt_id=mdt_id)
+        raise Conflict(ErrorKind.ALREADY_LINKED_OTHER, mdt_id=current.mdt_id)
 
     async def require_approver(self, guild_id: int, request_id: str, presser_id: int) -> GuildLink:
         """The guild's current request, if `presser_id` may approve it (the MDT owner only).
@@ -403,11 +411,11 @@ class LinkService:
         Cheap (local only), so a button can check it before acknowledging."""
         link = await self.store.get(guild_id)
         if link is None or link.request_id != request_id:
-            raise Conflict("This link request is no longer the server's current one. An admin can run /link again.")
+            raise Conflict(ErrorKind.LINK_REQUEST_NOT_CURRENT)
         if link.owner_discord_id is None:
-            raise MissingPermission("Northca did not say who owns this MDT, so it can only be approved on Northca.")
+            raise MissingPermission(ErrorKind.LINK_OWNER_UNKNOWN)
         if presser_id != link.owner_discord_id:
-            raise MissingPermission(f"Only the MDT owner, <@{link.owner_discord_id}>, can approve this link.")
+            raise MissingPermission(ErrorKind.LINK_OWNER_ONLY, owner_id=link.owner_discord_id)
         return link
 
     async def approve(self, guild_id: int, request_id: str, presser_id: int) -> tuple[GuildLink, bool]:
@@ -417,12 +425,10 @@ class LinkService:
             result = await self.northca.confirm_link_request(request_id, guild_id, presser_id)
         except NorthcaGone:
             await self.store.set_status(link, "expired")
-            raise Conflict("This link request has expired. An admin runs /link again to make a new one.") from None
+            raise Conflict(ErrorKind.LINK_REQUEST_EXPIRED) from None
         except NorthcaConflict:
             await self.store.set_status(link, "denied")
-            raise Conflict(
-                "This link request was denied on Northca. An admin runs /link again if that was a mistake."
-            ) from None
+            raise Conflict(ErrorKind.LINK_REQUEST_DENIED) from None
         if not await self.store.set_status(link, APPROVED):
             now = await self.store.get(guild_id)
             log.warning(
@@ -433,8 +439,7 @@ class LinkService:
                 link.mdt_id,
             )
             raise Conflict(
-                f"Northca approved linking MDT `{link.mdt_id}`, but {_changed_meanwhile(link, now)}; this server keeps"
-                f" that. An admin runs /link mdt_id:{link.mdt_id} to use MDT `{link.mdt_id}` after all."
+                ErrorKind.LINK_APPROVED_BUT_CHANGED, mdt_id=link.mdt_id, **_changed_meanwhile(link, now).facts()
             )
         log.info("guild %s: %s approved the link to MDT %s (request %s)", guild_id, presser_id, link.mdt_id, request_id)
         return await self._get(guild_id), result.already
@@ -463,7 +468,7 @@ class LinkService:
             now = await self.store.get(guild_id)
             if now is None:
                 raise NotLinked()
-            return LiveCheck(now, None, f"{_changed_meanwhile(link, now)}; run /link to check it again")
+            return LiveCheck(now, None, changed=_changed_meanwhile(link, now))
         return LiveCheck(await self._get(guild_id), linked)
 
     async def _linked_on_northca(self, link: GuildLink, actor_id: int | None) -> bool:
@@ -486,10 +491,7 @@ class LinkService:
         if link is None:
             raise NotLinked()
         if fingerprint != link.fingerprint:
-            raise Conflict(
-                f"This server's link changed since /unlink asked (it is now MDT `{link.mdt_id}`, {link.status})."
-                " Nothing was removed: run /unlink again to remove it."
-            )
+            raise Conflict(ErrorKind.UNLINK_CHANGED, mdt_id=link.mdt_id, status=link.status)
         unlinked_on_northca = False
         if link.owner_discord_id is not None and presser_id == link.owner_discord_id and link.approved:
             try:
@@ -500,9 +502,7 @@ class LinkService:
                 unlinked_on_northca = True
         if not await self.store.forget(link):
             now = await self.store.get(guild_id)
-            raise Conflict(
-                f"Not removed: {_changed_meanwhile(link, now)}. Check with /link, then /unlink again if needed."
-            )
+            raise Conflict(ErrorKind.UNLINK_CHANGED_MEANWHILE, **_changed_meanwhile(link, now).facts())
         log.info(
             "guild %s: %s forgot the link to MDT %s (northca unlinked: %s)",
             guild_id,

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.sanitize import northca_text
 from bot.core.timefmt import from_ms, now_ms, to_iso
 from bot.storage import INTEGRITY_ERRORS, Database
@@ -43,11 +43,11 @@ class OfficerProfile:
 def normalise_callsign(raw: str) -> str:
     value = raw.strip().upper()
     if not value:
-        raise InvalidInput("A callsign can't be empty. Use letters, digits and dashes, for example `ADAM-12`.")
+        raise InvalidInput(ErrorKind.CALLSIGN_EMPTY)
     if len(value) > CALLSIGN_MAX:
-        raise InvalidInput(f"A callsign has at most {CALLSIGN_MAX} characters, for example `ADAM-12`.")
+        raise InvalidInput(ErrorKind.CALLSIGN_TOO_LONG, most=CALLSIGN_MAX)
     if not _CALLSIGN.match(value):
-        raise InvalidInput("A callsign uses letters, digits and single dashes between them, for example `ADAM-12`.")
+        raise InvalidInput(ErrorKind.CALLSIGN_MALFORMED)
     return value
 
 
@@ -59,7 +59,7 @@ def clean_text(field_name: str, raw: str) -> str | None:
         return None
     limit = _TEXT_MAX[field_name]
     if len(value) > limit:
-        raise InvalidInput(f"{field_name.capitalize()} has at most {limit} characters.")
+        raise InvalidInput(ErrorKind.PROFILE_FIELD_TOO_LONG, field=field_name, most=limit)
     return value
 
 
@@ -123,7 +123,7 @@ class ProfileStore:
         except INTEGRITY_ERRORS:
             written = 0
         if written == 0:
-            raise Conflict(f"Callsign `{merged['callsign']}` is already used by another officer in this server.")
+            raise Conflict(ErrorKind.CALLSIGN_TAKEN, callsign=merged["callsign"])
         return await self.get(guild_id, member_id)
 
     async def by_callsign(self, guild_id: int, callsign: str) -> OfficerProfile | None:

@@ -51,9 +51,10 @@ def from_iso(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def discord_ts(value: datetime, style: str = "R") -> str:
-    """`<t:…:R>`: rendered by each reader's Discord client in their own time zone."""
-    return f"<t:{int(value.timestamp())}:{style}>"
+def utc_text(value: datetime) -> str:
+    """`2026-12-05 21:30 UTC`: a time in stored text (a reason kept with a record), readable by any front door.
+    (A front door words times for its readers itself: Discord's timestamps are bot.discord_text.discord_ts.)"""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def duration_text(ms: int) -> str:

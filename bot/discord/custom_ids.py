@@ -19,9 +19,10 @@ from typing import Any, TypeVar, cast
 
 import discord
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import ErrorKind, InvalidInput
 from bot.core.parsing import database_id, iso_day, whole_number
 from bot.discord.interactions import answer
+from bot.wording import error_text
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # A UUID as the bot writes it (shifts, leaves, calls).
 UUID = r"[0-9a-f-]{36}"
 
-NO_LONGER_VALID = "This button is no longer valid: run the command again."
+NO_LONGER_VALID = error_text(InvalidInput(ErrorKind.BUTTON_NO_LONGER_VALID))
 
 ItemT = TypeVar("ItemT", bound="discord.ui.DynamicItem[Any]")
 FromCustomId = Callable[
@@ -46,7 +47,7 @@ class RefusedCustomId(InvalidInput):
     """A value in a custom id no button of this bot made (forged, or from a version that wrote ids otherwise)."""
 
     def __init__(self, why: str) -> None:
-        super().__init__(NO_LONGER_VALID)
+        super().__init__(ErrorKind.BUTTON_NO_LONGER_VALID, why=why)
         self.why = why
 
 

@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+# Discord's timestamps (`<t:…>`): defined beside the error wording (bot/wording.py, which has no discord.py).
+from bot.wording import discord_ts as discord_ts
+
 CONTENT = 2000
 EMBED_TITLE = 256
 EMBED_DESCRIPTION = 4096

@@ -28,13 +28,8 @@ from discord import app_commands
 
 from bot.core.errors import GuildOnly, MissingPermission, UserFacingError
 from bot.discord.discord_text import fit, fit_content, fit_embed, fit_view, quoted
-from bot.northca.errors import (
-    NorthcaBadRequest,
-    NorthcaError,
-    NorthcaForbidden,
-    NorthcaRateLimited,
-    NorthcaUnauthorized,
-)
+from bot.northca.errors import NorthcaError
+from bot.wording import DISCORD, error_text, northca_text
 
 log = logging.getLogger(__name__)
 
@@ -56,34 +51,19 @@ RESTARTING = "The bot is restarting. Try again in a minute; nothing you did befo
 
 
 def northca_message(exc: NorthcaError) -> str:
-    if isinstance(exc, NorthcaForbidden) and "not linked" in exc.message.lower():
-        return (
-            "Northca says this server's MDT is not linked (MDT not linked to this guild)."
-            " An admin checks it with /link."
-        )
-    if isinstance(exc, NorthcaForbidden):
-        return f"Northca refused this: {quoted(exc.message)}."
-    if isinstance(exc, NorthcaUnauthorized):
-        return "Northca refused the bot's partner key. Tell the person who runs this bot to check its configuration."
-    if isinstance(exc, NorthcaRateLimited):
-        wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " in a moment"
-        return f"Northca is busy right now. Try again{wait}."
-    if isinstance(exc, NorthcaBadRequest):
-        return f"Northca refused this: {quoted(exc.message)}."
-    if exc.retryable:
-        return "Northca is not answering right now. Nothing was lost; try again in a minute."
-    return f"Northca answered with an error: {quoted(exc.message)}."
+    """Northca's error for Discord (its own words cut to fit Discord's limits)."""
+    return northca_text(exc, DISCORD, quoted)
 
 
 def user_message(error: BaseException) -> tuple[str, bool]:
     """The message for an error, and whether it was expected (False: log with a trace id)."""
     original: BaseException = getattr(error, "original", error)
     if isinstance(original, UserFacingError):
-        return original.message, True
+        return error_text(original), True
     if isinstance(original, NorthcaError):
         return northca_message(original), True
     if isinstance(original, app_commands.NoPrivateMessage):
-        return GuildOnly().message, True
+        return error_text(GuildOnly()), True
     if isinstance(original, app_commands.MissingPermissions):
         names = ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in original.missing_permissions)
         return f"You need the {names} permission to use this.", True
@@ -221,7 +201,7 @@ async def send_modal(interaction: discord.Interaction, modal: discord.ui.Modal) 
         if not interaction.response.is_done():
             await interaction.response.send_modal(modal)
             return
-    raise UserFacingError("The form took too long to open. Try again.")
+    raise UserFacingError.said("The form took too long to open. Try again.")
 
 
 class ShuttingDown(Protocol):
@@ -479,7 +459,7 @@ def require_manage_guild(interaction: discord.Interaction, doing: str = "do this
     require_guild(interaction)
     perms = interaction.permissions
     if not (perms.manage_guild or perms.administrator):
-        raise MissingPermission(f"You need the Manage Server permission to {doing}.")
+        raise MissingPermission.said(f"You need the Manage Server permission to {doing}.")
 
 
 def has_any_role(interaction: discord.Interaction, role_ids: list[int]) -> bool:
@@ -494,7 +474,7 @@ def require_supervisor(
     perms = interaction.permissions
     if perms.manage_guild or perms.administrator or has_any_role(interaction, supervisor_role_ids):
         return
-    raise MissingPermission(f"You need the Manage Server permission or a supervisor role to {doing}.")
+    raise MissingPermission.said(f"You need the Manage Server permission or a supervisor role to {doing}.")
 
 
 PAGE_LABELS = ("Previous", "Next")

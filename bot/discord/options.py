@@ -32,7 +32,7 @@ class RefusedOption(app_commands.AppCommandError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.original = InvalidInput(message)
+        self.original = InvalidInput.said(message)
 
 
 def check_options(interaction: discord.Interaction[Any]) -> None:

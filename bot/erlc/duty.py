@@ -1,29 +1,17 @@
 """Duty from the game: the in-game-required gate on going on duty, and the department of the member's team.
 
-`InGameGate` is a `DutyGate` (bot/core/shifts/service.py): with the server's `erlc.in_game_required` on, a member
-goes on
+`InGameGate` is a `DutyGate` (bot/core/shifts/service.py): with the server's `erlc.in_game_required` on, a member goes
+on
 duty only when linked to a Roblox account (/erlc verify) and in the game server now, as the presence store says
 (the last poll or webhook). Off (the default), it holds nobody back and reads nothing.
 """
 
 from __future__ import annotations
 
+from bot.core.errors import Conflict, ErrorKind
 from bot.core.settings.records import SettingsSource
 from bot.erlc.records import PresenceEntry
 from bot.erlc.store import ErlcStore
-
-NOT_VERIFIED = (
-    "This server requires you to be in the ER:LC game server to go on duty, and your Roblox account is not "
-    "linked here: verify first with /erlc verify."
-)
-NOT_CONNECTED = (
-    "This server requires you to be in the ER:LC game server to go on duty, but no game server is connected: "
-    "ask an admin to run /erlc connect."
-)
-NOT_IN_GAME = (
-    "You are not in the ER:LC game server now: join it, then go on duty (the bot sees you within a poll, "
-    "usually seconds)."
-)
 
 
 class InGameGate:
@@ -40,17 +28,17 @@ class InGameGate:
             return None
         return next((p for p in await self.store.presence(guild_id) if p.user_id == link.roblox_id), None)
 
-    async def blocking_reason(self, guild_id: int, member_id: int) -> str | None:
+    async def blocking_reason(self, guild_id: int, member_id: int) -> Conflict | None:
         if not self.settings.get(guild_id).erlc_in_game_required:
             return None
         link = await self.store.link_of(guild_id, member_id)
         if link is None:
-            return NOT_VERIFIED
+            return Conflict(ErrorKind.ERLC_NOT_VERIFIED)
         server = await self.store.server(guild_id)
         if server is None or not server.connected:
-            return NOT_CONNECTED
+            return Conflict(ErrorKind.ERLC_GAME_NOT_CONNECTED)
         if not any(p.user_id == link.roblox_id for p in await self.store.presence(guild_id)):
-            return NOT_IN_GAME
+            return Conflict(ErrorKind.ERLC_NOT_IN_GAME, roblox_id=link.roblox_id)
         return None
 
     async def team_department(self, guild_id: int, member_id: int) -> str | None:

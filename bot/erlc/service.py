@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.events import EventHub
 from bot.core.timefmt import now_ms
 from bot.erlc.keys import KeyVault, KeyVaultError
@@ -56,10 +56,7 @@ _MAX_ID = 2**63 - 1
 
 class KeysNotConfigured(InvalidInput):
     def __init__(self) -> None:
-        super().__init__(
-            "This bot cannot store ER:LC keys yet: its host must set [erlc] key_encryption_key"
-            " (or ERLC_KEK). Nothing was saved."
-        )
+        super().__init__(ErrorKind.ERLC_KEYS_NOT_CONFIGURED)
 
 
 @dataclass(frozen=True)
@@ -117,9 +114,9 @@ def rate_limit_text(states: Sequence[RateLimitState], now_s: float | None = None
 def clean_key(raw: str) -> str:
     key = (raw or "").strip()
     if not key:
-        raise InvalidInput("The key is empty: paste the server key from the game's server settings (API key).")
+        raise InvalidInput(ErrorKind.ERLC_KEY_EMPTY)
     if len(key) > MAX_KEY_LENGTH or any(c.isspace() or not c.isprintable() for c in key):
-        raise InvalidInput("That does not look like a server key (one word, as the game shows it): paste it again.")
+        raise InvalidInput(ErrorKind.ERLC_KEY_MALFORMED)
     return key
 
 
@@ -135,19 +132,19 @@ def parse_import(text: str) -> list[tuple[int, int]]:
         if number == 1 and not cells[0].isdigit():
             continue  # a header
         if len(cells) < 2 or not cells[0].isdigit() or not cells[1].isdigit():
-            raise InvalidInput(f"Line {number}: expected two numbers, Discord id then Roblox id. Nothing was imported.")
+            raise InvalidInput(ErrorKind.ERLC_IMPORT_LINE_MALFORMED, line=number)
         discord_id, roblox_id = int(cells[0]), int(cells[1])
         if not (0 < discord_id <= _MAX_ID and 0 < roblox_id <= _MAX_ID):
-            raise InvalidInput(f"Line {number}: an id is out of range. Nothing was imported.")
+            raise InvalidInput(ErrorKind.ERLC_IMPORT_ID_RANGE, line=number)
         if discord_id in seen_discord or roblox_id in seen_roblox:
-            raise InvalidInput(f"Line {number}: that member or Roblox account is listed twice. Nothing was imported.")
+            raise InvalidInput(ErrorKind.ERLC_IMPORT_DUPLICATE, line=number)
         seen_discord.add(discord_id)
         seen_roblox.add(roblox_id)
         pairs.append((discord_id, roblox_id))
         if len(pairs) > MAX_IMPORT_ROWS:
-            raise InvalidInput(f"At most {MAX_IMPORT_ROWS} lines per import. Nothing was imported.")
+            raise InvalidInput(ErrorKind.ERLC_IMPORT_TOO_MANY, most=MAX_IMPORT_ROWS)
     if not pairs:
-        raise InvalidInput("The file holds no line of `discord_id,roblox_id`. Nothing was imported.")
+        raise InvalidInput(ErrorKind.ERLC_IMPORT_EMPTY)
     return pairs
 
 
@@ -224,17 +221,17 @@ class ErlcService:
     async def disconnect(self, guild_id: int, actor_id: int) -> ErlcServer:
         server = await self.store.disconnect(guild_id, reason="admin", actor_id=actor_id, at_ms=self.clock())
         if server is None:
-            raise Conflict("No ER:LC server is connected here.")
+            raise Conflict(ErrorKind.ERLC_NOT_CONNECTED)
         log.info("guild %s: ER:LC server disconnected by %s", guild_id, actor_id)
         await self._publish(ServerConnectionChanged(guild_id, False, server.server_name, actor_id, "admin"))
         return server
 
     async def rotate_webhook(self, guild_id: int, actor_id: int) -> str:
         if not await self.store.rotate_webhook(guild_id, secrets.token_urlsafe(32), actor_id, self.clock()):
-            raise Conflict("No ER:LC server is connected here.")
+            raise Conflict(ErrorKind.ERLC_NOT_CONNECTED)
         url = self.webhook_url(await self.store.server(guild_id))
         if url is None:
-            raise Conflict("The webhook URL changed, but this bot has no public web address ([web] public_base_url).")
+            raise Conflict(ErrorKind.ERLC_NO_PUBLIC_ADDRESS)
         return url
 
     def webhook_url(self, server: ErlcServer | None) -> str | None:
@@ -349,16 +346,16 @@ class ErlcService:
         """A fresh single-use code for the member on this server, and when it expires (ms)."""
         server = await self.store.server(guild_id)
         if server is None or not server.connected:
-            raise Conflict("No ER:LC server is connected here: an admin runs /erlc connect first.")
+            raise Conflict(ErrorKind.ERLC_NOT_CONNECTED_CONNECT_FIRST)
         name = (roblox_name or "").strip().lower() or None
         if name is not None and not re.fullmatch(r"[a-z0-9_]{3,20}", name):
-            raise InvalidInput("A Roblox username is 3 to 20 letters, digits or underscores.")
+            raise InvalidInput(ErrorKind.ERLC_ROBLOX_NAME_MALFORMED)
         at = self.clock()
         for _ in range(10):
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             if await self.store.new_code(guild_id, discord_id, code, name, at, at + VERIFY_TTL_MS):
                 return code, at + VERIFY_TTL_MS
-        raise Conflict("Could not make a code: try again.")  # 31^6 codes: only on a broken random source
+        raise Conflict(ErrorKind.ERLC_CODE_NOT_MADE)  # 31^6 codes: only on a broken random source
 
     async def link_of(self, guild_id: int, discord_id: int) -> ErlcLink | None:
         return await self.store.link_of(guild_id, discord_id)
@@ -372,7 +369,7 @@ class ErlcService:
 
     async def staff_link(self, guild_id: int, actor_id: int, discord_id: int, roblox_id: int) -> ErlcLink:
         if not 0 < roblox_id <= _MAX_ID:
-            raise InvalidInput("A Roblox user id is a positive number (from the profile's address).")
+            raise InvalidInput(ErrorKind.ERLC_ROBLOX_ID_MALFORMED)
         link = await self.store.link(guild_id, discord_id, roblox_id, None, "staff", actor_id, self.clock(), audit=True)
         await self._publish(PresenceUpdated(guild_id, linked=(link,)))
         return link
@@ -381,12 +378,12 @@ class ErlcService:
         """Staff unlink a member (audited), or a member removes their own link (actor == member)."""
         link = await self.store.unlink(guild_id, discord_id, actor_id, self.clock(), audit=actor_id != discord_id)
         if link is None:
-            raise Conflict("No Roblox account is linked to that member here." if actor_id != discord_id
-                           else "Your Discord account is not linked to a Roblox account here.")  # fmt: skip
+            raise Conflict(ErrorKind.ERLC_NO_LINK, member_id=discord_id, own=actor_id == discord_id)
         await self._publish(PresenceUpdated(guild_id))
         return link
 
-    async def import_links(self, guild_id: int, actor_id: int, text: str) -> tuple[int, list[str]]:
+    async def import_links(self, guild_id: int, actor_id: int, text: str) -> tuple[int, list[tuple[int, int]]]:
+        """(How many linked, the refused (discord id, Roblox id) pairs: each Roblox account another member's.)"""
         pairs = parse_import(text)
         done, refused = await self.store.import_links(guild_id, pairs, actor_id, self.clock())
         await self._publish(PresenceUpdated(guild_id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from bot.core.errors import Conflict
+from bot.core.errors import Conflict, ErrorKind
 from bot.core.sharding import ShardSet
 from bot.erlc.port import GamePlayer
 from bot.erlc.records import (
@@ -434,7 +434,7 @@ class ErlcStore:
             (guild_id, roblox_id, discord_id),
         )
         if other is not None:
-            raise Conflict(f"That Roblox account is already linked to <@{int(other['discord_id'])}> here.")
+            raise Conflict(ErrorKind.ERLC_ROBLOX_TAKEN_BY, member_id=int(other["discord_id"]), roblox_id=roblox_id)
         try:
             await conn.execute(
                 "INSERT INTO erlc_links (guild_id, discord_id, roblox_id, roblox_name, how, linked_by, linked_ms)"
@@ -444,12 +444,12 @@ class ErlcStore:
                 (guild_id, discord_id, roblox_id, roblox_name, how, actor_id, at_ms),
             )
         except INTEGRITY_ERRORS:
-            raise Conflict("That Roblox account is already linked to another member here.") from None
+            raise Conflict(ErrorKind.ERLC_ROBLOX_TAKEN, roblox_id=roblox_id) from None
         if audit:
             await conn.execute(
                 _audit_sql(),
                 (guild_id, actor_id, at_ms, "erlc.link", json.dumps(None),
-                 json.dumps(f"<@{discord_id}> = Roblox {roblox_id} ({how})")),
+                 json.dumps({"member_id": discord_id, "roblox_id": roblox_id, "how": how})),
             )  # fmt: skip
         return ErlcLink(guild_id, discord_id, roblox_id, roblox_name, how, actor_id, at_ms)
 
@@ -467,15 +467,15 @@ class ErlcStore:
                 await conn.execute(
                     _audit_sql(),
                     (guild_id, actor_id, at_ms, "erlc.link",
-                     json.dumps(f"<@{discord_id}> = Roblox {link.roblox_id}"), json.dumps(None)),
+                     json.dumps({"member_id": discord_id, "roblox_id": link.roblox_id}), json.dumps(None)),
                 )  # fmt: skip
         return link
 
     async def import_links(
         self, guild_id: int, pairs: Sequence[tuple[int, int]], actor_id: int, at_ms: int
-    ) -> tuple[int, list[str]]:
+    ) -> tuple[int, list[tuple[int, int]]]:
         """A staff CSV import: each (discord, roblox) pair linked unless its Roblox account is another member's;
-        (how many linked, one line per refused pair). One audit row for the import."""
+        (how many linked, the refused (discord, roblox) pairs). One audit row for the import."""
         done, refused = 0, []
         async with self.db.transaction() as conn:
             for discord_id, roblox_id in pairs:
@@ -485,10 +485,10 @@ class ErlcStore:
                     )
                     done += 1
                 except Conflict:
-                    refused.append(f"Roblox {roblox_id} for <@{discord_id}>: already linked to another member")
+                    refused.append((discord_id, roblox_id))
             await conn.execute(
                 _audit_sql(),
-                (guild_id, actor_id, at_ms, "erlc.link", json.dumps(None), json.dumps(f"CSV import: {done} links")),
+                (guild_id, actor_id, at_ms, "erlc.link", json.dumps(None), json.dumps({"imported": done})),
             )
         return done, refused
 

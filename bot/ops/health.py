@@ -143,7 +143,7 @@ class HealthMonitor:
         depth, oldest_ms = await self.outbox.depth_and_oldest_ended_ms()
         if oldest_ms is not None and time.time() - oldest_ms / 1000 > self.outbox_warn_after:
             log.warning(
-                "%d shifts wait for Northca; the oldest ended %.0f min ago (see /shift admin pending)",
+                "%d shifts wait for Northca; the oldest ended %.0f min ago (supervisors see them in the pending list)",
                 depth,
                 (time.time() - oldest_ms / 1000) / 60,
             )

@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 import aiosqlite
 import asyncpg
 
-from bot.core.errors import UserFacingError
+from bot.core.errors import ErrorKind, UserFacingError
 from bot.storage import dialect
 from bot.storage.pgpool import ConnectionPool
 from bot.storage.rows import Row
@@ -65,11 +65,7 @@ class DatabaseUnavailable(UserFacingError):
     the retry window. The person is told to try again; background work retries on its next round."""
 
     def __init__(self, *, maybe_applied: bool = False) -> None:
-        super().__init__(
-            "The bot's database is not answering right now (it may be restarting)."
-            + (" What you did may or may not have been saved: check, then" if maybe_applied else "")
-            + (" try again in a few seconds." if maybe_applied else " Try again in a few seconds.")
-        )
+        super().__init__(ErrorKind.DATABASE_UNAVAILABLE, maybe_applied=maybe_applied)
         self.maybe_applied = maybe_applied
 
 

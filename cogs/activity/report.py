@@ -52,7 +52,9 @@ async def build_report(
     settings = bot.settings.get(guild.id)
     quotas = {rid: int(hours * HOUR_MS) for rid, hours in settings.role_quotas}
     if role_id is not None and role_id not in quotas:
-        raise InvalidInput(f"<@&{role_id}> has no quota: set one with /settings quota, or pick a role that has one.")
+        raise InvalidInput.said(
+            f"<@&{role_id}> has no quota: set one with /settings quota, or pick a role that has one."
+        )
     member_roles = {
         m.id: [r.id for r in m.roles if r.id in quotas]
         for m in guild.members

@@ -6,8 +6,8 @@ import discord
 
 from bot.core.dispatch import CallRecord, PanicRecord
 from bot.core.dispatch.records import GAME_CREATOR
-from bot.core.timefmt import discord_ts, from_ms
-from bot.discord.discord_text import fit
+from bot.core.timefmt import from_ms
+from bot.discord.discord_text import discord_ts, fit
 
 NORTHCA_STATE = {
     "pending": "⏳ sending to Northca (retried automatically)",

@@ -11,9 +11,9 @@ from bot.core.dispatch.records import report_when
 from bot.core.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
 from bot.core.errors import InvalidInput
 from bot.core.links import Linkage
-from bot.core.timefmt import discord_ts, from_ms
+from bot.core.timefmt import from_ms
 from bot.discord.bot import NorthcaBot, bot_of
-from bot.discord.discord_text import fit
+from bot.discord.discord_text import discord_ts, fit
 from bot.discord.interactions import (
     answer,
     defer,
@@ -25,6 +25,7 @@ from bot.discord.interactions import (
     send_modal,
 )
 from bot.northca.models import CreateSceneReportBody, CreateTicketBody
+from bot.wording import error_text
 from cogs.dispatch import buttons
 from cogs.dispatch.embeds import call_embed, outbox_sentence, panic_embed
 
@@ -44,7 +45,7 @@ def _channel(interaction: discord.Interaction[Any], kind: str) -> int:
     settings = bot_of(interaction).settings.get(require_guild(interaction))
     channel_id = settings.alerts_channel_id if kind == "alerts" else settings.dispatch_channel_id
     if channel_id is None:
-        raise InvalidInput(
+        raise InvalidInput.said(
             f"This server has no {kind} channel yet: an admin sets it with `/settings channel {kind}`."
             " Nothing was sent."
         )
@@ -302,7 +303,7 @@ async def submit_report(
     except InvalidInput as exc:
         # What they typed comes back, so nothing is lost: the form can be filled in again from it.
         typed = f"**{title}**\n{description}\n{location}"
-        raise InvalidInput(f"{exc.message} Nothing was sent. What you wrote:\n{fit(typed, 1500)}") from None
+        raise InvalidInput.said(f"{error_text(exc)} Nothing was sent. What you wrote:\n{fit(typed, 1500)}") from None
     name, badge, _ = await bot.dispatcher.officer(guild_id, interaction.user.id, interaction.user.display_name)
     body = CreateSceneReportBody(
         title=title.strip(),

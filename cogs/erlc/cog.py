@@ -13,8 +13,9 @@ from discord.ext import commands
 
 from bot.core.errors import InvalidInput
 from bot.core.settings.service import ERLC_DUTY_TEAMS
-from bot.core.timefmt import discord_ts, from_ms
+from bot.core.timefmt import from_ms
 from bot.discord.bot import bot_of
+from bot.discord.discord_text import discord_ts
 from bot.discord.interactions import (
     answer,
     defer,
@@ -81,7 +82,10 @@ class ImportModal(discord.ui.Modal, title="Import member links (CSV)"):
         done, refused = await bot.erlc.import_links(guild_id, interaction.user.id, self.rows.value)
         text = f"Imported {done} links."
         if refused:
-            text += f" {len(refused)} not imported:\n" + "\n".join(f"- {line}" for line in refused[:20])
+            text += f" {len(refused)} not imported:\n" + "\n".join(
+                f"- Roblox {roblox_id} for <@{discord_id}>: already linked to another member"
+                for discord_id, roblox_id in refused[:20]
+            )
             if len(refused) > 20:
                 text += f"\n… and {len(refused) - 20} more"
         await answer(interaction, text, allowed_mentions=NO_MENTIONS)
@@ -209,7 +213,7 @@ class ErlcCog(commands.Cog):
     @app_commands.describe(enabled="Off: you are never put on duty automatically here")
     async def my_auto_duty(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:
         if not await self.bot.erlc.set_auto_duty_opt_out(require_guild(interaction), interaction.user.id, not enabled):
-            raise InvalidInput("Your Roblox account is not linked here: verify first with /erlc verify.")
+            raise InvalidInput.said("Your Roblox account is not linked here: verify first with /erlc verify.")
         await answer(
             interaction,
             "Joining a duty team in game puts you on duty here (when the server has automatic shifts on)."
@@ -282,7 +286,7 @@ class ErlcCog(commands.Cog):
         require_guild_supervisor(interaction, "link members to Roblox accounts")
         guild_id = require_guild(interaction)
         if not roblox_id.strip().isdigit():
-            raise InvalidInput("A Roblox user id is a number (from the profile's address).")
+            raise InvalidInput.said("A Roblox user id is a number (from the profile's address).")
         await self.bot.erlc.staff_link(guild_id, interaction.user.id, member.id, int(roblox_id.strip()))
         await answer(
             interaction, f"Linked {member.mention} to Roblox user {int(roblox_id)}.", allowed_mentions=NO_MENTIONS
@@ -328,7 +332,7 @@ class ErlcCog(commands.Cog):
         guild_id = require_guild(interaction)
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel) or target.guild.id != guild_id:
-            raise InvalidInput("Pick a text channel of this server for the board.")
+            raise InvalidInput.said("Pick a text channel of this server for the board.")
         message = await post(
             target, embed=board_embed(await self.bot.erlc.board(guild_id)), allowed_mentions=NO_MENTIONS
         )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from bot.core.timefmt import discord_ts, from_ms
-from bot.discord.discord_text import fit
+from bot.core.timefmt import from_ms
+from bot.discord.discord_text import discord_ts, fit
 from bot.erlc.calls import CallsStatus
 from bot.erlc.port import GameKeyInvalid, GameRateLimited, GameRefused, GameServerError, GameTemporary
 from bot.erlc.service import BoardFacts, PlayerLine, ServerStatus

@@ -70,7 +70,7 @@ class LeaveCog(commands.Cog):
         target = member.id if member is not None else interaction.user.id
         supervisor = self._is_supervisor(interaction, guild_id)
         if target != interaction.user.id and not supervisor:
-            raise MissingPermission(
+            raise MissingPermission.said(
                 "You need the Manage Server permission or a supervisor role to end someone's leave."
             )
         leave = await self.bot.leave.end(guild_id, target, interaction.user.id, supervisor=supervisor)

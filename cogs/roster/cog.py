@@ -23,7 +23,6 @@ from bot.core.rosters import (
     parse_duration,
     parse_start,
     render_week,
-    upcoming_text,
 )
 from bot.core.rosters.reminders import SentReminder
 from bot.discord.discord_text import fit_choices
@@ -37,6 +36,7 @@ from cogs.roster.embeds import (
     reminder_text,
     reports_reminder_text,
     template_summary,
+    upcoming_text,
 )
 from cogs.roster.flows import (
     NO_MENTIONS,
@@ -72,7 +72,7 @@ def _department(bot: NorthcaBot, guild_id: int, given: str | None) -> str | None
     found = settings.department(given.strip())
     if found is None:
         names = ", ".join(settings.department_names)
-        raise InvalidInput(f"department must be one of this server's: {names[:1500]}")
+        raise InvalidInput.said(f"department must be one of this server's: {names[:1500]}")
     return found.name
 
 
@@ -256,7 +256,7 @@ class RosterCog(commands.Cog):
         require_roster_supervisor(interaction, "change who is on scheduled shifts")
         guild_id = require_guild(interaction)
         if (member is None) == (role is None):
-            raise InvalidInput("give either a member or a role (one of the two)")
+            raise InvalidInput.said("give either a member or a role (one of the two)")
         template = await pick_template(self.bot, guild_id, shift)
         target = f"<@{member.id}>" if member is not None else f"<@&{role.id}>" if role is not None else ""
         kind: TargetKind = "member" if member is not None else "role"

@@ -9,8 +9,9 @@ import discord
 
 from bot.core.rosters import Attendance, Occurrence, OccurrenceAttendance, RosterTemplate
 from bot.core.rosters.records import days_text, minute_text
-from bot.core.rosters.render import paginate
-from bot.core.timefmt import discord_ts, duration_text, to_ms
+from bot.core.rosters.render import DISCORD_MESSAGE_LIMIT, paginate
+from bot.core.timefmt import duration_text, to_ms
+from bot.discord.discord_text import discord_ts
 
 REMINDER_MARK = "Scheduled shift reminder"
 NOT_REMINDED = "⚠️ reminder could not be delivered"
@@ -108,3 +109,20 @@ def attendance_pages(
 
 def page_footer(page: int, pages: int) -> str:
     return f"\n-# Page {page + 1} of {pages}" if pages > 1 else ""
+
+
+def upcoming_text(occurrences: Sequence[Occurrence], limit: int = DISCORD_MESSAGE_LIMIT) -> str:
+    """A member's next shifts (`/roster mine`), with Discord timestamps: each reader sees them in
+    their own time zone. At most `limit` characters (the rest is counted, not listed)."""
+    if not occurrences:
+        return "You have no scheduled shifts in the next two weeks."
+    lines = ["Your next scheduled shifts:"]
+    for i, o in enumerate(occurrences):
+        extra = f" ({o.department})" if o.department else ""
+        line = f"- {o.name}{extra}: {discord_ts(o.start, 'F')} to {discord_ts(o.end, 't')}, {discord_ts(o.start, 'R')}"
+        rest = f"… and {len(occurrences) - i} more"
+        if len("\n".join([*lines, line, rest])) > limit:
+            lines.append(rest)
+            break
+        lines.append(line)
+    return "\n".join(lines)

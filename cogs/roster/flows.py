@@ -52,7 +52,7 @@ async def pick_template(bot: NorthcaBot, guild_id: int, given: str) -> RosterTem
     for t in await bot.rosters.templates(guild_id):
         if t.name.lower() == text.lower():
             return t
-    raise InvalidInput(f"no scheduled shift named {text[:40]!r} on this server: pick one from the list")
+    raise InvalidInput.said(f"no scheduled shift named {text[:40]!r} on this server: pick one from the list")
 
 
 def parse_week(given: str | None, current: date) -> date:
@@ -69,7 +69,7 @@ def parse_week(given: str | None, current: date) -> date:
     try:
         return week_start(iso_day(text))
     except ValueError:
-        raise InvalidInput(
+        raise InvalidInput.said(
             f"week must be this, next, last, +N/-N weeks, or a date like 2026-12-07 (got {text[:20]!r})"
         ) from None
 
@@ -93,7 +93,7 @@ def parse_period(given: str | None, current: date) -> tuple[date, date]:
         first = iso_day(first_text.strip())
         last = iso_day(last_text.strip()) if last_text else first
     except ValueError:
-        raise InvalidInput(
+        raise InvalidInput.said(
             "period must be last-week, this-week, today, yesterday, a date like 2026-12-01,"
             f" or a range like 2026-12-01..2026-12-07 (got {text[:30]!r})"
         ) from None
@@ -104,9 +104,9 @@ def check_period(first: date, last: date) -> tuple[date, date]:
     """The limits of a period asked for: by /roster attendance, and again by its page buttons (their custom id
     carries the dates, and a forged one could carry any)."""
     if last < first:
-        raise InvalidInput(f"the period ends ({last.isoformat()}) before it starts ({first.isoformat()})")
+        raise InvalidInput.said(f"the period ends ({last.isoformat()}) before it starts ({first.isoformat()})")
     if (last - first).days + 1 > MAX_PERIOD_DAYS:
-        raise InvalidInput(f"a period is at most {MAX_PERIOD_DAYS} days: ask for a shorter one")
+        raise InvalidInput.said(f"a period is at most {MAX_PERIOD_DAYS} days: ask for a shorter one")
     return first, last
 
 

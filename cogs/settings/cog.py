@@ -69,7 +69,7 @@ def channel_facts(
     """The bot's own permissions in the channel: from the cached guild (overwrites included), or the
     interaction's app_permissions when it is the channel the command was used in."""
     if channel.type not in (discord.ChannelType.text, discord.ChannelType.news):
-        raise InvalidInput("Pick a text channel.")
+        raise InvalidInput.said("Pick a text channel.")
     guild = interaction.guild
     full = guild.get_channel(channel.id) if guild is not None else None
     perms: discord.Permissions | None = None
@@ -164,7 +164,7 @@ class SettingsCog(commands.Cog):
             await self.service.set_channel(guild_id, interaction.user.id, kind, None)
             return await self._done(interaction, f"The {kind} channel is cleared.")
         if channel is None:
-            raise InvalidInput("Pick a channel, or give remove:True to clear it.")
+            raise InvalidInput.said("Pick a channel, or give remove:True to clear it.")
         await self.service.set_channel(guild_id, interaction.user.id, kind, channel_facts(interaction, channel))
         await self._done(interaction, f"The {kind} channel is now <#{channel.id}>.")
 
@@ -251,7 +251,7 @@ class SettingsCog(commands.Cog):
     ) -> None:
         guild_id = self._admin(interaction, "change the settings")
         if max_hours is None and timezone is None and week_start is None and off_duty is None:
-            raise InvalidInput("Give at least one setting to change, for example `/settings shifts max_hours:10`.")
+            raise InvalidInput.said("Give at least one setting to change, for example `/settings shifts max_hours:10`.")
         await self.service.set_shifts(
             guild_id,
             interaction.user.id,
@@ -294,7 +294,9 @@ class SettingsCog(commands.Cog):
     ) -> None:
         guild_id = self._admin(interaction, "change the settings")
         if remove == (hours is not None):
-            raise InvalidInput("Give either `hours` (to set the quota) or `remove: True` (to remove it), not both.")
+            raise InvalidInput.said(
+                "Give either `hours` (to set the quota) or `remove: True` (to remove it), not both."
+            )
         after = await self.service.set_role_quota(
             guild_id, interaction.user.id, role_facts(interaction, role), None if remove else hours
         )

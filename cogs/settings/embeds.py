@@ -5,8 +5,8 @@ from __future__ import annotations
 import discord
 
 from bot.core.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
-from bot.core.timefmt import discord_ts, from_ms
-from bot.discord.discord_text import fit
+from bot.core.timefmt import from_ms
+from bot.discord.discord_text import discord_ts, fit
 from bot.erlc.records import PRC_ACTOR_ID
 
 HISTORY_PAGE = 10
@@ -152,6 +152,12 @@ def show_embed(
 def audit_text(value: Json) -> str:
     if value is None:
         return "—"
+    if isinstance(value, dict) and "roblox_id" in value:
+        # An ER:LC member link (stored as facts by bot/erlc/store.py): the member, the account, how.
+        how = f" ({value['how']})" if value.get("how") else ""
+        return f"<@{value.get('member_id')}> = Roblox {value['roblox_id']}{how}"
+    if isinstance(value, dict) and "imported" in value:
+        return f"CSV import: {value['imported']} links"
     text = discord.utils.escape_markdown(str(value))
     return text if len(text) <= 120 else text[:119] + "…"
 

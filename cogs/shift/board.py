@@ -15,7 +15,7 @@ import discord
 
 from bot.core.sharding import ShardSet, owns
 from bot.core.shifts import ShiftEvent, ShiftRecord
-from bot.core.timefmt import discord_ts
+from bot.discord.discord_text import discord_ts
 from bot.discord.interactions import edit_message
 
 if TYPE_CHECKING:

@@ -46,7 +46,7 @@ class ShiftActionButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         require_guild(interaction)
         if interaction.user.id != self.member_id:
-            raise MissingPermission(
+            raise MissingPermission.said(
                 f"This button belongs to <@{self.member_id}>'s shift. Use /shift {self.action} for your own."
             )
         if self.action == "break":

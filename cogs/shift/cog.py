@@ -18,8 +18,8 @@ from bot.core.duty.store import recent_ended_shifts
 from bot.core.errors import Conflict, InvalidInput
 from bot.core.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.core.shifts.records import ShiftEventKind
-from bot.core.timefmt import discord_ts, duration_text
-from bot.discord.discord_text import fit_choices, quoted
+from bot.core.timefmt import duration_text
+from bot.discord.discord_text import discord_ts, fit_choices, quoted
 from bot.discord.interactions import answer, defer, post, require_guild, require_manage_guild
 from cogs.department_choices import department_autocomplete
 from cogs.shift.board import BoardUpdater, board_embed
@@ -106,7 +106,7 @@ class ShiftCog(commands.Cog):
         guild_id = require_guild(interaction)
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel) or target.guild.id != guild_id:
-            raise InvalidInput("Pick a text channel of this server for the board.")
+            raise InvalidInput.said("Pick a text channel of this server for the board.")
         message = await post(target, embed=board_embed(await self.service.open_in_guild(guild_id)),
                              allowed_mentions=NO_MENTIONS)  # fmt: skip
         replaced = await self.bot.boards.put(guild_id, target.id, message.id, interaction.user.id)
@@ -294,11 +294,11 @@ class ShiftCog(commands.Cog):
         guild_id = require_guild(interaction)
         span = await self.bot.duty.store.shift(guild_id, shift.strip())
         if span is None:
-            raise InvalidInput(f"There is no shift `{shift.strip()[:64]}` in this server: pick one from the list.")
+            raise InvalidInput.said(f"There is no shift `{shift.strip()[:64]}` in this server: pick one from the list.")
         if span.ended_ms is None:
-            raise Conflict("That shift is still open: end it first (/shift admin end), then void it.")
+            raise Conflict.said("That shift is still open: end it first (/shift admin end), then void it.")
         if await self.bot.duty.store.voided([span.id]):
-            raise Conflict("That shift is already voided: see /shift admin history.")
+            raise Conflict.said("That shift is already voided: see /shift admin history.")
         why = " ".join(reason.split())
         embed = void_confirm_embed(shift_choice_label(self.bot.get_guild(guild_id), span), span.member_id, why)
         view = discord.ui.View(timeout=None)

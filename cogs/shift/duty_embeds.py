@@ -12,7 +12,8 @@ from bot.core.duty.periods import PERIOD_LABELS
 from bot.core.duty.records import ShiftSpan
 from bot.core.duty.rule import duty_ms
 from bot.core.errors import InvalidInput
-from bot.core.timefmt import discord_ts, duration_text, from_ms
+from bot.core.timefmt import duration_text, from_ms
+from bot.discord.discord_text import discord_ts
 
 LEADERBOARD_PAGE = 10
 HISTORY_PAGE = 10
@@ -71,7 +72,7 @@ def history_embed(member_id: int, page: Page[Adjustment]) -> discord.Embed:
 
 def period_choice(value: str) -> PeriodChoice:
     if value not in PERIOD_CHOICES:
-        raise InvalidInput(f"Pick a period from the list: {', '.join(PERIOD_LABELS.values())}.")
+        raise InvalidInput.said(f"Pick a period from the list: {', '.join(PERIOD_LABELS.values())}.")
     return value
 
 

@@ -6,8 +6,8 @@ import discord
 
 from bot.core.settings.records import GuildSettings
 from bot.core.shifts import ShiftRecord
-from bot.core.timefmt import discord_ts, duration_text, from_ms
-from bot.discord.discord_text import quoted
+from bot.core.timefmt import duration_text, from_ms
+from bot.discord.discord_text import discord_ts, quoted
 from bot.northca.models import Shift
 
 PAGE_SIZE = 10

@@ -10,7 +10,8 @@ import discord
 
 from bot.core.links import Linkage
 from bot.core.shifts import Decision, EndReason
-from bot.core.timefmt import discord_ts, duration_text
+from bot.core.timefmt import duration_text
+from bot.discord.discord_text import discord_ts
 from bot.discord.interactions import answer, defer, edit_answer, post, require_guild, require_supervisor
 from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, started_embed, sync_sentence
 

@@ -85,7 +85,7 @@ class PanelDepartmentSelect(
         data: dict[str, Any] = dict(interaction.data or {})
         values = [str(v) for v in data.get("values") or []]
         if not values:
-            raise InvalidInput("Pick a department from the list.")
+            raise InvalidInput.said("Pick a department from the list.")
         # Matched against the server's departments now (strict): a removed one is refused clearly.
         await start_flow(interaction, shift_buttons(interaction.user.id), department=values[0])
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.dispatch import DispatchService
 from bot.core.dispatch.records import report_when
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.northca.models import CreateTicketBody
 from bot.ops.services import build_services
 from bot.storage import Database
@@ -111,7 +111,9 @@ async def test_panics_pressed_at_once_in_four_processes_store_one_panic(db, db_p
         )
 
         refused = [o for o in outcomes if isinstance(o, Conflict)]
-        assert len(refused) == 3 and all("your alert is out" in str(r) for r in refused), outcomes
+        assert len(refused) == 3 and all(
+            isinstance(r, Conflict) and r.kind is ErrorKind.PANIC_COOLING_DOWN for r in refused
+        ), outcomes
         stored = await db.fetchall(
             "SELECT id FROM dispatch_panics WHERE guild_id = ? AND member_id = ?", (GUILD, OFFICER)
         )

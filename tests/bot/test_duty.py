@@ -19,7 +19,7 @@ from bot.core.duty import DutyService, DutyStore, Period, page_of, period_for
 from bot.core.duty.periods import activity_period, last_ended_activity_period
 from bot.core.duty.rule import duty_ms
 from bot.core.duty.service import MAX_ADJUSTMENT_MS, REPORT_LEASE_MS
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.links import LinkService, LinkStore
 from bot.core.profiles import ProfileStore
 from bot.core.shifts import ShiftRecord, ShiftService
@@ -119,20 +119,21 @@ async def test_adjustments_change_totals_and_are_listed_in_history(shifts: Shift
 
 
 @pytest.mark.parametrize(
-    ("amount_ms", "reason", "says"),
+    ("amount_ms", "reason", "kind", "data"),
     [
-        (0, "x", "at least one second"),
-        (-60_000, "x", "at least one second"),
-        (MAX_ADJUSTMENT_MS + 1, "x", "at most"),
-        (60_000, "   ", "Give a reason"),
-        (60_000, "r" * 301, "within 300"),
+        (0, "x", ErrorKind.DURATION_TOO_SHORT, {}),
+        (-60_000, "x", ErrorKind.DURATION_TOO_SHORT, {}),
+        (MAX_ADJUSTMENT_MS + 1, "x", ErrorKind.ADJUSTMENT_TOO_LARGE, {"most_ms": MAX_ADJUSTMENT_MS}),
+        (60_000, "   ", ErrorKind.REASON_MISSING, {}),
+        (60_000, "r" * 301, ErrorKind.REASON_TOO_LONG, {"length": 301, "most": 300}),
     ],
 )
 async def test_bad_adjustment_is_refused_with_what_to_do_and_stores_nothing(
-    db: Database, duty: DutyService, amount_ms: int, reason: str, says: str
+    db: Database, duty: DutyService, amount_ms: int, reason: str, kind: ErrorKind, data: dict[str, int]
 ) -> None:
-    with pytest.raises(InvalidInput, match=says):
+    with pytest.raises(InvalidInput) as refused:
         await duty.add_time(GUILD, OFFICER, amount_ms, reason, ADMIN)
+    assert refused.value.kind is kind and refused.value.data == data
     assert await duty.history(GUILD, OFFICER) == []
 
 
@@ -148,18 +149,22 @@ async def test_voided_shift_is_kept_but_counted_nowhere(shifts: ShiftService, du
     rows = {r["shift_id"]: r for r in rows_of((await duty.export_csv(GUILD, utc_week(WED), now=to_ms(WED))).data)
             if r["record"] == "shift"}  # fmt: skip
     assert rows[bad.id]["voided"] == "1"
-    with pytest.raises(Conflict, match="already voided"):
+    with pytest.raises(Conflict) as again:
         await duty.void_shift(GUILD, bad.id, "again", ADMIN)
+    assert again.value.kind is ErrorKind.SHIFT_ALREADY_VOIDED
 
 
 async def test_void_refuses_open_or_unknown_or_other_guilds_shift(shifts: ShiftService, duty: DutyService) -> None:
     open_shift = await worked(shifts, OFFICER, datetime.now(UTC) - H, None)
-    with pytest.raises(Conflict, match="still open"):
+    with pytest.raises(Conflict) as still_open:
         await duty.void_shift(GUILD, open_shift.id, "x", ADMIN)
-    with pytest.raises(InvalidInput, match="no shift"):
+    assert still_open.value.kind is ErrorKind.SHIFT_STILL_OPEN
+    with pytest.raises(InvalidInput) as other_guild:
         await duty.void_shift(GUILD + 1, open_shift.id, "x", ADMIN)
-    with pytest.raises(InvalidInput, match="no shift"):
+    assert other_guild.value.kind is ErrorKind.NO_SUCH_SHIFT and other_guild.value.data == {"shift_id": open_shift.id}
+    with pytest.raises(InvalidInput) as unknown:
         await duty.void_shift(GUILD, "nope", "x", ADMIN)
+    assert unknown.value.kind is ErrorKind.NO_SUCH_SHIFT and unknown.value.data == {"shift_id": "nope"}
 
 
 # --- periods and splitting --------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import Config
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.events import EventHub
 from bot.core.leave import LeaveService, LeaveStore, LeaveWorker, RoleAction, parse_day
 from bot.core.settings import SettingsService
@@ -34,8 +34,12 @@ def test_dates_are_iso_days_or_today_or_tomorrow() -> None:
     assert parse_day("today", today) == today
     assert parse_day(" Tomorrow ", today) == date(2025, 1, 16)
     assert parse_day("2025-02-01", today) == date(2025, 2, 1)
-    with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+    with pytest.raises(InvalidInput) as refused:
         parse_day("01/02/2025", today)
+    assert refused.value.kind is ErrorKind.LEAVE_NOT_A_DATE and refused.value.data == {
+        "text": "01/02/2025",
+        "today": today,
+    }
 
 
 async def test_leave_days_are_local_midnights_in_the_guilds_time_zone(db: Database, settings: SettingsService) -> None:
@@ -78,7 +82,8 @@ async def test_duty_gate_holds_back_only_during_approved_leave_when_the_server_b
     clock.set(WED + timedelta(days=1))
     assert await service.blocking_reason(GUILD, OFFICER) is None  # pending is not leave yet
     await service.decide(GUILD, leave.id, SUPERVISOR, approve=True)
-    assert "approved leave" in (await service.blocking_reason(GUILD, OFFICER) or "")
+    refusal = await service.blocking_reason(GUILD, OFFICER)
+    assert refusal is not None and refusal.kind is ErrorKind.ON_LEAVE and refusal.data["until_ms"] == leave.end_ms
     assert await service.blocking_reason(GUILD + 1, OFFICER) is None
     await settings.set_shifts(GUILD, ADMIN, leave_blocks_duty=False)
     assert await service.blocking_reason(GUILD, OFFICER) is None
@@ -100,7 +105,10 @@ async def test_overlapping_requests_at_once_from_three_processes_store_one_leave
         )
 
         refused = [o for o in outcomes if isinstance(o, Conflict)]
-        assert len(refused) == 2 and all("already have a pending leave" in str(r) for r in refused), outcomes
+        assert len(refused) == 2 and all(
+            isinstance(r, Conflict) and (r.kind, r.data["status"]) == (ErrorKind.LEAVE_OVERLAPS, "pending")
+            for r in refused
+        ), outcomes
         assert len(await LeaveStore(db).listed(GUILD, 0, OFFICER)) == 1
         # Another member's leave on the same dates, and this member's on other dates, are not held back.
         await services[1].request(GUILD, OFFICER + 1, "2025-01-20", "2025-01-24", "exams")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from bot.core.dispatch.records import report_when
 from bot.core.duty.own import parse_duration_ms
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, UserFacingError
 from bot.core.leave import parse_day
 from bot.core.links import clean_status, validate_mdt_id
 from bot.core.parsing import FIRST_DAY, LAST_DAY, MAX_ID, database_id, iso_day, whole_number
@@ -26,6 +26,7 @@ from bot.core.rosters import parse_date, parse_days, parse_duration, parse_start
 from bot.core.settings.records import MAX_CODE
 from bot.core.settings.service import check_code, check_timezone
 from bot.discord.custom_ids import RefusedCustomId, day_of, id_of, optional_id_of, page_number
+from bot.wording import error_text
 from cogs.roster.flows import MAX_PERIOD_DAYS, parse_period, parse_week, period_ms
 
 T = TypeVar("T")
@@ -45,12 +46,12 @@ ZONES = [ZoneInfo(k) for k in ("UTC", "Europe/London", "America/New_York", "Paci
 
 
 def outcome(parse: Callable[[], T], *refusals: type[Exception]) -> T | None:
-    """The parser's value, or None when it refused with one of `refusals` (a refusal with an empty message is no
-    clear answer). Any other exception fails the test."""
+    """The parser's value, or None when it refused with one of `refusals` (a refusal the front door cannot word is
+    no clear answer). Any other exception fails the test."""
     try:
         return parse()
     except refusals as exc:
-        message = getattr(exc, "message", str(exc))
+        message = error_text(exc) if isinstance(exc, UserFacingError) else str(exc)
         assert message.strip(), f"{type(exc).__name__} without a message"
         return None
 

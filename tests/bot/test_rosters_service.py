@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.rosters import REMINDER_CUTOFF_MS, DueReminder, RosterService, TemplateDraft, parse_days
 from bot.core.rosters.service import REMINDER_LEASE_MS
 from bot.ops.services import build_roster_service
@@ -54,8 +54,9 @@ async def test_server_may_not_have_more_than_the_template_limit(db: Database, cl
     rosters = RosterService(build_roster_service(db, clock).store, max_templates=2, clock=clock)
     await evening(rosters, name="One")
     await evening(rosters, name="Two")
-    with pytest.raises(Conflict, match="already has 2 scheduled shifts, the most allowed: delete one first"):
+    with pytest.raises(Conflict) as full:
         await evening(rosters, name="Three")
+    assert full.value.kind is ErrorKind.ROSTER_TOO_MANY and full.value.data == {"most": 2}
     await evening(rosters, OTHER_GUILD, name="Three")  # another server has its own allowance
     assert [t.name for t in await rosters.templates(GUILD)] == ["One", "Two"]
 
@@ -83,7 +84,7 @@ async def test_creates_at_once_from_six_processes_never_pass_the_template_limit(
 
         refused = [o for o in outcomes if isinstance(o, Conflict)]
         assert len(refused) == len(outcomes) - len(guilds), outcomes
-        assert all("the most allowed" in str(r) for r in refused)
+        assert all(isinstance(r, Conflict) and r.kind is ErrorKind.ROSTER_TOO_MANY for r in refused)
         for guild in guilds:
             assert len(await services[0].templates(guild)) == 2
     finally:
@@ -93,21 +94,24 @@ async def test_creates_at_once_from_six_processes_never_pass_the_template_limit(
 
 async def test_second_template_with_the_same_name_is_refused(rosters: RosterService) -> None:
     await evening(rosters)
-    with pytest.raises(Conflict, match="named 'Evening patrol' already exists"):
+    with pytest.raises(Conflict) as same:
         await evening(rosters)
-    with pytest.raises(Conflict, match="named 'evening PATROL' already exists"):
+    assert same.value.kind is ErrorKind.ROSTER_NAME_TAKEN and same.value.data == {"name": "Evening patrol"}
+    with pytest.raises(Conflict) as other_case:
         await evening(rosters, name="evening PATROL")
+    assert other_case.value.kind is ErrorKind.ROSTER_NAME_TAKEN and other_case.value.data == {"name": "evening PATROL"}
     await evening(rosters, OTHER_GUILD)  # names are per server
 
 
 async def test_another_servers_template_cannot_be_edited_deleted_or_assigned(rosters: RosterService) -> None:
     theirs = await evening(rosters, OTHER_GUILD)
-    with pytest.raises(InvalidInput, match="no such scheduled shift on this server"):
+    with pytest.raises(InvalidInput) as edit:
         await rosters.edit(GUILD, ADMIN, theirs, TemplateDraft("Mine now", None, 0, 60))
-    with pytest.raises(InvalidInput, match="no such scheduled shift on this server"):
+    with pytest.raises(InvalidInput) as delete:
         await rosters.delete(GUILD, ADMIN, theirs)
-    with pytest.raises(InvalidInput, match="no such scheduled shift on this server"):
+    with pytest.raises(InvalidInput) as assign:
         await rosters.assign(GUILD, ADMIN, theirs, "member", 101)
+    assert {e.value.kind for e in (edit, delete, assign)} == {ErrorKind.ROSTER_NO_SUCH_TEMPLATE}
     assert (await rosters.template(OTHER_GUILD, theirs)).name == "Evening patrol"
 
 

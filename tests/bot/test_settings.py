@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.core.config import parse_config
-from bot.core.errors import InvalidInput
+from bot.core.errors import ErrorKind, InvalidInput
 from bot.core.events import EventHub
 from bot.core.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
 from bot.core.settings.store import GUILD_CHILD_TABLES, GUILD_DELETION_TABLES, GUILD_TABLES
@@ -85,19 +85,26 @@ async def test_settings_survive_a_restart_and_are_read_without_a_database_trip(d
 async def test_invalid_changes_are_refused_with_what_to_do_and_nothing_is_written(db):
     service = await _service(db)
     refusals = [
-        (service.set_role(GUILD, ADMIN, "on-duty", _role(1, "Boss", above_bot=True)), "move my role above it"),
-        (service.set_role(GUILD, ADMIN, "on-duty", _role(2, "Nitro Booster", managed=True)), "managed"),
-        (service.set_role(GUILD, ADMIN, "supervisor", _role(GUILD, "@everyone", is_everyone=True)), "@everyone"),
-        (service.set_channel(GUILD, ADMIN, "alerts", ChannelFacts(5, "x", ("Embed Links",))), "Embed Links"),
-        (service.set_shifts(GUILD, ADMIN, max_hours=8, timezone="Mars/Olympus"), "not a known time zone"),
-        (service.add_code(GUILD, ADMIN, "10-8", "Again"), "exists already"),
-        (service.add_code(GUILD, ADMIN, "<@1>", "Ping"), "letters, digits"),
-        (service.add_department(GUILD, ADMIN, "P" * 41), "at most 40"),
-        (service.add_department(GUILD, ADMIN, "patrol"), "already a department"),
-    ]
-    for change, why in refusals:
-        with pytest.raises(InvalidInput, match=why):
+        (service.set_role(GUILD, ADMIN, "on-duty", _role(1, "Boss", above_bot=True)),
+         ErrorKind.ROLE_TOO_HIGH, {"role": "Boss", "role_id": 1}),
+        (service.set_role(GUILD, ADMIN, "on-duty", _role(2, "Nitro Booster", managed=True)),
+         ErrorKind.ROLE_MANAGED, {"role": "Nitro Booster", "role_id": 2}),
+        (service.set_role(GUILD, ADMIN, "supervisor", _role(GUILD, "@everyone", is_everyone=True)),
+         ErrorKind.ROLE_EVERYONE, {}),
+        (service.set_channel(GUILD, ADMIN, "alerts", ChannelFacts(5, "x", ("Embed Links",))),
+         ErrorKind.CHANNEL_PERMISSIONS_MISSING, {"channel_id": 5, "missing": ("Embed Links",)}),
+        (service.set_shifts(GUILD, ADMIN, max_hours=8, timezone="Mars/Olympus"),
+         ErrorKind.UNKNOWN_TIME_ZONE, {"zone": "Mars/Olympus"}),
+        (service.add_code(GUILD, ADMIN, "10-8", "Again"), ErrorKind.CODE_EXISTS, {"code": "10-8"}),
+        (service.add_code(GUILD, ADMIN, "<@1>", "Ping"), ErrorKind.CODE_MALFORMED, {}),
+        (service.add_department(GUILD, ADMIN, "P" * 41),
+         ErrorKind.TEXT_TOO_LONG, {"field": "department name", "length": 41, "most": 40}),
+        (service.add_department(GUILD, ADMIN, "patrol"), ErrorKind.DEPARTMENT_EXISTS, {"name": "patrol"}),
+    ]  # fmt: skip
+    for change, kind, data in refusals:
+        with pytest.raises(InvalidInput) as refused:
             await change
+        assert (refused.value.kind, dict(refused.value.data)) == (kind, data)
     assert (await service.history(GUILD))[1] == 0
     assert service.get(GUILD).max_shift_hours == 10  # the valid half of the time-zone call was not applied
     assert all(service.get(GUILD).is_default(key) for key in ("codes", "departments", "channel.alerts"))
@@ -107,12 +114,14 @@ async def test_more_than_25_codes_or_departments_are_refused(db):
     service = await _service(db)
     for i in range(25 - len(service.get(GUILD).codes)):
         await service.add_code(GUILD, ADMIN, f"10-{50 + i}", f"Code {i}")
-    with pytest.raises(InvalidInput, match="At most 25 codes"):
+    with pytest.raises(InvalidInput) as codes:
         await service.add_code(GUILD, ADMIN, "10-99", "One too many")
+    assert codes.value.kind is ErrorKind.TOO_MANY_CODES and codes.value.data == {"most": 25}
     for i in range(23):
         await service.add_department(GUILD, ADMIN, f"Dept {i}")
-    with pytest.raises(InvalidInput, match="At most 25 departments"):
+    with pytest.raises(InvalidInput) as departments:
         await service.add_department(GUILD, ADMIN, "One too many")
+    assert departments.value.kind is ErrorKind.TOO_MANY_DEPARTMENTS and departments.value.data == {"most": 25}
     assert len(service.get(GUILD).codes) == 25 and len(service.get(GUILD).departments) == 25
 
 

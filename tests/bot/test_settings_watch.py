@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import parse_config
-from bot.core.errors import InvalidInput
+from bot.core.errors import ErrorKind, InvalidInput
 from bot.core.events import EventHub
 from bot.core.settings import RoleFacts, SettingsService
 from bot.core.settings.watch import SettingsWatcher
@@ -85,8 +85,9 @@ async def test_list_changes_at_once_in_two_processes_lose_nothing_and_refuse_a_d
     await first.add_department(GUILD, ADMIN, "Harbor")
     # The second process has not looked yet: its cache does not know Harbor.
     await second.add_department(GUILD, ADMIN, "Marine")
-    with pytest.raises(InvalidInput, match="already a department"):
+    with pytest.raises(InvalidInput) as exists:
         await second.add_department(GUILD, ADMIN, "Harbor")
+    assert exists.value.kind is ErrorKind.DEPARTMENT_EXISTS and exists.value.data == {"name": "Harbor"}
 
     for process in (first, second):
         stored = await process.reload(GUILD)

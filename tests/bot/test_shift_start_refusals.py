@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.config import Config
-from bot.core.errors import Conflict
+from bot.core.errors import Conflict, ErrorKind
 from bot.core.events import EventHub
 from bot.core.leave import LeaveService, LeaveStore
 from bot.northca.client import NorthcaClient
@@ -32,10 +32,13 @@ async def test_an_officer_on_duty_and_on_leave_is_told_they_are_on_duty(
     await settings.set_shifts(GUILD, ADMIN, leave_blocks_duty=True)
     service.duty_gate = leave
 
-    with pytest.raises(Conflict, match="You have been on duty since <t:"):
+    with pytest.raises(Conflict) as on_duty:
         await service.start(GUILD, OFFICER, display_name="A")
+    assert on_duty.value.kind is ErrorKind.ALREADY_ON_DUTY and on_duty.value.data == {"started_ms": first.started_ms}
     await service.end(GUILD, OFFICER)
-    with pytest.raises(Conflict, match="approved leave"):  # off duty now: the leave rule is what holds it back
+    with pytest.raises(Conflict) as on_leave:  # off duty now: the leave rule is what holds it back
         await service.start(GUILD, OFFICER, display_name="A")
+    assert on_leave.value.kind is ErrorKind.ON_LEAVE
+    assert on_leave.value.data == {"until_ms": taken.end_ms, "leave_id": taken.id}
     assert await service.open_shift(GUILD, OFFICER) is None and first.id
     await service.drain()

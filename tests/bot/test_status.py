@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.core.config import ShiftConfig, StatusConfig
-from bot.core.errors import InvalidInput, NotLinked
+from bot.core.errors import ErrorKind, InvalidInput, NotLinked
 from bot.core.links import LinkService, LinkStore
 from bot.core.profiles import ProfileStore
 from bot.core.shifts import DutyChanged, ShiftService
-from bot.core.unit_status import CALLSIGN_HINT, OffDuty, PanelsStale, UnitChange, UnitCoalescer
+from bot.core.unit_status import OffDuty, PanelsStale, UnitChange, UnitCoalescer
 from bot.northca.client import NorthcaClient
 from bot.northca.models import ActiveUnitUpsert
 from bot.northca.sandbox import NorthcaSandbox
@@ -204,7 +204,7 @@ async def test_set_status_records_and_sends_the_officer_unit(env, sandbox):
 
     result = await env.svc.set_status(GUILD, OFFICER, "10-23", display_name="bubbles", actor_id=OFFICER)
 
-    assert result.code.label == "On scene" and "10-23" in result.text
+    assert (result.code.code, result.code.label, result.status.callsign) == ("10-23", "On scene", "ADAM-12")
     stored = await env.svc.status_of(GUILD, OFFICER)
     assert (stored.status, stored.callsign, stored.synced) == ("10-23", "ADAM-12", False)
     assert await env.coalescer.flush()
@@ -242,14 +242,16 @@ async def test_unset_profile_fields_are_sent_as_unset(env, sandbox):
 async def test_no_callsign_says_what_to_do(env, sandbox):
     with pytest.raises(InvalidInput) as info:
         await env.svc.set_status(GUILD, OFFICER, "10-8")
-    assert info.value.message == CALLSIGN_HINT
+    assert info.value.kind is ErrorKind.CALLSIGN_NEEDED
     assert await env.svc.status_of(GUILD, OFFICER) is None and len(sandbox.requests) == 0
 
 
 async def test_unknown_code_and_unlinked_server_are_refused(env, db):
     await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
-    with pytest.raises(InvalidInput, match="Use one of: 10-8, 10-6, 10-7, 10-23, 10-97"):
+    with pytest.raises(InvalidInput) as unknown:
         await env.svc.set_status(GUILD, OFFICER, "10-99")
+    assert unknown.value.kind is ErrorKind.UNKNOWN_STATUS_CODE
+    assert unknown.value.data == {"value": "10-99", "known": ("10-8", "10-6", "10-7", "10-23", "10-97")}
     await LinkStore(db).delete(GUILD)
     with pytest.raises(NotLinked):
         await env.svc.set_status(GUILD, OFFICER, "10-8")
@@ -302,7 +304,10 @@ async def test_off_duty_officer_is_asked_to_start_a_shift(db, client, sandbox):
         await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
         with pytest.raises(OffDuty) as info:
             await e.svc.set_status(GUILD, OFFICER, "10-23")
-        assert "/shift start" in info.value.message
+        assert info.value.kind is ErrorKind.OFF_DUTY_STATUS and info.value.data == {
+            "code": "10-23",
+            "label": "On scene",
+        }
         # Out of service needs no shift.
         await e.svc.set_status(GUILD, OFFICER, "10-7")
         await shifts.start(GUILD, OFFICER, display_name="Bubbles", department="Traffic")
@@ -476,7 +481,7 @@ async def test_officer_click_is_not_overwritten_by_the_automatic_on_duty_code(db
         await profiles.update(GUILD, OFFICER, callsign="ADAM-12")
         await shifts.start(GUILD, OFFICER, display_name="Bubbles")
         click = await e.svc.set_status(GUILD, OFFICER, "10-97", actor_id=OFFICER)
-        assert "10-97" in click.text
+        assert click.code.code == "10-97"
         listener_may_run.set()
         await shifts.drain()
         assert (await e.svc.status_of(GUILD, OFFICER)).status == "10-97"

@@ -155,10 +155,11 @@ async def test_staff_link_is_audited_and_one_account_per_member(start_bot, prc: 
     taken = await h.slash(
         "erlc link", member=ADMIN_M, guild_id=GUILD, options={"member": member_opt(ADMIN_M), "roblox_id": "101"}
     )
-    assert "already linked" in taken.content
+    assert taken.content == f"That Roblox account is already linked to <@{OFFICER}> here."
     await until(lambda: any("linked <@" in p for p in posts(h, LOG_CH)), 5, "the log line")
     history = await h.slash("settings history", member=ADMIN_M, guild_id=GUILD)
-    assert "ER:LC member link" in history.embeds[0]["description"]
+    # The link is stored as facts (member, account, how) and worded here as it always read.
+    assert f"**ER:LC member link**: — → <@{OFFICER}> = Roblox 101 (staff)" in history.embeds[0]["description"]
 
 
 async def test_2002_on_a_poll_tells_the_admins_once(start_bot, prc: PrcSandbox):
@@ -249,6 +250,16 @@ async def test_players_are_paginated_and_csv_import_through_a_form(start_bot, pr
         form, {"discord_id,roblox_id per line": f"discord_id,roblox_id\n{OFFICER},1003\n"}, member=ADMIN_M
     )
     assert done.content == "Imported 1 links."
+    taken = await h.submit_modal(
+        await h.slash("erlc import", member=ADMIN_M, guild_id=GUILD),
+        {"discord_id,roblox_id per line": f"{ADMIN},1003\n"},
+        member=ADMIN_M,
+    )
+    # The service answers the refused (member, account) pairs; the form words them.
+    assert (
+        taken.content
+        == f"Imported 0 links. 1 not imported:\n- Roblox 1003 for <@{ADMIN}>: already linked to another member"
+    )
     bad = await h.submit_modal(
         await h.slash("erlc import", member=ADMIN_M, guild_id=GUILD),
         {"discord_id,roblox_id per line": f"{ADMIN},1004\nnot a line\n"},

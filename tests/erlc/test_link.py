@@ -253,12 +253,13 @@ async def test_csv_import_links_and_refuses_taken_accounts(services, db: Databas
     done, refused = await services.erlc.import_links(
         GUILD, ADMIN, f"discord_id,roblox_id\n{OFFICER},101\n123456789012345678, 7\n"
     )
-    assert done == 1 and len(refused) == 1 and "Roblox 7" in refused[0]
+    assert (done, refused) == (1, [(123456789012345678, 7)])
     assert (await services.erlc.link_of(GUILD, OFFICER)).how == "import"
-    from bot.core.errors import InvalidInput
+    from bot.core.errors import ErrorKind, InvalidInput
 
-    with pytest.raises(InvalidInput, match="Line 2"):
+    with pytest.raises(InvalidInput) as refused_file:
         await services.erlc.import_links(GUILD, ADMIN, f"{OFFICER},101\nnot,numbers\n")
+    assert refused_file.value.kind is ErrorKind.ERLC_IMPORT_LINE_MALFORMED and refused_file.value.data == {"line": 2}
     keys = [r["setting_key"] for r in await db.fetchall("SELECT setting_key FROM settings_audit ORDER BY id")]
     assert keys == ["erlc.link", "erlc.link"]
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.storage import DatabaseUnavailable
+from bot.wording import error_text
 from tests.helpers.bot import make_config
 from tests.helpers.dispatch import dispatch_ready
 from tests.helpers.ids import GUILD, MDT, OFFICER, OFFICER_M, OTHER, OTHER_M
@@ -27,7 +28,7 @@ pytestmark = [
     pytest.mark.postgresql_only("stops and starts a PostgreSQL server of its own under the running bot"),
 ]
 
-TRY_AGAIN = DatabaseUnavailable().message
+TRY_AGAIN = error_text(DatabaseUnavailable())
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import ErrorKind, InvalidInput
 
 OutboxKind = Literal["call", "ticket", "report", "panic"]
 OutboxState = Literal["pending", "sent", "unconfirmed", "failed"]
@@ -133,7 +133,5 @@ def report_when(raw: str, timezone: str, now: datetime) -> tuple[str, str]:
         if hours > 23 or minutes > 59:
             raise ValueError(text)
     except ValueError:
-        raise InvalidInput(
-            "Date and time are typed as YYYY-MM-DD HH:MM (for example 2026-11-28 21:30), or left blank for now."
-        ) from None
+        raise InvalidInput(ErrorKind.DISPATCH_BAD_DATE_TIME) from None
     return match[1], f"{hours:02d}:{minutes:02d}"

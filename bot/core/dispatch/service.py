@@ -30,14 +30,14 @@ from bot.core.dispatch.records import (
     PanicRecord,
 )
 from bot.core.dispatch.store import DispatchStore
-from bot.core.errors import Conflict, InvalidInput, MissingPermission, UserFacingError
+from bot.core.errors import Conflict, ErrorKind, InvalidInput, MissingPermission, UserFacingError
 from bot.core.events import Topic
 from bot.core.links import LinkService
 from bot.core.polling import LoopTask
 from bot.core.profiles import ProfileStore, officer_name
 from bot.core.timefmt import now_ms
 from bot.core.unit_status import StatusService
-from bot.core.unit_status.records import CALLSIGN_HINT, unit_callsign
+from bot.core.unit_status.records import unit_callsign
 from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaError, NorthcaServerError, NorthcaUnavailable
 from bot.northca.models import (
@@ -97,7 +97,7 @@ class DispatchService:
         ctx = await self.unit_status.store.context(guild_id, member_id)
         callsign = unit_callsign(ctx)
         if not callsign:
-            raise InvalidInput(CALLSIGN_HINT)
+            raise InvalidInput(ErrorKind.CALLSIGN_NEEDED)
         return callsign
 
     # --- panic ---------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ class DispatchService:
 
     def _cooling_down(self, previous_ms: int, now: int) -> Conflict:
         wait_s = max(1, (previous_ms + self.panic_cooldown_ms - now + 999) // 1000)
-        return Conflict(f"You pressed panic moments ago; your alert is out. You can press again in {wait_s}s.")
+        return Conflict(ErrorKind.PANIC_COOLING_DOWN, wait_seconds=wait_s)
 
     async def set_alert(self, panic_id: str, channel_id: int, message_id: int) -> None:
         await self.store.set_alert(panic_id, channel_id, message_id)
@@ -146,11 +146,11 @@ class DispatchService:
     async def clear_panic(self, guild_id: int, panic_id: str, actor_id: int, *, supervisor: bool) -> PanicRecord:
         panic = await self.store.panic(guild_id, panic_id)
         if panic is None:
-            raise InvalidInput("That panic is not known on this server.")
+            raise InvalidInput(ErrorKind.PANIC_UNKNOWN)
         if actor_id != panic.member_id and not supervisor:
-            raise MissingPermission("Only the officer who pressed panic or a supervisor can clear it.")
+            raise MissingPermission(ErrorKind.PANIC_CLEAR_NOT_ALLOWED)
         if not await self.store.clear_panic(guild_id, panic_id, actor_id, self.clock()):
-            raise Conflict("That panic was already cleared.")
+            raise Conflict(ErrorKind.PANIC_ALREADY_CLEARED)
         log.info("panic %s of member %s cleared by %s", panic_id, panic.member_id, actor_id)
         await self._set_status(guild_id, panic.member_id, self.unit_status.config.on_duty_code)
         cleared = await self.store.panic(guild_id, panic_id)
@@ -184,7 +184,7 @@ class DispatchService:
         clean = {k: v.strip() for k, v in texts.items()}
         empty = [k for k, v in clean.items() if not v]
         if empty:
-            raise InvalidInput(f"Fill in {', '.join(empty)}: nothing was created.")
+            raise InvalidInput(ErrorKind.FIELDS_EMPTY, fields=tuple(empty))
         call = CallRecord(
             id=str(uuid.uuid4()),
             guild_id=guild_id,
@@ -282,7 +282,7 @@ class DispatchService:
     async def call(self, guild_id: int, call_id: str) -> CallRecord:
         call = await self.store.call(guild_id, call_id)
         if call is None:
-            raise InvalidInput("That call is not known on this server.")
+            raise InvalidInput(ErrorKind.CALL_UNKNOWN)
         return call
 
     async def set_card(self, call_id: str, channel_id: int, message_id: int) -> None:
@@ -305,7 +305,7 @@ class DispatchService:
     async def close_call(self, guild_id: int, call_id: str, actor_id: int, *, supervisor: bool) -> CallRecord:
         call = await self.call(guild_id, call_id)
         if actor_id != call.creator_id and not supervisor:
-            raise MissingPermission("Only the officer who created this call or a supervisor can close it.")
+            raise MissingPermission(ErrorKind.CALL_CLOSE_NOT_ALLOWED)
         closed = await self._change(guild_id, call_id, status=CALL_CLOSED, actor_id=actor_id)
         log.info("call %s closed by %s (creator %s)", call_id, actor_id, call.creator_id)
         return closed
@@ -322,7 +322,7 @@ class DispatchService:
     ) -> CallRecord:
         current = await self.call(guild_id, call_id)
         if current.closed:
-            raise Conflict("This call is closed.")
+            raise Conflict(ErrorKind.CALL_CLOSED)
         changed = await self.store.change_call(
             guild_id, call_id, add=add, remove=remove, status=status, actor_id=actor_id, now=self.clock()
         )

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.core.duty.periods import Period, local_midnight, period_for
 from bot.core.duty.records import MemberDuty
 from bot.core.duty.service import DutyService
-from bot.core.errors import InvalidInput
+from bot.core.errors import ErrorKind, InvalidInput
 from bot.core.parsing import whole_number
 from bot.core.timefmt import from_ms
 
@@ -54,6 +54,6 @@ def parse_duration_ms(text: str) -> int:
         return minutes * 60_000
     match = _DURATION.fullmatch(raw)
     if not raw or match is None or not any(match.groupdict().values()):
-        raise InvalidInput(f"`{raw[:20]}` is not a duration: write it like `30m`, `1h30m` or `2h`.")
+        raise InvalidInput(ErrorKind.NOT_A_DURATION, text=raw[:20])
     parts = {k: int(v or 0) for k, v in match.groupdict().items()}
     return ((parts["d"] * 24 + parts["h"]) * 60 + parts["m"]) * 60_000 + parts["s"] * 1000

@@ -22,7 +22,7 @@ from bot.core.duty.periods import ActivityKind, Period, last_ended_activity_peri
 from bot.core.duty.records import ActivityLine, Adjustment, AdjustmentKind, MemberDuty, ReportClaim
 from bot.core.duty.rule import part_duty_ms
 from bot.core.duty.store import DutyStore
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.timefmt import duration_text, now_ms
 
 log = logging.getLogger(__name__)
@@ -66,14 +66,14 @@ class DutyService:
         why = _reason(reason)
         shift = await self.store.shift(guild_id, shift_id)
         if shift is None:
-            raise InvalidInput(f"There is no shift `{shift_id[:64]}` in this server. Copy its id from the export.")
+            raise InvalidInput(ErrorKind.NO_SUCH_SHIFT, shift_id=shift_id[:64])
         if shift.ended_ms is None:
-            raise Conflict("That shift is still open: end it first, then void it.")
+            raise Conflict(ErrorKind.SHIFT_STILL_OPEN)
         done = await self.store.add_adjustment(
             guild_id, shift.member_id, "void", 0, shift_id, why, actor_id, self.clock()
         )
         if done is None:
-            raise Conflict("That shift is already voided.")
+            raise Conflict(ErrorKind.SHIFT_ALREADY_VOIDED)
         log.info("duty: %s voided shift %s of member %s in guild %s: %s", actor_id, shift_id, shift.member_id,
                  guild_id, why)  # fmt: skip
         return done
@@ -83,9 +83,9 @@ class DutyService:
         department: str | None,
     ) -> Adjustment:  # fmt: skip
         if amount_ms < 1000:
-            raise InvalidInput("The duration must be at least one second, e.g. `30m` or `1h30m`.")
+            raise InvalidInput(ErrorKind.DURATION_TOO_SHORT)
         if amount_ms > MAX_ADJUSTMENT_MS:
-            raise InvalidInput(f"One adjustment can be at most {duration_text(MAX_ADJUSTMENT_MS)}; split larger ones.")
+            raise InvalidInput(ErrorKind.ADJUSTMENT_TOO_LARGE, most_ms=MAX_ADJUSTMENT_MS)
         why = _reason(reason)
         done = await self.store.add_adjustment(
             guild_id, member_id, kind, amount_ms, None, why, actor_id, self.clock(), department
@@ -210,7 +210,7 @@ class DutyService:
 def _reason(reason: str) -> str:
     text = " ".join(reason.split())
     if not text:
-        raise InvalidInput("Give a reason: it is stored with the change and shown in the history.")
+        raise InvalidInput(ErrorKind.REASON_MISSING)
     if len(text) > MAX_REASON_CHARS:
-        raise InvalidInput(f"The reason is {len(text)} characters long; keep it within {MAX_REASON_CHARS}.")
+        raise InvalidInput(ErrorKind.REASON_TOO_LONG, length=len(text), most=MAX_REASON_CHARS)
     return text

@@ -15,7 +15,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.core.duty.periods import local_midnight
-from bot.core.errors import Conflict, InvalidInput, MissingPermission
+from bot.core.errors import Conflict, ErrorKind, InvalidInput, MissingPermission
 from bot.core.leave.records import Leave, RoleAction
 from bot.core.leave.store import LeaveStore
 from bot.core.polling import PollingService
@@ -51,9 +51,7 @@ def parse_day(text: str, today: date) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(
-            f"“{value[:30]}” is not a date: write it as YYYY-MM-DD (e.g. {today.isoformat()}), or today / tomorrow."
-        ) from None
+        raise InvalidInput(ErrorKind.LEAVE_NOT_A_DATE, text=value[:30], today=today) from None
 
 
 class LeaveService:
@@ -72,54 +70,50 @@ class LeaveService:
         first, last = parse_day(start, today), parse_day(end, today)
         why = " ".join((reason or "").split())
         if not why:
-            raise InvalidInput("Give a reason: supervisors read it before they approve.")
+            raise InvalidInput(ErrorKind.LEAVE_REASON_MISSING)
         if len(why) > MAX_REASON_CHARS:
-            raise InvalidInput(f"The reason is {len(why)} characters long; keep it within {MAX_REASON_CHARS}.")
+            raise InvalidInput(ErrorKind.LEAVE_REASON_TOO_LONG, length=len(why), most=MAX_REASON_CHARS)
         if first < today:
-            raise InvalidInput(f"The start ({first.isoformat()}) is in the past: start today or later.")
+            raise InvalidInput(ErrorKind.LEAVE_START_PAST, start=first, today=today)
         if last < first:
-            raise InvalidInput(f"The end ({last.isoformat()}) is before the start ({first.isoformat()}).")
+            raise InvalidInput(ErrorKind.LEAVE_END_BEFORE_START, start=first, end=last)
         days = (last - first).days + 1
         if days > MAX_LEAVE_DAYS:
-            raise InvalidInput(f"That is {days} days; one leave is at most {MAX_LEAVE_DAYS} days. Split it.")
+            raise InvalidInput(ErrorKind.LEAVE_TOO_LONG, days=days, most=MAX_LEAVE_DAYS)
         if (first - today).days > MAX_AHEAD_DAYS:
-            raise InvalidInput(f"A leave may start at most {MAX_AHEAD_DAYS} days ahead.")
+            raise InvalidInput(ErrorKind.LEAVE_TOO_FAR_AHEAD, most=MAX_AHEAD_DAYS)
         start_ms, end_ms = local_midnight(first, zone), local_midnight(last + timedelta(days=1), zone)
         leave, inserted = await self.store.insert_unless_overlapping(
             str(uuid.uuid4()), guild_id, member_id, start_ms, end_ms, why, now
         )
         if not inserted:
-            raise Conflict(
-                f"You already have a {leave.status} leave overlapping these dates (`{leave.id[:8]}`):"
-                " end it with /loa end or wait for its decision."
-            )
+            raise Conflict(ErrorKind.LEAVE_OVERLAPS, status=leave.status, leave_id=leave.id)
         log.info("leave: %s asked for leave %s in guild %s (%s to %s)", member_id, leave.id, guild_id, first, last)
         return leave
 
     async def decide(self, guild_id: int, leave_id: str, actor_id: int, *, approve: bool) -> Leave:
         leave = await self.store.get(guild_id, leave_id)
         if leave is None:
-            raise InvalidInput("That leave request does not exist in this server.")
+            raise InvalidInput(ErrorKind.LEAVE_UNKNOWN)
         if leave.member_id == actor_id:
-            raise MissingPermission("You cannot decide your own leave request: another supervisor does.")
+            raise MissingPermission(ErrorKind.LEAVE_OWN_DECISION)
         done = await self.store.decide(guild_id, leave_id, "approved" if approve else "denied", actor_id, self.clock())
         if done is None:
-            raise Conflict(f"This request was already {leave.status if leave.status != 'pending' else 'decided'}.")
+            raise Conflict(ErrorKind.LEAVE_ALREADY_DECIDED, status=leave.status)
         log.info("leave: %s %s leave %s of %s in guild %s", actor_id, done.status, leave_id, leave.member_id, guild_id)
         return done
 
     async def end(self, guild_id: int, member_id: int, actor_id: int, *, supervisor: bool) -> Leave:
         """Ends the member's current (or else next) approved leave now."""
         if member_id != actor_id and not supervisor:
-            raise MissingPermission("Only a supervisor can end someone else's leave.")
+            raise MissingPermission(ErrorKind.LEAVE_END_OTHERS)
         now = self.clock()
         mine = [x for x in await self.store.listed(guild_id, now, member_id) if x.status == "approved"]
         if not mine:
-            who = "You have" if member_id == actor_id else f"<@{member_id}> has"
-            raise Conflict(f"{who} no current or upcoming approved leave.")
+            raise Conflict(ErrorKind.LEAVE_NONE_TO_END, member_id=member_id, own=member_id == actor_id)
         done = await self.store.end_early(guild_id, mine[0].id, actor_id, now)
         if done is None:
-            raise Conflict("That leave has just ended.")
+            raise Conflict(ErrorKind.LEAVE_JUST_ENDED)
         log.info("leave: %s ended leave %s of %s in guild %s early", actor_id, done.id, member_id, guild_id)
         return done
 
@@ -135,17 +129,14 @@ class LeaveService:
         """Roster attendance's question (bot.rosters.leave.ExcusedSource): who was on approved leave then."""
         return await self.on_leave_between(guild_id, start_ms, end_ms)
 
-    async def blocking_reason(self, guild_id: int, member_id: int) -> str | None:
+    async def blocking_reason(self, guild_id: int, member_id: int) -> Conflict | None:
         """Why the member may not go on duty now (approved leave, when the server blocks it), or None."""
         if not self.settings.get(guild_id).leave_blocks_duty:
             return None
         now = self.clock()
         for leave in await self.store.listed(guild_id, now, member_id):
             if leave.current(now):
-                return (
-                    f"You are on approved leave until <t:{leave.end_ms // 1000}:f>, and this server does not allow"
-                    " going on duty during leave. End your leave first with /loa end."
-                )
+                return Conflict(ErrorKind.ON_LEAVE, until_ms=leave.end_ms, leave_id=leave.id)
         return None
 
     async def due_role_actions(self, shards: ShardSet | None = None) -> list[RoleAction]:

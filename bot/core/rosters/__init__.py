@@ -33,7 +33,7 @@ from bot.core.rosters.records import (
     parse_start,
     validate_template,
 )
-from bot.core.rosters.render import RenderedWeek, render_week, upcoming_text, week_text
+from bot.core.rosters.render import RenderedWeek, render_week, week_text
 from bot.core.rosters.service import REMINDER_CUTOFF_MS, DueReminder, OccurrenceAttendance, RosterService, zone_of
 from bot.core.rosters.store import RosterStore
 
@@ -64,7 +64,6 @@ __all__ = [
     "parse_duration",
     "parse_start",
     "render_week",
-    "upcoming_text",
     "validate_template",
     "week_start",
     "week_text",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Literal
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import ErrorKind, InvalidInput
 from bot.core.parsing import iso_day, whole_number
 from bot.storage.rows import Row
 
@@ -130,33 +130,33 @@ def parse_start(text: str) -> int:
     """A time of day as minutes after midnight: `21:30`, `9:05`, `9pm`, `9:30am`, `0:00`."""
     cleaned = text.strip().lower().replace(".", ":")
     match = _CLOCK.fullmatch(cleaned)
-    message = f"start must be a time of day 00:00-23:59, e.g. 21:30 or 9pm (got {text.strip()[:20]!r})"
+    message = InvalidInput(ErrorKind.ROSTER_START_INVALID, text=text.strip()[:20])
     if not match:
-        raise InvalidInput(message)
+        raise message
     hour, minute, meridiem = int(match.group(1)), int(match.group(2) or 0), match.group(3)
     if meridiem is not None:
         if not 1 <= hour <= 12:
-            raise InvalidInput(message)
+            raise message
         hour = hour % 12 + (12 if meridiem == "pm" else 0)
     if hour > 23 or minute > 59:
-        raise InvalidInput(message)
+        raise message
     return hour * 60 + minute
 
 
 def parse_duration(text: str) -> int:
     """A duration in minutes: `90`, `90m`, `2h`, `1h30m`, `1h 30min`; 1 minute to 24 hours."""
     cleaned = text.strip().lower()
-    message = f"duration must be 1 minute to 24 hours, e.g. 90m, 2h or 1h30m (got {text.strip()[:20]!r})"
+    message = InvalidInput(ErrorKind.ROSTER_DURATION_INVALID, text=text.strip()[:20])
     bare = whole_number(cleaned)
     if bare is not None:
         minutes = bare
     else:
         match = _DURATION.fullmatch(cleaned)
         if not cleaned or not match or (match.group(1) is None and match.group(2) is None):
-            raise InvalidInput(message)
+            raise message
         minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
     if not 1 <= minutes <= 1440:
-        raise InvalidInput(message)
+        raise message
     return minutes
 
 
@@ -173,9 +173,7 @@ def parse_days(text: str | None) -> int:
         try:
             indexes = [lowered.index(end[:3]) for end in ends]
         except ValueError:
-            raise InvalidInput(
-                f"days must be day names like mon,wed,fri or mon-fri (did not understand {part!r})"
-            ) from None
+            raise InvalidInput(ErrorKind.ROSTER_DAYS_INVALID, part=part) from None
         if len(indexes) == 1:
             mask |= 1 << indexes[0]
         elif len(indexes) == 2:
@@ -187,7 +185,7 @@ def parse_days(text: str | None) -> int:
                     break
                 day = (day + 1) % 7
         else:
-            raise InvalidInput(f"days must be day names like mon,wed,fri or mon-fri (did not understand {part!r})")
+            raise InvalidInput(ErrorKind.ROSTER_DAYS_INVALID, part=part)
     return mask
 
 
@@ -203,28 +201,25 @@ def parse_date(text: str | None, what: str) -> date | None:
     try:
         return iso_day(text.strip())
     except ValueError:
-        raise InvalidInput(
-            f"{what} must be a date as YYYY-MM-DD, e.g. 2026-12-01 (got {text.strip()[:20]!r})"
-        ) from None
+        raise InvalidInput(ErrorKind.ROSTER_DATE_INVALID, field=what, text=text.strip()[:20]) from None
 
 
 def validate_template(draft: TemplateDraft) -> TemplateDraft:
     """The draft, name trimmed; InvalidInput saying what to fix when a value is out of range."""
     name = " ".join(draft.name.split())
     if not name:
-        raise InvalidInput("name must not be empty, e.g. Night patrol")
+        raise InvalidInput(ErrorKind.ROSTER_NAME_EMPTY)
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"name must be at most {MAX_NAME_LENGTH} characters (it has {len(name)})")
+        raise InvalidInput(ErrorKind.ROSTER_NAME_TOO_LONG, most=MAX_NAME_LENGTH, length=len(name))
     if not 0 <= draft.start_minute <= 1439:
-        raise InvalidInput("start must be a time of day 00:00-23:59, e.g. 21:30")
+        raise InvalidInput(ErrorKind.ROSTER_START_OUT_OF_RANGE)
     if not 1 <= draft.duration_minutes <= 1440:
-        raise InvalidInput("duration must be 1 minute to 24 hours, e.g. 90m, 2h or 1h30m")
+        raise InvalidInput(ErrorKind.ROSTER_DURATION_OUT_OF_RANGE)
     if not 1 <= draft.days_mask <= ALL_DAYS:
-        raise InvalidInput("days must name at least one day of the week, e.g. mon-fri")
+        raise InvalidInput(ErrorKind.ROSTER_NO_DAYS)
     if draft.valid_from and draft.valid_until and draft.valid_until < draft.valid_from:
         raise InvalidInput(
-            f"valid_until ({draft.valid_until.isoformat()}) must not be before"
-            f" valid_from ({draft.valid_from.isoformat()})"
+            ErrorKind.ROSTER_UNTIL_BEFORE_FROM, valid_from=draft.valid_from, valid_until=draft.valid_until
         )
     department = " ".join(draft.department.split()) if draft.department else None
     return TemplateDraft(

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.core.rosters.occurrences import Occurrence
-from bot.core.timefmt import discord_ts
 
 DISCORD_MESSAGE_LIMIT = 2000
 
@@ -283,20 +282,3 @@ def paginate(lines: Sequence[str], limit: int = DISCORD_MESSAGE_LIMIT) -> list[s
     if current:
         pages.append(current)
     return pages
-
-
-def upcoming_text(occurrences: Sequence[Occurrence], limit: int = DISCORD_MESSAGE_LIMIT) -> str:
-    """A member's next shifts (for /roster mine), with Discord timestamps: each reader sees them in
-    their own time zone. At most `limit` characters (the rest is counted, not listed)."""
-    if not occurrences:
-        return "You have no scheduled shifts in the next two weeks."
-    lines = ["Your next scheduled shifts:"]
-    for i, o in enumerate(occurrences):
-        extra = f" ({o.department})" if o.department else ""
-        line = f"- {o.name}{extra}: {discord_ts(o.start, 'F')} to {discord_ts(o.end, 't')}, {discord_ts(o.start, 'R')}"
-        rest = f"… and {len(occurrences) - i} more"
-        if len("\n".join([*lines, line, rest])) > limit:
-            lines.append(rest)
-            break
-        lines.append(line)
-    return "\n".join(lines)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.rosters.attendance import (
     Attendance,
     AttendanceCounts,
@@ -79,7 +79,7 @@ def zone_of(key: str) -> ZoneInfo:
     try:
         return ZoneInfo(key)
     except (KeyError, ValueError) as exc:
-        raise InvalidInput(f"unknown time zone {key[:40]!r}: use a name like Europe/London") from exc
+        raise InvalidInput(ErrorKind.ROSTER_UNKNOWN_ZONE, zone=key[:40]) from exc
 
 
 def members_for(template_id: int, assignments: Collection[Assignment], role_members: RoleMembers) -> set[int]:
@@ -116,11 +116,9 @@ class RosterService:
                 guild_id, draft, actor_id=actor_id, at_ms=self.clock(), limit=self.max_templates
             )
         except INTEGRITY_ERRORS as exc:
-            raise Conflict(f"a scheduled shift named {draft.name!r} already exists: pick another name") from exc
+            raise Conflict(ErrorKind.ROSTER_NAME_TAKEN, name=draft.name) from exc
         if created is None:
-            raise Conflict(
-                f"this server already has {self.max_templates} scheduled shifts, the most allowed: delete one first"
-            )
+            raise Conflict(ErrorKind.ROSTER_TOO_MANY, most=self.max_templates)
         log.info("roster audit: guild %s actor %s created template %s %r", guild_id, actor_id, created.id, draft)
         await self._audit(guild_id, actor_id, "create", created.id, None, template_text(created))
         return created
@@ -131,9 +129,9 @@ class RosterService:
         try:
             updated = await self.store.update_template(guild_id, template_id, draft, at_ms=self.clock())
         except INTEGRITY_ERRORS as exc:
-            raise Conflict(f"a scheduled shift named {draft.name!r} already exists: pick another name") from exc
+            raise Conflict(ErrorKind.ROSTER_NAME_TAKEN, name=draft.name) from exc
         if updated is None:
-            raise InvalidInput("no such scheduled shift on this server: pick one from the list")
+            raise InvalidInput(ErrorKind.ROSTER_NO_SUCH_TEMPLATE)
         log.info("roster audit: guild %s actor %s edited template %s %r", guild_id, actor_id, template_id, draft)
         await self._audit(guild_id, actor_id, "edit", template_id, template_text(old), template_text(updated))
         return updated
@@ -141,14 +139,14 @@ class RosterService:
     async def delete(self, guild_id: int, actor_id: int, template_id: int) -> None:
         old = await self.store.get(guild_id, template_id)
         if old is None or not await self.store.delete_template(guild_id, template_id):
-            raise InvalidInput("no such scheduled shift on this server: pick one from the list")
+            raise InvalidInput(ErrorKind.ROSTER_NO_SUCH_TEMPLATE)
         log.info("roster audit: guild %s actor %s deleted template %s", guild_id, actor_id, template_id)
         await self._audit(guild_id, actor_id, "delete", template_id, template_text(old), None)
 
     async def template(self, guild_id: int, template_id: int) -> RosterTemplate:
         found = await self.store.get(guild_id, template_id)
         if found is None:
-            raise InvalidInput("no such scheduled shift on this server: pick one from the list")
+            raise InvalidInput(ErrorKind.ROSTER_NO_SUCH_TEMPLATE)
         return found
 
     async def templates(self, guild_id: int) -> list[RosterTemplate]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.events import EventHub
 from bot.core.parsing import database_id
 from bot.core.settings.records import (
@@ -89,39 +89,32 @@ class ChannelFacts:
 
 def _check_role(role: RoleFacts) -> None:
     if role.is_everyone:
-        raise InvalidInput("@everyone cannot be used here: create a role for it and pick that one.")
+        raise InvalidInput(ErrorKind.ROLE_EVERYONE)
     if role.managed:
-        raise InvalidInput(
-            f"“{role.name}” is managed by an integration (a bot's or a booster role) and cannot be given by hand: "
-            "pick a role you created."
-        )
+        raise InvalidInput(ErrorKind.ROLE_MANAGED, role=role.name, role_id=role.role_id)
     if role.above_bot:
-        raise InvalidInput(
-            f"“{role.name}” is at or above my highest role, so I cannot give or remove it: "
-            "move my role above it in Server Settings → Roles, then try again."
-        )
+        raise InvalidInput(ErrorKind.ROLE_TOO_HIGH, role=role.name, role_id=role.role_id)
 
 
 def _check_quota_role(role: RoleFacts) -> None:
     """A quota role is only read (never given), so managed roles are fine; @everyone is not a role to owe hours."""
     if role.is_everyone:
-        raise InvalidInput("@everyone cannot hold a quota: pick the role whose members owe the hours.")
+        raise InvalidInput(ErrorKind.QUOTA_ROLE_EVERYONE)
 
 
 def _check_channel(channel: ChannelFacts) -> None:
     if channel.missing:
         raise InvalidInput(
-            f"I lack {', '.join(channel.missing)} in <#{channel.channel_id}>: "
-            "grant it to my role in that channel's permissions, then try again."
+            ErrorKind.CHANNEL_PERMISSIONS_MISSING, channel_id=channel.channel_id, missing=channel.missing
         )
 
 
 def _clean_name(what: str, raw: str, limit: int) -> str:
     value = " ".join((raw or "").split())
     if not value:
-        raise InvalidInput(f"The {what} is empty: type a {what}.")
+        raise InvalidInput(ErrorKind.TEXT_EMPTY, field=what)
     if len(value) > limit:
-        raise InvalidInput(f"The {what} is {len(value)} characters long; at most {limit} fit.")
+        raise InvalidInput(ErrorKind.TEXT_TOO_LONG, field=what, length=len(value), most=limit)
     return value
 
 
@@ -129,7 +122,7 @@ def check_code(code: str) -> str:
     """A 10-code as typed, cleaned: `10-8`, `Code 4`; InvalidInput saying what a code may hold."""
     clean = _clean_name("code", code, MAX_CODE)
     if not _CODE_PATTERN.fullmatch(clean):
-        raise InvalidInput("A code is letters, digits, spaces, dots, slashes and dashes, such as 10-8.")
+        raise InvalidInput(ErrorKind.CODE_MALFORMED)
     return clean
 
 
@@ -138,9 +131,7 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a key naming an unreadable file
-        raise InvalidInput(
-            f"“{value[:60]}” is not a known time zone: pick an IANA name such as Europe/London or America/New_York."
-        ) from None
+        raise InvalidInput(ErrorKind.UNKNOWN_TIME_ZONE, zone=value[:60]) from None
     return value
 
 
@@ -257,9 +248,7 @@ class SettingsService:
                 self._marks[guild_id] = mark
                 break
             else:
-                raise Conflict(
-                    "This server's settings kept changing elsewhere meanwhile: nothing was changed, try again."
-                )
+                raise Conflict(ErrorKind.SETTINGS_RACED)
         self._publish(SettingsChanged(guild_id, tuple(c.key for c in changes), updated, actor_id, previous=current))
         return updated
 
@@ -297,16 +286,16 @@ class SettingsService:
             if kind == "supervisor":
                 roles = [r for r in s.supervisor_role_ids if r != role.role_id]
                 if remove and len(roles) == len(s.supervisor_role_ids):
-                    raise InvalidInput(f"“{role.name}” is not a supervisor role here.")
+                    raise InvalidInput(ErrorKind.NOT_A_SUPERVISOR_ROLE, role=role.name, role_id=role.role_id)
                 if not remove:
                     roles.append(role.role_id)
                     if len(roles) > MAX_SUPERVISOR_ROLES:
-                        raise InvalidInput(f"At most {MAX_SUPERVISOR_ROLES} supervisor roles: remove one first.")
+                        raise InvalidInput(ErrorKind.TOO_MANY_SUPERVISOR_ROLES, most=MAX_SUPERVISOR_ROLES)
                 return replace(s, supervisor_role_ids=tuple(roles))
             key = f"role.{kind}"
             if remove:
                 if s.value(key) != role.role_id:
-                    raise InvalidInput(f"“{role.name}” is not the {kind} role here.")
+                    raise InvalidInput(ErrorKind.NOT_THE_ROLE, role=role.name, role_id=role.role_id, slot=kind)
                 return s.with_value(key, None)
             return s.with_value(key, role.role_id)
 
@@ -324,13 +313,13 @@ class SettingsService:
         if role is not None:
             _check_role(role)
         if quota_hours is not None and not 0 <= quota_hours <= 168:
-            raise InvalidInput("The quota is hours per week: a number from 0 to 168.")
+            raise InvalidInput(ErrorKind.DEPARTMENT_QUOTA_RANGE, least=0, most=168)
 
         def edit(s: GuildSettings) -> GuildSettings:
             if s.department(clean) is not None:
-                raise InvalidInput(f"There is already a department “{clean}”.")
+                raise InvalidInput(ErrorKind.DEPARTMENT_EXISTS, name=clean)
             if len(s.departments) >= MAX_DEPARTMENTS:
-                raise InvalidInput(f"At most {MAX_DEPARTMENTS} departments: remove one first.")
+                raise InvalidInput(ErrorKind.TOO_MANY_DEPARTMENTS, most=MAX_DEPARTMENTS)
             dept = Department(clean, role.role_id if role is not None else None, quota_hours)
             return replace(s, departments=(*s.departments, dept))
 
@@ -340,7 +329,7 @@ class SettingsService:
         def edit(s: GuildSettings) -> GuildSettings:
             found = s.department((name or "").strip())
             if found is None:
-                raise InvalidInput(f"There is no department “{(name or '').strip()[:60]}”.")
+                raise InvalidInput(ErrorKind.NO_SUCH_DEPARTMENT, name=(name or "").strip()[:60])
             return replace(s, departments=tuple(d for d in s.departments if d is not found))
 
         return await self._change(guild_id, actor_id, edit)
@@ -353,9 +342,9 @@ class SettingsService:
 
         def edit(s: GuildSettings) -> GuildSettings:
             if s.code(clean_code) is not None:
-                raise InvalidInput(f"The code {clean_code} exists already: remove it first to change it.")
+                raise InvalidInput(ErrorKind.CODE_EXISTS, code=clean_code)
             if len(s.codes) >= MAX_CODES:
-                raise InvalidInput(f"At most {MAX_CODES} codes fit on a status panel: remove one first.")
+                raise InvalidInput(ErrorKind.TOO_MANY_CODES, most=MAX_CODES)
             order = max((c.order for c in s.codes), default=-1) + 1
             return replace(s, codes=(*s.codes, TenCode(clean_code, clean_label, style, order)))
 
@@ -365,14 +354,11 @@ class SettingsService:
         def edit(s: GuildSettings) -> GuildSettings:
             found = s.code((code or "").strip())
             if found is None:
-                raise InvalidInput(f"There is no code “{(code or '').strip()[:20]}”.")
+                raise InvalidInput(ErrorKind.NO_SUCH_CODE, code=(code or "").strip()[:20])
             if found.code in self.protected_codes:
-                raise InvalidInput(
-                    f"{found.code} is the code shifts set when they start or end: it stays"
-                    " (the bot's host changes it in the config file)."
-                )
+                raise InvalidInput(ErrorKind.CODE_PROTECTED, code=found.code)
             if len(s.codes) == 1:
-                raise InvalidInput("A status panel needs at least one code: add another before removing this one.")
+                raise InvalidInput(ErrorKind.LAST_CODE)
             return replace(s, codes=tuple(c for c in s.codes if c is not found))
 
         return await self._change(guild_id, actor_id, edit)
@@ -390,7 +376,7 @@ class SettingsService:
         leave_blocks_duty: bool | None = None,
     ) -> GuildSettings:
         if max_hours is not None and not 0 < max_hours <= 72:
-            raise InvalidInput("The maximum shift length is hours: more than 0, at most 72.")
+            raise InvalidInput(ErrorKind.MAX_SHIFT_HOURS_RANGE, most=72)
         zone = check_timezone(timezone) if timezone is not None else None
         given: dict[str, object] = {
             "max_shift_hours": max_hours,
@@ -412,15 +398,13 @@ class SettingsService:
     async def set_roster_reminder_minutes(self, guild_id: int, actor_id: int, minutes: int) -> GuildSettings:
         """How long before a scheduled shift its members are reminded (audited like any change)."""
         if not 1 <= minutes <= MAX_ROSTER_REMINDER_MINUTES:
-            raise InvalidInput(
-                f"The reminder lead time is minutes: 1 to {MAX_ROSTER_REMINDER_MINUTES} (24 hours), e.g. 30."
-            )
+            raise InvalidInput(ErrorKind.REMINDER_MINUTES_RANGE, least=1, most=MAX_ROSTER_REMINDER_MINUTES)
         return await self._change(guild_id, actor_id, lambda s: s.with_value("roster.reminder_minutes", minutes))
 
     async def set_erlc_presence_days(self, guild_id: int, actor_id: int, days: int) -> GuildSettings:
         """How long the ER:LC presence history is kept (audited like any change)."""
         if not 1 <= days <= MAX_ERLC_PRESENCE_DAYS:
-            raise InvalidInput(f"The presence history is kept for 1 to {MAX_ERLC_PRESENCE_DAYS} days.")
+            raise InvalidInput(ErrorKind.PRESENCE_DAYS_RANGE, least=1, most=MAX_ERLC_PRESENCE_DAYS)
         return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.presence_days", days))
 
     async def set_erlc_calls_to_cad(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
@@ -434,13 +418,11 @@ class SettingsService:
     async def set_erlc_gamelock_minutes(self, guild_id: int, actor_id: int, minutes: int) -> GuildSettings:
         """Gamelock's grace: how long a member on duty may be out of the game (0: off). Audited like any change."""
         if not 0 <= minutes <= MAX_GAMELOCK_MINUTES:
-            raise InvalidInput(
-                f"The gamelock grace is minutes: 1 to {MAX_GAMELOCK_MINUTES} (24 hours), or 0 to turn gamelock off."
-            )
+            raise InvalidInput(ErrorKind.GAMELOCK_MINUTES_RANGE, least=1, most=MAX_GAMELOCK_MINUTES)
 
         def edit(s: GuildSettings) -> GuildSettings:
             if minutes == 0 and s.erlc_auto_duty:
-                raise InvalidInput("Automatic shifts end by gamelock: turn them off first (/erlc auto-duty).")
+                raise InvalidInput(ErrorKind.GAMELOCK_NEEDED_BY_AUTO_DUTY)
             return s.with_value("erlc.gamelock_minutes", minutes)
 
         return await self._change(guild_id, actor_id, edit)
@@ -450,10 +432,7 @@ class SettingsService:
 
         def edit(s: GuildSettings) -> GuildSettings:
             if enabled and s.erlc_gamelock_minutes <= 0:
-                raise InvalidInput(
-                    "Automatic shifts end by gamelock (leaving the duty team or the game for longer than its grace): "
-                    "turn gamelock on first with /erlc gamelock minutes."
-                )
+                raise InvalidInput(ErrorKind.AUTO_DUTY_NEEDS_GAMELOCK)
             return s.with_value("erlc.auto_duty", enabled)
 
         return await self._change(guild_id, actor_id, edit)
@@ -464,18 +443,19 @@ class SettingsService:
         """Maps an in-game duty team to one of the server's departments, or (None) removes its mapping."""
         game_team = next((t for t in ERLC_DUTY_TEAMS if t.lower() == team.strip().lower()), None)
         if game_team is None:
-            raise InvalidInput(f"The in-game duty teams are {', '.join(ERLC_DUTY_TEAMS)}.")
+            raise InvalidInput(ErrorKind.UNKNOWN_GAME_TEAM, teams=ERLC_DUTY_TEAMS)
 
         def edit(s: GuildSettings) -> GuildSettings:
             others = tuple(p for p in s.erlc_team_departments if p[0] != game_team)
             if department is None:
                 if len(others) == len(s.erlc_team_departments):
-                    raise InvalidInput(f"The {game_team} team is not mapped to a department here.")
+                    raise InvalidInput(ErrorKind.TEAM_NOT_MAPPED, team=game_team)
                 return replace(s, erlc_team_departments=others)
             found = s.department(department.strip())
             if found is None:
-                names = ", ".join(s.department_names) or "none yet (add them with /settings departments)"
-                raise InvalidInput(f"“{department.strip()[:40]}” is not one of this server's departments: {names}.")
+                raise InvalidInput(
+                    ErrorKind.NOT_A_DEPARTMENT, name=department.strip()[:40], departments=tuple(s.department_names)
+                )
             return replace(s, erlc_team_departments=(*others, (game_team, found.name)))
 
         return await self._change(guild_id, actor_id, edit)
@@ -485,16 +465,16 @@ class SettingsService:
         if hours is not None:
             _check_quota_role(role)
             if not 0 < hours <= MAX_QUOTA_HOURS:
-                raise InvalidInput(f"A quota is hours per activity period: more than 0, at most {MAX_QUOTA_HOURS}.")
+                raise InvalidInput(ErrorKind.QUOTA_HOURS_RANGE, most=MAX_QUOTA_HOURS)
 
         def edit(s: GuildSettings) -> GuildSettings:
             others = tuple(q for q in s.role_quotas if q[0] != role.role_id)
             if hours is None:
                 if len(others) == len(s.role_quotas):
-                    raise InvalidInput(f"“{role.name}” has no quota here.")
+                    raise InvalidInput(ErrorKind.ROLE_HAS_NO_QUOTA, role=role.name, role_id=role.role_id)
                 return replace(s, role_quotas=others)
             if len(others) >= MAX_ROLE_QUOTAS:
-                raise InvalidInput(f"At most {MAX_ROLE_QUOTAS} roles can have a quota: remove one first.")
+                raise InvalidInput(ErrorKind.TOO_MANY_ROLE_QUOTAS, most=MAX_ROLE_QUOTAS)
             return replace(s, role_quotas=(*others, (role.role_id, float(hours))))
 
         return await self._change(guild_id, actor_id, edit)
@@ -530,7 +510,7 @@ class SettingsService:
         every setting holding it; the keys changed."""
         role_id = database_id(role_text.strip())
         if role_id is None or role_id not in configured_role_ids(self.get(guild_id)):
-            raise InvalidInput("No setting holds that role: pick one from the list.")
+            raise InvalidInput(ErrorKind.NO_SETTING_HOLDS_ROLE, role_id=role_id)
         return await self._remove_ids(guild_id, actor_id, (role_id,), ())
 
     async def _remove_ids(

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.config import ShiftConfig, StatusConfig
 from bot.core.departments import Departments
-from bot.core.errors import Conflict
+from bot.core.errors import Conflict, ErrorKind
 from bot.core.events import EventHub
 from bot.core.links import GuildLink, LinkService
 from bot.core.profiles import ProfileStore, normalise_callsign, officer_name
@@ -38,7 +38,7 @@ from bot.core.shifts.records import (
 )
 from bot.core.shifts.store import ShiftStore
 from bot.core.shifts.sync import LOOKUP_LIMIT, ShiftSync
-from bot.core.timefmt import discord_ts, duration_text, from_ms, now_ms, to_ms
+from bot.core.timefmt import duration_text, from_ms, now_ms, to_ms
 from bot.northca.client import NorthcaClient
 from bot.storage import INTEGRITY_ERRORS
 
@@ -46,9 +46,10 @@ log = logging.getLogger(__name__)
 
 
 class DutyGate(Protocol):
-    """Says why a member may not go on duty now (bot.leave.LeaveService), or None."""
+    """Why a member may not go on duty now (bot.leave.LeaveService, bot.erlc.duty.InGameGate): the refusal, as a
+    Conflict with its kind and data (the front door words it), or None."""
 
-    async def blocking_reason(self, guild_id: int, member_id: int) -> str | None: ...
+    async def blocking_reason(self, guild_id: int, member_id: int) -> Conflict | None: ...
 
 
 class DutyGates:
@@ -57,7 +58,7 @@ class DutyGates:
     def __init__(self, *gates: DutyGate) -> None:
         self.gates = gates
 
-    async def blocking_reason(self, guild_id: int, member_id: int) -> str | None:
+    async def blocking_reason(self, guild_id: int, member_id: int) -> Conflict | None:
         for gate in self.gates:
             reason = await gate.blocking_reason(guild_id, member_id)
             if reason is not None:
@@ -250,7 +251,7 @@ class ShiftService:
             refusal = await self.duty_gate.blocking_reason(guild_id, member_id)
             if refusal is not None:
                 current = await self.store.open_for(guild_id, member_id)
-                raise self._already_on_duty(current) if current is not None else Conflict(refusal)
+                raise self._already_on_duty(current) if current is not None else refusal
         if stored_link is not None and stored_link.guild_id == guild_id and stored_link.approved:
             link = stored_link
         else:
@@ -283,24 +284,19 @@ class ShiftService:
             current = await self.store.open_for(guild_id, member_id)
             if current is not None:
                 raise self._already_on_duty(current)
-            raise Conflict(
-                f"Callsign `{sign or profile.callsign}` is already used by another officer in this server. "
-                "Pick another one with /shift start callsign:"
-            )
+            raise Conflict(ErrorKind.CALLSIGN_TAKEN, callsign=sign or profile.callsign, at_start=True)
         log.info("shift %s started: member %s in guild %s (%s)", shift.id, member_id, guild_id, shift.department)
         self.notices.emit("start", shift)
         return shift
 
     @staticmethod
     def _already_on_duty(shift: ShiftRecord) -> Conflict:
-        return Conflict(
-            f"You have been on duty since {discord_ts(shift.started_at)}. Use /shift end to go off duty first."
-        )
+        return Conflict(ErrorKind.ALREADY_ON_DUTY, started_ms=shift.started_ms)
 
     async def toggle_break(self, guild_id: int, member_id: int, *, at: datetime | None = None) -> ShiftRecord:
         shift = await self.store.toggle_break(guild_id, member_id, to_ms(at) if at else self.clock())
         if shift is None:
-            raise Conflict("You are not on duty, so there is no break to take. Use /shift start first.")
+            raise Conflict(ErrorKind.NO_BREAK_OFF_DUTY)
         log.info("shift %s: break %s", shift.id, "started" if shift.on_break else "ended")
         self.notices.emit("break", shift)  # the On Break role follows
         return shift
@@ -318,8 +314,8 @@ class ShiftService:
         shift = await self.end_if_open(guild_id, member_id, reason=reason, ended_by=ended_by, note=note, at=at)
         if shift is None:
             if ended_by is not None and ended_by != member_id:
-                raise Conflict(f"<@{member_id}> is not on duty: there is no open shift to end.")
-            raise Conflict("You are not on duty: there is no open shift to end. Use /shift start to go on duty.")
+                raise Conflict(ErrorKind.NOT_ON_DUTY, member_id=member_id)
+            raise Conflict(ErrorKind.NOT_ON_DUTY)
         return shift
 
     async def end_if_open(
@@ -466,10 +462,7 @@ class ShiftService:
         the lookup cannot tell) or "on_northca" (marked synced, never written). Audited."""
         done = await self.store.decide_unconfirmed(guild_id, shift_id, actor_id, decision, self.clock())
         if done is None:
-            raise Conflict(
-                "That shift is no longer waiting for a decision (someone already chose, or it was synced)."
-                " /shift admin pending shows what is left."
-            )
+            raise Conflict(ErrorKind.SHIFT_NOT_PENDING)
         log.info(
             "audit: supervisor %s chose %s for shift %s of member %s in guild %s",
             actor_id,

@@ -37,7 +37,7 @@ from bot.core.sharding import ShardSet
 from bot.core.shifts.notices import ShiftNotices
 from bot.core.shifts.records import Lookup, ShiftRecord
 from bot.core.shifts.store import CLAIM_LEASE_MS, ShiftStore
-from bot.core.timefmt import discord_ts, from_ms, now_ms
+from bot.core.timefmt import from_ms, now_ms, utc_text
 from bot.northca.client import RETRY_AFTER_CAP_SECONDS, NorthcaClient
 from bot.northca.errors import NorthcaAnswerTooLarge, NorthcaError, NorthcaRateLimited
 from bot.northca.models import ShiftWindow
@@ -219,8 +219,8 @@ class ShiftSync:
         if oldest is None:
             return f"Northca's newest {window.raw_count} shifts ({what}) carry no readable update time"
         return (
-            f"Northca's newest {window.raw_count} shifts ({what}) only reach back to {discord_ts(oldest, 'f')},"
-            f" not to the first write attempt {discord_ts(from_ms(first_ms), 'f')}"
+            f"Northca's newest {window.raw_count} shifts ({what}) only reach back to {utc_text(oldest)},"
+            f" not to the first write attempt {utc_text(from_ms(first_ms))}"
         )
 
     async def _lookup_failed(

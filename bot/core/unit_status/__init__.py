@@ -10,7 +10,6 @@ Built by bot.services.build_services; nothing here knows about Discord.
 
 from bot.core.unit_status.coalescer import RETRY_AFTER_CAP_SECONDS, UnitChange, UnitCoalescer, UnitsSent
 from bot.core.unit_status.records import (
-    CALLSIGN_HINT,
     OffDuty,
     OpenShift,
     PanelsStale,
@@ -23,7 +22,6 @@ from bot.core.unit_status.service import StatusService
 from bot.core.unit_status.store import MAX_PANELS_PER_GUILD, UnitStatusStore
 
 __all__ = [
-    "CALLSIGN_HINT",
     "MAX_PANELS_PER_GUILD",
     "RETRY_AFTER_CAP_SECONDS",
     "OffDuty",

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.errors import Conflict
+from bot.core.errors import Conflict, ErrorKind
 from bot.core.profiles import OfficerProfile
 from bot.core.settings.records import TenCode
 from bot.northca.models import ActiveUnitUpsert
 from bot.storage.rows import Row
-
-CALLSIGN_HINT = "Set your callsign first: /profile set callsign:ADAM-12"
 
 # The panic status: set only by the panic path (StatusService.set_panic), whatever the guild's own codes are.
 PANIC_CODE = "10-33"
@@ -91,10 +89,7 @@ class OffDuty(Conflict):
     """The officer has no open shift and the server wants one before a status is set."""
 
     def __init__(self, code: TenCode) -> None:
-        super().__init__(
-            f"You are off duty, so your status can't be set to {code.code} {code.label}. "
-            "Start your shift first with /shift start (or the button below)."
-        )
+        super().__init__(ErrorKind.OFF_DUTY_STATUS, code=code.code, label=code.label)
         self.code = code
 
 
@@ -103,10 +98,6 @@ class StatusChange:
     status: UnitStatus
     code: TenCode
     previous: str | None
-
-    @property
-    def text(self) -> str:
-        return f"You are now **{self.code.code}** {self.code.label} (unit `{self.status.callsign}`)."
 
 
 @dataclass(frozen=True)

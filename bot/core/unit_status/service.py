@@ -14,7 +14,7 @@ import logging
 from collections import deque
 
 from bot.core.config import ShiftConfig, StatusConfig
-from bot.core.errors import Conflict, InvalidInput
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.events import EventHub
 from bot.core.links import LinkService, stored_status_approved
 from bot.core.polling import LoopTask
@@ -23,7 +23,6 @@ from bot.core.settings.records import SettingsSource, StaticSettings, TenCode, d
 from bot.core.shifts import DutyChanged, ShiftService
 from bot.core.unit_status.coalescer import UnitChange, UnitCoalescer, UnitsSent
 from bot.core.unit_status.records import (
-    CALLSIGN_HINT,
     PANIC,
     PANIC_CODE,
     OffDuty,
@@ -96,8 +95,7 @@ class StatusService:
         codes = self.codes(guild_id)
         found = codes.get(value) or next((c for c in codes.values() if c.code.lower() == value.lower()), None)
         if found is None:
-            known = ", ".join(codes)
-            raise InvalidInput(f"Unknown status code `{value[:20]}`. Use one of: {known}.")
+            raise InvalidInput(ErrorKind.UNKNOWN_STATUS_CODE, value=value[:20], known=tuple(codes))
         return found
 
     def code_choices(self, guild_id: int, current: str, limit: int = 25) -> list[TenCode]:
@@ -177,7 +175,7 @@ class StatusService:
         shift = ctx.open_shift
         callsign = unit_callsign(ctx)
         if not callsign:
-            raise InvalidInput(CALLSIGN_HINT)
+            raise InvalidInput(ErrorKind.CALLSIGN_NEEDED)
         if check_duty and self.duty_check(guild_id) and code.code != self.config.off_duty_code and shift is None:
             raise OffDuty(code)
         name = officer_name(
