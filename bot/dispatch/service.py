@@ -17,6 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.aio import wait_event
 from bot.dispatch.records import (
@@ -205,8 +206,9 @@ class DispatchService:
             call_type=clean["call_type"],
         )
         body = CreateCallBody(id=call.id, status=CALL_OPEN, units_assigned=[], created_by=str(actor_id), **clean)
-        await self.store.add_call(call, body.model_dump_json(), self.clock())
-        log.info("call %s created by %s in guild %s", call.id, actor_id, guild_id)
+        number = await self.store.add_call(call, body.model_dump_json(), self.clock())
+        call = replace(call, number=number)
+        log.info("call #%s (%s) created by %s in guild %s", number, call.id, actor_id, guild_id)
         self._loop_task.poke()
         return call
 
@@ -250,10 +252,12 @@ class DispatchService:
             priority=record.priority,
             call_type=record.call_type,
         )
-        if not await self.store.add_game_call(
+        number = await self.store.add_game_call(
             record, body.model_dump_json(), self.clock(), call.number, call.started_at_ms
-        ):
+        )
+        if number is None:
             return None
+        record = replace(record, number=number)
         log.info("guild %s: in-game call %s relayed as call %s", call.guild_id, call.number, record.id)
         self._loop_task.poke()
         return record

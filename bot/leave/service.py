@@ -90,7 +90,7 @@ class LeaveService:
         )
         if not inserted:
             raise Conflict(
-                f"You already have a {leave.status} leave overlapping these dates (`{leave.id[:8]}`):"
+                f"You already have a {leave.status} leave overlapping these dates (LOA #{leave.number}):"
                 " end it with /loa end or wait for its decision."
             )
         log.info("leave: %s asked for leave %s in guild %s (%s to %s)", member_id, leave.id, guild_id, first, last)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_text import fit
+from bot.discord_text import fit, numbered
 from bot.dispatch import CallRecord, PanicRecord
 from bot.dispatch.records import GAME_CREATOR
 from bot.timefmt import discord_ts, from_ms
@@ -65,7 +65,7 @@ def call_embed(call: CallRecord) -> discord.Embed:
         if call.patch_error:
             northca += f" (last answer: {call.patch_error})"
     embed.add_field(name="Northca", value=fit(northca, 1024), inline=True)
-    embed.set_footer(text=f"Call {call.id}")
+    embed.set_footer(text=numbered("Call", call.number))
     return embed
 
 

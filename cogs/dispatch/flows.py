@@ -8,7 +8,7 @@ from typing import Any
 import discord
 
 from bot.bot import NorthcaBot, bot_of
-from bot.discord_text import fit
+from bot.discord_text import fit, numbered
 from bot.dispatch.records import report_when
 from bot.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
 from bot.errors import InvalidInput
@@ -269,11 +269,10 @@ async def submit_ticket(interaction: discord.Interaction[Any], title: str, descr
     record_id = await bot.dispatcher.create_ticket(guild_id, interaction.user.id, body)
     entry = await bot.dispatcher.wait_settled(record_id, SETTLE_WAIT)
     lines = [
-        f"**Ticket** {discord.utils.escape_markdown(body.title or '')}",
+        f"**{numbered('Ticket', entry.number if entry else None)}** {discord.utils.escape_markdown(body.title or '')}",
         f"Officer: {discord.utils.escape_markdown(name)} · badge {badge or '—'} · unit {callsign or '—'}",
         f"Priority: {body.priority or '—'}",
         f"Northca: {outbox_sentence(entry.state if entry else None)}",
-        f"Id: `{record_id}`",
     ]
     await edit_answer(interaction, "\n".join(lines))
 
@@ -308,12 +307,14 @@ async def submit_report(
     await defer(interaction, ephemeral=True, thinking=True)
     record_id = await bot.dispatcher.create_report(guild_id, interaction.user.id, body)
     entry = await bot.dispatcher.wait_settled(record_id, SETTLE_WAIT)
+    name_line = numbered("Scene report", entry.number if entry else None)
     lines = [
-        f"**Scene report** {discord.utils.escape_markdown(body.title or '')}",
+        f"**{name_line}** {discord.utils.escape_markdown(body.title or '')}",
         f"Officer: {discord.utils.escape_markdown(name)} · badge {badge or '—'}",
         f"Location: {discord.utils.escape_markdown(body.location or '—')} · {date} {time}",
     ]
     if call_id:
-        lines.append(f"Linked to call `{call_id}`")
-    lines += [f"Northca: {outbox_sentence(entry.state if entry else None)}", f"Id: `{record_id}`"]
+        linked = await bot.dispatcher.call(guild_id, call_id)
+        lines.append(f"Linked to {numbered('call', linked.number)}")
+    lines.append(f"Northca: {outbox_sentence(entry.state if entry else None)}")
     await edit_answer(interaction, "\n".join(lines))

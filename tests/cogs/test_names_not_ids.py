@@ -1,0 +1,56 @@
+"""Names, mentions and short per-server numbers where people read them, never raw ids or UUIDs (issue 25,
+point 6), through the harness: LOA #1 on a leave request and the leave list, the void autocomplete naming the
+member (or "a former member") and the start in the server's time zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from tests.duty_ui_helpers import LOG_CH, REPORTS_CH, SUPERVISOR_M, Clock, boot, member_m, posts_to
+from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER
+from tests.shift_duty_helpers import boot as duty_boot
+
+WED = datetime(2025, 1, 15, 10, tzinfo=UTC)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
+
+
+async def test_leave_requests_are_numbered_per_server_and_named_by_number(start_bot, sandbox):
+    h = await boot(start_bot, sandbox, [OFFICER_M, member_m(OTHER, name="other")], clock=Clock(WED))
+    for member in (OFFICER_M, member_m(OTHER, name="other")):
+        await h.slash(
+            "loa request", member=member, guild_id=GUILD, start="2025-01-20", end="2025-01-21", reason="exams"
+        )
+    posted = [r for r in posts_to(h, REPORTS_CH) if (r.json or {}).get("components")]
+    assert [p.json["embeds"][0]["footer"]["text"] for p in posted] == ["LOA #1", "LOA #2"]
+    assert not UUID.search(str([p.json["embeds"] for p in posted]))
+
+    message = posted[0].response
+    approve = next(
+        c["custom_id"] for row in message["components"] for c in row["components"] if "approve" in c["custom_id"]
+    )
+    await (await h.click(approve, message=message, member=SUPERVISOR_M)).followup()
+    [line] = [r.json["content"] for r in posts_to(h, LOG_CH) if "approved the leave" in r.json["content"]]
+    assert line.endswith("(LOA #1).") and not UUID.search(line)
+
+    again = await (
+        await h.slash("loa request", member=OFFICER_M, guild_id=GUILD, start="2025-01-21", end="2025-01-22", reason="x")
+    ).final()
+    assert "(LOA #1)" in again.content and not UUID.search(again.content)
+
+    listed = (await (await h.slash("loa list", member=OFFICER_M, guild_id=GUILD)).final()).embeds[0]["description"]
+    assert listed.splitlines()[0].startswith(f"LOA #1 · <@{OFFICER}>: 20–21 Jan 2025, 2 days")
+
+
+async def test_void_autocomplete_names_the_member_and_the_local_start_never_an_id(start_bot, sandbox):
+    h = await duty_boot(start_bot, sandbox)
+    await h.bot.settings.set_shifts(GUILD, ADMIN, timezone="America/New_York")
+    start = datetime(2025, 1, 15, 3, 5, tzinfo=UTC)  # 22:05 on the 14th in New York
+    gone = 123456789012345678  # a member who has left the server
+    await h.bot.shifts.start(GUILD, gone, display_name="gone", at=start)
+    await h.bot.shifts.end(GUILD, gone, at=start + timedelta(hours=2, minutes=10))
+    choices = await h.autocomplete("shift", group="admin", sub="void", focused="shift", member=ADMIN_M,
+                                   guild_id=GUILD, options={"shift": "", "reason": "x"})  # fmt: skip
+    [choice] = choices
+    assert choice["name"] == "a former member · 14 Jan 2025 22:05 · 2 h 10 min"
+    assert str(gone) not in choice["name"] and not UUID.search(choice["name"])
