@@ -107,7 +107,7 @@ class ShiftCog(commands.Cog):
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel) or target.guild.id != guild_id:
             raise InvalidInput("Pick a text channel of this server for the board.")
-        message = await post(target, embed=board_embed(await self.service.open_in_guild(guild_id)),
+        message = await post(target, embed=board_embed(await self.service.open_in_guild(guild_id), self.bot.app_emojis),
                              allowed_mentions=NO_MENTIONS)  # fmt: skip
         replaced = await self.bot.boards.put(guild_id, target.id, message.id, interaction.user.id)
         if replaced is not None and replaced.message_id != message.id:
