@@ -80,6 +80,7 @@ PANEL_TIMEOUT = 15 * 60
 NO_MENTIONS = discord.AllowedMentions.none()
 TEXT_CHANNELS = [discord.ChannelType.text, discord.ChannelType.news]
 MAX_SUPERVISOR_PICKS = 10
+MAX_OPTIONS = 25  # a select's options; a larger server gets Discord's own pickers
 
 
 def _allowed(interaction: discord.Interaction[Any]) -> tuple[NorthcaBot, int]:
@@ -159,10 +160,11 @@ class SettingsPanel(discord.ui.View):
         self.add_item(SectionSelect(section))
         if section == "channels":
             for kind in CHANNEL_KINDS:
-                self.add_item(ChannelPick(kind, settings.value(f"channel.{kind}")))  # type: ignore[arg-type]
+                current = settings.value(f"channel.{kind}")
+                self.add_item(channel_picker(kind, current if isinstance(current, int) else None, guild))
         elif section == "roles":
             self.add_item(RoleKindSelect(role_kind))
-            self.add_item(RolePick(role_kind, settings))
+            self.add_item(role_picker(role_kind, settings, guild))
         elif section == "departments":
             self.add_item(OpenFormButton("department", "Add a department", discord.ButtonStyle.primary))
             if settings.departments:
@@ -175,7 +177,7 @@ class SettingsPanel(discord.ui.View):
             self.add_item(OpenFormButton("duty", "Edit duty rules", discord.ButtonStyle.primary))
         elif section == "quotas":
             self.add_item(ActivityPeriodSelect(settings.activity_period))
-            self.add_item(QuotaRolePick())
+            self.add_item(quota_role_picker(guild))
         elif section == "rosters":
             self.add_item(OpenFormButton("rosters", "Edit reminder lead time", discord.ButtonStyle.primary))
         elif section == "erlc":
@@ -204,6 +206,72 @@ class SectionSelect(discord.ui.Select[SettingsPanel]):
         await _show(interaction, section)
 
 
+def usable_channels(guild: discord.Guild | None) -> list[discord.TextChannel] | None:
+    """The text channels the bot can post in (it sees them, sends, embeds), in the server's order; None when the
+    server has more than a select holds (then Discord's channel picker, and the setter refuses what the bot cannot
+    use) or when there is none to offer."""
+    me = guild.me if guild is not None else None
+    if guild is None or me is None:
+        return None
+    found = [
+        c for c in guild.text_channels
+        if (p := c.permissions_for(me)).view_channel and p.send_messages and p.embed_links
+    ]  # fmt: skip
+    return found if 0 < len(found) <= MAX_OPTIONS else None
+
+
+def usable_roles(guild: discord.Guild | None) -> list[discord.Role] | None:
+    """The roles the bot can give (below its own highest role, not managed by an integration, not @everyone),
+    highest first; None when more than a select holds (then Discord's role picker, and the setter refuses what the
+    bot cannot give) or when there is none to offer."""
+    me = guild.me if guild is not None else None
+    if guild is None or me is None:
+        return None
+    found = [r for r in guild.roles if not r.is_default() and not r.managed and r < me.top_role]
+    found.sort(key=lambda r: r.position, reverse=True)
+    return found if 0 < len(found) <= MAX_OPTIONS else None
+
+
+def channel_picker(kind: ChannelKind, current: int | None, guild: discord.Guild | None) -> discord.ui.Item[Any]:
+    """A list of the channels the bot can use, or (a large server) Discord's channel picker of text channels."""
+    usable = usable_channels(guild)
+    if usable is None:
+        return ChannelPick(kind, current)
+    return ChannelChoice(kind, current, usable)
+
+
+async def _save_channel(interaction: discord.Interaction[Any], kind: ChannelKind, picked: list[int]) -> None:
+    bot, guild_id = _allowed(interaction)
+    label = LABELS[f"channel.{kind}"]
+    if not picked:
+        await bot.settings.set_channel(guild_id, interaction.user.id, kind, None)
+        return await _show(interaction, "channels", note=f"✅ {label}: cleared.")
+    guild = interaction.guild
+    channel = guild.get_channel(picked[0]) if guild is not None else None
+    if channel is None:
+        raise InvalidInput("I cannot see that channel: pick a text channel I can open.")
+    await bot.settings.set_channel(guild_id, interaction.user.id, kind, channel_facts(interaction, channel))
+    await _show(interaction, "channels", note=f"✅ {label}: <#{channel.id}>.")
+
+
+class ChannelChoice(discord.ui.Select[SettingsPanel]):
+    def __init__(self, kind: ChannelKind, current: int | None, channels: list[discord.TextChannel]) -> None:
+        super().__init__(
+            placeholder=f"{LABELS[f'channel.{kind}']}: not set",
+            options=[
+                discord.SelectOption(label=f"#{c.name}"[:100], value=str(c.id), default=c.id == current)
+                for c in channels
+            ],
+            min_values=0,
+            max_values=1,
+        )
+        self.kind = kind
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _save_channel(interaction, self.kind, _picked_ids(self.values))
+
+
 class ChannelPick(discord.ui.ChannelSelect[SettingsPanel]):
     def __init__(self, kind: ChannelKind, current: int | None) -> None:
         kind_of = discord.SelectDefaultValueType.channel
@@ -219,18 +287,7 @@ class ChannelPick(discord.ui.ChannelSelect[SettingsPanel]):
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot, guild_id = _allowed(interaction)
-        picked = _picked_ids(self.values)
-        label = LABELS[f"channel.{self.kind}"]
-        if not picked:
-            await bot.settings.set_channel(guild_id, interaction.user.id, self.kind, None)
-            return await _show(interaction, "channels", note=f"✅ {label}: cleared.")
-        guild = interaction.guild
-        channel = guild.get_channel(picked[0]) if guild is not None else None
-        if channel is None:
-            raise InvalidInput("I cannot see that channel: pick a text channel I can open.")
-        await bot.settings.set_channel(guild_id, interaction.user.id, self.kind, channel_facts(interaction, channel))
-        await _show(interaction, "channels", note=f"✅ {label}: <#{channel.id}>.")
+        await _save_channel(interaction, self.kind, _picked_ids(self.values))
 
 
 class RoleKindSelect(discord.ui.Select[SettingsPanel]):
@@ -253,55 +310,85 @@ class RoleKindSelect(discord.ui.Select[SettingsPanel]):
         await _show(interaction, "roles", role_kind=kind)
 
 
+def _held_roles(kind: RoleKind, settings: GuildSettings) -> list[int]:
+    if kind == "supervisor":
+        return list(settings.supervisor_role_ids)
+    single = settings.value(f"role.{kind}")
+    return [single] if isinstance(single, int) else []
+
+
+def role_picker(kind: RoleKind, settings: GuildSettings, guild: discord.Guild | None) -> discord.ui.Item[Any]:
+    """A list of the roles the bot can give, or (a large server) Discord's role picker."""
+    usable = usable_roles(guild)
+    if usable is None:
+        return RolePick(kind, settings)
+    return RoleChoice(kind, settings, usable)
+
+
+async def _save_roles(interaction: discord.Interaction[Any], kind: RoleKind, picked: list[int]) -> None:
+    bot, guild_id = _allowed(interaction)
+    settings = bot.settings
+    actor = interaction.user.id
+    now = settings.get(guild_id)
+    if kind == "supervisor":
+        before = list(now.supervisor_role_ids)
+        # Removals first: a full list of ten can be swapped in one pick.
+        for role_id in [r for r in before if r not in picked]:
+            await settings.set_role(guild_id, actor, "supervisor", _role_facts_of(interaction, role_id), remove=True)
+        for role_id in [r for r in picked if r not in before]:
+            await settings.set_role(guild_id, actor, "supervisor", _picked_role(interaction, role_id))
+    else:
+        held = now.value(f"role.{kind}")
+        if not picked:
+            if isinstance(held, int):
+                await settings.set_role(guild_id, actor, kind, _role_facts_of(interaction, held), remove=True)
+        else:
+            await settings.set_role(guild_id, actor, kind, _picked_role(interaction, picked[0]))
+    shown = ", ".join(f"<@&{r}>" for r in picked) or "none"
+    await _show(interaction, "roles", note=f"✅ {ROLE_KIND_LABELS[kind]}: {shown}.", role_kind=kind)
+
+
+def _picked_role(interaction: discord.Interaction[Any], role_id: int) -> RoleFacts:
+    guild = interaction.guild
+    role = guild.get_role(role_id) if guild is not None else None
+    if role is None:
+        raise InvalidInput("I cannot see that role: pick another, or try again in a moment.")
+    return role_facts(interaction, role)
+
+
+class RoleChoice(discord.ui.Select[SettingsPanel]):
+    def __init__(self, kind: RoleKind, settings: GuildSettings, roles: list[discord.Role]) -> None:
+        held = _held_roles(kind, settings)
+        super().__init__(
+            placeholder=f"{ROLE_KIND_LABELS[kind]}: none",
+            options=[
+                discord.SelectOption(label=f"@{r.name}"[:100], value=str(r.id), default=r.id in held) for r in roles
+            ],
+            min_values=0,
+            max_values=min(len(roles), MAX_SUPERVISOR_PICKS) if kind == "supervisor" else 1,
+            row=2,
+        )
+        self.kind = kind
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _save_roles(interaction, self.kind, _picked_ids(self.values))
+
+
 class RolePick(discord.ui.RoleSelect[SettingsPanel]):
     def __init__(self, kind: RoleKind, settings: GuildSettings) -> None:
         self.kind = kind
-        current = list(settings.supervisor_role_ids) if kind == "supervisor" else []
-        single = settings.value(f"role.{kind}") if kind != "supervisor" else None
-        if isinstance(single, int):
-            current = [single]
         super().__init__(
             placeholder=f"{ROLE_KIND_LABELS[kind]}: none",
             min_values=0,
             max_values=MAX_SUPERVISOR_PICKS if kind == "supervisor" else 1,
-            default_values=_role_defaults(current),
+            default_values=_role_defaults(_held_roles(kind, settings)),
             row=2,
         )
-        self.current = current
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot, guild_id = _allowed(interaction)
-        settings = bot.settings
-        actor = interaction.user.id
-        picked = _picked_ids(self.values)
-        now = settings.get(guild_id)
-        if self.kind == "supervisor":
-            before = list(now.supervisor_role_ids)
-            # Removals first: a full list of ten can be swapped in one pick.
-            for role_id in [r for r in before if r not in picked]:
-                await settings.set_role(
-                    guild_id, actor, "supervisor", _role_facts_of(interaction, role_id), remove=True
-                )
-            for role_id in [r for r in picked if r not in before]:
-                await settings.set_role(guild_id, actor, "supervisor", self._facts(interaction, role_id))
-        else:
-            held = now.value(f"role.{self.kind}")
-            if not picked:
-                if isinstance(held, int):
-                    await settings.set_role(guild_id, actor, self.kind, _role_facts_of(interaction, held), remove=True)
-            else:
-                await settings.set_role(guild_id, actor, self.kind, self._facts(interaction, picked[0]))
-        shown = ", ".join(f"<@&{r}>" for r in picked) or "none"
-        await _show(interaction, "roles", note=f"✅ {ROLE_KIND_LABELS[self.kind]}: {shown}.", role_kind=self.kind)
-
-    @staticmethod
-    def _facts(interaction: discord.Interaction[Any], role_id: int) -> RoleFacts:
-        guild = interaction.guild
-        role = guild.get_role(role_id) if guild is not None else None
-        if role is None:
-            raise InvalidInput("I cannot see that role: pick another, or try again in a moment.")
-        return role_facts(interaction, role)
+        await _save_roles(interaction, self.kind, _picked_ids(self.values))
 
 
 class RemoveSelect(discord.ui.Select[SettingsPanel]):
@@ -346,6 +433,29 @@ class ActivityPeriodSelect(discord.ui.Select[SettingsPanel]):
         await bot.settings.set_shifts(guild_id, interaction.user.id, activity_period=period)  # type: ignore[arg-type]
         bot.activity_reports.poke()  # a new period may make a report due now
         await _show(interaction, "quotas", note=f"✅ Activity period: {period}.")
+
+
+def quota_role_picker(guild: discord.Guild | None) -> discord.ui.Item[Any]:
+    """The server's roles (a quota role need not be one the bot gives), or Discord's role picker when too many."""
+    roles = [r for r in guild.roles if not r.is_default()] if guild is not None else []
+    if 0 < len(roles) <= MAX_OPTIONS:
+        return QuotaRoleChoice(sorted(roles, key=lambda r: r.position, reverse=True))
+    return QuotaRolePick()
+
+
+class QuotaRoleChoice(discord.ui.Select[SettingsPanel]):
+    def __init__(self, roles: list[discord.Role]) -> None:
+        super().__init__(
+            placeholder="Set or remove a role's quota…",
+            options=[discord.SelectOption(label=f"@{r.name}"[:100], value=str(r.id)) for r in roles],
+            row=2,
+        )
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        _allowed(interaction)
+        [role_id] = _picked_ids(self.values)
+        await send_modal(interaction, QuotaForm(role_id))
 
 
 class QuotaRolePick(discord.ui.RoleSelect[SettingsPanel]):

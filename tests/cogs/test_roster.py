@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from bot.rosters import TemplateDraft
-from bot.rosters.render import MINE
+from bot.rosters.render import GRID_BOTTOM, MINE
 from bot.rosters.service import REMINDER_LEASE_MS
 from bot.settings import ChannelFacts
 from tests.harness import Hold, RoleOption, UserOption, builders
@@ -97,8 +97,10 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def highlighted_pixels(data: bytes) -> int:
-    """How many pixels have the colour of the viewer's own blocks."""
+    """How many pixels of the timetable (above the legend, which shows a sample of each block) have the colour of
+    the viewer's own blocks."""
     image = Image.open(io.BytesIO(data)).convert("RGB")
+    image = image.crop((0, 0, image.width, GRID_BOTTOM))
     return sum(count for count, colour in image.getcolors(maxcolors=1 << 20) or [] if colour == MINE)
 
 

@@ -11,7 +11,7 @@ import pytest
 from tests.harness import builders
 from tests.harness.recorded import walk_components
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS
-from tests.settings_helpers import A_LOG, A_SUP, B_HIGH, GUILD_B, log_posts, two_servers
+from tests.settings_helpers import A_LOG, A_SUP, GUILD_B, log_posts, two_servers
 
 pytestmark = pytest.mark.asyncio
 
@@ -57,16 +57,20 @@ async def section(h: Any, message: Any, name: str) -> Any:
     return reply
 
 
-async def test_channels_are_picked_from_text_channels_and_saved_through_the_audited_setter(start_bot, sandbox):
+async def test_channels_are_picked_from_those_the_bot_can_post_in_and_saved_through_the_audited_setter(
+    start_bot, sandbox
+):
     h = await two_servers(start_bot, sandbox)
     panel = await open_panel(h)
-    selects = [c for c in parts(panel) if c["type"] == CHANNEL_SELECT]
+    selects = [c for c in parts(panel) if c["type"] == STRING_SELECT][1:]  # after the section picker
     assert [c["placeholder"] for c in selects] == [
         "Shift-log channel: not set", "Reports channel: not set", "Alerts channel: not set", "Dispatch channel: not set"
     ]  # fmt: skip
-    assert all(c["channel_types"] == [0, 5] and c["min_values"] == 0 for c in selects)  # text channels; clearable
+    # The channels the bot can post in, by name (never an id); clearable.
+    assert all(sorted(o["label"] for o in c["options"]) == ["#general", "#shift-log"] for c in selects), selects
+    assert all(c["min_values"] == 0 for c in selects)
 
-    done = await pick(h, panel, find(panel, CHANNEL_SELECT, "Shift-log"), [str(A_LOG)])
+    done = await pick(h, panel, find(panel, STRING_SELECT, "Shift-log"), [str(A_LOG)])
     assert done.callback_type == 7 and done.content == f"✅ Shift-log channel: <#{A_LOG}>."
     assert f"**Shift-log channel**: <#{A_LOG}>" in described(done)
     assert h.bot.settings.get(GUILD).shift_log_channel_id == A_LOG
@@ -74,9 +78,9 @@ async def test_channels_are_picked_from_text_channels_and_saved_through_the_audi
     [entries, _] = await h.bot.settings.history(GUILD)
     assert (entries[0].actor_id, entries[0].key, entries[0].new) == (ADMIN, "channel.shift-log", A_LOG)
     await log_posts(h, A_LOG, "changed the settings: .*Shift-log channel")
-    # The picker now shows the channel as chosen.
-    chosen = find(done, CHANNEL_SELECT, "Shift-log")
-    assert [(int(d["id"]), d["type"]) for d in chosen["default_values"]] == [(A_LOG, "channel")]
+    # The list now shows the channel as chosen.
+    chosen = find(done, STRING_SELECT, "Shift-log")
+    assert [o["label"] for o in chosen["options"] if o.get("default")] == ["#shift-log"]
 
     cleared = await pick(h, done, chosen, [])
     assert (
@@ -87,29 +91,43 @@ async def test_channels_are_picked_from_text_channels_and_saved_through_the_audi
 async def test_every_pick_checks_manage_server_again_and_a_refusal_changes_nothing(start_bot, sandbox):
     h = await two_servers(start_bot, sandbox)
     panel = await open_panel(h)
-    refused = await pick(h, panel, find(panel, CHANNEL_SELECT, "Shift-log"), [str(A_LOG)], member=DEMOTED_M)
+    refused = await pick(h, panel, find(panel, STRING_SELECT, "Shift-log"), [str(A_LOG)], member=DEMOTED_M)
     assert refused.ephemeral and "Manage Server" in refused.content
     assert h.bot.settings.get(GUILD).shift_log_channel_id is None
     assert (await h.bot.settings.history(GUILD))[1] == 0
 
 
-async def test_roles_section_sets_supervisors_and_refuses_a_role_above_the_bot(start_bot, sandbox):
+async def test_roles_section_offers_the_roles_the_bot_can_give_and_sets_supervisors(start_bot, sandbox):
     h = await two_servers(start_bot, sandbox)
     panel = await section(h, await open_panel(h), "roles")
     assert panel.embeds[0]["title"] == "Settings · Roles"
     which = find(panel, STRING_SELECT, "Which role")
     panel = await pick(h, panel, which, ["supervisor"])
-    supervisors = find(panel, ROLE_SELECT, "Supervisor roles")
-    assert supervisors["max_values"] == 10 and supervisors["min_values"] == 0
+    supervisors = find(panel, STRING_SELECT, "Supervisor roles")
+    assert supervisors["max_values"] == 4 and supervisors["min_values"] == 0  # several at once (of the 4 offered)
     done = await pick(h, panel, supervisors, [str(A_SUP)])
     assert done.content == f"✅ Supervisor roles (up to 10): <@&{A_SUP}>."
     assert h.bot.settings.get(GUILD).supervisor_role_ids == (A_SUP,)
 
-    # Server B: a role above the bot's own is refused by the setter, with what to do; nothing is saved.
+    # Server B: the role above the bot's own and the integration's role are not offered.
     other = await section(h, await open_panel(h, GUILD_B), "roles")
-    refused = await pick(h, other, find(other, ROLE_SELECT, "On Duty role"), [str(B_HIGH)])
+    offered = [o["label"] for o in find(other, STRING_SELECT, "On Duty role")["options"]]
+    assert offered == ["@On Duty B"]
+
+
+async def test_a_large_server_gets_discords_pickers_and_the_setter_still_refuses_a_role_above_the_bot(
+    start_bot, sandbox
+):
+    h = await two_servers(start_bot, sandbox)
+    big = 131313131313131313
+    roles = [builders.role(760000000000000000 + i, f"Rank {i}", position=i + 1) for i in range(40)]
+    h.add_guild(big, name="Big RP", owner_id=ADMIN, roles=roles, me_role_position=35)  # 34 roles below the bot
+    panel = await section(h, await open_panel(h, big), "roles")
+    picker = find(panel, ROLE_SELECT, "On Duty role")  # more than a list holds: Discord's role picker
+    above = str(760000000000000000 + 37)
+    refused = await pick(h, panel, picker, [above])
     assert refused.ephemeral and "move my role above it" in refused.content
-    assert h.bot.settings.get(GUILD_B).on_duty_role_id is None
+    assert h.bot.settings.get(big).on_duty_role_id is None  # nothing saved
 
 
 async def test_duty_rules_form_is_labelled_and_a_bad_time_zone_loses_nothing(start_bot, sandbox):
@@ -183,10 +201,8 @@ async def test_departments_quotas_rosters_and_erlc_sections_save_through_their_f
     panel = await section(h, added, "quotas")
     period = await pick(h, panel, find(panel, STRING_SELECT, "Activity period"), ["monthly"])
     assert period.content == "✅ Activity period: monthly." and h.bot.settings.get(GUILD).activity_period == "monthly"
-    form = await h.click(
-        find(period, ROLE_SELECT, "Set or remove")["custom_id"], message=period, member=ADMIN_M,
-        component_type=ROLE_SELECT, values=[str(A_SUP)],
-    )  # fmt: skip
+    quota_roles = find(period, STRING_SELECT, "Set or remove")
+    form = await h.click(quota_roles["custom_id"], message=period, member=ADMIN_M, values=[str(A_SUP)])
     assert form.modal is not None
     quota = await (
         await h.submit_modal(form, {"Hours per activity period": "4"}, message=period, member=ADMIN_M)
