@@ -27,6 +27,7 @@ from bot.dispatch.records import (
     DispatchOutcome,
     GameCallFacts,
     OutboxEntry,
+    OutboxKind,
     OutboxState,
     PanicRecord,
 )
@@ -372,6 +373,11 @@ class DispatchService:
 
     async def entry(self, record_id: str) -> OutboxEntry | None:
         return await self.store.entry(record_id)
+
+    async def entry_by_number(self, guild_id: int, kind: OutboxKind, number: int) -> OutboxEntry | None:
+        """A call, ticket, scene report or panic of this server by its short number (Call #12), for a supervisor
+        who needs its Northca id; None when the server has none with that number."""
+        return await self.store.entry_by_number(guild_id, kind, number)
 
     async def wait_settled(self, record_id: str, timeout: float) -> OutboxEntry | None:
         """The entry once it left `pending` (or as it is when `timeout` runs out)."""

@@ -116,6 +116,13 @@ class DispatchStore:
         row = await self.db.fetchone("SELECT * FROM dispatch_outbox WHERE id = ?", (record_id,))
         return _entry(row) if row is not None else None
 
+    async def entry_by_number(self, guild_id: int, kind: OutboxKind, number: int) -> OutboxEntry | None:
+        """The server's record of `kind` with this short number (migration 039's unique index)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM dispatch_outbox WHERE guild_id = ? AND kind = ? AND number = ?", (guild_id, kind, number)
+        )
+        return _entry(row) if row is not None else None
+
     async def due(self, now: int, limit: int = 50) -> list[OutboxEntry]:
         rows = await self.db.fetchall(
             "SELECT * FROM dispatch_outbox WHERE state = 'pending' AND next_ms <= ? ORDER BY next_ms LIMIT ?",

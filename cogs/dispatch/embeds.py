@@ -6,7 +6,7 @@ import discord
 
 from bot.discord_text import fit, numbered
 from bot.dispatch import CallRecord, PanicRecord
-from bot.dispatch.records import GAME_CREATOR
+from bot.dispatch.records import GAME_CREATOR, OutboxEntry
 from bot.timefmt import discord_ts, from_ms
 
 NORTHCA_STATE = {
@@ -71,3 +71,15 @@ def call_embed(call: CallRecord) -> discord.Embed:
 
 def outbox_sentence(state: str | None) -> str:
     return NORTHCA_STATE.get(state or "pending", NORTHCA_STATE["pending"])
+
+
+KIND_NAMES = {"call": "Call", "ticket": "Ticket", "report": "Scene report", "panic": "Panic"}
+
+
+def lookup_text(entry: OutboxEntry) -> str:
+    """For a supervisor talking to Northca: the record's short number, its Northca id and MDT, and its state."""
+    name = numbered(KIND_NAMES.get(entry.kind, entry.kind), entry.number)
+    return (
+        f"**{name}** by <@{entry.actor_id}>\nNorthca id: `{entry.id}` (MDT `{entry.mdt_id}`)\n"
+        f"Northca: {outbox_sentence(entry.state)}"
+    )

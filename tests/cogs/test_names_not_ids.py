@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from tests.duty_ui_helpers import LOG_CH, REPORTS_CH, SUPERVISOR_M, Clock, boot, member_m, posts_to
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, OTHER
 from tests.shift_duty_helpers import boot as duty_boot
 
 WED = datetime(2025, 1, 15, 10, tzinfo=UTC)
@@ -39,7 +39,8 @@ async def test_leave_requests_are_numbered_per_server_and_named_by_number(start_
     assert "(LOA #1)" in again.content and not UUID.search(again.content)
 
     listed = (await (await h.slash("loa list", member=OFFICER_M, guild_id=GUILD)).final()).embeds[0]["description"]
-    assert listed.splitlines()[0].startswith(f"LOA #1 · <@{OFFICER}>: 20–21 Jan 2025, 2 days")
+    assert any(line.startswith(f"LOA #1 · <@{OFFICER}>: 20–21 Jan 2025, 2 days") for line in listed.splitlines())
+    assert not UUID.search(listed)
 
 
 async def test_void_autocomplete_names_the_member_and_the_local_start_never_an_id(start_bot, sandbox):
@@ -54,3 +55,29 @@ async def test_void_autocomplete_names_the_member_and_the_local_start_never_an_i
     [choice] = choices
     assert choice["name"] == "a former member · 14 Jan 2025 22:05 · 2 h 10 min"
     assert str(gone) not in choice["name"] and not UUID.search(choice["name"])
+
+
+async def test_a_supervisor_looks_up_the_northca_id_of_call_12_and_a_member_cannot(start_bot, sandbox):
+    from tests.dispatch_helpers import DISPATCH, SUPERVISOR_ROLE, dispatch_ready, posts_in
+    from tests.harness import builders
+    from tests.helpers import MEMBER_PERMS
+
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    created = await h.slash(
+        "call create", member=OFFICER_M, guild_id=GUILD, classification="10-50", description="Two cars",
+        location="Main St", priority="P1", call_type="police",
+    )  # fmt: skip
+    assert created.ephemeral
+    [card] = posts_in(h, DISPATCH)
+    assert card.json["embeds"][0]["footer"]["text"] == "Call #1"
+    [call] = sandbox.calls(MDT)
+
+    refused = await h.slash("call lookup", member=OFFICER_M, guild_id=GUILD, number=1)
+    assert refused.ephemeral and call["id"] not in refused.content
+    sergeant = builders.member(OTHER, permissions=MEMBER_PERMS, username="sgt", roles=[SUPERVISOR_ROLE])
+    found = await (await h.slash("call lookup", member=sergeant, guild_id=GUILD, number=1)).final()
+    assert found.ephemeral and found.content.startswith("**Call #1** by ")
+    assert f"Northca id: `{call['id']}` (MDT `{MDT}`)" in found.content
+    missing = await h.slash("call lookup", member=sergeant, guild_id=GUILD, number=2, kind="ticket")
+    assert missing.ephemeral and missing.content == "This server has no ticket #2."
