@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import discord
 
+from bot.app_emojis import AppEmojis
 from bot.bot import bot_of
 from bot.discord_text import fit
 from bot.errors import InvalidInput
@@ -94,8 +95,15 @@ def _picked_ids(values: list[Any]) -> list[int]:
     return [int(getattr(v, "id", v)) for v in values]
 
 
-def panel_embed(settings: GuildSettings, section: Section) -> discord.Embed:
-    lines = [f"**{LABELS[key]}**: {value_text(key, settings)}" for key in SECTION_KEYS[section]]
+def panel_embed(settings: GuildSettings, section: Section, emojis: AppEmojis | None = None) -> discord.Embed:
+    if section == "codes":
+        # One line per code, with the emoji of its kind (bot/app_emojis.py), as on the status panels.
+        icons = emojis or AppEmojis.unicode_only()
+        lines = [
+            f"{icons.for_style(c.style)} `{c.code}` {discord.utils.escape_markdown(c.label)}" for c in settings.codes
+        ]
+    else:
+        lines = [f"**{LABELS[key]}**: {value_text(key, settings)}" for key in SECTION_KEYS[section]]
     embed = discord.Embed(
         title=f"Settings · {SECTIONS[section]}",
         description=fit("\n".join(lines), 3600) + f"\n\n{HINTS[section]}",
@@ -111,7 +119,7 @@ async def open_panel(interaction: discord.Interaction[NorthcaBot], section: Sect
     settings = bot.settings.get(guild_id)
     await answer(
         interaction,
-        embed=panel_embed(settings, section),
+        embed=panel_embed(settings, section, bot.app_emojis),
         view=SettingsPanel(settings, section, interaction.guild),
         allowed_mentions=NO_MENTIONS,
     )
@@ -126,7 +134,7 @@ async def _show(
     await edit_answer(
         interaction,
         content=note,
-        embed=panel_embed(settings, section),
+        embed=panel_embed(settings, section, bot.app_emojis),
         view=SettingsPanel(settings, section, interaction.guild, role_kind=role_kind),
         allowed_mentions=NO_MENTIONS,
     )

@@ -175,6 +175,9 @@ async def test_codes_are_added_with_a_colour_picked_from_a_list_and_removed_from
         )
     ).final()
     assert added.content == "✅ Code added: 10-99."
+    # Listed with the emoji of its kind (the application emoji uploaded at start).
+    urgent = h.bot.app_emojis.for_style("danger")
+    assert urgent.startswith("<:nc_urgent_") and f"{urgent} `10-99` Officer needs help" in described(added)
     code = h.bot.settings.get(GUILD).code("10-99")
     assert code is not None and (code.label, code.style) == ("Officer needs help", "danger")
     removed = await pick(h, added, find(added, STRING_SELECT, "Remove a code"), ["10-99"])
