@@ -213,7 +213,7 @@ WORDS: dict[ErrorKind, Words] = {
     K.LEAVE_TOO_LONG: lambda d, m: f"That is {d['days']} days; one leave is at most {d['most']} days. Split it.",
     K.LEAVE_TOO_FAR_AHEAD: lambda d, m: f"A leave may start at most {d['most']} days ahead.",
     K.LEAVE_OVERLAPS: lambda d, m: (
-        f"You already have a {d['status']} leave overlapping these dates (`{str(d['leave_id'])[:8]}`):"
+        f"You already have a {d['status']} leave overlapping these dates (LOA #{d['number']}):"
         f" end it with {m.command('loa end')} or wait for its decision."
     ),
     K.LEAVE_UNKNOWN: lambda d, m: "That leave request does not exist in this server.",

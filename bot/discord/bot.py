@@ -33,6 +33,7 @@ from bot.core.shifts import ShiftService
 from bot.core.shifts.boards import ShiftBoards
 from bot.core.timefmt import now_ms
 from bot.core.unit_status import StatusService
+from bot.discord.app_emojis import AppEmojis
 from bot.discord.commands_sync import publish_if_changed
 from bot.discord.demo import enable_demo_mark
 from bot.discord.interactions import (
@@ -146,6 +147,8 @@ class NorthcaBot(commands.Bot):
         self.publish_only = False
         self.northca_clock: NorthcaSuccessClock | None = None
         self.health: HealthMonitor | None = None
+        # The status and duty emojis: application emojis once uploaded at start, Unicode until then.
+        self.app_emojis = AppEmojis()
 
     async def open_local(self) -> None:
         """Open the database and the sandbox port; raises StartupError (one line) on a local problem.
@@ -198,6 +201,7 @@ class NorthcaBot(commands.Bot):
         log.info("started: database %s open, %d background services running", self.db.where, len(self._services))
         await publish_if_changed(self.tree, self.db, self.config.discord.dev_guild_id)
         if self.application_id is not None:
+            await self.app_emojis.sync(self)
             log.info("invite the bot with: %s (%s)", invite_url(self.application_id), RESPONDER_PING_NOTE)
 
     async def _load_commands(self, base_url: str, key: str) -> None:

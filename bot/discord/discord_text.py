@@ -10,7 +10,9 @@ than the code points Discord may count, so a fitted text is accepted either way.
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
 from discord import app_commands
@@ -194,3 +196,65 @@ def fit_choices(choices: list[app_commands.Choice[str]]) -> list[app_commands.Ch
         if not isinstance(c.value, str) or length(c.value) <= CHOICE_VALUE
     ]
     return fitted[:CHOICES]
+
+
+# Dates as people mean them (issue 25, point 8). A date someone typed as a date ("leave until 17 January") is a
+# day of the server's calendar, not an instant: shown as a Discord timestamp of its midnight, it moves a day
+# early for everyone west of the server. So days are written out as plain text, in the server's time zone and
+# inclusive ("15–17 Jan 2025, 3 days"); times of day stay Discord timestamps (each reader's own zone).
+_EN_DASH = "–"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day_month(day: date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]}"
+
+
+def day_range_text(first: date, last: date) -> str:
+    """Inclusive days: "15 Jan 2025, 1 day", "15–17 Jan 2025, 3 days", "30 Jan – 2 Feb 2025, 4 days",
+    "30 Dec 2024 – 2 Jan 2025, 4 days" (the month names are fixed English, whatever the host's locale)."""
+    days = (last - first).days + 1
+    count = f"{days} day" if days == 1 else f"{days} days"
+    if last <= first:
+        return f"{_day_month(first)} {first.year}, 1 day"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}{_EN_DASH}{last.day} {_MONTHS[first.month - 1]} {first.year}, {count}"
+    if first.year == last.year:
+        return f"{_day_month(first)} {_EN_DASH} {_day_month(last)} {last.year}, {count}"
+    return f"{_day_month(first)} {first.year} {_EN_DASH} {_day_month(last)} {last.year}, {count}"
+
+
+def local_days(start_ms: int, end_ms: int, zone: str) -> tuple[date, date]:
+    """The first and last day, in `zone` (an IANA name), that [start_ms, end_ms) touches: a span from one local
+    midnight to another gives the inclusive days it covers; one ending mid-day includes that day."""
+    tz = _zone(zone)
+    first = datetime.fromtimestamp(start_ms / 1000, tz).date()
+    last = datetime.fromtimestamp(max(start_ms, end_ms - 1) / 1000, tz).date()
+    return first, last
+
+
+def local_time_text(at_ms: int, zone: str) -> str:
+    """A moment as plain text in the server's time zone ("28 Nov 2026 14:05"), for where a Discord timestamp
+    cannot be shown (autocomplete choices, select options)."""
+    at = datetime.fromtimestamp(at_ms / 1000, _zone(zone))
+    return f"{_day_month(at.date())} {at.year} {at:%H:%M}"
+
+
+def span_days_text(start_ms: int, end_ms: int, zone: str) -> str:
+    """[start_ms, end_ms) as the inclusive days of the server's calendar ("15–17 Jan 2025, 3 days")."""
+    return day_range_text(*local_days(start_ms, end_ms, zone))
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def numbered(label: str, number: int | None) -> str:
+    """A record as people name it: "Call #12", "LOA #27" (the server's short number, migration 039); the label
+    alone for a record made before it was numbered (none are left after the migration's backfill)."""
+    return f"{label} #{number}" if number is not None else label

@@ -110,7 +110,11 @@ class DiscordReportPublisher:
         pages: dict[int, int] = {}
         page_count = 0
         async for message in channel.history(limit=HISTORY_LOOKBACK):
-            found = scheduled_page(message.embeds[0], period) if message.author.id == me.id and message.embeds else None
+            found = (
+                scheduled_page(message.embeds[0], period, settings.timezone)
+                if message.author.id == me.id and message.embeds
+                else None
+            )
             if found is not None:
                 pages[found[0]] = message.id  # newest first: a page found twice keeps its first posting
                 page_count = max(page_count, min(found[1], MAX_REPORT_MESSAGES))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import discord
 
@@ -11,14 +10,16 @@ from bot.core.duty import ActivityLine, Period, page_of
 from bot.core.rosters import AttendanceCounts, AttendanceStatus
 from bot.core.settings.records import GuildSettings
 from bot.core.timefmt import duration_text, to_ms
-from bot.discord.discord_text import length
+from bot.discord.discord_text import length, span_days_text
 from cogs.activity.report import ActivityReport
 
 PER_PAGE = 20
 # A posted report is at most this many messages; the rest is named, not listed.
 MAX_REPORT_MESSAGES = 10
 SCHEDULED_TITLE = "Activity report: the period has ended"
-# The posted report's marker: its footer ends so, and its timestamp is the period's start (see scheduled_page).
+# The posted report's marker: its footer ends with these words and the period's days (see scheduled_page).
+PERIOD_FOOTER = "activity period"
+# The marker of reports posted before: the footer ended so, and the embed's timestamp was the period's start.
 PERIOD_MARK = "activity period starting"
 _PAGE_OF = re.compile(r"^Page (\d+) of (\d+) · ")
 
@@ -68,11 +69,19 @@ def _ts(ms: int | None, style: str = "f") -> str:
     return f"<t:{(ms or 0) // 1000}:{style}>"
 
 
+def period_text(report: ActivityReport) -> str:
+    """The period's days in the server's time zone ("6–12 Jan 2025, 7 days"): a period is whole local days."""
+    period = report.period
+    if period.start_ms is None or period.end_ms is None:
+        return "All time"
+    return span_days_text(period.start_ms, period.end_ms, report.timezone)
+
+
 def report_embed(report: ActivityReport, page: int, *, title: str = "Activity report") -> discord.Embed:
     shown = page_of(report.lines, page, PER_PAGE)
     met = sum(1 for line in report.lines if line.met and not line.on_leave)
     leave = sum(1 for line in report.lines if line.on_leave)
-    header = f"{_ts(report.period.start_ms)} → {_ts(report.period.end_ms)}"
+    header = period_text(report)
     if report.role_id is not None:
         header += f"\nMembers of <@&{report.role_id}>"
     body = (
@@ -91,21 +100,27 @@ def report_embed(report: ActivityReport, page: int, *, title: str = "Activity re
 
 
 def scheduled_report_embed(report: ActivityReport, page: int) -> discord.Embed:
-    """A page of the posted report, marked with its period: the footer says "activity period starting" and the
-    embed's timestamp is the period's start, which Discord shows after it in each reader's time zone."""
+    """A page of the posted report, marked with its period: the footer ends with "activity period" and the
+    period's days ("6–12 Jan 2025, 7 days"), in the server's time zone. (No embed timestamp: Discord would show
+    the period's start, a local midnight, in each reader's zone, a day early west of the server.)"""
     embed = report_embed(report, page, title=SCHEDULED_TITLE)
-    embed.set_footer(text=f"{embed.footer.text} · {PERIOD_MARK}")
-    embed.timestamp = datetime.fromtimestamp((report.period.start_ms or 0) / 1000, UTC)
+    embed.set_footer(text=f"{embed.footer.text} · {PERIOD_FOOTER} {period_text(report)}")
     return embed
 
 
-def scheduled_page(embed: discord.Embed, period: Period) -> tuple[int, int] | None:
-    """(page index, pages) when the embed is a page of the posted report of `period`; None otherwise."""
+def scheduled_page(embed: discord.Embed, period: Period, zone: str) -> tuple[int, int] | None:
+    """(page index, pages) when the embed is a page of the posted report of `period` (`zone`: the server's time
+    zone, in which the footer names the period); None otherwise."""
     footer = embed.footer.text or ""
     page = _PAGE_OF.match(footer)
-    if page is None or not footer.endswith(PERIOD_MARK) or embed.timestamp is None:
+    if page is None or period.start_ms is None or period.end_ms is None:
         return None
-    if period.start_ms is None or abs(to_ms(embed.timestamp) - period.start_ms) >= 1000:
+    if footer.endswith(f" · {PERIOD_FOOTER} {span_days_text(period.start_ms, period.end_ms, zone)}"):
+        return int(page[1]) - 1, int(page[2])
+    # A page posted before the footer named the days: marked by its timestamp, the period's start.
+    if not footer.endswith(PERIOD_MARK) or embed.timestamp is None:
+        return None
+    if abs(to_ms(embed.timestamp) - period.start_ms) >= 1000:
         return None  # within a second: a float round trip; periods start on whole seconds, days apart
     return int(page[1]) - 1, int(page[2])
 

@@ -30,6 +30,8 @@ class ActivityReport:
     now_ms: int
     # Members with finished scheduled shifts in the period -> their attendance counts.
     attendance: dict[int, AttendanceCounts] = field(default_factory=dict)
+    # The server's time zone (IANA name): the period's days are shown in it.
+    timezone: str = "UTC"
 
     def roster_only(self) -> list[int]:
         """Members with scheduled shifts in the period who are not among the quota lines."""
@@ -71,4 +73,4 @@ async def build_report(
     )
     if role_id is not None:  # only the role's members, as the quota lines
         attendance = {m: c for m, c in attendance.items() if m in member_roles}
-    return ActivityReport(period, lines, role_id, now, attendance)
+    return ActivityReport(period, lines, role_id, now, attendance, settings.timezone)

@@ -1,21 +1,26 @@
-"""/panic, /call create, /ticket, /report; dispatch outcomes edit the panic alerts and call cards."""
+"""/panic, /call create, /call lookup (supervisors: a record's Northca id by its number), /ticket, /report;
+dispatch outcomes edit the panic alerts and call cards."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.dispatch import DispatchOutcome
+from bot.core.errors import InvalidInput
 from bot.core.sharding import ShardSet, owns
 from bot.discord.bot import NorthcaBot
-from bot.discord.interactions import require_guild, send_modal
+from bot.discord.interactions import answer, require_guild, send_modal
 from bot.erlc.calls import GameCallRelayed
 from cogs.dispatch import flows
+from cogs.dispatch.embeds import KIND_NAMES, lookup_text
 from cogs.dispatch.modals import ReportModal, TicketModal
+from cogs.supervisor_check import require_guild_supervisor
 
 
 class GameCardCatchUp:
@@ -106,6 +111,24 @@ class DispatchCog(commands.Cog):
             priority=priority,
             call_type=call_type,
         )
+
+    @call_group.command(
+        name="lookup", description="Supervisors: a call, ticket or report by number, with its Northca id."
+    )
+    @app_commands.describe(number="Its number, e.g. 12 for Call #12", kind="What it is (default: a call)")
+    async def lookup(
+        self,
+        interaction: discord.Interaction[NorthcaBot],
+        number: app_commands.Range[int, 1, 1_000_000_000],
+        kind: Literal["call", "ticket", "report", "panic"] = "call",
+    ) -> None:
+        # Ids are for talking to Northca (its support, its API): behind a supervisor check, never on public cards.
+        require_guild_supervisor(interaction, "look up Northca ids")
+        guild_id = require_guild(interaction)
+        entry = await self.bot.dispatcher.entry_by_number(guild_id, kind, number)
+        if entry is None:
+            raise InvalidInput.said(f"This server has no {KIND_NAMES[kind].lower()} #{number}.")
+        await answer(interaction, lookup_text(entry), allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="ticket", description="Write a ticket to Northca (opens a form).")
     @app_commands.guild_only()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import discord
 
 from bot.core.dispatch import CallRecord, PanicRecord
-from bot.core.dispatch.records import GAME_CREATOR
+from bot.core.dispatch.records import GAME_CREATOR, OutboxEntry
 from bot.core.timefmt import from_ms
-from bot.discord.discord_text import discord_ts, fit
+from bot.discord.discord_text import discord_ts, fit, numbered
 
 NORTHCA_STATE = {
     "pending": "⏳ sending to Northca (retried automatically)",
@@ -65,9 +65,21 @@ def call_embed(call: CallRecord) -> discord.Embed:
         if call.patch_error:
             northca += f" (last answer: {call.patch_error})"
     embed.add_field(name="Northca", value=fit(northca, 1024), inline=True)
-    embed.set_footer(text=f"Call {call.id}")
+    embed.set_footer(text=numbered("Call", call.number))
     return embed
 
 
 def outbox_sentence(state: str | None) -> str:
     return NORTHCA_STATE.get(state or "pending", NORTHCA_STATE["pending"])
+
+
+KIND_NAMES = {"call": "Call", "ticket": "Ticket", "report": "Scene report", "panic": "Panic"}
+
+
+def lookup_text(entry: OutboxEntry) -> str:
+    """For a supervisor talking to Northca: the record's short number, its Northca id and MDT, and its state."""
+    name = numbered(KIND_NAMES.get(entry.kind, entry.kind), entry.number)
+    return (
+        f"**{name}** by <@{entry.actor_id}>\nNorthca id: `{entry.id}` (MDT `{entry.mdt_id}`)\n"
+        f"Northca: {outbox_sentence(entry.state)}"
+    )

@@ -13,7 +13,7 @@ from bot.core.errors import InvalidInput
 from bot.core.links import Linkage
 from bot.core.timefmt import from_ms
 from bot.discord.bot import NorthcaBot, bot_of
-from bot.discord.discord_text import discord_ts, fit
+from bot.discord.discord_text import discord_ts, fit, numbered
 from bot.discord.interactions import (
     answer,
     defer,
@@ -279,11 +279,10 @@ async def submit_ticket(interaction: discord.Interaction[Any], title: str, descr
     record_id = await bot.dispatcher.create_ticket(guild_id, interaction.user.id, body)
     entry = await bot.dispatcher.wait_settled(record_id, SETTLE_WAIT)
     lines = [
-        f"**Ticket** {discord.utils.escape_markdown(body.title or '')}",
+        f"**{numbered('Ticket', entry.number if entry else None)}** {discord.utils.escape_markdown(body.title or '')}",
         f"Officer: {discord.utils.escape_markdown(name)} · badge {badge or '—'} · unit {callsign or '—'}",
         f"Priority: {body.priority or '—'}",
         f"Northca: {outbox_sentence(entry.state if entry else None)}",
-        f"Id: `{record_id}`",
     ]
     await edit_answer(interaction, "\n".join(lines))
 
@@ -318,12 +317,14 @@ async def submit_report(
     await defer(interaction, ephemeral=True, thinking=True)
     record_id = await bot.dispatcher.create_report(guild_id, interaction.user.id, body)
     entry = await bot.dispatcher.wait_settled(record_id, SETTLE_WAIT)
+    name_line = numbered("Scene report", entry.number if entry else None)
     lines = [
-        f"**Scene report** {discord.utils.escape_markdown(body.title or '')}",
+        f"**{name_line}** {discord.utils.escape_markdown(body.title or '')}",
         f"Officer: {discord.utils.escape_markdown(name)} · badge {badge or '—'}",
         f"Location: {discord.utils.escape_markdown(body.location or '—')} · {date} {time}",
     ]
     if call_id:
-        lines.append(f"Linked to call `{call_id}`")
-    lines += [f"Northca: {outbox_sentence(entry.state if entry else None)}", f"Id: `{record_id}`"]
+        linked = await bot.dispatcher.call(guild_id, call_id)
+        lines.append(f"Linked to {numbered('call', linked.number)}")
+    lines.append(f"Northca: {outbox_sentence(entry.state if entry else None)}")
     await edit_answer(interaction, "\n".join(lines))

@@ -10,6 +10,7 @@ import discord
 
 from bot.discord.bot import bot_of
 from bot.discord.custom_ids import PAGE, UUID, page_number, parses_custom_id
+from bot.discord.discord_text import numbered
 from bot.discord.interactions import answer, edit_answer, guarded, page_button, page_view, require_guild
 from cogs.guild_channels import shift_log
 from cogs.leave.embeds import PER_PAGE, list_embed, request_embed
@@ -45,11 +46,11 @@ class LeaveDecisionButton(
         bot = bot_of(interaction)
         guild_id = require_guild(interaction)
         leave = await bot.leave.decide(guild_id, self.leave_id, interaction.user.id, approve=self.decision == "approve")
-        await edit_answer(interaction, embed=request_embed(leave), view=None)
+        await edit_answer(interaction, embed=request_embed(leave, bot.settings.get(guild_id).timezone), view=None)
         # The role now, when the leave has started (the worker's claim keeps it to once).
         await bot.leave_worker.run_once()
         await shift_log(bot, guild_id, f"🌴 <@{interaction.user.id}> {leave.status} the leave of <@{leave.member_id}>"
-                                       f" (request `{leave.id[:8]}`).")  # fmt: skip
+                                       f" ({numbered('LOA', leave.number)}).")  # fmt: skip
         await answer(interaction, f"Leave of <@{leave.member_id}> {leave.status}.")
 
 
@@ -71,9 +72,12 @@ class LeaveListPageButton(
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = bot_of(interaction)
-        leaves = await bot.leave.listed(require_guild(interaction))
-        now = bot.leave.clock()
-        await edit_answer(interaction, embed=list_embed(leaves, self.page, now), view=list_view(len(leaves), self.page))
+        guild_id = require_guild(interaction)
+        leaves = await bot.leave.listed(guild_id)
+        now, zone = bot.leave.clock(), bot.settings.get(guild_id).timezone
+        await edit_answer(
+            interaction, embed=list_embed(leaves, self.page, now, zone), view=list_view(len(leaves), self.page)
+        )
 
 
 def decision_view(leave_id: str) -> discord.ui.View:

@@ -50,16 +50,21 @@ class LeaveCog(commands.Cog):
         guild_id = require_guild(interaction)
         leave = await self.bot.leave.request(guild_id, interaction.user.id, start, end, reason)
         settings = self.bot.settings.get(guild_id)
+        zone = settings.timezone
         posted = await post_in(
-            self.bot, guild_id, settings.reports_channel_id, embed=request_embed(leave), view=decision_view(leave.id)
-        )
+            self.bot, guild_id, settings.reports_channel_id, embed=request_embed(leave, zone),
+            view=decision_view(leave.id),
+        )  # fmt: skip
         if posted is not None:
-            await answer(interaction, f"Your leave request ({span_text(leave)}) is posted in <#{posted.channel.id}>"
-                                      " for a supervisor to decide.")  # fmt: skip
+            await answer(
+                interaction,
+                f"Your leave request ({span_text(leave, zone)}) is posted in <#{posted.channel.id}> for a supervisor"
+                " to decide.",
+            )
             return
         # No reports channel: the request goes where the command ran.
         await answer(
-            interaction, embed=request_embed(leave), view=decision_view(leave.id), ephemeral=False,
+            interaction, embed=request_embed(leave, zone), view=decision_view(leave.id), ephemeral=False,
             allowed_mentions=NO_MENTIONS,
         )  # fmt: skip
 
@@ -76,13 +81,20 @@ class LeaveCog(commands.Cog):
         leave = await self.bot.leave.end(guild_id, target, interaction.user.id, supervisor=supervisor)
         await self.bot.leave_worker.run_once()
         await shift_log(self.bot, guild_id, f"🌴 <@{interaction.user.id}> ended the leave of <@{target}> early.")
-        await answer(interaction, f"The leave of <@{target}> has ended ({span_text(leave)}).")
+        await answer(
+            interaction,
+            f"The leave of <@{target}> has ended ({span_text(leave, self.bot.settings.get(guild_id).timezone)}).",
+        )
 
     @loa.command(name="list", description="Current and upcoming leave.")
     async def list_(self, interaction: discord.Interaction[NorthcaBot]) -> None:
         guild_id = require_guild(interaction)
         leaves = await self.bot.leave.listed(guild_id)
-        await answer(interaction, embed=list_embed(leaves, 0, self.bot.leave.clock()), view=list_view(len(leaves), 0))
+        await answer(
+            interaction,
+            embed=list_embed(leaves, 0, self.bot.leave.clock(), self.bot.settings.get(guild_id).timezone),
+            view=list_view(len(leaves), 0),
+        )
 
 
 class DiscordLeaveRoles:

@@ -6,25 +6,29 @@ import discord
 
 from bot.core.duty import page_of
 from bot.core.leave import Leave
+from bot.discord.discord_text import numbered, span_days_text
 
 PER_PAGE = 15
 
 
-def _day(ms: int) -> str:
-    return f"<t:{ms // 1000}:D>"
+def span_text(leave: Leave, zone: str) -> str:
+    """The days asked for, as the member typed them (inclusive, in the server's time zone `zone`); a leave ended
+    early says when (a time: a Discord timestamp)."""
+    asked = span_days_text(leave.start_ms, leave.planned_end_ms, zone)
+    if leave.ended_ms is None or leave.end_ms >= leave.planned_end_ms:
+        return asked
+    if leave.end_ms <= leave.start_ms:
+        return f"{asked}, called off before it began"
+    return f"{asked}, ended early <t:{leave.end_ms // 1000}:f>"
 
 
-def span_text(leave: Leave) -> str:
-    return f"{_day(leave.start_ms)} → {_day(leave.end_ms)}"
-
-
-def request_embed(leave: Leave) -> discord.Embed:
+def request_embed(leave: Leave, zone: str) -> discord.Embed:
     colour = {"pending": discord.Colour.gold(), "approved": discord.Colour.green()}.get(
         leave.status, discord.Colour.red()
     )
     embed = discord.Embed(title="Leave of absence request", colour=colour)
     embed.add_field(name="Member", value=f"<@{leave.member_id}>")
-    embed.add_field(name="Dates", value=f"{span_text(leave)} (until the start of the last day shown)")
+    embed.add_field(name="Dates", value=span_text(leave, zone))
     embed.add_field(name="Reason", value=leave.reason, inline=False)
     if leave.status == "pending":
         embed.add_field(name="Status", value="Waiting for a supervisor", inline=False)
@@ -34,11 +38,11 @@ def request_embed(leave: Leave) -> discord.Embed:
             value=f"{leave.status.capitalize()} by <@{leave.decided_by}> <t:{(leave.decided_ms or 0) // 1000}:R>",
             inline=False,
         )
-    embed.set_footer(text=f"Request {leave.id}")
+    embed.set_footer(text=numbered("LOA", leave.number))
     return embed
 
 
-def list_embed(leaves: list[Leave], page: int, now_ms: int) -> discord.Embed:
+def list_embed(leaves: list[Leave], page: int, now_ms: int, zone: str) -> discord.Embed:
     shown = page_of(leaves, page, PER_PAGE)
     lines = []
     for leave in shown.items:
@@ -47,7 +51,7 @@ def list_embed(leaves: list[Leave], page: int, now_ms: int) -> discord.Embed:
             if leave.current(now_ms)
             else ("⏳ pending" if leave.status == "pending" else "📅 upcoming")
         )
-        lines.append(f"<@{leave.member_id}>: {span_text(leave)} — {state}")
+        lines.append(f"{numbered('LOA', leave.number)} · <@{leave.member_id}>: {span_text(leave, zone)} — {state}")
     embed = discord.Embed(
         title="Current and upcoming leave",
         description="\n".join(lines) or "Nobody is on leave or has leave coming up.",

@@ -85,4 +85,4 @@ async def history_page(bot: NorthcaBot, guild_id: int, page: int) -> tuple[disco
     pages = max(1, -(-total // HISTORY_PAGE))
     page = max(0, min(page, pages - 1))
     entries, total = await bot.settings.history(guild_id, limit=HISTORY_PAGE, offset=page * HISTORY_PAGE)
-    return history_embed(entries, total, page), page_view(page, pages, HistoryPageButton)
+    return history_embed(entries, total, page, bot.settings.get(guild_id)), page_view(page, pages, HistoryPageButton)

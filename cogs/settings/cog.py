@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.core.activity_reports import current_period
 from bot.core.errors import InvalidInput
-from bot.core.settings import ChannelFacts, RoleFacts, SettingsChanged, SettingsService
+from bot.core.settings import SettingsChanged, SettingsService
 from bot.core.settings.records import (
     DISCORD_ACTOR_ID,
     ActivityPeriod,
@@ -32,6 +32,8 @@ from cogs.activity.embeds import settings_text
 from cogs.department_choices import department_autocomplete
 from cogs.settings.buttons import confirm_view, history_page
 from cogs.settings.embeds import LABELS, change_line, show_embed
+from cogs.settings.facts import channel_facts, responder_not_pinged, role_facts
+from cogs.settings.panel import open_panel
 
 if TYPE_CHECKING:
     from bot.discord.bot import NorthcaBot
@@ -39,46 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-# What the bot needs in a channel it posts to, by Discord's names.
-NEEDED_IN_CHANNEL = (
-    ("view_channel", "View Channel"),
-    ("send_messages", "Send Messages"),
-    ("embed_links", "Embed Links"),
-)
-
-
-def responder_not_pinged(guild: discord.Guild | None, settings: GuildSettings) -> bool:
-    """Whether a panic alert's ping of the responder role would notify nobody, as far as the bot can see: the role
-    is not mentionable and the bot has no Mention Everyone. False when the bot cannot see the role or itself."""
-    role = guild.get_role(settings.responder_role_id) if guild and settings.responder_role_id else None
-    if guild is None or role is None or guild.me is None:
-        return False
-    return not role.mentionable and not guild.me.guild_permissions.mention_everyone
-
-
-def role_facts(interaction: discord.Interaction[NorthcaBot], role: discord.Role) -> RoleFacts:
-    guild = interaction.guild
-    me = guild.me if guild is not None else None
-    above = me is not None and role.position >= me.top_role.position
-    return RoleFacts(role.id, role.name, managed=role.managed, is_everyone=role.is_default(), above_bot=above)
-
-
-def channel_facts(
-    interaction: discord.Interaction[NorthcaBot], channel: app_commands.AppCommandChannel
-) -> ChannelFacts:
-    """The bot's own permissions in the channel: from the cached guild (overwrites included), or the
-    interaction's app_permissions when it is the channel the command was used in."""
-    if channel.type not in (discord.ChannelType.text, discord.ChannelType.news):
-        raise InvalidInput.said("Pick a text channel.")
-    guild = interaction.guild
-    full = guild.get_channel(channel.id) if guild is not None else None
-    perms: discord.Permissions | None = None
-    if full is not None and guild is not None and guild.me is not None:
-        perms = full.permissions_for(guild.me)
-    elif channel.id == interaction.channel_id:
-        perms = interaction.app_permissions
-    missing = tuple(name for attr, name in NEEDED_IN_CHANNEL if perms is not None and not getattr(perms, attr))
-    return ChannelFacts(channel.id, channel.name, missing)
 
 
 class SettingsCog(commands.Cog):
@@ -124,6 +86,11 @@ class SettingsCog(commands.Cog):
             missing |= {c for c in configured_channel_ids(settings) if guild.get_channel(c) is None}
         embed = show_embed(settings, frozenset(missing), responder_not_pinged=responder_not_pinged(guild, settings))
         await answer(interaction, embed=embed, allowed_mentions=NO_MENTIONS)
+
+    @settings_group.command(name="panel", description="Change the settings with pickers and forms (only you see it).")
+    async def panel(self, interaction: discord.Interaction[NorthcaBot]) -> None:
+        self._admin(interaction, "change the settings")
+        await open_panel(interaction)
 
     @settings_group.command(name="remove-role", description="Remove a role (even one deleted in Discord) everywhere.")
     @app_commands.describe(role="A role a setting holds")

@@ -1,10 +1,19 @@
-"""The wording of /settings: every setting with its value and whether it is the default."""
+"""The wording of /settings: every setting with its value, which ones differ from the defaults, and the
+history of changes (values worded as people read them: mentions, never raw ids)."""
 
 from __future__ import annotations
 
 import discord
 
-from bot.core.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
+from bot.core.settings.records import (
+    DISCORD_ACTOR_ID,
+    KEY_FIELDS,
+    SETTING_KEYS,
+    AuditEntry,
+    GuildSettings,
+    Json,
+    from_json,
+)
 from bot.core.timefmt import from_ms
 from bot.discord.discord_text import discord_ts, fit
 from bot.erlc.records import PRC_ACTOR_ID
@@ -127,29 +136,32 @@ def show_embed(
     """Every setting; `missing`: configured ids the guild no longer has (marked, should a deletion be missed);
     `responder_not_pinged`: the bot sees the responder role and could not ping it."""
     embed = discord.Embed(title="Settings of this server", colour=discord.Colour.blurple())
-    # The ER:LC settings share one field (an embed holds at most 25 fields, and the game's settings keep growing).
-    game_lines = [
-        f"{LABELS[key]}{' · default' if settings.is_default(key) else ' · changed'}: {value_text(key, settings)}"
-        for key in SETTING_KEYS
-        if key.startswith("erlc.")
-    ]
+    # Read on a phone: plain names (which settings differ from the defaults is said once, above them, not on
+    # every name), the ER:LC settings in one field (an embed holds at most 25 fields).
+    changed = [LABELS[key] for key in SETTING_KEYS if not settings.is_default(key)]
+    embed.description = fit(
+        ("Changed from the defaults: " + ", ".join(changed) + ".") if changed else "Every setting is at its default.",
+        1000,
+    )
+    game_lines = [f"{LABELS[key]}: {value_text(key, settings)}" for key in SETTING_KEYS if key.startswith("erlc.")]
     for key in SETTING_KEYS:
         if key.startswith("erlc."):
             if game_lines:
                 embed.add_field(name=GAME_FIELD, value=fit("\n".join(game_lines), 1024), inline=False)
                 game_lines = []
             continue
-        marker = " · default" if settings.is_default(key) else " · changed"
         text = value_text(key, settings, missing)
         if key == "role.responder" and responder_not_pinged:
             text = f"{text}\n{RESPONDER_NOT_PINGED}"
-        value = fit(text, 1024)
-        embed.add_field(name=LABELS[key] + marker, value=value, inline=key != "codes")
+        embed.add_field(name=LABELS[key], value=fit(text, 1024), inline=key != "codes")
     embed.set_footer(text="Defaults come from the bot's config file. Change with /settings …")
     return embed
 
 
-def audit_text(value: Json) -> str:
+def audit_text(value: Json, key: str | None = None, settings: GuildSettings | None = None) -> str:
+    """A stored old or new value as people read it: a setting's value worded as /settings show words it
+    (channels and roles as mentions, never raw ids), given its `key` and a guild's `settings` to word it in;
+    anything else (an audited ER:LC action) as stored."""
     if value is None:
         return "—"
     if isinstance(value, dict) and "roblox_id" in value:
@@ -158,16 +170,26 @@ def audit_text(value: Json) -> str:
         return f"<@{value.get('member_id')}> = Roblox {value['roblox_id']}{how}"
     if isinstance(value, dict) and "imported" in value:
         return f"CSV import: {value['imported']} links"
+    if key in KEY_FIELDS and settings is not None:
+        try:
+            typed = from_json(key, value)
+        except (AssertionError, KeyError, TypeError, ValueError):
+            typed = None  # stored by an older version in another shape: shown as stored
+        else:
+            return fit(value_text(key, settings.with_value(key, typed)), 300)
     text = discord.utils.escape_markdown(str(value))
     return text if len(text) <= 120 else text[:119] + "…"
 
 
-def history_embed(entries: list[AuditEntry], total: int, page: int) -> discord.Embed:
+def history_embed(
+    entries: list[AuditEntry], total: int, page: int, settings: GuildSettings | None = None
+) -> discord.Embed:
+    """A page of the settings history; `settings`: the guild's, to word each value in (mentions, units)."""
     pages = max(1, -(-total // HISTORY_PAGE))
     embed = discord.Embed(title="Settings history", colour=discord.Colour.dark_grey())
     lines = [
         f"{discord_ts(from_ms(e.at_ms), 'f')} {actor_text(e.actor_id)} **{LABELS.get(e.key, e.key)}**: "
-        f"{audit_text(e.old)} → {audit_text(e.new)}"
+        f"{audit_text(e.old, e.key, settings)} → {audit_text(e.new, e.key, settings)}"
         for e in entries
     ]
     embed.description = "\n".join(lines) or "No settings were changed yet."

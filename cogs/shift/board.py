@@ -15,6 +15,7 @@ import discord
 
 from bot.core.sharding import ShardSet, owns
 from bot.core.shifts import ShiftEvent, ShiftRecord
+from bot.discord.app_emojis import AppEmojis
 from bot.discord.discord_text import discord_ts
 from bot.discord.interactions import edit_message
 
@@ -27,15 +28,19 @@ BOARD_LINES = 30
 BOARD_MIN_INTERVAL = 5.0
 
 
-def board_embed(shifts: list[ShiftRecord]) -> discord.Embed:
+def board_embed(shifts: list[ShiftRecord], emojis: AppEmojis | None = None) -> discord.Embed:
+    """The board; each line starts with the member's state emoji (on duty, on break: bot.app_emojis), and a break
+    is also said in words."""
     embed = discord.Embed(title="On duty now", colour=discord.Colour.green() if shifts else discord.Colour.dark_grey())
     ordered = sorted(shifts, key=lambda s: (s.started_ms, s.member_id))
+    icons = emojis or AppEmojis.unicode_only()
     lines = []
     for shift in ordered[:BOARD_LINES]:
         dept = discord.utils.escape_markdown(shift.department or "no department")
-        line = f"<@{shift.member_id}> · {dept} · since {discord_ts(shift.started_at)}"
+        state = icons.text("on_break" if shift.break_started_at is not None else "on_duty")
+        line = f"{state} <@{shift.member_id}> · {dept} · since {discord_ts(shift.started_at)}"
         if shift.break_started_at is not None:
-            line += " · ☕ on break"
+            line += " · on break"
         lines.append(line)
     if len(ordered) > BOARD_LINES:
         lines.append(f"… and {len(ordered) - BOARD_LINES} more")
@@ -107,7 +112,7 @@ class BoardUpdater:
         boards = await self.bot.boards.of_guild(guild_id)
         if not boards:
             return
-        embed = board_embed(await self.bot.shifts.open_in_guild(guild_id))
+        embed = board_embed(await self.bot.shifts.open_in_guild(guild_id), self.bot.app_emojis)
         for board in boards:
             message = self.bot.get_partial_messageable(board.channel_id, guild_id=guild_id).get_partial_message(
                 board.message_id

@@ -107,7 +107,7 @@ class ShiftCog(commands.Cog):
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel) or target.guild.id != guild_id:
             raise InvalidInput.said("Pick a text channel of this server for the board.")
-        message = await post(target, embed=board_embed(await self.service.open_in_guild(guild_id)),
+        message = await post(target, embed=board_embed(await self.service.open_in_guild(guild_id), self.bot.app_emojis),
                              allowed_mentions=NO_MENTIONS)  # fmt: skip
         replaced = await self.bot.boards.put(guild_id, target.id, message.id, interaction.user.id)
         if replaced is not None and replaced.message_id != message.id:
@@ -300,7 +300,8 @@ class ShiftCog(commands.Cog):
         if await self.bot.duty.store.voided([span.id]):
             raise Conflict.said("That shift is already voided: see /shift admin history.")
         why = " ".join(reason.split())
-        embed = void_confirm_embed(shift_choice_label(self.bot.get_guild(guild_id), span), span.member_id, why)
+        zone = self.bot.settings.get(guild_id).timezone
+        embed = void_confirm_embed(shift_choice_label(self.bot.get_guild(guild_id), span, zone), span.member_id, why)
         view = discord.ui.View(timeout=None)
         view.add_item(VoidConfirmButton(span.id))
         await send(interaction, embed=embed, view=view, allowed_mentions=NO_MENTIONS)
@@ -312,9 +313,10 @@ class ShiftCog(commands.Cog):
         guild_id = require_guild(interaction)
         recent = await recent_ended_shifts(self.bot.duty.store.db, guild_id, None, 100)
         wanted = current.strip().lower()
+        zone = self.bot.settings.get(guild_id).timezone
         choices = []
         for span in recent:
-            label = shift_choice_label(self.bot.get_guild(guild_id), span)
+            label = shift_choice_label(self.bot.get_guild(guild_id), span, zone)
             if wanted in label.lower() or span.id.startswith(wanted):
                 choices.append(app_commands.Choice(name=label, value=span.id))
         return fit_choices(choices)

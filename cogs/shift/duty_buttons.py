@@ -115,7 +115,14 @@ async def history_message(
         shown.pages,
         lambda target, direction, disabled: HistoryPageButton(member_id, target, direction, disabled),
     )
-    return history_embed(member_id, shown), view
+    # Voided shifts are named by when they started, never by their ids.
+    started: dict[str, int] = {}
+    for adj in shown.items:
+        if adj.kind == "void" and adj.shift_id:
+            span = await bot.duty.store.shift(guild_id, adj.shift_id)
+            if span is not None:
+                started[adj.shift_id] = span.started_ms
+    return history_embed(member_id, shown, started), view
 
 
 class VoidConfirmButton(
@@ -148,8 +155,10 @@ class VoidConfirmButton(
         embeds = interaction.message.embeds if interaction.message is not None else []
         reason = next((f.value for e in embeds for f in e.fields if f.name == VOID_REASON_FIELD), None) or ""
         done = await bot.duty.void_shift(guild_id, self.shift_id, reason, interaction.user.id)
+        span = await bot.duty.store.shift(guild_id, self.shift_id)
+        line = adjustment_line(done, span.started_ms if span is not None else None)
         await edit_answer(
-            interaction, f"{adjustment_line(done)} of <@{done.member_id}>.\n{NOT_ON_NORTHCA}", embed=None, view=None,
+            interaction, f"{line} of <@{done.member_id}>.\n{NOT_ON_NORTHCA}", embed=None, view=None,
             allowed_mentions=discord.AllowedMentions.none(),
         )  # fmt: skip
-        await shift_log(bot, guild_id, f"🕒 <@{done.member_id}>: {adjustment_line(done)}")
+        await shift_log(bot, guild_id, f"🕒 <@{done.member_id}>: {line}")

@@ -13,7 +13,7 @@ from bot.core.duty.records import ShiftSpan
 from bot.core.duty.rule import duty_ms
 from bot.core.errors import InvalidInput
 from bot.core.timefmt import duration_text, from_ms
-from bot.discord.discord_text import discord_ts
+from bot.discord.discord_text import discord_ts, local_time_text
 
 LEADERBOARD_PAGE = 10
 HISTORY_PAGE = 10
@@ -23,7 +23,7 @@ NOT_ON_NORTHCA = (
 )
 PERIOD_OPTIONS = [app_commands.Choice(name=PERIOD_LABELS[c], value=c) for c in PERIOD_CHOICES]
 ADJUSTMENT_DEPARTMENT_TEXT = "Department the time counts for (default: none, counted only without a department filter)"
-KIND_TEXT = {"add": "➕ added", "subtract": "➖ subtracted", "void": "🚫 voided shift"}
+KIND_TEXT = {"add": "➕ added", "subtract": "➖ subtracted", "void": "🚫 voided"}
 
 
 def signed_text(ms: int) -> str:
@@ -51,20 +51,33 @@ def leaderboard_embed(page: Page[MemberDuty], period_label: str, department: str
     return embed
 
 
-def adjustment_line(adj: Adjustment) -> str:
+def adjustment_line(adj: Adjustment, voided_started_ms: int | None = None) -> str:
+    """One adjustment as people read it; a void names the shift by when it started (`voided_started_ms`), never
+    by its id."""
     what = KIND_TEXT[adj.kind]
-    amount = f" `{adj.shift_id}`" if adj.kind == "void" else f" {duration_text(adj.amount_ms)}"
+    if adj.kind == "void":
+        amount = (
+            " a shift"
+            if voided_started_ms is None
+            else f" the shift started {discord_ts(from_ms(voided_started_ms), 'f')}"
+        )
+    else:
+        amount = f" {duration_text(adj.amount_ms)}"
     if adj.department is not None:
         amount += f" of {discord.utils.escape_markdown(adj.department)} time"
     reason = discord.utils.escape_markdown(adj.reason)
     return f"{what}{amount} by <@{adj.actor_id}> {discord_ts(from_ms(adj.at_ms))}: {reason}"
 
 
-def history_embed(member_id: int, page: Page[Adjustment]) -> discord.Embed:
+def history_embed(member_id: int, page: Page[Adjustment], started: dict[str, int] | None = None) -> discord.Embed:
+    """`started`: when each voided shift on the page started (by shift id), to name it."""
     embed = discord.Embed(title="Time adjustments", colour=discord.Colour.dark_gold())
     head = f"<@{member_id}>\n"
+    starts = started or {}
     embed.description = head + (
-        "\n".join(adjustment_line(a) for a in page.items) if page.items else "No adjustments for this member."
+        "\n".join(adjustment_line(a, starts.get(a.shift_id or "")) for a in page.items)
+        if page.items
+        else "No adjustments for this member."
     )
     embed.set_footer(text=f"Page {page.number + 1} of {page.pages} · {page.total} adjustment(s), newest first")
     return embed
@@ -80,14 +93,16 @@ def export_name(label: str) -> str:
     return "duty-" + re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") + ".csv"
 
 
-def shift_choice_label(guild: discord.Guild | None, span: ShiftSpan) -> str:
-    """`Name · 2026-11-28 14:05 UTC · 2h 10m · id`: what the void autocomplete offers."""
+def shift_choice_label(guild: discord.Guild | None, span: ShiftSpan, zone: str) -> str:
+    """`Name · 28 Nov 2026 14:05 · 2 h 10 min`: what the void autocomplete offers (plain text: an autocomplete
+    choice cannot show a Discord timestamp, so the start is in the server's time zone `zone`). A member who left
+    is named so, never by their id."""
     member = guild.get_member(span.member_id) if guild is not None else None
-    who = member.display_name if member is not None else str(span.member_id)
-    when = from_ms(span.started_ms).strftime("%Y-%m-%d %H:%M UTC")
+    who = member.display_name if member is not None else "a former member"
+    when = local_time_text(span.started_ms, zone)
     ended = span.ended_ms if span.ended_ms is not None else span.started_ms
     took = duration_text(duty_ms(span.started_ms, ended, span.break_ms))
-    return f"{who[:32]} · {when} · {took} · {span.id[:8]}"
+    return f"{who[:32]} · {when} · {took}"
 
 
 VOID_REASON_FIELD = "Reason"

@@ -277,3 +277,33 @@ def test_shift_ending_in_the_repeated_autumn_hour_is_still_drawn() -> None:
     [block] = week.blocks
     assert (block.column, block.lines[0]) == (6, "Handover")
     assert block.box[3] - block.box[1] >= 45 * 30 // 60 - 2
+
+
+def test_week_picture_is_drawn_for_the_dark_theme_with_a_legend_and_ones_own_shifts_marked_by_shape() -> None:
+    monday, found = week_occurrences()
+    week = render_week(found, monday, LONDON, mine={2})
+    image = Image.open(io.BytesIO(week.png)).convert("RGB")
+
+    def luminance(x: int, y: int) -> float:
+        r, g, b = image.getpixel((x, y))  # type: ignore[misc]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    # Discord's dark theme behind it: a dark picture with light text, not a white sheet.
+    assert luminance(week.width - 4, week.height - 4) < 70 and luminance(2, 2) < 70
+    # A legend in words says what one's own shift looks like (not colour alone).
+    assert week.legend == ("Scheduled shift", "Your shift (thick border, corner mark)")
+    legend_strip = image.crop((0, week.height - 36, week.width, week.height))
+    assert max(luminance(x, y) for x in range(0, legend_strip.width, 2) for y in range(legend_strip.height)) > 200
+    # One's own: a thick border and a filled corner mark, where another block shows its plain fill.
+    mine = next(b for b in week.blocks if b.mine and b.column == 0)
+    other = next(b for b in week.blocks if not b.mine and b.column == 0 and b.box[3] - b.box[1] > 40)
+    for block, marked in ((mine, True), (other, False)):
+        left, top, right, bottom = block.box
+        fill = image.getpixel((right - 12, bottom - 8))
+        corner, border = image.getpixel((right - 5, top + 5)), image.getpixel((left + 3, top + 30))
+        if marked:
+            assert corner == border != fill, (block.name, corner, border, fill)
+        else:
+            assert corner == border == fill, (block.name, corner, border, fill)
+    # Larger text for phones: hour rows 32 px tall (were 30), so a block's lines (18 px apart) fit.
+    assert week.height >= 24 * 32 and mine.lines[:2] == ("Dispatch A", "09:00-13:00")

@@ -333,7 +333,7 @@ async def test_report_partly_posted_by_a_killed_process_is_completed_with_only_i
     posts = posts_to(h2, REPORTS_CH)
     footers = [p.json["embeds"][0]["footer"]["text"] for p in posts]
     assert [f.split(" · ")[0] for f in footers] == ["Page 1 of 3", "Page 2 of 3", "Page 3 of 3"]
-    assert all(f.endswith("· activity period starting") for f in footers)
+    assert all(f.endswith(" · activity period 6–12 Jan 2025, 7 days") for f in footers)
     assert sum(description(p).count("❌ not met") for p in posts) == 45
     _, message_id, _ = await report_row(h2)
     assert message_id == int(posts[0].response["id"])

@@ -66,7 +66,10 @@ async def new_call(h, member=OFFICER_M):
     reply = await create_call(h, member)
     assert reply.ephemeral and f"<#{DISPATCH_CH}>" in reply.content, reply.content
     [card] = posts_in(h, DISPATCH_CH)
-    call_id = card.response["embeds"][0]["footer"]["text"].removeprefix("Call ")
+    # People read the call's short number; the id is only in the buttons' custom ids.
+    assert re.fullmatch(r"Call #\d+", card.response["embeds"][0]["footer"]["text"])
+    [call_id] = {c["custom_id"].rsplit(":", 1)[1] for row in card.response["components"] for c in row["components"]}
+    assert call_id not in str(card.response["embeds"])
     return card.response, call_id
 
 
@@ -200,11 +203,11 @@ async def test_ticket_form_writes_once_with_the_officer_from_the_profile(start_b
             form, {"Title": "Speeding", "Description": "80 in a 35", "Priority (optional)": "low"}, member=OFFICER_M
         )
     ).final()
-    assert "**Ticket** Speeding" in done.content and "on Northca" in done.content
+    assert "**Ticket #1** Speeding" in done.content and "on Northca" in done.content
     [post] = created(sandbox, "tickets")
     sent = body(post)
     assert (sent["officer_name"], sent["officer_badge"], sent["officer_callsign"]) == ("Ofc ADAM-12", "512", "ADAM-12")
-    assert re.fullmatch(r"[0-9a-f-]{36}", sent["id"]) and sent["id"] in done.content
+    assert re.fullmatch(r"[0-9a-f-]{36}", sent["id"]) and sent["id"] not in done.content
 
 
 async def test_ticket_under_commit_then_500_is_written_once_and_shown_unconfirmed(start_bot, sandbox):
@@ -241,7 +244,8 @@ async def test_report_from_the_call_card_is_linked_to_the_call(start_bot, sandbo
             form, {"Title": "Collision", "What happened": "Two cars", "Location": "Main St"}, member=OFFICER_M
         )
     ).final()
-    assert f"Linked to call `{call_id}`" in done.content
+    assert "**Scene report #1** Collision" in done.content
+    assert "Linked to call #1" in done.content and call_id not in done.content
     await until(lambda: len(sandbox.dispatch_records("scene_reports", MDT)) == 1, 10, "the report")
     [report] = sandbox.dispatch_records("scene_reports", MDT)
     assert (report["dispatch_call_id"], report["officer_name"]) == (call_id, "Ofc ADAM-12")

@@ -137,7 +137,7 @@ async def test_a_call_seen_by_two_polls_and_the_webhook_is_one_northca_call_and_
     embed = card.json["embeds"][0]
     assert "Shots fired near the bank" in embed["description"]
     assert any(f["name"] == "Location" and f["value"] == "Postal 218" for f in embed["fields"])
-    assert embed["footer"]["text"] == f"Call {call['id']}"
+    assert embed["footer"]["text"] == "Call #1" and call["id"] not in str(embed)
     status = await h.slash("erlc status", member=ADMIN_M, guild_id=GUILD)
     fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
     assert fields["Emergency calls to the CAD"] == "On: 1 in-game calls sent to the CAD."
@@ -202,7 +202,7 @@ async def test_with_the_setting_off_nothing_is_created_and_calls_are_not_asked_f
     shown = await h.slash("settings show", member=ADMIN_M, guild_id=GUILD)
     shown_fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
     # The ER:LC settings share one field of /settings show, one line each (an embed holds at most 25 fields).
-    assert "ER:LC emergency calls to the CAD · changed: on" in shown_fields["ER:LC (the game)"].splitlines()
+    assert "ER:LC emergency calls to the CAD: on" in shown_fields["ER:LC (the game)"].splitlines()
     history = await h.slash("settings history", member=ADMIN_M, guild_id=GUILD)
     assert "ER:LC emergency calls to the CAD" in history.embeds[0]["description"]
     refused = await h.slash("erlc calls", member=OFFICER_M, guild_id=GUILD, enabled=False)

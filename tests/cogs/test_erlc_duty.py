@@ -90,10 +90,13 @@ async def test_in_game_required_refuses_unverified_and_out_of_game_members_and_l
     # Shown and audited like every setting.
     show = await h.slash("settings show", member=ADMIN_M, guild_id=GUILD)
     fields = {f["name"]: f["value"] for f in show.embeds[0]["fields"]}
-    assert "In game required for duty · changed: yes" in fields["ER:LC (the game)"]
+    assert "In game required for duty: yes" in fields["ER:LC (the game)"]
     assert len(show.embeds[0]["fields"]) <= 25
     history = await h.slash("settings history", member=ADMIN_M, guild_id=GUILD)
-    assert f"<@{ADMIN}> **In game required for duty**: False → True" in history.embeds[0]["description"]
+    assert (
+        f"<@{ADMIN}> **In game required for duty**: no → yes (verified and in the ER:LC server)"
+        in history.embeds[0]["description"]
+    )
 
 
 async def test_a_shift_started_in_game_on_a_mapped_team_carries_its_department(start_bot, prc: PrcSandbox, sandbox):
@@ -109,7 +112,7 @@ async def test_a_shift_started_in_game_on_a_mapped_team_carries_its_department(s
     assert "on the Police team now carries **Traffic**" in mapped.content
     show = await h.slash("settings show", member=ADMIN_M, guild_id=GUILD)
     fields = {f["name"]: f["value"] for f in show.embeds[0]["fields"]}
-    assert "ER:LC teams to departments · changed: Police → Traffic" in fields["ER:LC (the game)"]
+    assert "ER:LC teams to departments: Police → Traffic" in fields["ER:LC (the game)"]
 
     await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
     prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-12")

@@ -112,8 +112,8 @@ WORDED = [
     (Conflict(ErrorKind.ON_LEAVE, until_ms=STARTED_MS, leave_id="x"),
      f"You are on approved leave until <t:{STARTED_MS // 1000}:f>, and this server does not allow going on duty"
      " during leave. End your leave first with /loa end."),
-    (Conflict(ErrorKind.LEAVE_OVERLAPS, status="pending", leave_id="0123456789abcdef"),
-     "You already have a pending leave overlapping these dates (`01234567`): end it with /loa end or wait for its"
+    (Conflict(ErrorKind.LEAVE_OVERLAPS, status="pending", leave_id="0123456789abcdef", number=27),
+     "You already have a pending leave overlapping these dates (LOA #27): end it with /loa end or wait for its"
      " decision."),
     (Conflict(ErrorKind.LEAVE_NONE_TO_END, member_id=42, own=False),
      "<@42> has no current or upcoming approved leave."),

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from bot.core.rosters import TemplateDraft
-from bot.core.rosters.render import MINE
+from bot.core.rosters.render import GRID_BOTTOM, MINE
 from bot.core.rosters.service import REMINDER_LEASE_MS
 from bot.core.settings import ChannelFacts
 from tests.harness import Harness, Hold, RoleOption, UserOption, builders
@@ -75,8 +75,10 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def highlighted_pixels(data: bytes) -> int:
-    """How many pixels have the colour of the viewer's own blocks."""
+    """How many pixels of the timetable (above the legend, which shows a sample of each block) have the colour of
+    the viewer's own blocks."""
     image = Image.open(io.BytesIO(data)).convert("RGB")
+    image = image.crop((0, 0, image.width, GRID_BOTTOM))
     return sum(count for count, colour in image.getcolors(maxcolors=1 << 20) or [] if colour == MINE)
 
 

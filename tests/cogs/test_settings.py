@@ -241,17 +241,24 @@ async def test_show_says_which_settings_are_defaults_and_history_lists_who_chang
     await admin(h, "settings channel", kind="shift-log", channel=channel_opt(LOG_CH, GUILD, "shift-log"))
     await admin(h, "settings shifts", max_hours=8, timezone="Europe/London")
 
-    shown = {f["name"]: f["value"] for f in (await admin(h, "settings show")).embeds[0]["fields"]}
-    assert shown["Maximum shift length · changed"] == "8 h"
-    assert shown["Time zone · changed"] == "Europe/London"
-    assert shown["First day of the week · default"] == "monday"
-    assert shown["Shift-log channel · changed"] == f"<#{LOG_CH}>"
-    assert "Activity period · default" in shown and "Role quotas · default" in shown
-    other = {f["name"] for f in (await admin(h, "settings show", guild_id=OTHER_GUILD)).embeds[0]["fields"]}
-    assert "Maximum shift length · default" in other
+    embed = (await admin(h, "settings show")).embeds[0]
+    shown = {f["name"]: f["value"] for f in embed["fields"]}
+    assert shown["Maximum shift length"] == "8 h"
+    assert shown["Time zone"] == "Europe/London"
+    assert shown["First day of the week"] == "monday"
+    assert shown["Shift-log channel"] == f"<#{LOG_CH}>"
+    assert "Activity period" in shown and "Role quotas" in shown
+    # Which settings differ from the defaults is said once, not on every name (read on a phone).
+    assert not any("·" in name for name in shown)
+    assert embed["description"] == "Changed from the defaults: Shift-log channel, Maximum shift length, Time zone."
+    other = (await admin(h, "settings show", guild_id=OTHER_GUILD)).embeds[0]
+    assert other["description"] == "Every setting is at its default."
 
     history = (await admin(h, "settings history")).embeds[0]
     assert f"<@{ADMIN}>" in history["description"] and "Europe/London" in history["description"]
+    # Channels as mentions, never raw ids.
+    assert f"**Shift-log channel**: — → <#{LOG_CH}>" in history["description"]
+    assert str(LOG_CH) not in history["description"].replace(f"<#{LOG_CH}>", "")
     assert "3 changes" in history["footer"]["text"]
     line = await log_posts(h, LOG_CH, "changed the settings: .*Maximum shift length")
     assert "12 h → 8 h" in line["content"] and line["allowed_mentions"] == {"parse": []}
@@ -368,7 +375,7 @@ async def test_settings_history_pages_with_buttons_that_recheck_manage_server_an
 
     assert second.callback_type == 7 and second.embeds[0]["footer"]["text"] == "Page 2 of 2 · 12 changes in all"
     oldest = second.embeds[0]["description"]
-    assert "12.0 → 1.0" in oldest and "12.0 → 3.0" not in oldest  # the first change here; not server B's
+    assert "12 h → 1 h" in oldest and "12 h → 3 h" not in oldest  # the first change here; not server B's
     prev_id = next(c for c in second.custom_ids if c.endswith(":prev"))
     back = await h2.click(prev_id, member=ADMIN_M, message=second)
     assert back.embeds[0]["footer"]["text"] == "Page 1 of 2 · 12 changes in all"

@@ -87,18 +87,20 @@ async def test_adjustments_are_announced_listed_and_voids_leave_the_shift_out(st
     assert refused.ephemeral and "a supervisor role to void a shift" in refused.content
     assert len(await h.bot.duty.history(GUILD, OFFICER)) == 1
     voided = await h.click(f"northca:shift:void:{shift_id}", member=SUPERVISOR_M, guild_id=GUILD, message=ask)
-    assert "voided shift" in voided.content and "Northca is not changed" in voided.content
+    assert "voided the shift started <t:" in voided.content and "Northca is not changed" in voided.content
+    assert shift_id not in voided.content
     again = await h.slash("shift", group="admin", sub="void", member=SUPERVISOR_M, guild_id=GUILD,
                           options={"shift": shift_id, "reason": "twice"})  # fmt: skip
     assert again.ephemeral and "already voided" in again.content and not again.embeds
     unknown = await h.slash("shift", group="admin", sub="void", member=SUPERVISOR_M, guild_id=GUILD,
                             options={"shift": "not-a-shift", "reason": "x"})  # fmt: skip
     assert unknown.ephemeral and "no shift `not-a-shift`" in unknown.content
-    await log_line(h, "voided shift")
+    assert shift_id not in await log_line(h, "voided the shift started")
     history = await h.slash("shift", group="admin", sub="history", member=SUPERVISOR_M, guild_id=GUILD,
                             options={"member": OPT_OFFICER})  # fmt: skip
     text = history.embeds[0]["description"]
-    assert "voided shift" in text and "subtracted" in text and "test shift" in text
+    assert "voided the shift started <t:" in text and "subtracted" in text and "test shift" in text
+    assert shift_id not in text
     board = await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD, options={"period": "all_time"})
     assert board_minutes(board, OFFICER) == "20 min"  # the voided hour left out, the subtraction kept
 

@@ -59,6 +59,7 @@ class DiscordRoutes:
     dms_closed: set[int]
     nonces: dict[str, tuple[int, float]]
     commands: dict[int | None, list[dict[str, Any]]]
+    app_emojis: dict[int, dict[str, Any]]
     _routes: list[Route]
     bot_user_payload: Callable[[], dict[str, Any]]
 
@@ -83,6 +84,8 @@ class DiscordRoutes:
         r("PATCH", r"^/guilds/(?P<gid>\d+)/members/(?P<uid>\d+)$", self._on_member_patch)
         r(None, rf"^/applications/{snow}/guilds/(?P<gid>\d+)/commands$", self._on_commands)
         r(None, rf"^/applications/{snow}/commands$", self._on_commands)
+        r(None, rf"^/applications/{snow}/emojis$", self._on_app_emojis)
+        r(None, rf"^/applications/{snow}/emojis/(?P<eid>\d+)$", self._on_app_emoji)
 
     def _application(self) -> dict[str, Any]:
         return {
@@ -334,6 +337,45 @@ class DiscordRoutes:
         payload = builders.member(int(m["uid"]), roles=[int(r) for r in body.get("roles") or []], nick=body.get("nick"))
         payload.pop("permissions")
         return 200, payload
+
+    # Application emojis (owned by the application, usable in every server): List returns {"items": [...]};
+    # Create takes {name, image} (a data URI of a PNG, JPEG, GIF or WebP, at most 256 KiB), the name 2-32 letters,
+    # digits or underscores, unique per application (a second one is refused: 400, code 50035); at most 2,000.
+    def _app_emoji_payload(self, emoji_id: int, name: str) -> dict[str, Any]:
+        return {
+            "id": str(emoji_id), "name": name, "roles": [], "require_colons": True, "managed": False,
+            "animated": False, "available": True, "user": builders.user(self.bot_user_id + 1, "owner"),
+        }  # fmt: skip
+
+    def _on_app_emojis(self, rec: Recorded, m: re.Match[str]) -> Answer | None:
+        if rec.method == "GET":
+            return 200, {"items": list(self.app_emojis.values())}
+        if rec.method != "POST":
+            return None
+        body = rec.json or {}
+        name, image = str(body.get("name") or ""), str(body.get("image") or "")
+        if not re.fullmatch(r"[A-Za-z0-9_]{2,32}", name):
+            return discord_error(400, "Invalid Form Body", 50035)
+        if not re.fullmatch(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+", image):
+            return discord_error(400, "Invalid Form Body", 50035)
+        if len(image) * 3 // 4 > 256 * 1024:
+            return discord_error(400, "Invalid Form Body", 50035)
+        if any(e["name"] == name for e in self.app_emojis.values()) or len(self.app_emojis) >= 2000:
+            return discord_error(400, "Invalid Form Body", 50035)
+        emoji_id = builders.snowflake()
+        self.app_emojis[emoji_id] = self._app_emoji_payload(emoji_id, name)
+        return 201, self.app_emojis[emoji_id]
+
+    def _on_app_emoji(self, rec: Recorded, m: re.Match[str]) -> Answer | None:
+        emoji_id = int(m["eid"])
+        if emoji_id not in self.app_emojis:
+            return discord_error(404, "Unknown Emoji", 10014)
+        if rec.method == "GET":
+            return 200, self.app_emojis[emoji_id]
+        if rec.method == "DELETE":
+            del self.app_emojis[emoji_id]
+            return 204, None
+        return None
 
     def _on_commands(self, rec: Recorded, m: re.Match[str]) -> Answer | None:
         gid = int(m["gid"]) if "gid" in m.groupdict() else None

@@ -131,6 +131,7 @@ class FakeDiscord(DiscordRoutes):
         self.dms_closed: set[int] = set()  # users whose DMs answer 403, code 50007
         self.nonces: dict[str, tuple[int, float]] = {}  # enforced nonce -> (message id, monotonic time)
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id (None: global) -> synced
+        self.app_emojis: dict[int, dict[str, Any]] = {}  # the application's emojis, by id
         self.port: int | None = None
         self._custom_routes: list[Route] = []
         self._routes: list[Route] = []

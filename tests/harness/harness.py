@@ -280,8 +280,9 @@ class Harness(GatewayMirror):
     async def submit_modal(
         self,
         modal: Reply | str,
-        values: Mapping[str, str],
+        values: Mapping[str, str | Sequence[str]],
         *,
+        message: MessageLike | None = None,
         member: Mapping[str, Any] | None = None,
         user: Mapping[str, Any] | None = None,
         guild_id: int | None = None,
@@ -290,7 +291,9 @@ class Harness(GatewayMirror):
         view_wait: float = 2.0,
     ) -> Reply:
         """Submit the modal a previous reply opened (callback type 9). ``values`` maps each
-        text input's custom_id *or label* to the text typed."""
+        text input's custom_id *or label* to the text typed, or a select's (in a Label) to the values picked (a
+        list). ``message``: the message whose component opened the modal (Discord sends it along, and the bot may
+        answer by updating it, callback type 7)."""
         if isinstance(modal, Reply):
             if modal.modal is None:
                 raise ValueError(f"{modal!r} did not open a modal")
@@ -301,7 +304,8 @@ class Harness(GatewayMirror):
         by_id = {labels.get(k, k): v for k, v in values.items()}
         ctx = self._where(member, user, guild_id, channel_id, None)
         ctx.pop("app_permissions", None)
-        payload = builders.modal_submit_payload(custom_id, app_id=self.app_id, values=by_id, **ctx)
+        origin = self._message_dict(message) if message is not None else None
+        payload = builders.modal_submit_payload(custom_id, app_id=self.app_id, values=by_id, message=origin, **ctx)
         if view_wait > 0:
             await self._wait_dispatchable(
                 lambda: custom_id in getattr(self.state._view_store, "_modals", {}), view_wait

@@ -30,6 +30,8 @@ class OutboxEntry:
     maybe_written: bool
     next_ms: int
     error: str | None
+    # The server's number of this kind (Ticket #5; migration 039).
+    number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class CallRecord:
     message_id: int | None
     create_state: OutboxState
     closed_by: int | None = None
+    # The server's call number (Call #12; migration 039): None until stored.
+    number: int | None = None
 
     @property
     def closed(self) -> bool:
@@ -97,6 +101,7 @@ class PanicRecord:
     cleared_ms: int | None
     state: OutboxState
     error: str | None
+    number: int | None = None  # the server's panic number (migration 039)
 
     @property
     def active(self) -> bool:

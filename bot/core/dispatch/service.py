@@ -17,6 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.core.aio import wait_event
 from bot.core.dispatch.records import (
@@ -26,6 +27,7 @@ from bot.core.dispatch.records import (
     DispatchOutcome,
     GameCallFacts,
     OutboxEntry,
+    OutboxKind,
     OutboxState,
     PanicRecord,
 )
@@ -205,8 +207,9 @@ class DispatchService:
             call_type=clean["call_type"],
         )
         body = CreateCallBody(id=call.id, status=CALL_OPEN, units_assigned=[], created_by=str(actor_id), **clean)
-        await self.store.add_call(call, body.model_dump_json(), self.clock())
-        log.info("call %s created by %s in guild %s", call.id, actor_id, guild_id)
+        number = await self.store.add_call(call, body.model_dump_json(), self.clock())
+        call = replace(call, number=number)
+        log.info("call #%s (%s) created by %s in guild %s", number, call.id, actor_id, guild_id)
         self._loop_task.poke()
         return call
 
@@ -250,10 +253,12 @@ class DispatchService:
             priority=record.priority,
             call_type=record.call_type,
         )
-        if not await self.store.add_game_call(
+        number = await self.store.add_game_call(
             record, body.model_dump_json(), self.clock(), call.number, call.started_at_ms
-        ):
+        )
+        if number is None:
             return None
+        record = replace(record, number=number)
         log.info("guild %s: in-game call %s relayed as call %s", call.guild_id, call.number, record.id)
         self._loop_task.poke()
         return record
@@ -368,6 +373,11 @@ class DispatchService:
 
     async def entry(self, record_id: str) -> OutboxEntry | None:
         return await self.store.entry(record_id)
+
+    async def entry_by_number(self, guild_id: int, kind: OutboxKind, number: int) -> OutboxEntry | None:
+        """A call, ticket, scene report or panic of this server by its short number (Call #12), for a supervisor
+        who needs its Northca id; None when the server has none with that number."""
+        return await self.store.entry_by_number(guild_id, kind, number)
 
     async def wait_settled(self, record_id: str, timeout: float) -> OutboxEntry | None:
         """The entry once it left `pending` (or as it is when `timeout` runs out)."""

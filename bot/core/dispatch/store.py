@@ -7,14 +7,16 @@ from typing import Any
 
 from bot.core.dispatch.records import CALL_CLOSED, CallRecord, OutboxEntry, OutboxKind, OutboxState, PanicRecord
 from bot.storage import Database
+from bot.storage.numbers import next_number
 from bot.storage.rows import Row
 
 _CALL_SELECT = (
-    "SELECT c.*, o.mdt_id AS mdt_id, o.state AS create_state FROM dispatch_calls c"
+    "SELECT c.*, o.mdt_id AS mdt_id, o.state AS create_state, o.number AS number FROM dispatch_calls c"
     " JOIN dispatch_outbox o ON o.id = c.id"
 )
 _PANIC_SELECT = (
-    "SELECT p.*, o.state AS state, o.error AS error FROM dispatch_panics p JOIN dispatch_outbox o ON o.id = p.id"
+    "SELECT p.*, o.state AS state, o.error AS error, o.number AS number FROM dispatch_panics p"
+    " JOIN dispatch_outbox o ON o.id = p.id"
 )
 
 
@@ -31,6 +33,7 @@ def _entry(row: Row) -> OutboxEntry:
         maybe_written=bool(row["maybe_written"]),
         next_ms=row["next_ms"],
         error=row["error"],
+        number=row["number"],
     )
 
 
@@ -54,6 +57,7 @@ def _call(row: Row) -> CallRecord:
         message_id=row["message_id"],
         create_state=row["create_state"],
         closed_by=row["closed_by"],
+        number=row["number"],
     )
 
 
@@ -71,6 +75,7 @@ def _panic(row: Row) -> PanicRecord:
         cleared_ms=row["cleared_ms"],
         state=row["state"],
         error=row["error"],
+        number=row["number"],
     )
 
 
@@ -90,21 +95,32 @@ class DispatchStore:
         body: str,
         actor_id: int,
         now: int,
-    ) -> None:
+    ) -> int:
+        """The entry, with the server's next number of its kind (migration 039); that number."""
+        number = await next_number(conn, guild_id, kind)
         await conn.execute(
             "INSERT INTO dispatch_outbox (id, guild_id, mdt_id, kind, body_json, actor_id, state, next_ms,"
-            " created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-            (record_id, guild_id, mdt_id, kind, body, actor_id, now, now, now),
+            " created_ms, updated_ms, number) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            (record_id, guild_id, mdt_id, kind, body, actor_id, now, now, now, number),
         )
+        return number
 
     async def add_entry(
         self, record_id: str, guild_id: int, mdt_id: str, kind: OutboxKind, body: str, actor_id: int, now: int
-    ) -> None:
+    ) -> int:
+        """The entry and its number (Ticket #5)."""
         async with self.db.transaction() as conn:
-            await self._add_entry(conn, record_id, guild_id, mdt_id, kind, body, actor_id, now)
+            return await self._add_entry(conn, record_id, guild_id, mdt_id, kind, body, actor_id, now)
 
     async def entry(self, record_id: str) -> OutboxEntry | None:
         row = await self.db.fetchone("SELECT * FROM dispatch_outbox WHERE id = ?", (record_id,))
+        return _entry(row) if row is not None else None
+
+    async def entry_by_number(self, guild_id: int, kind: OutboxKind, number: int) -> OutboxEntry | None:
+        """The server's record of `kind` with this short number (migration 039's unique index)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM dispatch_outbox WHERE guild_id = ? AND kind = ? AND number = ?", (guild_id, kind, number)
+        )
         return _entry(row) if row is not None else None
 
     async def due(self, now: int, limit: int = 50) -> list[OutboxEntry]:
@@ -151,13 +167,13 @@ class DispatchStore:
 
     # --- calls ---------------------------------------------------------------------------
 
-    async def add_call(self, call: CallRecord, body: str, now: int) -> None:
-        """The call and its create in the outbox, in one transaction."""
+    async def add_call(self, call: CallRecord, body: str, now: int) -> int:
+        """The call and its create in the outbox, in one transaction; the call's number (Call #12)."""
         async with self.db.transaction() as conn:
-            await self._insert_call(conn, call, body, now)
+            return await self._insert_call(conn, call, body, now)
 
-    async def _insert_call(self, conn: Any, call: CallRecord, body: str, now: int) -> None:
-        await self._add_entry(conn, call.id, call.guild_id, call.mdt_id, "call", body, call.creator_id, now)
+    async def _insert_call(self, conn: Any, call: CallRecord, body: str, now: int) -> int:
+        number = await self._add_entry(conn, call.id, call.guild_id, call.mdt_id, "call", body, call.creator_id, now)
         await conn.execute(
             "INSERT INTO dispatch_calls (id, guild_id, creator_id, classification, description, location,"
             " priority, call_type, status, units_json, version, sent_version, updated_ms)"
@@ -176,13 +192,14 @@ class DispatchStore:
                 now,
             ),
         )
+        return number
 
     # --- calls from the game (migration 033) ------------------------------------------------
 
-    async def add_game_call(self, call: CallRecord, body: str, now: int, number: int, started_at_ms: int) -> bool:
+    async def add_game_call(self, call: CallRecord, body: str, now: int, number: int, started_at_ms: int) -> int | None:
         """An in-game emergency call's CAD call, created once per (guild, call number, started at): the key's row,
-        the call and its create in the outbox in one transaction. False (nothing written) when the key was seen
-        before, in this process or any other."""
+        the call and its create in the outbox in one transaction; the CAD call's own number (Call #12). None
+        (nothing written) when the key was seen before, in this process or any other."""
         async with self.db.transaction() as conn:
             claimed = await conn.execute(
                 "INSERT INTO dispatch_game_calls (guild_id, call_number, started_at_ms, call_id, outcome, seen_ms)"
@@ -190,9 +207,8 @@ class DispatchStore:
                 (call.guild_id, number, started_at_ms, call.id, now),
             )
             if claimed != 1:
-                return False
-            await self._insert_call(conn, call, body, now)
-        return True
+                return None
+            return await self._insert_call(conn, call, body, now)
 
     async def game_call_seen(self, guild_id: int, number: int, started_at_ms: int) -> bool:
         row = await self.db.fetchone(

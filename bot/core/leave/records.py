@@ -30,13 +30,15 @@ class Leave:
     # recorded (not given yet, or given before migration 031: then the role the settings name is taken back).
     given_role_id: int | None = None
     given_role_recorded: bool = False
+    # The server's leave number (LOA #27; migration 039).
+    number: int | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Leave:
         return cls(
             row["id"], row["guild_id"], row["member_id"], row["start_ms"], row["end_ms"], row["planned_end_ms"],
             row["reason"], row["status"], row["requested_ms"], row["decided_by"], row["decided_ms"],
-            row["ended_by"], row["ended_ms"], row["given_role_id"], bool(row["given_role_recorded"]),
+            row["ended_by"], row["ended_ms"], row["given_role_id"], bool(row["given_role_recorded"]), row["number"],
         )  # fmt: skip
 
     def role_to_take_back(self, current_setting: int | None) -> int | None:

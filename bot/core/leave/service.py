@@ -87,7 +87,7 @@ class LeaveService:
             str(uuid.uuid4()), guild_id, member_id, start_ms, end_ms, why, now
         )
         if not inserted:
-            raise Conflict(ErrorKind.LEAVE_OVERLAPS, status=leave.status, leave_id=leave.id)
+            raise Conflict(ErrorKind.LEAVE_OVERLAPS, status=leave.status, leave_id=leave.id, number=leave.number)
         log.info("leave: %s asked for leave %s in guild %s (%s to %s)", member_id, leave.id, guild_id, first, last)
         return leave
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.core.leave.records import Leave, LeaveStatus
 from bot.core.sharding import ShardSet
 from bot.storage import Database
+from bot.storage.numbers import next_number
 from bot.storage.shards import shard_condition
 from bot.storage.turns import take_turn
 
@@ -32,10 +33,11 @@ class LeaveStore:
             )
             if clash:
                 return Leave.from_row(clash[0]), False
+            number = await next_number(tx, guild_id, "leave")
             rows = await tx.execute_fetchall(
                 "INSERT INTO leaves (id, guild_id, member_id, start_ms, end_ms, planned_end_ms, reason, status,"
-                " requested_ms) VALUES (?,?,?,?,?,?,?,'pending',?) RETURNING *",
-                (leave_id, guild_id, member_id, start_ms, end_ms, end_ms, reason, at_ms),
+                " requested_ms, number) VALUES (?,?,?,?,?,?,?,'pending',?,?) RETURNING *",
+                (leave_id, guild_id, member_id, start_ms, end_ms, end_ms, reason, at_ms, number),
             )
         return Leave.from_row(rows[0]), True
 

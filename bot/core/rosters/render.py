@@ -1,10 +1,12 @@
 """The week as a picture (PNG timetable) and as text (for screen readers and as a fallback).
 
-Picture: days across (Monday..Sunday), the local time of day down, each occurrence a labelled
-block; the viewer's own are highlighted; blocks that overlap in time share their day's column
-side by side; an overnight block continues at the top of the next day's column. Pillow's built-in
-font is used, so no font files are needed. The renderer returns what it drew (`DrawnBlock`), so
-tests (and the text fallback) can check the content without OCR.
+Picture: days across (Monday..Sunday), the local time of day down, each occurrence a labelled block; the
+viewer's own are highlighted; blocks that overlap in time share their day's column side by side; an overnight
+block continues at the top of the next day's column. Drawn for phones in Discord's dark theme (the picture
+sits on its dark background): larger text, and a legend under the grid saying what a block of one's own looks
+like; one's own differ in shape too (a thick border and a corner mark), not by colour alone. Pillow's built-in
+font is used, so no font files are needed. The renderer returns what it drew (`DrawnBlock`), so tests (and the
+text fallback) can check the content without OCR.
 """
 
 from __future__ import annotations
@@ -21,22 +23,30 @@ from bot.core.rosters.occurrences import Occurrence
 
 DISCORD_MESSAGE_LIMIT = 2000
 
-GUTTER = 56  # the hour labels
-HEADER = 44  # title and day names
-COLUMN = 168  # a day's width, widened on a crowded week so each side-by-side block fits a line of text
-MAX_COLUMN = 420
-HOUR = 30
+GUTTER = 64  # the hour labels
+HEADER = 56  # title and day names
+COLUMN = 200  # a day's width, widened on a crowded week so each side-by-side block fits a line of text
+MAX_COLUMN = 460
+HOUR = 32
 PAD = 2
-LINE = 14  # label line height
-HEIGHT = HEADER + 24 * HOUR + 8
+FONT_SIZE = 15  # read on a phone, where the picture is shrunk to the screen's width
+TITLE_SIZE = 18
+LINE = 18  # label line height
+LEGEND = 36  # the legend's strip under the grid
+GRID_BOTTOM = HEADER + 24 * HOUR
+HEIGHT = GRID_BOTTOM + 8 + LEGEND
+MINE_BORDER = 4  # a block of one's own: a thick border and a corner mark (shape, not colour alone)
+CORNER = 12
 
-BACKGROUND = (250, 250, 252)
-GRID = (214, 218, 226)
-TEXT = (30, 33, 40)
-BLOCK = (203, 219, 247)
-BLOCK_EDGE = (92, 124, 196)
-MINE = (255, 205, 120)
-MINE_EDGE = (196, 120, 20)
+# Discord's dark theme: the chat background, its lines and text; blocks in muted blurple, one's own in amber.
+BACKGROUND = (49, 51, 56)
+GRID = (78, 80, 88)
+TEXT = (242, 243, 245)
+BLOCK = (64, 78, 134)
+BLOCK_EDGE = (120, 134, 240)
+MINE = (120, 86, 22)
+MINE_EDGE = (240, 178, 50)
+LEGEND_TEXT = ("Scheduled shift", "Your shift (thick border, corner mark)")
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class RenderedWeek:
     width: int
     height: int
     blocks: list[DrawnBlock]
+    legend: tuple[str, ...] = LEGEND_TEXT  # the legend's entries, as drawn under the grid
 
     @property
     def labels(self) -> list[str]:
@@ -157,6 +168,26 @@ def _draw_upwards(
     image.paste(TEXT, (x, bottom - rotated.height, x + rotated.width, bottom), rotated)
 
 
+def _draw_block(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], *, mine: bool) -> None:
+    """A block; one's own with a thick border and a filled corner mark (top right), seen without colour."""
+    left, top, right, bottom = box
+    if not mine:
+        draw.rectangle(box, fill=BLOCK, outline=BLOCK_EDGE, width=1)
+        return
+    draw.rectangle(box, fill=MINE, outline=MINE_EDGE, width=MINE_BORDER)
+    corner = min(CORNER, right - left, bottom - top)
+    draw.polygon([(right - corner, top), (right, top), (right, top + corner)], fill=MINE_EDGE)
+
+
+def _draw_legend(draw: ImageDraw.ImageDraw, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, top: int) -> None:
+    """What the blocks mean, in words beside a sample of each."""
+    x = GUTTER
+    for text, mine in zip(LEGEND_TEXT, (False, True), strict=True):
+        _draw_block(draw, (x, top + 4, x + 36, top + 26), mine=mine)
+        draw.text((x + 44, top + 6), text, fill=TEXT, font=font)
+        x += 44 + int(draw.textlength(text, font=font)) + 32
+
+
 def render_week(
     occurrences: Sequence[Occurrence],
     monday: date,
@@ -172,20 +203,21 @@ def render_week(
     width = GUTTER + 7 * column_width + 8
     image = Image.new("RGB", (width, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=12)
-    bold = ImageFont.load_default(size=14)
+    font = ImageFont.load_default(size=FONT_SIZE)
+    bold = ImageFont.load_default(size=TITLE_SIZE)
     draw.text((8, 6), f"{title} · week of {monday.isoformat()} · {zone.key}", fill=TEXT, font=bold)
     for hour in range(25):
         y = HEADER + hour * HOUR
         draw.line((GUTTER, y, width - 8, y), fill=GRID)
         if hour < 24:
-            draw.text((8, y + 2), f"{hour:02d}:00", fill=TEXT, font=font)
+            draw.text((8, y + 4), f"{hour:02d}:00", fill=TEXT, font=font)
     for column in range(8):
         x = GUTTER + column * column_width
-        draw.line((x, HEADER - 18, x, HEIGHT - 8), fill=GRID)
+        draw.line((x, HEADER - 22, x, GRID_BOTTOM), fill=GRID)
         if column < 7:
             day = monday + timedelta(days=column)
-            draw.text((x + 6, HEADER - 16), day.strftime("%a %d %b"), fill=TEXT, font=font)
+            draw.text((x + 6, HEADER - 20), f"{day:%a} {day.day} {day:%b}", fill=TEXT, font=font)
+    _draw_legend(draw, font, GRID_BOTTOM + 8)
 
     blocks: list[DrawnBlock] = []
     for segment, lane, lanes in placed:
@@ -196,15 +228,11 @@ def render_week(
         top = HEADER + segment.top_minute * HOUR // 60 + 1
         bottom = HEADER + segment.bottom_minute * HOUR // 60 - 1
         is_mine = o.template_id in mine
-        draw.rectangle(
-            (left, top, right, max(bottom, top + 2)),
-            fill=MINE if is_mine else BLOCK,
-            outline=MINE_EDGE if is_mine else BLOCK_EDGE,
-            width=2 if is_mine else 1,
-        )
+        _draw_block(draw, (left, top, right, max(bottom, top + 2)), mine=is_mine)
         start, end = o.start.astimezone(zone), o.end.astimezone(zone)
         times = f"{start:%H:%M}-{end:%H:%M}"  # the built-in font has no en dash
-        inner = right - left - 6
+        inset = MINE_BORDER + 2 if is_mine else 4  # the text clear of the border
+        inner = right - left - 2 * inset
         name = ("… " if segment.continued else "") + o.name
         vertical = inner < LINE * 2 + 4 and bottom - top > inner  # too narrow for words: write up the block
         lines: tuple[str, ...] = ()
@@ -216,14 +244,14 @@ def render_week(
             _draw_upwards(image, lines[0], font, (left + (right - left - LINE) // 2, top + 3, bottom - 3))
             name_lines = [name]
         else:
-            name_lines = _wrap(draw, name, font, inner)
+            name_lines = _wrap(draw, name, font, inner - (CORNER if is_mine else 0))  # clear of the corner mark
             wanted = [*name_lines, _fit(draw, times, font, inner)]
             if o.department:
                 wanted.append(_fit(draw, o.department, font, inner))
             room = max(1, (bottom - top - 2) // LINE)
             lines = tuple(line for line in wanted[:room] if line)
             for i, line in enumerate(lines):
-                draw.text((left + 3, top + 1 + i * LINE), line, fill=TEXT, font=font)
+                draw.text((left + inset, top + inset - 2 + i * LINE), line, fill=TEXT, font=font)
         blocks.append(
             DrawnBlock(
                 o.template_id,

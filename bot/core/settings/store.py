@@ -39,6 +39,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "roster_templates",
     "guild_presence",
     "write_turns",
+    "guild_numbers",
     # ER:LC: the server and its encrypted key, presence, links, events (named where they are made).
     *ERLC_GUILD_TABLES,
 )

@@ -295,7 +295,7 @@ def modal_submit_payload(
     custom_id: str,
     *,
     app_id: int,
-    values: Mapping[str, str],
+    values: Mapping[str, str | Sequence[str]],
     guild_id: int | None = None,
     member: Mapping[str, Any] | None = None,
     user: Mapping[str, Any] | None = None,
@@ -307,7 +307,8 @@ def modal_submit_payload(
     interaction_id: int | None = None,
     token: str | None = None,
 ) -> dict[str, Any]:
-    """A type-5 (MODAL_SUBMIT) payload; ``values`` maps text-input custom_id -> text."""
+    """A type-5 (MODAL_SUBMIT) payload; ``values`` maps text-input custom_id -> text, or a string select's (inside a
+    Label, as Discord sends it: type 18 holding the select) custom_id -> the values picked."""
     payload = _base_interaction(
         5,
         app_id=app_id,
@@ -325,7 +326,10 @@ def modal_submit_payload(
     payload["data"] = {
         "custom_id": custom_id,
         "components": [
-            {"type": 1, "components": [{"type": 4, "custom_id": cid, "value": value}]} for cid, value in values.items()
+            {"type": 1, "components": [{"type": 4, "custom_id": cid, "value": value}]}
+            if isinstance(value, str)
+            else {"type": 18, "component": {"type": 3, "custom_id": cid, "values": list(value)}}
+            for cid, value in values.items()
         ],
     }
     if message is not None:
