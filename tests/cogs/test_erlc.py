@@ -224,13 +224,13 @@ async def test_the_board_is_edited_at_most_once_per_interval(start_bot, prc: Prc
     await h.slash("erlc board", member=ADMIN_M, guild_id=GUILD, channel_id=BOARD_CH)
     [posted] = [r for r in h.fake.find("POST", rf"^/channels/{BOARD_CH}/messages$") if r.ok]
     edits = rf"^/channels/{BOARD_CH}/messages/{posted.response['id']}$"
-    loop = asyncio.get_running_loop()
-    posted_at = loop.time()
     for i in range(5):  # five changes in quick succession
         prc.join(SERVER_KEY, 200 + i, f"Civ{i}")
         await h.bot.erlc.poll(GUILD)
     await until(lambda: h.fake.find("PATCH", edits), 5, "the edit")
-    assert loop.time() - posted_at >= 1.4
+    # The edit waited for the interval (counted from the post; a loaded machine may send the post late, hence
+    # the margin): the five changes were not each an edit.
+    assert h.fake.find("PATCH", edits)[0].time - posted.time >= 1.0
     await asyncio.sleep(0.5)
     [edit] = h.fake.find("PATCH", edits)  # one edit for the five changes, showing the last state
     fields = {f["name"]: f["value"] for f in edit.json["embeds"][0]["fields"]}
