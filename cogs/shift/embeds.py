@@ -9,7 +9,7 @@ from bot.northca.models import Shift
 from bot.settings.records import GuildSettings
 from bot.shifts import ShiftRecord
 from bot.timefmt import discord_ts, duration_text, from_ms
-from cogs.style import BRAND, ERROR, NEUTRAL, SHIFT_COLOUR, SHIFT_MARK, SUCCESS, WARNING, ShiftState
+from cogs.style import BRAND, ERROR, NEUTRAL, SHIFT_COLOUR, SUCCESS, WARNING, ShiftState
 
 PAGE_SIZE = 10
 PENDING_SHOWN = 15
@@ -48,9 +48,7 @@ def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Nor
 
 
 def started_embed(shift: ShiftRecord) -> discord.Embed:
-    embed = discord.Embed(
-        title="On duty", colour=SUCCESS, description=f"Shift started {discord_ts(shift.started_at)}."
-    )
+    embed = discord.Embed(title="On duty", colour=SUCCESS, description=f"Shift started {discord_ts(shift.started_at)}.")
     embed.add_field(name="Started", value=discord_ts(shift.started_at, "f"), inline=True)
     embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
     officer = discord.utils.escape_markdown(shift.officer_name)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cogs.style import BRAND, ERROR, NEUTRAL, SUCCESS, WARNING
+from cogs.style import NEUTRAL, SUCCESS, WARNING
 from tests.harness import builders
 from tests.helpers import GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
 from tests.shift_duty_helpers import boot
