@@ -181,6 +181,11 @@ def fields(embed: dict[str, Any]) -> dict[str, str]:
     return {f["name"]: f["value"] for f in embed["fields"]}
 
 
+def panel_fields(embed: dict[str, Any]) -> dict[str, str]:
+    """The status panel's fields (one per code someone is on), named without the mark of their kind (🟢 🔵 ⚫ 🚨)."""
+    return {f["name"].split(" ", 1)[1]: f["value"] for f in embed.get("fields", [])}
+
+
 async def settle(h: Harness) -> None:
     """Wait until shift listeners, Northca updates and panel renders have all run."""
     await h.bot.shifts.drain()
@@ -199,6 +204,13 @@ async def post_panel(h: Harness) -> dict[str, Any]:
     return message
 
 
+def _holds_for(predicate: Callable[[dict[str, str]], bool], shown: dict[str, str]) -> bool:
+    try:
+        return predicate(shown)
+    except KeyError:  # a code nobody is on has no field (folded into one line)
+        return False
+
+
 async def wait_panel_edit(
     h: Harness, message_id: int, predicate: Callable[[dict[str, str]], bool], since: int = 0
 ) -> Recorded:
@@ -209,7 +221,7 @@ async def wait_panel_edit(
             rec.method == "PATCH"
             and rec.path.endswith(f"/messages/{message_id}")
             and rec.ok
-            and predicate(fields((rec.json.get("embeds") or [{"fields": []}])[0]))
+            and _holds_for(predicate, panel_fields((rec.json.get("embeds") or [{"fields": []}])[0]))
         )
 
     return await h.fake.wait_for(matches, timeout=10, since=since)

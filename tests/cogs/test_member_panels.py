@@ -9,9 +9,21 @@ from typing import Any
 
 import pytest
 
-from cogs.style import NEUTRAL, SUCCESS, WARNING
+from cogs.status import FOLDED_LIMIT
+from cogs.style import BRAND, NEUTRAL, PANIC, SUCCESS, WARNING
 from tests.harness import builders
-from tests.helpers import GUILD, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER
+from tests.helpers import (
+    ADMIN,
+    GUILD,
+    MEMBER_PERMS,
+    OFFICER,
+    OFFICER_M,
+    OTHER,
+    link_guild,
+    post_panel,
+    settle,
+    wait_panel_edit,
+)
 from tests.shift_duty_helpers import boot
 
 pytestmark = pytest.mark.asyncio
@@ -102,3 +114,64 @@ async def test_a_press_that_no_longer_applies_brings_the_panel_up_to_date_and_sa
     assert refused.ephemeral and "on duty since" in refused.content
     now = h.fake.messages[int(panel.message["id"])]
     assert now["embeds"][0]["title"] == "On duty"
+
+
+# --- 2. the status panel -------------------------------------------------------------------
+
+
+async def status_ready(start_bot: Any, sandbox: Any) -> Any:
+    h = await start_bot()
+    await link_guild(h.bot, sandbox)
+    await h.bot.profiles.update(GUILD, OFFICER, callsign="ADAM-12", badge="512", rank="PO", department="Patrol")
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="Ofc. Bubbleton")
+    await settle(h)
+    return h
+
+
+def styles(message: dict[str, Any]) -> dict[str, int]:
+    return {c["label"]: c["style"] for row in message["components"] for c in row["components"] if c["type"] == 2}
+
+
+async def test_status_panel_red_only_for_panic_one_colour_per_kind_and_codes_nobody_is_on_folded(start_bot, sandbox):
+    h = await status_ready(start_bot, sandbox)
+    panel = await post_panel(h)
+    by_label = styles(panel)
+    # Discord's button styles: 1 blue (primary), 2 grey (secondary), 3 green (success), 4 red (danger).
+    assert by_label["10-33 Panic"] == 4
+    assert [label for label, style in by_label.items() if style == 4] == ["10-33 Panic"]  # red: panic only
+    assert by_label["10-7 Out of service"] == 2  # out of service: grey, no longer the red of panic
+    assert by_label["10-8 In service"] == 3
+    assert by_label["10-6 Busy"] == by_label["10-23 On scene"] == by_label["10-97 En route"] == 1  # busy: blue
+    embed = panel["embeds"][0]
+    assert embed["color"] == BRAND.value
+    # Only the code someone is on gets a field (marked with its kind); the others fit in one line.
+    assert [f["name"] for f in embed["fields"]] == ["🟢 10-8 · In service (1)"]
+    assert "Nobody on 10-6, 10-7, 10-23, 10-97." in embed["description"]
+    assert "(0)" not in str(embed) and "—" not in str(embed)
+
+    await h.click("northca:status:set:10-23", member=OFFICER_M, message=panel)
+    edit = await wait_panel_edit(h, int(panel["id"]), lambda f: f.get("10-23 · On scene (1)") == "`ADAM-12`")
+    assert [f["name"] for f in edit.json["embeds"][0]["fields"]] == ["🔵 10-23 · On scene (1)"]
+
+
+async def test_status_panel_of_a_server_with_25_codes_stays_short_and_turns_red_for_a_panic(start_bot, sandbox):
+    h = await status_ready(start_bot, sandbox)
+    for i in range(20):
+        await h.bot.settings.add_code(GUILD, ADMIN, f"10-{50 + i}", f"Extra {i}")
+    panel = await post_panel(h)
+    embed = panel["embeds"][0]
+    assert len(embed["fields"]) == 1  # not 25 fields of "10-50 · Extra 0 (0) —"
+    assert len(embed["description"]) <= FOLDED_LIMIT + 50 and embed["description"].count("\n") <= 2
+    assert "10-50" in embed["description"] and "10-69." in embed["description"]
+
+    await h.bot.dispatcher.panic(GUILD, OFFICER, "Main St")
+    await settle(h)
+    red = await h.fake.wait_for(
+        lambda r: (
+            r.method == "PATCH"
+            and r.path.endswith(f"/messages/{panel['id']}")
+            and (r.json.get("embeds") or [{}])[0].get("color") == PANIC.value
+        )
+    )
+    names = [f["name"] for f in red.json["embeds"][0]["fields"]]
+    assert names[0] == "🚨 10-33 · Panic (1)"
