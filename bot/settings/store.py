@@ -27,6 +27,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "activity_reports",
     "shift_boards",
     "leaves",
+    "dispatch_panic_responders",
     "dispatch_panics",
     "dispatch_panic_gates",
     "dispatch_game_calls",

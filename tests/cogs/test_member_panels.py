@@ -11,6 +11,7 @@ import pytest
 
 from cogs.status import FOLDED_LIMIT
 from cogs.style import BRAND, NEUTRAL, PANIC, SUCCESS, WARNING
+from tests.dispatch_helpers import ALERTS, RESPONDER, add_dispatch_guild, dispatch_ready, field, posts_in
 from tests.harness import builders
 from tests.helpers import (
     ADMIN,
@@ -175,3 +176,75 @@ async def test_status_panel_of_a_server_with_25_codes_stays_short_and_turns_red_
     )
     names = [f["name"] for f in red.json["embeds"][0]["fields"]]
     assert names[0] == "🚨 10-33 · Panic (1)"
+
+
+# --- 3. the panic alert --------------------------------------------------------------------
+
+RESPONDER_A = 930000000000000001
+RESPONDER_B = 930000000000000002
+
+
+def responder(member_id: int, name: str) -> dict[str, Any]:
+    return builders.member(member_id, permissions=MEMBER_PERMS, username=name, roles=[RESPONDER])
+
+
+async def press_panic(h: Any, location: str = "Route 68 mile 4") -> Any:
+    ask = await h.slash("panic", member=OFFICER_M, guild_id=GUILD, location=location)
+    [confirm] = [c for c in ask.custom_ids if c.startswith("northca:dispatch:panic-ok:")]
+    return await (await h.click(confirm, member=OFFICER_M, message=ask)).final()
+
+
+def alert_buttons(message: dict[str, Any]) -> dict[str, str]:
+    return {c["label"]: c["custom_id"] for row in message["components"] for c in row["components"]}
+
+
+async def test_panic_alert_reads_at_a_glance_and_has_a_responding_button_for_responders(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12", RESPONDER_A: "LINCOLN-4", OTHER: "ADAM-13"})
+    sandbox.faults.add("500", times=1000, path="/panic$")  # Northca answers errors: nothing technical on the alert
+    await press_panic(h)
+    [posted] = posts_in(h, ALERTS)
+    alert = posted.response
+    embed = alert["embeds"][0]
+    assert embed["title"] == "🚨 10-33 · ADAM-12 · Route 68 mile 4"
+    assert embed["color"] == PANIC.value
+    assert embed["footer"]["text"] == "MDT: saving…"
+    assert "Northca" not in str(embed) and "error" not in str(embed).lower()
+    assert [f["name"] for f in embed["fields"]] == ["Responding (0)"]
+    respond = alert_buttons(alert)["Responding"]
+    assert respond.startswith("northca:dispatch:panic-respond:") and "Clear panic" in alert_buttons(alert)
+
+    # Not a responder (no responder role, not a supervisor): refused, the list unchanged.
+    refused = await h.click(respond, member=builders.member(OTHER, permissions=MEMBER_PERMS), message=alert)
+    assert refused.ephemeral and "responder role" in refused.content
+    assert await h.bot.dispatcher.responders(GUILD, respond.rsplit(":", 1)[1]) == ()
+
+    pressed = await h.click(respond, member=responder(RESPONDER_A, "lincoln"), message=alert)
+    assert pressed.callback_type == 7 and not pressed.followups  # the alert itself shows it
+    assert field(pressed.embeds[0], "Responding (1)") == f"<@{RESPONDER_A}> · `LINCOLN-4`"
+    # A second press by the same member is a no-op: the list is the same, and they are told privately.
+    again = await h.click(respond, member=responder(RESPONDER_A, "lincoln"), message=alert)
+    assert field(again.embeds[0], "Responding (1)") == f"<@{RESPONDER_A}> · `LINCOLN-4`"
+    told = await again.followup()
+    assert told.ephemeral and "already" in told.content
+
+
+async def test_the_responders_survive_a_restart_and_show_after_the_panic_is_cleared(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12", RESPONDER_A: "LINCOLN-4"})
+    await press_panic(h)
+    [posted] = posts_in(h, ALERTS)
+    alert = posted.response
+    respond = alert_buttons(alert)["Responding"]
+    await h.click(respond, member=responder(RESPONDER_A, "lincoln"), message=alert)
+    await h.bot.close()
+    h.close()
+
+    h2 = await start_bot()
+    add_dispatch_guild(h2)
+    second = await h2.click(respond, member=responder(RESPONDER_B, "mary"), message=alert)
+    assert field(second.embeds[0], "Responding (2)") == f"<@{RESPONDER_A}> · `LINCOLN-4`\n<@{RESPONDER_B}> · no unit"
+    cleared = await h2.click(alert_buttons(alert)["Clear panic"], member=OFFICER_M, message=alert)
+    assert cleared.embeds[0]["title"] == "10-33 · ADAM-12 · Route 68 mile 4 (cleared)"
+    assert cleared.embeds[0]["color"] == NEUTRAL.value and cleared.components == []
+    assert "Responded (2)" in [f["name"] for f in cleared.embeds[0]["fields"]]
