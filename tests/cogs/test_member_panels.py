@@ -11,7 +11,7 @@ import pytest
 
 from cogs.status import FOLDED_LIMIT
 from cogs.style import BRAND, NEUTRAL, PANIC, SUCCESS, WARNING
-from tests.dispatch_helpers import ALERTS, RESPONDER, add_dispatch_guild, dispatch_ready, field, posts_in
+from tests.dispatch_helpers import ALERTS, DISPATCH, RESPONDER, add_dispatch_guild, dispatch_ready, field, posts_in
 from tests.harness import builders
 from tests.helpers import (
     ADMIN,
@@ -248,3 +248,25 @@ async def test_the_responders_survive_a_restart_and_show_after_the_panic_is_clea
     assert cleared.embeds[0]["title"] == "10-33 · ADAM-12 · Route 68 mile 4 (cleared)"
     assert cleared.embeds[0]["color"] == NEUTRAL.value and cleared.components == []
     assert "Responded (2)" in [f["name"] for f in cleared.embeds[0]["fields"]]
+
+
+# --- 4. notices with a next step -------------------------------------------------------------
+
+
+async def test_a_closed_call_card_says_closed_and_by_whom_not_units_assigned_none_yet(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12"})
+    made = await h.slash(
+        "call create", member=OFFICER_M, guild_id=GUILD, classification="10-50 collision", description="Two cars",
+        location="Main St / 5th", priority="P1", call_type="police",
+    )  # fmt: skip
+    await made.final()
+    [card] = posts_in(h, DISPATCH)
+    call_id = card.response["embeds"][0]["footer"]["text"].removeprefix("Call ")
+    open_card = card.response["embeds"][0]
+    assert open_card["color"] == BRAND.value and field(open_card, "Units assigned (0)") == "None yet: press Attach."
+    closed = await h.click(f"northca:dispatch:call:close:{call_id}", member=OFFICER_M, message=card.response)
+    embed = closed.embeds[0]
+    assert field(embed, "Closed") == f"This call is closed by <@{OFFICER}>."
+    assert "Units assigned" not in str(embed) and "none yet" not in str(embed).lower()
+    assert embed["color"] == NEUTRAL.value and closed.components == []
