@@ -37,6 +37,7 @@ GUILD_TABLES: tuple[str, ...] = (
     "unit_status",
     "status_panels",
     "roster_audit",
+    "roster_absences",
     "roster_templates",
     "guild_presence",
     "write_turns",
