@@ -26,6 +26,9 @@ PANIC = ERROR
 NEUTRAL = discord.Colour(0x5C6370)  # off duty, out of service, closed, cleared, expired
 INFO = BRAND
 
+# Buttons: red (danger) only for Panic and for confirming what cannot be undone (delete, void, send anyway);
+# everyday actions (End shift, Off duty, Close, Deny) are grey.
+
 # The first mark of a one-line answer of each kind (plain-text answers start with it).
 MARK_SUCCESS = "✅"
 MARK_WARNING = "⚠️"

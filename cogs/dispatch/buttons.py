@@ -116,7 +116,7 @@ CALL_ACTIONS: dict[str, tuple[str, discord.ButtonStyle]] = {
     "enroute": ("En route", discord.ButtonStyle.secondary),
     "onscene": ("On scene", discord.ButtonStyle.success),
     "report": ("Report", discord.ButtonStyle.secondary),
-    "close": ("Close", discord.ButtonStyle.danger),
+    "close": ("Close", discord.ButtonStyle.secondary),  # red on a call card is kept for errors and panic
 }
 
 

@@ -6,6 +6,7 @@ import discord
 
 from bot.duty import page_of
 from bot.leave import Leave
+from cogs.style import BRAND, NEUTRAL, SUCCESS, WARNING
 
 PER_PAGE = 15
 
@@ -19,9 +20,8 @@ def span_text(leave: Leave) -> str:
 
 
 def request_embed(leave: Leave) -> discord.Embed:
-    colour = {"pending": discord.Colour.gold(), "approved": discord.Colour.green()}.get(
-        leave.status, discord.Colour.red()
-    )
+    # Denied or cancelled is no error: grey (red is kept for errors and panic).
+    colour = {"pending": WARNING, "approved": SUCCESS}.get(leave.status, NEUTRAL)
     embed = discord.Embed(title="Leave of absence request", colour=colour)
     embed.add_field(name="Member", value=f"<@{leave.member_id}>")
     embed.add_field(name="Dates", value=f"{span_text(leave)} (until the start of the last day shown)")
@@ -51,7 +51,7 @@ def list_embed(leaves: list[Leave], page: int, now_ms: int) -> discord.Embed:
     embed = discord.Embed(
         title="Current and upcoming leave",
         description="\n".join(lines) or "Nobody is on leave or has leave coming up.",
-        colour=discord.Colour.teal(),
+        colour=BRAND,
     )
     embed.set_footer(text=f"Page {shown.number + 1} of {shown.pages} · {shown.total} in all")
     return embed

@@ -8,6 +8,7 @@ from bot.discord_text import fit
 from bot.erlc.records import PRC_ACTOR_ID
 from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
 from bot.timefmt import discord_ts, from_ms
+from cogs.style import BRAND
 
 HISTORY_PAGE = 10
 # The /settings show field holding every ER:LC setting, one line each.
@@ -126,7 +127,7 @@ def show_embed(
 ) -> discord.Embed:
     """Every setting; `missing`: configured ids the guild no longer has (marked, should a deletion be missed);
     `responder_not_pinged`: the bot sees the responder role and could not ping it."""
-    embed = discord.Embed(title="Settings of this server", colour=discord.Colour.blurple())
+    embed = discord.Embed(title="Settings of this server", colour=BRAND)
     # The ER:LC settings share one field (an embed holds at most 25 fields, and the game's settings keep growing).
     game_lines = [
         f"{LABELS[key]}{' · default' if settings.is_default(key) else ' · changed'}: {value_text(key, settings)}"
@@ -158,7 +159,7 @@ def audit_text(value: Json) -> str:
 
 def history_embed(entries: list[AuditEntry], total: int, page: int) -> discord.Embed:
     pages = max(1, -(-total // HISTORY_PAGE))
-    embed = discord.Embed(title="Settings history", colour=discord.Colour.dark_grey())
+    embed = discord.Embed(title="Settings history", colour=BRAND)
     lines = [
         f"{discord_ts(from_ms(e.at_ms), 'f')} {actor_text(e.actor_id)} **{LABELS.get(e.key, e.key)}**: "
         f"{audit_text(e.old)} → {audit_text(e.new)}"

@@ -17,6 +17,7 @@ from bot.interactions import edit_message
 from bot.sharding import ShardSet, owns
 from bot.shifts import ShiftEvent, ShiftRecord
 from bot.timefmt import discord_ts
+from cogs.style import NEUTRAL, SUCCESS
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
@@ -28,7 +29,7 @@ BOARD_MIN_INTERVAL = 5.0
 
 
 def board_embed(shifts: list[ShiftRecord]) -> discord.Embed:
-    embed = discord.Embed(title="On duty now", colour=discord.Colour.green() if shifts else discord.Colour.dark_grey())
+    embed = discord.Embed(title="On duty now", colour=SUCCESS if shifts else NEUTRAL)
     ordered = sorted(shifts, key=lambda s: (s.started_ms, s.member_id))
     lines = []
     for shift in ordered[:BOARD_LINES]:

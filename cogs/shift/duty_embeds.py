@@ -13,6 +13,7 @@ from bot.duty.records import ShiftSpan
 from bot.duty.rule import duty_ms
 from bot.errors import InvalidInput
 from bot.timefmt import discord_ts, duration_text, from_ms
+from cogs.style import BRAND, WARNING
 
 LEADERBOARD_PAGE = 10
 HISTORY_PAGE = 10
@@ -33,7 +34,7 @@ def leaderboard_embed(page: Page[MemberDuty], period_label: str, department: str
     title = f"Duty leaderboard · {period_label}"
     if department:
         title += f" · {discord.utils.escape_markdown(department)}"
-    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    embed = discord.Embed(title=title, colour=BRAND)
     if not page.items:
         embed.description = "Nobody has duty time in this period yet."
     else:
@@ -60,7 +61,7 @@ def adjustment_line(adj: Adjustment) -> str:
 
 
 def history_embed(member_id: int, page: Page[Adjustment]) -> discord.Embed:
-    embed = discord.Embed(title="Time adjustments", colour=discord.Colour.dark_gold())
+    embed = discord.Embed(title="Time adjustments", colour=BRAND)
     head = f"<@{member_id}>\n"
     embed.description = head + (
         "\n".join(adjustment_line(a) for a in page.items) if page.items else "No adjustments for this member."
@@ -96,7 +97,7 @@ def void_confirm_embed(label: str, member_id: int, reason: str) -> discord.Embed
     """The void's confirmation; the Confirm button reads the reason back from it."""
     embed = discord.Embed(
         title="Void this shift?",
-        colour=discord.Colour.orange(),
+        colour=WARNING,
         description=f"<@{member_id}> · {discord.utils.escape_markdown(label)}\n"
         "It stays stored, marked voided, and is left out of every total. " + NOT_ON_NORTHCA,
     )

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 PANEL_BUTTONS = {
     "start": ("On duty", discord.ButtonStyle.success, "🟢"),
     "break": ("Break", discord.ButtonStyle.secondary, "☕"),
-    "end": ("Off duty", discord.ButtonStyle.danger, "⚫"),
+    "end": ("Off duty", discord.ButtonStyle.secondary, "⚫"),  # red is kept for errors and panic
 }
 END_BREAK_LABEL = "End break"
 DEPARTMENT_SELECT_ID = "northca:shift:panel:dept"
@@ -59,8 +59,6 @@ class PanelButton(
         label, style, emoji = PANEL_BUTTONS[action]
         if action == "break" and state is ShiftState.ON_BREAK:
             label, style, emoji = END_BREAK_LABEL, discord.ButtonStyle.primary, "↩️"
-        if action == "end":
-            style = discord.ButtonStyle.secondary  # red is kept for errors and panic
         super().__init__(
             discord.ui.Button(
                 label=label,

@@ -5,16 +5,17 @@ list, the roster reminder's next steps, and one house style."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-import pytest
-
 from cogs.status import FOLDED_LIMIT
-from cogs.style import BRAND, NEUTRAL, PANIC, SUCCESS, WARNING
+from cogs.style import BRAND, ERROR, NEUTRAL, PANIC, SUCCESS, WARNING
 from tests.dispatch_helpers import ALERTS, DISPATCH, RESPONDER, add_dispatch_guild, dispatch_ready, field, posts_in
 from tests.harness import builders
 from tests.helpers import (
     ADMIN,
+    ADMIN_M,
     GUILD,
     MEMBER_PERMS,
     OFFICER,
@@ -26,8 +27,6 @@ from tests.helpers import (
     wait_panel_edit,
 )
 from tests.shift_duty_helpers import boot
-
-pytestmark = pytest.mark.asyncio
 
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other")
 PANEL_IDS = ["northca:shift:panel:start", "northca:shift:panel:break", "northca:shift:panel:end"]
@@ -270,3 +269,32 @@ async def test_a_closed_call_card_says_closed_and_by_whom_not_units_assigned_non
     assert field(embed, "Closed") == f"This call is closed by <@{OFFICER}>."
     assert "Units assigned" not in str(embed) and "none yet" not in str(embed).lower()
     assert embed["color"] == NEUTRAL.value and closed.components == []
+
+
+# --- 9. one house style ----------------------------------------------------------------------
+
+COGS = Path(__file__).resolve().parents[2] / "cogs"
+AD_HOC_COLOUR = re.compile(r"discord\.Colou?r\b|Colou?r\(|colou?r\s*=\s*0x")
+
+
+def test_every_cog_takes_its_colours_from_the_house_style():
+    offenders = [
+        f"{path.relative_to(COGS.parent)}:{number}"
+        for path in sorted(COGS.rglob("*.py"))
+        if path.name != "style.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if AD_HOC_COLOUR.search(line)
+    ]
+    assert offenders == []
+
+
+async def test_answers_members_see_use_the_brand_and_the_fixed_colours_and_red_only_for_errors(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    profile = await h.slash("profile", sub="show", member=OFFICER_M, guild_id=GUILD)
+    settings = await h.slash("settings show", member=ADMIN_M, guild_id=GUILD)
+    status = await h.slash("shift", sub="status", member=OFFICER_M, guild_id=GUILD)
+    board = await h.slash("shift", sub="leaderboard", member=OFFICER_M, guild_id=GUILD)
+    colours = [r.embeds[0]["color"] for r in (profile, settings, board)]
+    assert colours == [BRAND.value] * 3
+    assert status.embeds[0]["color"] == NEUTRAL.value  # off duty
+    assert PANIC.value == ERROR.value  # one red, for errors and panic
