@@ -133,7 +133,8 @@ async def test_break_and_end_count_duty_time_and_sync_once(start_bot, sandbox):
     on_break = await h.slash("shift", sub="break", member=OFFICER_M, guild_id=GUILD)
     assert on_break.ephemeral and on_break.content.startswith("☕ On break since <t:")
     status = await h.slash("shift", sub="status", member=OFFICER_M, guild_id=GUILD)
-    assert fields(status)["On break"].startswith("Yes, since <t:")
+    # On break is the state itself (title and amber colour), not "On break: Yes" on a green "On duty" card.
+    assert status.embeds[0]["title"] == "On break" and "On break since <t:" in status.embeds[0]["description"]
     back = await h.slash("shift", sub="break", member=OFFICER_M, guild_id=GUILD)
     assert back.content.startswith("Back on duty. Breaks this shift: 1")
 
