@@ -168,6 +168,11 @@ async def respond_to_panic(interaction: discord.Interaction[Any], panic_id: str)
         embed=panic_embed(outcome.panic, outcome.responders),
         view=buttons.alert_view(panic_id, active=outcome.panic.active),
     )
+    # Another process may have edited the alert with a list read before this press was stored, and landed after
+    # this edit: read again once the edit is in; a longer list goes on the alert (the last edit always has all).
+    latest = await bot.dispatcher.responders(guild_id, panic_id)
+    if latest != outcome.responders:
+        await edit_answer(interaction, embed=panic_embed(outcome.panic, latest))
     if not outcome.added:
         await answer(interaction, "You are already on the list of responders to this panic.")
 

@@ -5,6 +5,7 @@ list, the roster reminder's next steps, and one house style."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tests.helpers import (
     link_guild,
     post_panel,
     settle,
+    until,
     wait_panel_edit,
 )
 from tests.shift_duty_helpers import boot
@@ -298,3 +300,19 @@ async def test_answers_members_see_use_the_brand_and_the_fixed_colours_and_red_o
     assert colours == [BRAND.value] * 3
     assert status.embeds[0]["color"] == NEUTRAL.value  # off duty
     assert PANIC.value == ERROR.value  # one red, for errors and panic
+
+
+async def test_two_responders_pressing_at_once_both_end_on_the_alert(start_bot, sandbox):
+    h = await start_bot()
+    await dispatch_ready(h, sandbox, {OFFICER: "ADAM-12", RESPONDER_A: "LINCOLN-4", RESPONDER_B: "MARY-2"})
+    await press_panic(h)
+    [posted] = posts_in(h, ALERTS)
+    alert = posted.response
+    respond = alert_buttons(alert)["Responding"]
+    await asyncio.gather(
+        h.click(respond, member=responder(RESPONDER_A, "lincoln"), message=alert),
+        h.click(respond, member=responder(RESPONDER_B, "mary"), message=alert),
+    )
+    await until(lambda: "Responding (2)" in str(h.fake.messages[int(alert["id"])]["embeds"]), 5, "both on the alert")
+    shown = field(h.fake.messages[int(alert["id"])]["embeds"][0], "Responding (2)")
+    assert f"<@{RESPONDER_A}> · `LINCOLN-4`" in shown and f"<@{RESPONDER_B}> · `MARY-2`" in shown
