@@ -146,7 +146,7 @@ def panel_view(codes: list[TenCode], kinds: dict[str, StatusKind] | None = None)
         view.add_item(StatusButton(code.code, code.label, kind_of(kinds or {}, code.code)))
     view.add_item(PanicButton())
     if overflow:
-        view.add_item(MoreCodesSelect(overflow[:SELECT_OPTIONS]))
+        view.add_item(MoreCodesSelect(overflow[:SELECT_OPTIONS], kinds))
     return view
 
 
@@ -182,9 +182,14 @@ class StatusButton(
 class MoreCodesSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=r"northca:status:more"):
     """The codes that do not fit as buttons (a server with 25 codes): picking one works as pressing its button."""
 
-    def __init__(self, codes: list[TenCode] | None = None) -> None:
+    def __init__(self, codes: list[TenCode] | None = None, kinds: dict[str, StatusKind] | None = None) -> None:
         options = [
-            discord.SelectOption(label=f"{code.code} {code.label}"[:100], value=code.code) for code in codes or []
+            discord.SelectOption(
+                label=f"{code.code} {code.label}"[:100],
+                value=code.code,
+                emoji=STATUS_MARK[kind_of(kinds or {}, code.code)],  # the kind's mark, as on the board
+            )
+            for code in codes or []
         ]
         super().__init__(
             discord.ui.Select(
