@@ -316,3 +316,19 @@ async def test_two_responders_pressing_at_once_both_end_on_the_alert(start_bot, 
     await until(lambda: "Responding (2)" in str(h.fake.messages[int(alert["id"])]["embeds"]), 5, "both on the alert")
     shown = field(h.fake.messages[int(alert["id"])]["embeds"][0], "Responding (2)")
     assert f"<@{RESPONDER_A}> · `LINCOLN-4`" in shown and f"<@{RESPONDER_B}> · `MARY-2`" in shown
+
+
+async def test_off_duty_from_the_panel_says_something_new_only_when_northca_refuses_the_shift(start_bot, sandbox):
+    h = await boot(start_bot, sandbox)
+    panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
+    await (await h.click("northca:shift:panel:start", member=OFFICER_M, guild_id=GUILD, message=panel)).final()
+    sandbox.faults.add("error", times=1, method="POST", path=r"/shifts$", status=400, message="Invalid mdt_id")
+    off = await h.click("northca:shift:panel:end", member=OFFICER_M, guild_id=GUILD, message=panel)
+    await off.final()
+    warned = await off.followup()
+    while warned.kind == "edit":  # the panel's own edits (off duty at once, then with the verdict)
+        warned = await off.followup()
+    assert warned.kind == "followup" and warned.ephemeral and warned.content.startswith("⚠️ Northca refused it")
+    now = h.fake.messages[int(panel.message["id"])]
+    last = next(f["value"] for f in now["embeds"][0]["fields"] if f["name"] == "Last shift")
+    assert now["embeds"][0]["title"] == "Off duty" and "Northca refused it" in last
