@@ -462,7 +462,7 @@ async def test_unit_in_panic_stays_10_33_after_a_profile_change_and_status_show_
     shown = await h.slash("status show", member=OFFICER_M, guild_id=GUILD)
     assert shown.content.startswith("Your status: 🚨 **10-33**")
     assert shown.embeds[0]["fields"][0]["name"] == "🚨 10-33 · Panic (1)"  # units in panic head the panel
-    assert shown.embeds[0]["fields"][0]["value"] == "`ADAM-12`"
+    assert shown.embeds[0]["fields"][0]["value"].startswith("`ADAM-12`")  # ⏳ after it until Northca has it
 
 
 async def test_panic_pressed_at_once_from_the_confirm_button_and_the_panel_is_one_panic_and_one_alert(
