@@ -257,6 +257,7 @@ WORDS: dict[ErrorKind, Words] = {
         f"this server already has {d['most']} scheduled shifts, the most allowed: delete one first"
     ),
     K.ROSTER_NO_SUCH_TEMPLATE: lambda d, m: "no such scheduled shift on this server: pick one from the list",
+    K.ROSTER_OCCURRENCE_OVER: lambda d, m: "That scheduled shift is over: nothing was sent.",
     # Dispatch
     K.DISPATCH_BAD_DATE_TIME: lambda d, m: (
         "Date and time are typed as YYYY-MM-DD HH:MM (for example 2026-11-28 21:30), or left blank for now."
@@ -267,6 +268,8 @@ WORDS: dict[ErrorKind, Words] = {
     K.PANIC_UNKNOWN: lambda d, m: "That panic is not known on this server.",
     K.PANIC_CLEAR_NOT_ALLOWED: lambda d, m: "Only the officer who pressed panic or a supervisor can clear it.",
     K.PANIC_ALREADY_CLEARED: lambda d, m: "That panic was already cleared.",
+    K.PANIC_RESPOND_CLEARED: lambda d, m: "That panic was cleared: nobody needs to respond any more.",
+    K.PANIC_RESPOND_OWN: lambda d, m: "This is your own panic: responders come to you.",
     K.FIELDS_EMPTY: lambda d, m: f"Fill in {', '.join(d['fields'])}: nothing was created.",
     K.CALL_UNKNOWN: lambda d, m: "That call is not known on this server.",
     K.CALL_CLOSE_NOT_ALLOWED: lambda d, m: "Only the officer who created this call or a supervisor can close it.",

@@ -15,6 +15,7 @@ from bot.discord.bot import NorthcaBot, bot_of
 from bot.discord.discord_text import discord_ts, quoted
 from bot.discord.interactions import answer, defer, edit_answer, guarded, require_guild, require_manage_guild
 from bot.wording import meanwhile_text
+from cogs.style import BRAND, ERROR, NEUTRAL, SUCCESS, WARNING
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +26,15 @@ STATUS_TEXT = {
     "expired": "⌛ Expired before it was approved",
 }
 COLOURS = {
-    "pending": discord.Colour.gold(),
-    "approved": discord.Colour.green(),
-    "denied": discord.Colour.red(),
-    "expired": discord.Colour.dark_grey(),
+    "pending": WARNING,
+    "approved": SUCCESS,
+    "denied": ERROR,
+    "expired": NEUTRAL,
 }
 
 
 def link_embed(link: GuildLink, live: LiveCheck | None = None) -> discord.Embed:
-    embed = discord.Embed(title="Northca MDT link", colour=COLOURS.get(link.status, discord.Colour.blurple()))
+    embed = discord.Embed(title="Northca MDT link", colour=COLOURS.get(link.status, BRAND))
     embed.add_field(name="MDT", value=f"`{link.mdt_id}`", inline=False)
     embed.add_field(name="Status", value=status_text(link), inline=False)
     if link.owner_discord_id:

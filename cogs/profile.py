@@ -14,6 +14,7 @@ from bot.core.errors import InvalidInput
 from bot.core.profiles import CALLSIGN_MAX, OfficerProfile, ProfileStore, clean_text, normalise_callsign
 from bot.discord.interactions import answer, require_guild
 from cogs.department_choices import department_autocomplete
+from cogs.style import BRAND
 
 if TYPE_CHECKING:
     from bot.discord.bot import NorthcaBot
@@ -24,7 +25,7 @@ FIELDS = ("callsign", "badge", "rank", "department", "name")
 
 
 def profile_embed(profile: OfficerProfile, who: str, status_line: str | None = None) -> discord.Embed:
-    embed = discord.Embed(title="Officer profile", description=who, colour=discord.Colour.dark_blue())
+    embed = discord.Embed(title="Officer profile", description=who, colour=BRAND)
     embed.add_field(name="Callsign", value=f"`{profile.callsign}`" if profile.callsign else "not set", inline=True)
     embed.add_field(name="Badge", value=profile.badge or "not set", inline=True)
     embed.add_field(name="Rank", value=profile.rank or "not set", inline=True)

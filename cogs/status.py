@@ -31,19 +31,28 @@ from bot.discord.interactions import (
 )
 from bot.wording import error_text
 from cogs.dispatch.buttons import PanicButton
+from cogs.style import BRAND, PANIC, STATUS_BUTTON, STATUS_MARK, StatusKind, status_kind
 
 log = logging.getLogger(__name__)
 
-STYLES = {
-    "primary": discord.ButtonStyle.primary,
-    "secondary": discord.ButtonStyle.secondary,
-    "success": discord.ButtonStyle.success,
-    "danger": discord.ButtonStyle.danger,
-}
 EMBED_LIMIT = 5900  # Discord allows 6000 characters per embed; a little is kept spare
+FOLDED_LIMIT = 300  # the line naming the codes nobody is on stays short on a phone
+PANEL_HELP = "Press a button to set your status."
 
 
 # --- rendering ---------------------------------------------------------------------
+
+
+def code_kinds(svc: StatusService, codes: list[TenCode]) -> dict[str, StatusKind]:
+    """Each code's kind, from the server's codes and the codes /shift start and /shift end set."""
+    on, off = svc.config.on_duty_code, svc.config.off_duty_code
+    return {c.code: status_kind(c, on_duty_code=on, off_duty_code=off) for c in codes}
+
+
+def kind_of(kinds: dict[str, StatusKind], code: str) -> StatusKind:
+    if code == PANIC_CODE:
+        return StatusKind.PANIC
+    return kinds.get(code, StatusKind.BUSY)
 
 
 def _unit_list(units: list[UnitStatus], budget: int) -> str:
@@ -63,28 +72,51 @@ def _unit_list(units: list[UnitStatus], budget: int) -> str:
     return ", ".join(parts)
 
 
+def _folded(codes: list[TenCode]) -> str:
+    """The codes nobody is on, on one short line (their buttons stay below)."""
+    if not codes:
+        return ""
+    names = [c.code for c in codes]
+    text = "Nobody on " + ", ".join(names)
+    if len(text) <= FOLDED_LIMIT:
+        return text + "."
+    shown: list[str] = []
+    for name in names:
+        if len("Nobody on " + ", ".join([*shown, name])) + 20 > FOLDED_LIMIT:
+            break
+        shown.append(name)
+    return f"Nobody on {', '.join(shown)} and {len(names) - len(shown)} more codes."
+
+
 def panel_embed(
-    codes: list[TenCode], board: dict[str, list[UnitStatus]], *, needs_shift: bool = False
+    codes: list[TenCode],
+    board: dict[str, list[UnitStatus]],
+    *,
+    needs_shift: bool = False,
+    kinds: dict[str, StatusKind] | None = None,
 ) -> discord.Embed:
-    embed = discord.Embed(
-        title="Unit status",
-        description="Press a button to set your status. Northca's active-units board follows within a moment.",
-        colour=discord.Colour.blurple(),
-    )
-    # Units in panic head the panel, also when 10-33 is not one of the guild's codes (then it has no field).
-    in_panic = board.get(PANIC_CODE, []) if PANIC_CODE not in {c.code for c in codes} else []
-    if in_panic:
-        embed.description = (
-            f"🚨 **{PANIC_CODE}** ({len(in_panic)}): {_unit_list(in_panic, 1000)}\n\n{embed.description}"
-        )
-        embed.colour = discord.Colour.red()
+    """The board: one field per code someone is on (marked with its kind: 🟢 in service, 🔵 busy, ⚫ out of service,
+    🚨 panic), units in panic first and the panel red only then; the codes nobody is on folded into one line."""
+    kinds = kinds or {}
+    in_panic = board.get(PANIC_CODE, [])
+    embed = discord.Embed(title="Unit status", colour=PANIC if in_panic else BRAND)
+    waiting = sum(not unit.synced for units in board.values() for unit in units)
     needs = "a callsign (/profile set) and an open shift (/shift start)" if needs_shift else "a callsign (/profile set)"
     footer = f"Setting a status needs {needs}."
-    waiting = sum(not unit.synced for units in board.values() for unit in units)
     if waiting:
         footer += f"\n⏳ {waiting} status{'es' if waiting != 1 else ''} not yet on Northca: retried automatically."
     embed.set_footer(text=footer)
-    names = [f"{code.code} · {code.label} ({len(board.get(code.code, []))})" for code in codes]
+    shown = [c for c in codes if c.code != PANIC_CODE and board.get(c.code)]
+    folded = [c for c in codes if c.code != PANIC_CODE and not board.get(c.code)]
+    lines = [PANEL_HELP if shown or in_panic else "No unit has a status yet. " + PANEL_HELP]
+    if folded:
+        lines.append(_folded(folded))
+    embed.description = "\n".join(lines)
+    panic_label = next((c.label for c in codes if c.code == PANIC_CODE), "Panic")
+    entries = ([(PANIC_CODE, panic_label, in_panic)] if in_panic else []) + [
+        (c.code, c.label, board[c.code]) for c in shown
+    ]
+    names = [f"{STATUS_MARK[kind_of(kinds, code)]} {code} · {label} ({len(units)})" for code, label, units in entries]
     # Discord allows 6000 characters per embed: what the names and texts leave goes to the unit lists.
     room = (
         EMBED_LIMIT
@@ -93,9 +125,9 @@ def panel_embed(
         - len(embed.footer.text or "")
         - sum(map(len, names))
     )
-    budget = max(20, min(1024, room // max(1, len(codes))))
-    for code, name in zip(codes, names, strict=True):
-        embed.add_field(name=name, value=_unit_list(board.get(code.code, []), budget), inline=False)
+    budget = max(20, min(1024, room // max(1, len(entries))))
+    for (_, _, units), name in zip(entries, names, strict=True):
+        embed.add_field(name=name, value=_unit_list(units, budget), inline=False)
     return embed
 
 
@@ -104,17 +136,17 @@ OVERFLOW_BUTTONS = 4 * 5 - 1  # with a "more codes" select in the last row: 4 ro
 SELECT_OPTIONS = 25  # Discord's most options in a select
 
 
-def panel_view(codes: list[TenCode]) -> discord.ui.View:
+def panel_view(codes: list[TenCode], kinds: dict[str, StatusKind] | None = None) -> discord.ui.View:
     """The codes as buttons, always with Panic. When the codes and Panic do not fit the 25 slots, the last codes go
     into a "more codes" select in the last row, so Panic stays one press away and every code stays on the panel."""
     view = discord.ui.View(timeout=None)
     fits = len(codes) + 1 <= PANEL_ITEMS
     buttons, overflow = (codes, []) if fits else (codes[:OVERFLOW_BUTTONS], codes[OVERFLOW_BUTTONS:])
     for code in buttons:
-        view.add_item(StatusButton(code.code, code.label, code.style))
+        view.add_item(StatusButton(code.code, code.label, kind_of(kinds or {}, code.code)))
     view.add_item(PanicButton())
     if overflow:
-        view.add_item(MoreCodesSelect(overflow[:SELECT_OPTIONS]))
+        view.add_item(MoreCodesSelect(overflow[:SELECT_OPTIONS], kinds))
     return view
 
 
@@ -126,12 +158,12 @@ class StatusButton(
 ):
     """One 10-code. Persistent: any panel carrying it works, however old (even after a restart)."""
 
-    def __init__(self, code: str, label: str | None = None, style: str = "secondary") -> None:
+    def __init__(self, code: str, label: str | None = None, kind: StatusKind = StatusKind.BUSY) -> None:
         self.code = code
         super().__init__(
             discord.ui.Button(
                 label=f"{code} {label}"[:80] if label else code,
-                style=STYLES.get(style, discord.ButtonStyle.secondary),
+                style=STATUS_BUTTON[kind],  # one colour per kind of status; red only for panic
                 custom_id=f"northca:status:set:{code}",
             )
         )
@@ -150,9 +182,14 @@ class StatusButton(
 class MoreCodesSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=r"northca:status:more"):
     """The codes that do not fit as buttons (a server with 25 codes): picking one works as pressing its button."""
 
-    def __init__(self, codes: list[TenCode] | None = None) -> None:
+    def __init__(self, codes: list[TenCode] | None = None, kinds: dict[str, StatusKind] | None = None) -> None:
         options = [
-            discord.SelectOption(label=f"{code.code} {code.label}"[:100], value=code.code) for code in codes or []
+            discord.SelectOption(
+                label=f"{code.code} {code.label}"[:100],
+                value=code.code,
+                emoji=STATUS_MARK[kind_of(kinds or {}, code.code)],  # the kind's mark, as on the board
+            )
+            for code in codes or []
         ]
         super().__init__(
             discord.ui.Select(
@@ -279,15 +316,20 @@ class StatusCog(commands.Cog):
     def codes(self, guild_id: int) -> list[TenCode]:
         return list(self.svc.codes(guild_id).values())
 
+    async def panel_message(self, guild_id: int) -> tuple[discord.Embed, discord.ui.View]:
+        """The status panel as it is now: the board and the buttons, coloured by kind of status."""
+        codes = self.codes(guild_id)
+        kinds = code_kinds(self.svc, codes)
+        board = await self.svc.board(guild_id)
+        embed = panel_embed(codes, board, needs_shift=self.svc.duty_check(guild_id), kinds=kinds)
+        return embed, panel_view(codes, kinds)
+
     async def render_guild(self, guild_id: int) -> None:
         """Re-render every remembered panel of a guild (called at most once per window)."""
         panels = await self.svc.panels(guild_id)
         if not panels:
             return
-        embed = panel_embed(
-            self.codes(guild_id), await self.svc.board(guild_id), needs_shift=self.svc.duty_check(guild_id)
-        )
-        view = panel_view(self.codes(guild_id))
+        embed, view = await self.panel_message(guild_id)
         for panel in panels:
             channel = self.bot.get_partial_messageable(panel.channel_id, guild_id=guild_id)
             try:
@@ -331,13 +373,12 @@ class StatusCog(commands.Cog):
             content = f"Your status: 🚨 **{code.code}** {code.label} (unit `{mine.callsign}`)."
         elif mine is not None and mine.status in codes:
             code = codes[mine.status]
-            content = f"Your status: **{code.code}** {code.label} (unit `{mine.callsign}`)."
+            mark = STATUS_MARK[kind_of(code_kinds(self.svc, [code]), code.code)]
+            content = f"Your status: {mark} **{code.code}** {code.label} (unit `{mine.callsign}`)."
         else:
             content = "You have no status yet: press one below."
-        embed = panel_embed(
-            self.codes(guild_id), await self.svc.board(guild_id), needs_shift=self.svc.duty_check(guild_id)
-        )
-        await answer(interaction, content, embed=embed, view=panel_view(self.codes(guild_id)))
+        embed, view = await self.panel_message(guild_id)
+        await answer(interaction, content, embed=embed, view=view)
 
     @status_group.command(name="set", description="Set your status, as a panel button does.")
     @app_commands.describe(code="The 10-code, for example 10-8")
@@ -361,12 +402,10 @@ class StatusCog(commands.Cog):
         if await self.svc.links.linkage(guild_id) is Linkage.NOT_LINKED:
             raise NotLinked()
         await defer(interaction, ephemeral=True, thinking=True)
-        embed = panel_embed(
-            self.codes(guild_id), await self.svc.board(guild_id), needs_shift=self.svc.duty_check(guild_id)
-        )
+        embed, view = await self.panel_message(guild_id)
         target = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
         try:
-            message = await post(target, embed=embed, view=panel_view(self.codes(guild_id)))
+            message = await post(target, embed=embed, view=view)
         except discord.Forbidden:
             await answer(
                 interaction,

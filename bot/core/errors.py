@@ -107,12 +107,15 @@ class ErrorKind(StrEnum):
     ROSTER_NAME_TAKEN = "roster.name_taken"  # name
     ROSTER_TOO_MANY = "roster.too_many"  # most
     ROSTER_NO_SUCH_TEMPLATE = "roster.no_such_template"
+    ROSTER_OCCURRENCE_OVER = "roster.occurrence_over"
     # Dispatch
     DISPATCH_BAD_DATE_TIME = "dispatch.bad_date_time"
     PANIC_COOLING_DOWN = "dispatch.panic_cooling_down"  # wait_seconds
     PANIC_UNKNOWN = "dispatch.panic_unknown"
     PANIC_CLEAR_NOT_ALLOWED = "dispatch.panic_clear_not_allowed"
     PANIC_ALREADY_CLEARED = "dispatch.panic_already_cleared"
+    PANIC_RESPOND_CLEARED = "dispatch.panic_respond_cleared"
+    PANIC_RESPOND_OWN = "dispatch.panic_respond_own"
     FIELDS_EMPTY = "dispatch.fields_empty"  # fields
     CALL_UNKNOWN = "dispatch.call_unknown"
     CALL_CLOSE_NOT_ALLOWED = "dispatch.call_close_not_allowed"

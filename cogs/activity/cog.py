@@ -20,6 +20,7 @@ from cogs.activity.embeds import (
     PER_PAGE,
     report_embed,
     report_pages,
+    report_summary,
     scheduled_page,
     scheduled_report_embed,
 )
@@ -87,7 +88,8 @@ class DiscordReportPublisher:
                 return None  # another claimer posts the rest (it finds these pages)
             text = None
             if page == 0:
-                text = f"The next activity period ends <t:{(next_end or 0) // 1000}:R>."
+                # The summary first; when the next report comes, after it.
+                text = f"{report_summary(report)} Next report <t:{(next_end or 0) // 1000}:R>."
             if page == MAX_REPORT_MESSAGES - 1 and pages > MAX_REPORT_MESSAGES:
                 more = len(report.lines) - MAX_REPORT_MESSAGES * PER_PAGE
                 text = f"…and {more} more members: see /shift activity period:last."

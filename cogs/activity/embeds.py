@@ -12,6 +12,7 @@ from bot.core.settings.records import GuildSettings
 from bot.core.timefmt import duration_text, to_ms
 from bot.discord.discord_text import length, span_days_text
 from cogs.activity.report import ActivityReport
+from cogs.style import BRAND
 
 PER_PAGE = 20
 # A posted report is at most this many messages; the rest is named, not listed.
@@ -88,7 +89,7 @@ def report_embed(report: ActivityReport, page: int, *, title: str = "Activity re
         "\n".join(line_text(line, report.attendance.get(line.member_id)) for line in shown.items)
         or "Nobody holds a role with a quota."
     )
-    embed = discord.Embed(title=title, description=f"{header}\n\n{body}", colour=discord.Colour.blurple())
+    embed = discord.Embed(title=title, description=f"{header}\n\n{body}", colour=BRAND)
     embed.add_field(name="Met", value=str(met))
     embed.add_field(name="Not met", value=str(len(report.lines) - met - leave))
     embed.add_field(name="On leave (exempt)", value=str(leave))
@@ -97,6 +98,25 @@ def report_embed(report: ActivityReport, page: int, *, title: str = "Activity re
         embed.add_field(name="Roster attendance (no quota role)", value=roster_only, inline=False)
     embed.set_footer(text=f"Page {shown.number + 1} of {shown.pages} · {shown.total} members")
     return embed
+
+
+def _members(n: int) -> str:
+    return f"{n} member" + ("" if n == 1 else "s")
+
+
+def report_summary(report: ActivityReport) -> str:
+    """The first line of the posted report: what a supervisor wants to know before reading the list."""
+    if not report.lines:
+        return "📊 **Activity report**: nobody holds a role with a quota this period."
+    met = sum(1 for line in report.lines if line.met and not line.on_leave)
+    leave = sum(1 for line in report.lines if line.on_leave)
+    short = len(report.lines) - met - leave
+    text = f"📊 **Activity report**: {met} of {_members(len(report.lines))} met their quota"
+    if short:
+        text += f", {short} did not"
+    if leave:
+        text += f", {leave} on leave"
+    return text + "."
 
 
 def scheduled_report_embed(report: ActivityReport, page: int) -> discord.Embed:

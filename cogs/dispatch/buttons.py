@@ -81,13 +81,42 @@ class ClearPanicButton(
         await flows.clear_panic(interaction, self.panic_id)
 
 
+class RespondButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"northca:dispatch:panic-respond:(?P<id>[0-9a-f-]{36})",
+):
+    """On a panic alert: "I am on my way". Responders only (the responder role, or a supervisor), checked at every
+    press; a second press by the same member changes nothing. The list is stored (it survives restarts)."""
+
+    def __init__(self, panic_id: str) -> None:
+        self.panic_id = panic_id
+        super().__init__(
+            discord.ui.Button(
+                label="Responding",
+                emoji="🚓",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"northca:dispatch:panic-respond:{panic_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> RespondButton:
+        return cls(match["id"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await flows.respond_to_panic(interaction, self.panic_id)
+
+
 CALL_ACTIONS: dict[str, tuple[str, discord.ButtonStyle]] = {
     "attach": ("Attach", discord.ButtonStyle.primary),
     "detach": ("Detach", discord.ButtonStyle.secondary),
     "enroute": ("En route", discord.ButtonStyle.secondary),
     "onscene": ("On scene", discord.ButtonStyle.success),
     "report": ("Report", discord.ButtonStyle.secondary),
-    "close": ("Close", discord.ButtonStyle.danger),
+    "close": ("Close", discord.ButtonStyle.secondary),  # red on a call card is kept for errors and panic
 }
 
 
@@ -128,11 +157,13 @@ def confirm_view(location: str | None) -> discord.ui.View:
     return view
 
 
-def clear_view(panic_id: str, *, active: bool) -> discord.ui.View:
+def alert_view(panic_id: str, *, active: bool) -> discord.ui.View:
+    """The panic alert's buttons while the panic is active: Responding, then Clear panic."""
     view = discord.ui.View(timeout=None)
     if active:
+        view.add_item(RespondButton(panic_id))
         view.add_item(ClearPanicButton(panic_id))
     return view
 
 
-ALL_ITEMS = (PanicButton, PanicConfirmButton, ClearPanicButton, CallButton)
+ALL_ITEMS = (PanicButton, PanicConfirmButton, ClearPanicButton, RespondButton, CallButton)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 
 from bot.core.dispatch import CallRecord, PanicRecord
-from bot.core.dispatch.records import GAME_CREATOR, OutboxEntry
+from bot.core.dispatch.records import GAME_CREATOR, OutboxEntry, PanicResponder
 from bot.core.timefmt import from_ms
+from bot.core.unit_status.records import PANIC_CODE
 from bot.discord.discord_text import discord_ts, fit, numbered
+from cogs.style import BRAND, NEUTRAL, PANIC, mdt_state
 
 NORTHCA_STATE = {
     "pending": "⏳ sending to Northca (retried automatically)",
@@ -21,27 +25,45 @@ def _esc(text: str) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
-def panic_embed(panic: PanicRecord) -> discord.Embed:
-    cleared = not panic.active
-    embed = discord.Embed(
-        title="10-33 PANIC" + (" (cleared)" if cleared else ""),
-        colour=discord.Colour.dark_grey() if cleared else discord.Colour.red(),
-    )
-    embed.add_field(name="Officer", value=f"<@{panic.member_id}>", inline=True)
-    embed.add_field(name="Unit", value=f"`{_esc(panic.unit_id)}`", inline=True)
-    embed.add_field(name="Location", value=fit(_esc(panic.location or "not given"), 1024), inline=False)
-    embed.add_field(
-        name="Time", value=f"{discord_ts(from_ms(panic.at_ms), 'T')} ({discord_ts(from_ms(panic.at_ms))})", inline=False
-    )
-    northca = NORTHCA_STATE[panic.state]
-    if panic.state != "sent" and panic.error:
-        northca += f" — last answer: {panic.error}"
-    embed.add_field(name="Northca", value=fit(northca, 1024), inline=False)
-    if cleared and panic.cleared_ms is not None:
-        embed.set_footer(text="Cleared")
+RESPONDERS_SHOWN = 20  # the list stays short on a phone; the count says how many more
+
+
+def panic_title(panic: PanicRecord) -> str:
+    """What a dispatcher reads at a glance: 🚨 10-33 · unit · location."""
+    parts = [f"{PANIC_CODE}", panic.unit_id[:40]]
+    if panic.location:
+        parts.append(panic.location)
+    title = " · ".join(parts)
+    return fit(f"🚨 {title}" if panic.active else f"{title} (cleared)", 256)
+
+
+def responder_lines(responders: Sequence[PanicResponder]) -> str:
+    if not responders:
+        return "Nobody yet: press **Responding** if you are on your way."
+    lines = [
+        f"<@{r.member_id}> · `{_esc(r.unit_id)}`" if r.unit_id else f"<@{r.member_id}> · no unit"
+        for r in responders[:RESPONDERS_SHOWN]
+    ]
+    if len(responders) > RESPONDERS_SHOWN:
+        lines.append(f"… and {len(responders) - RESPONDERS_SHOWN} more")
+    return fit("\n".join(lines), 1024)
+
+
+def panic_embed(panic: PanicRecord, responders: Sequence[PanicResponder] = ()) -> discord.Embed:
+    """The panic alert: who and where in the title, when, who responds (each with their unit), and the MDT's
+    state as one short word (the detail is in the log and /shift admin pending, not on a public card)."""
+    embed = discord.Embed(title=panic_title(panic), colour=PANIC if panic.active else NEUTRAL)
+    at = from_ms(panic.at_ms)
+    embed.description = f"<@{panic.member_id}> needs help · {discord_ts(at, 'T')} ({discord_ts(at)})"
+    if panic.active:
+        embed.add_field(name=f"Responding ({len(responders)})", value=responder_lines(responders), inline=False)
+    elif responders:
+        embed.add_field(name=f"Responded ({len(responders)})", value=responder_lines(responders), inline=False)
+    if not panic.active and panic.cleared_ms is not None:
         embed.add_field(
             name="Cleared", value=f"by <@{panic.cleared_by}> {discord_ts(from_ms(panic.cleared_ms))}", inline=False
         )
+    embed.set_footer(text=mdt_state(panic.state))
     return embed
 
 
@@ -49,14 +71,25 @@ def call_embed(call: CallRecord) -> discord.Embed:
     embed = discord.Embed(
         title=fit(f"Call: {call.classification}" + (" (closed)" if call.closed else ""), 256),
         description=fit(_esc(call.description), 4000),
-        colour=discord.Colour.dark_grey() if call.closed else discord.Colour.orange(),
+        colour=NEUTRAL if call.closed else BRAND,
     )
     embed.add_field(name="Location", value=fit(_esc(call.location), 1024), inline=False)
     embed.add_field(name="Priority", value=fit(_esc(call.priority), 1024), inline=True)
     embed.add_field(name="Type", value=fit(_esc(call.call_type), 1024), inline=True)
     embed.add_field(name="Status", value=call.status, inline=True)
-    units = ", ".join(f"`{_esc(u)}`" for u in call.units) or "none yet"
-    embed.add_field(name=f"Units assigned ({len(call.units)})", value=fit(units, 1024), inline=False)
+    units = ", ".join(f"`{_esc(u)}`" for u in call.units)
+    if call.closed:
+        # A closed call says so (and who closed it), not "Units assigned (0): none yet".
+        closer = f" by <@{call.closed_by}>" if call.closed_by else ""
+        embed.add_field(name="Closed", value=f"This call is closed{closer}.", inline=False)
+        if units:
+            embed.add_field(name=f"Units on it ({len(call.units)})", value=fit(units, 1024), inline=False)
+    else:
+        embed.add_field(
+            name=f"Units assigned ({len(call.units)})",
+            value=fit(units or "None yet: press Attach.", 1024),
+            inline=False,
+        )
     creator = "🎮 the game (an in-game 911 call)" if call.creator_id == GAME_CREATOR else f"<@{call.creator_id}>"
     embed.add_field(name="Created by", value=creator, inline=True)
     northca = NORTHCA_STATE[call.create_state]

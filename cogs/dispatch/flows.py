@@ -9,7 +9,7 @@ import discord
 
 from bot.core.dispatch.records import report_when
 from bot.core.dispatch.service import EN_ROUTE_CODE, ON_SCENE_CODE
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, MissingPermission
 from bot.core.links import Linkage
 from bot.core.timefmt import from_ms
 from bot.discord.bot import NorthcaBot, bot_of
@@ -115,7 +115,7 @@ async def send_panic(interaction: discord.Interaction[Any], location: str | None
             target,
             content,
             embed=panic_embed(panic),
-            view=buttons.clear_view(panic.id, active=True),
+            view=buttons.alert_view(panic.id, active=True),
             allowed_mentions=mentions,
         )
     except discord.HTTPException as exc:
@@ -144,10 +144,47 @@ async def clear_panic(interaction: discord.Interaction[Any], panic_id: str) -> N
     panic = await bot.dispatcher.clear_panic(
         guild_id, panic_id, interaction.user.id, supervisor=is_supervisor(interaction)
     )
-    await edit_answer(interaction, embed=panic_embed(panic), view=buttons.clear_view(panic.id, active=False))
+    responders = await bot.dispatcher.responders(guild_id, panic.id)
+    await edit_answer(
+        interaction, embed=panic_embed(panic, responders), view=buttons.alert_view(panic.id, active=False)
+    )
     await answer(interaction, f"Panic of unit `{panic.unit_id}` cleared.")
     if interaction.user.id != panic.member_id:
         await audit_line(interaction, f"🛡️ <@{interaction.user.id}> cleared the 10-33 of <@{panic.member_id}>.")
+
+
+def is_responder(interaction: discord.Interaction[Any]) -> bool:
+    """Whom a panic alert pings (the server's responder role), and supervisors; read from the settings at each press."""
+    role_id = bot_of(interaction).settings.get(require_guild(interaction)).responder_role_id
+    return (role_id is not None and has_any_role(interaction, [role_id])) or is_supervisor(interaction)
+
+
+async def respond_to_panic(interaction: discord.Interaction[Any], panic_id: str) -> None:
+    """The alert's Responding button: the member goes on the stored list and the alert shows it (edited in place).
+    A second press by the same member changes nothing and says so privately."""
+    bot = bot_of(interaction)
+    guild_id = require_guild(interaction)
+    if not is_responder(interaction):
+        role_id = bot.settings.get(guild_id).responder_role_id
+        if role_id is None:
+            raise MissingPermission.said(
+                "Only responders can answer a panic, and this server has no responder role yet:"
+                " an admin sets it with `/settings role responder`."
+            )
+        raise MissingPermission.said(f"Only members with the responder role <@&{role_id}> can answer a panic.")
+    outcome = await bot.dispatcher.respond(guild_id, panic_id, interaction.user.id)
+    await edit_answer(
+        interaction,
+        embed=panic_embed(outcome.panic, outcome.responders),
+        view=buttons.alert_view(panic_id, active=outcome.panic.active),
+    )
+    # Another process may have edited the alert with a list read before this press was stored, and landed after
+    # this edit: read again once the edit is in; a longer list goes on the alert (the last edit always has all).
+    latest = await bot.dispatcher.responders(guild_id, panic_id)
+    if latest != outcome.responders:
+        await edit_answer(interaction, embed=panic_embed(outcome.panic, latest))
+    if not outcome.added:
+        await answer(interaction, "You are already on the list of responders to this panic.")
 
 
 async def _edit_posted(
@@ -168,7 +205,10 @@ async def refresh_alert(bot: NorthcaBot, guild_id: int, panic_id: str) -> None:
     panic = await bot.dispatcher.panic_record(guild_id, panic_id)
     if panic is not None:
         where = (panic.channel_id, panic.message_id)
-        await _edit_posted(bot, guild_id, where, panic_embed(panic), buttons.clear_view(panic.id, active=panic.active))
+        responders = await bot.dispatcher.responders(guild_id, panic.id)
+        await _edit_posted(
+            bot, guild_id, where, panic_embed(panic, responders), buttons.alert_view(panic.id, active=panic.active)
+        )
 
 
 # --- calls ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from bot.discord.discord_text import discord_ts, fit
 from bot.erlc.calls import CallsStatus
 from bot.erlc.port import GameKeyInvalid, GameRateLimited, GameRefused, GameServerError, GameTemporary
 from bot.erlc.service import BoardFacts, PlayerLine, ServerStatus
+from cogs.style import BRAND, ERROR, NEUTRAL, SUCCESS
 
 PLAYERS_PER_PAGE = 20
 BOARD_LINES = 15
@@ -69,13 +70,13 @@ def calls_text(calls: CallsStatus) -> str:
 def status_embed(status: ServerStatus, *, admin: bool, calls: CallsStatus | None = None) -> discord.Embed:
     server = status.server
     if server is None:
-        embed = discord.Embed(title="ER:LC server", colour=discord.Colour.dark_grey())
+        embed = discord.Embed(title="ER:LC server", colour=NEUTRAL)
         embed.description = "Not connected. An admin runs /erlc connect."
         return embed
     connected = server.connected
     embed = discord.Embed(
         title=f"ER:LC server: {fit(esc(server.server_name) or 'name unknown (offline)', 200)}",
-        colour=discord.Colour.green() if connected else discord.Colour.red(),
+        colour=SUCCESS if connected else ERROR,
     )
     if connected:
         state = "Connected"
@@ -121,7 +122,7 @@ def player_line(line: PlayerLine) -> str:
 def players_embed(lines: list[PlayerLine], page: int) -> discord.Embed:
     pages = max(1, -(-len(lines) // PLAYERS_PER_PAGE))
     page = max(0, min(page, pages - 1))
-    embed = discord.Embed(title="In game now", colour=discord.Colour.blurple())
+    embed = discord.Embed(title="In game now", colour=BRAND)
     chunk = lines[page * PLAYERS_PER_PAGE : (page + 1) * PLAYERS_PER_PAGE]
     embed.description = fit("\n".join(player_line(line) for line in chunk) or "Nobody is in game.", 4000)
     linked = sum(1 for line in lines if line.discord_id is not None)
@@ -134,9 +135,7 @@ def board_embed(facts: BoardFacts) -> discord.Embed:
     server = facts.server
     connected = server is not None and server.connected
     name = esc(server.server_name) if server is not None else "ER:LC"
-    embed = discord.Embed(
-        title=fit(f"{name}: live status", 250), colour=discord.Colour.green() if connected else discord.Colour.red()
-    )
+    embed = discord.Embed(title=fit(f"{name}: live status", 250), colour=SUCCESS if connected else ERROR)
     if not connected:
         embed.description = "Not connected to the game (an admin runs /erlc connect)."
     embed.add_field(name="Players", value=f"{facts.players} / {facts.max_players}")

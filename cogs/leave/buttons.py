@@ -28,7 +28,7 @@ class LeaveDecisionButton(
         super().__init__(
             discord.ui.Button(
                 label="Approve" if approve else "Deny",
-                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.secondary,
                 custom_id=f"northca:loa:{decision}:{leave_id}",
             )
         )

@@ -7,6 +7,7 @@ import discord
 from bot.core.duty import page_of
 from bot.core.leave import Leave
 from bot.discord.discord_text import numbered, span_days_text
+from cogs.style import BRAND, NEUTRAL, SUCCESS, WARNING
 
 PER_PAGE = 15
 
@@ -23,9 +24,8 @@ def span_text(leave: Leave, zone: str) -> str:
 
 
 def request_embed(leave: Leave, zone: str) -> discord.Embed:
-    colour = {"pending": discord.Colour.gold(), "approved": discord.Colour.green()}.get(
-        leave.status, discord.Colour.red()
-    )
+    # Denied or cancelled is no error: grey (red is kept for errors and panic).
+    colour = {"pending": WARNING, "approved": SUCCESS}.get(leave.status, NEUTRAL)
     embed = discord.Embed(title="Leave of absence request", colour=colour)
     embed.add_field(name="Member", value=f"<@{leave.member_id}>")
     embed.add_field(name="Dates", value=span_text(leave, zone))
@@ -55,7 +55,7 @@ def list_embed(leaves: list[Leave], page: int, now_ms: int, zone: str) -> discor
     embed = discord.Embed(
         title="Current and upcoming leave",
         description="\n".join(lines) or "Nobody is on leave or has leave coming up.",
-        colour=discord.Colour.teal(),
+        colour=BRAND,
     )
     embed.set_footer(text=f"Page {shown.number + 1} of {shown.pages} · {shown.total} in all")
     return embed

@@ -4,7 +4,8 @@ The rules live in bot/core/rosters/; this is the Discord side:
 
 - cog.py: the commands, and the reminder delivery the background worker calls;
 - flows.py: what commands and buttons share (permission, periods, the shift-log audit line);
-- buttons.py: the persistent buttons (delete confirmation, text version pages, attendance pages);
+- buttons.py: the persistent buttons (delete confirmation, text version pages, attendance pages, the reminder's
+  Start shift / Can't make it);
 - embeds.py: the wording.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.roster.buttons import AttendancePageButton, DeleteTemplateButton, WeekTextButton
+from cogs.roster.buttons import AttendancePageButton, DeleteTemplateButton, ReminderButton, WeekTextButton
 from cogs.roster.cog import RosterCog
 
 if TYPE_CHECKING:
@@ -20,5 +21,5 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: NorthcaBot) -> None:
-    bot.add_dynamic_items(DeleteTemplateButton, WeekTextButton, AttendancePageButton)
+    bot.add_dynamic_items(DeleteTemplateButton, WeekTextButton, AttendancePageButton, ReminderButton)
     await bot.add_cog(RosterCog(bot))

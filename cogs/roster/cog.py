@@ -28,7 +28,7 @@ from bot.core.rosters.reminders import SentReminder
 from bot.discord.discord_text import fit_choices
 from bot.discord.interactions import answer, defer, post, require_guild, stable_nonce
 from cogs.guild_channels import guild_channel
-from cogs.roster.buttons import DeleteTemplateButton, WeekTextButton, attendance_page
+from cogs.roster.buttons import DeleteTemplateButton, WeekTextButton, attendance_page, reminder_view
 from cogs.roster.embeds import (
     choice_name,
     is_reminder_of,
@@ -368,7 +368,7 @@ class DiscordReminderDelivery:
         try:
             sent = await post(
                 member, reminder_text(o), embed=reminder_embed(o), allowed_mentions=NO_MENTIONS,
-                nonce=reminder_nonce(guild_id, reminder, "dm"),
+                nonce=reminder_nonce(guild_id, reminder, "dm"), view=next_steps(guild_id, reminder),
             )  # fmt: skip
             return SentReminder(sent.channel.id, sent.id)
         except discord.Forbidden as exc:
@@ -386,6 +386,7 @@ class DiscordReminderDelivery:
             embed=reminder_embed(o),
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
             nonce=reminder_nonce(guild_id, reminder, "ping"),
+            view=next_steps(guild_id, reminder),
         )
         return SentReminder(channel.id, pinged.id)
 
@@ -415,6 +416,12 @@ class DiscordReminderDelivery:
             ):
                 return SentReminder(message.channel.id, message.id)
         return None
+
+
+def next_steps(guild_id: int, reminder: DueReminder) -> discord.ui.View:
+    """Start shift / Can't make it under the reminder (persistent: they work however late they are pressed)."""
+    o = reminder.occurrence
+    return reminder_view(guild_id, o.template_id, o.start_ms, reminder.member_id)
 
 
 def reminder_nonce(guild_id: int, reminder: DueReminder, where: str) -> int:

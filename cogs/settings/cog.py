@@ -173,7 +173,11 @@ class SettingsCog(commands.Cog):
     department_remove.autocomplete("name")(department_autocomplete)
 
     @code_group.command(name="add", description="Add a 10-code to the status panel.")
-    @app_commands.describe(code="For example 10-99", label="For example Officer needs help", style="Button colour")
+    @app_commands.describe(
+        code="For example 10-99",
+        label="For example Officer needs help",
+        style="Its kind: success = in service (green), danger = out of service (grey), others = busy (blue)",
+    )
     async def code_add(
         self,
         interaction: discord.Interaction[NorthcaBot],

@@ -17,6 +17,7 @@ from bot.core.settings.records import (
 from bot.core.timefmt import from_ms
 from bot.discord.discord_text import discord_ts, fit
 from bot.erlc.records import PRC_ACTOR_ID
+from cogs.style import BRAND
 
 HISTORY_PAGE = 10
 # The /settings show field holding every ER:LC setting, one line each.
@@ -135,7 +136,7 @@ def show_embed(
 ) -> discord.Embed:
     """Every setting; `missing`: configured ids the guild no longer has (marked, should a deletion be missed);
     `responder_not_pinged`: the bot sees the responder role and could not ping it."""
-    embed = discord.Embed(title="Settings of this server", colour=discord.Colour.blurple())
+    embed = discord.Embed(title="Settings of this server", colour=BRAND)
     # Read on a phone: plain names (which settings differ from the defaults is said once, above them, not on
     # every name), the ER:LC settings in one field (an embed holds at most 25 fields).
     changed = [LABELS[key] for key in SETTING_KEYS if not settings.is_default(key)]
@@ -186,7 +187,7 @@ def history_embed(
 ) -> discord.Embed:
     """A page of the settings history; `settings`: the guild's, to word each value in (mentions, units)."""
     pages = max(1, -(-total // HISTORY_PAGE))
-    embed = discord.Embed(title="Settings history", colour=discord.Colour.dark_grey())
+    embed = discord.Embed(title="Settings history", colour=BRAND)
     lines = [
         f"{discord_ts(from_ms(e.at_ms), 'f')} {actor_text(e.actor_id)} **{LABELS.get(e.key, e.key)}**: "
         f"{audit_text(e.old, e.key, settings)} → {audit_text(e.new, e.key, settings)}"

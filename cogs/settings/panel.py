@@ -34,6 +34,7 @@ from bot.discord.discord_text import fit
 from bot.discord.interactions import answer, edit_answer, guarded, require_guild, require_manage_guild, send_modal
 from cogs.settings.embeds import LABELS, value_text
 from cogs.settings.facts import channel_facts, role_facts
+from cogs.style import BRAND
 
 if TYPE_CHECKING:
     from bot.discord.bot import NorthcaBot
@@ -107,7 +108,7 @@ def panel_embed(settings: GuildSettings, section: Section, emojis: AppEmojis | N
     embed = discord.Embed(
         title=f"Settings · {SECTIONS[section]}",
         description=fit("\n".join(lines), 3600) + f"\n\n{HINTS[section]}",
-        colour=discord.Colour.blurple(),
+        colour=BRAND,
     )
     embed.set_footer(text="Only you see this panel. Every change is kept in /settings history.")
     return embed

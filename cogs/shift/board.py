@@ -18,6 +18,7 @@ from bot.core.shifts import ShiftEvent, ShiftRecord
 from bot.discord.app_emojis import AppEmojis
 from bot.discord.discord_text import discord_ts
 from bot.discord.interactions import edit_message
+from cogs.style import NEUTRAL, SUCCESS
 
 if TYPE_CHECKING:
     from bot.discord.bot import NorthcaBot
@@ -31,7 +32,7 @@ BOARD_MIN_INTERVAL = 5.0
 def board_embed(shifts: list[ShiftRecord], emojis: AppEmojis | None = None) -> discord.Embed:
     """The board; each line starts with the member's state emoji (on duty, on break: bot.app_emojis), and a break
     is also said in words."""
-    embed = discord.Embed(title="On duty now", colour=discord.Colour.green() if shifts else discord.Colour.dark_grey())
+    embed = discord.Embed(title="On duty now", colour=SUCCESS if shifts else NEUTRAL)
     ordered = sorted(shifts, key=lambda s: (s.started_ms, s.member_id))
     icons = emojis or AppEmojis.unicode_only()
     lines = []

@@ -29,7 +29,7 @@ class ShiftActionButton(
         label, style, emoji = (
             ("Break", discord.ButtonStyle.secondary, "☕")
             if action == "break"
-            else ("End shift", discord.ButtonStyle.danger, "🛑")
+            else ("End shift", discord.ButtonStyle.secondary, "⚫")  # red: errors and panic only
         )
         super().__init__(
             discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=f"northca:shift:{action}:{member_id}")

@@ -14,6 +14,7 @@ from bot.core.duty.rule import duty_ms
 from bot.core.errors import InvalidInput
 from bot.core.timefmt import duration_text, from_ms
 from bot.discord.discord_text import discord_ts, local_time_text
+from cogs.style import BRAND, WARNING
 
 LEADERBOARD_PAGE = 10
 HISTORY_PAGE = 10
@@ -34,7 +35,7 @@ def leaderboard_embed(page: Page[MemberDuty], period_label: str, department: str
     title = f"Duty leaderboard · {period_label}"
     if department:
         title += f" · {discord.utils.escape_markdown(department)}"
-    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    embed = discord.Embed(title=title, colour=BRAND)
     if not page.items:
         embed.description = "Nobody has duty time in this period yet."
     else:
@@ -71,7 +72,7 @@ def adjustment_line(adj: Adjustment, voided_started_ms: int | None = None) -> st
 
 def history_embed(member_id: int, page: Page[Adjustment], started: dict[str, int] | None = None) -> discord.Embed:
     """`started`: when each voided shift on the page started (by shift id), to name it."""
-    embed = discord.Embed(title="Time adjustments", colour=discord.Colour.dark_gold())
+    embed = discord.Embed(title="Time adjustments", colour=BRAND)
     head = f"<@{member_id}>\n"
     starts = started or {}
     embed.description = head + (
@@ -112,7 +113,7 @@ def void_confirm_embed(label: str, member_id: int, reason: str) -> discord.Embed
     """The void's confirmation; the Confirm button reads the reason back from it."""
     embed = discord.Embed(
         title="Void this shift?",
-        colour=discord.Colour.orange(),
+        colour=WARNING,
         description=f"<@{member_id}> · {discord.utils.escape_markdown(label)}\n"
         "It stays stored, marked voided, and is left out of every total. " + NOT_ON_NORTHCA,
     )

@@ -9,6 +9,7 @@ from bot.core.shifts import ShiftRecord
 from bot.core.timefmt import duration_text, from_ms
 from bot.discord.discord_text import discord_ts, quoted
 from bot.northca.models import Shift
+from cogs.style import BRAND, ERROR, NEUTRAL, SHIFT_COLOUR, SUCCESS, WARNING, ShiftState
 
 PAGE_SIZE = 10
 PENDING_SHOWN = 15
@@ -47,9 +48,7 @@ def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Nor
 
 
 def started_embed(shift: ShiftRecord) -> discord.Embed:
-    embed = discord.Embed(
-        title="On duty", colour=discord.Colour.green(), description=f"Shift started {discord_ts(shift.started_at)}."
-    )
+    embed = discord.Embed(title="On duty", colour=SUCCESS, description=f"Shift started {discord_ts(shift.started_at)}.")
     embed.add_field(name="Started", value=discord_ts(shift.started_at, "f"), inline=True)
     embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
     officer = discord.utils.escape_markdown(shift.officer_name)
@@ -63,7 +62,7 @@ def started_embed(shift: ShiftRecord) -> discord.Embed:
 
 
 def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
-    colour = discord.Colour.red() if shift.sync_state == "failed" else discord.Colour.dark_grey()
+    colour = ERROR if shift.sync_state == "failed" else NEUTRAL
     embed = discord.Embed(
         title="Off duty", colour=colour, description=f"On duty for **{duration_text(shift.duration_ms or 0)}**."
     )
@@ -86,26 +85,33 @@ def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
     return embed
 
 
+def shift_state(shift: ShiftRecord | None) -> ShiftState:
+    if shift is None or not shift.is_open:
+        return ShiftState.OFF_DUTY
+    return ShiftState.ON_BREAK if shift.on_break else ShiftState.ON_DUTY
+
+
 def status_embed(
     shift: ShiftRecord | None, today_ms: int, week_ms: int, settings: GuildSettings, now_ms: int
 ) -> discord.Embed:
-    if shift is None:
-        embed = discord.Embed(
-            title="Off duty",
-            colour=discord.Colour.dark_grey(),
-            description="You have no open shift. /shift start puts you on duty.",
-        )
+    """The member's own state (/shift status and the shift panel): its colour and title say on duty, on break or
+    off duty (house style, cogs/style.py)."""
+    state = shift_state(shift)
+    embed = discord.Embed(title=state.value, colour=SHIFT_COLOUR[state])
+    if shift is None or state is ShiftState.OFF_DUTY:
+        embed.description = "You have no open shift. /shift start puts you on duty."
     else:
-        embed = discord.Embed(
-            title="On duty", colour=discord.Colour.green(), description=f"On duty since {discord_ts(shift.started_at)}."
-        )
+        embed.description = f"On duty since {discord_ts(shift.started_at)}."
+        if shift.break_started_at is not None:
+            embed.description += f" On break since {discord_ts(shift.break_started_at)}: not counted as duty time."
         embed.add_field(name="Elapsed on duty", value=duration_text(shift.duty_ms(now_ms)), inline=True)
-        embed.add_field(
-            name="On break",
-            value=f"Yes, since {discord_ts(shift.break_started_at)}" if shift.break_started_at else "No",
-            inline=True,
-        )
         embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
+        if shift.break_count:  # counted from the start of each break
+            embed.add_field(
+                name="Breaks",
+                value=f"{shift.break_count} ({duration_text(shift.break_total_ms(now_ms))})",
+                inline=True,
+            )
     # The one duty-time rule (bot/core/duty): the same figures as the leaderboard and the export.
     embed.add_field(name=f"Today ({settings.timezone})", value=duration_text(today_ms), inline=True)
     embed.add_field(
@@ -145,7 +151,7 @@ def list_embed(
     if department:
         filters.append(discord.utils.escape_markdown(department))
     title = "Recent shifts on Northca" + (f" ({', '.join(filters)})" if filters and not member_id else "")
-    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    embed = discord.Embed(title=title, colour=BRAND)
     if not shown:
         embed.description = "No shifts found." + (f" Filter: {', '.join(filters)}." if filters else "")
     else:
@@ -163,7 +169,7 @@ def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int, int]) -> disc
     if not rows:
         return discord.Embed(
             title="Shifts waiting for Northca",
-            colour=discord.Colour.green(),
+            colour=SUCCESS,
             description="Nothing is waiting: every ended shift is on Northca.",
         )
     lines = []
@@ -188,7 +194,7 @@ def pending_embed(rows: list[ShiftRecord], counts: tuple[int, int, int]) -> disc
             lines.append(f"⏳ **waiting** · {head}\n  attempt {s.sync_attempts}{retry}{error}")
     embed = discord.Embed(
         title="Shifts waiting for Northca",
-        colour=discord.Colour.red() if failed or unconfirmed else discord.Colour.gold(),
+        colour=ERROR if failed else WARNING,
         description="\n".join(lines)[:4000],
     )
     more = waiting + failed + unconfirmed - len(rows)

@@ -57,6 +57,7 @@ async def test_period_report_is_posted_once_across_restart_with_the_boundary_shi
     assert f"<@{OFFICER}>: 2 h of 2 h — ✅ met" in text
     assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met" in text
     next_end = to_ms(BOUNDARY + timedelta(days=7)) // 1000
+    assert report.json["content"].startswith("📊 **Activity report**: 1 of 2 members met their quota, 1 did not.")
     assert f"<t:{next_end}:R>" in report.json["content"]
     assert report.json["allowed_mentions"] == {"parse": []}
     assert await h.bot.services.activity_reports.run_once() == []
@@ -218,7 +219,8 @@ async def test_long_scheduled_report_is_split_over_messages_within_discords_limi
     posted = posts_to(h, REPORTS_CH)
     assert len(posted) == 3  # 20 + 20 + 5 members, each message accepted by the fake's limit checks
     assert sum(description(p).count("❌ not met") for p in posted) == 45
-    assert "The next activity period ends" in posted[0].json["content"]
+    # It opens with its summary (issue 25, point 4), not with when the next period ends.
+    assert posted[0].json["content"].startswith("📊 **Activity report**: 0 of 45 members met their quota, 45 did not.")
 
 
 async def test_shift_activity_survives_reloading_the_activity_cog(start_bot, sandbox):

@@ -88,15 +88,16 @@ async def test_panic_alert_goes_out_at_once_while_northca_is_down_and_the_outcom
     # Only the responder role may be pinged: no @everyone, no users, no other role.
     assert alert.json["allowed_mentions"] == {"parse": [], "roles": [RESPONDER]}
     embed = alert.json["embeds"][0]
-    assert field(embed, "Unit") == "`ADAM-12`" and field(embed, "Location") == "Route 68 mile 4"
-    assert field(embed, "Officer") == f"<@{OFFICER}>" and "sending" in field(embed, "Northca")
+    # Unit and location in the title, read at a glance; the MDT's state as one short word (issue 25, point 3).
+    assert embed["title"] == "🚨 10-33 · ADAM-12 · Route 68 mile 4"
+    assert embed["description"].startswith(f"<@{OFFICER}> needs help") and embed["footer"]["text"] == "MDT: saving…"
     final = await done.final()
     assert "10-33 sent" in final.content
     assert sandbox.panics(MDT) == []
     # Northca comes back: the retried panic lands and the alert says so.
     await until(lambda: len([r for r in sandbox.requests if r.path.endswith("/panic")]) >= 2, 10, "a retry")
     sandbox.faults.clear()
-    await card_edit(h, alert.response["id"], lambda e: "on Northca" in field(e, "Northca"))
+    await card_edit(h, alert.response["id"], lambda e: e["footer"]["text"] == "MDT: ✓ saved")
     [panic] = sandbox.panics(MDT)
     assert (panic["unit_id"], panic["address"]) == ("ADAM-12", "Route 68 mile 4")
 
@@ -129,7 +130,7 @@ async def test_panic_clear_by_another_officer_is_refused_and_by_the_officer_work
     assert refused.ephemeral and "Only the officer who pressed panic or a supervisor" in refused.content
     cleared = await h.click(clear["custom_id"], member=OFFICER_M, message=alert.response)
     assert cleared.callback_type == 7
-    assert cleared.embeds[0]["title"] == "10-33 PANIC (cleared)"
+    assert cleared.embeds[0]["title"] == "10-33 · ADAM-12 · Route 68 mile 4 (cleared)"
 
 
 async def test_two_officers_pressing_attach_at_once_both_end_in_units_assigned(start_bot, sandbox):
@@ -277,7 +278,7 @@ async def test_panic_button_on_a_status_panel_asks_to_confirm_then_marks_the_uni
     done = await h.click("northca:dispatch:panic-ok:", member=OFFICER_M, message=ask)
     assert "10-33 sent" in (await done.final()).content
     [alert] = posts_in(h, ALERTS_CH)
-    assert field(alert.json["embeds"][0], "Location") == "not given"
+    assert alert.json["embeds"][0]["title"] == "🚨 10-33 · ADAM-12"  # no location given
     assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-33"  # type: ignore[union-attr]
     await until(lambda: len(sandbox.panics(MDT)) == 1, 10, "the panic on Northca")
     assert sandbox.panics(MDT)[0]["address"] is None
@@ -349,10 +350,10 @@ async def test_supervisor_clears_another_officers_panic_after_a_restart(start_bo
     h2 = await start_bot()
     add_dispatch_guild(h2)
     supervisor = builders.member(THIRD, permissions=MEMBER_PERMS, username="sgt", roles=[SUPERVISOR_ROLE])
-    clear = next(c["custom_id"] for c in alert.response["components"][0]["components"])
+    clear = next(c["custom_id"] for c in alert.response["components"][0]["components"] if "clear" in c["custom_id"])
     cleared = await h2.click(clear, member=supervisor, message=alert.response)
 
-    assert cleared.callback_type == 7 and cleared.embeds[0]["title"] == "10-33 PANIC (cleared)"
+    assert cleared.callback_type == 7 and cleared.embeds[0]["title"] == "10-33 · ADAM-12 · Route 68 mile 4 (cleared)"
     assert field(cleared.embeds[0], "Cleared").startswith(f"by <@{THIRD}>")
     await until(lambda: posts_in(h2, LOG_CH), 10, "the audit line")
     [line] = posts_in(h2, LOG_CH)
@@ -392,7 +393,7 @@ async def test_report_with_a_bad_date_is_refused_with_what_was_typed_and_nothing
     assert (body(sent)["date"], body(sent)["time"], body(sent)["dispatch_call_id"]) == ("2026-11-28", "21:30", None)
 
 
-def panel_description_edit(h, panel, predicate, since=0):
+def panel_embed_edit(h, panel, predicate, since=0):
     def matches(rec):
         embeds = (rec.json.get("embeds") or []) if isinstance(rec.json, dict) else []
         return (
@@ -400,7 +401,7 @@ def panel_description_edit(h, panel, predicate, since=0):
             and rec.path.endswith(f"/messages/{panel['id']}")
             and rec.ok
             and bool(embeds)
-            and predicate(embeds[0].get("description") or "")
+            and predicate(embeds[0])
         )
 
     return h.fake.wait_for(matches, timeout=10, since=since)
@@ -418,16 +419,20 @@ async def test_panic_marks_the_unit_10_33_on_panels_and_northca_when_the_server_
     await (await press_panic(h)).final()
 
     assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-33"  # type: ignore[union-attr]
-    edit = await panel_description_edit(h, panel, lambda d: d.startswith("🚨 **10-33** (1): `ADAM-12`"))
+    # Units in panic head the panel (its first field), also when 10-33 is not one of the server's codes.
+    edit = await panel_embed_edit(
+        h, panel, lambda e: e.get("fields") and e["fields"][0] == {"name": "🚨 10-33 · Panic (1)", "value": "`ADAM-12`",
+                                                                   "inline": False}
+    )  # fmt: skip
     await until(lambda: sandbox.units(MDT).get("ADAM-12", {}).get("status") == "10-33", 10, "10-33 on Northca")
 
     [alert] = posts_in(h, ALERTS_CH)
-    clear = next(c["custom_id"] for c in alert.response["components"][0]["components"])
+    clear = next(c["custom_id"] for c in alert.response["components"][0]["components"] if "clear" in c["custom_id"])
     mark = len(h.fake.requests)
     await h.click(clear, member=OFFICER_M, message=alert.response)
     on_duty = h.bot.unit_status.config.on_duty_code
     assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == on_duty  # type: ignore[union-attr]
-    await panel_description_edit(h, panel, lambda d: "10-33" not in d, since=mark)
+    await panel_embed_edit(h, panel, lambda e: "10-33" not in str(e.get("fields")), since=mark)
     await until(lambda: sandbox.units(MDT).get("ADAM-12", {}).get("status") == on_duty, 10, "back on duty on Northca")
     assert edit.ok
 
@@ -471,7 +476,8 @@ async def test_unit_in_panic_stays_10_33_after_a_profile_change_and_status_show_
     assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-33"
     shown = await h.slash("status show", member=OFFICER_M, guild_id=GUILD)
     assert shown.content.startswith("Your status: 🚨 **10-33**")
-    assert shown.embeds[0]["description"].startswith("🚨 **10-33** (1): `ADAM-12`")
+    assert shown.embeds[0]["fields"][0]["name"] == "🚨 10-33 · Panic (1)"  # units in panic head the panel
+    assert shown.embeds[0]["fields"][0]["value"].startswith("`ADAM-12`")  # ⏳ after it until Northca has it
 
 
 async def test_panic_pressed_at_once_from_the_confirm_button_and_the_panel_is_one_panic_and_one_alert(

@@ -67,7 +67,7 @@ async def test_in_game_required_refuses_unverified_and_out_of_game_members_and_l
     assert unverified.ephemeral and "verify first with /erlc verify" in unverified.content
     panel = await h.slash("shift", sub="panel", member=OFFICER_M, guild_id=GUILD)
     pressed = await h.click("northca:shift:panel:start", member=OFFICER_M, guild_id=GUILD, message=panel)
-    assert "verify first with /erlc verify" in pressed.content
+    assert "verify first with /erlc verify" in (await pressed.followup()).content  # after the panel's refresh
     assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
 
     # Verified, but not in the game server (another player is).
@@ -77,14 +77,14 @@ async def test_in_game_required_refuses_unverified_and_out_of_game_members_and_l
     away = await start(h)
     assert "You are not in the ER:LC game server now" in away.content
     pressed = await h.click("northca:shift:panel:start", member=OFFICER_M, guild_id=GUILD, message=panel)
-    assert "You are not in the ER:LC game server now" in pressed.content
+    assert "You are not in the ER:LC game server now" in (await pressed.followup()).content
     assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
 
     prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Sheriff", callsign="1A-12")
     clock.advance(5)
     assert (await h.bot.erlc.poll(GUILD)).ok
     pressed = await h.click("northca:shift:panel:start", member=OFFICER_M, guild_id=GUILD, message=panel)
-    assert pressed.content.startswith("You are on duty since <t:"), pressed.content
+    assert (await pressed.final()).embeds[0]["title"] == "On duty"  # the panel itself, edited in place
     assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).started_ms == clock.ms
 
     # Shown and audited like every setting.

@@ -20,7 +20,7 @@ from bot.core.rosters.render import GRID_BOTTOM, MINE
 from bot.core.rosters.service import REMINDER_LEASE_MS
 from bot.core.settings import ChannelFacts
 from tests.harness import Harness, Hold, RoleOption, UserOption, builders
-from tests.helpers.bot import BotStarter
+from tests.helpers.bot import BotStarter, link_guild
 from tests.helpers.clock import Clock, utc_ms
 from tests.helpers.forged import click_forged
 from tests.helpers.ids import (
@@ -35,6 +35,7 @@ from tests.helpers.ids import (
     REPORTS_CH,
     SUPERVISOR,
     SUPERVISOR_M,
+    SUPERVISOR_ROLE,
 )
 from tests.helpers.posts import log_line
 from tests.helpers.roster import MIN, OTHER_ON_PATROL_M, PATROL_ROLE, boot_roster, record_shift
@@ -382,6 +383,57 @@ async def test_reminders_command_sets_the_lead_time_audited_and_supervisors_only
     await assign(h, "Evening", OFFICER_M)
     await h.bot.roster_reminders.tick()
     assert len(dms_to(h, OFFICER)) == 1  # 55 minutes ahead: within the new lead time
+
+
+def reports_posts(h: Any) -> list[str]:
+    return [r.json["content"] for r in h.fake.find("POST", rf"^/channels/{REPORTS_CH}/messages$") if r.status == 200]
+
+
+async def test_reminder_offers_start_shift_and_cant_make_it_which_tells_the_supervisors_once(start_bot, sandbox):
+    clock = Clock(utc_ms(2026, 12, 1, 19, 31))
+    h = await boot_roster(start_bot, clock)
+    await link_guild(h.bot, sandbox)
+    await h.bot.settings.set_channel(GUILD, ADMIN, "reports", ChannelFacts(REPORTS_CH, "reports"))
+    await create(h, name="Evening", start="20:00", duration="4h")
+    await assign(h, "Evening", OFFICER_M)
+    await assign(h, "Evening", OTHER_ON_PATROL_M)
+    await h.bot.roster_reminders.tick()
+    [dm] = dm_messages(h, OFFICER)
+    labels = {c["label"]: c["custom_id"] for row in dm["components"] for c in row["components"]}
+    assert list(labels) == ["Start shift", "Can't make it"]
+    officer = builders.user(OFFICER, "officer")
+
+    # Only the member the reminder is for can answer it (the ping in the reports channel is seen by everyone).
+    refused = await h.click(labels["Can't make it"], user=builders.user(OTHER, "other"), message=dm)
+    assert refused.ephemeral and "for someone else" in refused.content and reports_posts(h) == []
+
+    # Two presses at once (a double tap): one notice to the supervisors, both presses answered by the edit.
+    cant, again = await asyncio.gather(
+        h.click(labels["Can't make it"], user=officer, message=dm),
+        h.click(labels["Can't make it"], user=officer, message=dm),
+    )
+    for pressed in (cant, again):
+        assert pressed.callback_type == 7 and "Your supervisors know you can't make it" in pressed.content
+    assert cant.components == [] and cant.embeds  # the buttons go; the reminder's marker stays
+    [told] = reports_posts(h)
+    assert told.startswith(f"<@&{SUPERVISOR_ROLE}> 🙋 <@{OFFICER}> can't make it to **Evening** <t:")
+    # After a restart, a press of the same reminder elsewhere (its ping in the reports channel carries the same
+    # button) tells nobody again: the say is stored.
+    await h.bot.close()
+    h.close()
+    h = await boot_roster(start_bot, clock)
+    later = await click_forged(h, labels["Can't make it"], member=OFFICER_M)
+    assert "Your supervisors know you can't make it" in later.content
+    assert len(reports_posts(h)) == 1
+
+    # Start shift goes on duty as /shift start does, and the DM says so.
+    [other_dm] = dm_messages(h, OTHER)
+    start = next(
+        c["custom_id"] for row in other_dm["components"] for c in row["components"] if "start" in c["custom_id"]
+    )
+    started = await (await h.click(start, user=builders.user(OTHER, "other"), message=other_dm)).final()
+    assert "You are on duty" in started.content and started.components == []
+    assert await h.bot.shifts.open_shift(GUILD, OTHER) is not None
 
 
 # --- reminders exactly once across processes (a sender killed, a transient failure) -------------------------------

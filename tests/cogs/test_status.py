@@ -11,7 +11,7 @@ from tests.harness import ChannelOption, builders
 from tests.helpers.bot import link_guild
 from tests.helpers.ids import ADMIN_M, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M
 from tests.helpers.northca import unit_puts
-from tests.helpers.status import fields, post_panel, set_id, settle, wait_panel_edit
+from tests.helpers.status import panel_fields, post_panel, set_id, settle, wait_panel_edit
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,13 +52,9 @@ async def test_panel_lists_codes_with_one_button_each(start_bot, sandbox):
         "10-33 Panic",
     ]
     # The officer went 10-8 when their shift started.
-    assert fields(panel["embeds"][0]) == {
-        "10-8 · In service (1)": "`ADAM-12`",
-        "10-6 · Busy (0)": "—",
-        "10-7 · Out of service (0)": "—",
-        "10-23 · On scene (0)": "—",
-        "10-97 · En route (0)": "—",
-    }
+    # Only the code someone is on has a field; the others are folded into one line (issue 25, point 2).
+    assert panel_fields(panel["embeds"][0]) == {"10-8 · In service (1)": "`ADAM-12`"}
+    assert "Nobody on 10-6, 10-7, 10-23, 10-97." in panel["embeds"][0]["description"]
 
 
 async def test_panel_needs_manage_server(start_bot, sandbox):
@@ -125,7 +121,8 @@ async def test_click_answers_at_once_then_updates_northca_and_the_panel(start_bo
         "status": "10-23",
     }
     edit = await wait_panel_edit(h, int(panel["id"]), lambda f: f.get("10-23 · On scene (1)") == "`ADAM-12`")
-    assert fields(edit.json["embeds"][0])["10-8 · In service (0)"] == "—"
+    assert list(panel_fields(edit.json["embeds"][0])) == ["10-23 · On scene (1)"]
+    assert "Nobody on 10-8, " in edit.json["embeds"][0]["description"]
 
 
 async def test_two_quick_clicks_send_only_the_latest(start_bot, sandbox):
@@ -146,9 +143,9 @@ async def test_two_quick_clicks_send_only_the_latest(start_bot, sandbox):
     assert await h.bot.unit_status.wait_rendered()
     panel_edits = [r for r in h.fake.find("PATCH", rf"/messages/{panel['id']}$")]
     assert 1 <= len(panel_edits) <= 2
-    assert all(fields(r.json["embeds"][0])["10-8 · In service (0)"] == "—" for r in panel_edits)
+    assert all("10-8 · In service (1)" not in panel_fields(r.json["embeds"][0]) for r in panel_edits)
     assert all(b.time - a.time >= 0.9 for a, b in itertools.pairwise(panel_edits))  # at most one per window
-    assert fields(panel_edits[-1].json["embeds"][0])["10-97 · En route (1)"] == "`ADAM-12`"
+    assert panel_fields(panel_edits[-1].json["embeds"][0])["10-97 · En route (1)"] == "`ADAM-12`"
 
 
 async def test_a_burst_from_many_officers_becomes_few_puts(start_bot, sandbox):
@@ -226,8 +223,8 @@ async def test_status_set_command_and_its_autocomplete(start_bot, sandbox):
     assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-97"
 
     shown = await h.slash("status show", member=OFFICER_M, guild_id=GUILD)
-    assert shown.ephemeral and shown.content == "Your status: **10-97** En route (unit `ADAM-12`)."
-    assert fields(shown.embeds[0])["10-97 · En route (1)"] == "`ADAM-12`"
+    assert shown.ephemeral and shown.content == "Your status: 🔵 **10-97** En route (unit `ADAM-12`)."  # busy: blue
+    assert panel_fields(shown.embeds[0])["10-97 · En route (1)"] == "`ADAM-12`"
     assert shown.custom_ids == [*(set_id(c) for c in CODES), "northca:dispatch:panic"]
 
 

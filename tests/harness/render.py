@@ -304,6 +304,9 @@ def _components(canvas: Canvas, rows: Sequence[Mapping[str, Any]], x: float, y: 
                 if cx > x and cx + w > right:  # Discord wraps a row's buttons on a narrow column
                     cx, y = x, y + height + px(8)
                 colour = BUTTON_COLOURS.get(c.get("style", 2), BUTTON_COLOURS[2])
+                if c.get("disabled"):  # Discord draws a disabled button at half opacity
+                    colour = _half(colour)
+                    style = Style(14, _half((255, 255, 255)))
                 box = (round(cx), round(y), round(cx + w), round(y + height))
                 canvas.draw.rounded_rectangle(box, radius=px(3), fill=colour)
                 canvas._put(cx + px(16), y + (height - px(14 * 1.375)) / 2, text, style)
@@ -314,7 +317,8 @@ def _components(canvas: Canvas, rows: Sequence[Mapping[str, Any]], x: float, y: 
                 box = (round(cx), round(y), round(cx + px(400)), round(y + height))
                 canvas.draw.rounded_rectangle(box, radius=px(4), fill=CODE_BACKGROUND)
                 placeholder = c.get("placeholder") or "Make a selection"
-                canvas._put(cx + px(12), y + (height - px(14 * 1.375)) / 2, placeholder, Style(14, MUTED))
+                muted = _half(MUTED) if c.get("disabled") else MUTED
+                canvas._put(cx + px(12), y + (height - px(14 * 1.375)) / 2, placeholder, Style(14, muted))
                 chevron_x, chevron_y = box[2] - px(22), y + height / 2
                 canvas.draw.line(
                     (
@@ -397,6 +401,15 @@ def _v2(
             canvas._put(x + px(12), y + px(12), "(picture)", Style(12, MUTED))
             y += px(168)
     return y
+
+
+def _half(colour: tuple[int, int, int]) -> tuple[int, int, int]:
+    """`colour` at half opacity over the chat's background (how Discord shows a disabled component)."""
+    return (
+        (colour[0] + BACKGROUND[0]) // 2,
+        (colour[1] + BACKGROUND[1]) // 2,
+        (colour[2] + BACKGROUND[2]) // 2,
+    )
 
 
 def draw_message(

@@ -18,7 +18,7 @@ async def test_status_panel_picture_shows_each_officer_under_their_code_and_the_
     texts = drawn.texts
     for _, _, callsign, _, _, code in OFFICERS:
         # Each officer's callsign is drawn right under the field of the status their click set.
-        heading = next(i for i, t in enumerate(texts) if t.startswith(f"{code} · "))
+        heading = next(i for i, t in enumerate(texts) if f"{code} · " in t)  # after the mark of its kind
         assert callsign in texts[heading + 1], (code, texts[heading : heading + 2])
     labels = [label for label, _, _ in drawn.buttons]
     assert labels == ["10-8 In service", "10-6 Busy", "10-7 Out of service", "10-23 On scene", "10-97 En route",

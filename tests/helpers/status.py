@@ -19,6 +19,18 @@ def fields(embed: dict[str, Any]) -> dict[str, str]:
     return {f["name"]: f["value"] for f in embed["fields"]}
 
 
+def panel_fields(embed: dict[str, Any]) -> dict[str, str]:
+    """The status panel's fields (one per code someone is on), named without the mark of their kind (🟢 🔵 ⚫ 🚨)."""
+    return {f["name"].split(" ", 1)[1]: f["value"] for f in embed.get("fields", [])}
+
+
+def _holds_for(predicate: Callable[[dict[str, str]], bool], shown: dict[str, str]) -> bool:
+    try:
+        return predicate(shown)
+    except KeyError:  # a code nobody is on has no field (folded into one line)
+        return False
+
+
 async def settle(h: Harness) -> None:
     """Wait until shift listeners, Northca updates and panel renders have all run."""
     bot = northca_bot(h)
@@ -48,7 +60,7 @@ async def wait_panel_edit(
             rec.method == "PATCH"
             and rec.path.endswith(f"/messages/{message_id}")
             and rec.ok
-            and predicate(fields((rec.json.get("embeds") or [{"fields": []}])[0]))
+            and _holds_for(predicate, panel_fields((rec.json.get("embeds") or [{"fields": []}])[0]))
         )
 
     return await h.fake.wait_for(matches, timeout=10, since=since)

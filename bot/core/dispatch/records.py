@@ -109,6 +109,27 @@ class PanicRecord:
 
 
 @dataclass(frozen=True)
+class PanicResponder:
+    """A member who answered a panic alert's Responding button, with their unit then (None: they had no callsign)."""
+
+    panic_id: str
+    guild_id: int
+    member_id: int
+    unit_id: str | None
+    at_ms: int
+
+
+@dataclass(frozen=True)
+class Responding:
+    """What a press of Responding did: the panic, its responders now, and whether this press added the member
+    (False: they were on the list already, and nothing changed)."""
+
+    panic: PanicRecord
+    responders: tuple[PanicResponder, ...]
+    added: bool
+
+
+@dataclass(frozen=True)
 class DispatchOutcome:
     """An outbox entry or a call's PATCH reached a verdict (the cog edits the alert or the card)."""
 

@@ -30,6 +30,8 @@ from bot.core.dispatch.records import (
     OutboxKind,
     OutboxState,
     PanicRecord,
+    PanicResponder,
+    Responding,
 )
 from bot.core.dispatch.store import DispatchStore
 from bot.core.errors import Conflict, ErrorKind, InvalidInput, MissingPermission, UserFacingError
@@ -161,6 +163,27 @@ class DispatchService:
 
     async def panic_record(self, guild_id: int, panic_id: str) -> PanicRecord | None:
         return await self.store.panic(guild_id, panic_id)
+
+    async def responders(self, guild_id: int, panic_id: str) -> tuple[PanicResponder, ...]:
+        return tuple(await self.store.responders(guild_id, panic_id))
+
+    async def respond(self, guild_id: int, panic_id: str, member_id: int) -> Responding:
+        """Put the member on the panic's responders, with their unit (the same rule as /status; none without a
+        callsign). Idempotent: a second press by the same member changes nothing (`added` is False). Who may respond
+        is the front door's check (the responder role); the officer in panic cannot respond to their own."""
+        panic = await self.store.panic(guild_id, panic_id)
+        if panic is None:
+            raise InvalidInput(ErrorKind.PANIC_UNKNOWN)
+        if not panic.active:
+            raise Conflict(ErrorKind.PANIC_RESPOND_CLEARED)
+        if member_id == panic.member_id:
+            raise InvalidInput(ErrorKind.PANIC_RESPOND_OWN)
+        ctx = await self.unit_status.store.context(guild_id, member_id)
+        unit = unit_callsign(ctx) or None
+        added = await self.store.add_responder(PanicResponder(panic_id, guild_id, member_id, unit, self.clock()))
+        if added:
+            log.info("panic %s: member %s (unit %s) responding", panic_id, member_id, unit)
+        return Responding(panic, await self.responders(guild_id, panic_id), added)
 
     # --- calls ---------------------------------------------------------------------------------
 

@@ -1,11 +1,19 @@
-"""All dispatch SQL (migration 021): the outbox, calls and panics."""
+"""All dispatch SQL (migration 021): the outbox, calls and panics; the panics' responders (migration 038)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bot.core.dispatch.records import CALL_CLOSED, CallRecord, OutboxEntry, OutboxKind, OutboxState, PanicRecord
+from bot.core.dispatch.records import (
+    CALL_CLOSED,
+    CallRecord,
+    OutboxEntry,
+    OutboxKind,
+    OutboxState,
+    PanicRecord,
+    PanicResponder,
+)
 from bot.storage import Database
 from bot.storage.numbers import next_number
 from bot.storage.rows import Row
@@ -386,6 +394,26 @@ class DispatchStore:
             (actor_id, now, guild_id, panic_id),
         )
         return changed > 0
+
+    # --- responders (migration 038) ---------------------------------------------------------------
+
+    async def add_responder(self, responder: PanicResponder) -> bool:
+        """Put the member on the panic's responders; False when they were on it already (nothing changes)."""
+        added = await self.db.execute_fetchall(
+            "INSERT INTO dispatch_panic_responders (panic_id, guild_id, member_id, unit_id, at_ms)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (panic_id, member_id) DO NOTHING RETURNING member_id",
+            (responder.panic_id, responder.guild_id, responder.member_id, responder.unit_id, responder.at_ms),
+        )
+        return bool(added)
+
+    async def responders(self, guild_id: int, panic_id: str) -> list[PanicResponder]:
+        """The panic's responders, first to press first."""
+        rows = await self.db.fetchall(
+            "SELECT panic_id, guild_id, member_id, unit_id, at_ms FROM dispatch_panic_responders"
+            " WHERE guild_id = ? AND panic_id = ? ORDER BY at_ms, member_id",
+            (guild_id, panic_id),
+        )
+        return [PanicResponder(r["panic_id"], r["guild_id"], r["member_id"], r["unit_id"], r["at_ms"]) for r in rows]
 
 
 __all__ = ["CALL_CLOSED", "DispatchStore"]

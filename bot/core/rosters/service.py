@@ -149,6 +149,22 @@ class RosterService:
             raise InvalidInput(ErrorKind.ROSTER_NO_SUCH_TEMPLATE)
         return found
 
+    async def cant_make_it(
+        self, guild_id: int, template_id: int, start_ms: int, member_id: int
+    ) -> tuple[RosterTemplate, bool]:
+        """The member says they cannot make the occurrence of `template_id` starting at `start_ms` (from their
+        reminder). Recorded once (the database decides): True only for the first say, which the front door passes
+        on to the supervisors; a second press, or a retry from another process, is False and changes nothing."""
+        template = await self.template(guild_id, template_id)
+        if start_ms + template.duration_minutes * 60_000 <= self.clock():
+            raise Conflict(ErrorKind.ROSTER_OCCURRENCE_OVER)
+        added = await self.store.add_absence(guild_id, template_id, start_ms, member_id, self.clock())
+        return template, added
+
+    async def withdraw_absence(self, guild_id: int, template_id: int, start_ms: int, member_id: int) -> None:
+        """Forget a say that could not be passed on (so pressing again tries again)."""
+        await self.store.remove_absence(guild_id, template_id, start_ms, member_id)
+
     async def templates(self, guild_id: int) -> list[RosterTemplate]:
         return await self.store.templates(guild_id)
 

@@ -1,4 +1,4 @@
-"""The roster tables (migrations 017, 023, 027): every SQL statement about rosters, and nothing else.
+"""The roster tables (migrations 017, 023, 027, 039): every SQL statement about rosters, and nothing else.
 
 Portable SQL (also valid on PostgreSQL): no SQLite-only functions; ON CONFLICT DO NOTHING for the
 reminder claims, and compare-and-set updates for their leases.
@@ -223,6 +223,21 @@ class RosterStore:
             "DELETE FROM roster_reminders_sent WHERE occurrence_start_ms < ?"
             " AND (given_up_ms IS NULL OR occurrence_start_ms < ?)",
             (before_ms, given_up_before_ms),
+        )
+
+    async def add_absence(self, guild_id: int, template_id: int, start_ms: int, member_id: int, at_ms: int) -> bool:
+        """Record that the member cannot make this occurrence (migration 040); False: recorded already."""
+        added = await self.db.execute_fetchall(
+            "INSERT INTO roster_absences (guild_id, template_id, start_ms, member_id, at_ms) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (template_id, start_ms, member_id) DO NOTHING RETURNING member_id",
+            (guild_id, template_id, start_ms, member_id, at_ms),
+        )
+        return bool(added)
+
+    async def remove_absence(self, guild_id: int, template_id: int, start_ms: int, member_id: int) -> None:
+        await self.db.execute(
+            "DELETE FROM roster_absences WHERE guild_id = ? AND template_id = ? AND start_ms = ? AND member_id = ?",
+            (guild_id, template_id, start_ms, member_id),
         )
 
     async def duty_spans(self, guild_id: int, start_ms: int, end_ms: int, member_ids: Sequence[int]) -> list[DutySpan]:
