@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from bot.erlc.records import PresenceEntry
 from bot.erlc.store import ErlcStore
+from bot.errors import InvalidInput
+from bot.profiles import normalise_callsign
 from bot.settings.records import SettingsSource
 
 NOT_VERIFIED = (
@@ -59,3 +61,22 @@ class InGameGate:
             return None
         entry = await self.in_game_entry(guild_id, member_id)
         return settings.team_department(entry.team) if entry is not None else None
+
+    async def game_callsign(self, guild_id: int, member_id: int) -> str | None:
+        """The member's callsign in game now, as a unit id (None: not verified, not in game, none set, or not a valid
+        unit id): their unit for a shift started without one chosen (issue 23, point 6)."""
+        server = await self.store.server(guild_id)
+        if server is None or not server.connected:
+            return None
+        entry = await self.in_game_entry(guild_id, member_id)
+        return unit_id(entry.callsign) if entry is not None else None
+
+
+def unit_id(game_callsign: str | None) -> str | None:
+    """An in-game callsign as a unit id (upper case, the profile rules); None when it is not one."""
+    if not game_callsign:
+        return None
+    try:
+        return normalise_callsign(game_callsign)
+    except InvalidInput:
+        return None
