@@ -15,7 +15,7 @@ import pytest
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
 from tests.duty_ui_helpers import QUOTA_ROLE, SUP_ROLE, SUPERVISOR_M, Clock, boot, member_m
 from tests.erlc.link_helpers import KEK
-from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OFFICER_M, OTHER
+from tests.helpers import ADMIN, ADMIN_M, GUILD, OFFICER, OTHER
 
 pytestmark = pytest.mark.asyncio
 
