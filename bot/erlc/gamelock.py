@@ -72,8 +72,9 @@ class Gamelock:
         self._changed: set[int] = set()
         self._due: dict[int, int] = {}
         self._task: asyncio.Task[None] | None = None
-        # Passes done (tests wait on it: the look after a presence change has happened).
+        # Passes done, and whether one is under way (tests wait on them: the look after a presence change is over).
         self.passes = 0
+        self.busy = False
 
     def _on_erlc(self, event: ErlcEvent) -> None:
         if isinstance(event, PresenceUpdated) and (self.shards is None or self.shards.owns(event.guild_id)):
@@ -96,6 +97,7 @@ class Gamelock:
         everyone = True  # the first look (and each idle one) covers every connected guild of the shards
         while True:
             self.wake.clear()
+            self.busy = True
             timeout = self.max_idle_sleep
             try:
                 now = self.shifts.clock()
@@ -118,6 +120,7 @@ class Gamelock:
                 timeout = 5.0
                 everyone = True
             self.passes += 1
+            self.busy = False
             woken = await wait_event(self.wake, timeout + 0.001)
             everyone = not woken and not self._due
 

@@ -161,7 +161,11 @@ def log_posts(h) -> list[str]:
 async def gamelock_looked(h, before: int) -> None:
     """The gamelock job has looked since `before` passes, and nothing it was woken for is left."""
     lock = h.bot.services.gamelock
-    await until(lambda: lock.passes > before and not lock.wake.is_set() and GUILD not in lock._changed, 5, "a look")
+    await until(
+        lambda: lock.passes > before and not lock.wake.is_set() and GUILD not in lock._changed and not lock.busy,
+        5,
+        "a look",
+    )
 
 
 async def poll_and_look(h) -> None:
