@@ -65,10 +65,13 @@ class InGameGate:
     async def game_callsign(self, guild_id: int, member_id: int) -> str | None:
         """The member's callsign in game now, as a unit id (None: not verified, not in game, none set, or not a valid
         unit id): their unit for a shift started without one chosen (issue 23, point 6)."""
+        link = await self.store.link_of(guild_id, member_id)
+        if link is None:
+            return None  # (one read for a member of a server without the game)
         server = await self.store.server(guild_id)
         if server is None or not server.connected:
             return None
-        entry = await self.in_game_entry(guild_id, member_id)
+        entry = next((p for p in await self.store.presence(guild_id) if p.user_id == link.roblox_id), None)
         return unit_id(entry.callsign) if entry is not None else None
 
 
