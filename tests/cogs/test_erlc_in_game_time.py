@@ -5,6 +5,7 @@ count it instead of the duty time."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.duty.periods import Period
 from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
 from tests.duty_ui_helpers import QUOTA_ROLE, SUP_ROLE, SUPERVISOR_M, Clock, boot, member_m
 from tests.erlc.link_helpers import KEK
@@ -33,6 +35,17 @@ async def prc() -> AsyncIterator[PrcSandbox]:
     sandbox.add_server(SERVER_KEY, name="Sunset County RP", owner_id=7001, max_players=40)
     yield sandbox
     await sandbox.stop()
+
+
+async def polled(h) -> None:
+    """One poll stored (the bot's own poller may hold the claim a moment: it stores the same state, same clock)."""
+    for _ in range(20):
+        outcome = await h.bot.erlc.poll(GUILD)
+        if outcome.ok:
+            return
+        assert outcome.error == "claim_lost", outcome
+        await asyncio.sleep(0.05)
+    raise AssertionError("no poll stored")
 
 
 async def test_leaderboard_activity_and_export_show_the_time_in_game_and_quotas_may_count_it(
@@ -63,7 +76,7 @@ async def test_leaderboard_activity_and_export_show_the_time_in_game_and_quotas_
 
     async def at(when: datetime) -> None:
         clock.set(when)
-        assert (await h.bot.erlc.poll(GUILD)).ok
+        await polled(h)
 
     # The officer: on duty 01:00-03:00, in game 01:00-02:00 and 02:30-04:00: 2 h on duty, 1 h 30 min in game.
     prc.join(SERVER_KEY, 101, "OfficerBob", team="Police", callsign="1A-12")
@@ -122,3 +135,44 @@ async def test_leaderboard_activity_and_export_show_the_time_in_game_and_quotas_
     rows = [r for r in csv.DictReader(io.StringIO(done.request.files[0]["data"].decode())) if r["record"] == "shift"]
     in_game = {(int(r["member_id"]), r["voided"]): r["in_game_s"] for r in rows}
     assert in_game == {(OTHER, "1"): "0", (OFFICER, "0"): "5400", (OTHER, "0"): "2700"}
+
+
+async def test_in_game_time_splits_at_the_period_bounds_and_knows_who_was_in_game_before_them(
+    start_bot, sandbox, prc: PrcSandbox
+):
+    """In game since the day before; a shift 23:00-02:00 across midnight with an open break at the end; in game until
+    01:00: of the first day 1 h, of the second 1 h minus nothing (the break starts 01:30, after the leave)."""
+    clock = Clock(WEEK - 2 * H)
+    h = await start_bot(
+        erlc={"key_encryption_key": KEK, "base_url": prc.base_url, "webhook_public_key": prc.public_key_b64},
+        clock=clock,
+    )
+    await boot(start_bot, sandbox, [member_m(OFFICER)], clock=clock, harness=h, quotas=[])
+    await h.bot.erlc.connect(GUILD, ADMIN, SERVER_KEY)
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, 101)
+    prc.join(SERVER_KEY, 101, "OfficerBob", team="Police")
+    await polled(h)  # 22:00 the day before: in game since
+    clock.set(WEEK - H)
+    await h.bot.shifts.start(GUILD, OFFICER, display_name="Bob")  # 23:00
+    prc.leave(SERVER_KEY, 101)
+    clock.set(WEEK + H)
+    await polled(h)  # left at 01:00
+    clock.set(WEEK + H + 30 * M)
+    await h.bot.shifts.toggle_break(GUILD, OFFICER)  # on break from 01:30
+    clock.set(WEEK + 2 * H)
+
+    day = 24 * 3_600_000
+    week_ms = int(WEEK.timestamp() * 1000)
+    before = await h.bot.duty.totals(GUILD, Period("day before", week_ms - day, week_ms), in_game=True)
+    after = await h.bot.duty.totals(GUILD, Period("day", week_ms, week_ms + day), in_game=True)
+    whole = await h.bot.duty.totals(GUILD, Period("all", None, None), in_game=True)
+    assert (before[OFFICER].duty_ms, before[OFFICER].in_game_ms) == (3_600_000, 3_600_000)
+    assert (after[OFFICER].duty_ms, after[OFFICER].in_game_ms) == (5_400_000, 3_600_000)
+    assert (whole[OFFICER].duty_ms, whole[OFFICER].in_game_ms) == (9_000_000, 7_200_000)
+    # In game during the break: taken off (rejoined at 01:40, the break runs on to now, 02:00).
+    prc.join(SERVER_KEY, 101, "OfficerBob", team="Police")
+    clock.set(WEEK + H + 40 * M)
+    await polled(h)
+    clock.set(WEEK + 2 * H)
+    whole = await h.bot.duty.totals(GUILD, Period("all", None, None), in_game=True)
+    assert (whole[OFFICER].duty_ms, whole[OFFICER].in_game_ms) == (9_000_000, 7_200_000)
