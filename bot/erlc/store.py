@@ -403,6 +403,17 @@ class ErlcStore:
         )
         return None if row is None else int(row["at_ms"])
 
+    async def team_starts(self, guild_id: int) -> dict[int, int]:
+        """`team_since` of every player in game now, in one statement: player -> when they joined or last changed
+        team."""
+        rows = await self.db.fetchall(
+            "SELECT user_id, MAX(at_ms) AS at_ms FROM erlc_presence_history WHERE guild_id = ?"
+            " AND kind IN ('join', 'team') AND user_id IN (SELECT user_id FROM erlc_presence WHERE guild_id = ?)"
+            " GROUP BY user_id",
+            (guild_id, guild_id),
+        )
+        return {int(r["user_id"]): int(r["at_ms"]) for r in rows}
+
     async def callsigns_since(self, guild_id: int, user_id: int, since_ms: int) -> set[str]:
         """Every callsign the player had in game from `since_ms` on (the one they had then included)."""
         rows = await self.db.fetchall(

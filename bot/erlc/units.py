@@ -63,6 +63,13 @@ class GameUnits:
             return
         presence = {entry.user_id: entry for entry in await self.store.presence(guild_id)}
         settings = self.settings.get(guild_id)
+        # Read for the whole guild at once (a look covers every member on duty): when each player's team began, and
+        # each unit's status now (a unit already in the code the game asks for needs nothing: the common case).
+        team_starts: dict[int, int] = {}
+        statuses: dict[int, str] = {}
+        if settings.erlc_status_from_game:
+            team_starts = await self.store.team_starts(guild_id)
+            statuses = {u.member_id: u.status for u in await self.status.store.in_guild(guild_id)}
         for shift in shifts:
             roblox_id = by_member.get(shift.member_id)
             if roblox_id is None:
@@ -71,25 +78,29 @@ class GameUnits:
             try:
                 # The status first: a callsign moved next carries it to the new unit.
                 if settings.erlc_status_from_game:
-                    await self._status(shift, roblox_id, entry, settings.erlc_gamelock_minutes)
+                    await self._status(
+                        shift, roblox_id, entry, settings.erlc_gamelock_minutes, team_starts.get(roblox_id),
+                        statuses.get(shift.member_id),
+                    )  # fmt: skip
                 if entry is not None:
                     await self._callsign(shift, roblox_id, entry)
             except Exception:  # one member's trouble (the database a moment) does not stop the others
                 log.exception("unit of member %s in guild %s not brought in line with the game", shift.member_id,
                               guild_id)  # fmt: skip
 
-    async def _status(self, shift: ShiftRecord, roblox_id: int, entry: PresenceEntry | None, grace_min: int) -> None:
+    async def _status(
+        self, shift: ShiftRecord, roblox_id: int, entry: PresenceEntry | None, grace_min: int, since: int | None,
+        status_now: str | None,
+    ) -> None:  # fmt: skip
         guild_id = shift.guild_id
+        codes = self.status.config
         if entry is not None:
-            if entry.team not in ERLC_DUTY_TEAMS:
-                return
-            since = await self.store.team_since(guild_id, roblox_id)
-            if since is None:
+            if entry.team not in ERLC_DUTY_TEAMS or since is None or status_now == codes.on_duty_code:
                 return
             if await self.status.set_from_game(guild_id, shift.member_id, True, since) is not None:
                 self.statuses += 1
             return
-        if grace_min > 0:
+        if grace_min > 0 or status_now == codes.off_duty_code:
             return  # gamelock ends the shift past its grace, and the end sets the off-duty code
         left = await self.store.last_leave_ms(guild_id, roblox_id)
         if left is None or left < shift.started_ms:
