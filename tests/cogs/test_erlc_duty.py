@@ -15,7 +15,7 @@ from bot.erlc.sandbox import PrcSandbox, PrcSandboxConfig
 from bot.settings import ChannelFacts
 from tests.erlc.link_helpers import KEK, MsClock
 from tests.harness import builders
-from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, link_guild, until
+from tests.helpers import ADMIN, ADMIN_M, GUILD, MDT, OFFICER, OFFICER_M, OTHER, link_guild, until
 
 pytestmark = pytest.mark.asyncio
 
@@ -451,3 +451,32 @@ async def test_status_from_game_without_gamelock_and_a_callsign_chosen_for_the_s
     prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-13")
     await poll_and_look(h)
     assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-7"
+
+
+async def test_a_profile_unit_moves_to_the_game_callsign_but_never_onto_another_officers(
+    start_bot, prc: PrcSandbox, sandbox
+):
+    clock = MsClock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    lock = h.bot.services.gamelock
+    await until(lambda: lock.passes > 0, 10, "the gamelock job running under the scheduler lease")
+    await h.bot.profiles.update(GUILD, OTHER, callsign="1A-13")
+    set_profile = await h.slash("profile", sub="set", member=OFFICER_M, guild_id=GUILD, options={"callsign": "ADAM-12"})
+    assert (await set_profile.final()).content == "Profile updated (callsign)."
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+    assert (await start(h)).content.startswith("You are on duty since <t:")
+    await until(lambda: units(sandbox) == {"ADAM-12": "10-8"}, 5, "the profile's unit")
+
+    # Joins the game with callsign 1A-12: the unit follows the game, the profile's one is released.
+    clock.advance(30)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-12")
+    await poll_and_look(h)
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).callsign == "1A-12"
+    await until(lambda: units(sandbox) == {"ADAM-12": "10-7", "1A-12": "10-8"}, 5, "the unit moved to 1A-12")
+
+    # 1A-13 is another officer's callsign here: the unit stays where it is.
+    clock.advance(30)
+    prc.set_callsign(SERVER_KEY, ROBLOX_ID, "1A-13")
+    await poll_and_look(h)
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).callsign == "1A-12"
+    assert units(sandbox) == {"ADAM-12": "10-7", "1A-12": "10-8"}
