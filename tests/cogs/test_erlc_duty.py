@@ -433,9 +433,10 @@ async def test_status_from_game_without_gamelock_and_a_callsign_chosen_for_the_s
     await h.slash("status", sub="set", member=OFFICER_M, guild_id=GUILD, options={"code": "10-7"})
     await until(lambda: units(sandbox) == {"ADAM-12": "10-7"}, 5, "the officer's status")
     clock.advance(30)
-    prc.set_callsign(SERVER_KEY, ROBLOX_ID, "1A-13")
     prc.set_team(SERVER_KEY, ROBLOX_ID, "Police")
+    prc.set_callsign(SERVER_KEY, ROBLOX_ID, "1A-13")
     await poll_and_look(h)
+    assert [p.callsign for p in await h.bot.erlc.presence(GUILD)] == ["1A-13"]  # the game has one for the member
     assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).callsign == "ADAM-12"
     await until(lambda: units(sandbox) == {"ADAM-12": "10-8"}, 5, "10-8 on joining Police")
     # Gamelock off: leaving the game sets 10-7 at once (the shift stays open).
