@@ -121,7 +121,8 @@ class GameUnits:
                     return  # chosen for the shift: the member's choice stands
         moved = await self.shifts.store.move_callsign(shift.id, shift.callsign, game)
         if moved is None:
-            log.info("unit of member %s in guild %s not moved to %s: taken, or moved already", shift.member_id,
+            # Looked at again at every look while it lasts: not worth a line each time.
+            log.debug("unit of member %s in guild %s not moved to %s: taken, or moved already", shift.member_id,
                      shift.guild_id, game)  # fmt: skip
             return
         self.moved += 1
