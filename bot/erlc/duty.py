@@ -8,7 +8,8 @@ duty only when linked to a Roblox account (/erlc verify) and in the game server 
 
 from __future__ import annotations
 
-from bot.core.errors import Conflict, ErrorKind
+from bot.core.errors import Conflict, ErrorKind, InvalidInput
+from bot.core.profiles import normalise_callsign
 from bot.core.settings.records import SettingsSource
 from bot.erlc.records import PresenceEntry
 from bot.erlc.store import ErlcStore
@@ -48,3 +49,25 @@ class InGameGate:
             return None
         entry = await self.in_game_entry(guild_id, member_id)
         return settings.team_department(entry.team) if entry is not None else None
+
+    async def game_callsign(self, guild_id: int, member_id: int) -> str | None:
+        """The member's callsign in game now, as a unit id (None: not verified, not in game, none set, or not a valid
+        unit id): their unit for a shift started without one chosen (issue 23, point 6)."""
+        link = await self.store.link_of(guild_id, member_id)
+        if link is None:
+            return None  # (one read for a member of a server without the game)
+        server = await self.store.server(guild_id)
+        if server is None or not server.connected:
+            return None
+        entry = next((p for p in await self.store.presence(guild_id) if p.user_id == link.roblox_id), None)
+        return unit_id(entry.callsign) if entry is not None else None
+
+
+def unit_id(game_callsign: str | None) -> str | None:
+    """An in-game callsign as a unit id (upper case, the profile rules); None when it is not one."""
+    if not game_callsign:
+        return None
+    try:
+        return normalise_callsign(game_callsign)
+    except InvalidInput:
+        return None

@@ -15,6 +15,9 @@ shift-log line of the start tells them. Leaving the duty team (or the game) for 
 shift at that moment, as gamelock does. The start goes through the shift service, so leave and the in-game gate
 apply, and its one-open-shift-per-member index makes two processes start it once.
 
+Each look also brings the units of the members on duty in line with the game (`units`: bot/erlc/units.py), after
+the automatic starts and before the ends.
+
 A server whose ER:LC connection is gone (disconnected, or its key refused) is left alone: its presence was closed
 because nothing can be known of it, not because anyone left.
 """
@@ -34,6 +37,7 @@ from bot.core.shifts.records import ShiftRecord
 from bot.core.shifts.service import ShiftService
 from bot.erlc.records import ErlcEvent, PresenceUpdated
 from bot.erlc.store import ErlcStore
+from bot.erlc.units import GameUnits
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +55,12 @@ class Gamelock:
         events: EventHub,
         shards: ShardSet | None = None,
         *,
+        units: GameUnits | None = None,
         max_idle_sleep: float = 60.0,
     ) -> None:
         self.shifts = shifts
+        # Units that follow the game (callsign and status from the game, bot/erlc/units.py): looked at in each pass.
+        self.units = units
         self.store = store
         self.settings = settings
         self.events = events
@@ -65,8 +72,9 @@ class Gamelock:
         self._changed: set[int] = set()
         self._due: dict[int, int] = {}
         self._task: asyncio.Task[None] | None = None
-        # Passes done (tests wait on it: the look after a presence change has happened).
+        # Passes done, and whether one is under way (tests wait on them: the look after a presence change is over).
         self.passes = 0
+        self.busy = False
 
     def _on_erlc(self, event: ErlcEvent) -> None:
         if isinstance(event, PresenceUpdated) and (self.shards is None or self.shards.owns(event.guild_id)):
@@ -89,6 +97,7 @@ class Gamelock:
         everyone = True  # the first look (and each idle one) covers every connected guild of the shards
         while True:
             self.wake.clear()
+            self.busy = True
             timeout = self.max_idle_sleep
             try:
                 now = self.shifts.clock()
@@ -111,6 +120,7 @@ class Gamelock:
                 timeout = 5.0
                 everyone = True
             self.passes += 1
+            self.busy = False
             woken = await wait_event(self.wake, timeout + 0.001)
             everyone = not woken and not self._due
 
@@ -118,15 +128,17 @@ class Gamelock:
         """Ends the guild's shifts whose member has been out of the game past the grace; the shifts ended, and
         when the next grace runs out (None: nobody on duty is out of the game, or gamelock is off here)."""
         minutes = self.settings.get(guild_id).erlc_gamelock_minutes
-        if minutes <= 0:
-            return [], None
         server = await self.store.server(guild_id)
         if server is None or not server.connected:
             return [], None
-        grace_ms = minutes * MINUTE_MS
-        auto = self.settings.get(guild_id).erlc_auto_duty
+        auto = self.settings.get(guild_id).erlc_auto_duty and minutes > 0
         if auto:
             await self._auto_start(guild_id)
+        if self.units is not None:
+            await self.units.look(guild_id)
+        if minutes <= 0:
+            return [], None
+        grace_ms = minutes * MINUTE_MS
         now = self.shifts.clock()
         ended: list[ShiftRecord] = []
         next_due: int | None = None

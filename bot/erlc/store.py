@@ -403,6 +403,36 @@ class ErlcStore:
         )
         return None if row is None else int(row["at_ms"])
 
+    async def team_starts(self, guild_id: int) -> dict[int, int]:
+        """`team_since` of every player in game now, in one statement: player -> when they joined or last changed
+        team."""
+        rows = await self.db.fetchall(
+            "SELECT user_id, MAX(at_ms) AS at_ms FROM erlc_presence_history WHERE guild_id = ?"
+            " AND kind IN ('join', 'team') AND user_id IN (SELECT user_id FROM erlc_presence WHERE guild_id = ?)"
+            " GROUP BY user_id",
+            (guild_id, guild_id),
+        )
+        return {int(r["user_id"]): int(r["at_ms"]) for r in rows}
+
+    async def callsigns_since(self, guild_id: int, user_id: int, since_ms: int) -> set[str]:
+        """Every callsign the player had in game from `since_ms` on (the one they had then included)."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT callsign FROM erlc_presence_history WHERE guild_id = ? AND user_id = ?"
+            " AND callsign IS NOT NULL AND at_ms >= COALESCE((SELECT MAX(at_ms) FROM erlc_presence_history"
+            " WHERE guild_id = ? AND user_id = ? AND at_ms <= ?), ?)",
+            (guild_id, user_id, guild_id, user_id, since_ms, since_ms),
+        )
+        return {str(r["callsign"]) for r in rows}
+
+    async def last_leave_ms(self, guild_id: int, user_id: int) -> int | None:
+        """When the player last left the game (None: never seen leaving)."""
+        row = await self.db.fetchone(
+            "SELECT MAX(at_ms) AS at_ms FROM erlc_presence_history WHERE guild_id = ? AND user_id = ?"
+            " AND kind = 'leave'",
+            (guild_id, user_id),
+        )
+        return None if row is None or row["at_ms"] is None else int(row["at_ms"])
+
     async def link_of_roblox(self, guild_id: int, roblox_id: int) -> ErlcLink | None:
         row = await self.db.fetchone(
             "SELECT * FROM erlc_links WHERE guild_id = ? AND roblox_id = ?", (guild_id, roblox_id)

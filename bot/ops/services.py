@@ -43,6 +43,7 @@ from bot.erlc.port import GameServerPort, GameSnapshot, GameTemporary
 from bot.erlc.retention import PresencePrune
 from bot.erlc.service import ErlcService
 from bot.erlc.store import ErlcStore
+from bot.erlc.units import GameUnits
 from bot.erlc.webhook import SignatureCheck, webhook_routes
 from bot.northca.client import NorthcaClient
 from bot.storage import Database
@@ -289,7 +290,9 @@ def build_services(
     presence_prune = PresencePrune(erlc, shards, config.settings.purge_interval_seconds)
     erlc_calls = EmergencyCallRelay(erlc.store, dispatch, lambda guild_id: settings.get(guild_id).erlc_calls_to_cad)
     events.erlc_calls.subscribe(erlc_calls.on_call)
-    gamelock = Gamelock(shifts, erlc.store, settings, events, shards)
+    # Units follow the game (callsign, and status when the server turned it on): looked at by the gamelock job.
+    game_units = GameUnits(shifts, erlc.store, unit_status, profiles, settings)
+    gamelock = Gamelock(shifts, erlc.store, settings, events, shards, units=game_units)
     scheduler = LeasedServices(
         LeaseStore(db),
         scheduler_lease_name(config.discord),

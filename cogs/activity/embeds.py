@@ -45,8 +45,15 @@ def line_text(line: ActivityLine, attendance: AttendanceCounts | None = None) ->
     mark = "🌴 on leave" if line.on_leave else ("✅ met" if line.met else "❌ not met")
     running = " · on duty now" if line.open else ""
     roster = f" · {attendance_text(attendance)}" if attendance is not None else ""
+    if line.quota_in_game:
+        # The quota counts the time in game: that figure is measured against it, the duty time shown beside.
+        return (
+            f"<@{line.member_id}>: {duration_text(line.counted_ms)} in game of {duration_text(line.quota_ms)} "
+            f"({duration_text(line.duty_ms)} on duty) — {mark}{running}{roster}"
+        )
+    in_game = "" if line.in_game_ms is None else f" ({duration_text(line.in_game_ms)} in game)"
     return (
-        f"<@{line.member_id}>: {duration_text(line.duty_ms)} of {duration_text(line.quota_ms)} — "
+        f"<@{line.member_id}>: {duration_text(line.duty_ms)}{in_game} of {duration_text(line.quota_ms)} — "
         f"{mark}{running}{roster}"
     )
 

@@ -64,7 +64,9 @@ async def build_report(
     }
     assert period.start_ms is not None and period.end_ms is not None
     on_leave = await bot.leave.on_leave_between(guild.id, period.start_ms, period.end_ms)
-    lines = await bot.duty.activity(guild.id, period, member_roles, quotas, on_leave, now=now)
+    lines = await bot.duty.activity(
+        guild.id, period, member_roles, quotas, on_leave, now=now, quota_in_game=settings.erlc_quota_in_game
+    )
     role_members = {role.id: [m.id for m in role.members] for role in guild.roles}
     excused = await bot.roster_leave.excused(guild.id, period.start_ms, period.end_ms)
     # Scheduled shifts of the period up to the report's time (only finished ones count).

@@ -209,6 +209,35 @@ class ErlcCog(commands.Cog):
             else "Automatic shifts are off.",
         )
 
+    @erlc.command(name="status-from-game", description="Admins: the game sets the unit status of members on duty.")
+    @app_commands.describe(enabled="On: joining a duty team sets the on-duty code, leaving the game the off-duty code")
+    @app_commands.default_permissions(manage_guild=True)
+    async def status_from_game(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:
+        require_manage_guild(interaction, "change the status from the game")
+        await self.bot.settings.set_erlc_status_from_game(require_guild(interaction), interaction.user.id, enabled)
+        codes = self.bot.unit_status.config
+        await answer(
+            interaction,
+            f"Status from the game is on: a member on duty joining a duty team in game is set to "
+            f"{codes.on_duty_code}, leaving the game to {codes.off_duty_code} (after the gamelock grace when "
+            "gamelock is on), unless they chose a status themselves since."
+            if enabled
+            else "Status from the game is off: only members and shifts set unit statuses.",
+        )
+
+    @erlc.command(name="quota-in-game", description="Admins: quotas count time in game during shifts.")
+    @app_commands.describe(enabled="On: quotas count the time in game during shifts; off: the duty time")
+    @app_commands.default_permissions(manage_guild=True)
+    async def quota_in_game(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:
+        require_manage_guild(interaction, "change what quotas count")
+        await self.bot.settings.set_erlc_quota_in_game(require_guild(interaction), interaction.user.id, enabled)
+        await answer(
+            interaction,
+            "Quotas now count the time in game during shifts (from the presence history)."
+            if enabled
+            else "Quotas now count the duty time.",
+        )
+
     @erlc.command(name="my-auto-duty", description="Whether joining a duty team in game puts you on duty.")
     @app_commands.describe(enabled="Off: you are never put on duty automatically here")
     async def my_auto_duty(self, interaction: discord.Interaction[NorthcaBot], enabled: bool) -> None:

@@ -61,6 +61,8 @@ LABELS: dict[str, str] = {
     "erlc.team_departments": "ER:LC teams to departments",
     "erlc.gamelock_minutes": "Gamelock (off duty after leaving the game)",
     "erlc.auto_duty": "Automatic shifts from the game",
+    "erlc.status_from_game": "Unit status from the game",
+    "erlc.quota_in_game": "Quotas count time in game",
     # Audited ER:LC actions (bot/erlc/store.py), shown in /settings history.
     "erlc.server": "ER:LC server",
     "erlc.link": "ER:LC member link",
@@ -108,6 +110,14 @@ def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = froz
         return "yes (verified and in the ER:LC server)" if settings.erlc_in_game_required else "no"
     if key == "erlc.auto_duty":
         return "yes (joining a duty team in game goes on duty)" if settings.erlc_auto_duty else "no"
+    if key == "erlc.status_from_game":
+        return (
+            "yes (the on-duty code on joining a duty team, the off-duty code on leaving the game)"
+            if settings.erlc_status_from_game
+            else "no"
+        )
+    if key == "erlc.quota_in_game":
+        return "yes (time in game during shifts)" if settings.erlc_quota_in_game else "no (duty time)"
     if key == "erlc.gamelock_minutes":
         minutes = settings.erlc_gamelock_minutes
         return f"after {minutes} min out of the game" if minutes else "off"

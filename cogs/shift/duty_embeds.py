@@ -31,6 +31,11 @@ def signed_text(ms: int) -> str:
     return ("−" if ms < 0 else "") + duration_text(abs(ms))
 
 
+def in_game_text(in_game_ms: int | None) -> str:
+    """ " · 🎮 1 h 20 min in game" (of the duty time); nothing when the server has no ER:LC links."""
+    return "" if in_game_ms is None else f" · 🎮 {duration_text(in_game_ms)} in game"
+
+
 def leaderboard_embed(page: Page[MemberDuty], period_label: str, department: str | None) -> discord.Embed:
     title = f"Duty leaderboard · {period_label}"
     if department:
@@ -42,6 +47,7 @@ def leaderboard_embed(page: Page[MemberDuty], period_label: str, department: str
         first = page.number * LEADERBOARD_PAGE
         embed.description = "\n".join(
             f"`#{first + i}` <@{row.member_id}> · **{signed_text(row.duty_ms)}**"
+            f"{in_game_text(row.in_game_ms)}"
             f" · {row.shifts} shift(s){' · 🟢 on duty now (counted to now)' if row.open else ''}"
             for i, row in enumerate(page.items, start=1)
         )

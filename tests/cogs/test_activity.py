@@ -219,7 +219,7 @@ async def test_long_scheduled_report_is_split_over_messages_within_discords_limi
     posted = posts_to(h, REPORTS_CH)
     assert len(posted) == 3  # 20 + 20 + 5 members, each message accepted by the fake's limit checks
     assert sum(description(p).count("❌ not met") for p in posted) == 45
-    # It opens with its summary (issue 25, point 4), not with when the next period ends.
+    # It opens with its summary, not with when the next period ends.
     assert posted[0].json["content"].startswith("📊 **Activity report**: 0 of 45 members met their quota, 45 did not.")
 
 

@@ -88,7 +88,7 @@ async def test_panic_alert_goes_out_at_once_while_northca_is_down_and_the_outcom
     # Only the responder role may be pinged: no @everyone, no users, no other role.
     assert alert.json["allowed_mentions"] == {"parse": [], "roles": [RESPONDER]}
     embed = alert.json["embeds"][0]
-    # Unit and location in the title, read at a glance; the MDT's state as one short word (issue 25, point 3).
+    # Unit and location in the title, read at a glance; the MDT's state as one short word.
     assert embed["title"] == "🚨 10-33 · ADAM-12 · Route 68 mile 4"
     assert embed["description"].startswith(f"<@{OFFICER}> needs help") and embed["footer"]["text"] == "MDT: saving…"
     final = await done.final()

@@ -5,6 +5,7 @@ in the game server now (the presence store, filled by a poll the test runs), and
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -17,7 +18,7 @@ from tests.harness import Harness, builders
 from tests.helpers.bot import BotStarter, link_guild
 from tests.helpers.clock import Clock
 from tests.helpers.erlc import connect_game, prc_sandbox
-from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, LOG_CH, MDT, OFFICER, OFFICER_M
+from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, LOG_CH, MDT, OFFICER, OFFICER_M, OTHER
 from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
@@ -158,12 +159,23 @@ def log_posts(h) -> list[str]:
 async def gamelock_looked(h, before: int) -> None:
     """The gamelock job has looked since `before` passes, and nothing it was woken for is left."""
     lock = h.bot.services.gamelock
-    await until(lambda: lock.passes > before and not lock.wake.is_set() and GUILD not in lock._changed, 5, "a look")
+    await until(
+        lambda: lock.passes > before and not lock.wake.is_set() and GUILD not in lock._changed and not lock.busy,
+        5,
+        "a look",
+    )
 
 
 async def poll_and_look(h) -> None:
     before = h.bot.services.gamelock.passes
-    assert (await h.bot.erlc.poll(GUILD)).ok
+    for _ in range(20):  # the bot's own poller may hold the claim a moment (it stores the same state, same clock)
+        outcome = await h.bot.erlc.poll(GUILD)
+        if outcome.ok:
+            break
+        assert outcome.error == "claim_lost", outcome
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("no poll stored")
     await gamelock_looked(h, before)
 
 
@@ -300,3 +312,169 @@ async def test_automatic_shifts_follow_the_duty_team_once_per_stay_and_respect_t
     prc.set_team(SERVER_KEY, ROBLOX_ID, "Police")
     await poll_and_look(h)
     assert await h.bot.shifts.open_shift(GUILD, OFFICER) is None
+
+
+# --- units on the MDT that follow the game ----------------------------------------------------------------------
+
+
+def units(sandbox) -> dict[str, str]:
+    """Northca's active-units board: unit id -> status."""
+    return {unit_id: str(unit["status"]) for unit_id, unit in sandbox.units(MDT).items()}
+
+
+async def test_a_member_joining_police_is_on_duty_10_8_under_the_game_callsign_the_unit_moves_and_leaving_ends_once(
+    start_bot, prc: PrcSandbox, sandbox
+):
+    clock = Clock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    lock = h.bot.services.gamelock
+    await until(lambda: lock.passes > 0, 10, "the gamelock job running under the scheduler lease")
+    await h.slash("erlc gamelock", member=ADMIN_M, guild_id=GUILD, options={"minutes": 5})
+    await h.slash("erlc auto-duty", member=ADMIN_M, guild_id=GUILD, options={"enabled": True})
+    not_admin = await h.slash("erlc status-from-game", member=OFFICER_M, guild_id=GUILD, options={"enabled": True})
+    assert "Manage Server" in not_admin.content and not h.bot.settings.get(GUILD).erlc_status_from_game
+    on = await h.slash("erlc status-from-game", member=ADMIN_M, guild_id=GUILD, options={"enabled": True})
+    assert on.content.startswith("Status from the game is on") and "10-8" in on.content and "10-7" in on.content
+    show = await h.slash("settings show", member=ADMIN_M, guild_id=GUILD)
+    fields = {f["name"]: f["value"] for f in show.embeds[0]["fields"]}
+    assert "Unit status from the game: yes" in fields["ER:LC (the game)"]
+    history = await h.slash("settings history", member=ADMIN_M, guild_id=GUILD)
+    assert f"<@{ADMIN}> **Unit status from the game**: no → yes" in history.embeds[0]["description"]
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+
+    # Joins the Police team with callsign 1A-12: on duty, 10-8 on Northca under that unit.
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1a-12")
+    await poll_and_look(h)
+    shift = await h.bot.shifts.open_shift(GUILD, OFFICER)
+    assert shift is not None and shift.callsign == "1A-12"
+    started_ms = shift.started_ms
+    await until(lambda: units(sandbox) == {"1A-12": "10-8"}, 5, "10-8 under the in-game callsign")
+
+    # The officer chooses a status themselves: the game does not set it back while they stay on the team.
+    chosen = await h.slash("status", sub="set", member=OFFICER_M, guild_id=GUILD, options={"code": "10-6"})
+    assert "10-6" in (await chosen.final()).content
+    await until(lambda: units(sandbox) == {"1A-12": "10-6"}, 5, "the officer's own status")
+    clock.advance(30)
+    prc.join(SERVER_KEY, 555, "SomeoneElse", team="Civilian")
+    await poll_and_look(h)
+    assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-6"
+
+    # Changes callsign in game: the unit moves (the old one released with 10-7), the status goes with it.
+    clock.advance(30)
+    prc.set_callsign(SERVER_KEY, ROBLOX_ID, "1A-13")
+    await poll_and_look(h)
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).callsign == "1A-13"
+    await until(lambda: units(sandbox) == {"1A-12": "10-7", "1A-13": "10-6"}, 5, "the unit moved")
+
+    # A new stay on a duty team sets 10-8 again (the officer's choice was before it).
+    clock.advance(30)
+    prc.set_team(SERVER_KEY, ROBLOX_ID, "Sheriff")
+    await poll_and_look(h)
+    await until(lambda: units(sandbox) == {"1A-12": "10-7", "1A-13": "10-8"}, 5, "10-8 on joining Sheriff")
+
+    # A disconnect shorter than the grace: nothing ends, the unit stays 10-8.
+    clock.advance(60)
+    prc.leave(SERVER_KEY, ROBLOX_ID)
+    await poll_and_look(h)
+    clock.advance(120)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Sheriff", callsign="1A-13")
+    await poll_and_look(h)
+    clock.advance(600)
+    before = lock.passes
+    lock.wake.set()
+    await gamelock_looked(h, before)
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).id == shift.id
+    assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-8"
+
+    # Out of the game past the grace: the shift ends at the leave time, 10-7, one shift on Northca.
+    clock.advance(60)
+    prc.leave(SERVER_KEY, ROBLOX_ID)
+    await poll_and_look(h)
+    left_ms = clock.ms
+    clock.advance(5 * 60 + 1)
+    before = lock.passes
+    lock.wake.set()
+    await gamelock_looked(h, before)
+    await until(lambda: len(sandbox.shifts(MDT)) == 1, 5, "the shift on Northca")
+    [remote] = sandbox.shifts(MDT)
+    assert remote["id"] == shift.id and remote["duration_ms"] == left_ms - started_ms
+    await until(lambda: units(sandbox) == {"1A-12": "10-7", "1A-13": "10-7"}, 5, "10-7 after the leave")
+    # Looking again changes nothing: one shift, the units as they are.
+    puts = len(sandbox_puts(sandbox))
+    before = lock.passes
+    lock.wake.set()
+    await gamelock_looked(h, before)
+    await h.bot.shifts.drain()
+    assert len(sandbox.shifts(MDT)) == 1 and units(sandbox) == {"1A-12": "10-7", "1A-13": "10-7"}
+    assert len(sandbox_puts(sandbox)) == puts
+
+
+def sandbox_puts(sandbox) -> list[object]:
+    return [r for r in sandbox.requests if r.method == "PUT" and r.path.endswith("/units/active")]
+
+
+async def test_status_from_game_without_gamelock_and_a_callsign_chosen_for_the_shift(
+    start_bot, prc: PrcSandbox, sandbox
+):
+    clock = Clock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    lock = h.bot.services.gamelock
+    await until(lambda: lock.passes > 0, 10, "the gamelock job running under the scheduler lease")
+    await h.bot.settings.set_erlc_status_from_game(GUILD, ADMIN, True)
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Civilian", callsign="1A-12")
+    await poll_and_look(h)
+    # Chosen for the shift: the in-game callsign does not take it over.
+    assert (await start(h, callsign="ADAM-12")).content.startswith("You are on duty since <t:")
+    await until(lambda: units(sandbox) == {"ADAM-12": "10-8"}, 5, "the chosen unit")
+    await h.slash("status", sub="set", member=OFFICER_M, guild_id=GUILD, options={"code": "10-7"})
+    await until(lambda: units(sandbox) == {"ADAM-12": "10-7"}, 5, "the officer's status")
+    clock.advance(30)
+    prc.set_team(SERVER_KEY, ROBLOX_ID, "Police")
+    prc.set_callsign(SERVER_KEY, ROBLOX_ID, "1A-13")
+    await poll_and_look(h)
+    assert [p.callsign for p in await h.bot.erlc.presence(GUILD)] == ["1A-13"]  # the game has one for the member
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).callsign == "ADAM-12"
+    await until(lambda: units(sandbox) == {"ADAM-12": "10-8"}, 5, "10-8 on joining Police")
+    # Gamelock off: leaving the game sets 10-7 at once (the shift stays open).
+    clock.advance(30)
+    prc.leave(SERVER_KEY, ROBLOX_ID)
+    await poll_and_look(h)
+    await until(lambda: units(sandbox) == {"ADAM-12": "10-7"}, 5, "10-7 on leaving the game")
+    assert await h.bot.shifts.open_shift(GUILD, OFFICER) is not None
+
+    # Off (the default): the game sets no status.
+    await h.bot.settings.set_erlc_status_from_game(GUILD, ADMIN, False)
+    clock.advance(30)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-13")
+    await poll_and_look(h)
+    assert (await h.bot.unit_status.status_of(GUILD, OFFICER)).status == "10-7"
+
+
+async def test_a_profile_unit_moves_to_the_game_callsign_but_never_onto_another_officers(
+    start_bot, prc: PrcSandbox, sandbox
+):
+    clock = Clock()
+    h = await boot(start_bot, prc, sandbox, clock)
+    lock = h.bot.services.gamelock
+    await until(lambda: lock.passes > 0, 10, "the gamelock job running under the scheduler lease")
+    await h.bot.profiles.update(GUILD, OTHER, callsign="1A-13")
+    set_profile = await h.slash("profile", sub="set", member=OFFICER_M, guild_id=GUILD, options={"callsign": "ADAM-12"})
+    assert (await set_profile.final()).content == "Profile updated (callsign)."
+    await h.bot.erlc.staff_link(GUILD, ADMIN, OFFICER, ROBLOX_ID)
+    assert (await start(h)).content.startswith("You are on duty since <t:")
+    await until(lambda: units(sandbox) == {"ADAM-12": "10-8"}, 5, "the profile's unit")
+
+    # Joins the game with callsign 1A-12: the unit follows the game, the profile's one is released.
+    clock.advance(30)
+    prc.join(SERVER_KEY, ROBLOX_ID, "OfficerBob", team="Police", callsign="1A-12")
+    await poll_and_look(h)
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).callsign == "1A-12"
+    await until(lambda: units(sandbox) == {"ADAM-12": "10-7", "1A-12": "10-8"}, 5, "the unit moved to 1A-12")
+
+    # 1A-13 is another officer's callsign here: the unit stays where it is.
+    clock.advance(30)
+    prc.set_callsign(SERVER_KEY, ROBLOX_ID, "1A-13")
+    await poll_and_look(h)
+    assert (await h.bot.shifts.open_shift(GUILD, OFFICER)).callsign == "1A-12"
+    assert units(sandbox) == {"ADAM-12": "10-7", "1A-12": "10-8"}

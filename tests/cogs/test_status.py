@@ -52,7 +52,7 @@ async def test_panel_lists_codes_with_one_button_each(start_bot, sandbox):
         "10-33 Panic",
     ]
     # The officer went 10-8 when their shift started.
-    # Only the code someone is on has a field; the others are folded into one line (issue 25, point 2).
+    # Only the code someone is on has a field; the others are folded into one line.
     assert panel_fields(panel["embeds"][0]) == {"10-8 · In service (1)": "`ADAM-12`"}
     assert "Nobody on 10-6, 10-7, 10-23, 10-97." in panel["embeds"][0]["description"]
 

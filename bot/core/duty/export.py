@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.duty.records import Adjustment, ShiftSpan
@@ -17,8 +17,8 @@ from bot.core.timefmt import from_ms
 MAX_EXPORT_BYTES = 8 * 1024 * 1024
 HEADER = (
     "record", "shift_id", "member_id", "department", "started_utc", "ended_utc", "breaks_s", "duty_s",
-    "open", "voided", "adjustments_s", "sync_state", "adjustment_id", "kind", "amount_s", "reason", "actor_id",
-    "at_utc",
+    "in_game_s", "open", "voided", "adjustments_s", "sync_state", "adjustment_id", "kind", "amount_s", "reason",
+    "actor_id", "at_utc",
 )  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,7 +47,10 @@ def build_csv(
     voided: set[str],
     now_ms: int,
     max_bytes: int = MAX_EXPORT_BYTES,
+    in_game: Mapping[str, int] | None = None,
 ) -> ExportedCsv:
+    """`in_game`: each shift's time in game during its duty in the period (None: the server has no ER:LC links, the
+    column stays empty)."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -77,7 +80,8 @@ def build_csv(
         void = span.id in voided
         row: tuple[object, ...] = (
             "shift", span.id, span.member_id, span.department, _iso(span.started_ms), _iso(span.ended_ms),
-            breaks // 1000, duty_ms(span.started_ms, until, breaks) // 1000, int(span.ended_ms is None), int(void),
+            breaks // 1000, duty_ms(span.started_ms, until, breaks) // 1000,
+            "" if in_game is None else in_game.get(span.id, 0) // 1000, int(span.ended_ms is None), int(void),
             by_shift.get(span.id, 0) // 1000, sync_state, "", "", "", "", "", "",
         )  # fmt: skip
         if not put(row, 0):
@@ -87,7 +91,8 @@ def build_csv(
         if truncated:
             break
         row = (
-            "adjustment", adj.shift_id, adj.member_id, adj.department, "", "", "", "", "", "", "", "", adj.id, adj.kind,
+            "adjustment", adj.shift_id, adj.member_id, adj.department, "", "", "", "", "", "", "", "", "", adj.id,
+            adj.kind,
             adj.amount_ms // 1000, adj.reason, adj.actor_id, _iso(adj.at_ms),
         )  # fmt: skip
         if not put(row, 1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+from bot.core.duty.rule import quota_counted_ms
 from bot.storage.rows import Row
 
 AdjustmentKind = Literal["add", "subtract", "void"]
@@ -74,6 +75,8 @@ class MemberDuty:
     shifts: int
     # On duty now: the open shift is counted up to now.
     open: bool = False
+    # Of the duty time, the time in game (bot/core/duty/rule.py); None: not asked, or no ER:LC links in the server.
+    in_game_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,19 @@ class ActivityLine:
     quota_ms: int
     on_leave: bool
     open: bool
+    # Of the duty time, the time in game (None: no ER:LC links in the server); and whether the quota counts it.
+    in_game_ms: int | None = None
+    quota_in_game: bool = False
+
+    @property
+    def counted_ms(self) -> int:
+        """What the quota counts (bot/core/duty/rule.py): the duty time, or the time in game when the server says so."""
+        return quota_counted_ms(self.duty_ms, self.in_game_ms, self.quota_in_game)
 
     @property
     def met(self) -> bool:
         """Met the quota (members on leave are exempt: they count as met)."""
-        return self.on_leave or self.duty_ms >= self.quota_ms
+        return self.on_leave or self.counted_ms >= self.quota_ms
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,13 @@ period, the part of it inside that period minus the breaks inside that part: eac
 own interval when the shift recorded them (shift_breaks), else (shifts from before intervals
 were recorded) the shift's break total shared in proportion to the part's length. The parts
 of a shift always add up to the whole shift's duty.
+
+In-game time (ER:LC, issue 23 point 5): of a shift's duty inside a period, the part the member was in the game
+server, from the presence history: the overlap of their in-game stretches (a join, or any change while in game,
+up to the next leave; still in game: up to now) with the shift's part inside the period, minus their in-game
+time inside the shift's recorded breaks. It is never more than that part's duty before adjustments. Computed for
+a whole guild in one statement (`DutyStore.in_game_by_shift`); a server may count it for quotas instead of the
+duty time (`erlc.quota_in_game`: `quota_counted_ms`).
 """
 
 from __future__ import annotations
@@ -57,3 +64,8 @@ def part_duty_ms(
     else:
         inside = break_total_ms * (hi - lo) // max(1, until_ms - started_ms)
     return max(0, hi - lo - inside)
+
+
+def quota_counted_ms(duty_ms: int, in_game_ms: int | None, count_in_game: bool) -> int:
+    """What a quota counts: the duty time, or (the server's choice) the time in game during it (0 unknown)."""
+    return (in_game_ms or 0) if count_in_game else duty_ms

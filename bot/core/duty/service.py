@@ -101,10 +101,17 @@ class DutyService:
     # --- totals ---
 
     async def totals(
-        self, guild_id: int, period: Period, *, department: str | None = None, now: int | None = None
+        self,
+        guild_id: int,
+        period: Period,
+        *,
+        department: str | None = None,
+        now: int | None = None,
+        in_game: bool = False,
     ) -> dict[int, MemberDuty]:
         """Per member, duty time inside the period: shifts split at its bounds, open shifts up to now,
-        voided shifts left out, adjustments made in it added (with a department filter: those made for it)."""
+        voided shifts left out, adjustments made in it added (with a department filter: those made for it).
+        `in_game`: also, of it, the time in game (one more statement for the guild), when it has ER:LC links."""
         current = now if now is not None else self.clock()
         start, end = period.start_ms, period.end_ms
         inside = await self.store.inside_totals(guild_id, start, end, department)
@@ -125,13 +132,28 @@ class DutyService:
                 entry[2] = 1
         for member, signed in (await self.store.adjustment_sums(guild_id, start, end, department)).items():
             sums.setdefault(member, [0, 0, 0])[0] += signed
-        return {m: MemberDuty(m, v[0], v[1], bool(v[2])) for m, v in sums.items()}
+        played = await self._in_game_by_member(guild_id, period, current, department) if in_game else None
+        return {
+            m: MemberDuty(m, v[0], v[1], bool(v[2]), None if played is None else played.get(m, 0))
+            for m, v in sums.items()
+        }
+
+    async def _in_game_by_member(
+        self, guild_id: int, period: Period, now: int, department: str | None
+    ) -> dict[int, int] | None:
+        if not await self.store.has_game_links(guild_id):
+            return None
+        by_shift = await self.store.in_game_by_shift(guild_id, period.start_ms, period.end_ms, now, department)
+        played: dict[int, int] = {}
+        for member, ms in by_shift.values():
+            played[member] = played.get(member, 0) + ms
+        return played
 
     async def leaderboard(
         self, guild_id: int, period: Period, *, department: str | None = None, now: int | None = None
     ) -> list[MemberDuty]:
         """Most duty time first (ties by member id); members with no time in the period left out."""
-        totals = await self.totals(guild_id, period, department=department, now=now)
+        totals = await self.totals(guild_id, period, department=department, now=now, in_game=True)
         return sorted((t for t in totals.values() if t.duty_ms > 0 or t.open), key=lambda t: (-t.duty_ms, t.member_id))
 
     async def activity(
@@ -143,10 +165,12 @@ class DutyService:
         on_leave: Collection[int],
         *,
         now: int | None = None,
+        quota_in_game: bool = False,
     ) -> list[ActivityLine]:
-        """Each member holding a quota role: duty time, quota (the highest among their roles), leave.
-        Not met first, then by duty time."""
-        totals = await self.totals(guild_id, period, now=now)
+        """Each member holding a quota role: duty time (and of it the time in game), quota (the highest among their
+        roles), leave. `quota_in_game` (the server's `erlc.quota_in_game`): the quota counts the time in game.
+        Not met first, then by the time counted."""
+        totals = await self.totals(guild_id, period, now=now, in_game=True)
         lines = []
         for member, roles in member_roles.items():
             quotas = [role_quotas_ms[r] for r in roles if r in role_quotas_ms]
@@ -154,8 +178,18 @@ class DutyService:
                 continue
             duty = totals.get(member)
             duty_now = duty.duty_ms if duty else 0
-            lines.append(ActivityLine(member, duty_now, max(quotas), member in on_leave, bool(duty and duty.open)))
-        return sorted(lines, key=lambda line: (line.met, -line.duty_ms, line.member_id))
+            lines.append(
+                ActivityLine(
+                    member,
+                    duty_now,
+                    max(quotas),
+                    member in on_leave,
+                    bool(duty and duty.open),
+                    duty.in_game_ms if duty is not None else (0 if quota_in_game else None),
+                    quota_in_game,
+                )
+            )
+        return sorted(lines, key=lambda line: (line.met, -line.counted_ms, line.member_id))
 
     # --- export ---
 
@@ -172,7 +206,19 @@ class DutyService:
         shifts = await self.store.export_shifts(guild_id, period.start_ms, period.end_ms, member_id, EXPORT_MAX_SHIFTS)
         adjustments = await self.store.adjustments_in(guild_id, period.start_ms, period.end_ms, member_id)
         voided = await self.store.voided([s.id for s, _ in shifts])
-        return build_csv(shifts, adjustments, voided, current, max_bytes)
+        in_game = (
+            {
+                shift_id: ms
+                for shift_id, (_, ms) in (
+                    await self.store.in_game_by_shift(
+                        guild_id, period.start_ms, period.end_ms, current, member_id=member_id
+                    )
+                ).items()
+            }
+            if await self.store.has_game_links(guild_id)
+            else None
+        )
+        return build_csv(shifts, adjustments, voided, current, max_bytes, in_game)
 
     # --- activity reports ---
 

@@ -160,6 +160,56 @@ class DutyStore:
         rows = await self.db.execute_fetchall(" UNION ".join(parts), params)
         return [ShiftSpan.from_row(r) for r in rows]
 
+    # --- in-game time (the rule: bot/core/duty/rule.py) ---
+
+    async def has_game_links(self, guild_id: int) -> bool:
+        """Whether any member of the guild is linked to a Roblox account (in-game time means something here)."""
+        rows = await self.db.execute_fetchall("SELECT 1 FROM erlc_links WHERE guild_id = ? LIMIT 1", (guild_id,))
+        return bool(rows)
+
+    async def in_game_by_shift(
+        self, guild_id: int, start_ms: int | None, end_ms: int | None, now_ms: int, department: str | None = None,
+        member_id: int | None = None,
+    ) -> dict[str, tuple[int, int]]:  # fmt: skip
+        """Per shift overlapping [start, end) (not voided; of the department / member when given): its member,
+        and the time the member was in game during its duty inside the period. One statement for the whole guild:
+        the shifts' parts, their breaks, and the members' in-game stretches from the presence history (read from
+        the earliest part on, with each member's state just before it), overlapped in SQL. Shifts with no time in
+        game are left out."""
+        rows = await self.db.execute_fetchall(
+            "WITH sh AS ("
+            " SELECT s.id, s.member_id, GREATEST(s.started_ms, :a) AS lo,"
+            " LEAST(COALESCE(s.ended_ms, GREATEST(:now, s.started_ms)), :b) AS hi"
+            " FROM shifts s WHERE s.guild_id = :g AND s.started_ms < :b AND (s.ended_ms IS NULL OR s.ended_ms > :a)"
+            f" AND {_DEPT} AND (CAST(:m AS BIGINT) IS NULL OR s.member_id = :m) AND {_NOT_VOID}),"
+            " part AS (SELECT id, member_id, lo, hi, 1 AS sign FROM sh WHERE hi > lo"
+            # A break inside the part: its in-game time is taken off (an open break runs to the part's end).
+            " UNION ALL SELECT sh.id, sh.member_id, GREATEST(k.started_ms, sh.lo),"
+            " LEAST(COALESCE(k.ended_ms, sh.hi), sh.hi), -1 FROM sh JOIN shift_breaks k ON k.shift_id = sh.id"
+            " WHERE LEAST(COALESCE(k.ended_ms, sh.hi), sh.hi) > GREATEST(k.started_ms, sh.lo)),"
+            " earliest AS (SELECT COALESCE(MIN(lo), 0) AS lo FROM sh),"
+            " who AS (SELECT l.discord_id, l.roblox_id FROM erlc_links l WHERE l.guild_id = :g"
+            " AND l.discord_id IN (SELECT member_id FROM sh)),"
+            " ev AS ("
+            " SELECT w.discord_id AS member_id, h.kind, h.at_ms, h.id FROM erlc_presence_history h"
+            " JOIN who w ON w.roblox_id = h.user_id"
+            " WHERE h.guild_id = :g AND h.at_ms >= (SELECT lo FROM earliest) AND h.at_ms < :b"
+            # Each member's state just before the earliest part (in game or not), as a row at that moment.
+            " UNION ALL SELECT w.discord_id, (SELECT h.kind FROM erlc_presence_history h WHERE h.guild_id = :g"
+            " AND h.user_id = w.roblox_id AND h.at_ms < (SELECT lo FROM earliest) ORDER BY h.at_ms DESC, h.id DESC"
+            " LIMIT 1), (SELECT lo FROM earliest), 0 FROM who w),"
+            " seg AS (SELECT member_id, kind, at_ms AS s,"
+            " LEAD(at_ms) OVER (PARTITION BY member_id ORDER BY at_ms, id) AS e FROM ev),"
+            " play AS (SELECT member_id, s, COALESCE(e, GREATEST(:now, s)) AS e FROM seg"
+            " WHERE kind IS NOT NULL AND kind != 'leave')"
+            " SELECT part.id, part.member_id,"
+            " CAST(SUM(part.sign * GREATEST(0, LEAST(play.e, part.hi) - GREATEST(play.s, part.lo))) AS BIGINT) AS ms"
+            " FROM part JOIN play ON play.member_id = part.member_id"
+            " AND play.s < part.hi AND play.e > part.lo GROUP BY part.id, part.member_id",
+            {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "now": now_ms, "dept": department, "m": member_id},
+        )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows if int(r[2]) > 0}
+
     # --- export ---
 
     async def export_shifts(

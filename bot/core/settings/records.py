@@ -86,6 +86,11 @@ class GuildSettings:
     erlc_gamelock_minutes: int = 0
     # Automatic shifts: a verified member joining a duty team in game goes on duty (needs gamelock, which ends them).
     erlc_auto_duty: bool = False
+    # Status from the game: joining a duty team sets the on-duty code, leaving the game the off-duty code (issue 23,
+    # point 7), unless the officer chose a status since.
+    erlc_status_from_game: bool = False
+    # Quotas (and the activity report's verdicts) count the time in game during shifts instead of the duty time.
+    erlc_quota_in_game: bool = False
     version: int = 0
     defaults: GuildSettings | None = field(default=None, compare=False, repr=False)
 
@@ -157,6 +162,8 @@ KEY_FIELDS: dict[str, str] = {
     "erlc.team_departments": "erlc_team_departments",
     "erlc.gamelock_minutes": "erlc_gamelock_minutes",
     "erlc.auto_duty": "erlc_auto_duty",
+    "erlc.status_from_game": "erlc_status_from_game",
+    "erlc.quota_in_game": "erlc_quota_in_game",
 }
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
@@ -211,7 +218,7 @@ def from_json(key: str, data: Json) -> object:
     if key == "erlc.team_departments":
         assert isinstance(data, dict)
         return tuple((str(team), str(department)) for team, department in data.items() if isinstance(department, str))
-    if key in ("erlc.in_game_required", "erlc.auto_duty"):
+    if key in ("erlc.in_game_required", "erlc.auto_duty", "erlc.status_from_game", "erlc.quota_in_game"):
         return bool(data)
     if key == "max_shift_hours":
         return float(_num(data))

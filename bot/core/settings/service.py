@@ -427,6 +427,14 @@ class SettingsService:
 
         return await self._change(guild_id, actor_id, edit)
 
+    async def set_erlc_status_from_game(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
+        """Whether the game sets the unit status of members on duty (audited like any change)."""
+        return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.status_from_game", enabled))
+
+    async def set_erlc_quota_in_game(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
+        """Whether quotas count the time in game during shifts instead of the duty time (audited like any change)."""
+        return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.quota_in_game", enabled))
+
     async def set_erlc_auto_duty(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
         """Automatic shifts from the game (audited like any change); they need gamelock, which ends them."""
 

@@ -67,9 +67,12 @@ class DutyGates:
 
 
 class TeamDepartments(Protocol):
-    """The department of the in-game team a member is on now (bot.erlc.duty.InGameGate), or None."""
+    """The department of the in-game team a member is on now (bot.erlc.duty.InGameGate), or None; and the member's
+    callsign in game now (their unit for a shift they start without choosing one), or None."""
 
     async def team_department(self, guild_id: int, member_id: int) -> str | None: ...
+
+    async def game_callsign(self, guild_id: int, member_id: int) -> str | None: ...
 
 
 # The row of shift_roles marking a shift open before roles were recorded (migration 031).
@@ -261,6 +264,11 @@ class ShiftService:
         if dept is None and self.team_departments is not None:
             # Not chosen: the department of the team the member is on in game, before the profile's.
             dept = await self.team_departments.team_department(guild_id, member_id)
+        # Not chosen: the member's callsign in game is the unit (issue 23, point 6), before the profile's.
+        game_sign = None
+        if sign is None and self.team_departments is not None:
+            game_sign = await self.team_departments.game_callsign(guild_id, member_id)
+        started_ms = to_ms(at) if at else self.clock()
         try:
             shift = await self.store.insert_open(
                 shift_id=str(uuid.uuid4()),
@@ -270,9 +278,22 @@ class ShiftService:
                 officer_name=name,
                 officer_badge=profile.badge,
                 department=dept or self.department_rule(guild_id).known(profile.department),
-                callsign=sign or profile.callsign,
-                started_ms=to_ms(at) if at else self.clock(),
+                callsign=sign or game_sign or profile.callsign,
+                started_ms=started_ms,
             )
+            if shift is None and game_sign is not None and game_sign != profile.callsign:
+                # The in-game callsign is another officer's here: the profile's unit, as without the game.
+                shift = await self.store.insert_open(
+                    shift_id=str(uuid.uuid4()),
+                    guild_id=guild_id,
+                    member_id=member_id,
+                    mdt_id=link.mdt_id,
+                    officer_name=name,
+                    officer_badge=profile.badge,
+                    department=dept or self.department_rule(guild_id).known(profile.department),
+                    callsign=profile.callsign,
+                    started_ms=started_ms,
+                )
         except INTEGRITY_ERRORS:
             # Two starts at once: the unique index let one through.
             current = await self.store.open_for(guild_id, member_id)

@@ -142,6 +142,26 @@ class ShiftStore:
         )
         return {row.id: row for row in rows}
 
+    async def move_callsign(self, shift_id: str, old: str | None, new: str) -> ShiftRecord | None:
+        """The open shift's unit becomes `new` (the member's callsign in game), only while its callsign is still
+        `old` (compare and set: two processes move it once) and `new` is nobody else's, in a profile or as the unit
+        of an open shift (under the callsign's turn, as a start takes it). None: nothing changed."""
+        async with self.db.transaction() as tx:
+            guild = await tx.fetchone("SELECT guild_id FROM shifts WHERE id = ?", (shift_id,))
+            if guild is None:
+                return None
+            await take_turns(tx, [(int(guild["guild_id"]), callsign_turn(new))])
+            rows = await tx.execute_fetchall(
+                "UPDATE shifts SET callsign = ? WHERE id = ? AND ended_ms IS NULL"
+                " AND (callsign = CAST(? AS TEXT) OR (callsign IS NULL AND CAST(? AS TEXT) IS NULL))"
+                " AND NOT EXISTS (SELECT 1 FROM officer_profiles p WHERE p.guild_id = shifts.guild_id"
+                " AND p.callsign = ? AND p.member_id != shifts.member_id)"
+                " AND NOT EXISTS (SELECT 1 FROM shifts o WHERE o.guild_id = shifts.guild_id AND o.callsign = ?"
+                " AND o.member_id != shifts.member_id AND o.ended_ms IS NULL) RETURNING *",
+                (new, shift_id, old, old, new, new),
+            )
+        return ShiftRecord.from_row(rows[0]) if rows else None
+
     async def get(self, shift_id: str) -> ShiftRecord | None:
         return await self._one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
 

@@ -163,7 +163,10 @@ class StatusService:
         actor_id: int | None,
         check_duty: bool,
         version: int,
+        release_unsent: bool = False,
     ) -> StatusChange:
+        """`release_unsent`: a changed unit id releases the old one even when Northca has not acknowledged it yet
+        (it may be in flight: the release, newer, goes after it)."""
         ctx = await self.store.context(guild_id, member_id)
         mdt_id = ctx.link_mdt_id
         if not stored_status_approved(ctx.link_status):
@@ -201,7 +204,11 @@ class StatusService:
             version=version,
             synced_version=previous.synced_version if previous is not None else 0,
         )
-        if previous is not None and previous.callsign != saved.callsign and previous.synced_version > 0:
+        if (
+            previous is not None
+            and previous.callsign != saved.callsign
+            and (previous.synced_version > 0 or release_unsent)
+        ):
             self._retire(previous, saved.version)
         self.coalescer.submit(UnitChange(guild_id, mdt_id, member_id, saved.version, saved.to_upsert(), actor_id))
         self.mark_dirty(guild_id)
@@ -274,6 +281,46 @@ class StatusService:
             return None
         except Exception as exc:  # e.g. NotLinked: the profile change itself stands
             log.info("status of %s in guild %s not refreshed: %s", member_id, guild_id, exc)
+            return None
+
+    async def follow_unit(self, guild_id: int, member_id: int) -> StatusChange | None:
+        """The member's unit id changed (their callsign in game moved the shift's unit, bot/erlc/units.py): the
+        current status is recorded again under the new unit, by whoever chose it, and the old unit released (the
+        off-duty code), as a callsign changed in a profile releases it. None: no status recorded yet."""
+        current = await self.store.get(guild_id, member_id)
+        if current is None:
+            return None
+        try:
+            code = self.panic_code(guild_id) if current.status == PANIC_CODE else self.code(guild_id, current.status)
+            return await self._record(
+                guild_id,
+                member_id,
+                code,
+                display_name=None,
+                actor_id=current.actor_id,
+                check_duty=False,
+                version=await self.store.next_version(),
+                release_unsent=True,
+            )
+        except Exception as exc:  # a code no longer configured, the link gone: the shift's unit moved anyway
+            log.info("unit of %s in guild %s not moved on Northca: %s", member_id, guild_id, exc)
+            return None
+
+    async def set_from_game(self, guild_id: int, member_id: int, on_duty: bool, since_ms: int) -> StatusChange | None:
+        """Status from the game (`erlc.status_from_game`): the on-duty code (joined a duty team at `since_ms`) or
+        the off-duty code (left the game then), unless the unit has it already, is in panic, or a person chose a
+        status at or after that moment (the officer's choice since wins). Through the coalescer like any change;
+        None: nothing to change."""
+        code = self.config.on_duty_code if on_duty else self.config.off_duty_code
+        current = await self.store.get(guild_id, member_id)
+        if current is not None and (
+            current.status in (code, PANIC_CODE) or (current.actor_id is not None and current.updated_ms >= since_ms)
+        ):
+            return None
+        try:
+            return await self.set_status(guild_id, member_id, code, check_duty=False)
+        except Exception as exc:  # no unit (no callsign), not linked any more: nothing to show
+            log.info("status from the game of %s in guild %s not set: %s", member_id, guild_id, exc)
             return None
 
     def _stamp_duty_event(self, event: DutyChanged) -> None:
