@@ -1,4 +1,4 @@
-"""Scale benchmark: many servers and officers on several bot processes over one PostgreSQL (issue 13).
+"""Scale benchmark: many servers and officers on several bot processes over one PostgreSQL.
 
 Processes: the Northca sandbox (bench/sandbox_proc.py: one MDT per server by default, a latency on every answer;
 the first shift writes answered 500, 50 stored with the answer lost, then 50 unstored, so the bot must look up and

@@ -1,4 +1,4 @@
-"""Application emojis for the status kinds and duty states (issue 25, point 12), with Unicode as the fallback.
+"""Application emojis for the status kinds and duty states, with Unicode as the fallback.
 
 The bot draws its own small icons (Pillow, no files shipped) and keeps them as application emojis: owned by the
 application, usable in every server without Manage Expressions there. At start, like the slash commands

@@ -198,7 +198,7 @@ def fit_choices(choices: list[app_commands.Choice[str]]) -> list[app_commands.Ch
     return fitted[:CHOICES]
 
 
-# Dates as people mean them (issue 25, point 8). A date someone typed as a date ("leave until 17 January") is a
+# Dates as people mean them. A date someone typed as a date ("leave until 17 January") is a
 # day of the server's calendar, not an instant: shown as a Discord timestamp of its midnight, it moves a day
 # early for everyone west of the server. So days are written out as plain text, in the server's time zone and
 # inclusive ("15–17 Jan 2025, 3 days"); times of day stay Discord timestamps (each reader's own zone).

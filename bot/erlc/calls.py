@@ -1,4 +1,4 @@
-"""In-game emergency calls (911) into the CAD (issue 23, point 8): each call the game reports becomes exactly one
+"""In-game emergency calls (911) into the CAD: each call the game reports becomes exactly one
 Northca call, when the server turned `erlc.calls_to_cad` on.
 
 A call reaches here from the hub topic `erlc_calls` (bot/erlc/service.py publishes it for every signed webhook

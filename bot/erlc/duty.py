@@ -52,7 +52,7 @@ class InGameGate:
 
     async def game_callsign(self, guild_id: int, member_id: int) -> str | None:
         """The member's callsign in game now, as a unit id (None: not verified, not in game, none set, or not a valid
-        unit id): their unit for a shift started without one chosen (issue 23, point 6)."""
+        unit id): their unit for a shift started without one chosen."""
         link = await self.store.link_of(guild_id, member_id)
         if link is None:
             return None  # (one read for a member of a server without the game)

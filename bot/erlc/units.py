@@ -1,4 +1,4 @@
-"""Units that follow the game (issue 23, points 6 and 7): the MDT shows what happens in the ER:LC server.
+"""Units that follow the game: the MDT shows what happens in the ER:LC server.
 
 Callsign from the game: while a verified member is on duty and has a callsign in game, that is the unit of their
 shift (a shift started then takes it at once: `InGameGate.game_callsign`), unless they chose one for the shift

@@ -8,7 +8,7 @@ own interval when the shift recorded them (shift_breaks), else (shifts from befo
 were recorded) the shift's break total shared in proportion to the part's length. The parts
 of a shift always add up to the whole shift's duty.
 
-In-game time (ER:LC, issue 23 point 5): of a shift's duty inside a period, the part the member was in the game
+In-game time (ER:LC): of a shift's duty inside a period, the part the member was in the game
 server, from the presence history: the overlap of their in-game stretches (a join, or any change while in game,
 up to the next leave; still in game: up to now) with the shift's part inside the period, minus their in-game
 time inside the shift's recorded breaks. It is never more than that part's duty before adjustments. Computed for

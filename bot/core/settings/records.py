@@ -75,7 +75,7 @@ class GuildSettings:
     roster_reminder_minutes: int = 30
     # How long the ER:LC presence history (joins, leaves, team and callsign changes) is kept.
     erlc_presence_days: int = 90
-    # In-game emergency calls become CAD calls on the linked MDT (issue 23, point 8): off until an admin says so.
+    # In-game emergency calls become CAD calls on the linked MDT: off until an admin says so.
     erlc_calls_to_cad: bool = False
     # /shift start and the panel's On duty button refuse a member who is not in the game server now (bot/erlc/duty.py).
     erlc_in_game_required: bool = False
@@ -86,8 +86,8 @@ class GuildSettings:
     erlc_gamelock_minutes: int = 0
     # Automatic shifts: a verified member joining a duty team in game goes on duty (needs gamelock, which ends them).
     erlc_auto_duty: bool = False
-    # Status from the game: joining a duty team sets the on-duty code, leaving the game the off-duty code (issue 23,
-    # point 7), unless the officer chose a status since.
+    # Status from the game: joining a duty team sets the on-duty code, leaving the game the off-duty code,
+    # unless the officer chose a status since.
     erlc_status_from_game: bool = False
     # Quotas (and the activity report's verdicts) count the time in game during shifts instead of the duty time.
     erlc_quota_in_game: bool = False

@@ -264,7 +264,7 @@ class ShiftService:
         if dept is None and self.team_departments is not None:
             # Not chosen: the department of the team the member is on in game, before the profile's.
             dept = await self.team_departments.team_department(guild_id, member_id)
-        # Not chosen: the member's callsign in game is the unit (issue 23, point 6), before the profile's.
+        # Not chosen: the member's callsign in game is the unit, before the profile's.
         game_sign = None
         if sign is None and self.team_departments is not None:
             game_sign = await self.team_departments.game_callsign(guild_id, member_id)
