@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp_jinja2
 import jinja2
@@ -20,11 +21,13 @@ from aiohttp import web
 
 from bot.config import WebSection
 from bot.dashboard.discord_api import DiscordApi
-from bot.dashboard.registry import NavItem, register_pages
 from bot.dashboard.security import PREFIX, security_headers
 from bot.dashboard.sessions import Session, SessionStore
 from bot.services import Services
 from bot.timefmt import from_ms
+
+if TYPE_CHECKING:
+    from bot.dashboard.routing import NavItem
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +85,8 @@ class Dashboard:
 
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
-VIEWER = "dashboard.viewer"
-SESSION_ID = "dashboard.sid"
+VIEWER = web.RequestKey("dashboard.viewer", Session | None)  # type: ignore[arg-type]
+SESSION_ID = web.RequestKey("dashboard.sid", str)
 
 
 def dashboard_of(request: web.Request) -> Dashboard:
@@ -134,7 +137,9 @@ def build_dashboard_app(dashboard: Dashboard) -> web.Application:
         default_helpers=False,
     )
     env.filters["when"] = _when
+    # The pages import this module (their handlers reach the Dashboard through it): imported once it is loaded.
     from bot.dashboard import auth
+    from bot.dashboard.registry import register_pages
 
     auth.register(app)
     dashboard.nav = register_pages(app)

@@ -7,7 +7,7 @@ from aiohttp import web
 from bot.dashboard.app import dashboard_of, viewer_of
 from bot.dashboard.context import refuse, render
 from bot.dashboard.discord_api import DiscordRefused, DiscordUnavailable
-from bot.dashboard.registry import PageRouter
+from bot.dashboard.routing import PageRouter
 
 
 async def servers(request: web.Request) -> web.StreamResponse:
