@@ -109,7 +109,7 @@ class FakeOAuth:
         redirect = q.get("redirect_uri", "")
         if redirect not in client.redirect_uris:
             return 400, {"error": "invalid_request", "error_description": "Invalid OAuth2 redirect_uri"}
-        if q.get("response_type") != "code" or not SCOPES <= set(q.get("scope", "").split()):
+        if q.get("response_type") != "code" or not set(q.get("scope", "").split()) >= SCOPES:
             return 400, {"error": "invalid_scope"}
         if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
             return 400, {"error": "invalid_request", "error_description": "PKCE S256 required"}
@@ -144,7 +144,7 @@ class FakeOAuth:
             "scope": grant.scope,
         }
 
-    def _bearer(self, rec: Recorded) -> int | None | bool:
+    def _bearer(self, rec: Recorded) -> int | bool | None:
         """The user of a Bearer token; False for the bot's token; None for a bad Bearer token."""
         auth = rec.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
