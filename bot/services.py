@@ -24,6 +24,7 @@ from bot.erlc.service import ErlcService
 from bot.erlc.store import ErlcStore
 from bot.erlc.webhook import SignatureCheck, webhook_routes
 from bot.events import EventHub
+from bot.history import GuildHistory
 from bot.leave import LeaveService, LeaveStore, LeaveWorker
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
@@ -88,6 +89,8 @@ class Services:
     erlc_calls: EmergencyCallRelay
     # Ends shifts of members out of the game past the grace (under the scheduler lease).
     gamelock: Gamelock
+    # Every admin action of a server, read together (the dashboard's History page).
+    history: GuildHistory
     # The public web server (the ER:LC webhook; the dashboard when [web] enabled), when [web] port is set or the
     # dashboard is enabled.
     web: WebServer | None = None
@@ -348,6 +351,7 @@ def build_services(
         erlc_poller=erlc_poller,
         erlc_calls=erlc_calls,
         gamelock=gamelock,
+        history=GuildHistory(db),
         web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after

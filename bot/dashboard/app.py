@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.audit import acting_from
 from bot.config import WebSection
 from bot.dashboard.discord_api import DiscordApi
 from bot.dashboard.security import PREFIX, security_headers
@@ -85,7 +86,16 @@ class Dashboard:
 
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
-VIEWER = web.RequestKey("dashboard.viewer", Session | None)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The request's session, if any (a request key's value must be one type)."""
+
+    session: Session | None
+
+
+VIEWER = web.RequestKey("dashboard.viewer", Viewer)
 SESSION_ID = web.RequestKey("dashboard.sid", str)
 
 
@@ -95,19 +105,21 @@ def dashboard_of(request: web.Request) -> Dashboard:
 
 def viewer_of(request: web.Request) -> Session | None:
     """The logged-in user of this request (their live session), or None."""
-    viewer: Session | None = request.get(VIEWER)
-    return viewer
+    viewer = request.get(VIEWER)
+    return viewer.session if viewer is not None else None
 
 
 @web.middleware
-async def load_session(request: web.Request, handler: Callable[[web.Request], object]) -> web.StreamResponse:
+async def load_session(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """The session of the request's cookie (None when there is none, it ended or it idled out)."""
     sid = request.cookies.get(SESSION_COOKIE, "")
     request[SESSION_ID] = sid
-    request[VIEWER] = await dashboard_of(request).sessions.get(sid) if sid else None
-    response = await handler(request)  # type: ignore[misc]
-    assert isinstance(response, web.StreamResponse)
-    return response
+    request[VIEWER] = Viewer(await dashboard_of(request).sessions.get(sid) if sid else None)
+    # Every change made while serving this request is audited as the dashboard's (bot/audit.py).
+    with acting_from("dashboard"):
+        return await handler(request)
 
 
 def set_session_cookie(response: web.StreamResponse, dashboard: Dashboard, sid: str) -> None:

@@ -11,11 +11,11 @@ from types import ModuleType
 
 from aiohttp import web
 
-from bot.dashboard.pages import overview, servers
+from bot.dashboard.pages import history, overview, servers, settings
 from bot.dashboard.routing import NavItem, PageRouter
 
 # In navigation order. A new page: its module here.
-PAGES: tuple[ModuleType, ...] = (servers, overview)
+PAGES: tuple[ModuleType, ...] = (servers, overview, settings, history)
 
 
 def register_pages(app: web.Application, pages: tuple[ModuleType, ...] = PAGES) -> list[NavItem]:

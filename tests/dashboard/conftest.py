@@ -141,10 +141,13 @@ async def page(browser: Any) -> AsyncIterator[Any]:
     tab = await context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    tab.on(
-        "console",
-        lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None,
-    )
+
+    def on_console(msg: Any) -> None:
+        # A page answered 4xx on purpose (a refused form) is logged as a failed load: not a problem of the page.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource: the server responded"):
+            problems.append(f"console: {msg.text}")  # a script error, a CSP refusal
+
+    tab.on("console", on_console)
     try:
         yield tab
     finally:

@@ -167,7 +167,7 @@ class FakeOAuth:
         if user_id is False:
             return 200, [{"id": str(g.id), "name": g.name, "icon": None, "owner": False} for g in self.bot.guilds]
         assert isinstance(user_id, int)
-        out = []
+        out: list[dict[str, Any]] = []
         for guild in self.bot.guilds:
             member = guild.get_member(user_id)
             owner = guild.owner_id == user_id
