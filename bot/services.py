@@ -28,6 +28,7 @@ from bot.history import GuildHistory
 from bot.leave import LeaveService, LeaveStore, LeaveWorker
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
+from bot.notices import NoticeRelay, NoticeStore
 from bot.polling import Background
 from bot.ports import Ports
 from bot.profiles import ProfileStore
@@ -91,6 +92,9 @@ class Services:
     gamelock: Gamelock
     # Every admin action of a server, read together (the dashboard's History page).
     history: GuildHistory
+    # Changes another process (the dashboard's own) made, shown in Discord by this one (bot/notices.py).
+    notices: NoticeStore
+    notice_relay: NoticeRelay
     # The public web server (the ER:LC webhook; the dashboard when [web] enabled), when [web] port is set or the
     # dashboard is enabled.
     web: WebServer | None = None
@@ -328,6 +332,8 @@ def build_services(
     status_resend: list[Background] = (
         [LeasedServices(LeaseStore(db), "unit-status-resend", [unit_status.resender], clock=clock)] if sharded else []
     )
+    notices = NoticeStore(db, clock)
+    notice_relay = NoticeRelay(notices, settings, shards)
     return Services(
         events=events,
         ports=ports,
@@ -352,6 +358,8 @@ def build_services(
         erlc_calls=erlc_calls,
         gamelock=gamelock,
         history=GuildHistory(db),
+        notices=notices,
+        notice_relay=notice_relay,
         web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
@@ -359,6 +367,7 @@ def build_services(
         background=[
             settings,
             *watchers,
+            notice_relay,
             links,
             worker,
             coalescer,
