@@ -36,7 +36,7 @@ async def test_a_change_in_the_dashboard_process_shows_in_the_bot_process_at_onc
             {"action": "shifts", "max_hours": "6", "timezone": "UTC", "week_start": "monday", "off_duty": "prompt"},
         ):
             async with browser.post(rig.url(f"/g/{COUNTY}/settings"), data={**form, "csrf": csrf}) as response:
-                assert response.status == 200 and "saved" in str(response.url) or "now" in str(response.url)
+                assert (response.status == 200 and "saved" in str(response.url)) or "now" in str(response.url)
         line = await log_posts(h, A_LOG, "changed the settings: .*Maximum shift length")
         assert "10 h → 6 h" in line["content"] and f"<@{ADMIN}>" in line["content"]
         assert h.bot.settings.get(COUNTY).max_shift_hours == 6
