@@ -24,7 +24,7 @@ from bot.audit import acting_from
 from bot.config import WebSection
 from bot.dashboard.discord_api import DiscordApi
 from bot.dashboard.security import PREFIX, security_headers
-from bot.dashboard.sessions import Session, SessionStore
+from bot.dashboard.sessions import Session, SessionStore, SessionSweep
 from bot.services import Services
 from bot.timefmt import from_ms
 
@@ -158,8 +158,15 @@ def build_dashboard_app(dashboard: Dashboard, pages: tuple[ModuleType, ...] | No
     dashboard.nav = register_pages(app, PAGES if pages is None else pages)
     app.router.add_static("/static", HERE / "static", name="static", append_version=True)
 
-    async def close_api(_: web.Application) -> None:
+    sweep = SessionSweep(dashboard.sessions)
+
+    async def start_sweep(_: web.Application) -> None:
+        await sweep.start()
+
+    async def stop(_: web.Application) -> None:
+        await sweep.stop()
         await dashboard.api.close()
 
-    app.on_cleanup.append(close_api)
+    app.on_startup.append(start_sweep)
+    app.on_cleanup.append(stop)
     return app

@@ -13,7 +13,8 @@ import pytest
 from yarl import URL
 
 from bot.dashboard.security import safe_return_path
-from tests.dashboard.conftest import CLIENT_SECRET
+from bot.dashboard.sessions import SessionStore
+from tests.dashboard.conftest import CLIENT_ID, CLIENT_SECRET
 from tests.dashboard.helpers import A_LOG, CITY, COUNTY, MANAGER, SCRIPT, add_servers
 from tests.helpers import ADMIN, OFFICER, OTHER
 
@@ -271,3 +272,33 @@ async def test_nothing_is_logged_at_debug_that_holds_the_secret(start_dashboard,
     await rig.client(ADMIN)
     assert all(CLIENT_SECRET not in r.getMessage() for r in caplog.records)
     assert CLIENT_SECRET not in repr(rig.h.bot.config) and CLIENT_SECRET not in str(rig.h.bot.config.web)
+
+
+async def test_behind_https_the_cookie_is_secure_and_the_redirect_is_the_public_address(start_dashboard) -> None:
+    rig = await rig_with_servers(start_dashboard, public_base_url="https://bot.example.org")
+    public_callback = "https://bot.example.org/dashboard/auth/callback"
+    rig.oauth.add_client(CLIENT_ID, CLIENT_SECRET, public_callback)
+    rig.oauth.signed_in = ADMIN
+    browser = await rig.client(None)
+    callback = await _login_steps(rig, browser)
+    assert callback.startswith(public_callback + "?")
+    # The TLS proxy hands the request on to the bot's local address.
+    async with browser.get(callback.replace("https://bot.example.org", rig.base), allow_redirects=False) as response:
+        assert response.status == 303
+        morsel = response.cookies["northca_dashboard"]
+        assert morsel["secure"] and morsel["httponly"] and morsel["samesite"] == "Lax"
+
+
+async def test_idle_sessions_and_unfinished_logins_are_swept(start_dashboard) -> None:
+    now = [1_800_000_000_000]
+    rig = await rig_with_servers(start_dashboard, clock=lambda: now[0], session_idle_minutes=30)
+    await rig.client(ADMIN)
+    await rig.client(OTHER)
+    async with (await rig.client(None)).get(rig.url("/login"), allow_redirects=False) as response:
+        assert response.status == 303  # a login never finished
+    db = rig.h.bot.db
+    count = "SELECT (SELECT COUNT(*) FROM dashboard_sessions) + (SELECT COUNT(*) FROM dashboard_logins) AS n"
+    assert int((await db.fetchone(count))["n"]) == 3
+    now[0] += 31 * 60_000
+    assert await SessionStore(db, idle_ms=30 * 60_000, clock=lambda: now[0]).sweep() == 3
+    assert int((await db.fetchone(count))["n"]) == 0
