@@ -61,9 +61,17 @@ def safe_return_path(value: str | None) -> str:
     return value if _SAFE_PATH.fullmatch(value) else f"{PREFIX}/"
 
 
-def csrf_ok(request: web.Request, expected: str, given: str | None) -> bool:
-    """The form's token is the session's, and the browser's Origin (when sent) is this site."""
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL (an Origin header's form)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def csrf_ok(request: web.Request, expected: str, given: str | None, public_base_url: str | None = None) -> bool:
+    """The form's token is the session's, and the browser's Origin (when sent) is this site: the address it was
+    reached at, or the public one (`[web] public_base_url`, behind a TLS proxy)."""
     origin = request.headers.get("Origin")
-    if origin is not None and origin != f"{request.scheme}://{request.host}":
+    ours = {f"{request.scheme}://{request.host}"} | ({origin_of(public_base_url)} if public_base_url else set())
+    if origin is not None and origin not in ours:
         return False
     return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())

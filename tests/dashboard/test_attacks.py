@@ -302,3 +302,35 @@ async def test_idle_sessions_and_unfinished_logins_are_swept(start_dashboard) ->
     now[0] += 31 * 60_000
     assert await SessionStore(db, idle_ms=30 * 60_000, clock=lambda: now[0]).sweep() == 3
     assert int((await db.fetchone(count))["n"]) == 0
+
+
+async def test_behind_https_forms_from_the_public_origin_are_accepted_and_others_refused(start_dashboard) -> None:
+    rig = await rig_with_servers(start_dashboard, public_base_url="https://bot.example.org")
+    rig.oauth.add_client(CLIENT_ID, CLIENT_SECRET, "https://bot.example.org/dashboard/auth/callback")
+    rig.oauth.signed_in = ADMIN
+    browser = await rig.client(None)
+    callback = await _login_steps(rig, browser)
+    async with browser.get(callback.replace("https://bot.example.org", rig.base), allow_redirects=False) as response:
+        sid = response.cookies["northca_dashboard"].value
+    jar = {"northca_dashboard": sid}
+    async with browser.get(rig.url(f"/g/{COUNTY}/settings"), cookies=jar) as response:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', await response.text()).group(1)  # type: ignore[union-attr]
+    url = rig.url(f"/g/{COUNTY}/settings")
+    form = {**SETTINGS_FORM, "csrf": csrf}
+    status, _ = await post(browser, url, form, cookies=jar, headers={"Origin": "https://evil.example"})
+    assert status == 403 and rig.h.bot.settings.get(COUNTY).max_shift_hours == 12
+    status, _ = await post(browser, url, form, cookies=jar, headers={"Origin": "https://bot.example.org"})
+    assert status == 303 and rig.h.bot.settings.get(COUNTY).max_shift_hours == 5
+
+
+async def test_the_login_limit_counts_each_address_behind_a_local_proxy(start_dashboard) -> None:
+    rig = await rig_with_servers(start_dashboard, login_attempts_per_minute=2)
+    browser = await rig.client(None)
+
+    async def start(address: str) -> int:
+        headers = {"X-Forwarded-For": f"203.0.113.9, {address}"}
+        async with browser.get(rig.url("/login"), headers=headers, allow_redirects=False) as response:
+            return response.status
+
+    assert [await start("198.51.100.1") for _ in range(3)] == [303, 303, 429]
+    assert await start("198.51.100.2") == 303  # another visitor is not held back by the first
