@@ -334,3 +334,12 @@ async def test_the_login_limit_counts_each_address_behind_a_local_proxy(start_da
 
     assert [await start("198.51.100.1") for _ in range(3)] == [303, 303, 429]
     assert await start("198.51.100.2") == 303  # another visitor is not held back by the first
+
+
+async def test_the_whole_web_server_answers_with_the_security_headers(start_dashboard) -> None:
+    rig = await rig_with_servers(start_dashboard)
+    anonymous = await rig.client(None)
+    for url in (f"{rig.base}/favicon.ico", f"{rig.base}/erlc/events/not-a-token", rig.url("/static/style.css")):
+        async with anonymous.get(url) as response:
+            assert response.headers["X-Content-Type-Options"] == "nosniff", url
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], url
