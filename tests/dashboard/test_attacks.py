@@ -15,7 +15,7 @@ from yarl import URL
 from bot.dashboard.security import safe_return_path
 from bot.dashboard.sessions import SessionStore
 from tests.dashboard.conftest import CLIENT_ID, CLIENT_SECRET
-from tests.dashboard.helpers import A_LOG, CITY, COUNTY, MANAGER, SCRIPT, add_servers
+from tests.dashboard.helpers import A_LOG, A_SERGEANTS, CITY, COUNTY, MANAGER, SCRIPT, add_servers
 from tests.helpers import ADMIN, OFFICER, OTHER
 
 SETTINGS_FORM = {"action": "shifts", "max_hours": "5", "timezone": "UTC", "week_start": "monday", "off_duty": "prompt"}
@@ -343,3 +343,23 @@ async def test_the_whole_web_server_answers_with_the_security_headers(start_dash
         async with anonymous.get(url) as response:
             assert response.headers["X-Content-Type-Options"] == "nosniff", url
             assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], url
+
+
+async def test_reset_needs_its_confirmation_and_a_role_is_removed_everywhere(start_dashboard) -> None:
+    rig = await rig_with_servers(start_dashboard)
+    admin = await rig.client(ADMIN)
+    csrf = await rig.csrf(admin)
+    url = rig.url(f"/g/{COUNTY}/settings")
+    role_form = {"action": "role", "kind": "supervisor", "role": str(A_SERGEANTS), "csrf": csrf}
+    assert (await post(admin, url, role_form))[0] == 303
+    assert (await post(admin, url, {"action": "quota", "role": str(A_SERGEANTS), "hours": "4", "csrf": csrf}))[0] == 303
+    status, _ = await post(admin, url, {"action": "remove-role", "role": str(A_SERGEANTS), "csrf": csrf})
+    assert status == 303
+    after = rig.h.bot.settings.get(COUNTY)
+    assert after.supervisor_role_ids == () and after.role_quotas == ()
+    assert (await post(admin, url, SETTINGS_FORM | {"csrf": csrf}))[0] == 303
+    status, text = await post(admin, url, {"action": "reset", "csrf": csrf})
+    assert status == 400 and "Tick the box to confirm" in text
+    assert rig.h.bot.settings.get(COUNTY).max_shift_hours == 5
+    assert (await post(admin, url, {"action": "reset", "confirm": "on", "csrf": csrf}))[0] == 303
+    assert rig.h.bot.settings.get(COUNTY).max_shift_hours == 12
