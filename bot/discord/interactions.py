@@ -27,8 +27,11 @@ import discord
 from discord import app_commands
 
 from bot.core.errors import GuildOnly, MissingPermission, UserFacingError
+from bot.core.supervisors import is_supervisor
 from bot.discord.discord_text import fit, fit_content, fit_embed, fit_view, quoted
-from bot.northca.errors import NorthcaError
+from bot.northca.errors import (
+    NorthcaError,
+)
 from bot.wording import DISCORD, error_text, northca_text
 
 log = logging.getLogger(__name__)
@@ -472,7 +475,13 @@ def require_supervisor(
 ) -> None:
     require_guild(interaction)
     perms = interaction.permissions
-    if perms.manage_guild or perms.administrator or has_any_role(interaction, supervisor_role_ids):
+    user = interaction.user
+    role_ids = [r.id for r in user.roles] if isinstance(user, discord.Member) else []
+    if is_supervisor(
+        manages_server=perms.manage_guild or perms.administrator,
+        role_ids=role_ids,
+        supervisor_role_ids=supervisor_role_ids,
+    ):
         return
     raise MissingPermission.said(f"You need the Manage Server permission or a supervisor role to {doing}.")
 

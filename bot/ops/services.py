@@ -14,8 +14,10 @@ from bot.core.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.core.dispatch import DispatchService, DispatchStore
 from bot.core.duty import DutyService, DutyStore
 from bot.core.events import EventHub
+from bot.core.history import GuildHistory
 from bot.core.leave import LeaveService, LeaveStore, LeaveWorker
 from bot.core.links import LinkService, LinkStore
+from bot.core.notices import NoticeRelay, NoticeStore
 from bot.core.polling import Background
 from bot.core.ports import Ports
 from bot.core.profiles import ProfileStore
@@ -89,7 +91,13 @@ class Services:
     erlc_calls: EmergencyCallRelay
     # Ends shifts of members out of the game past the grace (under the scheduler lease).
     gamelock: Gamelock
-    # The public web server (the ER:LC webhook), when [web] port is set.
+    # Every admin action of a server, read together (the dashboard's History page).
+    history: GuildHistory
+    # Changes another process (the dashboard's own) made, shown in Discord by this one (bot/core/notices.py).
+    notices: NoticeStore
+    notice_relay: NoticeRelay
+    # The public web server (the ER:LC webhook; the dashboard when [web] enabled), when [web] port is set or the
+    # dashboard is enabled.
     web: WebServer | None = None
     # Started in this order, stopped in the reverse order.
     background: list[Background] = field(default_factory=list)
@@ -308,13 +316,16 @@ def build_services(
         [erlc_poller],
         clock=clock,
     )
+    # The dashboard ([web] enabled) is mounted on it by the bot (bot/discord/bot.py), which builds it over these
+    # services.
+    web_port = config.web.listen_port
     web = (
         WebServer(
             config.web.host,
-            config.web.port,
+            web_port,
             webhook_routes(erlc, SignatureCheck(config.erlc.webhook_public_key, config.erlc.webhook_max_age_seconds)),
         )
-        if config.web.port is not None
+        if web_port is not None
         else None
     )
     # The dispatch outbox is shared by every server: one process of all sends it (another takes over within the
@@ -325,6 +336,8 @@ def build_services(
     status_resend: list[Background] = (
         [LeasedServices(LeaseStore(db), "unit-status-resend", [unit_status.resender], clock=clock)] if sharded else []
     )
+    notices = NoticeStore(db, clock)
+    notice_relay = NoticeRelay(notices, settings, shards)
     return Services(
         events=events,
         ports=ports,
@@ -348,6 +361,9 @@ def build_services(
         erlc_poller=erlc_poller,
         erlc_calls=erlc_calls,
         gamelock=gamelock,
+        history=GuildHistory(db),
+        notices=notices,
+        notice_relay=notice_relay,
         web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
@@ -355,6 +371,7 @@ def build_services(
         background=[
             settings,
             *watchers,
+            notice_relay,
             links,
             worker,
             coalescer,

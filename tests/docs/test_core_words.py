@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The Discord front door inside bot/ (the rest of it is cogs/), its wording, and the local copies of the outside
 # systems (they answer as those systems do).
-FRONT_DOOR = ("bot/discord/", "bot/wording.py", "bot/ops/checks.py")
+FRONT_DOOR = ("bot/discord/", "bot/web/", "bot/wording.py", "bot/ops/checks.py")
 SANDBOXES = ("bot/northca/sandbox/", "bot/erlc/sandbox/")
 # The bot's top-level slash commands (cogs/): "/shift", "/loa end"; a URL path ("/erlc/events") is not one.
 COMMANDS = ("link", "unlink", "shift", "status", "settings", "loa", "roster", "panic", "call", "ticket", "report",

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core.audit import audit_source
 from bot.core.settings.records import AuditEntry, Json
 from bot.core.sharding import ShardSet
 from bot.erlc.store import ERLC_GUILD_TABLES
@@ -42,6 +43,8 @@ GUILD_TABLES: tuple[str, ...] = (
     "guild_presence",
     "write_turns",
     "guild_numbers",
+    # Changes the dashboard's own process made, not yet shown by a bot process (bot/core/notices.py).
+    "process_notices",
     # ER:LC: the server and its encrypted key, presence, links, events (named where they are made).
     *ERLC_GUILD_TABLES,
 )
@@ -148,9 +151,9 @@ class SettingsStore:
                         (guild_id, change.key, _dump(change.new), at_ms, actor_id),
                     )
                 await conn.execute(
-                    "INSERT INTO settings_audit (guild_id, actor_id, at_ms, setting_key, old_json, new_json)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (guild_id, actor_id, at_ms, change.key, _dump(change.old), _dump(change.new)),
+                    "INSERT INTO settings_audit (guild_id, actor_id, at_ms, setting_key, old_json, new_json, source)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (guild_id, actor_id, at_ms, change.key, _dump(change.old), _dump(change.new), audit_source()),
                 )
             return await self.audit_mark(guild_id)
 
