@@ -42,6 +42,7 @@ from bot.profiles import ProfileStore
 from bot.rosters import RosterService
 from bot.rosters.leave import ExcusedSource
 from bot.rosters.reminders import RosterReminderWorker
+from bot.runtime import settle_heap
 from bot.services import Services, build_services
 from bot.settings import SettingsService
 from bot.shifts import ShiftService
@@ -102,6 +103,7 @@ class NorthcaBot(commands.Bot):
         *,
         extensions: tuple[str, ...] = EXTENSIONS,
         clock: Callable[[], int] = now_ms,
+        settle_heap_when_ready: bool = False,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -119,6 +121,9 @@ class NorthcaBot(commands.Bot):
         self.config = config
         # Epoch ms for scheduled work (activity reports, leave); tests pass one they move.
         self.clock = clock
+        # The process's own bot (`northca-bot run`): once ready, the garbage collector is tuned (bot/runtime.py).
+        # Not in tests, where many bots share one process and a frozen heap would keep every old bot's cycles.
+        self.settle_heap_when_ready = settle_heap_when_ready
         self.extension_names = extensions
         self.db = Database(
             config.database.target,
@@ -400,6 +405,9 @@ class NorthcaBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s), in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        if self.settle_heap_when_ready:
+            # Start-up and the guild caches are built: out of the garbage collector's sight (bot/runtime.py).
+            settle_heap()
 
 
 def bot_of(interaction: discord.Interaction[Any]) -> NorthcaBot:
