@@ -235,6 +235,23 @@ class SandboxSection(_Section):
     db_path: str | None = None
 
 
+class BotSection(_Section):
+    """How the bot's process runs (bot/ops/runtime.py)."""
+
+    # "auto": uvloop when it is installed (`pip install uvloop`), asyncio's own loop otherwise; "asyncio" or
+    # "uvloop" to choose (uvloop must then be installed).
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+
+    @field_validator("event_loop")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        from bot.ops.runtime import uvloop_installed
+
+        if value == "uvloop" and not uvloop_installed():
+            raise ValueError('uvloop is not installed: pip install uvloop, or use "auto" or "asyncio"')
+        return value
+
+
 class HealthSection(_Section):
     """The loopback health endpoint (GET /health) and the old-outbox warning."""
 
@@ -406,6 +423,7 @@ class Config(_Section):
     settings: SettingsSection = Field(default_factory=SettingsSection)
     erlc: ErlcConfig = Field(default_factory=ErlcConfig)
     web: WebSection = Field(default_factory=WebSection)
+    bot: BotSection = Field(default_factory=BotSection)
 
     @property
     def uses_sandbox(self) -> bool:

@@ -54,6 +54,7 @@ from bot.erlc.service import ErlcService, rate_limit_text
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY, NorthcaSandbox, SandboxConfig
 from bot.ops.health import HealthMonitor, NorthcaSuccessClock
+from bot.ops.runtime import settle_heap
 from bot.ops.services import Services, build_services
 from bot.ops.startup import StartupError, explain_port_error, open_database, sandbox_state_path
 from bot.storage import Database
@@ -110,6 +111,7 @@ class NorthcaBot(commands.Bot):
         *,
         extensions: tuple[str, ...] = EXTENSIONS,
         clock: Callable[[], int] = now_ms,
+        settle_heap_when_ready: bool = False,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -127,6 +129,9 @@ class NorthcaBot(commands.Bot):
         self.config = config
         # Epoch ms for scheduled work (activity reports, leave); tests pass one they move.
         self.clock = clock
+        # The process's own bot (`northca-bot run`): once ready, the garbage collector is tuned (bot/ops/runtime.py).
+        # Not in tests, where many bots share one process and a frozen heap would keep every old bot's cycles.
+        self.settle_heap_when_ready = settle_heap_when_ready
         self.extension_names = extensions
         self.db = Database(
             config.database.target,
@@ -431,6 +436,9 @@ class NorthcaBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s), in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        if self.settle_heap_when_ready:
+            # Start-up and the guild caches are built: out of the garbage collector's sight (bot/ops/runtime.py).
+            settle_heap()
 
 
 def bot_of(interaction: discord.Interaction[Any]) -> NorthcaBot:

@@ -19,6 +19,7 @@ import functools
 import hashlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
@@ -130,6 +131,10 @@ class _Answering:
     message: discord.WebhookMessage | None = None
     finished: bool = False
 
+    def finish(self) -> None:
+        """The handler is done: the answer-in-time rule no longer applies."""
+        self.finished = True
+
 
 _ANSWERING = "northca.answering"
 # The framework's deferrals in flight (kept referenced until done).
@@ -143,12 +148,63 @@ def _answering(interaction: discord.Interaction) -> _Answering:
     return state
 
 
+class _DueDeferrals:
+    """The answer-in-time deadlines of one event loop, in one queue with one timer. Every deadline is the same span
+    after its interaction arrived, so they come due in the order they were armed: a deque, no timer per interaction
+    (a TimerHandle, its heap entry and its cancel at every command cost as much as the rest of the rule)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: deque[tuple[float, Callable[[], None], _Answering]] = deque()
+        self.timer: asyncio.TimerHandle | None = None
+
+    def arm(self, after: float, due: Callable[[], None], state: _Answering) -> None:
+        when = self.loop.time() + after
+        if self.queue and when < self.queue[-1][0]:
+            # A shorter span than the ones waiting (tests): keep the queue in deadline order.
+            self.queue.append((when, due, state))
+            self.queue = deque(sorted(self.queue, key=lambda entry: entry[0]))
+            self._wake_at(self.queue[0][0], reschedule=True)
+            return
+        self.queue.append((when, due, state))
+        self._wake_at(self.queue[0][0])
+
+    def _wake_at(self, when: float, *, reschedule: bool = False) -> None:
+        if self.timer is not None:
+            if not reschedule:
+                return
+            self.timer.cancel()
+        self.timer = self.loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self.timer = None
+        now = self.loop.time()
+        while self.queue and (self.queue[0][2].finished or self.queue[0][0] <= now):
+            _, due, state = self.queue.popleft()
+            if not state.finished:
+                due()
+        if self.queue:
+            self._wake_at(self.queue[0][0])
+
+
+_due_deferrals: dict[asyncio.AbstractEventLoop, _DueDeferrals] = {}
+
+
+def _deferrals_of(loop: asyncio.AbstractEventLoop) -> _DueDeferrals:
+    queue = _due_deferrals.get(loop)
+    if queue is None:
+        for old in [other for other in _due_deferrals if other.is_closed()]:
+            del _due_deferrals[old]  # a closed loop's (tests start one per test)
+        queue = _due_deferrals[loop] = _DueDeferrals(loop)
+    return queue
+
+
 def answer_in_time(interaction: discord.Interaction, *, after: float = DEFER_AFTER_SECONDS) -> Callable[[], None]:
     """Defer `interaction` for its handler if nothing has answered it `after` seconds from now. Returns the function
     to call when the handler is done (the rule then no longer applies). Autocomplete cannot be deferred: untouched."""
     state = _answering(interaction)
     if interaction.type is discord.InteractionType.autocomplete:
-        return lambda: None
+        return _nothing
     loop = asyncio.get_running_loop()
 
     def due() -> None:
@@ -158,13 +214,12 @@ def answer_in_time(interaction: discord.Interaction, *, after: float = DEFER_AFT
         _deferrals.add(task)
         task.add_done_callback(_deferrals.discard)
 
-    timer = loop.call_later(after, due)
+    _deferrals_of(loop).arm(after, due, state)
+    return state.finish
 
-    def done() -> None:
-        state.finished = True
-        timer.cancel()
 
-    return done
+def _nothing() -> None:
+    return None
 
 
 async def _defer_for_handler(interaction: discord.Interaction, state: _Answering, after: float) -> None:

@@ -43,6 +43,8 @@ def check_options(interaction: discord.Interaction[Any]) -> None:
     if not isinstance(command, app_commands.Command):
         return
     given = interaction.namespace
+    if not vars(given):
+        return  # no option given (a plain /shift start or /shift end): nothing to check
     for param in command.parameters:
         value = getattr(given, param.display_name, None)
         if value is None:

@@ -17,6 +17,7 @@ import yarl
 
 from bot import __version__
 from bot.core.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from bot.ops import runtime
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ async def _run(config: Config) -> None:
     from bot.discord.bot import make_bot
     from bot.ops.shutdown import run_until_signalled
 
-    bot = make_bot(config)
+    bot = make_bot(config, settle_heap_when_ready=True)
     token = config.discord.token.get_secret_value() if config.discord.token else ""
     async with bot:
         await run_until_signalled(bot, token)
@@ -128,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.warning("%s", config.database.both_set_note)
     _use_test_discord()
     try:
-        asyncio.run(_run(config))
+        runtime.run(_run(config), config.bot.event_loop)
     except StartupError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 1

@@ -16,6 +16,11 @@ from bot.discord.interactions import page_view as pages_view
 from cogs.shift.embeds import DECISIONS_SHOWN, PAGE_SIZE, list_embed
 from cogs.shift.flows import break_flow, decide_flow, end_flow, require_shift_supervisor, retry_flow
 
+# Parsed once: discord.py parses an emoji given as text with a regular expression at every button built (two per
+# /shift start answer).
+BREAK_EMOJI = discord.PartialEmoji(name="☕")
+END_EMOJI = discord.PartialEmoji(name="⚫")
+
 
 class ShiftActionButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
@@ -27,9 +32,9 @@ class ShiftActionButton(
         self.action = action
         self.member_id = member_id
         label, style, emoji = (
-            ("Break", discord.ButtonStyle.secondary, "☕")
+            ("Break", discord.ButtonStyle.secondary, BREAK_EMOJI)
             if action == "break"
-            else ("End shift", discord.ButtonStyle.secondary, "⚫")  # red: errors and panic only
+            else ("End shift", discord.ButtonStyle.secondary, END_EMOJI)  # red: errors and panic only
         )
         super().__init__(
             discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=f"northca:shift:{action}:{member_id}")

@@ -175,3 +175,41 @@ async def test_cogs_answer_only_through_the_helpers_that_share_the_rules_lock():
         if direct.search(line)
     ]
     assert found == []
+
+
+async def test_several_slow_commands_at_once_are_each_deferred_in_time_and_an_answered_one_never_is(
+    start_bot, db_path: Path
+):
+    """The deadlines of all interactions share one queue and one timer (bot/discord/interactions.py): each slow command
+    is still deferred within the rule, and a command answered at once gets no deferral when its deadline passes."""
+    h = await start_bot()
+    quick = await h.slash("settings", sub="roster", member=ADMIN_M, reminder_minutes=30)
+    assert quick.callback_type == 4 and "30 minutes" in quick.content, quick
+    quick_callbacks = [r for r in h.fake.requests if r.method == "POST" and r.path.endswith("/callback")]
+
+    lock = WriteLock(db_path)
+    since = len(h.fake.requests)
+    injected = time.monotonic()
+    running = [
+        asyncio.create_task(h.slash("settings", sub="roster", member=ADMIN_M, reminder_minutes=minutes))
+        for minutes in (40, 45, 50)
+    ]
+    try:
+        deadline = injected + LOCK_HELD_UP_TO
+        while time.monotonic() < deadline:
+            callbacks = [r for r in h.fake.requests[since:] if r.method == "POST" and r.path.endswith("/callback")]
+            if len(callbacks) == 3:
+                break
+            await asyncio.sleep(0.05)
+        held = lock.held
+    finally:
+        lock.release()
+    replies = await asyncio.gather(*running)
+
+    assert held and len(callbacks) == 3, f"{len(callbacks)} of 3 slow commands answered while the database was locked"
+    assert all(r.callback_type == 5 and r.ephemeral for r in replies), replies
+    finals = [await r.final() for r in replies]
+    assert sorted(int(m) for f in finals for m in re.findall(r"reminded (\d+) minutes", f.content)) == [40, 45, 50]
+    # The quick command's deadline passed long ago: it was answered once, never deferred afterwards.
+    after = [r for r in h.fake.requests if r.method == "POST" and r.path.endswith("/callback")]
+    assert len(after) == len(quick_callbacks) + 3

@@ -247,7 +247,8 @@ class ShiftService:
     ) -> ShiftRecord:
         """Open a shift. `stored_link`: the guild's link as the caller just read it (one read less); an approved one
         is used as is, anything else is checked again by LinkService.require_linked."""
-        dept = self.match_department(guild_id, department)
+        departments = self.department_rule(guild_id)  # once: the match below and the profile's default
+        dept = departments.match(department)
         sign = normalise_callsign(callsign) if callsign is not None else None
         # No read of the open shift first: the insert itself leaves an open shift alone (and then says so below).
         if self.duty_gate is not None:
@@ -277,7 +278,7 @@ class ShiftService:
                 mdt_id=link.mdt_id,
                 officer_name=name,
                 officer_badge=profile.badge,
-                department=dept or self.department_rule(guild_id).known(profile.department),
+                department=dept or departments.known(profile.department),
                 callsign=sign or game_sign or profile.callsign,
                 started_ms=started_ms,
             )
@@ -365,13 +366,14 @@ class ShiftService:
         return shift
 
     def _ended(self, shift: ShiftRecord) -> None:
-        log.info(
-            "shift %s ended (%s%s): %s on duty, awaiting sync",
-            shift.id,
-            shift.end_reason,
-            f" by {shift.ended_by}" if shift.ended_by and shift.ended_by != shift.member_id else "",
-            duration_text(shift.duration_ms or 0),
-        )
+        if log.isEnabledFor(logging.INFO):  # its arguments are worked out before the call: not when nobody reads it
+            log.info(
+                "shift %s ended (%s%s): %s on duty, awaiting sync",
+                shift.id,
+                shift.end_reason,
+                f" by {shift.ended_by}" if shift.ended_by and shift.ended_by != shift.member_id else "",
+                duration_text(shift.duration_ms or 0),
+            )
         # No auto-end wake-up: an ended shift can only make the next automatic end later, and the loop looks
         # again at its planned time anyway.
         self.sync.request()
