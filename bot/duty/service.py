@@ -12,14 +12,25 @@ and excludes it from every total.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from bot.audit import AuditSource
 from bot.duty.export import MAX_EXPORT_BYTES, ExportedCsv, build_csv
 from bot.duty.periods import ActivityKind, Period, last_ended_activity_period
-from bot.duty.records import ActivityLine, Adjustment, AdjustmentKind, MemberDuty, ReportClaim
+from bot.duty.records import (
+    ActivityLine,
+    Adjustment,
+    AdjustmentKind,
+    MemberDuty,
+    ReportClaim,
+    ShiftCursor,
+    ShiftFilter,
+    ShiftPage,
+    WeekDuty,
+)
 from bot.duty.rule import part_duty_ms
 from bot.duty.store import DutyStore
 from bot.errors import Conflict, InvalidInput
@@ -52,17 +63,22 @@ class DutyService:
     # --- adjustments ---
 
     async def add_time(
-        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None
-    ) -> Adjustment:
-        """`department`: already matched by the department rule (bot/departments.py); None for none."""
-        return await self._adjust(guild_id, member_id, "add", amount_ms, reason, actor_id, department)
+        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None,
+        *, source: AuditSource = "discord",
+    ) -> Adjustment:  # fmt: skip
+        """`department`: already matched by the department rule (bot/departments.py); None for none. `source`: the
+        front door it was made from (stored with it, bot/audit.py)."""
+        return await self._adjust(guild_id, member_id, "add", amount_ms, reason, actor_id, department, source)
 
     async def subtract_time(
-        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None
-    ) -> Adjustment:
-        return await self._adjust(guild_id, member_id, "subtract", amount_ms, reason, actor_id, department)
+        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None,
+        *, source: AuditSource = "discord",
+    ) -> Adjustment:  # fmt: skip
+        return await self._adjust(guild_id, member_id, "subtract", amount_ms, reason, actor_id, department, source)
 
-    async def void_shift(self, guild_id: int, shift_id: str, reason: str, actor_id: int) -> Adjustment:
+    async def void_shift(
+        self, guild_id: int, shift_id: str, reason: str, actor_id: int, *, source: AuditSource = "discord"
+    ) -> Adjustment:
         why = _reason(reason)
         shift = await self.store.shift(guild_id, shift_id)
         if shift is None:
@@ -70,17 +86,17 @@ class DutyService:
         if shift.ended_ms is None:
             raise Conflict("That shift is still open: end it first, then void it.")
         done = await self.store.add_adjustment(
-            guild_id, shift.member_id, "void", 0, shift_id, why, actor_id, self.clock()
+            guild_id, shift.member_id, "void", 0, shift_id, why, actor_id, self.clock(), None, source
         )
         if done is None:
             raise Conflict("That shift is already voided.")
-        log.info("duty: %s voided shift %s of member %s in guild %s: %s", actor_id, shift_id, shift.member_id,
-                 guild_id, why)  # fmt: skip
+        log.info("duty: %s voided shift %s of member %s in guild %s (%s): %s", actor_id, shift_id, shift.member_id,
+                 guild_id, source, why)  # fmt: skip
         return done
 
     async def _adjust(
         self, guild_id: int, member_id: int, kind: AdjustmentKind, amount_ms: int, reason: str, actor_id: int,
-        department: str | None,
+        department: str | None, source: AuditSource,
     ) -> Adjustment:  # fmt: skip
         if amount_ms < 1000:
             raise InvalidInput("The duration must be at least one second, e.g. `30m` or `1h30m`.")
@@ -88,11 +104,11 @@ class DutyService:
             raise InvalidInput(f"One adjustment can be at most {duration_text(MAX_ADJUSTMENT_MS)}; split larger ones.")
         why = _reason(reason)
         done = await self.store.add_adjustment(
-            guild_id, member_id, kind, amount_ms, None, why, actor_id, self.clock(), department
+            guild_id, member_id, kind, amount_ms, None, why, actor_id, self.clock(), department, source
         )
         assert done is not None  # only voids can conflict
-        log.info("duty: %s %s %s (department %s) for member %s in guild %s: %s", actor_id, kind,
-                 duration_text(amount_ms), department or "none", member_id, guild_id, why)  # fmt: skip
+        log.info("duty: %s %s %s (department %s) for member %s in guild %s (%s): %s", actor_id, kind,
+                 duration_text(amount_ms), department or "none", member_id, guild_id, source, why)  # fmt: skip
         return done
 
     async def history(self, guild_id: int, member_id: int) -> list[Adjustment]:
@@ -156,6 +172,36 @@ class DutyService:
             duty_now = duty.duty_ms if duty else 0
             lines.append(ActivityLine(member, duty_now, max(quotas), member in on_leave, bool(duty and duty.open)))
         return sorted(lines, key=lambda line: (line.met, -line.duty_ms, line.member_id))
+
+    async def weekly(
+        self, guild_id: int, weeks: Sequence[tuple[date, Period]], *, member_id: int | None = None,
+        department: str | None = None, now: int | None = None,
+    ) -> list[WeekDuty]:  # fmt: skip
+        """Duty time of each week (`recent_weeks`): the guild's together, or one member's. Each week is the
+        leaderboard's own totals (the one rule, split at the week's bounds), so the chart and the board agree."""
+        current = now if now is not None else self.clock()
+        found = []
+        for first_day, period in weeks:
+            totals = await self.totals(guild_id, period, department=department, now=current)
+            if member_id is not None:
+                duty = totals[member_id].duty_ms if member_id in totals else 0
+            else:
+                duty = sum(t.duty_ms for t in totals.values())
+            found.append(WeekDuty(period, first_day, duty))
+        return found
+
+    # --- the shift list ---
+
+    async def shift_page(
+        self, guild_id: int, wanted: ShiftFilter, after: ShiftCursor | None = None, limit: int = 50
+    ) -> ShiftPage:
+        """A page of the guild's shifts, newest first (keyset pages: `page.next_cursor` gives the next)."""
+        if not 1 <= limit <= 200:
+            raise ValueError("limit must be within 1..200")
+        return await self.store.shift_page(guild_id, wanted, after, limit)
+
+    async def member_names(self, guild_id: int, member_ids: Iterable[int]) -> dict[int, str]:
+        return await self.store.member_names(guild_id, member_ids)
 
     # --- export ---
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Literal
 
+from bot.audit import AuditSource
 from bot.errors import InvalidInput
 from bot.parsing import iso_day, whole_number
 from bot.storage.rows import Row
@@ -83,6 +84,7 @@ class RosterAuditEntry:
     template_id: int | None
     old_text: str | None
     new_text: str | None
+    source: AuditSource = "discord"  # where it was made (bot/audit.py)
 
     @classmethod
     def from_row(cls, row: Row) -> RosterAuditEntry:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.audit import AuditSource
 from bot.errors import Conflict, InvalidInput
 from bot.rosters.attendance import (
     Attendance,
@@ -154,8 +155,11 @@ class RosterService:
     async def templates(self, guild_id: int) -> list[RosterTemplate]:
         return await self.store.templates(guild_id)
 
-    async def assign(self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int) -> bool:
-        """False when already assigned (nothing changed)."""
+    async def assign(
+        self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int,
+        *, source: AuditSource = "discord",
+    ) -> bool:  # fmt: skip
+        """False when already assigned (nothing changed). `source`: the front door (audited with it)."""
         await self.template(guild_id, template_id)
         added = await self.store.assign(template_id, kind, target_id, actor_id=actor_id, at_ms=self.clock())
         log.info(
@@ -168,10 +172,13 @@ class RosterService:
             added,
         )
         if added:
-            await self._audit(guild_id, actor_id, "assign", template_id, None, f"{kind} {target_id}")
+            await self._audit(guild_id, actor_id, "assign", template_id, None, f"{kind} {target_id}", source)
         return added
 
-    async def unassign(self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int) -> bool:
+    async def unassign(
+        self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int,
+        *, source: AuditSource = "discord",
+    ) -> bool:  # fmt: skip
         await self.template(guild_id, template_id)
         removed = await self.store.unassign(template_id, kind, target_id)
         log.info(
@@ -184,13 +191,14 @@ class RosterService:
             removed,
         )
         if removed:
-            await self._audit(guild_id, actor_id, "unassign", template_id, f"{kind} {target_id}", None)
+            await self._audit(guild_id, actor_id, "unassign", template_id, f"{kind} {target_id}", None, source)
         return removed
 
     async def _audit(
-        self, guild_id: int, actor_id: int, action: str, template_id: int, old: str | None, new: str | None
-    ) -> None:
-        await self.store.add_audit(guild_id, actor_id, self.clock(), action, template_id, old, new)
+        self, guild_id: int, actor_id: int, action: str, template_id: int, old: str | None, new: str | None,
+        source: AuditSource = "discord",
+    ) -> None:  # fmt: skip
+        await self.store.add_audit(guild_id, actor_id, self.clock(), action, template_id, old, new, source)
 
     async def history(self, guild_id: int, limit: int = 50) -> list[RosterAuditEntry]:
         """The latest audited roster changes of the guild, newest first."""
