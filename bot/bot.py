@@ -225,9 +225,29 @@ class NorthcaBot(commands.Bot):
             game_rate_limits=lambda: rate_limit_text(prc.rate_limits()),
             ports=discord_ports(self),
         )
+        self._mount_dashboard(config)
         self._services.extend(self._built.background)
         for name in self.extension_names:
             await self.load_extension(name)
+
+    def _mount_dashboard(self, config: Config) -> None:
+        """`[web] enabled`: the dashboard (bot/dashboard/) on the bot's web server, over the bot's services, asking
+        Discord over REST at the address discord.py uses (a test's fake Discord points both at itself)."""
+        web = self.services.web
+        if not config.web.enabled or web is None:
+            return
+        from bot.dashboard import build_dashboard
+
+        _, app = build_dashboard(
+            config,
+            self.db,
+            self.services,
+            base_url=lambda: web.base_url,
+            discord_api_base=discord.http.Route.BASE,
+            clock=self.clock,
+        )
+        web.mount("/dashboard", app)
+        log.info("dashboard: %s/dashboard/ once the web server listens", config.web.public_base_url or web.base_url)
 
     async def _erlc_demo(self, config: Config) -> Config:
         """Demo mode (the Northca sandbox, no partner key) with [erlc] base_url left at PRC's: the local PRC

@@ -1,4 +1,5 @@
-"""`northca-bot`: run (default), sandbox, erlc-sandbox, sync, check-config, backup, health, migrate-db."""
+"""`northca-bot`: run (default), web (the dashboard alone), sandbox, erlc-sandbox, sync, check-config, backup,
+health, migrate-db."""
 
 from __future__ import annotations
 
@@ -139,6 +140,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     except (aiohttp.ClientConnectionError, OSError) as exc:
         print(f"Cannot reach Discord ({type(exc).__name__}). Check this machine's network.", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _web(config: Config) -> None:
+    from bot.dashboard.process import DashboardProcess
+    from bot.shutdown import wait_for_signal
+
+    process = DashboardProcess(config, discord_api_base=discord.http.Route.BASE)
+    await process.start()
+    try:
+        await wait_for_signal()
+    finally:
+        await process.stop()
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """The dashboard in its own process over the bot's database (bot/dashboard/process.py)."""
+    level = _log_level(args)
+    if level is None:
+        return 2
+    config = _load(args.config)
+    setup_logging(level)
+    _use_test_discord()
+    try:
+        asyncio.run(_web(config))
+    except OSError as exc:
+        print(f"Cannot start the dashboard: {type(exc).__name__}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -357,6 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"default: ${LOG_LEVEL_ENV} or INFO",
     )
     run.set_defaults(func=cmd_run)
+    web = with_config(
+        sub.add_parser("web", help="serve the web dashboard alone, over the bot's database ([web] in the config)")
+    )
+    web.add_argument(
+        "--log-level", default=None, type=str.upper, choices=LOG_LEVELS, help=f"default: ${LOG_LEVEL_ENV} or INFO"
+    )
+    web.set_defaults(func=cmd_web)
     check = with_config(sub.add_parser("check-config", help="validate a config file and say what is wrong"))
     check.add_argument(
         "--online",

@@ -1,8 +1,9 @@
 """Typed configuration: a TOML file read into pydantic models.
 
 Secrets may come from the environment instead of the file (`DISCORD_TOKEN`,
-`NORTHCA_PARTNER_KEY`, `ERLC_GLOBAL_KEY`, `ERLC_KEK`, or files named by `DISCORD_TOKEN_FILE`,
-`NORTHCA_PARTNER_KEY_FILE`, `ERLC_GLOBAL_KEY_FILE`, `ERLC_KEK_FILE`), the database
+`NORTHCA_PARTNER_KEY`, `ERLC_GLOBAL_KEY`, `ERLC_KEK`, `DISCORD_CLIENT_SECRET` (the dashboard's OAuth2), or files
+named by `DISCORD_TOKEN_FILE`, `NORTHCA_PARTNER_KEY_FILE`, `ERLC_GLOBAL_KEY_FILE`, `ERLC_KEK_FILE`,
+`DISCORD_CLIENT_SECRET_FILE`), the database
 path from `NORTHCA_BOT_DB` (a PostgreSQL URL from `NORTHCA_BOT_DATABASE_URL`) and the health port from
 `NORTHCA_BOT_HEALTH_PORT`. The default file (config.toml, not named on the command line) may be absent when the
 environment supplies everything; a file named with --config must exist. A variable that is set wins over the
@@ -345,13 +346,46 @@ class ErlcConfig(_Section):
 # --- end of [erlc] ------------------------------------------------------------------------------------------
 
 
+DEFAULT_WEB_PORT = 8080
+
+
 class WebSection(_Section):
-    """The bot's public web server (the ER:LC event webhook): started only when `port` is set."""
+    """The bot's public web server: the ER:LC event webhook, and the dashboard (bot/dashboard/) under /dashboard/
+    when `enabled`. Started in `northca-bot run` only when `port` is set or the dashboard is enabled (port 8080
+    then); `northca-bot web` serves the dashboard alone, in its own process, over the same database."""
 
     host: str = "127.0.0.1"
     port: int | None = Field(default=None, ge=0, le=65535)
-    # The address the world reaches it at (e.g. https://bot.example.org behind a TLS proxy): the webhook URLs.
+    # The address the world reaches it at (e.g. https://bot.example.org behind a TLS proxy): the webhook URLs,
+    # the dashboard's OAuth2 redirect (`<public_base_url>/dashboard/auth/callback`) and its Secure cookie (https).
     public_base_url: str | None = None
+    # The web dashboard: mounted in `northca-bot run` when true (`northca-bot web` always serves it).
+    enabled: bool = False
+    # The Discord application's OAuth2 client (Developer Portal > OAuth2): the id, and the secret (or
+    # DISCORD_CLIENT_SECRET / DISCORD_CLIENT_SECRET_FILE). The secret is never logged or rendered.
+    client_id: int | None = Field(default=None, gt=0)
+    client_secret: SecretStr | None = None
+    # A dashboard session ends after this long without a request.
+    session_idle_minutes: float = Field(default=60.0, gt=0, le=7 * 24 * 60)
+    # How long what Discord says about a user's permissions in a server is trusted before it is asked again (a
+    # user who lost Manage Server loses the server's pages within this time).
+    permission_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Logins started per minute, per client address and in all (a login sends the browser to Discord).
+    login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty: paste the OAuth2 client secret, or remove the line")
+        return value
+
+    @property
+    def listen_port(self) -> int | None:
+        """The port `northca-bot run` listens on: `port`, else 8080 when the dashboard is enabled, else none."""
+        if self.port is not None:
+            return self.port
+        return DEFAULT_WEB_PORT if self.enabled else None
 
     @field_validator("public_base_url")
     @classmethod
@@ -384,6 +418,7 @@ _ENV_SETTINGS: dict[str, tuple[str, str]] = {
     "NORTHCA_PARTNER_KEY": ("northca", "partner_key"),
     "ERLC_GLOBAL_KEY": ("erlc", "global_key"),
     "ERLC_KEK": ("erlc", "key_encryption_key"),
+    "DISCORD_CLIENT_SECRET": ("web", "client_secret"),
     "NORTHCA_BOT_DB": ("database", "path"),
     "NORTHCA_BOT_DATABASE_URL": ("database", "url"),
     "NORTHCA_BOT_HEALTH_PORT": ("health", "port"),
@@ -393,6 +428,7 @@ _EMPTY_VARIABLE_FIX = {
     "NORTHCA_PARTNER_KEY": "set it to your Northca partner key, or unset it to run against the LOCAL sandbox",
     "ERLC_GLOBAL_KEY": "set it to your PRC global key, or unset it (each server's own key is then used alone)",
     "ERLC_KEK": "set it to a key from `northca-bot erlc-new-kek`, or unset it to use ERLC_KEK_FILE or [erlc]",
+    "DISCORD_CLIENT_SECRET": "set it to the OAuth2 client secret, or unset it (DISCORD_CLIENT_SECRET_FILE or [web])",
 }
 
 
@@ -420,7 +456,7 @@ def _problems(exc: ValidationError, from_env: Mapping[str, str] | None = None) -
 
 
 # Secrets that may also come from a file named by NAME_FILE (Docker and Kubernetes secrets).
-_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "ERLC_GLOBAL_KEY", "ERLC_KEK")
+_SECRET_ENV = ("DISCORD_TOKEN", "NORTHCA_PARTNER_KEY", "ERLC_GLOBAL_KEY", "ERLC_KEK", "DISCORD_CLIENT_SECRET")
 
 
 def _secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:

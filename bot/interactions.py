@@ -34,6 +34,7 @@ from bot.northca.errors import (
     NorthcaRateLimited,
     NorthcaUnauthorized,
 )
+from bot.supervisors import is_supervisor
 
 log = logging.getLogger(__name__)
 
@@ -491,7 +492,13 @@ def require_supervisor(
 ) -> None:
     require_guild(interaction)
     perms = interaction.permissions
-    if perms.manage_guild or perms.administrator or has_any_role(interaction, supervisor_role_ids):
+    user = interaction.user
+    role_ids = [r.id for r in user.roles] if isinstance(user, discord.Member) else []
+    if is_supervisor(
+        manages_server=perms.manage_guild or perms.administrator,
+        role_ids=role_ids,
+        supervisor_role_ids=supervisor_role_ids,
+    ):
         return
     raise MissingPermission(f"You need the Manage Server permission or a supervisor role to {doing}.")
 

@@ -88,7 +88,8 @@ class Services:
     erlc_calls: EmergencyCallRelay
     # Ends shifts of members out of the game past the grace (under the scheduler lease).
     gamelock: Gamelock
-    # The public web server (the ER:LC webhook), when [web] port is set.
+    # The public web server (the ER:LC webhook; the dashboard when [web] enabled), when [web] port is set or the
+    # dashboard is enabled.
     web: WebServer | None = None
     # Started in this order, stopped in the reverse order.
     background: list[Background] = field(default_factory=list)
@@ -305,13 +306,15 @@ def build_services(
         [erlc_poller],
         clock=clock,
     )
+    # The dashboard ([web] enabled) is mounted on it by the bot (bot/bot.py), which builds it over these services.
+    web_port = config.web.listen_port
     web = (
         WebServer(
             config.web.host,
-            config.web.port,
+            web_port,
             webhook_routes(erlc, SignatureCheck(config.erlc.webhook_public_key, config.erlc.webhook_max_age_seconds)),
         )
-        if config.web.port is not None
+        if web_port is not None
         else None
     )
     # The dispatch outbox is shared by every server: one process of all sends it (another takes over within the

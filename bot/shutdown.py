@@ -63,3 +63,28 @@ async def run_until_signalled(bot: Closable, token: str, *, grace: float = SHUTD
         if not running.done():
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
+
+
+async def wait_for_signal() -> signal.Signals | None:
+    """Until SIGTERM or SIGINT (`northca-bot web`); None where signals cannot be handled (then until cancelled)."""
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[signal.Signals] = loop.create_future()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not received.done():
+            received.set_result(sig)
+
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, on_signal, sig)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):
+            pass
+    try:
+        result = await received
+        log.info("%s received: shutting down", result.name)
+        return result
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

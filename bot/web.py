@@ -1,7 +1,9 @@
-"""The bot's public web server (`[web]` in the config): today the ER:LC event webhook (bot/erlc/webhook.py).
+"""The bot's public web server (`[web]` in the config): the ER:LC event webhook (bot/erlc/webhook.py) and, when
+enabled, the dashboard (bot/dashboard/) mounted under /dashboard.
 
-Started in the bot process only when `[web] port` is set; `[web] public_base_url` is the address the world
-reaches it at (behind a reverse proxy with TLS), from which the webhook URLs shown to admins are made.
+Started in the bot process only when `[web] port` is set or the dashboard is enabled; `[web] public_base_url` is
+the address the world reaches it at (behind a reverse proxy with TLS), from which the webhook URLs shown to admins
+are made.
 """
 
 from __future__ import annotations
@@ -17,12 +19,24 @@ log = logging.getLogger(__name__)
 class WebServer:
     name = "web"
 
-    def __init__(self, host: str, port: int, routes: Sequence[web.RouteDef]) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        routes: Sequence[web.RouteDef],
+        subapps: Sequence[tuple[str, web.Application]] = (),
+    ) -> None:
         self.host = host
         self.port = port
         self.app = web.Application(client_max_size=512 * 1024)
         self.app.add_routes(routes)
+        for prefix, subapp in subapps:
+            self.app.add_subapp(prefix, subapp)
         self._runner: web.AppRunner | None = None
+
+    def mount(self, prefix: str, subapp: web.Application) -> None:
+        """Another application under `prefix` (the dashboard under /dashboard); before `start`."""
+        self.app.add_subapp(prefix, subapp)
 
     async def start(self) -> None:
         if self._runner is not None:
