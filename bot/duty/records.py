@@ -193,3 +193,15 @@ class WeekDuty:
     period: Period
     first_day: date
     duty_ms: int
+
+
+@dataclass(frozen=True)
+class DutyAdjusted:
+    """Duty time was added, subtracted or a shift voided (the hub's `changes` topic)."""
+
+    guild_id: int
+    adjustment: Adjustment
+
+    @property
+    def source(self) -> AuditSource:
+        return self.adjustment.source

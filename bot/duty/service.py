@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from bot.audit import AuditSource
+from bot.audit import AuditSource, ChangeNotices
 from bot.duty.export import MAX_EXPORT_BYTES, ExportedCsv, build_csv
 from bot.duty.periods import ActivityKind, Period, last_ended_activity_period
 from bot.duty.records import (
     ActivityLine,
     Adjustment,
     AdjustmentKind,
+    DutyAdjusted,
     MemberDuty,
     ReportClaim,
     ShiftCursor,
@@ -56,9 +57,13 @@ class ReportDue:
 
 
 class DutyService:
-    def __init__(self, store: DutyStore, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self, store: DutyStore, clock: Callable[[], int] = now_ms, changes: ChangeNotices | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        # Every adjustment and void published (the shift log in Discord shows the dashboard's too).
+        self.changes = changes if changes is not None else ChangeNotices(None)
 
     # --- adjustments ---
 
@@ -90,6 +95,7 @@ class DutyService:
         )
         if done is None:
             raise Conflict("That shift is already voided.")
+        self.changes.publish(DutyAdjusted(guild_id, done))
         log.info("duty: %s voided shift %s of member %s in guild %s (%s): %s", actor_id, shift_id, shift.member_id,
                  guild_id, source, why)  # fmt: skip
         return done
@@ -107,6 +113,7 @@ class DutyService:
             guild_id, member_id, kind, amount_ms, None, why, actor_id, self.clock(), department, source
         )
         assert done is not None  # only voids can conflict
+        self.changes.publish(DutyAdjusted(guild_id, done))
         log.info("duty: %s %s %s (department %s) for member %s in guild %s (%s): %s", actor_id, kind,
                  duration_text(amount_ms), department or "none", member_id, guild_id, source, why)  # fmt: skip
         return done

@@ -61,3 +61,13 @@ class RoleAction:
     kind: RoleActionKind
     leave: Leave
     role_id: int | None
+
+
+@dataclass(frozen=True)
+class LeaveDecided:
+    """A leave request was approved or denied (the hub's `changes` topic)."""
+
+    guild_id: int
+    leave: Leave
+    actor_id: int
+    source: AuditSource

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.audit import AuditSource
+from bot.audit import AuditSource, ChangeNotices
 from bot.duty.periods import local_midnight
 from bot.errors import Conflict, InvalidInput, MissingPermission
-from bot.leave.records import Leave, RoleAction
+from bot.leave.records import Leave, LeaveDecided, RoleAction
 from bot.leave.store import LeaveStore
 from bot.polling import PollingService
 from bot.settings.records import SettingsSource
@@ -58,10 +58,15 @@ def parse_day(text: str, today: date) -> date:
 
 
 class LeaveService:
-    def __init__(self, store: LeaveStore, settings: SettingsSource, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self, store: LeaveStore, settings: SettingsSource, clock: Callable[[], int] = now_ms,
+        changes: ChangeNotices | None = None,
+    ) -> None:  # fmt: skip
         self.store = store
         self.settings = settings
         self.clock = clock
+        # Every decision published (the shift log in Discord shows the dashboard's too).
+        self.changes = changes if changes is not None else ChangeNotices(None)
 
     def _zone(self, guild_id: int) -> ZoneInfo:
         return ZoneInfo(self.settings.get(guild_id).timezone)
@@ -113,6 +118,7 @@ class LeaveService:
             raise Conflict(f"This request was already {leave.status if leave.status != 'pending' else 'decided'}.")
         log.info("leave: %s %s leave %s of %s in guild %s (%s)", actor_id, done.status, leave_id, leave.member_id,
                  guild_id, source)  # fmt: skip
+        self.changes.publish(LeaveDecided(guild_id, done, actor_id, source))
         return done
 
     async def end(self, guild_id: int, member_id: int, actor_id: int, *, supervisor: bool) -> Leave:

@@ -250,3 +250,16 @@ def template_text(t: RosterTemplate | TemplateDraft) -> str:
     if valid_from or valid_until:
         text += f" {valid_from or ''}..{valid_until or ''}"
     return text
+
+
+@dataclass(frozen=True)
+class RosterAssignmentChanged:
+    """A member or role was put on (`assigned`) or taken off a scheduled shift (the hub's `changes` topic)."""
+
+    guild_id: int
+    actor_id: int
+    template: RosterTemplate
+    target_kind: TargetKind
+    target_id: int
+    assigned: bool
+    source: AuditSource

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.audit import AuditSource
+from bot.audit import AuditSource, ChangeNotices
 from bot.errors import Conflict, InvalidInput
 from bot.rosters.attendance import (
     Attendance,
@@ -36,6 +36,7 @@ from bot.rosters.records import (
     MAX_TEMPLATES_PER_GUILD,
     Assignment,
     ReminderClaim,
+    RosterAssignmentChanged,
     RosterAuditEntry,
     RosterTemplate,
     TargetKind,
@@ -103,10 +104,13 @@ class RosterService:
         *,
         max_templates: int = MAX_TEMPLATES_PER_GUILD,
         clock: Callable[[], int] = now_ms,
+        changes: ChangeNotices | None = None,
     ) -> None:
         self.store = store
         self.max_templates = max_templates
         self.clock = clock
+        # Every assignment change published (the shift log in Discord shows the dashboard's too).
+        self.changes = changes if changes is not None else ChangeNotices(None)
 
     # -- templates and assignments (admin actions: each logged with who and what) --
 
@@ -160,7 +164,7 @@ class RosterService:
         *, source: AuditSource = "discord",
     ) -> bool:  # fmt: skip
         """False when already assigned (nothing changed). `source`: the front door (audited with it)."""
-        await self.template(guild_id, template_id)
+        template = await self.template(guild_id, template_id)
         added = await self.store.assign(template_id, kind, target_id, actor_id=actor_id, at_ms=self.clock())
         log.info(
             "roster audit: guild %s actor %s assigned %s %s to template %s (new: %s)",
@@ -173,13 +177,14 @@ class RosterService:
         )
         if added:
             await self._audit(guild_id, actor_id, "assign", template_id, None, f"{kind} {target_id}", source)
+            self.changes.publish(RosterAssignmentChanged(guild_id, actor_id, template, kind, target_id, True, source))
         return added
 
     async def unassign(
         self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int,
         *, source: AuditSource = "discord",
     ) -> bool:  # fmt: skip
-        await self.template(guild_id, template_id)
+        template = await self.template(guild_id, template_id)
         removed = await self.store.unassign(template_id, kind, target_id)
         log.info(
             "roster audit: guild %s actor %s unassigned %s %s from template %s (was assigned: %s)",
@@ -192,6 +197,7 @@ class RosterService:
         )
         if removed:
             await self._audit(guild_id, actor_id, "unassign", template_id, f"{kind} {target_id}", None, source)
+            self.changes.publish(RosterAssignmentChanged(guild_id, actor_id, template, kind, target_id, False, source))
         return removed
 
     async def _audit(

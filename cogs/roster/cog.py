@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.audit import AdminChange
 from bot.discord_text import fit_choices
 from bot.errors import InvalidInput
 from bot.interactions import answer, defer, post, require_guild, stable_nonce
@@ -27,6 +28,7 @@ from bot.rosters import (
     render_week,
     upcoming_text,
 )
+from bot.rosters.records import RosterAssignmentChanged
 from bot.rosters.reminders import SentReminder
 from cogs.guild_channels import guild_channel
 from cogs.roster.buttons import DeleteTemplateButton, WeekTextButton, attendance_page
@@ -83,6 +85,23 @@ class RosterCog(commands.Cog):
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.events.changes.subscribe(self.on_admin_change)
+
+    async def cog_unload(self) -> None:
+        self.bot.events.changes.unsubscribe(self.on_admin_change)
+
+    async def on_admin_change(self, change: AdminChange) -> None:
+        """An assignment changed on the dashboard: its shift-log line, as /roster assign posts its own."""
+        if not isinstance(change, RosterAssignmentChanged) or change.source != "dashboard":
+            return
+        target = f"<@{change.target_id}>" if change.target_kind == "member" else f"<@&{change.target_id}>"
+        verb, where = ("assigned", "to") if change.assigned else ("unassigned", "from")
+        name = discord.utils.escape_markdown(change.template.name)
+        await log_to_shift_log(
+            self.bot, change.guild_id, change.actor_id, f"{verb} {target} {where} **{name}** on the dashboard"
+        )
 
     # --- autocomplete ---
 
