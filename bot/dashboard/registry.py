@@ -12,7 +12,7 @@ from types import ModuleType
 
 from aiohttp import web
 
-from bot.dashboard.pages import overview, servers
+from bot.dashboard.pages import exports, leaderboard, leave, overview, rosters, servers, shifts
 
 Handler = Callable[[web.Request], "web.StreamResponse | object"]
 
@@ -44,7 +44,7 @@ class PageRouter:
 
 
 # In navigation order. A new page: its module here.
-PAGES: tuple[ModuleType, ...] = (servers, overview)
+PAGES: tuple[ModuleType, ...] = (servers, overview, leaderboard, shifts, leave, rosters, exports)
 
 
 def register_pages(app: web.Application, pages: tuple[ModuleType, ...] = PAGES) -> list[NavItem]:
