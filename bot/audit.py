@@ -1,49 +1,34 @@
-"""Where an audited admin action was made: the front door named next to who made it.
+"""Where an audited admin action came from: Discord (a command, a button) or the web dashboard.
 
-Every audited write (a time adjustment, a leave decision, a roster change) takes its `source`: "discord" for a
-slash command or button, "dashboard" for the web dashboard (bot/dashboard/). Stored with the change (migration
-037) and shown in the history as "from Discord" / "from the dashboard".
+Every store that writes an audit row (settings, rosters, time adjustments, leave decisions) writes the source
+of the action too (migration 037), read from `audit_source()`. Discord is the default; the dashboard marks
+every request it serves with `acting_from("dashboard")`, so one setter, validated and audited once, serves both
+front doors and the history says "from the dashboard" for what was done there.
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Literal, TypeAlias
-
-if TYPE_CHECKING:
-    from bot.duty.records import DutyAdjusted
-    from bot.events import Topic
-    from bot.leave.records import LeaveDecided
-    from bot.rosters.records import RosterAssignmentChanged
-
-    # An audited change of duty time, leave or rosters: the hub's `changes` topic carries it (each made by a
-    # service, from either front door), so the shift log in Discord shows a change made on the dashboard too.
-    AdminChange: TypeAlias = DutyAdjusted | LeaveDecided | RosterAssignmentChanged
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Literal
 
 AuditSource = Literal["discord", "dashboard"]
+SOURCES: tuple[AuditSource, ...] = ("discord", "dashboard")
+SOURCE_LABELS: dict[str, str] = {"discord": "Discord", "dashboard": "the dashboard"}
 
-SOURCE_LABELS: dict[AuditSource, str] = {"discord": "from Discord", "dashboard": "from the dashboard"}
+_SOURCE: ContextVar[AuditSource] = ContextVar("audit_source", default="discord")
 
 
-class ChangeNotices:
-    """Publishes a service's audited changes on the hub's `changes` topic: the awaited subscribers (the shift-log
-    line in Discord) in the background, so the caller's answer never waits for another channel's post."""
+def audit_source() -> AuditSource:
+    """The source of the action being done in this task (Discord unless the dashboard said otherwise)."""
+    return _SOURCE.get()
 
-    def __init__(self, topic: Topic[AdminChange] | None) -> None:
-        self.topic = topic
-        self._deliveries: set[asyncio.Task[None]] = set()
 
-    def publish(self, change: AdminChange) -> None:
-        topic = self.topic
-        if topic is None:
-            return
-        topic.publish_now(change)
-        if topic.has_subscribers:
-            task = asyncio.get_running_loop().create_task(topic.deliver(change), name="admin-change")
-            self._deliveries.add(task)
-            task.add_done_callback(self._deliveries.discard)
-
-    async def drain(self) -> None:
-        """Wait for the deliveries already started (tests, shutdown)."""
-        while self._deliveries:
-            await asyncio.gather(*list(self._deliveries), return_exceptions=True)
+@contextmanager
+def acting_from(source: AuditSource) -> Iterator[None]:
+    token = _SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)

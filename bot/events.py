@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from bot.audit import AdminChange
+    from bot.changes import AdminChange
     from bot.erlc.records import EmergencyCallEvent, ErlcEvent
     from bot.settings.records import SettingsChanged
     from bot.shifts.records import DutyChanged, ShiftEvent
@@ -85,5 +85,5 @@ class EventHub:
     # An in-game emergency call started or ended (signed webhook), stored once: for the next issue's dispatch.
     erlc_calls: Topic[EmergencyCallEvent] = field(default_factory=lambda: Topic("erlc emergency call"))
     # An audited admin change (a time adjustment or void, a leave decision, a roster assignment) made by a service
-    # from either front door (bot/audit.py): the cogs post its shift-log line when the dashboard made it.
+    # from either front door (bot/changes.py): the cogs post its shift-log line when the dashboard made it.
     changes: Topic[AdminChange] = field(default_factory=lambda: Topic("admin change"))

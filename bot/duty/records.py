@@ -29,14 +29,12 @@ class Adjustment:
     at_ms: int
     # The department the time counts for (add/subtract); None: counted only in unfiltered totals.
     department: str | None = None
-    # Where it was made: a slash command or button, or the web dashboard (bot/audit.py).
-    source: AuditSource = "discord"
 
     @classmethod
     def from_row(cls, row: Row) -> Adjustment:
         return cls(
             row["id"], row["guild_id"], row["member_id"], row["kind"], row["amount_ms"], row["shift_id"],
-            row["reason"], row["actor_id"], row["at_ms"], row["department"], row["source"],
+            row["reason"], row["actor_id"], row["at_ms"], row["department"],
         )  # fmt: skip
 
     @property
@@ -201,7 +199,4 @@ class DutyAdjusted:
 
     guild_id: int
     adjustment: Adjustment
-
-    @property
-    def source(self) -> AuditSource:
-        return self.adjustment.source
+    source: AuditSource  # where it was made (bot/audit.py)

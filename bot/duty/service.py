@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from bot.audit import AuditSource, ChangeNotices
+from bot.audit import audit_source
+from bot.changes import ChangeNotices
 from bot.duty.export import MAX_EXPORT_BYTES, ExportedCsv, build_csv
 from bot.duty.periods import ActivityKind, Period, last_ended_activity_period
 from bot.duty.records import (
@@ -68,22 +69,17 @@ class DutyService:
     # --- adjustments ---
 
     async def add_time(
-        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None,
-        *, source: AuditSource = "discord",
-    ) -> Adjustment:  # fmt: skip
-        """`department`: already matched by the department rule (bot/departments.py); None for none. `source`: the
-        front door it was made from (stored with it, bot/audit.py)."""
-        return await self._adjust(guild_id, member_id, "add", amount_ms, reason, actor_id, department, source)
+        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None
+    ) -> Adjustment:
+        """`department`: already matched by the department rule (bot/departments.py); None for none."""
+        return await self._adjust(guild_id, member_id, "add", amount_ms, reason, actor_id, department)
 
     async def subtract_time(
-        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None,
-        *, source: AuditSource = "discord",
-    ) -> Adjustment:  # fmt: skip
-        return await self._adjust(guild_id, member_id, "subtract", amount_ms, reason, actor_id, department, source)
-
-    async def void_shift(
-        self, guild_id: int, shift_id: str, reason: str, actor_id: int, *, source: AuditSource = "discord"
+        self, guild_id: int, member_id: int, amount_ms: int, reason: str, actor_id: int, department: str | None = None
     ) -> Adjustment:
+        return await self._adjust(guild_id, member_id, "subtract", amount_ms, reason, actor_id, department)
+
+    async def void_shift(self, guild_id: int, shift_id: str, reason: str, actor_id: int) -> Adjustment:
         why = _reason(reason)
         shift = await self.store.shift(guild_id, shift_id)
         if shift is None:
@@ -91,18 +87,18 @@ class DutyService:
         if shift.ended_ms is None:
             raise Conflict("That shift is still open: end it first, then void it.")
         done = await self.store.add_adjustment(
-            guild_id, shift.member_id, "void", 0, shift_id, why, actor_id, self.clock(), None, source
+            guild_id, shift.member_id, "void", 0, shift_id, why, actor_id, self.clock()
         )
         if done is None:
             raise Conflict("That shift is already voided.")
-        self.changes.publish(DutyAdjusted(guild_id, done))
+        self.changes.publish(DutyAdjusted(guild_id, done, audit_source()))
         log.info("duty: %s voided shift %s of member %s in guild %s (%s): %s", actor_id, shift_id, shift.member_id,
-                 guild_id, source, why)  # fmt: skip
+                 guild_id, audit_source(), why)  # fmt: skip
         return done
 
     async def _adjust(
         self, guild_id: int, member_id: int, kind: AdjustmentKind, amount_ms: int, reason: str, actor_id: int,
-        department: str | None, source: AuditSource,
+        department: str | None,
     ) -> Adjustment:  # fmt: skip
         if amount_ms < 1000:
             raise InvalidInput("The duration must be at least one second, e.g. `30m` or `1h30m`.")
@@ -110,12 +106,12 @@ class DutyService:
             raise InvalidInput(f"One adjustment can be at most {duration_text(MAX_ADJUSTMENT_MS)}; split larger ones.")
         why = _reason(reason)
         done = await self.store.add_adjustment(
-            guild_id, member_id, kind, amount_ms, None, why, actor_id, self.clock(), department, source
+            guild_id, member_id, kind, amount_ms, None, why, actor_id, self.clock(), department
         )
         assert done is not None  # only voids can conflict
-        self.changes.publish(DutyAdjusted(guild_id, done))
+        self.changes.publish(DutyAdjusted(guild_id, done, audit_source()))
         log.info("duty: %s %s %s (department %s) for member %s in guild %s (%s): %s", actor_id, kind,
-                 duration_text(amount_ms), department or "none", member_id, guild_id, source, why)  # fmt: skip
+                 duration_text(amount_ms), department or "none", member_id, guild_id, audit_source(), why)  # fmt: skip
         return done
 
     async def history(self, guild_id: int, member_id: int) -> list[Adjustment]:

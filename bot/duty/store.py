@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot.audit import AuditSource
 from bot.duty.records import (
     Adjustment,
     AdjustmentKind,
@@ -44,14 +43,14 @@ class DutyStore:
 
     async def add_adjustment(
         self, guild_id: int, member_id: int, kind: AdjustmentKind, amount_ms: int, shift_id: str | None,
-        reason: str, actor_id: int, at_ms: int, department: str | None = None, source: AuditSource = "discord",
+        reason: str, actor_id: int, at_ms: int, department: str | None = None,
     ) -> Adjustment | None:  # fmt: skip
         """None when the shift is already voided (one void per shift)."""
         rows = await self.db.execute_fetchall(
             "INSERT INTO duty_adjustments"
-            " (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department, source)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING *",
-            (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department, source),
+            " (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department)"
+            " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING *",
+            (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department),
         )
         return Adjustment.from_row(rows[0]) if rows else None
 

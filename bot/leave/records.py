@@ -31,8 +31,6 @@ class Leave:
     # recorded (not given yet, or given before migration 031: then the role the settings name is taken back).
     given_role_id: int | None = None
     given_role_recorded: bool = False
-    # Where the decision was made (bot/audit.py); None while pending.
-    decided_source: AuditSource | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Leave:
@@ -40,7 +38,6 @@ class Leave:
             row["id"], row["guild_id"], row["member_id"], row["start_ms"], row["end_ms"], row["planned_end_ms"],
             row["reason"], row["status"], row["requested_ms"], row["decided_by"], row["decided_ms"],
             row["ended_by"], row["ended_ms"], row["given_role_id"], bool(row["given_role_recorded"]),
-            row["decided_source"],
         )  # fmt: skip
 
     def role_to_take_back(self, current_setting: int | None) -> int | None:

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.audit import AuditSource, ChangeNotices
+from bot.audit import audit_source
+from bot.changes import ChangeNotices
 from bot.duty.periods import local_midnight
 from bot.errors import Conflict, InvalidInput, MissingPermission
 from bot.leave.records import Leave, LeaveDecided, RoleAction
@@ -102,23 +103,18 @@ class LeaveService:
         log.info("leave: %s asked for leave %s in guild %s (%s to %s)", member_id, leave.id, guild_id, first, last)
         return leave
 
-    async def decide(
-        self, guild_id: int, leave_id: str, actor_id: int, *, approve: bool, source: AuditSource = "discord"
-    ) -> Leave:
-        """`source`: the front door the decision was made from (stored with it, bot/audit.py)."""
+    async def decide(self, guild_id: int, leave_id: str, actor_id: int, *, approve: bool) -> Leave:
         leave = await self.store.get(guild_id, leave_id)
         if leave is None:
             raise InvalidInput("That leave request does not exist in this server.")
         if leave.member_id == actor_id:
             raise MissingPermission("You cannot decide your own leave request: another supervisor does.")
-        done = await self.store.decide(
-            guild_id, leave_id, "approved" if approve else "denied", actor_id, self.clock(), source
-        )
+        done = await self.store.decide(guild_id, leave_id, "approved" if approve else "denied", actor_id, self.clock())
         if done is None:
             raise Conflict(f"This request was already {leave.status if leave.status != 'pending' else 'decided'}.")
         log.info("leave: %s %s leave %s of %s in guild %s (%s)", actor_id, done.status, leave_id, leave.member_id,
-                 guild_id, source)  # fmt: skip
-        self.changes.publish(LeaveDecided(guild_id, done, actor_id, source))
+                 guild_id, audit_source())  # fmt: skip
+        self.changes.publish(LeaveDecided(guild_id, done, actor_id, audit_source()))
         return done
 
     async def end(self, guild_id: int, member_id: int, actor_id: int, *, supervisor: bool) -> Leave:

@@ -4,7 +4,6 @@ transaction holding the member's turn (bot/storage/turns.py), so requests at onc
 
 from __future__ import annotations
 
-from bot.audit import AuditSource
 from bot.leave.records import Leave, LeaveStatus
 from bot.sharding import ShardSet
 from bot.storage import Database
@@ -47,14 +46,13 @@ class LeaveStore:
         return Leave.from_row(rows[0]) if rows else None
 
     async def decide(
-        self, guild_id: int, leave_id: str, status: LeaveStatus, actor_id: int, at_ms: int,
-        source: AuditSource = "discord",
-    ) -> Leave | None:  # fmt: skip
+        self, guild_id: int, leave_id: str, status: LeaveStatus, actor_id: int, at_ms: int
+    ) -> Leave | None:
         """None: not pending any more (decided by someone else first)."""
         rows = await self.db.execute_fetchall(
-            "UPDATE leaves SET status = ?, decided_by = ?, decided_ms = ?, decided_source = ?"
+            "UPDATE leaves SET status = ?, decided_by = ?, decided_ms = ?"
             " WHERE guild_id = ? AND id = ? AND status = 'pending' RETURNING *",
-            (status, actor_id, at_ms, source, guild_id, leave_id),
+            (status, actor_id, at_ms, guild_id, leave_id),
         )
         return Leave.from_row(rows[0]) if rows else None
 

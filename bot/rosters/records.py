@@ -84,7 +84,6 @@ class RosterAuditEntry:
     template_id: int | None
     old_text: str | None
     new_text: str | None
-    source: AuditSource = "discord"  # where it was made (bot/audit.py)
 
     @classmethod
     def from_row(cls, row: Row) -> RosterAuditEntry:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.audit import AuditSource, ChangeNotices
+from bot.audit import audit_source
+from bot.changes import ChangeNotices
 from bot.errors import Conflict, InvalidInput
 from bot.rosters.attendance import (
     Attendance,
@@ -159,11 +160,8 @@ class RosterService:
     async def templates(self, guild_id: int) -> list[RosterTemplate]:
         return await self.store.templates(guild_id)
 
-    async def assign(
-        self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int,
-        *, source: AuditSource = "discord",
-    ) -> bool:  # fmt: skip
-        """False when already assigned (nothing changed). `source`: the front door (audited with it)."""
+    async def assign(self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int) -> bool:
+        """False when already assigned (nothing changed)."""
         template = await self.template(guild_id, template_id)
         added = await self.store.assign(template_id, kind, target_id, actor_id=actor_id, at_ms=self.clock())
         log.info(
@@ -176,14 +174,13 @@ class RosterService:
             added,
         )
         if added:
-            await self._audit(guild_id, actor_id, "assign", template_id, None, f"{kind} {target_id}", source)
-            self.changes.publish(RosterAssignmentChanged(guild_id, actor_id, template, kind, target_id, True, source))
+            await self._audit(guild_id, actor_id, "assign", template_id, None, f"{kind} {target_id}")
+            self.changes.publish(
+                RosterAssignmentChanged(guild_id, actor_id, template, kind, target_id, True, audit_source())
+            )
         return added
 
-    async def unassign(
-        self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int,
-        *, source: AuditSource = "discord",
-    ) -> bool:  # fmt: skip
+    async def unassign(self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int) -> bool:
         template = await self.template(guild_id, template_id)
         removed = await self.store.unassign(template_id, kind, target_id)
         log.info(
@@ -196,15 +193,16 @@ class RosterService:
             removed,
         )
         if removed:
-            await self._audit(guild_id, actor_id, "unassign", template_id, f"{kind} {target_id}", None, source)
-            self.changes.publish(RosterAssignmentChanged(guild_id, actor_id, template, kind, target_id, False, source))
+            await self._audit(guild_id, actor_id, "unassign", template_id, f"{kind} {target_id}", None)
+            self.changes.publish(
+                RosterAssignmentChanged(guild_id, actor_id, template, kind, target_id, False, audit_source())
+            )
         return removed
 
     async def _audit(
-        self, guild_id: int, actor_id: int, action: str, template_id: int, old: str | None, new: str | None,
-        source: AuditSource = "discord",
-    ) -> None:  # fmt: skip
-        await self.store.add_audit(guild_id, actor_id, self.clock(), action, template_id, old, new, source)
+        self, guild_id: int, actor_id: int, action: str, template_id: int, old: str | None, new: str | None
+    ) -> None:
+        await self.store.add_audit(guild_id, actor_id, self.clock(), action, template_id, old, new)
 
     async def history(self, guild_id: int, limit: int = 50) -> list[RosterAuditEntry]:
         """The latest audited roster changes of the guild, newest first."""

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from bot.audit import AuditSource
 from bot.rosters.attendance import DutySpan
 from bot.rosters.records import (
     Assignment,
@@ -248,18 +247,17 @@ class RosterStore:
         template_id: int | None,
         old_text: str | None,
         new_text: str | None,
-        source: AuditSource = "discord",
     ) -> None:
         await self.db.execute(
-            "INSERT INTO roster_audit (guild_id, actor_id, at_ms, action, template_id, old_text, new_text, source)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, actor_id, at_ms, action, template_id, old_text, new_text, source),
+            "INSERT INTO roster_audit (guild_id, actor_id, at_ms, action, template_id, old_text, new_text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, actor_id, at_ms, action, template_id, old_text, new_text),
         )
 
     async def audit(self, guild_id: int, limit: int = 50) -> list[RosterAuditEntry]:
         """The guild's latest roster changes, newest first."""
         rows = await self.db.fetchall(
-            "SELECT actor_id, at_ms, action, template_id, old_text, new_text, source FROM roster_audit"
+            "SELECT actor_id, at_ms, action, template_id, old_text, new_text FROM roster_audit"
             " WHERE guild_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?",
             (guild_id, limit),
         )

@@ -9,7 +9,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.audit import AdminChange
 from bot.errors import MissingPermission
 from bot.interactions import answer, has_any_role, require_guild
 from bot.leave import RoleAction
@@ -20,6 +19,7 @@ from cogs.leave.embeds import list_embed, request_embed, span_text
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
+    from bot.changes import AdminChange
 
 log = logging.getLogger(__name__)
 

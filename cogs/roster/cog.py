@@ -13,7 +13,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.audit import AdminChange
 from bot.discord_text import fit_choices
 from bot.errors import InvalidInput
 from bot.interactions import answer, defer, post, require_guild, stable_nonce
@@ -54,6 +53,7 @@ from cogs.roster.flows import (
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
+    from bot.changes import AdminChange
 
 log = logging.getLogger(__name__)
 

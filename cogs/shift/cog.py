@@ -11,7 +11,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.audit import AdminChange
 from bot.config import ShiftConfig
 from bot.discord_text import fit_choices, quoted
 from bot.duty import period_for
@@ -43,6 +42,7 @@ from cogs.shift.panel import panel_flow
 
 if TYPE_CHECKING:
     from bot.bot import NorthcaBot
+    from bot.changes import AdminChange
 
 log = logging.getLogger(__name__)
 

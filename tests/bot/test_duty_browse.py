@@ -10,17 +10,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.audit import acting_from
+from bot.changes import ChangeNotices
 from bot.config import ShiftConfig
 from bot.duty import DutyService, DutyStore, period_for
 from bot.duty.periods import recent_weeks
-from bot.duty.records import ShiftCursor, ShiftFilter
+from bot.duty.records import DutyAdjusted, ShiftCursor, ShiftFilter
 from bot.errors import InvalidInput
+from bot.events import EventHub
 from bot.leave import LeaveService, LeaveStore
+from bot.leave.records import LeaveDecided
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
 from bot.profiles import ProfileStore
 from bot.rosters import RosterService, RosterStore
-from bot.rosters.records import TemplateDraft
+from bot.rosters.records import RosterAssignmentChanged, TemplateDraft
 from bot.services import build_shift_service
 from bot.settings.records import GuildSettings, StaticSettings
 from bot.shifts import ShiftService
@@ -95,7 +99,7 @@ async def test_shift_filters_member_department_dates(shifts: ShiftService, duty:
 async def test_shift_list_is_one_guild_only_and_shows_voids(shifts: ShiftService, duty: DutyService) -> None:
     shift = await worked(shifts, OFFICER, MON, MON + 2 * H)
     assert (await duty.shift_page(OTHER_GUILD, ShiftFilter())).items == []
-    await duty.void_shift(GUILD, shift.id, "duplicate", ADMIN, source="dashboard")
+    await duty.void_shift(GUILD, shift.id, "duplicate", ADMIN)
     [listed] = (await duty.shift_page(GUILD, ShiftFilter())).items
     assert listed.voided and listed.officer_name == f"m{OFFICER}" and listed.span.id == shift.id
     assert listed.span.ended_ms == to_ms(MON + 2 * H) and listed.end_reason == "member"
@@ -113,7 +117,7 @@ async def test_weekly_totals_are_the_leaderboards(shifts: ShiftService, duty: Du
     await worked(shifts, OFFICER, MON, MON + 2 * H)
     await worked(shifts, OTHER, MON + 6 * 24 * H + 13 * H, MON + 7 * 24 * H - 5 * H)
     await worked(shifts, OFFICER, MON + 7 * 24 * H - 11 * H, MON + 7 * 24 * H - 7 * H)
-    await duty.add_time(GUILD, OTHER, 3600_000, "court", ADMIN, source="dashboard")  # made "now": the next week
+    await duty.add_time(GUILD, OTHER, 3600_000, "court", ADMIN)  # made "now": the next week
     now = to_ms(MON + 7 * 24 * H + 12 * H)
     weeks = recent_weeks(now, UTC_ZONE, 0, 3)
     assert [w[0] for w in weeks] == [date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 20)]
@@ -137,24 +141,34 @@ async def test_member_names_are_the_latest_shift_names_of_this_guild(shifts: Shi
     assert await duty.member_names(OTHER_GUILD, [OFFICER]) == {}
 
 
-async def test_each_audited_change_keeps_where_it_was_made(
-    db: Database, shifts: ShiftService, duty: DutyService
-) -> None:
-    web = await duty.add_time(GUILD, OFFICER, 60_000, "court", ADMIN, source="dashboard")
-    bot = await duty.subtract_time(GUILD, OFFICER, 60_000, "typo", ADMIN)
-    assert [(a.id, a.source) for a in await duty.history(GUILD, OFFICER)] == [
-        (bot.id, "discord"),
-        (web.id, "dashboard"),
-    ]
+async def test_each_change_is_published_with_where_it_was_made(db: Database, shifts: ShiftService) -> None:
+    """The hub's `changes` topic (the shift log in Discord follows it): each service publishes its audited change,
+    with the front door it came from (the dashboard marks its requests with `acting_from`)."""
+    events = EventHub()
+    seen: list[object] = []
 
-    leave = LeaveService(LeaveStore(db), StaticSettings(GuildSettings(0)), clock=lambda: to_ms(MON))
+    async def keep(change: object) -> None:
+        seen.append(change)
+
+    events.changes.subscribe(keep)
+    changes = ChangeNotices(events.changes)
+    duty = DutyService(DutyStore(db), clock=lambda: to_ms(MON), changes=changes)
+    with acting_from("dashboard"):
+        web = await duty.add_time(GUILD, OFFICER, 60_000, "court", ADMIN)
+    bot = await duty.subtract_time(GUILD, OFFICER, 60_000, "typo", ADMIN)
+    leave = LeaveService(LeaveStore(db), StaticSettings(GuildSettings(0)), clock=lambda: to_ms(MON), changes=changes)
     asked = await leave.request(GUILD, OFFICER, "2025-01-20", "2025-01-21", "exams")
-    decided = await leave.decide(GUILD, asked.id, ADMIN, approve=True, source="dashboard")
-    assert decided.decided_source == "dashboard" and asked.decided_source is None
-    rosters = RosterService(RosterStore(db), clock=lambda: to_ms(MON))
+    with acting_from("dashboard"):
+        decided = await leave.decide(GUILD, asked.id, ADMIN, approve=True)
+    rosters = RosterService(RosterStore(db), clock=lambda: to_ms(MON), changes=changes)
     template = await rosters.create(GUILD, ADMIN, TemplateDraft("Morning", None, 480, 240))
-    await rosters.assign(GUILD, ADMIN, template.id, "member", OFFICER, source="dashboard")
-    assert [(e.action, e.source) for e in await rosters.history(GUILD)] == [
-        ("assign", "dashboard"),
-        ("create", "discord"),
+    with acting_from("dashboard"):
+        await rosters.assign(GUILD, ADMIN, template.id, "member", OFFICER)
+        assert not await rosters.assign(GUILD, ADMIN, template.id, "member", OFFICER)  # unchanged: nothing published
+    await changes.drain()
+    assert seen == [
+        DutyAdjusted(GUILD, web, "dashboard"),
+        DutyAdjusted(GUILD, bot, "discord"),
+        LeaveDecided(GUILD, decided, ADMIN, "dashboard"),
+        RosterAssignmentChanged(GUILD, ADMIN, template, "member", OFFICER, True, "dashboard"),
     ]

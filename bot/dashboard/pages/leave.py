@@ -52,9 +52,7 @@ async def decide(ctx: GuildContext) -> web.StreamResponse:
         leave_id = field(ctx.form, "leave", 64)
         if not leave_id:
             raise InvalidInput("Pick the request to decide.")
-        done = await ctx.services.leave.decide(
-            ctx.guild_id, leave_id, ctx.user.user_id, approve=decision == "approve", source="dashboard"
-        )
+        done = await ctx.services.leave.decide(ctx.guild_id, leave_id, ctx.user.user_id, approve=decision == "approve")
     except UserFacingError as exc:
         return await _page(ctx, None, str(exc), 400)
     return ctx.redirect("leave", done=done.status)

@@ -106,7 +106,7 @@ async def _change(ctx: GuildContext, *, add: bool) -> web.StreamResponse:
     try:
         template_id, kind, target_id = await _target(ctx)
         change = ctx.services.rosters.assign if add else ctx.services.rosters.unassign
-        changed = await change(ctx.guild_id, ctx.user.user_id, template_id, kind, target_id, source="dashboard")
+        changed = await change(ctx.guild_id, ctx.user.user_id, template_id, kind, target_id)
     except UserFacingError as exc:
         return await _page(ctx, None, str(exc), 400)
     week = field(ctx.form, "week", 10)

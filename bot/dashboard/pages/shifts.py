@@ -98,9 +98,7 @@ async def adjust(ctx: GuildContext) -> web.StreamResponse:
         department_text = field(form, "department", 40)
         department = ctx.services.shifts.match_department(ctx.guild_id, department_text) if department_text else None
         change = ctx.services.duty.add_time if kind == "add" else ctx.services.duty.subtract_time
-        done = await change(
-            ctx.guild_id, member_id, amount, field(form, "reason"), ctx.user.user_id, department, source="dashboard"
-        )
+        done = await change(ctx.guild_id, member_id, amount, field(form, "reason"), ctx.user.user_id, department)
     except UserFacingError as exc:
         return await _page(ctx, None, str(exc), 400)
     return ctx.redirect("shifts", member=str(done.member_id), done=done.kind)
@@ -114,9 +112,7 @@ async def void(ctx: GuildContext) -> web.StreamResponse:
         shift_id = field(form, "shift", 64)
         if not shift_id:
             raise InvalidInput("Pick the shift to void.")
-        done = await ctx.services.duty.void_shift(
-            ctx.guild_id, shift_id, field(form, "reason"), ctx.user.user_id, source="dashboard"
-        )
+        done = await ctx.services.duty.void_shift(ctx.guild_id, shift_id, field(form, "reason"), ctx.user.user_id)
     except UserFacingError as exc:
         return await _page(ctx, None, str(exc), 400)
     return ctx.redirect("shifts", member=str(done.member_id), done="void")

@@ -1,7 +1,8 @@
--- Where an audited change was made (bot/audit.py): 'discord' (a slash command or button) or 'dashboard' (the web
--- dashboard, bot/dashboard/). The history shows it next to who made the change. Rows from before: Discord (the
--- only front door then).
-ALTER TABLE duty_adjustments ADD COLUMN source TEXT NOT NULL DEFAULT 'discord' CHECK (source IN ('discord', 'dashboard'));
-ALTER TABLE roster_audit ADD COLUMN source TEXT NOT NULL DEFAULT 'discord' CHECK (source IN ('discord', 'dashboard'));
--- A leave's decision: where it was made (NULL while pending).
-ALTER TABLE leaves ADD COLUMN decided_source TEXT CHECK (decided_source IS NULL OR decided_source IN ('discord', 'dashboard'));
+-- Where each audited admin action came from: 'discord' (a command or button) or 'dashboard' (the web
+-- dashboard, bot/dashboard/). Rows from before say 'discord', which is where every action came from then.
+-- Leave: the source of the decision (approve/deny) and of an early end.
+ALTER TABLE settings_audit ADD COLUMN source TEXT NOT NULL DEFAULT 'discord';
+ALTER TABLE roster_audit ADD COLUMN source TEXT NOT NULL DEFAULT 'discord';
+ALTER TABLE duty_adjustments ADD COLUMN source TEXT NOT NULL DEFAULT 'discord';
+ALTER TABLE leaves ADD COLUMN decided_source TEXT;
+ALTER TABLE leaves ADD COLUMN ended_source TEXT;
