@@ -25,9 +25,11 @@ from bot.erlc.service import ErlcService
 from bot.erlc.store import ErlcStore
 from bot.erlc.webhook import SignatureCheck, webhook_routes
 from bot.events import EventHub
+from bot.history import GuildHistory
 from bot.leave import LeaveService, LeaveStore, LeaveWorker
 from bot.links import LinkService, LinkStore
 from bot.northca.client import NorthcaClient
+from bot.notices import NoticeRelay, NoticeStore
 from bot.polling import Background
 from bot.ports import Ports
 from bot.profiles import ProfileStore
@@ -89,6 +91,11 @@ class Services:
     erlc_calls: EmergencyCallRelay
     # Ends shifts of members out of the game past the grace (under the scheduler lease).
     gamelock: Gamelock
+    # Every admin action of a server, read together (the dashboard's History page).
+    history: GuildHistory
+    # Changes another process (the dashboard's own) made, shown in Discord by this one (bot/notices.py).
+    notices: NoticeStore
+    notice_relay: NoticeRelay
     # The public web server (the ER:LC webhook; the dashboard when [web] enabled), when [web] port is set or the
     # dashboard is enabled.
     web: WebServer | None = None
@@ -330,6 +337,8 @@ def build_services(
     status_resend: list[Background] = (
         [LeasedServices(LeaseStore(db), "unit-status-resend", [unit_status.resender], clock=clock)] if sharded else []
     )
+    notices = NoticeStore(db, clock)
+    notice_relay = NoticeRelay(notices, settings, shards)
     return Services(
         events=events,
         ports=ports,
@@ -353,6 +362,9 @@ def build_services(
         erlc_poller=erlc_poller,
         erlc_calls=erlc_calls,
         gamelock=gamelock,
+        history=GuildHistory(db),
+        notices=notices,
+        notice_relay=notice_relay,
         web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after
@@ -360,6 +372,7 @@ def build_services(
         background=[
             settings,
             *watchers,
+            notice_relay,
             links,
             worker,
             coalescer,

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from bot.audit import acting_from
 from bot.config import WebSection
 from bot.dashboard.discord_api import DiscordApi
-from bot.dashboard.registry import NavItem, register_pages
 from bot.dashboard.security import PREFIX, security_headers
 from bot.dashboard.sessions import Session, SessionStore
 from bot.services import Services
 from bot.timefmt import from_ms
+
+if TYPE_CHECKING:
+    from bot.dashboard.routing import NavItem
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +86,17 @@ class Dashboard:
 
 
 DASHBOARD = web.AppKey("dashboard", Dashboard)
-VIEWER = "dashboard.viewer"
-SESSION_ID = "dashboard.sid"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The request's session, if any (a request key's value must be one type)."""
+
+    session: Session | None
+
+
+VIEWER = web.RequestKey("dashboard.viewer", Viewer)
+SESSION_ID = web.RequestKey("dashboard.sid", str)
 
 
 def dashboard_of(request: web.Request) -> Dashboard:
@@ -92,19 +105,21 @@ def dashboard_of(request: web.Request) -> Dashboard:
 
 def viewer_of(request: web.Request) -> Session | None:
     """The logged-in user of this request (their live session), or None."""
-    viewer: Session | None = request.get(VIEWER)
-    return viewer
+    viewer = request.get(VIEWER)
+    return viewer.session if viewer is not None else None
 
 
 @web.middleware
-async def load_session(request: web.Request, handler: Callable[[web.Request], object]) -> web.StreamResponse:
+async def load_session(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """The session of the request's cookie (None when there is none, it ended or it idled out)."""
     sid = request.cookies.get(SESSION_COOKIE, "")
     request[SESSION_ID] = sid
-    request[VIEWER] = await dashboard_of(request).sessions.get(sid) if sid else None
-    response = await handler(request)  # type: ignore[misc]
-    assert isinstance(response, web.StreamResponse)
-    return response
+    request[VIEWER] = Viewer(await dashboard_of(request).sessions.get(sid) if sid else None)
+    # Every change made while serving this request is audited as the dashboard's (bot/audit.py).
+    with acting_from("dashboard"):
+        return await handler(request)
 
 
 def set_session_cookie(response: web.StreamResponse, dashboard: Dashboard, sid: str) -> None:
@@ -134,7 +149,9 @@ def build_dashboard_app(dashboard: Dashboard) -> web.Application:
         default_helpers=False,
     )
     env.filters["when"] = _when
+    # The pages import this module (their handlers reach the Dashboard through it): imported once it is loaded.
     from bot.dashboard import auth
+    from bot.dashboard.registry import register_pages
 
     auth.register(app)
     dashboard.nav = register_pages(app)

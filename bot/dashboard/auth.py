@@ -81,11 +81,13 @@ async def callback(request: web.Request) -> web.StreamResponse:
     try:
         token = await dashboard.api.exchange_code(request.query["code"], pending.verifier, dashboard.redirect_uri)
         user = await dashboard.api.current_user(token)
+        # The token's one other use; it is never stored (the session keeps the list, each page re-checks).
+        managed = [(g.id, g.name) for g in await dashboard.api.user_guilds(user.id, token) if g.manages]
     except DiscordRefused:
         return refuse(request, 400, "Discord refused this login: log in again.")
     except DiscordUnavailable:
         return refuse(request, 503, "Discord did not answer: try again in a moment.")
-    sid = await dashboard.sessions.create(user.id, user.name, token, replacing=request.get(SESSION_ID) or None)
+    sid = await dashboard.sessions.create(user.id, user.name, managed, replacing=request.get(SESSION_ID) or None)
     log.info("dashboard login: user %s", user.id)
     response = web.HTTPSeeOther(safe_return_path(pending.return_to))
     set_session_cookie(response, dashboard, sid)

@@ -213,18 +213,12 @@ class DiscordApi:
         return DiscordUser(int(body["id"]), str(name))
 
     async def user_guilds(self, user_id: int, access_token: str) -> list[UserGuild]:
-        """The user's servers with their permissions there (cached per user)."""
-        key = ("user-guilds", 0, user_id)
-        cached = self._fresh(key)
-        if cached is not None:
-            return list(cached)
+        """The user's servers with their permissions there (at login)."""
         body = await self._call("GET", "/users/@me/guilds", bearer=access_token)
-        guilds = [
+        return [
             UserGuild(int(g["id"]), str(g.get("name", "?")), int(g.get("permissions", 0)), bool(g.get("owner")))
             for g in body
         ]
-        self._keep(key, tuple(guilds))
-        return guilds
 
     # --- as the bot ----------------------------------------------------------------------------------------------
     async def bot_guild_ids(self) -> set[int]:

@@ -4,7 +4,8 @@ servers: the bot's processes run the gateway, this one serves browsers).
 It builds the same services as the bot (bot/services.py `build_services`) and starts only what reading and
 changing them needs here: the settings (loaded, and kept current with the bot's changes by the settings
 watcher). No gateway, no background work of the bot (shift sync, reports, reminders, polling stay in the bot's
-processes). What the dashboard changes reaches the bot through the database (settings: the watcher there).
+processes). What the dashboard changes reaches the bot through the database: each settings change as a notice the
+bot process takes and publishes on its hub (bot/notices.py), so the shift-log line and panels follow at once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.dashboard import build_dashboard
 from bot.dashboard.discord_api import DISCORD_API
 from bot.northca.client import NorthcaClient
 from bot.northca.sandbox import DEFAULT_SANDBOX_KEY
+from bot.notices import NoticeForwarder
 from bot.services import Services, build_services
 from bot.settings.watch import SettingsWatcher
 from bot.storage import Database
@@ -58,6 +60,8 @@ class DashboardProcess:
         await self.services.settings.start()
         self.watcher = SettingsWatcher(self.services.settings)
         await self.watcher.start()
+        # No Discord front door here: what the dashboard changes is handed to the bot's processes.
+        NoticeForwarder(self.services.notices, self.services.events)
         section = self.config.web
         server = WebServer(section.host, section.port if section.port is not None else DEFAULT_WEB_PORT, [])
         _, app = build_dashboard(

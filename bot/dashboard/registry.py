@@ -1,50 +1,31 @@
 """The dashboard's pages: one module each in bot/dashboard/pages/, listed here once.
 
-A page module has `register(pages: PageRouter) -> None`, which adds its routes (and, for a page people go to,
-its entry in the navigation). Adding a page is one module and one line in `PAGES` (see README.md).
+A page module has `register(pages: PageRouter) -> None` (bot/dashboard/routing.py), which adds its routes (and,
+for a page people go to, its entry in the navigation). Adding a page is one module and one line in `PAGES` (see
+README.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import ModuleType
 
 from aiohttp import web
 
-from bot.dashboard.pages import exports, leaderboard, leave, overview, rosters, servers, shifts
-
-Handler = Callable[[web.Request], "web.StreamResponse | object"]
-
-
-@dataclass(frozen=True)
-class NavItem:
-    """An entry of a server's navigation: its label and the name of its route (which takes `guild_id`)."""
-
-    label: str
-    route: str
-
-
-@dataclass
-class PageRouter:
-    """What a page module registers its routes with."""
-
-    app: web.Application
-    nav: list[NavItem] = field(default_factory=list)
-
-    def get(self, path: str, handler: Callable[..., object], *, name: str, nav: str | None = None) -> None:
-        """A page read with GET (also HEAD). `nav`: its label in a server's navigation (guild pages only)."""
-        self.app.router.add_get(path, handler, name=name)  # type: ignore[arg-type]
-        if nav is not None:
-            self.nav.append(NavItem(nav, name))
-
-    def post(self, path: str, handler: Callable[..., object], *, name: str) -> None:
-        """A form's target (CSRF-checked by `guild_page` / `user_page`)."""
-        self.app.router.add_post(path, handler, name=name)  # type: ignore[arg-type]
-
+from bot.dashboard.pages import exports, history, leaderboard, leave, overview, rosters, servers, settings, shifts
+from bot.dashboard.routing import NavItem, PageRouter
 
 # In navigation order. A new page: its module here.
-PAGES: tuple[ModuleType, ...] = (servers, overview, leaderboard, shifts, leave, rosters, exports)
+PAGES: tuple[ModuleType, ...] = (
+    servers,
+    overview,
+    settings,
+    leaderboard,
+    shifts,
+    leave,
+    rosters,
+    exports,
+    history,
+)
 
 
 def register_pages(app: web.Application, pages: tuple[ModuleType, ...] = PAGES) -> list[NavItem]:

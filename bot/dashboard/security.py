@@ -30,7 +30,7 @@ SECURITY_HEADERS = {
 }
 PREFIX = "/dashboard"
 CSRF_FIELD = "csrf"
-_SAFE_PATH = re.compile(r"/dashboard(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?")
+_SAFE_PATH = re.compile(r"/dashboard/[A-Za-z0-9._~/-]*(?:\?[A-Za-z0-9._~%&=+-]*)?")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,9 +1,10 @@
 """The dashboard's server-side sessions and OAuth2 logins in flight (migration 036): every SQL statement of them.
 
 A session is a random id in an HttpOnly cookie; the database keeps only its SHA-256 (a copy of the database gives
-no live cookie), who the user is, their Discord access token (to list their servers), the CSRF token of their
-forms and when it was last used. A session unused for the idle time is over (and deleted when next looked at or
-swept). Login replaces any session the browser had (rotation); logout deletes it.
+no live cookie), who the user is, the servers they manage as Discord listed them at login (their access token is
+used at login only and never stored), the CSRF token of their forms and when it was last used. A session unused
+for the idle time is over (and deleted when next looked at or swept). Login replaces any session the browser had
+(rotation); logout deletes it.
 
 A login in flight is the OAuth2 `state` (stored hashed), its PKCE verifier and the return path; the callback
 takes it with one DELETE ... RETURNING, so a state works once: a replay finds nothing.
@@ -12,6 +13,7 @@ takes it with one DELETE ... RETURNING, so a state works once: a replay finds no
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,12 +37,13 @@ def new_token() -> str:
 class Session:
     user_id: int
     user_name: str
-    access_token: str
+    # The servers the user manages (Manage Server, Administrator or owner) as Discord listed them at login: id, name.
+    managed: tuple[tuple[int, str], ...]
     csrf: str
     created_ms: int
     seen_ms: int
 
-    def __repr__(self) -> str:  # never the tokens
+    def __repr__(self) -> str:  # never the CSRF token
         return f"Session(user_id={self.user_id})"
 
 
@@ -59,7 +62,9 @@ class SessionStore:
         self.idle_ms = idle_ms
         self.clock = clock
 
-    async def create(self, user_id: int, user_name: str, access_token: str, *, replacing: str | None = None) -> str:
+    async def create(
+        self, user_id: int, user_name: str, managed: list[tuple[int, str]], *, replacing: str | None = None
+    ) -> str:
         """A new session (its cookie value); the browser's previous session, if any, ends (rotation at login)."""
         sid = new_token()
         now = self.clock()
@@ -67,9 +72,17 @@ class SessionStore:
             if replacing:
                 await db.execute("DELETE FROM dashboard_sessions WHERE id_hash = ?", (_digest(replacing),))
             await db.execute(
-                "INSERT INTO dashboard_sessions (id_hash, user_id, user_name, access_token, csrf, created_ms, seen_ms)"
+                "INSERT INTO dashboard_sessions (id_hash, user_id, user_name, guilds_json, csrf, created_ms, seen_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_digest(sid), user_id, user_name[:100], access_token, new_token(), now, now),
+                (
+                    _digest(sid),
+                    user_id,
+                    user_name[:100],
+                    json.dumps([[g, n[:100]] for g, n in managed]),
+                    new_token(),
+                    now,
+                    now,
+                ),
             )
         return sid
 
@@ -81,7 +94,7 @@ class SessionStore:
         now = self.clock()
         key = _digest(sid)
         row = await self.db.fetchone(
-            "SELECT user_id, user_name, access_token, csrf, created_ms, seen_ms FROM dashboard_sessions"
+            "SELECT user_id, user_name, guilds_json, csrf, created_ms, seen_ms FROM dashboard_sessions"
             " WHERE id_hash = ?",
             (key,),
         )
@@ -92,16 +105,13 @@ class SessionStore:
             return None
         await self.db.execute("UPDATE dashboard_sessions SET seen_ms = ? WHERE id_hash = ?", (now, key))
         return Session(
-            int(row["user_id"]), str(row["user_name"]), str(row["access_token"]), str(row["csrf"]),
+            int(row["user_id"]), str(row["user_name"]),
+            tuple((int(g), str(n)) for g, n in json.loads(row["guilds_json"])), str(row["csrf"]),
             int(row["created_ms"]), now,
         )  # fmt: skip
 
     async def end(self, sid: str) -> None:
         await self.db.execute("DELETE FROM dashboard_sessions WHERE id_hash = ?", (_digest(sid),))
-
-    async def end_user(self, user_id: int) -> int:
-        """Every session of a user (Discord refused their token: they log in again)."""
-        return await self.db.execute("DELETE FROM dashboard_sessions WHERE user_id = ?", (user_id,))
 
     async def sweep(self) -> int:
         """Deletes idle sessions and logins never finished."""

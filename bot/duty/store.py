@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from bot.audit import audit_source
 from bot.duty.records import (
     Adjustment,
     AdjustmentKind,
@@ -48,9 +49,9 @@ class DutyStore:
         """None when the shift is already voided (one void per shift)."""
         rows = await self.db.execute_fetchall(
             "INSERT INTO duty_adjustments"
-            " (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department)"
-            " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING *",
-            (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department),
+            " (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department, source)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING *",
+            (guild_id, member_id, kind, amount_ms, shift_id, reason, actor_id, at_ms, department, audit_source()),
         )
         return Adjustment.from_row(rows[0]) if rows else None
 

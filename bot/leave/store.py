@@ -4,6 +4,7 @@ transaction holding the member's turn (bot/storage/turns.py), so requests at onc
 
 from __future__ import annotations
 
+from bot.audit import audit_source
 from bot.leave.records import Leave, LeaveStatus
 from bot.sharding import ShardSet
 from bot.storage import Database
@@ -50,9 +51,9 @@ class LeaveStore:
     ) -> Leave | None:
         """None: not pending any more (decided by someone else first)."""
         rows = await self.db.execute_fetchall(
-            "UPDATE leaves SET status = ?, decided_by = ?, decided_ms = ?"
+            "UPDATE leaves SET status = ?, decided_by = ?, decided_ms = ?, decided_source = ?"
             " WHERE guild_id = ? AND id = ? AND status = 'pending' RETURNING *",
-            (status, actor_id, at_ms, guild_id, leave_id),
+            (status, actor_id, at_ms, audit_source(), guild_id, leave_id),
         )
         return Leave.from_row(rows[0]) if rows else None
 
@@ -60,9 +61,9 @@ class LeaveStore:
         """Ends an approved leave now (an upcoming one ends before it starts). None: already over."""
         rows = await self.db.execute_fetchall(
             "UPDATE leaves SET end_ms = CASE WHEN start_ms < :now THEN :now ELSE start_ms END,"
-            " ended_by = :actor, ended_ms = :now"
+            " ended_by = :actor, ended_ms = :now, ended_source = :source"
             " WHERE guild_id = :g AND id = :id AND status = 'approved' AND end_ms > :now RETURNING *",
-            {"now": at_ms, "actor": actor_id, "g": guild_id, "id": leave_id},
+            {"now": at_ms, "actor": actor_id, "g": guild_id, "id": leave_id, "source": audit_source()},
         )
         return Leave.from_row(rows[0]) if rows else None
 

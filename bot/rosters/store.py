@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from bot.audit import audit_source
 from bot.rosters.attendance import DutySpan
 from bot.rosters.records import (
     Assignment,
@@ -249,9 +250,9 @@ class RosterStore:
         new_text: str | None,
     ) -> None:
         await self.db.execute(
-            "INSERT INTO roster_audit (guild_id, actor_id, at_ms, action, template_id, old_text, new_text)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, actor_id, at_ms, action, template_id, old_text, new_text),
+            "INSERT INTO roster_audit (guild_id, actor_id, at_ms, action, template_id, old_text, new_text, source)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, actor_id, at_ms, action, template_id, old_text, new_text, audit_source()),
         )
 
     async def audit(self, guild_id: int, limit: int = 50) -> list[RosterAuditEntry]:

@@ -158,6 +158,38 @@ KEY_FIELDS: dict[str, str] = {
     "erlc.gamelock_minutes": "erlc_gamelock_minutes",
     "erlc.auto_duty": "erlc_auto_duty",
 }
+# What /settings show, the history and the dashboard call each setting (and each audited ER:LC action).
+SETTING_LABELS: dict[str, str] = {
+    "channel.shift-log": "Shift-log channel",
+    "channel.reports": "Reports channel",
+    "channel.alerts": "Alerts channel",
+    "channel.dispatch": "Dispatch channel",
+    "role.on-duty": "On Duty role",
+    "role.on-break": "On Break role",
+    "role.on-leave": "On Leave role",
+    "role.responder": "Responder role",
+    "role.supervisor": "Supervisor roles",
+    "departments": "Departments",
+    "codes": "10-codes",
+    "max_shift_hours": "Maximum shift length",
+    "off_duty": "Status while off duty",
+    "timezone": "Time zone",
+    "week_start": "First day of the week",
+    "activity_period": "Activity period",
+    "leave_blocks_duty": "Leave blocks duty",
+    "role_quotas": "Role quotas",
+    "roster.reminder_minutes": "Roster reminder lead time",
+    "erlc.presence_days": "ER:LC presence history kept",
+    "erlc.calls_to_cad": "ER:LC emergency calls to the CAD",
+    "erlc.in_game_required": "In game required for duty",
+    "erlc.team_departments": "ER:LC teams to departments",
+    "erlc.gamelock_minutes": "Gamelock (off duty after leaving the game)",
+    "erlc.auto_duty": "Automatic shifts from the game",
+    # Audited ER:LC actions (bot/erlc/store.py), shown in /settings history.
+    "erlc.server": "ER:LC server",
+    "erlc.link": "ER:LC member link",
+    "erlc.webhook": "ER:LC webhook URL",
+}
 SETTING_KEYS: tuple[str, ...] = tuple(KEY_FIELDS)
 CHANNEL_FIELDS: dict[ChannelKind, str] = {k: KEY_FIELDS[f"channel.{k}"] for k in CHANNEL_KINDS}
 SINGLE_ROLE_KINDS: tuple[RoleKind, ...] = ("on-duty", "on-break", "on-leave", "responder")

@@ -47,6 +47,7 @@ from bot.settings.records import (
     apply_overrides,
     configured_channel_ids,
     configured_role_ids,
+    from_json,
     to_json,
     without_ids,
 )
@@ -261,6 +262,19 @@ class SettingsService:
                     "This server's settings kept changing elsewhere meanwhile: nothing was changed, try again."
                 )
         self._publish(SettingsChanged(guild_id, tuple(c.key for c in changes), updated, actor_id, previous=current))
+        return updated
+
+    async def changed_elsewhere(
+        self, guild_id: int, keys: tuple[str, ...], actor_id: int, before: Mapping[str, Json]
+    ) -> GuildSettings:
+        """A change another process made (the dashboard's own process, bot/notices.py): the guild re-read, and the
+        change published here as if made here, with who made it and the values before."""
+        updated = await self.reload(guild_id)
+        known = tuple(k for k in keys if k in SETTING_KEYS)
+        previous = updated
+        for key in known:
+            previous = previous.with_value(key, from_json(key, before.get(key)))
+        self._publish(SettingsChanged(guild_id, known, updated, actor_id, previous=previous))
         return updated
 
     def _publish(self, event: SettingsChanged) -> None:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.audit import audit_source
 from bot.erlc.store import ERLC_GUILD_TABLES
 from bot.settings.records import AuditEntry, Json
 from bot.sharding import ShardSet
@@ -145,9 +146,9 @@ class SettingsStore:
                         (guild_id, change.key, _dump(change.new), at_ms, actor_id),
                     )
                 await conn.execute(
-                    "INSERT INTO settings_audit (guild_id, actor_id, at_ms, setting_key, old_json, new_json)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (guild_id, actor_id, at_ms, change.key, _dump(change.old), _dump(change.new)),
+                    "INSERT INTO settings_audit (guild_id, actor_id, at_ms, setting_key, old_json, new_json, source)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (guild_id, actor_id, at_ms, change.key, _dump(change.old), _dump(change.new), audit_source()),
                 )
             return await self.audit_mark(guild_id)
 

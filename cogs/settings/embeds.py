@@ -6,7 +6,7 @@ import discord
 
 from bot.discord_text import fit
 from bot.erlc.records import PRC_ACTOR_ID
-from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, AuditEntry, GuildSettings, Json
+from bot.settings.records import DISCORD_ACTOR_ID, SETTING_KEYS, SETTING_LABELS, AuditEntry, GuildSettings, Json
 from bot.timefmt import discord_ts, from_ms
 
 HISTORY_PAGE = 10
@@ -25,37 +25,7 @@ def actor_text(actor_id: int | None) -> str:
     return f"<@{actor_id}>" if actor_id else "The bot"
 
 
-LABELS: dict[str, str] = {
-    "channel.shift-log": "Shift-log channel",
-    "channel.reports": "Reports channel",
-    "channel.alerts": "Alerts channel",
-    "channel.dispatch": "Dispatch channel",
-    "role.on-duty": "On Duty role",
-    "role.on-break": "On Break role",
-    "role.on-leave": "On Leave role",
-    "role.responder": "Responder role",
-    "role.supervisor": "Supervisor roles",
-    "departments": "Departments",
-    "codes": "10-codes",
-    "max_shift_hours": "Maximum shift length",
-    "off_duty": "Status while off duty",
-    "timezone": "Time zone",
-    "week_start": "First day of the week",
-    "activity_period": "Activity period",
-    "leave_blocks_duty": "Leave blocks duty",
-    "role_quotas": "Role quotas",
-    "roster.reminder_minutes": "Roster reminder lead time",
-    "erlc.presence_days": "ER:LC presence history kept",
-    "erlc.calls_to_cad": "ER:LC emergency calls to the CAD",
-    "erlc.in_game_required": "In game required for duty",
-    "erlc.team_departments": "ER:LC teams to departments",
-    "erlc.gamelock_minutes": "Gamelock (off duty after leaving the game)",
-    "erlc.auto_duty": "Automatic shifts from the game",
-    # Audited ER:LC actions (bot/erlc/store.py), shown in /settings history.
-    "erlc.server": "ER:LC server",
-    "erlc.link": "ER:LC member link",
-    "erlc.webhook": "ER:LC webhook URL",
-}
+LABELS = SETTING_LABELS
 
 
 def value_text(key: str, settings: GuildSettings, missing: frozenset[int] = frozenset()) -> str:

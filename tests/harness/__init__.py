@@ -40,15 +40,17 @@ from .builders import (
     snowflake,
     user,
 )
-from .fake_api import FakeDiscord, Hold
+from .fake_api import FakeDiscord, Hold, Redirect
 from .gateway import GatewayDiscord
 from .harness import Harness
+from .oauth import FakeOAuth
 from .recorded import FakeTimeout, InteractionContext, NoResponse, Recorded, Reply
 
 __all__ = [
     "DEFAULT_APP_PERMISSIONS",
     "ChannelOption",
     "FakeDiscord",
+    "FakeOAuth",
     "FakeTimeout",
     "GatewayDiscord",
     "Harness",
@@ -57,6 +59,7 @@ __all__ = [
     "NoResponse",
     "Opt",
     "Recorded",
+    "Redirect",
     "Reply",
     "RoleOption",
     "UserOption",

@@ -31,7 +31,7 @@ from .recorded import FakeTimeout, InteractionContext, Recorded
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Answer", "FakeDiscord"]
+__all__ = ["Answer", "FakeDiscord", "Redirect"]
 
 Predicate = Callable[[Recorded], bool]
 
@@ -92,7 +92,16 @@ class _Waiter:
     future: asyncio.Future[Recorded]
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """An answer that sends the browser elsewhere (Discord's OAuth2 consent page redirecting back to the app)."""
+
+    location: str
+
+
 def _web_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
+    if isinstance(body, Redirect):
+        return web.Response(status=status, headers={**(headers or {}), "Location": body.location})
     if body is None:
         return web.Response(status=204 if status == 200 else status, headers=headers)
     # Exactly "application/json": web.json_response appends "; charset=utf-8" and discord.py

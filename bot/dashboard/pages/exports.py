@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.dashboard.context import GuildContext, guild_page
 from bot.dashboard.duty_views import PERIOD_OPTIONS, field, member_id_of, period_of
-from bot.dashboard.registry import PageRouter
+from bot.dashboard.routing import PageRouter
 from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from bot.dashboard.context import GuildContext, guild_page
 from bot.dashboard.duty_views import PERIOD_OPTIONS, field, guild_zone, names_of, page_number_of, period_of
-from bot.dashboard.registry import PageRouter
+from bot.dashboard.routing import PageRouter
 from bot.duty import MemberDuty, Period, page_of
 from bot.duty.chart import Bar, hours_text, weekly_hours_svg
 from bot.duty.periods import recent_weeks

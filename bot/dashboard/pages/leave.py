@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot.dashboard.context import GuildContext, guild_page
 from bot.dashboard.duty_views import field, local_text, names_of
-from bot.dashboard.registry import PageRouter
+from bot.dashboard.routing import PageRouter
 from bot.errors import InvalidInput, UserFacingError
 from bot.leave.records import Leave
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.dashboard.context import GuildContext, guild_page
-from bot.dashboard.registry import PageRouter
+from bot.dashboard.routing import PageRouter
 
 
 @guild_page("manage")

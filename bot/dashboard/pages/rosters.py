@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.dashboard.context import GuildContext, guild_page
 from bot.dashboard.duty_views import day_of, field, guild_zone, is_member, member_id_of, names_of
-from bot.dashboard.registry import PageRouter
+from bot.dashboard.routing import PageRouter
 from bot.errors import InvalidInput, UserFacingError
 from bot.parsing import database_id
 from bot.rosters.occurrences import week_start

@@ -1,4 +1,5 @@
-"""The start page: logged out, the login button; logged in, the servers the user manages where the bot is."""
+"""The start page: logged out, the login button; logged in, the servers the user manages where the bot is (their
+list from login, the bot's asked now; each server's pages check the user's permissions again)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from aiohttp import web
 from bot.dashboard.app import dashboard_of, viewer_of
 from bot.dashboard.context import refuse, render
 from bot.dashboard.discord_api import DiscordRefused, DiscordUnavailable
-from bot.dashboard.registry import PageRouter
+from bot.dashboard.routing import PageRouter
 
 
 async def servers(request: web.Request) -> web.StreamResponse:
@@ -16,15 +17,13 @@ async def servers(request: web.Request) -> web.StreamResponse:
         return render(request, "login.html")
     dashboard = dashboard_of(request)
     try:
-        theirs = await dashboard.api.user_guilds(user.user_id, user.access_token)
         bots = await dashboard.api.bot_guild_ids()
-    except DiscordRefused:
-        # Their token was revoked or expired: the session is over, they log in again.
-        await dashboard.sessions.end_user(user.user_id)
-        raise web.HTTPSeeOther(str(request.app.router["login"].url_for())) from None
-    except DiscordUnavailable:
+    except (DiscordRefused, DiscordUnavailable):
         return refuse(request, 503, "Discord did not answer: try again in a moment.")
-    guilds = sorted((g for g in theirs if g.manages and g.id in bots), key=lambda g: g.name.lower())
+    guilds = sorted(
+        ({"id": guild_id, "name": name} for guild_id, name in user.managed if guild_id in bots),
+        key=lambda g: str(g["name"]).lower(),
+    )
     return render(request, "pages/servers.html", {"guilds": guilds})
 
 

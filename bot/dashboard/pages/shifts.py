@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot.dashboard.context import GuildContext, guild_page
 from bot.dashboard.duty_views import day_bounds, day_of, field, is_member, local_text, member_id_of, names_of
-from bot.dashboard.registry import PageRouter
+from bot.dashboard.routing import PageRouter
 from bot.duty.own import parse_duration_ms
 from bot.duty.records import ShiftCursor, ShiftFilter, ShiftListing
 from bot.duty.rule import duty_ms

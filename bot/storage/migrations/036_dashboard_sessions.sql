@@ -1,12 +1,13 @@
 -- The web dashboard (bot/dashboard/): server-side sessions and the OAuth2 logins in flight.
 -- A session's id is a random value in the browser's cookie; only its SHA-256 is stored, so a copy of the
--- database gives no live cookie. The user's Discord access token (scopes identify, guilds) lists their
--- servers. seen_ms: the last request (the idle timeout); csrf: the token every form of the session carries.
+-- database gives no live cookie. guilds_json: the servers the user manages, as Discord listed them at login
+-- (their access token is used once, at login, and never stored). seen_ms: the last request (the idle
+-- timeout); csrf: the token every form of the session carries.
 CREATE TABLE dashboard_sessions (
     id_hash TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL,
     user_name TEXT NOT NULL,
-    access_token TEXT NOT NULL,
+    guilds_json TEXT NOT NULL,
     csrf TEXT NOT NULL,
     created_ms INTEGER NOT NULL,
     seen_ms INTEGER NOT NULL
