@@ -184,6 +184,8 @@ class DutyService:
         leaderboard's own totals (the one rule, split at the week's bounds), so the chart and the board agree."""
         current = now if now is not None else self.clock()
         found = []
+        # One week after the other, not side by side: the reads then take turns with the bot's own statements on
+        # the shared connection (a page's sixty reads queued at once put a /shift start behind all of them).
         for first_day, period in weeks:
             totals = await self.totals(guild_id, period, department=department, now=current)
             if member_id is not None:
