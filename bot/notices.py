@@ -2,7 +2,7 @@
 
 The hub (bot/events.py) is per process. When the dashboard runs as its own process (`northca-bot web`), a
 setting it changes is published on that process's hub, where no Discord front door listens. `NoticeForwarder`
-(installed there) writes each change as a row of `process_notices` (migration 038); `NoticeRelay` (a background
+(installed there) writes each change as a row of `process_notices` (migration 041); `NoticeRelay` (a background
 service of every bot process) takes the rows of its own servers, each once across processes (DELETE ...
 RETURNING), and has the settings service re-read the server and publish the change on the bot's hub, with who
 made it and the values before: the settings cog posts the shift-log line, the status panels redraw. The bot

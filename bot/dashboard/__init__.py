@@ -10,6 +10,7 @@ server (bot/web.py) under /dashboard: in the bot process with `[web] enabled = t
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 
 from aiohttp import web
 
@@ -32,6 +33,7 @@ def build_dashboard(
     base_url: Callable[[], str],
     discord_api_base: str = DISCORD_API,
     clock: Callable[[], int] = now_ms,
+    pages: tuple[ModuleType, ...] | None = None,
 ) -> tuple[Dashboard, web.Application]:
     """The dashboard over `services` and its aiohttp application (to mount under /dashboard). `base_url`: where
     the world reaches the web server (asked at each login: the port is known once it listens)."""
@@ -54,4 +56,4 @@ def build_dashboard(
         base_url=lambda: section.public_base_url or base_url(),
         login_limit=RateLimit(section.login_attempts_per_minute, clock),
     )
-    return dashboard, build_dashboard_app(dashboard)
+    return dashboard, build_dashboard_app(dashboard, pages)

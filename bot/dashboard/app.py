@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import aiohttp_jinja2
@@ -23,7 +24,7 @@ from bot.audit import acting_from
 from bot.config import WebSection
 from bot.dashboard.discord_api import DiscordApi
 from bot.dashboard.security import PREFIX, security_headers
-from bot.dashboard.sessions import Session, SessionStore
+from bot.dashboard.sessions import Session, SessionStore, SessionSweep
 from bot.services import Services
 from bot.timefmt import from_ms
 
@@ -137,8 +138,8 @@ def _when(ms: int) -> str:
     return from_ms(ms).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def build_dashboard_app(dashboard: Dashboard) -> web.Application:
-    """The dashboard as an aiohttp application, to mount under /dashboard."""
+def build_dashboard_app(dashboard: Dashboard, pages: tuple[ModuleType, ...] | None = None) -> web.Application:
+    """The dashboard as an aiohttp application, to mount under /dashboard (`pages`: registry.PAGES unless given)."""
     app = web.Application(middlewares=[security_headers, load_session], client_max_size=256 * 1024)
     app[DASHBOARD] = dashboard
     env = aiohttp_jinja2.setup(
@@ -151,14 +152,21 @@ def build_dashboard_app(dashboard: Dashboard) -> web.Application:
     env.filters["when"] = _when
     # The pages import this module (their handlers reach the Dashboard through it): imported once it is loaded.
     from bot.dashboard import auth
-    from bot.dashboard.registry import register_pages
+    from bot.dashboard.registry import PAGES, register_pages
 
     auth.register(app)
-    dashboard.nav = register_pages(app)
+    dashboard.nav = register_pages(app, PAGES if pages is None else pages)
     app.router.add_static("/static", HERE / "static", name="static", append_version=True)
 
-    async def close_api(_: web.Application) -> None:
+    sweep = SessionSweep(dashboard.sessions)
+
+    async def start_sweep(_: web.Application) -> None:
+        await sweep.start()
+
+    async def stop(_: web.Application) -> None:
+        await sweep.stop()
         await dashboard.api.close()
 
-    app.on_cleanup.append(close_api)
+    app.on_startup.append(start_sweep)
+    app.on_cleanup.append(stop)
     return app

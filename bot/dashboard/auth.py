@@ -41,8 +41,17 @@ def pkce_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+LOOPBACK = ("127.0.0.1", "::1")
+
+
 def _client_address(request: web.Request) -> str:
-    return request.remote or "?"
+    """Who starts a login, for the rate limit: the peer, or, when the peer is a proxy on this machine, the address
+    it says it forwards for (the last X-Forwarded-For entry: the one the proxy added itself)."""
+    peer = request.remote or "?"
+    forwarded = request.headers.get("X-Forwarded-For")
+    if peer in LOOPBACK and forwarded:
+        return forwarded.split(",")[-1].strip()[:64] or peer
+    return peer
 
 
 async def login(request: web.Request) -> web.StreamResponse:

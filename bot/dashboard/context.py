@@ -100,7 +100,8 @@ def _login_redirect(request: web.Request) -> web.HTTPSeeOther:
 async def _checked_form(request: web.Request, user: Session) -> MultiDictProxy[str | bytes | Any] | web.Response:
     form = await request.post()
     given = form.get(CSRF_FIELD)
-    if not csrf_ok(request, user.csrf, given if isinstance(given, str) else None):
+    public = dashboard_of(request).web.public_base_url
+    if not csrf_ok(request, user.csrf, given if isinstance(given, str) else None, public):
         return refuse(request, 403, "This form has expired or did not come from this page: reload it and try again.")
     return form
 

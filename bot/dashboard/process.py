@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from types import ModuleType
 
 import aiohttp
 
@@ -34,9 +35,15 @@ class DashboardProcess:
     """The dashboard's own process: `start()` opens the database and listens; `stop()` undoes it."""
 
     def __init__(
-        self, config: Config, *, discord_api_base: str = DISCORD_API, clock: Callable[[], int] = now_ms
+        self,
+        config: Config,
+        *,
+        discord_api_base: str = DISCORD_API,
+        clock: Callable[[], int] = now_ms,
+        pages: tuple[ModuleType, ...] | None = None,
     ) -> None:
         self.config = config
+        self.pages = pages
         self.discord_api_base = discord_api_base
         self.clock = clock
         section = config.database
@@ -71,6 +78,7 @@ class DashboardProcess:
             base_url=lambda: server.base_url,
             discord_api_base=self.discord_api_base,
             clock=self.clock,
+            pages=self.pages,
         )
         server.mount("/dashboard", app)
         await server.start()

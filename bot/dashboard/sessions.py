@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.polling import PollingService
 from bot.storage import Database
 
 # A login must come back from Discord within this long.
@@ -54,6 +55,20 @@ class PendingLogin:
 
     def __repr__(self) -> str:
         return f"PendingLogin(return_to={self.return_to!r})"
+
+
+class SessionSweep(PollingService):
+    """Deletes idle sessions and unfinished logins every few minutes (a session is refused when idle anyway; this
+    keeps the table small)."""
+
+    name = "dashboard-session-sweep"
+
+    def __init__(self, store: SessionStore, interval_seconds: float = 300.0) -> None:
+        super().__init__(interval_seconds)
+        self.store = store
+
+    async def run_once(self) -> int:
+        return await self.store.sweep()
 
 
 class SessionStore:

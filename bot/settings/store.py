@@ -40,6 +40,8 @@ GUILD_TABLES: tuple[str, ...] = (
     "roster_templates",
     "guild_presence",
     "write_turns",
+    # Changes the dashboard's own process made, not yet shown by a bot process (bot/notices.py).
+    "process_notices",
     # ER:LC: the server and its encrypted key, presence, links, events (named where they are made).
     *ERLC_GUILD_TABLES,
 )

@@ -13,8 +13,10 @@ CITY = 141414141414141414
 A_LOG, A_GENERAL = 760000000000000001, 760000000000000002
 B_LOG = 770000000000000001
 A_DUTY, A_SCRIPT, A_MANAGER = 780000000000000001, 780000000000000002, 780000000000000003
+A_SERGEANTS = 780000000000000004
 SCRIPT = "<script>alert(1)</script>"
 MANAGER = 888888888888888888  # manages County A through a role, not as its owner
+SERGEANT = 899999999999999999  # a Sergeants role in County A, no Manage Server
 
 
 def add_servers(h: Any) -> None:
@@ -26,6 +28,7 @@ def add_servers(h: Any) -> None:
             builders.role(A_DUTY, "On Duty A", position=1),
             builders.role(A_SCRIPT, SCRIPT, position=2),
             builders.role(A_MANAGER, "Server Managers", position=3, permissions=builders.MANAGE_GUILD),
+            builders.role(A_SERGEANTS, "Sergeants", position=4),
         ],
         channels=[
             builders.channel(A_GENERAL, guild_id=COUNTY, name="general"),
@@ -34,6 +37,7 @@ def add_servers(h: Any) -> None:
         members=[
             builders.member(OFFICER, username="officer", nick=SCRIPT),
             builders.member(MANAGER, username="manager", roles=[A_MANAGER]),
+            builders.member(SERGEANT, username="sergeant", roles=[A_SERGEANTS]),
         ],
     )
     h.add_guild(

@@ -24,6 +24,7 @@ from bot.settings.records import (
     OffDutyPolicy,
     RoleKind,
     WeekStart,
+    configured_role_ids,
 )
 from bot.settings.service import ERLC_DUTY_TEAMS, ChannelFacts, RoleFacts
 
@@ -208,6 +209,19 @@ async def _erlc_team(ctx: GuildContext) -> str:
     return f"The {team} team is mapped to {department}." if department else f"The {team} team's mapping is removed."
 
 
+async def _remove_role(ctx: GuildContext) -> str:
+    """A role removed from every setting holding it (also one deleted in Discord, named by its id)."""
+    keys = await ctx.services.settings.remove_role_everywhere(ctx.guild_id, ctx.user.user_id, _text(ctx, "role"))
+    return "The role is removed from: " + ", ".join(SETTING_LABELS.get(k, k) for k in keys) + "."
+
+
+async def _reset(ctx: GuildContext) -> str:
+    if not _bool(ctx, "confirm"):
+        raise InvalidInput("Tick the box to confirm: every setting goes back to the bot's defaults.")
+    await ctx.services.settings.reset(ctx.guild_id, ctx.user.user_id)
+    return "Every setting is back to the bot's defaults (kept in the history)."
+
+
 ACTIONS: dict[str, Action] = {
     "channel": _set_channel,
     "role": _set_role,
@@ -221,6 +235,8 @@ ACTIONS: dict[str, Action] = {
     "roster": _roster,
     "erlc": _erlc,
     "erlc-team": _erlc_team,
+    "remove-role": _remove_role,
+    "reset": _reset,
 }
 
 
@@ -229,6 +245,7 @@ def _page(ctx: GuildContext, *, error: str | None = None, error_form: str | None
     guild = ctx.guild
     roles = sorted((r for r in guild.roles if r.id != guild.id), key=lambda r: -r.position)
     return {
+        "configured_roles": sorted(configured_role_ids(settings)),
         "settings": settings,
         "labels": SETTING_LABELS,
         "roles": roles,
