@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from bot.duty import period_for
 from bot.rosters.records import TemplateDraft
-from tests.duty_ui_helpers import LEAVE_ROLE, LOG_CH, Clock, boot, posts_to, role_changes
+from tests.duty_ui_helpers import LEAVE_ROLE, LOG_CH, QUOTA_ROLE, Clock, boot, posts_to, role_changes
 from tests.harness import builders
 from tests.helpers import ADMIN, ADMIN_M, GUILD, MEMBER_PERMS, OFFICER
 
 WED = datetime(2025, 1, 15, 10, tzinfo=UTC)  # a Wednesday
 H = timedelta(hours=1)
 SCRIPT_NAME = "<script>alert('pwned')</script>Ofc. Bobby"
-OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick=SCRIPT_NAME)
+OFFICER_M = builders.member(OFFICER, permissions=MEMBER_PERMS, username="officer", nick=SCRIPT_NAME, roles=[QUOTA_ROLE])
 
 
 async def setup(start_dashboard: Any, start_bot: Any, sandbox: Any, clock: Clock) -> Any:
@@ -202,3 +203,24 @@ async def test_rosters_week_calendar_assign_and_unassign(
     assert await page.inner_text(".notice") == "Unassigned."
     assert "nobody assigned" in await page.inner_text("#calendar")
     assert [e.action for e in await rig.h.bot.rosters.history(GUILD)][:2] == ["unassign", "assign"]
+
+
+async def test_the_activity_period_shows_each_members_quota(start_dashboard: Any, start_bot: Any, sandbox: Any) -> None:
+    """The activity period's board: the quota of the member's roles (2 h for the quota role), met or not."""
+    clock = Clock(WED)
+    rig = await setup(start_dashboard, start_bot, sandbox, clock)
+    await worked(rig, WED - 3 * H, 1)
+    admin = await rig.client(ADMIN)
+
+    async def quota_cell() -> str:
+        async with admin.get(rig.url(f"/g/{GUILD}/leaderboard?period=activity")) as response:
+            text = await response.text()
+        assert response.status == 200, text[:300]
+        found = re.search(rf'<tr data-member="{OFFICER}">.*?</tr>', text, re.S)
+        assert found, text[:500]
+        return found.group(0)
+
+    assert "not met (quota 2 h)" in await quota_cell()
+    await rig.h.bot.duty.add_time(GUILD, OFFICER, 3600_000, "training", ADMIN)
+    row = await quota_cell()
+    assert "met (quota 2 h)" in row and "not met" not in row
