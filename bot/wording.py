@@ -184,6 +184,7 @@ WORDS: dict[ErrorKind, Words] = {
     ),
     K.SHIFT_STILL_OPEN: lambda d, m: "That shift is still open: end it first, then void it.",
     K.SHIFT_ALREADY_VOIDED: lambda d, m: "That shift is already voided.",
+    K.PAGE_LINK_INVALID: lambda d, m: "That page link is not valid: go back to the first page.",
     K.DURATION_TOO_SHORT: lambda d, m: "The duration must be at least one second, e.g. `30m` or `1h30m`.",
     K.ADJUSTMENT_TOO_LARGE: lambda d, m: (
         f"One adjustment can be at most {duration_text(d['most_ms'])}; split larger ones."

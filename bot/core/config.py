@@ -14,6 +14,7 @@ leak through an error.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import tomllib
@@ -245,9 +246,8 @@ class BotSection(_Section):
     @field_validator("event_loop")
     @classmethod
     def _installed(cls, value: str) -> str:
-        from bot.ops.runtime import uvloop_installed
-
-        if value == "uvloop" and not uvloop_installed():
+        # The same test as bot/ops/runtime.py's `uvloop_installed` (the configuration is read before anything runs).
+        if value == "uvloop" and importlib.util.find_spec("uvloop") is None:
             raise ValueError('uvloop is not installed: pip install uvloop, or use "auto" or "asyncio"')
         return value
 

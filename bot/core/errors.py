@@ -68,6 +68,7 @@ class ErrorKind(StrEnum):
     NO_SUCH_SHIFT = "duty.no_such_shift"  # shift_id
     SHIFT_STILL_OPEN = "duty.shift_still_open"
     SHIFT_ALREADY_VOIDED = "duty.shift_already_voided"
+    PAGE_LINK_INVALID = "duty.page_link_invalid"
     DURATION_TOO_SHORT = "duty.duration_too_short"
     ADJUSTMENT_TOO_LARGE = "duty.adjustment_too_large"  # most_ms
     REASON_MISSING = "duty.reason_missing"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from bot.core.changes import AdminChange
     from bot.core.settings.records import SettingsChanged
     from bot.core.shifts.records import DutyChanged, ShiftEvent
     from bot.core.unit_status.records import PanelsStale
@@ -83,3 +84,6 @@ class EventHub:
     erlc: Topic[ErlcEvent] = field(default_factory=lambda: Topic("erlc"))
     # An in-game emergency call started or ended (signed webhook), stored once: for the next issue's dispatch.
     erlc_calls: Topic[EmergencyCallEvent] = field(default_factory=lambda: Topic("erlc emergency call"))
+    # An audited admin change (a time adjustment or void, a leave decision, a roster assignment) made by a service
+    # from either front door (bot/core/changes.py): the cogs post its shift-log line when the dashboard made it.
+    changes: Topic[AdminChange] = field(default_factory=lambda: Topic("admin change"))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.core.activity_reports import ActivityReporter
+from bot.core.changes import ChangeNotices
 from bot.core.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.core.dispatch import DispatchService, DispatchStore
 from bot.core.duty import DutyService, DutyStore
@@ -162,9 +163,11 @@ def build_settings_service(
     )
 
 
-def build_roster_service(db: Database, clock: Callable[[], int] = now_ms) -> RosterService:
+def build_roster_service(
+    db: Database, clock: Callable[[], int] = now_ms, changes: ChangeNotices | None = None
+) -> RosterService:
     """Rosters (templates, reminders, attendance) on `clock` (epoch ms)."""
-    return RosterService(RosterStore(db), clock=clock)
+    return RosterService(RosterStore(db), clock=clock, changes=changes)
 
 
 def scheduler_lease_name(section: DiscordConfig) -> str:
@@ -259,12 +262,14 @@ def build_services(
     settings = build_settings_service(config, db, events, clock)
     links = LinkService(LinkStore(db, clock), northca)
     profiles = ProfileStore(db, clock)
-    leave = LeaveService(LeaveStore(db), settings, clock)
+    # The audited admin changes (time edits, leave decisions, roster assignments) on the hub, from either front door.
+    changes = ChangeNotices(events.changes)
+    leave = LeaveService(LeaveStore(db), settings, clock, changes)
     # Approved leave may hold members back from going on duty (the guild's leave_blocks_duty).
     shifts = build_shift_service(
         db, links, profiles, northca, config.shifts, events, settings, duty_gate=leave, clock=clock
     )
-    duty = DutyService(DutyStore(db), clock)
+    duty = DutyService(DutyStore(db), clock, changes)
     leave_worker = LeaveWorker(leave, shards=shards, roles=ports.leave_roles)
     reports = ActivityReporter(
         duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock, publisher=ports.reports
@@ -275,7 +280,7 @@ def build_services(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,
         sharded=sharded, clock=clock,
     )  # fmt: skip
-    rosters = build_roster_service(db, clock)
+    rosters = build_roster_service(db, clock, changes)
     # Sends nothing without its delivery (DMs need Discord).
     roster_reminders = RosterReminderWorker(rosters, settings.get, delivery=ports.reminders)
     dispatch = DispatchService(DispatchStore(db), links, profiles, unit_status, northca, clock=clock)

@@ -11,12 +11,14 @@ from discord.ext import commands
 
 from bot.core.errors import MissingPermission
 from bot.core.leave import RoleAction
+from bot.core.leave.records import LeaveDecided
 from bot.discord.interactions import answer, has_any_role, require_guild
 from cogs.guild_channels import NO_MENTIONS, post_in, shift_log
 from cogs.leave.buttons import decision_view, list_view
 from cogs.leave.embeds import list_embed, request_embed, span_text
 
 if TYPE_CHECKING:
+    from bot.core.changes import AdminChange
     from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,25 @@ class LeaveCog(commands.Cog):
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.events.changes.subscribe(self.on_admin_change)
+
+    async def cog_unload(self) -> None:
+        self.bot.events.changes.unsubscribe(self.on_admin_change)
+
+    async def on_admin_change(self, change: AdminChange) -> None:
+        """A leave decided on the dashboard: the on-leave role now (when the leave has started) and the shift-log
+        line, as the Approve / Deny buttons do."""
+        if not isinstance(change, LeaveDecided) or change.source != "dashboard":
+            return
+        leave = change.leave
+        await self.bot.leave_worker.run_once()
+        await shift_log(
+            self.bot, change.guild_id,
+            f"🌴 <@{change.actor_id}> {leave.status} the leave of <@{leave.member_id}> (request `{leave.id[:8]}`)"
+            " on the dashboard.",
+        )  # fmt: skip
 
     def _is_supervisor(self, interaction: discord.Interaction[NorthcaBot], guild_id: int) -> bool:
         perms = interaction.permissions

@@ -24,6 +24,7 @@ from bot.core.rosters import (
     parse_start,
     render_week,
 )
+from bot.core.rosters.records import RosterAssignmentChanged
 from bot.core.rosters.reminders import SentReminder
 from bot.discord.discord_text import fit_choices
 from bot.discord.interactions import answer, defer, post, require_guild, stable_nonce
@@ -51,6 +52,7 @@ from cogs.roster.flows import (
 )
 
 if TYPE_CHECKING:
+    from bot.core.changes import AdminChange
     from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,23 @@ class RosterCog(commands.Cog):
 
     def __init__(self, bot: NorthcaBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.events.changes.subscribe(self.on_admin_change)
+
+    async def cog_unload(self) -> None:
+        self.bot.events.changes.unsubscribe(self.on_admin_change)
+
+    async def on_admin_change(self, change: AdminChange) -> None:
+        """An assignment changed on the dashboard: its shift-log line, as /roster assign posts its own."""
+        if not isinstance(change, RosterAssignmentChanged) or change.source != "dashboard":
+            return
+        target = f"<@{change.target_id}>" if change.target_kind == "member" else f"<@&{change.target_id}>"
+        verb, where = ("assigned", "to") if change.assigned else ("unassigned", "from")
+        name = discord.utils.escape_markdown(change.template.name)
+        await log_to_shift_log(
+            self.bot, change.guild_id, change.actor_id, f"{verb} {target} {where} **{name}** on the dashboard"
+        )
 
     # --- autocomplete ---
 

@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.core.config import ShiftConfig
 from bot.core.duty import period_for
 from bot.core.duty.own import own_duty, parse_duration_ms
+from bot.core.duty.records import DutyAdjusted
 from bot.core.duty.store import recent_ended_shifts
 from bot.core.errors import Conflict, InvalidInput
 from bot.core.shifts import ShiftEvent, ShiftRecord, ShiftService
@@ -40,6 +41,7 @@ from cogs.shift.flows import NO_MENTIONS, break_flow, end_flow, require_shift_su
 from cogs.shift.panel import panel_flow
 
 if TYPE_CHECKING:
+    from bot.core.changes import AdminChange
     from bot.discord.bot import NorthcaBot
 
 log = logging.getLogger(__name__)
@@ -61,11 +63,13 @@ class ShiftCog(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.events.shifts.subscribe(self.on_shift_event)
+        self.bot.events.changes.subscribe(self.on_admin_change)
         # Started with the bot's background services (not in `northca-bot sync`, which has no database).
         self.bot.add_service(self.boards)
 
     async def cog_unload(self) -> None:
         self.bot.events.shifts.unsubscribe(self.on_shift_event)
+        self.bot.events.changes.unsubscribe(self.on_admin_change)
         await self.boards.stop()
 
     # --- commands ---
@@ -444,6 +448,12 @@ class ShiftCog(commands.Cog):
             )
         except discord.HTTPException as exc:
             log.info("gamelock: could not DM member %s of guild %s: %s", shift.member_id, shift.guild_id, exc.status)
+
+    async def on_admin_change(self, change: AdminChange) -> None:
+        """A time adjustment or void made on the dashboard: its shift-log line, as /shift admin posts its own."""
+        if isinstance(change, DutyAdjusted) and change.source == "dashboard":
+            done = change.adjustment
+            await self._log(change.guild_id, f"🕒 <@{done.member_id}>: {adjustment_line(done)} (on the dashboard)")
 
     async def _log(self, guild_id: int, text: str) -> None:
         await shift_log(self.bot, guild_id, text)

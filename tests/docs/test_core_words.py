@@ -117,6 +117,9 @@ def test_hub_events_carry_facts_not_sentences() -> None:
     import dataclasses
 
     from bot.core.dispatch.records import DispatchOutcome
+    from bot.core.duty.records import DutyAdjusted
+    from bot.core.leave.records import LeaveDecided
+    from bot.core.rosters.records import RosterAssignmentChanged
     from bot.core.events import EventHub
     from bot.core.settings.records import SettingsChanged
     from bot.core.shifts.records import DutyChanged, ShiftEvent
@@ -127,10 +130,13 @@ def test_hub_events_carry_facts_not_sentences() -> None:
 
     hub = EventHub()
     topics = [f.name for f in dataclasses.fields(EventHub)]
-    assert topics == ["duty", "shifts", "panels", "settings", "erlc", "erlc_calls"], "a new topic: list its events"
+    assert topics == ["duty", "shifts", "panels", "settings", "erlc", "erlc_calls", "changes"], (
+        "a new topic: list its events"
+    )
     assert all(getattr(hub, name).name for name in topics)
     events = [DutyChanged, ShiftEvent, PanelsStale, SettingsChanged, ServerConnectionChanged, PresenceUpdated,
-              EmergencyCallEvent, DispatchOutcome, GameCallRelayed, UnitsSent]  # fmt: skip
+              EmergencyCallEvent, DispatchOutcome, GameCallRelayed, UnitsSent, DutyAdjusted, LeaveDecided,
+              RosterAssignmentChanged]  # fmt: skip
     wordy = {"text", "message", "content", "line", "sentence", "words", "summary"}
     for event in events:
         fields = dataclasses.fields(event)

@@ -113,3 +113,13 @@ def period_for(
     if choice == "last_month":
         days = month_of(local_midnight(days[0], tz) - 1, tz)
     return _span(label, days, tz)
+
+
+def recent_weeks(now_ms: int, tz: ZoneInfo, week_start: int, count: int) -> list[tuple[date, Period]]:
+    """The last `count` weeks up to the current one, oldest first: each week's first local day and its period."""
+    first, _ = week_of(now_ms, tz, week_start)
+    weeks = []
+    for back in range(count - 1, -1, -1):
+        day = first - timedelta(days=7 * back)
+        weeks.append((day, _span(f"Week of {day.isoformat()}", (day, day + timedelta(days=7)), tz)))
+    return weeks

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Generic, Literal, TypeVar
 
+from bot.core.audit import AuditSource
+from bot.core.duty.periods import Period
 from bot.core.duty.rule import quota_counted_ms
+from bot.core.errors import ErrorKind, InvalidInput
 from bot.storage.rows import Row
 
 AdjustmentKind = Literal["add", "subtract", "void"]
@@ -129,3 +134,80 @@ class ReportClaim:
     # Set when this claim took over an earlier one never marked posted (its last renewal): that claimer may
     # have posted the report, or some of its pages, before it died, so look before posting.
     earlier_claim_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class ShiftCursor:
+    """Where a page of the shift list ends: its last shift's start and id (newest first). The next page starts
+    after it, found on the index (keyset), however deep the list: never an OFFSET."""
+
+    started_ms: int
+    shift_id: str
+
+    def text(self) -> str:
+        return f"{self.started_ms}.{self.shift_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> ShiftCursor:
+        """The cursor a page link carries; InvalidInput for anything else (it came from a URL)."""
+        found = _CURSOR.fullmatch(text or "")
+        if found is None:
+            raise InvalidInput(ErrorKind.PAGE_LINK_INVALID)
+        return cls(int(found["started"]), found["id"])
+
+
+_CURSOR = re.compile(r"(?P<started>[0-9]{1,15})\.(?P<id>[0-9A-Za-z-]{1,64})")
+
+
+@dataclass(frozen=True)
+class ShiftFilter:
+    """What the shift list shows: one member or all, one department or all, shifts started in [start, end)."""
+
+    member_id: int | None = None
+    department: str | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class ShiftListing:
+    """A shift as the shift list shows it."""
+
+    span: ShiftSpan
+    officer_name: str
+    callsign: str | None
+    end_reason: str | None
+    sync_state: str | None
+    voided: bool
+
+    @classmethod
+    def from_row(cls, row: Row) -> ShiftListing:
+        return cls(
+            ShiftSpan.from_row(row), row["officer_name"], row["callsign"], row["end_reason"], row["sync_state"],
+            bool(row["voided"]),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ShiftPage:
+    items: list[ShiftListing]
+    # The cursor of the next (older) page; None: this is the last one.
+    next_cursor: ShiftCursor | None
+
+
+@dataclass(frozen=True)
+class WeekDuty:
+    """A week's duty time of a guild (or of one member), by the one duty rule."""
+
+    period: Period
+    first_day: date
+    duty_ms: int
+
+
+@dataclass(frozen=True)
+class DutyAdjusted:
+    """Duty time was added, subtracted or a shift voided (the hub's `changes` topic)."""
+
+    guild_id: int
+    adjustment: Adjustment
+    source: AuditSource  # where it was made (bot/core/audit.py)

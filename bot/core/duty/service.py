@@ -12,14 +12,27 @@ and excludes it from every total.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from bot.core.audit import audit_source
+from bot.core.changes import ChangeNotices
 from bot.core.duty.export import MAX_EXPORT_BYTES, ExportedCsv, build_csv
 from bot.core.duty.periods import ActivityKind, Period, last_ended_activity_period
-from bot.core.duty.records import ActivityLine, Adjustment, AdjustmentKind, MemberDuty, ReportClaim
+from bot.core.duty.records import (
+    ActivityLine,
+    Adjustment,
+    AdjustmentKind,
+    DutyAdjusted,
+    MemberDuty,
+    ReportClaim,
+    ShiftCursor,
+    ShiftFilter,
+    ShiftPage,
+    WeekDuty,
+)
 from bot.core.duty.rule import part_duty_ms
 from bot.core.duty.store import DutyStore
 from bot.core.errors import Conflict, ErrorKind, InvalidInput
@@ -45,9 +58,13 @@ class ReportDue:
 
 
 class DutyService:
-    def __init__(self, store: DutyStore, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self, store: DutyStore, clock: Callable[[], int] = now_ms, changes: ChangeNotices | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        # Every adjustment and void published (the shift log in Discord shows the dashboard's too).
+        self.changes = changes if changes is not None else ChangeNotices(None)
 
     # --- adjustments ---
 
@@ -74,8 +91,9 @@ class DutyService:
         )
         if done is None:
             raise Conflict(ErrorKind.SHIFT_ALREADY_VOIDED)
-        log.info("duty: %s voided shift %s of member %s in guild %s: %s", actor_id, shift_id, shift.member_id,
-                 guild_id, why)  # fmt: skip
+        self.changes.publish(DutyAdjusted(guild_id, done, audit_source()))
+        log.info("duty: %s voided shift %s of member %s in guild %s (%s): %s", actor_id, shift_id, shift.member_id,
+                 guild_id, audit_source(), why)  # fmt: skip
         return done
 
     async def _adjust(
@@ -91,8 +109,9 @@ class DutyService:
             guild_id, member_id, kind, amount_ms, None, why, actor_id, self.clock(), department
         )
         assert done is not None  # only voids can conflict
-        log.info("duty: %s %s %s (department %s) for member %s in guild %s: %s", actor_id, kind,
-                 duration_text(amount_ms), department or "none", member_id, guild_id, why)  # fmt: skip
+        self.changes.publish(DutyAdjusted(guild_id, done, audit_source()))
+        log.info("duty: %s %s %s (department %s) for member %s in guild %s (%s): %s", actor_id, kind,
+                 duration_text(amount_ms), department or "none", member_id, guild_id, audit_source(), why)  # fmt: skip
         return done
 
     async def history(self, guild_id: int, member_id: int) -> list[Adjustment]:
@@ -190,6 +209,38 @@ class DutyService:
                 )
             )
         return sorted(lines, key=lambda line: (line.met, -line.counted_ms, line.member_id))
+
+    async def weekly(
+        self, guild_id: int, weeks: Sequence[tuple[date, Period]], *, member_id: int | None = None,
+        department: str | None = None, now: int | None = None,
+    ) -> list[WeekDuty]:  # fmt: skip
+        """Duty time of each week (`recent_weeks`): the guild's together, or one member's. Each week is the
+        leaderboard's own totals (the one rule, split at the week's bounds), so the chart and the board agree."""
+        current = now if now is not None else self.clock()
+        found = []
+        # One week after the other, not side by side: the reads then take turns with the bot's own statements on
+        # the shared connection (a page's sixty reads queued at once put a /shift start behind all of them).
+        for first_day, period in weeks:
+            totals = await self.totals(guild_id, period, department=department, now=current)
+            if member_id is not None:
+                duty = totals[member_id].duty_ms if member_id in totals else 0
+            else:
+                duty = sum(t.duty_ms for t in totals.values())
+            found.append(WeekDuty(period, first_day, duty))
+        return found
+
+    # --- the shift list ---
+
+    async def shift_page(
+        self, guild_id: int, wanted: ShiftFilter, after: ShiftCursor | None = None, limit: int = 50
+    ) -> ShiftPage:
+        """A page of the guild's shifts, newest first (keyset pages: `page.next_cursor` gives the next)."""
+        if not 1 <= limit <= 200:
+            raise ValueError("limit must be within 1..200")
+        return await self.store.shift_page(guild_id, wanted, after, limit)
+
+    async def member_names(self, guild_id: int, member_ids: Iterable[int]) -> dict[int, str]:
+        return await self.store.member_names(guild_id, member_ids)
 
     # --- export ---
 

@@ -13,7 +13,16 @@ from dataclasses import replace
 from typing import Any
 
 from bot.core.audit import audit_source
-from bot.core.duty.records import Adjustment, AdjustmentKind, ReportClaim, ShiftSpan
+from bot.core.duty.records import (
+    Adjustment,
+    AdjustmentKind,
+    ReportClaim,
+    ShiftCursor,
+    ShiftFilter,
+    ShiftListing,
+    ShiftPage,
+    ShiftSpan,
+)
 from bot.core.duty.rule import BreakInterval
 from bot.storage import Database
 
@@ -224,6 +233,54 @@ class DutyStore:
             {"g": guild_id, "a": _lo(start_ms), "b": _hi(end_ms), "m": member_id, "limit": limit},
         )
         return [(ShiftSpan.from_row(r), r["sync_state"]) for r in rows]
+
+    # --- the shift list (the dashboard) ---
+
+    async def shift_page(self, guild_id: int, wanted: ShiftFilter, after: ShiftCursor | None, limit: int) -> ShiftPage:
+        """Shifts of the guild started in [start, end), newest first, `limit` of them after the cursor.
+
+        Keyset: the cursor becomes the upper bound of the index range (`started_ms < cursor + 1`), so a deep page
+        reads only its own rows. One member: their index (guild, member, start); else the guild's by start, which
+        also carries the department (a department filter reads no table row it does not show)."""
+        hi = _hi(wanted.end_ms) if after is None else min(_hi(wanted.end_ms), after.started_ms + 1)
+        params = {
+            "g": guild_id, "a": _lo(wanted.start_ms), "b": hi, "dept": wanted.department, "m": wanted.member_id,
+            "cs": FAR_FUTURE if after is None else after.started_ms, "ci": "" if after is None else after.shift_id,
+            "limit": limit + 1,
+        }  # fmt: skip
+        if wanted.member_id is None:
+            source, member = "shifts s INDEXED BY shifts_by_guild_start", ""
+        else:
+            source, member = "shifts s INDEXED BY shifts_by_member", " AND s.member_id = :m"
+        rows = await self.db.execute_fetchall(
+            f"SELECT {_SPAN}, s.officer_name, s.callsign, s.end_reason, s.sync_state,"
+            " CASE WHEN v.shift_id IS NULL THEN 0 ELSE 1 END AS voided"
+            f" FROM {source} LEFT JOIN duty_adjustments v ON v.shift_id = s.id AND v.kind = 'void'"
+            f" WHERE s.guild_id = :g{member} AND s.started_ms >= :a AND s.started_ms < :b AND {_DEPT}"
+            " AND (s.started_ms < :cs OR s.id < :ci)"
+            " ORDER BY s.started_ms DESC, s.id DESC LIMIT :limit",
+            params,
+        )
+        items = [ShiftListing.from_row(r) for r in rows[:limit]]
+        more = len(rows) > limit and items
+        return ShiftPage(items, ShiftCursor(items[-1].span.started_ms, items[-1].span.id) if more else None)
+
+    async def member_names(self, guild_id: int, member_ids: Iterable[int]) -> dict[int, str]:
+        """Each member's officer name on their latest shift (what the bot knew them as; members without a shift
+        are left out): the dashboard's fallback when Discord has no name for them."""
+        wanted = sorted(set(member_ids))
+        names: dict[int, str] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            values = ", ".join(["(CAST(? AS BIGINT))"] + ["(?)"] * (len(chunk) - 1))
+            rows = await self.db.execute_fetchall(
+                "SELECT m.member_id, (SELECT l.officer_name FROM shifts l INDEXED BY shifts_by_member"
+                " WHERE l.guild_id = ? AND l.member_id = m.member_id ORDER BY l.started_ms DESC LIMIT 1)"
+                f" FROM (SELECT column1 AS member_id FROM (VALUES {values}) AS v) AS m",
+                (guild_id, *chunk),
+            )
+            names.update({int(r[0]): str(r[1]) for r in rows if r[1] is not None})
+        return names
 
     # --- activity reports, exactly once ---
 

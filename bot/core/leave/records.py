@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core.audit import AuditSource
 from bot.storage.rows import Row
 
 LeaveStatus = Literal["pending", "approved", "denied"]
@@ -59,3 +60,13 @@ class RoleAction:
     kind: RoleActionKind
     leave: Leave
     role_id: int | None
+
+
+@dataclass(frozen=True)
+class LeaveDecided:
+    """A leave request was approved or denied (the hub's `changes` topic)."""
+
+    guild_id: int
+    leave: Leave
+    actor_id: int
+    source: AuditSource

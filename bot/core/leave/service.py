@@ -14,9 +14,11 @@ from datetime import date, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.core.audit import audit_source
+from bot.core.changes import ChangeNotices
 from bot.core.duty.periods import local_midnight
 from bot.core.errors import Conflict, ErrorKind, InvalidInput, MissingPermission
-from bot.core.leave.records import Leave, RoleAction
+from bot.core.leave.records import Leave, LeaveDecided, RoleAction
 from bot.core.leave.store import LeaveStore
 from bot.core.polling import PollingService
 from bot.core.settings.records import SettingsSource
@@ -55,10 +57,15 @@ def parse_day(text: str, today: date) -> date:
 
 
 class LeaveService:
-    def __init__(self, store: LeaveStore, settings: SettingsSource, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self, store: LeaveStore, settings: SettingsSource, clock: Callable[[], int] = now_ms,
+        changes: ChangeNotices | None = None,
+    ) -> None:  # fmt: skip
         self.store = store
         self.settings = settings
         self.clock = clock
+        # Every decision published (the shift log in Discord shows the dashboard's too).
+        self.changes = changes if changes is not None else ChangeNotices(None)
 
     def _zone(self, guild_id: int) -> ZoneInfo:
         return ZoneInfo(self.settings.get(guild_id).timezone)
@@ -100,7 +107,9 @@ class LeaveService:
         done = await self.store.decide(guild_id, leave_id, "approved" if approve else "denied", actor_id, self.clock())
         if done is None:
             raise Conflict(ErrorKind.LEAVE_ALREADY_DECIDED, status=leave.status)
-        log.info("leave: %s %s leave %s of %s in guild %s", actor_id, done.status, leave_id, leave.member_id, guild_id)
+        log.info("leave: %s %s leave %s of %s in guild %s (%s)", actor_id, done.status, leave_id, leave.member_id,
+                 guild_id, audit_source())  # fmt: skip
+        self.changes.publish(LeaveDecided(guild_id, done, actor_id, audit_source()))
         return done
 
     async def end(self, guild_id: int, member_id: int, actor_id: int, *, supervisor: bool) -> Leave:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Literal
 
+from bot.core.audit import AuditSource
 from bot.core.errors import ErrorKind, InvalidInput
 from bot.core.parsing import iso_day, whole_number
 from bot.storage.rows import Row
@@ -243,3 +244,16 @@ def template_text(t: RosterTemplate | TemplateDraft) -> str:
     if valid_from or valid_until:
         text += f" {valid_from or ''}..{valid_until or ''}"
     return text
+
+
+@dataclass(frozen=True)
+class RosterAssignmentChanged:
+    """A member or role was put on (`assigned`) or taken off a scheduled shift (the hub's `changes` topic)."""
+
+    guild_id: int
+    actor_id: int
+    template: RosterTemplate
+    target_kind: TargetKind
+    target_id: int
+    assigned: bool
+    source: AuditSource

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.audit import audit_source
+from bot.core.changes import ChangeNotices
 from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.rosters.attendance import (
     Attendance,
@@ -35,6 +37,7 @@ from bot.core.rosters.records import (
     MAX_TEMPLATES_PER_GUILD,
     Assignment,
     ReminderClaim,
+    RosterAssignmentChanged,
     RosterAuditEntry,
     RosterTemplate,
     TargetKind,
@@ -102,10 +105,13 @@ class RosterService:
         *,
         max_templates: int = MAX_TEMPLATES_PER_GUILD,
         clock: Callable[[], int] = now_ms,
+        changes: ChangeNotices | None = None,
     ) -> None:
         self.store = store
         self.max_templates = max_templates
         self.clock = clock
+        # Every assignment change published (the shift log in Discord shows the dashboard's too).
+        self.changes = changes if changes is not None else ChangeNotices(None)
 
     # -- templates and assignments (admin actions: each logged with who and what) --
 
@@ -170,7 +176,7 @@ class RosterService:
 
     async def assign(self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int) -> bool:
         """False when already assigned (nothing changed)."""
-        await self.template(guild_id, template_id)
+        template = await self.template(guild_id, template_id)
         added = await self.store.assign(template_id, kind, target_id, actor_id=actor_id, at_ms=self.clock())
         log.info(
             "roster audit: guild %s actor %s assigned %s %s to template %s (new: %s)",
@@ -183,10 +189,13 @@ class RosterService:
         )
         if added:
             await self._audit(guild_id, actor_id, "assign", template_id, None, f"{kind} {target_id}")
+            self.changes.publish(
+                RosterAssignmentChanged(guild_id, actor_id, template, kind, target_id, True, audit_source())
+            )
         return added
 
     async def unassign(self, guild_id: int, actor_id: int, template_id: int, kind: TargetKind, target_id: int) -> bool:
-        await self.template(guild_id, template_id)
+        template = await self.template(guild_id, template_id)
         removed = await self.store.unassign(template_id, kind, target_id)
         log.info(
             "roster audit: guild %s actor %s unassigned %s %s from template %s (was assigned: %s)",
@@ -199,6 +208,9 @@ class RosterService:
         )
         if removed:
             await self._audit(guild_id, actor_id, "unassign", template_id, f"{kind} {target_id}", None)
+            self.changes.publish(
+                RosterAssignmentChanged(guild_id, actor_id, template, kind, target_id, False, audit_source())
+            )
         return removed
 
     async def _audit(

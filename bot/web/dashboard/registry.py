@@ -11,11 +11,21 @@ from types import ModuleType
 
 from aiohttp import web
 
-from bot.web.dashboard.pages import history, overview, servers, settings
+from bot.web.dashboard.pages import exports, history, leaderboard, leave, overview, rosters, servers, settings, shifts
 from bot.web.dashboard.routing import NavItem, PageRouter
 
 # In navigation order. A new page: its module here.
-PAGES: tuple[ModuleType, ...] = (servers, overview, settings, history)
+PAGES: tuple[ModuleType, ...] = (
+    servers,
+    overview,
+    settings,
+    leaderboard,
+    shifts,
+    leave,
+    rosters,
+    exports,
+    history,
+)
 
 
 def register_pages(app: web.Application, pages: tuple[ModuleType, ...] = PAGES) -> list[NavItem]:
