@@ -69,10 +69,12 @@ class WebServer:
         for prefix, subapp in subapps:
             self.app.add_subapp(prefix, subapp)
         self._runner: web.AppRunner | None = None
+        self._mounted: list[str] = [prefix for prefix, _ in subapps]
 
     def mount(self, prefix: str, subapp: web.Application) -> None:
         """Another application under `prefix` (the dashboard under /dashboard); before `start`."""
         self.app.add_subapp(prefix, subapp)
+        self._mounted.append(prefix)
 
     async def start(self) -> None:
         if self._runner is not None:
@@ -88,6 +90,8 @@ class WebServer:
         self._runner = runner
         self.port = int(runner.addresses[0][1])  # port 0 picks a free one
         log.info("web server listening on %s:%s", self.host, self.port)
+        for prefix in self._mounted:  # where to point a browser (the dashboard: its address in the start-up log)
+            log.info("%s at %s%s/", prefix.strip("/"), self.base_url, prefix.rstrip("/"))
 
     @property
     def base_url(self) -> str:
