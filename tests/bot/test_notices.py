@@ -8,6 +8,7 @@ processes of two shards, one each."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ import aiohttp
 import pytest
 
 from bot.core.audit import acting_from
+from bot.core.duty.records import DutyAdjusted
 from bot.core.notices import NoticeForwarder
 from bot.core.rosters.records import TemplateDraft
 from bot.core.sharding import shard_of
@@ -51,17 +53,21 @@ class Processes:
     shard_1: Graph
 
 
+GraphMaker = Callable[[dict[str, object]], Awaitable[Graph]]
+
+
 @pytest.fixture
-async def processes(
+async def make_graph(
     db_path: Path | str, db: Database, sandbox: NorthcaSandbox, http: aiohttp.ClientSession
-) -> AsyncIterator[Processes]:
-    assert shard_of(GUILD, SHARDS) == 1 and shard_of(GUILD_ON_SHARD_0, SHARDS) == 0
+) -> AsyncIterator[GraphMaker]:
+    """A process's service graph with this [discord] section; the first on `db`, each other on its own connection."""
     clock = Clock(WED)
     opened: list[Database] = []
-    graphs: list[Graph] = []
-    for discord in ({}, {"shard_count": SHARDS, "shard_ids": [0]}, {"shard_count": SHARDS, "shard_ids": [1]}):
-        database = db if not graphs else Database(db_path)
-        if graphs:
+    made: list[Graph] = []
+
+    async def make(discord: dict[str, object]) -> Graph:
+        database = db if not made else Database(db_path)
+        if made:
             await database.open()
             opened.append(database)
         config = make_config(sandbox, db_path, discord=discord)
@@ -70,13 +76,32 @@ async def processes(
         graph = Graph(build_services(config, database, northca, clock=clock))
         graph.services.events.changes.subscribe(recorder(graph.published))
         await graph.services.settings.load()
-        graphs.append(graph)
-    NoticeForwarder(graphs[0].services.notices, graphs[0].services.events)
+        made.append(graph)
+        return graph
+
     try:
-        yield Processes(*graphs)
+        yield make
     finally:
+        for graph in made:
+            await graph.services.changes.drain()
         for database in opened:
             await database.close()
+
+
+async def dashboard_graph(make_graph: GraphMaker) -> Graph:
+    """The dashboard's own process: unsharded, its hub's changes forwarded (as `DashboardProcess` does)."""
+    graph = await make_graph({})
+    NoticeForwarder(graph.services.notices, graph.services.events)
+    return graph
+
+
+@pytest.fixture
+async def processes(make_graph: GraphMaker) -> Processes:
+    assert shard_of(GUILD, SHARDS) == 1 and shard_of(GUILD_ON_SHARD_0, SHARDS) == 0
+    web = await dashboard_graph(make_graph)
+    shard_0 = await make_graph({"shard_count": SHARDS, "shard_ids": [0]})
+    shard_1 = await make_graph({"shard_count": SHARDS, "shard_ids": [1]})
+    return Processes(web, shard_0, shard_1)
 
 
 def recorder(into: list[AdminChange]) -> Callable[[AdminChange], Awaitable[None]]:
@@ -89,7 +114,7 @@ def recorder(into: list[AdminChange]) -> Callable[[AdminChange], Awaitable[None]
 async def relayed(graph: Graph) -> int:
     """One round of the graph's notice relay, its hub's deliveries awaited."""
     taken = await graph.services.notice_relay.run_once()
-    await graph.services.duty.changes.drain()
+    await graph.services.changes.drain()
     return taken
 
 
@@ -105,7 +130,7 @@ async def test_each_admin_change_of_the_dashboard_is_published_once_by_the_proce
         await web.leave.decide(GUILD_ON_SHARD_0, leave.id, SUPERVISOR, approve=True)
         await web.rosters.assign(GUILD_ON_SHARD_0, ADMIN, template.id, "member", OFFICER)
         await web.rosters.unassign(GUILD_ON_SHARD_0, ADMIN, template.id, "member", OFFICER)
-    await web.duty.changes.drain()
+    await web.changes.drain()
     made = processes.dashboard.published
     assert len(made) == 5 and all(change.source == "dashboard" for change in made)
 
@@ -124,7 +149,23 @@ async def test_a_change_made_in_discord_is_not_sent_through_the_database(process
     """A bot process publishes its own changes on its own hub: nothing for another process to post again."""
     bot = processes.shard_1.services
     await bot.duty.add_time(GUILD, OFFICER, HOUR_MS, "training", ADMIN)
-    await bot.duty.changes.drain()
+    await bot.changes.drain()
     assert len(processes.shard_1.published) == 1
     assert await relayed(processes.shard_0) == 0 and await relayed(processes.shard_1) == 0
     assert len(processes.shard_1.published) == 1
+
+
+async def test_two_bot_processes_of_the_same_servers_relaying_at_once_publish_each_change_once(
+    make_graph: GraphMaker,
+) -> None:
+    web = await dashboard_graph(make_graph)
+    first, second = await make_graph({}), await make_graph({})
+    with acting_from("dashboard"):
+        for hours in range(1, 21):
+            await web.services.duty.add_time(GUILD, OFFICER, hours * HOUR_MS, f"court day {hours}", ADMIN)
+    await web.services.changes.drain()
+    taken = await asyncio.gather(*(relayed(graph) for graph in (first, second, first, second)))
+    assert sum(taken) == 20
+    published = [c for c in first.published + second.published if isinstance(c, DutyAdjusted)]
+    assert sorted(published, key=lambda c: c.adjustment.id) == web.published
+    assert len(first.published + second.published) == 20
