@@ -1,6 +1,7 @@
 """Audited admin changes on the hub: a time adjustment or void, a leave decision, a roster assignment, each
 published by its service (whichever front door called it) on the `changes` topic, so Discord shows a change
-made on the dashboard too (the cogs post its shift-log line; a slash command posts its own)."""
+made on the dashboard too (the cogs post its shift-log line; a slash command posts its own). The dashboard run as
+its own process hands each to the bot's processes through the database (bot/core/notices.py)."""
 
 from __future__ import annotations
 

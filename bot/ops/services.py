@@ -97,6 +97,8 @@ class Services:
     # Changes another process (the dashboard's own) made, shown in Discord by this one (bot/core/notices.py).
     notices: NoticeStore
     notice_relay: NoticeRelay
+    # The hub's audited admin changes as the services publish them (drained at shutdown: a forwarder's writes).
+    changes: ChangeNotices
     # The public web server (the ER:LC webhook; the dashboard when [web] enabled), when [web] port is set or the
     # dashboard is enabled.
     web: WebServer | None = None
@@ -342,7 +344,7 @@ def build_services(
         [LeasedServices(LeaseStore(db), "unit-status-resend", [unit_status.resender], clock=clock)] if sharded else []
     )
     notices = NoticeStore(db, clock)
-    notice_relay = NoticeRelay(notices, settings, shards)
+    notice_relay = NoticeRelay(notices, settings, shards, duty=duty, leave=leave, rosters=rosters, changes=changes)
     return Services(
         events=events,
         ports=ports,
@@ -369,6 +371,7 @@ def build_services(
         history=GuildHistory(db),
         notices=notices,
         notice_relay=notice_relay,
+        changes=changes,
         web=web,
         # Settings first (loaded before anything reads them). Links next (stopped late: cancels live link
         # checks still out); the status service after

@@ -87,3 +87,34 @@ async def test_the_settings_form_works_with_the_keyboard_alone(start_dashboard, 
     await page.wait_for_selector("#form-error")
     assert await page.inner_text("#form-error") == "The maximum shift length is hours: more than 0, at most 72."
     assert rig.h.bot.settings.get(COUNTY).max_shift_hours == 9.5
+
+
+async def test_an_erlc_form_with_one_bad_field_changes_nothing(start_dashboard) -> None:
+    """The ER:LC form saves several settings: a field refused (the gamelock grace out of range, after fields that are
+    fine) leaves every setting as it was, nothing audited, nothing posted; the whole form then saves together."""
+    rig = await start_dashboard()
+    h = rig.h
+    add_servers(h)
+    before = h.bot.settings.get(COUNTY)
+    _, audited = await h.bot.settings.history(COUNTY)
+    browser = await rig.client(ADMIN)
+    csrf = await rig.csrf(browser, f"/g/{COUNTY}/settings")
+    form = {"action": "erlc", "csrf": csrf, "presence_days": "30", "calls_to_cad": "on", "in_game_required": "on"}
+    for grace, refusal in (("99999", "1440"), ("0", "gamelock")):
+        extra = {"auto_duty": "on"} if grace == "0" else {}
+        async with browser.post(
+            rig.url(f"/g/{COUNTY}/settings"), data={**form, "gamelock_minutes": grace, **extra}
+        ) as response:
+            text = await response.text()
+        assert response.status == 400 and refusal in text, text[:400]
+        after = h.bot.settings.get(COUNTY)
+        assert (after.erlc_presence_days, after.erlc_calls_to_cad, after.erlc_in_game_required) == (90, False, False)
+        assert after == before
+        assert (await h.bot.settings.history(COUNTY))[1] == audited
+    async with browser.post(
+        rig.url(f"/g/{COUNTY}/settings"), data={**form, "gamelock_minutes": "15", "auto_duty": "on"}
+    ) as response:
+        assert response.status == 200 and "saved" in str(response.url), await response.text()
+    saved = h.bot.settings.get(COUNTY)
+    assert (saved.erlc_presence_days, saved.erlc_calls_to_cad, saved.erlc_in_game_required) == (30, True, True)
+    assert (saved.erlc_gamelock_minutes, saved.erlc_auto_duty) == (15, True)

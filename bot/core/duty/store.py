@@ -55,6 +55,13 @@ class DutyStore:
         )
         return Adjustment.from_row(rows[0]) if rows else None
 
+    async def adjustment(self, guild_id: int, adjustment_id: int) -> Adjustment | None:
+        """One adjustment of the guild (None: not one of its)."""
+        rows = await self.db.execute_fetchall(
+            "SELECT * FROM duty_adjustments WHERE guild_id = ? AND id = ?", (guild_id, adjustment_id)
+        )
+        return Adjustment.from_row(rows[0]) if rows else None
+
     async def history(self, guild_id: int, member_id: int, limit: int = 500) -> list[Adjustment]:
         rows = await self.db.execute_fetchall(
             "SELECT * FROM duty_adjustments WHERE guild_id = ? AND member_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?",

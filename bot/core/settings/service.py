@@ -103,6 +103,16 @@ def _check_quota_role(role: RoleFacts) -> None:
         raise InvalidInput(ErrorKind.QUOTA_ROLE_EVERYONE)
 
 
+def _check_presence_days(days: int) -> None:
+    if not 1 <= days <= MAX_ERLC_PRESENCE_DAYS:
+        raise InvalidInput(ErrorKind.PRESENCE_DAYS_RANGE, least=1, most=MAX_ERLC_PRESENCE_DAYS)
+
+
+def _check_gamelock_minutes(minutes: int) -> None:
+    if not 0 <= minutes <= MAX_GAMELOCK_MINUTES:
+        raise InvalidInput(ErrorKind.GAMELOCK_MINUTES_RANGE, least=1, most=MAX_GAMELOCK_MINUTES)
+
+
 def _check_channel(channel: ChannelFacts) -> None:
     if channel.missing:
         raise InvalidInput(
@@ -417,9 +427,40 @@ class SettingsService:
 
     async def set_erlc_presence_days(self, guild_id: int, actor_id: int, days: int) -> GuildSettings:
         """How long the ER:LC presence history is kept (audited like any change)."""
-        if not 1 <= days <= MAX_ERLC_PRESENCE_DAYS:
-            raise InvalidInput(ErrorKind.PRESENCE_DAYS_RANGE, least=1, most=MAX_ERLC_PRESENCE_DAYS)
+        _check_presence_days(days)
         return await self._change(guild_id, actor_id, lambda s: s.with_value("erlc.presence_days", days))
+
+    async def set_erlc_game(
+        self,
+        guild_id: int,
+        actor_id: int,
+        *,
+        presence_days: int,
+        calls_to_cad: bool,
+        in_game_required: bool,
+        gamelock_minutes: int,
+        auto_duty: bool,
+    ) -> GuildSettings:
+        """The game's settings of one form (the dashboard's), each checked as its own setter checks it, saved
+        together in one audited change: a value refused changes none of them."""
+        _check_presence_days(presence_days)
+        _check_gamelock_minutes(gamelock_minutes)
+        if auto_duty and gamelock_minutes <= 0:
+            raise InvalidInput(ErrorKind.AUTO_DUTY_NEEDS_GAMELOCK)
+        wanted = {
+            "erlc.presence_days": presence_days,
+            "erlc.calls_to_cad": calls_to_cad,
+            "erlc.in_game_required": in_game_required,
+            "erlc.gamelock_minutes": gamelock_minutes,
+            "erlc.auto_duty": auto_duty,
+        }
+
+        def edit(s: GuildSettings) -> GuildSettings:
+            for key, value in wanted.items():
+                s = s.with_value(key, value)
+            return s
+
+        return await self._change(guild_id, actor_id, edit)
 
     async def set_erlc_calls_to_cad(self, guild_id: int, actor_id: int, enabled: bool) -> GuildSettings:
         """Whether in-game emergency calls become CAD calls on the linked MDT (audited like any change)."""
@@ -431,8 +472,7 @@ class SettingsService:
 
     async def set_erlc_gamelock_minutes(self, guild_id: int, actor_id: int, minutes: int) -> GuildSettings:
         """Gamelock's grace: how long a member on duty may be out of the game (0: off). Audited like any change."""
-        if not 0 <= minutes <= MAX_GAMELOCK_MINUTES:
-            raise InvalidInput(ErrorKind.GAMELOCK_MINUTES_RANGE, least=1, most=MAX_GAMELOCK_MINUTES)
+        _check_gamelock_minutes(minutes)
 
         def edit(s: GuildSettings) -> GuildSettings:
             if minutes == 0 and s.erlc_auto_duty:

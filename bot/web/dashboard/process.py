@@ -4,8 +4,9 @@ servers: the bot's processes run the gateway, this one serves browsers).
 It builds the same services as the bot (bot/ops/services.py `build_services`) and starts only what reading and
 changing them needs here: the settings (loaded, and kept current with the bot's changes by the settings
 watcher). No gateway, no background work of the bot (shift sync, reports, reminders, polling stay in the bot's
-processes). What the dashboard changes reaches the bot through the database: each settings change as a notice the
-bot process takes and publishes on its hub (bot/core/notices.py), so the shift-log line and panels follow at once.
+processes). What the dashboard changes reaches the bot through the database: each settings change, time edit, void,
+leave decision and roster assignment as a notice the bot process takes and publishes on its hub
+(bot/core/notices.py), so the shift-log line, the on-leave role and the panels follow at once.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ class DashboardProcess:
             await self.watcher.stop()
             self.watcher = None
         if self.services is not None:
+            # The notices of the last changes written before the database closes.
+            await self.services.changes.drain()
             await self.services.settings.stop()
         if self.session is not None:
             await self.session.close()

@@ -182,9 +182,8 @@ async def _roster(ctx: GuildContext) -> str:
 
 
 async def _erlc(ctx: GuildContext) -> str:
-    """The game's settings, each through its own setter (the order keeps gamelock before automatic shifts)."""
-    service, guild, actor = ctx.services.settings, ctx.guild_id, ctx.user.user_id
-    # Every field parsed before anything is saved: a typing mistake changes nothing.
+    """The game's settings, saved together by one setter: every field is checked before anything is saved, so a
+    refused field (a typing mistake, a grace out of range) changes none of them."""
     days = _whole(ctx, "presence_days", "presence history")
     grace = _whole(ctx, "gamelock_minutes", "gamelock grace")
     auto = _bool(ctx, "auto_duty")
@@ -192,14 +191,10 @@ async def _erlc(ctx: GuildContext) -> str:
         raise InvalidInput.said(
             "Automatic shifts end by gamelock: give gamelock a grace of 1 minute or more, or turn automatic shifts off."
         )
-    await service.set_erlc_presence_days(guild, actor, days)
-    await service.set_erlc_calls_to_cad(guild, actor, _bool(ctx, "calls_to_cad"))
-    await service.set_erlc_in_game_required(guild, actor, _bool(ctx, "in_game_required"))
-    if not auto:
-        await service.set_erlc_auto_duty(guild, actor, False)
-    await service.set_erlc_gamelock_minutes(guild, actor, grace)
-    if auto:
-        await service.set_erlc_auto_duty(guild, actor, True)
+    await ctx.services.settings.set_erlc_game(
+        ctx.guild_id, ctx.user.user_id, presence_days=days, calls_to_cad=_bool(ctx, "calls_to_cad"),
+        in_game_required=_bool(ctx, "in_game_required"), gamelock_minutes=grace, auto_duty=auto,
+    )  # fmt: skip
     return "ER:LC settings saved."
 
 
