@@ -68,7 +68,7 @@ class GuildContext:
         return render(self.request, template, {"ctx": self, **(context or {})}, status=status)
 
     def redirect(self, route: str, **query: str) -> web.HTTPSeeOther:
-        """After a write: to a page of this server (POST, redirect, GET)."""
+        """After a write: to a page of this server (POST, redirect, GET). Raise it: aiohttp deprecates returning one."""
         return web.HTTPSeeOther(self.url(route, **query))
 
 

@@ -56,7 +56,7 @@ async def decide(ctx: GuildContext) -> web.StreamResponse:
         done = await ctx.services.leave.decide(ctx.guild_id, leave_id, ctx.user.user_id, approve=decision == "approve")
     except UserFacingError as exc:
         return await _page(ctx, None, error_text(exc, PLAIN), 400)
-    return ctx.redirect("leave", done=done.status)
+    raise ctx.redirect("leave", done=done.status)
 
 
 def register(pages: PageRouter) -> None:

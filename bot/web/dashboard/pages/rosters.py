@@ -112,7 +112,7 @@ async def _change(ctx: GuildContext, *, add: bool) -> web.StreamResponse:
         return await _page(ctx, None, error_text(exc, PLAIN), 400)
     week = field(ctx.form, "week", 10)
     done = ("assigned" if add else "unassigned") if changed else "unchanged"
-    return ctx.redirect("rosters", done=done, **({"week": week} if week else {}))
+    raise ctx.redirect("rosters", done=done, **({"week": week} if week else {}))
 
 
 def register(pages: PageRouter) -> None:

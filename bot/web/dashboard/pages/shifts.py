@@ -102,7 +102,7 @@ async def adjust(ctx: GuildContext) -> web.StreamResponse:
         done = await change(ctx.guild_id, member_id, amount, field(form, "reason"), ctx.user.user_id, department)
     except UserFacingError as exc:
         return await _page(ctx, None, error_text(exc, PLAIN), 400)
-    return ctx.redirect("shifts", member=str(done.member_id), done=done.kind)
+    raise ctx.redirect("shifts", member=str(done.member_id), done=done.kind)
 
 
 @guild_page("supervisor")
@@ -116,7 +116,7 @@ async def void(ctx: GuildContext) -> web.StreamResponse:
         done = await ctx.services.duty.void_shift(ctx.guild_id, shift_id, field(form, "reason"), ctx.user.user_id)
     except UserFacingError as exc:
         return await _page(ctx, None, error_text(exc, PLAIN), 400)
-    return ctx.redirect("shifts", member=str(done.member_id), done="void")
+    raise ctx.redirect("shifts", member=str(done.member_id), done="void")
 
 
 def register(pages: PageRouter) -> None:
