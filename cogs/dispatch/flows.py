@@ -376,9 +376,7 @@ async def mdt_details(interaction: discord.Interaction[Any], record_id: str) -> 
     bot = bot_of(interaction)
     guild_id = require_guild(interaction)
     if not is_supervisor(interaction):
-        raise MissingPermission.said(
-            "Only a supervisor (Manage Server or a supervisor role) can see the MDT details."
-        )
+        raise MissingPermission.said("Only a supervisor (Manage Server or a supervisor role) can see the MDT details.")
     entry = await bot.dispatcher.entry(record_id)
     if entry is None or entry.guild_id != guild_id:
         raise InvalidInput.said("This server has nothing with that id.")

@@ -41,10 +41,7 @@ async def test_call_card_says_mdt_check_needed_and_only_a_supervisor_gets_the_de
     assert not any(f["name"] == "Northca" for f in embed.get("fields", []))
     call_id = body(created(sandbox, "calls")[0])["id"]
     details = [
-        c["custom_id"]
-        for row in edit.json["components"]
-        for c in row["components"]
-        if c.get("label") == "MDT details"
+        c["custom_id"] for row in edit.json["components"] for c in row["components"] if c.get("label") == "MDT details"
     ]
     assert details, edit.json["components"]
     # An officer without a supervisor role is refused, and sees no detail.
@@ -72,3 +69,14 @@ async def test_call_card_on_a_healthy_northca_says_saved(start_bot, sandbox):
     await reply.final()
     [card] = posts_in(h, DISPATCH_CH)
     await card_edit(h, card.response["id"], lambda e: e["footer"]["text"] == "Call #1 · MDT: ✓ saved")
+
+
+def test_counts_and_durations_read_as_people_write_them():
+    from bot.core.timefmt import duration_text
+    from bot.discord.discord_text import counted
+
+    assert [counted(1, "shift"), counted(3, "shift"), counted(0, "member")] == ["1 shift", "3 shifts", "0 members"]
+    assert counted(2, "status", "statuses") == "2 statuses"
+    # A real span under a second is not "0 s" (nothing happened); durations as people write them.
+    assert duration_text(400) == "1 s"
+    assert [duration_text(45 * 60_000), duration_text(130 * 60_000)] == ["45 min", "2 h 10 min"]
