@@ -75,7 +75,7 @@ def call_embed(call: CallRecord) -> discord.Embed:
         colour=NEUTRAL if call.closed else BRAND,
     )
     embed.add_field(name="Location", value=fit(_esc(call.location), 1024), inline=False)
-    embed.add_field(name="Priority", value=fit(_esc(call.priority), 1024), inline=True)
+    embed.add_field(name="Priority", value=fit(_esc(priority_text(call.priority)), 1024), inline=True)
     embed.add_field(name="Type", value=fit(_esc(call.call_type), 1024), inline=True)
     embed.add_field(name="Status", value=call.status, inline=True)
     units = ", ".join(f"`{_esc(u)}`" for u in call.units)
@@ -102,6 +102,18 @@ def call_embed(call: CallRecord) -> discord.Embed:
 def outbox_sentence(state: str | None) -> str:
     """The technical state, for supervisors."""
     return NORTHCA_STATE.get(state or "pending", NORTHCA_STATE["pending"])
+
+
+# The priorities a call or ticket is given: picked from a list (a select, or a slash command's choices), never typed.
+PRIORITIES: dict[str, str] = {"P1": "Emergency", "P2": "Urgent", "P3": "Routine", "P4": "Low"}
+
+
+def priority_text(priority: str | None) -> str:
+    """`P1 · Emergency` for a known priority; what Northca holds otherwise (a call made elsewhere)."""
+    if not priority:
+        return "—"
+    name = PRIORITIES.get(priority)
+    return f"{priority} · {name}" if name else priority
 
 
 KIND_NAMES = {"call": "Call", "ticket": "Ticket", "report": "Scene report", "panic": "Panic"}

@@ -27,7 +27,7 @@ from bot.discord.interactions import (
 from bot.northca.models import CreateSceneReportBody, CreateTicketBody
 from bot.wording import error_text
 from cogs.dispatch import buttons
-from cogs.dispatch.embeds import call_embed, mdt_details_text, panic_embed
+from cogs.dispatch.embeds import call_embed, mdt_details_text, panic_embed, priority_text
 from cogs.style import mdt_state
 
 log = logging.getLogger(__name__)
@@ -322,7 +322,7 @@ async def submit_ticket(interaction: discord.Interaction[Any], title: str, descr
     lines = [
         f"**{numbered('Ticket', entry.number if entry else None)}** {discord.utils.escape_markdown(body.title or '')}",
         f"Officer: {discord.utils.escape_markdown(name)} · badge {badge or '—'} · unit {callsign or '—'}",
-        f"Priority: {body.priority or '—'}",
+        f"Priority: {priority_text(body.priority)}",
         mdt_state(entry.state if entry else None),
     ]
     await edit_answer(interaction, "\n".join(lines))

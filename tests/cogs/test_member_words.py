@@ -80,3 +80,42 @@ def test_counts_and_durations_read_as_people_write_them():
     # A real span under a second is not "0 s" (nothing happened); durations as people write them.
     assert duration_text(400) == "1 s"
     assert [duration_text(45 * 60_000), duration_text(130 * 60_000)] == ["45 min", "2 h 10 min"]
+
+
+async def test_call_priority_is_picked_from_fixed_choices(start_bot, sandbox):
+    h = await start_bot()
+    [create] = [c for c in h.bot.tree.get_commands() if c.name == "call"]
+    priority = next(p for p in create.get_command("create").parameters if p.name == "priority")
+    # Discord shows fixed choices as a list to pick from: nobody types "P1" by hand (or "p 1", "high"...).
+    assert [(c.name, c.value) for c in priority.choices] == [
+        ("P1 · Emergency", "P1"),
+        ("P2 · Urgent", "P2"),
+        ("P3 · Routine", "P3"),
+        ("P4 · Low", "P4"),
+    ]
+
+
+async def test_ticket_form_priority_is_a_labelled_select_and_reaches_northca(start_bot, sandbox):
+    from tests.helpers.dispatch import dispatch_ready as ready
+
+    h = await start_bot()
+    await ready(h, sandbox, {OFFICER: "ADAM-12"})
+    form = await h.slash("ticket", member=OFFICER_M, guild_id=GUILD)
+    labels = [c for c in form.modal["components"] if c["type"] == 18]
+    [priority] = [c for c in labels if c["label"] == "Priority"]
+    select = priority["component"]
+    assert select["type"] == 3 and [o["value"] for o in select["options"]] == ["P1", "P2", "P3", "P4"]
+    assert select.get("required") is False
+    done = await (
+        await h.submit_modal(form, {"Title": "Parking", "Description": "Hydrant", "Priority": ["P3"]}, member=OFFICER_M)
+    ).final()
+    assert "Priority: P3 · Routine" in done.content
+    await until_ticket(sandbox)
+    [ticket] = sandbox.dispatch_records("tickets", MDT)
+    assert ticket["priority"] == "P3"
+
+
+async def until_ticket(sandbox):
+    from tests.helpers.waiting import until
+
+    await until(lambda: len(sandbox.dispatch_records("tickets", MDT)) == 1, 10, "the ticket")
