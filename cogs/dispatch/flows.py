@@ -133,7 +133,7 @@ async def send_panic(interaction: discord.Interaction[Any], location: str | None
     if latest is not None and latest.state != panic.state:  # Northca answered before the alert's id was stored
         await refresh_alert(bot, guild_id, panic.id)
     at = discord_ts(from_ms(panic.at_ms))
-    text = f"10-33 sent {at}: alert in <#{channel_id}>; Northca follows (shown on the alert)."
+    text = f"10-33 sent {at}: alert in <#{channel_id}>; the alert shows when the MDT has it."
     if role_id is None:
         text += " No responder role is set (`/settings role responder`), so nobody was pinged."
     await edit_answer(interaction, text, view=None)
