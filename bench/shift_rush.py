@@ -128,7 +128,7 @@ async def rush(officers: int, latency: float, window: float) -> dict[str, Any]:
                     ]
                 all_synced = time.perf_counter() - started
                 edits = [await r.followup(timeout=10.0) for r in ends]
-                synced_in_answer = sum(1 for e in edits if e.content.endswith("Synced to Northca ✅"))
+                synced_in_answer = sum(1 for e in edits if e.content.endswith("MDT: ✓ saved"))
 
                 if bot.northca is None:
                     raise RuntimeError("the bot has no Northca client after setup; nothing to count")
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  all {r['officers']} answered within {r['answered_s']:.2f} s;"
         f" all synced to Northca {r['all_synced_s']:.2f} s after the first /shift end"
     )
-    print(f"  answers edited to 'Synced to Northca' within the {2:g} s wait: {r['synced_in_answer']}/{r['officers']}")
+    print(f"  answers edited to 'MDT: ✓ saved' within the {2:g} s wait: {r['synced_in_answer']}/{r['officers']}")
     print(f"  /shift end deferred first (not answered within 1.5 s): {r['deferred']}/{r['officers']}")
     print(f"  Northca shift writes made: {r['writes']}")
     print(

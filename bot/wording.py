@@ -76,6 +76,12 @@ Data = Mapping[str, Any]
 Words = Callable[[Data, Markup], str]
 
 
+_ROSTER_DATE_NAMES: dict[str, str] = {
+    "valid_from": "The first day (valid_from)",
+    "valid_until": "The last day (valid_until)",
+}
+
+
 def meanwhile_text(d: Data) -> str:
     """What happened to a link meanwhile (`meanwhile`: removed, other_mdt, new_request)."""
     if d["meanwhile"] == "removed":
@@ -233,31 +239,41 @@ WORDS: dict[ErrorKind, Words] = {
     ),
     # Rosters
     K.ROSTER_START_INVALID: lambda d, m: (
-        f"start must be a time of day 00:00-23:59, e.g. 21:30 or 9pm (got {str(d['text']).strip()[:20]!r})"
+        f"The start time must be a time of day from 00:00 to 23:59, such as 21:30 or 9pm"
+        f" (you typed “{str(d['text']).strip()[:20]}”)."
     ),
     K.ROSTER_DURATION_INVALID: lambda d, m: (
-        f"duration must be 1 minute to 24 hours, e.g. 90m, 2h or 1h30m (got {str(d['text']).strip()[:20]!r})"
+        f"The duration must be from 1 minute to 24 hours, such as 90m, 2h or 1h30m"
+        f" (you typed “{str(d['text']).strip()[:20]}”)."
     ),
     K.ROSTER_DAYS_INVALID: lambda d, m: (
-        f"days must be day names like mon,wed,fri or mon-fri (did not understand {d['part']!r})"
+        f"The days must be day names such as mon,wed,fri or mon-fri (“{str(d['part'])[:20]}” is not one)."
     ),
     K.ROSTER_DATE_INVALID: lambda d, m: (
-        f"{d['field']} must be a date as YYYY-MM-DD, e.g. 2026-12-01 (got {str(d['text']).strip()[:20]!r})"
+        f"{_ROSTER_DATE_NAMES.get(str(d['field']), 'The date')} must be a date written 2026-12-01"
+        f" (you typed “{str(d['text']).strip()[:20]}”)."
     ),
-    K.ROSTER_NAME_EMPTY: lambda d, m: "name must not be empty, e.g. Night patrol",
-    K.ROSTER_NAME_TOO_LONG: lambda d, m: f"name must be at most {d['most']} characters (it has {d['length']})",
-    K.ROSTER_START_OUT_OF_RANGE: lambda d, m: "start must be a time of day 00:00-23:59, e.g. 21:30",
-    K.ROSTER_DURATION_OUT_OF_RANGE: lambda d, m: "duration must be 1 minute to 24 hours, e.g. 90m, 2h or 1h30m",
-    K.ROSTER_NO_DAYS: lambda d, m: "days must name at least one day of the week, e.g. mon-fri",
+    K.ROSTER_NAME_EMPTY: lambda d, m: "The name is empty: type one, such as Night patrol.",
+    K.ROSTER_NAME_TOO_LONG: lambda d, m: f"The name is {d['length']} characters long; at most {d['most']} fit.",
+    K.ROSTER_START_OUT_OF_RANGE: lambda d, m: (
+        "The start time must be a time of day from 00:00 to 23:59, such as 21:30."
+    ),
+    K.ROSTER_DURATION_OUT_OF_RANGE: lambda d, m: (
+        "The duration must be from 1 minute to 24 hours, such as 90m, 2h or 1h30m."
+    ),
+    K.ROSTER_NO_DAYS: lambda d, m: "Name at least one day of the week, such as mon-fri.",
     K.ROSTER_UNTIL_BEFORE_FROM: lambda d, m: (
-        f"valid_until ({d['valid_until'].isoformat()}) must not be before valid_from ({d['valid_from'].isoformat()})"
+        f"The last day (valid_until: {d['valid_until'].isoformat()}) is before the first day"
+        f" (valid_from: {d['valid_from'].isoformat()}): pick a last day on or after the first."
     ),
-    K.ROSTER_UNKNOWN_ZONE: lambda d, m: f"unknown time zone {str(d['zone'])[:40]!r}: use a name like Europe/London",
-    K.ROSTER_NAME_TAKEN: lambda d, m: f"a scheduled shift named {d['name']!r} already exists: pick another name",
+    K.ROSTER_UNKNOWN_ZONE: lambda d, m: (
+        f"“{str(d['zone'])[:40]}” is not a time zone: use a name such as Europe/London or America/New_York."
+    ),
+    K.ROSTER_NAME_TAKEN: lambda d, m: f"A scheduled shift named “{d['name']}” already exists: pick another name.",
     K.ROSTER_TOO_MANY: lambda d, m: (
-        f"this server already has {d['most']} scheduled shifts, the most allowed: delete one first"
+        f"This server already has {d['most']} scheduled shifts, the most allowed: delete one first."
     ),
-    K.ROSTER_NO_SUCH_TEMPLATE: lambda d, m: "no such scheduled shift on this server: pick one from the list",
+    K.ROSTER_NO_SUCH_TEMPLATE: lambda d, m: "That scheduled shift is not on this server: pick one from the list.",
     K.ROSTER_OCCURRENCE_OVER: lambda d, m: "That scheduled shift is over: nothing was sent.",
     # Dispatch
     K.DISPATCH_BAD_DATE_TIME: lambda d, m: (
@@ -294,8 +310,8 @@ WORDS: dict[ErrorKind, Words] = {
     K.TEXT_TOO_LONG: lambda d, m: f"The {d['field']} is {d['length']} characters long; at most {d['most']} fit.",
     K.CODE_MALFORMED: lambda d, m: "A code is letters, digits, spaces, dots, slashes and dashes, such as 10-8.",
     K.UNKNOWN_TIME_ZONE: lambda d, m: (
-        f"“{str(d['zone'])[:60]}” is not a known time zone: pick an IANA name such as Europe/London"
-        " or America/New_York."
+        f"“{str(d['zone'])[:60]}” is not a time zone: pick one from the list, or type a name such as"
+        " Europe/London or America/New_York."
     ),
     K.SETTINGS_RACED: lambda d, m: (
         "This server's settings kept changing elsewhere meanwhile: nothing was changed, try again."
@@ -387,6 +403,16 @@ WORDS: dict[ErrorKind, Words] = {
 }
 
 
+def _said(text: str) -> str:
+    """Northca's own sentence with its internal names said as people say them (mdt_id is the MDT)."""
+    return text.replace("mdt_id", "MDT id").replace("Invalid MDT id", "that MDT id is not valid").rstrip(".")
+
+
+def counted(number: int, word: str, plural: str | None = None) -> str:
+    """`1 shift`, `3 shifts`, `0 members`: a count with its noun, the plural right (`plural` when not word + s)."""
+    return f"{number} {word if number == 1 else (plural or word + 's')}"
+
+
 def cut(text: str, limit: int = 400) -> str:
     """Someone else's text (Northca's error) inside one of our sentences, cut short so the sentence still says
     what to do (the Discord front door passes its own, which counts as Discord does: bot.discord_text.quoted)."""
@@ -408,7 +434,7 @@ def northca_text(exc: NorthcaError, markup: Markup = DISCORD, quote: Callable[[s
         wait = f" in {exc.retry_after:.0f} s" if exc.retry_after else " in a moment"
         return f"Northca is busy right now. Try again{wait}."
     if isinstance(exc, NorthcaBadRequest):
-        return f"Northca refused this: {quote(exc.message)}."
+        return f"The MDT refused this: {_said(quote(exc.message))}."
     if exc.retryable:
         return "Northca is not answering right now. Nothing was lost; try again in a minute."
     return f"Northca answered with an error: {quote(exc.message)}."

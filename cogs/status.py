@@ -18,7 +18,7 @@ from bot.core.shifts import DutyChanged
 from bot.core.unit_status import OffDuty, PanelsStale, StatusChange, StatusService, UnitStatus
 from bot.core.unit_status.records import PANIC_CODE
 from bot.discord.bot import NorthcaBot, bot_of
-from bot.discord.discord_text import discord_ts, fit_choices
+from bot.discord.discord_text import counted, discord_ts, fit_choices
 from bot.discord.interactions import (
     answer,
     defer,
@@ -31,7 +31,7 @@ from bot.discord.interactions import (
 )
 from bot.wording import error_text
 from cogs.dispatch.buttons import PanicButton
-from cogs.style import BRAND, PANIC, STATUS_BUTTON, STATUS_MARK, StatusKind, status_kind
+from cogs.style import BRAND, MDT_SAVING, PANIC, STATUS_BUTTON, STATUS_MARK, StatusKind, status_kind
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def _unit_list(units: list[UnitStatus], budget: int) -> str:
     parts: list[str] = []
     used = 0
     for i, unit in enumerate(units):
-        # ⏳: Northca has not acknowledged this status yet (it is retried automatically).
+        # ⏳: the MDT has not saved this status yet (the bot keeps sending it).
         part = f"`{unit.callsign}`" + ("" if unit.synced else "⏳")
         more = len(units) - i
         tail = f" … and {more} more"
@@ -104,7 +104,7 @@ def panel_embed(
     needs = "a callsign (/profile set) and an open shift (/shift start)" if needs_shift else "a callsign (/profile set)"
     footer = f"Setting a status needs {needs}."
     if waiting:
-        footer += f"\n⏳ {waiting} status{'es' if waiting != 1 else ''} not yet on Northca: retried automatically."
+        footer += f"\n⏳ {MDT_SAVING} ({counted(waiting, 'status', 'statuses')})"
     embed.set_footer(text=footer)
     shown = [c for c in codes if c.code != PANIC_CODE and board.get(c.code)]
     folded = [c for c in codes if c.code != PANIC_CODE and not board.get(c.code)]

@@ -58,10 +58,13 @@ def utc_text(value: datetime) -> str:
 
 
 def duration_text(ms: int) -> str:
-    """`2 h 13 min`, `45 min`, or `40 s` for very short spans."""
+    """`2 h 13 min`, `45 min`, or `40 s` for very short spans; a real span under a second is `1 s`, never
+    `0 s` (which reads as nothing happened); nothing at all is `0 min`."""
     ms = max(0, int(ms))
+    if ms == 0:
+        return "0 min"
     if ms < 60_000:
-        return f"{ms // 1000} s"
+        return f"{max(1, ms // 1000)} s"
     hours, minutes = divmod(ms // 60_000, 60)
     if hours and minutes:
         return f"{hours} h {minutes} min"

@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 
 # Discord's timestamps (`<t:…>`): defined beside the error wording (bot/wording.py, which has no discord.py).
+from bot.wording import counted as counted
 from bot.wording import discord_ts as discord_ts
 
 CONTENT = 2000

@@ -15,6 +15,7 @@ from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaError, NorthcaUnauthorized
 from bot.ops.startup import StartupError, open_database
 from bot.storage import Database
+from bot.wording import counted
 
 Check = tuple[bool, str]
 ADMINISTRATOR = 1 << 3
@@ -132,7 +133,7 @@ async def check_responder_pings(config: Config) -> Check:
         await http.close()
     if problems:
         return False, f"Responders: {'; '.join(problems[:5])}. Fix: {RESPONDER_PING_NOTE}."
-    return True, f"Responders: OK, panic alerts can ping the responder role in {len(roles)} server(s)."
+    return True, f"Responders: OK, panic alerts can ping the responder role in {counted(len(roles), 'server')}."
 
 
 async def check_online(config: Config) -> list[Check]:

@@ -143,11 +143,40 @@ class CallButton(
         await flows.call_action(bot_of(interaction), interaction, self.action, self.call_id)
 
 
+class MdtDetailsButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"northca:dispatch:mdt:(?P<id>[0-9a-f-]{36})",
+):
+    """On a public card: the technical detail behind its one short MDT state (Northca's id, its last answer), for
+    supervisors only, checked at every press; the answer is private."""
+
+    def __init__(self, record_id: str) -> None:
+        self.record_id = record_id
+        super().__init__(
+            discord.ui.Button(
+                label="MDT details",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"northca:dispatch:mdt:{record_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> MdtDetailsButton:
+        return cls(match["id"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await flows.mdt_details(interaction, self.record_id)
+
+
 def call_view(call_id: str, *, closed: bool = False) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if not closed:
         for action in CALL_ACTIONS:
             view.add_item(CallButton(action, call_id))
+        view.add_item(MdtDetailsButton(call_id))  # closed: /call lookup has the same detail
     return view
 
 
@@ -163,7 +192,8 @@ def alert_view(panic_id: str, *, active: bool) -> discord.ui.View:
     if active:
         view.add_item(RespondButton(panic_id))
         view.add_item(ClearPanicButton(panic_id))
+        view.add_item(MdtDetailsButton(panic_id))
     return view
 
 
-ALL_ITEMS = (PanicButton, PanicConfirmButton, ClearPanicButton, RespondButton, CallButton)
+ALL_ITEMS = (PanicButton, PanicConfirmButton, ClearPanicButton, RespondButton, CallButton, MdtDetailsButton)

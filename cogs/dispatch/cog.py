@@ -18,7 +18,7 @@ from bot.discord.bot import NorthcaBot
 from bot.discord.interactions import answer, require_guild, send_modal
 from bot.erlc.calls import GameCallRelayed
 from cogs.dispatch import flows
-from cogs.dispatch.embeds import KIND_NAMES, lookup_text
+from cogs.dispatch.embeds import KIND_NAMES, PRIORITIES, lookup_text
 from cogs.dispatch.modals import ReportModal, TicketModal
 from cogs.supervisor_check import require_guild_supervisor
 
@@ -91,8 +91,12 @@ class DispatchCog(commands.Cog):
         classification="What it is, for example 10-50 traffic collision",
         description="What is known",
         location="Where",
-        priority="For example P1",
+        priority="How urgent: P1 emergency to P4 low",
         call_type="For example police, fire, ems",
+    )
+    # The priority is picked from a list, not typed: every card and Northca get the same few values.
+    @app_commands.choices(
+        priority=[app_commands.Choice(name=f"{code} · {name}", value=code) for code, name in PRIORITIES.items()]
     )
     async def create(
         self,
@@ -100,7 +104,7 @@ class DispatchCog(commands.Cog):
         classification: app_commands.Range[str, 1, 100],
         description: app_commands.Range[str, 1, 1000],
         location: app_commands.Range[str, 1, 200],
-        priority: app_commands.Range[str, 1, 20],
+        priority: app_commands.Choice[str],
         call_type: app_commands.Range[str, 1, 40],
     ) -> None:
         await flows.create_call(
@@ -108,7 +112,7 @@ class DispatchCog(commands.Cog):
             classification=classification,
             description=description,
             location=location,
-            priority=priority,
+            priority=priority.value,
             call_type=call_type,
         )
 

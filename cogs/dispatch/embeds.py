@@ -13,10 +13,11 @@ from bot.core.unit_status.records import PANIC_CODE
 from bot.discord.discord_text import discord_ts, fit, numbered
 from cogs.style import BRAND, NEUTRAL, PANIC, mdt_state
 
+# The technical state of a record on Northca: for supervisors only (the MDT details button, /call lookup).
 NORTHCA_STATE = {
-    "pending": "⏳ sending to Northca (retried automatically)",
+    "pending": "⏳ being sent to Northca; the bot retries by itself",
     "sent": "✅ on Northca",
-    "unconfirmed": "⚠️ unconfirmed: Northca may have it; check the MDT (it is not sent again)",
+    "unconfirmed": "⚠️ Northca may have it but did not confirm it: check the MDT; the bot does not send it again",
     "failed": "❌ Northca refused it",
 }
 
@@ -74,7 +75,7 @@ def call_embed(call: CallRecord) -> discord.Embed:
         colour=NEUTRAL if call.closed else BRAND,
     )
     embed.add_field(name="Location", value=fit(_esc(call.location), 1024), inline=False)
-    embed.add_field(name="Priority", value=fit(_esc(call.priority), 1024), inline=True)
+    embed.add_field(name="Priority", value=fit(_esc(priority_text(call.priority)), 1024), inline=True)
     embed.add_field(name="Type", value=fit(_esc(call.call_type), 1024), inline=True)
     embed.add_field(name="Status", value=call.status, inline=True)
     units = ", ".join(f"`{_esc(u)}`" for u in call.units)
@@ -92,21 +93,42 @@ def call_embed(call: CallRecord) -> discord.Embed:
         )
     creator = "🎮 the game (an in-game 911 call)" if call.creator_id == GAME_CREATOR else f"<@{call.creator_id}>"
     embed.add_field(name="Created by", value=creator, inline=True)
-    northca = NORTHCA_STATE[call.create_state]
-    if call.create_state == "sent" and call.sent_version < call.version:
-        northca = "⏳ latest change being sent to Northca"
-        if call.patch_error:
-            northca += f" (last answer: {call.patch_error})"
-    embed.add_field(name="Northca", value=fit(northca, 1024), inline=True)
-    embed.set_footer(text=numbered("Call", call.number))
+    # One short MDT state on the public card; the detail is behind "MDT details" (supervisors only).
+    state = mdt_state(call.create_state, latest_sent=call.sent_version >= call.version)
+    embed.set_footer(text=f"{numbered('Call', call.number)} · {state}")
     return embed
 
 
 def outbox_sentence(state: str | None) -> str:
+    """The technical state, for supervisors."""
     return NORTHCA_STATE.get(state or "pending", NORTHCA_STATE["pending"])
 
 
+# The priorities a call or ticket is given: picked from a list (a select, or a slash command's choices), never typed.
+PRIORITIES: dict[str, str] = {"P1": "Emergency", "P2": "Urgent", "P3": "Routine", "P4": "Low"}
+
+
+def priority_text(priority: str | None) -> str:
+    """`P1 · Emergency` for a known priority; what Northca holds otherwise (a call made elsewhere)."""
+    if not priority:
+        return "—"
+    name = PRIORITIES.get(priority)
+    return f"{priority} · {name}" if name else priority
+
+
 KIND_NAMES = {"call": "Call", "ticket": "Ticket", "report": "Scene report", "panic": "Panic"}
+
+
+def mdt_details_text(entry: OutboxEntry, call: CallRecord | None = None) -> str:
+    """The MDT details button's private answer for a supervisor: what the public card's short state stands for."""
+    lines = [lookup_text(entry), f"Attempts: {entry.attempts}"]
+    if entry.error:
+        lines.append(f"Northca's last answer: {fit(entry.error, 500)}")
+    if call is not None and entry.state == "sent" and call.sent_version < call.version:
+        lines.append("The latest change (units, status) is still being sent; the bot retries by itself.")
+        if call.patch_error:
+            lines.append(f"Northca's last answer to it: {fit(call.patch_error, 500)}")
+    return fit("\n".join(lines), 1900)
 
 
 def lookup_text(entry: OutboxEntry) -> str:

@@ -27,7 +27,8 @@ from bot.discord.interactions import (
 from bot.northca.models import CreateSceneReportBody, CreateTicketBody
 from bot.wording import error_text
 from cogs.dispatch import buttons
-from cogs.dispatch.embeds import call_embed, outbox_sentence, panic_embed
+from cogs.dispatch.embeds import call_embed, mdt_details_text, panic_embed, priority_text
+from cogs.style import mdt_state
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ async def send_panic(interaction: discord.Interaction[Any], location: str | None
     if latest is not None and latest.state != panic.state:  # Northca answered before the alert's id was stored
         await refresh_alert(bot, guild_id, panic.id)
     at = discord_ts(from_ms(panic.at_ms))
-    text = f"10-33 sent {at}: alert in <#{channel_id}>; Northca follows (shown on the alert)."
+    text = f"10-33 sent {at}: alert in <#{channel_id}>; the alert shows when the MDT has it."
     if role_id is None:
         text += " No responder role is set (`/settings role responder`), so nobody was pinged."
     await edit_answer(interaction, text, view=None)
@@ -321,8 +322,8 @@ async def submit_ticket(interaction: discord.Interaction[Any], title: str, descr
     lines = [
         f"**{numbered('Ticket', entry.number if entry else None)}** {discord.utils.escape_markdown(body.title or '')}",
         f"Officer: {discord.utils.escape_markdown(name)} · badge {badge or '—'} · unit {callsign or '—'}",
-        f"Priority: {body.priority or '—'}",
-        f"Northca: {outbox_sentence(entry.state if entry else None)}",
+        f"Priority: {priority_text(body.priority)}",
+        mdt_state(entry.state if entry else None),
     ]
     await edit_answer(interaction, "\n".join(lines))
 
@@ -366,5 +367,18 @@ async def submit_report(
     if call_id:
         linked = await bot.dispatcher.call(guild_id, call_id)
         lines.append(f"Linked to {numbered('call', linked.number)}")
-    lines.append(f"Northca: {outbox_sentence(entry.state if entry else None)}")
+    lines.append(mdt_state(entry.state if entry else None))
     await edit_answer(interaction, "\n".join(lines))
+
+
+async def mdt_details(interaction: discord.Interaction[Any], record_id: str) -> None:
+    """The MDT details button: supervisors only (checked at the press), the record of this server only."""
+    bot = bot_of(interaction)
+    guild_id = require_guild(interaction)
+    if not is_supervisor(interaction):
+        raise MissingPermission.said("Only a supervisor (Manage Server or a supervisor role) can see the MDT details.")
+    entry = await bot.dispatcher.entry(record_id)
+    if entry is None or entry.guild_id != guild_id:
+        raise InvalidInput.said("This server has nothing with that id.")
+    call = await bot.dispatcher.call(guild_id, record_id) if entry.kind == "call" else None
+    await answer(interaction, mdt_details_text(entry, call), allowed_mentions=discord.AllowedMentions.none())

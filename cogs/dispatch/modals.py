@@ -8,6 +8,7 @@ import discord
 
 from bot.discord.interactions import guarded
 from cogs.dispatch import flows
+from cogs.dispatch.embeds import PRIORITIES
 
 
 class TicketModal(discord.ui.Modal, title="New ticket"):
@@ -15,13 +16,22 @@ class TicketModal(discord.ui.Modal, title="New ticket"):
     description: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="Description", style=discord.TextStyle.paragraph, max_length=1500
     )
-    priority: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Priority (optional)", required=False, max_length=20
+    # A fixed choice is picked, not typed (discord.py 2.6's labelled select in a modal).
+    priority: discord.ui.Label[Any] = discord.ui.Label(
+        text="Priority",
+        description="Optional",
+        component=discord.ui.Select(
+            placeholder="Pick a priority",
+            required=False,
+            options=[discord.SelectOption(label=f"{code} · {name}", value=code) for code, name in PRIORITIES.items()],
+        ),
     )
 
     @guarded
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await flows.submit_ticket(interaction, self.ticket_title.value, self.description.value, self.priority.value)
+        picked = self.priority.component
+        chosen = picked.values[0] if isinstance(picked, discord.ui.Select) and picked.values else ""
+        await flows.submit_ticket(interaction, self.ticket_title.value, self.description.value, chosen)
 
 
 class ReportModal(discord.ui.Modal, title="Scene report"):

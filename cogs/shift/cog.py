@@ -20,7 +20,7 @@ from bot.core.errors import Conflict, InvalidInput
 from bot.core.shifts import ShiftEvent, ShiftRecord, ShiftService
 from bot.core.shifts.records import ShiftEventKind
 from bot.core.timefmt import duration_text
-from bot.discord.discord_text import discord_ts, fit_choices, quoted
+from bot.discord.discord_text import counted, discord_ts, fit_choices, quoted
 from bot.discord.interactions import answer, defer, post, require_guild, require_manage_guild
 from cogs.department_choices import department_autocomplete
 from cogs.shift.board import BoardUpdater, board_embed
@@ -217,7 +217,7 @@ class ShiftCog(commands.Cog):
         )
         log.info("duty: %s exported %s (member %s) in guild %s", interaction.user.id, chosen.label,
                  member.id if member else "all", guild_id)  # fmt: skip
-        text = f"{chosen.label}: {exported.shifts} shift(s) and {exported.adjustments} adjustment(s)."
+        text = f"{chosen.label}: {counted(exported.shifts, 'shift')} and {counted(exported.adjustments, 'adjustment')}."
         if exported.truncated:
             text += " The file reached Discord's size limit: narrow the period or pick a member for the rest."
         await answer(

@@ -13,7 +13,7 @@ from bot.core.duty.records import ShiftSpan
 from bot.core.duty.rule import duty_ms
 from bot.core.errors import InvalidInput
 from bot.core.timefmt import duration_text, from_ms
-from bot.discord.discord_text import discord_ts, local_time_text
+from bot.discord.discord_text import counted, discord_ts, local_time_text
 from cogs.style import BRAND, WARNING
 
 LEADERBOARD_PAGE = 10
@@ -48,12 +48,12 @@ def leaderboard_embed(page: Page[MemberDuty], period_label: str, department: str
         embed.description = "\n".join(
             f"`#{first + i}` <@{row.member_id}> · **{signed_text(row.duty_ms)}**"
             f"{in_game_text(row.in_game_ms)}"
-            f" · {row.shifts} shift(s){' · 🟢 on duty now (counted to now)' if row.open else ''}"
+            f" · {counted(row.shifts, 'shift')}{' · 🟢 on duty now (counted to now)' if row.open else ''}"
             for i, row in enumerate(page.items, start=1)
         )
     embed.set_footer(
-        text=f"Page {page.number + 1} of {page.pages} · {page.total} member(s) · duty = ended (or now) − started"
-        " − breaks + adjustments"
+        text=f"Page {page.number + 1} of {page.pages} · {counted(page.total, 'member')}"
+        " · time on duty less breaks, with adjustments"
     )
     return embed
 
@@ -86,7 +86,7 @@ def history_embed(member_id: int, page: Page[Adjustment], started: dict[str, int
         if page.items
         else "No adjustments for this member."
     )
-    embed.set_footer(text=f"Page {page.number + 1} of {page.pages} · {page.total} adjustment(s), newest first")
+    embed.set_footer(text=f"Page {page.number + 1} of {page.pages} · {counted(page.total, 'adjustment')}, newest first")
     return embed
 
 

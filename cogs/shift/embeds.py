@@ -7,9 +7,20 @@ import discord
 from bot.core.settings.records import GuildSettings
 from bot.core.shifts import ShiftRecord
 from bot.core.timefmt import duration_text, from_ms
-from bot.discord.discord_text import discord_ts, quoted
+from bot.discord.discord_text import counted, discord_ts, quoted
 from bot.northca.models import Shift
-from cogs.style import BRAND, ERROR, NEUTRAL, SHIFT_COLOUR, SUCCESS, WARNING, ShiftState
+from cogs.style import (
+    BRAND,
+    ERROR,
+    MDT_CHECK,
+    MDT_SAVED,
+    MDT_SAVING,
+    NEUTRAL,
+    SHIFT_COLOUR,
+    SUCCESS,
+    WARNING,
+    ShiftState,
+)
 
 PAGE_SIZE = 10
 PENDING_SHOWN = 15
@@ -19,37 +30,33 @@ DECISIONS_SHOWN = 4
 REASON_TEXT = {
     "member": "ended by the officer",
     "admin": "ended by a supervisor",
-    "auto": "auto-ended at the maximum shift length",
+    "auto": "ended automatically",
     "left": "ended because the member left the server",
     "bot_removed": "ended because the bot was removed from the server",
     "left_game": "left the game",
 }
 
 
-def sync_sentence(shift: ShiftRecord | None, pending_text: str = "Sending to Northca…") -> str:
-    """What the officer reads about Northca, from the shift after its first attempt (or None)."""
-    if shift is None:
-        return "Northca is slow to answer; it will be sent automatically."
+def sync_sentence(shift: ShiftRecord | None, pending_text: str = MDT_SAVING) -> str:
+    """What the officer reads about the MDT, from the shift after its first attempt (or None): one short state;
+    the detail (Northca's answers) is for supervisors in /shift admin pending."""
+    if shift is None or (shift.sync_state not in ("synced", "failed") and not shift.unconfirmed):
+        if shift is None or shift.last_attempt_ms is not None:
+            return f"{MDT_SAVING} (the MDT is not answering yet; the bot keeps trying)"
+        return pending_text
     if shift.sync_state == "synced":
-        return "Synced to Northca ✅"
+        return MDT_SAVED
     if shift.unconfirmed:
-        return (
-            "Northca may already have it, but the bot cannot confirm it, so it is not sent again by itself."
-            " A supervisor checks it on Northca from /shift admin pending."
-        )
-    if shift.sync_state == "failed":
-        return (
-            f"Northca refused it ({quoted(shift.last_error or 'refused')})."
-            " It is kept, and admins see it in /shift admin pending."
-        )
-    if shift.last_attempt_ms is not None:
-        return "Northca is unreachable; it will be sent automatically."
-    return pending_text
+        return f"{MDT_CHECK}: your shift is kept and a supervisor checks it."
+    return (
+        f"{MDT_CHECK}: the MDT refused it ({quoted(shift.last_error or 'refused')})."
+        " Your shift is kept and a supervisor sees it."
+    )
 
 
 def started_embed(shift: ShiftRecord) -> discord.Embed:
-    embed = discord.Embed(title="On duty", colour=SUCCESS, description=f"Shift started {discord_ts(shift.started_at)}.")
-    embed.add_field(name="Started", value=discord_ts(shift.started_at, "f"), inline=True)
+    # The start time is said once, in the answer's sentence ("You are on duty since …"), not again here.
+    embed = discord.Embed(title="On duty", colour=SUCCESS)
     embed.add_field(name="Department", value=discord.utils.escape_markdown(shift.department or "—"), inline=True)
     officer = discord.utils.escape_markdown(shift.officer_name)
     if shift.officer_badge:
@@ -81,7 +88,7 @@ def ended_embed(shift: ShiftRecord, sync: str) -> discord.Embed:
     if shift.end_note:
         how += f": {discord.utils.escape_markdown(shift.end_note)}"
     embed.add_field(name="How", value=how[:1024], inline=False)
-    embed.add_field(name="Northca", value=sync[:1024], inline=False)
+    embed.add_field(name="MDT", value=sync.removeprefix("MDT: ")[:1024], inline=False)
     return embed
 
 
@@ -159,7 +166,7 @@ def list_embed(
         embed.description = head + "\n".join(remote_line(s, end_status) for s in shown)
     footer = f"Page {page + 1} of {pages} · {len(shifts)} shifts, most recently updated first"
     if skipped:
-        footer += f" · {skipped} record(s) from Northca could not be read and are left out"
+        footer += f" · {counted(skipped, 'record')} from the MDT left out (unreadable)"
     embed.set_footer(text=footer)
     return embed
 

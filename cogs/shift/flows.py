@@ -11,9 +11,10 @@ import discord
 from bot.core.links import Linkage
 from bot.core.shifts import Decision, EndReason
 from bot.core.timefmt import duration_text
-from bot.discord.discord_text import discord_ts
+from bot.discord.discord_text import counted, discord_ts
 from bot.discord.interactions import answer, defer, edit_answer, post, require_guild, require_supervisor
 from cogs.shift.embeds import PENDING_SHOWN, ended_embed, pending_embed, started_embed, sync_sentence
+from cogs.style import MDT_SAVING
 
 if TYPE_CHECKING:
     from bot.discord.bot import NorthcaBot
@@ -90,8 +91,8 @@ async def end_flow(
     with interaction.client.shifts.watch_sync(shift.id) as watched:
         await send(
             interaction,
-            content=f"{lead}: {duration_text(shift.duty_ms(interaction.client.clock()))}. Sending to Northca…",
-            embed=ended_embed(shift, "Sending to Northca…"),
+            content=f"{lead}: {duration_text(shift.duty_ms(interaction.client.clock()))}. {MDT_SAVING}",
+            embed=ended_embed(shift, MDT_SAVING),
             allowed_mentions=NO_MENTIONS,
         )
         verdict = await interaction.client.shifts.verdict_within(watched, END_VERDICT_WAIT)
@@ -142,7 +143,7 @@ async def retry_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str
     if not rows:
         await send(interaction, content="Nothing to retry: no shift of this server is waiting for Northca.")
         return
-    await send(interaction, content=f"🔁 Retrying {len(rows)} shift(s)…")
+    await send(interaction, content=f"🔁 Sending {counted(len(rows), 'shift')} again…")
     verdicts = await asyncio.gather(
         *(interaction.client.shifts.wait_for_sync(r.id, RETRY_VERDICT_WAIT, since_ms=since) for r in rows)
     )
@@ -150,7 +151,8 @@ async def retry_flow(interaction: discord.Interaction[NorthcaBot], shift_id: str
     failed = sum(1 for v in verdicts if v is not None and v.sync_state == "failed")
     waiting = len(rows) - synced - failed
     summary = (
-        f"Retried {len(rows)} shift(s): {synced} synced to Northca, {failed} refused again, {waiting} still waiting."
+        f"Sent {counted(len(rows), 'shift')} again: {synced} saved on the MDT, {failed} refused again,"
+        f" {waiting} still saving."
     )
     embed = pending_embed(
         await interaction.client.shifts.outbox(guild_id, PENDING_SHOWN),

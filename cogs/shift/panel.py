@@ -27,7 +27,7 @@ from bot.discord.interactions import answer, defer, edit_answer, guarded, requir
 from cogs.shift.duty_buttons import guild_clock
 from cogs.shift.embeds import shift_state, status_embed, sync_sentence
 from cogs.shift.flows import END_VERDICT_WAIT, send
-from cogs.style import ShiftState, warning
+from cogs.style import MDT_SAVING, ShiftState, warning
 
 if TYPE_CHECKING:
     from bot.discord.bot import NorthcaBot
@@ -176,7 +176,7 @@ async def _end(interaction: discord.Interaction[NorthcaBot], guild_id: int) -> N
     member_id = interaction.user.id
     shift = await bot.shifts.end(guild_id, member_id, reason="member", ended_by=member_id)
     with bot.shifts.watch_sync(shift.id) as watched:
-        sending = "Sending to Northca…"
+        sending = MDT_SAVING
         embed, view = await panel_message(bot, guild_id, member_id, last=_last_shift(shift, sending, bot.clock()))
         await edit_answer(interaction, embed=embed, view=view)
         verdict = await bot.shifts.verdict_within(watched, END_VERDICT_WAIT)

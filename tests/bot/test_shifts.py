@@ -510,7 +510,7 @@ async def test_committed_shift_not_rewritten_when_lookup_window_is_full(db, clie
         sandbox.faults.clear()
         held = await settled(svc, shift.id)
         assert held.sync_state == "failed" and held.unconfirmed
-        assert "reach back" in (held.unconfirmed_reason or "")
+        assert "cannot tell whether this one is there" in (held.unconfirmed_reason or "")
         assert [s.id for s in await svc.outbox(GUILD)] == [shift.id]
         assert (await svc.store.outbox_count(GUILD)) == (0, 0, 1)
         await svc.drain()
@@ -579,7 +579,7 @@ async def test_supervisor_decisions_on_unconfirmed_shifts_are_audited(db, client
         await w.stop()
     assert copies(sandbox, on_northca.id) == 1 and copies(sandbox, not_there.id) == 1
     [(actor, action, at, detail)] = await svc.store.audit_of(GUILD, on_northca.id)
-    assert (actor, action) == (ADMIN, "on_northca") and at > 0 and "reach back" in detail
+    assert (actor, action) == (ADMIN, "on_northca") and at > 0 and "cannot tell whether this one is there" in detail
     assert [(a, act) for a, act, _, _ in await svc.store.audit_of(GUILD, not_there.id)] == [(OWNER, "send_anyway")]
 
 

@@ -55,7 +55,7 @@ async def test_period_report_is_posted_once_across_restart_with_the_boundary_shi
     [report] = posts_to(h, REPORTS_CH)
     text = description(report)
     assert f"<@{OFFICER}>: 2 h of 2 h — ✅ met" in text
-    assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met" in text
+    assert f"<@{OTHER}>: 0 min of 2 h — ❌ not met" in text
     next_end = to_ms(BOUNDARY + timedelta(days=7)) // 1000
     assert report.json["content"].startswith("📊 **Activity report**: 1 of 2 members met their quota, 1 did not.")
     assert f"<t:{next_end}:R>" in report.json["content"]
@@ -87,7 +87,7 @@ async def test_reports_of_two_guilds_are_separate(start_bot, sandbox):
     [a] = posts_to(h, REPORTS_CH)
     [b] = posts_to(h, OTHER_REPORTS_CH)
     assert f"<@{OFFICER}>: 1 h" in description(a) and str(OTHER) not in description(a)
-    assert f"<@{OTHER}>: 0 s" in description(b) and str(OFFICER) not in description(b)
+    assert f"<@{OTHER}>: 0 min" in description(b) and str(OFFICER) not in description(b)
 
 
 async def test_report_due_before_its_guild_is_cached_is_posted_once_the_guild_arrives(start_bot, sandbox):
@@ -107,7 +107,7 @@ async def test_report_due_before_its_guild_is_cached_is_posted_once_the_guild_ar
     assert await h.bot.services.activity_reports.run_once() == [OTHER_GUILD]
     assert await h.bot.services.activity_reports.run_once() == []
     [report] = posts_to(h, OTHER_REPORTS_CH)
-    assert f"<@{OTHER}>: 0 s of 2 h" in description(report)
+    assert f"<@{OTHER}>: 0 min of 2 h" in description(report)
 
 
 async def test_shift_activity_shows_highest_quota_leave_and_open_shift_to_supervisors(start_bot, sandbox):
@@ -131,7 +131,7 @@ async def test_shift_activity_shows_highest_quota_leave_and_open_shift_to_superv
     text = reply.embeds[0]["description"]
     assert f"<@{OFFICER}>: 3 h of 5 h — ❌ not met" in text
     assert f"<@{OTHER}>: 3 h of 2 h — ✅ met" in text
-    assert f"<@{THIRD}>: 0 s of 2 h — 🌴 on leave" in text
+    assert f"<@{THIRD}>: 0 min of 2 h — 🌴 on leave" in text
     assert "<@999>" not in text
 
     only_big = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD, role=role_opt(BIG_QUOTA_ROLE))
@@ -227,7 +227,7 @@ async def test_shift_activity_survives_reloading_the_activity_cog(start_bot, san
     h = await boot_duty_guild(start_bot, sandbox, [member_m(OFFICER, QUOTA_ROLE)], clock=Clock(BOUNDARY + 2 * H))
     await h.bot.reload_extension("cogs.activity")
     reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
-    assert f"<@{OFFICER}>: 0 s of 2 h" in reply.embeds[0]["description"]
+    assert f"<@{OFFICER}>: 0 min of 2 h" in reply.embeds[0]["description"]
 
 
 async def test_roster_attendance_counts_appear_in_the_scheduled_report_and_shift_activity(start_bot, sandbox):
@@ -247,12 +247,12 @@ async def test_roster_attendance_counts_appear_in_the_scheduled_report_and_shift
     [report] = posts_to(h, REPORTS_CH)
     embed = report.json["embeds"][0]
     assert f"<@{OFFICER}>: 1 h of 2 h — ❌ not met · 📅 1 present" in embed["description"]
-    assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met · 📅 1 absent" in embed["description"]
+    assert f"<@{OTHER}>: 0 min of 2 h — ❌ not met · 📅 1 absent" in embed["description"]
     roster_only = next(f for f in embed["fields"] if f["name"] == "Roster attendance (no quota role)")
     assert roster_only["value"] == f"<@{THIRD}>: 📅 1 late"
 
     reply = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD, period="last")
-    assert f"<@{OTHER}>: 0 s of 2 h — ❌ not met · 📅 1 absent" in reply.embeds[0]["description"]
+    assert f"<@{OTHER}>: 0 min of 2 h — ❌ not met · 📅 1 absent" in reply.embeds[0]["description"]
     # The current period has no finished scheduled shift yet: no counts.
     current = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
     assert "📅" not in current.embeds[0]["description"]
@@ -358,7 +358,7 @@ async def test_report_claimed_by_a_process_killed_before_posting_is_posted_by_an
     clock.ms = claimed + 60_000  # a minute after the dead claim, not ten
     assert await h2.bot.services.activity_reports.run_once() == [GUILD]
     [report] = posts_to(h2, REPORTS_CH)
-    assert f"<@{OFFICER}>: 0 s of 2 h" in description(report)
+    assert f"<@{OFFICER}>: 0 min of 2 h" in description(report)
     assert await h2.bot.services.activity_reports.run_once() == []
 
 

@@ -67,7 +67,7 @@ async def new_call(h, member=OFFICER_M):
     assert reply.ephemeral and f"<#{DISPATCH_CH}>" in reply.content, reply.content
     [card] = posts_in(h, DISPATCH_CH)
     # People read the call's short number; the id is only in the buttons' custom ids.
-    assert re.fullmatch(r"Call #\d+", card.response["embeds"][0]["footer"]["text"])
+    assert re.fullmatch(r"Call #\d+ · MDT: .+", card.response["embeds"][0]["footer"]["text"])
     [call_id] = {c["custom_id"].rsplit(":", 1)[1] for row in card.response["components"] for c in row["components"]}
     assert call_id not in str(card.response["embeds"])
     return card.response, call_id
@@ -204,7 +204,7 @@ async def test_ticket_form_writes_once_with_the_officer_from_the_profile(start_b
             form, {"Title": "Speeding", "Description": "80 in a 35", "Priority (optional)": "low"}, member=OFFICER_M
         )
     ).final()
-    assert "**Ticket #1** Speeding" in done.content and "on Northca" in done.content
+    assert "**Ticket #1** Speeding" in done.content and "MDT: ✓ saved" in done.content
     [post] = created(sandbox, "tickets")
     sent = body(post)
     assert (sent["officer_name"], sent["officer_badge"], sent["officer_callsign"]) == ("Ofc ADAM-12", "512", "ADAM-12")
@@ -367,7 +367,7 @@ async def test_call_under_commit_then_500_is_created_once_shown_unconfirmed_and_
     sandbox.faults.add("commit_then_500", times=1, path="/calls$")
     card, call_id = await new_call(h)
 
-    await card_edit(h, card["id"], lambda e: "unconfirmed" in field(e, "Northca"))
+    await card_edit(h, card["id"], lambda e: e["footer"]["text"].endswith("MDT: check needed"))
     posts = created(sandbox, "calls")
     assert len(posts) == 2 and {body(p)["id"] for p in posts} == {call_id}
     assert [c["id"] for c in sandbox.calls(MDT)] == [call_id]

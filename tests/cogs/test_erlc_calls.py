@@ -137,7 +137,7 @@ async def test_a_call_seen_by_two_polls_and_the_webhook_is_one_northca_call_and_
     embed = card.json["embeds"][0]
     assert "Shots fired near the bank" in embed["description"]
     assert any(f["name"] == "Location" and f["value"] == "Postal 218" for f in embed["fields"])
-    assert embed["footer"]["text"] == "Call #1" and call["id"] not in str(embed)
+    assert embed["footer"]["text"].startswith("Call #1 · MDT: ") and call["id"] not in str(embed)
     status = await h.slash("erlc status", member=ADMIN_M, guild_id=GUILD)
     fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
     assert fields["Emergency calls to the CAD"] == "On: 1 in-game calls sent to the CAD."

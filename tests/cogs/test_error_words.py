@@ -45,22 +45,22 @@ def test_every_kind_the_core_can_raise_has_words() -> None:
 @pytest.mark.parametrize(
     ("call", "words"),
     [
-        (lambda: parse_start("24:00"), "start must be a time of day 00:00-23:59, e.g. 21:30 or 9pm (got '24:00')"),
-        (lambda: parse_duration("25h"), "duration must be 1 minute to 24 hours, e.g. 90m, 2h or 1h30m (got '25h')"),
+        (lambda: parse_start("24:00"), "The start time must be a time of day from 00:00 to 23:59, such as 21:30 or 9pm (you typed “24:00”)."),  # noqa: E501
+        (lambda: parse_duration("25h"), "The duration must be from 1 minute to 24 hours, such as 90m, 2h or 1h30m (you typed “25h”)."),  # noqa: E501
         (lambda: parse_days("someday"),
-         "days must be day names like mon,wed,fri or mon-fri (did not understand 'someday')"),
+         "The days must be day names such as mon,wed,fri or mon-fri (“someday” is not one)."),
         (lambda: parse_date("10/12/2026", "valid_from"),
-         "valid_from must be a date as YYYY-MM-DD, e.g. 2026-12-01 (got '10/12/2026')"),
+         "The first day (valid_from) must be a date written 2026-12-01 (you typed “10/12/2026”)."),
         (lambda: validate_template(TemplateDraft("Patrol", None, 600, 60, valid_from=date(2026, 12, 10),
                                                  valid_until=date(2026, 12, 1))),
-         "valid_until (2026-12-01) must not be before valid_from (2026-12-10)"),
-        (lambda: validate_template(TemplateDraft("   ", None, 0, 1)), "name must not be empty, e.g. Night patrol"),
+         "The last day (valid_until: 2026-12-01) is before the first day (valid_from: 2026-12-10): pick a last day on or after the first."),  # noqa: E501
+        (lambda: validate_template(TemplateDraft("   ", None, 0, 1)), "The name is empty: type one, such as Night patrol."),  # noqa: E501
         (lambda: validate_template(TemplateDraft("x" * 41, None, 0, 1)),
-         "name must be at most 40 characters (it has 41)"),
+         "The name is 41 characters long; at most 40 fit."),
         (lambda: parse_day("01/02/2025", date(2025, 1, 15)),
          "“01/02/2025” is not a date: write it as YYYY-MM-DD (e.g. 2025-01-15), or today / tomorrow."),
         (lambda: check_timezone("Mars/Olympus"),
-         "“Mars/Olympus” is not a known time zone: pick an IANA name such as Europe/London or America/New_York."),
+         "“Mars/Olympus” is not a time zone: pick one from the list, or type a name such as Europe/London or America/New_York."),  # noqa: E501
         (lambda: check_code("<@1>"), "A code is letters, digits, spaces, dots, slashes and dashes, such as 10-8."),
         (lambda: normalise_callsign("ADAM--12"),
          "A callsign uses letters, digits and single dashes between them, for example `ADAM-12`."),
@@ -121,10 +121,10 @@ WORDED = [
     (Conflict(ErrorKind.LEAVE_ALREADY_DECIDED, status="approved"), "This request was already approved."),
     (Conflict(ErrorKind.LEAVE_ALREADY_DECIDED, status="pending"), "This request was already decided."),
     (Conflict(ErrorKind.ROSTER_TOO_MANY, most=2),
-     "this server already has 2 scheduled shifts, the most allowed: delete one first"),
+     "This server already has 2 scheduled shifts, the most allowed: delete one first."),
     (Conflict(ErrorKind.ROSTER_NAME_TAKEN, name="Evening patrol"),
-     "a scheduled shift named 'Evening patrol' already exists: pick another name"),
-    (InvalidInput(ErrorKind.ROSTER_NO_SUCH_TEMPLATE), "no such scheduled shift on this server: pick one from the list"),
+     "A scheduled shift named “Evening patrol” already exists: pick another name."),
+    (InvalidInput(ErrorKind.ROSTER_NO_SUCH_TEMPLATE), "That scheduled shift is not on this server: pick one from the list."),  # noqa: E501
     (Conflict(ErrorKind.PANIC_COOLING_DOWN, wait_seconds=12),
      "You pressed panic moments ago; your alert is out. You can press again in 12s."),
     (InvalidInput(ErrorKind.FIELDS_EMPTY, fields=("description", "location")),
@@ -214,7 +214,7 @@ def test_northca_errors_are_worded_here_too() -> None:
     assert northca_text(not_linked) == (
         "Northca says this server's MDT is not linked (MDT not linked to this guild). An admin checks it with /link."
     )
-    assert northca_text(NorthcaBadRequest("Invalid mdt_id", 400)) == "Northca refused this: Invalid mdt_id."
+    assert northca_text(NorthcaBadRequest("Invalid mdt_id", 400)) == "The MDT refused this: that MDT id is not valid."
     long = northca_text(NorthcaBadRequest("x" * 1000, 400), PLAIN)
     assert long.endswith("x….") and len(long) < 450
     assert (

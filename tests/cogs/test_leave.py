@@ -267,7 +267,7 @@ async def test_member_on_approved_leave_is_exempt_in_activity_report(start_bot, 
     await approve(h, message)
     report = await h.slash("shift activity", member=SUPERVISOR_M, guild_id=GUILD)
     text = report.embeds[0]["description"]
-    assert f"<@{OFFICER}>: 0 s of 2 h — 🌴 on leave" in text and f"<@{OTHER}>: 0 s of 2 h — ❌ not met" in text
+    assert f"<@{OFFICER}>: 0 min of 2 h — 🌴 on leave" in text and f"<@{OTHER}>: 0 min of 2 h — ❌ not met" in text
 
 
 async def test_overlapping_requests_sent_at_once_store_one_leave_and_the_others_are_told(start_bot, sandbox):

@@ -64,7 +64,7 @@ async def test_invalid_id_is_refused_before_any_call(start_bot, sandbox):
 async def test_unknown_mdt_shows_northca_message(start_bot):
     h = await start_bot()
     reply = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id="no-such-mdt")).final()
-    assert reply.ephemeral and reply.content == "Northca refused this: Invalid mdt_id."
+    assert reply.ephemeral and reply.content == "The MDT refused this: that MDT id is not valid."
     assert await stored(h) is None
 
 
@@ -81,7 +81,7 @@ async def test_link_answers_when_northca_sends_a_2500_character_error(start_bot,
     h = await start_bot()
     sandbox.faults.add("error", times=1, method="POST", path=r"/link-requests$", status=400, message="E" * 2500)
     reply = await (await h.slash("link", member=ADMIN_M, guild_id=GUILD, mdt_id=MDT)).final()
-    assert reply.ephemeral and reply.content.startswith("Northca refused this: EEEE")
+    assert reply.ephemeral and reply.content.startswith("The MDT refused this: EEEE")
     assert len(reply.content) <= 2000 and reply.content.endswith("….")
     assert await stored(h) is None
 

@@ -318,7 +318,11 @@ async def test_off_duty_from_the_panel_says_something_new_only_when_northca_refu
     warned = await off.followup()
     while warned.kind == "edit":  # the panel's own edits (off duty at once, then with the verdict)
         warned = await off.followup()
-    assert warned.kind == "followup" and warned.ephemeral and warned.content.startswith("⚠️ Northca refused it")
+    assert (
+        warned.kind == "followup"
+        and warned.ephemeral
+        and warned.content.startswith("⚠️ MDT: check needed: the MDT refused it")
+    )
     now = h.fake.messages[int(panel.message["id"])]
     last = next(f["value"] for f in now["embeds"][0]["fields"] if f["name"] == "Last shift")
-    assert now["embeds"][0]["title"] == "Off duty" and "Northca refused it" in last
+    assert now["embeds"][0]["title"] == "Off duty" and "the MDT refused it" in last

@@ -84,7 +84,7 @@ async def test_a_supervisor_looks_up_the_northca_id_of_call_12_and_a_member_cann
     )  # fmt: skip
     assert created.ephemeral
     [card] = posts_in(h, DISPATCH_CH)
-    assert card.json["embeds"][0]["footer"]["text"] == "Call #1"
+    assert card.json["embeds"][0]["footer"]["text"].startswith("Call #1 · MDT: ")
     [call] = sandbox.calls(MDT)
 
     refused = await h.slash("call lookup", member=OFFICER_M, guild_id=GUILD, number=1)

@@ -113,12 +113,12 @@ async def test_member_without_supervisor_role_cannot_schedule_and_nothing_is_sto
 @pytest.mark.parametrize(
     ("options", "explains"),
     [
-        ({"start": "25:00", "duration": "1h"}, "start must be a time of day 00:00-23:59"),
-        ({"start": "20:00", "duration": "25h"}, "duration must be 1 minute to 24 hours"),
-        ({"start": "20:00", "duration": "1h", "days": "funday"}, "days must be day names"),
+        ({"start": "25:00", "duration": "1h"}, "The start time must be a time of day from 00:00 to 23:59"),
+        ({"start": "20:00", "duration": "25h"}, "The duration must be from 1 minute to 24 hours"),
+        ({"start": "20:00", "duration": "1h", "days": "funday"}, "The days must be day names"),
         (
             {"start": "20:00", "duration": "1h", "valid_from": "2026-12-10", "valid_until": "2026-12-01"},
-            "must not be before valid_from",
+            "is before the first day (valid_from",
         ),
     ],
 )
@@ -149,7 +149,7 @@ async def test_department_and_shift_autocomplete_come_from_this_server_only(star
     # A template of the other server cannot be picked by its id either.
     other_id = await template_id(h, "Other night", OTHER_GUILD)
     stolen = await h.slash("roster", sub="delete", member=SUPERVISOR_M, guild_id=GUILD, shift=str(other_id))
-    assert "no such scheduled shift on this server" in stolen.content
+    assert "That scheduled shift is not on this server" in stolen.content
 
 
 async def test_edit_changes_only_what_is_given_and_logs_old_and_new(start_bot):
@@ -198,7 +198,7 @@ async def test_delete_asks_to_confirm_and_the_button_rechecks_permission_also_af
     )
     # The second confirmation, pressed after the first: nothing left to delete, and it says so.
     again = await h.click(f"northca:roster:delete:{tid}", member=ADMIN_M, guild_id=GUILD, message=asked_twice)
-    assert again.ephemeral and "no such scheduled shift" in again.content
+    assert again.ephemeral and "That scheduled shift is not on this server" in again.content
 
 
 async def test_assign_needs_one_target_and_unassign_takes_the_role_off(start_bot):
@@ -671,13 +671,15 @@ async def test_unicode_digits_in_a_duration_or_a_shift_are_refused_like_any_bad_
     h = await boot_roster(start_bot, Clock(utc_ms(2026, 12, 1, 12, 0)))
     for duration in UNICODE_DIGITS:
         created = await create(h, name="Evening", start="20:00", duration=duration)
-        assert created.ephemeral and "duration must be 1 minute to 24 hours" in created.content, created.content
+        assert created.ephemeral and "The duration must be from 1 minute to 24 hours" in created.content, (
+            created.content
+        )
     assert await h.bot.rosters.templates(GUILD) == []
     await create(h, name="Evening", start="20:00", duration="4h")
     for duration in UNICODE_DIGITS:
         edited = await h.slash("roster", sub="edit", member=SUPERVISOR_M, guild_id=GUILD, shift="Evening",
                                duration=duration)  # fmt: skip
-        assert edited.ephemeral and "duration must be 1 minute to 24 hours" in edited.content, edited.content
+        assert edited.ephemeral and "The duration must be from 1 minute to 24 hours" in edited.content, edited.content
         picked = await h.slash("roster", sub="edit", member=SUPERVISOR_M, guild_id=GUILD, shift=duration,
                                duration="2h")  # fmt: skip
         assert picked.ephemeral and "no scheduled shift named" in picked.content, picked.content
@@ -724,4 +726,4 @@ async def test_attendance_buttons_reapply_the_limits_of_the_command_and_week_dat
     assert await h.bot.rosters.template_ids_for(GUILD, OFFICER, [int(elsewhere["id"])]) == set()
     for valid_until in ("9999-12-31", "0001-01-01"):
         created = await create(h, name="Far", start="20:00", duration="1h", valid_until=valid_until)
-        assert created.ephemeral and "valid_until must be a date" in created.content, created.content
+        assert created.ephemeral and "The last day (valid_until) must be a date" in created.content, created.content

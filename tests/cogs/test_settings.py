@@ -176,7 +176,7 @@ async def test_roles_the_bot_cannot_manage_and_channels_it_cannot_post_in_are_re
     )
     assert "Embed Links" in channel.content and "View Channel" not in channel.content
     zone = await admin(h, "settings shifts", guild_id=OTHER_GUILD, timezone="Mars/Olympus")
-    assert "not a known time zone" in zone.content
+    assert "is not a time zone" in zone.content
     duplicate = await admin(h, "settings code add", code="10-8", label="Again")
     assert "exists already" in duplicate.content
     settings = h.bot.settings.get(OTHER_GUILD)

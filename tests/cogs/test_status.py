@@ -337,11 +337,11 @@ async def test_a_refused_status_is_marked_on_the_panel_and_retried(start_bot, sa
     since = len(h.fake.requests)
     await h.click(set_id("10-6"), member=OFFICER_M, guild_id=GUILD, message=panel)
     marked = await wait_panel_edit(h, int(panel["id"]), lambda f: "`ADAM-12`⏳" in f["10-6 · Busy (1)"], since)
-    assert "1 status not yet on Northca" in marked.json["embeds"][0]["footer"]["text"]
+    assert "MDT: saving… (1 status)" in marked.json["embeds"][0]["footer"]["text"]
     assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-8"
 
     sandbox.link(GUILD, MDT)  # the admin fixed the link on Northca: the periodic pass sends it
     since = len(h.fake.requests)
     cleared = await wait_panel_edit(h, int(panel["id"]), lambda f: f["10-6 · Busy (1)"] == "`ADAM-12`", since)
-    assert "not yet on Northca" not in cleared.json["embeds"][0]["footer"]["text"]
+    assert "MDT: saving…" not in cleared.json["embeds"][0]["footer"]["text"]
     assert sandbox.units(MDT)["ADAM-12"]["status"] == "10-6"

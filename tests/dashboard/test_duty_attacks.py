@@ -61,7 +61,7 @@ async def test_a_user_of_another_server_changes_nothing_by_url_or_by_ids_in_a_fo
     refusals = {
         "shifts/void": ({"shift": shift_id, "reason": "x"}, "There is no shift"),
         "leave/decide": ({"leave": leave_id, "decision": "approve"}, "does not exist in this server"),
-        "rosters/assign": ({"template": str(template_id), "member": str(OFFICER)}, "no such scheduled shift"),
+        "rosters/assign": ({"template": str(template_id), "member": str(OFFICER)}, "is not on this server"),
         "shifts/adjust": (
             {"kind": "add", "member": str(ADMIN), "duration": "5h", "reason": "x"},
             "not a member of this server",

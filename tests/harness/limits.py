@@ -27,6 +27,14 @@ _MODAL = {"title": 45}
 _CHOICE = {"name": 100}
 _MAX_CHOICES = 25
 
+# Components V2 (the layout components: container, section, text display...): a message with this flag carries no
+# content and no embeds, at most 40 components counted through every level (accessories included), and at most
+# 4,000 characters in all of its text displays together.
+IS_COMPONENTS_V2 = 1 << 15
+_MAX_LAYOUT_COMPONENTS = 40
+_MAX_LAYOUT_TEXT = 4000
+_TEXT_DISPLAY = 10
+
 Errors = dict[str, Any]
 
 
@@ -104,11 +112,65 @@ def _component_errors(comp: Mapping[str, Any]) -> Errors:
     return errors
 
 
+def _walk(components: Any) -> list[Mapping[str, Any]]:
+    """Every component of a message, through containers' and sections' children and their accessories."""
+    found: list[Mapping[str, Any]] = []
+    if not isinstance(components, Sequence) or isinstance(components, str):
+        return found
+    for comp in components:
+        if not isinstance(comp, Mapping):
+            continue
+        found.append(comp)
+        found.extend(_walk(comp.get("components")))
+        for key in ("accessory", "component"):
+            child = comp.get(key)
+            if isinstance(child, Mapping):
+                found.extend(_walk([child]))
+    return found
+
+
+def _layout_errors(body: Mapping[str, Any]) -> Errors:
+    """The Components V2 rules, for a message whose flags say it uses them."""
+    flags = body.get("flags")
+    if not isinstance(flags, int) or not flags & IS_COMPONENTS_V2:
+        return {}
+    errors: Errors = {}
+    for key in ("content", "embeds"):
+        if body.get(key):  # absent, None, "" and [] are what Discord accepts
+            errors[key] = {
+                "_errors": [
+                    {
+                        "code": "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                        "message": "The 'content' and 'embeds' fields cannot be used when using"
+                        " MessageFlags.IS_COMPONENTS_V2",
+                    }
+                ]
+            }
+    every = _walk(body.get("components"))
+    problems = []
+    if len(every) > _MAX_LAYOUT_COMPONENTS:
+        problems.append(
+            {"code": "BASE_TYPE_MAX_LENGTH", "message": f"Must be {_MAX_LAYOUT_COMPONENTS} or fewer in length."}
+        )
+    text = sum(len(c.get("content") or "") for c in every if c.get("type") == _TEXT_DISPLAY)
+    if text > _MAX_LAYOUT_TEXT:
+        problems.append(
+            {
+                "code": "MAX_TEXT_DISPLAY_CONTENT_LENGTH_EXCEEDED",
+                "message": f"Text display content length exceeds maximum of {_MAX_LAYOUT_TEXT}",
+            }
+        )
+    if problems:
+        errors["components"] = {"_errors": problems}
+    return errors
+
+
 def message_errors(body: Any) -> Errors:
     """Errors in a message body (new message, followup, or edit); empty when Discord accepts it."""
     if not isinstance(body, Mapping):
         return {}
     errors = _check_texts(body, _MESSAGE)
+    layout = _layout_errors(body)
     embeds = body.get("embeds")
     found = _check_list(embeds, _MAX_EMBEDS, _embed_errors)
     if isinstance(embeds, Sequence) and sum(_embed_size(e) for e in embeds if isinstance(e, Mapping)) > _EMBED_TOTAL:
@@ -120,6 +182,11 @@ def message_errors(body: Any) -> Errors:
     components = _check_list(body.get("components"), 40, _component_errors)
     if components:
         errors["components"] = components
+    for key, found_here in layout.items():
+        if key in errors and isinstance(errors[key], dict):
+            errors[key].setdefault("_errors", []).extend(found_here["_errors"])
+        else:
+            errors[key] = found_here
     return errors
 
 

@@ -187,6 +187,15 @@ class ThrowawayBot(commands.Bot):
                     view = discord.ui.View()
                     view.add_item(discord.ui.Button(label="b" * 81, custom_id="long:label"))
                     await interaction.response.send_message("a button", view=view)
+                elif where.startswith("layout"):
+                    layout = discord.ui.LayoutView()
+                    box: discord.ui.Container[discord.ui.LayoutView] = discord.ui.Container()
+                    count, size = (2, 2001) if where == "layout-text" else (1, 5)
+                    for i in range(count):
+                        box.add_item(discord.ui.TextDisplay(str(i) * size))
+                    layout.add_item(box)
+                    text = "content beside a layout" if where == "layout-content" else discord.utils.MISSING
+                    await interaction.response.send_message(text, view=layout)
                 elif where == "followup":
                     await interaction.response.defer(thinking=True)
                     await interaction.followup.send(long_text)
@@ -529,6 +538,22 @@ def too_long(limit: int) -> dict[str, Any]:
     return {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": f"Must be {limit} or fewer in length."}]}
 
 
+LEGACY_WITH_V2 = {
+    "_errors": [
+        {
+            "code": "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+            "message": "The 'content' and 'embeds' fields cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+        }
+    ]
+}
+TEXT_DISPLAYS_TOO_LONG = {
+    "_errors": [
+        {
+            "code": "MAX_TEXT_DISPLAY_CONTENT_LENGTH_EXCEEDED",
+            "message": "Text display content length exceeds maximum of 4000",
+        }
+    ]
+}
 EMBED_TOO_BIG = {"_errors": [{"code": "MAX_EMBED_SIZE_EXCEEDED", "message": "Embed size exceeds maximum size of 6000"}]}
 
 
@@ -539,6 +564,10 @@ EMBED_TOO_BIG = {"_errors": [{"code": "MAX_EMBED_SIZE_EXCEEDED", "message": "Emb
         ("callback", {"data": {"content": too_long(2000)}}),
         ("embed", {"data": {"embeds": EMBED_TOO_BIG}}),
         ("button", {"data": {"components": {"0": {"components": {"0": {"label": too_long(80)}}}}}}),
+        # Components V2: no content beside a layout, 40 components counted through every level (the container and
+        # its 40 text displays are 41), and 4,000 characters of text displays in all.
+        ("layout-content", {"data": {"content": LEGACY_WITH_V2}}),
+        ("layout-text", {"data": {"components": TEXT_DISPLAYS_TOO_LONG}}),
     ],
 )
 async def test_over_limit_callback_is_refused_like_discord(
@@ -550,6 +579,22 @@ async def test_over_limit_callback_is_refused_like_discord(
     # nothing was acknowledged: the bot's next callback is accepted
     retry = await h.fake.wait_for(lambda r: r.path.endswith("/callback") and r.ok, since=refused.request.seq + 1)
     assert retry.json["data"]["content"] == "refused 400 50035"
+
+
+def test_layout_of_more_than_40_components_counted_through_every_level_is_refused() -> None:
+    """discord.py refuses a 41st child itself; a message built by hand (or by another library) is counted here."""
+    from tests.harness.limits import IS_COMPONENTS_V2, message_errors
+
+    def section(i: int) -> dict[str, Any]:
+        button = {"type": 2, "style": 2, "label": "b", "custom_id": f"b{i}"}
+        return {"type": 9, "components": [{"type": 10, "content": f"s{i}"}], "accessory": button}
+
+    fits = {"flags": IS_COMPONENTS_V2, "components": [{"type": 17, "components": [section(i) for i in range(13)]}]}
+    assert message_errors(fits) == {}  # 1 container + 13 x (section, text, button) = 40
+    over = {"flags": IS_COMPONENTS_V2, "components": [{"type": 17, "components": [section(i) for i in range(14)]}]}
+    assert message_errors(over) == {"components": {"_errors": too_long(40)["_errors"]}}
+    # Without the flag the old rules apply (content and embeds allowed, rows counted at the top level).
+    assert message_errors({"content": "hi", "components": []}) == {}
 
 
 @pytest.mark.asyncio

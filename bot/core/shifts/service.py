@@ -410,7 +410,7 @@ class ShiftService:
                 end_ms=shift.started_ms + limit,
                 reason="auto",
                 ended_by=None,
-                note=f"reached the maximum shift length ({hours:g} h)",
+                note=f"the maximum shift length ({hours:g} h) was reached",
                 status=self.config.end_status,
                 now=current,
             )

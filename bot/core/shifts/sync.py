@@ -217,10 +217,10 @@ class ShiftSync:
         what = f"status “{shift.status}”" + (f", department “{shift.department}”" if shift.department else "")
         oldest = window.oldest_updated_at
         if oldest is None:
-            return f"Northca's newest {window.raw_count} shifts ({what}) carry no readable update time"
+            return f"the MDT's list of recent shifts ({what}) has no times to compare with, so it cannot tell"
         return (
-            f"Northca's newest {window.raw_count} shifts ({what}) only reach back to {utc_text(oldest)},"
-            f" not to the first write attempt {utc_text(from_ms(first_ms))}"
+            f"the MDT's recent shifts ({what}, the newest {window.raw_count}) start at {utc_text(oldest)},"
+            f" after the first try at {utc_text(from_ms(first_ms))}, so it cannot tell whether this one is there"
         )
 
     async def _lookup_failed(
