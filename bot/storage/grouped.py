@@ -22,9 +22,10 @@ GROUP_READ_KEYS = 400
 
 
 class GroupReader(Generic[K, R]):
-    """Reads that arrive in the same moment share one statement (the counterpart of GroupWriter for reads): under a
-    burst of ends, one trip to the database for the whole burst instead of one each. Nothing waits on purpose: a
-    lone read goes at once (in the next turn of the event loop), a burst shares statements."""
+    """Reads that arrive in the same turn of the event loop share one statement (the counterpart of GroupWriter for
+    reads): under a burst, one trip to the database for the burst instead of one each. A group goes as soon as the
+    turn is over, whether or not an earlier group is still out: reads need no order among themselves, and waiting
+    for the group in flight would queue each read twice behind the database's other statements."""
 
     def __init__(
         self,
@@ -42,8 +43,8 @@ class GroupReader(Generic[K, R]):
         self._missing = missing
         self.max_items = max_items
         self._name = name
-        self._waiting: list[tuple[K, asyncio.Future[R]]] = []
-        self._reader: asyncio.Task[None] | None = None
+        self._gathering: list[tuple[K, asyncio.Future[R]]] | None = None  # the group of this turn, not sent yet
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def read(self, key: K) -> R:
         if self.db.in_transaction:
@@ -51,30 +52,33 @@ class GroupReader(Generic[K, R]):
             return (await self._read_group([key])).get(key) or self._missing()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
-        self._waiting.append((key, future))
-        if self._reader is None or self._reader.done():
-            self._reader = loop.create_task(self._read_waiting(), name=self._name, context=contextvars.Context())
+        if self._gathering is None or len(self._gathering) >= self.max_items:
+            self._gathering = []
+            # Its own context: the group belongs to no caller's transaction. It starts in the next turn of the loop:
+            # every read made in this one joins it.
+            task = loop.create_task(self._send(self._gathering), name=self._name, context=contextvars.Context())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._gathering.append((key, future))
         return await future
 
-    async def _read_waiting(self) -> None:
-        await asyncio.sleep(0)  # what arrives in this turn of the event loop joins the first group
-        while self._waiting:
-            group = [(key, future) for key, future in self._waiting[: self.max_items] if not future.done()]
-            self._waiting = self._waiting[self.max_items :]
-            if not group:
-                continue
-            try:
-                results = await self._read_group(list(dict.fromkeys(key for key, _ in group)))
-            except Exception as exc:  # each caller of the group gets the database's error
-                for _, future in group:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            except BaseException:  # cancelled (shutdown): nobody is left waiting for ever
-                for _, future in [*group, *self._waiting]:
-                    future.cancel()
-                self._waiting = []
-                raise
-            for key, future in group:
+    async def _send(self, group: list[tuple[K, asyncio.Future[R]]]) -> None:
+        if self._gathering is group:
+            self._gathering = None  # reads from now on make the next group
+        waiting = [(key, future) for key, future in group if not future.done()]
+        if not waiting:
+            return
+        try:
+            results = await self._read_group(list(dict.fromkeys(key for key, _ in waiting)))
+        except Exception as exc:  # each caller of the group gets the database's error
+            for _, future in waiting:
                 if not future.done():
-                    future.set_result(results[key] if key in results else self._missing())
+                    future.set_exception(exc)
+            return
+        except BaseException:  # cancelled (shutdown): nobody is left waiting for ever
+            for _, future in waiting:
+                future.cancel()
+            raise
+        for key, future in waiting:
+            if not future.done():
+                future.set_result(results[key] if key in results else self._missing())
