@@ -118,9 +118,9 @@ def test_hub_events_carry_facts_not_sentences() -> None:
 
     from bot.core.dispatch.records import DispatchOutcome
     from bot.core.duty.records import DutyAdjusted
+    from bot.core.events import EventHub
     from bot.core.leave.records import LeaveDecided
     from bot.core.rosters.records import RosterAssignmentChanged
-    from bot.core.events import EventHub
     from bot.core.settings.records import SettingsChanged
     from bot.core.shifts.records import DutyChanged, ShiftEvent
     from bot.core.unit_status.coalescer import UnitsSent
