@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from bot.core.errors import Conflict, ErrorKind, Fact, InvalidInput, MissingPermission, NotLinked
 from bot.core.parsing import database_id
@@ -26,6 +26,7 @@ from bot.core.timefmt import from_iso, from_ms, now_ms, to_iso
 from bot.northca.client import NorthcaClient
 from bot.northca.errors import NorthcaConflict, NorthcaError, NorthcaForbidden, NorthcaGone, NorthcaNotFound
 from bot.storage import Database
+from bot.storage.grouped import GROUP_READ_KEYS, GroupReader
 
 log = logging.getLogger(__name__)
 
@@ -121,27 +122,38 @@ def _same_request(link: GuildLink) -> tuple[int, str | None, str]:
     return (link.guild_id, link.request_id, link.mdt_id)
 
 
+def _link_from_row(row: Any) -> GuildLink:
+    return GuildLink(
+        guild_id=row["guild_id"],
+        mdt_id=row["mdt_id"],
+        request_id=row["request_id"],
+        status=row["status"],
+        owner_discord_id=row["owner_discord_id"],
+        requested_by=row["requested_by"],
+        expires_at=from_iso(row["expires_at"]),
+        created_at=_required_time(row["created_at"]),
+        updated_at=_required_time(row["updated_at"]),
+        checked_at=from_iso(row["checked_at"]),
+    )
+
+
 class LinkStore:
     def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
         self.db = db
         self.clock = clock
+        # Every command reads its server's link: the reads of one moment (a burst of /shift start) share a statement.
+        self._reads: GroupReader[int, GuildLink | None] = GroupReader(
+            db, self._get_group, missing=lambda: None, max_items=GROUP_READ_KEYS, name="link-group-read"
+        )
 
     async def get(self, guild_id: int) -> GuildLink | None:
-        row = await self.db.fetchone("SELECT * FROM guild_links WHERE guild_id = ?", (guild_id,))
-        if row is None:
-            return None
-        return GuildLink(
-            guild_id=row["guild_id"],
-            mdt_id=row["mdt_id"],
-            request_id=row["request_id"],
-            status=row["status"],
-            owner_discord_id=row["owner_discord_id"],
-            requested_by=row["requested_by"],
-            expires_at=from_iso(row["expires_at"]),
-            created_at=_required_time(row["created_at"]),
-            updated_at=_required_time(row["updated_at"]),
-            checked_at=from_iso(row["checked_at"]),
+        return await self._reads.read(guild_id)
+
+    async def _get_group(self, guild_ids: list[int]) -> dict[int, GuildLink | None]:
+        rows = await self.db.execute_fetchall(
+            f"SELECT * FROM guild_links WHERE guild_id IN ({', '.join('?' for _ in guild_ids)})", tuple(guild_ids)
         )
+        return {int(row["guild_id"]): _link_from_row(row) for row in rows}
 
     async def save_request(
         self,

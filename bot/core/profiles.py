@@ -10,6 +10,7 @@ from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.sanitize import northca_text
 from bot.core.timefmt import from_ms, now_ms, to_iso
 from bot.storage import INTEGRITY_ERRORS, Database
+from bot.storage.grouped import GROUP_READ_KEYS, GroupReader
 from bot.storage.turns import callsign_turn, take_turn
 
 CALLSIGN_MAX = 16
@@ -63,18 +64,38 @@ def clean_text(field_name: str, raw: str) -> str | None:
     return value
 
 
+_PROFILE_FIELDS = tuple(f.name for f in fields(OfficerProfile))
+
+
 class ProfileStore:
     def __init__(self, db: Database, clock: Callable[[], int] = now_ms) -> None:
         self.db = db
         self.clock = clock
+        # Every /shift start reads its member's profile: the reads of one moment share a statement.
+        self._reads: GroupReader[tuple[int, int], OfficerProfile | None] = GroupReader(
+            db, self._get_group, missing=lambda: None, max_items=GROUP_READ_KEYS, name="profile-group-read"
+        )
 
     async def get(self, guild_id: int, member_id: int) -> OfficerProfile:
-        row = await self.db.fetchone(
-            "SELECT * FROM officer_profiles WHERE guild_id = ? AND member_id = ?", (guild_id, member_id)
+        profile = await self._reads.read((guild_id, member_id))
+        return profile if profile is not None else OfficerProfile(guild_id, member_id)
+
+    async def _get_group(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], OfficerProfile | None]:
+        guilds = sorted({guild_id for guild_id, _ in keys})
+        members = sorted({member_id for _, member_id in keys})
+        # Each key's row, and maybe a few more (another key's member in another key's guild): left out below.
+        rows = await self.db.execute_fetchall(
+            f"SELECT * FROM officer_profiles WHERE guild_id IN ({', '.join('?' for _ in guilds)})"
+            f" AND member_id IN ({', '.join('?' for _ in members)})",
+            (*guilds, *members),
         )
-        if row is None:
-            return OfficerProfile(guild_id, member_id)
-        return OfficerProfile(**{f.name: row[f.name] for f in fields(OfficerProfile)})
+        wanted = set(keys)
+        found: dict[tuple[int, int], OfficerProfile | None] = {}
+        for row in rows:
+            key = (int(row["guild_id"]), int(row["member_id"]))
+            if key in wanted:
+                found[key] = OfficerProfile(**{name: row[name] for name in _PROFILE_FIELDS})
+        return found
 
     async def update(self, guild_id: int, member_id: int, **changes: str | None) -> OfficerProfile:
         """Set the given fields (None clears one); fields not given keep their value."""

@@ -142,3 +142,31 @@ async def test_verdicts_of_writes_that_came_back_together_are_marked_by_one_stat
     rows = await db.fetchall("SELECT id, synced_ms FROM shifts WHERE sync_state = 'synced' ORDER BY synced_ms")
     assert len(rows) == 50 and rows[0]["id"] == ids[0]
     assert {r["synced_ms"] for r in rows[1:]} == {NOW + 62_000 + 49}  # the latest time of the group
+
+
+async def test_given_roles_of_shifts_ending_together_are_read_by_one_statement_each_its_own(db: Database) -> None:
+    """Every end reads the roles its shift was given (to take them back): a burst of ends makes one trip, and each
+    end still gets exactly its own shift's roles (none for a shift that was given none)."""
+    store = ShiftStore(db)
+    opened = await asyncio.gather(*(open_shift(store, m) for m in range(1, 41)))
+    ids = [getattr(s, "id", "") for s in opened]
+    for n, shift_id in enumerate(ids[:30]):
+        await store.record_given_role(shift_id, 1000 + n, "duty")
+        if n % 3 == 0:
+            await store.record_given_role(shift_id, 5000, "department")
+    reads: list[str] = []
+    if db.engine == "sqlite":
+        await db._raw.set_trace_callback(lambda sql: reads.append(sql) if "FROM shift_roles" in sql else None)
+    try:
+        given = await asyncio.gather(*(store.given_roles(shift_id) for shift_id in [*ids, ids[0]]))
+    finally:
+        if db.engine == "sqlite":
+            await db._raw.set_trace_callback(None)
+    for n, roles in enumerate(given[:30]):
+        assert roles == ({1000 + n: "duty", 5000: "department"} if n % 3 == 0 else {1000 + n: "duty"})
+    assert given[30:40] == [{}] * 10
+    assert given[40] == given[0] and given[40] is not given[0]  # the same shift twice: each caller its own copy
+    if db.engine == "sqlite":
+        assert len(reads) == 1
+    async with db.transaction():  # inside a transaction the read runs in it (the group would wait for its end)
+        assert await store.given_roles(ids[1]) == {1001: "duty"}

@@ -365,6 +365,33 @@ async def test_shift_start_and_end_set_the_duty_codes(env, sandbox):
     assert sandbox.units(MDT)["ADAM-12"]["officer_name"] == "Bubbles"  # kept from the last change
 
 
+async def test_a_burst_of_shift_starts_and_ends_reads_the_unit_context_once_per_group(env, sandbox):
+    """The duty listener reads what a change needs (link, profile, open shift, current record) in one grouped query:
+    a burst of starts and ends of many officers costs one read for all of them, and each still gets its own code."""
+    officers = range(OFFICER + 1, OFFICER + 41)
+    for n, member in enumerate(officers):
+        if n % 2 == 0:  # half of them have a unit; the others' starts and ends set nothing
+            await env.profiles.update(GUILD, member, callsign=f"UNIT-{n}")
+    reads: list[str] = []
+    if env.db.engine == "sqlite":
+        await env.db._raw.set_trace_callback(
+            lambda sql: reads.append(sql) if sql.lstrip().startswith(("SELECT", "WITH")) else None
+        )
+    try:
+        started = await asyncio.gather(*(env.svc.on_duty_changed(GUILD, m, True) for m in officers))
+    finally:
+        if env.db.engine == "sqlite":
+            await env.db._raw.set_trace_callback(None)
+    assert [c is not None for c in started] == [n % 2 == 0 for n in range(40)]
+    assert {c.status.status for c in started if c is not None} == {"10-8"}
+    if env.db.engine == "sqlite":
+        assert len(reads) == 1
+    ended = await asyncio.gather(*(env.svc.on_duty_changed(GUILD, m, False) for m in officers))
+    assert {c.status.status for c in ended if c is not None} == {"10-7"}
+    assert await env.coalescer.flush()
+    assert {u["status"] for unit_id, u in sandbox.units(MDT).items() if unit_id.startswith("UNIT-")} == {"10-7"}
+
+
 async def test_new_callsign_retires_the_old_unit(env, sandbox):
     await env.profiles.update(GUILD, OFFICER, callsign="ADAM-12")
     await env.svc.set_status(GUILD, OFFICER, "10-8")

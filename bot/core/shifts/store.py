@@ -16,6 +16,7 @@ from bot.core.sharding import ShardSet
 from bot.core.shifts.groups import GroupWriter
 from bot.core.shifts.records import Decision, GivenRoleKind, NewShift, ShiftRecord
 from bot.storage import Database
+from bot.storage.grouped import GROUP_READ_KEYS, GroupReader
 from bot.storage.shards import shard_condition, shard_expression
 from bot.storage.turns import callsign_turn, take_turns
 
@@ -67,6 +68,9 @@ class ShiftStore:
             db, self._insert_group, key=lambda new: new.id, clashes=_start_clashes, max_items=GROUP_INSERT_ROWS,
             name="shift-group-insert",
         )  # fmt: skip
+        self._roles: GroupReader[str, dict[int, str]] = GroupReader(
+            db, self._given_roles_group, missing=dict, max_items=GROUP_READ_KEYS, name="shift-group-roles"
+        )
         self._synced: GroupWriter[tuple[str, int], ShiftRecord] = GroupWriter(
             db, self._mark_synced_group, key=lambda item: item[0], clashes=lambda item: [item[0]],
             max_items=GROUP_SYNCED_ROWS, name="shift-group-synced",
@@ -204,9 +208,19 @@ class ShiftStore:
 
     async def given_roles(self, shift_id: str) -> dict[int, str]:
         """The roles recorded as given for this shift, with what for ('duty', 'department', 'break'; 'legacy' with
-        role 0: a shift open before roles were recorded)."""
-        rows = await self.db.execute_fetchall("SELECT role_id, kind FROM shift_roles WHERE shift_id = ?", (shift_id,))
-        return {int(r["role_id"]): str(r["kind"]) for r in rows}
+        role 0: a shift open before roles were recorded). Read together with the other shifts' of the same moment
+        (every end reads them: a burst of ends makes one trip)."""
+        return dict(await self._roles.read(shift_id))  # the caller's own copy (two reads of a shift share a result)
+
+    async def _given_roles_group(self, shift_ids: list[str]) -> dict[str, dict[int, str]]:
+        marks = ", ".join("?" for _ in shift_ids)
+        rows = await self.db.execute_fetchall(
+            f"SELECT shift_id, role_id, kind FROM shift_roles WHERE shift_id IN ({marks})", tuple(shift_ids)
+        )
+        given: dict[str, dict[int, str]] = {}
+        for r in rows:
+            given.setdefault(str(r["shift_id"]), {})[int(r["role_id"])] = str(r["kind"])
+        return given
 
     async def record_given_role(self, shift_id: str, role_id: int, kind: GivenRoleKind) -> None:
         await self.db.execute(

@@ -28,6 +28,7 @@ from bot.core.unit_status.records import (
     OffDuty,
     PanelsStale,
     StatusChange,
+    StatusContext,
     StatusPanel,
     UnitStatus,
     unit_callsign,
@@ -118,9 +119,11 @@ class StatusService:
         actor_id: int | None = None,
         check_duty: bool = True,
         version: int | None = None,
+        context: StatusContext | None = None,
     ) -> StatusChange:
         """Check, record locally and queue for Northca. Never waits for Northca.
-        `version`: taken earlier, when the event that caused this change happened."""
+        `version`: taken earlier, when the event that caused this change happened. `context`: the member's, as the
+        caller just read it (UnitStatusStore.context; one read less)."""
         # First, before anything can suspend: the order of arrival is the order of the changes.
         if version is None:
             version = await self.store.next_version()
@@ -133,6 +136,7 @@ class StatusService:
             actor_id=actor_id,
             check_duty=check_duty,
             version=version,
+            context=context,
         )
 
     def panic_code(self, guild_id: int) -> TenCode:
@@ -164,10 +168,11 @@ class StatusService:
         check_duty: bool,
         version: int,
         release_unsent: bool = False,
+        context: StatusContext | None = None,
     ) -> StatusChange:
         """`release_unsent`: a changed unit id releases the old one even when Northca has not acknowledged it yet
-        (it may be in flight: the release, newer, goes after it)."""
-        ctx = await self.store.context(guild_id, member_id)
+        (it may be in flight: the release, newer, goes after it). `context`: read by the caller (else read here)."""
+        ctx = context if context is not None else await self.store.context(guild_id, member_id)
         mdt_id = ctx.link_mdt_id
         if not stored_status_approved(ctx.link_status):
             # Not linked, or pending (which the link service may re-check with Northca now).
@@ -355,7 +360,10 @@ class StatusService:
         (its stamped version): a status set after the event is not overwritten."""
         version = await self._duty_version(guild_id, member_id, on_duty)
         code = self.config.on_duty_code if on_duty else self.config.off_duty_code
-        current = await self.store.get(guild_id, member_id)
+        # One read for everything the change needs (the member's current record with their link, profile and open
+        # shift), grouped with the other starts and ends of a burst: one database trip for all of them.
+        ctx = await self.store.context(guild_id, member_id)
+        current = ctx.current
         if version is not None and current is not None and current.version > version:
             log.info(
                 "shift %s of %s in guild %s: a newer status was set meanwhile, kept",
@@ -366,7 +374,7 @@ class StatusService:
             return None
         try:
             return await self.set_status(
-                guild_id, member_id, code, display_name=display_name, check_duty=False, version=version
+                guild_id, member_id, code, display_name=display_name, check_duty=False, version=version, context=ctx
             )
         except InvalidInput as exc:
             # No unit (no callsign): a shift that ended takes the unit it had out of service.
