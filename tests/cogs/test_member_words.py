@@ -4,13 +4,9 @@ them; errors in sentence case naming options as Discord shows them."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.harness import builders
 from tests.helpers.dispatch import body, card_edit, created, dispatch_ready, posts_in
 from tests.helpers.ids import DISPATCH_CH, GUILD, MDT, MEMBER_PERMS, OFFICER, OFFICER_M, OTHER, SUPERVISOR_ROLE
-
-pytestmark = pytest.mark.asyncio
 
 OTHER_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other", nick="Ofc. Other")
 SERGEANT_M = builders.member(OTHER, permissions=MEMBER_PERMS, username="other", roles=[SUPERVISOR_ROLE])
