@@ -193,6 +193,8 @@ class SettingsPanel(discord.ui.View):
             self.add_item(ErlcToggle("erlc.calls_to_cad", settings.erlc_calls_to_cad))
             self.add_item(ErlcToggle("erlc.in_game_required", settings.erlc_in_game_required))
             self.add_item(ErlcToggle("erlc.auto_duty", settings.erlc_auto_duty))
+            self.add_item(ErlcToggle("erlc.status_from_game", settings.erlc_status_from_game))
+            self.add_item(ErlcToggle("erlc.quota_in_game", settings.erlc_quota_in_game))
             self.add_item(OpenFormButton("erlc", "Edit numbers", discord.ButtonStyle.primary, row=2))
 
 
@@ -496,6 +498,10 @@ class ErlcToggle(discord.ui.Button[SettingsPanel]):
             await settings.set_erlc_calls_to_cad(guild_id, actor, turn_on)
         elif self.key == "erlc.in_game_required":
             await settings.set_erlc_in_game_required(guild_id, actor, turn_on)
+        elif self.key == "erlc.status_from_game":
+            await settings.set_erlc_status_from_game(guild_id, actor, turn_on)
+        elif self.key == "erlc.quota_in_game":
+            await settings.set_erlc_quota_in_game(guild_id, actor, turn_on)
         else:
             await settings.set_erlc_auto_duty(guild_id, actor, turn_on)
         await _show(interaction, "erlc", note=f"✅ {LABELS[self.key]}: {'on' if turn_on else 'off'}.")

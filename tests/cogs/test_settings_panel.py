@@ -227,3 +227,8 @@ async def test_departments_quotas_rosters_and_erlc_sections_save_through_their_f
     # Automatic shifts need gamelock: the setter's refusal says so, nothing changes.
     refused = await pick(h, on, find(on, BUTTON, "Automatic shifts from the game: off"), [])
     assert refused.ephemeral and "gamelock" in refused.content and not h.bot.settings.get(GUILD).erlc_auto_duty
+    # Every ER:LC switch of /settings is on the panel: the status and the quotas from the game too.
+    status = await pick(h, on, find(on, BUTTON, "Unit status from the game: off"), [])
+    assert status.content == "✅ Unit status from the game: on." and h.bot.settings.get(GUILD).erlc_status_from_game
+    quota = await pick(h, status, find(status, BUTTON, "Quotas count time in game: off"), [])
+    assert quota.content == "✅ Quotas count time in game: on." and h.bot.settings.get(GUILD).erlc_quota_in_game
