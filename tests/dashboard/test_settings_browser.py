@@ -111,10 +111,13 @@ async def test_an_erlc_form_with_one_bad_field_changes_nothing(start_dashboard) 
         assert (after.erlc_presence_days, after.erlc_calls_to_cad, after.erlc_in_game_required) == (90, False, False)
         assert after == before
         assert (await h.bot.settings.history(COUNTY))[1] == audited
-    async with browser.post(
-        rig.url(f"/g/{COUNTY}/settings"), data={**form, "gamelock_minutes": "15", "auto_duty": "on"}
-    ) as response:
+    whole = {**form, "gamelock_minutes": "15", "auto_duty": "on", "status_from_game": "on", "quota_in_game": "on"}
+    async with browser.post(rig.url(f"/g/{COUNTY}/settings"), data=whole) as response:
         assert response.status == 200 and "saved" in str(response.url), await response.text()
+        page = await response.text()
     saved = h.bot.settings.get(COUNTY)
     assert (saved.erlc_presence_days, saved.erlc_calls_to_cad, saved.erlc_in_game_required) == (30, True, True)
     assert (saved.erlc_gamelock_minutes, saved.erlc_auto_duty) == (15, True)
+    # Every ER:LC setting of /settings is on the page: the status and the quotas from the game too.
+    assert (saved.erlc_status_from_game, saved.erlc_quota_in_game) == (True, True)
+    assert 'data-key="erlc.status_from_game">on<' in page and 'data-key="erlc.quota_in_game">yes<' in page

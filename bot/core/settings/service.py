@@ -440,6 +440,8 @@ class SettingsService:
         in_game_required: bool,
         gamelock_minutes: int,
         auto_duty: bool,
+        status_from_game: bool | None = None,
+        quota_in_game: bool | None = None,
     ) -> GuildSettings:
         """The game's settings of one form (the dashboard's), each checked as its own setter checks it, saved
         together in one audited change: a value refused changes none of them."""
@@ -454,6 +456,11 @@ class SettingsService:
             "erlc.gamelock_minutes": gamelock_minutes,
             "erlc.auto_duty": auto_duty,
         }
+        # None: left as it is (a form that does not show the switch).
+        if status_from_game is not None:
+            wanted["erlc.status_from_game"] = status_from_game
+        if quota_in_game is not None:
+            wanted["erlc.quota_in_game"] = quota_in_game
 
         def edit(s: GuildSettings) -> GuildSettings:
             for key, value in wanted.items():

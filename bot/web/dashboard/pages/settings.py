@@ -194,6 +194,7 @@ async def _erlc(ctx: GuildContext) -> str:
     await ctx.services.settings.set_erlc_game(
         ctx.guild_id, ctx.user.user_id, presence_days=days, calls_to_cad=_bool(ctx, "calls_to_cad"),
         in_game_required=_bool(ctx, "in_game_required"), gamelock_minutes=grace, auto_duty=auto,
+        status_from_game=_bool(ctx, "status_from_game"), quota_in_game=_bool(ctx, "quota_in_game"),
     )  # fmt: skip
     return "ER:LC settings saved."
 
