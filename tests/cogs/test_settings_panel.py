@@ -289,3 +289,19 @@ async def test_departments_quotas_rosters_and_erlc_sections_save_through_their_f
     # The numbers stay as lines of text, edited with their form.
     assert "**Gamelock (off duty after leaving the game)**: off" in described(quota)
     assert find(quota, BUTTON, "Edit numbers")
+
+
+async def test_a_panel_discord_refuses_is_answered_with_a_short_layout_and_the_change_is_kept(start_bot, sandbox):
+    # A message sent as a layout cannot take plain content: the short answer after a refusal is a layout too.
+    h = await two_servers(start_bot, sandbox)
+    panel = await open_panel(h)
+    h.fake.fail_next(r"^/interactions/\d+/[^/]+/callback$", 400, method="POST", code=50035)
+    refused = await pick(h, panel, find(panel, STRING_SELECT, "Shift-log"), [str(LOG_CH)])
+    assert refused.status == 400
+    short = await h.fake.wait_for(method="POST", path=r"/callback$", since=refused.request.seq + 1)
+    message = short.json["data"]
+    assert short.json["type"] == 7 and message["flags"] & IS_COMPONENTS_V2
+    assert not message.get("content") and not message.get("embeds")
+    shown = [c["content"] for c in walk_components(message["components"]) if c["type"] == TEXT_DISPLAY]
+    assert shown == ["(Discord refused the full answer; the bot's log has the details.)"]
+    assert h.bot.settings.get(GUILD).shift_log_channel_id == LOG_CH
