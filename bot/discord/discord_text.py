@@ -46,7 +46,7 @@ ELLIPSIS = "…"
 # A mention, channel, emoji or timestamp token (<@1>, <#1>, <:a:1>, <t:1:R>) cut in half shows as junk.
 _OPEN_TOKEN = re.compile(r"<[@#:at][^<>\s]{0,80}$")
 
-V = TypeVar("V", bound=discord.ui.View)
+V = TypeVar("V", bound=discord.ui.View | discord.ui.LayoutView)
 
 
 def length(text: str) -> int:
@@ -168,8 +168,10 @@ def _fit_total(data: dict[str, Any], fields: list[dict[str, Any]]) -> None:
 
 
 def fit_view(view: V) -> V:
-    """Fits the labels, placeholders and options of `view`'s items, in place."""
-    for child in view.children:
+    """Fits the labels, placeholders and options of `view`'s items, in place (a layout's at every level: its
+    buttons and selects sit in containers, sections and action rows)."""
+    items = view.walk_children() if isinstance(view, discord.ui.LayoutView) else view.children
+    for child in items:
         item: Any = getattr(child, "item", child)  # a DynamicItem wraps its button or select
         if isinstance(item, discord.ui.Button) and item.label:
             item.label = fit(item.label, BUTTON_LABEL)

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 T = TypeVar("T")
+V = TypeVar("V", bound=discord.ui.View | discord.ui.LayoutView)
 MISSING: Any = discord.utils.MISSING
 # Discord's "Invalid Form Body": the message itself was refused (a text too long, a bad field).
 INVALID_FORM_BODY = 50035
@@ -299,7 +300,7 @@ def _fitted(content: Any, embed: Any, view: Any, *, sending: bool) -> dict[str, 
     return kwargs
 
 
-def _not_kept(view: discord.ui.View) -> discord.ui.View:
+def _not_kept(view: V) -> V:
     """A view made only of persistent buttons and selects (DynamicItems, registered with bot.add_dynamic_items and
     dispatched by their custom id) needs no copy in discord.py's view store. Sent stopped, it is not stored: an
     answer keeps no View and no 15-minute timeout task alive (one per /shift start, at any rate of starts)."""
@@ -316,6 +317,16 @@ def _short(content: Any) -> str:
     """The plain message sent when Discord refuses the fitted one."""
     text = fit(str(content), 1500) if content not in (None, MISSING) else ""
     return f"{text}\n{REFUSED_NOTE}" if text else REFUSED_NOTE
+
+
+def _short_body(content: Any, view: Any, *, editing: bool) -> dict[str, Any]:
+    """What goes instead when Discord refuses the fitted message. A layout (Components V2) carries no content, and a
+    message sent as one stays one: its short form is a layout of one text display."""
+    if isinstance(view, discord.ui.LayoutView):
+        short = discord.ui.LayoutView()
+        short.add_item(discord.ui.TextDisplay(_short(content)))
+        return {"view": short, "content": None, "embed": None} if editing else {"view": short}
+    return {"content": _short(content), "embed": None} if editing else {"content": _short(content)}
 
 
 async def _sent_or_short(
@@ -339,7 +350,7 @@ async def answer(
     content: str | None = None,
     *,
     embed: discord.Embed | None = None,
-    view: discord.ui.View | None = None,
+    view: discord.ui.View | discord.ui.LayoutView | None = None,
     ephemeral: bool = True,
     allowed_mentions: discord.AllowedMentions = MISSING,
     file: discord.File | None = None,
@@ -376,7 +387,10 @@ async def answer(
         full["file"] = file
     async with state.lock:
         await _sent_or_short(
-            send, full, lambda: {"content": _short(content)}, lambda: f"the answer to {_describe(interaction)}"
+            send,
+            full,
+            lambda: _short_body(content, view, editing=False),
+            lambda: f"the answer to {_describe(interaction)}",
         )
 
 
@@ -385,7 +399,7 @@ async def edit_answer(
     content: str | None = MISSING,
     *,
     embed: discord.Embed | None = MISSING,
-    view: discord.ui.View | None = MISSING,
+    view: discord.ui.View | discord.ui.LayoutView | None = MISSING,
     allowed_mentions: discord.AllowedMentions = MISSING,
 ) -> None:
     """Change this interaction's answer (after an answer or defer), or, for a button not
@@ -412,7 +426,7 @@ async def edit_answer(
         await _sent_or_short(
             edit,
             full,
-            lambda: {"content": _short(content), "embed": None},
+            lambda: _short_body(content, view, editing=True),
             lambda: f"the edit of {_describe(interaction)}",
         )
 
@@ -430,7 +444,7 @@ async def post(
     content: str | None = None,
     *,
     embed: discord.Embed | None = None,
-    view: discord.ui.View | None = None,
+    view: discord.ui.View | discord.ui.LayoutView | None = None,
     allowed_mentions: discord.AllowedMentions = MISSING,
     nonce: int | None = None,
 ) -> discord.Message:
@@ -444,7 +458,10 @@ async def post(
 
     full = _fitted(content, embed, view, sending=True)
     return await _sent_or_short(
-        send, full, lambda: {"content": _short(content)}, lambda: f"a message for channel {_where(channel)}"
+        send,
+        full,
+        lambda: _short_body(content, view, editing=False),
+        lambda: f"a message for channel {_where(channel)}",
     )
 
 
@@ -453,7 +470,7 @@ async def edit_message(
     content: str | None = MISSING,
     *,
     embed: discord.Embed | None = MISSING,
-    view: discord.ui.View | None = MISSING,
+    view: discord.ui.View | discord.ui.LayoutView | None = MISSING,
     allowed_mentions: discord.AllowedMentions = MISSING,
 ) -> discord.Message:
     """Edit a message the bot posted (a status panel); a refused edit becomes a short one."""
@@ -463,7 +480,7 @@ async def edit_message(
 
     full = _fitted(content, embed, view, sending=False)
     return await _sent_or_short(
-        edit, full, lambda: {"content": _short(content), "embed": None}, lambda: f"the edit of message {message.id}"
+        edit, full, lambda: _short_body(content, view, editing=True), lambda: f"the edit of message {message.id}"
     )
 
 

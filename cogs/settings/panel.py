@@ -96,7 +96,21 @@ def _picked_ids(values: list[Any]) -> list[int]:
     return [int(getattr(v, "id", v)) for v in values]
 
 
-def panel_embed(settings: GuildSettings, section: Section, emojis: AppEmojis | None = None) -> discord.Embed:
+FOOTER = "-# Only you see this panel. Every change is kept in /settings history."
+ERLC_SWITCHES = (
+    "erlc.calls_to_cad",
+    "erlc.in_game_required",
+    "erlc.auto_duty",
+    "erlc.status_from_game",
+    "erlc.quota_in_game",
+)
+# The layout's text: Discord allows 4,000 characters over every text display of a message; the values get what the
+# heading, a note, the hint and the footer leave.
+VALUES_TEXT = 3200
+
+
+def section_lines(settings: GuildSettings, section: Section, emojis: AppEmojis | None = None) -> str:
+    """The section's values, one line each (the ER:LC switches are drawn beside their buttons instead)."""
     if section == "codes":
         # One line per code, with the emoji of its kind (bot/discord/app_emojis.py), as on the status panels.
         icons = emojis or AppEmojis.unicode_only()
@@ -104,14 +118,9 @@ def panel_embed(settings: GuildSettings, section: Section, emojis: AppEmojis | N
             f"{icons.for_style(c.style)} `{c.code}` {discord.utils.escape_markdown(c.label)}" for c in settings.codes
         ]
     else:
-        lines = [f"**{LABELS[key]}**: {value_text(key, settings)}" for key in SECTION_KEYS[section]]
-    embed = discord.Embed(
-        title=f"Settings · {SECTIONS[section]}",
-        description=fit("\n".join(lines), 3600) + f"\n\n{HINTS[section]}",
-        colour=BRAND,
-    )
-    embed.set_footer(text="Only you see this panel. Every change is kept in /settings history.")
-    return embed
+        keys = [k for k in SECTION_KEYS[section] if k not in ERLC_SWITCHES]
+        lines = [f"**{LABELS[key]}**: {value_text(key, settings)}" for key in keys]
+    return fit("\n".join(lines), VALUES_TEXT) if lines else ""
 
 
 async def open_panel(interaction: discord.Interaction[NorthcaBot], section: Section = "channels") -> None:
@@ -120,8 +129,7 @@ async def open_panel(interaction: discord.Interaction[NorthcaBot], section: Sect
     settings = bot.settings.get(guild_id)
     await answer(
         interaction,
-        embed=panel_embed(settings, section, bot.app_emojis),
-        view=SettingsPanel(settings, section, interaction.guild),
+        view=SettingsPanel(settings, section, interaction.guild, emojis=bot.app_emojis),
         allowed_mentions=NO_MENTIONS,
     )
 
@@ -129,14 +137,15 @@ async def open_panel(interaction: discord.Interaction[NorthcaBot], section: Sect
 async def _show(
     interaction: discord.Interaction[Any], section: Section, *, note: str | None = None, role_kind: RoleKind = "on-duty"
 ) -> None:
-    """The panel again, as the settings are now (`note`: what was just saved)."""
+    """The panel again, as the settings are now (`note`: what was just saved, shown inside the panel). The message
+    becomes a layout: its content and embed (a panel opened before this version) are cleared."""
     bot, guild_id = bot_of(interaction), require_guild(interaction)
     settings = bot.settings.get(guild_id)
     await edit_answer(
         interaction,
-        content=note,
-        embed=panel_embed(settings, section, bot.app_emojis),
-        view=SettingsPanel(settings, section, interaction.guild, role_kind=role_kind),
+        content=None,
+        embed=None,
+        view=SettingsPanel(settings, section, interaction.guild, role_kind=role_kind, note=note, emojis=bot.app_emojis),
         allowed_mentions=NO_MENTIONS,
     )
 
@@ -154,8 +163,10 @@ def _role_defaults(role_ids: list[int]) -> list[discord.SelectDefaultValue]:
     return [discord.SelectDefaultValue(id=r, type=discord.SelectDefaultValueType.role) for r in role_ids]
 
 
-class SettingsPanel(discord.ui.View):
-    """The panel's controls for one section (at most five rows: the section picker, then the section's own)."""
+class SettingsPanel(discord.ui.LayoutView):
+    """The panel for one section, as a Components V2 layout: one container in the brand colour with the heading,
+    the note of what was just saved, the section's values, the section picker and the section's own controls in
+    action rows, each ER:LC switch as a section with its button beside its text, and the footer."""
 
     def __init__(
         self,
@@ -164,38 +175,60 @@ class SettingsPanel(discord.ui.View):
         guild: discord.Guild | None,
         *,
         role_kind: RoleKind = "on-duty",
+        note: str | None = None,
+        emojis: AppEmojis | None = None,
     ) -> None:
         super().__init__(timeout=PANEL_TIMEOUT)
-        self.add_item(SectionSelect(section))
+        box: discord.ui.Container[SettingsPanel] = discord.ui.Container(accent_colour=BRAND)
+        box.add_item(discord.ui.TextDisplay(f"## Settings · {SECTIONS[section]}"))
+        if note:
+            box.add_item(discord.ui.TextDisplay(note))
+        values = section_lines(settings, section, emojis)
+        if values:
+            box.add_item(discord.ui.TextDisplay(values))
+        if section == "erlc":
+            for key in ERLC_SWITCHES:
+                on = bool(settings.value(key))
+                text = discord.ui.TextDisplay[SettingsPanel](f"**{LABELS[key]}**: {value_text(key, settings)}")
+                box.add_item(discord.ui.Section(text, accessory=ErlcToggle(key, on)))
+        box.add_item(discord.ui.TextDisplay(f"-# {HINTS[section]}"))
+        box.add_item(discord.ui.Separator())
+        for controls in self._controls(settings, section, guild, role_kind):
+            box.add_item(discord.ui.ActionRow(*controls))
+        box.add_item(discord.ui.TextDisplay(FOOTER))
+        self.add_item(box)
+
+    @staticmethod
+    def _controls(
+        settings: GuildSettings, section: Section, guild: discord.Guild | None, role_kind: RoleKind
+    ) -> list[list[discord.ui.Item[Any]]]:
+        """The action rows: the section picker, then the section's own (at most five rows)."""
+        rows: list[list[discord.ui.Item[Any]]] = [[SectionSelect(section)]]
         if section == "channels":
             for kind in CHANNEL_KINDS:
                 current = settings.value(f"channel.{kind}")
-                self.add_item(channel_picker(kind, current if isinstance(current, int) else None, guild))
+                rows.append([channel_picker(kind, current if isinstance(current, int) else None, guild)])
         elif section == "roles":
-            self.add_item(RoleKindSelect(role_kind))
-            self.add_item(role_picker(role_kind, settings, guild))
+            rows.append([RoleKindSelect(role_kind)])
+            rows.append([role_picker(role_kind, settings, guild)])
         elif section == "departments":
-            self.add_item(OpenFormButton("department", "Add a department", discord.ButtonStyle.primary))
+            rows.append([OpenFormButton("department", "Add a department", discord.ButtonStyle.primary)])
             if settings.departments:
                 names = [d.name for d in settings.departments]
-                self.add_item(RemoveSelect("department", "Remove a department…", names))
+                rows.append([RemoveSelect("department", "Remove a department…", names)])
         elif section == "codes":
-            self.add_item(OpenFormButton("code", "Add a code", discord.ButtonStyle.primary))
-            self.add_item(RemoveSelect("code", "Remove a code…", [c.code for c in settings.codes]))
+            rows.append([OpenFormButton("code", "Add a code", discord.ButtonStyle.primary)])
+            rows.append([RemoveSelect("code", "Remove a code…", [c.code for c in settings.codes])])
         elif section == "duty":
-            self.add_item(OpenFormButton("duty", "Edit duty rules", discord.ButtonStyle.primary))
+            rows.append([OpenFormButton("duty", "Edit duty rules", discord.ButtonStyle.primary)])
         elif section == "quotas":
-            self.add_item(ActivityPeriodSelect(settings.activity_period))
-            self.add_item(quota_role_picker(guild))
+            rows.append([ActivityPeriodSelect(settings.activity_period)])
+            rows.append([quota_role_picker(guild)])
         elif section == "rosters":
-            self.add_item(OpenFormButton("rosters", "Edit reminder lead time", discord.ButtonStyle.primary))
+            rows.append([OpenFormButton("rosters", "Edit reminder lead time", discord.ButtonStyle.primary)])
         elif section == "erlc":
-            self.add_item(ErlcToggle("erlc.calls_to_cad", settings.erlc_calls_to_cad))
-            self.add_item(ErlcToggle("erlc.in_game_required", settings.erlc_in_game_required))
-            self.add_item(ErlcToggle("erlc.auto_duty", settings.erlc_auto_duty))
-            self.add_item(ErlcToggle("erlc.status_from_game", settings.erlc_status_from_game))
-            self.add_item(ErlcToggle("erlc.quota_in_game", settings.erlc_quota_in_game))
-            self.add_item(OpenFormButton("erlc", "Edit numbers", discord.ButtonStyle.primary, row=2))
+            rows.append([OpenFormButton("erlc", "Edit numbers", discord.ButtonStyle.primary)])
+        return rows
 
 
 class SectionSelect(discord.ui.Select[SettingsPanel]):
@@ -205,7 +238,6 @@ class SectionSelect(discord.ui.Select[SettingsPanel]):
             options=[
                 discord.SelectOption(label=name, value=key, default=key == section) for key, name in SECTIONS.items()
             ],
-            row=0,
         )
 
     @guarded
@@ -309,7 +341,6 @@ class RoleKindSelect(discord.ui.Select[SettingsPanel]):
                 discord.SelectOption(label=label, value=key, default=key == kind)
                 for key, label in ROLE_KIND_LABELS.items()
             ],
-            row=1,
         )
 
     @guarded
@@ -377,7 +408,6 @@ class RoleChoice(discord.ui.Select[SettingsPanel]):
             ],
             min_values=0,
             max_values=min(len(roles), MAX_SUPERVISOR_PICKS) if kind == "supervisor" else 1,
-            row=2,
         )
         self.kind = kind
 
@@ -394,7 +424,6 @@ class RolePick(discord.ui.RoleSelect[SettingsPanel]):
             min_values=0,
             max_values=MAX_SUPERVISOR_PICKS if kind == "supervisor" else 1,
             default_values=_role_defaults(_held_roles(kind, settings)),
-            row=2,
         )
 
     @guarded
@@ -409,7 +438,6 @@ class RemoveSelect(discord.ui.Select[SettingsPanel]):
         super().__init__(
             placeholder=placeholder,
             options=[discord.SelectOption(label=name[:100], value=name[:100]) for name in names[:25]],
-            row=2,
         )
         self.what = what
 
@@ -432,7 +460,6 @@ class ActivityPeriodSelect(discord.ui.Select[SettingsPanel]):
                 discord.SelectOption(label=f"Activity period: {p}", value=p, default=p == current)
                 for p in get_args(ActivityPeriod)
             ],
-            row=1,
         )
 
     @guarded
@@ -459,7 +486,6 @@ class QuotaRoleChoice(discord.ui.Select[SettingsPanel]):
         super().__init__(
             placeholder="Set or remove a role's quota…",
             options=[discord.SelectOption(label=f"@{r.name}"[:100], value=str(r.id)) for r in roles],
-            row=2,
         )
 
     @guarded
@@ -471,7 +497,7 @@ class QuotaRoleChoice(discord.ui.Select[SettingsPanel]):
 
 class QuotaRolePick(discord.ui.RoleSelect[SettingsPanel]):
     def __init__(self) -> None:
-        super().__init__(placeholder="Set or remove a role's quota…", min_values=1, max_values=1, row=2)
+        super().__init__(placeholder="Set or remove a role's quota…", min_values=1, max_values=1)
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -481,11 +507,12 @@ class QuotaRolePick(discord.ui.RoleSelect[SettingsPanel]):
 
 
 class ErlcToggle(discord.ui.Button[SettingsPanel]):
+    """An ER:LC switch's button, beside the text that says the setting and its state: it says what a press does."""
+
     def __init__(self, key: str, on: bool) -> None:
         super().__init__(
-            label=f"{LABELS[key]}: {'on' if on else 'off'}",
-            style=discord.ButtonStyle.success if on else discord.ButtonStyle.secondary,
-            row=1,
+            label="Turn off" if on else "Turn on",
+            style=discord.ButtonStyle.secondary if on else discord.ButtonStyle.success,
         )
         self.key, self.on = key, on
 
@@ -511,8 +538,8 @@ FormKind = Literal["department", "code", "duty", "rosters", "erlc"]
 
 
 class OpenFormButton(discord.ui.Button[SettingsPanel]):
-    def __init__(self, form: FormKind, label: str, style: discord.ButtonStyle, row: int = 1) -> None:
-        super().__init__(label=label, style=style, row=row)
+    def __init__(self, form: FormKind, label: str, style: discord.ButtonStyle) -> None:
+        super().__init__(label=label, style=style)
         self.form = form
 
     @guarded

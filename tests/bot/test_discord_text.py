@@ -71,3 +71,23 @@ def test_choices_and_button_labels_fit():
     view.add_item(discord.ui.Button(label="b" * 120, custom_id="b"))
     button = fit_view(view).children[0]
     assert isinstance(button, discord.ui.Button) and len(button.label or "") == 80
+
+
+def test_a_layouts_nested_buttons_and_selects_fit():
+    # A Components V2 layout keeps its controls in containers, action rows and section accessories, not at the top.
+    beside = discord.ui.Button[discord.ui.LayoutView](label="s" * 120, custom_id="s")
+    in_row = discord.ui.Button[discord.ui.LayoutView](label="r" * 120, custom_id="r")
+    select = discord.ui.Select[discord.ui.LayoutView](
+        placeholder="p" * 200, options=[discord.SelectOption(label="o" * 150)], custom_id="p"
+    )
+    view = discord.ui.LayoutView()
+    view.add_item(
+        discord.ui.Container(
+            discord.ui.Section("a switch", accessory=beside),
+            discord.ui.ActionRow(in_row),
+            discord.ui.ActionRow(select),
+        )
+    )
+    fit_view(view)
+    assert (len(beside.label or ""), len(in_row.label or "")) == (80, 80)
+    assert len(select.placeholder or "") == 150 and len(select.options[0].label) == 100

@@ -1,6 +1,8 @@
 """/settings panel through the offline harness: a private panel, one section at a time, edited with role and
 channel pickers and labelled forms; every change through the same validated, audited setters as the
-subcommands (kept in /settings history, announced in the shift log), Manage Server checked at every pick."""
+subcommands (kept in /settings history, announced in the shift log), Manage Server checked at every pick. The panel
+is a Components V2 layout: one container in the brand colour, its text in text displays (the note of what was just
+saved among them, never as content), each ER:LC switch a section with its button beside its text."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from cogs.style import BRAND
 from tests.harness import builders
 from tests.harness.recorded import walk_components
 from tests.helpers.ids import ADMIN, ADMIN_M, GUILD, LOG_CH, MEMBER_PERMS, OTHER_GUILD, SUPERVISOR_ROLE
@@ -16,6 +19,9 @@ from tests.helpers.settings import log_posts, two_servers
 pytestmark = pytest.mark.asyncio
 
 CHANNEL_SELECT, ROLE_SELECT, STRING_SELECT, BUTTON = 8, 6, 3, 2
+ACTION_ROW, SECTION, TEXT_DISPLAY, SEPARATOR, CONTAINER = 1, 9, 10, 14, 17
+IS_COMPONENTS_V2 = 1 << 15
+FOOTER = "-# Only you see this panel. Every change is kept in /settings history."
 # The admin, after Manage Server was taken from them (the panel was opened before).
 DEMOTED_M = builders.member(ADMIN, permissions=MEMBER_PERMS, username="admin")
 
@@ -35,13 +41,47 @@ def find(message: Any, kind: int, text: str) -> dict[str, Any]:
     )
 
 
+def texts(message: Any) -> list[str]:
+    """The text displays of a layout message, in order (those inside sections too)."""
+    return [str(c["content"]) for c in walk_components(message.components) if c.get("type") == TEXT_DISPLAY]
+
+
 def described(message: Any) -> str:
-    return str(message.embeds[0]["description"])
+    return "\n".join(texts(message))
+
+
+def layout(message: Any, heading: str) -> list[str]:
+    """Asserts the message is the panel's layout (the V2 flag, no content or embeds, one container in the brand
+    colour, the heading first and the footer last); its text displays."""
+    assert message.flags & IS_COMPONENTS_V2, message.flags
+    assert not message.content and not message.embeds
+    [box] = message.components
+    assert box["type"] == CONTAINER and box["accent_color"] == BRAND.value, box
+    shown = texts(message)
+    assert shown[0] == f"## Settings · {heading}" and shown[-1] == FOOTER, shown
+    return shown
+
+
+def note(message: Any, heading: str) -> str:
+    """What the panel says was just saved: the text right under its heading (a panel, not a refusal)."""
+    return layout(message, heading)[1]
+
+
+def switch(message: Any, label: str) -> tuple[str, dict[str, Any]]:
+    """An ER:LC switch: the text of its section (the setting and its state) and the button beside it."""
+    for comp in walk_components(message.components):
+        if comp.get("type") == SECTION:
+            [text] = [c["content"] for c in comp["components"] if c["type"] == TEXT_DISPLAY]
+            if text.startswith(f"**{label}**"):
+                assert comp["accessory"]["type"] == BUTTON
+                return text, comp["accessory"]
+    raise AssertionError(f"no section {label!r} in {texts(message)}")
 
 
 async def open_panel(h: Any, guild_id: int = GUILD) -> Any:
     reply = await (await h.slash("settings panel", member=ADMIN_M, guild_id=guild_id)).final()
-    assert reply.ephemeral and reply.embeds[0]["title"] == "Settings · Channels"
+    assert reply.ephemeral
+    layout(reply, "Channels")
     return reply
 
 
@@ -71,7 +111,7 @@ async def test_channels_are_picked_from_those_the_bot_can_post_in_and_saved_thro
     assert all(c["min_values"] == 0 for c in selects)
 
     done = await pick(h, panel, find(panel, STRING_SELECT, "Shift-log"), [str(LOG_CH)])
-    assert done.callback_type == 7 and done.content == f"✅ Shift-log channel: <#{LOG_CH}>."
+    assert done.callback_type == 7 and note(done, "Channels") == f"✅ Shift-log channel: <#{LOG_CH}>."
     assert f"**Shift-log channel**: <#{LOG_CH}>" in described(done)
     assert h.bot.settings.get(GUILD).shift_log_channel_id == LOG_CH
     # The same audit and shift-log line as the subcommand.
@@ -84,7 +124,8 @@ async def test_channels_are_picked_from_those_the_bot_can_post_in_and_saved_thro
 
     cleared = await pick(h, done, chosen, [])
     assert (
-        cleared.content == "✅ Shift-log channel: cleared." and h.bot.settings.get(GUILD).shift_log_channel_id is None
+        note(cleared, "Channels") == "✅ Shift-log channel: cleared."
+        and h.bot.settings.get(GUILD).shift_log_channel_id is None
     )
 
 
@@ -100,13 +141,13 @@ async def test_every_pick_checks_manage_server_again_and_a_refusal_changes_nothi
 async def test_roles_section_offers_the_roles_the_bot_can_give_and_sets_supervisors(start_bot, sandbox):
     h = await two_servers(start_bot, sandbox)
     panel = await section(h, await open_panel(h), "roles")
-    assert panel.embeds[0]["title"] == "Settings · Roles"
+    layout(panel, "Roles")
     which = find(panel, STRING_SELECT, "Which role")
     panel = await pick(h, panel, which, ["supervisor"])
     supervisors = find(panel, STRING_SELECT, "Supervisor roles")
     assert supervisors["max_values"] == 4 and supervisors["min_values"] == 0  # several at once (of the 4 offered)
     done = await pick(h, panel, supervisors, [str(SUPERVISOR_ROLE)])
-    assert done.content == f"✅ Supervisor roles (up to 10): <@&{SUPERVISOR_ROLE}>."
+    assert note(done, "Roles") == f"✅ Supervisor roles (up to 10): <@&{SUPERVISOR_ROLE}>."
     assert h.bot.settings.get(GUILD).supervisor_role_ids == (SUPERVISOR_ROLE,)
 
     # Server B: the role above the bot's own and the integration's role are not offered.
@@ -155,7 +196,7 @@ async def test_duty_rules_form_is_labelled_and_a_bad_time_zone_loses_nothing(sta
     saved = await (
         await h.submit_modal(form, {**values, "Time zone": "Europe/London"}, message=panel, member=ADMIN_M)
     ).final()
-    assert saved.callback_type == 7 and saved.content == "✅ Duty rules saved."
+    assert saved.callback_type == 7 and note(saved, "Duty rules") == "✅ Duty rules saved."
     settings = h.bot.settings.get(GUILD)
     assert (settings.max_shift_hours, settings.timezone, settings.week_start) == (10, "Europe/London", "sunday")
     assert (settings.off_duty, settings.leave_blocks_duty) == ("allow", True)
@@ -174,14 +215,14 @@ async def test_codes_are_added_with_a_colour_picked_from_a_list_and_removed_from
             member=ADMIN_M,
         )
     ).final()
-    assert added.content == "✅ Code added: 10-99."
+    assert note(added, "10-codes") == "✅ Code added: 10-99."
     # Listed with the emoji of its kind (the application emoji uploaded at start).
     urgent = h.bot.app_emojis.for_style("danger")
     assert urgent.startswith("<:nc_urgent_") and f"{urgent} `10-99` Officer needs help" in described(added)
     code = h.bot.settings.get(GUILD).code("10-99")
     assert code is not None and (code.label, code.style) == ("Officer needs help", "danger")
     removed = await pick(h, added, find(added, STRING_SELECT, "Remove a code"), ["10-99"])
-    assert removed.content == "✅ Code removed: 10-99." and h.bot.settings.get(GUILD).code("10-99") is None
+    assert note(removed, "10-codes") == "✅ Code removed: 10-99." and h.bot.settings.get(GUILD).code("10-99") is None
 
 
 async def test_departments_quotas_rosters_and_erlc_sections_save_through_their_forms(start_bot, sandbox):
@@ -197,38 +238,70 @@ async def test_departments_quotas_rosters_and_erlc_sections_save_through_their_f
     added = await (
         await h.submit_modal(form, {"Name": "Highway", "Weekly quota in hours": "5"}, message=panel, member=ADMIN_M)
     ).final()
-    assert added.content == "✅ Department added: Highway."
+    assert note(added, "Departments") == "✅ Department added: Highway."
     after = h.bot.settings.get(GUILD).departments
     assert len(after) == len(before) + 1 and (after[-1].name, after[-1].quota_hours) == ("Highway", 5.0)
 
     panel = await section(h, added, "quotas")
     period = await pick(h, panel, find(panel, STRING_SELECT, "Activity period"), ["monthly"])
-    assert period.content == "✅ Activity period: monthly." and h.bot.settings.get(GUILD).activity_period == "monthly"
+    assert (
+        note(period, "Quotas") == "✅ Activity period: monthly."
+        and h.bot.settings.get(GUILD).activity_period == "monthly"
+    )
     quota_roles = find(period, STRING_SELECT, "Set or remove")
     form = await h.click(quota_roles["custom_id"], message=period, member=ADMIN_M, values=[str(SUPERVISOR_ROLE)])
     assert form.modal is not None
     quota = await (
         await h.submit_modal(form, {"Hours per activity period": "4"}, message=period, member=ADMIN_M)
     ).final()
-    assert quota.content == f"✅ <@&{SUPERVISOR_ROLE}>: 4 h per activity period."
+    assert note(quota, "Quotas") == f"✅ <@&{SUPERVISOR_ROLE}>: 4 h per activity period."
     assert h.bot.settings.get(GUILD).role_quotas == ((SUPERVISOR_ROLE, 4.0),)
 
     panel = await section(h, quota, "rosters")
     form = await h.click(find(panel, BUTTON, "Edit reminder")["custom_id"], message=panel, member=ADMIN_M)
     saved = await (await h.submit_modal(form, {"Minutes before a shift": "45"}, message=panel, member=ADMIN_M)).final()
-    assert saved.content == "✅ Members are reminded 45 min before their shifts."
+    assert note(saved, "Rosters") == "✅ Members are reminded 45 min before their shifts."
     assert h.bot.settings.get(GUILD).roster_reminder_minutes == 45
 
     panel = await section(h, saved, "erlc")
-    toggle = find(panel, BUTTON, "ER:LC emergency calls to the CAD: off")
+    # Each ER:LC switch is a section: its text says the setting and its state, its button beside it what a press does.
+    text, toggle = switch(panel, "ER:LC emergency calls to the CAD")
+    assert (text, toggle["label"], toggle["style"]) == ("**ER:LC emergency calls to the CAD**: off", "Turn on", 3)
+    sections = [c for c in walk_components(panel.components) if c.get("type") == SECTION]
+    assert [s["accessory"]["label"] for s in sections] == ["Turn on"] * 5  # every switch of /settings, all off
     on = await pick(h, panel, toggle, [])
-    assert on.content == "✅ ER:LC emergency calls to the CAD: on." and h.bot.settings.get(GUILD).erlc_calls_to_cad
-    assert find(on, BUTTON, "ER:LC emergency calls to the CAD: on")["style"] == 3  # green while on
+    assert (
+        note(on, "ER:LC") == "✅ ER:LC emergency calls to the CAD: on." and h.bot.settings.get(GUILD).erlc_calls_to_cad
+    )
+    text, toggle = switch(on, "ER:LC emergency calls to the CAD")
+    assert (text, toggle["label"], toggle["style"]) == ("**ER:LC emergency calls to the CAD**: on", "Turn off", 2)
     # Automatic shifts need gamelock: the setter's refusal says so, nothing changes.
-    refused = await pick(h, on, find(on, BUTTON, "Automatic shifts from the game: off"), [])
+    refused = await pick(h, on, switch(on, "Automatic shifts from the game")[1], [])
     assert refused.ephemeral and "gamelock" in refused.content and not h.bot.settings.get(GUILD).erlc_auto_duty
     # Every ER:LC switch of /settings is on the panel: the status and the quotas from the game too.
-    status = await pick(h, on, find(on, BUTTON, "Unit status from the game: off"), [])
-    assert status.content == "✅ Unit status from the game: on." and h.bot.settings.get(GUILD).erlc_status_from_game
-    quota = await pick(h, status, find(status, BUTTON, "Quotas count time in game: off"), [])
-    assert quota.content == "✅ Quotas count time in game: on." and h.bot.settings.get(GUILD).erlc_quota_in_game
+    status = await pick(h, on, switch(on, "Unit status from the game")[1], [])
+    assert (
+        note(status, "ER:LC") == "✅ Unit status from the game: on." and h.bot.settings.get(GUILD).erlc_status_from_game
+    )
+    assert switch(status, "Unit status from the game")[0].startswith("**Unit status from the game**: yes")
+    quota = await pick(h, status, switch(status, "Quotas count time in game")[1], [])
+    assert note(quota, "ER:LC") == "✅ Quotas count time in game: on." and h.bot.settings.get(GUILD).erlc_quota_in_game
+    # The numbers stay as lines of text, edited with their form.
+    assert "**Gamelock (off duty after leaving the game)**: off" in described(quota)
+    assert find(quota, BUTTON, "Edit numbers")
+
+
+async def test_a_panel_discord_refuses_is_answered_with_a_short_layout_and_the_change_is_kept(start_bot, sandbox):
+    # A message sent as a layout cannot take plain content: the short answer after a refusal is a layout too.
+    h = await two_servers(start_bot, sandbox)
+    panel = await open_panel(h)
+    h.fake.fail_next(r"^/interactions/\d+/[^/]+/callback$", 400, method="POST", code=50035)
+    refused = await pick(h, panel, find(panel, STRING_SELECT, "Shift-log"), [str(LOG_CH)])
+    assert refused.status == 400
+    short = await h.fake.wait_for(method="POST", path=r"/callback$", since=refused.request.seq + 1)
+    message = short.json["data"]
+    assert short.json["type"] == 7 and message["flags"] & IS_COMPONENTS_V2
+    assert not message.get("content") and not message.get("embeds")
+    shown = [c["content"] for c in walk_components(message["components"]) if c["type"] == TEXT_DISPLAY]
+    assert shown == ["(Discord refused the full answer; the bot's log has the details.)"]
+    assert h.bot.settings.get(GUILD).shift_log_channel_id == LOG_CH
