@@ -9,6 +9,7 @@ from typing import Any
 import discord
 
 from bot.discord.bot import bot_of
+from bot.discord.custom_ids import UUID
 from bot.discord.interactions import guarded
 from cogs.dispatch import flows
 
@@ -58,7 +59,7 @@ class PanicConfirmButton(
 
 class ClearPanicButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:dispatch:panic-clear:(?P<id>[0-9a-f-]{36})",
+    template=rf"northca:dispatch:panic-clear:(?P<id>{UUID})",
 ):
     def __init__(self, panic_id: str) -> None:
         self.panic_id = panic_id
@@ -83,7 +84,7 @@ class ClearPanicButton(
 
 class RespondButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:dispatch:panic-respond:(?P<id>[0-9a-f-]{36})",
+    template=rf"northca:dispatch:panic-respond:(?P<id>{UUID})",
 ):
     """On a panic alert: "I am on my way". Responders only (the responder role, or a supervisor), checked at every
     press; a second press by the same member changes nothing. The list is stored (it survives restarts)."""
@@ -122,7 +123,7 @@ CALL_ACTIONS: dict[str, tuple[str, discord.ButtonStyle]] = {
 
 class CallButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:dispatch:call:(?P<action>attach|detach|enroute|onscene|report|close):(?P<id>[0-9a-f-]{36})",
+    template=rf"northca:dispatch:call:(?P<action>attach|detach|enroute|onscene|report|close):(?P<id>{UUID})",
 ):
     def __init__(self, action: str, call_id: str) -> None:
         self.action = action
@@ -145,7 +146,7 @@ class CallButton(
 
 class MdtDetailsButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:dispatch:mdt:(?P<id>[0-9a-f-]{36})",
+    template=rf"northca:dispatch:mdt:(?P<id>{UUID})",
 ):
     """On a public card: the technical detail behind its one short MDT state (Northca's id, its last answer), for
     supervisors only, checked at every press; the answer is private."""

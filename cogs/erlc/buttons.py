@@ -8,23 +8,25 @@ from typing import Any
 import discord
 
 from bot.discord.bot import bot_of
+from bot.discord.custom_ids import PAGE, page_number, parses_custom_id
 from bot.discord.interactions import edit_answer, guarded, page_button, page_view, require_guild
 from cogs.erlc.embeds import PLAYERS_PER_PAGE, players_embed
 
 
 class PlayersPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"northca:erlc:players:(?P<page>\d{1,4}):(?P<dir>prev|next)",
+    template=rf"northca:erlc:players:(?P<page>{PAGE}):(?P<dir>prev|next)",
 ):
     def __init__(self, page: int, direction: str, disabled: bool = False) -> None:
         self.page = page
         super().__init__(page_button(f"northca:erlc:players:{page}:{direction}", direction, disabled=disabled))
 
     @classmethod
+    @parses_custom_id
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PlayersPageButton:
-        return cls(int(match["page"]), match["dir"])
+        return cls(page_number(match["page"]), match["dir"])
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
