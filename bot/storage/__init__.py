@@ -54,6 +54,33 @@ from bot.storage.rows import Row
 
 log = logging.getLogger(__name__)
 
+_SQLITE_BUSY_WAIT = 5.0  # seconds a statement waits for another connection's lock before "database is locked"
+
+
+async def _when_not_busy(conn: aiosqlite.Connection, sql: str) -> None:
+    """Run a statement that changes nothing when refused (BEGIN IMMEDIATE, the switch to WAL), asking again while
+    SQLite answers "database is locked". Its busy wait covers most lock conflicts, but not all: processes opening a
+    new file together can be refused at once (SQLite refuses where waiting could deadlock, and while another
+    connection switches the journal mode or recovers the WAL index). So: again, a little later each time, for as
+    long as a statement would wait for a lock."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _SQLITE_BUSY_WAIT
+    pause = 0.005
+    while True:
+        try:
+            # Read to the end and close: a statement left with a row unread keeps its read transaction open.
+            async with conn.execute(sql) as cursor:
+                await cursor.fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) is None or exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            if loop.time() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
 T = TypeVar("T")
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+(\.postgresql)?\.sql$")
@@ -230,9 +257,9 @@ class Database:
             # isolation_level=None: we open transactions ourselves, explicitly.
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
             self._conn.row_factory = aiosqlite.Row
-            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_WAIT * 1000)}")
             await self._conn.execute("PRAGMA foreign_keys=ON")
-            await self._conn.execute("PRAGMA busy_timeout=5000")
+            await _when_not_busy(self._conn, "PRAGMA journal_mode=WAL")
         await self.migrate()
 
     async def check_writable(self) -> None:
@@ -283,10 +310,13 @@ class Database:
         now = "(strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
         if self.engine == "postgresql":
             now = "(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
-        await self.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-            f" applied_at TEXT NOT NULL DEFAULT {now})"
-        )
+        # In a transaction: SQLite's BEGIN IMMEDIATE waits its turn for the write lock, where a lone statement
+        # racing other new processes' can be told "database is locked" at once.
+        async with self.transaction() as tx:
+            await tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                f" applied_at TEXT NOT NULL DEFAULT {now})"
+            )
         done = {row[0] for row in await self.fetchall("SELECT version FROM schema_migrations WHERE version > 0")}
         pending = [(version, name, sql) for version, name, sql in _migrations(self.engine) if version not in done]
         newest = max(done, default=0)
@@ -367,7 +397,7 @@ class Database:
             self._tx_closed.clear()
             token = _CURRENT_TX.set(tx)
             try:
-                await self._raw.execute("BEGIN IMMEDIATE")
+                await _when_not_busy(self._raw, "BEGIN IMMEDIATE")
                 try:
                     yield self
                 except BaseException:
