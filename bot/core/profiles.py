@@ -10,7 +10,7 @@ from bot.core.errors import Conflict, ErrorKind, InvalidInput
 from bot.core.sanitize import northca_text
 from bot.core.timefmt import from_ms, now_ms, to_iso
 from bot.storage import INTEGRITY_ERRORS, Database
-from bot.storage.grouped import GROUP_READ_KEYS, GroupReader
+from bot.storage.grouped import GROUP_READ_KEYS, GroupReader, rows_by_pair
 from bot.storage.turns import callsign_turn, take_turn
 
 CALLSIGN_MAX = 16
@@ -81,21 +81,8 @@ class ProfileStore:
         return profile if profile is not None else OfficerProfile(guild_id, member_id)
 
     async def _get_group(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], OfficerProfile | None]:
-        guilds = sorted({guild_id for guild_id, _ in keys})
-        members = sorted({member_id for _, member_id in keys})
-        # Each key's row, and maybe a few more (another key's member in another key's guild): left out below.
-        rows = await self.db.execute_fetchall(
-            f"SELECT * FROM officer_profiles WHERE guild_id IN ({', '.join('?' for _ in guilds)})"
-            f" AND member_id IN ({', '.join('?' for _ in members)})",
-            (*guilds, *members),
-        )
-        wanted = set(keys)
-        found: dict[tuple[int, int], OfficerProfile | None] = {}
-        for row in rows:
-            key = (int(row["guild_id"]), int(row["member_id"]))
-            if key in wanted:
-                found[key] = OfficerProfile(**{name: row[name] for name in _PROFILE_FIELDS})
-        return found
+        rows = await rows_by_pair(self.db, "officer_profiles", "guild_id", "member_id", keys)
+        return {key: OfficerProfile(**{name: row[name] for name in _PROFILE_FIELDS}) for key, row in rows.items()}
 
     async def update(self, guild_id: int, member_id: int, **changes: str | None) -> OfficerProfile:
         """Set the given fields (None clears one); fields not given keep their value."""

@@ -21,6 +21,7 @@ from bot.core.config import Config
 from bot.core.dispatch import DispatchService
 from bot.core.duty import DutyService
 from bot.core.events import EventHub
+from bot.core.foreground import Foreground
 from bot.core.leave import LeaveService, LeaveWorker
 from bot.core.links import LinkService
 from bot.core.polling import Background
@@ -145,6 +146,8 @@ class NorthcaBot(commands.Bot):
         self.prc: PrcClient | None = None  # the PRC (ER:LC) client, on the same session
         self.prc_sandbox: PrcSandbox | None = None  # demo mode's local PRC
         self._built: Services | None = None  # by setup_hook, through bot.services.build_services
+        # Interactions waiting for their first answer, which background work lets go first (bot/core/foreground.py).
+        self.foreground = Foreground()
         self._services: list[Background] = []
         self._northca_endpoint: tuple[str, str] | None = None
         self._shutting_down = False
@@ -240,6 +243,7 @@ class NorthcaBot(commands.Bot):
             game=prc,
             game_rate_limits=lambda: rate_limit_text(prc.rate_limits()),
             ports=discord_ports(self),
+            foreground=self.foreground,
         )
         self._mount_dashboard(config)
         self._services.extend(self._built.background)

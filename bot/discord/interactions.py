@@ -28,6 +28,7 @@ import discord
 from discord import app_commands
 
 from bot.core.errors import GuildOnly, MissingPermission, UserFacingError
+from bot.core.foreground import Foreground
 from bot.core.supervisors import is_supervisor
 from bot.discord.discord_text import fit, fit_content, fit_embed, fit_view, quoted
 from bot.northca.errors import (
@@ -131,10 +132,17 @@ class _Answering:
     own_message_ephemeral: bool | None = None
     message: discord.WebhookMessage | None = None
     finished: bool = False
+    # Tells the bot's Foreground (bot/core/foreground.py) this person has a first answer (more calls: nothing).
+    answered: Callable[[], None] = field(default_factory=lambda: _nothing)
 
     def finish(self) -> None:
         """The handler is done: the answer-in-time rule no longer applies."""
         self.finished = True
+        self.answered()
+
+    def answered_if_done(self, interaction: discord.Interaction) -> None:
+        if interaction.response.is_done():
+            self.answered()
 
 
 _ANSWERING = "northca.answering"
@@ -207,6 +215,9 @@ def answer_in_time(interaction: discord.Interaction, *, after: float = DEFER_AFT
     if interaction.type is discord.InteractionType.autocomplete:
         return _nothing
     loop = asyncio.get_running_loop()
+    foreground = _foreground_of(interaction)
+    if foreground is not None:
+        state.answered = foreground.arrived()
 
     def due() -> None:
         if state.finished or interaction.response.is_done():
@@ -223,6 +234,13 @@ def _nothing() -> None:
     return None
 
 
+def _foreground_of(interaction: discord.Interaction) -> Foreground | None:
+    """The bot's count of interactions waiting for a first answer (bot/core/foreground.py); None for a client
+    without one."""
+    foreground = getattr(interaction.client, "foreground", None)
+    return foreground if isinstance(foreground, Foreground) else None
+
+
 async def _defer_for_handler(interaction: discord.Interaction, state: _Answering, after: float) -> None:
     async with state.lock:
         if state.finished or interaction.response.is_done():
@@ -237,6 +255,7 @@ async def _defer_for_handler(interaction: discord.Interaction, state: _Answering
             log.warning("could not defer %s", _describe(interaction), exc_info=True)
             return
         state.deferred = kind
+        state.answered()
     log.info("%s had not answered within %.1f s: deferred (%s)", _describe(interaction), after, kind)
 
 
@@ -247,6 +266,7 @@ async def defer(interaction: discord.Interaction, *, ephemeral: bool = False, th
     async with state.lock:
         if not interaction.response.is_done():
             await interaction.response.defer(ephemeral=ephemeral, thinking=thinking)
+            state.answered()
             return
         if thinking and state.deferred == "update" and state.own_message_ephemeral is None:
             state.own_message_ephemeral = ephemeral
@@ -259,6 +279,7 @@ async def send_modal(interaction: discord.Interaction, modal: discord.ui.Modal) 
     async with state.lock:
         if not interaction.response.is_done():
             await interaction.response.send_modal(modal)
+            state.answered()
             return
     raise UserFacingError.said("The form took too long to open. Try again.")
 
@@ -345,6 +366,30 @@ async def _sent_or_short(
     return await send(short())
 
 
+async def _sent_in_turn(
+    interaction: discord.Interaction,
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    full: dict[str, Any],
+    given: tuple[Any, Any],
+    *,
+    editing: bool,
+) -> None:
+    """`_sent_or_short` under the interaction's lock (one answer or edit at a time), the short body made of the
+    `given` content and view; once the interaction has its first answer, the bot's Foreground counts it answered."""
+    content, view = given
+    state = _answering(interaction)
+    async with state.lock:
+        try:
+            await _sent_or_short(
+                send,
+                full,
+                lambda: _short_body(content, view, editing=editing),
+                lambda: f"the {'edit of' if editing else 'answer to'} {_describe(interaction)}",
+            )
+        finally:
+            state.answered_if_done(interaction)
+
+
 async def answer(
     interaction: discord.Interaction,
     content: str | None = None,
@@ -385,13 +430,7 @@ async def answer(
     full = _fitted(content, embed, view, sending=True)
     if file is not None:
         full["file"] = file
-    async with state.lock:
-        await _sent_or_short(
-            send,
-            full,
-            lambda: _short_body(content, view, editing=False),
-            lambda: f"the answer to {_describe(interaction)}",
-        )
+    await _sent_in_turn(interaction, send, full, (content, view), editing=False)
 
 
 async def edit_answer(
@@ -422,13 +461,11 @@ async def edit_answer(
             await interaction.response.edit_message(allowed_mentions=allowed_mentions, **kwargs)
 
     full = _fitted(content, embed, view, sending=False)
-    async with state.lock:
-        await _sent_or_short(
-            edit,
-            full,
-            lambda: _short_body(content, view, editing=True),
-            lambda: f"the edit of {_describe(interaction)}",
-        )
+    foreground = _foreground_of(interaction)
+    if foreground is not None and interaction.response.is_done():
+        # The person has an answer already: this change of it lets those still waiting for their first go first.
+        await foreground.quiet()
+    await _sent_in_turn(interaction, edit, full, (content, view), editing=True)
 
 
 def stable_nonce(kind: str, *parts: int | None) -> int:

@@ -23,6 +23,7 @@ from bot.erlc.records import (
     PresenceKind,
 )
 from bot.storage import INTEGRITY_ERRORS, Database
+from bot.storage.grouped import GROUP_READ_KEYS, GroupReader, rows_by_pair
 from bot.storage.rows import Row
 from bot.storage.shards import shard_condition
 
@@ -99,6 +100,11 @@ def presence_diff(
 class ErlcStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Every start without a chosen callsign asks for the member's Roblox link (their in-game callsign is the
+        # unit): under a burst of starts, one statement for the burst (bot/storage/grouped.py).
+        self._link_reads: GroupReader[tuple[int, int], ErlcLink | None] = GroupReader(
+            db, self._links_of, missing=lambda: None, max_items=GROUP_READ_KEYS, name="erlc-link-group-read"
+        )
 
     # --- servers ---------------------------------------------------------------------------------------
     async def server(self, guild_id: int) -> ErlcServer | None:
@@ -374,10 +380,11 @@ class ErlcStore:
         return [_link(r) for r in rows]
 
     async def link_of(self, guild_id: int, discord_id: int) -> ErlcLink | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM erlc_links WHERE guild_id = ? AND discord_id = ?", (guild_id, discord_id)
-        )
-        return None if row is None else _link(row)
+        return await self._link_reads.read((guild_id, discord_id))
+
+    async def _links_of(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], ErlcLink | None]:
+        rows = await rows_by_pair(self.db, "erlc_links", "guild_id", "discord_id", keys)
+        return {key: _link(row) for key, row in rows.items()}
 
     async def set_auto_duty_opt_out(self, guild_id: int, discord_id: int, opted_out: bool) -> bool:
         """The member's choice about automatic shifts; False when the member has no link here."""

@@ -15,6 +15,7 @@ from bot.core.config import Config, DiscordConfig, ShiftConfig, StatusConfig
 from bot.core.dispatch import DispatchService, DispatchStore
 from bot.core.duty import DutyService, DutyStore
 from bot.core.events import EventHub
+from bot.core.foreground import Foreground
 from bot.core.history import GuildHistory
 from bot.core.leave import LeaveService, LeaveStore, LeaveWorker
 from bot.core.links import LinkService, LinkStore
@@ -248,6 +249,7 @@ def build_services(
     game: GameServerPort | None = None,
     game_rate_limits: Callable[[], str | None] | None = None,
     ports: Ports | None = None,
+    foreground: Foreground | None = None,
 ) -> Services:
     """Every service of the bot. `clock` (epoch ms) is the one clock of every service and background worker
         (shifts and their sync, auto-end, reports, leave, reminders, leases, dispatch, settings, retention, the ER:LC
@@ -276,7 +278,8 @@ def build_services(
     reports = ActivityReporter(
         duty, settings, owned_guilds(settings.guild_ids, config.discord), clock=clock, publisher=ports.reports
     )
-    worker = ShiftWorker(shifts, sole_process=not sharded, shards=shards)
+    # `foreground`: the front door's count of interactions waiting for a first answer; the writes go after them.
+    worker = ShiftWorker(shifts, sole_process=not sharded, shards=shards, foreground=foreground)
     coalescer = UnitCoalescer(northca, config.status.batch_window_ms / 1000)
     unit_status = build_status_service(
         db, links, profiles, config.status, coalescer, events, shifts=shifts, settings=settings,

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 from bot.storage import Database
+from bot.storage.rows import Row
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
@@ -82,3 +83,25 @@ class GroupReader(Generic[K, R]):
         for key, future in waiting:
             if not future.done():
                 future.set_result(results[key] if key in results else self._missing())
+
+
+async def rows_by_pair(
+    db: Database, table: str, first: str, second: str, keys: list[tuple[int, int]]
+) -> dict[tuple[int, int], Row]:
+    """The rows of `table` (a name from our code, never from input) whose (`first`, `second`) columns are one of
+    `keys`, by key, in one statement: a GroupReader's read of rows keyed by two ids (a server and a member)."""
+    firsts = sorted({a for a, _ in keys})
+    seconds = sorted({b for _, b in keys})
+    # Each key's row, and maybe a few more (another key's member in another key's server): left out below.
+    rows = await db.execute_fetchall(
+        f"SELECT * FROM {table} WHERE {first} IN ({', '.join('?' for _ in firsts)})"
+        f" AND {second} IN ({', '.join('?' for _ in seconds)})",
+        (*firsts, *seconds),
+    )
+    wanted = set(keys)
+    found: dict[tuple[int, int], Row] = {}
+    for row in rows:
+        key = (int(row[first]), int(row[second]))
+        if key in wanted:
+            found[key] = row
+    return found

@@ -11,6 +11,7 @@ import pytest
 from tests.harness import builders
 from tests.helpers.bot import link_guild
 from tests.helpers.ids import GUILD, MEMBER_PERMS
+from tests.helpers.northca import shift_posts
 from tests.helpers.shifts import refuse_inserts_of
 
 pytestmark = pytest.mark.asyncio
@@ -81,3 +82,50 @@ async def test_start_answers_keep_no_view_in_memory_and_their_buttons_still_work
     pressed = await h.click(f"northca:shift:end:{FIRST}", member=first, guild_id=GUILD, message=replies[0])
     assert pressed.content.startswith("Shift ended")
     assert FIRST not in await open_members(h)
+
+
+CALLBACKS = r"^/interactions/\d+/[^/]+/callback$"
+
+
+async def test_a_burst_of_ends_is_answered_before_its_shifts_are_sent_to_northca(start_bot, sandbox):
+    h = await start_bot()
+    await link_guild(h.bot, sandbox)
+    officers = OFFICERS[:10]
+    await asyncio.gather(*(h.slash("shift", sub="start", member=m, guild_id=GUILD) for m in officers))
+    h.bot.foreground.most = 30.0  # for as long as they wait: this test holds their answers at Discord itself
+    held = h.fake.hold(CALLBACKS, method="POST", times=len(officers))
+    ends = [asyncio.create_task(h.slash("shift", sub="end", member=m, guild_id=GUILD)) for m in officers]
+    await held.wait_arrived(len(officers))
+    # Every shift is ended (the answers on their way say so) and due at Northca; while the officers wait for those
+    # answers, nothing goes to Northca ahead of them.
+    ended = await h.bot.db.fetchall("SELECT id FROM shifts WHERE guild_id = ? AND ended_ms IS NOT NULL", (GUILD,))
+    assert len(ended) == len(officers)
+    await asyncio.sleep(0.3)  # longer than the sync worker gathers ends before claiming them
+    assert shift_posts(sandbox) == []
+    held.release()
+    replies = await asyncio.gather(*ends)
+    assert all(r.content.startswith("Shift ended") for r in replies)
+    verdicts = [await r.followup() for r in replies]  # then each answer is edited: the MDT has the shift
+    assert all(v.content.endswith("MDT: ✓ saved") for v in verdicts)
+    assert len(shift_posts(sandbox)) == len(officers)  # each shift sent once
+
+
+async def test_work_that_waits_for_first_answers_is_delayed_by_them_never_held_back(start_bot, sandbox):
+    h = await start_bot()
+    await link_guild(h.bot, sandbox)
+    officer, other = OFFICERS[0], OFFICERS[1]
+    await h.slash("shift", sub="start", member=officer, guild_id=GUILD)
+    h.bot.foreground.most = 0.2
+    # Someone's first answer hangs at Discord (a command that never gets its answer through) ...
+    stuck = h.fake.hold(CALLBACKS, method="POST")
+    waiting = asyncio.create_task(h.slash("shift", sub="start", member=other, guild_id=GUILD))
+    await stuck.wait_arrived()
+    # ... an ended shift still reaches Northca: the writes wait at most `most` for first answers, then go anyway.
+    await h.slash("shift", sub="end", member=officer, guild_id=GUILD)
+    async with asyncio.timeout(10):
+        while not shift_posts(sandbox):
+            await asyncio.sleep(0.02)
+    assert h.bot.foreground.waiting == 1
+    stuck.release()
+    await waiting
+    assert h.bot.foreground.waiting == 0

@@ -3,6 +3,7 @@ rest), polls into the presence store, each error code, 2002 on a later poll, ver
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -301,3 +302,34 @@ async def test_connect_never_keeps_the_admin_waiting_behind_a_429(services, prc:
         await services.erlc.connect(GUILD, ADMIN, SERVER_KEY)
     assert loop.time() - started < 2
     assert await db.fetchall("SELECT * FROM erlc_servers") == []
+
+
+async def test_roblox_links_asked_for_together_are_read_by_one_statement_each_its_own(db: Database) -> None:
+    """Every /shift start without a chosen callsign asks for the member's Roblox link (their in-game callsign is the
+    unit): a burst of starts makes one trip, and each asker gets exactly their own link, in their own server."""
+    from bot.erlc.store import ErlcStore
+
+    store = ErlcStore(db)
+    for n in range(20):
+        await store.link(GUILD, 1000 + n, 5000 + n, f"player{n}", "command", ADMIN, 1, audit=False)
+    await store.link(OTHER_GUILD, 1000, 9000, "elsewhere", "command", ADMIN, 1, audit=False)
+    reads: list[str] = []
+    if db.engine == "sqlite":
+        await db._raw.set_trace_callback(lambda sql: reads.append(sql) if "FROM erlc_links" in sql else None)
+    try:
+        asked = [(GUILD, 1000 + n) for n in range(30)] + [(OTHER_GUILD, 1000), (OTHER_GUILD, 1001)]
+        found = await asyncio.gather(*(store.link_of(guild, member) for guild, member in asked))
+    finally:
+        if db.engine == "sqlite":
+            await db._raw.set_trace_callback(None)
+    assert [link.roblox_id if link else None for link in found] == [
+        *(5000 + n for n in range(20)),
+        *([None] * 10),
+        9000,
+        None,
+    ]
+    assert all(link is None or (link.guild_id, link.discord_id) == key for link, key in zip(found, asked, strict=True))
+    if db.engine == "sqlite":
+        assert len(reads) == 1
+    async with db.transaction():  # inside a transaction the read runs in it (the group would wait for its end)
+        assert (await store.link_of(GUILD, 1001)) is not None

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.aio import wait_event
 from bot.core.config import ShiftConfig
+from bot.core.foreground import Foreground
 from bot.core.polling import LoopTask
 from bot.core.sharding import ShardSet
 from bot.core.shifts.notices import ShiftNotices
@@ -311,8 +312,11 @@ class ShiftWorker:
         max_idle_sleep: float = 60.0,
         sole_process: bool = True,
         shards: ShardSet | None = None,
+        foreground: Foreground | None = None,
     ) -> None:
         self.service = service
+        # Interactions waiting for a first answer go before the writes (bot/core/foreground.py).
+        self.foreground = foreground if foreground is not None else Foreground()
         self.sync = service.sync
         self.concurrency = concurrency
         self.max_idle_sleep = max_idle_sleep
@@ -365,6 +369,7 @@ class ShiftWorker:
         sync = self.sync
         while True:
             sync.wake.clear()
+            await self.foreground.quiet()
             try:
                 claimed: list[ShiftRecord] = []
                 free = self.concurrency - len(self._inflight)
