@@ -463,7 +463,9 @@ async def edit_answer(
     full = _fitted(content, embed, view, sending=False)
     foreground = _foreground_of(interaction)
     if foreground is not None and interaction.response.is_done():
-        # The person has an answer already: this change of it lets those still waiting for their first go first.
+        # The person has an answer already (counted as such, whichever way it went): this change of it lets those
+        # still waiting for their first go first.
+        state.answered()
         await foreground.quiet()
     await _sent_in_turn(interaction, edit, full, (content, view), editing=True)
 
