@@ -11,8 +11,9 @@ delayed by a burst, never starved by one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
+
+from bot.core.aio import wait_event
 
 # The longest background work waits for first answers (bounded: under constant load it goes anyway).
 QUIET_MOST_SECONDS = 0.25
@@ -23,6 +24,7 @@ class Foreground:
         # The longest `quiet` waits, in seconds.
         self.most = most
         self._waiting = 0
+        self._held = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
 
@@ -30,6 +32,11 @@ class Foreground:
     def waiting(self) -> int:
         """How many interactions have arrived and have no first answer yet."""
         return self._waiting
+
+    @property
+    def held(self) -> int:
+        """How many pieces of work are in `quiet` now, waiting for those first answers."""
+        return self._held
 
     def arrived(self) -> Callable[[], None]:
         """Someone waits for a first answer; call the returned function when they have it (more calls: nothing)."""
@@ -52,6 +59,8 @@ class Foreground:
         """Return when nobody waits for a first answer, or after `most` seconds."""
         if self._waiting == 0:
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.most):
-                await self._quiet.wait()
+        self._held += 1
+        try:
+            await wait_event(self._quiet, self.most)
+        finally:
+            self._held -= 1

@@ -6,22 +6,23 @@ from __future__ import annotations
 import asyncio
 
 from bot.core.foreground import Foreground
+from tests.helpers.waiting import until
 
 
 async def test_work_waits_while_someone_waits_for_a_first_answer_and_goes_once_all_are_answered() -> None:
     foreground = Foreground(most=30.0)
     first, second = foreground.arrived(), foreground.arrived()
     work = asyncio.create_task(foreground.quiet())
-    await asyncio.sleep(0.05)
-    assert not work.done() and foreground.waiting == 2
+    await until(lambda: foreground.held == 1, what="the work waiting")
+    assert foreground.waiting == 2
     first()
     first()  # answered twice (an answer, then the handler's end): counted once
-    await asyncio.sleep(0.05)
-    assert not work.done() and foreground.waiting == 1
+    await asyncio.sleep(0)  # a turn of the loop: a woken waiter would run now
+    assert not work.done() and foreground.held == 1 and foreground.waiting == 1
     second()
     async with asyncio.timeout(5):
         await work
-    assert foreground.waiting == 0
+    assert foreground.waiting == 0 and foreground.held == 0
 
 
 async def test_work_is_delayed_by_waiting_people_at_most_most_seconds() -> None:

@@ -13,6 +13,7 @@ from tests.helpers.bot import link_guild
 from tests.helpers.ids import GUILD, MEMBER_PERMS
 from tests.helpers.northca import shift_posts
 from tests.helpers.shifts import refuse_inserts_of
+from tests.helpers.waiting import until
 
 pytestmark = pytest.mark.asyncio
 
@@ -100,7 +101,7 @@ async def test_a_burst_of_ends_is_answered_before_its_shifts_are_sent_to_northca
     # answers, nothing goes to Northca ahead of them.
     ended = await h.bot.db.fetchall("SELECT id FROM shifts WHERE guild_id = ? AND ended_ms IS NOT NULL", (GUILD,))
     assert len(ended) == len(officers)
-    await asyncio.sleep(0.3)  # longer than the sync worker gathers ends before claiming them
+    await until(lambda: h.bot.foreground.held >= 1, what="the sync worker waiting for the first answers")
     assert shift_posts(sandbox) == []
     held.release()
     replies = await asyncio.gather(*ends)
@@ -122,9 +123,7 @@ async def test_work_that_waits_for_first_answers_is_delayed_by_them_never_held_b
     await stuck.wait_arrived()
     # ... an ended shift still reaches Northca: the writes wait at most `most` for first answers, then go anyway.
     await h.slash("shift", sub="end", member=officer, guild_id=GUILD)
-    async with asyncio.timeout(10):
-        while not shift_posts(sandbox):
-            await asyncio.sleep(0.02)
+    await until(lambda: bool(shift_posts(sandbox)), timeout=10, what="the ended shift on Northca")
     assert h.bot.foreground.waiting == 1
     stuck.release()
     await waiting
