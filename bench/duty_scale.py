@@ -4,6 +4,11 @@ bot itself. Prints the bot-side time (service call to answer, through the real D
 aiosqlite) of the leaderboard and the activity report for each period, and the query plans of the
 period reads (no full-table scan). The goal is under 200 ms each; figures only, no asserts.
 
+Then the shift sync worker on the same table: 200 shifts ended and waiting to be sent among the 200,000, claimed one
+at a time as the worker does when ends come one by one (ShiftStore.claim_due, then next_due_ms for its next
+wake-up), each marked synced; measured on this database and, as the baseline in the same run, on a copy without
+the worker's index (migration 042: the plans the code had before it).
+
     python -m bench.duty_scale [--members 500] [--shifts 200000] [--runs 5] [--db PATH]
 """
 
@@ -22,6 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.core.duty import PERIOD_CHOICES, DutyService, DutyStore, period_for
+from bot.core.shifts.store import ShiftStore
 from bot.core.timefmt import now_ms
 from bot.storage import Database
 
@@ -120,6 +126,71 @@ async def measure(path: Path, members: int, runs: int, now: int) -> None:
         await db.close()
 
 
+OUTBOX_WAITING = 200
+
+
+def add_waiting(path: Path, now: int, count: int = OUTBOX_WAITING) -> None:
+    """`count` shifts ended in the last minutes and due to be sent to Northca (sync_state 'pending')."""
+    conn = sqlite3.connect(path)
+    rows = [
+        (str(uuid.uuid4()), GUILD, 2000 + i, "mdt", f"Officer {2000 + i}", "Patrol", now - 2 * HOUR, 0, 0,
+         now - 60_000 + i, 2 * HOUR, "member", "completed", "pending", now - 60_000 + i)
+        for i in range(count)
+    ]  # fmt: skip
+    with conn:
+        conn.executemany(
+            "INSERT INTO shifts (id, guild_id, member_id, mdt_id, officer_name, department, started_ms, break_ms,"
+            " break_count, ended_ms, duration_ms, end_reason, status, sync_state, next_attempt_ms)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+    conn.close()
+
+
+async def claim_each(path: Path, now: int) -> tuple[float, float, int]:
+    """Claim the waiting shifts one at a time, each followed by the next wake-up read and its verdict: (median ms
+    per claim, median ms per wake-up read, shifts claimed)."""
+    db = Database(path)
+    await db.open()
+    store = ShiftStore(db)
+    claim_ms: list[float] = []
+    wake_ms: list[float] = []
+    claimed = 0
+    try:
+        while True:
+            t0 = time.perf_counter()
+            got = await store.claim_due(now, 1)
+            t1 = time.perf_counter()
+            await store.next_due_ms()
+            t2 = time.perf_counter()
+            if not got:
+                break
+            claimed += len(got)
+            claim_ms.append((t1 - t0) * 1000)
+            wake_ms.append((t2 - t1) * 1000)
+            await store.mark_synced(got[0].id, now)
+    finally:
+        await db.close()
+    return statistics.median(claim_ms), statistics.median(wake_ms), claimed
+
+
+async def outbox(path: Path, tmp: Path, now: int) -> None:
+    add_waiting(path, now)
+    before = tmp / "without_shifts_due.sqlite3"
+    source, copy = sqlite3.connect(path), sqlite3.connect(before)
+    source.backup(copy)
+    source.close()
+    copy.execute("DROP INDEX shifts_due")
+    copy.commit()
+    copy.close()
+    print(f"shift sync worker: {OUTBOX_WAITING} waiting shifts among all, claimed one at a time")
+    base = await claim_each(before, now)
+    new = await claim_each(path, now)
+    for name, (claim, wake, n) in (("before (no shifts_due index)", base), ("now", new)):
+        print(f"  {name:<30} claim {claim:7.2f} ms, next wake-up read {wake:7.2f} ms (median; {n} claimed)")
+    print(f"  claim {base[0] / max(new[0], 1e-9):.0f}x faster, wake-up read {base[1] / max(new[1], 1e-9):.0f}x faster")
+
+
 async def _timed(call: Awaitable[object]) -> float:
     t0 = time.perf_counter()
     await call
@@ -166,6 +237,7 @@ def main() -> None:
         generate(path, args.members, args.shifts, now)
         print(f"generation took {time.perf_counter() - t0:.1f} s")
         asyncio.run(measure(path, args.members, args.runs, now))
+        asyncio.run(outbox(path, Path(tmp), now))
 
 
 if __name__ == "__main__":

@@ -211,6 +211,11 @@ class NorthcaBot(commands.Bot):
         if self.application_id is not None:
             await self.app_emojis.sync(self)
             log.info("invite the bot with: %s (%s)", invite_url(self.application_id), RESPONDER_PING_NOTE)
+        if self.settle_heap_when_ready:
+            # Start-up's objects (modules, cogs, services) out of the collector's sight before the gateway connects:
+            # interactions can arrive before on_ready (discord.py waits up to two seconds for the guilds), and under
+            # CPython's default thresholds they would pay full collections over all of start-up (bot/ops/runtime.py).
+            settle_heap()
 
     async def _load_commands(self, base_url: str, key: str) -> None:
         clock = self.northca_clock or NorthcaSuccessClock(base_url)
