@@ -30,6 +30,7 @@ from discord import app_commands
 from bot.core.errors import GuildOnly, MissingPermission, UserFacingError
 from bot.core.foreground import Foreground
 from bot.core.supervisors import is_supervisor
+from bot.discord.answer_calls import edit_first_answer, first_answer
 from bot.discord.discord_text import fit, fit_content, fit_embed, fit_view, quoted
 from bot.northca.errors import (
     NorthcaError,
@@ -407,7 +408,7 @@ async def answer(
 
     async def send(kwargs: dict[str, Any]) -> None:
         if not interaction.response.is_done():
-            await interaction.response.send_message(ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
+            await first_answer(interaction, ephemeral=ephemeral, allowed_mentions=allowed_mentions, **kwargs)
             return
         if state.deferred == "thinking" and not state.answered_after_defer and not ephemeral:
             # The framework's placeholder is private and a followup would replace it (keeping it private): it says
@@ -456,7 +457,7 @@ async def edit_answer(
                 ephemeral=state.own_message_ephemeral, allowed_mentions=allowed_mentions, wait=True, **given
             )
         elif interaction.response.is_done():
-            await interaction.edit_original_response(allowed_mentions=allowed_mentions, **kwargs)
+            await edit_first_answer(interaction, allowed_mentions=allowed_mentions, **kwargs)
         else:
             await interaction.response.edit_message(allowed_mentions=allowed_mentions, **kwargs)
 

@@ -215,6 +215,9 @@ class DiscordRoutes:
         if message is not None:
             interaction["response_message_id"] = message["id"]
             resource["message"] = copy.deepcopy(message)
+            rec.created = copy.deepcopy(message)
+        if rec.query.get("with_response") not in ("1", "true", "True"):
+            return 204, None  # Discord: the callback's response body only when asked for
         return 200, {"interaction": interaction, "resource": resource}
 
     def _on_followup(self, rec: Recorded, m: re.Match[str]) -> Answer:

@@ -43,6 +43,9 @@ class Recorded:
     files: list[dict[str, Any]] = field(default_factory=list, repr=False)  # multipart uploads
     status: int = 0  # what the fake answered
     response: Any = field(default=None, repr=False)
+    # The message the request created (an interaction callback's), as Discord keeps it: a callback sent without
+    # `with_response` is answered 204 with no body, and the message exists all the same.
+    created: dict[str, Any] | None = field(default=None, repr=False)
     answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)  # set once the answer is sent
 
     def match(self, method: str | None, pattern: str) -> re.Match[str] | None:
@@ -180,7 +183,7 @@ class Reply:
         self.message: dict[str, Any] | None = None
         response = request.response if isinstance(request.response, dict) else {}
         if kind == "callback":
-            msg = (response.get("resource") or {}).get("message")
+            msg = (response.get("resource") or {}).get("message") or request.created
             self.message = copy.deepcopy(msg) if msg else None
         elif "id" in response:
             self.message = copy.deepcopy(response)
