@@ -116,6 +116,23 @@ async def test_start_answers_with_embed_gives_role_and_logs(start_bot, sandbox):
     assert shift_posts(sandbox) == []  # nothing is written to Northca at start
 
 
+async def test_answers_with_no_view_to_keep_do_not_ask_discord_for_the_message_back(start_bot, sandbox):
+    """The start's buttons are persistent (dispatched by custom id, no view kept): the first answer goes without
+    `with_response` and Discord answers 204 with no body; the message is there all the same, with buttons that
+    work, and the end's verdict edit lands on its answer (bot/discord/answer_calls.py)."""
+    h = await boot(start_bot, sandbox)
+    started = await start_shift(h, department="Patrol")
+    assert started.request.status == 204 and "with_response" not in started.request.query
+    assert started.message is not None and started.message["components"]
+    assert started.custom_ids == [f"northca:shift:break:{OFFICER}", f"northca:shift:end:{OFFICER}"]
+    ended = await h.click(f"northca:shift:end:{OFFICER}", member=OFFICER_M, guild_id=GUILD, message=started)
+    assert ended.request.status == 204 and ended.content.startswith("Shift ended: ")
+    verdict = await ended.followup()
+    assert verdict.kind == "edit" and verdict.content.endswith("MDT: ✓ saved")
+    assert ended.message is not None and verdict.message is not None
+    assert verdict.message["id"] == ended.message["id"]
+
+
 async def test_department_autocompletes_from_config(start_bot, sandbox):
     h = await boot(start_bot, sandbox, departments=["Patrol", "Park Rangers", "Fire"])
     choices = await h.autocomplete("shift", sub="start", member=OFFICER_M, guild_id=GUILD, department="pa")
