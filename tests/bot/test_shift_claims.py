@@ -95,14 +95,13 @@ async def claim_work(db: Database, store: ShiftStore) -> int:
         steps += 1
         return 0  # go on
 
-    async with db.transaction():  # the handler stays on the connection: set here, it counts the calls below
-        await db.conn.set_progress_handler(step, 10)
+    raw = db._raw  # the connection every statement goes through, as the statement-trace tests use it
+    await raw.set_progress_handler(step, 10)
     try:
         claimed = await store.claim_due(NOW, 50)
         await store.next_due_ms()
     finally:
-        async with db.transaction():
-            await db.conn.set_progress_handler(None, 0)  # type: ignore[arg-type]  # sqlite3 takes None to remove it
+        await raw.set_progress_handler(None, 0)  # type: ignore[arg-type]  # sqlite3 takes None to remove it
     assert len(claimed) == 3
     return steps
 
