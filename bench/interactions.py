@@ -1,10 +1,12 @@
 """Interactions benchmark: the real bot in its own process, measured against a null bot, through a fake gateway.
 
-Four processes: the Northca sandbox (bench/sandbox_proc.py), the fake Discord with its gateway websocket, which
+Five processes: the Northca sandbox (bench/sandbox_proc.py), the fake Discord with its gateway websocket, which
 is also the load generator and stopwatch (bench/gateway_discord.py), and the bot under test: first the null bot
-(bench/null_bot.py: same discord.py, answers everything with a constant message), then the real bot
-(`python -m bot run`, all cogs, a fresh SQLite file). Both get the same interactions, the way Discord sends them:
-INTERACTION_CREATE events on the gateway socket. Measured, for each:
+(bench/null_bot.py: same discord.py, answers everything with a constant message), then the floor bot
+(bench/floor_bot.py: the null bot plus what no shift bot can skip: each start and end committed, the end written to
+Northca and its answer edited with the verdict, nothing else), then the real bot (`python -m bot run`, all cogs, a
+fresh SQLite file). All get the same interactions, the way Discord sends them: INTERACTION_CREATE events on the
+gateway socket. Measured, for each:
 
   * CPU time of the bot's process (utime + stime from /proc) per interaction, including the work each one sets
     off afterwards (the Northca sync, the answer's edit), counted until the bot has been quiet for a second;
@@ -38,6 +40,8 @@ from discord.utils import HAS_ORJSON
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.floor_bot import DATABASE_ENV as FLOOR_DATABASE_ENV
+from bench.floor_bot import NORTHCA_ENV as FLOOR_NORTHCA_ENV
 from bench.gateway_discord import ADMIN, GUILD
 from bench.sandbox_proc import KEY, MDT, OWNER
 from bench.shift_rush import percentile
@@ -53,6 +57,9 @@ GOAL_CPU_RATIO = 2.0
 GOAL_SUSTAINED_P99_MS = 50.0
 GOAL_RUSH_P99_RATIO = 1.5  # the bot's p99 for the simultaneous starts against the null bot's, in the same run
 SUSTAINED_OFFICER_BASE = 100_000  # sustained-phase officers never overlap the rush's
+# The null bot (the floor of discord.py itself), the floor bot (plus what no shift bot can skip: the commit, the
+# answer, the Northca write, the verdict edit), the bot; each in turn, on the same machine state.
+TARGETS = ("null", "floor", "bot")
 
 
 def cpu_seconds(pid: int, *, thread: int | None = None) -> float:
@@ -254,11 +261,14 @@ class Plan:
 async def measure(
     procs: Processes, session: aiohttp.ClientSession, target: str, northca_url: str, plan: Plan
 ) -> list[Phase]:
-    """One bot ("null" or "bot") in its own process, against a fresh fake Discord; returns its phases."""
+    """One bot ("null", "floor" or "bot") in its own process, against a fresh fake Discord; returns its phases."""
     fake, discord_api = await procs.spawn_server(f"discord-{target}", ["-m", "bench.gateway_discord"])
     env = {TEST_DISCORD_API_ENV: discord_api, LOG_LEVEL_ENV: "WARNING"}
     if target == "null":
         bot = await procs.spawn("null-bot", ["-m", "bench.null_bot"], env)
+    elif target == "floor":
+        floor_env = {FLOOR_NORTHCA_ENV: northca_url, FLOOR_DATABASE_ENV: str(procs.workdir / "floor.sqlite3")}
+        bot = await procs.spawn("floor-bot", ["-m", "bench.floor_bot"], env | floor_env)
     else:
         db_path = procs.workdir / "bot.sqlite3"
         await seed_database(db_path)
@@ -291,7 +301,7 @@ async def benchmark(plan: Plan, latency: float, spawned: list[int] | None = None
         sandbox, northca_url = await procs.spawn_server(
             "sandbox", ["-m", "bench.sandbox_proc", "--latency-ms", str(latency * 1000)]
         )
-        results = {target: await measure(procs, session, target, northca_url, plan) for target in ("null", "bot")}
+        results = {target: await measure(procs, session, target, northca_url, plan) for target in TARGETS}
         if await procs.stop(sandbox) != 0:
             raise RuntimeError(f"the sandbox saw a request outside the spec:\n{sandbox.stderr_tail()}")
         return results
@@ -317,14 +327,14 @@ def verdict(ok: bool) -> str:
 
 
 def report(results: dict[str, list[Phase]], plan: Plan) -> list[str]:
-    null, bot = results["null"], results["bot"]
+    null, floor, bot = results["null"], results["floor"], results["bot"]
     lines = [
-        "interactions benchmark: the bot and a null bot, each in its own process, through a fake gateway",
+        "interactions benchmark: the bot, a null bot and a floor bot, each in its own process, through a fake gateway",
         f"{'phase':<22}{'who':<6}{'answered':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
         f"{'CPU ms/int':>12}{'loop ms/int':>12}{'REST/int':>10}{'fake CPU s':>12}",
     ]
-    for n, b in zip(null, bot, strict=True):
-        for who, ph in (("null", n), ("bot", b)):
+    for n, f, b in zip(null, floor, bot, strict=True):
+        for who, ph in (("null", n), ("floor", f), ("bot", b)):
             lines.append(
                 f"{ph.name:<22}{who:<6}{f'{ph.answered}/{ph.sent}':>10}{ph.p(50):>9.1f}{ph.p(99):>9.1f}"
                 f"{max(ph.latency_ms, default=float('nan')):>9.1f}{ph.cpu_ms_per_interaction:>12.2f}"
@@ -332,13 +342,18 @@ def report(results: dict[str, list[Phase]], plan: Plan) -> list[str]:
                 f"{ph.requests_per_interaction:>10.2f}{ph.fake_cpu_s:>12.2f}"
             )
     rush, ends, sustained = bot
-    ratio = ends.cpu_ms_per_interaction / max(null[1].cpu_ms_per_interaction, 1e-9)
+    null_end = max(null[1].cpu_ms_per_interaction, 1e-9)
+    floor_end = max(floor[1].cpu_ms_per_interaction, 1e-9)
+    ratio = ends.cpu_ms_per_interaction / null_end
     rush_ratio = rush.p(99) / max(null[0].p(99), 1e-9)
     loop_ratio = ends.loop_cpu_ms_per_interaction / max(null[1].loop_cpu_ms_per_interaction, 1e-9)
     lines += [
         f"bot CPU per /shift end / null bot's: {ratio:.1f}x"
         f"  (goal <= {GOAL_CPU_RATIO:g}x: {verdict(ratio <= GOAL_CPU_RATIO)});"
         f" event loop thread alone: {loop_ratio:.1f}x",
+        f"floor bot (the commit, the answer, the Northca write, the verdict edit; nothing else) CPU per /shift end:"
+        f" {floor_end:.2f} ms, {floor_end / null_end:.1f}x the null bot's;"
+        f" the bot's {ends.cpu_ms_per_interaction:.2f} ms, {ends.cpu_ms_per_interaction / floor_end:.1f}x the floor's",
         f"first answer p99 at {plan.rate:g}/s sustained (sent in {sustained.send_seconds:.2f} s):"
         f" {sustained.p(99):.1f} ms  (goal < {GOAL_SUSTAINED_P99_MS:g} ms:"
         f" {verdict(sustained.answered == sustained.sent and sustained.p(99) < GOAL_SUSTAINED_P99_MS)})",

@@ -23,7 +23,7 @@ async def test_benchmark_runner_drives_interactions_through_the_gateway_and_clea
     spawned: list[int] = []
     results = await asyncio.wait_for(benchmark(plan, 0.0, spawned), RUN_DEADLINE)
 
-    assert set(results) == {"null", "bot"}
+    assert set(results) == {"null", "floor", "bot"}
     for who, phases in results.items():
         assert [ph.sent for ph in phases] == [3, 3, 6], who
         assert all(ph.answered == ph.sent for ph in phases), (who, [(ph.name, ph.answered) for ph in phases])
@@ -35,13 +35,21 @@ async def test_benchmark_runner_drives_interactions_through_the_gateway_and_clea
     assert sum(c.startswith("You are on duty") for c in sustained.contents) == 3, sustained.contents
     assert all(c.startswith(("You are on duty", "Shift ended", "You are not on duty")) for c in sustained.contents)
     assert all(c == "ok" for ph in results["null"] for c in ph.contents)
+    # The floor bot committed each start and end, so it answers as the bot does, and edits each end's answer with
+    # the sandbox's verdict (an end that overtook its start in the paced phase is refused and not written).
+    floor_rush, floor_ends, floor_sustained = results["floor"]
+    assert floor_rush.contents == ["You are on duty."] * 3, floor_rush.contents
+    assert floor_ends.contents == ["Shift ended: awaiting sync."] * 3, floor_ends.contents
+    assert floor_ends.discord_requests == 6  # the answer and the verdict edit of each end
+    assert sum(c == "You are on duty." for c in floor_sustained.contents) == 3, floor_sustained.contents
     # REST requests counted per phase: the null bot's one answer each; the bot's answer, and for /shift end the
     # edit with Northca's verdict.
     assert [ph.discord_requests for ph in results["null"]] == [3, 3, 6]
     assert (rush.discord_requests, ends.discord_requests) == (3, 6)
     lines = report(results, plan)
     assert any("bot CPU per /shift end" in line for line in lines)
+    assert any(line.startswith("floor bot (") and "x the floor's" in line for line in lines), lines
     assert any(line.startswith("bot: event loop asyncio") for line in lines), lines
 
-    assert len(spawned) == 5  # sandbox, two fake Discords, the null bot, the bot
+    assert len(spawned) == 7  # sandbox, three fake Discords, the null bot, the floor bot, the bot
     assert not [pid for pid in spawned if running(pid)]
