@@ -1,7 +1,8 @@
 """Interactions benchmark: the real bot in its own process, measured against a null bot, through a fake gateway.
 
-Five processes: the Northca sandbox (bench/sandbox_proc.py), the fake Discord with its gateway websocket, which
-is also the load generator and stopwatch (bench/gateway_discord.py), and the bot under test: first the null bot
+Three processes at a time: the Northca sandbox (bench/sandbox_proc.py), the fake Discord with its gateway websocket,
+which is also the load generator and stopwatch (bench/gateway_discord.py), and the bot under test, each of the three
+with fresh ones of the first two: first the null bot
 (bench/null_bot.py: same discord.py, answers everything with a constant message), then the floor bot
 (bench/floor_bot.py: the null bot plus what no shift bot can skip: each start and end committed, the end written to
 Northca and its answer edited with the verdict, nothing else), then the real bot (`python -m bot run`, all cogs, a
@@ -293,17 +294,20 @@ async def measure(
 
 
 async def benchmark(plan: Plan, latency: float, spawned: list[int] | None = None) -> dict[str, list[Phase]]:
-    """Run the plan on the null bot, then the bot; `spawned` receives the pid of every process started."""
+    """Run the plan on the null bot, the floor bot, then the bot, each with a fresh Northca sandbox (the floor's
+    writes do not make the bot's sandbox bigger); `spawned` receives the pid of every process started."""
     LOAD_AT_START[0] = load_average()
     async with processes() as procs, aiohttp.ClientSession() as session:
         if spawned is not None:
             procs.spawned = spawned
-        sandbox, northca_url = await procs.spawn_server(
-            "sandbox", ["-m", "bench.sandbox_proc", "--latency-ms", str(latency * 1000)]
-        )
-        results = {target: await measure(procs, session, target, northca_url, plan) for target in TARGETS}
-        if await procs.stop(sandbox) != 0:
-            raise RuntimeError(f"the sandbox saw a request outside the spec:\n{sandbox.stderr_tail()}")
+        results = {}
+        for target in TARGETS:
+            sandbox, northca_url = await procs.spawn_server(
+                f"sandbox-{target}", ["-m", "bench.sandbox_proc", "--latency-ms", str(latency * 1000)]
+            )
+            results[target] = await measure(procs, session, target, northca_url, plan)
+            if await procs.stop(sandbox) != 0:
+                raise RuntimeError(f"the sandbox saw a request outside the spec:\n{sandbox.stderr_tail()}")
         return results
 
 

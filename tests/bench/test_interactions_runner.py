@@ -51,5 +51,5 @@ async def test_benchmark_runner_drives_interactions_through_the_gateway_and_clea
     assert any(line.startswith("floor bot (") and "x the floor's" in line for line in lines), lines
     assert any(line.startswith("bot: event loop asyncio") for line in lines), lines
 
-    assert len(spawned) == 7  # sandbox, three fake Discords, the null bot, the floor bot, the bot
+    assert len(spawned) == 9  # for each of the null bot, the floor bot and the bot: a sandbox, a fake Discord, itself
     assert not [pid for pid in spawned if running(pid)]
