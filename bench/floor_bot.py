@@ -2,8 +2,9 @@
 start` opens the shift in the database (the bot's own statement: `ShiftStore.insert_open`, group-committed) and is
 answered; a `/shift end` closes it (`ShiftStore.end_open`, one statement), is answered, the shift is written to
 Northca (one POST, the body the bot sends) and the answer is edited with the verdict. Requests are made the cheapest
-way aiohttp allows (a prepared JSON body, no message asked back), so its CPU time per interaction is what the
-product's own requests and its one commit cost: the part of the real bot's cost that is not its own code.
+way aiohttp allows (a prepared JSON body, no message asked back), with the bot's garbage-collector settings, so its
+CPU time per interaction is what the product's own requests and its commits cost: the part of the real bot's cost
+that is not its own code.
 
 Run: python -m bench.floor_bot   (the fake Discord's URL in NORTHCA_BOT_TEST_DISCORD_API, the Northca sandbox's in
 FLOOR_BOT_NORTHCA, the SQLite file in FLOOR_BOT_DATABASE; stops on SIGTERM)
@@ -29,6 +30,7 @@ from bench.sandbox_proc import KEY, MDT
 from bot.core.shifts.store import ShiftStore
 from bot.core.timefmt import from_ms, now_ms
 from bot.ops.cli import TEST_DISCORD_API_ENV
+from bot.ops.runtime import settle_heap
 from bot.storage import Database
 
 NORTHCA_ENV = "FLOOR_BOT_NORTHCA"
@@ -53,6 +55,10 @@ class FloorBot(discord.Client):
 
     async def setup_hook(self) -> None:
         await self.database.open()
+        settle_heap()  # the bot's own garbage-collector settings (bot/ops/runtime.py): the floor is not taxed more
+
+    async def on_ready(self) -> None:
+        settle_heap()  # as the bot does after each READY
 
     async def on_interaction(self, interaction: discord.Interaction[discord.Client]) -> None:
         data = cast(dict[str, Any], interaction.data or {})
