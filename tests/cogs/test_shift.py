@@ -13,6 +13,7 @@ from bot.core.timefmt import duration_text
 from bot.northca.sandbox import NorthcaSandbox
 from tests.harness import Harness, builders
 from tests.helpers.bot import BotStarter, link_guild, make_config
+from tests.helpers.clock import Clock
 from tests.helpers.ids import (
     ADMIN,
     ADMIN_M,
@@ -51,9 +52,10 @@ async def boot(
     *,
     linked: bool = True,
     me_permissions: int | None = None,
+    clock: Clock | None = None,
     **shifts: object,
 ) -> Harness:
-    h = await start_bot(shifts={**SHIFT_CONFIG, **shifts})
+    h = await start_bot(shifts={**SHIFT_CONFIG, **shifts}, **({} if clock is None else {"clock": clock}))
     extra = {} if me_permissions is None else {"me_permissions": me_permissions}
     h.add_guild(
         GUILD,
@@ -307,15 +309,16 @@ async def test_first_answer_never_waits_for_northca(start_bot, sandbox):
 
 
 async def test_northca_down_at_end_then_back_synced_exactly_once(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    clock = Clock()
+    h = await boot(start_bot, sandbox, clock=clock)
     await start_shift(h)
+    clock.advance(5)
     sandbox.faults.add("500", times=10_000, path=r"/shifts$")
     _first, verdict = await end_shift(h)
-    assert re.fullmatch(
-        r"Shift ended: \d+ s\. MDT: saving… \(the MDT is not answering yet; the bot keeps trying\)", verdict.content
-    )
+    assert verdict.content == "Shift ended: 5 s. MDT: saving… (the MDT is not answering yet; the bot keeps trying)"
     assert sandbox.shifts(MDT) == []
     sandbox.faults.clear()
+    clock.advance(120)  # past any retry's backoff
     shift = await settled(h.bot.shifts, (await only_shift(h)).id)
     assert shift.synced
     assert [s["id"] for s in sandbox.shifts(MDT)] == [shift.id]
@@ -466,11 +469,13 @@ async def test_status_shows_open_shift_and_totals(start_bot, sandbox):
 
 
 async def test_list_shows_readable_pages_and_filters_by_member(start_bot, sandbox):
-    h = await boot(start_bot, sandbox)
+    clock = Clock()  # each shift lasts 30 s of the bot's clock, whatever the machine's speed
+    h = await boot(start_bot, sandbox, clock=clock)
     svc = h.bot.shifts
     members = [800000000000000000 + i for i in range(12)]
     for i, m in enumerate(members):
         await svc.start(GUILD, m, display_name=f"Officer *{i}*", department="Patrol")
+        clock.advance(30)
         await svc.end(GUILD, m)
     await until(lambda: len(sandbox.shifts(MDT)) == 12, what="twelve shifts on Northca")
 
@@ -479,7 +484,7 @@ async def test_list_shows_readable_pages_and_filters_by_member(start_bot, sandbo
     page1 = await first.final()
     lines = page1.embeds[0]["description"].splitlines()
     assert len(lines) == 10 and page1.embeds[0]["footer"]["text"].startswith("Page 1 of 2 · 12 shifts")
-    assert re.fullmatch(r"\*\*Officer \\\*\d+\\\*\*\* · Patrol · <t:\d+:f> · \d+ s", lines[0]), lines[0]
+    assert re.fullmatch(r"\*\*Officer \\\*\d+\\\*\*\* · Patrol · <t:\d+:f> · 30 s", lines[0]), lines[0]
     assert [c["disabled"] for c in page1.components[0]["components"]] == [True, False]
     nxt = next(cid for cid in page1.custom_ids if ":next:" in cid)
     page2 = await (await h.click(nxt, member=OFFICER_M, guild_id=GUILD, message=page1)).final()
