@@ -28,7 +28,7 @@ import yarl
 
 from bench.sandbox_proc import KEY, MDT
 from bot.core.shifts.store import ShiftStore
-from bot.core.timefmt import from_ms, now_ms
+from bot.core.timefmt import from_ms, now_ms, to_iso
 from bot.ops.cli import TEST_DISCORD_API_ENV
 from bot.ops.runtime import settle_heap
 from bot.storage import Database
@@ -36,10 +36,6 @@ from bot.storage import Database
 NORTHCA_ENV = "FLOOR_BOT_NORTHCA"
 DATABASE_ENV = "FLOOR_BOT_DATABASE"
 JSON = {"Content-Type": "application/json"}
-
-
-def _iso(ms: int) -> str:
-    return from_ms(ms).isoformat().replace("+00:00", "Z")
 
 
 class FloorBot(discord.Client):
@@ -81,7 +77,8 @@ class FloorBot(discord.Client):
         await self._answer(interaction, "Shift ended: awaiting sync.")
         body = {
             "id": shift.id, "officer_name": shift.officer_name, "status": shift.status,
-            "start_time": _iso(shift.started_ms), "end_time": _iso(now), "duration_ms": shift.duration_ms,
+            "start_time": to_iso(from_ms(shift.started_ms)), "end_time": to_iso(from_ms(shift.ended_ms or now)),
+            "duration_ms": shift.duration_ms,
         }  # fmt: skip
         headers = {"x-partner-key": KEY, "x-discord-guild": str(guild_id), "accept": "application/json", **JSON}
         url = f"{self.northca_url}/mdts/{MDT}/shifts"
